@@ -1,0 +1,83 @@
+"""The `bedside` command line: serve, content and ledger tools (a Flask CLI group)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, NoAppException, with_appcontext
+
+from app import create_app
+from app.errors import ConfigError
+
+
+class ConfigProblem(NoAppException):
+    """A configuration error shown as one line, without usage text or traceback."""
+
+    def show(self, file=None) -> None:
+        """Print only the sentence."""
+        click.secho(f"Error: {self.format_message()}", err=True, fg="red")
+
+
+def create_app_for_cli() -> Flask:
+    """Build the app for a command; turn configuration errors into one clear line."""
+    try:
+        return create_app()
+    except ConfigError as error:
+        raise ConfigProblem(str(error)) from None
+
+
+@click.group(
+    cls=FlaskGroup,
+    create_app=create_app_for_cli,
+    add_version_option=False,
+    help="""Bedside: point-of-care CME service.
+
+    \b
+    Examples:
+      bedside serve --port 8000          run the production server
+      BEDSIDE_DEMO=1 bedside serve       run with the demo EHR and fixture FHIR server
+      bedside content check              validate the content library
+      bedside ledger verify              check the CME ledger's hash chain
+    """,
+)
+def cli() -> None:
+    """Bedside command group."""
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Gunicorn workers."
+)
+@with_appcontext
+def serve(host: str, port: int, workers: int) -> None:
+    """Run Bedside under gunicorn (the production server).
+
+    \b
+    Examples:
+      bedside serve
+      bedside serve --host 0.0.0.0 --port 8080 --workers 4
+    """
+    from app.server import run_gunicorn
+
+    click.echo(f"Bedside listening on http://{host}:{port} ({workers} workers)")
+    if current_app.config["DEMO"]:
+        click.echo(f"  demo home:        http://{host}:{port}/")
+        click.echo(f"  fixture FHIR:     http://{host}:{port}/fhir/metadata")
+    run_gunicorn(host=host, port=port, workers=workers)
+
+
+@cli.group("content")
+def content_group() -> None:
+    """Work with the content library (guideline microlearning modules)."""
+
+
+@cli.group("ledger")
+def ledger_group() -> None:
+    """Work with the CME ledger (credit records, verification, exports)."""
+
+
+def main() -> None:
+    """Entry point of the `bedside` console script."""
+    cli(prog_name="bedside")

@@ -1,0 +1,167 @@
+"""Layered configuration: defaults → instance file → BEDSIDE_* environment → test overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+from app.errors import ConfigError
+from app.settings import ENV_PREFIX, REPO_ROOT, SETTINGS_BY_NAME, Setting, defaults
+
+INSTANCE_FILE = "bedside.toml"
+SECRET_KEY_FILE = "secret_key"
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def load_config(app: Flask, test_config: Mapping[str, object] | None) -> None:
+    """Fill app.config from every layer, then validate and normalise it."""
+    app.config.from_mapping(defaults())
+    instance_values = read_instance_file(Path(app.instance_path) / INSTANCE_FILE)
+    reject_unknown(instance_values, f"{app.instance_path}/{INSTANCE_FILE}", prefix="")
+    app.config.update(instance_values)
+    reject_unknown(environment_settings(), "the environment", prefix=ENV_PREFIX)
+    app.config.from_prefixed_env(ENV_PREFIX.rstrip("_"))
+    if test_config:
+        app.config.update(test_config)
+    for setting in SETTINGS_BY_NAME.values():
+        app.config[setting.name] = coerce(setting, app.config[setting.name])
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def read_instance_file(path: Path) -> dict[str, object]:
+    """Read the optional TOML file in the instance folder."""
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"Configuration file {path} is not valid TOML: {error}.") from None
+
+
+def environment_settings() -> dict[str, str]:
+    """Return BEDSIDE_* environment variables with the prefix removed."""
+    return {
+        key[len(ENV_PREFIX) :]: value
+        for key, value in os.environ.items()
+        if key.startswith(ENV_PREFIX)
+    }
+
+
+def reject_unknown(values: Mapping[str, object], source: str, *, prefix: str) -> None:
+    """Fail on a setting name Bedside does not know (usually a typo)."""
+    for name in values:
+        if name not in SETTINGS_BY_NAME:
+            known = ", ".join(prefix + known for known in SETTINGS_BY_NAME)
+            raise ConfigError(f"Unknown setting {prefix}{name} in {source}; known: {known}.")
+
+
+def coerce(setting: Setting, value: object) -> object:
+    """Return the value converted to the setting's kind, or raise ConfigError."""
+    if value is None or value == "":
+        if setting.kind == "bool":
+            return False
+        return None if setting.default is None else coerce(setting, setting.default)
+    converter = CONVERTERS[setting.kind]
+    return converter(setting, value)
+
+
+def to_bool(setting: Setting, value: object) -> bool:
+    """Accept true/false, 1/0, yes/no, on/off."""
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{ENV_PREFIX}{setting.name} must be true or false, not {value!r}.")
+
+
+def to_int(setting: Setting, value: object) -> int:
+    """Accept an integer no smaller than the setting's minimum."""
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ConfigError(
+            f"{ENV_PREFIX}{setting.name} must be a whole number, not {value!r}."
+        ) from None
+    if setting.minimum is not None and number < setting.minimum:
+        raise ConfigError(f"{ENV_PREFIX}{setting.name} must be at least {setting.minimum}.")
+    return number
+
+
+def to_choice(setting: Setting, value: object) -> str:
+    """Accept one of the listed words (case-insensitive)."""
+    word = str(value).strip()
+    for choice in setting.choices:
+        if word.lower() == choice.lower():
+            return choice
+    options = ", ".join(setting.choices)
+    raise ConfigError(f"{ENV_PREFIX}{setting.name} must be one of {options}, not {value!r}.")
+
+
+def to_url(setting: Setting, value: object) -> str:
+    """Accept an absolute http(s) URL, without a trailing slash."""
+    url = str(value).strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(
+            f"{ENV_PREFIX}{setting.name} must be an absolute http(s) URL, not {url!r}."
+        )
+    return url
+
+
+def to_path(setting: Setting, value: object) -> Path:
+    """Resolve a path relative to the repository root."""
+    path = Path(str(value)).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def to_existing_file(setting: Setting, value: object) -> Path:
+    """Resolve a path and require a readable file there."""
+    path = to_path(setting, value)
+    if not path.is_file():
+        raise ConfigError(f"{ENV_PREFIX}{setting.name} names {path}, which does not exist.")
+    return path
+
+
+CONVERTERS = {
+    "bool": to_bool,
+    "int": to_int,
+    "str": lambda setting, value: str(value),
+    "choice": to_choice,
+    "url": to_url,
+    "path": to_path,
+    "file": to_existing_file,
+}
+
+
+def instance_secret_key(instance_path: Path) -> str:
+    """Read the instance's secret key, creating it once (race-safe across workers)."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / SECRET_KEY_FILE
+    try:
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return read_written_key(key_file)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        key = secrets.token_hex(32)
+        handle.write(key)
+    return key
+
+
+def read_written_key(key_file: Path) -> str:
+    """Read a key file another worker may still be writing."""
+    for _ in range(50):
+        key = key_file.read_text(encoding="ascii").strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise ConfigError(f"Secret key file {key_file} is empty; delete it or set BEDSIDE_SECRET_KEY.")

@@ -1,0 +1,1 @@
+"""Developer and demo tools: fixture FHIR server and friends (never used in production paths)."""

@@ -1,0 +1,343 @@
+"""A read-only FHIR R4 HTTP facade over FixtureStore: blueprint, standalone app, loopback server."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, Response, request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from app.devtools.fhir_store import FixtureStore, SearchError
+
+log = logging.getLogger(__name__)
+
+FHIR_JSON = "application/fhir+json"
+DEFAULT_COUNT = 50
+MAX_COUNT = 200
+OFFSET_PARAM = "_getpagesoffset"
+_GP = ["GET", "POST"]
+_ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_SMART_SERVICE = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+            "code": "SMART-on-FHIR",
+            "display": "SMART-on-FHIR",
+        }
+    ],
+    "text": "OAuth2 bearer tokens using the SMART App Launch profile",
+}
+
+
+class FhirError(Exception):
+    """A request the server answers with an OperationOutcome."""
+
+    def __init__(self, status: int, code: str, diagnostics: str):
+        super().__init__(diagnostics)
+        self.status, self.code, self.diagnostics = status, code, diagnostics
+
+
+def create_fhir_blueprint(
+    store: FixtureStore,
+    *,
+    token_check: Callable[[str], bool] | None = None,
+    name: str = "fhir",
+) -> Blueprint:
+    """Build the read-only FHIR blueprint (metadata, read, search) over `store`."""
+    bp = Blueprint(name, __name__)
+    if token_check is not None:
+        bp.before_request(lambda: _require_token(token_check))
+    bp.add_url_rule("/metadata", "metadata", partial(_metadata, store, token_check))
+    bp.add_url_rule("/<resource_type>", "search", partial(_search, store))
+    bp.add_url_rule("/<resource_type>/_search", "search_post", partial(_search, store), methods=_GP)
+    bp.add_url_rule("/<resource_type>/<resource_id>", "read", partial(_read, store))
+    bp.add_url_rule("/", "unknown_root", _unknown_path, methods=_ANY_METHOD, strict_slashes=False)
+    bp.add_url_rule("/<path:rest>", "unknown", _unknown_path, methods=_ANY_METHOD)
+    bp.register_error_handler(FhirError, _fhir_error)
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(Exception, _unexpected_error)
+    return bp
+
+
+def create_fhir_app(
+    fixtures_dir: Path,
+    *,
+    token_check: Callable[[str], bool] | None = None,
+    now: datetime | None = None,
+) -> Flask:
+    """Build a standalone Flask app serving the fixtures at /fhir."""
+    app = Flask(__name__)
+    store = FixtureStore.from_directory(fixtures_dir, now=now)
+    app.register_blueprint(
+        create_fhir_blueprint(store, token_check=token_check), url_prefix="/fhir"
+    )
+    return app
+
+
+class FixtureFhirServer:
+    """A real loopback HTTP server (127.0.0.1, free port) over fixtures; a context manager."""
+
+    def __init__(
+        self, fixtures_dir: Path, *, token: str | None = None, now: datetime | None = None
+    ):
+        self.fixtures_dir = Path(fixtures_dir)
+        self.token = token
+        self.now = now
+        self.requests_seen: list[tuple[str, str, bool]] = []
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The FHIR base URL, e.g. http://127.0.0.1:54321/fhir."""
+        if self._server is None:
+            raise RuntimeError("FixtureFhirServer is not running; use it as a context manager.")
+        return f"http://127.0.0.1:{self._server.server_port}/fhir"
+
+    def __enter__(self) -> FixtureFhirServer:
+        """Start serving in a daemon thread."""
+        check = self._token_matches if self.token is not None else None
+        app = create_fhir_app(self.fixtures_dir, token_check=check, now=self.now)
+        app.before_request(self._record)
+        self._server = make_server(
+            "127.0.0.1", 0, app, threaded=True, request_handler=_QuietRequestHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop the server, join its thread and close its socket."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._server.server_close()
+            self._server = None
+
+    def _token_matches(self, token: str) -> bool:
+        """Compare a presented token with the configured one in constant time."""
+        expected = (self.token or "").encode()
+        return self.token is not None and hmac.compare_digest(token.encode(), expected)
+
+    def _record(self) -> None:
+        """Remember (method, path+query, had_valid_token) for every request."""
+        query = request.query_string.decode("latin-1")
+        token = _bearer_token()
+        valid = token is not None and self._token_matches(token)
+        self.requests_seen.append(
+            (request.method, request.path + ("?" + query if query else ""), valid)
+        )
+
+
+def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> dict:
+    """Build a one-issue OperationOutcome."""
+    issue = {"severity": severity, "code": code, "diagnostics": diagnostics}
+    return {"resourceType": "OperationOutcome", "issue": [issue]}
+
+
+def _fhir_response(body: dict, status: int = 200) -> Response:
+    """Serialise a FHIR resource as application/fhir+json."""
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=FHIR_JSON)
+
+
+def _require_token(token_check: Callable[[str], bool]) -> None:
+    """Refuse every request but metadata without a valid bearer token."""
+    if (request.endpoint or "").rsplit(".", 1)[-1] == "metadata":
+        return
+    token = _bearer_token()
+    if token is None:
+        raise FhirError(401, "login", "This FHIR server requires an Authorization: Bearer token.")
+    if not token_check(token):
+        raise FhirError(401, "login", "The bearer token is not valid for this FHIR server.")
+
+
+def _bearer_token() -> str | None:
+    """The bearer token of the current request, or None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def _metadata(store: FixtureStore, token_check: Callable[[str], bool] | None) -> Response:
+    """Answer GET [base]/metadata (never needs a token)."""
+    return _fhir_response(_capability(store, token_check))
+
+
+def _capability(store: FixtureStore, token_check: Callable[[str], bool] | None) -> dict:
+    """Describe exactly what this server supports as a CapabilityStatement."""
+    rest = {
+        "mode": "server",
+        "resource": [_resource_capability(store, t) for t in sorted(store.supported_types())],
+    }
+    if token_check is not None:
+        rest["security"] = {"service": [_SMART_SERVICE]}
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": datetime.now(UTC).date().isoformat(),
+        "kind": "instance",
+        "software": {"name": "Bedside fixture FHIR server"},
+        "implementation": {"description": "Read-only synthetic fixtures", "url": _base_url()},
+        "fhirVersion": "4.0.1",
+        "format": ["json"],
+        "rest": [rest],
+    }
+
+
+def _resource_capability(store: FixtureStore, resource_type: str) -> dict:
+    """One CapabilityStatement.rest.resource entry."""
+    return {
+        "type": resource_type,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchParam": [
+            {"name": p.name, "type": p.type} for p in store.search_params(resource_type)
+        ],
+    }
+
+
+def _read(store: FixtureStore, resource_type: str, resource_id: str) -> Response:
+    """Answer GET [base]/Type/id."""
+    _check_type(store, resource_type)
+    resource = store.read(resource_type, resource_id)
+    if resource is None:
+        raise FhirError(404, "not-found", f"Resource {resource_type}/{resource_id} is not known.")
+    return _fhir_response(resource)
+
+
+def _search(store: FixtureStore, resource_type: str) -> Response:
+    """Answer a type-level search with one page of a searchset Bundle."""
+    _check_type(store, resource_type)
+    params = list(request.args.items(multi=True)) + list(request.form.items(multi=True))
+    count, offset = _paging(params)
+    try:
+        matches = store.search(resource_type, params)
+    except SearchError as exc:
+        raise FhirError(400, "invalid", str(exc)) from exc
+    return _fhir_response(_searchset(resource_type, matches, params, count, offset))
+
+
+def _check_type(store: FixtureStore, resource_type: str) -> None:
+    """404 for a resource type this server does not serve."""
+    if resource_type not in store.supported_types():
+        raise FhirError(404, "not-found", f"Resource type '{resource_type}' is not supported.")
+
+
+def _paging(params: list[tuple[str, str]]) -> tuple[int, int]:
+    """Read `_count` (clamped to MAX_COUNT) and the page offset from the parameters."""
+    values = dict(params)
+    count = _non_negative(values, "_count", DEFAULT_COUNT)
+    return min(count, MAX_COUNT), _non_negative(values, OFFSET_PARAM, 0)
+
+
+def _non_negative(values: dict[str, str], name: str, default: int) -> int:
+    """Parse a non-negative integer parameter, or 400."""
+    raw = values.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isdigit():
+        raise FhirError(400, "invalid", f"'{name}' must be a non-negative integer, not '{raw}'.")
+    return int(raw)
+
+
+def _searchset(
+    resource_type: str, matches: list[dict], params: list[tuple[str, str]], count: int, offset: int
+) -> dict:
+    """Build the searchset Bundle for one page, with self/next/previous links."""
+    base = _base_url()
+    bundle = {
+        "resourceType": "Bundle",
+        "id": uuid.uuid4().hex,
+        "meta": {"lastUpdated": datetime.now(UTC).isoformat(timespec="seconds")},
+        "type": "searchset",
+        "total": len(matches),
+        "link": _links(f"{base}/{resource_type}", params, count, offset, len(matches)),
+    }
+    page = matches[offset : offset + count]
+    if page:
+        bundle["entry"] = [
+            {
+                "fullUrl": f"{base}/{resource_type}/{resource['id']}",
+                "resource": resource,
+                "search": {"mode": "match"},
+            }
+            for resource in page
+        ]
+    return bundle
+
+
+def _links(
+    url: str, params: list[tuple[str, str]], count: int, offset: int, total: int
+) -> list[dict]:
+    """The self link plus next/previous page links (absolute URLs)."""
+    kept = [(k, v) for k, v in params if k not in ("_count", OFFSET_PARAM)]
+
+    def page_url(page_offset: int) -> str:
+        """This search at another page offset."""
+        paging = [("_count", str(count))] + (
+            [(OFFSET_PARAM, str(page_offset))] if page_offset else []
+        )
+        return f"{url}?{urlencode(kept + paging)}"
+
+    links = [{"relation": "self", "url": page_url(offset)}]
+    if count and offset + count < total:
+        links.append({"relation": "next", "url": page_url(offset + count)})
+    if count and offset:
+        links.append({"relation": "previous", "url": page_url(max(0, offset - count))})
+    return links
+
+
+def _base_url() -> str:
+    """The absolute FHIR base URL of the current request's blueprint mount point."""
+    return url_for(".metadata", _external=True).removesuffix("/metadata")
+
+
+def _unknown_path(rest: str = "") -> Response:
+    """Answer any other path under the FHIR base with an OperationOutcome."""
+    if request.method not in ("GET", "HEAD"):
+        raise FhirError(405, "not-supported", "This fixture FHIR server is read-only.")
+    raise FhirError(404, "not-found", f"There is nothing at '{request.path}' on this FHIR server.")
+
+
+def _fhir_error(error: FhirError) -> Response:
+    """Render a FhirError as an OperationOutcome (401s carry WWW-Authenticate)."""
+    response = _fhir_response(operation_outcome(error.code, error.diagnostics), error.status)
+    if error.status == 401:
+        invalid = ', error="invalid_token"' if _bearer_token() else ""
+        response.headers["WWW-Authenticate"] = f'Bearer realm="fhir"{invalid}'
+    return response
+
+
+def _http_error(error: HTTPException) -> Response:
+    """Render a werkzeug HTTP error (e.g. 405) as an OperationOutcome."""
+    code = {404: "not-found", 405: "not-supported"}.get(error.code or 500, "invalid")
+    return _fhir_response(
+        operation_outcome(code, error.description or error.name), error.code or 500
+    )
+
+
+def _unexpected_error(error: Exception) -> Response:
+    """Log an unexpected failure server-side; the client sees only an OperationOutcome."""
+    if isinstance(error, HTTPException):
+        return _http_error(error)
+    log.exception("Fixture FHIR server failed on %s %s", request.method, request.path)
+    return _fhir_response(
+        operation_outcome("exception", "Internal error in the fixture server."), 500
+    )
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """Skip per-request access logging (tests read requests_seen instead); errors still log."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Log nothing for a served request."""

@@ -1,0 +1,83 @@
+"""One JSON error shape for APIs, HTML error pages for people, and the named exceptions."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+API_PATH_PREFIXES = ("/cds-services", "/api/", "/openapi.json", "/healthz")
+
+
+class ConfigError(Exception):
+    """Configuration that stops Bedside from starting; the message is one clear sentence."""
+
+
+class ApiError(Exception):
+    """A client error on a JSON API, rendered in the one error shape."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict:
+    """Build the one JSON error shape: {"error": {"code", "message", "field"?}}."""
+    error = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return {"error": error}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Render every error as JSON on API paths and as an HTML page elsewhere."""
+    app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)
+
+
+def handle_api_error(error: ApiError) -> tuple[Response, int]:
+    """Render a named API error."""
+    return jsonify(error_body(error.code, error.message, error.field)), error.status
+
+
+def handle_http_exception(error: HTTPException) -> Response | tuple[Response | str, int]:
+    """Render an HTTP error (404, 405, 413…) for the kind of client that asked."""
+    status = error.code or 500
+    if wants_json():
+        response = jsonify(error_body(code_for(error), error.description or error.name))
+        for name, value in error.get_headers():
+            if name.lower() not in {"content-type", "content-length"}:
+                response.headers[name] = value
+        return response, status
+    page = render_template("error.html", status=status, title=error.name, message=error.description)
+    return page, status
+
+
+def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
+    """Log an unexpected failure server-side; the client sees no trace."""
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("Unhandled error on %s %s", request.method, request.path)
+    return handle_http_exception(InternalServerError("Something went wrong on our side."))
+
+
+def wants_json() -> bool:
+    """Tell whether the current request is an API call (JSON errors) or a page view."""
+    if request.path.startswith(API_PATH_PREFIXES):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def code_for(error: HTTPException) -> str:
+    """Derive a stable snake_case error code from the HTTP error's name."""
+    if error.code == 500:
+        return "internal_error"
+    return error.name.lower().replace(" ", "_").replace("'", "")

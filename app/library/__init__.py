@@ -1,0 +1,1 @@
+"""The content library as code: load, validate and check modules and value sets from `content/`."""

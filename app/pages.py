@@ -1,0 +1,32 @@
+"""Service-level routes: health check, home page and the SMART launch URL."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, jsonify, render_template, send_from_directory
+
+from app.settings import REPO_ROOT
+
+bp = Blueprint("pages", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the service-level routes."""
+    app.register_blueprint(bp)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Report that the service is up (for load balancers and `make run`)."""
+    return jsonify({"status": "ok", "demo": current_app.config["DEMO"]})
+
+
+@bp.get("/")
+def home():
+    """Show what this Bedside instance offers and where to start."""
+    return render_template("home.html", demo=current_app.config["DEMO"])
+
+
+@bp.get("/launch.html")
+def launch_page():
+    """Serve the SMART launch URL page from the repository root."""
+    return send_from_directory(REPO_ROOT, "launch.html", mimetype="text/html")

@@ -1,0 +1,55 @@
+"""Logging that never writes bearer tokens, JWTs, OAuth codes or Authorization headers."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+REDACTED = "[redacted]"
+SECRET_PATTERNS = (
+    # Authorization: Bearer <anything>, Basic <anything>
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*"),
+    # compact JWS/JWT anywhere
+    re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
+    # key=value and "key": "value" for credential-bearing names
+    re.compile(
+        r"(?i)([\"']?\b(?:authorization|access_token|refresh_token|id_token|client_secret|"
+        r"code_verifier|client_assertion|password|token|code)\b[\"']?\s*[:=]\s*[\"']?)"
+        r"[^\s\"'&,;}]+"
+    ),
+)
+
+
+def redact(text: str) -> str:
+    """Replace every credential-looking fragment of text with a marker."""
+    text = SECRET_PATTERNS[0].sub(lambda match: f"{match.group(1)} {REDACTED}", text)
+    text = SECRET_PATTERNS[1].sub(REDACTED, text)
+    return SECRET_PATTERNS[2].sub(lambda match: f"{match.group(1)}{REDACTED}", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrite each record's final message with secrets redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Format the message once, redact it, and drop the raw arguments."""
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        record.msg = redact(message)
+        record.args = None
+        return True
+
+
+def install_redaction(level: str) -> None:
+    """Attach the redacting filter to the root handlers (once) and set the level."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    for handler in root.handlers:
+        if not any(isinstance(existing, RedactingFilter) for existing in handler.filters):
+            handler.addFilter(RedactingFilter())
+    root.setLevel(level)

@@ -1,0 +1,75 @@
+"""The settings Bedside understands: names, defaults, kinds and help, in one table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "BEDSIDE_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: its default, its kind and the help shown in the README."""
+
+    name: str
+    default: object
+    kind: str  # bool | int | str | url | path | file | choice
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DEMO", False, "bool", "Demo mode: fixture FHIR server at `/fhir`, demo EHR, demo keys."
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "str",
+        "Session signing key. If unset, one is generated once into `instance/secret_key`.",
+    ),
+    Setting(
+        "DATABASE", "instance/bedside.db", "path", "SQLite ledger file (relative to the repo)."
+    ),
+    Setting(
+        "CDS_CLIENTS",
+        None,
+        "file",
+        'JSON file of trusted CDS clients: `[{"iss": …, "jku": …, "jwks": {…}}]`.',
+    ),
+    Setting(
+        "CDS_AUTH",
+        "on",
+        "choice",
+        "CDS client JWT authentication; `off` only for local experiments (logged loudly).",
+        choices=("on", "off"),
+    ),
+    Setting(
+        "PUBLIC_BASE_URL",
+        None,
+        "url",
+        "Public URL of this service when behind a proxy (JWT `aud` and card links use it).",
+    ),
+    Setting("CONTENT_DIR", "content", "path", "Content library folder (modules and value sets)."),
+    Setting(
+        "FHIR_FIXTURES_DIR", "fhir_fixtures", "path", "Synthetic FHIR fixtures for demo/tests."
+    ),
+    Setting("CDS_MAX_CARDS", 2, "int", "Most cards returned by one CDS Hooks call.", minimum=0),
+    Setting(
+        "LOG_LEVEL",
+        "INFO",
+        "choice",
+        "Log level (tokens and Authorization headers are always redacted).",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+    ),
+)
+
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def defaults() -> dict[str, object]:
+    """Return the built-in default for every setting."""
+    return {setting.name: setting.default for setting in SETTINGS}

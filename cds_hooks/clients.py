@@ -1,0 +1,85 @@
+"""Trusted CDS clients (EHRs): loaded from the JSON file named by BEDSIDE_CDS_CLIENTS."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from app.errors import ConfigError
+
+ASYMMETRIC_KEY_TYPES = {"RSA", "EC", "OKP"}
+
+
+@dataclass(frozen=True)
+class TrustedClient:
+    """An EHR allowed to call the CDS services: its issuer, JWKS URL and/or inline keys."""
+
+    iss: str
+    jku: str | None = None
+    jwks: dict | None = field(default=None, compare=False)
+
+
+def load_trusted_clients(path: Path) -> list[TrustedClient]:
+    """Read and check the trusted-clients file; raise ConfigError naming file and problem."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise config_error(path, f"cannot be read ({error.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise config_error(path, f"is not valid JSON ({error})") from None
+    if not isinstance(entries, list):
+        raise config_error(path, "must hold a JSON list of client objects")
+    return [client_from_entry(path, number, entry) for number, entry in enumerate(entries, 1)]
+
+
+def client_from_entry(path: Path, number: int, entry: object) -> TrustedClient:
+    """Check one entry of the file and build its TrustedClient."""
+    where = f"entry {number}"
+    if not isinstance(entry, dict):
+        raise config_error(path, f"{where} must be an object")
+    iss, jku, jwks = entry.get("iss"), entry.get("jku"), entry.get("jwks")
+    if not isinstance(iss, str) or not iss:
+        raise config_error(path, f'{where} needs an "iss" (the client\'s issuer URL)')
+    if jku is None and jwks is None:
+        raise config_error(path, f'{where} ({iss}) needs "jku" or "jwks"')
+    if jku is not None and not is_https_or_loopback(jku):
+        raise config_error(path, f'{where} ({iss}) has a "jku" that is not an https URL')
+    if jwks is not None:
+        check_jwks(path, f"{where} ({iss})", jwks)
+    return TrustedClient(iss=iss, jku=jku, jwks=jwks)
+
+
+def check_jwks(path: Path, where: str, jwks: object) -> None:
+    """Require a JWKS of public asymmetric keys, each with a kid."""
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        raise config_error(path, f'{where} has a "jwks" without a "keys" list')
+    for key in jwks["keys"]:
+        if not isinstance(key, dict) or key.get("kty") not in ASYMMETRIC_KEY_TYPES:
+            raise config_error(path, f"{where} has a key that is not an RSA or EC public key")
+        if "d" in key:
+            raise config_error(path, f"{where} holds private key material; list public keys only")
+        if not key.get("kid"):
+            raise config_error(path, f'{where} has a key without a "kid"')
+    try:
+        KeySet.import_key_set(jwks)
+    except (JoseError, ValueError, TypeError) as error:
+        raise config_error(path, f"{where} has a key that cannot be read ({error})") from None
+
+
+def is_https_or_loopback(url: object) -> bool:
+    """Accept https URLs, and plain http only on loopback (local testing)."""
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    return parts.scheme == "https" or (parts.scheme == "http" and loopback)
+
+
+def config_error(path: Path, problem: str) -> ConfigError:
+    """Build the one-sentence configuration error naming the file."""
+    return ConfigError(f"BEDSIDE_CDS_CLIENTS file {path} {problem}.")
