@@ -27,6 +27,7 @@ def create_app(
     config.load_config(app, test_config)
     redaction.install_redaction(app.config["LOG_LEVEL"])
     app.json.sort_keys = False
+    app.config.setdefault("MAX_CONTENT_LENGTH", 5 * 1024 * 1024)
     if app.config["CDS_CLIENTS"]:
         from cds_hooks.clients import load_trusted_clients
 
@@ -37,4 +38,7 @@ def create_app(
         from app.devtools import demo
 
         demo.init_app(app)
+    from cds_hooks import setup
+
+    setup.init_app(app)
     return app

@@ -59,6 +59,32 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("CDS_MAX_CARDS", 2, "int", "Most cards returned by one CDS Hooks call.", minimum=0),
     Setting(
+        "CDS_SNOOZE_DAYS",
+        7,
+        "int",
+        "Days a module stays hidden from a user who overrode it.",
+        minimum=0,
+    ),
+    Setting(
+        "CDS_REPEAT_MINUTES",
+        60,
+        "int",
+        "Minutes before a card shown to a user about a patient may be shown again.",
+        minimum=0,
+    ),
+    Setting(
+        "CDS_CORS_ORIGINS",
+        "*",
+        "str",
+        "Browser origins allowed to call the CDS services: `*` or a space-separated list.",
+    ),
+    Setting(
+        "CDS_FLOOR_ENDPOINT",
+        False,
+        "bool",
+        "Expose `POST /cds-services/_floor/{id}` (parse only) as the benchmark's baseline.",
+    ),
+    Setting(
         "LOG_LEVEL",
         "INFO",
         "choice",

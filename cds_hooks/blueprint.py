@@ -1,0 +1,182 @@
+"""The CDS Hooks HTTP surface: discovery, invocation, feedback, CORS, errors."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from pydantic import BaseModel, ValidationError
+
+from app.errors import ApiError
+from cds_hooks.auth import AuthError, ClientAuthenticator
+from cds_hooks.engine import CdsEngine
+from cds_hooks.models import CONTEXT_MODELS, FeedbackRequest, HookRequest
+from cds_hooks.prefetch import PrefetchUnavailable
+from cds_hooks.services import SERVICES_BY_ID, CdsService, discovery_document
+
+log = logging.getLogger(__name__)
+ModelT = TypeVar("ModelT", bound=BaseModel)
+bp = Blueprint("cds_hooks", __name__, url_prefix="/cds-services")
+floor_bp = Blueprint("cds_floor", __name__, url_prefix="/cds-services/_floor")
+CORS_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization",
+    "Access-Control-Max-Age": "600",
+}
+
+
+@dataclass(frozen=True)
+class CdsRuntime:
+    """What the views need: the engine and the authenticator (None when auth is off)."""
+
+    engine: CdsEngine
+    authenticator: ClientAuthenticator | None
+
+
+def runtime() -> CdsRuntime:
+    """Return this app's CDS runtime."""
+    return current_app.extensions["cds"]
+
+
+@bp.get("")
+def discovery() -> Response:
+    """List the services (GET /cds-services)."""
+    authenticate()
+    return jsonify(discovery_document())
+
+
+@bp.post("/<service_id>")
+def invoke(service_id: str) -> Response:
+    """Answer one hook call with cards."""
+    service = known_service(service_id)
+    caller = authenticate()
+    hook_request = parse_hook_request(service)
+    try:
+        body = runtime().engine.answer(
+            service,
+            hook_request,
+            caller=caller or str(hook_request.fhirServer or "unauthenticated"),
+            languages=preferred_languages(),
+            now=datetime.now(UTC),
+            launch_url=public_base_url() + "/launch.html",
+        )
+    except PrefetchUnavailable as missing:
+        log.info("412 for %s: %s", service_id, missing)
+        raise ApiError(
+            412,
+            "prefetch_unavailable",
+            f"Required data {missing.key!r} could not be prefetched or fetched: {missing.reason}.",
+            f"prefetch.{missing.key}",
+        ) from None
+    return jsonify(body)
+
+
+@bp.post("/<service_id>/feedback")
+def feedback(service_id: str) -> Response:
+    """Record what the clinician did with our cards (idempotent)."""
+    known_service(service_id)
+    authenticate()
+    parsed = validate(FeedbackRequest, json_body(), prefix="")
+    return jsonify(runtime().engine.record_feedback(parsed.feedback))
+
+
+@floor_bp.post("/<service_id>")
+def floor(service_id: str) -> Response:
+    """Parse a hook call exactly as invoke does, then answer no cards (benchmark baseline)."""
+    parse_hook_request(known_service(service_id))
+    return jsonify({"cards": []})
+
+
+@bp.after_request
+def add_cors_headers(response: Response) -> Response:
+    """Allow browser CDS clients (e.g. the sandbox); never with credentials."""
+    allowed = current_app.config["CDS_CORS_ORIGINS"].split()
+    origin = request.headers.get("Origin")
+    if "*" in allowed:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    elif origin in allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.vary.add("Origin")
+    response.headers.update(CORS_HEADERS)
+    return response
+
+
+def known_service(service_id: str) -> CdsService:
+    """Return the service or answer 404."""
+    service = SERVICES_BY_ID.get(service_id)
+    if service is None:
+        raise ApiError(404, "unknown_service", f"There is no CDS service {service_id!r}.")
+    return service
+
+
+def authenticate() -> str | None:
+    """Verify the caller's JWT for the exact URL invoked; any failure is a bare 401."""
+    authenticator = runtime().authenticator
+    if authenticator is None:
+        return None
+    try:
+        client = authenticator.verify(request.headers.get("Authorization"), audience_url())
+    except AuthError as failure:
+        log.info("CDS client authentication failed on %s: %s", request.path, failure)
+        raise ApiError(401, "unauthorized", "Authentication failed.") from None
+    return client.iss
+
+
+def audience_url() -> str:
+    """Return the public URL of this request, as the JWT `aud` must name it."""
+    return public_base_url() + request.path
+
+
+def public_base_url() -> str:
+    """Return this service's public base URL (configured, or as the request reached us)."""
+    return current_app.config["PUBLIC_BASE_URL"] or request.url_root.rstrip("/")
+
+
+def parse_hook_request(service: CdsService) -> HookRequest:
+    """Validate the body and its hook-specific context; 400 names the field at fault."""
+    hook_request = validate(HookRequest, json_body(), prefix="")
+    if hook_request.hook != service.hook:
+        raise ApiError(
+            400,
+            "unsupported_hook",
+            f"hook: service {service.id!r} serves {service.hook!r}, not {hook_request.hook!r}.",
+            "hook",
+        )
+    validate(CONTEXT_MODELS[service.hook], hook_request.context, prefix="context.")
+    return hook_request
+
+
+def validate(model: type[ModelT], data: object, *, prefix: str) -> ModelT:
+    """Validate data against a model, translating the first error into the JSON error shape."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as invalid:
+        error = invalid.errors(include_url=False)[0]
+        field = prefix + ".".join(str(part) for part in error["loc"])
+        raise ApiError(
+            400, "invalid_request", f"{field or 'body'}: {error['msg']}.", field
+        ) from None
+
+
+def json_body() -> dict:
+    """Return the JSON object body, or answer 400."""
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    return body
+
+
+def preferred_languages() -> list[str]:
+    """Return the caller's preferred languages (Accept-Language), base codes only."""
+    return [language.split("-")[0].lower() for language, _ in request.accept_languages]
+
+
+def register(app: Flask, runtime_: CdsRuntime) -> None:
+    """Mount the CDS blueprints and keep the runtime on the app."""
+    app.extensions["cds"] = runtime_
+    app.register_blueprint(bp)
+    if app.config["CDS_FLOOR_ENDPOINT"]:
+        app.register_blueprint(floor_bp)

@@ -1,0 +1,259 @@
+"""Patient context for matching: codes, orders, observations, age and sex, from FHIR dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+Coding = tuple[str, str, str]  # (system, code, display)
+
+INACTIVE_CLINICAL_STATUS = {"inactive", "remission", "resolved"}
+REFUTED_VERIFICATION = {"refuted", "entered-in-error"}
+CURRENT_MEDICATION_STATUS = {"active", "on-hold"}
+USABLE_OBSERVATION_STATUS = {"final", "amended", "corrected", "preliminary"}
+
+
+@dataclass(frozen=True)
+class CodedItem:
+    """A condition, medication, draft order or allergy: its codings and a readable name."""
+
+    codings: tuple[Coding, ...]
+    display: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class ObservationItem:
+    """An observation's codings, numeric value, unit and effective time."""
+
+    codings: tuple[Coding, ...]
+    display: str
+    value: float | None
+    unit: str | None
+    when: datetime | None
+
+
+@dataclass
+class PatientContext:
+    """Everything matching needs to know about one patient at one moment, with no identifiers."""
+
+    hook: str
+    now: datetime
+    age_years: float | None = None
+    sex: str | None = None
+    conditions: list[CodedItem] = field(default_factory=list)
+    medications: list[CodedItem] = field(default_factory=list)
+    draft_orders: list[CodedItem] = field(default_factory=list)
+    allergies: list[CodedItem] = field(default_factory=list)
+    observations: list[ObservationItem] = field(default_factory=list)
+    resources: list[dict] = field(default_factory=list)
+
+    def codes(self) -> set[tuple[str, str]]:
+        """Return every (system, code) present anywhere in the context."""
+        items: Iterable[CodedItem | ObservationItem] = (
+            *self.conditions,
+            *self.medications,
+            *self.draft_orders,
+            *self.allergies,
+            *self.observations,
+        )
+        return {(system, code) for item in items for system, code, _ in item.codings}
+
+
+def context_from_hook(
+    hook: str, hook_context: Mapping[str, object], data: Mapping[str, object], now: datetime
+) -> PatientContext:
+    """Build a PatientContext from a hook's context and its resolved prefetch data by key."""
+    patients = resources_in(data.get("patient"))
+    return build_context(
+        hook,
+        now,
+        patient=patients[0] if patients else None,
+        conditions=resources_in(data.get("conditions")),
+        medications=resources_in(data.get("medications")),
+        observations=resources_in(data.get("observations")),
+        allergies=resources_in(data.get("allergies")),
+        draft_orders=resources_in(hook_context.get("draftOrders")),
+    )
+
+
+def resources_in(value: object) -> list[dict]:
+    """Return the resources in a Bundle, a single resource, a list, or nothing."""
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, dict)]
+    if not isinstance(value, dict):
+        return []
+    if value.get("resourceType") == "Bundle":
+        entries = value.get("entry") or []
+        return [e["resource"] for e in entries if isinstance(e, dict) and "resource" in e]
+    if value.get("resourceType") == "OperationOutcome":
+        return []
+    return [value]
+
+
+def build_context(
+    hook: str,
+    now: datetime,
+    *,
+    patient: dict | None,
+    conditions: Iterable[dict] = (),
+    medications: Iterable[dict] = (),
+    observations: Iterable[dict] = (),
+    allergies: Iterable[dict] = (),
+    draft_orders: Iterable[dict] = (),
+) -> PatientContext:
+    """Build a PatientContext from FHIR resources (already fetched or prefetched)."""
+    conditions, medications = list(conditions), list(medications)
+    observations, allergies, draft_orders = list(observations), list(allergies), list(draft_orders)
+    context = PatientContext(hook=hook, now=now)
+    if patient:
+        context.age_years = age_in_years(patient.get("birthDate"), now)
+        context.sex = patient.get("gender")
+    context.conditions = [
+        coded_item(c, c.get("code")) for c in conditions if is_active_condition(c)
+    ]
+    context.medications = [medication_item(m, medications) for m in medications if is_current(m)]
+    context.draft_orders = [order_item(order, draft_orders) for order in draft_orders]
+    context.allergies = [coded_item(a, a.get("code")) for a in allergies if is_active_allergy(a)]
+    context.observations = [observation_item(o) for o in observations if is_usable_observation(o)]
+    context.resources = [r for r in (patient, *conditions, *medications, *observations) if r]
+    context.resources += [*allergies, *draft_orders]
+    return context
+
+
+def is_active_condition(condition: dict) -> bool:
+    """Active, recurrence, relapse or unstated clinical status; not refuted or entered in error."""
+    if status_code(condition.get("verificationStatus")) in REFUTED_VERIFICATION:
+        return False
+    return status_code(condition.get("clinicalStatus")) not in INACTIVE_CLINICAL_STATUS
+
+
+def is_active_allergy(allergy: dict) -> bool:
+    """An allergy that is not resolved, inactive or refuted."""
+    return is_active_condition(allergy)
+
+
+def is_current(medication_request: dict) -> bool:
+    """A MedicationRequest the patient is currently on."""
+    return medication_request.get("status") in CURRENT_MEDICATION_STATUS
+
+
+def is_usable_observation(observation: dict) -> bool:
+    """An observation with a status worth acting on."""
+    return observation.get("status") in USABLE_OBSERVATION_STATUS
+
+
+def status_code(concept: dict | None) -> str | None:
+    """Return the first code of a status CodeableConcept."""
+    for coding in (concept or {}).get("coding", []):
+        if coding.get("code"):
+            return coding["code"]
+    return None
+
+
+def codings_of(concept: dict | None) -> tuple[Coding, ...]:
+    """Return (system, code, display) for each complete coding of a CodeableConcept."""
+    return tuple(
+        (coding["system"], str(coding["code"]), coding.get("display") or "")
+        for coding in (concept or {}).get("coding", [])
+        if coding.get("system") and coding.get("code")
+    )
+
+
+def concept_display(concept: dict | None) -> str:
+    """Return the best human name of a CodeableConcept."""
+    concept = concept or {}
+    for _, _, display in codings_of(concept):
+        if display:
+            return display
+    return concept.get("text") or "(unnamed)"
+
+
+def coded_item(resource: dict, concept: dict | None) -> CodedItem:
+    """Build a CodedItem from a resource and its code."""
+    reference = (
+        f"{resource.get('resourceType')}/{resource.get('id')}" if resource.get("id") else None
+    )
+    return CodedItem(codings_of(concept), concept_display(concept), reference)
+
+
+def medication_item(request: dict, siblings: list[dict]) -> CodedItem:
+    """Build a CodedItem from a MedicationRequest, resolving a referenced Medication."""
+    return coded_item(request, medication_concept(request, siblings))
+
+
+def order_item(order: dict, siblings: list[dict]) -> CodedItem:
+    """Build a CodedItem for a draft order (MedicationRequest or a request with `code`)."""
+    if order.get("resourceType") == "MedicationRequest":
+        return medication_item(order, siblings)
+    return coded_item(order, order.get("code"))
+
+
+def medication_concept(request: dict, siblings: list[dict]) -> dict | None:
+    """Return the medication CodeableConcept, following a contained or bundled reference."""
+    if request.get("medicationCodeableConcept"):
+        return request["medicationCodeableConcept"]
+    reference = (request.get("medicationReference") or {}).get("reference", "")
+    for medication in referenced_medications(request, siblings):
+        if reference in {f"#{medication.get('id')}", f"Medication/{medication.get('id')}"}:
+            return medication.get("code")
+    return None
+
+
+def referenced_medications(request: dict, siblings: list[dict]) -> Iterator[dict]:
+    """Yield Medications contained in the request or present beside it."""
+    for candidate in (*request.get("contained", []), *siblings):
+        if candidate.get("resourceType") == "Medication":
+            yield candidate
+
+
+def observation_item(observation: dict) -> ObservationItem:
+    """Build an ObservationItem with its numeric value and effective time."""
+    quantity = observation.get("valueQuantity") or {}
+    value = quantity.get("value")
+    return ObservationItem(
+        codings=codings_of(observation.get("code")),
+        display=concept_display(observation.get("code")),
+        value=float(value) if isinstance(value, int | float) else None,
+        unit=quantity.get("code") or quantity.get("unit"),
+        when=observation_time(observation),
+    )
+
+
+def observation_time(observation: dict) -> datetime | None:
+    """Return when an observation was made (effective time, else issued)."""
+    period = observation.get("effectivePeriod") or {}
+    for text in (
+        observation.get("effectiveDateTime"),
+        observation.get("effectiveInstant"),
+        period.get("end"),
+        period.get("start"),
+        observation.get("issued"),
+    ):
+        moment = parse_time(text)
+        if moment is not None:
+            return moment
+    return None
+
+
+def parse_time(text: object) -> datetime | None:
+    """Parse a FHIR date, dateTime or instant; assume UTC when no offset is given."""
+    if not isinstance(text, str) or not text:
+        return None
+    padded = {4: f"{text}-01-01", 7: f"{text}-01"}.get(len(text), text)
+    try:
+        moment = datetime.fromisoformat(padded.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def age_in_years(birth_date: object, now: datetime) -> float | None:
+    """Return age in whole years on the date of `now` (None when birthDate is unknown)."""
+    born = parse_time(birth_date)
+    if born is None:
+        return None
+    today: date = now.date()
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return float(years)

@@ -1,0 +1,171 @@
+"""One CDS call end to end: prefetch → context → match → fatigue filters → cards → exposures."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.library.loader import Library
+from cds_hooks.cards import CardSettings, build_card, card_uuid_for
+from cds_hooks.context import context_from_hook
+from cds_hooks.fhir_fetch import FetchCache, FetchFailed, FhirFetcher
+from cds_hooks.index import LibraryIndex
+from cds_hooks.matching import Match, match_modules
+from cds_hooks.models import FeedbackItem, HookRequest
+from cds_hooks.prefetch import PrefetchUnavailable, resolve_prefetch
+from cds_hooks.services import CdsService
+from cds_hooks.store import CdsStore, Exposure, FeedbackRecord
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Deployment choices that shape the answer."""
+
+    max_cards: int
+    snooze_seconds: float
+    repeat_seconds: float
+    identity_key: bytes
+
+
+class CdsEngine:
+    """Answers hook calls from the compiled library; state lives in the CdsStore."""
+
+    def __init__(
+        self,
+        library: Library,
+        index: LibraryIndex,
+        store: CdsStore,
+        settings: EngineSettings,
+        cache: FetchCache | None = None,
+    ):
+        self.library = library
+        self.index = index
+        self.store = store
+        self.settings = settings
+        self.cache = cache or FetchCache()
+
+    def answer(
+        self,
+        service: CdsService,
+        request: HookRequest,
+        *,
+        caller: str,
+        languages: Sequence[str],
+        now: datetime,
+        launch_url: str,
+    ) -> dict:
+        """Return the CDS Hooks response body for one call (raises PrefetchUnavailable → 412)."""
+        data = self.patient_data(request)
+        context = context_from_hook(request.hook, request.context, data, now)
+        matches = match_modules(self.index, context)
+        user_key = self.identity_key("user", caller, str(request.context["userId"]))
+        patient_key = self.identity_key("patient", caller, str(request.context["patientId"]))
+        chosen = self.without_fatigue(matches, user_key, patient_key, now.timestamp())
+        hook_context = {k: v for k, v in request.context.items() if isinstance(v, str)}
+        cards = [
+            build_card(
+                match,
+                self.library.modules[match.module_id],
+                hook_instance=str(request.hookInstance),
+                hook_context=hook_context,
+                language=self.language_for(match.module_id, languages),
+                settings=CardSettings(launch_url=launch_url),
+            )
+            for match in chosen
+        ]
+        self.store.record_exposures(
+            [self.exposure(m, request, service, user_key, patient_key, now) for m in chosen]
+        )
+        return {"cards": cards}
+
+    def record_feedback(self, items: Sequence[FeedbackItem]) -> dict[str, int]:
+        """Store each feedback entry once; overrides snooze the module for that user."""
+        counts = {"recorded": 0, "alreadyRecorded": 0, "unknownCards": 0}
+        for item in items:
+            exposure = self.store.exposure(str(item.card))
+            if exposure is None:
+                counts["unknownCards"] += 1
+                continue
+            record = feedback_record(item, exposure)
+            counts["recorded" if self.store.record_feedback(record) else "alreadyRecorded"] += 1
+        return counts
+
+    def patient_data(self, request: HookRequest) -> dict[str, object]:
+        """Resolve every prefetch key, fetching from the EHR's FHIR server when needed."""
+        fetcher = None
+        if request.fhirServer is not None:
+            token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
+            try:
+                fetcher = FhirFetcher(str(request.fhirServer), token, self.cache)
+            except FetchFailed as failure:
+                raise PrefetchUnavailable("fhirServer", str(failure)) from None
+        try:
+            return resolve_prefetch(request.prefetch, request.context, fetcher)
+        finally:
+            if fetcher is not None:
+                fetcher.close()
+
+    def without_fatigue(
+        self, matches: list[Match], user_key: str, patient_key: str, now: float
+    ) -> list[Match]:
+        """Drop modules this user snoozed or just saw for this patient; keep the top few."""
+        snoozed = self.store.overridden_modules(user_key, now - self.settings.snooze_seconds)
+        recent = self.store.recently_shown(
+            user_key, patient_key, now - self.settings.repeat_seconds
+        )
+        kept = [m for m in matches if m.module_id not in snoozed and m.module_id not in recent]
+        return kept[: self.settings.max_cards]
+
+    def identity_key(self, kind: str, caller: str, identifier: str) -> str:
+        """Return a keyed hash for a user or patient: linkable for fatigue rules, not reversible."""
+        message = f"{kind}|{caller}|{identifier}".encode()
+        return hmac.new(self.settings.identity_key, message, hashlib.sha256).hexdigest()
+
+    def language_for(self, module_id: str, languages: Sequence[str]) -> str:
+        """Pick the first preferred language the module has, else English."""
+        available = self.library.modules[module_id]["languages"]
+        return next((language for language in languages if language in available), "en")
+
+    def exposure(
+        self,
+        match: Match,
+        request: HookRequest,
+        service: CdsService,
+        user_key: str,
+        patient_key: str,
+        now: datetime,
+    ) -> Exposure:
+        """Describe a shown card for the store."""
+        module = self.library.modules[match.module_id]
+        return Exposure(
+            card_uuid=card_uuid_for(module, str(request.hookInstance)),
+            module_id=module["id"],
+            module_version=module["version"],
+            service_id=service.id,
+            user_key=user_key,
+            patient_key=patient_key,
+            shown_at=now.timestamp(),
+        )
+
+
+def feedback_record(item: FeedbackItem, exposure: Exposure) -> FeedbackRecord:
+    """Build the stored record; its key makes a repeated delivery of the same feedback a no-op."""
+    reason = item.overrideReason.reason if item.overrideReason else None
+    reason_code = f"{reason.system or ''}|{reason.code}" if reason else None
+    accepted = tuple(sorted(str(s.id) for s in item.acceptedSuggestions or ()))
+    identity = "|".join(
+        [str(item.card), item.outcome, item.outcomeTimestamp, reason_code or "", *accepted]
+    )
+    return FeedbackRecord(
+        feedback_key=hashlib.sha256(identity.encode()).hexdigest(),
+        card_uuid=str(item.card),
+        module_id=exposure.module_id,
+        user_key=exposure.user_key,
+        outcome=item.outcome,
+        override_reason=reason_code,
+        accepted_suggestions=accepted,
+        outcome_at=item.outcomeTimestamp,
+    )

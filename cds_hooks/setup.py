@@ -1,0 +1,53 @@
+"""Build the CDS runtime from configuration: library index, store, engine, authenticator."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from app.errors import ConfigError
+from app.library.loader import LibraryError, load_library
+from cds_hooks import blueprint
+from cds_hooks.auth import ClientAuthenticator
+from cds_hooks.engine import CdsEngine, EngineSettings
+from cds_hooks.index import UnknownValueSet, compile_library
+from cds_hooks.store import CdsStore
+
+log = logging.getLogger(__name__)
+SECONDS_PER_DAY = 86_400
+
+
+def init_app(app: Flask) -> None:
+    """Compile the library once and mount the CDS services."""
+    config = app.config
+    try:
+        library = load_library(config["CONTENT_DIR"])
+        index = compile_library(library)
+    except (LibraryError, UnknownValueSet) as error:
+        raise ConfigError(f"The content library cannot be loaded: {error}") from None
+    store = CdsStore(config["DATABASE"])
+    settings = EngineSettings(
+        max_cards=config["CDS_MAX_CARDS"],
+        snooze_seconds=config["CDS_SNOOZE_DAYS"] * SECONDS_PER_DAY,
+        repeat_seconds=config["CDS_REPEAT_MINUTES"] * 60,
+        identity_key=config["SECRET_KEY"].encode(),
+    )
+    engine = CdsEngine(library, index, store, settings)
+    blueprint.register(app, blueprint.CdsRuntime(engine, authenticator_for(app, store)))
+    log.info(
+        "CDS services ready: %d modules, %d indexed codes", len(library.modules), len(index.by_code)
+    )
+
+
+def authenticator_for(app: Flask, store: CdsStore) -> ClientAuthenticator | None:
+    """Build the JWT authenticator, or None (loudly) when auth is explicitly off."""
+    if app.config["CDS_AUTH"] == "off":
+        log.warning(
+            "BEDSIDE_CDS_AUTH=off: CDS services accept calls from ANY client without a JWT."
+        )
+        return None
+    clients = app.extensions.get("cds_clients", [])
+    if not clients:
+        log.warning("No trusted CDS clients (BEDSIDE_CDS_CLIENTS): every CDS call will get 401.")
+    return ClientAuthenticator(clients, claim_jti=store.claim_jti)

@@ -1,0 +1,194 @@
+"""CDS service state in SQLite: JWT replay guard, card exposures and feedback — never PHI."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import random
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("bedside.cds")
+
+
+@migrations()
+def create_cds_tables(db: Database) -> None:
+    """Replay guard, exposures (keyed hashes only) and feedback."""
+    db["cds_jti"].create(
+        {"iss": str, "jti": str, "expires_at": int}, pk=("iss", "jti"), not_null={"expires_at"}
+    )
+    db["cds_exposures"].create(
+        {
+            "card_uuid": str,
+            "module_id": str,
+            "module_version": str,
+            "service_id": str,
+            "user_key": str,
+            "patient_key": str,
+            "shown_at": float,
+        },
+        pk="card_uuid",
+    )
+    db["cds_exposures"].create_index(["user_key", "patient_key", "shown_at"])
+    db["cds_feedback"].create(
+        {
+            "feedback_key": str,
+            "card_uuid": str,
+            "module_id": str,
+            "user_key": str,
+            "outcome": str,
+            "override_reason": str,
+            "accepted_suggestions": str,
+            "outcome_at": str,
+            "received_at": float,
+        },
+        pk="feedback_key",
+    )
+    db["cds_feedback"].create_index(["user_key", "outcome", "received_at"])
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A card shown to a user about a patient (both as keyed hashes)."""
+
+    card_uuid: str
+    module_id: str
+    module_version: str
+    service_id: str
+    user_key: str
+    patient_key: str
+    shown_at: float
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    """One feedback entry, stored without free text or patient data."""
+
+    feedback_key: str
+    card_uuid: str
+    module_id: str
+    user_key: str
+    outcome: str
+    override_reason: str | None
+    accepted_suggestions: tuple[str, ...]
+    outcome_at: str
+
+
+class CdsStore:
+    """SQLite-backed state shared by every worker process through one database file."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._migration_lock():
+            migrations.apply(Database(self._connection()))
+
+    def claim_jti(self, iss: str, jti: str, expires_at: int) -> bool:
+        """Record a JWT id; False when the same issuer used it before (a replay)."""
+        connection = self._connection()
+        if random.random() < 0.01:
+            connection.execute(
+                "DELETE FROM cds_jti WHERE expires_at < ?", (int(time.time()) - 3600,)
+            )
+        with connection:
+            cursor = connection.execute(
+                "INSERT OR IGNORE INTO cds_jti (iss, jti, expires_at) VALUES (?, ?, ?)",
+                (iss, jti, expires_at),
+            )
+        return cursor.rowcount == 1
+
+    def record_exposures(self, exposures: list[Exposure]) -> None:
+        """Remember which cards were shown, to whom and about whom (hashed)."""
+        if not exposures:
+            return
+        rows = [tuple(vars(exposure).values()) for exposure in exposures]
+        with self._connection() as connection:
+            connection.executemany(
+                "INSERT OR IGNORE INTO cds_exposures VALUES (?, ?, ?, ?, ?, ?, ?)", rows
+            )
+
+    def recently_shown(self, user_key: str, patient_key: str, since: float) -> set[str]:
+        """Return the modules shown to this user about this patient since a time."""
+        rows = self._connection().execute(
+            "SELECT DISTINCT module_id FROM cds_exposures "
+            "WHERE user_key = ? AND patient_key = ? AND shown_at >= ?",
+            (user_key, patient_key, since),
+        )
+        return {row[0] for row in rows}
+
+    def exposure(self, card_uuid: str) -> Exposure | None:
+        """Return the exposure behind a card uuid."""
+        row = (
+            self._connection()
+            .execute("SELECT * FROM cds_exposures WHERE card_uuid = ?", (card_uuid,))
+            .fetchone()
+        )
+        return Exposure(*row) if row else None
+
+    def record_feedback(self, record: FeedbackRecord) -> bool:
+        """Store feedback once; False when the same feedback was already recorded."""
+        values = (
+            record.feedback_key,
+            record.card_uuid,
+            record.module_id,
+            record.user_key,
+            record.outcome,
+            record.override_reason,
+            json.dumps(list(record.accepted_suggestions)),
+            record.outcome_at,
+            time.time(),
+        )
+        with self._connection() as connection:
+            cursor = connection.execute(
+                "INSERT OR IGNORE INTO cds_feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values
+            )
+        return cursor.rowcount == 1
+
+    def overridden_modules(self, user_key: str, since: float) -> set[str]:
+        """Return the modules this user overrode since a time (snoozed for them)."""
+        rows = self._connection().execute(
+            "SELECT DISTINCT module_id FROM cds_feedback "
+            "WHERE user_key = ? AND outcome = 'overridden' AND received_at >= ?",
+            (user_key, since),
+        )
+        return {row[0] for row in rows}
+
+    def _connection(self) -> sqlite3.Connection:
+        """Return this thread's connection (WAL, busy timeout)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            # Exposures and replay entries may lose the last instant on power loss; NORMAL
+            # keeps WAL commits atomic and durable across process crashes, at far lower cost.
+            connection.execute("PRAGMA synchronous=NORMAL")
+            self._local.connection = connection
+        return connection
+
+    def _migration_lock(self):
+        """Hold an exclusive file lock while migrating, so workers do not race."""
+        return FileLock(self.path.with_suffix(self.path.suffix + ".lock"))
+
+
+class FileLock:
+    """An exclusive fcntl lock on a file, as a context manager."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._handle = None
+
+    def __enter__(self) -> FileLock:
+        self._handle = open(self.path, "a")
+        fcntl.flock(self._handle, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        fcntl.flock(self._handle, fcntl.LOCK_UN)
+        self._handle.close()
