@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -81,12 +82,11 @@ def context_from_hook(
 def resources_in(value: object) -> list[dict]:
     """Return the resources in a Bundle, a single resource, a list, or nothing."""
     if isinstance(value, list):
-        return [item for item in value if isinstance(item, dict)]
+        return dicts_in(value)
     if not isinstance(value, dict):
         return []
     if value.get("resourceType") == "Bundle":
-        entries = value.get("entry") or []
-        return [e["resource"] for e in entries if isinstance(e, dict) and "resource" in e]
+        return dicts_in([entry.get("resource") for entry in dicts_in(value.get("entry"))])
     if value.get("resourceType") == "OperationOutcome":
         return []
     return [value]
@@ -109,14 +109,19 @@ def build_context(
     context = PatientContext(hook=hook, now=now)
     if patient:
         context.age_years = age_in_years(patient.get("birthDate"), now)
-        context.sex = patient.get("gender")
+        context.sex = as_str(patient.get("gender"))
     context.conditions = [
         coded_item(c, c.get("code")) for c in conditions if is_active_condition(c)
     ]
     context.medications = [medication_item(m, medications) for m in medications if is_current(m)]
     context.draft_orders = [order_item(order, draft_orders) for order in draft_orders]
     context.allergies = [coded_item(a, a.get("code")) for a in allergies if is_active_allergy(a)]
-    context.observations = [observation_item(o) for o in observations if is_usable_observation(o)]
+    context.observations = [
+        item
+        for observation in observations
+        if is_usable_observation(observation)
+        for item in observation_items(observation)
+    ]
     context.resources = [r for r in (patient, *conditions, *medications, *observations) if r]
     context.resources += [*allergies, *draft_orders]
     return context
@@ -136,18 +141,18 @@ def is_active_allergy(allergy: dict) -> bool:
 
 def is_current(medication_request: dict) -> bool:
     """A MedicationRequest the patient is currently on."""
-    return medication_request.get("status") in CURRENT_MEDICATION_STATUS
+    return as_str(medication_request.get("status")) in CURRENT_MEDICATION_STATUS
 
 
 def is_usable_observation(observation: dict) -> bool:
     """An observation with a status worth acting on."""
-    return observation.get("status") in USABLE_OBSERVATION_STATUS
+    return as_str(observation.get("status")) in USABLE_OBSERVATION_STATUS
 
 
-def status_code(concept: dict | None) -> str | None:
+def status_code(concept: object) -> str | None:
     """Return the first code of a status CodeableConcept."""
-    for coding in (concept or {}).get("coding", []):
-        if coding.get("code"):
+    for coding in dicts_in(as_dict(concept).get("coding")):
+        if as_str(coding.get("code")):
             return coding["code"]
     return None
 
@@ -155,26 +160,24 @@ def status_code(concept: dict | None) -> str | None:
 def codings_of(concept: dict | None) -> tuple[Coding, ...]:
     """Return (system, code, display) for each complete coding of a CodeableConcept."""
     return tuple(
-        (coding["system"], str(coding["code"]), coding.get("display") or "")
-        for coding in (concept or {}).get("coding", [])
-        if coding.get("system") and coding.get("code")
+        (coding["system"], coding["code"], as_str(coding.get("display")) or "")
+        for coding in dicts_in(as_dict(concept).get("coding"))
+        if as_str(coding.get("system")) and as_str(coding.get("code"))
     )
 
 
 def concept_display(concept: dict | None) -> str:
     """Return the best human name of a CodeableConcept."""
-    concept = concept or {}
     for _, _, display in codings_of(concept):
         if display:
             return display
-    return concept.get("text") or "(unnamed)"
+    return as_str(as_dict(concept).get("text")) or "(unnamed)"
 
 
 def coded_item(resource: dict, concept: dict | None) -> CodedItem:
     """Build a CodedItem from a resource and its code."""
-    reference = (
-        f"{resource.get('resourceType')}/{resource.get('id')}" if resource.get("id") else None
-    )
+    resource_id = as_str(resource.get("id"))
+    reference = f"{as_str(resource.get('resourceType'))}/{resource_id}" if resource_id else None
     return CodedItem(codings_of(concept), concept_display(concept), reference)
 
 
@@ -192,38 +195,48 @@ def order_item(order: dict, siblings: list[dict]) -> CodedItem:
 
 def medication_concept(request: dict, siblings: list[dict]) -> dict | None:
     """Return the medication CodeableConcept, following a contained or bundled reference."""
-    if request.get("medicationCodeableConcept"):
+    if as_dict(request.get("medicationCodeableConcept")):
         return request["medicationCodeableConcept"]
-    reference = (request.get("medicationReference") or {}).get("reference", "")
+    reference = as_str(as_dict(request.get("medicationReference")).get("reference"))
     for medication in referenced_medications(request, siblings):
-        if reference in {f"#{medication.get('id')}", f"Medication/{medication.get('id')}"}:
+        medication_id = as_str(medication.get("id"))
+        if reference and reference in {f"#{medication_id}", f"Medication/{medication_id}"}:
             return medication.get("code")
     return None
 
 
 def referenced_medications(request: dict, siblings: list[dict]) -> Iterator[dict]:
     """Yield Medications contained in the request or present beside it."""
-    for candidate in (*request.get("contained", []), *siblings):
+    for candidate in (*dicts_in(request.get("contained")), *siblings):
         if candidate.get("resourceType") == "Medication":
             yield candidate
 
 
-def observation_item(observation: dict) -> ObservationItem:
-    """Build an ObservationItem with its numeric value and effective time."""
-    quantity = observation.get("valueQuantity") or {}
+def observation_items(observation: dict) -> list[ObservationItem]:
+    """Return the observation and each of its components (e.g. systolic in a BP panel)."""
+    when = observation_time(observation)
+    items = [observation_item(observation, when)]
+    items += [observation_item(part, when) for part in dicts_in(observation.get("component"))]
+    return items
+
+
+def observation_item(observation: dict, when: datetime | None) -> ObservationItem:
+    """Build an ObservationItem (or a component's) with its numeric value at the given time."""
+    quantity = as_dict(observation.get("valueQuantity"))
     value = quantity.get("value")
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
     return ObservationItem(
         codings=codings_of(observation.get("code")),
         display=concept_display(observation.get("code")),
-        value=float(value) if isinstance(value, int | float) else None,
-        unit=quantity.get("code") or quantity.get("unit"),
-        when=observation_time(observation),
+        value=float(value) if is_number and math.isfinite(value) else None,
+        unit=as_str(quantity.get("code")) or as_str(quantity.get("unit")),
+        when=when,
     )
 
 
 def observation_time(observation: dict) -> datetime | None:
     """Return when an observation was made (effective time, else issued)."""
-    period = observation.get("effectivePeriod") or {}
+    period = as_dict(observation.get("effectivePeriod"))
     for text in (
         observation.get("effectiveDateTime"),
         observation.get("effectiveInstant"),
@@ -257,3 +270,18 @@ def age_in_years(birth_date: object, now: datetime) -> float | None:
     today: date = now.date()
     years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     return float(years)
+
+
+def as_dict(value: object) -> dict:
+    """Return value if it is a JSON object, else an empty one (EHR data can be malformed)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_str(value: object) -> str | None:
+    """Return value if it is a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None
+
+
+def dicts_in(value: object) -> list[dict]:
+    """Return the JSON objects in a list (nothing when value is not a list)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []

@@ -277,3 +277,19 @@ def test_unknown_value_set_is_a_named_error():
     broken = module("broken", all_of=[ref("condition", "no-such-set")])
     with pytest.raises(UnknownValueSet, match="no-such-set"):
         index_of(broken)
+
+
+def test_components_count_as_observations_at_the_panel_time():
+    panel = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": LNC, "code": "85354-9", "display": "Blood pressure panel"}]},
+        "effectiveDateTime": (NOW - timedelta(minutes=30)).isoformat(),
+        "component": [
+            {
+                "code": {"coding": [{"system": LNC, "code": "2524-7", "display": "Lactate"}]},
+                "valueQuantity": {"value": 3.1, "unit": "mmol/L", "code": "mmol/L"},
+            }
+        ],
+    }
+    assert matched_ids(index_of(LACTATE_HIGH), hook="patient-view", observations=[panel])

@@ -1,0 +1,132 @@
+"""Client authentication over HTTP: every JWT failure is a bare 401; valid ES384/RS384 pass."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app import create_app
+from tests.cds_hooks.conftest import EHR_ISS, CdsCaller
+from tests.cds_hooks.jwt_helpers import OMIT, b64url, compact_token, make_ec_key, sign_client_token
+
+DISCOVERY = "/cds-services"
+AUD = f"http://localhost{DISCOVERY}"
+
+
+def get_with(client, token):
+    """GET discovery with the given bearer token (or none)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.get(DISCOVERY, headers=headers)
+
+
+def forged_tokens(ec_key):
+    """Tokens that must all be refused, by name."""
+    now = int(time.time())
+    stranger = make_ec_key(ec_key.kid)
+    claims = {"iss": EHR_ISS, "aud": AUD, "iat": now, "exp": now + 300, "jti": "j-none"}
+    return {
+        "alg none": compact_token({"alg": "none", "typ": "JWT", "kid": ec_key.kid}, claims),
+        "HS256": compact_token({"alg": "HS256", "kid": ec_key.kid}, claims, b"x" * 32),
+        "expired": sign_client_token(ec_key, iss=EHR_ISS, aud=AUD, kid=ec_key.kid, now=now - 900),
+        "nbf in the future": sign_client_token(
+            ec_key, iss=EHR_ISS, aud=AUD, kid=ec_key.kid, nbf=now + 600
+        ),
+        "wrong aud": sign_client_token(
+            ec_key, iss=EHR_ISS, aud="http://localhost/cds-services/x", kid=ec_key.kid
+        ),
+        "unknown iss": sign_client_token(
+            ec_key, iss="https://rogue.example", aud=AUD, kid=ec_key.kid
+        ),
+        "jku not allow-listed": sign_client_token(
+            ec_key, iss=EHR_ISS, aud=AUD, kid=ec_key.kid, jku="https://rogue.example/jwks"
+        ),
+        "unknown kid": sign_client_token(ec_key, iss=EHR_ISS, aud=AUD, kid="no-such-kid"),
+        "bad signature": sign_client_token(stranger, iss=EHR_ISS, aud=AUD, kid=ec_key.kid),
+        "no jti": sign_client_token(ec_key, iss=EHR_ISS, aud=AUD, kid=ec_key.kid, jti=OMIT),
+        "not a JWT": b64url(b"garbage"),
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "alg none",
+        "HS256",
+        "expired",
+        "nbf in the future",
+        "wrong aud",
+        "unknown iss",
+        "jku not allow-listed",
+        "unknown kid",
+        "bad signature",
+        "no jti",
+        "not a JWT",
+    ],
+)
+def test_forged_or_invalid_tokens_get_a_bare_401(cds_app, ec_key, name):
+    response = get_with(cds_app.test_client(), forged_tokens(ec_key)[name])
+    assert response.status_code == 401
+    assert response.json == {"error": {"code": "unauthorized", "message": "Authentication failed."}}
+
+
+def test_no_authorization_header_is_401(cds_app):
+    assert get_with(cds_app.test_client(), None).status_code == 401
+
+
+def test_replayed_jti_is_401(cds_app, ec_key):
+    token = sign_client_token(ec_key, iss=EHR_ISS, aud=AUD, kid=ec_key.kid)
+    client = cds_app.test_client()
+    assert get_with(client, token).status_code == 200
+    assert get_with(client, token).status_code == 401
+
+
+def test_replay_is_caught_across_app_instances_sharing_the_database(
+    cds_config, instance_path, ec_key
+):
+    token = sign_client_token(ec_key, iss=EHR_ISS, aud=AUD, kid=ec_key.kid)
+    worker_a = create_app(cds_config, instance_path=instance_path).test_client()
+    worker_b = create_app(cds_config, instance_path=instance_path).test_client()
+    assert get_with(worker_a, token).status_code == 200
+    assert get_with(worker_b, token).status_code == 401
+
+
+@pytest.mark.parametrize("alg,key_fixture", [("ES384", "ec_key"), ("RS384", "rsa_key")])
+def test_valid_es384_and_rs384_tokens_pass(cds_app, request, alg, key_fixture):
+    key = request.getfixturevalue(key_fixture)
+    caller = CdsCaller(cds_app.test_client(), key, alg=alg)
+    assert caller.get(DISCOVERY).status_code == 200
+
+
+def test_aud_is_the_exact_service_url(cds, fixture_store):
+    path = "/cds-services/bedside-patient-view"
+    token = cds.token(DISCOVERY)  # valid, but for discovery, not this service
+    response = cds.client.post(path, json={}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
+def test_public_base_url_sets_the_expected_aud(cds_config, instance_path, ec_key):
+    config = {**cds_config, "PUBLIC_BASE_URL": "https://cds.hospital.example/bedside"}
+    client = create_app(config, instance_path=instance_path).test_client()
+    behind_proxy = sign_client_token(
+        ec_key, iss=EHR_ISS, aud="https://cds.hospital.example/bedside/cds-services", kid=ec_key.kid
+    )
+    as_reached = sign_client_token(ec_key, iss=EHR_ISS, aud=AUD, kid=ec_key.kid)
+    assert get_with(client, behind_proxy).status_code == 200
+    assert get_with(client, as_reached).status_code == 401
+
+
+def test_auth_off_must_be_explicit_and_is_logged(cds_config, instance_path, caplog):
+    client = create_app(
+        {**cds_config, "CDS_AUTH": "off"}, instance_path=instance_path
+    ).test_client()
+    assert get_with(client, None).status_code == 200
+    assert "BEDSIDE_CDS_AUTH=off" in caplog.text
+
+
+def test_tokens_are_not_logged(cds_app, ec_key, caplog):
+    caplog.set_level("DEBUG")
+    token = forged_tokens(ec_key)["bad signature"]
+    get_with(cds_app.test_client(), token)
+    assert token not in caplog.text
+    assert token.split(".")[1] not in caplog.text
