@@ -8,6 +8,7 @@ from flask.cli import FlaskGroup, NoAppException, with_appcontext
 
 from app import create_app
 from app.errors import ConfigError
+from app.library.commands import check as check_content
 
 
 class ConfigProblem(NoAppException):
@@ -71,6 +72,9 @@ def serve(host: str, port: int, workers: int) -> None:
 @cli.group("content")
 def content_group() -> None:
     """Work with the content library (guideline microlearning modules)."""
+
+
+content_group.add_command(check_content)
 
 
 @cli.group("ledger")

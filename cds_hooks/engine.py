@@ -56,14 +56,21 @@ class CdsEngine:
         languages: Sequence[str],
         now: datetime,
         launch_url: str,
+        remember: bool = True,
     ) -> dict:
-        """Return the CDS Hooks response body for one call (raises PrefetchUnavailable → 412)."""
+        """Return the CDS Hooks response body for one call (raises PrefetchUnavailable → 412).
+
+        remember=False (the `bedside hook` tool) skips fatigue rules and stores nothing.
+        """
         data = self.patient_data(request)
         context = context_from_hook(request.hook, request.context, data, now)
         matches = match_modules(self.index, context)
         user_key = self.identity_key("user", caller, str(request.context["userId"]))
         patient_key = self.identity_key("patient", caller, str(request.context["patientId"]))
-        chosen = self.without_fatigue(matches, user_key, patient_key, now.timestamp())
+        if remember:
+            chosen = self.without_fatigue(matches, user_key, patient_key, now.timestamp())
+        else:
+            chosen = matches[: self.settings.max_cards]
         hook_context = {k: v for k, v in request.context.items() if isinstance(v, str)}
         cards = [
             build_card(
@@ -76,9 +83,10 @@ class CdsEngine:
             )
             for match in chosen
         ]
-        self.store.record_exposures(
-            [self.exposure(m, request, service, user_key, patient_key, now) for m in chosen]
-        )
+        if remember:
+            self.store.record_exposures(
+                [self.exposure(m, request, service, user_key, patient_key, now) for m in chosen]
+            )
         return {"cards": cards}
 
     def record_feedback(self, items: Sequence[FeedbackItem]) -> dict[str, int]:

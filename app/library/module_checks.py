@@ -1,0 +1,161 @@
+"""Checks of one module's structure: references, codes, disclosures, expiry, suggestions, questions,
+review. Each takes a ModuleFile and returns findings; text checks live in text_checks."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from app.library.codes import coding_problems
+from app.library.findings import (
+    Finding,
+    ModuleFile,
+    action_resources,
+    codings,
+    criteria,
+    field_path,
+    get,
+    items,
+    strings,
+)
+
+SAMPLE_IDS = {
+    "{{context.patientId}}": "example-patient",
+    "{{context.encounterId}}": "example-visit",
+}
+TEMPLATE = re.compile(r"\{\{.*?\}\}")
+EXPIRY_WARNING_DAYS = 60
+
+
+def check_references(entry: ModuleFile) -> list[Finding]:
+    """The file is named after the id; every value set URL resolves; `as:` names are unique."""
+    module, findings = entry.data, []
+    module_id = module.get("id")
+    if isinstance(module_id, str) and module_id != entry.path.stem:
+        findings.append(
+            entry.error(
+                ["id"],
+                f"id {module_id!r} does not match the file name {entry.path.name}; "
+                f"rename the file to {module_id}{entry.path.suffix} or fix the id.",
+            )
+        )
+    references = [(path, body.get("value_set")) for path, _, body in criteria(module)]
+    references = [((*path, "value_set"), url) for path, url in references]
+    facts = [
+        (("case", "patient_facts", i), url)
+        for i, url in items(get(module, "case", "patient_facts"))
+    ]
+    known = entry.library.value_sets
+    for path, url in references + facts:
+        if isinstance(url, str) and url not in known:
+            findings.append(entry.error(path, unknown_value_set(url, known)))
+    seen: dict[str, str] = {}
+    for path, _, body in criteria(module):
+        name = body.get("as")
+        if isinstance(name, str):
+            if name in seen:
+                message = (
+                    f"`as: {name}` is also bound at {seen[name]}; give each evidence its own name."
+                )
+                findings.append(entry.error([*path, "as"], message))
+            seen.setdefault(name, field_path(path))
+    return findings
+
+
+def unknown_value_set(url: str, known: dict) -> str:
+    """Say that a value set URL resolves to nothing, with the closest existing one if any."""
+    value_set_id = url.rsplit("/", 1)[-1]
+    close = difflib.get_close_matches(url, list(known), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return (
+        f"no value set with URL {url} in content/valuesets{hint}; add "
+        f"content/valuesets/{value_set_id}.json or fix the URL."
+    )
+
+
+def check_codes(entry: ModuleFile) -> list[Finding]:
+    """The topic and every coding in suggestion resources is a well-formed, real code."""
+    findings: list[Finding] = []
+    topic = entry.data.get("topic")
+    if isinstance(topic, dict):
+        for severity, message in coding_problems(
+            topic.get("system"), topic.get("code"), clinical=True, header_ok=True
+        ):
+            findings.append(entry.finding(severity, ["topic"], message))
+    for prefix, resource in action_resources(entry.data):
+        for path, coding in codings(resource, prefix):
+            for severity, message in coding_problems(
+                coding.get("system"), coding.get("code"), clinical=False
+            ):
+                findings.append(entry.finding(severity, path, message))
+    return findings
+
+
+def fill_templates(data: Any) -> Any:
+    """A resource template with {{context.patientId}} / {{context.encounterId}} filled in."""
+    if isinstance(data, str):
+        for placeholder, sample in SAMPLE_IDS.items():
+            data = data.replace(placeholder, sample)
+        return data
+    if isinstance(data, dict):
+        return {key: fill_templates(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [fill_templates(value) for value in data]
+    return data
+
+
+def check_suggestions(entry: ModuleFile) -> list[Finding]:
+    """selection_behavior comes with suggestions; each action resource is valid FHIR R4."""
+    findings = []
+    card = entry.data.get("card")
+    if get(card, "suggestions") and not get(card, "selection_behavior"):
+        findings.append(
+            entry.error(
+                ["card", "selection_behavior"],
+                "suggestions need selection_behavior (any or at-most-one); add it.",
+            )
+        )
+    for path, template in action_resources(entry.data):
+        findings.extend(check_resource(entry, path, fill_templates(template)))
+    return findings
+
+
+def check_resource(entry: ModuleFile, path: tuple, resource: dict) -> list[Finding]:
+    """Validate one filled-in resource with fhir.resources (R4B models, the R4 structures)."""
+    from fhir.resources.R4B import get_fhir_model_class
+    from pydantic import ValidationError
+
+    leftovers = sorted(
+        {match for _, text in strings(resource, ()) for match in TEMPLATE.findall(text)}
+    )
+    if leftovers:
+        allowed = " and ".join(SAMPLE_IDS)
+        return [
+            entry.error(
+                path, f"unknown template {', '.join(leftovers)}; only {allowed} are filled in."
+            )
+        ]
+    resource_type = resource.get("resourceType")
+    try:
+        model = get_fhir_model_class(str(resource_type))
+    except (ValueError, KeyError):
+        return [
+            entry.error(
+                [*path, "resourceType"],
+                f"{resource_type!r} is not a FHIR R4 "
+                "resource type; check the spelling (e.g. ServiceRequest).",
+            )
+        ]
+    try:
+        model.model_validate(resource)
+    except ValidationError as error:
+        return [
+            entry.error(
+                [*path, *(part for part in problem["loc"] if part != "__root__")],
+                f"not a valid FHIR R4 {resource_type}: {problem['msg'].rstrip('.')}; see "
+                f"https://hl7.org/fhir/R4/{str(resource_type).lower()}.html.",
+            )
+            for problem in error.errors()
+        ]
+    return []
