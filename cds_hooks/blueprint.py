@@ -14,6 +14,7 @@ from app.errors import ApiError
 from cds_hooks.auth import AuthError, ClientAuthenticator
 from cds_hooks.engine import CdsEngine
 from cds_hooks.models import CONTEXT_MODELS, FeedbackRequest, HookRequest
+from cds_hooks.openapi import openapi_document
 from cds_hooks.prefetch import PrefetchUnavailable
 from cds_hooks.services import SERVICES_BY_ID, CdsService, discovery_document
 
@@ -178,5 +179,6 @@ def register(app: Flask, runtime_: CdsRuntime) -> None:
     """Mount the CDS blueprints and keep the runtime on the app."""
     app.extensions["cds"] = runtime_
     app.register_blueprint(bp)
+    app.add_url_rule("/openapi.json", "openapi", lambda: jsonify(openapi_document()))
     if app.config["CDS_FLOOR_ENDPOINT"]:
         app.register_blueprint(floor_bp)

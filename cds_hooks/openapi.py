@@ -1,0 +1,146 @@
+"""OpenAPI 3.1 description of Bedside's JSON endpoints, generated from the wire models."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from cds_hooks.models import Card, FeedbackRequest, HookRequest
+
+REF = "#/components/schemas/{model}"
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "examples": ["invalid_request"]},
+                "message": {"type": "string"},
+                "field": {"type": "string", "examples": ["context.patientId"]},
+            },
+        }
+    },
+}
+DISCOVERY_SCHEMA = {
+    "type": "object",
+    "required": ["services"],
+    "properties": {
+        "services": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["hook", "description", "id"],
+                "properties": {
+                    "hook": {"type": "string"},
+                    "title": {"type": "string"},
+                    "description": {"type": "string"},
+                    "id": {"type": "string"},
+                    "prefetch": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            },
+        }
+    },
+}
+FEEDBACK_RESULT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        name: {"type": "integer"} for name in ("recorded", "alreadyRecorded", "unknownCards")
+    },
+}
+
+
+def openapi_document() -> dict:
+    """Return the OpenAPI document for the CDS Hooks endpoints and the health check."""
+    models: list[tuple[type[BaseModel], str]] = [
+        (HookRequest, "validation"),
+        (FeedbackRequest, "validation"),
+        (Card, "serialization"),
+    ]
+    _, definitions = models_json_schema(models, ref_template=REF)
+    schemas = {
+        **definitions["$defs"],
+        "Error": ERROR_SCHEMA,
+        "Discovery": DISCOVERY_SCHEMA,
+        "FeedbackResult": FEEDBACK_RESULT_SCHEMA,
+        "CdsResponse": {
+            "type": "object",
+            "required": ["cards"],
+            "properties": {"cards": {"type": "array", "items": {"$ref": REF.format(model="Card")}}},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Bedside",
+            "version": "0.1.0",
+            "description": "CDS Hooks 2.0 services that answer with guideline microlearning cards.",
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "cdsClientJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+        "security": [{"cdsClientJwt": []}],
+        "paths": paths(),
+    }
+
+
+def paths() -> dict:
+    """Describe each JSON endpoint."""
+    service_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/cds-services": {
+            "get": {
+                "summary": "Discover the CDS services",
+                "responses": {"200": json_response("Discovery"), **errors(401)},
+            }
+        },
+        "/cds-services/{id}": {
+            "post": {
+                "summary": "Invoke a service for a hook",
+                "parameters": [service_id],
+                "requestBody": json_body("HookRequest"),
+                "responses": {"200": json_response("CdsResponse"), **errors(400, 401, 404, 412)},
+            }
+        },
+        "/cds-services/{id}/feedback": {
+            "post": {
+                "summary": "Report what the user did with cards (idempotent)",
+                "parameters": [service_id],
+                "requestBody": json_body("FeedbackRequest"),
+                "responses": {"200": json_response("FeedbackResult"), **errors(400, 401, 404)},
+            }
+        },
+        "/healthz": {
+            "get": {
+                "summary": "Health check",
+                "security": [],
+                "responses": {"200": {"description": "The service is up"}},
+            }
+        },
+    }
+
+
+def json_response(schema: str) -> dict:
+    """A 200 response with a JSON body of the named schema."""
+    return {
+        "description": "OK",
+        "content": {"application/json": {"schema": {"$ref": REF.format(model=schema)}}},
+    }
+
+
+def json_body(schema: str) -> dict:
+    """A required JSON request body of the named schema."""
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": REF.format(model=schema)}}},
+    }
+
+
+def errors(*statuses: int) -> dict:
+    """Error responses in the one JSON error shape."""
+    error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+    return {str(status): {"description": f"HTTP {status}", **error} for status in statuses}
