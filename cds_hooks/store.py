@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import random
 import sqlite3
@@ -13,6 +12,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from app.db import connect, migrate
 
 migrations = Migrations("bedside.cds")
 
@@ -86,9 +87,7 @@ class CdsStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._local = threading.local()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._migration_lock():
-            migrations.apply(Database(self._connection()))
+        migrate(self.path, migrations)
 
     def claim_jti(self, iss: str, jti: str, expires_at: int) -> bool:
         """Record a JWT id; False when the same issuer used it before (a replay)."""
@@ -164,31 +163,8 @@ class CdsStore:
         """Return this thread's connection (WAL, busy timeout)."""
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
             # Exposures and replay entries may lose the last instant on power loss; NORMAL
             # keeps WAL commits atomic and durable across process crashes, at far lower cost.
-            connection.execute("PRAGMA synchronous=NORMAL")
+            connection = connect(self.path, synchronous="NORMAL")
             self._local.connection = connection
         return connection
-
-    def _migration_lock(self):
-        """Hold an exclusive file lock while migrating, so workers do not race."""
-        return FileLock(self.path.with_suffix(self.path.suffix + ".lock"))
-
-
-class FileLock:
-    """An exclusive fcntl lock on a file, as a context manager."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._handle = None
-
-    def __enter__(self) -> FileLock:
-        self._handle = open(self.path, "a")
-        fcntl.flock(self._handle, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        fcntl.flock(self._handle, fcntl.LOCK_UN)
-        self._handle.close()
