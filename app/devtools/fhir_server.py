@@ -6,17 +6,21 @@ import hmac
 import json
 import logging
 import threading
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
-from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from app.devtools.fhir_documents import (
+    OFFSET_PARAM,
+    capability_statement,
+    operation_outcome,
+    searchset,
+)
 from app.devtools.fhir_store import FixtureStore, SearchError
 
 log = logging.getLogger(__name__)
@@ -24,19 +28,8 @@ log = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
-OFFSET_PARAM = "_getpagesoffset"
 _GP = ["GET", "POST"]
 _ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-_SMART_SERVICE = {
-    "coding": [
-        {
-            "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
-            "code": "SMART-on-FHIR",
-            "display": "SMART-on-FHIR",
-        }
-    ],
-    "text": "OAuth2 bearer tokens using the SMART App Launch profile",
-}
 
 
 class FhirError(Exception):
@@ -139,12 +132,6 @@ class FixtureFhirServer:
         )
 
 
-def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> dict:
-    """Build a one-issue OperationOutcome."""
-    issue = {"severity": severity, "code": code, "diagnostics": diagnostics}
-    return {"resourceType": "OperationOutcome", "issue": [issue]}
-
-
 def _fhir_response(body: dict, status: int = 200) -> Response:
     """Serialise a FHIR resource as application/fhir+json."""
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=FHIR_JSON)
@@ -171,39 +158,8 @@ def _bearer_token() -> str | None:
 
 def _metadata(store: FixtureStore, token_check: Callable[[str], bool] | None) -> Response:
     """Answer GET [base]/metadata (never needs a token)."""
-    return _fhir_response(_capability(store, token_check))
-
-
-def _capability(store: FixtureStore, token_check: Callable[[str], bool] | None) -> dict:
-    """Describe exactly what this server supports as a CapabilityStatement."""
-    rest = {
-        "mode": "server",
-        "resource": [_resource_capability(store, t) for t in sorted(store.supported_types())],
-    }
-    if token_check is not None:
-        rest["security"] = {"service": [_SMART_SERVICE]}
-    return {
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": datetime.now(UTC).date().isoformat(),
-        "kind": "instance",
-        "software": {"name": "Bedside fixture FHIR server"},
-        "implementation": {"description": "Read-only synthetic fixtures", "url": _base_url()},
-        "fhirVersion": "4.0.1",
-        "format": ["json"],
-        "rest": [rest],
-    }
-
-
-def _resource_capability(store: FixtureStore, resource_type: str) -> dict:
-    """One CapabilityStatement.rest.resource entry."""
-    return {
-        "type": resource_type,
-        "interaction": [{"code": "read"}, {"code": "search-type"}],
-        "searchParam": [
-            {"name": p.name, "type": p.type} for p in store.search_params(resource_type)
-        ],
-    }
+    body = capability_statement(store, secured=token_check is not None, base=_base_url())
+    return _fhir_response(body)
 
 
 def _read(store: FixtureStore, resource_type: str, resource_id: str) -> Response:
@@ -224,7 +180,7 @@ def _search(store: FixtureStore, resource_type: str) -> Response:
         matches = store.search(resource_type, params)
     except SearchError as exc:
         raise FhirError(400, "invalid", str(exc)) from exc
-    return _fhir_response(_searchset(resource_type, matches, params, count, offset))
+    return _fhir_response(searchset(_base_url(), resource_type, matches, params, count, offset))
 
 
 def _check_type(store: FixtureStore, resource_type: str) -> None:
@@ -248,53 +204,6 @@ def _non_negative(values: dict[str, str], name: str, default: int) -> int:
     if not raw.isdigit():
         raise FhirError(400, "invalid", f"'{name}' must be a non-negative integer, not '{raw}'.")
     return int(raw)
-
-
-def _searchset(
-    resource_type: str, matches: list[dict], params: list[tuple[str, str]], count: int, offset: int
-) -> dict:
-    """Build the searchset Bundle for one page, with self/next/previous links."""
-    base = _base_url()
-    bundle = {
-        "resourceType": "Bundle",
-        "id": uuid.uuid4().hex,
-        "meta": {"lastUpdated": datetime.now(UTC).isoformat(timespec="seconds")},
-        "type": "searchset",
-        "total": len(matches),
-        "link": _links(f"{base}/{resource_type}", params, count, offset, len(matches)),
-    }
-    page = matches[offset : offset + count]
-    if page:
-        bundle["entry"] = [
-            {
-                "fullUrl": f"{base}/{resource_type}/{resource['id']}",
-                "resource": resource,
-                "search": {"mode": "match"},
-            }
-            for resource in page
-        ]
-    return bundle
-
-
-def _links(
-    url: str, params: list[tuple[str, str]], count: int, offset: int, total: int
-) -> list[dict]:
-    """The self link plus next/previous page links (absolute URLs)."""
-    kept = [(k, v) for k, v in params if k not in ("_count", OFFSET_PARAM)]
-
-    def page_url(page_offset: int) -> str:
-        """This search at another page offset."""
-        paging = [("_count", str(count))] + (
-            [(OFFSET_PARAM, str(page_offset))] if page_offset else []
-        )
-        return f"{url}?{urlencode(kept + paging)}"
-
-    links = [{"relation": "self", "url": page_url(offset)}]
-    if count and offset + count < total:
-        links.append({"relation": "next", "url": page_url(offset + count)})
-    if count and offset:
-        links.append({"relation": "previous", "url": page_url(max(0, offset - count))})
-    return links
 
 
 def _base_url() -> str:
