@@ -9,6 +9,7 @@ from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from app import create_app
 from app.errors import ConfigError
 from app.library.commands import check as check_content
+from cds_hooks.hook_cli import hook_command
 
 
 class ConfigProblem(NoAppException):
@@ -75,6 +76,7 @@ def content_group() -> None:
 
 
 content_group.add_command(check_content)
+cli.add_command(hook_command)
 
 
 @cli.group("ledger")

@@ -13,7 +13,14 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from app.errors import ConfigError
-from app.settings import ENV_PREFIX, REPO_ROOT, SETTINGS_BY_NAME, Setting, defaults
+from app.settings import (
+    CLI_ONLY_VARIABLES,
+    ENV_PREFIX,
+    REPO_ROOT,
+    SETTINGS_BY_NAME,
+    Setting,
+    defaults,
+)
 
 INSTANCE_FILE = "bedside.toml"
 SECRET_KEY_FILE = "secret_key"
@@ -29,6 +36,8 @@ def load_config(app: Flask, test_config: Mapping[str, object] | None) -> None:
     app.config.update(instance_values)
     reject_unknown(environment_settings(), "the environment", prefix=ENV_PREFIX)
     app.config.from_prefixed_env(ENV_PREFIX.rstrip("_"))
+    for name in CLI_ONLY_VARIABLES:
+        app.config.pop(name, None)  # e.g. a FHIR token for `bedside hook`: not app config
     if test_config:
         app.config.update(test_config)
     for setting in SETTINGS_BY_NAME.values():
@@ -52,7 +61,7 @@ def environment_settings() -> dict[str, str]:
     return {
         key[len(ENV_PREFIX) :]: value
         for key, value in os.environ.items()
-        if key.startswith(ENV_PREFIX)
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :] not in CLI_ONLY_VARIABLES
     }
 
 

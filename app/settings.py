@@ -94,6 +94,8 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+# Variables read by single CLI commands, never by the app (and never kept in its config).
+CLI_ONLY_VARIABLES = frozenset({"HOOK_TOKEN"})
 
 
 def defaults() -> dict[str, object]:

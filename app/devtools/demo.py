@@ -1,4 +1,4 @@
-"""Demo mode: mount the fixture FHIR server (and later the demo EHR) on the app."""
+"""Demo mode: mount the fixture FHIR server and the demo EHR, and trust the demo EHR's key."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ log = logging.getLogger(__name__)
 
 def init_app(app: Flask) -> None:
     """Mount the demo helpers; called only when BEDSIDE_DEMO is on."""
+    from app.devtools import demo_ehr
     from app.devtools.demo_keys import demo_ehr_client
     from app.devtools.fhir_server import create_fhir_blueprint
     from app.devtools.fhir_store import FixtureStore
 
     patients = app.config["FHIR_FIXTURES_DIR"] / "patients"
     store = FixtureStore.from_directory(patients, now=datetime.now(UTC))
+    app.extensions["demo_fhir_store"] = store
     app.register_blueprint(create_fhir_blueprint(store), url_prefix="/fhir")
+    app.register_blueprint(demo_ehr.bp)
     clients = app.extensions.setdefault("cds_clients", [])
     clients.append(demo_ehr_client(app.instance_path))
     log.warning("Demo mode is on: fixture FHIR server at /fhir; the demo EHR's key is trusted")

@@ -111,3 +111,10 @@ def test_cds_clients_file_is_loaded(instance_path, tmp_path, monkeypatch):
     monkeypatch.setenv("BEDSIDE_CDS_CLIENTS", str(clients))
     app = build(instance_path)
     assert [client.iss for client in app.extensions["cds_clients"]] == ["https://ehr.example"]
+
+
+def test_cli_only_variables_are_accepted_but_kept_out_of_the_config(instance_path, monkeypatch):
+    monkeypatch.setenv("BEDSIDE_HOOK_TOKEN", "secret-fhir-token")
+    app = build(instance_path)
+    assert "HOOK_TOKEN" not in app.config
+    assert "secret-fhir-token" not in repr(dict(app.config))

@@ -1,0 +1,141 @@
+// Demo EHR order entry: fires order-select on every draft change and order-sign on sign,
+// renders Bedside's cards and sends feedback, like a real CDS client. No inline script (CSP).
+(function () {
+  "use strict";
+  var chart = document.getElementById("chart");
+  if (!chart) { return; }
+  var drafts = [];
+  var lastService = null;
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      headers: {"Content-Type": "application/json"},
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (data) { return {ok: response.ok, data: data}; });
+    });
+  }
+
+  function setStatus(text) { document.getElementById("status").textContent = text; }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text) { node.textContent = text; }
+    return node;
+  }
+
+  function renderDrafts() {
+    var list = document.getElementById("drafts");
+    list.replaceChildren();
+    if (!drafts.length) { list.appendChild(element("li", "muted", "No draft orders.")); }
+    drafts.forEach(function (id, index) {
+      var option = document.querySelector('#order-choice option[value="' + id + '"]');
+      var item = element("li", "draft", option ? option.textContent : id);
+      var remove = element("button", "link", "Remove");
+      remove.type = "button";
+      remove.addEventListener("click", function () { drafts.splice(index, 1); draftsChanged(); });
+      item.appendChild(remove);
+      list.appendChild(item);
+    });
+    document.getElementById("sign-orders").disabled = !drafts.length;
+  }
+
+  function callHook(hook) {
+    setStatus("Calling Bedside (" + hook + ")…");
+    var url = chart.dataset.hookUrl.replace("HOOK", hook);
+    return post(url, {drafts: drafts}).then(function (result) {
+      if (!result.ok) {
+        setStatus("Bedside answered an error: " + (result.data.error ? result.data.error.message : "unknown"));
+        return;
+      }
+      lastService = result.data.service;
+      renderCards(result.data.cards);
+      setStatus(hook + ": " + result.data.cards.length + " card(s).");
+    });
+  }
+
+  function draftsChanged() { renderDrafts(); callHook("order-select"); }
+
+  function renderCards(cards) {
+    var holder = document.getElementById("cards");
+    holder.replaceChildren();
+    if (!cards.length) { holder.appendChild(element("p", "muted", "No cards.")); }
+    cards.forEach(function (card) { holder.appendChild(cardElement(card)); });
+  }
+
+  function cardElement(card) {
+    var box = element("article", "card " + card.indicator);
+    box.dataset.uuid = card.uuid;
+    box.appendChild(element("h3", "summary", card.summary));
+    box.appendChild(element("p", "source", card.source.label));
+    var detail = element("div", "detail");
+    detail.innerHTML = card.detail_html;  // rendered and sanitised server-side (nh3)
+    box.appendChild(detail);
+    (card.suggestions || []).forEach(function (suggestion) {
+      var accept = element("button", "suggestion", suggestion.label);
+      accept.type = "button";
+      accept.addEventListener("click", function () {
+        sendFeedback(card, "accepted", {suggestion: suggestion.uuid}, box);
+      });
+      box.appendChild(accept);
+    });
+    (card.links || []).forEach(function (link) { box.appendChild(linkElement(link)); });
+    box.appendChild(dismissControls(card, box));
+    return box;
+  }
+
+  function linkElement(link) {
+    var anchor = element("a", "card-link " + link.type, link.label);
+    anchor.href = link.url;
+    if (link.type === "smart") {
+      anchor.addEventListener("click", function (event) {
+        event.preventDefault();
+        post(chart.dataset.launchUrl, {url: link.url, appContext: link.appContext}).then(function (result) {
+          if (result.ok) { window.location.assign(result.data.url); }
+          else { setStatus(result.data.error.message); }
+        });
+      });
+    } else {
+      anchor.target = "_blank";
+      anchor.rel = "noopener noreferrer";
+    }
+    return anchor;
+  }
+
+  function dismissControls(card, box) {
+    var wrapper = element("div", "dismiss");
+    var reasons = element("select", "override-reason");
+    (card.overrideReasons || []).forEach(function (reason) {
+      var option = element("option", null, reason.display);
+      option.value = reason.code;
+      reasons.appendChild(option);
+    });
+    var dismiss = element("button", "dismiss-button", "Dismiss");
+    dismiss.type = "button";
+    dismiss.addEventListener("click", function () {
+      sendFeedback(card, "overridden", {reason: reasons.value}, box);
+    });
+    wrapper.appendChild(reasons);
+    wrapper.appendChild(dismiss);
+    return wrapper;
+  }
+
+  function sendFeedback(card, outcome, extra, box) {
+    var body = Object.assign({service: lastService, card: card.uuid, outcome: outcome}, extra);
+    post(chart.dataset.feedbackUrl, body).then(function (result) {
+      box.classList.add(outcome);
+      setStatus(result.ok ? "Feedback sent (" + outcome + ")." : "Feedback failed.");
+    });
+  }
+
+  document.getElementById("add-order").addEventListener("click", function () {
+    drafts.push(document.getElementById("order-choice").value);
+    draftsChanged();
+  });
+  document.getElementById("sign-orders").addEventListener("click", function () {
+    callHook("order-sign").then(function () { setStatus("Signed (simulated). " + document.getElementById("status").textContent); });
+  });
+  callHook("patient-view");
+})();

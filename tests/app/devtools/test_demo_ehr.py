@@ -1,0 +1,88 @@
+"""The demo EHR is a real CDS client: signed calls over HTTP, cards rendered, feedback sent."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from app import create_app
+from tests.support.live_server import LiveServer
+
+
+@pytest.fixture
+def demo(instance_path):
+    """The app in demo mode on a real loopback port."""
+    app = create_app(
+        {"TESTING": True, "DEMO": True, "DATABASE": str(instance_path / "b.db")},
+        instance_path=instance_path,
+    )
+    with LiveServer(app) as server:
+        yield server
+
+
+def post(server, path, body):
+    """POST JSON to the live server."""
+    with requests.post(server.url + path, json=body, timeout=15) as response:
+        return response.status_code, response.json()
+
+
+def test_patient_list_and_chart_are_labelled_as_a_simulator(demo):
+    with requests.get(demo.url + "/demo-ehr/", timeout=5) as listing:
+        assert "simulator" in listing.text
+        assert "sepsis-adult" in listing.text
+    with requests.get(demo.url + "/demo-ehr/patients/sepsis-adult", timeout=5) as chart:
+        assert "Lactate" in chart.text
+        assert "<script src=" in chart.text and "demo_ehr.js" in chart.text
+
+
+def test_drafting_an_antibiotic_for_the_sepsis_patient_shows_the_card(demo):
+    status, body = post(
+        demo,
+        "/demo-ehr/api/patients/sepsis-adult/hooks/order-select",
+        {"drafts": ["ceftriaxone-1g"]},
+    )
+    assert status == 200
+    (card,) = body["cards"]
+    assert "sepsis-hour-1-bundle" in card["links"][0]["appContext"]
+    assert "<strong>" in card["detail_html"] and "<script" not in card["detail_html"]
+
+
+def test_feedback_reaches_the_cds_service_and_is_idempotent(demo):
+    _, body = post(
+        demo,
+        "/demo-ehr/api/patients/sepsis-adult/hooks/order-select",
+        {"drafts": ["ceftriaxone-1g"]},
+    )
+    card = body["cards"][0]
+    feedback = {
+        "service": body["service"],
+        "card": card["uuid"],
+        "outcome": "overridden",
+        "reason": card["overrideReasons"][0]["code"],
+    }
+    status, recorded = post(demo, "/demo-ehr/api/feedback", feedback)
+    assert status == 200
+    assert recorded["recorded"] + recorded["alreadyRecorded"] == 1
+
+
+def test_order_sign_and_patient_view_are_called_too(demo):
+    status, _ = post(demo, "/demo-ehr/api/patients/hfref-adult/hooks/patient-view", {"drafts": []})
+    assert status == 200
+    status, body = post(
+        demo, "/demo-ehr/api/patients/uri-child/hooks/order-sign", {"drafts": ["amoxicillin-susp"]}
+    )
+    assert status == 200
+    assert any(
+        "bronchitis-antibiotics-children" in c["links"][0]["appContext"] for c in body["cards"]
+    )
+
+
+def test_unknown_orders_and_patients_are_clear_errors(demo):
+    status, body = post(
+        demo,
+        "/demo-ehr/api/patients/sepsis-adult/hooks/order-select",
+        {"drafts": ["no-such-order"]},
+    )
+    assert status == 400 and body["error"]["field"] == "drafts"
+    status, body = post(demo, "/demo-ehr/api/patients/nobody/hooks/order-select", {"drafts": []})
+    assert status == 404
