@@ -17,7 +17,7 @@ def create_app(
     test_config: Mapping[str, object] | None = None, *, instance_path: str | Path | None = None
 ) -> Flask:
     """Build the Bedside application from layered configuration."""
-    from app import config, errors, pages, redaction
+    from app import config, errors, pages, redaction, security
 
     app = Flask(
         __name__,
@@ -34,6 +34,7 @@ def create_app(
         app.extensions["cds_clients"] = load_trusted_clients(app.config["CDS_CLIENTS"])
     errors.register_error_handlers(app)
     pages.init_app(app)
+    security.init_app(app)
     if app.config["DEMO"]:
         from app.devtools import demo
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, send_from_directory
+from functools import cache
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
 
 from app.settings import REPO_ROOT
 
@@ -29,4 +31,10 @@ def home():
 @bp.get("/launch.html")
 def launch_page():
     """Serve the SMART launch URL page from the repository root."""
-    return send_from_directory(REPO_ROOT, "launch.html", mimetype="text/html")
+    return Response(launch_html(), mimetype="text/html")
+
+
+@cache
+def launch_html() -> str:
+    """Read launch.html once."""
+    return (REPO_ROOT / "launch.html").read_text(encoding="utf-8")

@@ -85,6 +85,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Expose `POST /cds-services/_floor/{id}` (parse only) as the benchmark's baseline.",
     ),
     Setting(
+        "FRAME_ANCESTORS",
+        "'self'",
+        "str",
+        "CSP frame-ancestors: origins allowed to embed the app (EHRs that frame SMART apps).",
+    ),
+    Setting(
         "LOG_LEVEL",
         "INFO",
         "choice",
