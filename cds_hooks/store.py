@@ -159,6 +159,12 @@ class CdsStore:
         )
         return {row[0] for row in rows}
 
+    def forget_user(self, user_key: str) -> None:
+        """Drop a user's exposures and feedback (demo resets; never the CME ledger)."""
+        with self._connection() as connection:
+            connection.execute("DELETE FROM cds_exposures WHERE user_key = ?", (user_key,))
+            connection.execute("DELETE FROM cds_feedback WHERE user_key = ?", (user_key,))
+
     def _connection(self) -> sqlite3.Connection:
         """Return this thread's connection (WAL, busy timeout)."""
         connection = getattr(self._local, "connection", None)

@@ -14,6 +14,7 @@ from app.devtools.demo_cds_client import (
     post_signed,
     prefetch_from_store,
 )
+from app.devtools.demo_keys import DEMO_EHR_ISS
 from app.errors import ApiError
 from app.library.markdown import render_markdown
 from cds_hooks.cards import OVERRIDE_REASON_SYSTEM
@@ -102,6 +103,18 @@ def launch(patient_id: str):
     target = data.get("url") or f"{public_base()}/launch.html"
     separator = "&" if "?" in target else "?"
     return jsonify({"url": f"{target}{separator}iss={public_base()}/fhir&launch={launch_id}"})
+
+
+@bp.post("/api/patients/<patient_id>/reset")
+def reset(patient_id: str):
+    """Forget which cards this demo clinician saw or dismissed, so the demo can run again."""
+    record = patient_record(patient_id)
+    engine = current_app.extensions["cds"].engine
+    user_key = engine.identity_key(
+        "user", DEMO_EHR_ISS, f"Practitioner/{record['practitioner_id']}"
+    )
+    engine.store.forget_user(user_key)
+    return jsonify({"reset": True})
 
 
 def store():

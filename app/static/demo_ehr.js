@@ -137,5 +137,11 @@
   document.getElementById("sign-orders").addEventListener("click", function () {
     callHook("order-sign").then(function () { setStatus("Signed (simulated). " + document.getElementById("status").textContent); });
   });
+  document.getElementById("reset-demo").addEventListener("click", function () {
+    post(chart.dataset.resetUrl, {}).then(function () {
+      setStatus("Demo alerts reset.");
+      callHook(drafts.length ? "order-select" : "patient-view");
+    });
+  });
   callHook("patient-view");
 })();

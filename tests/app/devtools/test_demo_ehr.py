@@ -86,3 +86,12 @@ def test_unknown_orders_and_patients_are_clear_errors(demo):
     assert status == 400 and body["error"]["field"] == "drafts"
     status, body = post(demo, "/demo-ehr/api/patients/nobody/hooks/order-select", {"drafts": []})
     assert status == 404
+
+
+def test_reset_lets_the_demo_show_a_card_again(demo):
+    hook = "/demo-ehr/api/patients/sepsis-adult/hooks/order-select"
+    assert post(demo, hook, {"drafts": ["ceftriaxone-1g"]})[1]["cards"]
+    assert post(demo, hook, {"drafts": ["ceftriaxone-1g"]})[1]["cards"] == []  # not repeated
+    status, _ = post(demo, "/demo-ehr/api/patients/sepsis-adult/reset", {})
+    assert status == 200
+    assert post(demo, hook, {"drafts": ["ceftriaxone-1g"]})[1]["cards"]
