@@ -39,7 +39,9 @@ def create_app(
         from app.devtools import demo
 
         demo.init_app(app)
+    from app.ledger import setup as ledger_setup
     from cds_hooks import setup
 
+    ledger_setup.init_app(app)
     setup.init_app(app)
     return app

@@ -8,6 +8,9 @@ from flask.cli import FlaskGroup, NoAppException, with_appcontext
 
 from app import create_app
 from app.errors import ConfigError
+from app.ledger.commands import init as init_ledger
+from app.ledger.commands import stats as ledger_stats
+from app.ledger.commands import verify as verify_ledger
 from app.library.commands import check as check_content
 from cds_hooks.hook_cli import hook_command
 
@@ -82,6 +85,10 @@ cli.add_command(hook_command)
 @cli.group("ledger")
 def ledger_group() -> None:
     """Work with the CME ledger (credit records, verification, exports)."""
+
+
+for ledger_command in (init_ledger, verify_ledger, ledger_stats):
+    ledger_group.add_command(ledger_command)
 
 
 def main() -> None:

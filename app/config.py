@@ -23,7 +23,8 @@ from app.settings import (
 )
 
 INSTANCE_FILE = "bedside.toml"
-SECRET_KEY_FILE = "secret_key"
+# Keys made once per instance when not configured; the ledger's must never change.
+INSTANCE_KEYS = {"SECRET_KEY": "secret_key", "LEDGER_IDENTITY_KEY": "ledger_identity_key"}
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
@@ -42,8 +43,9 @@ def load_config(app: Flask, test_config: Mapping[str, object] | None) -> None:
         app.config.update(test_config)
     for setting in SETTINGS_BY_NAME.values():
         app.config[setting.name] = coerce(setting, app.config[setting.name])
-    if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    for name, file_name in INSTANCE_KEYS.items():
+        if not app.config[name]:
+            app.config[name] = instance_secret_key(Path(app.instance_path), file_name)
 
 
 def read_instance_file(path: Path) -> dict[str, object]:
@@ -152,10 +154,10 @@ CONVERTERS = {
 }
 
 
-def instance_secret_key(instance_path: Path) -> str:
-    """Read the instance's secret key, creating it once (race-safe across workers)."""
+def instance_secret_key(instance_path: Path, file_name: str) -> str:
+    """Read a key from the instance folder, creating it once (race-safe across workers)."""
     instance_path.mkdir(parents=True, exist_ok=True)
-    key_file = instance_path / SECRET_KEY_FILE
+    key_file = instance_path / file_name
     try:
         descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -85,6 +85,38 @@ SETTINGS: tuple[Setting, ...] = (
         "Expose `POST /cds-services/_floor/{id}` (parse only) as the benchmark's baseline.",
     ),
     Setting(
+        "LEDGER_IDENTITY_KEY",
+        None,
+        "str",
+        "Key for learner ids and idempotency hashes. If unset, made once into "
+        "`instance/ledger_identity_key`. Never change it: learner ids would split.",
+    ),
+    Setting(
+        "LEDGER_POC_CREDIT",
+        "ama-pra-category-1:0.50",
+        "str",
+        "Credit per completed point-of-care cycle: space-separated `type:amount`.",
+    ),
+    Setting(
+        "LEDGER_POC_WINDOW_HOURS",
+        72,
+        "int",
+        "Hours after a point-of-care cycle starts within which its application may be recorded.",
+        minimum=1,
+    ),
+    Setting(
+        "LEDGER_ANNUAL_CAP",
+        "ama-pra-category-1:20",
+        "str",
+        "Yearly cap per credit type (UTC calendar year), `type:amount`; empty means no cap.",
+    ),
+    Setting(
+        "LEDGER_CREDIT_TYPES",
+        "ama-pra-category-1 aafp-prescribed ancc-contact-hours acpe-contact-hours aapa-category-1",
+        "str",
+        "Credit types this provider may award (space-separated).",
+    ),
+    Setting(
         "FRAME_ANCESTORS",
         "'self'",
         "str",

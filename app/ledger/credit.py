@@ -1,0 +1,119 @@
+"""Claiming credit: read the attempt, let the pure rules decide inside the ledger's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from app.ledger.chain import timestamp
+from app.ledger.errors import AttemptNotFinished, UnknownRecord
+from app.ledger.models import Answer, Attempt, ClaimRequest, Submission
+from app.ledger.rules import (
+    CreditPolicy,
+    PocCycle,
+    Refusal,
+    activity_key,
+    case_credit,
+    cycle_completed_at,
+    poc_cycle_credit,
+)
+from app.ledger.store import LedgerStore
+
+
+def claim_case_credit(
+    store: LedgerStore,
+    policy: CreditPolicy,
+    module: Mapping,
+    learner_id: str,
+    attempt_id: str,
+    idempotency_key: str,
+) -> Submission:
+    """Claim the credit of a learner's completed case, exactly once per idempotency key."""
+    attempt = learners_attempt(store, learner_id, attempt_id)
+    key = activity_key("case", module["id"], str(module["version"]))
+    if attempt.activity_key != key:
+        raise UnknownRecord(f"Attempt {attempt_id} is not an attempt at {key}.")
+    if attempt.completed_at is None:
+        raise AttemptNotFinished(f"Attempt {attempt_id} is not completed yet.")
+    correct, total, completed_at = attempt.correct or 0, attempt.total or 0, attempt.completed_at
+    request = ClaimRequest(
+        learner_id=learner_id,
+        activity_type="case",
+        activity_key=key,
+        earned_at=completed_at,
+        module_id=module["id"],
+        module_version=str(module["version"]),
+        attempt_id=attempt.attempt_id,
+        evidence={
+            "correct": correct,
+            "total": total,
+            "pass_mark_percent": int(module["pass_mark_percent"]),
+        },
+    )
+    return store.submit(
+        request,
+        idempotency_key,
+        lambda held: case_credit(module, correct, total, held, policy, completed_at),
+    )
+
+
+def claim_poc_credit(
+    store: LedgerStore,
+    policy: CreditPolicy,
+    learner_id: str,
+    attempt_id: str,
+    idempotency_key: str,
+    now: datetime,
+) -> Submission:
+    """Claim a point-of-care cycle's credit; an unfinished cycle is refused, keeping the key."""
+    attempt = learners_attempt(store, learner_id, attempt_id)
+    cycle = poc_cycle(attempt, store.answers(attempt_id))
+    missing = [name for name, at in cycle.step_times().items() if at is None]
+    if missing:
+        return Submission(created=False, refusal=unfinished_cycle(cycle, policy, now))
+    completed_at = cycle_completed_at(cycle)
+    module_id, _, version = attempt.activity_key.partition(":")[2].partition("@")
+    steps = {f"{name}_at": timestamp(at) for name, at in cycle.step_times().items() if at}
+    request = ClaimRequest(
+        learner_id=learner_id,
+        activity_type="poc",
+        activity_key=attempt.activity_key,
+        earned_at=completed_at,
+        module_id=module_id,
+        module_version=version,
+        attempt_id=attempt.attempt_id,
+        evidence={"started_at": timestamp(cycle.started_at), **steps},
+    )
+    return store.submit(
+        request, idempotency_key, lambda held: poc_cycle_credit(cycle, held, policy, completed_at)
+    )
+
+
+def unfinished_cycle(cycle: PocCycle, policy: CreditPolicy, now: datetime) -> Refusal:
+    """Say why an incomplete cycle earns nothing yet (incomplete, or expired)."""
+    decision = poc_cycle_credit(cycle, [], policy, now)
+    if isinstance(decision, Refusal):
+        return decision
+    raise ValueError("An incomplete cycle cannot earn credit.")
+
+
+def poc_cycle(attempt: Attempt, answers: list[Answer]) -> PocCycle:
+    """Build a point-of-care cycle from an attempt and its recorded steps."""
+    if not attempt.activity_key.startswith("poc:"):
+        raise UnknownRecord(f"Attempt {attempt.attempt_id} is not a point-of-care cycle.")
+    steps = {answer.item_id: answer.answered_at for answer in answers}
+    return PocCycle(
+        activity_key=attempt.activity_key,
+        started_at=attempt.started_at,
+        question_at=steps.get("question"),
+        sources_at=steps.get("sources"),
+        application_at=steps.get("application"),
+    )
+
+
+def learners_attempt(store: LedgerStore, learner_id: str, attempt_id: str) -> Attempt:
+    """Return the attempt, or raise when it does not exist or belongs to someone else."""
+    attempt = store.attempt(attempt_id)
+    if attempt is None or attempt.learner_id != learner_id:
+        raise UnknownRecord(f"This learner has no attempt {attempt_id}.")
+    return attempt

@@ -1,0 +1,73 @@
+"""Build the CreditPolicy from Bedside's settings (BEDSIDE_LEDGER_*); fail with a clear sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from app.errors import ConfigError
+from app.ledger.rules import CREDIT_TYPES, CreditPolicy
+
+DEFAULTS = {
+    "LEDGER_POC_CREDIT": "ama-pra-category-1:0.50",
+    "LEDGER_POC_WINDOW_HOURS": 72,
+    "LEDGER_ANNUAL_CAP": "ama-pra-category-1:20",
+    "LEDGER_CREDIT_TYPES": " ".join(CREDIT_TYPES),
+}
+
+
+def policy_from_config(config: Mapping[str, object]) -> CreditPolicy:
+    """Read the ledger settings (missing ones take their defaults) into a CreditPolicy."""
+    setting = {name: config.get(name, default) for name, default in DEFAULTS.items()}
+    hours = int(str(setting["LEDGER_POC_WINDOW_HOURS"]))
+    if hours < 1:
+        raise ConfigError("BEDSIDE_LEDGER_POC_WINDOW_HOURS must be at least 1.")
+    return CreditPolicy(
+        poc_credit=parse_amounts("LEDGER_POC_CREDIT", setting["LEDGER_POC_CREDIT"]),
+        poc_application_window=timedelta(hours=hours),
+        annual_cap=dict(parse_amounts("LEDGER_ANNUAL_CAP", setting["LEDGER_ANNUAL_CAP"])),
+        awarded_types=parse_types("LEDGER_CREDIT_TYPES", setting["LEDGER_CREDIT_TYPES"]),
+    )
+
+
+def parse_amounts(name: str, value: object) -> tuple[tuple[str, Decimal], ...]:
+    """Parse `type:amount type:amount …` (empty means none)."""
+    pairs = []
+    for item in str(value or "").split():
+        kind, _, amount = item.partition(":")
+        check_type(name, kind)
+        pairs.append((kind, parse_amount(name, amount)))
+    kinds = [kind for kind, _ in pairs]
+    if len(set(kinds)) != len(kinds):
+        raise ConfigError(f"BEDSIDE_{name} names a credit type twice: {value!r}.")
+    return tuple(pairs)
+
+
+def parse_amount(name: str, text: str) -> Decimal:
+    """Parse a positive amount with at most two decimals."""
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ConfigError(
+            f"BEDSIDE_{name}: {text!r} is not a positive amount with at most two decimals "
+            "(write type:amount, e.g. ama-pra-category-1:0.5)."
+        )
+    return amount
+
+
+def parse_types(name: str, value: object) -> frozenset[str]:
+    """Parse a space-separated list of credit types."""
+    kinds = str(value or "").split()
+    for kind in kinds:
+        check_type(name, kind)
+    return frozenset(kinds)
+
+
+def check_type(name: str, kind: str) -> None:
+    """Reject a credit type Bedside does not know."""
+    if kind not in CREDIT_TYPES:
+        known = ", ".join(CREDIT_TYPES)
+        raise ConfigError(f"BEDSIDE_{name}: unknown credit type {kind!r}; known: {known}.")

@@ -1,0 +1,213 @@
+"""Credit rules as pure functions over plain data: no SQL, no Flask, no clock.
+
+Decisions (documented because accreditors will ask):
+- Quantities are `Decimal`; the store keeps them as integer hundredths (exact sums in SQL).
+- A learner earns credit for an activity once per credit type: a case once per module *version*,
+  a point-of-care cycle started from a module once per module version, a free-standing cycle once.
+  A reversed record no longer counts, so the activity may be credited again.
+- The annual cap is per credit type and per UTC calendar year of the `earned_at` time, across all
+  Bedside activities. Credit that would pass the cap is granted *partially*, up to the cap, in
+  0.25 increments (AMA PRA credit is claimed in quarter credits); nothing is granted once it is met.
+- The point-of-care window runs from the cycle's start; every step must be recorded by
+  `started_at + window` (the deadline itself is in time). After it an incomplete cycle expires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+CREDIT_TYPES = (
+    "ama-pra-category-1",
+    "aafp-prescribed",
+    "ancc-contact-hours",
+    "acpe-contact-hours",
+    "aapa-category-1",
+)
+CREDIT_INCREMENT = Decimal("0.25")
+POC_STEPS = ("question", "sources", "application")
+ACTIVITY_TYPES = ("case", "poc")
+
+
+@dataclass(frozen=True)
+class CreditAward:
+    """Credit of one type granted for one activity (`designated` is the amount before the cap)."""
+
+    credit_type: str
+    amount: Decimal
+    designated: Decimal
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why no credit was granted: a stable code and a sentence for the learner."""
+
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class HeldCredit:
+    """A credit the learner already holds (an unreversed credit record)."""
+
+    activity_key: str
+    credit_type: str
+    amount: Decimal
+    earned_at: datetime
+
+
+@dataclass(frozen=True)
+class CreditPolicy:
+    """The provider's credit configuration."""
+
+    poc_credit: tuple[tuple[str, Decimal], ...] = (("ama-pra-category-1", Decimal("0.50")),)
+    poc_application_window: timedelta = timedelta(hours=72)
+    annual_cap: Mapping[str, Decimal] = field(
+        default_factory=lambda: {"ama-pra-category-1": Decimal(20)}
+    )
+    awarded_types: frozenset[str] = frozenset(CREDIT_TYPES)
+
+    def cap_for(self, credit_type: str) -> Decimal | None:
+        """Return the yearly cap of a credit type, or None when it is uncapped."""
+        return self.annual_cap.get(credit_type)
+
+
+@dataclass(frozen=True)
+class PocCycle:
+    """A point-of-care learning cycle: when it started and when each step was recorded."""
+
+    activity_key: str
+    started_at: datetime
+    question_at: datetime | None = None
+    sources_at: datetime | None = None
+    application_at: datetime | None = None
+
+    def step_times(self) -> dict[str, datetime | None]:
+        """Return each step's recording time (None when not recorded yet)."""
+        return {
+            "question": self.question_at,
+            "sources": self.sources_at,
+            "application": self.application_at,
+        }
+
+
+def activity_key(activity_type: str, module_id: str, module_version: str) -> str:
+    """Name an activity: its type, module and module version, e.g. `case:sepsis@1.0.0`."""
+    if activity_type not in ACTIVITY_TYPES:
+        raise ValueError(
+            f"Activity type is one of {', '.join(ACTIVITY_TYPES)}, not {activity_type!r}."
+        )
+    return f"{activity_type}:{module_id}@{module_version}"
+
+
+def passed(correct: int, total: int, pass_mark_percent: int) -> bool:
+    """Tell whether correct/total reaches the pass mark, exactly (no floating point)."""
+    return total > 0 and 100 * correct >= pass_mark_percent * total
+
+
+def case_credit(
+    module: Mapping,
+    correct: int,
+    total: int,
+    held: Sequence[HeldCredit],
+    policy: CreditPolicy,
+    when: datetime,
+) -> list[CreditAward] | Refusal:
+    """Grant a case's designated credit once it is passed at its stated pass mark."""
+    pass_mark = int(module["pass_mark_percent"])
+    if not passed(correct, total, pass_mark):
+        return Refusal(
+            "below-pass-mark",
+            f"{correct} of {total} correct is below the pass mark of {pass_mark}%.",
+        )
+    designated = [(entry["type"], as_amount(entry["amount"])) for entry in module.get("credit", [])]
+    key = activity_key("case", module["id"], str(module["version"]))
+    return grant(key, designated, held, policy, when)
+
+
+def poc_cycle_credit(
+    cycle: PocCycle, held: Sequence[HeldCredit], policy: CreditPolicy, now: datetime
+) -> list[CreditAward] | Refusal:
+    """Grant point-of-care credit once question, sources and application are recorded in time."""
+    deadline = cycle.started_at + policy.poc_application_window
+    steps = cycle.step_times()
+    missing = [name for name, at in steps.items() if at is None]
+    if missing and now > deadline:
+        return Refusal("cycle-expired", f"The cycle expired at {deadline.isoformat()}.")
+    if missing:
+        return Refusal("cycle-incomplete", f"Still to record: {', '.join(missing)}.")
+    if any(at is not None and at > deadline for at in steps.values()):
+        return Refusal("cycle-expired", f"A step was recorded after {deadline.isoformat()}.")
+    return grant(
+        cycle.activity_key, list(policy.poc_credit), held, policy, cycle_completed_at(cycle)
+    )
+
+
+def cycle_expired(cycle: PocCycle, policy: CreditPolicy, now: datetime) -> bool:
+    """Tell whether an incomplete cycle is past its window (a complete one never expires)."""
+    incomplete = any(at is None for at in cycle.step_times().values())
+    return incomplete and now > cycle.started_at + policy.poc_application_window
+
+
+def cycle_completed_at(cycle: PocCycle) -> datetime:
+    """Return when the last step of a complete cycle was recorded."""
+    return max(at for at in cycle.step_times().values() if at is not None)
+
+
+def grant(
+    key: str,
+    designated: Sequence[tuple[str, Decimal]],
+    held: Sequence[HeldCredit],
+    policy: CreditPolicy,
+    when: datetime,
+) -> list[CreditAward] | Refusal:
+    """Grant the designated credit not yet held for this activity, within the annual cap."""
+    awardable = [(kind, amount) for kind, amount in designated if kind in policy.awarded_types]
+    if not awardable:
+        return Refusal("no-credit", "This activity carries no credit this provider awards.")
+    held_types = {credit.credit_type for credit in held if credit.activity_key == key}
+    new = [(kind, amount) for kind, amount in awardable if kind not in held_types]
+    if not new:
+        return Refusal("duplicate", "Credit for this activity was already recorded.")
+    awards = apply_annual_cap(new, held, policy, when)
+    if not awards:
+        return Refusal("annual-cap-reached", f"The annual credit cap for {when.year} is reached.")
+    return awards
+
+
+def apply_annual_cap(
+    designated: Sequence[tuple[str, Decimal]],
+    held: Sequence[HeldCredit],
+    policy: CreditPolicy,
+    when: datetime,
+) -> list[CreditAward]:
+    """Cut each award to what is left under its type's cap this year; drop what is capped out."""
+    year = when.astimezone(UTC).year
+    used: dict[str, Decimal] = {}
+    for credit in held:
+        if credit.earned_at.astimezone(UTC).year == year:
+            used[credit.credit_type] = used.get(credit.credit_type, Decimal(0)) + credit.amount
+    awards = []
+    for kind, amount in designated:
+        cap = policy.cap_for(kind)
+        granted = amount if cap is None else min(amount, floor_increment(cap - used.get(kind, 0)))
+        if granted > 0:
+            awards.append(CreditAward(kind, granted, amount))
+            used[kind] = used.get(kind, Decimal(0)) + granted
+    return awards
+
+
+def floor_increment(amount: Decimal) -> Decimal:
+    """Round down to a whole number of credit increments (0.25)."""
+    steps = (amount / CREDIT_INCREMENT).to_integral_value(rounding=ROUND_FLOOR)
+    return max(steps, Decimal(0)) * CREDIT_INCREMENT
+
+
+def as_amount(value: object) -> Decimal:
+    """Turn a configured or YAML amount (0.25, "0.5") into an exact Decimal."""
+    amount = Decimal(str(value))
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError(f"A credit amount must be a positive number, not {value!r}.")
+    return amount

@@ -1,0 +1,72 @@
+"""Verify the credit ledger's hash chain, streaming, and report the first bad record."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from app.ledger.chain import GENESIS, compute_hash
+from app.ledger.store import LedgerStore
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome: how many records were checked, the head, and the first failure if any."""
+
+    ok: bool
+    checked: int
+    head_hash: str
+    first_bad: tuple[int, str] | None = None
+
+    def summary(self) -> str:
+        """Say the outcome in one line, as `bedside ledger verify` prints it."""
+        if self.first_bad is None:
+            return f"Verified {self.checked} records; chain intact."
+        sequence, reason = self.first_bad
+        return f"Record #{sequence} fails: {reason}"
+
+
+def verify_chain(store: LedgerStore) -> VerifyReport:
+    """Recompute every record's hash and link; stop at the first record that does not match."""
+    try:
+        referenced = store.referenced_head()
+        return walk(store, referenced)
+    except sqlite3.DatabaseError as error:
+        return VerifyReport(False, 0, GENESIS, (1, f"the ledger cannot be read ({error})"))
+
+
+def walk(store: LedgerStore, referenced: int) -> VerifyReport:
+    """Walk the chain from the genesis; check sequence, link and hash of each record."""
+    expected, prev_hash, checked = 1, GENESIS, 0
+    try:
+        for record in store.iter_chain():
+            problem = record_problem(record, expected, prev_hash)
+            if problem:
+                return VerifyReport(False, checked, prev_hash, (expected, problem))
+            prev_hash, expected, checked = record.record_hash, expected + 1, checked + 1
+    except sqlite3.DatabaseError as error:
+        return VerifyReport(False, checked, prev_hash, (expected, f"unreadable ({error})"))
+    if referenced >= expected:
+        missing = f"missing: submissions refer to records up to #{referenced} (chain truncated)"
+        return VerifyReport(False, checked, prev_hash, (expected, missing))
+    return VerifyReport(True, checked, prev_hash)
+
+
+def record_problem(record, expected: int, prev_hash: str) -> str | None:
+    """Return why a record breaks the chain, or None when it is sound."""
+    if record.sequence != expected:
+        return f"sequence gap (found #{record.sequence} where #{expected} belongs)"
+    if record.prev_hash != prev_hash:
+        return (
+            f"link mismatch (points to {short(record.prev_hash)}, "
+            f"previous record is {short(prev_hash)})"
+        )
+    computed = compute_hash(prev_hash, record.hashed_fields())
+    if computed != record.record_hash:
+        return f"hash mismatch (stored {short(record.record_hash)}, computed {short(computed)})"
+    return None
+
+
+def short(digest: object) -> str:
+    """Abbreviate a hash for messages."""
+    return f"{str(digest)[:12]}…"

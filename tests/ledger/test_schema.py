@@ -1,0 +1,93 @@
+"""Migrations: from an empty file, and from the previous version with data in it."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+
+from app.ledger.connection import applied_migrations, apply_migrations, open_connection
+from app.ledger.schema import migrations
+from app.ledger.store import SqliteLedgerStore
+from app.ledger.verify import verify_chain
+from cds_hooks.store import migrations as cds_migrations
+from tests.ledger.helpers import ISSUER, KEY, award, request
+
+LEDGER_TABLES = {
+    "ledger_learners",
+    "ledger_activities",
+    "ledger_attempts",
+    "ledger_answers",
+    "ledger_credits",
+    "ledger_submissions",
+    "ledger_reporting_identities",
+}
+
+
+def tables(path) -> set[str]:
+    """Return the table names in a database file."""
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        names = {row[0] for row in rows}
+    connection.close()
+    return names
+
+
+def test_from_empty_every_migration_applies_in_order(db_path):
+    assert apply_migrations(db_path) == ["m001_core_tables", "m002_reporting_identities"]
+    assert tables(db_path) >= LEDGER_TABLES
+    assert applied_migrations(db_path) == ["m001_core_tables", "m002_reporting_identities"]
+
+
+def test_applying_again_changes_nothing(db_path):
+    apply_migrations(db_path)
+    assert apply_migrations(db_path) == []
+
+
+def test_from_the_previous_version_data_survives(db_path):
+    connection = open_connection(db_path)
+    migrations.apply(
+        Database(connection, execute_plugins=False), stop_before="m002_reporting_identities"
+    )
+    connection.close()
+    assert "ledger_reporting_identities" not in tables(db_path)
+    old = SqliteLedgerStore(db_path, KEY, migrate=False)  # a v1 deployment writing v1 data
+    learner = old.ensure_learner(ISSUER, "Practitioner/1")
+    old.append_credit(request(learner), [award()], "before-upgrade")
+    old.close()
+
+    upgraded = SqliteLedgerStore(db_path, KEY)
+    try:
+        assert applied_migrations(db_path)[-1] == "m002_reporting_identities"
+        assert upgraded.learner(learner).issuer == ISSUER
+        [record] = upgraded.credits_for(learner)
+        assert record.activity_key == "case:module-1@1.0.0"
+        assert verify_chain(upgraded).ok
+        second = upgraded.append_credit(request(learner, 2), [award()], "after-upgrade")
+        assert second.records[0].prev_hash == record.record_hash
+    finally:
+        upgraded.close()
+
+
+def test_the_cds_tables_keep_their_own_migration_set_in_the_same_file(db_path):
+    with Database(db_path) as db:
+        cds_migrations.apply(db)
+    apply_migrations(db_path)
+    assert {"cds_jti", "cds_exposures", "cds_feedback"} <= tables(db_path)
+    with sqlite3.connect(db_path) as connection:
+        sets = {
+            row[0] for row in connection.execute("SELECT migration_set FROM _sqlite_migrations")
+        }
+    connection.close()
+    assert sets == {"bedside.cds", "bedside.ledger"}
+
+
+def test_the_ledger_runs_in_wal_mode_with_full_sync(db_path):
+    apply_migrations(db_path)
+    connection = open_connection(db_path)
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    finally:
+        connection.close()
