@@ -40,8 +40,10 @@ def create_app(
 
         demo.init_app(app)
     from app.ledger import setup as ledger_setup
+    from app.smart import init_smart
     from cds_hooks import setup
 
+    init_smart(app)
     ledger_setup.init_app(app)
     setup.init_app(app)
     return app

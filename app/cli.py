@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, NoAppException, with_appcontext
 
 from app import create_app
+from app.devtools.commands import demo_group
 from app.errors import ConfigError
 from app.ledger.commands import init as init_ledger
 from app.ledger.commands import stats as ledger_stats
@@ -80,6 +81,7 @@ def content_group() -> None:
 
 content_group.add_command(check_content)
 cli.add_command(hook_command)
+cli.add_command(demo_group)
 
 
 @cli.group("ledger")

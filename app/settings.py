@@ -85,6 +85,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Expose `POST /cds-services/_floor/{id}` (parse only) as the benchmark's baseline.",
     ),
     Setting(
+        "SMART_CLIENTS",
+        None,
+        "file",
+        'JSON file of EHR registrations for the SMART app: `[{"iss": …, "client_id": …, '
+        '"scope"?: …, "client_secret"? or "private_key"?: {JWK, RS384/ES384}}]`.',
+    ),
+    Setting(
+        "SMART_SESSION_SECONDS",
+        28800,
+        "int",
+        "How long a launched SMART session lasts, in seconds.",
+        minimum=60,
+    ),
+    Setting(
         "LEDGER_IDENTITY_KEY",
         None,
         "str",

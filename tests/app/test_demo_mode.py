@@ -27,7 +27,15 @@ def test_demo_mode_trusts_the_demo_ehr_and_serves_fixture_fhir(instance_path):
     assert (
         client.get("/cds-services", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     )
-    assert client.get("/fhir/Patient/sepsis-adult").json["id"] == "sepsis-adult"
+    assert (
+        client.get("/fhir/Patient/sepsis-adult").status_code == 401
+    )  # the EHR's FHIR needs a token
+    server = client.application.extensions["demo_auth"]
+    access = server.issue_access_token(patient="sepsis-adult")["access_token"]
+    patient = client.get(
+        "/fhir/Patient/sepsis-adult", headers={"Authorization": f"Bearer {access}"}
+    )
+    assert patient.json["id"] == "sepsis-adult"
 
 
 def test_without_demo_mode_the_demo_key_is_not_trusted(instance_path):

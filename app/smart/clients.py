@@ -1,0 +1,163 @@
+"""SMART client registrations per EHR issuer: the BEDSIDE_SMART_CLIENTS file and demo mode."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import current_app, request
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, RSAKey
+
+from app.errors import ConfigError
+
+DEFAULT_SCOPE = "launch openid fhirUser offline_access patient/*.rs"
+DEMO_CLIENT_ID = "bedside-demo"
+KNOWN_FIELDS = {"iss", "client_id", "scope", "client_secret", "private_key"}
+KEY_ALGORITHMS = {"RSA": "RS384", "EC": "ES384"}
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class SmartClient:
+    """Bedside's registration at one EHR: issuer, client id, scope and client authentication."""
+
+    iss: str
+    client_id: str
+    scope: str = DEFAULT_SCOPE
+    client_secret: str | None = field(default=None, repr=False)
+    private_key: dict | None = field(default=None, repr=False)
+
+    @property
+    def auth_method(self) -> str:
+        """none (public), client_secret_basic or private_key_jwt."""
+        if self.private_key is not None:
+            return "private_key_jwt"
+        return "client_secret_basic" if self.client_secret else "none"
+
+    @property
+    def assertion_algorithm(self) -> str:
+        """RS384 for an RSA key, ES384 for an EC P-384 key."""
+        return KEY_ALGORITHMS[(self.private_key or {}).get("kty", "RSA")]
+
+
+class ClientRegistry:
+    """Find the registration for an issuer; in demo mode the demo EHR is trusted too."""
+
+    def __init__(self, clients: list[SmartClient], *, demo: bool):
+        self.clients = {normalise_iss(client.iss): client for client in clients}
+        self.demo = demo
+
+    def for_issuer(self, iss: str) -> SmartClient | None:
+        """Return the registration for iss, or None when Bedside does not know that EHR."""
+        key = normalise_iss(iss)
+        if key in self.clients:
+            return self.clients[key]
+        if self.demo and key == demo_issuer():
+            return SmartClient(iss=key, client_id=DEMO_CLIENT_ID)
+        return None
+
+
+def load_smart_clients(path: Path) -> list[SmartClient]:
+    """Read and check the SMART clients file; raise ConfigError naming file and problem."""
+    try:
+        entries = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise config_error(path, f"cannot be read ({error.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise config_error(path, f"is not valid JSON ({error})") from None
+    if not isinstance(entries, list):
+        raise config_error(path, "must hold a JSON list of client objects")
+    clients = [client_from_entry(path, number, entry) for number, entry in enumerate(entries, 1)]
+    seen: set[str] = set()
+    for client in clients:
+        if normalise_iss(client.iss) in seen:
+            raise config_error(path, f"lists the issuer {client.iss} more than once")
+        seen.add(normalise_iss(client.iss))
+    return clients
+
+
+def client_from_entry(path: Path, number: int, entry: object) -> SmartClient:
+    """Check one entry of the file and build its SmartClient."""
+    where = f"entry {number}"
+    if not isinstance(entry, dict):
+        raise config_error(path, f"{where} must be an object")
+    unknown = sorted(set(entry) - KNOWN_FIELDS)
+    if unknown:
+        raise config_error(path, f"{where} has unknown fields: {', '.join(unknown)}")
+    iss, client_id = entry.get("iss"), entry.get("client_id")
+    if not is_https_or_loopback(iss):
+        raise config_error(path, f'{where} needs an "iss" that is an https URL (the FHIR base)')
+    where = f"{where} ({iss})"
+    if not isinstance(client_id, str) or not client_id.strip():
+        raise config_error(path, f'{where} needs a "client_id"')
+    scope = entry.get("scope", DEFAULT_SCOPE)
+    if not isinstance(scope, str) or not scope.split():
+        raise config_error(path, f'{where} has a "scope" that is not a space-separated string')
+    secret, key = entry.get("client_secret"), entry.get("private_key")
+    if secret is not None and key is not None:
+        raise config_error(path, f'{where} has both "client_secret" and "private_key"; pick one')
+    if secret is not None and (not isinstance(secret, str) or not secret):
+        raise config_error(path, f'{where} has a "client_secret" that is not a non-empty string')
+    if key is not None:
+        check_private_key(path, where, key)
+    return SmartClient(iss.rstrip("/"), client_id.strip(), " ".join(scope.split()), secret, key)
+
+
+def check_private_key(path: Path, where: str, key: object) -> None:
+    """Require a private RSA or EC P-384 JWK with a kid (for RS384 / ES384 assertions)."""
+    if not isinstance(key, dict) or key.get("kty") not in KEY_ALGORITHMS:
+        raise config_error(path, f'{where} has a "private_key" that is not an RSA or EC JWK')
+    if not key.get("kid"):
+        raise config_error(path, f'{where} has a "private_key" without a "kid"')
+    if "d" not in key:
+        raise config_error(path, f'{where} has a "private_key" without its private part "d"')
+    algorithm = KEY_ALGORITHMS[key["kty"]]
+    if key.get("alg", algorithm) != algorithm:
+        raise config_error(path, f'{where} has a "private_key" whose "alg" is not {algorithm}')
+    if key["kty"] == "EC" and key.get("crv") != "P-384":
+        raise config_error(path, f'{where} has an EC "private_key" that is not on curve P-384')
+    try:
+        (RSAKey if key["kty"] == "RSA" else ECKey).import_key(key)
+    except (JoseError, ValueError, TypeError) as error:
+        raise config_error(
+            path, f'{where} has a "private_key" that cannot be read ({error})'
+        ) from None
+
+
+def is_https_or_loopback(url: object) -> bool:
+    """Accept https URLs, and plain http only on loopback (local testing)."""
+    if not isinstance(url, str) or not url:
+        return False
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+
+
+def normalise_iss(iss: str) -> str:
+    """Compare issuers without a trailing slash."""
+    return iss.strip().rstrip("/")
+
+
+def public_base_url() -> str:
+    """This service's public origin: PUBLIC_BASE_URL, else the current request's host URL."""
+    configured = current_app.config.get("PUBLIC_BASE_URL")
+    return str(configured).rstrip("/") if configured else request.host_url.rstrip("/")
+
+
+def demo_issuer() -> str:
+    """The demo EHR's FHIR base (same origin as Bedside in demo mode)."""
+    return f"{public_base_url()}/fhir"
+
+
+def callback_url() -> str:
+    """The redirect URI registered with every EHR."""
+    return f"{public_base_url()}/smart/callback"
+
+
+def config_error(path: Path, problem: str) -> ConfigError:
+    """Build the one-sentence configuration error naming the file."""
+    return ConfigError(f"BEDSIDE_SMART_CLIENTS file {path} {problem}.")

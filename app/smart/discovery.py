@@ -1,0 +1,178 @@
+"""SMART discovery: {iss}/.well-known/smart-configuration, else metadata's oauth-uris extension."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+
+from app.smart.errors import SmartLaunchError
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = (3.05, 8)
+CACHE_SECONDS = 300
+OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
+
+
+@dataclass(frozen=True)
+class SmartConfiguration:
+    """What Bedside needs to know about one EHR's authorization server."""
+
+    fhir_base: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str | None = None
+    issuer: str | None = None
+    capabilities: tuple[str, ...] = ()
+
+
+class Discovery:
+    """Discover and briefly cache each issuer's SMART configuration."""
+
+    def __init__(self, open_http: Callable[[], requests.Session], ttl: float = CACHE_SECONDS):
+        self.open_http = open_http
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, SmartConfiguration]] = {}
+        self._lock = threading.Lock()
+
+    def configuration(self, iss: str) -> SmartConfiguration:
+        """Return the issuer's configuration (cached), or raise SmartLaunchError."""
+        with self._lock:
+            cached = self._cache.get(iss)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        config = self._discover(iss)
+        with self._lock:
+            self._cache[iss] = (time.monotonic() + self.ttl, config)
+        return config
+
+    def _discover(self, iss: str) -> SmartConfiguration:
+        """Try .well-known first, then the CapabilityStatement."""
+        try:
+            with self.open_http() as http:
+                config = from_well_known(http, iss) or from_metadata(http, iss)
+        except requests.RequestException as error:
+            log.warning("SMART discovery at %s failed: %s", iss, type(error).__name__)
+            raise unreachable(iss) from None
+        if config is None:
+            raise SmartLaunchError(
+                "EHR not ready for SMART",
+                f"The EHR at {iss} publishes no SMART configuration "
+                "(neither .well-known/smart-configuration nor OAuth URIs in its metadata).",
+                502,
+            )
+        check_endpoints(iss, config)
+        return config
+
+
+def from_well_known(http: requests.Session, iss: str) -> SmartConfiguration | None:
+    """Read {iss}/.well-known/smart-configuration; None when it is absent or unusable."""
+    response = http.get(
+        f"{iss}/.well-known/smart-configuration",
+        headers={"Accept": "application/json"},
+        timeout=TIMEOUT,
+    )
+    document = json_object(response)
+    if document is None:
+        return None
+    authorize, token = document.get("authorization_endpoint"), document.get("token_endpoint")
+    if not isinstance(authorize, str) or not isinstance(token, str):
+        return None
+    methods = document.get("code_challenge_methods_supported")
+    if isinstance(methods, list) and "S256" not in methods:
+        raise SmartLaunchError(
+            "EHR does not support PKCE",
+            f"The EHR at {iss} does not offer PKCE with S256, which Bedside requires.",
+            502,
+        )
+    capabilities = document.get("capabilities")
+    return SmartConfiguration(
+        fhir_base=iss,
+        authorization_endpoint=authorize,
+        token_endpoint=token,
+        jwks_uri=text_or_none(document.get("jwks_uri")),
+        issuer=text_or_none(document.get("issuer")),
+        capabilities=tuple(capabilities) if isinstance(capabilities, list) else (),
+    )
+
+
+def from_metadata(http: requests.Session, iss: str) -> SmartConfiguration | None:
+    """Read the oauth-uris extension of {iss}/metadata (older servers); None when absent."""
+    response = http.get(
+        f"{iss}/metadata", headers={"Accept": "application/fhir+json"}, timeout=TIMEOUT
+    )
+    document = json_object(response)
+    if document is None:
+        return None
+    uris = oauth_uris(document)
+    if "authorize" not in uris or "token" not in uris:
+        return None
+    return SmartConfiguration(
+        fhir_base=iss, authorization_endpoint=uris["authorize"], token_endpoint=uris["token"]
+    )
+
+
+def oauth_uris(capability_statement: dict) -> dict[str, str]:
+    """Collect the oauth-uris sub-extensions of rest[0].security (authorize, token, …)."""
+    try:
+        security = capability_statement["rest"][0].get("security") or {}
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return {}
+    for extension in security.get("extension") or []:
+        if isinstance(extension, dict) and extension.get("url") == OAUTH_URIS:
+            return {
+                item["url"]: item["valueUri"]
+                for item in extension.get("extension") or []
+                if isinstance(item, dict) and isinstance(item.get("valueUri"), str)
+            }
+    return {}
+
+
+def check_endpoints(iss: str, config: SmartConfiguration) -> None:
+    """Refuse endpoints that are not absolute URLs, or plain http for an https EHR."""
+    endpoints = [config.authorization_endpoint, config.token_endpoint, config.jwks_uri]
+    secure = urlsplit(iss).scheme == "https"
+    for url in filter(None, endpoints):
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise invalid_endpoint(iss, url)
+        if secure and parts.scheme != "https":
+            raise invalid_endpoint(iss, url)
+
+
+def json_object(response: requests.Response) -> dict | None:
+    """The response body as a JSON object, or None for errors and non-JSON answers."""
+    if response.status_code != 200:
+        return None
+    try:
+        document = response.json()
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def text_or_none(value: object) -> str | None:
+    """A non-empty string, or None."""
+    return value if isinstance(value, str) and value else None
+
+
+def unreachable(iss: str) -> SmartLaunchError:
+    """The error page for an EHR that did not answer."""
+    return SmartLaunchError(
+        "EHR unreachable", f"Bedside could not reach the EHR at {iss}; try again shortly.", 502
+    )
+
+
+def invalid_endpoint(iss: str, url: str) -> SmartLaunchError:
+    """The error page for a discovery document with an unusable endpoint."""
+    return SmartLaunchError(
+        "EHR configuration not usable",
+        f"The EHR at {iss} announced an endpoint Bedside cannot use safely: {url}.",
+        502,
+    )

@@ -1,0 +1,136 @@
+"""Read the EHR's FHIR API within a SMART session, refreshing the access token when needed."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import NoReturn
+
+import requests
+from authlib.integrations.base_client import OAuthError
+from flask import g
+
+from app.smart.errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
+from app.smart.oauth import check_bearer, expiry_of, oauth_session
+from app.smart.runtime import SmartRuntime, runtime
+from app.smart.sessions import REFRESH_LOCK_SECONDS, SmartSession
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = (3.05, 15)
+
+
+def fhir_get(session: SmartSession, path: str) -> dict:
+    """GET a FHIR path (e.g. "Observation?patient=…") from the session's EHR; return the JSON."""
+    rt = runtime()
+    current = rt.sessions.load_key(session.session_key)
+    if current is None:
+        raise SmartSessionEnded()
+    url = fhir_url(current.issuer, path)
+    if current.access_expired():
+        current = refresh_session(rt, current)
+    response = get(rt, url, current.access_token)
+    if response.status_code == 401:
+        current = refresh_session(rt, current)
+        response = get(rt, url, current.access_token)
+        if response.status_code == 401:
+            end_session(rt, current, "the EHR refused a freshly refreshed token")
+    return fhir_json(response)
+
+
+def fhir_url(issuer: str, path: str) -> str:
+    """Resolve a path against the FHIR base; absolute URLs must stay under it (token safety)."""
+    if path.startswith(("http://", "https://")):
+        if not path.startswith(issuer.rstrip("/") + "/"):
+            raise ValueError("fhir_get only sends the token to the session's own FHIR server.")
+        return path
+    return f"{issuer.rstrip('/')}/{path.lstrip('/')}"
+
+
+def get(rt: SmartRuntime, url: str, access_token: str) -> requests.Response:
+    """One authorised GET with short timeouts."""
+    headers = {"Accept": "application/fhir+json", "Authorization": f"Bearer {access_token}"}
+    try:
+        with rt.http_session() as http:
+            return http.get(url, headers=headers, timeout=TIMEOUT)
+    except requests.RequestException as error:
+        log.warning("FHIR request failed: %s", type(error).__name__)
+        raise FhirRequestError(503, "The EHR's FHIR server could not be reached.") from None
+
+
+def fhir_json(response: requests.Response) -> dict:
+    """The JSON body of a successful answer; a FhirRequestError otherwise."""
+    if response.status_code >= 400:
+        raise FhirRequestError(
+            response.status_code, f"The EHR's FHIR server answered {response.status_code}."
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        raise FhirRequestError(502, "The EHR's FHIR server did not answer with JSON.") from None
+    if not isinstance(body, dict):
+        raise FhirRequestError(502, "The EHR's FHIR server did not answer with a resource.")
+    return body
+
+
+def refresh_session(rt: SmartRuntime, session: SmartSession) -> SmartSession:
+    """Get a new access token with the refresh token (which it replaces); end on refusal."""
+    if not session.refresh_token:
+        end_session(rt, session, "the access token expired and there is no refresh token")
+    if not rt.sessions.claim_refresh(session.session_key):
+        return wait_for_refresh(rt, session)
+    client = rt.clients.for_issuer(session.issuer)
+    if client is None or client.client_id != session.client_id:
+        end_session(rt, session, "the EHR is no longer configured")
+    try:
+        with oauth_session(rt, client, session.token_endpoint) as oauth:
+            token = oauth.refresh_token(
+                session.token_endpoint, refresh_token=session.refresh_token, timeout=TIMEOUT
+            )
+        check_bearer(token)
+    except requests.RequestException as error:
+        rt.sessions.release_refresh(session.session_key)
+        log.warning("Token refresh failed to reach the EHR: %s", type(error).__name__)
+        raise FhirRequestError(503, "The EHR could not be reached to renew access.") from None
+    except (OAuthError, SmartLaunchError, ValueError, KeyError) as error:
+        end_session(rt, session, f"the EHR refused the refresh ({type(error).__name__})")
+    refreshed = dataclasses.replace(
+        session,
+        access_token=token["access_token"],
+        refresh_token=token.get("refresh_token") or session.refresh_token,
+        access_expires_at=expiry_of(token),
+        scope=str(token.get("scope") or session.scope),
+    )
+    rt.sessions.save_tokens(refreshed)
+    remember(refreshed)
+    return refreshed
+
+
+def wait_for_refresh(rt: SmartRuntime, session: SmartSession) -> SmartSession:
+    """Another worker is refreshing this session: wait for its new token."""
+    deadline = time.monotonic() + REFRESH_LOCK_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        latest = rt.sessions.load_key(session.session_key)
+        if latest is None:
+            raise SmartSessionEnded()
+        if latest.access_token != session.access_token:
+            remember(latest)
+            return latest
+    raise FhirRequestError(503, "Renewing access with the EHR is taking too long; try again.")
+
+
+def end_session(rt: SmartRuntime, session: SmartSession, reason: str) -> NoReturn:
+    """Delete the session and raise SmartSessionEnded (the UI asks for a relaunch)."""
+    log.info("SMART session ended: %s", reason)
+    rt.sessions.delete_key(session.session_key)
+    g.pop("smart_session", None)
+    raise SmartSessionEnded()
+
+
+def remember(session: SmartSession) -> None:
+    """Keep the request's cached session current after a refresh."""
+    cached = g.get("smart_session")
+    if cached is not None and cached.session_key == session.session_key:
+        g.smart_session = session

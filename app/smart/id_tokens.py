@@ -1,0 +1,83 @@
+"""OpenID Connect id_token validation with joserfc against the issuer's jwks_uri."""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from joserfc import jwt
+from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.jwk import KeySet
+
+from app.smart.errors import SmartLaunchError
+
+log = logging.getLogger(__name__)
+
+ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "ES256", "ES384"]
+LEEWAY_SECONDS = 60
+TIMEOUT = (3.05, 8)
+
+
+def validate_id_token(
+    http: requests.Session,
+    id_token: str,
+    *,
+    jwks_uri: str,
+    issuer: str,
+    client_id: str,
+    nonce: str | None,
+) -> dict:
+    """Return the id_token's claims after checking signature, iss, aud, exp, iat and nonce."""
+    keys = fetch_key_set(http, jwks_uri)
+    try:
+        token = jwt.decode(id_token, keys, algorithms=ID_TOKEN_ALGORITHMS)
+    except (JoseError, ValueError, TypeError):
+        raise rejected(
+            "its signature could not be verified with the EHR's published keys"
+        ) from None
+    claims = token.claims
+    registry = jwt.JWTClaimsRegistry(
+        leeway=LEEWAY_SECONDS,
+        iss={"essential": True, "value": issuer},
+        aud={"essential": True, "value": client_id},
+        sub={"essential": True},
+        exp={"essential": True},
+        iat={"essential": True},
+        nonce={"essential": nonce is not None, "value": nonce},
+    )
+    try:
+        registry.validate(claims)
+    except ExpiredTokenError:
+        raise rejected("it has expired") from None
+    except JoseError as error:
+        raise rejected(f"a claim is wrong or missing: {error.description}") from None
+    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    if len(audiences) > 1 and claims.get("azp") != client_id:
+        raise rejected("it names several audiences but not Bedside as the authorized party")
+    return claims
+
+
+def fetch_key_set(http: requests.Session, jwks_uri: str) -> KeySet:
+    """Fetch and import the issuer's public keys."""
+    try:
+        response = http.get(jwks_uri, headers={"Accept": "application/json"}, timeout=TIMEOUT)
+        response.raise_for_status()
+        return KeySet.import_key_set(response.json())
+    except requests.RequestException as error:
+        log.warning("Fetching the EHR's JWKS failed: %s", type(error).__name__)
+    except (JoseError, ValueError, TypeError, KeyError):
+        log.warning("The EHR's JWKS at %s could not be read", jwks_uri)
+    raise SmartLaunchError(
+        "EHR keys unavailable",
+        "Bedside could not read the EHR's signing keys to check who you are; try again shortly.",
+        502,
+    )
+
+
+def rejected(reason: str) -> SmartLaunchError:
+    """The error page for an id_token that fails validation."""
+    return SmartLaunchError(
+        "Sign-in could not be verified",
+        f"The EHR's identity token was rejected because {reason}. Nothing was saved; "
+        "start Bedside again from your EHR.",
+    )

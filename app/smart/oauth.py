@@ -1,0 +1,248 @@
+"""SMART App Launch authorization: PKCE redirect, code exchange and client authentication."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+
+import requests
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from joserfc import jwt
+from joserfc.jwk import ECKey, RSAKey
+
+from app.smart.clients import SmartClient
+from app.smart.discovery import SmartConfiguration
+from app.smart.errors import SmartLaunchError
+from app.smart.id_tokens import validate_id_token
+from app.smart.pending import PendingAuthorization, new_secret
+from app.smart.runtime import SmartRuntime
+from app.smart.sessions import SmartSession
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = (3.05, 10)
+ASSERTION_SECONDS = 240  # SMART: exp no more than 5 minutes ahead
+
+
+def begin_authorization(
+    rt: SmartRuntime,
+    client: SmartClient,
+    config: SmartConfiguration,
+    *,
+    launch: str | None,
+    browser_id: str,
+    redirect_uri: str,
+) -> str:
+    """Remember a new authorization request server-side and return the EHR's authorize URL."""
+    scope = requested_scope(client.scope, standalone=launch is None, openid=bool(config.jwks_uri))
+    state, verifier = new_secret(), secrets.token_urlsafe(64)
+    nonce = new_secret() if "openid" in scope.split() else None
+    extra = {"aud": config.fhir_base}
+    if launch:
+        extra["launch"] = launch
+    if nonce:
+        extra["nonce"] = nonce
+    with OAuth2Session(
+        client.client_id, scope=scope, redirect_uri=redirect_uri, code_challenge_method="S256"
+    ) as oauth:
+        url, _ = oauth.create_authorization_url(
+            config.authorization_endpoint, state=state, code_verifier=verifier, **extra
+        )
+    pending = PendingAuthorization(
+        issuer=client.iss,
+        client_id=client.client_id,
+        redirect_uri=redirect_uri,
+        token_endpoint=config.token_endpoint,
+        jwks_uri=config.jwks_uri,
+        id_token_issuer=config.issuer or config.fhir_base,
+        scope=scope,
+        code_verifier=verifier,
+        nonce=nonce,
+    )
+    rt.pending.save(state, browser_id, pending)
+    return url
+
+
+def requested_scope(scope: str, *, standalone: bool, openid: bool) -> str:
+    """The scope to request: launch or launch/patient; openid only when it can be checked."""
+    items = [item for item in scope.split() if item not in {"launch", "launch/patient"}]
+    items.insert(0, "launch/patient" if standalone else "launch")
+    if not openid:
+        # Without the issuer's keys an id_token cannot be validated, so do not ask for one.
+        items = [item for item in items if item not in {"openid", "fhirUser", "profile"}]
+    return " ".join(dict.fromkeys(items))
+
+
+def complete_authorization(
+    rt: SmartRuntime, client: SmartClient, pending: PendingAuthorization, code: str
+) -> SmartSession:
+    """Exchange the code (with the PKCE verifier), validate the id_token, build the session."""
+    with oauth_session(rt, client, pending.token_endpoint, pending.redirect_uri) as oauth:
+        token = fetch_token(oauth, pending, code)
+        claims = identity_claims(oauth, token, pending)
+    return session_from_token(pending, dict(token), claims)
+
+
+def fetch_token(oauth: OAuth2Session, pending: PendingAuthorization, code: str) -> dict:
+    """Call the token endpoint; turn every failure into a clear page."""
+    try:
+        token = oauth.fetch_token(
+            pending.token_endpoint,
+            grant_type="authorization_code",
+            code=code,
+            code_verifier=pending.code_verifier,
+            timeout=TIMEOUT,
+        )
+    except OAuthError as error:
+        log.info("Token exchange refused by %s: %s", pending.issuer, error.error)
+        raise SmartLaunchError(
+            "The EHR refused the sign-in",
+            f"The EHR would not issue a token ({error.error}). Start Bedside again from your EHR.",
+        ) from None
+    except (requests.RequestException, ValueError) as error:
+        log.warning("Token exchange with %s failed: %s", pending.issuer, type(error).__name__)
+        raise SmartLaunchError(
+            "EHR unreachable", "Bedside could not finish signing you in with the EHR.", 502
+        ) from None
+    check_bearer(token)
+    return token
+
+
+def identity_claims(oauth: OAuth2Session, token: dict, pending: PendingAuthorization) -> dict:
+    """Validate the id_token when one was asked for; an unchecked one is never used."""
+    if pending.nonce is None or not pending.jwks_uri:
+        return {}
+    id_token = token.get("id_token")
+    if not isinstance(id_token, str):
+        raise SmartLaunchError(
+            "Sign-in could not be verified",
+            "The EHR did not send the identity token Bedside asked for. Nothing was saved.",
+        )
+    return validate_id_token(
+        oauth,
+        id_token,
+        jwks_uri=pending.jwks_uri,
+        issuer=pending.id_token_issuer,
+        client_id=pending.client_id,
+        nonce=pending.nonce,
+    )
+
+
+def check_bearer(token: dict) -> None:
+    """Require an access token of type Bearer."""
+    if not isinstance(token.get("access_token"), str) or not token["access_token"]:
+        raise SmartLaunchError("The EHR refused the sign-in", "The EHR sent no access token.")
+    if str(token.get("token_type", "")).lower() != "bearer":
+        raise SmartLaunchError(
+            "The EHR refused the sign-in", "The EHR sent a token Bedside cannot use (not Bearer)."
+        )
+
+
+def session_from_token(pending: PendingAuthorization, token: dict, claims: dict) -> SmartSession:
+    """Build the (not yet stored) session from the token response and validated claims."""
+    app_context = token.get("appContext")
+    if app_context is not None and not isinstance(app_context, str):
+        app_context = json.dumps(app_context)
+    fhir_context = token.get("fhirContext")
+    banner = token.get("need_patient_banner")
+    return SmartSession(
+        issuer=pending.issuer,
+        client_id=pending.client_id,
+        token_endpoint=pending.token_endpoint,
+        scope=str(token.get("scope") or pending.scope),
+        access_token=token["access_token"],
+        refresh_token=token.get("refresh_token"),
+        access_expires_at=expiry_of(token),
+        patient=text(token.get("patient")),
+        encounter=text(token.get("encounter")),
+        fhir_user=text(claims.get("fhirUser")),
+        need_patient_banner=True if banner is None else bool(banner),
+        app_context=app_context,
+        fhir_context=fhir_context if isinstance(fhir_context, list) else [],
+        smart_style_url=text(token.get("smart_style_url")),
+        id_claims=claims,
+    )
+
+
+def expiry_of(token: dict) -> float | None:
+    """When the access token expires (from expires_at or expires_in), or None if unknown."""
+    if isinstance(token.get("expires_at"), int | float):
+        return float(token["expires_at"])
+    if isinstance(token.get("expires_in"), int | float):
+        return time.time() + float(token["expires_in"])
+    return None
+
+
+def text(value: object) -> str | None:
+    """A non-empty string, or None."""
+    return value if isinstance(value, str) and value else None
+
+
+def oauth_session(
+    rt: SmartRuntime, client: SmartClient, token_endpoint: str, redirect_uri: str | None = None
+) -> OAuth2Session:
+    """An Authlib session that authenticates as the client: public, secret or private_key_jwt."""
+    options = {"redirect_uri": redirect_uri, "code_challenge_method": "S256"}
+    if client.auth_method == "private_key_jwt":
+        key = private_key(client)
+        session = OAuth2Session(
+            client.client_id, key, token_endpoint_auth_method="private_key_jwt", **options
+        )
+        session.register_client_auth_method(
+            SmartPrivateKeyJWT(
+                token_endpoint, alg=client.assertion_algorithm, kid=client.private_key["kid"]
+            )
+        )
+    elif client.auth_method == "client_secret_basic":
+        session = OAuth2Session(
+            client.client_id,
+            client.client_secret,
+            token_endpoint_auth_method="client_secret_basic",
+            **options,
+        )
+    else:
+        session = OAuth2Session(client.client_id, token_endpoint_auth_method="none", **options)
+    rt.mount(session)
+    return session
+
+
+def private_key(client: SmartClient) -> RSAKey | ECKey:
+    """Import the client's private JWK with its explicit key type."""
+    key_class = RSAKey if client.private_key["kty"] == "RSA" else ECKey
+    return key_class.import_key(client.private_key)
+
+
+class SmartPrivateKeyJWT(PrivateKeyJWT):
+    """Authlib's private_key_jwt with SMART's rules: RS384/ES384, a kid header, exp ≤ 5 min."""
+
+    def __init__(self, token_endpoint: str, *, alg: str, kid: str):
+        super().__init__(token_endpoint, alg=alg)
+        self.kid = kid
+
+    def sign(self, auth, token_endpoint: str) -> str:
+        """Sign a fresh assertion for every token request (new jti, short exp)."""
+        return client_assertion(
+            auth.client_secret,
+            client_id=auth.client_id,
+            token_endpoint=self.token_endpoint or token_endpoint,
+            alg=self.alg,
+            kid=self.kid,
+        )
+
+
+def client_assertion(key, *, client_id: str, token_endpoint: str, alg: str, kid: str) -> str:
+    """Build the client assertion JWT (iss = sub = client_id, aud = token URL, jti, exp)."""
+    now = int(time.time())
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": token_endpoint,
+        "jti": secrets.token_urlsafe(24),
+        "iat": now,
+        "exp": now + ASSERTION_SECONDS,
+    }
+    return jwt.encode({"alg": alg, "kid": kid, "typ": "JWT"}, claims, key, algorithms=[alg])

@@ -1,0 +1,169 @@
+"""The SMART launch blueprint: /smart/launch, /smart/standalone, /smart/callback, /smart/logout."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
+
+from app.errors import error_body, wants_json
+from app.smart.clients import callback_url, demo_issuer
+from app.smart.errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
+from app.smart.oauth import begin_authorization, complete_authorization
+from app.smart.pending import PENDING_SECONDS, new_secret
+from app.smart.runtime import runtime
+from app.smart.sessions import (
+    browser_session_id,
+    clear_session_cookie,
+    hash_session_id,
+    set_session_cookie,
+)
+
+bp = Blueprint("smart", __name__, url_prefix="/smart")
+MODULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+RELAUNCH = "Your session with the EHR has ended; please relaunch Bedside from your EHR."
+
+
+@bp.get("/launch")
+def launch() -> Response:
+    """EHR launch: the EHR opened Bedside with iss and launch."""
+    iss = request.args.get("iss", "").strip()
+    launch_id = request.args.get("launch", "").strip()
+    if not iss or not launch_id:
+        raise SmartLaunchError(
+            "Launch incomplete",
+            "This launch link lacks the EHR's iss or launch parameter. Open Bedside from your EHR.",
+        )
+    return start(iss, launch_id)
+
+
+@bp.get("/standalone")
+def standalone() -> Response:
+    """Standalone launch: sign in at the EHR and pick a patient there."""
+    iss = request.args.get("iss", "").strip()
+    if not iss and current_app.config.get("DEMO"):
+        iss = demo_issuer()
+    if not iss:
+        raise SmartLaunchError("Launch incomplete", "Name the EHR to sign in to (its iss).")
+    return start(iss, None)
+
+
+@bp.get("/callback")
+def callback() -> Response:
+    """The EHR's answer: check state, exchange the code, store the session, go to the app."""
+    rt = runtime()
+    state = request.args.get("state", "")
+    pending = rt.pending.take(state, browser_session_id()) if state else None
+    if pending is None:
+        raise SmartLaunchError(
+            "Sign-in link not valid",
+            "This sign-in answer does not match a launch started in this browser, or it was "
+            "already used. Start Bedside again from your EHR.",
+        )
+    if request.args.get("error"):
+        detail = request.args.get("error_description") or request.args["error"]
+        raise SmartLaunchError("The EHR did not sign you in", f"The EHR answered: {detail}")
+    code = request.args.get("code", "")
+    client = rt.clients.for_issuer(pending.issuer)
+    if not code or client is None:
+        raise SmartLaunchError("Sign-in incomplete", "The EHR sent no authorization code.")
+    smart_session = complete_authorization(rt, client, pending, code)
+    previous = browser_session_id()
+    if previous:
+        rt.sessions.delete_key(hash_session_id(previous))
+    session_id, stored = rt.sessions.create(smart_session)
+    response = redirect(destination(stored.app_context))
+    set_session_cookie(response, session_id, int(rt.sessions.lifetime))
+    return response
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """End the SMART session and forget the cookie."""
+    session_id = browser_session_id()
+    if session_id:
+        runtime().sessions.delete_key(hash_session_id(session_id))
+    response = redirect("/")
+    clear_session_cookie(response)
+    return response
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """Keep launch pages out of caches and keep codes out of Referer headers."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.errorhandler(SmartLaunchError)
+def launch_failed(error: SmartLaunchError) -> tuple[str, int]:
+    """Show a launch failure as a clear page."""
+    page = render_template(
+        "smart/error.html", status=error.status, title=error.title, message=error.message
+    )
+    return page, error.status
+
+
+def start(iss: str, launch_id: str | None) -> Response:
+    """Discover the EHR, remember the request bound to this browser, redirect to authorize."""
+    rt = runtime()
+    client = rt.clients.for_issuer(iss)
+    if client is None:
+        raise SmartLaunchError(
+            "Unknown EHR",
+            f"Bedside is not registered with the EHR at {iss}. "
+            "Ask your administrator to add it to BEDSIDE_SMART_CLIENTS.",
+        )
+    config = rt.discovery.configuration(client.iss)
+    browser_id = browser_session_id() or new_secret()
+    url = begin_authorization(
+        rt, client, config, launch=launch_id, browser_id=browser_id, redirect_uri=callback_url()
+    )
+    response = redirect(url)
+    if browser_id != browser_session_id():
+        set_session_cookie(response, browser_id, PENDING_SECONDS)
+    return response
+
+
+def destination(app_context: str | None) -> str:
+    """Where the app opens: the case named by appContext's module, else the app's home."""
+    try:
+        context = json.loads(app_context) if app_context else None
+    except ValueError:
+        context = None
+    module = context.get("module") if isinstance(context, dict) else None
+    if isinstance(module, str) and MODULE_ID.match(module):
+        return f"/app/case/{quote(module)}"
+    return "/app/"
+
+
+def session_ended(error: SmartSessionEnded) -> tuple[Response | str, int]:
+    """Ask for a relaunch (JSON on API paths), and drop the stale cookie."""
+    if wants_json():
+        response = jsonify(error_body("smart_session_ended", RELAUNCH))
+    else:
+        response = current_app.make_response(render_template("smart/relaunch.html"))
+    clear_session_cookie(response)
+    return response, 401
+
+
+def fhir_failed(error: FhirRequestError) -> tuple[Response | str, int]:
+    """Report an EHR data failure without detail from the EHR's answer."""
+    status = 502 if error.status >= 500 or error.status == 401 else error.status
+    if wants_json():
+        return jsonify(error_body("ehr_fhir_error", error.message)), status
+    page = render_template(
+        "smart/error.html", status=status, title="EHR data unavailable", message=error.message
+    )
+    return page, status

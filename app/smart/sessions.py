@@ -1,0 +1,226 @@
+"""Server-side SMART sessions in SQLite; the browser's cookie holds only an opaque session id."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Response, current_app, g, request
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from app.db import connect, migrate
+
+migrations = Migrations("bedside.smart_sessions")
+COOKIE_NAME = "bedside_session"
+SESSION_SECONDS = 8 * 3600
+REFRESH_LOCK_SECONDS = 15
+
+
+@migrations()
+def create_smart_sessions(db: Database) -> None:
+    """One row per signed-in browser: tokens, launch context and expiry."""
+    db["smart_sessions"].create(
+        {
+            "session_key": str,
+            "issuer": str,
+            "client_id": str,
+            "token_endpoint": str,
+            "scope": str,
+            "access_token": str,
+            "refresh_token": str,
+            "access_expires_at": float,
+            "patient": str,
+            "encounter": str,
+            "fhir_user": str,
+            "need_patient_banner": int,
+            "app_context": str,
+            "fhir_context": str,
+            "smart_style_url": str,
+            "id_claims": str,
+            "expires_at": float,
+            "refreshing_until": float,
+        },
+        pk="session_key",
+        not_null={"issuer", "client_id", "access_token", "expires_at"},
+    )
+
+
+@dataclass(frozen=True)
+class SmartSession:
+    """A launched session: who, which patient, which EHR, and the tokens (never shown)."""
+
+    issuer: str
+    client_id: str
+    token_endpoint: str
+    scope: str
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
+    access_expires_at: float | None
+    patient: str | None = None
+    encounter: str | None = None
+    fhir_user: str | None = None
+    need_patient_banner: bool = False
+    app_context: str | None = None
+    fhir_context: list = field(default_factory=list)
+    smart_style_url: str | None = None
+    id_claims: dict = field(default_factory=dict, repr=False)
+    expires_at: float = 0.0
+    session_key: str = field(default="", repr=False)
+
+    def access_expired(self, leeway: float = 30) -> bool:
+        """Tell whether the access token is (about to be) expired."""
+        return self.access_expires_at is not None and self.access_expires_at <= time.time() + leeway
+
+
+def hash_session_id(session_id: str) -> str:
+    """The stored key of a session id: its SHA-256, so a database leak yields no cookie."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class SmartSessionStore:
+    """SMART sessions shared by every worker through one SQLite file."""
+
+    def __init__(self, path: Path, *, lifetime: float = SESSION_SECONDS):
+        self.path = Path(path)
+        self.lifetime = lifetime
+        self._local = threading.local()
+        migrate(self.path, migrations)
+
+    def create(self, session: SmartSession) -> tuple[str, SmartSession]:
+        """Store a new session under a fresh random id; return (id for the cookie, session)."""
+        session_id = secrets.token_urlsafe(32)
+        stored = dataclasses.replace(
+            session, session_key=hash_session_id(session_id), expires_at=time.time() + self.lifetime
+        )
+        row = {
+            name: value
+            for name, value in dataclasses.asdict(stored).items()
+            if name not in {"fhir_context", "id_claims"}
+        }
+        row |= {
+            "fhir_context": json.dumps(stored.fhir_context),
+            "id_claims": json.dumps(stored.id_claims),
+            "need_patient_banner": int(stored.need_patient_banner),
+        }
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self._connection() as connection:
+            connection.execute(
+                f"INSERT INTO smart_sessions ({columns}) VALUES ({marks})", tuple(row.values())
+            )
+        return session_id, stored
+
+    def load(self, session_id: str) -> SmartSession | None:
+        """Return the unexpired session for a cookie's id, or None."""
+        return self.load_key(hash_session_id(session_id))
+
+    def load_key(self, key: str) -> SmartSession | None:
+        """Return the unexpired session stored under a key, or None."""
+        cursor = self._connection().execute(
+            "SELECT * FROM smart_sessions WHERE session_key = ? AND expires_at > ?",
+            (key, time.time()),
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        values = dict(zip([column[0] for column in cursor.description], row, strict=True))
+        values.pop("refreshing_until")
+        values["fhir_context"] = json.loads(values["fhir_context"] or "[]")
+        values["id_claims"] = json.loads(values["id_claims"] or "{}")
+        values["need_patient_banner"] = bool(values["need_patient_banner"])
+        return SmartSession(**values)
+
+    def delete_key(self, key: str) -> None:
+        """End a session (logout, refused refresh); also drop long-expired ones."""
+        with self._connection() as connection:
+            connection.execute("DELETE FROM smart_sessions WHERE session_key = ?", (key,))
+            connection.execute("DELETE FROM smart_sessions WHERE expires_at < ?", (time.time(),))
+
+    def claim_refresh(self, key: str) -> bool:
+        """Take the session's refresh lock, so one worker refreshes while others wait."""
+        now = time.time()
+        with self._connection() as connection:
+            cursor = connection.execute(
+                "UPDATE smart_sessions SET refreshing_until = ? WHERE session_key = ? "
+                "AND (refreshing_until IS NULL OR refreshing_until < ?)",
+                (now + REFRESH_LOCK_SECONDS, key, now),
+            )
+        return cursor.rowcount == 1
+
+    def save_tokens(self, session: SmartSession) -> None:
+        """Store refreshed tokens (the new refresh token replaces the old) and release the lock."""
+        with self._connection() as connection:
+            connection.execute(
+                "UPDATE smart_sessions SET access_token = ?, refresh_token = ?, "
+                "access_expires_at = ?, scope = ?, refreshing_until = NULL WHERE session_key = ?",
+                (
+                    session.access_token,
+                    session.refresh_token,
+                    session.access_expires_at,
+                    session.scope,
+                    session.session_key,
+                ),
+            )
+
+    def release_refresh(self, key: str) -> None:
+        """Release the refresh lock without changing the tokens."""
+        with self._connection() as connection:
+            connection.execute(
+                "UPDATE smart_sessions SET refreshing_until = NULL WHERE session_key = ?", (key,)
+            )
+
+    def _connection(self) -> sqlite3.Connection:
+        """Return this thread's connection."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = connect(self.path, synchronous="NORMAL")
+            self._local.connection = connection
+        return connection
+
+
+def current_smart_session() -> SmartSession | None:
+    """The SMART session of the current browser, or None (not launched, expired, logged out)."""
+    if "smart_session" not in g:
+        session_id = request.cookies.get(COOKIE_NAME)
+        store = current_app.extensions["smart"].sessions
+        g.smart_session = store.load(session_id) if session_id else None
+    return g.smart_session
+
+
+def browser_session_id() -> str | None:
+    """The opaque id in the browser's session cookie, if any."""
+    return request.cookies.get(COOKIE_NAME) or None
+
+
+def set_session_cookie(response: Response, session_id: str, max_age: int) -> None:
+    """Set the cookie: opaque id only, HttpOnly, SameSite=Lax, Secure on https, Path=/."""
+    response.set_cookie(
+        COOKIE_NAME,
+        session_id,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=secure_cookies(),
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    """Remove the session cookie from the browser."""
+    response.delete_cookie(
+        COOKIE_NAME, path="/", httponly=True, samesite="Lax", secure=secure_cookies()
+    )
+
+
+def secure_cookies() -> bool:
+    """Mark cookies Secure on https requests and when the public URL is https."""
+    public = str(current_app.config.get("PUBLIC_BASE_URL") or "")
+    return request.is_secure or public.startswith("https://")

@@ -1,0 +1,42 @@
+"""Demo-mode apps for SMART tests: the demo EHR's auth server and Bedside in one Flask app."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from tests.smart.transport import WsgiAdapter
+
+
+def build_demo_app(instance_path, monkeypatch, **config):
+    """Create the real app in demo mode, with SMART on, and route http://localhost/ in-process."""
+    settings = {"TESTING": True, "DEMO": True, "DATABASE": str(instance_path / "bedside.db")}
+    app = create_app({**settings, **config}, instance_path=instance_path)
+    adapter = WsgiAdapter(app)
+    app.extensions["smart"].transport_adapters["http://localhost/"] = adapter
+    app.extensions["test_transport"] = adapter
+    return app
+
+
+@pytest.fixture
+def demo_app(instance_path, monkeypatch):
+    """Bedside in demo mode with the demo SMART server and the SMART client."""
+    return build_demo_app(instance_path, monkeypatch)
+
+
+@pytest.fixture
+def browser(demo_app):
+    """A test client: it keeps cookies like a browser."""
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def auth_server(demo_app):
+    """The demo SMART authorization server."""
+    return demo_app.extensions["demo_auth"]
+
+
+@pytest.fixture
+def transport(demo_app) -> WsgiAdapter:
+    """The in-process transport the SMART client uses for http://localhost/."""
+    return demo_app.extensions["test_transport"]
