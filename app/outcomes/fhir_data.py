@@ -1,0 +1,256 @@
+"""One patient's FHIR resources, indexed, and the robust field readers the measures share."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from cds_hooks.context import (
+    REFUTED_VERIFICATION,
+    as_dict,
+    as_str,
+    codings_of,
+    dicts_in,
+    parse_time,
+    status_code,
+)
+
+Code = tuple[str, str]
+
+ORDER_INTENTS = {"order", "original-order", "reflex-order", "filler-order", "instance-order"}
+VOID_REQUEST_STATUS = {"cancelled", "entered-in-error", "draft", "revoked"}
+VOID_EVENT_STATUS = {"entered-in-error", "not-done", "cancelled"}
+VOID_ENCOUNTER_STATUS = {"planned", "cancelled", "entered-in-error"}
+ONGOING_CLINICAL_STATUS = {None, "active", "recurrence", "relapse"}
+ATTRIBUTION_ROLES = ("ATND", "PPRF")
+
+
+@dataclass
+class PatientRecord:
+    """A patient's resources by type, plus Encounter.diagnosis links, for measure computation."""
+
+    patient: dict | None
+    by_type: dict[str, list[dict]] = field(default_factory=dict)
+    diagnosis_links: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_resources(cls, resources: Iterable[dict]) -> PatientRecord:
+        """Index one patient's resources (anything that is not a JSON object is skipped)."""
+        by_type: dict[str, list[dict]] = defaultdict(list)
+        for resource in resources:
+            if isinstance(resource, dict) and as_str(resource.get("resourceType")):
+                by_type[resource["resourceType"]].append(resource)
+        patients = by_type.get("Patient", [])
+        record = cls(patient=patients[0] if patients else None, by_type=dict(by_type))
+        for encounter in record.of_type("Encounter"):
+            for diagnosis in dicts_in(encounter.get("diagnosis")):
+                condition_id = reference_id(diagnosis.get("condition"), "Condition")
+                if condition_id and as_str(encounter.get("id")):
+                    record.diagnosis_links.setdefault(condition_id, set()).add(encounter["id"])
+        return record
+
+    @property
+    def key(self) -> str:
+        """The patient's logical id (pseudonymise before exporting it)."""
+        return as_str(as_dict(self.patient).get("id")) or "unknown"
+
+    @property
+    def birth_date(self) -> date | None:
+        """The patient's birth date, if recorded."""
+        born = parse_time(as_dict(self.patient).get("birthDate"))
+        return born.date() if born else None
+
+    def of_type(self, *resource_types: str) -> list[dict]:
+        """Return the patient's resources of the given types."""
+        return [r for kind in resource_types for r in self.by_type.get(kind, [])]
+
+    def encounter_ids_of(self, resource: dict) -> set[str]:
+        """Return the encounters a resource is linked to (own reference or Encounter.diagnosis)."""
+        linked = set(self.diagnosis_links.get(as_str(resource.get("id")) or "", set()))
+        own = reference_id(resource.get("encounter") or resource.get("context"), "Encounter")
+        return linked | ({own} if own else set())
+
+
+def reference_id(reference: object, resource_type: str) -> str | None:
+    """Return the id in a Reference to the given type (relative or absolute URL), else None."""
+    text = as_str(as_dict(reference).get("reference"))
+    if not text:
+        return None
+    parts = text.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] == resource_type and parts[-1]:
+        return parts[-1]
+    return None
+
+
+def timed(text: object) -> datetime | None:
+    """Parse a FHIR dateTime only when it has a time of day (date-only values are not times)."""
+    return parse_time(text) if isinstance(text, str) and "T" in text else None
+
+
+def day_of(text: object) -> date | None:
+    """Return the calendar date written in a FHIR date or dateTime."""
+    moment = parse_time(text)
+    return moment.date() if moment else None
+
+
+def matching_coding(concept: object, codes: frozenset[Code]) -> tuple[str, str, str] | None:
+    """Return the first (system, code, display) of a CodeableConcept that is in codes."""
+    for system, code, display in codings_of(as_dict(concept)):
+        if (system, code) in codes:
+            return system, code, display
+    return None
+
+
+def label(coding: tuple[str, str, str]) -> str:
+    """Say which coding matched, for a case's reasons."""
+    system, code, display = coding
+    return f"{display or system} [{code}]"
+
+
+def is_void(resource: dict) -> bool:
+    """A refuted or entered-in-error Condition or AllergyIntolerance."""
+    return status_code(resource.get("verificationStatus")) in REFUTED_VERIFICATION
+
+
+def is_ongoing(resource: dict) -> bool:
+    """A clinical status of active, recurrence, relapse, or none stated."""
+    return status_code(resource.get("clinicalStatus")) in ONGOING_CLINICAL_STATUS
+
+
+def condition_dates(condition: dict) -> list[date]:
+    """Return the onset and recorded dates of a Condition (either may be missing)."""
+    onset = condition.get("onsetDateTime") or as_dict(condition.get("onsetPeriod")).get("start")
+    return [d for d in (day_of(onset), day_of(condition.get("recordedDate"))) if d]
+
+
+def condition_times(condition: dict) -> list[datetime]:
+    """Return the onset and recorded times that carry a time of day."""
+    onset = condition.get("onsetDateTime") or as_dict(condition.get("onsetPeriod")).get("start")
+    return [t for t in (timed(onset), timed(condition.get("recordedDate"))) if t]
+
+
+def prevalence(condition: dict) -> tuple[date, date | None] | None:
+    """Return (start, end) dates of a Condition; end None while ongoing; None if undated."""
+    dates = condition_dates(condition)
+    if not dates:
+        return None
+    start = dates[0]
+    abatement = condition.get("abatementDateTime") or as_dict(condition.get("abatementPeriod")).get(
+        "end"
+    )
+    end = day_of(abatement)
+    if end is None and not is_ongoing(condition):
+        end = start
+    return start, end
+
+
+def encounter_start(encounter: dict) -> datetime | None:
+    """Return Encounter.period.start with its time, or None."""
+    return timed(as_dict(encounter.get("period")).get("start"))
+
+
+def encounter_end(encounter: dict) -> datetime | None:
+    """Return Encounter.period.end with its time, or None."""
+    return timed(as_dict(encounter.get("period")).get("end"))
+
+
+def encounter_class(encounter: dict) -> str | None:
+    """Return the v3-ActCode of Encounter.class (a Coding in R4)."""
+    return as_str(as_dict(encounter.get("class")).get("code"))
+
+
+def is_countable_encounter(encounter: dict, classes: Iterable[str]) -> bool:
+    """An encounter of a qualifying class that took place (not planned, cancelled or void)."""
+    status = as_str(encounter.get("status"))
+    return encounter_class(encounter) in set(classes) and status not in VOID_ENCOUNTER_STATUS
+
+
+def attending(encounter: dict) -> str | None:
+    """Return the attributed Practitioner reference: ATND, else PPRF, else the first one."""
+    participants = []
+    for participant in dicts_in(encounter.get("participant")):
+        practitioner = reference_id(participant.get("individual"), "Practitioner")
+        if practitioner:
+            roles = {
+                code for t in dicts_in(participant.get("type")) for _, code, _ in codings_of(t)
+            }
+            participants.append((roles, f"Practitioner/{practitioner}"))
+    for role in ATTRIBUTION_ROLES:
+        for roles, reference in participants:
+            if role in roles:
+                return reference
+    return participants[0][1] if participants else None
+
+
+def age_in_months(born: date, on: date) -> int:
+    """Return completed months of age on a date."""
+    months = (on.year - born.year) * 12 + on.month - born.month
+    return months - (on.day < born.day)
+
+
+def years_before(day: date, years: int) -> date:
+    """Return the same calendar date `years` earlier (28 Feb for 29 Feb)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def hours(value: float) -> timedelta:
+    """A timedelta of `value` hours."""
+    return timedelta(hours=value)
+
+
+def stamp(moment: datetime | None) -> str:
+    """Format a time for a reason string."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ") if moment else "(no time)"
+
+
+def is_recorded(resource: dict) -> bool:
+    """Not entered in error, cancelled, revoked, draft or not done (nor a refuted Condition)."""
+    return as_str(resource.get("status")) not in VOID_EVENT_STATUS | VOID_REQUEST_STATUS and not (
+        is_void(resource)
+    )
+
+
+def concepts_of(resource: dict) -> list[dict]:
+    """Return the CodeableConcepts that say what a resource is (code, Encounter.type, value)."""
+    return [
+        as_dict(resource.get("code")),
+        *dicts_in(resource.get("type")),
+        as_dict(resource.get("valueCodeableConcept")),
+    ]
+
+
+def coded_match(resource: dict, codes: frozenset[Code]) -> tuple[str, str, str] | None:
+    """Return the first coding of a resource's concepts that is in codes."""
+    for concept in concepts_of(resource):
+        coding = matching_coding(concept, codes)
+        if coding:
+            return coding
+    return None
+
+
+def conditions_at(record: PatientRecord, encounter: dict) -> list[dict]:
+    """Conditions linked to the encounter, or unlinked ones dated within the encounter's dates."""
+    encounter_id = as_str(encounter.get("id"))
+    start = encounter_start(encounter)
+    end = encounter_end(encounter) or start
+    found = []
+    for condition in record.of_type("Condition"):
+        if is_void(condition):
+            continue
+        links = record.encounter_ids_of(condition)
+        if links:
+            if encounter_id in links:
+                found.append(condition)
+        elif start and end and dated_within(condition, start.date(), end.date()):
+            found.append(condition)
+    return found
+
+
+def dated_within(condition: dict, first: date, last: date) -> bool:
+    """Whether a Condition's onset or recorded date falls in [first, last]."""
+    return any(first <= day <= last for day in condition_dates(condition))

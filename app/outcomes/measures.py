@@ -1,0 +1,77 @@
+"""Compute practice measures from FHIR R4 resources, one patient at a time (streaming-friendly).
+
+Pure functions: no Flask, HTTP or SQL. The input is an iterable of per-patient resource groups
+(plain dicts), so a Bulk Data NDJSON export, a FHIR server or the synthetic generator can feed it
+without loading every patient at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+
+from app.outcomes import heart_failure, respiratory, sepsis
+from app.outcomes.cases import MeasureCase
+from app.outcomes.definitions import MeasureDefinition
+from app.outcomes.fhir_data import PatientRecord
+
+Evaluator = Callable[[MeasureDefinition, PatientRecord, datetime | None], list[MeasureCase]]
+
+EVALUATORS: dict[str, Evaluator] = {
+    "respiratory-antibiotic-avoidance": respiratory.evaluate,
+    "sepsis-bundle": sepsis.evaluate,
+    "hfref-therapy": heart_failure.evaluate,
+}
+
+
+class UnknownMeasureKind(Exception):
+    """A measure whose `kind` has no computation."""
+
+
+def evaluate_patient(
+    definitions: Iterable[MeasureDefinition],
+    resources: Iterable[dict],
+    *,
+    as_of: datetime | None = None,
+) -> list[MeasureCase]:
+    """Evaluate every measure on one patient's resources.
+
+    `as_of` is when the data end: cases whose follow-up window is still open then are reported as
+    not in the denominator (they would change once more data arrive).
+    """
+    record = PatientRecord.from_resources(resources)
+    cases: list[MeasureCase] = []
+    for definition in definitions:
+        cases.extend(evaluator_for(definition)(definition, record, as_of))
+    return cases
+
+
+def evaluate_patients(
+    definitions: Iterable[MeasureDefinition],
+    patients: Iterable[Iterable[dict]],
+    *,
+    as_of: datetime | None = None,
+) -> Iterator[MeasureCase]:
+    """Evaluate every measure on each patient's resource group, yielding cases as they come."""
+    definitions = list(definitions)
+    for definition in definitions:
+        evaluator_for(definition)
+    for resources in patients:
+        yield from evaluate_patient(definitions, resources, as_of=as_of)
+
+
+def evaluator_for(definition: MeasureDefinition) -> Evaluator:
+    """Return the computation for a measure's kind."""
+    try:
+        return EVALUATORS[definition.kind]
+    except KeyError:
+        message = f"measure {definition.id}: no computation for {definition.kind!r}"
+        raise UnknownMeasureKind(message) from None
+
+
+def cases_by_measure(cases: Iterable[MeasureCase]) -> Mapping[str, list[MeasureCase]]:
+    """Group cases by measure id, keeping their order."""
+    grouped: dict[str, list[MeasureCase]] = {}
+    for case in cases:
+        grouped.setdefault(case.measure_id, []).append(case)
+    return grouped

@@ -1,0 +1,199 @@
+"""The SEP-1-like bundle elements, each judged from time zero with its reason in words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app.outcomes.definitions import MeasureDefinition
+from app.outcomes.events import event_time, is_order, medication_coding, quantity_value
+from app.outcomes.fhir_data import (
+    VOID_EVENT_STATUS,
+    PatientRecord,
+    hours,
+    is_recorded,
+    label,
+    matching_coding,
+    stamp,
+)
+from cds_hooks.context import USABLE_OBSERVATION_STATUS, as_str
+
+CULTURE_TIME_FIELDS = {
+    "Observation": ("effectiveDateTime", "effectiveInstant", "effectivePeriod.start"),
+    "Procedure": ("performedDateTime", "performedPeriod.start"),
+    "ServiceRequest": ("occurrenceDateTime", "occurrencePeriod.start"),
+}
+
+
+@dataclass(frozen=True)
+class Element:
+    """One bundle element: met (True), not met (False) or does not apply (None), and why."""
+
+    met: bool | None
+    reason: str
+
+
+@dataclass
+class Evidence:
+    """The timed facts of one episode that the elements are judged on."""
+
+    lactates: list[tuple[datetime, float | None]] = field(default_factory=list)
+    cultures: list[datetime] = field(default_factory=list)
+    antibiotics: list[tuple[datetime, str]] = field(default_factory=list)
+    untimed_antibiotics: list[str] = field(default_factory=list)
+
+
+def bundle_elements(
+    definition: MeasureDefinition, record: PatientRecord, encounter: dict, t0: datetime
+) -> dict[str, Element]:
+    """Judge the four elements of one episode with a known time zero."""
+    criteria = definition.criteria
+    evidence = gather(definition, record, encounter, t0)
+    initial = initial_lactate(criteria["lactate"], evidence, t0)
+    return {
+        "initial_lactate": initial_lactate_element(criteria["lactate"], initial),
+        "blood_cultures": culture_element(criteria["blood_culture"], evidence, t0),
+        "antibiotic": antibiotic_element(criteria["antibiotic"], evidence, t0),
+        "repeat_lactate": repeat_element(criteria["lactate"], evidence, t0, initial),
+    }
+
+
+def gather(
+    definition: MeasureDefinition, record: PatientRecord, encounter: dict, t0: datetime
+) -> Evidence:
+    """Collect lactates, culture collections and antibiotics relevant to the episode."""
+    evidence = Evidence()
+    spec = definition.criteria["lactate"]
+    lactate_codes, culture_codes = definition.codes("lactate"), definition.codes("blood_culture")
+    for observation in record.of_type("Observation"):
+        if as_str(observation.get("status")) not in USABLE_OBSERVATION_STATUS:
+            continue
+        when = event_time(observation, CULTURE_TIME_FIELDS["Observation"])
+        if when and matching_coding(observation.get("code"), lactate_codes):
+            value = quantity_value(
+                observation.get("valueQuantity"), spec["unit"], spec.get("also_units", {})
+            )
+            evidence.lactates.append((when, value))
+    for resource in record.of_type("Observation", "Procedure", "ServiceRequest"):
+        if culture_collected(resource) and matching_coding(resource.get("code"), culture_codes):
+            when = event_time(resource, CULTURE_TIME_FIELDS[resource["resourceType"]])
+            if when:
+                evidence.cultures.append(when)
+    gather_antibiotics(definition, record, encounter, t0, evidence)
+    evidence.lactates.sort(key=lambda item: item[0])
+    return evidence
+
+
+def culture_collected(resource: dict) -> bool:
+    """A culture that was collected: recorded, and a ServiceRequest only once completed."""
+    if resource.get("resourceType") == "ServiceRequest":
+        return resource.get("status") == "completed"
+    return is_recorded(resource)
+
+
+def gather_antibiotics(
+    definition: MeasureDefinition,
+    record: PatientRecord,
+    encounter: dict,
+    t0: datetime,
+    evidence: Evidence,
+) -> None:
+    """Collect antibiotics of this encounter (or unlinked) timed from the look-back on."""
+    codes = definition.codes("antibiotic")
+    earliest = t0 - hours(definition.criteria["antibiotic"]["hours_before"])
+    for resource in record.of_type("MedicationAdministration", "MedicationRequest"):
+        if not given_or_ordered(resource):
+            continue
+        coding = medication_coding(resource, record, codes)
+        links = record.encounter_ids_of(resource)
+        if coding is None or (links and encounter.get("id") not in links):
+            continue
+        when = event_time(resource)
+        if when is None and links:
+            evidence.untimed_antibiotics.append(label(coding))
+        elif when is not None and when >= earliest:
+            evidence.antibiotics.append((when, label(coding)))
+    evidence.antibiotics.sort()
+
+
+def given_or_ordered(resource: dict) -> bool:
+    """An administration that happened, or a real order."""
+    if resource.get("resourceType") == "MedicationAdministration":
+        return as_str(resource.get("status")) not in VOID_EVENT_STATUS
+    return is_order(resource)
+
+
+def initial_lactate(
+    spec: dict, evidence: Evidence, t0: datetime
+) -> tuple[datetime, float | None] | None:
+    """The earliest lactate with a value drawn in [T0 - before, T0 + after]."""
+    first, last = t0 - hours(spec["initial_hours_before"]), t0 + hours(spec["initial_hours_after"])
+    for when, value in evidence.lactates:
+        if first <= when <= last and value is not None:
+            return when, value
+    return None
+
+
+def initial_lactate_element(spec: dict, initial: tuple[datetime, float | None] | None) -> Element:
+    """Initial lactate measured in its window."""
+    if initial is None:
+        window = (
+            f"[T0 - {spec['initial_hours_before']:g} h, T0 + {spec['initial_hours_after']:g} h]"
+        )
+        return Element(False, f"no timed lactate with a value in {window}")
+    return Element(True, f"{initial[1]:g} {spec['unit']} at {stamp(initial[0])}")
+
+
+def repeat_element(
+    spec: dict, evidence: Evidence, t0: datetime, initial: tuple[datetime, float | None] | None
+) -> Element:
+    """Repeat lactate by T0 + N h, required only when the initial one is above the threshold."""
+    if initial is None:
+        return Element(None, "does not apply (no initial lactate)")
+    drawn, value = initial
+    if value is None or value <= spec["repeat_if_above"]:
+        return Element(None, f"not required (initial {value:g} <= {spec['repeat_if_above']:g})")
+    deadline = t0 + hours(spec["repeat_hours_after"])
+    for when, _ in evidence.lactates:
+        if drawn < when <= deadline:
+            return Element(True, f"repeated at {stamp(when)}")
+    return Element(
+        False, f"initial {value:g} > {spec['repeat_if_above']:g}, none by {stamp(deadline)}"
+    )
+
+
+def antibiotic_element(spec: dict, evidence: Evidence, t0: datetime) -> Element:
+    """An antibiotic timed in [T0 - before, T0 + after]."""
+    first, last = t0 - hours(spec["hours_before"]), t0 + hours(spec["hours_after"])
+    for when, name in evidence.antibiotics:
+        if first <= when <= last:
+            return Element(True, f"{name} at {stamp(when)}")
+    if evidence.antibiotics:
+        when, name = evidence.antibiotics[0]
+        return Element(False, f"first antibiotic {name} at {stamp(when)}, after {stamp(last)}")
+    if evidence.untimed_antibiotics:
+        return Element(False, f"{evidence.untimed_antibiotics[0]} has no time")
+    return Element(False, "no antibiotic")
+
+
+def culture_element(spec: dict, evidence: Evidence, t0: datetime) -> Element:
+    """Blood cultures in their window and at or before the first antibiotic."""
+    first, last = t0 - hours(spec["hours_before"]), t0 + hours(spec["hours_after"])
+    drawn = [when for when in evidence.cultures if first <= when <= last]
+    if not drawn:
+        return Element(False, f"no blood culture collected in [{stamp(first)}, {stamp(last)}]")
+    if evidence.untimed_antibiotics:
+        name = evidence.untimed_antibiotics[0]
+        return Element(False, f"{name} has no time, so cultures-first cannot be verified")
+    if not evidence.antibiotics:
+        return Element(True, f"collected {stamp(drawn[0])}; no antibiotic given")
+    first_antibiotic = evidence.antibiotics[0][0]
+    before = [when for when in drawn if when <= first_antibiotic]
+    if before:
+        return Element(
+            True, f"collected {stamp(min(before))}, first antibiotic {stamp(first_antibiotic)}"
+        )
+    return Element(
+        False,
+        f"collected {stamp(min(drawn))}, after the first antibiotic {stamp(first_antibiotic)}",
+    )

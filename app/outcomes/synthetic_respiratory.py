@@ -1,0 +1,298 @@
+"""Synthetic URI and acute bronchitis visits for the two antibiotic-avoidance measures.
+
+Each visit's plan (exclusion, antibiotic or not, and how it shows in the data) is drawn first;
+the resources are then written to match the plan, and the plan is the expected answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.outcomes import synthetic_codes as codes
+from app.outcomes.synthetic_base import (
+    AS_OF,
+    EMERGENCY,
+    PERIOD_START,
+    PRIMARY_CARE,
+    TRAINEE,
+    Behaviour,
+    Builder,
+    behaviour_change,
+)
+from app.outcomes.synthetic_fhir import (
+    PatientFile,
+    condition,
+    iso,
+    medication_request,
+    procedure,
+    service_request,
+)
+
+URI_MEASURE = "uri-appropriate-treatment"
+AAB_MEASURE = "bronchitis-antibiotic-avoidance"
+LAST_START = AS_OF - timedelta(days=4)  # regular visits leave their 72 h window inside the data
+REVISIT_GAP = timedelta(days=60)
+ANTIBIOTIC_RATE = {
+    "C01": 0.20,
+    "C02": 0.30,
+    "C03": 0.60,
+    "C04": 0.40,
+    "C05": 0.25,
+    "C06": 0.35,
+    "C07": 0.55,
+    "C08": 0.45,
+    "C09": 0.30,
+    "C10": 0.35,
+    "C11": 0.25,
+    "C12": 0.40,
+}
+RATE_AFTER_MODULE = {"C03": 0.12, "C07": 0.10}
+PRESCRIBED = {"at-visit": 70, "delayed": 20, "at-start": 3, "at-72h": 3, "untimed-linked": 4}
+AVOIDED = {"none": 88, "at-72h-1min": 4, "later": 4, "untimed-unlinked": 4}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one visit will show, decided before any resource is written."""
+
+    exclusion: str  # none | competing | comorbid | history | hospice
+    prescribe: bool
+    variant: str  # how the antibiotic (or its absence) appears
+
+
+def generate(builder: Builder) -> None:
+    """Add every regular URI and bronchitis visit (edge cases: synthetic_respiratory_edges)."""
+    for clinician in (*PRIMARY_CARE, *EMERGENCY):
+        uri_visits, bronchitis_visits = visit_counts(clinician)
+        for measure in [URI_MEASURE] * uri_visits + [AAB_MEASURE] * bronchitis_visits:
+            episode(builder, clinician, measure)
+
+
+def visit_counts(clinician: str) -> tuple[int, int]:
+    """How many URI and bronchitis visits a clinician has in the year."""
+    if clinician in EMERGENCY:
+        return 8, 3
+    return (40, 14) if clinician in ("C03", "C07") else (24, 12)
+
+
+def antibiotic_behaviour(clinician: str) -> Behaviour:
+    """A clinician's probability of ordering an antibiotic for a URI or acute bronchitis."""
+    change = behaviour_change(clinician, "uri-antibiotics-adults")
+    return Behaviour(ANTIBIOTIC_RATE[clinician], RATE_AFTER_MODULE.get(clinician), change)
+
+
+def episode(builder: Builder, clinician: str, measure: str) -> None:
+    """One new patient with one visit, sometimes followed by a second one 60+ days later."""
+    rng = builder.rng
+    primary = clinician in PRIMARY_CARE
+    start = builder.moment(PERIOD_START + timedelta(days=1), LAST_START, clinic_hours=primary)
+    child = rng.random() < (0.6 if measure == AAB_MEASURE else 0.3)
+    age = rng.uniform(0.35, 17.5) if child else rng.uniform(18, 88)
+    record = builder.new_patient(builder.birth_for_age(age, start))
+    revisit = rng.random() < 0.15 and start + REVISIT_GAP < LAST_START
+    plan = decide(builder, clinician, start, patient_level=not revisit, adult=not child)
+    write_visit(builder, record, clinician, measure, start, plan, child)
+    if revisit:
+        second = builder.moment(start + REVISIT_GAP, LAST_START, clinic_hours=primary)
+        other = rng.choice(PRIMARY_CARE if primary else EMERGENCY)
+        plan = decide(builder, other, second, patient_level=False, adult=not child)
+        write_visit(
+            builder, record, other, rng.choice((URI_MEASURE, AAB_MEASURE)), second, plan, child
+        )
+
+
+def decide(
+    builder: Builder, clinician: str, start: datetime, *, patient_level: bool, adult: bool
+) -> Plan:
+    """Draw a visit's exclusion and antibiotic outcome (patient-level ones only when allowed)."""
+    rng = builder.rng
+    options = {"none": 84, "competing": 7, "history": 3}
+    if patient_level:
+        options["comorbid"] = 4
+        if adult:
+            options["hospice"] = 2
+    exclusion = rng.choices(list(options), weights=list(options.values()))[0]
+    rate = 0.8 if exclusion == "competing" else antibiotic_behaviour(clinician).rate(start)
+    prescribe = rng.random() < rate
+    variants = PRESCRIBED if prescribe else AVOIDED
+    variant = rng.choices(list(variants), weights=list(variants.values()))[0]
+    return Plan(exclusion, prescribe, variant)
+
+
+def write_visit(
+    builder: Builder,
+    record: PatientFile,
+    clinician: str,
+    measure: str,
+    start: datetime,
+    plan: Plan,
+    child: bool,
+) -> None:
+    """Write the encounter, its diagnosis, exclusion evidence and antibiotics; record the truth."""
+    rng = builder.rng
+    if clinician in PRIMARY_CARE:
+        kind = "VR" if rng.random() < 0.05 else "AMB"
+        resident = rng.random() < 0.05
+        participants = [("PART", TRAINEE), ("ATND", clinician)] if resident else None
+    else:
+        kind, participants = "EMER", None
+    options = {"participants": participants} if participants else {}
+    minutes = rng.randint(10, 30) if kind != "EMER" else rng.randint(90, 240)
+    encounter_id = builder.visit(record, clinician, kind, start, minutes, **options)
+    diagnoses = codes.URI if measure == URI_MEASURE else codes.BRONCHITIS
+    add_diagnosis(builder, record, encounter_id, start, rng.choice(diagnoses))
+    add_exclusion(builder, record, clinician, encounter_id, start, plan.exclusion)
+    medicine = codes.PEDIATRIC_ANTIBIOTIC if child else rng.choice(codes.ORAL_ANTIBIOTICS)
+    add_antibiotic_variant(builder, record, clinician, encounter_id, start, plan.variant, medicine)
+    builder.expect(
+        measure,
+        record,
+        encounter_id,
+        clinician=clinician,
+        period_start=start,
+        in_denominator=True,
+        excluded=plan.exclusion != "none",
+        in_numerator=plan.exclusion == "none" and not plan.prescribe,
+        label=f"{plan.exclusion}/{plan.variant}",
+    )
+
+
+def add_diagnosis(
+    builder: Builder,
+    record: PatientFile,
+    encounter_id: str,
+    start: datetime,
+    diagnosis: codes.Diagnosis,
+) -> None:
+    """The visit's URI or bronchitis diagnosis, linked to the encounter."""
+    onset = (start - timedelta(days=builder.rng.randint(1, 5))).date().isoformat()
+    recorded = iso(start + timedelta(minutes=8))
+    condition_id = builder.next_id("cond")
+    record.add(
+        condition(
+            condition_id,
+            record.patient_id,
+            diagnosis,
+            onset=onset,
+            recorded=recorded,
+            encounter_id=encounter_id,
+        )
+    )
+
+
+def add_exclusion(
+    builder: Builder,
+    record: PatientFile,
+    clinician: str,
+    encounter_id: str,
+    start: datetime,
+    exclusion: str,
+) -> None:
+    """Write the evidence of a planned exclusion."""
+    rng, patient_id = builder.rng, record.patient_id
+    if exclusion == "competing" and rng.random() < 0.6:
+        add_competing(builder, record, start + timedelta(minutes=12), encounter_id)
+    elif exclusion == "competing":
+        day = start.replace(hour=8, minute=0) + timedelta(days=rng.randint(1, 3))
+        add_competing(builder, record, builder.moment(day, day + timedelta(hours=9, minutes=30)))
+    elif exclusion == "comorbid":
+        onset = (start - timedelta(days=rng.randint(60, 3000))).date().isoformat()
+        diagnosis = rng.choice(codes.COMORBID)
+        record.add(
+            condition(
+                builder.next_id("cond"),
+                patient_id,
+                diagnosis,
+                category="problem-list-item",
+                onset=onset,
+                recorded=onset,
+            )
+        )
+    elif exclusion == "history":
+        authored = start - timedelta(minutes=rng.randint(24 * 60, 29 * 24 * 60))
+        medicine = rng.choice(codes.ORAL_ANTIBIOTICS)
+        add_antibiotic(builder, record, clinician, medicine, authored, status="completed")
+    elif exclusion == "hospice" and rng.random() < 0.5:
+        performed = start - timedelta(minutes=rng.randint(10 * 24 * 60, 300 * 24 * 60))
+        record.add(procedure(builder.next_id("proc"), patient_id, codes.HOSPICE_CARE, performed))
+    elif exclusion == "hospice":
+        authored = start + timedelta(minutes=rng.randint(60, 48 * 60))
+        request_id = builder.next_id("sr")
+        record.add(
+            service_request(request_id, patient_id, codes.HOSPICE_REFERRAL, authored, clinician)
+        )
+
+
+def add_competing(
+    builder: Builder,
+    record: PatientFile,
+    recorded: datetime,
+    encounter_id: str | None = None,
+    verification: str = "confirmed",
+) -> None:
+    """A competing (bacterial) diagnosis, at the encounter or recorded later on its own."""
+    diagnosis = builder.rng.choice(codes.COMPETING)
+    record.add(
+        condition(
+            builder.next_id("cond"),
+            record.patient_id,
+            diagnosis,
+            onset=recorded.date().isoformat(),
+            recorded=iso(recorded),
+            encounter_id=encounter_id,
+            verification=verification,
+        )
+    )
+
+
+def add_antibiotic_variant(
+    builder: Builder,
+    record: PatientFile,
+    clinician: str,
+    encounter_id: str,
+    start: datetime,
+    variant: str,
+    medicine: codes.Coding,
+) -> None:
+    """Write the planned antibiotic order (or a decoy that must not count)."""
+    rng = builder.rng
+    minutes = {
+        "at-visit": rng.randint(5, 40),
+        "delayed": rng.randint(120, 71 * 60),
+        "at-start": 0,
+        "at-72h": 72 * 60,
+        "at-72h-1min": 72 * 60 + 1,
+        "later": rng.randint(4 * 24 * 60, 14 * 24 * 60),
+    }
+    linked = encounter_id if variant in ("at-visit", "at-start", "untimed-linked") else None
+    if variant in minutes:
+        authored = start + timedelta(minutes=minutes[variant])
+        add_antibiotic(builder, record, clinician, medicine, authored, encounter_id=linked)
+    elif variant.startswith("untimed"):
+        add_antibiotic(builder, record, clinician, medicine, None, encounter_id=linked)
+
+
+def add_antibiotic(
+    builder: Builder,
+    record: PatientFile,
+    clinician: str,
+    medicine: codes.Coding,
+    authored: datetime | None,
+    *,
+    encounter_id: str | None = None,
+    status: str = "active",
+) -> None:
+    """An antibiotic MedicationRequest."""
+    record.add(
+        medication_request(
+            builder.next_id("medrx"),
+            record.patient_id,
+            medicine,
+            authored=authored,
+            requester=clinician,
+            encounter_id=encounter_id,
+            status=status,
+            dosage="Take as directed for 5 to 10 days.",
+        )
+    )
