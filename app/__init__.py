@@ -45,5 +45,8 @@ def create_app(
 
     init_smart(app)
     ledger_setup.init_app(app)
+    from app.ledger.outputs import views as ledger_output_views
+
+    app.register_blueprint(ledger_output_views.bp)
     setup.init_app(app)
     return app

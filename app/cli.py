@@ -12,6 +12,8 @@ from app.errors import ConfigError
 from app.ledger.commands import init as init_ledger
 from app.ledger.commands import stats as ledger_stats
 from app.ledger.commands import verify as verify_ledger
+from app.ledger.outputs.commands import export_command as export_ledger
+from app.ledger.outputs.commands import verify_badge_command as verify_badge
 from app.library.commands import check as check_content
 from cds_hooks.hook_cli import hook_command
 
@@ -89,7 +91,7 @@ def ledger_group() -> None:
     """Work with the CME ledger (credit records, verification, exports)."""
 
 
-for ledger_command in (init_ledger, verify_ledger, ledger_stats):
+for ledger_command in (init_ledger, verify_ledger, ledger_stats, export_ledger, verify_badge):
     ledger_group.add_command(ledger_command)
 
 

@@ -131,6 +131,26 @@ SETTINGS: tuple[Setting, ...] = (
         "Credit types this provider may award (space-separated).",
     ),
     Setting(
+        "ACCREDITATION_PROVIDER",
+        "Bedside demo provider (not accredited)",
+        "str",
+        "CME provider named on certificates and as the badge issuer (default: a placeholder).",
+    ),
+    Setting(
+        "ACCREDITATION_STATEMENT",
+        "DEMONSTRATION ONLY: Bedside demo provider is not accredited by the ACCME or any "
+        "other accreditor. This document is not evidence of AMA PRA Category 1 Credit™ or "
+        "any other credit.",
+        "str",
+        "Accreditation statement printed on certificates (the wording your accreditor approved).",
+    ),
+    Setting(
+        "PARS_POC_ACTIVITY_ID",
+        "bedside-internet-poc",
+        "str",
+        "PARS activity ID of the aggregated internet point-of-care activity.",
+    ),
+    Setting(
         "FRAME_ANCESTORS",
         "'self'",
         "str",

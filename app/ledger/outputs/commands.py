@@ -1,0 +1,235 @@
+"""`bedside ledger export` and `bedside ledger verify-badge`: click commands for the `ledger` group.
+
+The database is `--database PATH`, else the app's DATABASE setting (as `bedside ledger verify`).
+Titles, the base URL, the accreditation wording and the badge key come from the app when it loads;
+with --database and a broken app, csv and pars still work (titles fall back to activity keys).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import ScriptInfo
+
+from app.ledger.chain import CreditRecord
+from app.ledger.commands import DATABASE_OPTION, database_path, existing_ledger
+from app.ledger.errors import LedgerError
+from app.ledger.outputs import records as shared
+from app.ledger.outputs.badge_keys import JWKS_FILE, write_jwks
+from app.ledger.outputs.badge_verify import verify_badge
+from app.ledger.outputs.exporting import FORMATS, ExportContext, export
+from app.ledger.outputs.settings import output_settings
+from app.ledger.store import SqliteLedgerStore
+
+PROGRESS_THRESHOLD = 1_000
+
+
+class UsageProblem(click.ClickException):
+    """A problem with what was asked (missing file, no JWKS): exit status 2."""
+
+    exit_code = 2
+
+
+@click.command("export")
+@click.option(
+    "--format", "format_", type=click.Choice(FORMATS), required=True, help="Export format."
+)
+@click.option("--learner", default=None, help="Only this learner id (default: every learner).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day (UTC), inclusive.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (UTC), inclusive.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default=Path("-"),
+    help="File to write (default: standard output).",
+)
+@click.option("--ndjson", is_flag=True, help="xapi: one statement per line instead of an array.")
+@click.option(
+    "--aggregate-poc/--separate-poc",
+    default=True,
+    show_default=True,
+    help="pars: sum point-of-care cycles into one activity per learner and period.",
+)
+@click.option("--base-url", default=None, help="Public URL (default: BEDSIDE_PUBLIC_BASE_URL).")
+@click.option("--language", type=click.Choice(shared.LANGUAGES), default="en", show_default=True)
+@DATABASE_OPTION
+def export_command(**options) -> None:
+    """Export credit records as CSV, xAPI 1.0.3, an ACCME PARS batch or Open Badges 3.0.
+
+    \b
+    csv    every record (credits and reversals), one row each, with sequence and hash
+    xapi   xAPI 1.0.3 statements (JSON array), actors as opaque accounts
+    pars   tab-delimited PARS learner completions, consenting learners only
+    badge  one signed OB 3.0 VC-JWT per standing credit, one per line; the issuer's
+           public JWKS goes next to --output as issuer-jwks.json
+    A progress bar shows on a terminal when more than 1,000 records are read.
+
+    \b
+    Examples:
+      bedside ledger export --format csv --output credits.csv
+      bedside ledger export --format pars --since 2026-01-01 --until 2026-03-31 -o q1.txt
+      bedside ledger export --format xapi --learner 3f9c… --ndjson
+      bedside ledger export --format badge --output badges/2026.jwt
+    """
+    try:
+        run_export(**options)
+    except (LedgerError, ValueError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+def run_export(format_: str, output: Path, database: Path | None, **options) -> None:
+    """Select the records, build the export and write it (and the JWKS for badges)."""
+    app = load_app()
+    path = database if database is not None else database_path(None)
+    store = existing_ledger(path)
+    try:
+        window = window_from(options["since"], options["until"])
+        records = select_records(store, window, options["learner"])
+        context = export_context(store, app, options["base_url"], options["language"])
+        result = export(
+            format_,
+            records,
+            context,
+            ndjson=options["ndjson"],
+            aggregate_poc=options["aggregate_poc"],
+        )
+    finally:
+        store.close()
+    write_output(output, result.text)
+    if result.jwks is not None:
+        target = jwks_path(output, app)
+        write_jwks(target, result.jwks)
+        click.echo(f"Issuer public keys (JWKS): {target}", err=True)
+    if result.note:
+        click.echo(result.note, err=True)
+
+
+def load_app() -> Flask | None:
+    """Return the Bedside app when one can be loaded, else None."""
+    info = click.get_current_context().find_object(ScriptInfo)
+    if info is None:
+        return None
+    try:
+        return info.load_app()
+    except Exception:  # a broken app must not stop an export from a --database copy
+        return None
+
+
+def window_from(since: datetime | None, until: datetime | None) -> shared.Window:
+    """Turn inclusive --since/--until days into a UTC [start, end) window."""
+    start = shared.day_start(since.date()) if since else None
+    end = shared.day_start(until.date()) + timedelta(days=1) if until else None
+    if start and end and end <= start:
+        raise ValueError("--until is before --since.")
+    return shared.Window(start, end)
+
+
+def select_records(
+    store: SqliteLedgerStore, window: shared.Window, learner: str | None
+) -> list[CreditRecord]:
+    """Read the records of the window (and learner), with a progress bar on long reads."""
+    if learner:
+        return store.credits_for(learner, window.start, window.end)
+    total = store.referenced_head()
+    chain = store.iter_chain()
+    if total <= PROGRESS_THRESHOLD or not sys.stderr.isatty():
+        return list(shared.select(chain, window))
+    with click.progressbar(chain, length=total, label="Reading the ledger", file=sys.stderr) as bar:
+        return list(shared.select(bar, window))
+
+
+def export_context(
+    store: SqliteLedgerStore, app: Flask | None, base_url: str | None, language: str
+) -> ExportContext:
+    """Gather settings, library titles and the instance folder from the app (if loaded)."""
+    config = app.config if app is not None else {}
+    return ExportContext(
+        store=store,
+        settings=output_settings(config, base_url),
+        modules=library_modules(app),
+        instance_path=Path(app.instance_path) if app is not None else None,
+        language=language,
+    )
+
+
+def library_modules(app: Flask | None) -> dict[str, dict]:
+    """Return the app's content modules by id (empty without an app)."""
+    runtime = app.extensions.get("cds") if app is not None else None
+    return dict(runtime.engine.library.modules) if runtime is not None else {}
+
+
+def write_output(output: Path, text: str) -> None:
+    """Write the export to the file, or to standard output for `-`."""
+    if str(output) == "-":
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}", err=True)
+
+
+def jwks_path(output: Path, app: Flask | None) -> Path:
+    """Return where the issuer JWKS goes: next to the output, else in the instance folder."""
+    if str(output) != "-":
+        return output.parent / JWKS_FILE
+    if app is not None:
+        return Path(app.instance_path) / JWKS_FILE
+    return Path(JWKS_FILE)
+
+
+@click.command("verify-badge")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--jwks",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Issuer public keys (default: {JWKS_FILE} next to FILE).",
+)
+def verify_badge_command(file: Path, jwks: Path | None) -> None:
+    """Check Open Badges 3.0 VC-JWTs: signature, issuer, dates and required fields.
+
+    FILE holds one compact JWS per line (as `export --format badge` writes). Prints one line per
+    badge. Exit status: 0 every badge valid, 1 a badge is invalid, 2 a file cannot be read.
+
+    \b
+    Examples:
+      bedside ledger verify-badge badges/2026.jwt
+      bedside ledger verify-badge badge.jwt --jwks issuer-jwks.json
+    """
+    tokens = read_tokens(file)
+    keys = read_jwks(jwks or file.parent / JWKS_FILE)
+    reports = [verify_badge(token, keys) for token in tokens]
+    for number, report in enumerate(reports, 1):
+        prefix = f"Badge {number}: " if len(reports) > 1 else ""
+        click.echo(prefix + report.summary())
+    click.get_current_context().exit(0 if all(r.ok for r in reports) else 1)
+
+
+def read_tokens(file: Path) -> list[str]:
+    """Read the badges in a file (one per line)."""
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageProblem(f"Cannot read {file}: {error}.") from None
+    tokens = [line.strip() for line in lines if line.strip()]
+    if not tokens:
+        raise UsageProblem(f"{file} holds no badge.")
+    return tokens
+
+
+def read_jwks(path: Path) -> dict:
+    """Read the issuer's public JWKS."""
+    try:
+        keys = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageProblem(f"No issuer keys at {path}; give --jwks FILE.") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise UsageProblem(f"Cannot read the JWKS {path}: {error}.") from None
+    if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):
+        raise UsageProblem(f'{path} is not a JWKS (expected {{"keys": [...]}}).')
+    return keys

@@ -1,0 +1,104 @@
+"""Turn selected ledger records into one export (csv, xapi, pars, badge), without any CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from app.ledger.chain import CreditRecord
+from app.ledger.outputs import badge_keys, badges, pars, xapi
+from app.ledger.outputs.settings import OutputSettings
+from app.ledger.outputs.transcript import ledger_csv
+from app.ledger.store import LedgerStore
+
+FORMATS = ("csv", "xapi", "pars", "badge")
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    """What an export reads besides the records: the store, settings, library and keys."""
+
+    store: LedgerStore
+    settings: OutputSettings
+    modules: Mapping[str, dict] = field(default_factory=dict)
+    instance_path: Path | None = None
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """The export's text, a one-line note for the operator, and the issuer JWKS for badges."""
+
+    text: str
+    note: str | None = None
+    jwks: dict | None = None
+
+
+def export(
+    format_: str,
+    records: list[CreditRecord],
+    context: ExportContext,
+    *,
+    ndjson: bool = False,
+    aggregate_poc: bool = True,
+    issued_at: datetime | None = None,
+) -> ExportResult:
+    """Build the export of one format from records already limited to learner and period."""
+    if format_ == "csv":
+        return ExportResult(ledger_csv(records, context.modules, context.language))
+    if format_ == "xapi":
+        return xapi_export(records, context, ndjson)
+    if format_ == "pars":
+        batch = pars.pars_batch(
+            context.store,
+            records,
+            aggregate_poc=aggregate_poc,
+            poc_activity_id=context.settings.pars_poc_activity_id,
+        )
+        return ExportResult(batch.text, batch.summary())
+    if format_ == "badge":
+        return badge_export(records, context, issued_at)
+    raise ValueError(f"Unknown export format {format_!r}; choose one of {', '.join(FORMATS)}.")
+
+
+def xapi_export(records: list[CreditRecord], context: ExportContext, ndjson: bool) -> ExportResult:
+    """Write xAPI statements as a JSON array, or NDJSON."""
+    made = xapi.statements(
+        records,
+        base_url=context.settings.public_url(),
+        library=context.modules,
+        language=context.language,
+    )
+    text = "".join(xapi.to_ndjson(made)) if ndjson else xapi.to_json(made)
+    return ExportResult(
+        text, f"{len(records)} xAPI statements (send with {': '.join(xapi.VERSION_HEADER)})."
+    )
+
+
+def badge_export(
+    records: list[CreditRecord], context: ExportContext, issued_at: datetime | None
+) -> ExportResult:
+    """Sign one badge per standing credit, one compact JWS per line, with the issuer's JWKS."""
+    if context.instance_path is None:
+        raise ValueError("Badges are signed with the instance's issuer key: run with the app.")
+    base_url = context.settings.public_url()
+    key = badge_keys.issuer_key(context.instance_path)
+    kid = badge_keys.key_id(base_url, key)
+    issuer = badges.issuer_for(base_url, context.settings.accreditation.provider)
+    tokens = list(
+        badges.issue_badges(
+            records,
+            key=key,
+            kid=kid,
+            issuer=issuer,
+            base_url=base_url,
+            library=context.modules,
+            language=context.language,
+            issued_at=issued_at,
+        )
+    )
+    text = "".join(token + "\n" for token in tokens)
+    note = f"Signed {len(tokens)} Open Badges 3.0 credentials as {issuer.id}."
+    return ExportResult(text, note, badge_keys.public_jwks(key, kid))

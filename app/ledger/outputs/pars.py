@@ -1,0 +1,183 @@
+"""ACCME PARS learner-completion batch: a tab-delimited file for MOC and state-board reporting.
+
+Columns, in this order (header line first, one line per learner, activity and credit type, `\\n`):
+
+    Board ID | State License ID | License State | First Name | Last Name | Birth MM/DD |
+    Activity ID | Completion Date | Credit Type | Credit Amount | Consent to Share
+
+- Only learners who entered a reporting identity *and* consented appear (the identity is erased
+  when consent is withdrawn); others are skipped and counted, never guessed.
+- A learner needs a board ID or a state licence ID; without either they are skipped and counted.
+- Birth is month/day only (MM/DD), never the year. Dates are MM/DD/YYYY (UTC).
+- Amounts are net: reversed credit is left out. Consent to Share is always `Y` on a written line.
+- Point-of-care cycles (0.5 each) are summed into one "internet searching and learning" activity
+  per learner, credit type and reporting period (the export's --since/--until), because some
+  boards (e.g. ABP) take neither partial nor repeating credit; `aggregate_poc=False` lists each.
+- Activity ID: the PARS activity ID the provider registered, from `activity_ids` (keyed by module
+  id or activity key), else Bedside's activity key (`case:sepsis-hour-1-bundle@1.0.0`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.ledger.chain import CreditRecord, from_hundredths
+from app.ledger.models import ReportingIdentity
+from app.ledger.outputs import records as shared
+from app.ledger.store import LedgerStore
+
+COLUMNS = (
+    "Board ID",
+    "State License ID",
+    "License State",
+    "First Name",
+    "Last Name",
+    "Birth MM/DD",
+    "Activity ID",
+    "Completion Date",
+    "Credit Type",
+    "Credit Amount",
+    "Consent to Share",
+)
+CREDIT_NAMES = {
+    "ama-pra-category-1": "AMA PRA Category 1 Credit",
+    "aafp-prescribed": "AAFP Prescribed Credit",
+    "ancc-contact-hours": "ANCC Contact Hours",
+    "acpe-contact-hours": "ACPE Contact Hours",
+    "aapa-category-1": "AAPA Category 1 CME Credit",
+}
+POC_ACTIVITY_ID = "bedside-internet-poc"
+UNSAFE = re.compile(r"[\t\r\n]+")
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One line of the batch before the learner's identifiers are added."""
+
+    activity_id: str
+    completed_at: str  # ledger timestamp
+    credit_type: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ParsBatch:
+    """The batch file and what was left out of it."""
+
+    text: str
+    rows: int
+    learners: int
+    skipped_no_consent: int
+    skipped_no_identifier: int
+
+    def summary(self) -> str:
+        """Say in one line what the batch holds and whom it skipped."""
+        parts = [f"{self.rows} PARS {noun(self.rows, 'line')} for {learners(self.learners)}"]
+        if self.skipped_no_consent:
+            parts.append(f"{learners(self.skipped_no_consent)} skipped: no consent to share")
+        if self.skipped_no_identifier:
+            count = self.skipped_no_identifier
+            parts.append(f"{learners(count)} skipped: no board or licence ID")
+        return "; ".join(parts) + "."
+
+
+def pars_batch(
+    store: LedgerStore,
+    records: Iterable[CreditRecord],
+    *,
+    aggregate_poc: bool = True,
+    poc_activity_id: str = POC_ACTIVITY_ID,
+    activity_ids: Mapping[str, str] | None = None,
+) -> ParsBatch:
+    """Build the batch from ledger records (already limited to the reporting period)."""
+    by_learner: dict[str, list[CreditRecord]] = defaultdict(list)
+    for record in records:
+        by_learner[record.learner_id].append(record)
+    lines, written, no_consent, no_identifier = ["\t".join(COLUMNS)], 0, 0, 0
+    for learner_id, own in by_learner.items():
+        found = completions(own, aggregate_poc, poc_activity_id, activity_ids or {})
+        if not found:
+            continue
+        identity = store.reporting_identity(learner_id)
+        if identity is None:
+            no_consent += 1
+        elif not (identity.board_id or identity.licence_id):
+            no_identifier += 1
+        else:
+            lines.extend(line(identity, completion) for completion in found)
+            written += 1
+    text = "\n".join(lines) + "\n"
+    return ParsBatch(text, len(lines) - 1, written, no_consent, no_identifier)
+
+
+def completions(
+    records: list[CreditRecord], aggregate_poc: bool, poc_id: str, activity_ids: Mapping
+) -> list[Completion]:
+    """Return a learner's net completions: one per case credit, point-of-care summed or not."""
+    standing = shared.standing_credits(records)
+    found = [
+        Completion(pars_activity_id(r, activity_ids), r.earned_at, r.credit_type, amount(r))
+        for r in standing
+        if r.activity_type == "case" or not aggregate_poc
+    ]
+    if aggregate_poc:
+        found.extend(aggregated([r for r in standing if r.activity_type == "poc"], poc_id))
+    return [c for c in found if c.amount > 0]
+
+
+def aggregated(records: Iterable[CreditRecord], poc_id: str) -> list[Completion]:
+    """Sum point-of-care credit per credit type into one activity dated at the last cycle."""
+    totals: dict[str, Decimal] = {}
+    latest: dict[str, str] = {}
+    for record in records:
+        kind = record.credit_type
+        totals[kind] = totals.get(kind, Decimal(0)) + amount(record)
+        latest[kind] = max(latest.get(kind, ""), record.earned_at)
+    return [Completion(poc_id, latest[kind], kind, totals[kind]) for kind in sorted(totals)]
+
+
+def pars_activity_id(record: CreditRecord, activity_ids: Mapping[str, str]) -> str:
+    """Return the registered PARS activity ID of a record's activity, else its Bedside key."""
+    return (
+        activity_ids.get(record.activity_key)
+        or activity_ids.get(record.module_id or "")
+        or record.activity_key
+    )
+
+
+def amount(record: CreditRecord) -> Decimal:
+    """Return a record's amount."""
+    return from_hundredths(record.amount_hundredths)
+
+
+def line(identity: ReportingIdentity, completion: Completion) -> str:
+    """Write one tab-delimited line."""
+    year, month, day = completion.completed_at[:10].split("-")
+    fields = (
+        identity.board_id or "",
+        identity.licence_id or "",
+        identity.licence_state or "",
+        identity.first_name,
+        identity.last_name,
+        identity.birth_month_day or "",
+        completion.activity_id,
+        f"{month}/{day}/{year}",
+        CREDIT_NAMES.get(completion.credit_type, completion.credit_type),
+        shared.amount_text(completion.amount),
+        "Y",
+    )
+    return "\t".join(UNSAFE.sub(" ", field).strip() for field in fields)
+
+
+def noun(count: int, word: str) -> str:
+    """Say 'line' or 'lines'."""
+    return word if count == 1 else word + "s"
+
+
+def learners(count: int) -> str:
+    """Say '1 learner' or '3 learners'."""
+    return f"{count} {noun(count, 'learner')}"

@@ -1,0 +1,145 @@
+"""Web pages for ledger outputs: the learner's transcript and certificates, the badge issuer.
+
+Register with `app.register_blueprint(views.bp)`. Learner pages need a SMART session (the learner
+is derived from its issuer and fhirUser, exactly as the ledger does); without one they answer 401.
+The issuer profile and its keys are public: badge verifiers dereference them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+
+from app.ledger.errors import LedgerError
+from app.ledger.identity import learner_id
+from app.ledger.outputs import badge_keys, badges
+from app.ledger.outputs import certificates as certs
+from app.ledger.outputs import records as shared
+from app.ledger.outputs.settings import output_settings
+from app.ledger.outputs.transcript import transcript, transcript_csv
+from app.ledger.setup import ledger_for
+
+bp = Blueprint("ledger_outputs", __name__, url_prefix="/ledger")
+
+
+@bp.get("/transcript")
+def transcript_page():
+    """Show the signed-in learner's transcript (optionally ?since=&until=, inclusive days)."""
+    t = learner_transcript()
+    return private(certs.render_transcript(t, settings().accreditation), "text/html")
+
+
+@bp.get("/transcript.csv")
+def transcript_download():
+    """Download the signed-in learner's transcript as CSV."""
+    response = private(transcript_csv(learner_transcript()), "text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="bedside-transcript.csv"'
+    return response
+
+
+@bp.get("/certificates/<int:sequence>")
+def activity_certificate_page(sequence: int):
+    """Show the certificate of the activity behind one of the learner's credit records."""
+    try:
+        certificate = certs.activity_certificate(
+            ledger_for(current_app).store,
+            current_learner_id(),
+            sequence,
+            library=modules(),
+            accreditation=settings().accreditation,
+            language=request.args.get("lang", "en"),
+        )
+    except LedgerError:
+        abort(404, "There is no certificate for that record.")
+    return private(certs.render_certificate(certificate), "text/html")
+
+
+@bp.get("/certificates/period")
+def period_certificate_page():
+    """Show the certificate of the learner's net credit in a period (?since=&until=)."""
+    certificate = certs.period_certificate(learner_transcript(), settings().accreditation)
+    return private(certs.render_period_certificate(certificate), "text/html")
+
+
+@bp.get("/badges/issuer")
+def issuer_profile():
+    """Serve the badge issuer's Open Badges 3.0 Profile."""
+    profile = badges.issuer_for(public_url(), settings().accreditation.provider).profile()
+    return jsonify({"@context": list(badges.CONTEXTS), **profile})
+
+
+@bp.get("/badges/jwks.json")
+def issuer_jwks():
+    """Serve the issuer's public keys."""
+    key = badge_keys.issuer_key(current_app.instance_path)
+    return jsonify(badge_keys.public_jwks(key, badge_keys.key_id(public_url(), key)))
+
+
+@bp.get("/badges/keys/<thumbprint>")
+def issuer_key(thumbprint: str):
+    """Serve one public key (what a badge's `kid` dereferences to)."""
+    key = badge_keys.issuer_key(current_app.instance_path)
+    if thumbprint != key.thumbprint():
+        abort(404, "No issuer key has that id.")
+    return jsonify(badge_keys.public_jwk(key, badge_keys.key_id(public_url(), key)))
+
+
+def current_learner_id() -> str:
+    """Return the signed-in learner's id; 401 without a SMART session."""
+    if "smart" not in current_app.extensions:
+        abort(401, "Open Bedside from your EHR to see your CME record.")
+    from app.smart import current_smart_session
+
+    session = current_smart_session()
+    if session is None or not session.fhir_user:
+        abort(401, "Open Bedside from your EHR to see your CME record.")
+    key = str(current_app.config["LEDGER_IDENTITY_KEY"]).encode()
+    return learner_id(key, session.issuer, session.fhir_user)
+
+
+def learner_transcript():
+    """Build the signed-in learner's transcript for the requested period."""
+    since, until = day_arg("since"), day_arg("until")
+    return transcript(
+        ledger_for(current_app).store,
+        current_learner_id(),
+        start=shared.day_start(since) if since else None,
+        end=shared.day_start(until) + timedelta(days=1) if until else None,
+        library=modules(),
+        language=request.args.get("lang"),
+    )
+
+
+def day_arg(name: str) -> date | None:
+    """Read an optional YYYY-MM-DD query parameter; 400 when malformed."""
+    text = request.args.get(name)
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(400, f"{name} is a day written YYYY-MM-DD.")
+
+
+def modules() -> dict[str, dict]:
+    """Return the content modules by id (for titles)."""
+    runtime = current_app.extensions.get("cds")
+    return dict(runtime.engine.library.modules) if runtime is not None else {}
+
+
+def settings():
+    """Return the output settings with this request's public URL."""
+    return output_settings(current_app.config, public_url())
+
+
+def public_url() -> str:
+    """Return the public base URL: the configured one, else this request's host."""
+    return str(current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+
+
+def private(body: str, mimetype: str) -> Response:
+    """Wrap a learner's own record so no shared cache keeps it."""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = "no-store"
+    return response
