@@ -1,0 +1,103 @@
+"""Print the CDS Hooks benchmark's table and verdicts; write its JSON result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+COLUMNS = ("p50_ms", "p90_ms", "p99_ms", "max_ms", "throughput_rps", "server_cpu_ms_per_request")
+HEADINGS = ("p50 ms", "p90 ms", "p99 ms", "max ms", "req/s", "srv CPU ms/req")
+
+
+def verdict(passed: bool) -> str:
+    """PASS or FAIL."""
+    return "PASS" if passed else "FAIL"
+
+
+def targets(phases: dict[str, dict], limits: dict[str, float]) -> dict[str, dict]:
+    """The issue's three targets, measured in this run."""
+    real, floor, big = phases["real"], phases["floor"], phases["real_large_library"]
+    throughput_ratio = real["throughput_rps"] / floor["throughput_rps"]
+    latency_ratio = big["p50_ms"] / real["p50_ms"]
+    return {
+        "real_over_floor_throughput": {
+            "value": throughput_ratio,
+            "target": f">= {limits['throughput_ratio']}",
+            "pass": throughput_ratio >= limits["throughput_ratio"],
+        },
+        "large_over_shipped_library_p50": {
+            "value": latency_ratio,
+            "target": f"<= {limits['library_ratio']}",
+            "pass": latency_ratio <= limits["library_ratio"],
+        },
+        "real_p99_ms": {
+            "value": real["p99_ms"],
+            "target": f"< {limits['p99_ms']}",
+            "pass": real["p99_ms"] < limits["p99_ms"],
+        },
+    }
+
+
+def print_report(result: dict) -> None:
+    """The human-readable summary."""
+    setup = result["setup"]
+    print()
+    print("CDS Hooks benchmark: order-select, sepsis patient, drafted ceftriaxone")
+    print(
+        f"  {setup['concurrency']} clients, {setup['requests_per_phase']} requests per phase "
+        f"in {setup['rounds']} interleaved rounds (after {setup['warmup']} warm-up each), "
+        f"{setup['workers']} gunicorn workers, {setup['cpus']} CPUs"
+    )
+    print(
+        f"  request: {setup['prefetch_resources']} prefetched resources, "
+        f"{setup['body_bytes']:,} bytes, {setup['jwt_alg']} JWT; "
+        f"cards in warm-up call: {setup['cards_returned']}"
+    )
+    for name, server in result["servers"].items():
+        print(
+            f"  {name} server: {server['modules']} modules, "
+            f"started in {server['startup_seconds']:.1f} s"
+        )
+    print()
+    label_width = 28
+    print(" " * label_width + "".join(f"{heading:>15}" for heading in HEADINGS))
+    for name, phase in result["phases"].items():
+        row = "".join(f"{phase[column]:>15.1f}" for column in COLUMNS)
+        print(f"{PHASE_LABELS.get(name, name):<{label_width}}{row}")
+        if phase["errors"]:
+            print(f"{'':<{label_width}}!! {phase['errors']} non-200 answers: {phase['statuses']}")
+    print()
+    for name, target in result["targets"].items():
+        print(
+            f"  {TARGET_LABELS[name]:<52} {target['value']:>8.2f}  "
+            f"(target {target['target']:>7})  {verdict(target['pass'])}"
+        )
+    noisy = max(phase["other_cpu_share"] for phase in result["phases"].values())
+    if noisy > NOISE_LIMIT:
+        print(
+            f"\n  !! Other processes used up to {noisy:.0%} of the CPUs during the timed phases:"
+            "\n  !! absolute numbers are unreliable; rerun on a quiet machine (ratios suffer less)."
+        )
+    missed = [name for name, target in result["targets"].items() if not target["pass"]]
+    print()
+    print("  All targets met." if not missed else f"  MISSED: {', '.join(missed)}")
+    print(f"  Full result: {result['output']}")
+
+
+NOISE_LIMIT = 0.10
+PHASE_LABELS = {
+    "real": "real hook, shipped library",
+    "floor": "floor (parse only)",
+    "real_large_library": "real hook, large library",
+}
+TARGET_LABELS = {
+    "real_over_floor_throughput": "throughput real hook / floor",
+    "large_over_shipped_library_p50": "p50 large library / shipped library",
+    "real_p99_ms": "p99 real hook, shipped library (ms)",
+}
+
+
+def write_result(result: dict, path: Path) -> None:
+    """Write the JSON result (bench/results/ is git-ignored)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,34 @@
+"""The CDS Hooks benchmark runs end to end at a tiny size (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from app.settings import REPO_ROOT
+
+
+def test_cds_benchmark_runs_end_to_end_and_gets_a_card(tmp_path):
+    output = tmp_path / "cds_hooks.json"
+    command = [sys.executable, "-m", "bench", "cds", "--requests", "40", "--warmup", "8"]
+    command += ["--rounds", "2", "--library-size", "200", "--output", str(output)]
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    result = json.loads(output.read_text())
+    assert result["setup"]["cards_returned"] >= 1
+    assert result["setup"]["prefetch_resources"] >= 25
+    assert result["servers"]["large"]["modules"] == result["servers"]["shipped"]["modules"] + 200
+    for phase in ("real", "floor", "real_large_library"):
+        summary = result["phases"][phase]
+        assert summary["requests"] == 40
+        assert summary["errors"] == 0, summary["statuses"]
+        assert {"p50_ms", "p90_ms", "p99_ms", "max_ms", "throughput_rps"} <= summary.keys()
+    assert set(result["targets"]) == {
+        "real_over_floor_throughput",
+        "large_over_shipped_library_p50",
+        "real_p99_ms",
+    }
+    assert "throughput real hook / floor" in done.stdout
