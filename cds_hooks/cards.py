@@ -7,7 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from cds_hooks.matching import Match
+from cds_hooks.matching import Evidence, Match
 from cds_hooks.models import Card
 
 CARD_NAMESPACE = uuid.UUID("6f1c7c1e-4f0b-5b6e-9a57-2b8f7b4f1d10")
@@ -29,6 +29,11 @@ UI_TEXT = {
     "guideline": {"en": "Read the guideline", "es": "Leer la guía"},
     "and": {"en": "and", "es": "y"},
 }
+
+
+SAMPLE_EVIDENCE = Evidence(
+    "observation", "Lactate 3.1 mmol/L", "3.1 mmol/L", ("http://loinc.org", "2524-7", "Lactate")
+)
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,32 @@ def build_card(
     if card.get("suggestions"):
         body["suggestions"] = suggestions_of(card["suggestions"], card_uuid, language, hook_context)
         body["selectionBehavior"] = card["selection_behavior"]
-    return Card.model_validate(body).wire()
+    return body
+
+
+def check_cards(modules: dict[str, dict]) -> None:
+    """Build every module's card in every language from sample data and validate it (start-up).
+
+    The hot path builds plain dicts; this proves, once, that each module yields a conformant card
+    (the test suite also validates every response). Raises ValueError naming the module.
+    """
+    settings = CardSettings(launch_url="https://bedside.example/launch.html")
+    context = {"patientId": "example", "encounterId": "example", "userId": "Practitioner/example"}
+    for module in modules.values():
+        sample = Match(module["id"], 0, (SAMPLE_EVIDENCE,))
+        for language in module["languages"]:
+            card = build_card(
+                sample,
+                module,
+                hook_instance="00000000-0000-4000-8000-000000000000",
+                hook_context=context,
+                language=language,
+                settings=settings,
+            )
+            try:
+                Card.model_validate(card)
+            except ValueError as invalid:
+                raise ValueError(f"module {module['id']} ({language}): {invalid}") from None
 
 
 def card_uuid_for(module: dict, hook_instance: str) -> str:
@@ -142,7 +172,7 @@ def suggestions_of(
         {
             "label": suggestion["label"][language],
             "uuid": str(uuid.uuid5(uuid.UUID(card_uuid), f"suggestion-{number}")),
-            "isRecommended": suggestion.get("is_recommended"),
+            **recommended(suggestion),
             "actions": [
                 {
                     "type": action["type"],
@@ -154,6 +184,13 @@ def suggestions_of(
         }
         for number, suggestion in enumerate(suggestions)
     ]
+
+
+def recommended(suggestion: dict) -> dict:
+    """Return {"isRecommended": …} when the module says, else nothing (never a null)."""
+    if "is_recommended" in suggestion:
+        return {"isRecommended": bool(suggestion["is_recommended"])}
+    return {}
 
 
 def fill_resource(template: object, context: dict[str, str]) -> object:

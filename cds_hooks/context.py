@@ -166,9 +166,9 @@ def codings_of(concept: dict | None) -> tuple[Coding, ...]:
     )
 
 
-def concept_display(concept: dict | None) -> str:
-    """Return the best human name of a CodeableConcept."""
-    for _, _, display in codings_of(concept):
+def concept_display(concept: dict | None, codings: tuple[Coding, ...] | None = None) -> str:
+    """Return the best human name of a CodeableConcept (from its codings when already known)."""
+    for _, _, display in codings if codings is not None else codings_of(concept):
         if display:
             return display
     return as_str(as_dict(concept).get("text")) or "(unnamed)"
@@ -178,7 +178,8 @@ def coded_item(resource: dict, concept: dict | None) -> CodedItem:
     """Build a CodedItem from a resource and its code."""
     resource_id = as_str(resource.get("id"))
     reference = f"{as_str(resource.get('resourceType'))}/{resource_id}" if resource_id else None
-    return CodedItem(codings_of(concept), concept_display(concept), reference)
+    codings = codings_of(concept)
+    return CodedItem(codings, concept_display(concept, codings), reference)
 
 
 def medication_item(request: dict, siblings: list[dict]) -> CodedItem:
@@ -225,9 +226,10 @@ def observation_item(observation: dict, when: datetime | None) -> ObservationIte
     quantity = as_dict(observation.get("valueQuantity"))
     value = quantity.get("value")
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    codings = codings_of(observation.get("code"))
     return ObservationItem(
-        codings=codings_of(observation.get("code")),
-        display=concept_display(observation.get("code")),
+        codings=codings,
+        display=concept_display(observation.get("code"), codings),
         value=float(value) if is_number and math.isfinite(value) else None,
         unit=as_str(quantity.get("code")) or as_str(quantity.get("unit")),
         when=when,

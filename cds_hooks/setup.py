@@ -10,6 +10,7 @@ from app.errors import ConfigError
 from app.library.loader import LibraryError, load_library
 from cds_hooks import blueprint
 from cds_hooks.auth import ClientAuthenticator
+from cds_hooks.cards import check_cards
 from cds_hooks.engine import CdsEngine, EngineSettings
 from cds_hooks.index import UnknownValueSet, compile_library
 from cds_hooks.store import CdsStore
@@ -24,7 +25,8 @@ def init_app(app: Flask) -> None:
     try:
         library = load_library(config["CONTENT_DIR"])
         index = compile_library(library)
-    except (LibraryError, UnknownValueSet) as error:
+        check_cards(library.modules)
+    except (LibraryError, UnknownValueSet, ValueError) as error:
         raise ConfigError(f"The content library cannot be loaded: {error}") from None
     store = CdsStore(config["DATABASE"])
     settings = EngineSettings(

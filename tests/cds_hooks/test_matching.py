@@ -293,3 +293,25 @@ def test_components_count_as_observations_at_the_panel_time():
         ],
     }
     assert matched_ids(index_of(LACTATE_HIGH), hook="patient-view", observations=[panel])
+
+
+def test_start_up_refuses_a_module_whose_card_cannot_be_conformant():
+    from cds_hooks.cards import check_cards
+
+    broken = {
+        "id": "broken",
+        "version": "1.0.0",
+        "languages": ["en"],
+        "card": {
+            "indicator": "info",
+            "summary": {"en": "A fine summary"},
+            "detail": {"en": "Teach."},
+            "override_reasons": [{"code": "n-a", "display": {"en": "Not applicable"}}],
+        },
+        "guideline": {"organization": "Org", "year": 2024, "url": "https://example.org/g"},
+        "review": {"status": "draft"},
+    }
+    check_cards({"broken": broken})  # conformant so far
+    broken["guideline"]["url"] = "not a url"
+    with pytest.raises(ValueError, match="module broken"):
+        check_cards({"broken": broken})
