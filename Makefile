@@ -22,9 +22,10 @@ instance:
 run: $(STAMP) instance  ## Start Bedside in demo mode on http://$(HOST):$(PORT)
 	BEDSIDE_DEMO=1 $(BIN)/bedside serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)  ## Lint, then run the whole test suite
+test: $(STAMP)  ## Lint, check the content library, then run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bedside content check
 	$(BIN)/pytest
 
 bench: $(STAMP)  ## Run the benchmarks in bench/ and print their ratios

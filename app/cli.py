@@ -78,7 +78,13 @@ def serve(host: str, port: int, workers: int) -> None:
 
 @cli.group("content")
 def content_group() -> None:
-    """Work with the content library (guideline microlearning modules)."""
+    """Work with the content library (guideline microlearning modules).
+
+    \b
+    Examples:
+      bedside content check
+      bedside content check --format json --today 2027-01-01
+    """
 
 
 content_group.add_command(check_content)
@@ -88,7 +94,14 @@ cli.add_command(demo_group)
 
 @cli.group("ledger")
 def ledger_group() -> None:
-    """Work with the CME ledger (credit records, verification, exports)."""
+    """Work with the CME ledger (credit records, verification, exports).
+
+    \b
+    Examples:
+      bedside ledger verify
+      bedside ledger export --format xapi --since 2026-01-01 -o statements.json
+      bedside ledger verify-badge badges.jwt --jwks issuer-jwks.json
+    """
 
 
 for ledger_command in (init_ledger, verify_ledger, ledger_stats, export_ledger, verify_badge):

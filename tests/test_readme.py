@@ -43,3 +43,13 @@ def test_every_command_is_documented():
 
 def test_ci_calls_the_readme_test_command():
     assert "make test" in (REPO_ROOT / ".ci" / "run").read_text()
+
+
+def test_every_command_has_help_with_an_example():
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    for path in command_paths(cli):
+        result = runner.invoke(cli, [*path.split()[1:], "--help"])
+        assert result.exit_code == 0, path
+        assert "Example" in result.output, f"{path} --help shows no example"

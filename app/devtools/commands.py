@@ -9,7 +9,12 @@ from flask.cli import with_appcontext
 
 @click.group("demo")
 def demo_group() -> None:
-    """Demo-mode helpers (run with BEDSIDE_DEMO=1, like `make run`)."""
+    """Demo-mode helpers (run with BEDSIDE_DEMO=1, like `make run`).
+
+    \b
+    Example:
+      BEDSIDE_DEMO=1 bedside demo token --patient sepsis-adult
+    """
 
 
 @demo_group.command("token")
