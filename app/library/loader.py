@@ -11,6 +11,8 @@ import jsonschema
 import yaml
 
 SCHEMA_PATH = ("schema", "module.schema.json")
+# libyaml's safe loader when available: same safe subset, about six times faster to parse.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CANONICAL_BASE = "https://fhir.bedside.example"
 
 
@@ -60,12 +62,12 @@ def load_library(content_dir: Path, *, validate: bool = True) -> Library:
 def load_module(path: Path, validator: jsonschema.Validator | None = None) -> dict:
     """Read one module YAML file, validating it against the schema when a validator is given."""
     try:
-        module = yaml.safe_load(path.read_text(encoding="utf-8"))
+        module = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise LibraryError(f"{path}: cannot be read as YAML ({error}).") from None
     if not isinstance(module, dict):
         raise LibraryError(f"{path}: a module must be a YAML mapping.")
-    if validator is not None:
+    if validator is not None and not validator.is_valid(module):
         error = jsonschema.exceptions.best_match(validator.iter_errors(module))
         if error is not None:
             raise LibraryError(f"{path}: {describe_schema_error(error)}")
