@@ -49,4 +49,7 @@ def create_app(
 
     app.register_blueprint(ledger_output_views.bp)
     setup.init_app(app)
+    from app.ui import init_ui
+
+    init_ui(app)
     return app

@@ -1,0 +1,57 @@
+"""The SMART app's pages (/app): case player, point-of-care cycle, transcript; English and Spanish.
+
+Wire with `init_ui(app)` after the ledger, SMART and CDS set-up. Every POST form under /app needs
+Flask-WTF's CSRF token; other blueprints (CDS services, the demo EHR's JSON API, /smart/*) are not
+checked by default (`WTF_CSRF_CHECK_DEFAULT = False`) and can opt in with `protect_blueprint`.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from app.library.loader import load_library
+from app.library.search import GuidelineSearch
+from app.ui.context import UiRuntime
+from app.ui.i18n import DEFAULT_LANGUAGE, select_locale
+
+__all__ = ["init_ui", "protect_blueprint"]
+
+
+def init_ui(app: Flask) -> UiRuntime:
+    """Set up translations, CSRF protection, the library and its search, and mount /app."""
+    if "ui" in app.extensions:
+        return app.extensions["ui"]
+    from app.ui import case_views, poc_views, transcript_views  # noqa: F401  (register routes)
+    from app.ui.views import bp
+
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"  # the CSRF token lives in Flask's session
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", app.config.get("SMART_SESSION_SECONDS", 28800))
+    Babel(app, locale_selector=select_locale, default_locale=DEFAULT_LANGUAGE)
+    CSRFProtect(app)
+    library = library_for(app)
+    runtime = UiRuntime(library=library, search=GuidelineSearch(library))
+    app.extensions["ui"] = runtime
+    app.register_blueprint(bp)
+    return runtime
+
+
+def library_for(app: Flask):
+    """The content library: the CDS engine's copy when it is loaded, else read once here."""
+    cds = app.extensions.get("cds")
+    if cds is not None:
+        return cds.engine.library
+    return load_library(app.config["CONTENT_DIR"])
+
+
+def protect_blueprint(bp: Blueprint) -> None:
+    """Require the CSRF token on another blueprint's form POSTs too."""
+
+    @bp.before_request
+    def check_csrf_token() -> None:
+        """Refuse a state-changing request without a valid CSRF token."""
+        if request.method not in {"GET", "HEAD", "OPTIONS"}:
+            current_app.extensions["csrf"].protect()

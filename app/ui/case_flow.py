@@ -1,0 +1,125 @@
+"""A case attempt's progress, read from the ledger: answers given, score, what comes next."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import abort
+
+from app.ledger.credit import claim_case_credit
+from app.ledger.models import Answer, Attempt, Submission
+from app.ledger.rules import activity_key, passed
+from app.ledger.setup import Ledger
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Which of a case's questions are answered, and how many correctly."""
+
+    questions: tuple[dict, ...]
+    answers: dict[str, Answer]
+
+    @property
+    def total(self) -> int:
+        """How many questions the case has."""
+        return len(self.questions)
+
+    @property
+    def correct(self) -> int:
+        """How many answers were correct."""
+        return sum(1 for answer in self.answers.values() if answer.correct)
+
+    @property
+    def finished(self) -> bool:
+        """Tell whether every question is answered."""
+        return all(question["id"] in self.answers for question in self.questions)
+
+    def next_number(self) -> int | None:
+        """The 1-based number of the first unanswered question (None when all are answered)."""
+        for number, question in enumerate(self.questions, start=1):
+            if question["id"] not in self.answers:
+                return number
+        return None
+
+
+def case_activity(module: dict) -> tuple[str, str, str]:
+    """The ledger activity of a module's case: ("case", id, version)."""
+    return ("case", module["id"], str(module["version"]))
+
+
+def start_attempt(ledger: Ledger, learner: str, module: dict) -> Attempt:
+    """Record a new attempt at the module's case."""
+    attempt_id = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    return ledger.store.record_attempt(learner, case_activity(module), attempt_id, now)
+
+
+def learners_case_attempt(ledger: Ledger, learner: str, module: dict, attempt_id: str) -> Attempt:
+    """The learner's attempt at this module's current version, or 404."""
+    try:
+        attempt = ledger.store.attempt(str(uuid.UUID(attempt_id)))
+    except ValueError:
+        attempt = None
+    if attempt is None or attempt.learner_id != learner:
+        abort(404)
+    if attempt.activity_key != activity_key(*case_activity(module)):
+        abort(404)
+    return attempt
+
+
+def progress(ledger: Ledger, module: dict, attempt: Attempt) -> Progress:
+    """Read an attempt's answers."""
+    answers = {a.item_id: a for a in ledger.store.answers(attempt.attempt_id)}
+    return Progress(tuple(module["case"]["questions"]), answers)
+
+
+def question_number(module: dict, number: int) -> dict:
+    """The case's question with this 1-based number, or 404."""
+    questions = module["case"]["questions"]
+    if not 1 <= number <= len(questions):
+        abort(404)
+    return questions[number - 1]
+
+
+def option_ids(question: dict) -> list[str]:
+    """The ids of a question's options, in order."""
+    return [option["id"] for option in question["options"]]
+
+
+def record_choice(ledger: Ledger, attempt: Attempt, question: dict, option: str) -> bool:
+    """Record the learner's first answer to a question (a repeat changes nothing)."""
+    answer = Answer(
+        attempt_id=attempt.attempt_id,
+        item_id=question["id"],
+        response={"option": option},
+        answered_at=datetime.now(UTC),
+        correct=option == question["answer"],
+    )
+    return ledger.store.record_answer(answer)
+
+
+def finish(ledger: Ledger, module: dict, attempt: Attempt, done: Progress) -> Submission:
+    """Complete the attempt with its score and claim its credit exactly once."""
+    pass_mark = int(module["pass_mark_percent"])
+    if attempt.completed_at is None:
+        ledger.store.complete_attempt(attempt.attempt_id, done.correct, done.total, pass_mark)
+    return claim(ledger, module, attempt)
+
+
+def claim(ledger: Ledger, module: dict, attempt: Attempt) -> Submission:
+    """Claim (or replay the claim of) a completed attempt's credit; the key is the attempt's."""
+    return claim_case_credit(
+        ledger.store,
+        ledger.policy,
+        module,
+        attempt.learner_id,
+        attempt.attempt_id,
+        idempotency_key=f"bedside-ui:case-credit:{attempt.attempt_id}",
+    )
+
+
+def has_passed(module: dict, done: Progress) -> bool:
+    """Tell whether the answers reach the module's pass mark."""
+    return passed(done.correct, done.total, int(module["pass_mark_percent"]))

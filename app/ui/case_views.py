@@ -1,0 +1,112 @@
+"""The case player: disclosures and pass mark first, then questions with feedback, then credit."""
+
+from __future__ import annotations
+
+from flask import redirect, request, url_for
+from flask_babel import gettext
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from app.library.markdown import render_markdown
+from app.ui import case_flow
+from app.ui.context import learner_id, ledger, module_or_404, runtime, smart_session
+from app.ui.facts import patient_facts
+from app.ui.i18n import localized
+from app.ui.views import bp, page
+
+
+@bp.get("/case/<module_id>")
+def case_intro(module_id: str) -> str:
+    """Disclosures, pass mark, time, credit and guideline, before the case can start."""
+    return page("ui/case_intro.html", module=module_or_404(module_id))
+
+
+@bp.post("/case/<module_id>/start")
+def case_start(module_id: str) -> Response:
+    """Record a new attempt and open its first question."""
+    module = module_or_404(module_id)
+    attempt = case_flow.start_attempt(ledger(), learner_id(), module)
+    return redirect(question_url(module, attempt.attempt_id, 1), 303)
+
+
+@bp.route("/case/<module_id>/attempt/<attempt_id>/q/<int:number>", methods=["GET", "POST"])
+def case_question(module_id: str, attempt_id: str, number: int) -> Response | tuple[str, int] | str:
+    """Show a question (or, once answered, the feedback); record the chosen answer."""
+    module = module_or_404(module_id)
+    attempt = case_flow.learners_case_attempt(ledger(), learner_id(), module, attempt_id)
+    question = case_flow.question_number(module, number)
+    done = case_flow.progress(ledger(), module, attempt)
+    upcoming = done.next_number()
+    if question["id"] not in done.answers and upcoming is not None and number > upcoming:
+        return redirect(question_url(module, attempt.attempt_id, upcoming))
+    if request.method == "POST" and question["id"] not in done.answers:
+        choice = request.form.get("option", "")
+        if choice not in case_flow.option_ids(question):
+            error = gettext("Choose one answer before you submit.")
+            return question_page(module, attempt, number, done, error), 400
+        case_flow.record_choice(ledger(), attempt, question, choice)
+    if request.method == "POST":
+        return redirect(question_url(module, attempt.attempt_id, number), 303)
+    return question_page(module, attempt, number, done)
+
+
+@bp.post("/case/<module_id>/attempt/<attempt_id>/result")
+def case_finish(module_id: str, attempt_id: str) -> Response:
+    """Score the finished attempt and claim its credit (a repeat replays, never re-credits)."""
+    module = module_or_404(module_id)
+    attempt = case_flow.learners_case_attempt(ledger(), learner_id(), module, attempt_id)
+    done = case_flow.progress(ledger(), module, attempt)
+    if not done.finished:
+        return redirect(question_url(module, attempt.attempt_id, done.next_number() or 1), 303)
+    case_flow.finish(ledger(), module, attempt, done)
+    return redirect(result_url(module, attempt.attempt_id), 303)
+
+
+@bp.get("/case/<module_id>/attempt/<attempt_id>/result")
+def case_result(module_id: str, attempt_id: str) -> Response | str:
+    """The score against the pass mark, and the credit earned (or why none)."""
+    module = module_or_404(module_id)
+    attempt = case_flow.learners_case_attempt(ledger(), learner_id(), module, attempt_id)
+    done = case_flow.progress(ledger(), module, attempt)
+    if attempt.completed_at is None:
+        number = done.next_number() or done.total
+        return redirect(question_url(module, attempt.attempt_id, number))
+    submission = case_flow.claim(ledger(), module, attempt)
+    return page(
+        "ui/case_result.html",
+        module=module,
+        attempt=attempt,
+        done=done,
+        passed=case_flow.has_passed(module, done),
+        submission=submission,
+    )
+
+
+def question_page(module, attempt, number: int, done, error: str | None = None) -> str:
+    """Render the vignette, this patient's facts and the question or its feedback."""
+    question = module["case"]["questions"][number - 1]
+    answer = done.answers.get(question["id"])
+    chosen = answer.response.get("option") if answer else None
+    return page(
+        "ui/case_question.html",
+        module=module,
+        attempt=attempt,
+        number=number,
+        question=question,
+        done=done,
+        answer=answer,
+        chosen=chosen,
+        rationale=Markup(render_markdown(localized(question["rationale"]))),
+        facts=patient_facts(smart_session(), runtime().library, module),
+        error=error,
+    )
+
+
+def question_url(module: dict, attempt_id: str, number: int) -> str:
+    """The URL of a question of an attempt."""
+    return url_for("ui.case_question", module_id=module["id"], attempt_id=attempt_id, number=number)
+
+
+def result_url(module: dict, attempt_id: str) -> str:
+    """The URL of an attempt's result."""
+    return url_for("ui.case_result", module_id=module["id"], attempt_id=attempt_id)

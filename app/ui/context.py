@@ -1,0 +1,128 @@
+"""What every app page needs: the SMART session, the learner, the library and the patient banner."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from flask import abort, current_app, g
+
+from app.ledger.setup import Ledger
+from app.library.loader import Library
+from app.library.search import GuidelineSearch
+from app.smart import FhirRequestError, SmartSession, current_smart_session, fhir_get
+
+
+@dataclass(frozen=True)
+class UiRuntime:
+    """Built once per app: the content library and its guideline search."""
+
+    library: Library
+    search: GuidelineSearch
+
+
+@dataclass(frozen=True)
+class Banner:
+    """The patient banner: who the launched patient is (shown, never stored)."""
+
+    name: str | None
+    gender: str | None
+    birth_date: str | None
+    age: int | None
+    available: bool = True
+
+
+def runtime() -> UiRuntime:
+    """Return this app's UI runtime."""
+    return current_app.extensions["ui"]
+
+
+def ledger() -> Ledger:
+    """Return this app's ledger (store and credit policy)."""
+    return current_app.extensions["ledger"]
+
+
+def smart_session() -> SmartSession:
+    """The launched SMART session (the blueprint already refused requests without one)."""
+    session = current_smart_session()
+    if session is None:
+        abort(401)
+    return session
+
+
+def learner_id() -> str:
+    """The ledger's opaque learner id for the signed-in clinician (created on first use)."""
+    if "ui_learner_id" not in g:
+        session = smart_session()
+        user = session.fhir_user or session.id_claims.get("sub")
+        if not user:
+            abort(403, "The EHR did not say who you are (fhirUser); Bedside cannot keep credit.")
+        g.ui_learner_id = ledger().store.ensure_learner(session.issuer, str(user))
+    return g.ui_learner_id
+
+
+def module_or_404(module_id: str) -> dict:
+    """Return a library module, or answer 404."""
+    module = runtime().library.modules.get(module_id)
+    if module is None:
+        abort(404)
+    return module
+
+
+def context_module_id(session: SmartSession) -> str | None:
+    """The module named by the launch's appContext, if it is in the library."""
+    try:
+        context = json.loads(session.app_context) if session.app_context else None
+    except ValueError:
+        return None
+    module = context.get("module") if isinstance(context, dict) else None
+    if isinstance(module, str) and module in runtime().library.modules:
+        return module
+    return None
+
+
+def patient_banner() -> Banner | None:
+    """The banner for the launched patient when the EHR asked for one, else None."""
+    session = smart_session()
+    if not session.need_patient_banner or not session.patient:
+        return None
+    if "ui_banner" not in g:
+        g.ui_banner = read_banner(session)
+    return g.ui_banner
+
+
+def read_banner(session: SmartSession) -> Banner:
+    """Read the Patient resource for the banner; a readable placeholder if the EHR fails."""
+    try:
+        patient = fhir_get(session, f"Patient/{session.patient}")
+    except FhirRequestError:
+        return Banner(None, None, None, None, available=False)
+    birth = patient.get("birthDate")
+    return Banner(patient_name(patient), patient.get("gender"), birth, age_in_years(birth))
+
+
+def patient_name(patient: dict) -> str | None:
+    """A Patient's display name: the official (else first) name, given names then family."""
+    names = patient.get("name") or []
+    official = [name for name in names if name.get("use") == "official"]
+    name = (official or names or [None])[0]
+    if not name:
+        return None
+    if name.get("text"):
+        return name["text"]
+    parts = [*name.get("given", []), name.get("family", "")]
+    return " ".join(part for part in parts if part) or None
+
+
+def age_in_years(birth_date: str | None, today: date | None = None) -> int | None:
+    """Whole years since a FHIR birthDate (YYYY, YYYY-MM or YYYY-MM-DD); None if unknown."""
+    if not birth_date:
+        return None
+    try:
+        parts = [int(part) for part in birth_date.split("-")[:3]]
+    except ValueError:
+        return None
+    year, month, day = [*parts, 1, 1][:3]
+    today = today or datetime.now(UTC).date()
+    return today.year - year - ((today.month, today.day) < (month, day))

@@ -1,0 +1,238 @@
+"""'From this patient's record': the latest values and active items in a case's value sets.
+
+Read from the EHR with the session's token for the page being shown; nothing here is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask_babel import format_decimal
+
+from app.library.loader import Library, ValueSet
+from app.smart import FhirRequestError, SmartSession, fhir_get
+
+QUERIES = {
+    "Observation": "Observation?patient={patient}&_sort=-date&_count=50",
+    "Condition": "Condition?patient={patient}&clinical-status=active",
+    "MedicationRequest": "MedicationRequest?patient={patient}&status=active",
+    "AllergyIntolerance": "AllergyIntolerance?patient={patient}",
+}
+OBSERVATION_STATUSES = {"final", "amended", "corrected", "preliminary"}
+MEDICATION_STATUSES = {"active", "on-hold"}
+ACTIVE_CLINICAL = {"active", "recurrence", "relapse"}
+EXCLUDED_VERIFICATION = {"entered-in-error", "refuted"}
+
+
+@dataclass(frozen=True)
+class FactItem:
+    """One thing from the record: a latest observation value, or an active problem/drug/allergy."""
+
+    kind: str  # observation | condition | medication | allergy
+    display: str
+    value: str | None = None
+    when: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What the record holds for one of the case's value sets."""
+
+    title: str
+    items: tuple[FactItem, ...]
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    """The panel: facts per value set, and whether (part of) the record could not be read."""
+
+    facts: tuple[Fact, ...]
+    complete: bool = True
+    has_patient: bool = True
+
+
+def patient_facts(session: SmartSession, library: Library, module: dict) -> PatientFacts:
+    """Read the patient's data and keep what the module's `case.patient_facts` value sets name."""
+    urls = module.get("case", {}).get("patient_facts", [])
+    value_sets = [library.value_sets[url] for url in urls if url in library.value_sets]
+    if not session.patient:
+        return PatientFacts((), has_patient=False)
+    resources, complete = read_record(session)
+    facts = tuple(fact_for(value_set, resources) for value_set in value_sets)
+    return PatientFacts(facts, complete=complete)
+
+
+def read_record(session: SmartSession) -> tuple[dict[str, list[dict]], bool]:
+    """Search each resource type for the patient; note when a search fails."""
+    resources: dict[str, list[dict]] = {}
+    complete = True
+    for resource_type, query in QUERIES.items():
+        try:
+            bundle = fhir_get(session, query.format(patient=session.patient))
+        except FhirRequestError:
+            complete = False
+            bundle = {}
+        resources[resource_type] = list(entries(bundle, resource_type))
+    return resources, complete
+
+
+def entries(bundle: dict, resource_type: str) -> Iterator[dict]:
+    """Yield a search Bundle's resources of one type (skipping OperationOutcomes)."""
+    for entry in bundle.get("entry") or []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and resource.get("resourceType") == resource_type:
+            yield resource
+
+
+def fact_for(value_set: ValueSet, resources: dict[str, list[dict]]) -> Fact:
+    """Collect the latest matching observation and every matching active item."""
+    items: list[FactItem] = []
+    latest = latest_observation(value_set, resources["Observation"])
+    if latest:
+        items.append(latest)
+    items += [
+        condition_item(c) for c in resources["Condition"] if active(c) and matches(value_set, c)
+    ]
+    items += [
+        medication_item(m)
+        for m in resources["MedicationRequest"]
+        if m.get("status") in MEDICATION_STATUSES and matches(value_set, m)
+    ]
+    items += [
+        allergy_item(a)
+        for a in resources["AllergyIntolerance"]
+        if active(a) and matches(value_set, a)
+    ]
+    return Fact(value_set.title, tuple(items))
+
+
+def latest_observation(value_set: ValueSet, observations: list[dict]) -> FactItem | None:
+    """The most recent observation (or panel component) coded in the value set."""
+    found = []
+    for observation in observations:
+        if observation.get("status") not in OBSERVATION_STATUSES:
+            continue
+        when = observed_at(observation)
+        for part in [observation, *observation.get("component", [])]:
+            if in_value_set(value_set, part.get("code")):
+                found.append((when or datetime.min.replace(tzinfo=UTC), part, when))
+                break
+    if not found:
+        return None
+    _, part, when = max(found, key=lambda item: item[0])
+    return FactItem("observation", concept_text(part.get("code")), observation_value(part), when)
+
+
+def condition_item(condition: dict) -> FactItem:
+    """An active problem."""
+    onset = parse_time(condition.get("onsetDateTime"))
+    return FactItem("condition", concept_text(condition.get("code")), when=onset)
+
+
+def medication_item(request: dict) -> FactItem:
+    """A current medication order, with its dosage text."""
+    concept = request.get("medicationCodeableConcept")
+    name = (
+        concept_text(concept)
+        if concept
+        else request.get("medicationReference", {}).get("display", "")
+    )
+    dosage = (request.get("dosageInstruction") or [{}])[0].get("text")
+    return FactItem("medication", name, dosage, parse_time(request.get("authoredOn")))
+
+
+def allergy_item(allergy: dict) -> FactItem:
+    """An active allergy or intolerance, with its reaction."""
+    reactions = allergy.get("reaction") or [{}]
+    manifestations = reactions[0].get("manifestation") or []
+    reaction = ", ".join(concept_text(m) for m in manifestations) or None
+    return FactItem("allergy", concept_text(allergy.get("code")), reaction)
+
+
+def active(resource: dict) -> bool:
+    """Tell whether a Condition/AllergyIntolerance is current (absent status counts)."""
+    clinical = codes_of(resource.get("clinicalStatus"))
+    verification = codes_of(resource.get("verificationStatus"))
+    if verification & EXCLUDED_VERIFICATION:
+        return False
+    return not clinical or bool(clinical & ACTIVE_CLINICAL)
+
+
+def matches(value_set: ValueSet, resource: dict) -> bool:
+    """Tell whether a resource's code (or medication) is in the value set."""
+    concept = resource.get("medicationCodeableConcept") or resource.get("code")
+    return in_value_set(value_set, concept)
+
+
+def in_value_set(value_set: ValueSet, concept: object) -> bool:
+    """Tell whether any coding of a CodeableConcept is in the value set."""
+    return any(
+        (coding.get("system"), str(coding.get("code"))) in value_set.codes
+        for coding in codings(concept)
+    )
+
+
+def codings(concept: object) -> Iterable[dict]:
+    """The codings of a CodeableConcept (nothing for anything else)."""
+    if not isinstance(concept, dict):
+        return []
+    return [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+
+
+def codes_of(concept: object) -> set[str]:
+    """The bare codes of a CodeableConcept."""
+    return {str(coding.get("code")) for coding in codings(concept)}
+
+
+def concept_text(concept: object) -> str:
+    """A CodeableConcept's text, else its first display, else its first code."""
+    if not isinstance(concept, dict):
+        return ""
+    if concept.get("text"):
+        return str(concept["text"])
+    for coding in codings(concept):
+        if coding.get("display") or coding.get("code"):
+            return str(coding.get("display") or coding.get("code"))
+    return ""
+
+
+def observation_value(part: dict) -> str | None:
+    """An observation's value as text (quantities in the UI's number format)."""
+    quantity = part.get("valueQuantity")
+    if isinstance(quantity, dict) and quantity.get("value") is not None:
+        unit = quantity.get("unit") or quantity.get("code") or ""
+        return f"{format_decimal(quantity['value'])} {unit}".strip()
+    if part.get("valueString"):
+        return str(part["valueString"])
+    if part.get("valueCodeableConcept"):
+        return concept_text(part["valueCodeableConcept"])
+    return None
+
+
+def observed_at(observation: dict) -> datetime | None:
+    """When an observation was made (effective time, else issued)."""
+    period = observation.get("effectivePeriod") or {}
+    for value in (
+        observation.get("effectiveDateTime"),
+        observation.get("effectiveInstant"),
+        period.get("start"),
+        observation.get("issued"),
+    ):
+        moment = parse_time(value)
+        if moment:
+            return moment
+    return None
+
+
+def parse_time(value: object) -> datetime | None:
+    """Parse a FHIR date/dateTime/instant as an aware UTC datetime (None if absent or bad)."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value if len(value) > 7 else f"{value}-01-01"[:10]
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

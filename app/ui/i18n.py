@@ -1,0 +1,80 @@
+"""The app's language: `?lang=` (kept in a small cookie), else the browser's Accept-Language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from flask import Response, has_request_context, request
+from flask_babel import format_decimal, format_timedelta, get_locale
+
+from app.smart.sessions import secure_cookies
+
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+LANG_COOKIE = "bedside_lang"
+LANG_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+def select_locale() -> str:
+    """Pick the UI language for this request (Flask-Babel's locale selector)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    asked = request.args.get("lang", "")
+    if asked in LANGUAGES:
+        return asked
+    remembered = request.cookies.get(LANG_COOKIE, "")
+    if remembered in LANGUAGES:
+        return remembered
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def remember_language(response: Response) -> Response:
+    """Keep an explicit `?lang=` choice in the bedside_lang cookie (a preference, not a token)."""
+    asked = request.args.get("lang", "")
+    if asked in LANGUAGES and request.cookies.get(LANG_COOKIE) != asked:
+        response.set_cookie(
+            LANG_COOKIE,
+            asked,
+            max_age=LANG_COOKIE_SECONDS,
+            path="/",
+            httponly=True,
+            samesite="Lax",
+            secure=secure_cookies(),
+        )
+    return response
+
+
+def language() -> str:
+    """The current UI language code (en or es)."""
+    locale = get_locale()
+    code = locale.language if locale is not None else DEFAULT_LANGUAGE
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def localized(text: object) -> str:
+    """Pick the current language from a content map ({en: …, es: …}), falling back to English."""
+    if isinstance(text, Mapping):
+        value = text.get(language()) or text.get(DEFAULT_LANGUAGE) or next(iter(text.values()), "")
+        return str(value)
+    return "" if text is None else str(text)
+
+
+def amount(value: Decimal | float | str) -> str:
+    """Write a credit amount the local way, with two decimals (0.50 / 0,50)."""
+    return format_decimal(Decimal(str(value)), format="0.00")
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """Say how long ago something happened, in the UI language ("40 minutes ago")."""
+    if moment is None:
+        return ""
+    now = now or datetime.now(UTC)
+    return format_timedelta(moment - now, add_direction=True, threshold=1.0)
+
+
+def remaining(deadline: datetime, now: datetime | None = None) -> str:
+    """Say how much time is left before a deadline ("3 days"); nothing when it has passed."""
+    left = deadline - (now or datetime.now(UTC))
+    return format_timedelta(left, threshold=1.0) if left.total_seconds() > 0 else ""

@@ -1,0 +1,108 @@
+"""Translatable labels for codes the app shows: specialties, credit types, choices, refusals."""
+
+from __future__ import annotations
+
+from flask_babel import gettext, lazy_gettext
+
+from app.ledger.privacy import PATIENT_PATTERNS
+
+SPECIALTIES = {
+    "allergy-immunology": lazy_gettext("Allergy and immunology"),
+    "cardiology": lazy_gettext("Cardiology"),
+    "critical-care": lazy_gettext("Critical care"),
+    "emergency-medicine": lazy_gettext("Emergency medicine"),
+    "endocrinology": lazy_gettext("Endocrinology"),
+    "family-medicine": lazy_gettext("Family medicine"),
+    "hospital-medicine": lazy_gettext("Hospital medicine"),
+    "infectious-diseases": lazy_gettext("Infectious diseases"),
+    "internal-medicine": lazy_gettext("Internal medicine"),
+    "nephrology": lazy_gettext("Nephrology"),
+    "pain-medicine": lazy_gettext("Pain medicine"),
+    "pediatrics": lazy_gettext("Pediatrics"),
+    "pharmacy": lazy_gettext("Pharmacy"),
+    "pulmonology": lazy_gettext("Pulmonology"),
+    "surgery": lazy_gettext("Surgery"),
+}
+CREDIT_TYPES = {
+    "ama-pra-category-1": lazy_gettext("AMA PRA Category 1 Credit™"),
+    "aafp-prescribed": lazy_gettext("AAFP Prescribed Credit"),
+    "ancc-contact-hours": lazy_gettext("ANCC contact hours"),
+    "acpe-contact-hours": lazy_gettext("ACPE contact hours"),
+    "aapa-category-1": lazy_gettext("AAPA Category 1 CME Credit"),
+}
+QUESTION_REASONS = {
+    "diagnostic-dilemma": lazy_gettext("Diagnostic dilemma"),
+    "new-information": lazy_gettext("New information (a new study, guideline or drug)"),
+    "rare-condition": lazy_gettext("Rare condition"),
+    "other": lazy_gettext("Other"),
+}
+ANSWERED = {
+    "yes": lazy_gettext("Yes"),
+    "partly": lazy_gettext("Partly"),
+    "no": lazy_gettext("No"),
+}
+IMPACTS = {
+    "confirmed-diagnosis": lazy_gettext("Confirmed my diagnosis"),
+    "changed-drug": lazy_gettext("Changed a drug choice or dose"),
+    "changed-test": lazy_gettext("Changed the tests I ordered"),
+    "changed-referral": lazy_gettext("Changed a referral"),
+    "changed-management": lazy_gettext("Changed other management"),
+    "no-change": lazy_gettext("No change"),
+}
+BIAS = {
+    "no": lazy_gettext("No, it was free of commercial bias"),
+    "yes": lazy_gettext("Yes, I noticed commercial bias"),
+}
+RATINGS = {
+    "1": lazy_gettext("1 (not useful)"),
+    "2": lazy_gettext("2"),
+    "3": lazy_gettext("3"),
+    "4": lazy_gettext("4"),
+    "5": lazy_gettext("5 (very useful)"),
+}
+PATIENT_DATA_KINDS = {
+    "a FHIR patient or encounter reference": lazy_gettext("a patient or encounter reference"),
+    "a social security number": lazy_gettext("a social security number"),
+    "an e-mail address": lazy_gettext("an e-mail address"),
+    "a phone number": lazy_gettext("a phone number"),
+    "a record number (7 or more digits)": lazy_gettext("a record number (7 or more digits)"),
+}
+
+
+def specialty(code: str) -> str:
+    """A specialty's name in the UI language (unknown codes are made readable)."""
+    label = SPECIALTIES.get(code)
+    return str(label) if label else code.replace("-", " ")
+
+
+def credit_type(code: str) -> str:
+    """A credit type's name in the UI language."""
+    label = CREDIT_TYPES.get(code)
+    return str(label) if label else code
+
+
+def refusal(reason: str) -> str:
+    """Why the ledger granted no credit, in the UI language."""
+    messages = {
+        "below-pass-mark": gettext("Your score is below the pass mark, so no credit was earned."),
+        "duplicate": gettext(
+            "You already earned credit for this activity, so no further credit was recorded."
+        ),
+        "annual-cap-reached": gettext(
+            "You have reached this year's credit limit, so no further credit was recorded."
+        ),
+        "no-credit": gettext("This activity carries no credit that this provider awards."),
+        "cycle-incomplete": gettext("This cycle is not finished yet."),
+        "cycle-expired": gettext(
+            "This cycle expired before it was finished, so it cannot earn credit."
+        ),
+    }
+    return messages.get(reason, gettext("No credit was recorded."))
+
+
+def patient_data_kind(text: str) -> str | None:
+    """Name what in a text looks like a patient identifier (None when nothing does)."""
+    for description, pattern in PATIENT_PATTERNS:
+        if pattern.search(text):
+            return str(PATIENT_DATA_KINDS.get(description, description))
+    return None

@@ -1,0 +1,119 @@
+"""The point-of-care learning cycle: ask, search, read, apply to this patient, earn credit."""
+
+from __future__ import annotations
+
+from flask import redirect, request, url_for
+from flask_babel import gettext
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from app.ledger.errors import PatientDataRefused
+from app.library.markdown import render_markdown
+from app.ui import labels, poc_flow, poc_forms
+from app.ui.context import learner_id, module_or_404, runtime
+from app.ui.i18n import language, localized
+from app.ui.views import bp, page
+
+QUERY_MAX = 200
+
+
+@bp.route("/poc/new", methods=["GET", "POST"])
+def poc_new() -> Response | tuple[str, int] | str:
+    """Step 1: the clinical question and why it came up."""
+    if request.method == "GET":
+        values = {"question": request.args.get("q", "")[: poc_forms.QUESTION_MAX], "reason": ""}
+        return page("ui/poc_new.html", values=values, errors={}, reasons=labels.QUESTION_REASONS)
+    form = poc_forms.read_question(request.form)
+    if not form.ok:
+        context = {"values": form.values, "errors": form.errors, "reasons": labels.QUESTION_REASONS}
+        return page("ui/poc_new.html", **context), 400
+    attempt_id = poc_flow.start_cycle(learner_id(), form.values["question"], form.values["reason"])
+    return redirect(url_for("ui.poc_search", attempt_id=attempt_id), 303)
+
+
+@bp.get("/poc/<attempt_id>/search")
+def poc_search(attempt_id: str) -> str:
+    """Step 2: search the guideline library (ranked, forgiving of typos)."""
+    cycle = poc_flow.cycle(learner_id(), attempt_id)
+    query = request.args.get("q", "").strip()[:QUERY_MAX]
+    result = runtime().search.search(query, language()) if query else None
+    modules = runtime().library.modules
+    return page("ui/poc_search.html", cycle=cycle, query=query, result=result, modules=modules)
+
+
+@bp.route("/poc/<attempt_id>/read/<module_id>", methods=["GET", "POST"])
+def poc_read(attempt_id: str, module_id: str) -> Response | str:
+    """Step 2 (cont.): read a module's guideline summary; record it as the source consulted."""
+    learner = learner_id()
+    cycle = poc_flow.cycle(learner, attempt_id)
+    module = module_or_404(module_id)
+    if request.method == "POST" and cycle.module_id in {None, module_id} and not cycle.expired:
+        poc_flow.record_sources(learner, cycle, module)
+        if request.form.get("next") == "later":
+            return redirect(url_for("ui.home"), 303)
+        return redirect(url_for("ui.poc_apply", attempt_id=cycle.attempt_id), 303)
+    guideline = module["guideline"]
+    summary = localized(guideline.get("summary")) if guideline.get("summary") else ""
+    return page(
+        "ui/poc_read.html",
+        cycle=cycle,
+        module=module,
+        guideline=guideline,
+        summary=Markup(render_markdown(summary)) if summary else None,
+        query=request.args.get("q", "")[:QUERY_MAX],
+    )
+
+
+@bp.route("/poc/<attempt_id>/apply", methods=["GET", "POST"])
+def poc_apply(attempt_id: str) -> Response | tuple[str, int] | str:
+    """Step 3: how the answer applies to this patient; then claim the cycle's credit."""
+    learner = learner_id()
+    cycle = poc_flow.cycle(learner, attempt_id)
+    if cycle.module_id is None:
+        return redirect(url_for("ui.poc_search", attempt_id=cycle.attempt_id))
+    if cycle.applied or cycle.expired:
+        return redirect(url_for("ui.poc_done", attempt_id=cycle.attempt_id))
+    if request.method == "GET":
+        return apply_page(cycle, poc_forms.FormResult(values={"impact": []}))
+    form = poc_forms.read_application(request.form)
+    if not form.ok:
+        return apply_page(cycle, form), 400
+    try:
+        poc_flow.record_application(cycle, poc_forms.application_response(form.values))
+    except PatientDataRefused:
+        form.errors["notes"] = gettext(
+            "Bedside never records patient data, and this text looks like it contains some. "
+            "Please rewrite it without anything that identifies the patient."
+        )
+        return apply_page(cycle, form), 400
+    poc_flow.claim(learner, poc_flow.cycle(learner, attempt_id))
+    return redirect(url_for("ui.poc_done", attempt_id=cycle.attempt_id), 303)
+
+
+@bp.get("/poc/<attempt_id>/done")
+def poc_done(attempt_id: str) -> Response | str:
+    """The finished cycle and the credit it earned (or why none)."""
+    learner = learner_id()
+    cycle = poc_flow.cycle(learner, attempt_id)
+    if cycle.module_id is None:
+        return redirect(url_for("ui.poc_search", attempt_id=cycle.attempt_id))
+    if not cycle.applied and not cycle.expired:
+        return redirect(url_for("ui.poc_apply", attempt_id=cycle.attempt_id))
+    module = runtime().library.modules.get(cycle.module_id)
+    submission = poc_flow.claim(learner, cycle)
+    return page("ui/poc_done.html", cycle=cycle, module=module, submission=submission)
+
+
+def apply_page(cycle: poc_flow.Cycle, form: poc_forms.FormResult) -> str:
+    """Render the application form."""
+    return page(
+        "ui/poc_apply.html",
+        cycle=cycle,
+        module=runtime().library.modules.get(cycle.module_id or ""),
+        values=form.values,
+        errors=form.errors,
+        answered=labels.ANSWERED,
+        impacts=labels.IMPACTS,
+        ratings=labels.RATINGS,
+        bias=labels.BIAS,
+    )

@@ -1,0 +1,177 @@
+"""The /app blueprint: session and CSRF checks, page rendering, error pages and the home page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+
+from app.ledger.errors import IdempotencyConflict, LedgerUnavailable, UnknownRecord
+from app.smart import FhirRequestError, SmartSessionEnded, current_smart_session
+from app.smart.sessions import clear_session_cookie
+from app.ui import i18n, labels
+from app.ui.context import (
+    context_module_id,
+    learner_id,
+    ledger,
+    patient_banner,
+    runtime,
+    smart_session,
+)
+from app.ui.poc_flow import open_cycles
+
+bp = Blueprint("ui", __name__, url_prefix="/app")
+
+
+@bp.before_request
+def require_session_and_token() -> tuple[str, int] | None:
+    """Every page needs a launched SMART session; every form POST needs the CSRF token."""
+    if current_smart_session() is None:
+        return render_template("ui/launch_needed.html", demo=current_app.config["DEMO"]), 401
+    if request.method not in {"GET", "HEAD", "OPTIONS"}:
+        current_app.extensions["csrf"].protect()
+    return None
+
+
+@bp.after_request
+def private_pages(response: Response) -> Response:
+    """Keep the language choice; keep pages with patient data out of caches."""
+    response.headers["Cache-Control"] = "no-store"
+    return i18n.remember_language(response)
+
+
+@bp.context_processor
+def helpers() -> dict:
+    """Functions and values every app template uses."""
+    return {
+        "lang": i18n.language(),
+        "languages": i18n.LANGUAGES,
+        "localized": i18n.localized,
+        "amount": i18n.amount,
+        "ago": i18n.ago,
+        "remaining": i18n.remaining,
+        "refusal": labels.refusal,
+        "specialty": labels.specialty,
+        "credit_type": labels.credit_type,
+        "language_url": language_url,
+        "is_draft": is_draft,
+        "demo": current_app.config["DEMO"],
+    }
+
+
+def page(template: str, **context) -> str:
+    """Render an app page with the patient banner."""
+    return render_template(template, banner=patient_banner(), **context)
+
+
+def language_url(code: str) -> str:
+    """This page's URL in another language (GET pages keep their query)."""
+    arguments = {**request.args.to_dict(), "lang": code}
+    if request.method != "GET" or request.endpoint is None:
+        return url_for("ui.home", lang=code)
+    return url_for(request.endpoint, **(request.view_args or {}), **arguments)
+
+
+def is_draft(module: dict) -> bool:
+    """Tell whether a module still awaits clinician review."""
+    return module.get("review", {}).get("status") != "reviewed"
+
+
+def error_page(status: int, title: str, message: str) -> tuple[str, int]:
+    """Render a translated error page."""
+    return render_template("ui/error.html", status=status, title=title, message=message), status
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(error: CSRFError) -> tuple[str, int]:
+    """A form without a valid token: nothing was recorded."""
+    return error_page(
+        400,
+        gettext("This form could not be accepted"),
+        gettext(
+            "The form was missing its security token or it had expired, so nothing was "
+            "recorded. Go back, reload the page and try again."
+        ),
+    )
+
+
+@bp.errorhandler(404)
+def not_found(error: Exception) -> tuple[str, int]:
+    """An unknown module, question or attempt."""
+    return error_page(
+        404, gettext("Not found"), gettext("There is no such page, module or attempt.")
+    )
+
+
+@bp.errorhandler(403)
+def forbidden(error: Exception) -> tuple[str, int]:
+    """The EHR did not identify the user."""
+    return error_page(
+        403,
+        gettext("Bedside does not know who you are"),
+        gettext(
+            "Your EHR did not tell Bedside who you are, so credit cannot be kept. "
+            "Ask your administrator to allow the openid and fhirUser scopes."
+        ),
+    )
+
+
+@bp.errorhandler(SmartSessionEnded)
+def session_ended(error: SmartSessionEnded) -> tuple[Response, int]:
+    """The EHR session is over: ask for a relaunch and drop the stale cookie."""
+    response = current_app.make_response(render_template("ui/relaunch.html"))
+    clear_session_cookie(response)
+    return response, 401
+
+
+@bp.errorhandler(FhirRequestError)
+def fhir_failed(error: FhirRequestError) -> tuple[str, int]:
+    """The EHR's data could not be read."""
+    return error_page(
+        502,
+        gettext("EHR data unavailable"),
+        gettext("The EHR's FHIR server could not be read just now. Try again in a moment."),
+    )
+
+
+@bp.errorhandler(LedgerUnavailable)
+def ledger_unavailable(error: LedgerUnavailable) -> tuple[str, int]:
+    """The ledger could not commit; nothing was recorded."""
+    return error_page(
+        503,
+        gettext("Credit ledger busy"),
+        gettext("The credit ledger could not record this just now; nothing was saved. Try again."),
+    )
+
+
+@bp.errorhandler(IdempotencyConflict)
+@bp.errorhandler(UnknownRecord)
+def ledger_refused(error: Exception) -> tuple[str, int]:
+    """An attempt that does not fit what is already recorded."""
+    return error_page(
+        409,
+        gettext("Already recorded"),
+        gettext("This step was already recorded differently. Go back to the start page."),
+    )
+
+
+@bp.get("/")
+def home() -> str:
+    """The launched context, the library, open point-of-care cycles and the transcript link."""
+    session = smart_session()
+    library = runtime().library
+    continue_id = context_module_id(session)
+    modules = sorted(library.modules.values(), key=lambda m: i18n.localized(m["title"]).lower())
+    return page(
+        "ui/home.html",
+        continue_module=library.modules.get(continue_id) if continue_id else None,
+        modules=modules,
+        cycles=open_cycles(learner_id()),
+        poc_credit=poc_credit_text(),
+    )
+
+
+def poc_credit_text() -> str:
+    """The credit a completed point-of-care cycle earns, e.g. "0.50 AMA PRA Category 1 Credit™"."""
+    awards = ledger().policy.poc_credit
+    return "; ".join(f"{i18n.amount(amount)} {labels.credit_type(kind)}" for kind, amount in awards)

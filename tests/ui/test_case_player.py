@@ -1,0 +1,162 @@
+"""The case player end to end, from an EHR launch whose appContext names the sepsis module."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.smart.helpers import ISS, new_launch
+from tests.ui.helpers import (
+    SEPSIS,
+    answer_all,
+    get,
+    launch,
+    learner,
+    ledger_store,
+    post,
+    result_url,
+    section,
+    start_case,
+)
+
+
+def test_app_context_opens_the_case_with_disclosures_before_any_question(
+    browser, auth_server, sepsis
+):
+    callback = launch(browser, auth_server, SEPSIS)
+    assert callback.headers["Location"] == f"/app/case/{SEPSIS}"
+    intro = get(browser, callback.headers["Location"])
+    assert "Disclosures" in intro
+    assert sepsis["disclosures"]["statement"]["en"] in intro
+    assert "Bedside editorial team" in intro
+    assert "Commercial support:" in intro
+    assert "75% of the answers correct" in intro
+    assert "Draft: not yet reviewed by a clinician" in intro
+    assert "0.25 AMA PRA Category 1 Credit™" in intro
+    assert sepsis["case"]["questions"][0]["stem"]["en"] not in intro
+    assert intro.index("Disclosures") < intro.index("start the case")
+    home = get(browser, "/app/")
+    assert f"Continue: {sepsis['title']['en']}" in home
+
+
+def test_no_banner_when_the_ehr_shows_its_own(browser, auth_server):
+    launch_id = new_launch(auth_server, need_patient_banner=False)
+    step = browser.get("/smart/launch", query_string={"iss": ISS, "launch": launch_id})
+    for _ in range(2):
+        step = browser.get(step.headers["Location"])
+    assert step.headers["Location"] == "/app/"
+    page = get(browser, "/app/")
+    assert "patient-banner" not in page
+    assert "Harlow" not in page
+
+
+def test_the_banner_shows_the_launched_patient(browser, auth_server):
+    launch(browser, auth_server, SEPSIS)
+    banner = section(get(browser, f"/app/case/{SEPSIS}"), "patient-banner")
+    assert "Maeve Josephine Harlow" in banner
+    assert "Female" in banner
+
+
+def test_the_question_page_shows_this_patients_lactate_labelled_as_such(
+    browser, auth_server, sepsis
+):
+    launch(browser, auth_server, SEPSIS)
+    page = get(browser, start_case(browser))
+    facts = section(page, "patient-facts")
+    assert "From this patient\u2019s record" in facts
+    assert "3.1 mmol/L" in facts
+    assert "minutes ago" in facts
+    assert "Sepsis, suspected urinary source" in facts
+    assert "Nothing on record" in facts  # no blood culture yet
+    assert sepsis["case"]["vignette"]["en"] in section(page, "vignette")
+
+
+def test_passing_earns_the_credit_once_even_when_the_result_is_posted_twice(
+    ui_app, browser, auth_server, sepsis
+):
+    launch(browser, auth_server, SEPSIS)
+    first = start_case(browser)
+    last = answer_all(browser, first, sepsis, correctly=True)
+    question = sepsis["case"]["questions"][-1]
+    assert question["reference"] in last
+    assert "Rationale" in last
+    for _ in range(2):
+        post(browser, result_url(first), last)
+    result = get(browser, result_url(first))
+    assert "4 of 4 correct" in result
+    assert "Passed." in result
+    assert "0.25 AMA PRA Category 1 Credit™" in result
+    records = ledger_store(ui_app).credits_for(learner(ui_app))
+    assert [(r.activity_type, r.module_id, r.amount) for r in records] == [
+        ("case", SEPSIS, Decimal("0.25"))
+    ]
+
+
+def test_a_failing_attempt_earns_nothing_and_offers_a_retry(ui_app, browser, auth_server, sepsis):
+    launch(browser, auth_server, SEPSIS)
+    first = start_case(browser)
+    last = answer_all(browser, first, sepsis, correctly=False)
+    assert "Not the best answer." in last
+    post(browser, result_url(first), last)
+    result = get(browser, result_url(first))
+    assert "0 of 4 correct" in result
+    assert "Not passed this time." in result
+    assert "below the pass mark" in result
+    assert "Try the case again" in result
+    assert ledger_store(ui_app).credits_for(learner(ui_app)) == []
+    retry = post(browser, f"/app/case/{SEPSIS}/start", result).headers["Location"]
+    assert retry != first
+
+
+def test_a_second_pass_says_the_credit_was_already_earned(ui_app, browser, auth_server, sepsis):
+    launch(browser, auth_server, SEPSIS)
+    for _ in range(2):
+        first = start_case(browser)
+        last = answer_all(browser, first, sepsis, correctly=True)
+        post(browser, result_url(first), last)
+    result = get(browser, result_url(first))
+    assert "already earned credit for this activity" in result
+    assert len(ledger_store(ui_app).credits_for(learner(ui_app))) == 1
+
+
+def test_an_answer_is_final_and_questions_cannot_be_skipped(browser, auth_server, sepsis):
+    launch(browser, auth_server, SEPSIS)
+    first = start_case(browser)
+    skip = browser.get(first.replace("/q/1", "/q/3"))
+    assert skip.status_code == 302 and skip.headers["Location"].endswith("/q/1")
+    page = get(browser, first)
+    answer = sepsis["case"]["questions"][0]["answer"]
+    post(browser, first, page, option=answer)
+    post(browser, first, page, option="a")  # a second answer changes nothing
+    assert "Correct." in get(browser, first)
+    early = browser.get(result_url(first))
+    assert early.status_code == 302 and early.headers["Location"].endswith("/q/2")
+
+
+def test_no_option_chosen_is_a_clear_error(browser, auth_server):
+    launch(browser, auth_server, SEPSIS)
+    first = start_case(browser)
+    response = post(browser, first, get(browser, first), status=400)
+    assert "Choose one answer" in response.get_data(as_text=True)
+
+
+def test_someone_elses_or_unknown_attempts_are_not_found(browser, auth_server):
+    launch(browser, auth_server, SEPSIS)
+    get(browser, f"/app/case/{SEPSIS}/attempt/not-a-uuid/q/1", status=404)
+    missing = "00000000-0000-4000-8000-000000000000"
+    get(browser, f"/app/case/{SEPSIS}/attempt/{missing}/q/1", status=404)
+    get(browser, "/app/case/no-such-module", status=404)
+
+
+def test_the_facts_panel_says_so_when_the_ehr_cannot_be_read(browser, auth_server, transport):
+    launch(browser, auth_server, SEPSIS)
+    first = start_case(browser)
+
+    def fail_observations(request, response):
+        """Make the EHR's Observation search fail."""
+        if "/fhir/Observation" in request.url:
+            response.status_code = 503
+
+    transport.rewrites.append(fail_observations)
+    facts = section(get(browser, first), "patient-facts")
+    assert "could not be read from the EHR" in facts
+    assert "Sepsis, suspected urinary source" in facts

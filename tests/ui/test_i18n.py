@@ -1,0 +1,105 @@
+"""English and Spanish: the language choice, Spanish pages and content, a complete catalogue."""
+
+from __future__ import annotations
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from app.settings import REPO_ROOT
+from tests.smart.helpers import set_cookies
+from tests.ui.helpers import SEPSIS, get, launch, post, section, start_case
+from tests.ui.test_poc_cycle import ask
+
+CATALOG = REPO_ROOT / "app/translations/es/LC_MESSAGES"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+
+
+def test_lang_es_is_remembered_in_a_small_lax_cookie(browser, auth_server):
+    launch(browser, auth_server)
+    response = browser.get("/app/", query_string={"lang": "es"})
+    [cookie] = [c for c in set_cookies(response) if c.startswith("bedside_lang=")]
+    assert cookie.startswith("bedside_lang=es;")
+    assert "samesite=lax" in cookie.lower() and "httponly" in cookie.lower()
+    page = get(browser, "/app/transcript")  # no ?lang= any more: the cookie decides
+    assert '<html lang="es">' in page
+    assert "Mis créditos" in page
+
+
+def test_accept_language_picks_spanish_without_a_choice(browser, auth_server):
+    launch(browser, auth_server)
+    page = get(browser, "/app/", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"})
+    assert '<html lang="es">' in page
+    assert "Biblioteca de casos" in page
+    english = get(browser, "/app/", headers={"Accept-Language": "fr-FR,en;q=0.5"})
+    assert '<html lang="en">' in english
+
+
+def test_the_case_in_spanish_ui_and_module_text(browser, auth_server, sepsis):
+    launch(browser, auth_server, SEPSIS)
+    intro = get(browser, f"/app/case/{SEPSIS}", query_string={"lang": "es"})
+    assert sepsis["title"]["es"] in intro
+    assert sepsis["disclosures"]["statement"]["es"] in intro
+    assert "Declaración de conflictos de interés" in intro
+    assert "75 % de respuestas correctas" in intro
+    assert "Borrador: aún no revisado por un clínico" in intro
+    assert "0,25 AMA PRA Category 1 Credit™" in intro
+    for english in ("Disclosures", "Pass mark", "start the case", "Draft:"):
+        assert english not in intro
+    first = start_case(browser)
+    question = get(browser, first)
+    assert sepsis["case"]["vignette"]["es"] in question
+    assert sepsis["case"]["questions"][0]["stem"]["es"] in question
+    facts = section(question, "patient-facts")
+    assert "De la historia clínica de este paciente" in facts
+    assert "3,1 mmol/L" in facts and "hace 40 minutos" in facts
+    choice = sepsis["case"]["questions"][0]["answer"]
+    post(browser, first, question, option=choice)
+    feedback = get(browser, first)
+    assert "Correcto." in feedback and "Justificación" in feedback
+    assert sepsis["case"]["questions"][0]["rationale"]["es"][:60] in feedback
+
+
+def test_the_point_of_care_pages_in_spanish(browser, auth_server, sepsis):
+    launch(browser, auth_server)
+    assert "Haga una pregunta clínica" in get(browser, "/app/poc/new?lang=es")
+    search_url = ask(browser)
+    results = get(browser, search_url, query_string={"q": "hemocultivos sepsis"})
+    assert "Buscar en la biblioteca de guías" in results
+    assert sepsis["title"]["es"] in results
+    read = get(browser, search_url.replace("/search", f"/read/{SEPSIS}"))
+    assert "Resumen de la guía" in read
+    assert sepsis["guideline"]["recommendation"]["es"] in read
+    assert "Registrarlo; lo aplicaré más tarde hoy" in read
+
+
+def test_the_no_session_page_is_translated_too(browser):
+    page = get(browser, "/app/", status=401, query_string={"lang": "es"})
+    assert "Abra Bedside desde su historia clínica electrónica" in page
+
+
+def test_every_ui_string_has_a_spanish_translation_and_the_mo_is_compiled():
+    with (REPO_ROOT / "babel.cfg").open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    extracted = {
+        key(message)
+        for _, _, message, _, _ in extract_from_dir(
+            str(REPO_ROOT), method_map, options_map, keywords=KEYWORDS
+        )
+    }
+    with (CATALOG / "messages.po").open("rb") as handle:
+        po = read_po(handle, locale="es")
+    translated = {key(m.id): key(m.string) for m in po if m.id and "fuzzy" not in m.flags}
+    assert len(extracted) > 200
+    assert extracted - set(translated) == set()
+    assert [key for key, value in translated.items() if not all(value)] == []
+    with (CATALOG / "messages.mo").open("rb") as handle:
+        mo = read_mo(handle)
+    compiled = {key(m.id): key(m.string) for m in mo if m.id}
+    assert compiled == translated
+
+
+def key(text: str | tuple | list) -> str | tuple:
+    """A catalogue message id or string, with plurals as tuples."""
+    return text if isinstance(text, str) else tuple(text)

@@ -1,0 +1,150 @@
+"""The point-of-care cycle end to end: ask, search (with a typo), read, apply later, 0.5 credit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.ui.helpers import (
+    SEPSIS,
+    count_rows,
+    get,
+    launch,
+    learner,
+    ledger_store,
+    post,
+    section,
+)
+
+QUESTION = "Should blood cultures come before the first antibiotic dose in sepsis?"
+APPLICATION = {
+    "answered": "yes",
+    "impact": ["changed-test"],
+    "rating": "5",
+    "commercial_bias": "no",
+    "notes": "Drew two culture sets before the first dose of ceftriaxone.",
+}
+
+
+def ask(browser, question: str = QUESTION) -> str:
+    """Ask a clinical question; return the cycle's search URL."""
+    form = get(browser, "/app/poc/new")
+    response = post(browser, "/app/poc/new", form, question=question, reason="diagnostic-dilemma")
+    return response.headers["Location"]
+
+
+def read_and_record(browser, search_url: str, when: str) -> str:
+    """Search with a typo, open the sepsis module's summary and record it as the source."""
+    results = get(browser, search_url, query_string={"q": "sepsiss lactat"})
+    assert "Showing results for “sepsis lactat”" in results
+    assert "<mark>" in section(results, "search-hits")
+    read_url = search_url.replace("/search", f"/read/{SEPSIS}")
+    summary = get(browser, read_url)
+    return post(browser, read_url, summary, next=when).headers["Location"]
+
+
+def test_a_full_cycle_applied_later_earns_half_a_credit_once(ui_app, browser, auth_server):
+    launch(browser, auth_server)
+    search_url = ask(browser)
+    assert QUESTION in get(browser, search_url)
+    assert read_and_record(browser, search_url, "later") == "/app/"
+    assert ledger_store(ui_app).credits_for(learner(ui_app)) == []
+
+    launch(browser, auth_server)  # later the same day: relaunched from the EHR
+    home = get(browser, "/app/")
+    cycles = section(home, "open-cycles")
+    assert QUESTION in cycles
+    apply_url = search_url.replace("/search", "/apply")
+    assert apply_url in cycles
+
+    done = post(browser, apply_url, get(browser, apply_url), **APPLICATION).headers["Location"]
+    page = get(browser, done)
+    assert "Cycle complete" in page
+    assert "0.50 AMA PRA Category 1 Credit™" in page
+    get(browser, done)  # looking again replays, never re-credits
+    records = ledger_store(ui_app).credits_for(learner(ui_app))
+    assert [(r.activity_type, r.module_id, r.amount) for r in records] == [
+        ("poc", SEPSIS, Decimal("0.50"))
+    ]
+    assert "open-cycles" not in get(browser, "/app/")
+
+
+def test_the_ledger_holds_the_three_steps(ui_app, browser, auth_server):
+    launch(browser, auth_server)
+    search_url = ask(browser)
+    apply_url = read_and_record(browser, search_url, "now")
+    assert apply_url == search_url.replace("/search", "/apply")
+    post(browser, apply_url, get(browser, apply_url), **APPLICATION)
+    attempt_id = apply_url.split("/")[3]
+    steps = {a.item_id: a.response for a in ledger_store(ui_app).answers(attempt_id)}
+    assert steps["question"] == {"text": QUESTION, "reason": "diagnostic-dilemma"}
+    assert steps["sources"] == {"modules": [SEPSIS], "version": "1.0.0"}
+    assert steps["application"]["impact"] == ["changed-test"]
+    assert steps["application"]["rating"] == 5
+
+
+def test_the_summary_page_shows_the_guideline_and_the_draft_label(browser, auth_server, sepsis):
+    launch(browser, auth_server)
+    search_url = ask(browser)
+    page = get(browser, search_url.replace("/search", f"/read/{SEPSIS}"))
+    assert "Draft: not yet reviewed by a clinician" in page
+    assert sepsis["guideline"]["strength"] in page
+    assert sepsis["guideline"]["url"] in page
+    assert "<strong>Antimicrobials</strong>" in page  # the Markdown summary, rendered
+
+
+def test_a_reflection_with_a_patient_identifier_is_refused_clearly(ui_app, browser, auth_server):
+    launch(browser, auth_server)
+    apply_url = read_and_record(browser, ask(browser), "now")
+    form = get(browser, apply_url)
+    notes = "Called her daughter on 555-201-7788 about the cultures."
+    response = post(browser, apply_url, form, status=400, **{**APPLICATION, "notes": notes})
+    html = response.get_data(as_text=True)
+    assert "looks like it contains a patient identifier (a phone number)" in html
+    assert "555-201-7788" in html  # kept in the form for the learner to edit, not recorded
+    attempt_id = apply_url.split("/")[3]
+    assert "application" not in {a.item_id for a in ledger_store(ui_app).answers(attempt_id)}
+    assert ledger_store(ui_app).credits_for(learner(ui_app)) == []
+
+
+def test_a_question_with_a_record_number_is_refused_before_anything_is_kept(
+    ui_app, browser, auth_server
+):
+    launch(browser, auth_server)
+    form = get(browser, "/app/poc/new")
+    question = "Patient/sepsis-adult lactate 3.1: repeat when?"
+    response = post(browser, "/app/poc/new", form, status=400, question=question, reason="other")
+    assert "patient or encounter reference" in response.get_data(as_text=True)
+    assert count_rows(ui_app, "ledger_attempts") == 0
+
+
+def test_the_application_form_checks_its_choices(browser, auth_server):
+    launch(browser, auth_server)
+    apply_url = read_and_record(browser, ask(browser), "now")
+    form = get(browser, apply_url)
+    bad = {**APPLICATION, "impact": ["no-change", "changed-drug"], "rating": "9"}
+    html = post(browser, apply_url, form, status=400, **bad).get_data(as_text=True)
+    assert "cannot be combined" in html
+    assert "from 1 to 5" in html
+
+
+def test_home_lists_the_library_with_draft_labels_and_the_question_box(browser, auth_server):
+    launch(browser, auth_server)
+    home = get(browser, "/app/")
+    assert "Sepsis: the hour-1 bundle" in home
+    assert "Emergency medicine" in home
+    assert "10 minutes" in home
+    assert 'class="draft-tag"' in home
+    assert 'action="/app/poc/new"' in home
+    assert "0.50 AMA PRA Category 1 Credit™" in home
+    prefilled = get(browser, "/app/poc/new", query_string={"q": "lactate repeat"})
+    assert ">lactate repeat</textarea>" in prefilled
+
+
+def test_many_long_questions_never_overflow_the_session_cookie(browser, auth_server):
+    launch(browser, auth_server)
+    long_question = "¿Cuándo repetir el lactato en la sepsis con hipotensión persistente? " * 4
+    for number in range(8):
+        search_url = ask(browser, f"{number} {long_question}"[:300])
+    cookie = browser.get_cookie("session")
+    assert len(cookie.value) < 3500
+    assert "repetir el lactato" in get(browser, search_url)  # the newest cycle goes on
