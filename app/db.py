@@ -4,10 +4,29 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
+import threading
 from pathlib import Path
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+
+class SqliteStore:
+    """Base of the stores that share one SQLite file across workers: one connection per thread."""
+
+    def __init__(self, path: Path, migrations: Migrations, *, synchronous: str = "NORMAL"):
+        self.path = Path(path)
+        self._synchronous = synchronous
+        self._local = threading.local()
+        migrate(self.path, migrations)
+
+    def _connection(self) -> sqlite3.Connection:
+        """Return this thread's connection, opening it on first use."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = connect(self.path, synchronous=self._synchronous)
+            self._local.connection = connection
+        return connection
 
 
 def connect(path: Path, *, synchronous: str = "NORMAL") -> sqlite3.Connection:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +11,7 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from app.db import connect, migrate
+from app.db import SqliteStore
 
 migrations = Migrations("bedside.cds")
 
@@ -81,13 +79,13 @@ class FeedbackRecord:
     outcome_at: str
 
 
-class CdsStore:
+class CdsStore(SqliteStore):
     """SQLite-backed state shared by every worker process through one database file."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self._local = threading.local()
-        migrate(self.path, migrations)
+        # Exposures and replay entries may lose the last instant on power loss; NORMAL
+        # keeps WAL commits atomic and durable across process crashes, at far lower cost.
+        super().__init__(path, migrations, synchronous="NORMAL")
 
     def claim_jti(self, iss: str, jti: str, expires_at: int) -> bool:
         """Record a JWT id; False when the same issuer used it before (a replay)."""
@@ -164,13 +162,3 @@ class CdsStore:
         with self._connection() as connection:
             connection.execute("DELETE FROM cds_exposures WHERE user_key = ?", (user_key,))
             connection.execute("DELETE FROM cds_feedback WHERE user_key = ?", (user_key,))
-
-    def _connection(self) -> sqlite3.Connection:
-        """Return this thread's connection (WAL, busy timeout)."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            # Exposures and replay entries may lose the last instant on power loss; NORMAL
-            # keeps WAL commits atomic and durable across process crashes, at far lower cost.
-            connection = connect(self.path, synchronous="NORMAL")
-            self._local.connection = connection
-        return connection

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +12,7 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from app.db import connect, migrate
+from app.db import SqliteStore
 
 migrations = Migrations("bedside.demo_auth")
 
@@ -105,13 +103,11 @@ class IssuedToken:
         return self.scope
 
 
-class DemoAuthStore:
+class DemoAuthStore(SqliteStore):
     """The demo server's SQLite tables, shared by every worker through one database file."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self._local = threading.local()
-        migrate(self.path, migrations)
+        super().__init__(path, migrations)
 
     def save_launch(self, launch_id: str, context: dict, expires_at: float) -> None:
         """Remember an EHR launch context under its (hashed) opaque id."""
@@ -234,11 +230,3 @@ class DemoAuthStore:
     def _one(self, sql: str, values: tuple) -> tuple | None:
         """Fetch one row."""
         return self._connection().execute(sql, values).fetchone()
-
-    def _connection(self) -> sqlite3.Connection:
-        """Return this thread's connection."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = connect(self.path, synchronous="NORMAL")
-            self._local.connection = connection
-        return connection

@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +12,7 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from app.db import connect, migrate
+from app.db import SqliteStore
 
 migrations = Migrations("bedside.smart_pending")
 PENDING_SECONDS = 600
@@ -67,13 +65,11 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-class PendingStore:
+class PendingStore(SqliteStore):
     """Pending authorizations shared by every worker; each state is usable exactly once."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self._local = threading.local()
-        migrate(self.path, migrations)
+        super().__init__(path, migrations)
 
     def save(self, state: str, browser_id: str, pending: PendingAuthorization) -> None:
         """Remember an authorization request under its state, bound to this browser."""
@@ -103,11 +99,3 @@ class PendingStore:
         if not secrets.compare_digest(row[0], digest(browser_id)):
             return None
         return PendingAuthorization(*row[1:-1])
-
-    def _connection(self) -> sqlite3.Connection:
-        """Return this thread's connection."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = connect(self.path, synchronous="NORMAL")
-            self._local.connection = connection
-        return connection

@@ -6,8 +6,6 @@ import dataclasses
 import hashlib
 import json
 import secrets
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +14,7 @@ from flask import Response, current_app, g, request
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from app.db import connect, migrate
+from app.db import SqliteStore
 
 migrations = Migrations("bedside.smart_sessions")
 COOKIE_NAME = "bedside_session"
@@ -85,14 +83,12 @@ def hash_session_id(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-class SmartSessionStore:
+class SmartSessionStore(SqliteStore):
     """SMART sessions shared by every worker through one SQLite file."""
 
     def __init__(self, path: Path, *, lifetime: float = SESSION_SECONDS):
-        self.path = Path(path)
+        super().__init__(path, migrations)
         self.lifetime = lifetime
-        self._local = threading.local()
-        migrate(self.path, migrations)
 
     def create(self, session: SmartSession) -> tuple[str, SmartSession]:
         """Store a new session under a fresh random id; return (id for the cookie, session)."""
@@ -176,14 +172,6 @@ class SmartSessionStore:
             connection.execute(
                 "UPDATE smart_sessions SET refreshing_until = NULL WHERE session_key = ?", (key,)
             )
-
-    def _connection(self) -> sqlite3.Connection:
-        """Return this thread's connection."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = connect(self.path, synchronous="NORMAL")
-            self._local.connection = connection
-        return connection
 
 
 def current_smart_session() -> SmartSession | None:
