@@ -63,7 +63,11 @@ class PatientContext:
 
 
 def context_from_hook(
-    hook: str, hook_context: Mapping[str, object], data: Mapping[str, object], now: datetime
+    hook: str,
+    hook_context: Mapping[str, object],
+    data: Mapping[str, object],
+    now: datetime,
+    relevant_codes: frozenset[tuple[str, str]] | None = None,
 ) -> PatientContext:
     """Build a PatientContext from a hook's context and its resolved prefetch data by key."""
     patients = resources_in(data.get("patient"))
@@ -76,6 +80,7 @@ def context_from_hook(
         observations=resources_in(data.get("observations")),
         allergies=resources_in(data.get("allergies")),
         draft_orders=resources_in(hook_context.get("draftOrders")),
+        relevant_codes=relevant_codes,
     )
 
 
@@ -102,8 +107,13 @@ def build_context(
     observations: Iterable[dict] = (),
     allergies: Iterable[dict] = (),
     draft_orders: Iterable[dict] = (),
+    relevant_codes: frozenset[tuple[str, str]] | None = None,
 ) -> PatientContext:
-    """Build a PatientContext from FHIR resources (already fetched or prefetched)."""
+    """Build a PatientContext from FHIR resources (already fetched or prefetched).
+
+    With relevant_codes, observations whose codes no criterion uses are skipped early: they can
+    neither select nor satisfy a module, and most of a chart's vitals are such observations.
+    """
     conditions, medications = list(conditions), list(medications)
     observations, allergies, draft_orders = list(observations), list(allergies), list(draft_orders)
     context = PatientContext(hook=hook, now=now)
@@ -119,7 +129,7 @@ def build_context(
     context.observations = [
         item
         for observation in observations
-        if is_usable_observation(observation)
+        if is_usable_observation(observation) and may_matter(observation, relevant_codes)
         for item in observation_items(observation)
     ]
     context.resources = [r for r in (patient, *conditions, *medications, *observations) if r]
@@ -211,6 +221,19 @@ def referenced_medications(request: dict, siblings: list[dict]) -> Iterator[dict
     for candidate in (*dicts_in(request.get("contained")), *siblings):
         if candidate.get("resourceType") == "Medication":
             yield candidate
+
+
+def may_matter(observation: dict, relevant_codes: frozenset[tuple[str, str]] | None) -> bool:
+    """Tell whether the observation or a component carries a code some criterion uses."""
+    if relevant_codes is None:
+        return True
+    concepts = [observation.get("code")]
+    concepts += [part.get("code") for part in dicts_in(observation.get("component"))]
+    for concept in concepts:
+        for coding in dicts_in(as_dict(concept).get("coding")):
+            if (as_str(coding.get("system")), as_str(coding.get("code"))) in relevant_codes:
+                return True
+    return False
 
 
 def observation_items(observation: dict) -> list[ObservationItem]:

@@ -63,7 +63,9 @@ class CdsEngine:
         remember=False (the `bedside hook` tool) skips fatigue rules and stores nothing.
         """
         data = self.patient_data(request)
-        context = context_from_hook(request.hook, request.context, data, now)
+        context = context_from_hook(
+            request.hook, request.context, data, now, self.index.criterion_codes
+        )
         matches = match_modules(self.index, context)
         user_key = self.identity_key("user", caller, str(request.context["userId"]))
         patient_key = self.identity_key("patient", caller, str(request.context["patientId"]))

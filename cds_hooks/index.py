@@ -21,6 +21,7 @@ class LibraryIndex(LibraryIndexLike):
 
     modules: Mapping[str, CompiledModule]
     by_code: Mapping[tuple[str, str], frozenset[str]]
+    criterion_codes: frozenset[tuple[str, str]] = frozenset()
 
     def candidates(self, codes: Iterable[tuple[str, str]]) -> set[str]:
         """Return the ids of modules indexed under any of the codes."""
@@ -41,7 +42,13 @@ def compile_library(library: Library) -> LibraryIndex:
             for code in criterion.codes:
                 by_code[code].add(module_id)
     frozen = {code: frozenset(ids) for code, ids in by_code.items()}
-    return LibraryIndex(modules=modules, by_code=frozen)
+    return LibraryIndex(modules=modules, by_code=frozen, criterion_codes=codes_in(modules))
+
+
+def codes_in(modules: Mapping[str, CompiledModule]) -> frozenset[tuple[str, str]]:
+    """Every code any criterion (including exclusions) can match: nothing else can matter."""
+    criteria = (c for m in modules.values() for c in (*m.all_of, *m.any_of, *m.none_of))
+    return frozenset(code for criterion in criteria for code in criterion.codes)
 
 
 def compile_module(module: dict, value_sets: Mapping[str, ValueSet]) -> CompiledModule:

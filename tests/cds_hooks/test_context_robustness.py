@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from cds_hooks.context import build_context
 
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
+RELEVANT = frozenset({("http://loinc.org", "2524-7")})
 ANY = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
     lambda children: (

@@ -24,13 +24,18 @@ def library_index() -> LibraryIndex:
     return compile_library(load_library(REPO_ROOT / "content"))
 
 
-def matched_module_ids(fixture: dict) -> list[str]:
+def matched_module_ids(fixture: dict, *, skip_irrelevant: bool = True) -> list[str]:
     """Run a fixture's CDS Hooks request through the real matching engine."""
     request = fixture["request"]
+    index = library_index()
     context = context_from_hook(
-        request["hook"], request["context"], request.get("prefetch", {}), parse_time(fixture["now"])
+        request["hook"],
+        request["context"],
+        request.get("prefetch", {}),
+        parse_time(fixture["now"]),
+        index.criterion_codes if skip_irrelevant else None,
     )
-    return [found.module_id for found in match_modules(library_index(), context)]
+    return [found.module_id for found in match_modules(index, context)]
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda path: f"{path.parent.name}/{path.stem}")
@@ -51,3 +56,9 @@ def test_every_module_has_a_firing_and_a_silent_fixture():
     for module_id in library.modules:
         kinds = {path.stem.split("-")[0] for path in (REQUESTS_DIR / module_id).glob("*.json")}
         assert kinds == {"fires", "silent"}, f"{module_id} needs fires-*.json and silent-*.json"
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda path: f"{path.parent.name}/{path.stem}")
+def test_skipping_observations_no_criterion_uses_changes_nothing(path: Path):
+    fixture = json.loads(path.read_text(encoding="utf-8"))
+    assert matched_module_ids(fixture) == matched_module_ids(fixture, skip_irrelevant=False)
