@@ -15,6 +15,7 @@ from app.ledger.commands import verify as verify_ledger
 from app.ledger.outputs.commands import export_command as export_ledger
 from app.ledger.outputs.commands import verify_badge_command as verify_badge
 from app.library.commands import check as check_content
+from app.outcomes.commands import compute as outcomes_compute
 from cds_hooks.hook_cli import hook_command
 
 
@@ -104,6 +105,18 @@ def ledger_group() -> None:
     """
 
 
+@cli.group("outcomes")
+def outcomes_group() -> None:
+    """Practice measures (Moore level 5): compute rates from FHIR data.
+
+    \b
+    Examples:
+      bedside outcomes compute --ndjson exports/2026-10 --as-of 2026-11-01
+      bedside outcomes compute --fhir-server https://ehr.example/fhir --format measurereport
+    """
+
+
+outcomes_group.add_command(outcomes_compute)
 for ledger_command in (init_ledger, verify_ledger, ledger_stats, export_ledger, verify_badge):
     ledger_group.add_command(ledger_command)
 

@@ -67,6 +67,7 @@ _PERIOD = SearchParam("date", "date", ("period",))
 _PERFORMED = SearchParam("date", "date", ("performedDateTime", "performedPeriod"))
 _ALLERGY_PATIENT = SearchParam("patient", "reference", ("patient",), target="Patient")
 _RECORDED = SearchParam("date", "date", ("recordedDate",))
+_EFFECTIVE_TIME = SearchParam("effective-time", "date", ("effectiveDateTime", "effectivePeriod"))
 SEARCH_PARAMS: dict[str, tuple[SearchParam, ...]] = {
     "Patient": (),
     "Condition": (_PATIENT, _SUBJECT, _CLINICAL, _CATEGORY, _CODE, _ONSET),
@@ -76,6 +77,7 @@ SEARCH_PARAMS: dict[str, tuple[SearchParam, ...]] = {
     "ServiceRequest": (_PATIENT, _SUBJECT, _STATUS, _CATEGORY, _CODE),
     "Procedure": (_PATIENT, _SUBJECT, _STATUS, _CODE, _PERFORMED),
     "AllergyIntolerance": (_ALLERGY_PATIENT, _CLINICAL, _CODE, _RECORDED),
+    "MedicationAdministration": (_PATIENT, _SUBJECT, _STATUS, _MEDICATION, _EFFECTIVE_TIME),
 }
 
 

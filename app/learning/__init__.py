@@ -1,0 +1,1 @@
+"""Adaptive learning: mastery, spaced reviews and transparent recommendations."""

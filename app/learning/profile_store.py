@@ -1,0 +1,164 @@
+"""Learning profiles, mastery and review cards in SQLite, keyed by the ledger's opaque learner id.
+
+No patient data is ever stored here. A learner can export (JSON) and delete their own data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from fsrs import Card
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from app.db import connect, migrate
+from app.learning.mastery import TopicMastery
+from app.learning.recommend import Profile
+from app.learning.reviews import ReviewKey, card_from_json, card_to_json
+
+migrations = Migrations("bedside.learning")
+
+
+@migrations()
+def create_learning_tables(db: Database) -> None:
+    """Profiles, per-topic mastery and fsrs cards."""
+    db["learning_profiles"].create(
+        {
+            "learner_id": str,
+            "specialty": str,
+            "specialty_source": str,
+            "gaps": str,
+            "language": str,
+            "consent": str,
+        },
+        pk="learner_id",
+    )
+    db["learning_mastery"].create(
+        {"learner_id": str, "topic": str, "score": float, "answers": int},
+        pk=("learner_id", "topic"),
+    )
+    db["learning_cards"].create(
+        {"learner_id": str, "module_id": str, "item_id": str, "card": str, "due": str},
+        pk=("learner_id", "module_id", "item_id"),
+    )
+    db["learning_cards"].create_index(["learner_id", "due"])
+
+
+class LearningStore:
+    """Reads and writes one learner's learning data; one short connection per call."""
+
+    TABLES = ("learning_profiles", "learning_mastery", "learning_cards")
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        migrate(self.path, migrations)
+
+    def _db(self):
+        """A fresh WAL connection to the shared database."""
+        return connect(self.path)
+
+    def save_profile(self, profile: Profile, consent: Mapping[str, bool] | None = None) -> None:
+        """Insert or replace a learner's profile and consent flags."""
+        row = (
+            profile.learner_id,
+            profile.specialty,
+            profile.specialty_source,
+            json.dumps(list(profile.gaps)),
+            profile.language,
+            json.dumps(dict(consent or {}), sort_keys=True),
+        )
+        with _closing(self._db()) as db, db:
+            db.execute("INSERT OR REPLACE INTO learning_profiles VALUES (?, ?, ?, ?, ?, ?)", row)
+
+    def profile(self, learner_id: str) -> tuple[Profile, dict] | None:
+        """The learner's profile and consent flags, or None."""
+        with _closing(self._db()) as db:
+            row = db.execute(
+                "SELECT specialty, specialty_source, gaps, language, consent"
+                " FROM learning_profiles WHERE learner_id = ?",
+                (learner_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        specialty, source, gaps, language, consent = row
+        profile = Profile(learner_id, specialty, source, tuple(json.loads(gaps)), language)
+        return profile, json.loads(consent)
+
+    def save_mastery(self, learner_id: str, mastery: Mapping[str, TopicMastery]) -> None:
+        """Insert or replace the given topics' mastery."""
+        rows = [(learner_id, t, m.score, m.answers) for t, m in mastery.items()]
+        with _closing(self._db()) as db, db:
+            db.executemany("INSERT OR REPLACE INTO learning_mastery VALUES (?, ?, ?, ?)", rows)
+
+    def mastery(self, learner_id: str) -> dict[str, TopicMastery]:
+        """All topics' mastery for a learner."""
+        with _closing(self._db()) as db:
+            rows = db.execute(
+                "SELECT topic, score, answers FROM learning_mastery WHERE learner_id = ?"
+                " ORDER BY topic",
+                (learner_id,),
+            ).fetchall()
+        return {topic: TopicMastery(score, answers) for topic, score, answers in rows}
+
+    def save_cards(self, learner_id: str, cards: Mapping[ReviewKey, Card]) -> None:
+        """Insert or replace the given review cards."""
+        rows = [
+            (learner_id, k.module_id, k.item_id, json.dumps(card_to_json(c)), c.due.isoformat())
+            for k, c in cards.items()
+        ]
+        with _closing(self._db()) as db, db:
+            db.executemany("INSERT OR REPLACE INTO learning_cards VALUES (?, ?, ?, ?, ?)", rows)
+
+    def cards(self, learner_id: str) -> dict[ReviewKey, Card]:
+        """All review cards for a learner."""
+        with _closing(self._db()) as db:
+            rows = db.execute(
+                "SELECT module_id, item_id, card FROM learning_cards WHERE learner_id = ?"
+                " ORDER BY module_id, item_id",
+                (learner_id,),
+            ).fetchall()
+        return {ReviewKey(m, i): card_from_json(json.loads(c)) for m, i, c in rows}
+
+    def export(self, learner_id: str) -> dict:
+        """Everything stored about a learner, as plain JSON values (opaque id only)."""
+        found = self.profile(learner_id)
+        profile = None
+        if found:
+            p, consent = found
+            profile = {
+                "specialty": p.specialty,
+                "specialty_source": p.specialty_source,
+                "gaps": list(p.gaps),
+                "language": p.language,
+                "consent": consent,
+            }
+        return {
+            "learner_id": learner_id,
+            "profile": profile,
+            "mastery": {t: m.as_dict() for t, m in self.mastery(learner_id).items()},
+            "reviews": [
+                {"module_id": k.module_id, "item_id": k.item_id, "card": card_to_json(c)}
+                for k, c in self.cards(learner_id).items()
+            ],
+        }
+
+    def delete(self, learner_id: str) -> None:
+        """Delete everything stored about a learner."""
+        with _closing(self._db()) as db, db:
+            for table in self.TABLES:
+                db.execute(f"DELETE FROM {table} WHERE learner_id = ?", (learner_id,))
+
+
+class _closing:
+    """Close a connection on exit (sqlite3's own context manager only commits)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def __enter__(self):
+        return self.connection
+
+    def __exit__(self, *exc_info):
+        self.connection.close()

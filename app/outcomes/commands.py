@@ -1,0 +1,145 @@
+"""`bedside outcomes compute`: measures from a FHIR server or an NDJSON export, as text or FHIR."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from app.outcomes import ingest_ndjson, reports, stats
+from app.outcomes.cases import MeasureCase
+from app.outcomes.definitions import MeasureError, load_measures
+from app.outcomes.ingest_fhir import FhirIngestError, FhirSource
+from app.outcomes.measures import cases_by_measure, evaluate_patients
+
+DEFAULT_CONTENT = Path(__file__).resolve().parents[2] / "content"
+TOKEN_ENV = "BEDSIDE_HOOK_TOKEN"
+
+
+@click.command("compute")
+@click.option("--fhir-server", "fhir_server", metavar="URL", help="FHIR R4 base URL to search.")
+@click.option("--token", metavar="T", help=f"Bearer token (default: ${TOKEN_ENV}).")
+@click.option(
+    "--ndjson",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Bulk Data export directory of *.ndjson files.",
+)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only cases from this date.")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="When the data end.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "measurereport"]), default="table"
+)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@click.option(
+    "--content",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_CONTENT,
+    show_default=False,
+    help="Content directory holding measures/.",
+)
+def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content) -> None:
+    """Compute practice measures: rates with Wilson 95% intervals, overall and per clinician.
+
+    \b
+    Examples:
+      bedside outcomes compute --ndjson export/ --as-of 2026-11-01
+      bedside outcomes compute --fhir-server https://ehr.example/fhir --format measurereport
+    """
+    if bool(fhir_server) == bool(ndjson):
+        raise click.UsageError("give exactly one of --fhir-server URL or --ndjson DIR")
+    end = stats.as_instant(as_of) if as_of else datetime.now(UTC)
+    try:
+        definitions = load_measures(content).values()
+        groups = _groups(fhir_server, token or os.environ.get(TOKEN_ENV), ndjson)
+        cases = list(evaluate_patients(definitions, groups, as_of=as_of and end))
+    except (FhirIngestError, ingest_ndjson.NdjsonError, MeasureError) as error:
+        raise click.ClickException(str(error)) from None
+    if since:
+        cutoff = stats.as_instant(since)
+        cases = [c for c in cases if c.period_start is not None and c.period_start >= cutoff]
+    start = stats.as_instant(since) if since else _earliest(cases, end)
+    text = render(cases, fmt, start, end)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+def _groups(fhir_server: str | None, token: str | None, ndjson: Path | None) -> Iterator:
+    """Per-patient groups from the chosen source, with a progress bar on an interactive stderr."""
+    show = sys.stderr.isatty()
+    if ndjson:
+        total = ingest_ndjson.count_lines(ndjson) if show else 0
+        with _bar(show, total, "Reading NDJSON") as bar:
+            yield from ingest_ndjson.patient_groups(ndjson, progress=bar and bar.update)
+        return
+    with FhirSource(fhir_server, token) as source, _bar(show, 0, "Searching patients") as bar:
+
+        def progress(done: int, total: int | None) -> None:
+            """Advance the bar by one patient, sizing it from Bundle.total."""
+            if total and not bar.length:
+                bar.length = total
+            bar.update(1)
+
+        yield from source.patient_groups(progress if bar else None)
+
+
+def _bar(show: bool, length: int, label: str):
+    """A click progress bar on stderr when it is a terminal, else None (quiet in pipes)."""
+    if not show:
+        return nullcontext(None)
+    return click.progressbar(length=length, label=label, file=sys.stderr)
+
+
+def _earliest(cases: Iterable[MeasureCase], end: datetime) -> datetime:
+    """The earliest case start (the reporting period's start), else the end."""
+    starts = [c.period_start for c in cases if c.period_start is not None]
+    return min(starts, default=end)
+
+
+def render(cases: list[MeasureCase], fmt: str, start: datetime, end: datetime) -> str:
+    """The results in the chosen format, ending with a newline."""
+    if fmt == "measurereport":
+        return json.dumps(reports.programme_reports(cases, start, end), indent=2) + "\n"
+    results = {
+        measure_id: {
+            "overall": stats.summarize(measure_cases).as_dict(),
+            "by_clinician": {
+                str(who): rate.as_dict() for who, rate in stats.by_clinician(measure_cases).items()
+            },
+        }
+        for measure_id, measure_cases in sorted(cases_by_measure(cases).items())
+    }
+    if fmt == "json":
+        return json.dumps(results, indent=2, sort_keys=True) + "\n"
+    return table(results)
+
+
+def table(results: dict) -> str:
+    """Plain-text rates: one block per measure, clinicians below; small cells marked '*'."""
+    lines = []
+    for measure_id, result in results.items():
+        lines.append(f"{measure_id}: {_rate_text(result['overall'])}")
+        for who, rate in result["by_clinician"].items():
+            lines.append(f"  {who:<24} {_rate_text(rate)}")
+    lines.append("* fewer than 5 eligible cases: too few to compare")
+    return "\n".join(lines) + "\n"
+
+
+def _rate_text(rate: dict) -> str:
+    """'88/125 = 70.4% (95% CI 61.9-77.7%)' plus counts, '*' for small cells."""
+    counts = f"{rate['numerator']}/{rate['eligible']}"
+    if rate["rate"] is None:
+        text = f"{counts} = n/a"
+    else:
+        low, high = rate["ci95"]
+        text = f"{counts} = {rate['rate']:.1%} (95% CI {low:.1%}-{high:.1%})"
+    text += f"  [denominator {rate['denominator']}, excluded {rate['excluded']}]"
+    return text + (" *" if rate["small_cell"] else "")

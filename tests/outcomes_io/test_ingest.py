@@ -1,0 +1,71 @@
+"""NDJSON streaming and FHIR search ingest give exactly the generator's expected answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.devtools.fhir_server import FixtureFhirServer
+from app.outcomes import ingest_ndjson
+from app.outcomes.ingest_fhir import FhirIngestError, FhirSource
+from tests.outcomes.test_synthetic import dataset
+from tests.outcomes_io.helpers import (
+    TOKEN,
+    expected_overall,
+    overall_counts,
+    write_bundles,
+    write_ndjson,
+)
+
+
+def test_ndjson_stream_gives_expected_counts(tmp_path):
+    """Streaming the export through the on-disk spool gives the exact expected counts."""
+    export = write_ndjson(tmp_path / "export")
+    seen = []
+    groups = ingest_ndjson.patient_groups(export, spool_dir=tmp_path, progress=seen.append)
+    assert overall_counts(groups) == expected_overall()
+    assert sum(seen) == ingest_ndjson.count_lines(export)
+    assert list(tmp_path.glob("bedside-ndjson-*")) == []
+
+
+def test_ndjson_groups_are_one_per_patient(tmp_path):
+    """Every patient comes out once, with its own resources only."""
+    groups = list(ingest_ndjson.patient_groups(write_ndjson(tmp_path)))
+    assert len(groups) == len(dataset().patients)
+    assert sum(map(len, groups)) == sum(map(len, dataset().patients))
+
+
+def test_ndjson_errors_name_file_and_line(tmp_path):
+    """A broken line or a missing directory is a readable one-line error."""
+    (tmp_path / "Encounter.ndjson").write_text('{"resourceType": "Encounter"}\nnot json\n')
+    with pytest.raises(ingest_ndjson.NdjsonError, match=r"Encounter\.ndjson line 2"):
+        list(ingest_ndjson.patient_groups(tmp_path))
+    with pytest.raises(ingest_ndjson.NdjsonError, match="does not exist"):
+        list(ingest_ndjson.patient_groups(tmp_path / "missing"))
+
+
+def test_fhir_search_gives_expected_counts(tmp_path):
+    """Per-patient searches with a token against a loopback server give the expected counts."""
+    progress = []
+    with (
+        FixtureFhirServer(write_bundles(tmp_path), token=TOKEN) as server,
+        FhirSource(server.base_url, TOKEN) as source,
+    ):
+        groups = source.patient_groups(lambda done, total: progress.append((done, total)))
+        assert overall_counts(groups) == expected_overall()
+        assert source.fallback_types == set()  # every type searched by patient
+    assert progress[-1] == (len(dataset().patients), len(dataset().patients))
+    assert all(valid for _, _, valid in server.requests_seen)
+    assert any("_getpagesoffset" in path for _, path, _ in server.requests_seen)
+
+
+def test_fhir_refuses_bad_token_and_plain_http(tmp_path):
+    """A wrong token and a non-loopback http URL are one-line errors without the token."""
+    with (
+        FixtureFhirServer(write_bundles(tmp_path), token=TOKEN) as server,
+        FhirSource(server.base_url, "wrong-secret") as source,
+        pytest.raises(FhirIngestError, match="refused the token") as caught,
+    ):
+        list(source.patient_groups())
+    assert "wrong-secret" not in str(caught.value)
+    with pytest.raises(FhirIngestError, match="https"):
+        FhirSource("http://fhir.example.org/r4")
