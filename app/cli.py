@@ -73,6 +73,8 @@ def serve(host: str, port: int, workers: int) -> None:
     click.echo(f"Bedside listening on http://{host}:{port} ({workers} workers)")
     if current_app.config["DEMO"]:
         click.echo(f"  demo home:        http://{host}:{port}/")
+        click.echo(f"  demo EHR:         http://{host}:{port}/demo-ehr/  (start here)")
+        click.echo(f"  standalone app:   http://{host}:{port}/smart/standalone")
         click.echo(f"  fixture FHIR:     http://{host}:{port}/fhir/metadata")
     run_gunicorn(host=host, port=port, workers=workers)
 
