@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.ui import init_ui
 from tests.smart.conftest import build_demo_app
-
-
-def build_ui_app(instance_path, monkeypatch, **config):
-    """The real demo app with the UI mounted (create_app may already do it)."""
-    app = build_demo_app(instance_path, monkeypatch, **config)
-    if "ui" not in app.extensions:
-        init_ui(app)
-    return app
 
 
 @pytest.fixture
 def ui_app(instance_path, monkeypatch):
     """Bedside in demo mode with /app."""
-    return build_ui_app(instance_path, monkeypatch)
+    return build_demo_app(instance_path, monkeypatch)
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import json
 from app.ledger.setup import Ledger
 from app.ledger.store import SqliteLedgerStore
 from app.settings import REPO_ROOT
+from tests.smart.conftest import build_demo_app
 from tests.smart.helpers import set_cookies
-from tests.ui.conftest import build_ui_app
 from tests.ui.helpers import (
     PATIENT_WORDS,
     SEPSIS,
@@ -60,7 +60,7 @@ def test_a_token_from_another_browser_is_refused(ui_app, auth_server):
 
 
 def test_other_blueprints_keep_working_without_a_token(instance_path, monkeypatch):
-    app = build_ui_app(instance_path, monkeypatch, CDS_AUTH="off")
+    app = build_demo_app(instance_path, monkeypatch, CDS_AUTH="off")
     client = app.test_client()
     hook = json.loads(CDS_FIXTURE.read_text(encoding="utf-8"))["request"]
     response = client.post("/cds-services/bedside-order-select", json=hook)
@@ -91,7 +91,7 @@ def test_pages_are_private_and_under_the_strict_csp(browser, auth_server):
 
 
 def test_the_ledger_file_never_holds_the_patient(instance_path, monkeypatch, sepsis_module):
-    app = build_ui_app(instance_path, monkeypatch)
+    app = build_demo_app(instance_path, monkeypatch)
     ledger_file = instance_path / "ledger-only.db"
     key = str(app.config["LEDGER_IDENTITY_KEY"]).encode()
     policy = app.extensions["ledger"].policy
