@@ -52,4 +52,7 @@ def create_app(
     from app.ui import init_ui
 
     init_ui(app)
+    from app.dashboards import init_dashboards
+
+    init_dashboards(app)
     return app

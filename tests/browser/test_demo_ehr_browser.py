@@ -7,6 +7,8 @@ def draft_ceftriaxone(page, base_url: str) -> None:
     """Open the sepsis patient and draft ceftriaxone, as a clinician would."""
     page.goto(f"{base_url}/demo-ehr/")
     page.click("a[data-patient='sepsis-adult']")
+    # The order entry is live once its script has run the chart-open hook (and bound its buttons).
+    page.wait_for_selector("#status:has-text('patient-view')")
     page.select_option("#order-choice", "ceftriaxone-1g")
     page.click("#add-order")
     page.wait_for_selector("article.card")

@@ -1,0 +1,119 @@
+"""Dashboard data: the synthetic dataset's measure cases, computed once, and pure aggregations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from app.outcomes import stats
+from app.outcomes.cases import MeasureCase
+from app.outcomes.definitions import MeasureDefinition, load_measures
+from app.outcomes.measures import cases_by_measure, evaluate_patients
+from app.outcomes.synthetic import LearningEvent, generate_dataset
+
+PRACTITIONER = "Practitioner/"
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """Measure definitions, their cases per measure, learning events and the data period."""
+
+    measures: dict[str, MeasureDefinition]
+    cases: dict[str, list[MeasureCase]]
+    events: tuple[LearningEvent, ...]
+    start: datetime | None
+    end: datetime
+    synthetic: bool = True
+
+    def clinicians(self) -> list[str]:
+        """Every attributed clinician reference ('Practitioner/C03'), sorted."""
+        found = {c.clinician for cases in self.cases.values() for c in cases if c.clinician}
+        return sorted(found)
+
+    def events_for(self, clinician: str) -> list[LearningEvent]:
+        """The clinician's module completions, oldest first."""
+        mine = [e for e in self.events if e.clinician == clinician]
+        return sorted(mine, key=lambda e: e.completed)
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    """One clinician's rate before and from a linked module's completion date."""
+
+    measure_id: str
+    module_id: str
+    completed: date
+    before: stats.Rate
+    after: stats.Rate
+
+
+@lru_cache(maxsize=4)
+def synthetic_data(content_dir: str) -> DashboardData:
+    """Evaluate the measures on the default synthetic dataset (cached per content folder)."""
+    dataset = generate_dataset()
+    measures = load_measures(Path(content_dir))
+    cases = evaluate_patients(measures.values(), dataset.patient_groups(), as_of=dataset.as_of)
+    grouped = {measure_id: [] for measure_id in sorted(measures)}
+    grouped.update(cases_by_measure(cases))
+    starts = [c.period_start for items in grouped.values() for c in items if c.period_start]
+    return DashboardData(
+        measures=measures,
+        cases={k: list(v) for k, v in sorted(grouped.items())},
+        events=tuple(dataset.learning_events),
+        start=min(starts) if starts else None,
+        end=dataset.as_of,
+    )
+
+
+def for_clinician(cases: Iterable[MeasureCase], clinician: str | None) -> list[MeasureCase]:
+    """The cases attributed to one clinician (all cases when clinician is None)."""
+    return [c for c in cases if clinician is None or c.clinician == clinician]
+
+
+def monthly_series(
+    cases: Iterable[MeasureCase], months: list[str], clinician: str | None = None
+) -> list[tuple[str, stats.Rate]]:
+    """The rate in each month (empty months get 0/0), for one clinician or the programme."""
+    found = stats.by_month(for_clinician(cases, clinician))
+    return [(month, found.get(month, stats.Rate(0, 0))) for month in months]
+
+
+def month_range(start: datetime | None, end: datetime) -> list[str]:
+    """Every 'YYYY-MM' from start's month up to the month before end (the data's as-of)."""
+    if start is None:
+        return []
+    year, month = start.year, start.month
+    months = []
+    while (year, month) < (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def before_after_for(data: DashboardData, clinician: str) -> list[BeforeAfter]:
+    """Before/after rates for each module the clinician completed and each measure it links to."""
+    results = []
+    for event in data.events_for(clinician):
+        for measure_id, definition in data.measures.items():
+            if event.module_id not in definition.modules:
+                continue
+            before, after = stats.before_after(data.cases[measure_id], event.completed, clinician)
+            results.append(BeforeAfter(measure_id, event.module_id, event.completed, before, after))
+    return results
+
+
+def peer_rates(cases: Iterable[MeasureCase]) -> dict[str, stats.Rate]:
+    """Each attributed clinician's rate over the period, leaving out small cells (< 5 eligible)."""
+    return {
+        str(who): rate
+        for who, rate in stats.by_clinician(cases).items()
+        if who != stats.UNATTRIBUTED and not rate.small_cell
+    }
+
+
+def short_id(clinician: str) -> str:
+    """'Practitioner/C03' → 'C03' (the id used in dashboard URLs)."""
+    return clinician.removeprefix(PRACTITIONER)
