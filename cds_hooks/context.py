@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from cds_hooks.fhir_json import as_dict, as_str, dicts_in
+
 Coding = tuple[str, str, str]  # (system, code, display)
 
 INACTIVE_CLINICAL_STATUS = {"inactive", "remission", "resolved"}
@@ -295,18 +297,3 @@ def age_in_years(birth_date: object, now: datetime) -> float | None:
     today: date = now.date()
     years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     return float(years)
-
-
-def as_dict(value: object) -> dict:
-    """Return value if it is a JSON object, else an empty one (EHR data can be malformed)."""
-    return value if isinstance(value, dict) else {}
-
-
-def as_str(value: object) -> str | None:
-    """Return value if it is a non-empty string, else None."""
-    return value if isinstance(value, str) and value else None
-
-
-def dicts_in(value: object) -> list[dict]:
-    """Return the JSON objects in a list (nothing when value is not a list)."""
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []

@@ -14,7 +14,8 @@ from app.outcomes.fhir_data import (
     matching_coding,
     timed,
 )
-from cds_hooks.context import as_dict, as_str, dicts_in, medication_concept
+from cds_hooks.context import medication_concept
+from cds_hooks.fhir_json import as_dict, as_str, dicts_in
 
 
 def is_order(request: dict) -> bool:

@@ -24,7 +24,8 @@ from app.outcomes.fhir_data import (
     matching_coding,
     prevalence,
 )
-from cds_hooks.context import USABLE_OBSERVATION_STATUS, as_dict, as_str
+from cds_hooks.context import USABLE_OBSERVATION_STATUS
+from cds_hooks.fhir_json import as_dict, as_str
 
 ACTIVE_ORDER_STATUS = {"active", "on-hold"}
 LVEF_TIME_FIELDS = ("effectiveDateTime", "effectiveInstant", "effectivePeriod.start")

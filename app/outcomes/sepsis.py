@@ -29,7 +29,8 @@ from app.outcomes.fhir_data import (
     stamp,
 )
 from app.outcomes.sepsis_elements import Element, bundle_elements
-from cds_hooks.context import as_dict, codings_of
+from cds_hooks.context import codings_of
+from cds_hooks.fhir_json import as_dict
 
 ELEMENT_NAMES = ("initial_lactate", "blood_cultures", "antibiotic", "repeat_lactate")
 COMFORT_CARE_TYPES = ("Procedure", "ServiceRequest", "Condition", "Observation")

@@ -16,7 +16,8 @@ from app.outcomes.fhir_data import (
     matching_coding,
     stamp,
 )
-from cds_hooks.context import USABLE_OBSERVATION_STATUS, as_str
+from cds_hooks.context import USABLE_OBSERVATION_STATUS
+from cds_hooks.fhir_json import as_str
 
 CULTURE_TIME_FIELDS = {
     "Observation": ("effectiveDateTime", "effectiveInstant", "effectivePeriod.start"),
