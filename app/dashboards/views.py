@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.dashboards import data as d
@@ -22,11 +22,7 @@ def require_access() -> tuple[str, int] | None:
     return render_template("dashboards/launch_needed.html"), 401
 
 
-@bp.after_request
-def private_pages(response: Response) -> Response:
-    """Keep dashboards out of shared caches; keep the language choice."""
-    response.headers["Cache-Control"] = "no-store"
-    return i18n.remember_language(response)
+bp.after_request(i18n.private_page)
 
 
 @bp.context_processor

@@ -78,3 +78,9 @@ def remaining(deadline: datetime, now: datetime | None = None) -> str:
     """Say how much time is left before a deadline ("3 days"); nothing when it has passed."""
     left = deadline - (now or datetime.now(UTC))
     return format_timedelta(left, threshold=1.0) if left.total_seconds() > 0 else ""
+
+
+def private_page(response: Response) -> Response:
+    """Keep a page out of shared caches (it may show patient or learner data) and the language."""
+    response.headers["Cache-Control"] = "no-store"
+    return remember_language(response)

@@ -33,11 +33,7 @@ def require_session_and_token() -> tuple[str, int] | None:
     return None
 
 
-@bp.after_request
-def private_pages(response: Response) -> Response:
-    """Keep the language choice; keep pages with patient data out of caches."""
-    response.headers["Cache-Control"] = "no-store"
-    return i18n.remember_language(response)
+bp.after_request(i18n.private_page)
 
 
 @bp.context_processor
