@@ -254,3 +254,19 @@ def conditions_at(record: PatientRecord, encounter: dict) -> list[dict]:
 def dated_within(condition: dict, first: date, last: date) -> bool:
     """Whether a Condition's onset or recorded date falls in [first, last]."""
     return any(first <= day <= last for day in condition_dates(condition))
+
+
+def coded_conditions(record: PatientRecord, codes: frozenset[Code]):
+    """Yield (condition, coding) for every Condition that is not void and has a code in codes."""
+    for condition in record.of_type("Condition"):
+        coding = None if is_void(condition) else matching_coding(condition.get("code"), codes)
+        if coding is not None:
+            yield condition, coding
+
+
+def diagnoses_at(record: PatientRecord, encounter: dict, codes: frozenset[Code]):
+    """Yield (condition, coding) for the encounter's conditions with a code in codes."""
+    for condition in conditions_at(record, encounter):
+        coding = matching_coding(condition.get("code"), codes)
+        if coding is not None:
+            yield condition, coding

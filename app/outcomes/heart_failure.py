@@ -15,6 +15,7 @@ from app.outcomes.definitions import MeasureDefinition
 from app.outcomes.events import event_day, event_text, is_order, medication_coding, request_end
 from app.outcomes.fhir_data import (
     PatientRecord,
+    coded_conditions,
     day_of,
     encounter_start,
     is_countable_encounter,
@@ -79,13 +80,7 @@ def hfref_conditions(
     definition: MeasureDefinition, record: PatientRecord
 ) -> list[tuple[dict, tuple[str, str, str]]]:
     """Return the patient's HFrEF Conditions (not refuted) with their matching coding."""
-    codes = definition.codes("hfref_diagnosis")
-    found = []
-    for condition in record.of_type("Condition"):
-        coding = None if is_void(condition) else matching_coding(condition.get("code"), codes)
-        if coding:
-            found.append((condition, coding))
-    return found
+    return list(coded_conditions(record, definition.codes("hfref_diagnosis")))
 
 
 def lvef_results(definition: MeasureDefinition, record: PatientRecord) -> list[tuple[date, float]]:

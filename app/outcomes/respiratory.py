@@ -17,17 +17,16 @@ from app.outcomes.definitions import MeasureDefinition
 from app.outcomes.events import event_day, is_order, medication_coding, request_end
 from app.outcomes.fhir_data import (
     PatientRecord,
+    coded_conditions,
     coded_match,
     condition_dates,
-    conditions_at,
+    diagnoses_at,
     encounter_class,
     encounter_start,
     hours,
     is_countable_encounter,
     is_recorded,
-    is_void,
     label,
-    matching_coding,
     prevalence,
     stamp,
     timed,
@@ -44,11 +43,9 @@ def evaluate(
     codes = definition.codes("diagnosis")
     cases = []
     for encounter in record.of_type("Encounter"):
-        for condition in conditions_at(record, encounter):
-            coding = matching_coding(condition.get("code"), codes)
-            if coding:
-                cases.append(evaluate_encounter(definition, record, encounter, coding, as_of))
-                break
+        first = next(diagnoses_at(record, encounter, codes), None)
+        if first is not None:
+            cases.append(evaluate_encounter(definition, record, encounter, first[1], as_of))
     return cases
 
 
@@ -142,10 +139,7 @@ def competing_diagnoses(
     first = start.date()
     last = first + timedelta(days=section["days_after_start"])
     found = []
-    for condition in record.of_type("Condition"):
-        coding = None if is_void(condition) else matching_coding(condition.get("code"), codes)
-        if coding is None:
-            continue
+    for condition, coding in coded_conditions(record, codes):
         dated = [d for d in condition_dates(condition) if first <= d <= last]
         if encounter.get("id") in record.encounter_ids_of(condition):
             found.append(f"competing diagnosis {label(coding)} at this encounter")
@@ -164,10 +158,7 @@ def comorbid_conditions(
     day = start.date()
     first = years_before(day, years)
     found = []
-    for condition in record.of_type("Condition"):
-        coding = None if is_void(condition) else matching_coding(condition.get("code"), codes)
-        if coding is None:
-            continue
+    for condition, coding in coded_conditions(record, codes):
         span = prevalence(condition)
         if span is None and encounter.get("id") in record.encounter_ids_of(condition):
             span = (day, None)

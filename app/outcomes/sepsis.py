@@ -18,7 +18,7 @@ from app.outcomes.fhir_data import (
     PatientRecord,
     coded_match,
     condition_times,
-    conditions_at,
+    diagnoses_at,
     encounter_class,
     encounter_start,
     hours,
@@ -52,11 +52,7 @@ def evaluate(
     codes = definition.codes("sepsis")
     cases = []
     for encounter in record.of_type("Encounter"):
-        diagnoses = [
-            condition
-            for condition in conditions_at(record, encounter)
-            if matching_coding(condition.get("code"), codes)
-        ]
+        diagnoses = [condition for condition, _ in diagnoses_at(record, encounter, codes)]
         if diagnoses:
             episode = find_time_zero(encounter, diagnoses)
             cases.append(evaluate_episode(definition, record, episode, diagnoses[0], as_of))
