@@ -1,15 +1,17 @@
 """`bedside content check`: load every content file, run every check, and report all the findings.
 
+Content files are value sets (content/valuesets, content/measures/valuesets), modules
+(content/modules) and outcome measures (content/measures, checked by measure_checks).
+
 Loading never stops at the first bad file: a file that cannot be read is one finding and the
 other files are still checked. Each check is a small function in a registry below; add one by
-appending it. Module checks take a `ModuleFile`, library checks a `LibraryContext`; both return
-findings.
+appending it. Module checks take a `ModuleFile`, measure checks a `MeasureFile`, library checks a
+`LibraryContext`; all return findings.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date
@@ -17,14 +19,21 @@ from pathlib import Path
 
 import jsonschema
 
-from app.library import brands, credit_checks, library_checks, module_checks, text_checks
+from app.library import (
+    brands,
+    credit_checks,
+    library_checks,
+    measure_checks,
+    module_checks,
+    text_checks,
+)
 from app.library.findings import (
     CheckReport,
+    ContentFile,
     Finding,
     LibraryContext,
     ModuleFile,
     ValueSetFile,
-    field_path,
 )
 from app.library.loader import (
     SCHEMA_PATH,
@@ -34,8 +43,11 @@ from app.library.loader import (
     module_validator,
     sorted_files,
 )
+from app.library.measure_checks import MeasureFile
+from app.library.schema_errors import schema_findings
 
 ModuleCheck = Callable[[ModuleFile], Iterable[Finding]]
+MeasureCheck = Callable[[MeasureFile], Iterable[Finding]]
 LibraryCheck = Callable[[LibraryContext], Iterable[Finding]]
 Progress = Callable[[Sequence[Path]], AbstractContextManager[Iterable[Path]]]
 
@@ -53,14 +65,20 @@ MODULE_CHECKS: list[ModuleCheck] = [
     credit_checks.check_questions,  # 12
     credit_checks.check_review,  # 13
 ]
+MEASURE_CHECKS: list[MeasureCheck] = [
+    measure_checks.check_file_name,
+    measure_checks.check_value_set_references,
+    measure_checks.check_linked_modules,
+    measure_checks.check_age,
+    measure_checks.check_hour_windows,
+    measure_checks.check_lactate_repeat,
+]
 LIBRARY_CHECKS: list[LibraryCheck] = [
     library_checks.check_value_set_files,  # 2, 3: stem, id, url, FHIR shape, codes
-    library_checks.check_unique_ids,  # 2
+    library_checks.check_unique_ids,  # 2: modules, value sets, measures
     library_checks.check_unused_value_sets,
     library_checks.check_drafts,  # 13
 ]
-MAX_MESSAGE = 300
-REQUIRED = re.compile(r"^'(?P<name>[^']+)' is a required property$")
 
 
 class ContentDirError(LibraryError):
@@ -70,7 +88,7 @@ class ContentDirError(LibraryError):
 def check_library(
     content_dir: Path, *, today: date, progress: Progress | None = None
 ) -> CheckReport:
-    """Check every value set and module under content_dir; `today` decides expiry.
+    """Check every value set, module and measure under content_dir; `today` decides expiry.
 
     `progress`, when given, wraps the list of module paths and yields them (e.g. a click progress
     bar). Raises ContentDirError when content_dir is not a content folder.
@@ -78,22 +96,17 @@ def check_library(
     content_dir = Path(content_dir)
     validator = schema_validator(content_dir)
     library = LibraryContext(content_dir=content_dir, today=today)
-    findings: list[Finding] = []
-    for path in sorted_files(content_dir, "valuesets"):
-        findings.extend(load_value_set_file(library, path))
-    paths = sorted_files(content_dir, "modules")
-    with (progress or nullcontext)(paths) as module_paths:
-        for path in module_paths:
-            entry = ModuleFile(path=path, file=display_path(content_dir, path), library=library)
-            library.modules.append(entry)
-            findings.extend(load_module_file(entry, validator))
-            if entry.module is not None:
-                findings.extend(run_module_checks(entry))
+    findings = load_value_sets(library)
+    findings.extend(check_modules(library, validator, progress or nullcontext))
+    findings.extend(check_measures(library))
     for check in LIBRARY_CHECKS:
         findings.extend(check(library))
     findings.sort(key=lambda finding: finding.file)  # stable: each file's findings stay in order
     return CheckReport(
-        findings=findings, modules=len(paths), value_sets=len(library.value_set_files)
+        findings=findings,
+        modules=len(library.modules),
+        value_sets=len(library.all_value_set_files),
+        measures=len(library.measures),
     )
 
 
@@ -125,10 +138,22 @@ def problem_text(error: LibraryError, path: Path) -> str:
     return str(error).removeprefix(f"{path}: ")
 
 
-def load_value_set_file(library: LibraryContext, path: Path) -> list[Finding]:
-    """Read one value set file into the library; a file that cannot be loaded is one finding."""
+def load_value_sets(library: LibraryContext) -> list[Finding]:
+    """Read the library's value sets, then the measure-only ones."""
+    content_dir, findings = library.content_dir, []
+    for path in sorted_files(content_dir, "valuesets"):
+        findings.extend(load_value_set_file(library, path, library.value_set_files))
+    for path in measure_checks.measure_value_set_paths(content_dir):
+        findings.extend(load_value_set_file(library, path, library.measure_value_set_files))
+    return findings
+
+
+def load_value_set_file(
+    library: LibraryContext, path: Path, entries: list[ValueSetFile]
+) -> list[Finding]:
+    """Read one value set file into entries; a file that cannot be loaded is one finding."""
     entry = ValueSetFile(path=path, file=display_path(library.content_dir, path))
-    library.value_set_files.append(entry)
+    entries.append(entry)
     try:
         entry.resource = json.loads(path.read_text(encoding="utf-8"))
         entry.value_set = load_value_set(path)
@@ -140,49 +165,61 @@ def load_value_set_file(library: LibraryContext, path: Path) -> list[Finding]:
     return []
 
 
+def check_modules(
+    library: LibraryContext, validator: jsonschema.Validator, progress: Progress
+) -> list[Finding]:
+    """Read every module (through the progress wrapper) and run the module checks on it."""
+    findings: list[Finding] = []
+    with progress(sorted_files(library.content_dir, "modules")) as module_paths:
+        for path in module_paths:
+            file = display_path(library.content_dir, path)
+            entry = ModuleFile(path=path, file=file, library=library)
+            library.modules.append(entry)
+            findings.extend(load_module_file(entry, validator))
+            if entry.module is not None:
+                findings.extend(run_checks(MODULE_CHECKS, entry, "module"))
+    return findings
+
+
+def check_measures(library: LibraryContext) -> list[Finding]:
+    """Read every measure, validate it with load_measures' schema and run the measure checks."""
+    content_dir = library.content_dir
+    paths = measure_checks.measure_paths(content_dir)
+    if not paths:
+        return []
+    schema_file = display_path(content_dir, measure_checks.schema_path(content_dir))
+    validator, findings = measure_checks.measure_schema(content_dir, schema_file)
+    for path in paths:
+        entry = MeasureFile(path=path, file=display_path(content_dir, path), library=library)
+        library.measures.append(entry)
+        findings.extend(measure_checks.load_measure_file(entry, validator))
+        if entry.measure is not None:
+            findings.extend(run_checks(MEASURE_CHECKS, entry, "measure"))
+    return findings
+
+
 def load_module_file(entry: ModuleFile, validator: jsonschema.Validator) -> list[Finding]:
     """Read one module and report every schema error (not just the first)."""
     try:
         entry.module = load_module(entry.path)
     except LibraryError as error:
         return [Finding("error", entry.file, "(file)", problem_text(error, entry.path))]
-    errors = sorted(
-        validator.iter_errors(entry.module),
-        key=lambda error: ([str(part) for part in error.absolute_path], error.message),
-    )
-    entry.schema_ok = not errors
-    return [schema_finding(entry, error) for error in errors]
+    findings = schema_findings(entry, entry.module, validator)
+    entry.schema_ok = not findings
+    return findings
 
 
-def schema_finding(entry: ModuleFile, error: jsonschema.ValidationError) -> Finding:
-    """One schema error as a finding naming the field and saying how to fix it."""
-    parts = list(error.absolute_path)
-    message = error.message
-    if error.validator == "required" and (match := REQUIRED.match(message)):
-        parts.append(match.group("name"))
-        message = "is required but missing; add it (see content/FORMAT.md)."
-    elif error.validator == "additionalProperties":
-        message += "; remove it or fix its spelling."
-    elif error.validator == "type" and isinstance(error.instance, date):
-        message = f"YAML read a date here; quote it: '{error.instance.isoformat()}'."
-    else:
-        message += "; see content/FORMAT.md and content/schema/module.schema.json."
-    if len(message) > MAX_MESSAGE:
-        message = message[: MAX_MESSAGE - 1] + "…"
-    return Finding("error", entry.file, field_path(parts), f"schema: {message}")
-
-
-def run_module_checks(entry: ModuleFile) -> list[Finding]:
-    """Run every module check; a check that trips over a schema-invalid module is skipped."""
+def run_checks(checks: Sequence[Callable], entry: ContentFile, kind: str) -> list[Finding]:
+    """Run every check on one module or measure; one that trips over a schema error is skipped."""
     findings: list[Finding] = []
-    for check in MODULE_CHECKS:
+    for check in checks:
         try:
             findings.extend(check(entry))
         except Exception as error:
-            if entry.schema_ok:  # a bug in the checker: say so instead of crashing the run
+            if getattr(entry, "schema_ok", False):  # a bug in the checker: say so, do not crash
                 message = f"internal error in {check.__name__} ({error!r}); please report it."
-                findings.append(Finding("error", entry.file, "(module)", message))
+                findings.append(entry.error([f"({kind})"], message))
             else:
                 message = f"{check.__name__} skipped until the schema errors above are fixed."
-                findings.append(Finding("info", entry.file, "(module)", message))
+                findings.append(entry.finding("info", [f"({kind})"], message))
     return findings

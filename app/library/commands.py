@@ -33,7 +33,7 @@ def progress_bar(paths: Sequence[Path]) -> AbstractContextManager[Iterable[Path]
     "--content-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=REPO_ROOT / "content",
-    help="Content folder with modules/, valuesets/, schema/ (default: the repo's content/).",
+    help="Content folder with modules/, valuesets/, schema/, measures/ (default: content/).",
 )
 @click.option(
     "--today",
@@ -52,10 +52,11 @@ def progress_bar(paths: Sequence[Path]) -> AbstractContextManager[Iterable[Path]
 )
 @click.option("--quiet", is_flag=True, help="Report errors only (no warnings or infos).")
 def check(content_dir: Path, today: datetime | None, output_format: str, quiet: bool) -> None:
-    """Check every module and value set before it reaches a clinician.
+    """Check every module, value set and outcome measure before it reaches a clinician.
 
     Schema, references, codes (ICD-10-CM, LOINC, SNOMED CT, RxNorm), summary length, Markdown,
-    links, disclosures, brand names, expiry, translations, suggestions, questions and review.
+    links, disclosures, brand names, expiry, translations, suggestions, questions and review;
+    for measures: schema, value sets, linked modules, Moore level, windows and ages.
     Exit status: 0 no errors, 1 errors found, 2 usage problem (e.g. no such content folder).
 
     \b

@@ -6,9 +6,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.library.loader import ValueSet
+
+if TYPE_CHECKING:
+    from app.library.measure_checks import MeasureFile
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -54,6 +57,7 @@ class CheckReport:
     findings: list[Finding] = field(default_factory=list)
     modules: int = 0
     value_sets: int = 0
+    measures: int = 0
 
     @property
     def ok(self) -> bool:
@@ -65,11 +69,12 @@ class CheckReport:
         return sum(finding.severity == severity for finding in self.findings)
 
     def summary(self) -> str:
-        """`12 modules, 30 value sets: 0 errors, 2 warnings` (and infos when there are any)."""
+        """`12 modules, 30 value sets, 4 measures: 0 errors, 2 warnings` (and infos if any)."""
         parts = [plural(self.count("error"), "error"), plural(self.count("warning"), "warning")]
         if self.count("info"):
             parts.append(plural(self.count("info"), "info"))
-        checked = f"{plural(self.modules, 'module')}, {plural(self.value_sets, 'value set')}"
+        nouns = {"module": self.modules, "value set": self.value_sets, "measure": self.measures}
+        checked = ", ".join(plural(count, noun) for noun, count in nouns.items())
         return f"{checked}: {', '.join(parts)}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -78,6 +83,7 @@ class CheckReport:
             "ok": self.ok,
             "modules": self.modules,
             "value_sets": self.value_sets,
+            "measures": self.measures,
             "counts": {severity: self.count(severity) for severity in SEVERITIES},
             "findings": [finding.as_dict() for finding in self.findings],
         }
@@ -107,11 +113,29 @@ class ValueSetFile:
 
 
 @dataclass
-class ModuleFile:
-    """One module file and what the checks need around it."""
+class ContentFile:
+    """A content file the checks report on: its path and how findings name it (`content/…`)."""
 
     path: Path
     file: str
+
+    def finding(self, severity: Severity, parts: Iterable[str | int], message: str) -> Finding:
+        """A finding about a field of this file."""
+        return Finding(severity, self.file, field_path(parts), message)
+
+    def error(self, parts: Iterable[str | int], message: str) -> Finding:
+        """An error about a field of this file."""
+        return self.finding("error", parts, message)
+
+    def warning(self, parts: Iterable[str | int], message: str) -> Finding:
+        """A warning about a field of this file."""
+        return self.finding("warning", parts, message)
+
+
+@dataclass
+class ModuleFile(ContentFile):
+    """One module file and what the checks need around it."""
+
     library: LibraryContext
     module: dict | None = None
     schema_ok: bool = False
@@ -129,18 +153,6 @@ class ModuleFile:
             return ["en"]
         return [language for language in languages if isinstance(language, str)]
 
-    def finding(self, severity: Severity, parts: Iterable[str | int], message: str) -> Finding:
-        """A finding about a field of this module."""
-        return Finding(severity, self.file, field_path(parts), message)
-
-    def error(self, parts: Iterable[str | int], message: str) -> Finding:
-        """An error about a field of this module."""
-        return self.finding("error", parts, message)
-
-    def warning(self, parts: Iterable[str | int], message: str) -> Finding:
-        """A warning about a field of this module."""
-        return self.finding("warning", parts, message)
-
 
 @dataclass
 class LibraryContext:
@@ -150,15 +162,32 @@ class LibraryContext:
     today: date
     value_set_files: list[ValueSetFile] = field(default_factory=list)
     modules: list[ModuleFile] = field(default_factory=list)
+    measure_value_set_files: list[ValueSetFile] = field(default_factory=list)
+    measures: list[MeasureFile] = field(default_factory=list)
 
     @property
     def value_sets(self) -> dict[str, ValueSet]:
-        """Loaded value sets by canonical URL (the first file wins when two share a URL)."""
-        found: dict[str, ValueSet] = {}
-        for entry in self.value_set_files:
-            if entry.value_set is not None:
-                found.setdefault(entry.value_set.url, entry.value_set)
-        return found
+        """The library's value sets by canonical URL: the only ones modules may use."""
+        return by_url(self.value_set_files)
+
+    @property
+    def all_value_set_files(self) -> list[ValueSetFile]:
+        """The library's value set files, then the measure-only ones."""
+        return [*self.value_set_files, *self.measure_value_set_files]
+
+    @property
+    def measure_value_sets(self) -> dict[str, ValueSet]:
+        """What measures may use: the library's value sets and the measure-only ones, by URL."""
+        return by_url(self.all_value_set_files)
+
+
+def by_url(entries: Iterable[ValueSetFile]) -> dict[str, ValueSet]:
+    """Loaded value sets by canonical URL (the first file wins when two share a URL)."""
+    found: dict[str, ValueSet] = {}
+    for entry in entries:
+        if entry.value_set is not None:
+            found.setdefault(entry.value_set.url, entry.value_set)
+    return found
 
 
 def get(data: Any, *keys: str | int) -> Any:

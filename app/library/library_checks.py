@@ -1,5 +1,6 @@
 """Checks across the library: value set files (name, id, url, FHIR shape, codes), unique ids,
-unused value sets, how many modules are draft. Each takes a LibraryContext and returns findings."""
+unused value sets, how many modules are draft. Each takes a LibraryContext and returns findings.
+Measure-only value sets (content/measures/valuesets) get the same value set checks."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from app.library.loader import CANONICAL_BASE
 def check_value_set_files(library: LibraryContext) -> list[Finding]:
     """Each value set file: named after its id, canonical url, valid FHIR ValueSet, real codes."""
     findings: list[Finding] = []
-    for entry in library.value_set_files:
+    for entry in library.all_value_set_files:
         if isinstance(entry.resource, dict):
             findings.extend(check_value_set_identity(entry))
             findings.extend(check_value_set_resource(entry))
@@ -119,16 +120,14 @@ def check_value_set_codes(entry: ValueSetFile) -> list[Finding]:
 
 
 def check_unique_ids(library: LibraryContext) -> list[Finding]:
-    """Module ids, value set ids and value set URLs are each unique across the library."""
+    """Module ids, value set ids and URLs (measure-only ones too) and measure ids are unique."""
     findings: list[Finding] = []
+    value_sets = library.all_value_set_files
     keyed = [
         ("module id", "id", [(m.file, get(m.module, "id")) for m in library.modules]),
-        ("value set id", "id", [(v.file, get(v.resource, "id")) for v in library.value_set_files]),
-        (
-            "value set url",
-            "url",
-            [(v.file, get(v.resource, "url")) for v in library.value_set_files],
-        ),
+        ("value set id", "id", [(v.file, get(v.resource, "id")) for v in value_sets]),
+        ("value set url", "url", [(v.file, get(v.resource, "url")) for v in value_sets]),
+        ("measure id", "id", [(m.file, get(m.measure, "id")) for m in library.measures]),
     ]
     for what, field, values in keyed:
         first: dict[str, str] = {}
@@ -149,14 +148,15 @@ def check_unique_ids(library: LibraryContext) -> list[Finding]:
 
 
 def check_unused_value_sets(library: LibraryContext) -> list[Finding]:
-    """Value sets that no module uses (info: they may be for modules still being written)."""
+    """Value sets no module or measure uses (info: they may be for content still being written)."""
     used = {body.get("value_set") for m in library.modules for _, _, body in criteria(m.data)}
     used |= {
         url for m in library.modules for _, url in items(get(m.module, "case", "patient_facts"))
     }
+    used |= {url for m in library.measures for _, url in m.value_set_references()}
     return [
-        Finding("info", entry.file, "url", "no module uses this value set yet.")
-        for entry in library.value_set_files
+        Finding("info", entry.file, "url", "no module or measure uses this value set yet.")
+        for entry in library.all_value_set_files
         if entry.value_set is not None and entry.value_set.url not in used
     ]
 

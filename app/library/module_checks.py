@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from app.library.codes import coding_problems
 from app.library.findings import (
+    ContentFile,
     Finding,
     ModuleFile,
     action_resources,
@@ -26,20 +28,13 @@ SAMPLE_IDS = {
 }
 TEMPLATE = re.compile(r"\{\{.*?\}\}")
 EXPIRY_WARNING_DAYS = 60
+LIBRARY_FOLDERS = ("content/valuesets",)
 
 
 def check_references(entry: ModuleFile) -> list[Finding]:
     """The file is named after the id; every value set URL resolves; `as:` names are unique."""
-    module, findings = entry.data, []
-    module_id = module.get("id")
-    if isinstance(module_id, str) and module_id != entry.path.stem:
-        findings.append(
-            entry.error(
-                ["id"],
-                f"id {module_id!r} does not match the file name {entry.path.name}; "
-                f"rename the file to {module_id}{entry.path.suffix} or fix the id.",
-            )
-        )
+    module = entry.data
+    findings = id_matches_file_name(entry, module.get("id"))
     references = [(path, body.get("value_set")) for path, _, body in criteria(module)]
     references = [((*path, "value_set"), url) for path, url in references]
     facts = [
@@ -63,14 +58,29 @@ def check_references(entry: ModuleFile) -> list[Finding]:
     return findings
 
 
-def unknown_value_set(url: str, known: dict) -> str:
+def id_matches_file_name(entry: ContentFile, content_id: object) -> list[Finding]:
+    """A string id must be the file's name (loaders and links find content by it)."""
+    if not isinstance(content_id, str) or content_id == entry.path.stem:
+        return []
+    message = (
+        f"id {content_id!r} does not match the file name {entry.path.name}; "
+        f"rename the file to {content_id}{entry.path.suffix} or fix the id."
+    )
+    return [entry.error(["id"], message)]
+
+
+def did_you_mean(value: str, known: Iterable[str]) -> str:
+    """` (did you mean x?)` with the closest known value, or nothing."""
+    close = difflib.get_close_matches(value, list(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def unknown_value_set(url: str, known: dict, folders: Sequence[str] = LIBRARY_FOLDERS) -> str:
     """Say that a value set URL resolves to nothing, with the closest existing one if any."""
     value_set_id = url.rsplit("/", 1)[-1]
-    close = difflib.get_close_matches(url, list(known), n=1)
-    hint = f" (did you mean {close[0]}?)" if close else ""
     return (
-        f"no value set with URL {url} in content/valuesets{hint}; add "
-        f"content/valuesets/{value_set_id}.json or fix the URL."
+        f"no value set with URL {url} in {' or '.join(folders)}{did_you_mean(url, known)}; add "
+        f"{folders[-1]}/{value_set_id}.json or fix the URL."
     )
 
 

@@ -25,7 +25,7 @@ def test_the_good_corpus_passes_without_errors_or_warnings(tmp_path):
     assert report.ok, listing(report)
     assert [f for f in report.findings if f.severity != "info"] == [], listing(report)
     assert (report.modules, report.value_sets) == (1, 2)
-    assert report.summary() == "1 module, 2 value sets: 0 errors, 0 warnings, 1 info"
+    assert report.summary() == "1 module, 2 value sets, 0 measures: 0 errors, 0 warnings, 1 info"
 
 
 def test_drafts_are_counted_as_info(tmp_path):

@@ -22,7 +22,7 @@ def test_good_library_exits_0_with_a_summary(tmp_path):
     result = invoke("--content-dir", str(content), "--today", "2026-03-01")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[-1] == "1 module, 2 value sets: 0 errors, 0 warnings, 1 info"
+    assert lines[-1] == "1 module, 2 value sets, 0 measures: 0 errors, 0 warnings, 1 info"
     assert lines[0].startswith("INFO content/modules: review.status: 1 of 1 modules are draft")
 
 
@@ -33,7 +33,9 @@ def test_broken_library_exits_1_with_one_line_per_finding(tmp_path):
     result = invoke("--content-dir", str(content), "--today", "2026-03-01")
     assert result.exit_code == 1
     assert f"ERROR {MODULE_FILE}: card: schema: is required but missing" in result.output
-    assert result.output.splitlines()[-1].startswith("1 module, 2 value sets: 1 error, 0 warnings")
+    assert result.output.splitlines()[-1].startswith(
+        "1 module, 2 value sets, 0 measures: 1 error, 0 warnings"
+    )
 
 
 def test_missing_content_dir_is_a_usage_error(tmp_path):
@@ -69,7 +71,7 @@ def test_json_output_shape(tmp_path):
     result = invoke("--content-dir", str(content), "--today", "2026-03-01", "--format", "json")
     assert result.exit_code == 1
     data = json.loads(result.output)
-    assert set(data) == {"ok", "modules", "value_sets", "counts", "findings"}
+    assert set(data) == {"ok", "modules", "value_sets", "measures", "counts", "findings"}
     assert data["ok"] is False
     assert (data["modules"], data["value_sets"]) == (1, 2)
     assert data["counts"] == {"error": 1, "warning": 0, "info": 1}
@@ -82,7 +84,9 @@ def test_quiet_reports_errors_only(tmp_path):
     content = write_library(tmp_path)
     result = invoke("--content-dir", str(content), "--today", "2027-12-01", "--quiet")
     assert result.exit_code == 0
-    assert result.output.splitlines() == ["1 module, 2 value sets: 0 errors, 1 warning, 1 info"]
+    assert result.output.splitlines() == [
+        "1 module, 2 value sets, 0 measures: 0 errors, 1 warning, 1 info"
+    ]
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):
@@ -95,7 +99,9 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):
     result = invoke("--content-dir", str(content), "--today", "2026-03-01", "--quiet")
     assert result.exit_code == 0, result.output
     assert "Checking modules" not in result.output
-    assert result.output.splitlines()[-1].startswith("55 modules, 2 value sets: 0 errors")
+    assert result.output.splitlines()[-1].startswith(
+        "55 modules, 2 value sets, 0 measures: 0 errors"
+    )
 
 
 class FakeTerminal(io.StringIO):
