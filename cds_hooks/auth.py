@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
-from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, RSAKey
-from joserfc.jws import extract_compact
+from joserfc.jws import CompactSignature, JWSRegistry, extract_compact, validate_compact
 from joserfc.jwt import JWTClaimsRegistry
 
 from cds_hooks.clients import TrustedClient
@@ -37,6 +36,8 @@ MAX_LIFETIME_SECONDS = 3600
 MAX_TOKEN_LENGTH = 8192
 MAX_JWKS_BYTES = 256 * 1024
 ESSENTIAL = {"essential": True}
+#: One signature registry per algorithm, each allowing only that algorithm (built once).
+SIGNATURE_REGISTRIES = {alg: JWSRegistry(algorithms=[alg]) for alg in ALGORITHM_KEY_TYPES}
 
 KeysByKid = dict[str, list[Key]]
 
@@ -112,7 +113,16 @@ def bearer_token(authorization_header: str | None) -> str:
     return token
 
 
-def read_unverified(token: str) -> tuple[dict, dict]:
+@dataclass(frozen=True)
+class ParsedToken:
+    """A compact JWS read once: its header and claims are NOT verified until verify_signature."""
+
+    compact: CompactSignature
+    header: dict
+    claims: dict
+
+
+def read_unverified(token: str) -> ParsedToken:
     """Read the JOSE header and the claims WITHOUT verifying them (only to choose the key)."""
     try:
         compact = extract_compact(token.encode("ascii"))
@@ -121,7 +131,17 @@ def read_unverified(token: str) -> tuple[dict, dict]:
         raise AuthError(f"unreadable token ({type(error).__name__})") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise AuthError("token header or payload is not a JSON object")
-    return header, claims
+    return ParsedToken(compact, header, claims)
+
+
+def verify_signature(token: ParsedToken, key: Key, alg: str) -> None:
+    """Check the token's signature with this key, allowing this one algorithm only."""
+    try:
+        valid = validate_compact(token.compact, key, registry=SIGNATURE_REGISTRIES[alg])
+    except (JoseError, ValueError, TypeError) as error:
+        raise AuthError(f"token rejected ({type(error).__name__})") from None
+    if not valid:
+        raise AuthError("token signature is not valid") from None
 
 
 def check_header(header: dict) -> tuple[str, str]:
@@ -165,11 +185,12 @@ class ClientAuthenticator:
     def verify(self, authorization_header: str | None, expected_audience: str) -> VerifiedClient:
         """Verify the header's JWT for this audience; raise AuthError on any failure."""
         token = bearer_token(authorization_header)
-        header, unverified_claims = read_unverified(token)
-        alg, kid = check_header(header)
-        client = self._client_for(unverified_claims.get("iss"))
-        key = self._key_for(client, header.get("jku"), kid, alg)
-        claims = self._verified_claims(token, key, alg, client.iss, expected_audience)
+        parsed = read_unverified(token)
+        alg, kid = check_header(parsed.header)
+        client = self._client_for(parsed.claims.get("iss"))
+        key = self._key_for(client, parsed.header.get("jku"), kid, alg)
+        verify_signature(parsed, key, alg)
+        claims = self._checked_claims(parsed.claims, client.iss, expected_audience)
         if not self._claim_jti(client.iss, claims["jti"], math.ceil(claims["exp"])):
             raise AuthError("replayed jti")
         return VerifiedClient(client.iss, claims.get("sub"), claims.get("tenant"), claims["jti"])
@@ -234,8 +255,8 @@ class ClientAuthenticator:
             return dataclasses.replace(entry, attempted_at=now)
         return CachedJwks(keys=keys, fetched_at=now, attempted_at=now)
 
-    def _verified_claims(self, token: str, key: Key, alg: str, iss: str, audience: str) -> dict:
-        """Check the signature with this key and alg only, then every claim; return the claims."""
+    def _checked_claims(self, claims: dict, iss: str, audience: str) -> dict:
+        """Check every claim of a token whose signature was verified; return the claims."""
         registry = JWTClaimsRegistry(
             now=int(self._clock()),
             leeway=self._leeway,
@@ -246,7 +267,6 @@ class ClientAuthenticator:
             jti=ESSENTIAL,
         )
         try:
-            claims = jwt.decode(token, key, algorithms=[alg]).claims
             registry.validate(claims)
         except JoseError as error:
             raise AuthError(f"token rejected ({error})") from None

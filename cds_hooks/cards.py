@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from cds_hooks.card_resources import Filler, compile_resource
 from cds_hooks.matching import Evidence, Match
 from cds_hooks.models import Card
 
@@ -14,7 +15,6 @@ CARD_NAMESPACE = uuid.UUID("6f1c7c1e-4f0b-5b6e-9a57-2b8f7b4f1d10")
 OVERRIDE_REASON_SYSTEM = "https://fhir.bedside.example/CodeSystem/override-reason"
 SUMMARY_LIMIT = 139
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-CONTEXT_TOKEN = re.compile(r"\{\{\s*context\.(\w+)\s*\}\}")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 UI_TEXT = {
     "why": {"en": "Why you are seeing this", "es": "Por qué ve esta tarjeta"},
@@ -43,6 +43,86 @@ class CardSettings:
     launch_url: str
 
 
+@dataclass(frozen=True)
+class SuggestionTemplate:
+    """A suggestion's call-independent parts; its resources are filled per call."""
+
+    label: str
+    recommended: dict
+    actions: tuple[tuple[str, str, Filler], ...]  # (type, description, resource filler)
+
+
+@dataclass(frozen=True)
+class CardTemplate:
+    """The parts of a module's card, in one language, that do not depend on the call."""
+
+    module_id: str
+    version: str
+    summary: str
+    teaching: str
+    footer: str
+    indicator: str
+    source: dict
+    link_labels: tuple[str, str]
+    guideline_url: str
+    override_reasons: list
+    suggestions: tuple[SuggestionTemplate, ...]
+    selection_behavior: str | None
+    words: dict = field(default_factory=dict)
+
+
+def card_template(module: dict, language: str) -> CardTemplate:
+    """Prepare a module's card in one language (done once per module and language)."""
+    card = module["card"]
+    return CardTemplate(
+        module_id=module["id"],
+        version=module["version"],
+        summary=card["summary"][language],
+        teaching=card["detail"][language].strip(),
+        footer=draft_footer(module, language),
+        indicator=card["indicator"],
+        source=source_of(module),
+        link_labels=(UI_TEXT["case"][language], UI_TEXT["guideline"][language]),
+        guideline_url=module["guideline"]["url"],
+        override_reasons=[
+            {
+                "code": reason["code"],
+                "system": OVERRIDE_REASON_SYSTEM,
+                "display": reason["display"][language],
+            }
+            for reason in card["override_reasons"]
+        ],
+        suggestions=tuple(suggestion_template(s, language) for s in card.get("suggestions", ())),
+        selection_behavior=card.get("selection_behavior"),
+        words={"why": UI_TEXT["why"][language], "and": UI_TEXT["and"][language]},
+    )
+
+
+def render_card(
+    template: CardTemplate,
+    match: Match,
+    *,
+    hook_instance: str,
+    hook_context: dict[str, str],
+    settings: CardSettings,
+) -> dict:
+    """Build one card (as wire JSON) for a matched module from its prepared template."""
+    card_uuid = card_uuid_from(template.module_id, template.version, hook_instance)
+    body = {
+        "uuid": card_uuid,
+        "summary": render_summary(template.summary, match.named_values()),
+        "detail": compose_detail(template, match),
+        "indicator": template.indicator,
+        "source": template.source,
+        "links": links_of(template, settings),
+        "overrideReasons": template.override_reasons,
+    }
+    if template.suggestions:
+        body["suggestions"] = suggestions_of(template.suggestions, card_uuid, hook_context)
+        body["selectionBehavior"] = template.selection_behavior
+    return body
+
+
 def build_card(
     match: Match,
     module: dict,
@@ -52,29 +132,14 @@ def build_card(
     language: str,
     settings: CardSettings,
 ) -> dict:
-    """Build one validated card (as wire JSON) for a matched module."""
-    card_uuid = card_uuid_for(module, hook_instance)
-    card = module["card"]
-    body = {
-        "uuid": card_uuid,
-        "summary": render_summary(card["summary"][language], match.named_values()),
-        "detail": compose_detail(module, match, language),
-        "indicator": card["indicator"],
-        "source": source_of(module),
-        "links": links_of(module, language, settings),
-        "overrideReasons": [
-            {
-                "code": reason["code"],
-                "system": OVERRIDE_REASON_SYSTEM,
-                "display": reason["display"][language],
-            }
-            for reason in card["override_reasons"]
-        ],
-    }
-    if card.get("suggestions"):
-        body["suggestions"] = suggestions_of(card["suggestions"], card_uuid, language, hook_context)
-        body["selectionBehavior"] = card["selection_behavior"]
-    return body
+    """Build one card (as wire JSON) for a matched module, preparing its template on the way."""
+    return render_card(
+        card_template(module, language),
+        match,
+        hook_instance=hook_instance,
+        hook_context=hook_context,
+        settings=settings,
+    )
 
 
 def check_cards(modules: dict[str, dict]) -> None:
@@ -104,7 +169,12 @@ def check_cards(modules: dict[str, dict]) -> None:
 
 def card_uuid_for(module: dict, hook_instance: str) -> str:
     """Derive the card uuid from module, version and hook call (stable for retries of that call)."""
-    return str(uuid.uuid5(CARD_NAMESPACE, f"{module['id']}|{module['version']}|{hook_instance}"))
+    return card_uuid_from(module["id"], module["version"], hook_instance)
+
+
+def card_uuid_from(module_id: str, version: str, hook_instance: str) -> str:
+    """The card uuid for a module id and version in one hook call."""
+    return str(uuid.uuid5(CARD_NAMESPACE, f"{module_id}|{version}|{hook_instance}"))
 
 
 def render_summary(template: str, values: dict[str, str]) -> str:
@@ -114,18 +184,20 @@ def render_summary(template: str, values: dict[str, str]) -> str:
     return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1].rstrip() + "…"
 
 
-def compose_detail(module: dict, match: Match, language: str) -> str:
+def compose_detail(template: CardTemplate, match: Match) -> str:
     """Join the module's teaching text, the why-line and the draft label into Markdown."""
-    reasons = f" {UI_TEXT['and'][language]} ".join(
+    reasons = f" {template.words['and']} ".join(
         markdown_escape(evidence.describe()) for evidence in match.evidence
     )
-    parts = [
-        module["card"]["detail"][language].strip(),
-        f"**{UI_TEXT['why'][language]}:** {reasons}.",
-    ]
-    if module["review"]["status"] != "reviewed":
-        parts.append(f"_{UI_TEXT['draft'][language]}_")
-    return "\n\n".join(parts)
+    why = f"**{template.words['why']}:** {reasons}."
+    return "\n\n".join(part for part in (template.teaching, why, template.footer) if part)
+
+
+def draft_footer(module: dict, language: str) -> str:
+    """The draft label in italics, unless a clinician has reviewed the module."""
+    if module["review"]["status"] == "reviewed":
+        return ""
+    return f"_{UI_TEXT['draft'][language]}_"
 
 
 def markdown_escape(text: str) -> str:
@@ -146,40 +218,44 @@ def source_of(module: dict) -> dict:
     return source
 
 
-def links_of(module: dict, language: str, settings: CardSettings) -> list[dict]:
+def links_of(template: CardTemplate, settings: CardSettings) -> list[dict]:
     """Link into the Bedside SMART app (module in appContext, no PHI) and to the guideline."""
-    app_context = json.dumps({"module": module["id"], "version": module["version"]})
+    app_context = json.dumps({"module": template.module_id, "version": template.version})
     return [
         {
-            "label": UI_TEXT["case"][language],
+            "label": template.link_labels[0],
             "url": settings.launch_url,
             "type": "smart",
             "appContext": app_context,
         },
-        {
-            "label": UI_TEXT["guideline"][language],
-            "url": module["guideline"]["url"],
-            "type": "absolute",
-        },
+        {"label": template.link_labels[1], "url": template.guideline_url, "type": "absolute"},
     ]
 
 
+def suggestion_template(suggestion: dict, language: str) -> SuggestionTemplate:
+    """Prepare one suggestion in one language, compiling its resource templates."""
+    return SuggestionTemplate(
+        label=suggestion["label"][language],
+        recommended=recommended(suggestion),
+        actions=tuple(
+            (action["type"], action["description"][language], compile_resource(action["resource"]))
+            for action in suggestion["actions"]
+        ),
+    )
+
+
 def suggestions_of(
-    suggestions: list[dict], card_uuid: str, language: str, hook_context: dict[str, str]
+    suggestions: tuple[SuggestionTemplate, ...], card_uuid: str, hook_context: dict[str, str]
 ) -> list[dict]:
-    """Render the module's suggestions with stable uuids and this call's context filled in."""
+    """Render the suggestions with stable uuids and this call's context filled in."""
     return [
         {
-            "label": suggestion["label"][language],
+            "label": suggestion.label,
             "uuid": str(uuid.uuid5(uuid.UUID(card_uuid), f"suggestion-{number}")),
-            **recommended(suggestion),
+            **suggestion.recommended,
             "actions": [
-                {
-                    "type": action["type"],
-                    "description": action["description"][language],
-                    "resource": fill_resource(action["resource"], hook_context),
-                }
-                for action in suggestion["actions"]
+                {"type": kind, "description": description, "resource": filler(hook_context)}
+                for kind, description, filler in suggestion.actions
             ],
         }
         for number, suggestion in enumerate(suggestions)
@@ -191,20 +267,3 @@ def recommended(suggestion: dict) -> dict:
     if "is_recommended" in suggestion:
         return {"isRecommended": bool(suggestion["is_recommended"])}
     return {}
-
-
-def fill_resource(template: object, context: dict[str, str]) -> object:
-    """Fill {{context.x}} tokens in a resource template; drop elements whose value is missing."""
-    if isinstance(template, dict):
-        filled = {key: fill_resource(value, context) for key, value in template.items()}
-        kept = {key: value for key, value in filled.items() if value is not None}
-        return kept or None
-    if isinstance(template, list):
-        items = [fill_resource(item, context) for item in template]
-        return [item for item in items if item is not None] or None
-    if isinstance(template, str) and CONTEXT_TOKEN.search(template):
-        names = CONTEXT_TOKEN.findall(template)
-        if not all(isinstance(context.get(name), str) and context[name] for name in names):
-            return None
-        return CONTEXT_TOKEN.sub(lambda found: context[found.group(1)], template)
-    return template

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.library.loader import Library
-from cds_hooks.cards import CardSettings, build_card, card_uuid_for
+from cds_hooks.cards import CardSettings, CardTemplate, card_template, card_uuid_for, render_card
 from cds_hooks.context import context_from_hook
 from cds_hooks.fhir_fetch import FetchCache, FetchFailed, FhirFetcher
 from cds_hooks.index import LibraryIndex
@@ -46,6 +46,7 @@ class CdsEngine:
         self.store = store
         self.settings = settings
         self.cache = cache or FetchCache()
+        self._card_templates: dict[tuple[str, str], CardTemplate] = {}
 
     def answer(
         self,
@@ -75,12 +76,11 @@ class CdsEngine:
             chosen = matches[: self.settings.max_cards]
         hook_context = {k: v for k, v in request.context.items() if isinstance(v, str)}
         cards = [
-            build_card(
+            render_card(
+                self.card_template(match.module_id, self.language_for(match.module_id, languages)),
                 match,
-                self.library.modules[match.module_id],
                 hook_instance=str(request.hookInstance),
                 hook_context=hook_context,
-                language=self.language_for(match.module_id, languages),
                 settings=CardSettings(launch_url=launch_url),
             )
             for match in chosen
@@ -133,6 +133,15 @@ class CdsEngine:
         """Return a keyed hash for a user or patient: linkable for fatigue rules, not reversible."""
         message = f"{kind}|{caller}|{identifier}".encode()
         return hmac.new(self.settings.identity_key, message, hashlib.sha256).hexdigest()
+
+    def card_template(self, module_id: str, language: str) -> CardTemplate:
+        """The module's prepared card in this language (built on first use, then reused)."""
+        key = (module_id, language)
+        template = self._card_templates.get(key)
+        if template is None:
+            template = card_template(self.library.modules[module_id], language)
+            self._card_templates[key] = template
+        return template
 
     def language_for(self, module_id: str, languages: Sequence[str]) -> str:
         """Pick the first preferred language the module has, else English."""
