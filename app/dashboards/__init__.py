@@ -1,8 +1,8 @@
 """Outcome dashboards (/dashboards): per programme and per clinician, from practice measures.
 
-Wire with `init_dashboards(app)` after `init_ui(app)` (it needs Flask-Babel). In demo mode the pages
-are open and show the synthetic dataset; otherwise they need a launched SMART session. Real
-deployments will later link the signed-in clinician to their Practitioner id and load real data.
+Wire with `init_dashboards(app)` after `init_ui(app)` (it needs Flask-Babel) and the ledger. In
+demo mode the pages are open and show the synthetic dataset; otherwise they need a launched SMART
+session and show the de-identified cases `bedside outcomes compute --save` stored in DATABASE.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ __all__ = ["init_dashboards"]
 
 
 def init_dashboards(app: Flask) -> None:
-    """Mount the dashboards blueprint (once)."""
+    """Open the practice-case store (applying migrations) and mount the blueprint (once)."""
     if "dashboards" in app.blueprints:
         return
+    from app.dashboards.sources import STORE
     from app.dashboards.views import bp
+    from app.outcomes.practice_store import PracticeStore
 
+    app.extensions[STORE] = PracticeStore(app.config["DATABASE"])
     app.register_blueprint(bp)

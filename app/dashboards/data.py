@@ -1,10 +1,10 @@
-"""Dashboard data: the synthetic dataset's measure cases, computed once, and pure aggregations."""
+"""Dashboard data: the synthetic dataset or the stored practice cases, and pure aggregations."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from app.outcomes import stats
 from app.outcomes.cases import MeasureCase
 from app.outcomes.definitions import MeasureDefinition, load_measures
 from app.outcomes.measures import cases_by_measure, evaluate_patients
+from app.outcomes.practice_store import StoredPractice, day_start
 from app.outcomes.synthetic import LearningEvent, generate_dataset
 
 PRACTITIONER = "Practitioner/"
@@ -27,11 +28,16 @@ class DashboardData:
     start: datetime | None
     end: datetime
     synthetic: bool = True
+    imported_at: str | None = None
 
     def clinicians(self) -> list[str]:
         """Every attributed clinician reference ('Practitioner/C03'), sorted."""
         found = {c.clinician for cases in self.cases.values() for c in cases if c.clinician}
         return sorted(found)
+
+    def last_day(self) -> date:
+        """The last day the data cover (the day before the end)."""
+        return (self.end - timedelta(days=1)).date()
 
     def events_for(self, clinician: str) -> list[LearningEvent]:
         """The clinician's module completions, oldest first."""
@@ -51,21 +57,55 @@ class BeforeAfter:
 
 
 @lru_cache(maxsize=4)
+def measures_in(content_dir: str) -> dict[str, MeasureDefinition]:
+    """The measure definitions of a content folder (cached)."""
+    return load_measures(Path(content_dir))
+
+
+@lru_cache(maxsize=4)
 def synthetic_data(content_dir: str) -> DashboardData:
     """Evaluate the measures on the default synthetic dataset (cached per content folder)."""
     dataset = generate_dataset()
-    measures = load_measures(Path(content_dir))
+    measures = measures_in(content_dir)
     cases = evaluate_patients(measures.values(), dataset.patient_groups(), as_of=dataset.as_of)
-    grouped = {measure_id: [] for measure_id in sorted(measures)}
-    grouped.update(cases_by_measure(cases))
+    grouped = group_cases(measures, cases)
     starts = [c.period_start for items in grouped.values() for c in items if c.period_start]
     return DashboardData(
         measures=measures,
-        cases={k: list(v) for k, v in sorted(grouped.items())},
+        cases=grouped,
         events=tuple(dataset.learning_events),
         start=min(starts) if starts else None,
         end=dataset.as_of,
     )
+
+
+def stored_data(measures: dict[str, MeasureDefinition], stored: StoredPractice) -> DashboardData:
+    """Dashboard data over stored (de-identified) practice cases; completions are added later."""
+    cases = [case.as_measure_case() for case in stored.cases if case.measure_id in measures]
+    return DashboardData(
+        measures=measures,
+        cases=group_cases(measures, cases),
+        events=(),
+        start=day_start(stored.start),
+        end=day_start(stored.end),
+        synthetic=False,
+        imported_at=stored.imported_at.replace("T", " ").removesuffix("Z")[:16],
+    )
+
+
+def with_events(data: DashboardData, events: Iterable[LearningEvent]) -> DashboardData:
+    """The same data with these module completions."""
+    return replace(data, events=tuple(events))
+
+
+def group_cases(
+    measures: dict[str, MeasureDefinition], cases: Iterable[MeasureCase]
+) -> dict[str, list[MeasureCase]]:
+    """Cases per measure id, every measure present (possibly with no cases), sorted by id."""
+    grouped: dict[str, list[MeasureCase]] = {measure_id: [] for measure_id in measures}
+    for measure_id, items in cases_by_measure(cases).items():
+        grouped.setdefault(measure_id, []).extend(items)
+    return dict(sorted(grouped.items()))
 
 
 def for_clinician(cases: Iterable[MeasureCase], clinician: str | None) -> list[MeasureCase]:
@@ -82,12 +122,13 @@ def monthly_series(
 
 
 def month_range(start: datetime | None, end: datetime) -> list[str]:
-    """Every 'YYYY-MM' from start's month up to the month before end (the data's as-of)."""
+    """Every 'YYYY-MM' from start's month to the last month before end (the data's as-of)."""
     if start is None:
         return []
     year, month = start.year, start.month
     months = []
-    while (year, month) < (end.year, end.month):
+    last = (end.year, end.month) if end.day > 1 or end.time() != datetime.min.time() else None
+    while (year, month) < (end.year, end.month) or (year, month) == last:
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months

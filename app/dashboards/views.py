@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_babel import gettext as _
 
 from app.dashboards import data as d
-from app.dashboards import svg
+from app.dashboards import sources, svg
 from app.outcomes import stats
 from app.smart import current_smart_session
 from app.ui import i18n
@@ -37,18 +37,21 @@ def helpers() -> dict:
         "short_id": d.short_id,
         "language_url": language_url,
         "demo": current_app.config.get("DEMO", False),
+        "measure_title": measure_title,
     }
 
 
-def dashboard_data() -> d.DashboardData:
-    """The (cached) synthetic dataset's measure cases."""
-    return d.synthetic_data(str(current_app.config["CONTENT_DIR"]))
+def no_data_page() -> str:
+    """The page shown (200) when no practice data has been loaded: how to load it."""
+    return render_template("dashboards/no_data.html", data=None)
 
 
 @bp.get("/")
 def programme():
     """Every measure: overall rate, monthly chart, per-clinician table (small cells suppressed)."""
-    data = dashboard_data()
+    data = sources.dashboard_data()
+    if data is None:
+        return no_data_page()
     months = d.month_range(data.start, data.end)
     views = []
     for measure_id, definition in data.measures.items():
@@ -76,10 +79,13 @@ def programme():
 @bp.get("/clinicians/<clinician_id>")
 def clinician(clinician_id: str):
     """One clinician: series with completion markers, before/after, against peers."""
-    data = dashboard_data()
+    data = sources.dashboard_data()
+    if data is None:
+        return no_data_page()
     who = d.PRACTITIONER + clinician_id
     if who not in data.clinicians():
         abort(404)
+    data = sources.with_completions(data, who)
     months = d.month_range(data.start, data.end)
     events = data.events_for(who)
     comparisons = d.before_after_for(data, who)
@@ -130,8 +136,21 @@ def clinician(clinician_id: str):
             }
         )
     return render_template(
-        "dashboards/clinician.html", views=views, who=who, events=events, data=data
+        "dashboards/clinician.html",
+        views=views,
+        who=who,
+        events=events,
+        data=data,
+        cases=cases_view(data, who),
     )
+
+
+def cases_view(data: d.DashboardData, who: str) -> dict:
+    """Whether the viewer may see this clinician's own cases, asked for them, and the cases."""
+    allowed = sources.may_see_cases(who)
+    asked = request.args.get("cases") == "mine"
+    shown = sources.own_cases(data, who) if allowed and asked else None
+    return {"allowed": allowed, "asked": asked, "shown": shown}
 
 
 def percent(value: float | None) -> str:
@@ -159,6 +178,12 @@ def moore_label(level: int) -> str:
         7: _("community health"),
     }
     return _("Moore level %(level)s: %(name)s", level=level, name=names.get(level, ""))
+
+
+def measure_title(data: d.DashboardData, measure_id: str) -> str:
+    """A measure's title in the UI language (its id when unknown)."""
+    definition = data.measures.get(measure_id)
+    return i18n.localized(definition.title) if definition else measure_id
 
 
 def language_url(code: str) -> str:

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
+from app.ledger.commands import database_path
 from app.outcomes import ingest_ndjson, reports, stats
 from app.outcomes.cases import MeasureCase
 from app.outcomes.definitions import MeasureError, load_measures
 from app.outcomes.ingest_fhir import FhirIngestError, FhirSource
 from app.outcomes.measures import cases_by_measure, evaluate_patients
+from app.outcomes.practice_store import ImportSummary, PracticeStore
 
 DEFAULT_CONTENT = Path(__file__).resolve().parents[2] / "content"
 TOKEN_ENV = "BEDSIDE_HOOK_TOKEN"
@@ -44,17 +47,33 @@ TOKEN_ENV = "BEDSIDE_HOOK_TOKEN"
     show_default=False,
     help="Content directory holding measures/.",
 )
-def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content) -> None:
+@click.option(
+    "--save",
+    is_flag=True,
+    help="Also store the cases, de-identified, for the dashboards (replaces the same period).",
+)
+@click.option(
+    "--database",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file for --save (default: the app's DATABASE setting).",
+)
+def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content, save, database):
     """Compute practice measures: rates with Wilson 95% intervals, overall and per clinician.
+
+    With --save the cases are also stored for the outcome dashboards, de-identified (measure,
+    clinician, day, excluded and numerator flags: no patient or encounter reference), replacing
+    whatever was stored before for the days of this period.
 
     \b
     Examples:
       bedside outcomes compute --ndjson export/ --as-of 2026-11-01
       bedside outcomes compute --fhir-server https://ehr.example/fhir --format measurereport
+      bedside outcomes compute --ndjson export/ --since 2026-10-01 --as-of 2026-11-01 --save
     """
     if bool(fhir_server) == bool(ndjson):
         raise click.UsageError("give exactly one of --fhir-server URL or --ndjson DIR")
     end = stats.as_instant(as_of) if as_of else datetime.now(UTC)
+    store = open_store(database) if save else None
     try:
         definitions = load_measures(content).values()
         groups = _groups(fhir_server, token or os.environ.get(TOKEN_ENV), ndjson)
@@ -70,6 +89,40 @@ def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content) -> N
         output.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+    if save:
+        summary = save_cases(store, cases, start, end, "ndjson" if ndjson else "fhir")
+        click.echo(saved_text(summary), err=True)
+
+
+def open_store(database: Path | None) -> PracticeStore:
+    """Open (and migrate) the dashboards' SQLite file before computing; a readable error if not."""
+    path = database_path(database)
+    try:
+        return PracticeStore(path)
+    except (sqlite3.Error, OSError) as error:
+        raise click.ClickException(f"Could not open {path} to save into: {error}") from None
+
+
+def save_cases(
+    store: PracticeStore, cases: list[MeasureCase], start: datetime, end: datetime, source: str
+) -> ImportSummary:
+    """Store the cases de-identified, replacing the period's earlier ones (readable errors)."""
+    try:
+        return store.save_import(cases, start, end, source)
+    except (sqlite3.Error, OSError) as error:
+        raise click.ClickException(f"Could not save to {store.path}: {error}") from None
+
+
+def saved_text(summary: ImportSummary) -> str:
+    """One line saying what --save stored and replaced."""
+    last = summary.end - timedelta(days=1)
+    text = (
+        f"Saved {summary.saved} de-identified measure cases for {summary.start.isoformat()} to "
+        f"{last.isoformat()} (replacing {summary.replaced})."
+    )
+    if summary.undated:
+        text += f" {summary.undated} cases without a date were not saved."
+    return text
 
 
 def _groups(fhir_server: str | None, token: str | None, ndjson: Path | None) -> Iterator:

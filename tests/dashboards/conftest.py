@@ -29,3 +29,42 @@ def demo_app(instance_path):
 def demo_client(demo_app):
     """A client of the demo app."""
     return demo_app.test_client()
+
+
+ISSUER = "https://ehr.example.org/fhir"
+
+
+@pytest.fixture
+def live_app(instance_path):
+    """An app outside demo mode: dashboards need a SMART session and read stored data."""
+    return build_app(instance_path, demo=False)
+
+
+def sign_in(app, client, fhir_user: str | None, issuer: str = ISSUER) -> None:
+    """Give the client a stored SMART session (as a launch would) for this fhirUser."""
+    from app.smart.sessions import COOKIE_NAME, SmartSession
+
+    session = SmartSession(
+        issuer=issuer,
+        client_id="bedside",
+        token_endpoint=f"{issuer}/token",
+        scope="launch openid fhirUser",
+        access_token="not-a-real-token",
+        refresh_token=None,
+        access_expires_at=None,
+        fhir_user=fhir_user,
+    )
+    session_id, _ = app.extensions["smart"].sessions.create(session)
+    client.set_cookie(COOKIE_NAME, session_id)
+
+
+def save_synthetic(app) -> None:
+    """Store the synthetic dataset's cases de-identified, as `outcomes compute --save` would."""
+    from datetime import UTC, datetime
+
+    from app.dashboards.data import synthetic_data
+
+    data = synthetic_data(str(app.config["CONTENT_DIR"]))
+    cases = [case for items in data.cases.values() for case in items]
+    store = app.extensions["practice_store"]
+    store.save_import(cases, datetime(2025, 11, 1, tzinfo=UTC), data.end, "ndjson")

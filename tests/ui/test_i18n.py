@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import re
+
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from app.settings import REPO_ROOT
+from tests.dashboards.conftest import ISSUER, build_app, sign_in
 from tests.smart.helpers import set_cookies
 from tests.ui.helpers import SEPSIS, get, launch, post, section, start_case
 from tests.ui.test_poc_cycle import ask
@@ -103,3 +107,54 @@ def test_every_ui_string_has_a_spanish_translation_and_the_mo_is_compiled():
 def key(text: str | tuple | list) -> str | tuple:
     """A catalogue message id or string, with plurals as tuples."""
     return text if isinstance(text, str) else tuple(text)
+
+
+DASHBOARD_SOURCES = "[python: app/dashboards/**.py]\n[jinja2: app/templates/dashboards/**.html]\n"
+
+
+def dashboard_messages() -> set[str]:
+    """Every msgid the dashboards' code and templates use."""
+    method_map, options_map = parse_mapping_cfg(io.StringIO(DASHBOARD_SOURCES))
+    found = extract_from_dir(str(REPO_ROOT), method_map, options_map, keywords=KEYWORDS)
+    return {message for _, _, message, _, _ in found}
+
+
+def english_fragments(message: str) -> list[str]:
+    """The literal parts of a msgid between its placeholders, as they appear on a page."""
+    text = message.replace("%%", "%")
+    return [part.strip() for part in re.split(r"%\(\w+\)[sd]", text) if len(part.strip()) >= 12]
+
+
+def spanish_dashboard_pages(instance_path) -> dict[str, str]:
+    """Every dashboard page in Spanish: demo programme, clinician with own cases, no data, 401."""
+    demo = build_app(instance_path / "demo", demo=True).test_client()
+    live_app = build_app(instance_path / "live", demo=False)
+    signed_in = live_app.test_client()
+    sign_in(live_app, signed_in, f"{ISSUER}/Practitioner/C03")
+    pages = {
+        "programme": demo.get("/dashboards/?lang=es"),
+        "clinician": demo.get("/dashboards/clinicians/C03?lang=es&cases=mine"),
+        "other": demo.get("/dashboards/clinicians/C05?lang=es"),
+        "no data": signed_in.get("/dashboards/?lang=es"),
+        "no session": live_app.test_client().get("/dashboards/?lang=es"),
+    }
+    return {name: response.get_data(as_text=True) for name, response in pages.items()}
+
+
+def test_every_dashboard_string_is_translated_and_no_english_is_left_on_the_pages(instance_path):
+    with (CATALOG / "messages.po").open("rb") as handle:
+        po = read_po(handle, locale="es")
+    spanish = {m.id: m.string for m in po if m.id and "fuzzy" not in m.flags}
+    messages = dashboard_messages()
+    assert len(messages) > 60
+    assert sorted(m for m in messages if not spanish.get(m)) == []
+    pages = spanish_dashboard_pages(instance_path)
+    for name, html in pages.items():
+        assert '<html lang="es">' in html, name
+        left = [f for m in messages for f in english_fragments(m) if f in html]
+        assert left == [], name
+    assert "Nivel de Moore 5: desempeño en la práctica" in pages["programme"]
+    assert "Datos sintéticos de demostración" in pages["programme"]
+    assert "IC 95% " in pages["programme"] and "menos de 5 (oculto)" in pages["programme"]
+    assert "Mis casos" in pages["clinician"] and "cumplido" in pages["clinician"]
+    assert "Todavía no se han cargado datos de la práctica" in pages["no data"]

@@ -1,0 +1,108 @@
+"""`outcomes compute --save`: de-identified cases in SQLite, replaced by period, clear errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from app.outcomes.commands import compute
+from tests.outcomes.test_synthetic import dataset
+from tests.outcomes_io.helpers import expected_overall, write_ndjson
+
+AS_OF = ["--as-of", "2026-11-01"]
+COLUMNS = ["import_id", "measure_id", "clinician", "day", "excluded", "in_numerator"]
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    """The synthetic dataset as NDJSON, written once for this module."""
+    return write_ndjson(tmp_path_factory.mktemp("ndjson"))
+
+
+def run(*args: str):
+    """Invoke compute and return the result (stdout and stderr kept apart)."""
+    return CliRunner().invoke(compute, list(args), catch_exceptions=False)
+
+
+def rows(database, sql: str) -> list[tuple]:
+    """Query the saved database."""
+    with sqlite3.connect(database) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_save_stores_only_deidentified_denominator_cases(export, tmp_path):
+    """Counts equal the expected answers; no patient or encounter id, no time finer than a day."""
+    database = tmp_path / "bedside.db"
+    result = run(
+        "--ndjson", str(export), *AS_OF, "--format", "json", "--save", "--database", str(database)
+    )
+    assert result.exit_code == 0, result.output
+    json.loads(result.stdout)  # the report on stdout stays machine-readable
+    assert "Saved 684 de-identified measure cases" in result.stderr
+    assert "for 2025-11-04 to 2026-10-31 (replacing 0)" in result.stderr
+    columns = [row[1] for row in rows(database, "PRAGMA table_info(practice_cases)")]
+    assert columns == COLUMNS
+    saved = rows(
+        database, "SELECT measure_id, clinician, day, excluded, in_numerator FROM practice_cases"
+    )
+    for measure_id, expected in expected_overall().items():
+        mine = [row for row in saved if row[0] == measure_id]
+        assert len(mine) == expected["denominator"], measure_id
+        assert sum(row[3] for row in mine) == expected["excluded"], measure_id
+        assert sum(row[4] and not row[3] for row in mine) == expected["numerator"], measure_id
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", row[2]) for row in saved)
+    assert {row[1] for row in saved} <= {f"Practitioner/{p['id']}" for p in dataset().practitioners}
+    text = "\n".join(line for line in _dump(database))
+    ids = {
+        r["id"]
+        for group in dataset().patients
+        for r in group
+        if r["resourceType"] in {"Patient", "Encounter"}
+    }
+    assert not [found for found in ids if found in text]
+
+
+def test_saving_a_period_again_replaces_it(export, tmp_path):
+    """The same period twice stores it once; a later month replaces only that month's cases."""
+    database = tmp_path / "bedside.db"
+    common = ("--ndjson", str(export), *AS_OF, "--save", "--database", str(database))
+    assert run(*common, "--since", "2025-11-01").exit_code == 0
+    total = rows(database, "SELECT count(*) FROM practice_cases")[0][0]
+    again = run(*common, "--since", "2025-11-01")
+    assert f"(replacing {total})" in again.stderr
+    assert rows(database, "SELECT count(*) FROM practice_cases")[0][0] == total
+    october = rows(database, "SELECT count(*) FROM practice_cases WHERE day >= '2026-10-01'")[0][0]
+    assert 0 < october < total
+    month = run(*common, "--since", "2026-10-01")
+    assert month.exit_code == 0, month.output
+    assert f"(replacing {october})" in month.stderr
+    assert rows(database, "SELECT count(*) FROM practice_cases")[0][0] == total
+    periods = rows(database, "SELECT period_start, period_end FROM practice_imports ORDER BY 1")
+    assert periods == [("2025-11-01", "2026-11-01"), ("2026-10-01", "2026-11-01")]
+
+
+def test_save_errors_are_one_readable_line(export, tmp_path):
+    """No database to save to, or one that cannot be written: a sentence, never a traceback."""
+    nowhere = run("--ndjson", str(export), *AS_OF, "--save")
+    assert nowhere.exit_code == 2 and "Give --database PATH" in nowhere.output
+    garbage = tmp_path / "not-sqlite.db"
+    garbage.write_bytes(b"this is not a SQLite database, just some text" * 100)
+    broken = run("--ndjson", str(export), *AS_OF, "--save", "--database", str(garbage))
+    assert broken.exit_code == 1 and "Could not open" in broken.output
+    assert "measure" not in broken.stdout  # refused before computing anything
+    assert "Traceback" not in broken.output + nowhere.output
+
+
+def _dump(database) -> list[str]:
+    """Every row of every table, as text."""
+    with sqlite3.connect(database) as connection:
+        tables = [
+            t for (t,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        return [
+            repr(row) for table in tables for row in connection.execute(f"SELECT * FROM {table}")
+        ]
