@@ -45,6 +45,9 @@ def create_app(
 
     init_smart(app)
     ledger_setup.init_app(app)
+    from app.learning.profile_store import LearningStore
+
+    app.extensions["learning"] = LearningStore(app.config["DATABASE"])  # beside the ledger
     from app.ledger.outputs import views as ledger_output_views
 
     app.register_blueprint(ledger_output_views.bp)

@@ -151,6 +151,12 @@ SETTINGS: tuple[Setting, ...] = (
         "PARS activity ID of the aggregated internet point-of-care activity.",
     ),
     Setting(
+        "DEMO_PRACTICE_CLINICIAN",
+        "C03",
+        "str",
+        "Demo mode only: the synthetic clinician whose practice data the /app/next page shows.",
+    ),
+    Setting(
         "FRAME_ANCESTORS",
         "'self'",
         "str",

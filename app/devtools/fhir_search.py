@@ -68,6 +68,7 @@ _PERFORMED = SearchParam("date", "date", ("performedDateTime", "performedPeriod"
 _ALLERGY_PATIENT = SearchParam("patient", "reference", ("patient",), target="Patient")
 _RECORDED = SearchParam("date", "date", ("recordedDate",))
 _EFFECTIVE_TIME = SearchParam("effective-time", "date", ("effectiveDateTime", "effectivePeriod"))
+_PRACTITIONER = SearchParam("practitioner", "reference", ("practitioner",), target="Practitioner")
 SEARCH_PARAMS: dict[str, tuple[SearchParam, ...]] = {
     "Patient": (),
     "Condition": (_PATIENT, _SUBJECT, _CLINICAL, _CATEGORY, _CODE, _ONSET),
@@ -78,6 +79,7 @@ SEARCH_PARAMS: dict[str, tuple[SearchParam, ...]] = {
     "Procedure": (_PATIENT, _SUBJECT, _STATUS, _CODE, _PERFORMED),
     "AllergyIntolerance": (_ALLERGY_PATIENT, _CLINICAL, _CODE, _RECORDED),
     "MedicationAdministration": (_PATIENT, _SUBJECT, _STATUS, _MEDICATION, _EFFECTIVE_TIME),
+    "PractitionerRole": (_PRACTITIONER,),
 }
 
 

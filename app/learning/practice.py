@@ -26,6 +26,7 @@ SHORT_LABELS = {
     "hfref-beta-blocker": "heart failure (HFrEF)",
     "sepsis-3h-bundle": "sepsis",
 }
+TRANSLATED_PARAMS = ("label", "units")  # words (not numbers) inside the sentence
 UNIT_PLURALS = {"encounter": "encounters", "episode": "episodes", "patient": "patients"}
 TEMPLATES = {
     "antibiotic_gap": (
@@ -55,8 +56,10 @@ class PracticeGap:
     basis: dict = field(hash=False)
 
     def sentence(self, translate: Callable[[str], str] = identity) -> str:
-        """The plain-words statement, translated if a gettext-like function is given."""
-        return translate(TEMPLATES[self.code]).format(**self.params)
+        """The plain-words statement, with its label, translated by a gettext-like function."""
+        words = {k: translate(str(self.params[k])) for k in TRANSLATED_PARAMS if k in self.params}
+        params = {**self.params, **words}
+        return translate(TEMPLATES[self.code]).format(**params)
 
 
 def peer_median(peers: Iterable[Rate]) -> tuple[float, int] | None:

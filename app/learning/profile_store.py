@@ -6,7 +6,10 @@ No patient data is ever stored here. A learner can export (JSON) and delete thei
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from fsrs import Card
@@ -14,9 +17,9 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from app.db import connect, migrate
-from app.learning.mastery import TopicMastery
+from app.learning.mastery import TopicMastery, normalize_confidence, update
 from app.learning.recommend import Profile
-from app.learning.reviews import ReviewKey, card_from_json, card_to_json
+from app.learning.reviews import ReviewKey, card_from_json, card_to_json, record_answer
 
 migrations = Migrations("bedside.learning")
 
@@ -46,10 +49,31 @@ def create_learning_tables(db: Database) -> None:
     db["learning_cards"].create_index(["learner_id", "due"])
 
 
+@migrations()
+def create_applied_answers(db: Database) -> None:
+    """Which ledger answers were already folded into mastery and reviews (idempotency)."""
+    db["learning_applied"].create(
+        {"learner_id": str, "attempt_id": str, "item_id": str},
+        pk=("learner_id", "attempt_id", "item_id"),
+    )
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """One answered question, as the learning store needs it (no patient data)."""
+
+    attempt_id: str
+    topic: str  # the module id
+    item_id: str  # the question id
+    correct: bool
+    confidence: str
+    answered_at: datetime
+
+
 class LearningStore:
     """Reads and writes one learner's learning data; one short connection per call."""
 
-    TABLES = ("learning_profiles", "learning_mastery", "learning_cards")
+    TABLES = ("learning_profiles", "learning_mastery", "learning_cards", "learning_applied")
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -121,6 +145,19 @@ class LearningStore:
             ).fetchall()
         return {ReviewKey(m, i): card_from_json(json.loads(c)) for m, i, c in rows}
 
+    def apply_answer(self, learner_id: str, event: AnswerEvent) -> bool:
+        """Fold an answer into mastery and reviews exactly once; False if it was already applied."""
+        with _closing(self._db()) as db:
+            db.isolation_level = None  # explicit BEGIN IMMEDIATE: read-modify-write under the lock
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                applied = _apply(db, learner_id, event)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        return applied
+
     def export(self, learner_id: str) -> dict:
         """Everything stored about a learner, as plain JSON values (opaque id only)."""
         found = self.profile(learner_id)
@@ -149,6 +186,51 @@ class LearningStore:
         with _closing(self._db()) as db, db:
             for table in self.TABLES:
                 db.execute(f"DELETE FROM {table} WHERE learner_id = ?", (learner_id,))
+
+
+def _apply(db: sqlite3.Connection, learner_id: str, event: AnswerEvent) -> bool:
+    """Mark the answer applied, then update its topic's mastery and its review card."""
+    marked = db.execute(
+        "INSERT OR IGNORE INTO learning_applied VALUES (?, ?, ?)",
+        (learner_id, event.attempt_id, event.item_id),
+    )
+    if marked.rowcount != 1:
+        return False
+    confidence = normalize_confidence(event.confidence)
+    row = db.execute(
+        "SELECT score, answers FROM learning_mastery WHERE learner_id = ? AND topic = ?",
+        (learner_id, event.topic),
+    ).fetchone()
+    mastery = update(TopicMastery(*row) if row else TopicMastery(), event.correct, confidence)
+    db.execute(
+        "INSERT OR REPLACE INTO learning_mastery VALUES (?, ?, ?, ?)",
+        (learner_id, event.topic, mastery.score, mastery.answers),
+    )
+    _review(db, learner_id, event, confidence)
+    return True
+
+
+def _review(db: sqlite3.Connection, learner_id: str, event: AnswerEvent, confidence: str) -> None:
+    """Schedule (or reschedule) the item's fsrs card when the answer calls for it."""
+    key = ReviewKey(event.topic, event.item_id)
+    row = db.execute(
+        "SELECT card FROM learning_cards WHERE learner_id = ? AND module_id = ? AND item_id = ?",
+        (learner_id, key.module_id, key.item_id),
+    ).fetchone()
+    cards = {key: card_from_json(json.loads(row[0]))} if row else {}
+    cards = record_answer(cards, key, event.correct, confidence, event.answered_at)
+    if key in cards:
+        card = cards[key]
+        db.execute(
+            "INSERT OR REPLACE INTO learning_cards VALUES (?, ?, ?, ?, ?)",
+            (
+                learner_id,
+                key.module_id,
+                key.item_id,
+                json.dumps(card_to_json(card)),
+                card.due.isoformat(),
+            ),
+        )
 
 
 class _closing:

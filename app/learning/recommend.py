@@ -36,9 +36,7 @@ TEMPLATES = {
     "specialty": "It is relevant to your specialty ({specialty})",
     "level_match": "Its level ({level}) matches your current mastery ({percent}%)",
     "level_start": "Its level ({level}) is a good place to start",
-    "mastered": (
-        "You have mastered this topic ({percent}% over {answers} answers), so it ranks lower"
-    ),
+    "mastered": ("You have mastered this topic ({percent}%, {answers} answers), so it ranks lower"),
 }
 
 
@@ -78,8 +76,13 @@ def recommend(
     library,
     now: datetime,
     translate: Callable[[str], str] = identity,
+    specialty_label: Callable[[str], str] = identity,
 ) -> list[Recommendation]:
-    """Rank the library's modules for this learner; see the module docstring for the rules."""
+    """Rank the library's modules for this learner; see the module docstring for the rules.
+
+    translate is a gettext-like function for the reason templates; specialty_label names a
+    specialty code in the reader's language (the basis keeps the code too).
+    """
     modules: Mapping[str, dict] = getattr(library, "modules", library)
     due: dict[str, int] = {}
     for item in due_reviews:
@@ -90,7 +93,7 @@ def recommend(
         for module_id in gap.module_ids:
             if module_id in modules:
                 gaps.setdefault(module_id, []).append(gap)
-    context = _Context(profile, mastery, overall(mastery), due, gaps, translate)
+    context = _Context(profile, mastery, overall(mastery), due, gaps, translate, specialty_label)
     results = [context.score(module_id, modules[module_id]) for module_id in sorted(modules)]
     ranked = [r for r in results if r is not None]
     return sorted(ranked, key=lambda r: (-r.score, r.module_id))
@@ -106,6 +109,7 @@ class _Context:
     due: dict[str, int]
     gaps: dict[str, list[PracticeGap]]
     translate: Callable[[str], str]
+    specialty_label: Callable[[str], str] = identity
 
     def score(self, module_id: str, module: dict) -> Recommendation | None:
         """Apply the rules to one module; None when no need rule applies."""
@@ -129,7 +133,11 @@ class _Context:
             builder.add("self_gap", SELF_GAP_WEIGHT, {})
         specialty = self.profile.specialty
         if specialty and specialty in module.get("specialties", ()):
-            params = {"specialty": specialty, "source": self.profile.specialty_source}
+            params = {
+                "specialty": self.specialty_label(specialty),
+                "specialty_code": specialty,
+                "source": self.profile.specialty_source,
+            }
             builder.add("specialty", SPECIALTY_WEIGHT, params)
 
     def _modifiers(self, builder: _Builder, module_id: str, module: dict) -> None:
@@ -161,7 +169,8 @@ class _Builder:
     def add(self, code: str, weight: float, params: dict) -> None:
         """Apply one rule: its weight, its sentence and its numbers."""
         self.total += weight
-        self.reasons.append(self.translate(TEMPLATES[code]).format(**params))
+        words = {"level": self.translate(params["level"])} if "level" in params else {}
+        self.reasons.append(self.translate(TEMPLATES[code]).format(**{**params, **words}))
         self.rules.append({"code": code, "weight": weight, "params": params})
 
     def add_gap(self, gaps: list[PracticeGap], weight: float) -> None:

@@ -23,7 +23,12 @@ def init_ui(app: Flask) -> UiRuntime:
     """Set up translations, CSRF protection, the library and its search, and mount /app."""
     if "ui" in app.extensions:
         return app.extensions["ui"]
-    from app.ui import case_views, poc_views, transcript_views  # noqa: F401  (register routes)
+    from app.ui import (  # noqa: F401  (register routes)
+        case_views,
+        learner_views,
+        poc_views,
+        transcript_views,
+    )
     from app.ui.views import bp
 
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)

@@ -88,16 +88,22 @@ def option_ids(question: dict) -> list[str]:
     return [option["id"] for option in question["options"]]
 
 
-def record_choice(ledger: Ledger, attempt: Attempt, question: dict, option: str) -> bool:
-    """Record the learner's first answer to a question (a repeat changes nothing)."""
+def record_choice(
+    ledger: Ledger, attempt: Attempt, question: dict, option: str, confidence: str | None = None
+) -> Answer:
+    """Record the learner's first answer (and stated confidence); a repeat changes nothing."""
+    response = (
+        {"option": option} if confidence is None else {"option": option, "confidence": confidence}
+    )
     answer = Answer(
         attempt_id=attempt.attempt_id,
         item_id=question["id"],
-        response={"option": option},
+        response=response,
         answered_at=datetime.now(UTC),
         correct=option == question["answer"],
     )
-    return ledger.store.record_answer(answer)
+    ledger.store.record_answer(answer)
+    return answer
 
 
 def finish(ledger: Ledger, module: dict, attempt: Attempt, done: Progress) -> Submission:

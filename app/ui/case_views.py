@@ -8,7 +8,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from app.library.markdown import render_markdown
-from app.ui import case_flow
+from app.ui import case_flow, learning_flow
 from app.ui.context import learner_id, ledger, module_or_404, runtime, smart_session
 from app.ui.facts import patient_facts
 from app.ui.i18n import localized
@@ -44,7 +44,13 @@ def case_question(module_id: str, attempt_id: str, number: int) -> Response | tu
         if choice not in case_flow.option_ids(question):
             error = gettext("Choose one answer before you submit.")
             return question_page(module, attempt, number, done, error), 400
-        case_flow.record_choice(ledger(), attempt, question, choice)
+        try:
+            confidence = learning_flow.confidence_from(request.form)
+        except ValueError:
+            error = gettext("Choose how sure you are: unsure, fairly sure or certain.")
+            return question_page(module, attempt, number, done, error), 400
+        answer = case_flow.record_choice(ledger(), attempt, question, choice, confidence)
+        learning_flow.learn_from_answer(attempt.learner_id, module["id"], answer)
     if request.method == "POST":
         return redirect(question_url(module, attempt.attempt_id, number), 303)
     return question_page(module, attempt, number, done)
@@ -96,6 +102,8 @@ def question_page(module, attempt, number: int, done, error: str | None = None) 
         done=done,
         answer=answer,
         chosen=chosen,
+        confidence_choices=learning_flow.CONFIDENCE_CHOICES,
+        stated_confidence=learning_flow.confidence_label(answer),
         rationale=Markup(render_markdown(localized(question["rationale"]))),
         facts=patient_facts(smart_session(), runtime().library, module),
         error=error,

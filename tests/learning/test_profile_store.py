@@ -3,8 +3,8 @@
 import json
 from datetime import UTC, datetime
 
-from app.learning.mastery import TopicMastery
-from app.learning.profile_store import LearningStore
+from app.learning.mastery import TopicMastery, update
+from app.learning.profile_store import AnswerEvent, LearningStore
 from app.learning.recommend import Profile
 from app.learning.reviews import ReviewKey, card_to_json, record_answer
 
@@ -42,3 +42,25 @@ def test_migrations_are_idempotent(tmp_path):
     LearningStore(tmp_path / "b.db")
     store = LearningStore(tmp_path / "b.db")
     assert store.export("nobody")["mastery"] == {}
+
+
+def test_an_answer_is_applied_once_and_low_confidence_schedules_a_review(tmp_path):
+    store = LearningStore(tmp_path / "bedside.db")
+    right_but_unsure = AnswerEvent("att-1", "uri-antibiotics-adults", "q1", True, "low", T0)
+    assert store.apply_answer("L1", right_but_unsure)
+    assert not store.apply_answer("L1", right_but_unsure)  # a retry changes nothing
+    assert store.mastery("L1") == {"uri-antibiotics-adults": update(TopicMastery(), True, "low")}
+    assert list(store.cards("L1")) == [KEY]
+    sure = AnswerEvent("att-1", "uri-antibiotics-adults", "q2", True, "high", T0)
+    assert store.apply_answer("L1", sure)
+    assert store.mastery("L1")["uri-antibiotics-adults"].answers == 2
+    assert list(store.cards("L1")) == [KEY]  # a confident right answer on a new item: no card
+
+
+def test_delete_forgets_applied_answers_too(tmp_path):
+    store = LearningStore(tmp_path / "bedside.db")
+    event = AnswerEvent("att-1", "hfref-gdmt", "q1", False, "medium", T0)
+    store.apply_answer("L1", event)
+    store.delete("L1")
+    assert store.mastery("L1") == {} and store.cards("L1") == {}
+    assert store.apply_answer("L1", event)  # nothing of the learner is left behind

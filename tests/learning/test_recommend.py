@@ -136,3 +136,30 @@ def _es(template):
     if template.startswith("{count} question"):
         return "{count} pregunta(s) pendientes de repaso"
     return template
+
+
+def test_reasons_are_translated_with_their_words_and_the_basis_keeps_codes():
+    spanish = {
+        "It is relevant to your specialty ({specialty})": "Pertinente para ({specialty})",
+        "Its level ({level}) is a good place to start": "Su nivel ({level}) es un buen comienzo",
+        "foundational": "básico",
+        "URI": "infección respiratoria alta",
+    }
+    result = recommend(
+        Profile(specialty="family-medicine"),
+        {},
+        [],
+        [URI_GAP],
+        LIBRARY,
+        NOW,
+        translate=lambda text: spanish.get(text, text),
+        specialty_label=lambda code: {"family-medicine": "Medicina familiar"}[code],
+    )
+    uri = next(r for r in result if r.module_id == URI)
+    assert "Pertinente para (Medicina familiar)" in uri.reasons
+    assert "Su nivel (básico) es un buen comienzo" in uri.reasons
+    assert "3 of your 11 infección respiratoria alta encounters" in uri.reasons[0]
+    specialty_rule = next(r for r in uri.basis["rules"] if r["code"] == "specialty")
+    assert specialty_rule["params"]["specialty_code"] == "family-medicine"
+    level_rule = next(r for r in uri.basis["rules"] if r["code"] == "level_start")
+    assert level_rule["params"]["level"] == "foundational"

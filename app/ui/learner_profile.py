@@ -1,0 +1,155 @@
+"""The learner's profile: specialty (EHR or self-reported), gaps, language, mastery and reviews.
+
+The specialty comes from the EHR's PractitionerRole.specialty for the signed-in fhirUser unless the
+learner set one themselves; a self-reported specialty always wins, and clearing it falls back to the
+EHR. The EHR is read in the SMART session with its own token, once per request, and never stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from urllib.parse import quote
+
+from flask import g
+
+from app.learning.mastery import TopicMastery
+from app.learning.recommend import Profile
+from app.learning.reviews import DueReview, due_reviews
+from app.learning.reviews import due_by_module as count_due
+from app.learning.specialties import practitioner_id, roles_in_bundle, specialty_from_roles
+from app.ledger.outputs.records import net_totals
+from app.smart import FhirRequestError, fhir_get
+from app.ui import i18n, labels
+from app.ui.context import learner_id, ledger, runtime, smart_session
+from app.ui.learning_flow import learning_store
+
+log = logging.getLogger(__name__)
+
+
+class ProfileFormError(ValueError):
+    """A profile form value Bedside cannot accept; the message is shown on the page."""
+
+
+@dataclass(frozen=True)
+class LearnerView:
+    """Everything the profile and "what next" pages show about the learner."""
+
+    profile: Profile
+    mastery: dict[str, TopicMastery]
+    due: list[DueReview]
+    scheduled: int
+
+
+def current_profile() -> Profile:
+    """The stored profile with the specialty resolved: self-reported, else the EHR's, else none."""
+    learner = learner_id()
+    stored = learning_store().profile(learner)
+    profile = stored[0] if stored else Profile(learner, language=i18n.language())
+    if profile.specialty and profile.specialty_source == "self":
+        return profile
+    from_ehr = ehr_specialty()
+    source = "ehr" if from_ehr else "self"
+    return dataclasses.replace(profile, specialty=from_ehr, specialty_source=source)
+
+
+def learner_view(now: datetime | None = None) -> LearnerView:
+    """The learner's profile, mastery, reviews due now and how many items are scheduled."""
+    learner = learner_id()
+    cards = learning_store().cards(learner)
+    due = due_reviews(cards, now or datetime.now(UTC))
+    return LearnerView(current_profile(), learning_store().mastery(learner), due, len(cards))
+
+
+def ehr_specialty() -> str | None:
+    """The library specialty the EHR's PractitionerRole names for the signed-in user, if any."""
+    if "ui_ehr_specialty" not in g:
+        g.ui_ehr_specialty = read_ehr_specialty()
+    return g.ui_ehr_specialty
+
+
+def read_ehr_specialty() -> str | None:
+    """Search PractitionerRole?practitioner=<id> on the session's FHIR server (None on refusal)."""
+    session = smart_session()
+    practitioner = practitioner_id(session.fhir_user)
+    if practitioner is None:
+        return None
+    try:
+        bundle = fhir_get(session, f"PractitionerRole?practitioner={quote(practitioner, safe='')}")
+    except FhirRequestError as error:
+        log.info("The EHR gave no PractitionerRole (%s); the specialty is self-reported", error)
+        return None
+    return specialty_from_roles(roles_in_bundle(bundle))
+
+
+def profile_from_form(form, current: Profile) -> Profile:
+    """The learner's corrections (specialty, gaps, language), checked; ProfileFormError if bad."""
+    specialty = form.get("specialty", "").strip()
+    if specialty and specialty not in labels.SPECIALTIES:
+        raise ProfileFormError("specialty")
+    gaps = tuple(dict.fromkeys(form.getlist("gaps")))
+    if any(gap not in runtime().library.modules for gap in gaps):
+        raise ProfileFormError("gaps")
+    language = form.get("language", "")
+    if language not in i18n.LANGUAGES:
+        raise ProfileFormError("language")
+    return Profile(current.learner_id, specialty or None, "self", gaps, language)
+
+
+def save_profile(profile: Profile) -> None:
+    """Keep the learner's profile (consent flags stay as they were)."""
+    stored = learning_store().profile(profile.learner_id)
+    learning_store().save_profile(profile, stored[1] if stored else {})
+
+
+def export_data() -> dict:
+    """The learner's learning data plus a credit summary from the ledger (no patient data)."""
+    learner = learner_id()
+    data = learning_store().export(learner)
+    data["ledger_credits"] = credit_summary(learner)
+    data["exported_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return data
+
+
+def credit_summary(learner: str) -> dict:
+    """Net credit per type and how many ledger records back it (amounts as decimal strings)."""
+    records = ledger().store.credits_for(learner)
+    totals: dict[str, Decimal] = net_totals(records)
+    return {
+        "records": len(records),
+        "net_totals": {kind: str(amount) for kind, amount in totals.items()},
+        "note": "Credit records stay in the CME ledger: they are an audit record.",
+    }
+
+
+def mastery_rows(mastery: dict[str, TopicMastery], modules: dict) -> list[dict]:
+    """One row per answered topic: module, score in percent, answers, mastered (by title)."""
+    rows = [
+        {
+            "module": modules.get(topic),
+            "topic": topic,
+            "percent": round(value.score * 100),
+            "answers": value.answers,
+            "mastered": value.mastered,
+        }
+        for topic, value in mastery.items()
+        if value.answers
+    ]
+    return sorted(rows, key=lambda row: row_title(row).lower())
+
+
+def due_by_module(due: list[DueReview], modules: dict) -> list[dict]:
+    """Reviews due now, counted per module (modules no longer in the library are kept by id)."""
+    rows = [
+        {"module": modules.get(topic), "topic": topic, "count": count}
+        for topic, count in count_due(due).items()
+    ]
+    return sorted(rows, key=lambda row: row_title(row).lower())
+
+
+def row_title(row: dict) -> str:
+    """A row's module title in the UI language, or its topic id when the module is gone."""
+    return i18n.localized(row["module"]["title"]) if row["module"] else row["topic"]

@@ -1,0 +1,114 @@
+"""The learner's own pages: profile (view, correct, export, delete) and "what next"."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, redirect, request, url_for
+from flask_babel import gettext
+
+from app.ui import i18n, labels
+from app.ui.context import learner_id, runtime
+from app.ui.learner_profile import (
+    LearnerView,
+    ProfileFormError,
+    due_by_module,
+    export_data,
+    learner_view,
+    mastery_rows,
+    profile_from_form,
+    save_profile,
+)
+from app.ui.learning_flow import learning_store
+from app.ui.next_flow import practice_data, recommendations
+from app.ui.views import bp, page
+
+NOTICES = ("saved", "deleted")
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, as the switcher
+
+
+@bp.get("/profile")
+def profile_view() -> str:
+    """Specialty and its source, gaps, language, mastery per topic and reviews due."""
+    return profile_page(learner_view())
+
+
+@bp.post("/profile")
+def profile_update() -> Response | tuple[str, int]:
+    """Keep the learner's corrections; a bad value re-shows the page with a message (400)."""
+    view = learner_view()
+    try:
+        profile = profile_from_form(request.form, view.profile)
+    except ProfileFormError as error:
+        return profile_page(view, form_error(str(error))), 400
+    save_profile(profile)
+    return redirect(url_for("ui.profile_view", lang=profile.language, done="saved"), 303)
+
+
+@bp.get("/profile/export")
+def profile_export() -> Response:
+    """Download the learner's learning data and credit summary as JSON."""
+    body = json.dumps(export_data(), indent=2, ensure_ascii=False)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="bedside-my-learning-data.json"'},
+    )
+
+
+@bp.get("/profile/delete")
+def profile_delete_confirm() -> str:
+    """Ask before deleting: what goes, and why ledger credits stay."""
+    return page("ui/profile_delete.html")
+
+
+@bp.post("/profile/delete")
+def profile_delete() -> Response:
+    """Delete the learner's profile, mastery and reviews (never ledger credits)."""
+    learning_store().delete(learner_id())
+    return redirect(url_for("ui.profile_view", done="deleted"), 303)
+
+
+@bp.get("/next")
+def next_view() -> str:
+    """Ranked recommendations, each with its reasons and the numbers behind them."""
+    view = learner_view()
+    practice = practice_data()
+    return page(
+        "ui/next.html",
+        recommendations=recommendations(view, practice),
+        practice=practice,
+        modules=runtime().library.modules,
+        profile=view.profile,
+    )
+
+
+def profile_page(view: LearnerView, error: str | None = None) -> str:
+    """Render the profile page for a learner view."""
+    modules = sorted(
+        runtime().library.modules.values(), key=lambda m: i18n.localized(m["title"]).lower()
+    )
+    notice = request.args.get("done")
+    return page(
+        "ui/profile.html",
+        view=view,
+        profile=view.profile,
+        specialties=sorted(labels.SPECIALTIES, key=labels.specialty),
+        modules=modules,
+        modules_by_id=runtime().library.modules,
+        language_names=LANGUAGE_NAMES,
+        mastery=mastery_rows(view.mastery, runtime().library.modules),
+        due=due_by_module(view.due, runtime().library.modules),
+        error=error,
+        notice=notice if notice in NOTICES else None,
+    )
+
+
+def form_error(field: str) -> str:
+    """The message for a profile field Bedside could not accept."""
+    messages = {
+        "specialty": gettext("Choose a specialty from the list."),
+        "gaps": gettext("Choose topics from the library list."),
+        "language": gettext("Choose English or Spanish."),
+    }
+    return messages.get(field, gettext("This form could not be accepted."))

@@ -1,0 +1,86 @@
+"""What to learn next: the learner's practice-data gaps, reviews due, profile and mastery, ranked.
+
+Practice data: outside demo mode none is linked to app learners yet, and the page says so rather
+than inventing gaps. In demo mode the signed-in fixture practitioner has no practice data of their
+own, so one explicit, labelled rule applies: they see the synthetic clinician named by the
+DEMO_PRACTICE_CLINICIAN setting (default C03), compared with the other synthetic clinicians.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from flask import current_app
+from flask_babel import gettext, ngettext
+
+from app.dashboards.data import DashboardData, month_range, synthetic_data
+from app.learning.practice import PracticeGap, practice_gaps_from
+from app.learning.recommend import Recommendation, recommend
+from app.outcomes import stats
+from app.ui import labels
+from app.ui.context import runtime
+from app.ui.learner_profile import LearnerView
+
+PRACTITIONER = "Practitioner/"
+
+
+@dataclass(frozen=True)
+class PracticeData:
+    """The practice gaps behind the ranking, and whose data they come from."""
+
+    gaps: list[PracticeGap] = field(default_factory=list)
+    demo_clinician: str | None = None  # the synthetic clinician's short id, in demo mode only
+    period: str = ""
+
+    @property
+    def available(self) -> bool:
+        """Tell whether any practice data was used."""
+        return self.demo_clinician is not None
+
+
+def practice_data() -> PracticeData:
+    """Demo: the configured synthetic clinician's gaps; otherwise no practice data."""
+    if not current_app.config.get("DEMO"):
+        return PracticeData()
+    clinician = str(current_app.config.get("DEMO_PRACTICE_CLINICIAN") or "").strip()
+    data = synthetic_data(str(current_app.config["CONTENT_DIR"]))
+    if PRACTITIONER + clinician not in data.clinicians():
+        return PracticeData()
+    period = period_words(data)
+    return PracticeData(clinician_gaps(data, PRACTITIONER + clinician, period), clinician, period)
+
+
+def clinician_gaps(data: DashboardData, clinician: str, period: str) -> list[PracticeGap]:
+    """Gaps of one clinician against every other attributed clinician, over the whole period."""
+    mine: dict[str, stats.Rate] = {}
+    peers: dict[str, list[stats.Rate]] = {}
+    for measure_id, cases in data.cases.items():
+        rates = stats.by_clinician(cases)
+        if clinician in rates:
+            mine[measure_id] = rates[clinician]
+        peers[measure_id] = [
+            rate for who, rate in rates.items() if who not in {clinician, stats.UNATTRIBUTED}
+        ]
+    measures = {measure_id: m.document for measure_id, m in data.measures.items()}
+    return practice_gaps_from(mine, peers, measures, period)
+
+
+def period_words(data: DashboardData) -> str:
+    """The data period in words, e.g. "in the last 12 months"."""
+    months = len(month_range(data.start, data.end))
+    return ngettext("in the last %(num)d month", "in the last %(num)d months", months)
+
+
+def recommendations(view: LearnerView, practice: PracticeData) -> list[Recommendation]:
+    """The ranked list for this learner, reasons in the UI language."""
+    return recommend(
+        view.profile,
+        view.mastery,
+        view.due,
+        practice.gaps,
+        runtime().library,
+        datetime.now(UTC),
+        translate=gettext,
+        specialty_label=labels.specialty,
+    )

@@ -1,0 +1,47 @@
+"""Catalogue markers for the reason sentences the pure learning code writes.
+
+app/learning has no Flask and is not scanned by Babel, so its English templates and the words put
+into them are listed here for extraction; the pages pass gettext to the learning code, which looks
+each one up at render time. tests/ui/test_learner_pages.py checks this list matches the learning
+code, so a new or changed template cannot go untranslated unnoticed.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext
+
+REASON_TEMPLATES = (
+    lazy_gettext("{count} question(s) from this module are due for review"),
+    lazy_gettext("You said you want to work on this topic"),
+    lazy_gettext("It is relevant to your specialty ({specialty})"),
+    lazy_gettext("Its level ({level}) matches your current mastery ({percent}%)"),
+    lazy_gettext("Its level ({level}) is a good place to start"),
+    lazy_gettext("You have mastered this topic ({percent}%, {answers} answers), so it ranks lower"),
+)
+PRACTICE_TEMPLATES = (
+    lazy_gettext(
+        "{events} of your {eligible} {label} encounters {period} had an antibiotic ordered; "
+        "peer median {peer} of 10"
+    ),
+    lazy_gettext(
+        "{met} of your {eligible} {label} {units} {period} met the measure; "
+        "peer median {peer} of 10"
+    ),
+)
+WORDS = (
+    lazy_gettext("URI"),
+    lazy_gettext("acute bronchitis"),
+    lazy_gettext("heart failure (HFrEF)"),
+    lazy_gettext("sepsis"),
+    lazy_gettext("encounters"),
+    lazy_gettext("episodes"),
+    lazy_gettext("patients"),
+    lazy_gettext("foundational"),
+    lazy_gettext("intermediate"),
+    lazy_gettext("advanced"),
+)
+
+
+def message_ids() -> set[str]:
+    """The English text of every marker above."""
+    return {m._args[0] for m in (*REASON_TEMPLATES, *PRACTICE_TEMPLATES, *WORDS)}
