@@ -1,9 +1,10 @@
 """What to learn next: the learner's practice-data gaps, reviews due, profile and mastery, ranked.
 
-Practice data: outside demo mode none is linked to app learners yet, and the page says so rather
-than inventing gaps. In demo mode the signed-in fixture practitioner has no practice data of their
-own, so one explicit, labelled rule applies: they see the synthetic clinician named by the
-DEMO_PRACTICE_CLINICIAN setting (default C03), compared with the other synthetic clinicians.
+Practice data: outside demo mode, the de-identified cases `bedside outcomes compute --save`
+stored, when the signed-in fhirUser is one of their clinicians; otherwise the page says there are
+none rather than inventing gaps. In demo mode the signed-in fixture practitioner has no practice
+data of their own, so one explicit, labelled rule applies: they see the synthetic clinician named
+by the DEMO_PRACTICE_CLINICIAN setting (default C03), compared with the other synthetic clinicians.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from datetime import UTC, datetime
 from flask import current_app
 from flask_babel import gettext, ngettext
 
+from app.dashboards import sources
+from app.dashboards.completions import is_clinician
 from app.dashboards.data import DashboardData, month_range, synthetic_data
 from app.learning.practice import PracticeGap, practice_gaps_from
 from app.learning.recommend import Recommendation, recommend
 from app.outcomes import stats
+from app.smart import current_smart_session
 from app.ui import labels
 from app.ui.context import runtime
 from app.ui.learner_profile import LearnerView
@@ -32,23 +36,37 @@ class PracticeData:
     gaps: list[PracticeGap] = field(default_factory=list)
     demo_clinician: str | None = None  # the synthetic clinician's short id, in demo mode only
     period: str = ""
+    stored: bool = False  # the learner's own stored practice data was used
 
     @property
     def available(self) -> bool:
         """Tell whether any practice data was used."""
-        return self.demo_clinician is not None
+        return self.demo_clinician is not None or self.stored
 
 
 def practice_data() -> PracticeData:
-    """Demo: the configured synthetic clinician's gaps; otherwise no practice data."""
+    """Demo: the configured synthetic clinician's gaps; otherwise the learner's stored data."""
     if not current_app.config.get("DEMO"):
-        return PracticeData()
+        return stored_practice_data()
     clinician = str(current_app.config.get("DEMO_PRACTICE_CLINICIAN") or "").strip()
     data = synthetic_data(str(current_app.config["CONTENT_DIR"]))
     if PRACTITIONER + clinician not in data.clinicians():
         return PracticeData()
     period = period_words(data)
     return PracticeData(clinician_gaps(data, PRACTITIONER + clinician, period), clinician, period)
+
+
+def stored_practice_data() -> PracticeData:
+    """The signed-in clinician's gaps in the stored practice data, if they are in it."""
+    data = sources.dashboard_data()
+    session = current_smart_session()
+    if data is None or session is None or not session.fhir_user:
+        return PracticeData()
+    mine = [c for c in data.clinicians() if is_clinician(session.issuer, session.fhir_user, c)]
+    if not mine:
+        return PracticeData()
+    period = period_words(data)
+    return PracticeData(clinician_gaps(data, mine[0], period), period=period, stored=True)
 
 
 def clinician_gaps(data: DashboardData, clinician: str, period: str) -> list[PracticeGap]:

@@ -164,3 +164,24 @@ def test_demo_signed_in_clinician_cannot_see_another_clinicians_cases(demo_app):
     html = page(client, "/dashboards/clinicians/C03?cases=mine")
     assert "data-outcome=" not in html and "Only C03 can see their own cases" in html
     assert "data-outcome=" in page(client, "/dashboards/clinicians/C05?cases=mine")
+
+
+def test_what_next_uses_the_signed_in_clinicians_stored_practice_data(live_app, live_client):
+    """Outside demo, /app/next ranks from the learner's own stored cases, labelled as theirs."""
+    page(live_client, "/app/next", 200)  # nothing stored yet
+    assert "No practice data has been loaded for you yet" in page(live_client, "/app/next")
+    save_synthetic(live_app)
+    html = page(live_client, "/app/next")
+    assert "your own cases from your organisation" in html
+    assert "synthetic clinician" not in html
+    assert "had an antibiotic ordered" in html  # C03's URI gap, in plain words
+
+
+def test_what_next_ignores_stored_data_of_other_clinicians(live_app):
+    """A learner who is not among the stored clinicians gets no one else's gaps."""
+    save_synthetic(live_app)
+    client = live_app.test_client()
+    sign_in(live_app, client, f"{ISSUER}/Practitioner/not-in-the-data")
+    html = page(client, "/app/next")
+    assert "No practice data has been loaded for you yet" in html
+    assert "had an antibiotic ordered" not in html
