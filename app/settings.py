@@ -73,6 +73,13 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
     ),
     Setting(
+        "CDS_MASTERED_QUIET_DAYS",
+        7,
+        "int",
+        "Days a card on a topic the user has mastered stays quiet after it was shown (0: never).",
+        minimum=0,
+    ),
+    Setting(
         "CDS_CORS_ORIGINS",
         "*",
         "str",

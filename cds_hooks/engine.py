@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +28,16 @@ class EngineSettings:
     snooze_seconds: float
     repeat_seconds: float
     identity_key: bytes
+    mastered_quiet_seconds: float = 0.0
+
+
+#: Topics (module ids) the user named by (fhirServer, userId) has mastered.
+MasteryLookup = Callable[[str | None, str], frozenset[str]]
+
+
+def no_mastery(_fhir_server: str | None, _user_id: str) -> frozenset[str]:
+    """The lookup used when no learning data is connected: nothing is mastered."""
+    return frozenset()
 
 
 class CdsEngine:
@@ -40,12 +50,14 @@ class CdsEngine:
         store: CdsStore,
         settings: EngineSettings,
         cache: FetchCache | None = None,
+        mastered: MasteryLookup = no_mastery,
     ):
         self.library = library
         self.index = index
         self.store = store
         self.settings = settings
         self.cache = cache or FetchCache()
+        self.mastered = mastered
         self._card_templates: dict[tuple[str, str], CardTemplate] = {}
 
     def answer(
@@ -71,7 +83,9 @@ class CdsEngine:
         user_key = self.identity_key("user", caller, str(request.context["userId"]))
         patient_key = self.identity_key("patient", caller, str(request.context["patientId"]))
         if remember:
-            chosen = self.without_fatigue(matches, user_key, patient_key, now.timestamp())
+            mastered = self.mastered_topics(request)
+            ranked = ranked_by_mastery(matches, mastered)
+            chosen = self.without_fatigue(ranked, user_key, patient_key, now.timestamp(), mastered)
         else:
             chosen = matches[: self.settings.max_cards]
         hook_context = {k: v for k, v in request.context.items() if isinstance(v, str)}
@@ -119,15 +133,28 @@ class CdsEngine:
                 fetcher.close()
 
     def without_fatigue(
-        self, matches: list[Match], user_key: str, patient_key: str, now: float
+        self,
+        matches: list[Match],
+        user_key: str,
+        patient_key: str,
+        now: float,
+        mastered: frozenset[str] = frozenset(),
     ) -> list[Match]:
-        """Drop modules this user snoozed or just saw for this patient; keep the top few."""
-        snoozed = self.store.overridden_modules(user_key, now - self.settings.snooze_seconds)
-        recent = self.store.recently_shown(
+        """Drop modules this user snoozed, just saw for this patient, or mastered and saw lately."""
+        hidden = self.store.overridden_modules(user_key, now - self.settings.snooze_seconds)
+        hidden |= self.store.recently_shown(
             user_key, patient_key, now - self.settings.repeat_seconds
         )
-        kept = [m for m in matches if m.module_id not in snoozed and m.module_id not in recent]
+        if mastered and self.settings.mastered_quiet_seconds > 0:
+            since = now - self.settings.mastered_quiet_seconds
+            hidden |= mastered & self.store.shown_to_user(user_key, since)
+        kept = [m for m in matches if m.module_id not in hidden]
         return kept[: self.settings.max_cards]
+
+    def mastered_topics(self, request: HookRequest) -> frozenset[str]:
+        """The topics the calling user has mastered (by their learning record, if any)."""
+        server = str(request.fhirServer) if request.fhirServer is not None else None
+        return self.mastered(server, str(request.context["userId"]))
 
     def identity_key(self, kind: str, caller: str, identifier: str) -> str:
         """Return a keyed hash for a user or patient: linkable for fatigue rules, not reversible."""
@@ -168,6 +195,13 @@ class CdsEngine:
             patient_key=patient_key,
             shown_at=now.timestamp(),
         )
+
+
+def ranked_by_mastery(matches: list[Match], mastered: frozenset[str]) -> list[Match]:
+    """Keep the relevance order, but put topics the user has mastered after all the others."""
+    if not mastered:
+        return matches
+    return sorted(matches, key=lambda match: match.module_id in mastered)
 
 
 def feedback_record(item: FeedbackItem, exposure: Exposure) -> FeedbackRecord:

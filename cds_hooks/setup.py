@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from app.errors import ConfigError
+from app.learning.cds_signal import MasterySignal
 from app.library.loader import LibraryError, load_library
 from cds_hooks import blueprint
 from cds_hooks.auth import ClientAuthenticator
@@ -34,8 +35,10 @@ def init_app(app: Flask) -> None:
         snooze_seconds=config["CDS_SNOOZE_DAYS"] * SECONDS_PER_DAY,
         repeat_seconds=config["CDS_REPEAT_MINUTES"] * 60,
         identity_key=config["SECRET_KEY"].encode(),
+        mastered_quiet_seconds=config["CDS_MASTERED_QUIET_DAYS"] * SECONDS_PER_DAY,
     )
-    engine = CdsEngine(library, index, store, settings)
+    mastered = MasterySignal(config["DATABASE"], str(config["LEDGER_IDENTITY_KEY"]).encode())
+    engine = CdsEngine(library, index, store, settings, mastered=mastered)
     blueprint.register(app, blueprint.CdsRuntime(engine, authenticator_for(app, store)))
     log.info(
         "CDS services ready: %d modules, %d indexed codes", len(library.modules), len(index.by_code)

@@ -120,6 +120,14 @@ class CdsStore(SqliteStore):
         )
         return {row[0] for row in rows}
 
+    def shown_to_user(self, user_key: str, since: float) -> set[str]:
+        """Return the modules shown to this user about any patient since a time."""
+        rows = self._connection().execute(
+            "SELECT DISTINCT module_id FROM cds_exposures WHERE user_key = ? AND shown_at >= ?",
+            (user_key, since),
+        )
+        return {row[0] for row in rows}
+
     def exposure(self, card_uuid: str) -> Exposure | None:
         """Return the exposure behind a card uuid."""
         row = (

@@ -11,14 +11,9 @@ from collections.abc import Iterable
 from datetime import date
 
 from app.ledger.chain import CreditRecord
-from app.ledger.identity import learner_id, normalise_issuer
+from app.ledger.identity import fhir_user_forms, learner_id
 from app.ledger.store import LedgerStore
 from app.outcomes.synthetic import LearningEvent
-
-
-def fhir_user_forms(issuer: str, clinician: str) -> tuple[str, str]:
-    """The fhirUser values that name a clinician at an EHR: absolute URL, then relative."""
-    return f"{normalise_issuer(issuer)}/{clinician}", clinician
 
 
 def is_clinician(issuer: str, fhir_user: str | None, clinician: str) -> bool:

@@ -32,6 +32,14 @@ def request_hash(request: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def fhir_user_forms(issuer: str, user: str) -> tuple[str, str]:
+    """The fhirUser values that name a user at an EHR: absolute URL, then as given."""
+    user = user.strip()
+    if user.startswith(("https://", "http://")):
+        return user, user
+    return f"{normalise_issuer(issuer)}/{user}", user
+
+
 def normalise_issuer(issuer: str) -> str:
     """Compare issuers without a trailing slash or surrounding space."""
     return issuer.strip().rstrip("/")
