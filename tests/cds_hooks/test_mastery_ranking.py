@@ -7,7 +7,7 @@ import pytest
 from app import create_app
 from app.learning.cds_signal import MasterySignal
 from app.learning.mastery import TopicMastery
-from app.ledger.identity import learner_id
+from app.ledger.identity import fhir_user_forms, learner_id
 from cds_hooks.engine import ranked_by_mastery
 from cds_hooks.matching import Match
 from tests.cds_hooks.conftest import CdsCaller
@@ -102,9 +102,12 @@ def test_without_a_server_or_user_nothing_is_mastered(tmp_path, server, user):
     assert signal(server, user) == frozenset()
 
 
-def test_an_absolute_user_id_is_used_as_given(cds_config, instance_path, ec_key, fixture_store):
-    app = app_with(cds_config, instance_path)
-    give_mastery(app, f"{EHR_FHIR}/Practitioner/dr-master", MASTERED)
-    caller = CdsCaller(app.test_client(), ec_key)
-    shown_modules(caller, fixture_store, f"{EHR_FHIR}/Practitioner/dr-master")
-    assert MODULE not in shown_modules(caller, fixture_store, f"{EHR_FHIR}/Practitioner/dr-master")
+@pytest.mark.parametrize(
+    "user, forms",
+    [
+        ("Practitioner/7", (f"{EHR_FHIR}/Practitioner/7", "Practitioner/7")),
+        (f"{EHR_FHIR}/Practitioner/7", (f"{EHR_FHIR}/Practitioner/7",) * 2),
+    ],
+)
+def test_fhir_user_forms_are_absolute_then_as_given(user, forms):
+    assert fhir_user_forms(EHR_FHIR + "/", user) == forms
