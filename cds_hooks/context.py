@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from cds_hooks.fhir_json import as_dict, as_str, dicts_in
+from cds_hooks.fhir_json import as_dict, as_str, coding_triples, dicts_in
 
 Coding = tuple[str, str, str]  # (system, code, display)
 
@@ -171,11 +171,7 @@ def status_code(concept: object) -> str | None:
 
 def codings_of(concept: dict | None) -> tuple[Coding, ...]:
     """Return (system, code, display) for each complete coding of a CodeableConcept."""
-    return tuple(
-        (coding["system"], coding["code"], as_str(coding.get("display")) or "")
-        for coding in dicts_in(as_dict(concept).get("coding"))
-        if as_str(coding.get("system")) and as_str(coding.get("code"))
-    )
+    return tuple(coding_triples(concept))
 
 
 def concept_display(concept: dict | None, codings: tuple[Coding, ...] | None = None) -> str:
@@ -231,11 +227,11 @@ def may_matter(observation: dict, relevant_codes: frozenset[tuple[str, str]] | N
         return True
     concepts = [observation.get("code")]
     concepts += [part.get("code") for part in dicts_in(observation.get("component"))]
-    for concept in concepts:
-        for coding in dicts_in(as_dict(concept).get("coding")):
-            if (as_str(coding.get("system")), as_str(coding.get("code"))) in relevant_codes:
-                return True
-    return False
+    return any(
+        (system, code) in relevant_codes
+        for concept in concepts
+        for system, code, _ in coding_triples(concept)
+    )
 
 
 def observation_items(observation: dict) -> list[ObservationItem]:
