@@ -11,22 +11,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from app.db import SqliteStore
-from app.learning.mastery import MASTERED_AT, MIN_ANSWERS, TopicMastery
+from app.learning.mastery import TopicMastery
 from app.learning.profile_store import migrations
 from app.ledger.identity import fhir_user_forms, learner_id
 
 
-def mastered_topics(
-    mastery: Mapping[str, TopicMastery],
-    threshold: float = MASTERED_AT,
-    min_answers: int = MIN_ANSWERS,
-) -> frozenset[str]:
-    """Module ids with a score at or above threshold on at least min_answers answers."""
-    return frozenset(
-        topic
-        for topic, value in mastery.items()
-        if value.score >= threshold and value.answers >= min_answers
-    )
+def mastered_topics(mastery: Mapping[str, TopicMastery]) -> frozenset[str]:
+    """Module ids whose topic is mastered (TopicMastery.mastered)."""
+    return frozenset(topic for topic, value in mastery.items() if value.mastered)
 
 
 class MasterySignal(SqliteStore):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from fsrs import Card
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from app.db import connect, migrate
+from app.db import SqliteStore, connect
 from app.learning.mastery import TopicMastery, normalize_confidence, update
 from app.learning.recommend import Profile
 from app.learning.reviews import ReviewKey, card_from_json, card_to_json, record_answer
@@ -70,18 +71,13 @@ class AnswerEvent:
     answered_at: datetime
 
 
-class LearningStore:
-    """Reads and writes one learner's learning data; one short connection per call."""
+class LearningStore(SqliteStore):
+    """Reads and writes one learner's learning data (no patient data, opaque learner ids)."""
 
     TABLES = ("learning_profiles", "learning_mastery", "learning_cards", "learning_applied")
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        migrate(self.path, migrations)
-
-    def _db(self):
-        """A fresh WAL connection to the shared database."""
-        return connect(self.path)
+        super().__init__(path, migrations)
 
     def save_profile(self, profile: Profile, consent: Mapping[str, bool] | None = None) -> None:
         """Insert or replace a learner's profile and consent flags."""
@@ -93,17 +89,17 @@ class LearningStore:
             profile.language,
             json.dumps(dict(consent or {}), sort_keys=True),
         )
-        with _closing(self._db()) as db, db:
+        with self._connection() as db:
             db.execute("INSERT OR REPLACE INTO learning_profiles VALUES (?, ?, ?, ?, ?, ?)", row)
 
     def profile(self, learner_id: str) -> tuple[Profile, dict] | None:
         """The learner's profile and consent flags, or None."""
-        with _closing(self._db()) as db:
-            row = db.execute(
-                "SELECT specialty, specialty_source, gaps, language, consent"
-                " FROM learning_profiles WHERE learner_id = ?",
-                (learner_id,),
-            ).fetchone()
+        db = self._connection()
+        row = db.execute(
+            "SELECT specialty, specialty_source, gaps, language, consent"
+            " FROM learning_profiles WHERE learner_id = ?",
+            (learner_id,),
+        ).fetchone()
         if row is None:
             return None
         specialty, source, gaps, language, consent = row
@@ -113,17 +109,17 @@ class LearningStore:
     def save_mastery(self, learner_id: str, mastery: Mapping[str, TopicMastery]) -> None:
         """Insert or replace the given topics' mastery."""
         rows = [(learner_id, t, m.score, m.answers) for t, m in mastery.items()]
-        with _closing(self._db()) as db, db:
+        with self._connection() as db:
             db.executemany("INSERT OR REPLACE INTO learning_mastery VALUES (?, ?, ?, ?)", rows)
 
     def mastery(self, learner_id: str) -> dict[str, TopicMastery]:
         """All topics' mastery for a learner."""
-        with _closing(self._db()) as db:
-            rows = db.execute(
-                "SELECT topic, score, answers FROM learning_mastery WHERE learner_id = ?"
-                " ORDER BY topic",
-                (learner_id,),
-            ).fetchall()
+        db = self._connection()
+        rows = db.execute(
+            "SELECT topic, score, answers FROM learning_mastery WHERE learner_id = ?"
+            " ORDER BY topic",
+            (learner_id,),
+        ).fetchall()
         return {topic: TopicMastery(score, answers) for topic, score, answers in rows}
 
     def save_cards(self, learner_id: str, cards: Mapping[ReviewKey, Card]) -> None:
@@ -132,22 +128,22 @@ class LearningStore:
             (learner_id, k.module_id, k.item_id, json.dumps(card_to_json(c)), c.due.isoformat())
             for k, c in cards.items()
         ]
-        with _closing(self._db()) as db, db:
+        with self._connection() as db:
             db.executemany("INSERT OR REPLACE INTO learning_cards VALUES (?, ?, ?, ?, ?)", rows)
 
     def cards(self, learner_id: str) -> dict[ReviewKey, Card]:
         """All review cards for a learner."""
-        with _closing(self._db()) as db:
-            rows = db.execute(
-                "SELECT module_id, item_id, card FROM learning_cards WHERE learner_id = ?"
-                " ORDER BY module_id, item_id",
-                (learner_id,),
-            ).fetchall()
+        db = self._connection()
+        rows = db.execute(
+            "SELECT module_id, item_id, card FROM learning_cards WHERE learner_id = ?"
+            " ORDER BY module_id, item_id",
+            (learner_id,),
+        ).fetchall()
         return {ReviewKey(m, i): card_from_json(json.loads(c)) for m, i, c in rows}
 
     def apply_answer(self, learner_id: str, event: AnswerEvent) -> bool:
         """Fold an answer into mastery and reviews exactly once; False if it was already applied."""
-        with _closing(self._db()) as db:
+        with closing(connect(self.path)) as db:
             db.isolation_level = None  # explicit BEGIN IMMEDIATE: read-modify-write under the lock
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -183,7 +179,7 @@ class LearningStore:
 
     def delete(self, learner_id: str) -> None:
         """Delete everything stored about a learner."""
-        with _closing(self._db()) as db, db:
+        with self._connection() as db:
             for table in self.TABLES:
                 db.execute(f"DELETE FROM {table} WHERE learner_id = ?", (learner_id,))
 
@@ -231,16 +227,3 @@ def _review(db: sqlite3.Connection, learner_id: str, event: AnswerEvent, confide
                 card.due.isoformat(),
             ),
         )
-
-
-class _closing:
-    """Close a connection on exit (sqlite3's own context manager only commits)."""
-
-    def __init__(self, connection):
-        self.connection = connection
-
-    def __enter__(self):
-        return self.connection
-
-    def __exit__(self, *exc_info):
-        self.connection.close()

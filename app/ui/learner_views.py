@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 
 from flask import Response, redirect, request, url_for
 from flask_babel import gettext
@@ -21,7 +23,9 @@ from app.ui.learner_profile import (
 )
 from app.ui.learning_flow import learning_store
 from app.ui.next_flow import practice_data, recommendations
-from app.ui.views import bp, page
+from app.ui.views import bp, error_page, page
+
+log = logging.getLogger(__name__)
 
 NOTICES = ("saved", "deleted")
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, as the switcher
@@ -67,6 +71,17 @@ def profile_delete() -> Response:
     """Delete the learner's profile, mastery and reviews (never ledger credits)."""
     learning_store().delete(learner_id())
     return redirect(url_for("ui.profile_view", done="deleted"), 303)
+
+
+@bp.errorhandler(sqlite3.OperationalError)
+def learning_store_busy(error: sqlite3.OperationalError) -> tuple[str, int]:
+    """The database stayed locked: say so; the transaction was rolled back, nothing changed."""
+    log.warning("Learning data not saved: %s", error)
+    return error_page(
+        503,
+        gettext("Bedside is busy"),
+        gettext("Your change could not be saved just now; nothing was changed. Try again."),
+    )
 
 
 @bp.get("/next")

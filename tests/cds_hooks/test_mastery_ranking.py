@@ -91,7 +91,7 @@ def test_mastered_topics_rank_after_the_others_keeping_relevance_order():
     matches = [Match("a", 3, ()), Match("b", 2, ()), Match("c", 1, ())]
     ranked = ranked_by_mastery(matches, frozenset({"a"}))
     assert [m.module_id for m in ranked] == ["b", "c", "a"]
-    assert ranked_by_mastery(matches, frozenset()) is matches
+    assert ranked_by_mastery(matches, frozenset()) == matches
 
 
 @pytest.mark.parametrize(

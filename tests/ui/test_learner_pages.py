@@ -205,6 +205,48 @@ def test_what_next_ranks_a_due_review_and_a_chosen_topic(ui_app, browser, auth_s
     assert f'href="/app/case/{SEPSIS}"' in page
 
 
+def test_what_next_orders_practice_gap_then_review_then_chosen_topic(ui_app, browser, auth_server):
+    launch(browser, auth_server)
+    profile = get(browser, "/app/profile")
+    post(browser, "/app/profile", profile, gaps="aom-children", specialty="", language="en")
+    past = datetime.now(UTC) - timedelta(days=1)
+    learning(ui_app).apply_answer(
+        learner(ui_app), AnswerEvent("a1", SEPSIS, "q1", False, "low", past)
+    )
+    page = get(browser, "/app/next")
+    order = [page.index(f'href="/app/case/{module}"') for module in (URI, SEPSIS, "aom-children")]
+    assert order == sorted(order)  # practice gap (C03's URI) > review due > self-reported gap
+
+
+def test_profile_changes_without_the_csrf_token_are_refused(ui_app, browser, auth_server, sepsis):
+    launch(browser, auth_server)
+    first = start_case(browser)
+    answer_all(browser, first, sepsis, correctly=False)
+    before = learning(ui_app).export(learner(ui_app))
+    for url, data in (("/app/profile", {"specialty": "cardiology"}), ("/app/profile/delete", {})):
+        refused = browser.post(url, data=data)
+        assert refused.status_code == 400
+        assert "missing its security token" in refused.get_data(as_text=True)
+    assert learning(ui_app).export(learner(ui_app)) == before
+
+
+def test_a_locked_store_on_delete_is_a_clear_503_and_nothing_is_lost(
+    ui_app, browser, auth_server, sepsis
+):
+    launch(browser, auth_server)
+    first = start_case(browser)
+    answer_all(browser, first, sepsis, correctly=False)
+
+    def locked(*args):
+        raise sqlite3.OperationalError("database is locked")
+
+    ui_app.extensions["learning"].delete = locked
+    confirm = get(browser, "/app/profile/delete")
+    response = post(browser, "/app/profile/delete", confirm, status=503)
+    assert "nothing was changed" in response.get_data(as_text=True)
+    assert learning(ui_app).mastery(learner(ui_app))
+
+
 def test_outside_demo_no_practice_data_is_invented(ui_app, browser, auth_server):
     launch(browser, auth_server)
     ui_app.config["DEMO"] = False
