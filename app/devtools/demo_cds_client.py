@@ -89,8 +89,9 @@ def hook_body(
     practitioner_id: str,
     drafts: list[dict],
     prefetch: dict,
+    fhir_server: str | None = None,
 ) -> dict:
-    """Assemble the hook request a real EHR would send."""
+    """Assemble the hook request a real EHR would send (all prefetch given, so no token)."""
     context: dict = {"userId": f"Practitioner/{practitioner_id}", "patientId": patient_id}
     if encounter_id:
         context["encounterId"] = encounter_id
@@ -102,12 +103,10 @@ def hook_body(
         }
     if hook == "order-select":
         context["selections"] = [f"{order['resourceType']}/{order['id']}" for order in drafts[-1:]]
-    return {
-        "hook": hook,
-        "hookInstance": str(uuid.uuid4()),
-        "context": context,
-        "prefetch": prefetch,
-    }
+    body = {"hook": hook, "hookInstance": str(uuid.uuid4()), "context": context}
+    if fhir_server:
+        body["fhirServer"] = fhir_server
+    return {**body, "prefetch": prefetch}
 
 
 def post_signed(instance_path: Path, url: str, body: dict) -> CdsReply:

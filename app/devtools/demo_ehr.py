@@ -55,6 +55,7 @@ def run_hook(patient_id: str, hook: str):
         practitioner_id=record["practitioner_id"],
         drafts=drafts,
         prefetch=prefetch_from_store(store(), patient_id),
+        fhir_server=f"{public_base()}/fhir",
     )
     reply = post_signed(current_app.instance_path, service_url(SERVICES[hook]), body)
     if reply.status != 200:

@@ -95,3 +95,22 @@ def test_reset_lets_the_demo_show_a_card_again(demo):
     status, _ = post(demo, "/demo-ehr/api/patients/sepsis-adult/reset", {})
     assert status == 200
     assert post(demo, hook, {"drafts": ["ceftriaxone-1g"]})[1]["cards"]
+
+
+def test_a_topic_the_clinician_mastered_stays_quiet_in_the_demo_ehr(instance_path):
+    """The demo EHR names its FHIR server, so the clinician's mastery (from the app) reaches CDS."""
+    from app.learning.mastery import TopicMastery
+    from app.ledger.identity import learner_id
+
+    config = {"TESTING": True, "DEMO": True, "DATABASE": str(instance_path / "b.db")}
+    app = create_app({**config, "CDS_REPEAT_MINUTES": 0}, instance_path=instance_path)
+    hook = "/demo-ehr/api/patients/sepsis-adult/hooks/order-select"
+    with LiveServer(app) as server:
+        issuer = f"{server.url}/fhir"  # the iss the demo EHR gives SMART launches
+        key = str(app.config["LEDGER_IDENTITY_KEY"]).encode()
+        learner = learner_id(key, issuer, f"{issuer}/Practitioner/dr-ed-okafor")
+        app.extensions["learning"].save_mastery(
+            learner, {"sepsis-hour-1-bundle": TopicMastery(0.9, 5)}
+        )
+        assert post(server, hook, {"drafts": ["ceftriaxone-1g"]})[1]["cards"]
+        assert post(server, hook, {"drafts": ["ceftriaxone-1g"]})[1]["cards"] == []
