@@ -2,7 +2,8 @@
 
 Wire with `init_dashboards(app)` after `init_ui(app)` (it needs Flask-Babel) and the ledger. In
 demo mode the pages are open and show the synthetic dataset; otherwise they need a launched SMART
-session and show the de-identified cases `bedside outcomes compute --save` stored in DATABASE.
+session and show the cases `bedside outcomes compute --save` stored in DATABASE without patient
+identifiers (no patient or encounter ids; dates to the day).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ def init_dashboards(app: Flask) -> None:
     """Open the practice-case store (applying migrations) and mount the blueprint (once)."""
     if "dashboards" in app.blueprints:
         return
+    from app.dashboards import exports  # noqa: F401  (adds the MeasureReport routes to bp)
     from app.dashboards.sources import STORE
     from app.dashboards.views import bp
     from app.outcomes.practice_store import PracticeStore

@@ -56,6 +56,30 @@ class BeforeAfter:
     after: stats.Rate
 
 
+@dataclass(frozen=True)
+class PooledBeforeAfter:
+    """Cases of the clinicians who completed a linked module, split at each one's completion."""
+
+    measure_id: str
+    clinicians: int
+    before: stats.Rate
+    after: stats.Rate
+
+
+@dataclass(frozen=True)
+class MonthCompletions:
+    """How many clinicians completed a module in a month ('YYYY-MM')."""
+
+    module_id: str
+    month: str
+    clinicians: int
+
+    @property
+    def first_day(self) -> date:
+        """The month's first day (where its marker is drawn)."""
+        return date.fromisoformat(f"{self.month}-01")
+
+
 @lru_cache(maxsize=4)
 def measures_in(content_dir: str) -> dict[str, MeasureDefinition]:
     """The measure definitions of a content folder (cached)."""
@@ -80,7 +104,7 @@ def synthetic_data(content_dir: str) -> DashboardData:
 
 
 def stored_data(measures: dict[str, MeasureDefinition], stored: StoredPractice) -> DashboardData:
-    """Dashboard data over stored (de-identified) practice cases; completions are added later."""
+    """Dashboard data over stored practice cases (no patient ids); completions are added later."""
     cases = [case.as_measure_case() for case in stored.cases if case.measure_id in measures]
     return DashboardData(
         measures=measures,
@@ -144,6 +168,54 @@ def before_after_for(data: DashboardData, clinician: str) -> list[BeforeAfter]:
             before, after = stats.before_after(data.cases[measure_id], event.completed, clinician)
             results.append(BeforeAfter(measure_id, event.module_id, event.completed, before, after))
     return results
+
+
+def first_linked(data: DashboardData, measure_id: str) -> dict[str, date]:
+    """Each clinician's first completion of any module linked to the measure."""
+    modules = data.measures[measure_id].modules
+    first: dict[str, date] = {}
+    for event in data.events:
+        if event.module_id in modules:
+            earlier = first.get(event.clinician, event.completed)
+            first[event.clinician] = min(event.completed, earlier)
+    return first
+
+
+def pooled_before_after(data: DashboardData, measure_id: str) -> PooledBeforeAfter | None:
+    """Pooled before/after over the clinicians who completed a linked module (None if none did)."""
+    first = first_linked(data, measure_id)
+    if not first:
+        return None
+    pairs = [
+        stats.before_after(data.cases[measure_id], when, who) for who, when in sorted(first.items())
+    ]
+    before = add_rates(pair[0] for pair in pairs)
+    after = add_rates(pair[1] for pair in pairs)
+    return PooledBeforeAfter(measure_id, len(first), before, after)
+
+
+def add_rates(rates: Iterable[stats.Rate]) -> stats.Rate:
+    """The counts of several rates added up."""
+    numerator = denominator = excluded = 0
+    for rate in rates:
+        numerator += rate.numerator
+        denominator += rate.denominator
+        excluded += rate.excluded
+    return stats.Rate(numerator, denominator, excluded)
+
+
+def completions_by_month(data: DashboardData, measure_id: str) -> list[MonthCompletions]:
+    """Per linked module and month, the number of clinicians who completed it, oldest first."""
+    modules = data.measures[measure_id].modules
+    who: dict[tuple[str, str], set[str]] = {}
+    for event in data.events:
+        if event.module_id in modules:
+            month = event.completed.strftime("%Y-%m")
+            who.setdefault((month, event.module_id), set()).add(event.clinician)
+    return [
+        MonthCompletions(module, month, len(clinicians))
+        for (month, module), clinicians in sorted(who.items())
+    ]
 
 
 def peer_rates(cases: Iterable[MeasureCase]) -> dict[str, stats.Rate]:

@@ -1,7 +1,8 @@
 """Which data a dashboard request sees, whose completions, and who may see patient-level cases.
 
-Demo mode: the synthetic dataset. Otherwise: the de-identified cases `bedside outcomes compute
---save` stored, with module completions read from the CME ledger for the viewer's EHR.
+Demo mode: the synthetic dataset, every page open. Otherwise: the cases `bedside outcomes compute
+--save` stored without patient identifiers, with module completions read from the CME ledger for
+the viewer's EHR; a clinician's page is for that clinician only (the SMART session's fhirUser).
 
 Patient-level cases are computed in memory for one request and never stored. They are shown only
 on a clinician's own page: when the SMART session's fhirUser is that clinician; in demo mode,
@@ -36,7 +37,7 @@ class OwnCase:
 
 
 def practice_store() -> PracticeStore:
-    """The app's store of de-identified practice cases."""
+    """The app's store of practice cases without patient identifiers."""
     return current_app.extensions[STORE]
 
 
@@ -56,20 +57,55 @@ def dashboard_data() -> d.DashboardData | None:
 
 def with_completions(data: d.DashboardData, clinician: str) -> d.DashboardData:
     """Stored data plus the clinician's completions from the ledger (synthetic has its own)."""
+    return with_ledger_completions(data, [clinician])
+
+
+def with_all_completions(data: d.DashboardData) -> d.DashboardData:
+    """Stored data plus every clinician's completions from the ledger (programme markers)."""
+    return with_ledger_completions(data, data.clinicians())
+
+
+def with_ledger_completions(data: d.DashboardData, clinicians: list[str]) -> d.DashboardData:
+    """Stored data plus these clinicians' ledger completions at the viewer's EHR."""
     session = current_smart_session()
     if data.synthetic or session is None:
         return data
     key = str(current_app.config["LEDGER_IDENTITY_KEY"]).encode()
     store = current_app.extensions["ledger"].store
-    return d.with_events(data, ledger_completions(store, key, session.issuer, clinician))
+    events = [
+        event
+        for clinician in clinicians
+        for event in ledger_completions(store, key, session.issuer, clinician)
+    ]
+    return d.with_events(data, events)
+
+
+def viewer_clinician(data: d.DashboardData) -> str | None:
+    """The data's clinician the signed-in SMART session is, if any."""
+    session = current_smart_session()
+    if session is None or not session.fhir_user:
+        return None
+    found = (c for c in data.clinicians() if is_clinician(session.issuer, session.fhir_user, c))
+    return next(found, None)
+
+
+def may_open(clinician: str) -> bool:
+    """A clinician's page: open in demo mode, else only for that clinician themself."""
+    return is_demo() or _session_is(clinician)
 
 
 def may_see_cases(clinician: str) -> bool:
     """The viewer is this clinician (demo without a signed-in fhirUser: plays them)."""
     session = current_smart_session()
     if session is not None and session.fhir_user:
-        return is_clinician(session.issuer, session.fhir_user, clinician)
+        return _session_is(clinician)
     return is_demo()
+
+
+def _session_is(clinician: str) -> bool:
+    """The SMART session's fhirUser is this clinician at this EHR."""
+    session = current_smart_session()
+    return session is not None and is_clinician(session.issuer, session.fhir_user, clinician)
 
 
 def own_cases(data: d.DashboardData, clinician: str) -> list[OwnCase]:

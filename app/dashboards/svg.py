@@ -59,53 +59,95 @@ def date_index(when: date, months: Sequence[str]) -> float | None:
 
 
 def rate_chart(
-    title: str, series: Sequence[tuple[str, Rate]], markers: Sequence[Marker] = ()
+    title: str,
+    series: Sequence[tuple[str, Rate]],
+    markers: Sequence[Marker] = (),
+    suppressed: str | None = None,
 ) -> Markup:
-    """Monthly rates: points with Wilson 95% whiskers, a line, dated markers, 0-100 % axis."""
+    """Monthly rates: points with Wilson 95% whiskers, a line, dated markers, 0-100 % axis.
+
+    With `suppressed` (a programme view), months with fewer than 5 eligible cases are a gap in
+    the line whose tooltip is that text: neither their counts nor their rate are drawn.
+    """
     months = [month for month, _ in series]
-    count = len(months)
-    parts = [_open(title)]
+    parts = [_open(title), *_month_axes(months), *_markers(markers, months)]
+    segments: list[list[str]] = [[]]
+    dots: list[str] = []
+    for index, (month, rate) in enumerate(series):
+        if suppressed is not None and _hidden(rate):
+            segments.append([])
+            dots.append(_gap(index, len(months), f"{month}: {suppressed}"))
+        elif rate.rate is not None:
+            x, y = month_x(index + 0.5, len(months)), rate_y(rate.rate)
+            segments[-1].append(f"{x:.1f},{y:.1f}")
+            dots.extend(_point(x, month, rate))
+    parts.extend(
+        f'<polyline points="{" ".join(points)}" class="dash-line"/>'
+        for points in segments
+        if len(points) > 1
+    )
+    parts.extend(dots)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _hidden(rate: Rate) -> bool:
+    """A month a programme view must not show: some cases, but fewer than 5 eligible."""
+    return rate.denominator > 0 and rate.small_cell
+
+
+def _month_axes(months: Sequence[str]) -> list[str]:
+    """Horizontal grid lines with 0-100 % ticks and the month labels."""
+    parts = []
     for tick in (0, 0.25, 0.5, 0.75, 1):
         y = rate_y(tick)
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="dash-grid"/>'
         )
         parts.append(_text(LEFT - 4, y + 3, f"{tick:.0%}", "dash-tick", "end"))
+    count = len(months)
     for index, month in enumerate(months):
         if index % 2 == 0 or count <= 6:
             parts.append(_text(month_x(index + 0.5, count), HEIGHT - 8, month[2:], "dash-tick"))
+    return parts
+
+
+def _markers(markers: Sequence[Marker], months: Sequence[str]) -> list[str]:
+    """Dashed vertical lines at dated events inside the charted months, with their labels."""
+    parts = []
     for marker in markers:
         index = date_index(marker.when, months)
         if index is None:
             continue
-        x = month_x(index, count)
+        x = month_x(index, len(months))
         parts.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" '
             f'class="dash-marker"><title>{escape(marker.label)}</title></line>'
         )
-    points: list[str] = []
-    dots: list[str] = []
-    for index, (month, rate) in enumerate(series):
-        if rate.rate is None:
-            continue
-        x, y = month_x(index + 0.5, count), rate_y(rate.rate)
-        points.append(f"{x:.1f},{y:.1f}")
-        low, high = rate.interval
-        dots.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{rate_y(low):.1f}" y2="{rate_y(high):.1f}" '
-            'class="dash-ci"/>'
-        )
-        label = f"{month}: {rate.numerator}/{rate.eligible} ({rate.rate:.0%})"
-        cls = "dash-point dash-small" if rate.small_cell else "dash-point"
-        dots.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" class="{cls}"><title>{escape(label)}</title>'
-            "</circle>"
-        )
-    if len(points) > 1:
-        parts.append(f'<polyline points="{" ".join(points)}" class="dash-line"/>')
-    parts.extend(dots)
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return parts
+
+
+def _point(x: float, month: str, rate: Rate) -> list[str]:
+    """A month's Wilson whisker and point, its counts in the tooltip."""
+    low, high = rate.interval
+    label = f"{month}: {rate.numerator}/{rate.eligible} ({rate.rate:.0%})"
+    cls = "dash-point dash-small" if rate.small_cell else "dash-point"
+    return [
+        f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{rate_y(low):.1f}" y2="{rate_y(high):.1f}" '
+        'class="dash-ci"/>',
+        f'<circle cx="{x:.1f}" cy="{rate_y(rate.rate):.1f}" r="3" class="{cls}">'
+        f"<title>{escape(label)}</title></circle>",
+    ]
+
+
+def _gap(index: int, count: int, label: str) -> str:
+    """A faint column over a suppressed month, whose tooltip says why it is empty."""
+    x = month_x(index, count)
+    width = month_x(index + 1, count) - x
+    return (
+        f'<rect x="{x:.1f}" y="{TOP}" width="{width:.1f}" height="{HEIGHT - TOP - BOTTOM}" '
+        f'class="dash-gap" fill="#888" fill-opacity="0.08"><title>{escape(label)}</title></rect>'
+    )
 
 
 def _x_rate(value: float) -> float:
@@ -146,8 +188,10 @@ def before_after_chart(title: str, rows: Sequence[tuple[str, Rate]]) -> Markup:
     return Markup("".join(parts))
 
 
-def peer_chart(title: str, peers: dict[str, Rate], you: str | None, you_label: str) -> Markup:
-    """A strip plot of each clinician's rate, with 'you' highlighted (drawn last) and labelled."""
+def peer_chart(
+    title: str, peers: dict[str, Rate], you: str | None, you_label: str, peer_label: str
+) -> Markup:
+    """A strip plot of each clinician's rate, 'you' highlighted and labelled; peers stay unnamed."""
     height = 70
     y = 28
     parts = [_open(title, height)]
@@ -157,7 +201,7 @@ def peer_chart(title: str, peers: dict[str, Rate], you: str | None, you_label: s
         x = _x_rate(rate.rate)
         mine = who == you
         cls = "dash-you" if mine else "dash-peer"
-        text = f"{you_label if mine else who}: {rate.rate:.0%}"
+        text = f"{you_label if mine else peer_label}: {rate.rate:.0%}"
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y}" r="{6 if mine else 4}" class="{cls}">'
             f"<title>{escape(text)}</title></circle>"

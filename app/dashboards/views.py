@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
-from flask_babel import gettext as _
+from functools import partial
+
+from flask import Blueprint, abort, current_app, render_template, request
 
 from app.dashboards import data as d
-from app.dashboards import sources, svg
-from app.outcomes import stats
+from app.dashboards import labels, panels, sources
 from app.smart import current_smart_session
 from app.ui import i18n
 
@@ -31,13 +31,13 @@ def helpers() -> dict:
     return {
         "lang": i18n.language(),
         "localized": i18n.localized,
-        "percent": percent,
-        "interval": interval_text,
-        "moore": moore_label,
+        "percent": labels.percent,
+        "interval": labels.interval_text,
+        "moore": labels.moore_label,
         "short_id": d.short_id,
-        "language_url": language_url,
+        "language_url": partial(i18n.language_url, fallback="dashboards.programme"),
         "demo": current_app.config.get("DEMO", False),
-        "measure_title": measure_title,
+        "measure_title": labels.measure_title,
     }
 
 
@@ -52,28 +52,22 @@ def programme():
     data = sources.dashboard_data()
     if data is None:
         return no_data_page()
+    data = sources.with_all_completions(data)
     months = d.month_range(data.start, data.end)
-    views = []
-    for measure_id, definition in data.measures.items():
-        cases = data.cases[measure_id]
-        title = i18n.localized(definition.title)
-        by_clinician = stats.by_clinician(cases)
-        views.append(
-            {
-                "definition": definition,
-                "overall": stats.summarize(cases),
-                "chart": svg.rate_chart(
-                    _("%(title)s: programme rate by month", title=title),
-                    d.monthly_series(cases, months),
-                ),
-                "clinicians": [
-                    (str(who), rate)
-                    for who, rate in by_clinician.items()
-                    if who != stats.UNATTRIBUTED
-                ],
-            }
-        )
-    return render_template("dashboards/programme.html", views=views, data=data)
+    views = [panels.programme_panel(data, measure_id, months) for measure_id in data.measures]
+    me = sources.viewer_clinician(data)
+    return render_template("dashboards/programme.html", views=views, data=data, me=me)
+
+
+def find_clinician(data: d.DashboardData, clinician_id: str) -> str | None:
+    """'Practitioner/<id>' when the data have that clinician, else None."""
+    who = d.PRACTITIONER + clinician_id
+    return who if who in data.clinicians() else None
+
+
+def forbidden_page(who: str) -> tuple[str, int]:
+    """403: a clinician's dashboard is for that clinician only; the programme view is for all."""
+    return render_template("dashboards/forbidden.html", who=who, data=None), 403
 
 
 @bp.get("/clinicians/<clinician_id>")
@@ -82,64 +76,19 @@ def clinician(clinician_id: str):
     data = sources.dashboard_data()
     if data is None:
         return no_data_page()
-    who = d.PRACTITIONER + clinician_id
-    if who not in data.clinicians():
+    who = find_clinician(data, clinician_id)
+    if who is None:
         abort(404)
+    if not sources.may_open(who):
+        return forbidden_page(who)
     data = sources.with_completions(data, who)
     months = d.month_range(data.start, data.end)
-    events = data.events_for(who)
-    comparisons = d.before_after_for(data, who)
-    views = []
-    for measure_id, definition in data.measures.items():
-        mine = d.for_clinician(data.cases[measure_id], who)
-        if not any(case.in_denominator for case in mine):
-            continue
-        title = i18n.localized(definition.title)
-        markers = [
-            svg.Marker(
-                e.completed,
-                _(
-                    "Completed %(module)s on %(date)s",
-                    module=e.module_id,
-                    date=e.completed.isoformat(),
-                ),
-            )
-            for e in events
-            if e.module_id in definition.modules
-        ]
-        linked = [c for c in comparisons if c.measure_id == measure_id]
-        views.append(
-            {
-                "definition": definition,
-                "overall": stats.summarize(mine),
-                "chart": svg.rate_chart(
-                    _("%(title)s: your rate by month", title=title),
-                    d.monthly_series(mine, months),
-                    markers,
-                ),
-                "comparisons": [
-                    (
-                        c,
-                        svg.before_after_chart(
-                            _("Before and after %(module)s", module=c.module_id),
-                            [(_("Before"), c.before), (_("After"), c.after)],
-                        ),
-                    )
-                    for c in linked
-                ],
-                "peers": svg.peer_chart(
-                    _("%(title)s: your rate among peers", title=title),
-                    d.peer_rates(data.cases[measure_id]),
-                    who,
-                    _("you"),
-                ),
-            }
-        )
+    found = (panels.clinician_panel(data, measure_id, who, months) for measure_id in data.measures)
     return render_template(
         "dashboards/clinician.html",
-        views=views,
+        views=[view for view in found if view is not None],
         who=who,
-        events=events,
+        events=data.events_for(who),
         data=data,
         cases=cases_view(data, who),
     )
@@ -151,44 +100,3 @@ def cases_view(data: d.DashboardData, who: str) -> dict:
     asked = request.args.get("cases") == "mine"
     shown = sources.own_cases(data, who) if allowed and asked else None
     return {"allowed": allowed, "asked": asked, "shown": shown}
-
-
-def percent(value: float | None) -> str:
-    """A rate as a whole percentage ('64 %'), or a dash when there is none."""
-    return "—" if value is None else f"{value * 100:.0f} %"
-
-
-def interval_text(rate: stats.Rate) -> str:
-    """The Wilson 95% interval in words ('95% CI 52 % to 74 %')."""
-    found = rate.interval
-    if found is None:
-        return ""
-    return _("95%% CI %(low)s to %(high)s", low=percent(found[0]), high=percent(found[1]))
-
-
-def moore_label(level: int) -> str:
-    """'Moore level 5: performance in practice' (translated)."""
-    names = {
-        1: _("participation"),
-        2: _("satisfaction"),
-        3: _("knowledge"),
-        4: _("competence"),
-        5: _("performance in practice"),
-        6: _("patient health"),
-        7: _("community health"),
-    }
-    return _("Moore level %(level)s: %(name)s", level=level, name=names.get(level, ""))
-
-
-def measure_title(data: d.DashboardData, measure_id: str) -> str:
-    """A measure's title in the UI language (its id when unknown)."""
-    definition = data.measures.get(measure_id)
-    return i18n.localized(definition.title) if definition else measure_id
-
-
-def language_url(code: str) -> str:
-    """This page in another language."""
-    arguments = {**request.args.to_dict(), "lang": code}
-    return url_for(
-        request.endpoint or "dashboards.programme", **(request.view_args or {}), **arguments
-    )

@@ -1,4 +1,6 @@
-"""De-identified practice measure cases in SQLite: what `outcomes compute --save` keeps.
+"""Practice measure cases in SQLite, without patient identifiers (no patient or encounter ids;
+dates to the day): what `outcomes compute --save` keeps. Not de-identified in the HIPAA Safe
+Harbor sense: the clinician and the exact day are kept.
 
 Only what the dashboards need is stored: the measure, the attributed clinician, the day (never a
 finer time) and the excluded / numerator flags of each denominator case. No patient reference,
@@ -25,7 +27,7 @@ SOURCES = ("ndjson", "fhir")
 
 @migrations()
 def create_practice_tables(db: Database) -> None:
-    """Imports (a period of days) and their de-identified denominator cases."""
+    """Imports (a period of days) and their denominator cases without patient identifiers."""
     db["practice_imports"].create(
         {
             "import_id": int,
@@ -58,7 +60,7 @@ def create_practice_tables(db: Database) -> None:
 
 @dataclass(frozen=True)
 class StoredCase:
-    """One de-identified denominator case: measure, clinician, day and its two flags."""
+    """One denominator case without patient identifiers: measure, clinician, day, two flags."""
 
     measure_id: str
     clinician: str | None
@@ -132,7 +134,7 @@ def period_days(start: datetime, end: datetime) -> tuple[date, date]:
 
 
 class PracticeStore(SqliteStore):
-    """Saves imports of de-identified cases and reads them back for the dashboards."""
+    """Saves imports of cases without patient identifiers and reads them back for dashboards."""
 
     def __init__(self, path: Path):
         super().__init__(path, migrations)
@@ -140,7 +142,7 @@ class PracticeStore(SqliteStore):
     def save_import(
         self, cases: Iterable[MeasureCase], start: datetime, end: datetime, source: str
     ) -> ImportSummary:
-        """Replace the period's stored cases with these (de-identified), in one transaction."""
+        """Replace the period's stored cases with these (no patient ids), in one transaction."""
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}")
         first, last = period_days(start, end)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from flask import Response, has_request_context, request
+from flask import Response, has_request_context, request, url_for
 from flask_babel import format_decimal, format_timedelta, get_locale
 
 from app.smart.sessions import secure_cookies
@@ -59,6 +59,14 @@ def localized(text: object) -> str:
         value = text.get(language()) or text.get(DEFAULT_LANGUAGE) or next(iter(text.values()), "")
         return str(value)
     return "" if text is None else str(text)
+
+
+def language_url(code: str, fallback: str = "ui.home") -> str:
+    """This page's URL in another language (GET pages keep their query; else the fallback page)."""
+    if request.method != "GET" or request.endpoint is None:
+        return url_for(fallback, lang=code)
+    arguments = {**request.args.to_dict(), "lang": code}
+    return url_for(request.endpoint, **(request.view_args or {}), **arguments)
 
 
 def amount(value: Decimal | float | str) -> str:

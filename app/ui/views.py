@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 
@@ -49,7 +49,7 @@ def helpers() -> dict:
         "refusal": labels.refusal,
         "specialty": labels.specialty,
         "credit_type": labels.credit_type,
-        "language_url": language_url,
+        "language_url": i18n.language_url,
         "is_draft": is_draft,
         "demo": current_app.config["DEMO"],
     }
@@ -58,14 +58,6 @@ def helpers() -> dict:
 def page(template: str, **context) -> str:
     """Render an app page with the patient banner."""
     return render_template(template, banner=patient_banner(), **context)
-
-
-def language_url(code: str) -> str:
-    """This page's URL in another language (GET pages keep their query)."""
-    arguments = {**request.args.to_dict(), "lang": code}
-    if request.method != "GET" or request.endpoint is None:
-        return url_for("ui.home", lang=code)
-    return url_for(request.endpoint, **(request.view_args or {}), **arguments)
 
 
 def is_draft(module: dict) -> bool:

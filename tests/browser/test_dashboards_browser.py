@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from app.outcomes.stats import Rate
@@ -10,9 +13,9 @@ URI_BEFORE_AFTER = "#before-after-uri-appropriate-treatment-uri-antibiotics-adul
 
 
 def chart_titles(page) -> list[str]:
-    """The <title> of every rendered SVG chart (which must also have a visible size)."""
+    """The <title> of each measure's main SVG chart (which must also have a visible size)."""
     return page.eval_on_selector_all(
-        "svg.dash-chart",
+        "section.dash-measure > figure > svg.dash-chart",
         """charts => charts.map(chart => {
             const box = chart.getBoundingClientRect();
             const shown = box.width > 100 && box.height > 20;
@@ -37,7 +40,7 @@ def test_programme_page_charts_suppression_and_moore_levels(page, demo_server):
     assert sections >= 4 and len(titles) == sections
     assert all(title.endswith(": programme rate by month") for title in titles)
     assert page.locator("svg.dash-chart circle.dash-point").count() > 20
-    moore = page.locator(".dash-moore").all_inner_texts()
+    moore = page.locator("section.dash-measure > .dash-moore").all_inner_texts()
     assert len(moore) == sections and set(moore) == {"Moore level 5: performance in practice"}
     bronchitis = page.locator("#measure-bronchitis-antibiotic-avoidance")
     suppressed = bronchitis.locator("td.dash-suppressed")
@@ -90,6 +93,32 @@ def test_spanish_dashboards_via_lang_es(page, demo_server):
     pair = page.locator(URI_BEFORE_AFTER)
     assert "Antes" in pair.inner_text() and "Después" in pair.inner_text()
     assert "5 de 15 elegibles" in pair.inner_text() and "IC 95%" in pair.inner_text()
+
+
+def test_programme_gaps_completion_markers_pooled_before_after_and_export(page, demo_server):
+    page.goto(f"{demo_server.url}/dashboards/")
+    sepsis = page.locator("#measure-sepsis-3h-bundle > figure svg.dash-chart")
+    gaps = sepsis.locator("rect.dash-gap")
+    assert "2026-01: fewer than 5 cases (suppressed)" in gaps.locator("title").all_text_contents()
+    assert gaps.first.bounding_box()["width"] > 5
+    shown = page.locator("svg.dash-chart circle.dash-point title").all_text_contents()
+    counts = [re.match(r"\d{4}-\d{2}: \d+/(\d+)", text) for text in shown]
+    assert all(int(found.group(1)) >= 5 for found in counts if found)
+    assert "2026-01: 0/2" not in page.content()
+    uri = page.locator("#measure-uri-appropriate-treatment")
+    markers = uri.locator("svg line.dash-marker title").all_text_contents()
+    assert markers == ["2 clinicians completed uri-antibiotics-adults in 2026-05"]
+    assert uri.locator(".dash-completions li").all_inner_texts() == markers
+    pooled = page.locator("#pooled-uri-appropriate-treatment")
+    assert pooled.is_visible()
+    assert "15 of 29 eligible" in pooled.locator("dd.dash-before").inner_text()
+    assert "33 of 37 eligible" in pooled.locator("dd.dash-after").inner_text()
+    assert "association, not proof" in pooled.inner_text().lower()
+    assert pooled.locator(".dash-moore").inner_text() == "Moore level 5: performance in practice"
+    with page.expect_download() as download:
+        page.click("#export-programme")
+    bundle = json.loads(download.value.path().read_text(encoding="utf-8"))
+    assert bundle["resourceType"] == "Bundle" and len(bundle["entry"]) > 4
 
 
 @pytest.mark.parametrize("path", ["/dashboards/", "/dashboards/clinicians/C03?cases=mine"])

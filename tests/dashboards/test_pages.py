@@ -9,7 +9,7 @@ import pytest
 
 from app.outcomes.stats import Rate
 from app.outcomes.synthetic import expected_summary, generate_dataset
-from tests.dashboards.conftest import build_app
+from tests.dashboards.conftest import ISSUER, build_app, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +110,68 @@ def test_outside_demo_a_smart_session_is_required(tmp_path):
     response = client.get("/dashboards/")
     assert response.status_code == 401
     assert "SMART session" in response.get_data(as_text=True)
+
+
+def section_of(html: str, measure_id: str) -> str:
+    """One measure's section of a page."""
+    return html.split(f'id="measure-{measure_id}"')[1].split("</section>")[0]
+
+
+def test_programme_chart_hides_small_months(demo_client):
+    """Sepsis 2026-01 (0/2) and 2026-04 (2/4): a gap with the suppression tooltip, no counts."""
+    sepsis = section_of(page(demo_client, "/dashboards/"), "sepsis-3h-bundle")
+    chart = re.search(r"<svg.*?</svg>", sepsis, re.S).group(0)
+    assert "2026-01: fewer than 5 cases (suppressed)" in chart
+    assert "2026-04: fewer than 5 cases (suppressed)" in chart
+    assert "2026-01: 0/2" not in chart and "2026-04: 2/4" not in chart
+    assert "2026-02: 4/14 (29%)" in chart
+    root = ET.fromstring(chart)
+    titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
+    shown = [t for t in titles if re.match(r"\d{4}-\d{2}: \d+/(\d+)", t or "")]
+    assert all(int(re.match(r"\d{4}-\d{2}: \d+/(\d+)", t).group(1)) >= 5 for t in shown)
+    assert len(root.findall("{http://www.w3.org/2000/svg}polyline")) == 3  # 2 gaps, 3 runs
+
+
+def test_programme_marks_completions_and_pools_before_after(demo_client):
+    """URI: 2 clinicians completed the module in 2026-05; pooled 15/29 before, 33/37 after."""
+    html = page(demo_client, "/dashboards/")
+    uri = section_of(html, "uri-appropriate-treatment")
+    assert "2 clinicians completed uri-antibiotics-adults in 2026-05" in uri
+    assert uri.count('class="dash-marker"') == 1
+    bronchitis = section_of(html, "bronchitis-antibiotic-avoidance")
+    assert "1 clinician completed bronchitis-antibiotics-children in 2026-02" in bronchitis
+    pooled = uri.split('id="pooled-uri-appropriate-treatment"')[1].split("</div>")[0]
+    assert 'data-numerator="15" data-eligible="29"' in pooled
+    assert 'data-numerator="33" data-eligible="37"' in pooled
+    before, after = Rate(15, 29).interval, Rate(33, 37).interval
+    assert f"95% CI {before[0] * 100:.0f} % to {before[1] * 100:.0f} %" in pooled
+    assert f"95% CI {after[0] * 100:.0f} % to {after[1] * 100:.0f} %" in pooled
+    assert "Moore level 5: performance in practice" in pooled
+    assert "An association, not proof" in pooled
+    assert "2 clinicians who completed a linked module" in pooled
+
+
+def test_peers_are_not_named_in_the_peer_chart(demo_client):
+    """C03's peer charts name only 'you'; every other dot is 'a peer'."""
+    html = page(demo_client, "/dashboards/clinicians/C03")
+    peers = re.findall(r'class="dash-peer"><title>([^<]*)</title>', html)
+    assert peers and all(title.startswith("a peer: ") for title in peers)
+    assert not re.search(r"<title>(Practitioner/)?C\d\d:", html)
+    assert re.search(r'class="dash-you"><title>you: \d+%</title>', html)
+
+
+def test_demo_clinician_pages_stay_open_to_everyone(demo_app):
+    """Demo with a SMART session as C05: C03's (synthetic) page still opens."""
+    client = demo_app.test_client()
+    sign_in(demo_app, client, f"{ISSUER}/Practitioner/C05")
+    assert "Outcomes for C03" in page(client, "/dashboards/clinicians/C03")
+    assert 'id="my-dashboard" href="/dashboards/clinicians/C05"' in page(client, "/dashboards/")
+
+
+def test_home_says_synthetic_only_in_demo(demo_client, tmp_path):
+    """The home page's dashboards link says 'synthetic data' in demo mode only."""
+    assert "(synthetic data)" in page(demo_client, "/")
+    instance = tmp_path / "live-home"
+    instance.mkdir()
+    html = page(build_app(instance, demo=False).test_client(), "/")
+    assert "(synthetic data)" not in html and 'href="/dashboards/"' in html

@@ -124,13 +124,16 @@ def test_own_cases_shown_to_the_clinician_without_patient_references(
     assert "Patient/" not in html and "not stored" in html
 
 
-def test_another_clinicians_cases_are_not_shown(live_app, live_client):
-    """Signed in as C03, asking for C05's cases shows aggregates only."""
+def test_another_clinicians_page_is_refused_with_a_way_to_the_programme(live_app, live_client):
+    """Signed in as C03, C05's page is 403: no counts, no completions, a link to the programme."""
     save_synthetic(live_app)
-    html = page(live_client, "/dashboards/clinicians/C05?cases=mine")
-    assert 'id="own-cases"' not in html and "data-outcome=" not in html
-    assert 'id="show-my-cases"' not in html
-    assert "Only C05 can see their own cases" in html
+    complete_module(live_app, f"{ISSUER}/Practitioner/C05", datetime(2026, 5, 1, tzinfo=UTC))
+    for url in ("/dashboards/clinicians/C05", "/dashboards/clinicians/C05?cases=mine"):
+        html = page(live_client, url, 403)
+        assert "This dashboard is for its clinician only" in html
+        assert 'id="to-programme" href="/dashboards/"' in html
+        assert URI_MODULE not in html and "data-outcome=" not in html and "<svg" not in html
+        assert "dash-overall" not in html
 
 
 def test_same_practitioner_at_another_ehr_is_not_the_owner(live_app):
@@ -138,8 +141,36 @@ def test_same_practitioner_at_another_ehr_is_not_the_owner(live_app):
     save_synthetic(live_app)
     client = live_app.test_client()
     sign_in(live_app, client, "https://other.example/fhir/Practitioner/C03")
-    html = page(client, "/dashboards/clinicians/C03?cases=mine")
+    html = page(client, "/dashboards/clinicians/C03?cases=mine", 403)
     assert "data-outcome=" not in html
+
+
+def test_programme_links_the_signed_in_clinician_to_their_own_page_only(live_app, live_client):
+    """Outside demo: a 'My dashboard' link for C03, and only C03's table row is a link."""
+    save_synthetic(live_app)
+    html = page(live_client, "/dashboards/")
+    assert 'id="my-dashboard" href="/dashboards/clinicians/C03"' in html
+    links = set(re.findall(r'href="/dashboards/clinicians/([^"/?]+)"', html))
+    assert links == {"C03"}
+    stranger = live_app.test_client()
+    sign_in(live_app, stranger, f"{ISSUER}/Practitioner/not-in-the-data")
+    assert 'id="my-dashboard"' not in page(stranger, "/dashboards/")
+
+
+def test_programme_markers_and_pooled_before_after_come_from_the_ledger(live_app, live_client):
+    """Two URI completions in 2026-05 give one programme marker and the pooled before/after."""
+    save_synthetic(live_app)
+    assert 'id="pooled-uri-appropriate-treatment"' not in page(live_client, "/dashboards/")
+    for who in ("C03", "C07"):
+        when = datetime(2026, 5, 1, tzinfo=UTC)
+        complete_module(live_app, f"{ISSUER}/Practitioner/{who}", when, key=f"k-{who}")
+    html = page(live_client, "/dashboards/")
+    section = html.split('id="measure-uri-appropriate-treatment"')[1].split("</section>")[0]
+    assert "2 clinicians completed uri-antibiotics-adults in 2026-05" in section
+    assert section.count('class="dash-marker"') == 1
+    pooled = section.split('id="pooled-uri-appropriate-treatment"')[1].split("</dl>")[0]
+    assert 'data-numerator="15" data-eligible="29"' in pooled
+    assert 'data-numerator="33" data-eligible="37"' in pooled
 
 
 def test_demo_own_cases_list_only_that_clinicians_synthetic_patients(demo_client):

@@ -69,8 +69,31 @@ def test_before_after_chart_has_two_dots_with_intervals():
 def test_peer_chart_highlights_you_and_escapes():
     """Peers are dots; 'you' is highlighted; text is escaped."""
     peers = {"P/A": Rate(1, 10), "P/<B>": Rate(5, 10), "P/me": Rate(9, 10)}
-    markup = str(svg.peer_chart("peers & you", peers, "P/me", "you"))
-    assert "<B>" not in markup
+    markup = str(svg.peer_chart("peers & you", peers, "P/me", "you", "a <peer>"))
+    assert "<B>" not in markup and "<peer>" not in markup
     root = parse(markup)
-    assert len(root.findall("s:circle[@class='dash-peer']", NS)) == 2
-    assert len(root.findall("s:circle[@class='dash-you']", NS)) == 1
+    others = root.findall("s:circle[@class='dash-peer']", NS)
+    assert len(others) == 2
+    assert {o.find("s:title", NS).text for o in others} == {"a <peer>: 10%", "a <peer>: 50%"}
+    you = root.findall("s:circle[@class='dash-you']", NS)
+    assert [y.find("s:title", NS).text for y in you] == ["you: 90%"]
+    assert "P/A" not in markup and "B&gt;" not in markup
+
+
+def test_suppressed_months_are_gaps_without_counts():
+    """With a suppression text, a month of 1-4 eligible cases is a gap: no point, line broken."""
+    series = [
+        (MONTHS[0], Rate(5, 6)),
+        (MONTHS[1], Rate(0, 2)),
+        (MONTHS[2], Rate(6, 8)),
+        (MONTHS[3], Rate(7, 9)),
+    ]
+    root = parse(svg.rate_chart("t", series, suppressed="hidden <5>"))
+    assert len(root.findall("s:circle", NS)) == 3
+    assert len(root.findall("s:line[@class='dash-ci']", NS)) == 3
+    gaps = root.findall("s:rect[@class='dash-gap']", NS)
+    assert [g.find("s:title", NS).text for g in gaps] == ["2026-02: hidden <5>"]
+    assert float(gaps[0].get("x")) == pytest.approx(svg.month_x(1, 4), abs=0.1)
+    assert "0/2" not in str(svg.rate_chart("t", series, suppressed="x"))
+    assert len(root.findall("s:polyline", NS)) == 1  # one point before the gap: no line there
+    assert len(parse(svg.rate_chart("t", series)).findall("s:circle", NS)) == 4

@@ -1,8 +1,9 @@
-"""MeasureReport export: valid FHIR R4B, standard population codes, no patient ids."""
+"""MeasureReport export: valid FHIR R4B, population codes, small cells, individual reports."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 
@@ -70,3 +71,80 @@ def test_empty_rate_has_no_score():
     report = reports.measure_report("x", stats.Rate(0, 0), START, START)
     MeasureReport.model_validate(report)
     assert "measureScore" not in report["group"][0]
+
+
+DIRECTIONS = {
+    "uri-appropriate-treatment": "higher-is-better",
+    "sepsis-3h-bundle": "lower-is-better",  # a made-up direction, to see decrease
+}
+
+
+def cases() -> list:
+    """The synthetic dataset's measure cases."""
+    data = dataset()
+    return list(evaluate_patients(measures().values(), data.patient_groups(), as_of=data.as_of))
+
+
+def test_programme_bundle_leaves_out_small_cells_unless_asked():
+    """By default no group has fewer than 5 eligible cases; min_cell=0 keeps every clinician."""
+    data = dataset()
+    small = {(e["resource"]["measure"], e["resource"].get("subject", {}).get("reference"))
+             for e in reports.programme_reports(cases(), START, data.as_of, min_cell=0)["entry"]
+             if eligible(e["resource"]) < 5}  # fmt: skip
+    assert small
+    kept = {
+        (e["resource"]["measure"], e["resource"].get("subject", {}).get("reference"))
+        for e in bundle()["entry"]
+    }
+    assert not small & kept
+    assert all(eligible(e["resource"]) >= 5 for e in bundle()["entry"])
+
+
+def eligible(report: dict) -> int:
+    """Denominator minus exclusions of a report."""
+    counts = populations(report)
+    return counts["denominator"] - counts["denominator-exclusion"]
+
+
+def test_improvement_notation_follows_the_measure_direction():
+    """higher-is-better → increase, lower-is-better → decrease, unknown → absent; all valid."""
+    data = dataset()
+    found = reports.programme_reports(cases(), START, data.as_of, directions=DIRECTIONS)
+    Bundle.model_validate(found)
+    notation = {
+        e["resource"]["measure"].rsplit("/", 1)[1]: e["resource"].get("improvementNotation")
+        for e in found["entry"]
+    }
+    system = reports.IMPROVEMENT_SYSTEM
+    assert notation["uri-appropriate-treatment"]["coding"][0]["code"] == "increase"
+    assert notation["uri-appropriate-treatment"]["coding"][0]["system"] == system
+    assert notation["sepsis-3h-bundle"]["coding"][0]["code"] == "decrease"
+    assert notation["hfref-beta-blocker"] is None
+
+
+def test_individual_reports_one_per_own_case_and_valid():
+    """Individual reports: one per denominator case of the clinician, dated to the day, valid."""
+    mine = [c for c in cases() if c.clinician == "Practitioner/C03" and c.in_denominator]
+    found = reports.individual_reports(cases(), "Practitioner/C03", created=dataset().as_of)
+    Bundle.model_validate(found)
+    entries = [e["resource"] for e in found["entry"]]
+    assert len(entries) == len(mine) > 0
+    for report in entries:
+        MeasureReport.model_validate(report)
+        assert report["type"] == "individual"
+        assert report["reporter"] == {"reference": "Practitioner/C03"}
+        assert report["period"]["start"].endswith("T00:00:00Z")
+        assert report["period"]["end"].endswith("T23:59:59Z")
+        assert populations(report)["denominator"] == 1
+    met = sum(populations(r)["numerator"] for r in entries)
+    assert met == sum(c.in_numerator for c in mine)
+
+
+def test_individual_report_without_a_patient_has_no_subject():
+    """A stored case (no patient key) gives a report with no subject at all."""
+    case = next(c for c in cases() if c.in_denominator)
+    stored = replace(case, patient_key="", encounter_id="")
+    report = reports.individual_report(stored, direction="higher-is-better")
+    MeasureReport.model_validate(report)
+    assert "subject" not in report
+    assert report["improvementNotation"]["coding"][0]["code"] == "increase"

@@ -11,7 +11,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from app.settings import REPO_ROOT
-from tests.dashboards.conftest import ISSUER, build_app, sign_in
+from tests.dashboards.conftest import ISSUER, build_app, save_synthetic, sign_in
 from tests.smart.helpers import set_cookies
 from tests.ui.helpers import SEPSIS, get, launch, post, section, start_case
 from tests.ui.test_poc_cycle import ask
@@ -119,24 +119,36 @@ def dashboard_messages() -> set[str]:
     return {message for _, _, message, _, _ in found}
 
 
-def english_fragments(message: str) -> list[str]:
-    """The literal parts of a msgid between its placeholders, as they appear on a page."""
-    text = message.replace("%%", "%")
-    return [part.strip() for part in re.split(r"%\(\w+\)[sd]", text) if len(part.strip()) >= 12]
+def english_fragments(message: str | tuple[str, ...]) -> list[str]:
+    """The literal parts of a msgid (each plural form) between its placeholders, as on a page."""
+    forms = message if isinstance(message, tuple) else (message,)
+    return [
+        part.strip()
+        for form in forms
+        for part in re.split(r"%\(\w+\)[sd]", form.replace("%%", "%"))
+        if len(part.strip()) >= 12
+    ]
 
 
 def spanish_dashboard_pages(instance_path) -> dict[str, str]:
-    """Every dashboard page in Spanish: demo programme, clinician with own cases, no data, 401."""
+    """Every dashboard page in Spanish: demo programme and clinician, no data, 401, 403."""
     demo = build_app(instance_path / "demo", demo=True).test_client()
     live_app = build_app(instance_path / "live", demo=False)
     signed_in = live_app.test_client()
     sign_in(live_app, signed_in, f"{ISSUER}/Practitioner/C03")
+    stored_app = build_app(instance_path / "stored", demo=False)
+    save_synthetic(stored_app)
+    stored = stored_app.test_client()
+    sign_in(stored_app, stored, f"{ISSUER}/Practitioner/C03")
     pages = {
         "programme": demo.get("/dashboards/?lang=es"),
         "clinician": demo.get("/dashboards/clinicians/C03?lang=es&cases=mine"),
         "other": demo.get("/dashboards/clinicians/C05?lang=es"),
         "no data": signed_in.get("/dashboards/?lang=es"),
         "no session": live_app.test_client().get("/dashboards/?lang=es"),
+        "own programme": stored.get("/dashboards/?lang=es"),
+        "own page": stored.get("/dashboards/clinicians/C03?lang=es&cases=mine"),
+        "forbidden": stored.get("/dashboards/clinicians/C05?lang=es"),
     }
     return {name: response.get_data(as_text=True) for name, response in pages.items()}
 
@@ -158,3 +170,10 @@ def test_every_dashboard_string_is_translated_and_no_english_is_left_on_the_page
     assert "IC 95% " in pages["programme"] and "menos de 5 (oculto)" in pages["programme"]
     assert "Mis casos" in pages["clinician"] and "cumplido" in pages["clinician"]
     assert "Todavía no se han cargado datos de la práctica" in pages["no data"]
+    assert "2 profesionales completaron uri-antibiotics-adults en 2026-05" in pages["programme"]
+    assert "menos de 5 casos (oculto)" in pages["programme"]
+    assert "Antes y después de un módulo vinculado, en conjunto" in pages["programme"]
+    assert "un colega: " in pages["clinician"]
+    assert "Mi panel" in pages["own programme"]
+    assert "no tienen identificadores de pacientes" in pages["own page"]
+    assert "Este panel es solo para su profesional" in pages["forbidden"]
