@@ -23,6 +23,7 @@ from app.outcomes.practice_store import ImportSummary, PracticeStore
 
 DEFAULT_CONTENT = Path(__file__).resolve().parents[2] / "content"
 TOKEN_ENV = "BEDSIDE_HOOK_TOKEN"
+SUPPRESSED = "<5 suppressed"
 
 
 @click.command("compute")
@@ -35,7 +36,12 @@ TOKEN_ENV = "BEDSIDE_HOOK_TOKEN"
     help="Bulk Data export directory of *.ndjson files.",
 )
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only cases from this date.")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="When the data end.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="When the data end (default: now); cases whose window is still open are not counted.",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "measurereport"]), default="table"
 )
@@ -60,7 +66,7 @@ TOKEN_ENV = "BEDSIDE_HOOK_TOKEN"
 def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content, save, database):
     """Compute practice measures: rates with Wilson 95% intervals, overall and per clinician.
 
-    With --save the cases are also stored for the outcome dashboards, de-identified (measure,
+    With --save the cases are also stored for the dashboards without patient identifiers (measure,
     clinician, day, excluded and numerator flags: no patient or encounter reference), replacing
     whatever was stored before for the days of this period.
 
@@ -77,7 +83,7 @@ def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content, save
     try:
         definitions = load_measures(content).values()
         groups = _groups(fhir_server, token or os.environ.get(TOKEN_ENV), ndjson)
-        cases = list(evaluate_patients(definitions, groups, as_of=as_of and end))
+        cases = list(evaluate_patients(definitions, groups, as_of=end))
     except (FhirIngestError, ingest_ndjson.NdjsonError, MeasureError) as error:
         raise click.ClickException(str(error)) from None
     if since:
@@ -165,7 +171,8 @@ def render(cases: list[MeasureCase], fmt: str, start: datetime, end: datetime) -
         measure_id: {
             "overall": stats.summarize(measure_cases).as_dict(),
             "by_clinician": {
-                str(who): rate.as_dict() for who, rate in stats.by_clinician(measure_cases).items()
+                str(who): clinician_row(rate)
+                for who, rate in stats.by_clinician(measure_cases).items()
             },
         }
         for measure_id, measure_cases in sorted(cases_by_measure(cases).items())
@@ -175,14 +182,23 @@ def render(cases: list[MeasureCase], fmt: str, start: datetime, end: datetime) -
     return table(results)
 
 
+def clinician_row(rate: stats.Rate) -> dict:
+    """A clinician's counts, or only a suppression mark when fewer than 5 cases are eligible."""
+    if rate.small_cell:
+        return {"suppressed": True, "small_cell": True}
+    return rate.as_dict() | {"suppressed": False}
+
+
 def table(results: dict) -> str:
-    """Plain-text rates: one block per measure, clinicians below; small cells marked '*'."""
+    """Plain-text rates: one block per measure, clinicians below; small cells suppressed."""
     lines = []
     for measure_id, result in results.items():
         lines.append(f"{measure_id}: {_rate_text(result['overall'])}")
         for who, rate in result["by_clinician"].items():
-            lines.append(f"  {who:<24} {_rate_text(rate)}")
+            text = SUPPRESSED if rate["suppressed"] else _rate_text(rate)
+            lines.append(f"  {who:<24} {text}")
     lines.append("* fewer than 5 eligible cases: too few to compare")
+    lines.append(f"{SUPPRESSED}: a clinician with fewer than 5 eligible cases (counts withheld)")
     return "\n".join(lines) + "\n"
 
 

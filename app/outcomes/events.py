@@ -12,10 +12,22 @@ from app.outcomes.fhir_data import (
     PatientRecord,
     day_of,
     matching_coding,
+    reference_id,
     timed,
 )
-from cds_hooks.context import medication_concept
 from cds_hooks.fhir_json import as_dict, as_str, dicts_in
+
+OCCURRENCE_FIELDS = ("occurrenceDateTime", "occurrencePeriod.start")
+EVENT_TIME_FIELDS = {
+    "Observation": ("effectiveDateTime", "effectiveInstant", "effectivePeriod.start"),
+    "Procedure": ("performedDateTime", "performedPeriod.start"),
+    "ServiceRequest": (*OCCURRENCE_FIELDS, "authoredOn"),
+    "MedicationAdministration": ("effectiveDateTime", "effectivePeriod.start"),
+    "MedicationRequest": ("authoredOn",),
+    "Condition": ("onsetDateTime", "onsetPeriod.start", "recordedDate"),
+    "AllergyIntolerance": ("onsetDateTime", "recordedDate"),
+    "Encounter": ("period.start",),
+}
 
 
 def is_order(request: dict) -> bool:
@@ -31,7 +43,24 @@ def medication_coding(
     resource: dict, record: PatientRecord, codes: frozenset[Code]
 ) -> tuple[str, str, str] | None:
     """Return the medication coding of a request/administration if it is in codes."""
-    return matching_coding(medication_concept(resource, record.of_type("Medication")), codes)
+    return matching_coding(medication_concept(resource, record), codes)
+
+
+def medication_concept(resource: dict, record: PatientRecord) -> dict | None:
+    """The medication CodeableConcept: inline, a contained `#id`, or a referenced Medication."""
+    inline = as_dict(resource.get("medicationCodeableConcept"))
+    if inline:
+        return inline
+    reference = as_dict(resource.get("medicationReference"))
+    text = as_str(reference.get("reference")) or ""
+    if text.startswith("#"):
+        candidates, wanted = dicts_in(resource.get("contained")), text[1:]
+    else:
+        candidates, wanted = record.of_type("Medication"), reference_id(reference, "Medication")
+    for medication in candidates if wanted else ():
+        if medication.get("resourceType") == "Medication" and medication.get("id") == wanted:
+            return as_dict(medication.get("code"))
+    return None
 
 
 def request_end(request: dict) -> date | None:
@@ -44,18 +73,6 @@ def request_end(request: dict) -> date | None:
         ends.append(day_of(bounds.get("end")))
     known = [end for end in ends if end]
     return max(known) if known else None
-
-
-EVENT_TIME_FIELDS = {
-    "Observation": ("effectiveDateTime", "effectiveInstant", "effectivePeriod.start"),
-    "Procedure": ("performedDateTime", "performedPeriod.start"),
-    "ServiceRequest": ("occurrenceDateTime", "occurrencePeriod.start", "authoredOn"),
-    "MedicationAdministration": ("effectiveDateTime", "effectivePeriod.start"),
-    "MedicationRequest": ("authoredOn",),
-    "Condition": ("onsetDateTime", "onsetPeriod.start", "recordedDate"),
-    "AllergyIntolerance": ("onsetDateTime", "recordedDate"),
-    "Encounter": ("period.start",),
-}
 
 
 def event_text(resource: dict, fields: Iterable[str] | None = None) -> str | None:
@@ -72,6 +89,13 @@ def event_text(resource: dict, fields: Iterable[str] | None = None) -> str | Non
 def event_time(resource: dict, fields: Iterable[str] | None = None) -> datetime | None:
     """Return when a resource happened, only if recorded with a time of day."""
     return timed(event_text(resource, fields))
+
+
+def performed_time(resource: dict) -> datetime | None:
+    """When a resource was done: an order's occurrence (not its authoring), else its time."""
+    if resource.get("resourceType") == "ServiceRequest":
+        return event_time(resource, OCCURRENCE_FIELDS)
+    return event_time(resource)
 
 
 def event_day(resource: dict) -> date | None:

@@ -74,11 +74,13 @@ class PatientRecord:
 
 
 def reference_id(reference: object, resource_type: str) -> str | None:
-    """Return the id in a Reference to the given type (relative or absolute URL), else None."""
+    """Return the id in a Reference to the type (relative, absolute or versioned), else None."""
     text = as_str(as_dict(reference).get("reference"))
     if not text:
         return None
     parts = text.rstrip("/").split("/")
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
     if len(parts) >= 2 and parts[-2] == resource_type and parts[-1]:
         return parts[-1]
     return None

@@ -4,7 +4,10 @@ Patients are listed with `Patient?_count=100` (following `next` links lazily) an
 resources are searched per type with `patient=<id>`. Memory holds one page of patients and one
 patient's resources. A type whose `patient` search the server refuses (400) is read once with a
 type-level search and indexed by patient in memory instead (noted in `fallback_types`).
-Plain http is accepted only on loopback; the token never appears in errors.
+Medications referenced by `medicationReference` are read with `Medication?_id=...` (once each,
+kept in `medications` by id) and added to the groups that use them.
+Plain http is accepted only on loopback; the token never appears in errors, and `next` links are
+followed (with the token) only on the base URL's own scheme, host and port.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from urllib.parse import urlencode, urlsplit
 import requests
 
 from app.outcomes.bulk import patient_id_of
+from app.outcomes.medications import MedicationLookup, referenced_ids, remember, with_medications
 from cds_hooks.clients import is_https_or_loopback
 
 FHIR_JSON = "application/fhir+json"
 PAGE_SIZE = 100
+ID_BATCH = 50
+DEFAULT_PORTS = {"http": 80, "https": 443}
 TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 PATIENT_TYPES = (
     "Encounter",
@@ -58,6 +64,8 @@ class FhirSource:
         self.types = types
         self.timeout = timeout
         self.fallback_types: set[str] = set()
+        self.medications: MedicationLookup = {}
+        self._unknown_medications: set[str] = set()
         self._token = token
         self._session = requests.Session()
         self._by_patient: dict[str, dict[str, list[dict]]] = {}
@@ -78,6 +86,8 @@ class FhirSource:
         """Yield each patient's resources (Patient first); `progress(done, total)` per patient."""
         for done, (patient, total) in enumerate(self._patients(), start=1):
             group = [patient, *self.resources_of(patient["id"])]
+            self._read_medications(referenced_ids(group))
+            group = with_medications(group, self.medications)
             if progress is not None:
                 progress(done, total)
             yield group
@@ -90,10 +100,11 @@ class FhirSource:
                 continue
             params = {"patient": patient_id, "_count": PAGE_SIZE}
             try:
-                yield from (r for r, _ in self.search(resource_type, params))
-            except RefusedSearch:
+                found = [r for r, _ in self.search(resource_type, params)]
+            except RefusedSearch:  # possibly on a later page: nothing of this type was kept
                 self._index_type(resource_type)
-                yield from self._by_patient[resource_type].get(patient_id, [])
+                found = self._by_patient[resource_type].get(patient_id, [])
+            yield from found
 
     def search(self, resource_type: str, params: dict) -> Iterator[tuple[dict, int | None]]:
         """Yield (resource, Bundle.total) for every match, following `next` links lazily."""
@@ -108,8 +119,10 @@ class FhirSource:
                 if isinstance(resource, dict) and resource.get("resourceType") == resource_type:
                     yield resource, total
             url = next_link(page)
-            if url and urlsplit(url).netloc != urlsplit(self.base_url).netloc:
-                raise FhirIngestError("the FHIR server's next link points to another host")
+            if url and not same_origin(url, self.base_url):
+                raise FhirIngestError(
+                    "the FHIR server's next link leaves its base URL's scheme, host or port"
+                )
 
     def get_json(self, url: str) -> dict:
         """GET one URL as FHIR JSON; every failure becomes a one-line FhirIngestError."""
@@ -143,6 +156,16 @@ class FhirSource:
             if patient.get("id"):
                 yield patient, total
 
+    def _read_medications(self, wanted: set[str]) -> None:
+        """Read the referenced Medications not read yet, a batch of ids per search."""
+        missing = sorted(wanted - self.medications.keys() - self._unknown_medications)
+        for first in range(0, len(missing), ID_BATCH):
+            batch = missing[first : first + ID_BATCH]
+            params = {"_id": ",".join(batch), "_count": len(batch)}
+            for medication, _ in self.search("Medication", params):
+                remember(self.medications, medication)
+            self._unknown_medications.update(set(batch) - self.medications.keys())
+
     def _index_type(self, resource_type: str) -> None:
         """Read a whole type once and index it by patient (fallback when `patient=` is refused)."""
         index: dict[str, list[dict]] = {}
@@ -160,3 +183,18 @@ def next_link(bundle: dict) -> str | None:
         if isinstance(link, dict) and link.get("relation") == "next" and link.get("url"):
             return str(link["url"])
     return None
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    """Whether url has the base URL's scheme, host and port (default ports made explicit)."""
+    try:
+        return origin(url) == origin(base_url)
+    except ValueError:  # a malformed port
+        return False
+
+
+def origin(url: str) -> tuple[str, str | None, int | None]:
+    """(scheme, host, port) of a URL, lower-cased, with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, parts.port or DEFAULT_PORTS.get(scheme)

@@ -3,8 +3,9 @@
 Memory: files are read one line at a time and each line is spooled, with its patient id, into a
 temporary on-disk SQLite file (deleted afterwards); groups are then read back one patient at a
 time. So memory holds one patient's resources plus a small insert batch, never the whole export;
-disk needs roughly the export's size once more. Resources with no patient (Practitioner,
-Organization...) are not needed by the measures and are skipped.
+disk needs roughly the export's size once more. Medication resources (no patient, and few) are
+kept in memory by id and added to each group that references them; other resources with no
+patient (Practitioner, Organization...) are not needed by the measures and are skipped.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from app.outcomes.bulk import patient_id_of
+from app.outcomes.medications import MedicationLookup, remember, with_medications
 
 BATCH = 1000
 Progress = Callable[[int], None]
@@ -61,24 +63,33 @@ def count_lines(directory: Path) -> int:
 
 
 def patient_groups(
-    directory: Path, *, spool_dir: Path | None = None, progress: Progress | None = None
+    directory: Path,
+    *,
+    spool_dir: Path | None = None,
+    progress: Progress | None = None,
+    medications: MedicationLookup | None = None,
 ) -> Iterator[list[dict]]:
-    """Yield each patient's resources from an NDJSON export, one patient at a time.
+    """Yield each patient's resources (plus the Medications they reference), one patient at a time.
 
-    `progress(n)` is called with the number of lines read since the last call.
+    `progress(n)` is called with the number of lines read since the last call; `medications`
+    (a dict, filled here before the first group is yielded) collects the export's Medications.
     """
     files = ndjson_files(directory)
+    lookup = {} if medications is None else medications
     with tempfile.TemporaryDirectory(prefix="bedside-ndjson-", dir=spool_dir) as tmp:
         db = sqlite3.connect(Path(tmp) / "spool.sqlite")
         try:
-            _spool(db, files, progress)
-            yield from _read_back(db)
+            _spool(db, files, progress, lookup)
+            for group in _read_back(db):
+                yield with_medications(group, lookup)
         finally:
             db.close()
 
 
-def _spool(db: sqlite3.Connection, files: list[Path], progress: Progress | None) -> None:
-    """Write every patient-linked line into the spool table, in batches."""
+def _spool(
+    db: sqlite3.Connection, files: list[Path], progress: Progress | None, lookup: MedicationLookup
+) -> None:
+    """Write every patient-linked line into the spool table, in batches; keep Medications."""
     db.execute("CREATE TABLE spool (patient TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT)")
     batch: list[tuple[str, int, str]] = []
     seq = reported = 0
@@ -88,6 +99,8 @@ def _spool(db: sqlite3.Connection, files: list[Path], progress: Progress | None)
             patient = patient_id_of(resource)
             if patient:
                 batch.append((patient, seq, line))
+            else:
+                remember(lookup, resource)
             if seq - reported >= BATCH:
                 _flush(db, batch, progress, seq - reported)
                 reported = seq

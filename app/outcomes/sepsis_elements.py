@@ -5,25 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.outcomes.courses import courses
 from app.outcomes.definitions import MeasureDefinition
-from app.outcomes.events import event_time, is_order, medication_coding, quantity_value
-from app.outcomes.fhir_data import (
-    VOID_EVENT_STATUS,
-    PatientRecord,
-    hours,
-    is_recorded,
-    label,
-    matching_coding,
-    stamp,
-)
+from app.outcomes.events import event_time, performed_time, quantity_value
+from app.outcomes.fhir_data import PatientRecord, hours, is_recorded, matching_coding, stamp
 from cds_hooks.context import USABLE_OBSERVATION_STATUS
 from cds_hooks.fhir_json import as_str
-
-CULTURE_TIME_FIELDS = {
-    "Observation": ("effectiveDateTime", "effectiveInstant", "effectivePeriod.start"),
-    "Procedure": ("performedDateTime", "performedPeriod.start"),
-    "ServiceRequest": ("occurrenceDateTime", "occurrencePeriod.start"),
-}
 
 
 @dataclass(frozen=True)
@@ -69,7 +56,7 @@ def gather(
     for observation in record.of_type("Observation"):
         if as_str(observation.get("status")) not in USABLE_OBSERVATION_STATUS:
             continue
-        when = event_time(observation, CULTURE_TIME_FIELDS["Observation"])
+        when = event_time(observation)
         if when and matching_coding(observation.get("code"), lactate_codes):
             value = quantity_value(
                 observation.get("valueQuantity"), spec["unit"], spec.get("also_units", {})
@@ -77,7 +64,7 @@ def gather(
             evidence.lactates.append((when, value))
     for resource in record.of_type("Observation", "Procedure", "ServiceRequest"):
         if culture_collected(resource) and matching_coding(resource.get("code"), culture_codes):
-            when = event_time(resource, CULTURE_TIME_FIELDS[resource["resourceType"]])
+            when = performed_time(resource)
             if when:
                 evidence.cultures.append(when)
     gather_antibiotics(definition, record, encounter, t0, evidence)
@@ -99,29 +86,16 @@ def gather_antibiotics(
     t0: datetime,
     evidence: Evidence,
 ) -> None:
-    """Collect antibiotics of this encounter (or unlinked) timed from the look-back on."""
-    codes = definition.codes("antibiotic")
+    """Collect antibiotic courses of this encounter (or unlinked), timed from the look-back on."""
     earliest = t0 - hours(definition.criteria["antibiotic"]["hours_before"])
-    for resource in record.of_type("MedicationAdministration", "MedicationRequest"):
-        if not given_or_ordered(resource):
+    for course in courses(record, definition.codes("antibiotic")):
+        if course.encounters and encounter.get("id") not in course.encounters:
             continue
-        coding = medication_coding(resource, record, codes)
-        links = record.encounter_ids_of(resource)
-        if coding is None or (links and encounter.get("id") not in links):
-            continue
-        when = event_time(resource)
-        if when is None and links:
-            evidence.untimed_antibiotics.append(label(coding))
-        elif when is not None and when >= earliest:
-            evidence.antibiotics.append((when, label(coding)))
+        if course.time is None and course.encounters:
+            evidence.untimed_antibiotics.append(course.name)
+        elif course.time is not None and course.time >= earliest:
+            evidence.antibiotics.append((course.time, f"{course.name} {course.how}"))
     evidence.antibiotics.sort()
-
-
-def given_or_ordered(resource: dict) -> bool:
-    """An administration that happened, or a real order."""
-    if resource.get("resourceType") == "MedicationAdministration":
-        return as_str(resource.get("status")) not in VOID_EVENT_STATUS
-    return is_order(resource)
 
 
 def initial_lactate(

@@ -11,6 +11,7 @@ from app.outcomes.synthetic_fhir import (
     medication_administration,
     medication_request,
     observation,
+    ref,
 )
 
 INITIAL_MET = ("in-window", "at-minus-6h", "at-plus-3h")
@@ -84,7 +85,11 @@ def add_antibiotic(
     t0: datetime,
     variant: str,
 ) -> datetime | None:
-    """Write the IV antibiotic order (and sometimes its administration); return its time."""
+    """Write the IV antibiotic order (sometimes given 10 min later); return the course's time.
+
+    The variant places the course's time: the administration when there is one (the order is
+    then authored 10 minutes earlier and the administration references it), else the order.
+    """
     rng = builder.rng
     offsets = {
         "in-window": rng.randint(-30, 175),
@@ -93,28 +98,27 @@ def add_antibiotic(
     }
     if variant == "absent":
         return None
-    ordered = t0 + minutes(offsets[variant]) if variant in offsets else None
+    start = t0 + minutes(offsets[variant]) if variant in offsets else None
     medicine = rng.choice(codes.IV_ANTIBIOTICS)
+    given = start is not None and rng.random() < 0.3
+    order_id = builder.next_id("medrx")
     record.add(
         medication_request(
-            builder.next_id("medrx"),
+            order_id,
             record.patient_id,
             medicine,
-            authored=ordered,
+            authored=start - minutes(10) if given else start,
             requester=clinician,
             encounter_id=encounter_id,
             dosage="IV now, then as directed.",
         )
     )
-    if ordered is not None and rng.random() < 0.3:
-        given = ordered + minutes(10)
-        administration_id = builder.next_id("medadm")
-        record.add(
-            medication_administration(
-                administration_id, record.patient_id, medicine, given, encounter_id
-            )
+    if given:
+        administration = medication_administration(
+            builder.next_id("medadm"), record.patient_id, medicine, start, encounter_id
         )
-    return ordered
+        record.add(administration | {"request": ref("MedicationRequest", order_id)})
+    return start
 
 
 def add_cultures(

@@ -151,6 +151,26 @@ def test_comorbid_condition_overlapping_the_prior_year_excludes(options, exclude
     assert only_case(URI, chart).excluded is excluded
 
 
+COPD = (
+    (codes.ICD10CM, "J44.9", "Chronic obstructive pulmonary disease, unspecified"),
+    (codes.ICD10CM, "J44.1", "Chronic obstructive pulmonary disease with (acute) exacerbation"),
+)
+
+
+@pytest.mark.parametrize("measure", [URI, AAB])
+@pytest.mark.parametrize("coding", COPD, ids=["J44.9", "J44.1"])
+def test_copd_excludes_uri_and_bronchitis(measure, coding):
+    """A patient with COPD on the problem list: the URI or bronchitis visit is excluded."""
+    chart = Chart()
+    visit = chart.visit(START)
+    diagnosis = codes.URI[0] if measure == URI else codes.BRONCHITIS[0]
+    chart.condition(diagnosis, visit, onset=START.date().isoformat())
+    chart.condition((coding,), category="problem-list-item", onset="2019-05-01")
+    case = only_case(measure, chart)
+    assert (case.in_denominator, case.excluded, case.in_numerator) == (True, True, False)
+    assert coding[1] in case.exclusion_reason
+
+
 @pytest.mark.parametrize(
     ("before", "excluded"),
     [

@@ -9,7 +9,7 @@ from app.outcomes import stats
 from app.outcomes.bulk import write_bulk_ndjson
 from app.outcomes.measures import cases_by_measure, evaluate_patients
 from app.outcomes.synthetic import expected_summary
-from tests.outcomes.charts import measures
+from tests.outcomes.charts import Chart, measures
 from tests.outcomes.test_synthetic import dataset
 
 TOKEN = "outcomes-test-token"
@@ -52,3 +52,20 @@ def overall_counts(groups) -> dict[str, dict[str, int]]:
 def expected_overall() -> dict[str, dict[str, int]]:
     """The generator's expected overall counts per measure."""
     return {key: value["overall"] for key, value in expected_summary(dataset()).items()}
+
+
+def write_resources(directory: Path, resources: list[dict]) -> Path:
+    """Write resources as a Bulk Data export: one `<Type>.ndjson` file per type."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for resource in resources:
+        path = directory / f"{resource['resourceType']}.ndjson"
+        with path.open("a", encoding="utf-8") as lines:
+            lines.write(json.dumps(resource) + "\n")
+    return directory
+
+
+def distinct_chart(patient_id: str) -> Chart:
+    """A chart whose resource ids do not clash with other patients' (the server needs that)."""
+    chart = Chart(patient_id=patient_id)
+    chart.count = 100 * int(patient_id.removeprefix("p"))
+    return chart

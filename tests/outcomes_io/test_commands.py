@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 from fhir.resources.R4B.bundle import Bundle
 
 from app.devtools.fhir_server import FixtureFhirServer
+from app.outcomes import synthetic_codes as codes
 from app.outcomes.commands import compute
 from app.outcomes.synthetic import expected_summary
 from tests.outcomes.test_synthetic import dataset
-from tests.outcomes_io.helpers import TOKEN, expected_overall, write_bundles, write_ndjson
+from tests.outcomes_io.helpers import (
+    TOKEN,
+    distinct_chart,
+    expected_overall,
+    write_bundles,
+    write_ndjson,
+    write_resources,
+)
 
 AS_OF = ["--as-of", "2026-11-01"]
 
@@ -21,27 +30,56 @@ def run(*args: str, env: dict | None = None):
     return CliRunner().invoke(compute, list(args), env=env, catch_exceptions=False)
 
 
+def small(counts: dict) -> bool:
+    """Fewer than 5 eligible cases."""
+    return counts["denominator"] - counts["excluded"] < 5
+
+
 def test_json_from_ndjson_matches_expected(tmp_path):
-    """JSON output: overall and per-clinician counts equal the generator's expectations."""
+    """JSON output: overall and per-clinician counts as expected; small clinician cells withheld."""
     result = run("--ndjson", str(write_ndjson(tmp_path)), *AS_OF, "--format", "json")
     assert result.exit_code == 0, result.output
     results = json.loads(result.output)
+    suppressed = 0
     for measure_id, expected in expected_summary(dataset()).items():
         got = results[measure_id]
         assert {k: got["overall"][k] for k in expected["overall"]} == expected["overall"]
         for who, counts in expected["by_clinician"].items():
-            assert {k: got["by_clinician"][who][k] for k in counts} == counts
+            row = got["by_clinician"][who]
+            if small(counts):
+                suppressed += 1
+                assert row == {"suppressed": True, "small_cell": True}
+            else:
+                assert {k: row[k] for k in counts} == counts and row["suppressed"] is False
+    assert suppressed == 3  # C10, C11 and C12 for acute bronchitis
 
 
-def test_table_shows_rates_intervals_and_small_cells(tmp_path):
-    """The table gives rate, Wilson CI and marks small cells."""
+def test_table_shows_rates_intervals_and_suppresses_small_cells(tmp_path):
+    """The table gives rate and Wilson CI; clinicians with < 5 eligible cases show no counts."""
     result = run("--ndjson", str(write_ndjson(tmp_path)), *AS_OF)
     assert result.exit_code == 0, result.output
     uri = expected_overall()["uri-appropriate-treatment"]
     eligible = uri["denominator"] - uri["excluded"]
     assert f"uri-appropriate-treatment: {uri['numerator']}/{eligible} = " in result.output
     assert "95% CI" in result.output
-    assert " *\n" in result.output
+    bronchitis = expected_summary(dataset())["bronchitis-antibiotic-avoidance"]
+    block = clinician_lines(result.output, "bronchitis-antibiotic-avoidance")
+    for who, counts in bronchitis["by_clinician"].items():
+        assert block[who].endswith("<5 suppressed") is small(counts), block[who]
+    overall = bronchitis["overall"]
+    assert f"bronchitis-antibiotic-avoidance: {overall['numerator']}/" in result.output
+
+
+def clinician_lines(output: str, measure_id: str) -> dict[str, str]:
+    """The indented clinician lines under one measure's line of the table, by clinician."""
+    lines = output.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith(f"{measure_id}: ")) + 1
+    block = {}
+    for line in lines[first:]:
+        if not line.startswith("  "):
+            break
+        block[line.split()[0]] = line
+    return block
 
 
 def test_measurereport_from_fhir_server_with_env_token(tmp_path):
@@ -84,3 +122,19 @@ def test_readable_errors(tmp_path):
     plain = run("--fhir-server", "http://fhir.example.org/r4")
     assert plain.exit_code == 1 and "https" in plain.output
     assert "Traceback" not in plain.output
+
+
+def test_without_as_of_an_open_window_is_not_counted(tmp_path):
+    """No --as-of: the data end now, so a URI visit 1 day ago (72 h window open) is not counted."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    resources = []
+    for number, days_ago in ((1, 1), (2, 10)):
+        chart = distinct_chart(f"p{number}")
+        start = now - timedelta(days=days_ago)
+        visit = chart.visit(start)
+        chart.condition(codes.URI[0], visit, onset=start.date().isoformat())
+        resources += chart.resources
+    result = run("--ndjson", str(write_resources(tmp_path, resources)), "--format", "json")
+    assert result.exit_code == 0, result.output
+    overall = json.loads(result.output)["uri-appropriate-treatment"]["overall"]
+    assert (overall["denominator"], overall["numerator"]) == (1, 1)
