@@ -56,7 +56,7 @@ SUPPRESSED = "<5 suppressed"
 @click.option(
     "--save",
     is_flag=True,
-    help="Also store the cases, de-identified, for the dashboards (replaces the same period).",
+    help="Also store the cases (no patient identifiers) for the dashboards; replaces the period.",
 )
 @click.option(
     "--database",
@@ -84,13 +84,14 @@ def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content, save
         definitions = load_measures(content).values()
         groups = _groups(fhir_server, token or os.environ.get(TOKEN_ENV), ndjson)
         cases = list(evaluate_patients(definitions, groups, as_of=end))
+        directions = {m.id: m.direction for m in definitions}
     except (FhirIngestError, ingest_ndjson.NdjsonError, MeasureError) as error:
         raise click.ClickException(str(error)) from None
     if since:
         cutoff = stats.as_instant(since)
         cases = [c for c in cases if c.period_start is not None and c.period_start >= cutoff]
     start = stats.as_instant(since) if since else _earliest(cases, end)
-    text = render(cases, fmt, start, end)
+    text = render(cases, fmt, start, end, directions)
     if output:
         output.write_text(text, encoding="utf-8")
     else:
@@ -112,7 +113,7 @@ def open_store(database: Path | None) -> PracticeStore:
 def save_cases(
     store: PracticeStore, cases: list[MeasureCase], start: datetime, end: datetime, source: str
 ) -> ImportSummary:
-    """Store the cases de-identified, replacing the period's earlier ones (readable errors)."""
+    """Store the cases without patient identifiers, replacing the period's earlier ones."""
     try:
         return store.save_import(cases, start, end, source)
     except (sqlite3.Error, OSError) as error:
@@ -123,8 +124,8 @@ def saved_text(summary: ImportSummary) -> str:
     """One line saying what --save stored and replaced."""
     last = summary.end - timedelta(days=1)
     text = (
-        f"Saved {summary.saved} de-identified measure cases for {summary.start.isoformat()} to "
-        f"{last.isoformat()} (replacing {summary.replaced})."
+        f"Saved {summary.saved} measure cases (no patient identifiers) for "
+        f"{summary.start.isoformat()} to {last.isoformat()} (replacing {summary.replaced})."
     )
     if summary.undated:
         text += f" {summary.undated} cases without a date were not saved."
@@ -163,10 +164,13 @@ def _earliest(cases: Iterable[MeasureCase], end: datetime) -> datetime:
     return min(starts, default=end)
 
 
-def render(cases: list[MeasureCase], fmt: str, start: datetime, end: datetime) -> str:
+def render(
+    cases: list[MeasureCase], fmt: str, start: datetime, end: datetime, directions: dict[str, str]
+) -> str:
     """The results in the chosen format, ending with a newline."""
     if fmt == "measurereport":
-        return json.dumps(reports.programme_reports(cases, start, end), indent=2) + "\n"
+        bundle = reports.programme_reports(cases, start, end, directions=directions)
+        return json.dumps(bundle, indent=2) + "\n"
     results = {
         measure_id: {
             "overall": stats.summarize(measure_cases).as_dict(),

@@ -1,10 +1,11 @@
 """What to learn next: the learner's practice-data gaps, reviews due, profile and mastery, ranked.
 
-Practice data: outside demo mode, the de-identified cases `bedside outcomes compute --save`
-stored, when the signed-in fhirUser is one of their clinicians; otherwise the page says there are
-none rather than inventing gaps. In demo mode the signed-in fixture practitioner has no practice
-data of their own, so one explicit, labelled rule applies: they see the synthetic clinician named
-by the DEMO_PRACTICE_CLINICIAN setting (default C03), compared with the other synthetic clinicians.
+Practice data: outside demo mode, the cases (no patient identifiers) that
+`bedside outcomes compute --save` stored, when the signed-in fhirUser is one of their
+clinicians; otherwise the page says there are none rather than inventing gaps. In demo mode the
+signed-in fixture practitioner has no practice data of their own, so one explicit, labelled rule
+applies: they see the synthetic clinician named by the DEMO_PRACTICE_CLINICIAN setting (default
+C03), compared with the other synthetic clinicians.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from flask_babel import gettext, ngettext
 
 from app.dashboards import sources
 from app.dashboards.completions import is_clinician
-from app.dashboards.data import DashboardData, month_range, synthetic_data
+from app.dashboards.data import PRACTITIONER, DashboardData, month_range, synthetic_data
 from app.learning.practice import PracticeGap, practice_gaps_from
 from app.learning.recommend import Recommendation, recommend
 from app.outcomes import stats
@@ -25,8 +26,6 @@ from app.smart import current_smart_session
 from app.ui import labels
 from app.ui.context import runtime
 from app.ui.learner_profile import LearnerView
-
-PRACTITIONER = "Practitioner/"
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def sign_in(app, client, fhir_user: str | None, issuer: str = ISSUER) -> None:
 
 
 def save_synthetic(app) -> None:
-    """Store the synthetic dataset's cases de-identified, as `outcomes compute --save` would."""
+    """Store the synthetic cases (no patient identifiers) as `outcomes compute --save` does."""
     from datetime import UTC, datetime
 
     from app.dashboards.data import synthetic_data

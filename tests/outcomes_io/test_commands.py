@@ -111,6 +111,8 @@ def test_measurereport_from_fhir_server_with_env_token(tmp_path):
         counts = {p["code"]["coding"][0]["code"]: p["count"] for p in pops}
         assert counts["numerator"] == expected["numerator"]
         assert counts["denominator"] == expected["denominator"]
+        notation = summaries[measure_id]["improvementNotation"]["coding"][0]["code"]
+        assert notation in {"increase", "decrease"}
 
 
 def test_readable_errors(tmp_path):

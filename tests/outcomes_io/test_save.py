@@ -1,4 +1,4 @@
-"""`outcomes compute --save`: de-identified cases in SQLite, replaced by period, clear errors."""
+"""`outcomes compute --save`: cases without patient identifiers, replaced by period, errors."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_save_stores_only_deidentified_denominator_cases(export, tmp_path):
     )
     assert result.exit_code == 0, result.output
     json.loads(result.stdout)  # the report on stdout stays machine-readable
-    assert "Saved 684 de-identified measure cases" in result.stderr
+    assert "Saved 684 measure cases (no patient identifiers)" in result.stderr
     assert "for 2025-11-04 to 2026-10-31 (replacing 0)" in result.stderr
     columns = [row[1] for row in rows(database, "PRAGMA table_info(practice_cases)")]
     assert columns == COLUMNS
