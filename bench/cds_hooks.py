@@ -40,6 +40,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
     parser.add_argument("--startup-timeout", type=float, default=900, help="seconds per server")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON result file")
+    parser.add_argument(
+        "--no-client-auth",
+        action="store_true",
+        help="diagnostic: servers run with BEDSIDE_CDS_AUTH=off (shows what JWT checks cost; "
+        "the targets do not apply to such a run)",
+    )
     args = parser.parse_args(argv)
     if min(args.requests, args.concurrency, args.rounds, args.workers) < 1 or args.warmup < 0:
         parser.error("--requests, --concurrency, --rounds and --workers must be at least 1")
@@ -47,7 +53,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def server_env(workdir: Path, name: str, content_dir: Path, clients_file: Path) -> dict[str, str]:
+def server_env(
+    workdir: Path, name: str, content_dir: Path, clients_file: Path, client_auth: bool = True
+) -> dict[str, str]:
     """The exact configuration: every BEDSIDE_* setting pinned (empty means the default)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(ENV_PREFIX)}
     env.update({f"{ENV_PREFIX}{setting.name}": "" for setting in SETTINGS})
@@ -62,6 +70,8 @@ def server_env(workdir: Path, name: str, content_dir: Path, clients_file: Path) 
             "BEDSIDE_CDS_REPEAT_MINUTES": "0",  # every call builds its card: no repeat suppression
         }
     )
+    if not client_auth:
+        env["BEDSIDE_CDS_AUTH"] = "off"
     return env
 
 
@@ -123,7 +133,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
     try:
         for name, content in (("shipped", REPO_ROOT / "content"), ("large", workdir / "library")):
             print(f"starting the {name}-library server …", flush=True)
-            env = server_env(workdir, name, content, clients_file)
+            env = server_env(workdir, name, content, clients_file, not args.no_client_auth)
             servers[name] = start_server(
                 name, env, workdir, workers=args.workers, timeout=args.startup_timeout
             )
@@ -145,6 +155,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
         "warmup": args.warmup,
         "concurrency": args.concurrency,
         "jwt_alg": args.alg,
+        "client_auth": not args.no_client_auth,
         "rounds": args.rounds,
         "workers": args.workers,
         "cpus": os.cpu_count(),

@@ -32,3 +32,12 @@ def test_cds_benchmark_runs_end_to_end_and_gets_a_card(tmp_path):
         "real_p99_ms",
     }
     assert "throughput real hook / floor" in done.stdout
+
+
+def test_the_diagnostic_run_without_client_auth_is_explicit(tmp_path):
+    from bench.cds_hooks import server_env
+
+    normal = server_env(tmp_path, "shipped", tmp_path, tmp_path / "clients.json")
+    diagnostic = server_env(tmp_path, "shipped", tmp_path, tmp_path / "clients.json", False)
+    assert normal["BEDSIDE_CDS_AUTH"] == ""  # the default: authentication on
+    assert diagnostic["BEDSIDE_CDS_AUTH"] == "off"
