@@ -73,6 +73,12 @@ class SmartSession:
     expires_at: float = 0.0
     session_key: str = field(default="", repr=False)
 
+    @property
+    def user(self) -> str | None:
+        """Who signed in: the fhirUser claim, else the id_token's `sub` (the ledger's user key)."""
+        sub = self.id_claims.get("sub")
+        return self.fhir_user or (sub if isinstance(sub, str) and sub.strip() else None)
+
     def access_expired(self, leeway: float = 30) -> bool:
         """Tell whether the access token is (about to be) expired."""
         return self.access_expires_at is not None and self.access_expires_at <= time.time() + leeway

@@ -55,7 +55,7 @@ def learner_id() -> str:
     """The ledger's opaque learner id for the signed-in clinician (created on first use)."""
     if "ui_learner_id" not in g:
         session = smart_session()
-        user = session.fhir_user or session.id_claims.get("sub")
+        user = session.user
         if not user:
             abort(403, "The EHR did not say who you are (fhirUser); Bedside cannot keep credit.")
         g.ui_learner_id = ledger().store.ensure_learner(session.issuer, str(user))

@@ -92,10 +92,10 @@ def current_learner_id() -> str:
     from app.smart import current_smart_session
 
     session = current_smart_session()
-    if session is None or not session.fhir_user:
+    if session is None or not session.user:
         abort(401, "Open Bedside from your EHR to see your CME record.")
     key = str(current_app.config["LEDGER_IDENTITY_KEY"]).encode()
-    return learner_id(key, session.issuer, session.fhir_user)
+    return learner_id(key, session.issuer, session.user)
 
 
 def learner_transcript():
