@@ -30,12 +30,17 @@ def programme_panel(data: d.DashboardData, measure_id: str, months: list[str]) -
         "completions": [(c, labels.completed_in(c)) for c in completions],
         "pooled": pooled,
         "pooled_chart": pooled_chart(pooled) if pooled else None,
-        "clinicians": [
-            (str(who), rate)
-            for who, rate in stats.by_clinician(cases).items()
-            if who != stats.UNATTRIBUTED
-        ],
+        "clinicians": clinician_rows(cases),
     }
+
+
+def clinician_rows(cases: list) -> list[tuple[str, stats.Rate, bool]]:
+    """(clinician, rate, suppressed) rows: small cells and a lone small cell's complement hidden."""
+    rates = stats.by_clinician(cases)
+    hidden = stats.suppressed_groups(rates, unshown=[stats.UNATTRIBUTED])
+    return [
+        (str(who), rate, who in hidden) for who, rate in rates.items() if who != stats.UNATTRIBUTED
+    ]
 
 
 def pooled_chart(pooled: d.PooledBeforeAfter):

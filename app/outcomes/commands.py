@@ -174,10 +174,7 @@ def render(
     results = {
         measure_id: {
             "overall": stats.summarize(measure_cases).as_dict(),
-            "by_clinician": {
-                str(who): clinician_row(rate)
-                for who, rate in stats.by_clinician(measure_cases).items()
-            },
+            "by_clinician": clinician_rows(measure_cases),
         }
         for measure_id, measure_cases in sorted(cases_by_measure(cases).items())
     }
@@ -186,10 +183,17 @@ def render(
     return table(results)
 
 
-def clinician_row(rate: stats.Rate) -> dict:
-    """A clinician's counts, or only a suppression mark when fewer than 5 cases are eligible."""
-    if rate.small_cell:
-        return {"suppressed": True, "small_cell": True}
+def clinician_rows(cases: list[MeasureCase]) -> dict[str, dict]:
+    """Each clinician's row, small cells (and a lone small cell's complement) withheld."""
+    rates = stats.by_clinician(cases)
+    hidden = stats.suppressed_groups(rates)
+    return {str(who): clinician_row(rate, who in hidden) for who, rate in rates.items()}
+
+
+def clinician_row(rate: stats.Rate, suppressed: bool) -> dict:
+    """A clinician's counts, or only a suppression mark."""
+    if suppressed:
+        return {"suppressed": True, "small_cell": rate.small_cell}
     return rate.as_dict() | {"suppressed": False}
 
 
@@ -202,7 +206,9 @@ def table(results: dict) -> str:
             text = SUPPRESSED if rate["suppressed"] else _rate_text(rate)
             lines.append(f"  {who:<24} {text}")
     lines.append("* fewer than 5 eligible cases: too few to compare")
-    lines.append(f"{SUPPRESSED}: a clinician with fewer than 5 eligible cases (counts withheld)")
+    lines.append(
+        f"{SUPPRESSED}: fewer than 5 eligible cases, or counts that would reveal such a row"
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -119,16 +119,19 @@ def programme_reports(
 ) -> dict:
     """A collection Bundle: per measure, the programme summary then one report per clinician.
 
-    Groups with fewer than `min_cell` eligible cases are left out (0 keeps every group).
+    Groups with fewer than `min_cell` eligible cases are left out, and so is the next smallest
+    when only one would be (it could be worked out from the total); 0 keeps every group.
     """
     entries = []
     for measure_id, measure_cases in sorted(cases_by_measure(cases).items()):
         direction = (directions or {}).get(measure_id)
+        rates = stats.by_clinician(measure_cases)
+        hidden = stats.suppressed_groups(rates, [stats.UNATTRIBUTED]) if min_cell else set()
         groups = [(None, stats.summarize(measure_cases))]
         groups += [
             (str(who), rate)
-            for who, rate in stats.by_clinician(measure_cases).items()
-            if who != stats.UNATTRIBUTED
+            for who, rate in rates.items()
+            if who != stats.UNATTRIBUTED and who not in hidden
         ]
         entries += [
             measure_report(

@@ -7,7 +7,7 @@ observational: report counts and intervals, never a causal claim.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -72,6 +72,23 @@ class Rate:
             "ci95": list(interval) if interval else None,
             "small_cell": self.small_cell,
         }
+
+
+def suppressed_groups(
+    rates: Mapping[Hashable, Rate], unshown: Iterable[Hashable] = ()
+) -> set[Hashable]:
+    """Groups whose counts must not be shown beside their total: every small cell, and, when
+    exactly one group would be unknown, the next smallest one too (else total minus the shown
+    rows would give it away). `unshown` groups are never listed (e.g. unattributed cases)."""
+    unshown = set(unshown)
+    hidden = {key for key, rate in rates.items() if rate.small_cell}
+    unknown = {key for key in hidden | unshown if key in rates and rates[key].eligible}
+    if len(unknown) != 1:
+        return hidden
+    shown = [key for key in rates if key not in hidden and key not in unshown]
+    if shown:
+        hidden.add(min(shown, key=lambda key: (rates[key].eligible, str(key))))
+    return hidden
 
 
 def summarize(cases: Iterable[MeasureCase]) -> Rate:
