@@ -46,6 +46,17 @@ def load_config(app: Flask, test_config: Mapping[str, object] | None) -> None:
     for name, file_name in INSTANCE_KEYS.items():
         if not app.config[name]:
             app.config[name] = instance_secret_key(Path(app.instance_path), file_name)
+    check_cookie_policy(app.config)
+
+
+def check_cookie_policy(config: Mapping[str, object]) -> None:
+    """SameSite=None cookies must be Secure, so the public URL must be https."""
+    public = str(config.get("PUBLIC_BASE_URL") or "")
+    if config["COOKIE_SAMESITE"] == "None" and not public.startswith("https://"):
+        raise ConfigError(
+            f"{ENV_PREFIX}COOKIE_SAMESITE=None needs Secure cookies: set "
+            f"{ENV_PREFIX}PUBLIC_BASE_URL to the https URL the EHR opens Bedside at."
+        )
 
 
 def read_instance_file(path: Path) -> dict[str, object]:

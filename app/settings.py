@@ -170,6 +170,14 @@ SETTINGS: tuple[Setting, ...] = (
         "CSP frame-ancestors: origins allowed to embed the app (EHRs that frame SMART apps).",
     ),
     Setting(
+        "COOKIE_SAMESITE",
+        "Lax",
+        "choice",
+        "SameSite of Bedside's cookies. `None` (Secure and Partitioned; needs an https "
+        "`BEDSIDE_PUBLIC_BASE_URL`) for EHRs that show the app in a cross-site iframe.",
+        choices=("Lax", "Strict", "None"),
+    ),
+    Setting(
         "LOG_LEVEL",
         "INFO",
         "choice",

@@ -195,23 +195,26 @@ def browser_session_id() -> str | None:
 
 
 def set_session_cookie(response: Response, session_id: str, max_age: int) -> None:
-    """Set the cookie: opaque id only, HttpOnly, SameSite=Lax, Secure on https, Path=/."""
+    """Set the cookie: opaque id only, HttpOnly, Path=/, with the deployment's cookie policy."""
     response.set_cookie(
-        COOKIE_NAME,
-        session_id,
-        max_age=max_age,
-        path="/",
-        httponly=True,
-        samesite="Lax",
-        secure=secure_cookies(),
+        COOKIE_NAME, session_id, max_age=max_age, path="/", httponly=True, **cookie_policy()
     )
 
 
 def clear_session_cookie(response: Response) -> None:
     """Remove the session cookie from the browser."""
-    response.delete_cookie(
-        COOKIE_NAME, path="/", httponly=True, samesite="Lax", secure=secure_cookies()
-    )
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, **cookie_policy())
+
+
+def cookie_policy() -> dict:
+    """SameSite (Lax unless configured), Secure on https, and Partitioned with SameSite=None.
+
+    An EHR that shows the app in a cross-site iframe needs SameSite=None; browsers then require
+    Secure, and Partitioned (CHIPS) keeps the cookie working where third-party cookies are blocked.
+    """
+    samesite = str(current_app.config.get("COOKIE_SAMESITE") or "Lax")
+    framed = samesite == "None"
+    return {"samesite": samesite, "secure": framed or secure_cookies(), "partitioned": framed}
 
 
 def secure_cookies() -> bool:

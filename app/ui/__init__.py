@@ -32,8 +32,10 @@ def init_ui(app: Flask) -> UiRuntime:
     from app.ui.views import bp
 
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
-    if not app.config.get("SESSION_COOKIE_SAMESITE"):
-        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"  # the CSRF token lives in Flask's session
+    framed = app.config["COOKIE_SAMESITE"] == "None"  # the CSRF token lives in Flask's session
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config["COOKIE_SAMESITE"]
+    app.config["SESSION_COOKIE_SECURE"] = framed or app.config.get("SESSION_COOKIE_SECURE", False)
+    app.config["SESSION_COOKIE_PARTITIONED"] = framed
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", app.config.get("SMART_SESSION_SECONDS", 28800))
     Babel(app, locale_selector=select_locale, default_locale=DEFAULT_LANGUAGE)
     CSRFProtect(app)

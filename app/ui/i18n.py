@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask import Response, has_request_context, request, url_for
 from flask_babel import format_decimal, format_timedelta, get_locale
 
-from app.smart.sessions import secure_cookies
+from app.smart.sessions import cookie_policy
 
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
@@ -40,8 +40,7 @@ def remember_language(response: Response) -> Response:
             max_age=LANG_COOKIE_SECONDS,
             path="/",
             httponly=True,
-            samesite="Lax",
-            secure=secure_cookies(),
+            **cookie_policy(),
         )
     return response
 
