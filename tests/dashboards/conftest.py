@@ -6,6 +6,7 @@ import pytest
 
 from app import create_app
 from app.dashboards import init_dashboards
+from tests.support.smart_sessions import sign_in as stored_session
 
 
 def build_app(instance_path, demo: bool):
@@ -42,20 +43,7 @@ def live_app(instance_path):
 
 def sign_in(app, client, fhir_user: str | None, issuer: str = ISSUER) -> None:
     """Give the client a stored SMART session (as a launch would) for this fhirUser."""
-    from app.smart.sessions import COOKIE_NAME, SmartSession
-
-    session = SmartSession(
-        issuer=issuer,
-        client_id="bedside",
-        token_endpoint=f"{issuer}/token",
-        scope="launch openid fhirUser",
-        access_token="not-a-real-token",
-        refresh_token=None,
-        access_expires_at=None,
-        fhir_user=fhir_user,
-    )
-    session_id, _ = app.extensions["smart"].sessions.create(session)
-    client.set_cookie(COOKIE_NAME, session_id)
+    stored_session(app, client, fhir_user, issuer)
 
 
 def save_synthetic(app) -> None:

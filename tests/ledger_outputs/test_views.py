@@ -65,22 +65,12 @@ def test_issuer_profile_and_keys_are_public(client, outputs_app):
 def test_without_fhir_user_the_transcript_uses_sub_like_the_app(client, outputs_app):
     """A launch whose id_token has `sub` but no fhirUser: the same learner as /app, not a 401."""
     from app.ledger.identity import learner_id
-    from app.smart.sessions import COOKIE_NAME, SmartSession
+    from app.smart.sessions import COOKIE_NAME
+    from tests.support.smart_sessions import sign_in
 
     issuer = "https://ehr.example/fhir"
-    session = SmartSession(
-        issuer=issuer,
-        client_id="bedside",
-        token_endpoint=f"{issuer}/token",
-        scope="launch openid",
-        access_token="not-a-real-token",
-        refresh_token=None,
-        access_expires_at=None,
-        id_claims={"sub": "user-42"},
-    )
-    assert session.user == "user-42"
-    session_id, _ = outputs_app.extensions["smart"].sessions.create(session)
-    client.set_cookie(COOKIE_NAME, session_id)
+    session_id = sign_in(outputs_app, client, None, issuer, id_claims={"sub": "user-42"})
+    assert outputs_app.extensions["smart"].sessions.load(session_id).user == "user-42"
     with outputs_app.test_request_context(headers={"Cookie": f"{COOKIE_NAME}={session_id}"}):
         key = str(outputs_app.config["LEDGER_IDENTITY_KEY"]).encode()
         assert views.current_learner_id() == learner_id(key, issuer, "user-42")
