@@ -167,13 +167,8 @@ def check_cards(modules: dict[str, dict]) -> None:
                 raise ValueError(f"module {module['id']} ({language}): {invalid}") from None
 
 
-def card_uuid_for(module: dict, hook_instance: str) -> str:
-    """Derive the card uuid from module, version and hook call (stable for retries of that call)."""
-    return card_uuid_from(module["id"], module["version"], hook_instance)
-
-
 def card_uuid_from(module_id: str, version: str, hook_instance: str) -> str:
-    """The card uuid for a module id and version in one hook call."""
+    """The card uuid of a module version in one hook call (stable for retries of that call)."""
     return str(uuid.uuid5(CARD_NAMESPACE, f"{module_id}|{version}|{hook_instance}"))
 
 

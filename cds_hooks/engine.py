@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.library.loader import Library
-from cds_hooks.cards import CardSettings, CardTemplate, card_template, card_uuid_for, render_card
+from cds_hooks.cards import CardSettings, CardTemplate, card_template, render_card
 from cds_hooks.context import context_from_hook
 from cds_hooks.fhir_fetch import FetchCache, FetchFailed, FhirFetcher
 from cds_hooks.index import LibraryIndex
@@ -82,7 +82,7 @@ class CdsEngine:
         matches = match_modules(self.index, context)
         user_key = self.identity_key("user", caller, str(request.context["userId"]))
         patient_key = self.identity_key("patient", caller, str(request.context["patientId"]))
-        if remember:
+        if remember and matches:  # no match: nothing to rank or filter, no lookups
             mastered = self.mastered_topics(request)
             ranked = ranked_by_mastery(matches, mastered)
             chosen = self.without_fatigue(ranked, user_key, patient_key, now.timestamp(), mastered)
@@ -101,7 +101,10 @@ class CdsEngine:
         ]
         if remember:
             self.store.record_exposures(
-                [self.exposure(m, request, service, user_key, patient_key, now) for m in chosen]
+                [
+                    self.exposure(match, card["uuid"], service, user_key, patient_key, now)
+                    for match, card in zip(chosen, cards, strict=True)
+                ]
             )
         return {"cards": cards}
 
@@ -178,16 +181,16 @@ class CdsEngine:
     def exposure(
         self,
         match: Match,
-        request: HookRequest,
+        card_uuid: str,
         service: CdsService,
         user_key: str,
         patient_key: str,
         now: datetime,
     ) -> Exposure:
-        """Describe a shown card for the store."""
+        """Describe a shown card (by the uuid it was rendered with) for the store."""
         module = self.library.modules[match.module_id]
         return Exposure(
-            card_uuid=card_uuid_for(module, str(request.hookInstance)),
+            card_uuid=card_uuid,
             module_id=module["id"],
             module_version=module["version"],
             service_id=service.id,
