@@ -12,6 +12,7 @@ from datetime import date
 
 from app.ledger.chain import CreditRecord
 from app.ledger.identity import fhir_user_forms, learner_id
+from app.ledger.outputs.records import standing_credits
 from app.ledger.store import LedgerStore
 from app.outcomes.synthetic import LearningEvent
 
@@ -23,11 +24,9 @@ def is_clinician(issuer: str, fhir_user: str | None, clinician: str) -> bool:
 
 def first_completions(records: Iterable[CreditRecord], clinician: str) -> list[LearningEvent]:
     """The first day each module earned a credit that was not reversed, oldest first."""
-    records = list(records)
-    reversed_ = {r.reverses for r in records if r.kind == "reversal"}
     first: dict[str, date] = {}
-    for record in records:
-        if record.kind != "credit" or not record.module_id or record.sequence in reversed_:
+    for record in standing_credits(list(records)):
+        if not record.module_id:
             continue
         day = date.fromisoformat(record.earned_at[:10])
         first[record.module_id] = min(day, first.get(record.module_id, day))
