@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from app.outcomes.fhir_data import reference_id
+
 SNOMED = "http://snomed.info/sct"
 SPECIALTY_BY_SNOMED: Mapping[str, str] = {
     "394579002": "cardiology",  # Cardiology
@@ -45,9 +47,4 @@ def roles_in_bundle(bundle: Mapping) -> list[Mapping]:
 
 def practitioner_id(fhir_user: str | None) -> str | None:
     """The Practitioner id in a fhirUser URL ('…/Practitioner/dr-x' → 'dr-x'), else None."""
-    if not fhir_user:
-        return None
-    parts = fhir_user.rstrip("/").split("/")
-    if len(parts) >= 2 and parts[-2] == "Practitioner" and parts[-1]:
-        return parts[-1]
-    return None
+    return reference_id({"reference": fhir_user}, "Practitioner")
