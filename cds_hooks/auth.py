@@ -54,6 +54,7 @@ class VerifiedClient:
     sub: str | None
     tenant: str | None
     jti: str
+    expires_at: int
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,7 @@ class ClientAuthenticator:
         clients: list[TrustedClient],
         *,
         claim_jti: Callable[[str, str, int], bool],
+        jti_seen: Callable[[str, str], bool],
         fetch_jwks: Callable[[str], dict] | None = None,
         leeway_seconds: int = 60,
         jwks_ttl_seconds: int = 3600,
@@ -173,6 +175,7 @@ class ClientAuthenticator:
         self._clients = {client.iss: client for client in clients}
         self._inline = {c.iss: public_keys_by_kid(c.jwks) for c in clients if c.jwks is not None}
         self._claim_jti = claim_jti
+        self._jti_seen = jti_seen
         self._fetch_jwks = fetch_jwks or fetch_jwks_over_http
         self._leeway = leeway_seconds
         self._ttl = jwks_ttl_seconds
@@ -182,8 +185,14 @@ class ClientAuthenticator:
         self._cache: dict[str, CachedJwks] = {}
         self._fetch_locks: dict[str, threading.Lock] = {}
 
-    def verify(self, authorization_header: str | None, expected_audience: str) -> VerifiedClient:
-        """Verify the header's JWT for this audience; raise AuthError on any failure."""
+    def verify(
+        self, authorization_header: str | None, expected_audience: str, *, claim: bool = True
+    ) -> VerifiedClient:
+        """Verify the header's JWT for this audience; raise AuthError on any failure.
+
+        claim=False only checks that the jti is unused: the caller then MUST claim it (the hook
+        endpoint does, in the transaction that records the call), or a replay would pass.
+        """
         token = bearer_token(authorization_header)
         parsed = read_unverified(token)
         alg, kid = check_header(parsed.header)
@@ -191,9 +200,14 @@ class ClientAuthenticator:
         key = self._key_for(client, parsed.header.get("jku"), kid, alg)
         verify_signature(parsed, key, alg)
         claims = self._checked_claims(parsed.claims, client.iss, expected_audience)
-        if not self._claim_jti(client.iss, claims["jti"], math.ceil(claims["exp"])):
+        jti, expires_at = claims["jti"], math.ceil(claims["exp"])
+        if claim:
+            replayed = not self._claim_jti(client.iss, jti, expires_at)
+        else:
+            replayed = self._jti_seen(client.iss, jti)
+        if replayed:
             raise AuthError("replayed jti")
-        return VerifiedClient(client.iss, claims.get("sub"), claims.get("tenant"), claims["jti"])
+        return VerifiedClient(client.iss, claims.get("sub"), claims.get("tenant"), jti, expires_at)
 
     def _client_for(self, iss: object) -> TrustedClient:
         """The trusted client with this issuer."""

@@ -11,12 +11,13 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from app.errors import ApiError
-from cds_hooks.auth import AuthError, ClientAuthenticator
+from cds_hooks.auth import AuthError, ClientAuthenticator, VerifiedClient
 from cds_hooks.engine import CdsEngine
 from cds_hooks.models import CONTEXT_MODELS, FeedbackRequest, HookRequest
 from cds_hooks.openapi import openapi_document
 from cds_hooks.prefetch import PrefetchUnavailable
 from cds_hooks.services import SERVICES_BY_ID, CdsService, discovery_document
+from cds_hooks.store import JtiClaim
 
 log = logging.getLogger(__name__)
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -51,28 +52,57 @@ def discovery() -> Response:
 
 @bp.post("/<service_id>")
 def invoke(service_id: str) -> Response:
-    """Answer one hook call with cards."""
+    """Answer one hook call with cards.
+
+    The JWT id is checked unused now and claimed when the call is recorded, in the same
+    transaction as its exposures; a call that ends in a 4xx claims it on the way out.
+    """
     service = known_service(service_id)
-    caller = authenticate()
-    hook_request = parse_hook_request(service)
+    client = authenticate(claim=False)
+    claim = JtiClaim(client.iss, client.jti, client.expires_at) if client else None
     try:
-        body = runtime().engine.answer(
+        hook_request = parse_hook_request(service)
+        body = answer(service, hook_request, client, claim)
+    except ApiError:
+        burn(claim)
+        raise
+    return jsonify(body)
+
+
+def answer(
+    service: CdsService,
+    hook_request: HookRequest,
+    client: VerifiedClient | None,
+    claim: JtiClaim | None,
+) -> dict:
+    """The engine's answer, its failures as API errors (412 missing data, 401 replayed JWT)."""
+    caller = client.iss if client else str(hook_request.fhirServer or "unauthenticated")
+    try:
+        return runtime().engine.answer(
             service,
             hook_request,
-            caller=caller or str(hook_request.fhirServer or "unauthenticated"),
+            caller=caller,
             languages=preferred_languages(),
             now=datetime.now(UTC),
             launch_url=public_base_url() + "/launch.html",
+            claim=claim,
         )
+    except AuthError as failure:
+        raise unauthorized(failure) from None
     except PrefetchUnavailable as missing:
-        log.info("412 for %s: %s", service_id, missing)
+        log.info("412 for %s: %s", service.id, missing)
         raise ApiError(
             412,
             "prefetch_unavailable",
             f"Required data {missing.key!r} could not be prefetched or fetched: {missing.reason}.",
             f"prefetch.{missing.key}",
         ) from None
-    return jsonify(body)
+
+
+def burn(claim: JtiClaim | None) -> None:
+    """Claim the JWT id of a call that failed, so it cannot be replayed (401 if it was)."""
+    if claim is not None and not runtime().engine.store.claim_jti(*claim):
+        raise unauthorized(AuthError("replayed jti"))
 
 
 @bp.post("/<service_id>/feedback")
@@ -113,17 +143,23 @@ def known_service(service_id: str) -> CdsService:
     return service
 
 
-def authenticate() -> str | None:
+def authenticate(*, claim: bool = True) -> VerifiedClient | None:
     """Verify the caller's JWT for the exact URL invoked; any failure is a bare 401."""
     authenticator = runtime().authenticator
     if authenticator is None:
         return None
     try:
-        client = authenticator.verify(request.headers.get("Authorization"), audience_url())
+        return authenticator.verify(
+            request.headers.get("Authorization"), audience_url(), claim=claim
+        )
     except AuthError as failure:
-        log.info("CDS client authentication failed on %s: %s", request.path, failure)
-        raise ApiError(401, "unauthorized", "Authentication failed.") from None
-    return client.iss
+        raise unauthorized(failure) from None
+
+
+def unauthorized(failure: AuthError) -> ApiError:
+    """The bare 401 every authentication failure gets (the reason goes to the log only)."""
+    log.info("CDS client authentication failed on %s: %s", request.path, failure)
+    return ApiError(401, "unauthorized", "Authentication failed.")
 
 
 def audience_url() -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.library.loader import Library
+from cds_hooks.auth import AuthError
 from cds_hooks.cards import CardSettings, CardTemplate, card_template, render_card
 from cds_hooks.context import context_from_hook
 from cds_hooks.fhir_fetch import FetchCache, FetchFailed, FhirFetcher
@@ -17,7 +18,7 @@ from cds_hooks.matching import Match, match_modules
 from cds_hooks.models import FeedbackItem, HookRequest
 from cds_hooks.prefetch import PrefetchUnavailable, resolve_prefetch
 from cds_hooks.services import CdsService
-from cds_hooks.store import CdsStore, Exposure, FeedbackRecord
+from cds_hooks.store import CdsStore, Exposure, FeedbackRecord, JtiClaim
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,12 @@ class CdsEngine:
         now: datetime,
         launch_url: str,
         remember: bool = True,
+        claim: JtiClaim | None = None,
     ) -> dict:
         """Return the CDS Hooks response body for one call (raises PrefetchUnavailable → 412).
 
-        remember=False (the `bedside hook` tool) skips fatigue rules and stores nothing.
+        remember=False (the `bedside hook` tool) skips fatigue rules and stores no exposure.
+        A claim (the caller's JWT id) is committed with the exposures; AuthError on a replay.
         """
         data = self.patient_data(request)
         context = context_from_hook(
@@ -99,13 +102,13 @@ class CdsEngine:
             )
             for match in chosen
         ]
-        if remember:
-            self.store.record_exposures(
-                [
-                    self.exposure(match, card["uuid"], service, user_key, patient_key, now)
-                    for match, card in zip(chosen, cards, strict=True)
-                ]
-            )
+        exposures = [
+            self.exposure(match, card["uuid"], service, user_key, patient_key, now)
+            for match, card in zip(chosen, cards, strict=True)
+            if remember
+        ]
+        if (exposures or claim) and not self.store.record_call(exposures, claim):
+            raise AuthError("replayed jti")
         return {"cards": cards}
 
     def record_feedback(self, items: Sequence[FeedbackItem]) -> dict[str, int]:

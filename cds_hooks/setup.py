@@ -55,4 +55,4 @@ def authenticator_for(app: Flask, store: CdsStore) -> ClientAuthenticator | None
     clients = app.extensions.get("cds_clients", [])
     if not clients:
         log.warning("No trusted CDS clients (BEDSIDE_CDS_CLIENTS): every CDS call will get 401.")
-    return ClientAuthenticator(clients, claim_jti=store.claim_jti)
+    return ClientAuthenticator(clients, claim_jti=store.claim_jti, jti_seen=store.jti_seen)

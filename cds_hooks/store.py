@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -52,6 +54,22 @@ def create_cds_tables(db: Database) -> None:
     db["cds_feedback"].create_index(["user_key", "outcome", "received_at"])
 
 
+class JtiClaim(NamedTuple):
+    """A verified client JWT's id, to be recorded once: the replay guard across workers."""
+
+    iss: str
+    jti: str
+    expires_at: int
+
+
+def insert_jti(connection: sqlite3.Connection, claim: JtiClaim) -> bool:
+    """Insert the claim in the open transaction; False when it was already there."""
+    cursor = connection.execute(
+        "INSERT OR IGNORE INTO cds_jti (iss, jti, expires_at) VALUES (?, ?, ?)", claim
+    )
+    return cursor.rowcount == 1
+
+
 @dataclass(frozen=True)
 class Exposure:
     """A card shown to a user about a patient (both as keyed hashes)."""
@@ -89,27 +107,38 @@ class CdsStore(SqliteStore):
 
     def claim_jti(self, iss: str, jti: str, expires_at: int) -> bool:
         """Record a JWT id; False when the same issuer used it before (a replay)."""
+        return self.record_call([], JtiClaim(iss, jti, expires_at))
+
+    def jti_seen(self, iss: str, jti: str) -> bool:
+        """Tell whether this issuer's JWT id was already claimed (a read; claims nothing)."""
+        row = (
+            self._connection()
+            .execute("SELECT 1 FROM cds_jti WHERE iss = ? AND jti = ?", (iss, jti))
+            .fetchone()
+        )
+        return row is not None
+
+    def record_call(self, exposures: list[Exposure], claim: JtiClaim | None = None) -> bool:
+        """In ONE write transaction, claim the call's JWT id and remember the cards shown.
+
+        False on a replay (the jti was claimed first by another call): nothing is stored then.
+        One transaction per call, not two: under concurrent calls from several workers the
+        write lock is the expensive part.
+        """
         connection = self._connection()
-        if random.random() < 0.01:
+        if claim is not None and random.random() < 0.01:
             connection.execute(
                 "DELETE FROM cds_jti WHERE expires_at < ?", (int(time.time()) - 3600,)
             )
-        with connection:
-            cursor = connection.execute(
-                "INSERT OR IGNORE INTO cds_jti (iss, jti, expires_at) VALUES (?, ?, ?)",
-                (iss, jti, expires_at),
-            )
-        return cursor.rowcount == 1
-
-    def record_exposures(self, exposures: list[Exposure]) -> None:
-        """Remember which cards were shown, to whom and about whom (hashed)."""
-        if not exposures:
-            return
         rows = [tuple(vars(exposure).values()) for exposure in exposures]
-        with self._connection() as connection:
-            connection.executemany(
-                "INSERT OR IGNORE INTO cds_exposures VALUES (?, ?, ?, ?, ?, ?, ?)", rows
-            )
+        with connection:
+            if claim is not None and not insert_jti(connection, claim):
+                return False
+            if rows:
+                connection.executemany(
+                    "INSERT OR IGNORE INTO cds_exposures VALUES (?, ?, ?, ?, ?, ?, ?)", rows
+                )
+        return True
 
     def recently_shown(self, user_key: str, patient_key: str, since: float) -> set[str]:
         """Return the modules shown to this user about this patient since a time."""

@@ -68,6 +68,9 @@ class ReplayStore:
         self.seen[(iss, jti)] = exp
         return True
 
+    def was_claimed(self, iss: str, jti: str) -> bool:
+        return (iss, jti) in self.seen
+
 
 class JwksServer:
     """A real HTTP server on 127.0.0.1 serving a JWKS and counting the requests it gets."""
@@ -131,7 +134,14 @@ def auth(keys, server, clock, store):
         TrustedClient(iss=INLINE_ISS, jwks=public_jwks(keys.ec, keys.ec256, keys.rsa)),
         TrustedClient(iss=JKU_ISS, jku=server.url),
     ]
-    return ClientAuthenticator(clients, claim_jti=store.claim, clock=clock)
+    return authenticator(clients, store, clock)
+
+
+def authenticator(clients, store: ReplayStore, clock, **options) -> ClientAuthenticator:
+    """An authenticator over the in-memory replay store and the fake clock."""
+    return ClientAuthenticator(
+        clients, claim_jti=store.claim, jti_seen=store.was_claimed, clock=clock, **options
+    )
 
 
 def bearer(token: str) -> str:
@@ -155,8 +165,20 @@ def test_valid_token_gives_the_verified_client(auth, keys, clock, store, key_nam
     key = getattr(keys, key_name)
     token = token_for(key, clock, alg=alg, sub="Practitioner/1", tenant="t-1", jti="j-1")
     verified = auth.verify(bearer(token), AUD)
-    assert verified == VerifiedClient(iss=INLINE_ISS, sub="Practitioner/1", tenant="t-1", jti="j-1")
-    assert store.seen == {(INLINE_ISS, "j-1"): int(clock.now) + 300}
+    expires_at = int(clock.now) + 300
+    assert verified == VerifiedClient(INLINE_ISS, "Practitioner/1", "t-1", "j-1", expires_at)
+    assert store.seen == {(INLINE_ISS, "j-1"): expires_at}
+
+
+def test_verifying_without_claiming_leaves_the_jti_to_the_caller_but_refuses_a_used_one(
+    auth, keys, clock, store
+):
+    token = bearer(token_for(keys.ec, clock, jti="j-2"))
+    assert auth.verify(token, AUD, claim=False).jti == "j-2"
+    assert store.seen == {}  # nothing claimed: the hook endpoint claims it with the call
+    assert auth.verify(token, AUD).jti == "j-2"  # claims it now
+    with pytest.raises(AuthError):
+        auth.verify(token, AUD, claim=False)
 
 
 def test_optional_claims_may_be_absent_and_unknown_claims_are_accepted(auth, keys, clock):
@@ -294,7 +316,7 @@ def test_keys_are_those_of_the_client_named_in_iss(keys, clock, store):
         TrustedClient(iss=INLINE_ISS, jwks=public_jwks(keys.rotated)),
         TrustedClient(iss="https://other-ehr.example", jwks=public_jwks(keys.ec)),
     ]
-    auth = ClientAuthenticator(clients, claim_jti=store.claim, clock=clock)
+    auth = authenticator(clients, store, clock)
     with pytest.raises(AuthError):
         auth.verify(bearer(token_for(keys.ec, clock, iss=INLINE_ISS)), AUD)
 
@@ -452,7 +474,7 @@ def test_server_down_is_rejected(keys, clock, store):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     client = TrustedClient(iss=JKU_ISS, jku=f"http://127.0.0.1:{port}/jwks.json")
-    auth = ClientAuthenticator([client], claim_jti=store.claim, clock=clock)
+    auth = authenticator([client], store, clock)
     with pytest.raises(AuthError):
         auth.verify(bearer(token_for(keys.ec, clock, iss=JKU_ISS)), AUD)
 
@@ -493,6 +515,6 @@ def test_injected_fetcher_is_used(keys, clock, store):
         return public_jwks(keys.ec)
 
     client = TrustedClient(iss=JKU_ISS, jku="https://sandbox.cds-hooks.org/jwks")
-    auth = ClientAuthenticator([client], claim_jti=store.claim, fetch_jwks=fetch, clock=clock)
+    auth = authenticator([client], store, clock, fetch_jwks=fetch)
     auth.verify(bearer(token_for(keys.ec, clock, iss=JKU_ISS)), AUD)
     assert fetched == ["https://sandbox.cds-hooks.org/jwks"]
