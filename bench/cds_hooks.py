@@ -1,7 +1,8 @@
 """CDS Hooks benchmark: the real order-select hook against the production server, with ratios.
 
-Runs two servers (shipped library; shipped + N synthetic modules) and interleaves three kinds of
-call in rounds: the real hook and the parse-only floor on the first, the real hook on the second.
+Runs two servers (shipped library; shipped + N synthetic modules) and interleaves four kinds of
+call in rounds: on the first, the real hook signed with the headline JWT algorithm, the real hook
+signed with the other one, and the parse-only floor; on the second, the real hook (headline alg).
 """
 
 from __future__ import annotations
@@ -36,7 +37,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
     parser.add_argument("--library-size", type=int, default=5000, help="synthetic modules added")
     parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds per phase")
-    parser.add_argument("--alg", choices=req.ALGORITHMS, default="ES384", help="client JWT alg")
+    parser.add_argument(
+        "--alg",
+        choices=req.ALGORITHMS,
+        default="RS384",
+        help="JWT algorithm of the headline phases (RS384, Epic's default; the other one is "
+        "measured in the same run for comparison)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
     parser.add_argument("--startup-timeout", type=float, default=900, help="seconds per server")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON result file")
@@ -121,9 +128,10 @@ def round_sizes(total: int, rounds: int) -> list[int]:
 
 def run(args: argparse.Namespace, workdir: Path) -> dict:
     """Start both servers, warm up, run the interleaved rounds; return the result."""
-    key = req.make_key(args.alg)
+    keys = {alg: req.make_key(alg) for alg in req.ALGORITHMS}
+    key = keys[args.alg]
     clients_file = workdir / "cds-clients.json"
-    clients_file.write_text(json.dumps(req.clients_document(key)), encoding="utf-8")
+    clients_file.write_text(json.dumps(req.clients_document(keys.values())), encoding="utf-8")
     prefetch = req.patient_prefetch()
     bodies = req.BodyFactory(prefetch)
     generated = time.perf_counter()
@@ -137,12 +145,16 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
             servers[name] = start_server(
                 name, env, workdir, workers=args.workers, timeout=args.startup_timeout
             )
+        shipped, large = servers["shipped"], servers["large"]
         phases = {
-            "real": Target(servers["shipped"], req.SERVICE_PATH, key, bodies, args.concurrency),
-            "floor": Target(servers["shipped"], req.FLOOR_PATH, key, bodies, args.concurrency),
-            "real_large_library": Target(
-                servers["large"], req.SERVICE_PATH, key, bodies, args.concurrency
-            ),
+            "real": Target(shipped, req.SERVICE_PATH, key, bodies, args.concurrency),
+            **{
+                alg_phase(alg): Target(shipped, req.SERVICE_PATH, other, bodies, args.concurrency)
+                for alg, other in keys.items()
+                if alg != args.alg
+            },
+            "floor": Target(shipped, req.FLOOR_PATH, key, bodies, args.concurrency),
+            "real_large_library": Target(large, req.SERVICE_PATH, key, bodies, args.concurrency),
         }
         cards = warm_up(phases, args)
         stats = drive(phases, args)
@@ -155,6 +167,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
         "warmup": args.warmup,
         "concurrency": args.concurrency,
         "jwt_alg": args.alg,
+        "compared_jwt_algs": [alg for alg in req.ALGORITHMS if alg != args.alg],
         "client_auth": not args.no_client_auth,
         "rounds": args.rounds,
         "workers": args.workers,
@@ -176,7 +189,32 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
         },
         "phases": summaries,
         "targets": targets(summaries, LIMITS),
+        "algorithm_comparison": algorithm_comparison(summaries, args.alg, LIMITS),
     }
+
+
+def alg_phase(alg: str) -> str:
+    """The name of the phase that signs with a non-headline algorithm."""
+    return f"real_{alg.lower()}"
+
+
+def algorithm_comparison(phases: dict[str, dict], headline: str, limits: dict) -> dict[str, dict]:
+    """Per compared algorithm: its throughput ratio and the server CPU it adds per request."""
+    real, floor = phases["real"], phases["floor"]
+    comparison = {}
+    for alg in req.ALGORITHMS:
+        phase = phases.get(alg_phase(alg))
+        if alg == headline or phase is None:
+            continue
+        ratio = phase["throughput_rps"] / floor["throughput_rps"]
+        comparison[alg] = {
+            "throughput_ratio": ratio,
+            "meets_throughput_target": ratio >= limits["throughput_ratio"],
+            "extra_server_cpu_ms_per_request": (
+                phase["server_cpu_ms_per_request"] - real["server_cpu_ms_per_request"]
+            ),
+        }
+    return comparison
 
 
 def drive(phases: dict[str, Target], args: argparse.Namespace) -> dict[str, PhaseStats]:
@@ -196,7 +234,7 @@ def drive(phases: dict[str, Target], args: argparse.Namespace) -> dict[str, Phas
 def warm_up(phases: dict[str, Target], args: argparse.Namespace) -> int:
     """Check each endpoint answers as expected, then warm it up; return the real hook's cards."""
     cards = {name: len(target.probe()["cards"]) for name, target in phases.items()}
-    if cards["real"] < 1 or cards["real_large_library"] < 1:
+    if min(count for name, count in cards.items() if name != "floor") < 1:
         raise SystemExit(f"The real hook returned no card ({cards}): the benchmark would be empty.")
     if cards["floor"] != 0:
         raise SystemExit("The floor endpoint returned cards; it must only parse the request.")

@@ -6,6 +6,7 @@ import copy
 import json
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
 
@@ -25,7 +26,7 @@ FLOOR_PATH = "/cds-services/_floor/bedside-order-select"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 CEFTRIAXONE = ("1665021", "ceftriaxone 1000 MG Injection")
 ISSUER = "https://ehr.bench.bedside.example"
-ALGORITHMS = ("ES384", "RS384")  # the two algorithms CDS Hooks clients sign with
+ALGORITHMS = ("RS384", "ES384")  # the two algorithms CDS Hooks clients sign with
 TARGET_RESOURCES = 30
 VITAL_IDS = ("temp", "hr", "rr", "bp", "spo2")
 USER_MARK, INSTANCE_MARK = "@@BENCH-USER@@", "@@BENCH-INSTANCE@@"
@@ -39,9 +40,9 @@ def make_key(alg: str = "ES384") -> Key:
     return ECKey.generate_key("P-384", parameters=parameters)
 
 
-def clients_document(key: Key) -> list[dict]:
-    """The BEDSIDE_CDS_CLIENTS file content trusting this key's public half."""
-    return [{"iss": ISSUER, "jwks": {"keys": [key.as_dict(private=False)]}}]
+def clients_document(keys: Iterable[Key]) -> list[dict]:
+    """The BEDSIDE_CDS_CLIENTS file content: one EHR trusted with these keys' public halves."""
+    return [{"iss": ISSUER, "jwks": {"keys": [key.as_dict(private=False) for key in keys]}}]
 
 
 def sign_tokens(key: Key, audience: str, count: int, lifetime: int = 900) -> list[str]:

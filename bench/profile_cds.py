@@ -27,7 +27,7 @@ AUDIENCE_BASE = "http://localhost"
 def build_app(workdir: Path, key, library_size: int):
     """The app as the benchmark's server configures it, in this process."""
     clients = workdir / "cds-clients.json"
-    clients.write_text(json.dumps(req.clients_document(key)), encoding="utf-8")
+    clients.write_text(json.dumps(req.clients_document([key])), encoding="utf-8")
     content = REPO_ROOT / "content"
     if library_size:
         content = workdir / "library"

@@ -72,6 +72,7 @@ def print_report(result: dict) -> None:
             f"  {TARGET_LABELS[name]:<52} {target['value']:>8.2f}  "
             f"(target {target['target']:>7})  {verdict(target['pass'])}"
         )
+    print_algorithm_comparison(result)
     noisy = max(phase["other_cpu_share"] for phase in result["phases"].values())
     if noisy > NOISE_LIMIT:
         print(
@@ -86,9 +87,27 @@ def print_report(result: dict) -> None:
     print(f"  Full result: {result['output']}")
 
 
+def print_algorithm_comparison(result: dict) -> None:
+    """The other JWT algorithm's throughput ratio and what its signature check adds."""
+    headline = result["setup"]["jwt_alg"]
+    for alg, compared in result.get("algorithm_comparison", {}).items():
+        label = f"throughput real hook / floor, {alg} JWTs"
+        below = "meets" if compared["meets_throughput_target"] else "below"
+        print(
+            f"  {label:<52} {compared['throughput_ratio']:>8.2f}  "
+            f"({below} the target, which is verdicted on {headline})"
+        )
+        print(
+            f"  {'':<52} server CPU per request "
+            f"{compared['extra_server_cpu_ms_per_request']:+.2f} ms vs {headline}"
+        )
+
+
 NOISE_LIMIT = 0.10
 PHASE_LABELS = {
     "real": "real hook, shipped library",
+    "real_es384": "real hook, ES384 JWTs",
+    "real_rs384": "real hook, RS384 JWTs",
     "floor": "floor (parse only)",
     "real_large_library": "real hook, large library",
 }

@@ -21,7 +21,9 @@ def test_cds_benchmark_runs_end_to_end_and_gets_a_card(tmp_path):
     assert result["setup"]["cards_returned"] >= 1
     assert result["setup"]["prefetch_resources"] >= 25
     assert result["servers"]["large"]["modules"] == result["servers"]["shipped"]["modules"] + 200
-    for phase in ("real", "floor", "real_large_library"):
+    assert result["setup"]["jwt_alg"] == "RS384"  # the headline; ES384 is measured alongside
+    assert set(result["algorithm_comparison"]) == {"ES384"}
+    for phase in ("real", "real_es384", "floor", "real_large_library"):
         summary = result["phases"][phase]
         assert summary["requests"] == 40
         assert summary["errors"] == 0, summary["statuses"]
@@ -32,6 +34,7 @@ def test_cds_benchmark_runs_end_to_end_and_gets_a_card(tmp_path):
         "real_p99_ms",
     }
     assert "throughput real hook / floor" in done.stdout
+    assert "throughput real hook / floor, ES384 JWTs" in done.stdout
 
 
 def test_the_diagnostic_run_without_client_auth_is_explicit(tmp_path):
