@@ -147,9 +147,11 @@ class CdsEngine:
         mastered: frozenset[str] = frozenset(),
     ) -> list[Match]:
         """Drop modules this user snoozed, just saw for this patient, or mastered and saw lately."""
-        hidden = self.store.overridden_modules(user_key, now - self.settings.snooze_seconds)
-        hidden |= self.store.recently_shown(
-            user_key, patient_key, now - self.settings.repeat_seconds
+        hidden = self.store.snoozed_or_just_shown(
+            user_key,
+            patient_key,
+            overridden_since=now - self.settings.snooze_seconds,
+            shown_since=now - self.settings.repeat_seconds,
         )
         if mastered and self.settings.mastered_quiet_seconds > 0:
             since = now - self.settings.mastered_quiet_seconds

@@ -140,12 +140,16 @@ class CdsStore(SqliteStore):
                 )
         return True
 
-    def recently_shown(self, user_key: str, patient_key: str, since: float) -> set[str]:
-        """Return the modules shown to this user about this patient since a time."""
+    def snoozed_or_just_shown(
+        self, user_key: str, patient_key: str, *, overridden_since: float, shown_since: float
+    ) -> set[str]:
+        """Return the modules this user overrode, or saw about this patient, lately (one query)."""
         rows = self._connection().execute(
-            "SELECT DISTINCT module_id FROM cds_exposures "
+            "SELECT module_id FROM cds_feedback "
+            "WHERE user_key = ? AND outcome = 'overridden' AND received_at >= ? "
+            "UNION SELECT module_id FROM cds_exposures "
             "WHERE user_key = ? AND patient_key = ? AND shown_at >= ?",
-            (user_key, patient_key, since),
+            (user_key, overridden_since, user_key, patient_key, shown_since),
         )
         return {row[0] for row in rows}
 
@@ -184,15 +188,6 @@ class CdsStore(SqliteStore):
                 "INSERT OR IGNORE INTO cds_feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values
             )
         return cursor.rowcount == 1
-
-    def overridden_modules(self, user_key: str, since: float) -> set[str]:
-        """Return the modules this user overrode since a time (snoozed for them)."""
-        rows = self._connection().execute(
-            "SELECT DISTINCT module_id FROM cds_feedback "
-            "WHERE user_key = ? AND outcome = 'overridden' AND received_at >= ?",
-            (user_key, since),
-        )
-        return {row[0] for row in rows}
 
     def forget_user(self, user_key: str) -> None:
         """Drop a user's exposures and feedback (demo resets; never the CME ledger)."""
