@@ -45,6 +45,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "measured in the same run for comparison)",
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
+    parser.add_argument("--threads", type=int, default=2, help="threads per worker")
     parser.add_argument("--startup-timeout", type=float, default=900, help="seconds per server")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON result file")
     parser.add_argument(
@@ -54,8 +55,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "the targets do not apply to such a run)",
     )
     args = parser.parse_args(argv)
-    if min(args.requests, args.concurrency, args.rounds, args.workers) < 1 or args.warmup < 0:
-        parser.error("--requests, --concurrency, --rounds and --workers must be at least 1")
+    sizes = (args.requests, args.concurrency, args.rounds, args.workers, args.threads)
+    if min(sizes) < 1 or args.warmup < 0:
+        parser.error("--requests, --concurrency, --rounds, --workers and --threads must be ≥ 1")
     args.rounds = min(args.rounds, args.requests)
     return args
 
@@ -143,7 +145,12 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
             print(f"starting the {name}-library server …", flush=True)
             env = server_env(workdir, name, content, clients_file, not args.no_client_auth)
             servers[name] = start_server(
-                name, env, workdir, workers=args.workers, timeout=args.startup_timeout
+                name,
+                env,
+                workdir,
+                workers=args.workers,
+                threads=args.threads,
+                timeout=args.startup_timeout,
             )
         shipped, large = servers["shipped"], servers["large"]
         phases = {
@@ -171,6 +178,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
         "client_auth": not args.no_client_auth,
         "rounds": args.rounds,
         "workers": args.workers,
+        "threads_per_worker": args.threads,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),

@@ -46,7 +46,8 @@ def print_report(result: dict) -> None:
     print(
         f"  {setup['concurrency']} clients, {setup['requests_per_phase']} requests per phase "
         f"in {setup['rounds']} interleaved rounds (after {setup['warmup']} warm-up each), "
-        f"{setup['workers']} gunicorn workers, {setup['cpus']} CPUs"
+        f"{setup['workers']} gunicorn workers of {setup.get('threads_per_worker', '?')} threads, "
+        f"{setup['cpus']} CPUs"
     )
     print(
         f"  request: {setup['prefetch_resources']} prefetched resources, "

@@ -71,7 +71,13 @@ class Server:
 
 
 def start_server(
-    name: str, env: dict[str, str], workdir: Path, *, workers: int = 2, timeout: float = 600
+    name: str,
+    env: dict[str, str],
+    workdir: Path,
+    *,
+    workers: int = 2,
+    threads: int = 2,
+    timeout: float = 600,
 ) -> Server:
     """Run `bedside serve` with exactly env; return once /healthz answers (else ServerFailed)."""
     port = free_port()
@@ -87,6 +93,8 @@ def start_server(
         str(port),
         "--workers",
         str(workers),
+        "--threads",
+        str(threads),
     ]
     started = time.perf_counter()
     process = subprocess.Popen(
