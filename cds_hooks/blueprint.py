@@ -55,7 +55,7 @@ def invoke(service_id: str) -> Response:
     """Answer one hook call with cards.
 
     The JWT id is checked unused now and claimed when the call is recorded, in the same
-    transaction as its exposures; a call that ends in a 4xx claims it on the way out.
+    transaction as its exposures; a call that fails in any way claims it on the way out.
     """
     service = known_service(service_id)
     client = authenticate(claim=False)
@@ -63,8 +63,8 @@ def invoke(service_id: str) -> Response:
     try:
         hook_request = parse_hook_request(service)
         body = answer(service, hook_request, client, claim)
-    except ApiError:
-        burn(claim)
+    except Exception:
+        burn(claim)  # a token is never good for a second try, whatever the first one did
         raise
     return jsonify(body)
 

@@ -102,11 +102,14 @@ class CdsEngine:
             )
             for match in chosen
         ]
-        exposures = [
-            self.exposure(match, card["uuid"], service, user_key, patient_key, now)
-            for match, card in zip(chosen, cards, strict=True)
+        exposures = (
+            [
+                self.exposure(match, card["uuid"], service, user_key, patient_key, now)
+                for match, card in zip(chosen, cards, strict=True)
+            ]
             if remember
-        ]
+            else []
+        )
         if (exposures or claim) and not self.store.record_call(exposures, claim):
             raise AuthError("replayed jti")
         return {"cards": cards}
