@@ -21,7 +21,7 @@ from pathlib import Path
 from app.settings import ENV_PREFIX, REPO_ROOT, SETTINGS
 from bench import cds_request as req
 from bench.load import Batch, PhaseStats, measure, run_batch
-from bench.report import print_report, targets, write_result
+from bench.report import alg_phase, algorithm_comparison, print_report, targets, write_result
 from bench.server import HOST, Server, start_server
 from bench.synthetic_library import build_library
 
@@ -197,32 +197,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
         },
         "phases": summaries,
         "targets": targets(summaries, LIMITS),
-        "algorithm_comparison": algorithm_comparison(summaries, args.alg, LIMITS),
+        "algorithm_comparison": algorithm_comparison(summaries, args.alg, req.ALGORITHMS, LIMITS),
     }
-
-
-def alg_phase(alg: str) -> str:
-    """The name of the phase that signs with a non-headline algorithm."""
-    return f"real_{alg.lower()}"
-
-
-def algorithm_comparison(phases: dict[str, dict], headline: str, limits: dict) -> dict[str, dict]:
-    """Per compared algorithm: its throughput ratio and the server CPU it adds per request."""
-    real, floor = phases["real"], phases["floor"]
-    comparison = {}
-    for alg in req.ALGORITHMS:
-        phase = phases.get(alg_phase(alg))
-        if alg == headline or phase is None:
-            continue
-        ratio = phase["throughput_rps"] / floor["throughput_rps"]
-        comparison[alg] = {
-            "throughput_ratio": ratio,
-            "meets_throughput_target": ratio >= limits["throughput_ratio"],
-            "extra_server_cpu_ms_per_request": (
-                phase["server_cpu_ms_per_request"] - real["server_cpu_ms_per_request"]
-            ),
-        }
-    return comparison
 
 
 def drive(phases: dict[str, Target], args: argparse.Namespace) -> dict[str, PhaseStats]:

@@ -17,13 +17,13 @@ def verdict(passed: bool) -> str:
 def targets(phases: dict[str, dict], limits: dict[str, float]) -> dict[str, dict]:
     """The issue's three targets, measured in this run."""
     real, floor, big = phases["real"], phases["floor"], phases["real_large_library"]
-    throughput_ratio = real["throughput_rps"] / floor["throughput_rps"]
+    ratio = throughput_ratio(real, floor)
     latency_ratio = big["p50_ms"] / real["p50_ms"]
     return {
         "real_over_floor_throughput": {
-            "value": throughput_ratio,
+            "value": ratio,
             "target": f">= {limits['throughput_ratio']}",
-            "pass": throughput_ratio >= limits["throughput_ratio"],
+            "pass": ratio >= limits["throughput_ratio"],
         },
         "large_over_shipped_library_p50": {
             "value": latency_ratio,
@@ -36,6 +36,37 @@ def targets(phases: dict[str, dict], limits: dict[str, float]) -> dict[str, dict
             "pass": real["p99_ms"] < limits["p99_ms"],
         },
     }
+
+
+def throughput_ratio(phase: dict, floor: dict) -> float:
+    """A phase's throughput as a share of the floor endpoint's."""
+    return phase["throughput_rps"] / floor["throughput_rps"]
+
+
+def alg_phase(alg: str) -> str:
+    """The name of the phase that signs with a non-headline algorithm."""
+    return f"real_{alg.lower()}"
+
+
+def algorithm_comparison(
+    phases: dict[str, dict], headline: str, algorithms: tuple[str, ...], limits: dict
+) -> dict[str, dict]:
+    """Per compared algorithm: its throughput ratio and the server CPU it adds per request."""
+    real, floor = phases["real"], phases["floor"]
+    comparison = {}
+    for alg in algorithms:
+        phase = phases.get(alg_phase(alg))
+        if alg == headline or phase is None:
+            continue
+        ratio = throughput_ratio(phase, floor)
+        comparison[alg] = {
+            "throughput_ratio": ratio,
+            "meets_throughput_target": ratio >= limits["throughput_ratio"],
+            "extra_server_cpu_ms_per_request": (
+                phase["server_cpu_ms_per_request"] - real["server_cpu_ms_per_request"]
+            ),
+        }
+    return comparison
 
 
 def print_report(result: dict) -> None:
