@@ -113,8 +113,8 @@ def build_context(
 ) -> PatientContext:
     """Build a PatientContext from FHIR resources (already fetched or prefetched).
 
-    With relevant_codes, observations whose codes no criterion uses are skipped early: they can
-    neither select nor satisfy a module, and most of a chart's vitals are such observations.
+    With relevant_codes, observations (and components) whose codes no criterion uses are skipped
+    early: they can neither select nor satisfy a module, and most of a chart's vitals are such.
     """
     conditions, medications = list(conditions), list(medications)
     observations, allergies, draft_orders = list(observations), list(allergies), list(draft_orders)
@@ -131,8 +131,8 @@ def build_context(
     context.observations = [
         item
         for observation in observations
-        if is_usable_observation(observation) and may_matter(observation, relevant_codes)
-        for item in observation_items(observation)
+        if is_usable_observation(observation)
+        for item in observation_items(observation, relevant_codes)
     ]
     context.resources = [r for r in (patient, *conditions, *medications, *observations) if r]
     context.resources += [*allergies, *draft_orders]
@@ -221,25 +221,25 @@ def referenced_medications(request: dict, siblings: list[dict]) -> Iterator[dict
             yield candidate
 
 
-def may_matter(observation: dict, relevant_codes: frozenset[tuple[str, str]] | None) -> bool:
-    """Tell whether the observation or a component carries a code some criterion uses."""
-    if relevant_codes is None:
-        return True
-    concepts = [observation.get("code")]
-    concepts += [part.get("code") for part in dicts_in(observation.get("component"))]
-    return any(
-        (system, code) in relevant_codes
-        for concept in concepts
-        for system, code, _ in coding_triples(concept)
-    )
-
-
-def observation_items(observation: dict) -> list[ObservationItem]:
-    """Return the observation and each of its components (e.g. systolic in a BP panel)."""
+def observation_items(
+    observation: dict, relevant_codes: frozenset[tuple[str, str]] | None = None
+) -> list[ObservationItem]:
+    """The observation and its components (e.g. systolic in a BP panel) whose codes may matter."""
+    parts = [observation, *dicts_in(observation.get("component"))]
+    if relevant_codes is not None:
+        parts = [part for part in parts if mentions(part.get("code"), relevant_codes)]
+    if not parts:
+        return []
     when = observation_time(observation)
-    items = [observation_item(observation, when)]
-    items += [observation_item(part, when) for part in dicts_in(observation.get("component"))]
-    return items
+    return [observation_item(part, when) for part in parts]
+
+
+def mentions(concept: object, codes: frozenset[tuple[str, str]]) -> bool:
+    """Tell whether a CodeableConcept has a coding whose (system, code) is one of codes."""
+    try:  # the quick reading of well-formed data (most of a chart, most of which is skipped)
+        return any((coding["system"], coding["code"]) in codes for coding in concept["coding"])
+    except (KeyError, TypeError):  # partial or malformed codings: the careful reading decides
+        return any(triple[:2] in codes for triple in coding_triples(concept))
 
 
 def observation_item(observation: dict, when: datetime | None) -> ObservationItem:
