@@ -38,7 +38,24 @@ def compile_resource(template: object) -> Filler:
     if isinstance(template, list):
         items = [compile_resource(item) for item in template]
         return lambda context: filled_list(items, context)
-    return lambda context: fill_resource(template, context)
+    return compile_string(str(template))
+
+
+def compile_string(template: str) -> Filler:
+    """A filler for a string with tokens, split once into its literal pieces and token names."""
+    pieces = CONTEXT_TOKEN.split(template)  # literal, name, literal, …, name, literal
+    head, pairs = pieces[0], list(zip(pieces[1::2], pieces[2::2], strict=True))
+
+    def fill(context: Mapping[str, str]) -> str | None:
+        filled = [head]
+        for name, literal in pairs:
+            value = context.get(name)
+            if not isinstance(value, str) or not value:
+                return None
+            filled += (value, literal)
+        return "".join(filled)
+
+    return fill
 
 
 def has_tokens(template: object) -> bool:

@@ -64,6 +64,7 @@ class CardTemplate:
     indicator: str
     source: dict
     link_labels: tuple[str, str]
+    app_context: str
     guideline_url: str
     override_reasons: list
     suggestions: tuple[SuggestionTemplate, ...]
@@ -83,6 +84,7 @@ def card_template(module: dict, language: str) -> CardTemplate:
         indicator=card["indicator"],
         source=source_of(module),
         link_labels=(UI_TEXT["case"][language], UI_TEXT["guideline"][language]),
+        app_context=json.dumps({"module": module["id"], "version": module["version"]}),
         guideline_url=module["guideline"]["url"],
         override_reasons=[
             {
@@ -109,7 +111,7 @@ def render_card(
     """Build one card (as wire JSON) for a matched module from its prepared template."""
     card_uuid = card_uuid_from(template.module_id, template.version, hook_instance)
     body = {
-        "uuid": card_uuid,
+        "uuid": str(card_uuid),
         "summary": render_summary(template.summary, match.named_values()),
         "detail": compose_detail(template, match),
         "indicator": template.indicator,
@@ -167,9 +169,9 @@ def check_cards(modules: dict[str, dict]) -> None:
                 raise ValueError(f"module {module['id']} ({language}): {invalid}") from None
 
 
-def card_uuid_from(module_id: str, version: str, hook_instance: str) -> str:
+def card_uuid_from(module_id: str, version: str, hook_instance: str) -> uuid.UUID:
     """The card uuid of a module version in one hook call (stable for retries of that call)."""
-    return str(uuid.uuid5(CARD_NAMESPACE, f"{module_id}|{version}|{hook_instance}"))
+    return uuid.uuid5(CARD_NAMESPACE, f"{module_id}|{version}|{hook_instance}")
 
 
 def render_summary(template: str, values: dict[str, str]) -> str:
@@ -215,13 +217,12 @@ def source_of(module: dict) -> dict:
 
 def links_of(template: CardTemplate, settings: CardSettings) -> list[dict]:
     """Link into the Bedside SMART app (module in appContext, no PHI) and to the guideline."""
-    app_context = json.dumps({"module": template.module_id, "version": template.version})
     return [
         {
             "label": template.link_labels[0],
             "url": settings.launch_url,
             "type": "smart",
-            "appContext": app_context,
+            "appContext": template.app_context,
         },
         {"label": template.link_labels[1], "url": template.guideline_url, "type": "absolute"},
     ]
@@ -240,13 +241,13 @@ def suggestion_template(suggestion: dict, language: str) -> SuggestionTemplate:
 
 
 def suggestions_of(
-    suggestions: tuple[SuggestionTemplate, ...], card_uuid: str, hook_context: dict[str, str]
+    suggestions: tuple[SuggestionTemplate, ...], card_uuid: uuid.UUID, hook_context: dict[str, str]
 ) -> list[dict]:
     """Render the suggestions with stable uuids and this call's context filled in."""
     return [
         {
             "label": suggestion.label,
-            "uuid": str(uuid.uuid5(uuid.UUID(card_uuid), f"suggestion-{number}")),
+            "uuid": str(uuid.uuid5(card_uuid, f"suggestion-{number}")),
             **suggestion.recommended,
             "actions": [
                 {"type": kind, "description": description, "resource": filler(hook_context)}
