@@ -168,8 +168,12 @@ def audience_url() -> str:
 
 
 def public_base_url() -> str:
-    """Return this service's public base URL (configured, or as the request reached us)."""
-    return current_app.config["PUBLIC_BASE_URL"] or request.url_root.rstrip("/")
+    """Return this service's public base URL: configured, or as the request reached us.
+
+    The URI form, as a client writes it in `aud` (werkzeug's url_root is the IRI form, slower).
+    """
+    configured = current_app.config["PUBLIC_BASE_URL"]
+    return configured or f"{request.scheme}://{request.host}{request.script_root}"
 
 
 def parse_hook_request(service: CdsService) -> HookRequest:

@@ -116,6 +116,21 @@ def test_public_base_url_sets_the_expected_aud(cds_config, instance_path, ec_key
     assert get_with(client, as_reached).status_code == 401
 
 
+def test_without_a_public_base_url_aud_is_the_url_as_reached(cds_app, ec_key):
+    mounted = {"SCRIPT_NAME": "/bedside", "HTTP_HOST": "cds.hospital.example:8443"}
+    as_reached = "https://cds.hospital.example:8443/bedside/cds-services"
+    for aud, status in ((as_reached, 200), (AUD, 401)):
+        token = sign_client_token(ec_key, iss=EHR_ISS, aud=aud, kid=ec_key.kid)
+        headers = {"Authorization": f"Bearer {token}"}
+        response = cds_app.test_client().get(
+            DISCOVERY,
+            headers=headers,
+            base_url="https://cds.hospital.example:8443",
+            environ_overrides=mounted,
+        )
+        assert response.status_code == status, aud
+
+
 def test_auth_off_must_be_explicit_and_is_logged(cds_config, instance_path, caplog):
     client = create_app(
         {**cds_config, "CDS_AUTH": "off"}, instance_path=instance_path
