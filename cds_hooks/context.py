@@ -225,7 +225,8 @@ def observation_items(
     observation: dict, relevant_codes: frozenset[tuple[str, str]] | None = None
 ) -> list[ObservationItem]:
     """The observation and its components (e.g. systolic in a BP panel) whose codes may matter."""
-    parts = [observation, *dicts_in(observation.get("component"))]
+    components = observation.get("component")
+    parts = [observation, *dicts_in(components)] if components else [observation]
     if relevant_codes is not None:
         parts = [part for part in parts if mentions(part.get("code"), relevant_codes)]
     if not parts:
@@ -237,7 +238,10 @@ def observation_items(
 def mentions(concept: object, codes: frozenset[tuple[str, str]]) -> bool:
     """Tell whether a CodeableConcept has a coding whose (system, code) is one of codes."""
     try:  # the quick reading of well-formed data (most of a chart, most of which is skipped)
-        return any((coding["system"], coding["code"]) in codes for coding in concept["coding"])
+        for coding in concept["coding"]:  # noqa: SIM110 - hot path: a loop, not a generator
+            if (coding["system"], coding["code"]) in codes:
+                return True
+        return False
     except (KeyError, TypeError):  # partial or malformed codings: the careful reading decides
         return any(triple[:2] in codes for triple in coding_triples(concept))
 
