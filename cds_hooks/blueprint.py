@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,7 +67,7 @@ def invoke(service_id: str) -> Response:
     except Exception:
         burn(claim)  # a token is never good for a second try, whatever the first one did
         raise
-    return jsonify(body)
+    return json_response(body)
 
 
 def answer(
@@ -118,7 +119,7 @@ def feedback(service_id: str) -> Response:
 def floor(service_id: str) -> Response:
     """Parse a hook call exactly as invoke does, then answer no cards (benchmark baseline)."""
     parse_hook_request(known_service(service_id))
-    return jsonify({"cards": []})
+    return json_response({"cards": []})
 
 
 @bp.after_request
@@ -208,6 +209,12 @@ def json_body() -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
     return body
+
+
+def json_response(body: dict) -> Response:
+    """A hook response: compact UTF-8 JSON, cards' keys in their natural order (not sorted)."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return current_app.response_class(text, mimetype="application/json")
 
 
 def preferred_languages() -> list[str]:

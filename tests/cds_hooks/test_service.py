@@ -87,6 +87,8 @@ def test_spanish_when_the_client_prefers_it(cds, fixture_store):
     card = response.json["cards"][0]
     assert "Por qué ve esta tarjeta" in card["detail"]
     assert card["links"][0]["label"].startswith("Abrir")
+    assert response.mimetype == "application/json"
+    assert "Por qué".encode() in response.data  # UTF-8 JSON, not \u escapes
 
 
 def test_card_count_is_capped(cds_config, instance_path, ec_key, fixture_store):
