@@ -131,7 +131,6 @@ def build_context(
     context.observations = [
         item
         for observation in observations
-        if is_usable_observation(observation)
         for item in observation_items(observation, relevant_codes)
     ]
     context.resources = [r for r in (patient, *conditions, *medications, *observations) if r]
@@ -224,12 +223,15 @@ def referenced_medications(request: dict, siblings: list[dict]) -> Iterator[dict
 def observation_items(
     observation: dict, relevant_codes: frozenset[tuple[str, str]] | None = None
 ) -> list[ObservationItem]:
-    """The observation and its components (e.g. systolic in a BP panel) whose codes may matter."""
+    """A usable observation and its components (e.g. systolic in a BP panel) whose codes may matter.
+
+    The cheap code check runs first: most of a chart is skipped on it.
+    """
     components = observation.get("component")
     parts = [observation, *dicts_in(components)] if components else [observation]
     if relevant_codes is not None:
         parts = [part for part in parts if mentions(part.get("code"), relevant_codes)]
-    if not parts:
+    if not parts or not is_usable_observation(observation):
         return []
     when = observation_time(observation)
     return [observation_item(part, when) for part in parts]

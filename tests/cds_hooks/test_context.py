@@ -103,3 +103,19 @@ def test_a_relevant_coding_after_partial_or_malformed_ones_still_counts():
     messy = observation(RESPIRATORY_RATE, "Respiratory rate", 24)
     messy["code"] = {"coding": codings}
     assert kept_codes({(LNC, RESPIRATORY_RATE)}, messy) == [RESPIRATORY_RATE]
+
+
+def test_observations_not_final_or_preliminary_are_left_out():
+    statuses = ["final", "amended", "entered-in-error", "cancelled", "registered", None]
+    chart = [observation(RESPIRATORY_RATE, "RR", 24, status=status) for status in statuses]
+    for resource in chart:
+        if resource["status"] is None:
+            del resource["status"]
+    kept = build_context(
+        "patient-view",
+        NOW,
+        patient=None,
+        observations=chart,
+        relevant_codes=frozenset({(LNC, RESPIRATORY_RATE)}),
+    ).observations
+    assert len(kept) == 2  # final and amended only
