@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
@@ -111,7 +112,7 @@ def render_card(
     """Build one card (as wire JSON) for a matched module from its prepared template."""
     card_uuid = card_uuid_from(template.module_id, template.version, hook_instance)
     body = {
-        "uuid": str(card_uuid),
+        "uuid": uuid_text(card_uuid),
         "summary": render_summary(template.summary, match.named_values()),
         "detail": compose_detail(template, match),
         "indicator": template.indicator,
@@ -169,9 +170,23 @@ def check_cards(modules: dict[str, dict]) -> None:
                 raise ValueError(f"module {module['id']} ({language}): {invalid}") from None
 
 
-def card_uuid_from(module_id: str, version: str, hook_instance: str) -> uuid.UUID:
+def card_uuid_from(module_id: str, version: str, hook_instance: str) -> bytes:
     """The card uuid of a module version in one hook call (stable for retries of that call)."""
-    return uuid.uuid5(CARD_NAMESPACE, f"{module_id}|{version}|{hook_instance}")
+    return name_uuid(CARD_NAMESPACE.bytes, f"{module_id}|{version}|{hook_instance}")
+
+
+def name_uuid(namespace: bytes, name: str) -> bytes:
+    """The 16 bytes of uuid.uuid5(namespace, name), without building UUID objects (hot path)."""
+    raw = bytearray(hashlib.sha1(namespace + name.encode()).digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return bytes(raw)
+
+
+def uuid_text(raw: bytes) -> str:
+    """The canonical 8-4-4-4-12 text of 16 uuid bytes."""
+    digits = raw.hex()
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def render_summary(template: str, values: dict[str, str]) -> str:
@@ -241,13 +256,13 @@ def suggestion_template(suggestion: dict, language: str) -> SuggestionTemplate:
 
 
 def suggestions_of(
-    suggestions: tuple[SuggestionTemplate, ...], card_uuid: uuid.UUID, hook_context: dict[str, str]
+    suggestions: tuple[SuggestionTemplate, ...], card_uuid: bytes, hook_context: dict[str, str]
 ) -> list[dict]:
     """Render the suggestions with stable uuids and this call's context filled in."""
     return [
         {
             "label": suggestion.label,
-            "uuid": str(uuid.uuid5(card_uuid, f"suggestion-{number}")),
+            "uuid": uuid_text(name_uuid(card_uuid, f"suggestion-{number}")),
             **suggestion.recommended,
             "actions": [
                 {"type": kind, "description": description, "resource": filler(hook_context)}
