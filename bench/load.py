@@ -25,12 +25,15 @@ class PhaseStats:
     server_cpu_seconds: float = 0.0
     client_cpu_seconds: float = 0.0
     machine_busy_seconds: float = 0.0
+    round_throughputs: list[float] = field(default_factory=list)
 
     def add(self, batch: Batch) -> None:
         """Fold one round's batch into the totals."""
         self.latencies.extend(batch.latencies)
         self.statuses.update(batch.statuses)
         self.wall_seconds += batch.wall_seconds
+        wall = batch.wall_seconds
+        self.round_throughputs.append(len(batch.latencies) / wall if wall else 0.0)
 
     def summary(self) -> dict:
         """Percentiles (ms), throughput (req/s) and CPU per request (ms)."""
@@ -50,6 +53,7 @@ class PhaseStats:
             "mean_ms": sum(ordered) / count * 1000 if count else 0.0,
             "throughput_rps": count / self.wall_seconds if self.wall_seconds else 0.0,
             "wall_seconds": self.wall_seconds,
+            "round_throughputs_rps": self.round_throughputs,
             "server_cpu_ms_per_request": self.server_cpu_seconds * per_request,
             "client_cpu_ms_per_request": self.client_cpu_seconds * per_request,
             # CPU that neither the servers nor the load generator used: other work on the machine

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 COLUMNS = ("p50_ms", "p90_ms", "p99_ms", "max_ms", "throughput_rps", "server_cpu_ms_per_request")
@@ -24,6 +25,7 @@ def targets(phases: dict[str, dict], limits: dict[str, float]) -> dict[str, dict
             "value": ratio,
             "target": f">= {limits['throughput_ratio']}",
             "pass": ratio >= limits["throughput_ratio"],
+            "by_round": round_ratio_spread(real, floor),
         },
         "large_over_shipped_library_p50": {
             "value": latency_ratio,
@@ -41,6 +43,15 @@ def targets(phases: dict[str, dict], limits: dict[str, float]) -> dict[str, dict
 def throughput_ratio(phase: dict, floor: dict) -> float:
     """A phase's throughput as a share of the floor endpoint's."""
     return phase["throughput_rps"] / floor["throughput_rps"]
+
+
+def round_ratio_spread(phase: dict, floor: dict) -> dict[str, float]:
+    """The throughput ratio round by round (same round, same minute): its median and range."""
+    rounds = zip(phase["round_throughputs_rps"], floor["round_throughputs_rps"], strict=True)
+    ratios = sorted(mine / theirs for mine, theirs in rounds if theirs)
+    if not ratios:
+        return {}
+    return {"median": statistics.median(ratios), "min": ratios[0], "max": ratios[-1]}
 
 
 def alg_phase(alg: str) -> str:
@@ -104,6 +115,12 @@ def print_report(result: dict) -> None:
             f"  {TARGET_LABELS[name]:<52} {target['value']:>8.2f}  "
             f"(target {target['target']:>7})  {verdict(target['pass'])}"
         )
+        if target.get("by_round"):
+            spread = target["by_round"]
+            print(
+                f"  {'':<52} by round: median {spread['median']:.2f}, "
+                f"range {spread['min']:.2f} to {spread['max']:.2f}"
+            )
     print_algorithm_comparison(result)
     noisy = max(phase["other_cpu_share"] for phase in result["phases"].values())
     if noisy > NOISE_LIMIT:

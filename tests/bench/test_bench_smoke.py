@@ -33,7 +33,11 @@ def test_cds_benchmark_runs_end_to_end_and_gets_a_card(tmp_path):
         "large_over_shipped_library_p50",
         "real_p99_ms",
     }
+    by_round = result["targets"]["real_over_floor_throughput"]["by_round"]
+    assert by_round["min"] <= by_round["median"] <= by_round["max"]
+    assert len(result["phases"]["floor"]["round_throughputs_rps"]) == 2
     assert "throughput real hook / floor" in done.stdout
+    assert "by round: median" in done.stdout
     assert "throughput real hook / floor, ES384 JWTs" in done.stdout
 
 
