@@ -223,15 +223,12 @@ def referenced_medications(request: dict, siblings: list[dict]) -> Iterator[dict
 def observation_items(
     observation: dict, relevant_codes: frozenset[tuple[str, str]] | None = None
 ) -> list[ObservationItem]:
-    """A usable observation and its components (e.g. systolic in a BP panel) whose codes may matter.
-
-    The cheap code check runs first: most of a chart is skipped on it.
-    """
+    """The parts of a usable observation (itself, its components) whose codes may matter."""
     components = observation.get("component")
     parts = [observation, *dicts_in(components)] if components else [observation]
     if relevant_codes is not None:
         parts = [part for part in parts if mentions(part.get("code"), relevant_codes)]
-    if not parts or not is_usable_observation(observation):
+    if not parts or not is_usable_observation(observation):  # after the cheaper code check
         return []
     when = observation_time(observation)
     return [observation_item(part, when) for part in parts]
