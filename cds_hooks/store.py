@@ -16,6 +16,9 @@ from sqlite_utils.migrations import Migrations
 from app.db import SqliteStore
 
 migrations = Migrations("bedside.cds")
+JTI_KEEP_SECONDS = 3600  # a claimed id is kept an hour past its token's expiry
+JTI_PURGE_BATCH = 100  # oldest claims a purge looks at
+JTI_PURGE_CHANCE = 0.02  # of claims: a purge looks at two old ids per new one, on average
 
 
 @migrations()
@@ -68,6 +71,22 @@ def insert_jti(connection: sqlite3.Connection, claim: JtiClaim) -> bool:
         "INSERT OR IGNORE INTO cds_jti (iss, jti, expires_at) VALUES (?, ?, ?)", claim
     )
     return cursor.rowcount == 1
+
+
+def purge_expired_jti(
+    connection: sqlite3.Connection, now: int, batch: int = JTI_PURGE_BATCH
+) -> int:
+    """Forget the expired JWT ids among the `batch` oldest claims; return how many went.
+
+    Bounded work inside the write transaction (a full scan took 14 ms per 300,000 claims): ids
+    are claimed in time order and no token lives over an hour, so the oldest expire first.
+    """
+    cursor = connection.execute(
+        "DELETE FROM cds_jti WHERE rowid IN (SELECT rowid FROM "
+        "(SELECT rowid, expires_at FROM cds_jti ORDER BY rowid LIMIT ?) WHERE expires_at < ?)",
+        (batch, now - JTI_KEEP_SECONDS),
+    )
+    return cursor.rowcount
 
 
 @dataclass(frozen=True)
@@ -126,12 +145,10 @@ class CdsStore(SqliteStore):
         write lock is the expensive part.
         """
         connection = self._connection()
-        if claim is not None and random.random() < 0.01:
-            connection.execute(
-                "DELETE FROM cds_jti WHERE expires_at < ?", (int(time.time()) - 3600,)
-            )
         rows = [tuple(vars(exposure).values()) for exposure in exposures]
         with connection:
+            if claim is not None and random.random() < JTI_PURGE_CHANCE:
+                purge_expired_jti(connection, int(time.time()))
             if claim is not None and not insert_jti(connection, claim):
                 return False
             if rows:

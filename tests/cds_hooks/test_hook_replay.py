@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from cds_hooks.store import CdsStore
+from cds_hooks.store import JTI_KEEP_SECONDS, CdsStore, purge_expired_jti
 from tests.cds_hooks.conftest import EHR_ISS
 from tests.cds_hooks.hook_requests import draft_medication, hook_request, prefetch_for
 
@@ -90,3 +90,37 @@ def test_the_store_claims_a_jti_once_per_issuer(tmp_path):
     assert not store.claim_jti(*claim)
     assert store.jti_seen("https://ehr.example", "j-1")
     assert not store.jti_seen("https://other-ehr.example", "j-1")  # ids are per issuer
+
+
+def claimed_ids(store: CdsStore) -> list[str]:
+    """The JWT ids the store remembers, oldest first."""
+    rows = store._connection().execute("SELECT jti FROM cds_jti ORDER BY rowid")
+    return [jti for (jti,) in rows]
+
+
+def test_expired_ids_are_purged_oldest_first_a_bounded_batch_at_a_time(tmp_path):
+    store = CdsStore(tmp_path / "cds.db")
+    now = 2_000_000_000
+    long_gone = now - JTI_KEEP_SECONDS - 1  # expired over an hour ago: safe to forget
+    recent = now - 60  # expired a minute ago: still kept
+    for number in range(5):
+        store.claim_jti("https://ehr.example", f"old-{number}", long_gone)
+    store.claim_jti("https://ehr.example", "recent", recent)
+    store.claim_jti("https://ehr.example", "live", now + 300)
+    connection = store._connection()
+    with connection:
+        assert purge_expired_jti(connection, now, batch=3) == 3  # looks at 3 claims only
+    with connection:
+        assert purge_expired_jti(connection, now, batch=3) == 2
+    with connection:
+        assert purge_expired_jti(connection, now, batch=3) == 0
+    assert claimed_ids(store) == ["recent", "live"]
+    assert not store.claim_jti("https://ehr.example", "live", now + 300)  # still a replay
+
+
+def test_claiming_an_id_now_and_then_purges_old_ones(tmp_path, monkeypatch):
+    monkeypatch.setattr("cds_hooks.store.JTI_PURGE_CHANCE", 1.0)  # every claim purges
+    store = CdsStore(tmp_path / "cds.db")
+    store.claim_jti("https://ehr.example", "ancient", 1_000_000_000)
+    assert store.claim_jti("https://ehr.example", "new", 4_000_000_000)
+    assert claimed_ids(store) == ["new"]
