@@ -92,13 +92,14 @@ class CdsEngine:
         else:
             chosen = matches[: self.settings.max_cards]
         hook_context = {k: v for k, v in request.context.items() if isinstance(v, str)}
+        settings = CardSettings(launch_url=launch_url)
         cards = [
             render_card(
                 self.card_template(match.module_id, self.language_for(match.module_id, languages)),
                 match,
                 hook_instance=str(request.hookInstance),
                 hook_context=hook_context,
-                settings=CardSettings(launch_url=launch_url),
+                settings=settings,
             )
             for match in chosen
         ]
