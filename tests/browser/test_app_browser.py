@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from tests.browser.test_demo_ehr_browser import draft_ceftriaxone
+from tests.browser.test_demo_ehr_browser import open_case_from_card
 
 
 def test_the_case_from_a_card_runs_under_the_csp_on_a_phone(phone, demo_server):
     console: list[str] = []
     phone.on("console", lambda message: console.append(message.text))
-    draft_ceftriaxone(phone, demo_server.url)
-    with phone.expect_navigation(url="**/app/case/**", timeout=20_000):
-        phone.click("article.card a.card-link.smart")
+    open_case_from_card(phone, demo_server.url)
     assert "Disclosures" in phone.inner_text("main")
     phone.click("button.primary")
     phone.wait_for_selector(".patient-facts")

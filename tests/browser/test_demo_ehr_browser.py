@@ -14,6 +14,13 @@ def draft_ceftriaxone(page, base_url: str) -> None:
     page.wait_for_selector("article.card")
 
 
+def open_case_from_card(page, base_url: str, landing: str = "**/app/case/**") -> None:
+    """Draft ceftriaxone, then follow the card's SMART link until the app's page at landing."""
+    draft_ceftriaxone(page, base_url)
+    with page.expect_navigation(url=landing, timeout=20_000):
+        page.click("article.card a.card-link.smart")
+
+
 def test_drafting_an_antibiotic_shows_the_sepsis_card(page, demo_server):
     draft_ceftriaxone(page, demo_server.url)
     card = page.locator("article.card").first
@@ -30,9 +37,7 @@ def test_dismissing_a_card_sends_feedback(page, demo_server):
 
 
 def test_the_card_link_launches_the_app_through_launch_html(page, demo_server):
-    draft_ceftriaxone(page, demo_server.url)
-    with page.expect_navigation(url="**/app/**", timeout=20_000):
-        page.click("article.card a.card-link.smart")
+    open_case_from_card(page, demo_server.url, landing="**/app/**")
     assert "/app/case/sepsis-hour-1-bundle" in page.url
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import yaml
 
 from app.settings import REPO_ROOT
-from tests.browser.test_demo_ehr_browser import draft_ceftriaxone
+from tests.browser.test_demo_ehr_browser import open_case_from_card
 
 SEPSIS = yaml.safe_load((REPO_ROOT / "content/modules/sepsis-hour-1-bundle.yaml").read_text())
 
@@ -27,9 +27,7 @@ def answer_every_question(page, *, correctly: bool) -> None:
 
 
 def test_card_to_case_to_credit_in_the_transcript(page, demo_server):
-    draft_ceftriaxone(page, demo_server.url)
-    with page.expect_navigation(url="**/app/case/sepsis-hour-1-bundle", timeout=20_000):
-        page.click("article.card a.card-link.smart")
+    open_case_from_card(page, demo_server.url, landing="**/app/case/sepsis-hour-1-bundle")
     intro = page.inner_text("main")
     assert "Disclosures" in intro and "Draft" in intro
     assert "75" in intro  # the pass mark is stated before the case starts
@@ -77,9 +75,7 @@ def test_point_of_care_cycle_finished_later(page, demo_server):
 
 
 def test_the_app_in_spanish(page, demo_server):
-    draft_ceftriaxone(page, demo_server.url)
-    with page.expect_navigation(url="**/app/case/**", timeout=20_000):
-        page.click("article.card a.card-link.smart")
+    open_case_from_card(page, demo_server.url)
     page.goto(page.url + "?lang=es")
     intro = page.inner_text("main")
     assert "Declaración de conflictos de interés" in intro  # the UI's own strings
