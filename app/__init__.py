@@ -1,4 +1,9 @@
-"""Bedside: point-of-care CME — CDS Hooks cards, a SMART on FHIR app and a CME ledger."""
+"""Bedside: point-of-care CME — CDS Hooks cards, a SMART on FHIR app and a CME ledger.
+
+`create_app` is the composition root: the one place that chooses the deployment (production or
+demo), opens the stores and wires the parts together. The parts import one way and never each
+other's wiring (see tests/app/test_import_rules.py).
+"""
 
 from __future__ import annotations
 
@@ -28,34 +33,48 @@ def create_app(
     redaction.install_redaction(app.config["LOG_LEVEL"])
     app.json.sort_keys = False
     app.config.setdefault("MAX_CONTENT_LENGTH", 5 * 1024 * 1024)
+    errors.register_error_handlers(app)
+    pages.init_app(app)
+    security.init_app(app)
+    install_deployment(app)
+    wire_parts(app)
+    return app
+
+
+def install_deployment(app: Flask) -> None:
+    """Choose production or demo behaviour once: the deployment object and the practice data."""
+    from app.deployment import EXTENSION, Deployment
+    from app.outcomes.practice_data import SOURCE, PracticeSource
+    from app.outcomes.practice_store import PracticeStore
+
     if app.config["CDS_CLIENTS"]:
         from cds_hooks.clients import load_trusted_clients
 
         app.extensions["cds_clients"] = load_trusted_clients(app.config["CDS_CLIENTS"])
-    errors.register_error_handlers(app)
-    pages.init_app(app)
-    security.init_app(app)
+    store = PracticeStore(app.config["DATABASE"])
+    app.extensions["practice_store"] = store
+    app.extensions[EXTENSION] = Deployment()
+    app.extensions[SOURCE] = PracticeSource(store, str(app.config["CONTENT_DIR"]))
     if app.config["DEMO"]:
         from app.devtools import demo
 
         demo.init_app(app)
+
+
+def wire_parts(app: Flask) -> None:
+    """Mount the SMART client, ledger, CDS services, learner app and dashboards, in that order."""
+    from app import cds_services
+    from app.dashboards import init_dashboards
+    from app.learning.profile_store import LearningStore
     from app.ledger import setup as ledger_setup
+    from app.ledger.outputs import views as ledger_output_views
     from app.smart import init_smart
-    from cds_hooks import setup
+    from app.ui import init_ui
 
     init_smart(app)
     ledger_setup.init_app(app)
-    from app.learning.profile_store import LearningStore
-
     app.extensions["learning"] = LearningStore(app.config["DATABASE"])  # beside the ledger
-    from app.ledger.outputs import views as ledger_output_views
-
     app.register_blueprint(ledger_output_views.bp)
-    setup.init_app(app)
-    from app.ui import init_ui
-
+    cds_services.init_app(app)
     init_ui(app)
-    from app.dashboards import init_dashboards
-
     init_dashboards(app)
-    return app

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import FlaskGroup, NoAppException, with_appcontext
 
 from app import create_app
+from app.deployment import deployment
 from app.devtools.commands import demo_group
 from app.errors import ConfigError
 from app.ledger.commands import init as init_ledger
@@ -80,7 +81,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
     pool = f"{workers} workers, {threads} threads each"
     click.echo(f"Bedside listening on http://{host}:{port} ({pool})")
-    if current_app.config["DEMO"]:
+    if deployment().demo:
         click.echo(f"  demo home:        http://{host}:{port}/")
         click.echo(f"  demo EHR:         http://{host}:{port}/demo-ehr/  (start here)")
         click.echo(f"  standalone app:   http://{host}:{port}/smart/standalone")

@@ -23,8 +23,13 @@ from app.settings import (
 )
 
 INSTANCE_FILE = "bedside.toml"
-# Keys made once per instance when not configured; the ledger's must never change.
-INSTANCE_KEYS = {"SECRET_KEY": "secret_key", "LEDGER_IDENTITY_KEY": "ledger_identity_key"}
+# Keys made once per instance when not configured; the ledger's must never change. Each has one
+# job, so rotating the session key neither splits learner ids nor resets CDS snoozes.
+INSTANCE_KEYS = {
+    "SECRET_KEY": "secret_key",
+    "LEDGER_IDENTITY_KEY": "ledger_identity_key",
+    "CDS_IDENTITY_KEY": "cds_identity_key",
+}
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
+from flask import Blueprint, Flask, Response, jsonify, render_template
 
+from app.deployment import deployment
 from app.settings import REPO_ROOT
 
 bp = Blueprint("pages", __name__)
@@ -19,13 +20,13 @@ def init_app(app: Flask) -> None:
 @bp.get("/healthz")
 def healthz():
     """Report that the service is up (for load balancers and `make run`)."""
-    return jsonify({"status": "ok", "demo": current_app.config["DEMO"]})
+    return jsonify({"status": "ok", "demo": deployment().demo})
 
 
 @bp.get("/")
 def home():
     """Show what this Bedside instance offers and where to start."""
-    return render_template("home.html", demo=current_app.config["DEMO"])
+    return render_template("home.html", demo=deployment().demo)
 
 
 @bp.get("/launch.html")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def init_app(app: Flask) -> None:
@@ -31,3 +35,13 @@ def content_security_policy(frame_ancestors: str) -> str:
         "object-src": "'none'",
     }
     return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def is_https_or_loopback(url: object) -> bool:
+    """Accept https URLs, and plain http only on loopback (local testing)."""
+    if not isinstance(url, str) or not url:
+        return False
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)

@@ -106,6 +106,15 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=60,
     ),
     Setting(
+        "CDS_IDENTITY_KEY",
+        None,
+        "str",
+        "Key of the keyed hashes that stand for CDS users and patients (snoozes, repeat "
+        "suppression). If unset, made once into `instance/cds_identity_key`. Upgrading from a "
+        "version that hashed them with the secret key: set it to that old secret key to keep "
+        "today's snoozes.",
+    ),
+    Setting(
         "LEDGER_IDENTITY_KEY",
         None,
         "str",

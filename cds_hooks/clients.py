@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from app.errors import ConfigError
+from app.security import is_https_or_loopback
 
 ASYMMETRIC_KEY_TYPES = {"RSA", "EC", "OKP"}
 
@@ -69,15 +69,6 @@ def check_jwks(path: Path, where: str, jwks: object) -> None:
         KeySet.import_key_set(jwks)
     except (JoseError, ValueError, TypeError) as error:
         raise config_error(path, f"{where} has a key that cannot be read ({error})") from None
-
-
-def is_https_or_loopback(url: object) -> bool:
-    """Accept https URLs, and plain http only on loopback (local testing)."""
-    if not isinstance(url, str):
-        return False
-    parts = urlsplit(url)
-    loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
-    return parts.scheme == "https" or (parts.scheme == "http" and loopback)
 
 
 def config_error(path: Path, problem: str) -> ConfigError:

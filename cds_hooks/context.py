@@ -5,16 +5,24 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 
-from cds_hooks.fhir_json import as_dict, as_str, coding_triples, dicts_in
-
-Coding = tuple[str, str, str]  # (system, code, display)
+from app.fhir_json import (
+    REFUTED_VERIFICATION,
+    USABLE_OBSERVATION_STATUS,
+    Coding,
+    age_in_years,
+    as_dict,
+    as_str,
+    coding_triples,
+    codings_of,
+    dicts_in,
+    parse_time,
+    status_code,
+)
 
 INACTIVE_CLINICAL_STATUS = {"inactive", "remission", "resolved"}
-REFUTED_VERIFICATION = {"refuted", "entered-in-error"}
 CURRENT_MEDICATION_STATUS = {"active", "on-hold"}
-USABLE_OBSERVATION_STATUS = {"final", "amended", "corrected", "preliminary"}
 
 
 @dataclass(frozen=True)
@@ -160,19 +168,6 @@ def is_usable_observation(observation: dict) -> bool:
     return as_str(observation.get("status")) in USABLE_OBSERVATION_STATUS
 
 
-def status_code(concept: object) -> str | None:
-    """Return the first code of a status CodeableConcept."""
-    for coding in dicts_in(as_dict(concept).get("coding")):
-        if as_str(coding.get("code")):
-            return coding["code"]
-    return None
-
-
-def codings_of(concept: dict | None) -> tuple[Coding, ...]:
-    """Return (system, code, display) for each complete coding of a CodeableConcept."""
-    return tuple(coding_triples(concept))
-
-
 def concept_display(concept: dict | None, codings: tuple[Coding, ...] | None = None) -> str:
     """Return the best human name of a CodeableConcept (from its codings when already known)."""
     for _, _, display in codings if codings is not None else codings_of(concept):
@@ -274,25 +269,3 @@ def observation_time(observation: dict) -> datetime | None:
         if moment is not None:
             return moment
     return None
-
-
-def parse_time(text: object) -> datetime | None:
-    """Parse a FHIR date, dateTime or instant; assume UTC when no offset is given."""
-    if not isinstance(text, str) or not text:
-        return None
-    padded = {4: f"{text}-01-01", 7: f"{text}-01"}.get(len(text), text)
-    try:
-        moment = datetime.fromisoformat(padded.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def age_in_years(birth_date: object, now: datetime) -> float | None:
-    """Return age in whole years on the date of `now` (None when birthDate is unknown)."""
-    born = parse_time(birth_date)
-    if born is None:
-        return None
-    today: date = now.date()
-    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    return float(years)

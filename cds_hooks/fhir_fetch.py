@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from cds_hooks.clients import is_https_or_loopback
+from app.security import is_https_or_loopback
 
 FHIR_JSON = "application/fhir+json"
 MAX_PAGES = 5

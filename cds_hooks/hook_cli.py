@@ -16,7 +16,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from pydantic import ValidationError
 
-from cds_hooks.clients import is_https_or_loopback
+from app.security import is_https_or_loopback
 from cds_hooks.engine import CdsEngine
 from cds_hooks.hook_table import render
 from cds_hooks.models import CONTEXT_MODELS, HookRequest

@@ -124,7 +124,7 @@ class FeedbackItem(BaseModel):
     @classmethod
     def is_a_timestamp(cls, value: str) -> str:
         """Require an ISO 8601 instant."""
-        from cds_hooks.context import parse_time
+        from app.fhir_json import parse_time
 
         if parse_time(value) is None or "T" not in value:
             raise ValueError("must be an ISO 8601 date-time")

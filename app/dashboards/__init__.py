@@ -14,13 +14,10 @@ __all__ = ["init_dashboards"]
 
 
 def init_dashboards(app: Flask) -> None:
-    """Open the practice-case store (applying migrations) and mount the blueprint (once)."""
+    """Mount the blueprint (once); the practice source is the composition root's choice."""
     if "dashboards" in app.blueprints:
         return
     from app.dashboards import exports  # noqa: F401  (adds the MeasureReport routes to bp)
-    from app.dashboards.sources import STORE
     from app.dashboards.views import bp
-    from app.outcomes.practice_store import PracticeStore
 
-    app.extensions[STORE] = PracticeStore(app.config["DATABASE"])
     app.register_blueprint(bp)

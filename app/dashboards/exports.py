@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 
 from flask import Response
 
-from app.dashboards import data as d
 from app.dashboards import sources
 from app.dashboards.views import bp, find_clinician
 from app.errors import ApiError
 from app.outcomes import reports
 from app.outcomes.cases import MeasureCase
+from app.outcomes.practice_data import PracticeDataset
 
 FHIR_JSON = "application/fhir+json"
 
@@ -29,7 +29,7 @@ def fhir_download(bundle: dict, filename: str) -> Response:
     return response
 
 
-def export_data() -> d.DashboardData:
+def export_data() -> PracticeDataset:
     """The dashboard data, or a 404 JSON error when nothing has been loaded."""
     data = sources.dashboard_data()
     if data is None:
@@ -37,7 +37,7 @@ def export_data() -> d.DashboardData:
     return data
 
 
-def clinician_export(clinician_id: str, individual: bool = False) -> tuple[d.DashboardData, str]:
+def clinician_export(clinician_id: str, individual: bool = False) -> tuple[PracticeDataset, str]:
     """(data, 'Practitioner/<id>') for a clinician's export, or a 404/403 JSON error."""
     data = export_data()
     who = find_clinician(data, clinician_id)
@@ -50,17 +50,17 @@ def clinician_export(clinician_id: str, individual: bool = False) -> tuple[d.Das
     return data, who
 
 
-def all_cases(data: d.DashboardData) -> list[MeasureCase]:
+def all_cases(data: PracticeDataset) -> list[MeasureCase]:
     """Every case of every measure."""
     return [case for cases in data.cases.values() for case in cases]
 
 
-def directions(data: d.DashboardData) -> dict[str, str]:
+def directions(data: PracticeDataset) -> dict[str, str]:
     """Each measure's direction (for improvementNotation)."""
     return {measure_id: m.direction for measure_id, m in data.measures.items()}
 
 
-def period(data: d.DashboardData) -> tuple[datetime, datetime]:
+def period(data: PracticeDataset) -> tuple[datetime, datetime]:
     """The reporting period: the data's start (else its end) to its end."""
     return data.start or data.end, data.end
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from app import i18n, stats
 from app.dashboards import data as d
-from app.outcomes import stats
-from app.outcomes.synthetic import LearningEvent
-from app.ui import i18n
+from app.outcomes.practice_data import LearningEvent, PracticeDataset
 
 
 def percent(value: float | None) -> str:
@@ -38,7 +37,7 @@ def moore_label(level: int) -> str:
     return _("Moore level %(level)s: %(name)s", level=level, name=names.get(level, ""))
 
 
-def measure_title(data: d.DashboardData, measure_id: str) -> str:
+def measure_title(data: PracticeDataset, measure_id: str) -> str:
     """A measure's title in the UI language (its id when unknown)."""
     definition = data.measures.get(measure_id)
     return i18n.localized(definition.title) if definition else measure_id

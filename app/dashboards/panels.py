@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app import i18n, stats
 from app.dashboards import data as d
 from app.dashboards import labels, svg
-from app.outcomes import stats
-from app.ui import i18n
+from app.outcomes.practice_data import PracticeDataset
 
 
-def programme_panel(data: d.DashboardData, measure_id: str, months: list[str]) -> dict:
+def programme_panel(data: PracticeDataset, measure_id: str, months: list[str]) -> dict:
     """Overall rate, monthly chart (small months a gap), completion markers, pooled before/after."""
     definition = data.measures[measure_id]
     cases = data.cases[measure_id]
@@ -52,7 +52,7 @@ def pooled_chart(pooled: d.PooledBeforeAfter):
 
 
 def clinician_panel(
-    data: d.DashboardData, measure_id: str, who: str, months: list[str]
+    data: PracticeDataset, measure_id: str, who: str, months: list[str]
 ) -> dict | None:
     """One clinician's rate, monthly chart with completion markers, before/after, among peers."""
     definition = data.measures[measure_id]

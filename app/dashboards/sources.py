@@ -17,12 +17,11 @@ from datetime import UTC, date, datetime
 from flask import current_app
 
 from app.dashboards import data as d
-from app.dashboards.completions import is_clinician, ledger_completions
 from app.outcomes.cases import MeasureCase
-from app.outcomes.practice_store import PracticeStore
+from app.outcomes.completions import is_clinician, ledger_completions
+from app.outcomes.practice_data import PracticeDataset, practice_source, with_events
 from app.smart import current_smart_session
 
-STORE = "practice_store"
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
@@ -36,36 +35,22 @@ class OwnCase:
     patient: str | None
 
 
-def practice_store() -> PracticeStore:
-    """The app's store of practice cases without patient identifiers."""
-    return current_app.extensions[STORE]
+def dashboard_data() -> PracticeDataset | None:
+    """The deployment's practice data (None when none were loaded)."""
+    return practice_source().dataset()
 
 
-def is_demo() -> bool:
-    """Demo mode is on."""
-    return bool(current_app.config.get("DEMO"))
-
-
-def dashboard_data() -> d.DashboardData | None:
-    """The synthetic data in demo mode, else the stored practice cases (None when none)."""
-    content = str(current_app.config["CONTENT_DIR"])
-    if is_demo():
-        return d.synthetic_data(content)
-    stored = practice_store().load()
-    return None if stored is None else d.stored_data(d.measures_in(content), stored)
-
-
-def with_completions(data: d.DashboardData, clinician: str) -> d.DashboardData:
+def with_completions(data: PracticeDataset, clinician: str) -> PracticeDataset:
     """Stored data plus the clinician's completions from the ledger (synthetic has its own)."""
     return with_ledger_completions(data, [clinician])
 
 
-def with_all_completions(data: d.DashboardData) -> d.DashboardData:
+def with_all_completions(data: PracticeDataset) -> PracticeDataset:
     """Stored data plus every clinician's completions from the ledger (programme markers)."""
     return with_ledger_completions(data, data.clinicians())
 
 
-def with_ledger_completions(data: d.DashboardData, clinicians: list[str]) -> d.DashboardData:
+def with_ledger_completions(data: PracticeDataset, clinicians: list[str]) -> PracticeDataset:
     """Stored data plus these clinicians' ledger completions at the viewer's EHR."""
     session = current_smart_session()
     if data.synthetic or session is None:
@@ -77,10 +62,10 @@ def with_ledger_completions(data: d.DashboardData, clinicians: list[str]) -> d.D
         for clinician in clinicians
         for event in ledger_completions(store, key, session.issuer, clinician)
     ]
-    return d.with_events(data, events)
+    return with_events(data, events)
 
 
-def viewer_clinician(data: d.DashboardData) -> str | None:
+def viewer_clinician(data: PracticeDataset) -> str | None:
     """The data's clinician the signed-in SMART session is, if any."""
     session = current_smart_session()
     if session is None or not session.fhir_user:
@@ -90,8 +75,8 @@ def viewer_clinician(data: d.DashboardData) -> str | None:
 
 
 def may_open(clinician: str) -> bool:
-    """A clinician's page: open in demo mode, else only for that clinician themself."""
-    return is_demo() or _session_is(clinician)
+    """A clinician's page: open for synthetic data, else only for that clinician themself."""
+    return practice_source().open_to_all or _session_is(clinician)
 
 
 def may_see_cases(clinician: str) -> bool:
@@ -99,7 +84,7 @@ def may_see_cases(clinician: str) -> bool:
     session = current_smart_session()
     if session is not None and session.fhir_user:
         return _session_is(clinician)
-    return is_demo()
+    return practice_source().open_to_all
 
 
 def _session_is(clinician: str) -> bool:
@@ -108,7 +93,7 @@ def _session_is(clinician: str) -> bool:
     return session is not None and is_clinician(session.issuer, session.fhir_user, clinician)
 
 
-def own_cases(data: d.DashboardData, clinician: str) -> list[OwnCase]:
+def own_cases(data: PracticeDataset, clinician: str) -> list[OwnCase]:
     """The clinician's denominator cases, newest first, computed now and never stored."""
     mine = [
         case

@@ -9,7 +9,7 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-from app.outcomes.stats import Rate
+from app.stats import Rate
 
 WIDTH, HEIGHT = 320, 180
 LEFT, RIGHT, TOP, BOTTOM = 34, 16, 10, 26

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 
-from app.dashboards import data as d
+from app import i18n
 from app.dashboards import labels, panels, sources
+from app.deployment import deployment
+from app.outcomes.practice_data import (
+    PRACTITIONER,
+    PracticeDataset,
+    month_range,
+    practice_source,
+    short_id,
+)
 from app.smart import current_smart_session
-from app.ui import i18n
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
 
 
 @bp.before_request
 def require_access() -> tuple[str, int] | None:
-    """Demo mode shows synthetic data openly; otherwise a SMART session is required."""
-    if current_app.config.get("DEMO") or current_smart_session() is not None:
+    """Synthetic data are open to all; otherwise a SMART session is required."""
+    if practice_source().open_to_all or current_smart_session() is not None:
         return None
     return render_template("dashboards/launch_needed.html"), 401
 
@@ -34,9 +41,9 @@ def helpers() -> dict:
         "percent": labels.percent,
         "interval": labels.interval_text,
         "moore": labels.moore_label,
-        "short_id": d.short_id,
+        "short_id": short_id,
         "language_url": partial(i18n.language_url, fallback="dashboards.programme"),
-        "demo": current_app.config.get("DEMO", False),
+        "demo": deployment().demo,
         "measure_title": labels.measure_title,
     }
 
@@ -53,15 +60,15 @@ def programme():
     if data is None:
         return no_data_page()
     data = sources.with_all_completions(data)
-    months = d.month_range(data.start, data.end)
+    months = month_range(data.start, data.end)
     views = [panels.programme_panel(data, measure_id, months) for measure_id in data.measures]
     me = sources.viewer_clinician(data)
     return render_template("dashboards/programme.html", views=views, data=data, me=me)
 
 
-def find_clinician(data: d.DashboardData, clinician_id: str) -> str | None:
+def find_clinician(data: PracticeDataset, clinician_id: str) -> str | None:
     """'Practitioner/<id>' when the data have that clinician, else None."""
-    who = d.PRACTITIONER + clinician_id
+    who = PRACTITIONER + clinician_id
     return who if who in data.clinicians() else None
 
 
@@ -82,7 +89,7 @@ def clinician(clinician_id: str):
     if not sources.may_open(who):
         return forbidden_page(who)
     data = sources.with_completions(data, who)
-    months = d.month_range(data.start, data.end)
+    months = month_range(data.start, data.end)
     found = (panels.clinician_panel(data, measure_id, who, months) for measure_id in data.measures)
     return render_template(
         "dashboards/clinician.html",
@@ -94,7 +101,7 @@ def clinician(clinician_id: str):
     )
 
 
-def cases_view(data: d.DashboardData, who: str) -> dict:
+def cases_view(data: PracticeDataset, who: str) -> dict:
     """Whether the viewer may see this clinician's own cases, asked for them, and the cases."""
     allowed = sources.may_see_cases(who)
     asked = request.args.get("cases") == "mine"

@@ -7,11 +7,32 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
+from app.deployment import EXTENSION as DEPLOYMENT
+from app.deployment import Deployment
+from app.devtools.smart_auth import PUBLIC_CLIENT
+from app.devtools.synthetic.dataset import SyntheticPracticeSource
+from app.outcomes.practice_data import SOURCE as PRACTICE_SOURCE
+from app.smart.clients import public_base_url
+
 log = logging.getLogger(__name__)
 
 
+class DemoDeployment(Deployment):
+    """Demo mode: pages say so, and the demo EHR on the same origin is a registered EHR."""
+
+    demo = True
+
+    def home_issuer(self) -> str | None:
+        """The demo EHR's FHIR base (same origin as Bedside)."""
+        return f"{public_base_url()}/fhir"
+
+    def built_in_client_id(self, issuer: str) -> str | None:
+        """Bedside's client id at the demo EHR."""
+        return PUBLIC_CLIENT if issuer == self.home_issuer() else None
+
+
 def init_app(app: Flask) -> None:
-    """Mount the demo helpers; called only when BEDSIDE_DEMO is on."""
+    """Mount the demo helpers and install the demo deployment; only when BEDSIDE_DEMO is on."""
     from app.devtools import demo_ehr
     from app.devtools.demo_keys import demo_ehr_client
     from app.devtools.fhir_server import create_fhir_blueprint
@@ -27,4 +48,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(demo_ehr.bp)
     clients = app.extensions.setdefault("cds_clients", [])
     clients.append(demo_ehr_client(app.instance_path))
+    app.extensions[DEPLOYMENT] = DemoDeployment()
+    clinician = str(app.config["DEMO_PRACTICE_CLINICIAN"]).strip()
+    app.extensions[PRACTICE_SOURCE] = SyntheticPracticeSource(
+        str(app.config["CONTENT_DIR"]), clinician
+    )
     log.warning("Demo mode is on: demo EHR, SMART server and token-protected fixture FHIR at /fhir")

@@ -16,9 +16,9 @@ from app.devtools.demo_cds_client import (
 )
 from app.devtools.demo_keys import DEMO_EHR_ISS
 from app.errors import ApiError
+from app.fhir_json import age_in_years, parse_time
 from app.library.markdown import render_markdown
 from cds_hooks.cards import OVERRIDE_REASON_SYSTEM
-from cds_hooks.context import age_in_years, parse_time
 
 bp = Blueprint("demo_ehr", __name__, url_prefix="/demo-ehr")
 SERVICES = {

@@ -16,7 +16,7 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from app.outcomes.stats import Rate
+from app.stats import Rate
 
 MIN_GAP = 0.10
 AVOIDANCE_KINDS = frozenset({"respiratory-antibiotic-avoidance"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from app.outcomes.fhir_data import reference_id
+from app.fhir_json import reference_id
 
 SNOMED = "http://snomed.info/sct"
 SPECIALTY_BY_SNOMED: Mapping[str, str] = {

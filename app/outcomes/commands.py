@@ -13,8 +13,9 @@ from pathlib import Path
 
 import click
 
+from app import stats
 from app.ledger.commands import database_path
-from app.outcomes import ingest_ndjson, reports, stats
+from app.outcomes import ingest_ndjson, reports
 from app.outcomes.cases import MeasureCase
 from app.outcomes.definitions import MeasureError, load_measures
 from app.outcomes.ingest_fhir import FhirIngestError, FhirSource

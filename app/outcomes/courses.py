@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.fhir_json import as_str, reference_id
 from app.outcomes.events import event_time, is_order, medication_coding
-from app.outcomes.fhir_data import VOID_EVENT_STATUS, Code, PatientRecord, label, reference_id
-from cds_hooks.fhir_json import as_str
+from app.outcomes.fhir_data import VOID_EVENT_STATUS, Code, PatientRecord, label
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from app.fhir_json import as_dict, as_str, dicts_in, reference_id
 from app.outcomes.fhir_data import (
     ORDER_INTENTS,
     VOID_REQUEST_STATUS,
@@ -12,10 +13,8 @@ from app.outcomes.fhir_data import (
     PatientRecord,
     day_of,
     matching_coding,
-    reference_id,
     timed,
 )
-from cds_hooks.fhir_json import as_dict, as_str, dicts_in
 
 OCCURRENCE_FIELDS = ("occurrenceDateTime", "occurrencePeriod.start")
 EVENT_TIME_FIELDS = {

@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from cds_hooks.context import (
+from app.fhir_json import (
     REFUTED_VERIFICATION,
     as_dict,
     as_str,
     codings_of,
     dicts_in,
     parse_time,
+    reference_id,
     status_code,
 )
 
@@ -71,19 +72,6 @@ class PatientRecord:
         linked = set(self.diagnosis_links.get(as_str(resource.get("id")) or "", set()))
         own = reference_id(resource.get("encounter") or resource.get("context"), "Encounter")
         return linked | ({own} if own else set())
-
-
-def reference_id(reference: object, resource_type: str) -> str | None:
-    """Return the id in a Reference to the type (relative, absolute or versioned), else None."""
-    text = as_str(as_dict(reference).get("reference"))
-    if not text:
-        return None
-    parts = text.rstrip("/").split("/")
-    if len(parts) >= 4 and parts[-2] == "_history":
-        parts = parts[:-2]
-    if len(parts) >= 2 and parts[-2] == resource_type and parts[-1]:
-        return parts[-1]
-    return None
 
 
 def timed(text: object) -> datetime | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from app.fhir_json import USABLE_OBSERVATION_STATUS, as_dict, as_str
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
 from app.outcomes.definitions import MeasureDefinition
 from app.outcomes.events import event_day, event_text, is_order, medication_coding, request_end
@@ -25,8 +26,6 @@ from app.outcomes.fhir_data import (
     matching_coding,
     prevalence,
 )
-from cds_hooks.context import USABLE_OBSERVATION_STATUS
-from cds_hooks.fhir_json import as_dict, as_str
 
 ACTIVE_ORDER_STATUS = {"active", "on-hold"}
 LVEF_TIME_FIELDS = ("effectiveDateTime", "effectiveInstant", "effectivePeriod.start")

@@ -19,7 +19,7 @@ import requests
 
 from app.outcomes.bulk import patient_id_of
 from app.outcomes.medications import MedicationLookup, referenced_ids, remember, with_medications
-from cds_hooks.clients import is_https_or_loopback
+from app.security import is_https_or_loopback
 
 FHIR_JSON = "application/fhir+json"
 PAGE_SIZE = 100

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.outcomes.fhir_data import reference_id
-from cds_hooks.fhir_json import as_str
+from app.fhir_json import as_str, reference_id
 
 MedicationLookup = dict[str, dict]
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
+from app import stats
 from app.library.loader import CANONICAL_BASE
-from app.outcomes import stats
 from app.outcomes.cases import MeasureCase
 from app.outcomes.measures import cases_by_measure
 

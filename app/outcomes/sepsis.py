@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.fhir_json import as_dict, codings_of
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
 from app.outcomes.definitions import MeasureDefinition
 from app.outcomes.events import event_time
@@ -29,8 +30,6 @@ from app.outcomes.fhir_data import (
     stamp,
 )
 from app.outcomes.sepsis_elements import Element, bundle_elements
-from cds_hooks.context import codings_of
-from cds_hooks.fhir_json import as_dict
 
 ELEMENT_NAMES = ("initial_lactate", "blood_cultures", "antibiotic", "repeat_lactate")
 COMFORT_CARE_TYPES = ("Procedure", "ServiceRequest", "Condition", "Observation")

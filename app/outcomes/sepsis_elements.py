@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.fhir_json import USABLE_OBSERVATION_STATUS, as_str
 from app.outcomes.courses import courses
 from app.outcomes.definitions import MeasureDefinition
 from app.outcomes.events import event_time, performed_time, quantity_value
 from app.outcomes.fhir_data import PatientRecord, hours, is_recorded, matching_coding, stamp
-from cds_hooks.context import USABLE_OBSERVATION_STATUS
-from cds_hooks.fhir_json import as_str
 
 
 @dataclass(frozen=True)

@@ -5,19 +5,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import current_app, request
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
+from app.deployment import Deployment
 from app.errors import ConfigError
+from app.security import is_https_or_loopback
 
 DEFAULT_SCOPE = "launch openid fhirUser offline_access patient/*.rs"
-DEMO_CLIENT_ID = "bedside-demo"
 KNOWN_FIELDS = {"iss", "client_id", "scope", "client_secret", "private_key"}
 KEY_ALGORITHMS = {"RSA": "RS384", "EC": "ES384"}
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass(frozen=True)
@@ -44,20 +43,19 @@ class SmartClient:
 
 
 class ClientRegistry:
-    """Find the registration for an issuer; in demo mode the demo EHR is trusted too."""
+    """Find the registration for an issuer: the configured EHRs and the deployment's own EHR."""
 
-    def __init__(self, clients: list[SmartClient], *, demo: bool):
+    def __init__(self, clients: list[SmartClient], deployment: Deployment):
         self.clients = {normalise_iss(client.iss): client for client in clients}
-        self.demo = demo
+        self.deployment = deployment
 
     def for_issuer(self, iss: str) -> SmartClient | None:
         """Return the registration for iss, or None when Bedside does not know that EHR."""
         key = normalise_iss(iss)
         if key in self.clients:
             return self.clients[key]
-        if self.demo and key == demo_issuer():
-            return SmartClient(iss=key, client_id=DEMO_CLIENT_ID)
-        return None
+        client_id = self.deployment.built_in_client_id(key)
+        return SmartClient(iss=key, client_id=client_id) if client_id else None
 
 
 def load_smart_clients(path: Path) -> list[SmartClient]:
@@ -127,16 +125,6 @@ def check_private_key(path: Path, where: str, key: object) -> None:
         ) from None
 
 
-def is_https_or_loopback(url: object) -> bool:
-    """Accept https URLs, and plain http only on loopback (local testing)."""
-    if not isinstance(url, str) or not url:
-        return False
-    parts = urlsplit(url)
-    if not parts.netloc:
-        return False
-    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
-
-
 def normalise_iss(iss: str) -> str:
     """Compare issuers without a trailing slash."""
     return iss.strip().rstrip("/")
@@ -146,11 +134,6 @@ def public_base_url() -> str:
     """This service's public origin: PUBLIC_BASE_URL, else the current request's host URL."""
     configured = current_app.config.get("PUBLIC_BASE_URL")
     return str(configured).rstrip("/") if configured else request.host_url.rstrip("/")
-
-
-def demo_issuer() -> str:
-    """The demo EHR's FHIR base (same origin as Bedside in demo mode)."""
-    return f"{public_base_url()}/fhir"
 
 
 def callback_url() -> str:

@@ -16,8 +16,9 @@ from flask import (
     request,
 )
 
+from app.deployment import deployment
 from app.errors import error_body, wants_json
-from app.smart.clients import callback_url, demo_issuer
+from app.smart.clients import callback_url
 from app.smart.errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
 from app.smart.oauth import begin_authorization, complete_authorization
 from app.smart.pending import PENDING_SECONDS, new_secret
@@ -50,9 +51,7 @@ def launch() -> Response:
 @bp.get("/standalone")
 def standalone() -> Response:
     """Standalone launch: sign in at the EHR and pick a patient there."""
-    iss = request.args.get("iss", "").strip()
-    if not iss and current_app.config.get("DEMO"):
-        iss = demo_issuer()
+    iss = request.args.get("iss", "").strip() or deployment().home_issuer()
     if not iss:
         raise SmartLaunchError("Launch incomplete", "Name the EHR to sign in to (its iss).")
     return start(iss, None)

@@ -8,6 +8,7 @@ import requests
 from flask import Flask, current_app
 from requests.adapters import BaseAdapter
 
+from app.deployment import EXTENSION as DEPLOYMENT
 from app.smart.clients import ClientRegistry, load_smart_clients
 from app.smart.discovery import Discovery
 from app.smart.pending import PendingStore
@@ -30,7 +31,7 @@ class SmartRuntime:
         """Build the runtime from configuration; a bad SMART_CLIENTS file raises ConfigError."""
         path = app.config.get("SMART_CLIENTS")
         clients = load_smart_clients(Path(path)) if path else []
-        registry = ClientRegistry(clients, demo=bool(app.config.get("DEMO")))
+        registry = ClientRegistry(clients, app.extensions[DEPLOYMENT])
         seconds = float(app.config.get("SMART_SESSION_SECONDS", SESSION_SECONDS))
         return cls(registry, Path(app.config["DATABASE"]), session_seconds=seconds)
 

@@ -11,10 +11,10 @@ from flask import Blueprint, Flask, current_app, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
+from app.i18n import DEFAULT_LANGUAGE, select_locale
 from app.library.loader import load_library
 from app.library.search import GuidelineSearch
 from app.ui.context import UiRuntime
-from app.ui.i18n import DEFAULT_LANGUAGE, select_locale
 
 __all__ = ["init_ui", "protect_blueprint"]
 

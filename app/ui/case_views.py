@@ -7,11 +7,11 @@ from flask_babel import gettext
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from app.i18n import localized
 from app.library.markdown import render_markdown
 from app.ui import case_flow, learning_flow
 from app.ui.context import learner_id, ledger, module_or_404, runtime, smart_session
 from app.ui.facts import patient_facts
-from app.ui.i18n import localized
 from app.ui.views import bp, page
 
 

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from flask import g
 
+from app import i18n
 from app.learning.mastery import TopicMastery
 from app.learning.recommend import Profile
 from app.learning.reviews import DueReview, due_reviews
@@ -23,7 +24,7 @@ from app.learning.reviews import due_by_module as count_due
 from app.learning.specialties import practitioner_id, roles_in_bundle, specialty_from_roles
 from app.ledger.outputs.records import net_totals
 from app.smart import FhirRequestError, fhir_get
-from app.ui import i18n, labels
+from app.ui import labels
 from app.ui.context import learner_id, ledger, runtime, smart_session
 from app.ui.learning_flow import learning_store
 

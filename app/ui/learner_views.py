@@ -9,7 +9,8 @@ import sqlite3
 from flask import Response, redirect, request, url_for
 from flask_babel import gettext
 
-from app.ui import i18n, labels
+from app import i18n
+from app.ui import labels
 from app.ui.context import learner_id, runtime
 from app.ui.learner_profile import (
     LearnerView,

@@ -13,15 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from flask import current_app
 from flask_babel import gettext, ngettext
 
-from app.dashboards import sources
-from app.dashboards.completions import is_clinician
-from app.dashboards.data import PRACTITIONER, DashboardData, month_range, synthetic_data
+from app import stats
 from app.learning.practice import PracticeGap, practice_gaps_from
 from app.learning.recommend import Recommendation, recommend
-from app.outcomes import stats
+from app.outcomes.completions import is_clinician
+from app.outcomes.practice_data import PracticeDataset, month_range, practice_source, short_id
 from app.smart import current_smart_session
 from app.ui import labels
 from app.ui.context import runtime
@@ -44,22 +42,24 @@ class PracticeData:
 
 
 def practice_data() -> PracticeData:
-    """Demo: the configured synthetic clinician's gaps; otherwise the learner's stored data."""
-    if not current_app.config.get("DEMO"):
-        return stored_practice_data()
-    clinician = str(current_app.config.get("DEMO_PRACTICE_CLINICIAN") or "").strip()
-    data = synthetic_data(str(current_app.config["CONTENT_DIR"]))
-    if PRACTITIONER + clinician not in data.clinicians():
+    """Synthetic data: the played clinician's gaps; otherwise the signed-in learner's own."""
+    source = practice_source()
+    data = source.dataset()
+    if data is None:
+        return PracticeData()
+    if source.played_clinician is None:
+        return own_practice_data(data)
+    played = source.played_clinician
+    if played not in data.clinicians():
         return PracticeData()
     period = period_words(data)
-    return PracticeData(clinician_gaps(data, PRACTITIONER + clinician, period), clinician, period)
+    return PracticeData(clinician_gaps(data, played, period), short_id(played), period)
 
 
-def stored_practice_data() -> PracticeData:
+def own_practice_data(data: PracticeDataset) -> PracticeData:
     """The signed-in clinician's gaps in the stored practice data, if they are in it."""
-    data = sources.dashboard_data()
     session = current_smart_session()
-    if data is None or session is None or not session.fhir_user:
+    if session is None or not session.fhir_user:
         return PracticeData()
     mine = [c for c in data.clinicians() if is_clinician(session.issuer, session.fhir_user, c)]
     if not mine:
@@ -68,7 +68,7 @@ def stored_practice_data() -> PracticeData:
     return PracticeData(clinician_gaps(data, mine[0], period), period=period, stored=True)
 
 
-def clinician_gaps(data: DashboardData, clinician: str, period: str) -> list[PracticeGap]:
+def clinician_gaps(data: PracticeDataset, clinician: str, period: str) -> list[PracticeGap]:
     """Gaps of one clinician against every other attributed clinician, over the whole period."""
     mine: dict[str, stats.Rate] = {}
     peers: dict[str, list[stats.Rate]] = {}
@@ -83,7 +83,7 @@ def clinician_gaps(data: DashboardData, clinician: str, period: str) -> list[Pra
     return practice_gaps_from(mine, peers, measures, period)
 
 
-def period_words(data: DashboardData) -> str:
+def period_words(data: PracticeDataset) -> str:
     """The data period in words, e.g. "in the last 12 months"."""
     months = len(month_range(data.start, data.end))
     return ngettext("in the last %(num)d month", "in the last %(num)d months", months)

@@ -7,11 +7,11 @@ from flask_babel import gettext
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from app.i18n import language, localized
 from app.ledger.errors import PatientDataRefused
 from app.library.markdown import render_markdown
 from app.ui import labels, poc_flow, poc_forms
 from app.ui.context import learner_id, module_or_404, runtime
-from app.ui.i18n import language, localized
 from app.ui.views import bp, page
 
 QUERY_MAX = 200

@@ -6,10 +6,12 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 
+from app import i18n
+from app.deployment import deployment
 from app.ledger.errors import IdempotencyConflict, LedgerUnavailable, UnknownRecord
 from app.smart import FhirRequestError, SmartSessionEnded, current_smart_session
 from app.smart.sessions import clear_session_cookie
-from app.ui import i18n, labels
+from app.ui import labels
 from app.ui.context import (
     context_module_id,
     learner_id,
@@ -27,7 +29,7 @@ bp = Blueprint("ui", __name__, url_prefix="/app")
 def require_session_and_token() -> tuple[str, int] | None:
     """Every page needs a launched SMART session; every form POST needs the CSRF token."""
     if current_smart_session() is None:
-        return render_template("ui/launch_needed.html", demo=current_app.config["DEMO"]), 401
+        return render_template("ui/launch_needed.html", demo=deployment().demo), 401
     if request.method not in {"GET", "HEAD", "OPTIONS"}:
         current_app.extensions["csrf"].protect()
     return None
@@ -51,7 +53,7 @@ def helpers() -> dict:
         "credit_type": labels.credit_type,
         "language_url": i18n.language_url,
         "is_draft": is_draft,
-        "demo": current_app.config["DEMO"],
+        "demo": deployment().demo,
     }
 
 

@@ -7,8 +7,8 @@ from flask import Response
 
 from app import create_app
 from app.errors import ConfigError
+from app.i18n import remember_language
 from app.smart.sessions import COOKIE_NAME, set_session_cookie
-from app.ui.i18n import remember_language
 
 
 def app_with(instance_path, **config):

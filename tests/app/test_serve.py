@@ -33,7 +33,7 @@ def wait_until_up(base_url: str, server: subprocess.Popen, seconds: float = 30) 
             with requests.get(f"{base_url}/healthz", timeout=1) as response:
                 if response.status_code == 200:
                     return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # workers still booting
             time.sleep(0.2)
     raise AssertionError("server did not come up")
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app.outcomes.stats import Rate
+from app.stats import Rate
 
 URI_BEFORE_AFTER = "#before-after-uri-appropriate-treatment-uri-antibiotics-adults"
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from app.fhir_json import parse_time
 from app.library.loader import load_library
 from app.settings import REPO_ROOT
-from cds_hooks.context import context_from_hook, parse_time
+from cds_hooks.context import context_from_hook
 from cds_hooks.index import LibraryIndex, compile_library
 from cds_hooks.matching import match_modules
 

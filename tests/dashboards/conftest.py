@@ -50,9 +50,9 @@ def save_synthetic(app) -> None:
     """Store the synthetic cases (no patient identifiers) as `outcomes compute --save` does."""
     from datetime import UTC, datetime
 
-    from app.dashboards.data import synthetic_data
+    from app.devtools.synthetic.dataset import synthetic_practice
 
-    data = synthetic_data(str(app.config["CONTENT_DIR"]))
+    data = synthetic_practice(str(app.config["CONTENT_DIR"]))
     cases = [case for items in data.cases.values() for case in items]
     store = app.extensions["practice_store"]
     store.save_import(cases, datetime(2025, 11, 1, tzinfo=UTC), data.end, "ndjson")

@@ -8,7 +8,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.measurereport import MeasureReport
 
-from app.outcomes.synthetic import expected_summary, generate_dataset
+from app.devtools.synthetic.dataset import expected_summary, generate_dataset
 from tests.dashboards.conftest import ISSUER, save_synthetic, sign_in
 
 PROGRAMME = "/dashboards/measure-reports/programme.json"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from app.dashboards.completions import first_completions, is_clinician
-from app.dashboards.data import month_range
 from app.ledger.chain import CreditRecord
+from app.outcomes.completions import first_completions, is_clinician
+from app.outcomes.practice_data import month_range
 from app.outcomes.practice_store import period_days
 
 ISSUER = "https://ehr.example.org/fhir/"

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from app.outcomes.stats import Rate
-from app.outcomes.synthetic import expected_summary, generate_dataset
+from app.devtools.synthetic.dataset import expected_summary, generate_dataset
+from app.stats import Rate
 from tests.dashboards.conftest import ISSUER, build_app, sign_in
 
 

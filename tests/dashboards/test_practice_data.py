@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from app.devtools.synthetic.dataset import expected_summary, generate_dataset
 from app.ledger.models import ClaimRequest
 from app.ledger.rules import CreditAward
-from app.outcomes.synthetic import expected_summary, generate_dataset
 from tests.dashboards.conftest import ISSUER, save_synthetic, sign_in
 
 URI_MODULE = "uri-antibiotics-adults"

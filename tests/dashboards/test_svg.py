@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from app.dashboards import svg
-from app.outcomes.stats import Rate
+from app.stats import Rate
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04"]

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.devtools.synthetic.dataset import expected_summary, generate_dataset
 from app.learning.practice import TEMPLATES, practice_gaps_from
-from app.outcomes.stats import Rate
-from app.outcomes.synthetic import expected_summary, generate_dataset
+from app.stats import Rate
 
 MEASURES_DIR = Path(__file__).resolve().parents[2] / "content" / "measures"
 

@@ -16,7 +16,7 @@ from app.learning.recommend import (
     target_level,
 )
 from app.learning.reviews import DueReview, ReviewKey
-from app.outcomes.stats import Rate
+from app.stats import Rate
 
 NOW = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 URI = "uri-antibiotics-adults"

@@ -6,8 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from app.outcomes import synthetic_codes as codes
-from app.outcomes import synthetic_fhir as fhir
+from app.devtools.synthetic import codes, fhir
 from app.outcomes.cases import MeasureCase
 from app.outcomes.definitions import MeasureDefinition, load_measures
 from app.outcomes.measures import evaluate_patient

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from app.outcomes import stats
-from app.outcomes.bulk import group_by_patient, read_bulk_ndjson, write_bulk_ndjson
+from app import stats
+from app.devtools.synthetic.bulk_export import write_bulk_ndjson
+from app.devtools.synthetic.dataset import expected_summary
+from app.outcomes.bulk import group_by_patient, read_bulk_ndjson
 from app.outcomes.measures import cases_by_measure, evaluate_patients
-from app.outcomes.synthetic import expected_summary
 from tests.outcomes.charts import measures
 from tests.outcomes.test_synthetic import dataset
 

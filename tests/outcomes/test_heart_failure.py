@@ -6,8 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.outcomes import synthetic_codes as codes
-from app.outcomes import synthetic_fhir as fhir
+from app.devtools.synthetic import codes, fhir
 from tests.outcomes.charts import HF, Chart, at, evaluate, only_case
 
 VISIT = at("2026-04-15T10:00")

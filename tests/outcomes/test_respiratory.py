@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.outcomes import synthetic_codes as codes
+from app.devtools.synthetic import codes
 from tests.outcomes.charts import AAB, AMOXICILLIN, URI, Chart, at, evaluate, hours, only_case
 
 START = at("2026-03-02T10:00")

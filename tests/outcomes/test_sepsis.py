@@ -6,8 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.outcomes import synthetic_codes as codes
-from app.outcomes import synthetic_fhir as fhir
+from app.devtools.synthetic import codes, fhir
 from tests.outcomes.charts import CEFTRIAXONE, SEPSIS, Chart, at, evaluate, hours, only_case
 
 ARRIVAL = at("2026-03-10T12:00")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.outcomes import synthetic_codes as codes
-from app.outcomes import synthetic_fhir as fhir
+from app.devtools.synthetic import codes, fhir
 from tests.outcomes.charts import CEFTRIAXONE, SEPSIS, Chart, at, hours, only_case
 from tests.outcomes.test_sepsis import T0, sepsis_chart
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from app.outcomes.cases import MeasureCase
-from app.outcomes.stats import (
+from app.stats import (
     Rate,
     before_after,
     by_clinician,

@@ -1,7 +1,7 @@
 """Small-cell suppression: a lone hidden group would be given away by the total, so its complement
 is hidden too."""
 
-from app.outcomes.stats import Rate, suppressed_groups
+from app.stats import Rate, suppressed_groups
 
 
 def rate(eligible: int, numerator: int = 0) -> Rate:

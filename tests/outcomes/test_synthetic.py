@@ -9,19 +9,19 @@ from functools import cache
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
-from app.outcomes import stats
-from app.outcomes import synthetic_codes as codes
-from app.outcomes.cases import MeasureCase
-from app.outcomes.definitions import load_measure_value_sets
-from app.outcomes.measures import cases_by_measure, evaluate_patients
-from app.outcomes.synthetic import (
+from app import stats
+from app.devtools.synthetic import codes
+from app.devtools.synthetic.base import AS_OF, MODULE_MEASURES, PERIOD_START
+from app.devtools.synthetic.dataset import (
     SyntheticDataset,
     expected_counts,
     expected_summary,
     generate_dataset,
 )
-from app.outcomes.synthetic_base import AS_OF, MODULE_MEASURES, PERIOD_START
-from app.outcomes.synthetic_fhir import MRN_SYSTEM
+from app.devtools.synthetic.fhir import MRN_SYSTEM
+from app.outcomes.cases import MeasureCase
+from app.outcomes.definitions import load_measure_value_sets
+from app.outcomes.measures import cases_by_measure, evaluate_patients
 from tests.outcomes.charts import AAB, CONTENT_DIR, HF, SEPSIS, URI, measures
 
 # The default dataset's answers (seed 20261031), pinned so that any change to the generator or

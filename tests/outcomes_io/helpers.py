@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.outcomes import stats
-from app.outcomes.bulk import write_bulk_ndjson
+from app import stats
+from app.devtools.synthetic.bulk_export import write_bulk_ndjson
+from app.devtools.synthetic.dataset import expected_summary
 from app.outcomes.measures import cases_by_measure, evaluate_patients
-from app.outcomes.synthetic import expected_summary
 from tests.outcomes.charts import Chart, measures
 from tests.outcomes.test_synthetic import dataset
 

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from fhir.resources.R4B.bundle import Bundle
 
 from app.devtools.fhir_server import FixtureFhirServer
-from app.outcomes import synthetic_codes as codes
+from app.devtools.synthetic import codes
+from app.devtools.synthetic.dataset import expected_summary
 from app.outcomes.commands import compute
-from app.outcomes.synthetic import expected_summary
 from tests.outcomes.test_synthetic import dataset
 from tests.outcomes_io.helpers import (
     TOKEN,

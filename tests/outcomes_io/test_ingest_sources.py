@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from app.devtools.fhir_server import FixtureFhirServer
+from app.devtools.synthetic import codes, fhir
 from app.outcomes import ingest_fhir, ingest_ndjson
-from app.outcomes import synthetic_codes as codes
-from app.outcomes import synthetic_fhir as fhir
 from app.outcomes.ingest_fhir import FhirIngestError, FhirSource, RefusedSearch
 from app.outcomes.measures import evaluate_patients
 from tests.outcomes.charts import AMOXICILLIN, URI, Chart, at, hours, measures

@@ -10,7 +10,8 @@ from functools import cache
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.measurereport import MeasureReport
 
-from app.outcomes import reports, stats
+from app import stats
+from app.outcomes import reports
 from app.outcomes.measures import evaluate_patients
 from tests.outcomes.charts import measures
 from tests.outcomes.test_synthetic import dataset

@@ -7,6 +7,7 @@ import json
 import pytest
 from joserfc.jwk import ECKey, RSAKey
 
+from app.deployment import Deployment
 from app.errors import ConfigError
 from app.smart.clients import DEFAULT_SCOPE, ClientRegistry, load_smart_clients
 from tests.smart.conftest import build_demo_app
@@ -38,7 +39,7 @@ def test_several_issuers_each_with_their_own_client(tmp_path):
         ],
     )
     clients = load_smart_clients(path)
-    registry = ClientRegistry(clients, demo=False)
+    registry = ClientRegistry(clients, Deployment())
     assert registry.for_issuer("https://ehr-a.example/fhir").client_id == "a-public"
     assert registry.for_issuer("https://ehr-a.example/fhir").auth_method == "none"
     assert registry.for_issuer("https://ehr-a.example/fhir").scope == DEFAULT_SCOPE

@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.devtools import fhir_search
+from app.devtools.synthetic.dataset import SyntheticPracticeSource
 from app.learning import practice, recommend
 from app.learning.profile_store import AnswerEvent
 from app.learning.reviews import ReviewKey
+from app.outcomes.practice_data import SOURCE, PracticeSource
 from app.ui import reason_texts
 from tests.ui.helpers import (
     PATIENT_WORDS,
@@ -249,7 +251,8 @@ def test_a_locked_store_on_delete_is_a_clear_503_and_nothing_is_lost(
 
 def test_outside_demo_no_practice_data_is_invented(ui_app, browser, auth_server):
     launch(browser, auth_server)
-    ui_app.config["DEMO"] = False
+    content = str(ui_app.config["CONTENT_DIR"])
+    ui_app.extensions[SOURCE] = PracticeSource(ui_app.extensions["practice_store"], content)
     page = get(browser, "/app/next")
     assert "No practice data has been loaded for you yet" in page
     assert "synthetic clinician" not in page
@@ -258,7 +261,8 @@ def test_outside_demo_no_practice_data_is_invented(ui_app, browser, auth_server)
 
 def test_an_unknown_demo_clinician_means_no_practice_data(ui_app, browser, auth_server):
     launch(browser, auth_server)
-    ui_app.config["DEMO_PRACTICE_CLINICIAN"] = "C99"
+    content = str(ui_app.config["CONTENT_DIR"])
+    ui_app.extensions[SOURCE] = SyntheticPracticeSource(content, "C99")
     assert "No practice data has been loaded for you yet" in get(browser, "/app/next")
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.outcomes import synthetic_codes as codes
-from app.outcomes.synthetic_base import (
+from app.devtools.synthetic import codes
+from app.devtools.synthetic.base import (
     AS_OF,
     EMERGENCY,
     PERIOD_START,
@@ -20,7 +20,7 @@ from app.outcomes.synthetic_base import (
     Builder,
     behaviour_change,
 )
-from app.outcomes.synthetic_fhir import (
+from app.devtools.synthetic.fhir import (
     PatientFile,
     allergy,
     condition,

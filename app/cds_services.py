@@ -1,4 +1,8 @@
-"""Build the CDS runtime from configuration: library index, store, engine, authenticator."""
+"""Wire the CDS Hooks service into the app: library index, store, engine, authenticator, signals.
+
+Part of the composition root: `cds_hooks` knows nothing of learning, and learning plugs its
+mastery signal into the engine here.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ def init_app(app: Flask) -> None:
         max_cards=config["CDS_MAX_CARDS"],
         snooze_seconds=config["CDS_SNOOZE_DAYS"] * SECONDS_PER_DAY,
         repeat_seconds=config["CDS_REPEAT_MINUTES"] * 60,
-        identity_key=config["SECRET_KEY"].encode(),
+        identity_key=str(config["CDS_IDENTITY_KEY"]).encode(),
         mastered_quiet_seconds=config["CDS_MASTERED_QUIET_DAYS"] * SECONDS_PER_DAY,
     )
     mastered = MasterySignal(config["DATABASE"], str(config["LEDGER_IDENTITY_KEY"]).encode())

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from app.outcomes.synthetic_fhir import PatientFile, encounter, patient
+from app.devtools.synthetic.fhir import PatientFile, encounter, patient
 
 DEFAULT_SEED = 20261031
 PERIOD_START = datetime(2025, 11, 1, tzinfo=UTC)

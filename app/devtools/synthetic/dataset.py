@@ -14,16 +14,11 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
+from functools import lru_cache
 
-from app.outcomes import (
-    synthetic_heart,
-    synthetic_respiratory,
-    synthetic_respiratory_edges,
-    synthetic_sepsis,
-    synthetic_sepsis_edges,
-)
-from app.outcomes.synthetic_base import (
+from app.devtools.synthetic import heart, respiratory, sepsis
+from app.devtools.synthetic.base import (
     AS_OF,
     CLINICIANS,
     DEFAULT_SEED,
@@ -33,24 +28,16 @@ from app.outcomes.synthetic_base import (
     Builder,
     ExpectedCase,
 )
-from app.outcomes.synthetic_fhir import practitioner
-
-
-@dataclass(frozen=True)
-class LearningEvent:
-    """A clinician completed a module on a date (what the CME ledger would record)."""
-
-    clinician: str
-    module_id: str
-    completed: date
-
-    def as_json(self) -> dict:
-        """Plain JSON form for linking files."""
-        return {
-            "clinician": self.clinician,
-            "module_id": self.module_id,
-            "completed": self.completed.isoformat(),
-        }
+from app.devtools.synthetic.fhir import practitioner
+from app.outcomes.measures import evaluate_patients
+from app.outcomes.practice_data import (
+    PRACTITIONER,
+    LearningEvent,
+    PracticeDataset,
+    PracticeSource,
+    group_cases,
+    measures_in,
+)
 
 
 @dataclass
@@ -91,12 +78,12 @@ class SyntheticDataset:
 def generate_dataset(seed: int = DEFAULT_SEED) -> SyntheticDataset:
     """Build the whole dataset deterministically from a seed."""
     builder = Builder(seed)
-    synthetic_respiratory.generate(builder)
-    synthetic_respiratory_edges.add_edge_cases(builder)
-    synthetic_sepsis.generate(builder)
-    synthetic_sepsis_edges.add_edge_cases(builder)
-    synthetic_heart.generate(builder)
-    synthetic_heart.other_visits(builder)
+    respiratory.generate(builder)
+    respiratory.add_edge_cases(builder)
+    sepsis.generate(builder)
+    sepsis.add_edge_cases(builder)
+    heart.generate(builder)
+    heart.other_visits(builder)
     numbers = {clinician: n for n, clinician in enumerate((*CLINICIANS, TRAINEE), start=1)}
     return SyntheticDataset(
         seed=seed,
@@ -146,3 +133,34 @@ def before_after_counts(cases: list[ExpectedCase], event: LearningEvent) -> dict
     before = [c for c in mine if c.period_start.date() < event.completed]
     after = [c for c in mine if c.period_start.date() >= event.completed]
     return {"before": expected_counts(before), "after": expected_counts(after)}
+
+
+class SyntheticPracticeSource(PracticeSource):
+    """Demo mode: the synthetic dataset, every page open, the visitor plays one clinician."""
+
+    open_to_all = True
+
+    def __init__(self, content_dir: str, clinician: str):
+        self.content_dir = content_dir
+        self.played_clinician = PRACTITIONER + clinician
+
+    def dataset(self) -> PracticeDataset:
+        """The measures evaluated on the default synthetic dataset."""
+        return synthetic_practice(self.content_dir)
+
+
+@lru_cache(maxsize=4)
+def synthetic_practice(content_dir: str) -> PracticeDataset:
+    """Evaluate the measures on the default synthetic dataset (cached per content folder)."""
+    dataset = generate_dataset()
+    measures = measures_in(content_dir)
+    cases = evaluate_patients(measures.values(), dataset.patient_groups(), as_of=dataset.as_of)
+    grouped = group_cases(measures, cases)
+    starts = [c.period_start for items in grouped.values() for c in items if c.period_start]
+    return PracticeDataset(
+        measures=measures,
+        cases=grouped,
+        events=tuple(dataset.learning_events),
+        start=min(starts) if starts else None,
+        end=dataset.as_of,
+    )

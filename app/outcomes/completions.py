@@ -14,7 +14,7 @@ from app.ledger.chain import CreditRecord
 from app.ledger.identity import fhir_user_forms, learner_id
 from app.ledger.outputs.records import standing_credits
 from app.ledger.store import LedgerStore
-from app.outcomes.synthetic import LearningEvent
+from app.outcomes.practice_data import LearningEvent
 
 
 def is_clinician(issuer: str, fhir_user: str | None, clinician: str) -> bool:

@@ -9,16 +9,19 @@ is met.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from app.outcomes import synthetic_codes as codes
-from app.outcomes.synthetic_base import AS_OF, EMERGENCY, PERIOD_START, Builder, behaviour_change
-from app.outcomes.synthetic_fhir import PatientFile, condition, iso, procedure
-from app.outcomes.synthetic_sepsis_data import (
-    add_antibiotic,
-    add_cultures,
-    add_lactate,
-    lactate_value,
+from app.devtools.synthetic import codes
+from app.devtools.synthetic.base import AS_OF, EMERGENCY, PERIOD_START, Builder, behaviour_change
+from app.devtools.synthetic.fhir import (
+    PatientFile,
+    condition,
+    iso,
+    medication_administration,
+    medication_request,
+    observation,
+    procedure,
+    ref,
 )
 
 SEPSIS_MEASURE = "sepsis-3h-bundle"
@@ -216,3 +219,218 @@ def add_repeat(
         return
     value = lactate_value(builder, high=builder.rng.random() < 0.4)
     add_lactate(builder, record, encounter_id, t0, "exact", False, drawn=drawn, value=value)
+
+
+INITIAL_MET = ("in-window", "at-minus-6h", "at-plus-3h")
+
+
+def minutes(value: int) -> timedelta:
+    """A timedelta of whole minutes."""
+    return timedelta(minutes=value)
+
+
+def lactate_value(builder: Builder, high: bool) -> tuple[float, str]:
+    """A lactate result: > 2 mmol/L when high (2.1, 27 mg/dL edges), else <= 2 (2.0, 16 mg/dL)."""
+    rng = builder.rng
+    roll = rng.random()
+    if high:
+        if roll < 0.05:
+            return 2.1, "mmol/L"
+        if roll < 0.10:
+            return 27, "mg/dL"  # 27 x 0.111 = 3.0 mmol/L
+        return round(rng.uniform(2.1, 6.5), 1), "mmol/L"
+    if roll < 0.05:
+        return 2.0, "mmol/L"
+    if roll < 0.10:
+        return 16, "mg/dL"  # 16 x 0.111 = 1.8 mmol/L
+    return round(rng.uniform(0.7, 2.0), 1), "mmol/L"
+
+
+def add_lactate(
+    builder: Builder,
+    record: PatientFile,
+    encounter_id: str,
+    t0: datetime,
+    variant: str,
+    high: bool,
+    *,
+    drawn: datetime | None = None,
+    value: tuple[float, str] | None = None,
+) -> datetime | None:
+    """Write a lactate placed by variant; return its time when it is a timed initial lactate."""
+    offsets = {
+        "in-window": builder.rng.randint(-30, 150),
+        "at-minus-6h": -360,
+        "at-plus-3h": 180,
+        "late": 180 + builder.rng.randint(1, 180),
+    }
+    if variant == "absent":
+        return None
+    if variant in offsets:
+        drawn = t0 + minutes(offsets[variant])
+    value = value or lactate_value(builder, high)
+    code = builder.rng.choice((codes.LACTATE_PLASMA, codes.LACTATE_BLOOD))
+    record.add(
+        observation(
+            builder.next_id("obs"),
+            record.patient_id,
+            code,
+            effective=drawn if variant != "untimed" else None,
+            issued=t0 + minutes(60) if variant == "untimed" else None,
+            quantity=value,
+            encounter_id=None if variant == "at-minus-6h" else encounter_id,
+        )
+    )
+    return drawn if variant in (*INITIAL_MET, "exact") else None
+
+
+def add_antibiotic(
+    builder: Builder,
+    record: PatientFile,
+    clinician: str,
+    encounter_id: str,
+    t0: datetime,
+    variant: str,
+) -> datetime | None:
+    """Write the IV antibiotic order (sometimes given 10 min later); return the course's time.
+
+    The variant places the course's time: the administration when there is one (the order is
+    then authored 10 minutes earlier and the administration references it), else the order.
+    """
+    rng = builder.rng
+    offsets = {
+        "in-window": rng.randint(-30, 175),
+        "at-plus-3h": 180,
+        "late": 180 + rng.randint(1, 300),
+    }
+    if variant == "absent":
+        return None
+    start = t0 + minutes(offsets[variant]) if variant in offsets else None
+    medicine = rng.choice(codes.IV_ANTIBIOTICS)
+    given = start is not None and rng.random() < 0.3
+    order_id = builder.next_id("medrx")
+    record.add(
+        medication_request(
+            order_id,
+            record.patient_id,
+            medicine,
+            authored=start - minutes(10) if given else start,
+            requester=clinician,
+            encounter_id=encounter_id,
+            dosage="IV now, then as directed.",
+        )
+    )
+    if given:
+        administration = medication_administration(
+            builder.next_id("medadm"), record.patient_id, medicine, start, encounter_id
+        )
+        record.add(administration | {"request": ref("MedicationRequest", order_id)})
+    return start
+
+
+def add_cultures(
+    builder: Builder,
+    record: PatientFile,
+    encounter_id: str,
+    t0: datetime,
+    variant: str,
+    antibiotic_time: datetime | None,
+) -> None:
+    """Write two blood-culture sets placed by variant relative to the first antibiotic."""
+    rng = builder.rng
+    in_window_antibiotic = antibiotic_time is not None and antibiotic_time <= t0 + minutes(180)
+    if variant == "absent":
+        return
+    if variant == "before" and in_window_antibiotic:
+        drawn = antibiotic_time - minutes(rng.randint(1, 40))
+    elif variant == "before":
+        drawn = t0 + minutes(rng.randint(-30, 150))
+    elif variant == "same-minute":
+        drawn = antibiotic_time
+    elif variant == "after":
+        drawn = antibiotic_time + minutes(rng.randint(1, 60))
+    else:  # unverifiable: drawn in the window, but the antibiotic has no time
+        drawn = t0 + minutes(rng.randint(0, 120))
+    for offset in (0, 3):
+        record.add(
+            observation(
+                builder.next_id("obs"),
+                record.patient_id,
+                codes.BLOOD_CULTURE,
+                effective=drawn + minutes(offset),
+                text_value="No growth to date",
+                encounter_id=encounter_id,
+                status="preliminary",
+            )
+        )
+
+
+ALL_MET = {
+    "initial_lactate": True,
+    "blood_cultures": True,
+    "antibiotic": True,
+    "repeat_lactate": None,
+}
+
+
+def add_edge_cases(builder: Builder) -> None:
+    """Each case is a new patient whose whole bundle is met unless said otherwise."""
+    bundle_met(builder, "C09", at("2026-03-03T02:00"), "adolescent-17", birth=date(2008, 9, 1))
+    bundle_met(builder, "C12", at("2026-10-31T20:00"), "window-open-at-data-end")
+    bundle_met(builder, "C11", at("2026-04-14T13:00"), "ambulatory-class", kind="AMB")
+    bundle_met(builder, "C09", at("2026-05-19T08:00"), "comfort-care-at-6h", comfort=360)
+    bundle_met(builder, "C09", at("2026-05-26T08:00"), "comfort-care-at-6h-plus-1min", comfort=361)
+
+
+def at(text: str) -> datetime:
+    """A UTC time from 'YYYY-MM-DDTHH:MM'."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def bundle_met(
+    builder: Builder,
+    clinician: str,
+    t0: datetime,
+    label: str,
+    *,
+    birth: date = date(1950, 3, 1),
+    kind: str = "EMER",
+    comfort: int | None = None,
+) -> None:
+    """An episode with T0 at arrival, low lactate, cultures, then an antibiotic within 1 h."""
+    record = builder.new_patient(birth)
+    encounter_id = builder.visit(record, clinician, kind, t0, 480)
+    record.add(
+        condition(
+            builder.next_id("cond"),
+            record.patient_id,
+            codes.SEPSIS[0],
+            onset=iso(t0),
+            recorded=iso(t0 + timedelta(minutes=20)),
+            encounter_id=encounter_id,
+        )
+    )
+    drawn = t0 + timedelta(minutes=15)
+    add_lactate(
+        builder, record, encounter_id, t0, "exact", False, drawn=drawn, value=(1.4, "mmol/L")
+    )
+    antibiotic_time = add_antibiotic(builder, record, clinician, encounter_id, t0, "in-window")
+    add_cultures(builder, record, encounter_id, t0, "before", antibiotic_time)
+    if comfort is not None:
+        given = t0 + timedelta(minutes=comfort)
+        record.add(
+            procedure(builder.next_id("proc"), record.patient_id, codes.TERMINAL_CARE, given)
+        )
+    qualifies = kind == "EMER" and label not in ("adolescent-17", "window-open-at-data-end")
+    builder.expect(
+        SEPSIS_MEASURE,
+        record,
+        encounter_id,
+        clinician=clinician,
+        period_start=t0,
+        in_denominator=qualifies,
+        excluded=comfort is not None and comfort <= 360,
+        in_numerator=True,
+        elements=ALL_MET if qualifies else {},
+        label=label,
+    )

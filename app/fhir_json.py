@@ -1,0 +1,92 @@
+"""Robust reads of FHIR R4 JSON (EHR data can be malformed): never raise, return empty or None.
+
+Shared by the CDS Hooks service and the practice measures; it knows nothing of either.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+Coding = tuple[str, str, str]  # (system, code, display)
+
+REFUTED_VERIFICATION = {"refuted", "entered-in-error"}
+USABLE_OBSERVATION_STATUS = {"final", "amended", "corrected", "preliminary"}
+
+
+def as_dict(value: object) -> dict:
+    """Return value if it is a JSON object, else an empty one (EHR data can be malformed)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_str(value: object) -> str | None:
+    """Return value if it is a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None
+
+
+def dicts_in(value: object) -> list[dict]:
+    """Return the JSON objects in a list (nothing when value is not a list)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def coding_triples(concept: object) -> list[tuple[str, str, str]]:
+    """(system, code, display) of each coding that has a system and a code (display may be '')."""
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    if not isinstance(codings, list):
+        return []
+    found = []
+    for coding in codings:
+        if not isinstance(coding, dict):
+            continue
+        system, code = coding.get("system"), coding.get("code")
+        if system and code and isinstance(system, str) and isinstance(code, str):
+            display = coding.get("display")
+            found.append((system, code, display if isinstance(display, str) else ""))
+    return found
+
+
+def status_code(concept: object) -> str | None:
+    """Return the first code of a status CodeableConcept."""
+    for coding in dicts_in(as_dict(concept).get("coding")):
+        if as_str(coding.get("code")):
+            return coding["code"]
+    return None
+
+
+def codings_of(concept: dict | None) -> tuple[Coding, ...]:
+    """Return (system, code, display) for each complete coding of a CodeableConcept."""
+    return tuple(coding_triples(concept))
+
+
+def parse_time(text: object) -> datetime | None:
+    """Parse a FHIR date, dateTime or instant; assume UTC when no offset is given."""
+    if not isinstance(text, str) or not text:
+        return None
+    padded = {4: f"{text}-01-01", 7: f"{text}-01"}.get(len(text), text)
+    try:
+        moment = datetime.fromisoformat(padded.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def age_in_years(birth_date: object, now: datetime) -> float | None:
+    """Return age in whole years on the date of `now` (None when birthDate is unknown)."""
+    born = parse_time(birth_date)
+    if born is None:
+        return None
+    today: date = now.date()
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return float(years)
+
+
+def reference_id(reference: object, resource_type: str) -> str | None:
+    """Return the id in a Reference to the type (relative, absolute or versioned), else None."""
+    text = as_str(as_dict(reference).get("reference"))
+    if not text:
+        return None
+    parts = text.rstrip("/").split("/")
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    if len(parts) >= 2 and parts[-2] == resource_type and parts[-1]:
+        return parts[-1]
+    return None
