@@ -8,7 +8,7 @@ import sqlite3
 
 from werkzeug.test import TestResponse
 
-from tests.smart.helpers import ISS, ehr_launch, read_form
+from tests.smart.helpers import ISS, ehr_launch, new_launch, read_form
 
 SEPSIS = "sepsis-hour-1-bundle"
 FHIR_USER = f"{ISS}/Practitioner/dr-ed-okafor"
@@ -24,6 +24,16 @@ def launch(browser, server, module: str | None = None) -> TestResponse:
     flow = ehr_launch(browser, server, app_context=context)
     assert flow.callback.status_code == 302, flow.callback.get_data(as_text=True)
     return flow.callback
+
+
+def launch_as(browser, server, practitioner: str) -> None:
+    """Launch Bedside from the demo EHR for the sepsis patient, signed in as another clinician."""
+    launch_id = new_launch(server, practitioner=practitioner)
+    step = browser.get("/smart/launch", query_string={"iss": ISS, "launch": launch_id})
+    for _ in range(2):
+        assert step.status_code == 302, step.get_data(as_text=True)
+        step = browser.get(step.headers["Location"])
+    assert step.status_code == 302, step.get_data(as_text=True)
 
 
 def text(response: TestResponse) -> str:

@@ -10,6 +10,7 @@ from tests.ui.helpers import (
     answer_all,
     get,
     launch,
+    launch_as,
     learner,
     ledger_store,
     post,
@@ -139,12 +140,46 @@ def test_no_option_chosen_is_a_clear_error(browser, auth_server):
     assert "Choose one answer" in response.get_data(as_text=True)
 
 
-def test_someone_elses_or_unknown_attempts_are_not_found(browser, auth_server):
+def test_unknown_attempts_and_modules_are_not_found(browser, auth_server):
     launch(browser, auth_server, SEPSIS)
     get(browser, f"/app/case/{SEPSIS}/attempt/not-a-uuid/q/1", status=404)
     missing = "00000000-0000-4000-8000-000000000000"
     get(browser, f"/app/case/{SEPSIS}/attempt/{missing}/q/1", status=404)
     get(browser, "/app/case/no-such-module", status=404)
+
+
+def test_another_learner_cannot_view_answer_or_finish_someone_elses_attempt(
+    ui_app, browser, auth_server, sepsis
+):
+    launch(browser, auth_server, SEPSIS)
+    first = start_case(browser)
+    questions = sepsis["case"]["questions"]
+    last_url = first.replace("/q/1", f"/q/{len(questions)}")
+    for number, question in enumerate(questions[:-1], start=1):
+        url = first.replace("/q/1", f"/q/{number}")
+        post(browser, url, get(browser, url), option=question["answer"])
+    attempt_id = first.split("/")[5]
+    store = ledger_store(ui_app)
+    before = store.answers(attempt_id)
+
+    other = ui_app.test_client()
+    launch_as(other, auth_server, "dr-hf-haddad")
+    own_page = get(other, start_case(other))  # a page of B's own, for a valid CSRF token
+    get(other, first, status=404)
+    post(other, last_url, own_page, status=404, option=questions[-1]["answer"])
+    assert store.answers(attempt_id) == before
+
+    post(browser, last_url, get(browser, last_url), option=questions[-1]["answer"])
+    finished = store.answers(attempt_id)
+    post(other, result_url(first), own_page, status=404)
+    get(other, result_url(first), status=404)
+    assert store.attempt(attempt_id).completed_at is None
+    assert store.answers(attempt_id) == finished
+    assert store.credits_for(learner(ui_app)) == []
+
+    post(browser, result_url(first), get(browser, last_url))
+    assert "Passed." in get(browser, result_url(first))
+    assert len(store.credits_for(learner(ui_app))) == 1
 
 
 def test_the_facts_panel_says_so_when_the_ehr_cannot_be_read(browser, auth_server, transport):
