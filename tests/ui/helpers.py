@@ -97,6 +97,17 @@ def count_rows(app, table: str) -> int:
         connection.close()
 
 
+def write_transactions(app) -> int:
+    """How many write transactions the app's ledger store has run (committed or attempted)."""
+    return ledger_store(app)._writer.batches
+
+
+def ledger_rows(app) -> dict[str, int]:
+    """The row count of every ledger table a finish or a claim writes to."""
+    tables = ("ledger_credits", "ledger_submissions", "ledger_answers", "ledger_attempts")
+    return {table: count_rows(app, table) for table in tables}
+
+
 def start_case(browser, module_id: str = SEPSIS) -> str:
     """Open a case's intro, press Start, return the first question's URL."""
     intro = get(browser, f"/app/case/{module_id}")
