@@ -1,4 +1,7 @@
-"""Claiming credit: read the attempt, let the pure rules decide inside the ledger's transaction."""
+"""Claiming credit: the request is built from the attempt, the pure rules decide in the transaction.
+
+Finishing an attempt (its score, or a cycle's last step) and claiming its credit is one transaction.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from datetime import datetime
 
 from app.ledger.chain import timestamp
 from app.ledger.errors import AttemptNotFinished, UnknownRecord
-from app.ledger.models import Answer, Attempt, ClaimRequest, Submission
+from app.ledger.models import Answer, Attempt, ClaimRequest, Decide, Submission
 from app.ledger.rules import (
     CreditPolicy,
     PocCycle,
@@ -20,6 +23,22 @@ from app.ledger.rules import (
 from app.ledger.store import LedgerStore
 
 
+def finish_case(
+    store: LedgerStore,
+    policy: CreditPolicy,
+    module: Mapping,
+    attempt_id: str,
+    correct: int,
+    total: int,
+    idempotency_key: str,
+) -> Submission:
+    """Complete a case attempt with its score and claim its credit in one transaction, once."""
+    score = (correct, total, int(module["pass_mark_percent"]))
+    return store.complete_and_submit(
+        attempt_id, score, lambda attempt: case_claim(module, attempt, policy), idempotency_key
+    )
+
+
 def claim_case_credit(
     store: LedgerStore,
     policy: CreditPolicy,
@@ -29,15 +48,22 @@ def claim_case_credit(
     idempotency_key: str,
 ) -> Submission:
     """Claim the credit of a learner's completed case, exactly once per idempotency key."""
-    attempt = learners_attempt(store, learner_id, attempt_id)
+    request, decide = case_claim(module, learners_attempt(store, learner_id, attempt_id), policy)
+    return store.submit(request, idempotency_key, decide)
+
+
+def case_claim(
+    module: Mapping, attempt: Attempt, policy: CreditPolicy
+) -> tuple[ClaimRequest, Decide]:
+    """The credit request of a completed case attempt and the rule that decides it."""
     key = activity_key("case", module["id"], str(module["version"]))
     if attempt.activity_key != key:
-        raise UnknownRecord(f"Attempt {attempt_id} is not an attempt at {key}.")
+        raise UnknownRecord(f"Attempt {attempt.attempt_id} is not an attempt at {key}.")
     if attempt.completed_at is None:
-        raise AttemptNotFinished(f"Attempt {attempt_id} is not completed yet.")
+        raise AttemptNotFinished(f"Attempt {attempt.attempt_id} is not completed yet.")
     correct, total, completed_at = attempt.correct or 0, attempt.total or 0, attempt.completed_at
     request = ClaimRequest(
-        learner_id=learner_id,
+        learner_id=attempt.learner_id,
         activity_type="case",
         activity_key=key,
         earned_at=completed_at,
@@ -50,10 +76,17 @@ def claim_case_credit(
             "pass_mark_percent": int(module["pass_mark_percent"]),
         },
     )
-    return store.submit(
-        request,
+    return request, lambda held: case_credit(module, correct, total, held, policy, completed_at)
+
+
+def finish_poc_cycle(
+    store: LedgerStore, policy: CreditPolicy, application: Answer, idempotency_key: str
+) -> Submission:
+    """Record a cycle's application and claim the cycle's credit in one transaction, once."""
+    return store.answer_and_submit(
+        application,
+        lambda attempt, steps: poc_claim(attempt, steps, policy, application.answered_at),
         idempotency_key,
-        lambda held: case_credit(module, correct, total, held, policy, completed_at),
     )
 
 
@@ -67,26 +100,50 @@ def claim_poc_credit(
 ) -> Submission:
     """Claim a point-of-care cycle's credit; an unfinished cycle is refused, keeping the key."""
     attempt = learners_attempt(store, learner_id, attempt_id)
+    claim = poc_claim(attempt, store.answers(attempt_id), policy, now)
+    if isinstance(claim, Refusal):
+        return Submission(created=False, refusal=claim)
+    request, decide = claim
+    return store.submit(request, idempotency_key, decide)
+
+
+def unfinished_poc_cycle(
+    store: LedgerStore, policy: CreditPolicy, learner_id: str, attempt_id: str, now: datetime
+) -> Refusal | None:
+    """Why a cycle with a step missing earns nothing yet (None once every step is recorded)."""
+    attempt = learners_attempt(store, learner_id, attempt_id)
     cycle = poc_cycle(attempt, store.answers(attempt_id))
-    missing = [name for name, at in cycle.step_times().items() if at is None]
-    if missing:
-        return Submission(created=False, refusal=unfinished_cycle(cycle, policy, now))
+    if all(at is not None for at in cycle.step_times().values()):
+        return None
+    return unfinished_cycle(cycle, policy, now)
+
+
+def poc_claim(
+    attempt: Attempt, steps: list[Answer], policy: CreditPolicy, now: datetime
+) -> tuple[ClaimRequest, Decide] | Refusal:
+    """The credit request of a finished cycle and the rule that decides it, or why it has none."""
+    cycle = poc_cycle(attempt, steps)
+    if any(at is None for at in cycle.step_times().values()):
+        return unfinished_cycle(cycle, policy, now)
     completed_at = cycle_completed_at(cycle)
     module_id, _, version = attempt.activity_key.partition(":")[2].partition("@")
-    steps = {f"{name}_at": timestamp(at) for name, at in cycle.step_times().items() if at}
+    times = {f"{name}_at": timestamp(at) for name, at in cycle.step_times().items() if at}
     request = ClaimRequest(
-        learner_id=learner_id,
+        learner_id=attempt.learner_id,
         activity_type="poc",
         activity_key=attempt.activity_key,
         earned_at=completed_at,
         module_id=module_id,
         module_version=version,
         attempt_id=attempt.attempt_id,
-        evidence={"started_at": timestamp(cycle.started_at), **steps},
+        evidence={"started_at": timestamp(cycle.started_at), **times},
     )
-    return store.submit(
-        request, idempotency_key, lambda held: poc_cycle_credit(cycle, held, policy, completed_at)
-    )
+    return request, lambda held: poc_cycle_credit(cycle, held, policy, completed_at)
+
+
+def replayed_credit(submission: Submission) -> bool:
+    """Tell whether a submission repeated an earlier one that recorded credit (nothing new)."""
+    return bool(submission.records) and not submission.created
 
 
 def unfinished_cycle(cycle: PocCycle, policy: CreditPolicy, now: datetime) -> Refusal:

@@ -53,6 +53,20 @@ class LedgerStore(Protocol):
     def attempt(self, attempt_id: str) -> Attempt | None: ...
     def answers(self, attempt_id: str) -> list[Answer]: ...
     def submit(self, request: ClaimRequest, idempotency_key: str, decide: Decide) -> Submission: ...
+    def complete_and_submit(
+        self,
+        attempt_id: str,
+        score: tuple[int, int, int],
+        claim: Callable[[Attempt], writes.Claim],
+        idempotency_key: str,
+    ) -> Submission: ...
+    def answer_and_submit(
+        self,
+        answer: Answer,
+        claim: Callable[[Attempt, list[Answer]], writes.Claim],
+        idempotency_key: str,
+    ) -> Submission: ...
+    def submission(self, idempotency_key: str) -> Submission | None: ...
     def append_credit(
         self, request: ClaimRequest, awards: Sequence[CreditAward], idempotency_key: str
     ) -> Submission: ...
@@ -141,6 +155,50 @@ class SqliteLedgerStore:
         now = self._clock()
         return self._write(lambda c: writes.submit_claim(c, request, keys, decide, now))
 
+    def complete_and_submit(
+        self,
+        attempt_id: str,
+        score: tuple[int, int, int],
+        claim: Callable[[Attempt], writes.Claim],
+        idempotency_key: str,
+    ) -> Submission:
+        """Record an attempt's score (correct, total, pass mark) and claim its credit, in one go."""
+        now = self._clock()
+
+        def work(connection: sqlite3.Connection) -> Submission:
+            """Complete (or find completed) the attempt, then submit the claim made from it."""
+            attempt = learning.complete(connection, attempt_id, score, now)
+            return writes.submit_finished_claim(
+                connection, claim(attempt), self._keys_for(idempotency_key), now
+            )
+
+        return self._write(work)
+
+    def answer_and_submit(
+        self,
+        answer: Answer,
+        claim: Callable[[Attempt, list[Answer]], writes.Claim],
+        idempotency_key: str,
+    ) -> Submission:
+        """Record an attempt's last step and claim its credit, in one go."""
+        now = self._clock()
+
+        def work(connection: sqlite3.Connection) -> Submission:
+            """Record the step, then submit the claim made from the attempt and all its steps."""
+            learning.insert_answer(connection, answer)
+            attempt = learning.read_attempt(connection, answer.attempt_id)
+            steps = learning.read_answers(connection, answer.attempt_id)
+            return writes.submit_finished_claim(
+                connection, claim(attempt, steps), self._keys_for(idempotency_key), now
+            )
+
+        return self._write(work)
+
+    def submission(self, idempotency_key: str) -> Submission | None:
+        """Return what the submission with this key recorded or refused (reads only)."""
+        stored_key = idempotency_hash(self._identity_key(), idempotency_key)
+        return writes.stored_submission(self._connection(), stored_key)
+
     def append_credit(
         self, request: ClaimRequest, awards: Sequence[CreditAward], idempotency_key: str
     ) -> Submission:
@@ -223,6 +281,10 @@ class SqliteLedgerStore:
     def _keys(self, idempotency_key: str, fingerprint: dict) -> tuple[str, str]:
         """Return the stored forms of the idempotency key and the request fingerprint."""
         return idempotency_hash(self._identity_key(), idempotency_key), request_hash(fingerprint)
+
+    def _keys_for(self, idempotency_key: str) -> Callable[[ClaimRequest], tuple[str, str]]:
+        """Return a function giving the stored keys of a request made under this key."""
+        return lambda request: self._keys(idempotency_key, request.fingerprint_fields())
 
     def _identity_key(self) -> bytes:
         """Return the identity key; a store opened without one (to verify) cannot write."""

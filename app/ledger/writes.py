@@ -22,7 +22,11 @@ from app.ledger.chain import (
 )
 from app.ledger.errors import AlreadyReversed, IdempotencyConflict, UnknownRecord
 from app.ledger.models import ClaimRequest, Decide, Submission
+from app.ledger.privacy import check_free_of_patient_data
 from app.ledger.rules import CreditAward, HeldCredit, Refusal
+
+# A finished attempt's claim: the request and the rule that decides it, or why there is none yet.
+Claim = tuple[ClaimRequest, Decide] | Refusal
 
 COLUMNS = ", ".join(RECORD_COLUMNS)
 INSERT_RECORD = (
@@ -61,6 +65,20 @@ def submit_claim(
     records = append_records(connection, [build(award) for award in decision])
     record_submission(connection, keys, now, records=records)
     return Submission(created=True, records=tuple(records))
+
+
+def submit_finished_claim(
+    connection: sqlite3.Connection,
+    claim: Claim,
+    keys_for: Callable[[ClaimRequest], tuple[str, str]],
+    now: datetime,
+) -> Submission:
+    """Submit the claim of an attempt finished in this same transaction (a refusal is not kept)."""
+    if isinstance(claim, Refusal):
+        return Submission(created=False, refusal=claim)
+    request, decide = claim
+    check_free_of_patient_data(dict(request.evidence), "evidence")
+    return submit_claim(connection, request, keys_for(request), decide, now)
 
 
 def submit_reversal(
@@ -104,17 +122,28 @@ def submit_reversal(
 def replay(connection: sqlite3.Connection, idempotency_hash: str, fingerprint: str):
     """Return the stored outcome of an earlier submission with this key (None when new)."""
     row = connection.execute(
-        "SELECT request_hash, outcome, first_sequence, last_sequence, refusal_reason, "
-        "refusal_message FROM ledger_submissions WHERE idempotency_hash = ?",
+        "SELECT request_hash FROM ledger_submissions WHERE idempotency_hash = ?",
         (idempotency_hash,),
     ).fetchone()
     if row is None:
         return None
-    stored_fingerprint, outcome, first, last, reason, message = row
-    if stored_fingerprint != fingerprint:
+    if row[0] != fingerprint:
         raise IdempotencyConflict(
             "This idempotency key was already used for a different submission; use a new key."
         )
+    return stored_submission(connection, idempotency_hash)
+
+
+def stored_submission(connection: sqlite3.Connection, idempotency_hash: str) -> Submission | None:
+    """Return what the submission with this key recorded or refused (None when there was none)."""
+    row = connection.execute(
+        "SELECT outcome, first_sequence, last_sequence, refusal_reason, refusal_message "
+        "FROM ledger_submissions WHERE idempotency_hash = ?",
+        (idempotency_hash,),
+    ).fetchone()
+    if row is None:
+        return None
+    outcome, first, last, reason, message = row
     if outcome == "refused":
         return Submission(created=False, refusal=Refusal(reason, message))
     rows = connection.execute(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from flask import abort
 
-from app.ledger.credit import claim_case_credit
+from app.ledger.credit import finish_case
 from app.ledger.models import Answer, Attempt, Submission
 from app.ledger.rules import activity_key, passed
 from app.ledger.setup import Ledger
@@ -107,23 +107,26 @@ def record_choice(
 
 
 def finish(ledger: Ledger, module: dict, attempt: Attempt, done: Progress) -> Submission:
-    """Complete the attempt with its score and claim its credit exactly once."""
-    pass_mark = int(module["pass_mark_percent"])
-    if attempt.completed_at is None:
-        ledger.store.complete_attempt(attempt.attempt_id, done.correct, done.total, pass_mark)
-    return claim(ledger, module, attempt)
-
-
-def claim(ledger: Ledger, module: dict, attempt: Attempt) -> Submission:
-    """Claim (or replay the claim of) a completed attempt's credit; the key is the attempt's."""
-    return claim_case_credit(
+    """Complete the attempt with its score and claim its credit in one transaction, once."""
+    return finish_case(
         ledger.store,
         ledger.policy,
         module,
-        attempt.learner_id,
         attempt.attempt_id,
-        idempotency_key=f"bedside-ui:case-credit:{attempt.attempt_id}",
+        done.correct,
+        done.total,
+        idempotency_key=credit_key(attempt),
     )
+
+
+def credit_outcome(ledger: Ledger, attempt: Attempt) -> Submission | None:
+    """What finishing the attempt recorded or refused (None before it finished); reads only."""
+    return ledger.store.submission(credit_key(attempt))
+
+
+def credit_key(attempt: Attempt) -> str:
+    """The idempotency key of an attempt's credit claim (one claim per attempt)."""
+    return f"bedside-ui:case-credit:{attempt.attempt_id}"
 
 
 def has_passed(module: dict, done: Progress) -> bool:

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from app.i18n import localized
+from app.ledger.credit import replayed_credit
 from app.library.markdown import render_markdown
 from app.ui import case_flow, learning_flow
 from app.ui.context import learner_id, ledger, module_or_404, runtime, smart_session
@@ -64,20 +65,21 @@ def case_finish(module_id: str, attempt_id: str) -> Response:
     done = case_flow.progress(ledger(), module, attempt)
     if not done.finished:
         return redirect(question_url(module, attempt.attempt_id, done.next_number() or 1), 303)
-    case_flow.finish(ledger(), module, attempt, done)
-    return redirect(result_url(module, attempt.attempt_id), 303)
+    submission = case_flow.finish(ledger(), module, attempt, done)
+    url = result_url(module, attempt.attempt_id, replayed=replayed_credit(submission))
+    return redirect(url, 303)
 
 
 @bp.get("/case/<module_id>/attempt/<attempt_id>/result")
 def case_result(module_id: str, attempt_id: str) -> Response | str:
-    """The score against the pass mark, and the credit earned (or why none)."""
+    """The score against the pass mark, and the credit earned (or why none); reads only."""
     module = module_or_404(module_id)
     attempt = case_flow.learners_case_attempt(ledger(), learner_id(), module, attempt_id)
     done = case_flow.progress(ledger(), module, attempt)
-    if attempt.completed_at is None:
-        number = done.next_number() or done.total
+    submission = case_flow.credit_outcome(ledger(), attempt)
+    if attempt.completed_at is None or submission is None:
+        number = done.next_number() or done.total  # the last question offers "See your result"
         return redirect(question_url(module, attempt.attempt_id, number))
-    submission = case_flow.claim(ledger(), module, attempt)
     return page(
         "ui/case_result.html",
         module=module,
@@ -85,6 +87,7 @@ def case_result(module_id: str, attempt_id: str) -> Response | str:
         done=done,
         passed=case_flow.has_passed(module, done),
         submission=submission,
+        replayed=request.args.get("replayed") == "1",
     )
 
 
@@ -115,6 +118,7 @@ def question_url(module: dict, attempt_id: str, number: int) -> str:
     return url_for("ui.case_question", module_id=module["id"], attempt_id=attempt_id, number=number)
 
 
-def result_url(module: dict, attempt_id: str) -> str:
-    """The URL of an attempt's result."""
-    return url_for("ui.case_result", module_id=module["id"], attempt_id=attempt_id)
+def result_url(module: dict, attempt_id: str, *, replayed: bool = False) -> str:
+    """The URL of an attempt's result; `replayed` says the last finish repeated an earlier one."""
+    extra = {"replayed": "1"} if replayed else {}
+    return url_for("ui.case_result", module_id=module["id"], attempt_id=attempt_id, **extra)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from flask import abort, current_app, session
 
 from app.ledger.chain import parse_timestamp, timestamp
-from app.ledger.credit import claim_poc_credit
+from app.ledger.credit import finish_poc_cycle, unfinished_poc_cycle
 from app.ledger.models import Answer, Submission
 from app.ui.context import ledger
 
@@ -143,26 +143,31 @@ def record_sources(learner: str, current: Cycle, module: dict) -> None:
     save(cycles)
 
 
-def record_application(current: Cycle, response: dict) -> None:
-    """Record how the answer applied to the patient (once)."""
-    if not current.applied:
-        answer = Answer(current.attempt_id, "application", response, datetime.now(UTC))
-        ledger().store.record_answer(answer)
+def finish(current: Cycle, response: dict) -> Submission:
+    """Record how the answer applied to the patient and claim the cycle's credit, in one go."""
+    application = Answer(current.attempt_id, "application", response, datetime.now(UTC))
+    submission = finish_poc_cycle(
+        ledger().store, ledger().policy, application, idempotency_key=credit_key(current)
+    )
     cycles = entries()
     cycles.pop(current.attempt_id, None)
     save(cycles)
+    return submission
 
 
-def claim(learner: str, current: Cycle) -> Submission:
-    """Claim the cycle's credit (a repeat replays the first outcome)."""
-    return claim_poc_credit(
-        ledger().store,
-        ledger().policy,
-        learner,
-        current.attempt_id,
-        idempotency_key=f"bedside-ui:poc-credit:{current.attempt_id}",
-        now=datetime.now(UTC),
-    )
+def credit_outcome(learner: str, current: Cycle) -> Submission | None:
+    """What finishing the cycle recorded or refused, or why it earns nothing yet; reads only."""
+    recorded = ledger().store.submission(credit_key(current))
+    if recorded is not None:
+        return recorded
+    store, policy = ledger().store, ledger().policy
+    refusal = unfinished_poc_cycle(store, policy, learner, current.attempt_id, datetime.now(UTC))
+    return Submission(created=False, refusal=refusal) if refusal else None
+
+
+def credit_key(current: Cycle) -> str:
+    """The idempotency key of a cycle's credit claim (one claim per cycle)."""
+    return f"bedside-ui:poc-credit:{current.attempt_id}"
 
 
 def open_cycles(learner: str) -> list[Cycle]:

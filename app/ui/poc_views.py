@@ -8,6 +8,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from app.i18n import language, localized
+from app.ledger.credit import replayed_credit
 from app.ledger.errors import PatientDataRefused
 from app.library.markdown import render_markdown
 from app.ui import labels, poc_flow, poc_forms
@@ -79,20 +80,21 @@ def poc_apply(attempt_id: str) -> Response | tuple[str, int] | str:
     if not form.ok:
         return apply_page(cycle, form), 400
     try:
-        poc_flow.record_application(cycle, poc_forms.application_response(form.values))
+        submission = poc_flow.finish(cycle, poc_forms.application_response(form.values))
     except PatientDataRefused:
         form.errors["notes"] = gettext(
             "Bedside never records patient data, and this text looks like it contains some. "
             "Please rewrite it without anything that identifies the patient."
         )
         return apply_page(cycle, form), 400
-    poc_flow.claim(learner, poc_flow.cycle(learner, attempt_id))
-    return redirect(url_for("ui.poc_done", attempt_id=cycle.attempt_id), 303)
+    replayed = replayed_credit(submission)
+    extra = {"replayed": "1"} if replayed else {}
+    return redirect(url_for("ui.poc_done", attempt_id=cycle.attempt_id, **extra), 303)
 
 
 @bp.get("/poc/<attempt_id>/done")
 def poc_done(attempt_id: str) -> Response | str:
-    """The finished cycle and the credit it earned (or why none)."""
+    """The finished cycle and the credit it earned (or why none); reads only."""
     learner = learner_id()
     cycle = poc_flow.cycle(learner, attempt_id)
     if cycle.module_id is None:
@@ -100,8 +102,10 @@ def poc_done(attempt_id: str) -> Response | str:
     if not cycle.applied and not cycle.expired:
         return redirect(url_for("ui.poc_apply", attempt_id=cycle.attempt_id))
     module = runtime().library.modules.get(cycle.module_id)
-    submission = poc_flow.claim(learner, cycle)
-    return page("ui/poc_done.html", cycle=cycle, module=module, submission=submission)
+    submission = poc_flow.credit_outcome(learner, cycle)
+    replayed = request.args.get("replayed") == "1"
+    context = {"cycle": cycle, "module": module, "submission": submission, "replayed": replayed}
+    return page("ui/poc_done.html", **context)
 
 
 def apply_page(cycle: poc_flow.Cycle, form: poc_forms.FormResult) -> str:

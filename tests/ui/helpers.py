@@ -8,7 +8,7 @@ import sqlite3
 
 from werkzeug.test import TestResponse
 
-from tests.smart.helpers import ISS, ehr_launch, read_form
+from tests.smart.helpers import ISS, ehr_launch, new_launch, read_form
 
 SEPSIS = "sepsis-hour-1-bundle"
 FHIR_USER = f"{ISS}/Practitioner/dr-ed-okafor"
@@ -24,6 +24,16 @@ def launch(browser, server, module: str | None = None) -> TestResponse:
     flow = ehr_launch(browser, server, app_context=context)
     assert flow.callback.status_code == 302, flow.callback.get_data(as_text=True)
     return flow.callback
+
+
+def launch_as(browser, server, practitioner: str) -> None:
+    """Launch Bedside from the demo EHR for the sepsis patient, signed in as another clinician."""
+    launch_id = new_launch(server, practitioner=practitioner)
+    step = browser.get("/smart/launch", query_string={"iss": ISS, "launch": launch_id})
+    for _ in range(2):
+        assert step.status_code == 302, step.get_data(as_text=True)
+        step = browser.get(step.headers["Location"])
+    assert step.status_code == 302, step.get_data(as_text=True)
 
 
 def text(response: TestResponse) -> str:
@@ -85,6 +95,17 @@ def count_rows(app, table: str) -> int:
         return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     finally:
         connection.close()
+
+
+def write_transactions(app) -> int:
+    """How many write transactions the app's ledger store has run (committed or attempted)."""
+    return ledger_store(app)._writer.batches
+
+
+def ledger_rows(app) -> dict[str, int]:
+    """The row count of every ledger table a finish or a claim writes to."""
+    tables = ("ledger_credits", "ledger_submissions", "ledger_answers", "ledger_attempts")
+    return {table: count_rows(app, table) for table in tables}
 
 
 def start_case(browser, module_id: str = SEPSIS) -> str:

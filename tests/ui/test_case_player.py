@@ -8,14 +8,18 @@ from tests.smart.helpers import ISS, new_launch
 from tests.ui.helpers import (
     SEPSIS,
     answer_all,
+    count_rows,
     get,
     launch,
+    launch_as,
     learner,
+    ledger_rows,
     ledger_store,
     post,
     result_url,
     section,
     start_case,
+    write_transactions,
 )
 
 
@@ -70,7 +74,59 @@ def test_the_question_page_shows_this_patients_lactate_labelled_as_such(
     assert sepsis["case"]["vignette"]["en"] in section(page, "vignette")
 
 
-def test_passing_earns_the_credit_once_even_when_the_result_is_posted_twice(
+RECORDED = "Recorded in your transcript."
+REPLAYED = "This credit was already recorded; it is counted once."
+
+
+def test_a_first_pass_says_its_credit_is_recorded_and_holds_one_record(
+    ui_app, browser, auth_server, sepsis
+):
+    launch(browser, auth_server, SEPSIS)
+    first = start_case(browser)
+    last = answer_all(browser, first, sepsis, correctly=True)
+    location = post(browser, result_url(first), last).headers["Location"]
+    credit = section(get(browser, location), "credit")
+    assert "0.25 AMA PRA Category 1 Credit™" in credit
+    assert RECORDED in credit
+    assert REPLAYED not in credit
+    assert count_rows(ui_app, "ledger_credits") == 1
+    assert len(ledger_store(ui_app).credits_for(learner(ui_app))) == 1
+
+
+def test_finishing_completes_the_attempt_and_claims_its_credit_in_one_transaction(
+    ui_app, browser, auth_server, sepsis
+):
+    launch(browser, auth_server, SEPSIS)
+    first = start_case(browser)
+    last = answer_all(browser, first, sepsis, correctly=True)
+    before = write_transactions(ui_app)
+    post(browser, result_url(first), last)
+    assert write_transactions(ui_app) == before + 1
+    attempt = ledger_store(ui_app).attempt(first.split("/")[5])
+    assert (attempt.correct, attempt.total) == (4, 4)
+    [record] = ledger_store(ui_app).credits_for(learner(ui_app))
+    assert record.attempt_id == attempt.attempt_id
+
+
+def test_reloading_the_result_page_writes_nothing_and_keeps_saying_recorded(
+    ui_app, browser, auth_server, sepsis
+):
+    launch(browser, auth_server, SEPSIS)
+    first = start_case(browser)
+    last = answer_all(browser, first, sepsis, correctly=True)
+    location = post(browser, result_url(first), last).headers["Location"]
+    rows, chain = ledger_rows(ui_app), list(ledger_store(ui_app).iter_chain())
+    transactions = write_transactions(ui_app)
+    for _ in range(3):
+        credit = section(get(browser, location), "credit")
+        assert RECORDED in credit
+        assert REPLAYED not in credit
+    assert write_transactions(ui_app) == transactions
+    assert ledger_rows(ui_app) == rows
+    assert list(ledger_store(ui_app).iter_chain()) == chain
+
+
+def test_posting_the_result_twice_earns_the_credit_once_and_says_so(
     ui_app, browser, auth_server, sepsis
 ):
     launch(browser, auth_server, SEPSIS)
@@ -79,16 +135,18 @@ def test_passing_earns_the_credit_once_even_when_the_result_is_posted_twice(
     question = sepsis["case"]["questions"][-1]
     assert question["reference"] in last
     assert "Rationale" in last
-    for _ in range(2):
-        post(browser, result_url(first), last)
-    result = get(browser, result_url(first))
+    locations = [post(browser, result_url(first), last).headers["Location"] for _ in range(2)]
+    assert REPLAYED not in section(get(browser, locations[0]), "credit")
+    result = get(browser, locations[1])
     assert "4 of 4 correct" in result
     assert "Passed." in result
     assert "0.25 AMA PRA Category 1 Credit™" in result
+    assert f"{RECORDED} {REPLAYED}" in section(result, "credit")
     records = ledger_store(ui_app).credits_for(learner(ui_app))
     assert [(r.activity_type, r.module_id, r.amount) for r in records] == [
         ("case", SEPSIS, Decimal("0.25"))
     ]
+    assert count_rows(ui_app, "ledger_credits") == 1
 
 
 def test_a_failing_attempt_earns_nothing_and_offers_a_retry(ui_app, browser, auth_server, sepsis):
@@ -101,8 +159,10 @@ def test_a_failing_attempt_earns_nothing_and_offers_a_retry(ui_app, browser, aut
     assert "0 of 4 correct" in result
     assert "Not passed this time." in result
     assert "below the pass mark" in result
+    assert RECORDED not in result
     assert "Try the case again" in result
     assert ledger_store(ui_app).credits_for(learner(ui_app)) == []
+    assert count_rows(ui_app, "ledger_credits") == 0
     retry = post(browser, f"/app/case/{SEPSIS}/start", result).headers["Location"]
     assert retry != first
 
@@ -139,12 +199,46 @@ def test_no_option_chosen_is_a_clear_error(browser, auth_server):
     assert "Choose one answer" in response.get_data(as_text=True)
 
 
-def test_someone_elses_or_unknown_attempts_are_not_found(browser, auth_server):
+def test_unknown_attempts_and_modules_are_not_found(browser, auth_server):
     launch(browser, auth_server, SEPSIS)
     get(browser, f"/app/case/{SEPSIS}/attempt/not-a-uuid/q/1", status=404)
     missing = "00000000-0000-4000-8000-000000000000"
     get(browser, f"/app/case/{SEPSIS}/attempt/{missing}/q/1", status=404)
     get(browser, "/app/case/no-such-module", status=404)
+
+
+def test_another_learner_cannot_view_answer_or_finish_someone_elses_attempt(
+    ui_app, browser, auth_server, sepsis
+):
+    launch(browser, auth_server, SEPSIS)
+    first = start_case(browser)
+    questions = sepsis["case"]["questions"]
+    last_url = first.replace("/q/1", f"/q/{len(questions)}")
+    for number, question in enumerate(questions[:-1], start=1):
+        url = first.replace("/q/1", f"/q/{number}")
+        post(browser, url, get(browser, url), option=question["answer"])
+    attempt_id = first.split("/")[5]
+    store = ledger_store(ui_app)
+    before = store.answers(attempt_id)
+
+    other = ui_app.test_client()
+    launch_as(other, auth_server, "dr-hf-haddad")
+    own_page = get(other, start_case(other))  # a page of B's own, for a valid CSRF token
+    get(other, first, status=404)
+    post(other, last_url, own_page, status=404, option=questions[-1]["answer"])
+    assert store.answers(attempt_id) == before
+
+    post(browser, last_url, get(browser, last_url), option=questions[-1]["answer"])
+    finished = store.answers(attempt_id)
+    post(other, result_url(first), own_page, status=404)
+    get(other, result_url(first), status=404)
+    assert store.attempt(attempt_id).completed_at is None
+    assert store.answers(attempt_id) == finished
+    assert store.credits_for(learner(ui_app)) == []
+
+    post(browser, result_url(first), get(browser, last_url))
+    assert "Passed." in get(browser, result_url(first))
+    assert len(store.credits_for(learner(ui_app))) == 1
 
 
 def test_the_facts_panel_says_so_when_the_ehr_cannot_be_read(browser, auth_server, transport):

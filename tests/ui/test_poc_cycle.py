@@ -10,9 +10,11 @@ from tests.ui.helpers import (
     get,
     launch,
     learner,
+    ledger_rows,
     ledger_store,
     post,
     section,
+    write_transactions,
 )
 
 QUESTION = "Should blood cultures come before the first antibiotic dose in sepsis?"
@@ -60,7 +62,8 @@ def test_a_full_cycle_applied_later_earns_half_a_credit_once(ui_app, browser, au
     page = get(browser, done)
     assert "Cycle complete" in page
     assert "0.50 AMA PRA Category 1 Credit™" in page
-    get(browser, done)  # looking again replays, never re-credits
+    assert "Recorded in your transcript." in section(page, "credit")
+    assert "already recorded" not in page
     records = ledger_store(ui_app).credits_for(learner(ui_app))
     assert [(r.activity_type, r.module_id, r.amount) for r in records] == [
         ("poc", SEPSIS, Decimal("0.50"))
@@ -80,6 +83,23 @@ def test_the_ledger_holds_the_three_steps(ui_app, browser, auth_server):
     assert steps["sources"] == {"modules": [SEPSIS], "version": "1.0.0"}
     assert steps["application"]["impact"] == ["changed-test"]
     assert steps["application"]["rating"] == 5
+
+
+def test_applying_records_the_step_and_its_credit_at_once_and_the_done_page_only_reads(
+    ui_app, browser, auth_server
+):
+    launch(browser, auth_server)
+    apply_url = read_and_record(browser, ask(browser), "now")
+    before = write_transactions(ui_app)
+    done = post(browser, apply_url, get(browser, apply_url), **APPLICATION).headers["Location"]
+    assert write_transactions(ui_app) == before + 1
+    rows, transactions = ledger_rows(ui_app), write_transactions(ui_app)
+    for _ in range(3):
+        credit = section(get(browser, done), "credit")
+        assert "Recorded in your transcript." in credit
+        assert "already recorded" not in credit
+    assert (ledger_rows(ui_app), write_transactions(ui_app)) == (rows, transactions)
+    assert count_rows(ui_app, "ledger_credits") == 1
 
 
 def test_the_summary_page_shows_the_guideline_and_the_draft_label(browser, auth_server, sepsis):
