@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from app.library.measure_definitions import MeasureDefinition, load_measures
 from app.outcomes import stats
 from app.outcomes.cases import MeasureCase
-from app.outcomes.definitions import MeasureDefinition, load_measures
 from app.outcomes.measures import cases_by_measure, evaluate_patients
 from app.outcomes.practice_store import StoredPractice, day_start
 from app.outcomes.synthetic import LearningEvent, generate_dataset

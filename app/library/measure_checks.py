@@ -1,6 +1,6 @@
 """Checks of the outcome measures (content/measures/*.yaml), run by `bedside content check`.
 
-The rules are those of `app.outcomes.definitions.load_measures` (its schema, the id is the file
+The rules are those of `measure_definitions.load_measures` (its schema, the id is the file
 name, every value set resolves in content/valuesets or content/measures/valuesets), plus what the
 schema cannot say: linked modules exist, ages and time windows can match something. Each check
 takes a MeasureFile and returns findings; measure-only value sets get the library's value set
@@ -18,9 +18,7 @@ from typing import Any
 import jsonschema
 
 from app.library.findings import ContentFile, FieldPath, Finding, LibraryContext, get, items
-from app.library.module_checks import did_you_mean, id_matches_file_name, unknown_value_set
-from app.library.schema_errors import schema_findings
-from app.outcomes.definitions import (
+from app.library.measure_definitions import (
     MEASURES_FOLDER,
     SCHEMA_FILE,
     VALUE_SET_FOLDERS,
@@ -28,6 +26,8 @@ from app.outcomes.definitions import (
     measure_validator,
     read_yaml,
 )
+from app.library.module_checks import did_you_mean, id_matches_file_name, unknown_value_set
+from app.library.schema_errors import schema_findings
 
 MEASURE_VALUE_SET_FOLDER = VALUE_SET_FOLDERS[-1]  # content/measures/valuesets
 VALUE_SET_FOLDER_NAMES = tuple("content/" + "/".join(folder) for folder in VALUE_SET_FOLDERS)

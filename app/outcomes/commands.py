@@ -14,9 +14,9 @@ from pathlib import Path
 import click
 
 from app.ledger.commands import database_path
+from app.library.measure_definitions import MeasureError, load_measures
 from app.outcomes import ingest_ndjson, reports, stats
 from app.outcomes.cases import MeasureCase
-from app.outcomes.definitions import MeasureError, load_measures
 from app.outcomes.ingest_fhir import FhirIngestError, FhirSource
 from app.outcomes.measures import cases_by_measure, evaluate_patients
 from app.outcomes.practice_store import ImportSummary, PracticeStore

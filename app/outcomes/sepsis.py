@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
-from app.outcomes.definitions import MeasureDefinition
 from app.outcomes.events import event_time
 from app.outcomes.fhir_data import (
     PatientRecord,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.courses import courses
-from app.outcomes.definitions import MeasureDefinition
 from app.outcomes.events import event_time, performed_time, quantity_value
 from app.outcomes.fhir_data import PatientRecord, hours, is_recorded, matching_coding, stamp
 from cds_hooks.context import USABLE_OBSERVATION_STATUS

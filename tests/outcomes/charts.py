@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
+from app.library.measure_definitions import MeasureDefinition, load_measures
 from app.outcomes import synthetic_codes as codes
 from app.outcomes import synthetic_fhir as fhir
 from app.outcomes.cases import MeasureCase
-from app.outcomes.definitions import MeasureDefinition, load_measures
 from app.outcomes.measures import evaluate_patient
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"

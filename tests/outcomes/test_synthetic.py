@@ -9,10 +9,10 @@ from functools import cache
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
+from app.library.measure_definitions import load_measure_value_sets
 from app.outcomes import stats
 from app.outcomes import synthetic_codes as codes
 from app.outcomes.cases import MeasureCase
-from app.outcomes.definitions import load_measure_value_sets
 from app.outcomes.measures import cases_by_measure, evaluate_patients
 from app.outcomes.synthetic import (
     SyntheticDataset,
