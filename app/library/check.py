@@ -19,21 +19,16 @@ from pathlib import Path
 
 import jsonschema
 
-from app.library import (
-    brands,
-    credit_checks,
-    library_checks,
-    measure_checks,
-    module_checks,
-    text_checks,
-)
+from app.library import library_checks, measure_checks, module_checks, text_checks
 from app.library.findings import (
     CheckReport,
     ContentFile,
     Finding,
     LibraryContext,
+    MeasureFile,
     ModuleFile,
     ValueSetFile,
+    schema_findings,
 )
 from app.library.loader import (
     SCHEMA_PATH,
@@ -43,8 +38,6 @@ from app.library.loader import (
     module_validator,
     sorted_files,
 )
-from app.library.measure_checks import MeasureFile
-from app.library.schema_errors import schema_findings
 
 ModuleCheck = Callable[[ModuleFile], Iterable[Finding]]
 MeasureCheck = Callable[[MeasureFile], Iterable[Finding]]
@@ -57,13 +50,13 @@ MODULE_CHECKS: list[ModuleCheck] = [
     text_checks.check_summary,  # 4
     text_checks.check_markdown,  # 5
     text_checks.check_links,  # 6
-    credit_checks.check_disclosures,  # 7
-    brands.check_brand_names,  # 8
-    credit_checks.check_expiry,  # 9
+    module_checks.check_disclosures,  # 7
+    text_checks.check_brand_names,  # 8
+    module_checks.check_expiry,  # 9
     text_checks.check_translations,  # 10
     module_checks.check_suggestions,  # 11
-    credit_checks.check_questions,  # 12
-    credit_checks.check_review,  # 13
+    module_checks.check_questions,  # 12
+    module_checks.check_review,  # 13
 ]
 MEASURE_CHECKS: list[MeasureCheck] = [
     measure_checks.check_file_name,

@@ -1,17 +1,22 @@
-"""What `bedside content check` reports (findings, the report) and what each check looks at."""
+"""What `bedside content check` reports and what each check looks at.
+
+The findings and the report; the content files a check reads (a module, a measure, a value set
+file) and the library around them; JSON Schema errors as findings that say how to fix them; and
+the small walkers the checks use to find fields in a module or measure.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
+
+import jsonschema
 
 from app.library.loader import ValueSet
-
-if TYPE_CHECKING:
-    from app.library.measure_checks import MeasureFile
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -25,6 +30,11 @@ MARKDOWN_FIELDS: tuple[FieldPath, ...] = (
     ("case", "questions", "*", "rationale"),
 )
 CRITERIA_LISTS = ("all_of", "any_of", "none_of")
+MAX_MESSAGE = 300
+REQUIRED = re.compile(r"^'(?P<name>[^']+)' is a required property$")
+MODULE_SCHEMA_HINT = "see content/FORMAT.md and content/schema/module.schema.json."
+
+Hint = Callable[[Sequence[str | int]], str]
 
 
 @dataclass(frozen=True)
@@ -89,19 +99,6 @@ class CheckReport:
         }
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 error`, `2 errors`."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def field_path(parts: Iterable[str | int]) -> str:
-    """`("card", "suggestions", 0, "label", "en")` → `card.suggestions[0].label.en`."""
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
 @dataclass
 class ValueSetFile:
     """One value set file: its raw JSON (None when unreadable) and the loaded ValueSet."""
@@ -155,6 +152,24 @@ class ModuleFile(ContentFile):
 
 
 @dataclass
+class MeasureFile(ContentFile):
+    """One measure file and what the checks need around it."""
+
+    library: LibraryContext
+    measure: dict | None = None
+    schema_ok: bool = False
+
+    @property
+    def data(self) -> dict:
+        """The measure mapping (empty when it could not be read)."""
+        return self.measure or {}
+
+    def value_set_references(self) -> Iterator[tuple[FieldPath, Any]]:
+        """(path, url) for every value set URL the criteria list."""
+        return value_set_references(get(self.data, "criteria"), ("criteria",))
+
+
+@dataclass
 class LibraryContext:
     """Everything loaded from one content folder, for the checks."""
 
@@ -179,6 +194,55 @@ class LibraryContext:
     def measure_value_sets(self) -> dict[str, ValueSet]:
         """What measures may use: the library's value sets and the measure-only ones, by URL."""
         return by_url(self.all_value_set_files)
+
+
+def module_hint(parts: Sequence[str | int]) -> str:
+    """Where to read about any module field."""
+    return MODULE_SCHEMA_HINT
+
+
+def schema_findings(
+    entry: ContentFile, document: Any, validator: jsonschema.Validator, hint: Hint = module_hint
+) -> list[Finding]:
+    """Every schema error of a document (not just the first) once, in field order."""
+    errors = sorted(
+        validator.iter_errors(document),
+        key=lambda error: ([str(part) for part in error.absolute_path], error.message),
+    )
+    return list(dict.fromkeys(schema_finding(entry, error, hint) for error in errors))
+
+
+def schema_finding(
+    entry: ContentFile, error: jsonschema.ValidationError, hint: Hint = module_hint
+) -> Finding:
+    """One schema error as a finding naming the field and saying how to fix it."""
+    parts = list(error.absolute_path)
+    message = error.message
+    if error.validator == "required" and (match := REQUIRED.match(message)):
+        parts.append(match.group("name"))
+        message = "is required but missing; add it (see content/FORMAT.md)."
+    elif error.validator == "additionalProperties":
+        message += "; remove it or fix its spelling."
+    elif error.validator == "type" and isinstance(error.instance, date):
+        message = f"YAML read a date here; quote it: '{error.instance.isoformat()}'."
+    else:
+        message += f"; {hint(parts)}"
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 1] + "…"
+    return entry.error(parts, f"schema: {message}")
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 error`, `2 errors`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def field_path(parts: Iterable[str | int]) -> str:
+    """`("card", "suggestions", 0, "label", "en")` → `card.suggestions[0].label.en`."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
 
 
 def by_url(entries: Iterable[ValueSetFile]) -> dict[str, ValueSet]:
@@ -302,3 +366,14 @@ def each_language(texts: Iterable[tuple[FieldPath, dict]]) -> Iterator[tuple[Fie
         for language, text in mapping.items():
             if isinstance(text, str):
                 yield (*path, language), text
+
+
+def value_set_references(node: Any, prefix: FieldPath) -> Iterator[tuple[FieldPath, Any]]:
+    """(path, url) for every item of every `value_sets` list in the criteria."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "value_sets":
+                for index, url in items(value):
+                    yield (*prefix, key, index), url
+            else:
+                yield from value_set_references(value, (*prefix, key))

@@ -1,26 +1,31 @@
 """Checks of the outcome measures (content/measures/*.yaml), run by `bedside content check`.
 
-The rules are those of `app.outcomes.definitions.load_measures` (its schema, the id is the file
-name, every value set resolves in content/valuesets or content/measures/valuesets), plus what the
+The rules are those of `measure_definitions.load_measures` (its schema, the id is the file name,
+every value set resolves in content/valuesets or content/measures/valuesets), plus what the
 schema cannot say: linked modules exist, ages and time windows can match something. Each check
-takes a MeasureFile and returns findings; measure-only value sets get the library's value set
-checks (library_checks), and duplicate measure ids are found with the other duplicate ids.
+takes a MeasureFile (defined with the other content files in findings) and returns findings;
+measure-only value sets get the library's value set checks (library_checks), and duplicate
+measure ids are found with the other duplicate ids.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from app.library.findings import ContentFile, FieldPath, Finding, LibraryContext, get, items
-from app.library.module_checks import did_you_mean, id_matches_file_name, unknown_value_set
-from app.library.schema_errors import schema_findings
-from app.outcomes.definitions import (
+from app.library.findings import (
+    FieldPath,
+    Finding,
+    MeasureFile,
+    get,
+    items,
+    schema_findings,
+)
+from app.library.measure_definitions import (
     MEASURES_FOLDER,
     SCHEMA_FILE,
     VALUE_SET_FOLDERS,
@@ -28,6 +33,7 @@ from app.outcomes.definitions import (
     measure_validator,
     read_yaml,
 )
+from app.library.module_checks import did_you_mean, id_matches_file_name, unknown_value_set
 
 MEASURE_VALUE_SET_FOLDER = VALUE_SET_FOLDERS[-1]  # content/measures/valuesets
 VALUE_SET_FOLDER_NAMES = tuple("content/" + "/".join(folder) for folder in VALUE_SET_FOLDERS)
@@ -41,24 +47,6 @@ WINDOW_HINT = (
     "time windows and ages cannot be negative (each direction has its own *_before or *_after "
     "field); see content/FORMAT.md (Outcome measures)."
 )
-
-
-@dataclass
-class MeasureFile(ContentFile):
-    """One measure file and what the checks need around it."""
-
-    library: LibraryContext
-    measure: dict | None = None
-    schema_ok: bool = False
-
-    @property
-    def data(self) -> dict:
-        """The measure mapping (empty when it could not be read)."""
-        return self.measure or {}
-
-    def value_set_references(self) -> Iterator[tuple[FieldPath, Any]]:
-        """(path, url) for every value set URL the criteria list."""
-        return value_set_references(get(self.data, "criteria"), ("criteria",))
 
 
 def measure_paths(content_dir: Path) -> list[Path]:
@@ -121,17 +109,6 @@ def check_value_set_references(entry: MeasureFile) -> list[Finding]:
         for path, url in entry.value_set_references()
         if isinstance(url, str) and url not in known
     ]
-
-
-def value_set_references(node: Any, prefix: FieldPath) -> Iterator[tuple[FieldPath, Any]]:
-    """(path, url) for every item of every `value_sets` list in the criteria."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "value_sets":
-                for index, url in items(value):
-                    yield (*prefix, key, index), url
-            else:
-                yield from value_set_references(value, (*prefix, key))
 
 
 def check_linked_modules(entry: MeasureFile) -> list[Finding]:

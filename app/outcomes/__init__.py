@@ -1,7 +1,8 @@
-"""Outcomes: practice measures computed from FHIR R4 data (Moore level 5), and their statistics.
+"""Outcomes: practice measures computed from FHIR R4 data (Moore level 5).
 
-- `definitions.load_measures(content_dir)` reads `content/measures/*.yaml` (data, not code).
+- `app.library.measure_definitions.load_measures(content_dir)` reads `content/measures/*.yaml`.
 - `measures.evaluate_patients(definitions, patient_groups, as_of=...)` yields `MeasureCase`s.
-- `stats` turns cases into rates with Wilson intervals, by clinician, period, before/after.
-- `synthetic.generate_dataset(seed)` builds a deterministic practice dataset with known answers.
+- `app.stats` turns cases into rates with Wilson intervals, by clinician, period, before/after.
+- `practice_data` holds a deployment's practice dataset and where it comes from; the synthetic
+  one (demo and tests) is `app.devtools.synthetic`, which nothing here imports.
 """

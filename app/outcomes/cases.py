@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from app.outcomes.definitions import MeasureDefinition
+from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.fhir_data import PatientRecord, age_in_months, attending, encounter_start
 
 

@@ -15,9 +15,9 @@ import click
 
 from app import stats
 from app.ledger.commands import database_path
+from app.library.measure_definitions import MeasureError, load_measures
 from app.outcomes import ingest_ndjson, reports
 from app.outcomes.cases import MeasureCase
-from app.outcomes.definitions import MeasureError, load_measures
 from app.outcomes.ingest_fhir import FhirIngestError, FhirSource
 from app.outcomes.measures import cases_by_measure, evaluate_patients
 from app.outcomes.practice_store import ImportSummary, PracticeStore

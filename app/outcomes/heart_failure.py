@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from app.fhir_json import USABLE_OBSERVATION_STATUS, as_dict, as_str
+from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
-from app.outcomes.definitions import MeasureDefinition
 from app.outcomes.events import event_day, event_text, is_order, medication_coding, request_end
 from app.outcomes.fhir_data import (
     PatientRecord,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 
+from app.library.measure_definitions import MeasureDefinition
 from app.outcomes import heart_failure, respiratory, sepsis
 from app.outcomes.cases import MeasureCase
-from app.outcomes.definitions import MeasureDefinition
 from app.outcomes.fhir_data import PatientRecord
 
 Evaluator = Callable[[MeasureDefinition, PatientRecord, datetime | None], list[MeasureCase]]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.library.measure_definitions import MeasureDefinition, load_measures
 from app.outcomes.cases import MeasureCase
-from app.outcomes.definitions import MeasureDefinition, load_measures
 from app.outcomes.measures import cases_by_measure
 from app.outcomes.practice_store import PracticeStore, StoredPractice, day_start
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
+from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
-from app.outcomes.definitions import MeasureDefinition
 from app.outcomes.events import event_day, is_order, medication_coding, request_end
 from app.outcomes.fhir_data import (
     PatientRecord,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.fhir_json import as_dict, codings_of
+from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
-from app.outcomes.definitions import MeasureDefinition
 from app.outcomes.events import event_time
 from app.outcomes.fhir_data import (
     PatientRecord,

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.fhir_json import USABLE_OBSERVATION_STATUS, as_str
+from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.courses import courses
-from app.outcomes.definitions import MeasureDefinition
 from app.outcomes.events import event_time, performed_time, quantity_value
 from app.outcomes.fhir_data import PatientRecord, hours, is_recorded, matching_coding, stamp
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.library.check import check_library
-from app.outcomes.definitions import MeasureError, load_measures
+from app.library.measure_definitions import MeasureError, load_measures
 from app.settings import REPO_ROOT
 from tests.library.helpers import (
     MEASURE_FILE,

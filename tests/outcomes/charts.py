@@ -7,8 +7,8 @@ from functools import cache
 from pathlib import Path
 
 from app.devtools.synthetic import codes, fhir
+from app.library.measure_definitions import MeasureDefinition, load_measures
 from app.outcomes.cases import MeasureCase
-from app.outcomes.definitions import MeasureDefinition, load_measures
 from app.outcomes.measures import evaluate_patient
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from app.library.codes import code_problem
-from app.outcomes.definitions import MeasureError, load_measure_value_sets, load_measures
+from app.library.measure_definitions import MeasureError, load_measure_value_sets, load_measures
 from app.outcomes.measures import EVALUATORS
 from tests.outcomes.charts import CONTENT_DIR, measures
 

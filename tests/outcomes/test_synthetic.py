@@ -19,8 +19,8 @@ from app.devtools.synthetic.dataset import (
     generate_dataset,
 )
 from app.devtools.synthetic.fhir import MRN_SYSTEM
+from app.library.measure_definitions import load_measure_value_sets
 from app.outcomes.cases import MeasureCase
-from app.outcomes.definitions import load_measure_value_sets
 from app.outcomes.measures import cases_by_measure, evaluate_patients
 from tests.outcomes.charts import AAB, CONTENT_DIR, HF, SEPSIS, URI, measures
 
