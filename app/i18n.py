@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask import Response, has_request_context, request, url_for
 from flask_babel import format_decimal, format_timedelta, get_locale
 
-from app.smart.sessions import cookie_policy
+from app.security import cookie_policy
 
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"

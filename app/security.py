@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -45,3 +45,20 @@ def is_https_or_loopback(url: object) -> bool:
     if not parts.netloc:
         return False
     return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+
+
+def cookie_policy() -> dict:
+    """SameSite (Lax unless configured), Secure on https, and Partitioned with SameSite=None.
+
+    An EHR that shows the app in a cross-site iframe needs SameSite=None; browsers then require
+    Secure, and Partitioned (CHIPS) keeps the cookie working where third-party cookies are blocked.
+    """
+    samesite = str(current_app.config.get("COOKIE_SAMESITE") or "Lax")
+    framed = samesite == "None"
+    return {"samesite": samesite, "secure": framed or secure_cookies(), "partitioned": framed}
+
+
+def secure_cookies() -> bool:
+    """Mark cookies Secure on https requests and when the public URL is https."""
+    public = str(current_app.config.get("PUBLIC_BASE_URL") or "")
+    return request.is_secure or public.startswith("https://")

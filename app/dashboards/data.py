@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from app import stats
+from app.outcomes import case_rates
 from app.outcomes.cases import MeasureCase
 from app.outcomes.practice_data import PracticeDataset
 
@@ -55,7 +56,7 @@ def monthly_series(
     cases: Iterable[MeasureCase], months: list[str], clinician: str | None = None
 ) -> list[tuple[str, stats.Rate]]:
     """The rate in each month (empty months get 0/0), for one clinician or the programme."""
-    found = stats.by_month(for_clinician(cases, clinician))
+    found = case_rates.by_month(for_clinician(cases, clinician))
     return [(month, found.get(month, stats.Rate(0, 0))) for month in months]
 
 
@@ -66,7 +67,9 @@ def before_after_for(data: PracticeDataset, clinician: str) -> list[BeforeAfter]
         for measure_id, definition in data.measures.items():
             if event.module_id not in definition.modules:
                 continue
-            before, after = stats.before_after(data.cases[measure_id], event.completed, clinician)
+            before, after = case_rates.before_after(
+                data.cases[measure_id], event.completed, clinician
+            )
             results.append(BeforeAfter(measure_id, event.module_id, event.completed, before, after))
     return results
 
@@ -88,7 +91,8 @@ def pooled_before_after(data: PracticeDataset, measure_id: str) -> PooledBeforeA
     if not first:
         return None
     pairs = [
-        stats.before_after(data.cases[measure_id], when, who) for who, when in sorted(first.items())
+        case_rates.before_after(data.cases[measure_id], when, who)
+        for who, when in sorted(first.items())
     ]
     before = add_rates(pair[0] for pair in pairs)
     after = add_rates(pair[1] for pair in pairs)
@@ -123,6 +127,6 @@ def peer_rates(cases: Iterable[MeasureCase]) -> dict[str, stats.Rate]:
     """Each attributed clinician's rate over the period, leaving out small cells (< 5 eligible)."""
     return {
         str(who): rate
-        for who, rate in stats.by_clinician(cases).items()
-        if who != stats.UNATTRIBUTED and not rate.small_cell
+        for who, rate in case_rates.by_clinician(cases).items()
+        if who != case_rates.UNATTRIBUTED and not rate.small_cell
     }

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from app import i18n, stats
 from app.dashboards import data as d
 from app.dashboards import labels, svg
+from app.outcomes import case_rates
 from app.outcomes.practice_data import PracticeDataset
 
 
@@ -20,7 +21,7 @@ def programme_panel(data: PracticeDataset, measure_id: str, months: list[str]) -
     pooled = d.pooled_before_after(data, measure_id)
     return {
         "definition": definition,
-        "overall": stats.summarize(cases),
+        "overall": case_rates.summarize(cases),
         "chart": svg.rate_chart(
             _("%(title)s: programme rate by month", title=title),
             d.monthly_series(cases, months),
@@ -36,10 +37,12 @@ def programme_panel(data: PracticeDataset, measure_id: str, months: list[str]) -
 
 def clinician_rows(cases: list) -> list[tuple[str, stats.Rate, bool]]:
     """(clinician, rate, suppressed) rows: small cells and a lone small cell's complement hidden."""
-    rates = stats.by_clinician(cases)
-    hidden = stats.suppressed_groups(rates, unshown=[stats.UNATTRIBUTED])
+    rates = case_rates.by_clinician(cases)
+    hidden = stats.suppressed_groups(rates, unshown=[case_rates.UNATTRIBUTED])
     return [
-        (str(who), rate, who in hidden) for who, rate in rates.items() if who != stats.UNATTRIBUTED
+        (str(who), rate, who in hidden)
+        for who, rate in rates.items()
+        if who != case_rates.UNATTRIBUTED
     ]
 
 
@@ -68,7 +71,7 @@ def clinician_panel(
     linked = [c for c in d.before_after_for(data, who) if c.measure_id == measure_id]
     return {
         "definition": definition,
-        "overall": stats.summarize(mine),
+        "overall": case_rates.summarize(mine),
         "chart": svg.rate_chart(
             _("%(title)s: your rate by month", title=title), d.monthly_series(mine, months), markers
         ),

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from app.db import SqliteStore
+from app.identity import fhir_user_forms, learner_id
 from app.learning.mastery import TopicMastery
 from app.learning.profile_store import migrations
-from app.ledger.identity import fhir_user_forms, learner_id
 
 
 def mastered_topics(mastery: Mapping[str, TopicMastery]) -> frozenset[str]:

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from app.identity import idempotency_hash, learner_id, normalise_issuer, request_hash
 from app.ledger import learning, writes
 from app.ledger.chain import CreditRecord, timestamp
 from app.ledger.connection import apply_migrations, open_connection
 from app.ledger.errors import LedgerError
 from app.ledger.groupcommit import GroupCommit
-from app.ledger.identity import idempotency_hash, learner_id, normalise_issuer, request_hash
 from app.ledger.models import (
     Answer,
     Attempt,

@@ -16,7 +16,7 @@ import click
 from app import stats
 from app.ledger.commands import database_path
 from app.library.measure_definitions import MeasureError, load_measures
-from app.outcomes import ingest_ndjson, reports
+from app.outcomes import case_rates, ingest_ndjson, reports
 from app.outcomes.cases import MeasureCase
 from app.outcomes.ingest_fhir import FhirIngestError, FhirSource
 from app.outcomes.measures import cases_by_measure, evaluate_patients
@@ -79,7 +79,7 @@ def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content, save
     """
     if bool(fhir_server) == bool(ndjson):
         raise click.UsageError("give exactly one of --fhir-server URL or --ndjson DIR")
-    end = stats.as_instant(as_of) if as_of else datetime.now(UTC)
+    end = case_rates.as_instant(as_of) if as_of else datetime.now(UTC)
     store = open_store(database) if save else None
     try:
         definitions = load_measures(content).values()
@@ -89,9 +89,9 @@ def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content, save
     except (FhirIngestError, ingest_ndjson.NdjsonError, MeasureError) as error:
         raise click.ClickException(str(error)) from None
     if since:
-        cutoff = stats.as_instant(since)
+        cutoff = case_rates.as_instant(since)
         cases = [c for c in cases if c.period_start is not None and c.period_start >= cutoff]
-    start = stats.as_instant(since) if since else _earliest(cases, end)
+    start = case_rates.as_instant(since) if since else _earliest(cases, end)
     text = render(cases, fmt, start, end, directions)
     if output:
         output.write_text(text, encoding="utf-8")
@@ -174,7 +174,7 @@ def render(
         return json.dumps(bundle, indent=2) + "\n"
     results = {
         measure_id: {
-            "overall": stats.summarize(measure_cases).as_dict(),
+            "overall": case_rates.summarize(measure_cases).as_dict(),
             "by_clinician": clinician_rows(measure_cases),
         }
         for measure_id, measure_cases in sorted(cases_by_measure(cases).items())
@@ -186,7 +186,7 @@ def render(
 
 def clinician_rows(cases: list[MeasureCase]) -> dict[str, dict]:
     """Each clinician's row, small cells (and a lone small cell's complement) withheld."""
-    rates = stats.by_clinician(cases)
+    rates = case_rates.by_clinician(cases)
     hidden = stats.suppressed_groups(rates)
     return {str(who): clinician_row(rate, who in hidden) for who, rate in rates.items()}
 

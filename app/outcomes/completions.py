@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from app.identity import fhir_user_forms, learner_id
 from app.ledger.chain import CreditRecord
-from app.ledger.identity import fhir_user_forms, learner_id
 from app.ledger.outputs.records import standing_credits
 from app.ledger.store import LedgerStore
 from app.outcomes.practice_data import LearningEvent

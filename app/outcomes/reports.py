@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from app import stats
 from app.library.loader import CANONICAL_BASE
+from app.outcomes import case_rates
 from app.outcomes.cases import MeasureCase
 from app.outcomes.measures import cases_by_measure
 
@@ -125,13 +126,13 @@ def programme_reports(
     entries = []
     for measure_id, measure_cases in sorted(cases_by_measure(cases).items()):
         direction = (directions or {}).get(measure_id)
-        rates = stats.by_clinician(measure_cases)
-        hidden = stats.suppressed_groups(rates, [stats.UNATTRIBUTED]) if min_cell else set()
-        groups = [(None, stats.summarize(measure_cases))]
+        rates = case_rates.by_clinician(measure_cases)
+        hidden = stats.suppressed_groups(rates, [case_rates.UNATTRIBUTED]) if min_cell else set()
+        groups = [(None, case_rates.summarize(measure_cases))]
         groups += [
             (str(who), rate)
             for who, rate in rates.items()
-            if who != stats.UNATTRIBUTED and who not in hidden
+            if who != case_rates.UNATTRIBUTED and who not in hidden
         ]
         entries += [
             measure_report(
@@ -157,7 +158,7 @@ def clinician_reports(
     entries = [
         measure_report(
             measure_id,
-            stats.summarize(measure_cases),
+            case_rates.summarize(measure_cases),
             start,
             end,
             clinician=clinician,
@@ -175,8 +176,8 @@ def individual_report(
     """One `individual` MeasureReport for one dated denominator case: its day, flags, clinician."""
     if case.period_start is None:
         raise ValueError("an individual report needs a case with a period start")
-    day = stats.as_instant(case.period_start.date())
-    rate = stats.summarize([case])
+    day = case_rates.as_instant(case.period_start.date())
+    rate = case_rates.summarize([case])
     end = day + timedelta(days=1, seconds=-1)
     report = _report("individual", case.measure_id, rate, day, end, created, direction)
     if case.patient_key:
@@ -219,4 +220,4 @@ def collection(reports: list[dict], created: datetime | None = None) -> dict:
 
 def _instant(moment: datetime) -> str:
     """A FHIR dateTime with seconds and timezone (UTC if naive)."""
-    return stats.as_instant(moment).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return case_rates.as_instant(moment).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from app.db import SqliteStore
+from app.security import cookie_policy
 
 migrations = Migrations("bedside.smart_sessions")
 COOKIE_NAME = "bedside_session"
@@ -204,20 +205,3 @@ def set_session_cookie(response: Response, session_id: str, max_age: int) -> Non
 def clear_session_cookie(response: Response) -> None:
     """Remove the session cookie from the browser."""
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, **cookie_policy())
-
-
-def cookie_policy() -> dict:
-    """SameSite (Lax unless configured), Secure on https, and Partitioned with SameSite=None.
-
-    An EHR that shows the app in a cross-site iframe needs SameSite=None; browsers then require
-    Secure, and Partitioned (CHIPS) keeps the cookie working where third-party cookies are blocked.
-    """
-    samesite = str(current_app.config.get("COOKIE_SAMESITE") or "Lax")
-    framed = samesite == "None"
-    return {"samesite": samesite, "secure": framed or secure_cookies(), "partitioned": framed}
-
-
-def secure_cookies() -> bool:
-    """Mark cookies Secure on https requests and when the public URL is https."""
-    public = str(current_app.config.get("PUBLIC_BASE_URL") or "")
-    return request.is_secure or public.startswith("https://")

@@ -18,6 +18,7 @@ from flask_babel import gettext, ngettext
 from app import stats
 from app.learning.practice import PracticeGap, practice_gaps_from
 from app.learning.recommend import Recommendation, recommend
+from app.outcomes import case_rates
 from app.outcomes.completions import is_clinician
 from app.outcomes.practice_data import PracticeDataset, month_range, practice_source, short_id
 from app.smart import current_smart_session
@@ -73,11 +74,11 @@ def clinician_gaps(data: PracticeDataset, clinician: str, period: str) -> list[P
     mine: dict[str, stats.Rate] = {}
     peers: dict[str, list[stats.Rate]] = {}
     for measure_id, cases in data.cases.items():
-        rates = stats.by_clinician(cases)
+        rates = case_rates.by_clinician(cases)
         if clinician in rates:
             mine[measure_id] = rates[clinician]
         peers[measure_id] = [
-            rate for who, rate in rates.items() if who not in {clinician, stats.UNATTRIBUTED}
+            rate for who, rate in rates.items() if who not in {clinician, case_rates.UNATTRIBUTED}
         ]
     measures = {measure_id: m.document for measure_id, m in data.measures.items()}
     return practice_gaps_from(mine, peers, measures, period)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
+from app.identity import fhir_user_forms, learner_id
 from app.learning.cds_signal import MasterySignal
 from app.learning.mastery import TopicMastery
-from app.ledger.identity import fhir_user_forms, learner_id
 from cds_hooks.engine import ranked_by_mastery
 from cds_hooks.matching import Match
 from tests.cds_hooks.conftest import CdsCaller

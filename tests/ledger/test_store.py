@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 import app.ledger
+from app.identity import learner_id
 from app.ledger.errors import (
     AlreadyReversed,
     IdempotencyConflict,
     LedgerError,
     UnknownRecord,
 )
-from app.ledger.identity import learner_id
 from app.ledger.models import Answer, ReportingIdentity
 from app.ledger.rules import Refusal
 from app.ledger.store import SqliteLedgerStore

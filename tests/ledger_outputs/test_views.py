@@ -64,7 +64,7 @@ def test_issuer_profile_and_keys_are_public(client, outputs_app):
 
 def test_without_fhir_user_the_transcript_uses_sub_like_the_app(client, outputs_app):
     """A launch whose id_token has `sub` but no fhirUser: the same learner as /app, not a 401."""
-    from app.ledger.identity import learner_id
+    from app.identity import learner_id
     from app.smart.sessions import COOKIE_NAME
     from tests.support.smart_sessions import sign_in
 

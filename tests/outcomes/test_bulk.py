@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from app import stats
 from app.devtools.synthetic.bulk_export import write_bulk_ndjson
 from app.devtools.synthetic.dataset import expected_summary
+from app.outcomes import case_rates
 from app.outcomes.bulk import group_by_patient, read_bulk_ndjson
 from app.outcomes.measures import cases_by_measure, evaluate_patients
 from tests.outcomes.charts import measures
@@ -43,7 +43,7 @@ def test_reading_the_files_back_gives_the_expected_answers(tmp_path):
     expected = json.loads((tmp_path / "expected-measures.json").read_text())
     assert expected == json.loads(json.dumps(expected_summary(dataset())))
     for measure_id, measure_cases in cases_by_measure(cases).items():
-        rate = stats.summarize(measure_cases)
+        rate = case_rates.summarize(measure_cases)
         assert {
             "numerator": rate.numerator,
             "denominator": rate.denominator,

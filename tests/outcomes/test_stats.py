@@ -6,17 +6,16 @@ from datetime import date
 
 import pytest
 
-from app.outcomes.cases import MeasureCase
-from app.stats import (
-    Rate,
+from app.outcomes.case_rates import (
     before_after,
     by_clinician,
     by_month,
     by_quarter,
     element_rates,
     summarize,
-    wilson_interval,
 )
+from app.outcomes.cases import MeasureCase
+from app.stats import Rate, wilson_interval
 from tests.outcomes.charts import at
 
 

@@ -20,6 +20,7 @@ from app.devtools.synthetic.dataset import (
 )
 from app.devtools.synthetic.fhir import MRN_SYSTEM
 from app.library.measure_definitions import load_measure_value_sets
+from app.outcomes import case_rates
 from app.outcomes.cases import MeasureCase
 from app.outcomes.measures import cases_by_measure, evaluate_patients
 from tests.outcomes.charts import AAB, CONTENT_DIR, HF, SEPSIS, URI, measures
@@ -96,10 +97,10 @@ def test_overall_and_per_clinician_rates_match_the_expected_counts():
     grouped = cases_by_measure(computed())
     assert set(grouped) == set(summary) == set(PINNED)
     for measure_id, cases in grouped.items():
-        assert counts(stats.summarize(cases)) == summary[measure_id]["overall"]
-        per_clinician = {who: counts(rate) for who, rate in stats.by_clinician(cases).items()}
+        assert counts(case_rates.summarize(cases)) == summary[measure_id]["overall"]
+        per_clinician = {who: counts(rate) for who, rate in case_rates.by_clinician(cases).items()}
         assert per_clinician == summary[measure_id]["by_clinician"]
-        rate = stats.summarize(cases)
+        rate = case_rates.summarize(cases)
         assert (rate.numerator, rate.denominator, rate.excluded) == PINNED[measure_id]
 
 
@@ -110,7 +111,7 @@ def test_before_after_completion_matches_and_improvers_improve():
     grouped = cases_by_measure(computed())
     for event in data.learning_events:
         for measure_id in MODULE_MEASURES[event.module_id]:
-            before, after = stats.before_after(
+            before, after = case_rates.before_after(
                 grouped[measure_id], event.completed, clinician=event.clinician
             )
             key = f"{event.clinician} {event.module_id}"
@@ -126,7 +127,9 @@ def test_before_after_completion_matches_and_improvers_improve():
     ]:
         event = next(e for e in data.learning_events if e.clinician.endswith(clinician))
         assert event.module_id == module
-        before, after = stats.before_after(grouped[measure_id], event.completed, event.clinician)
+        before, after = case_rates.before_after(
+            grouped[measure_id], event.completed, event.clinician
+        )
         assert after.rate > before.rate + 0.15, (clinician, before, after)
 
 

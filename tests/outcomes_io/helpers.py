@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app import stats
 from app.devtools.synthetic.bulk_export import write_bulk_ndjson
 from app.devtools.synthetic.dataset import expected_summary
+from app.outcomes import case_rates
 from app.outcomes.measures import cases_by_measure, evaluate_patients
 from tests.outcomes.charts import Chart, measures
 from tests.outcomes.test_synthetic import dataset
@@ -40,7 +40,7 @@ def overall_counts(groups) -> dict[str, dict[str, int]]:
     cases = evaluate_patients(measures().values(), groups, as_of=dataset().as_of)
     result = {}
     for measure_id, measure_cases in cases_by_measure(cases).items():
-        rate = stats.summarize(measure_cases)
+        rate = case_rates.summarize(measure_cases)
         result[measure_id] = {
             "numerator": rate.numerator,
             "denominator": rate.denominator,

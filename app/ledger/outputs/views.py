@@ -11,8 +11,8 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
+from app.identity import learner_id
 from app.ledger.errors import LedgerError
-from app.ledger.identity import learner_id
 from app.ledger.outputs import badge_keys, badges
 from app.ledger.outputs import certificates as certs
 from app.ledger.outputs import records as shared

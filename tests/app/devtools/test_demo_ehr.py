@@ -99,8 +99,8 @@ def test_reset_lets_the_demo_show_a_card_again(demo):
 
 def test_a_topic_the_clinician_mastered_stays_quiet_in_the_demo_ehr(instance_path):
     """The demo EHR names its FHIR server, so the clinician's mastery (from the app) reaches CDS."""
+    from app.identity import learner_id
     from app.learning.mastery import TopicMastery
-    from app.ledger.identity import learner_id
 
     config = {"TESTING": True, "DEMO": True, "DATABASE": str(instance_path / "b.db")}
     app = create_app({**config, "CDS_REPEAT_MINUTES": 0}, instance_path=instance_path)

@@ -1,0 +1,1 @@
+"""Deterministic synthetic practice data with known answers: demo mode and tests only."""
