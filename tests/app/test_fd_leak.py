@@ -7,6 +7,7 @@ that open store connections, and the process's descriptor count checked before a
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sqlite3
@@ -39,7 +40,8 @@ PATIENT_VIEW = (
 
 
 def open_descriptors() -> int:
-    """Count this process's open file descriptors."""
+    """Count this process's open file descriptors, once unreachable objects are collected."""
+    gc.collect()
     return len(os.listdir("/proc/self/fd"))
 
 
