@@ -26,10 +26,11 @@ from app.ledger.store import SqliteLedgerStore
 from app.outcomes.practice_store import PracticeStore
 from app.settings import REPO_ROOT
 from app.smart.pending import PendingStore
-from app.smart.sessions import COOKIE_NAME, SmartSession, SmartSessionStore
+from app.smart.sessions import COOKIE_NAME, SmartSessionStore
 from cds_hooks.store import CdsStore
 from tests.ledger.helpers import ISSUER, KEY
 from tests.support.live_server import LiveServer
+from tests.support.smart_sessions import sign_in
 
 REQUESTS = 300
 SHORT_LIVED_THREADS = 200
@@ -56,18 +57,7 @@ def threaded_app(instance_path):
 
 def signed_in_browser(app) -> requests.Session:
     """An HTTP client carrying the cookie of a stored SMART session."""
-    session = SmartSession(
-        issuer=ISSUER,
-        client_id="bedside",
-        token_endpoint=f"{ISSUER}/token",
-        scope="launch openid fhirUser",
-        access_token="not-a-real-token",
-        refresh_token=None,
-        access_expires_at=None,
-        fhir_user="Practitioner/fd-leak",
-        id_claims={},
-    )
-    session_id, _ = app.extensions["smart"].sessions.create(session)
+    session_id = sign_in(app, app.test_client(), "Practitioner/fd-leak", ISSUER)
     browser = requests.Session()
     browser.cookies.set(COOKIE_NAME, session_id)
     return browser
