@@ -43,6 +43,7 @@ def create_app(
 
 def install_deployment(app: Flask) -> None:
     """Choose production or demo behaviour once: the deployment object and the practice data."""
+    from app.db import register_store
     from app.deployment import EXTENSION, Deployment
     from app.outcomes.practice_data import SOURCE, PracticeSource
     from app.outcomes.practice_store import PracticeStore
@@ -51,7 +52,7 @@ def install_deployment(app: Flask) -> None:
         from cds_hooks.clients import load_trusted_clients
 
         app.extensions["cds_clients"] = load_trusted_clients(app.config["CDS_CLIENTS"])
-    store = PracticeStore(app.config["DATABASE"])
+    store = register_store(app, PracticeStore(app.config["DATABASE"]))
     app.extensions["practice_store"] = store
     app.extensions[EXTENSION] = Deployment()
     app.extensions[SOURCE] = PracticeSource(store, str(app.config["CONTENT_DIR"]))
@@ -65,6 +66,7 @@ def wire_parts(app: Flask) -> None:
     """Mount the SMART client, ledger, CDS services, learner app and dashboards, in that order."""
     from app import cds_services
     from app.dashboards import init_dashboards
+    from app.db import register_store
     from app.learning.profile_store import LearningStore
     from app.ledger import setup as ledger_setup
     from app.ledger.outputs import views as ledger_output_views
@@ -73,7 +75,8 @@ def wire_parts(app: Flask) -> None:
 
     init_smart(app)
     ledger_setup.init_app(app)
-    app.extensions["learning"] = LearningStore(app.config["DATABASE"])  # beside the ledger
+    learning = register_store(app, LearningStore(app.config["DATABASE"]))
+    app.extensions["learning"] = learning  # beside the ledger
     app.register_blueprint(ledger_output_views.bp)
     cds_services.init_app(app)
     init_ui(app)

@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask
 
+from app.db import register_store
 from app.errors import ConfigError
 from app.learning.cds_signal import MasterySignal
 from app.library.loader import LibraryError, load_library
@@ -33,7 +34,7 @@ def init_app(app: Flask) -> None:
         check_cards(library.modules)
     except (LibraryError, UnknownValueSet, ValueError) as error:
         raise ConfigError(f"The content library cannot be loaded: {error}") from None
-    store = CdsStore(config["DATABASE"])
+    store = register_store(app, CdsStore(config["DATABASE"]))
     settings = EngineSettings(
         max_cards=config["CDS_MAX_CARDS"],
         snooze_seconds=config["CDS_SNOOZE_DAYS"] * SECONDS_PER_DAY,
@@ -41,7 +42,8 @@ def init_app(app: Flask) -> None:
         identity_key=str(config["CDS_IDENTITY_KEY"]).encode(),
         mastered_quiet_seconds=config["CDS_MASTERED_QUIET_DAYS"] * SECONDS_PER_DAY,
     )
-    mastered = MasterySignal(config["DATABASE"], str(config["LEDGER_IDENTITY_KEY"]).encode())
+    key = str(config["LEDGER_IDENTITY_KEY"]).encode()
+    mastered = register_store(app, MasterySignal(config["DATABASE"], key))
     engine = CdsEngine(library, index, store, settings, mastered=mastered)
     blueprint.register(app, blueprint.CdsRuntime(engine, authenticator_for(app, store)))
     log.info(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import gc
 import logging
 
+from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from app import create_app
+from app.db import close_stores
 from app.redaction import RedactingFilter
 
 # The path without the query string: OAuth codes and states never reach the access log.
@@ -55,6 +57,7 @@ def run_gunicorn(*, host: str, port: int, workers: int, threads: int = 2) -> Non
         "access_log_format": ACCESS_LOG_FORMAT,
         "errorlog": "-",
         "post_worker_init": redact_gunicorn_logs,
+        "worker_exit": close_worker_stores,
     }
     BedsideGunicorn(options).run()
 
@@ -64,3 +67,10 @@ def redact_gunicorn_logs(worker) -> None:
     for name in ("gunicorn.error", "gunicorn.access"):
         for handler in logging.getLogger(name).handlers:
             handler.addFilter(RedactingFilter())
+
+
+def close_worker_stores(server, worker) -> None:
+    """Close the exiting worker's database connections (its app, if it built one)."""
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        close_stores(app)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from app.db import SqliteStore
+from app.db import STORE_SETTINGS, SqliteStore
 
 migrations = Migrations("bedside.cds")
 JTI_KEEP_SECONDS = 3600  # a claimed id is kept an hour past its token's expiry
@@ -120,9 +120,9 @@ class CdsStore(SqliteStore):
     """SQLite-backed state shared by every worker process through one database file."""
 
     def __init__(self, path: Path):
-        # Exposures and replay entries may lose the last instant on power loss; NORMAL
+        # Exposures and replay entries may lose the last instant on power loss; synchronous=NORMAL
         # keeps WAL commits atomic and durable across process crashes, at far lower cost.
-        super().__init__(path, migrations, synchronous="NORMAL")
+        super().__init__(path, migrations, settings=STORE_SETTINGS)
 
     def claim_jti(self, iss: str, jti: str, expires_at: int) -> bool:
         """Record a JWT id; False when the same issuer used it before (a replay)."""

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from app import create_app
+from app.db import close_stores
 
 
 @pytest.fixture(autouse=True)
@@ -27,11 +28,13 @@ def instance_path(tmp_path):
 
 @pytest.fixture
 def app(instance_path):
-    """Build a test app with its own SQLite file."""
-    return create_app(
+    """Build a test app with its own SQLite file; close its stores afterwards."""
+    app = create_app(
         {"TESTING": True, "DATABASE": str(instance_path / "bedside.db")},
         instance_path=instance_path,
     )
+    yield app
+    close_stores(app)
 
 
 @pytest.fixture

@@ -42,6 +42,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from app.db import register_store
 from app.devtools.smart_auth_keys import SIGNING_KID, load_credentials
 from app.devtools.smart_auth_store import AuthorizationCode, DemoAuthStore, IssuedToken
 
@@ -116,7 +117,7 @@ class DemoAuthServer:
     """The demo EHR's SMART authorization server: launches, clients, tokens, id_tokens."""
 
     def __init__(self, app: Flask):
-        self.store = DemoAuthStore(app.config["DATABASE"])
+        self.store = register_store(app, DemoAuthStore(app.config["DATABASE"]))
         self.credentials = load_credentials(Path(app.instance_path))
         self.token_seconds = int(app.config.get("DEMO_TOKEN_SECONDS", 3600))
         self.fixtures_dir = Path(app.config["FHIR_FIXTURES_DIR"]) / "patients"

@@ -13,9 +13,8 @@ import click
 from flask.cli import ScriptInfo
 
 from app.ledger.chain import from_hundredths
-from app.ledger.connection import applied_migrations, apply_migrations
 from app.ledger.schema import m001_core_tables
-from app.ledger.store import SqliteLedgerStore
+from app.ledger.store import SqliteLedgerStore, applied_migrations, apply_migrations
 from app.ledger.verify import verify_chain
 
 DATABASE_OPTION = click.option(

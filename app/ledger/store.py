@@ -9,17 +9,17 @@ concurrent processes serialise on SQLite's write lock and threads of one process
 from __future__ import annotations
 
 import sqlite3
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from app import db
+from app.db import LEDGER_SETTINGS, SqliteStore, connect
 from app.identity import idempotency_hash, learner_id, normalise_issuer, request_hash
 from app.ledger import learning, writes
 from app.ledger.chain import CreditRecord, timestamp
-from app.ledger.connection import apply_migrations, open_connection
 from app.ledger.errors import LedgerError
 from app.ledger.groupcommit import GroupCommit
 from app.ledger.models import (
@@ -33,6 +33,7 @@ from app.ledger.models import (
 )
 from app.ledger.privacy import check_free_of_patient_data, check_text
 from app.ledger.rules import CreditAward, activity_key
+from app.ledger.schema import migrations
 
 Clock = Callable[[], datetime]
 
@@ -82,7 +83,7 @@ class LedgerStore(Protocol):
     def close(self) -> None: ...
 
 
-class SqliteLedgerStore:
+class SqliteLedgerStore(SqliteStore):
     """The ledger in the SQLite file shared with the CDS store (WAL, synchronous=FULL)."""
 
     def __init__(
@@ -93,14 +94,9 @@ class SqliteLedgerStore:
         clock: Clock | None = None,
         migrate: bool = True,
     ):
-        self.path = Path(path)
+        super().__init__(path, migrations, settings=LEDGER_SETTINGS, migrate=migrate)
         self._key = identity_key
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
-        if migrate:
-            apply_migrations(self.path)
         self._writer = GroupCommit(self._connection)
 
     def ensure_learner(self, issuer: str, fhir_user: str) -> str:
@@ -233,7 +229,7 @@ class SqliteLedgerStore:
 
     def iter_chain(self, after: int = 0) -> Iterator[CreditRecord]:
         """Yield every credit record after a sequence number, in chain order (one snapshot)."""
-        connection = open_connection(self.path)
+        connection = connect(self.path, LEDGER_SETTINGS)
         try:
             rows = connection.execute(
                 f"SELECT {writes.COLUMNS} FROM ledger_credits WHERE sequence > ? ORDER BY sequence",
@@ -270,14 +266,6 @@ class SqliteLedgerStore:
             )
         )
 
-    def close(self) -> None:
-        """Close every connection this store opened (no writes may be in flight)."""
-        with self._connections_lock:
-            connections, self._connections = self._connections, []
-        for connection in connections:
-            connection.close()
-        self._local = threading.local()
-
     def _keys(self, idempotency_key: str, fingerprint: dict) -> tuple[str, str]:
         """Return the stored forms of the idempotency key and the request fingerprint."""
         return idempotency_hash(self._identity_key(), idempotency_key), request_hash(fingerprint)
@@ -296,12 +284,12 @@ class SqliteLedgerStore:
         """Run work(connection) in a durable write transaction (group-committed)."""
         return self._writer.run(work)
 
-    def _connection(self) -> sqlite3.Connection:
-        """Return this thread's connection."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = open_connection(self.path)
-            self._local.connection = connection
-            with self._connections_lock:
-                self._connections.append(connection)
-        return connection
+
+def apply_migrations(path: Path) -> list[str]:
+    """Apply pending ledger migrations under the migration lock; return the names applied."""
+    return db.apply_migrations(path, migrations, LEDGER_SETTINGS)
+
+
+def applied_migrations(path: Path) -> list[str]:
+    """Return the ledger migrations already applied to a database file."""
+    return db.applied_migrations(path, migrations, LEDGER_SETTINGS)

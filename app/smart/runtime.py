@@ -8,6 +8,7 @@ import requests
 from flask import Flask, current_app
 from requests.adapters import BaseAdapter
 
+from app.db import register_store
 from app.deployment import EXTENSION as DEPLOYMENT
 from app.smart.clients import ClientRegistry, load_smart_clients
 from app.smart.discovery import Discovery
@@ -33,7 +34,10 @@ class SmartRuntime:
         clients = load_smart_clients(Path(path)) if path else []
         registry = ClientRegistry(clients, app.extensions[DEPLOYMENT])
         seconds = float(app.config.get("SMART_SESSION_SECONDS", SESSION_SECONDS))
-        return cls(registry, Path(app.config["DATABASE"]), session_seconds=seconds)
+        smart = cls(registry, Path(app.config["DATABASE"]), session_seconds=seconds)
+        register_store(app, smart.sessions)
+        register_store(app, smart.pending)
+        return smart
 
     def http_session(self) -> requests.Session:
         """A fresh requests session for one outbound exchange (close it after use)."""

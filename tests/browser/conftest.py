@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from app.db import close_stores
 from app.settings import REPO_ROOT
 from tests.support.live_server import LiveServer
 
@@ -64,6 +65,7 @@ def demo_server(tmp_path):
     )
     with LiveServer(app) as server:
         yield server
+    close_stores(app)
 
 
 def open_page(chromium, request, **context_options):

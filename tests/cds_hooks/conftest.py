@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app import create_app
+from app.db import close_stores
 from app.devtools.fhir_store import FixtureStore
 from app.settings import REPO_ROOT
 from tests.cds_hooks.conformance import ConformanceClient
@@ -58,7 +59,8 @@ def cds_app(cds_config, instance_path):
     """An app whose test client checks every hook response for conformance."""
     app = create_app(cds_config, instance_path=instance_path)
     app.test_client_class = ConformanceClient
-    return app
+    yield app
+    close_stores(app)
 
 
 class CdsCaller:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app import create_app
+from app.db import close_stores
 from app.devtools.fhir_server import FixtureFhirServer
 from app.settings import REPO_ROOT
 from cds_hooks.hook_cli import hook_command
@@ -31,7 +32,9 @@ def fhir_server():
 def hook_app(instance_path):
     """A test app with its own database (CDS auth off: the CLI never goes over HTTP)."""
     config = {"TESTING": True, "DATABASE": str(instance_path / "db"), "CDS_AUTH": "off"}
-    return create_app(config, instance_path=instance_path)
+    app = create_app(config, instance_path=instance_path)
+    yield app
+    close_stores(app)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 
 from app import create_app
 from app.dashboards import init_dashboards
+from app.db import close_stores
 from tests.support.smart_sessions import sign_in as stored_session
 
 
@@ -23,7 +24,9 @@ def build_app(instance_path, demo: bool):
 @pytest.fixture
 def demo_app(instance_path):
     """A demo-mode app: dashboards open, synthetic data."""
-    return build_app(instance_path, demo=True)
+    app = build_app(instance_path, demo=True)
+    yield app
+    close_stores(app)
 
 
 @pytest.fixture
@@ -38,7 +41,9 @@ ISSUER = "https://ehr.example.org/fhir"
 @pytest.fixture
 def live_app(instance_path):
     """An app outside demo mode: dashboards need a SMART session and read stored data."""
-    return build_app(instance_path, demo=False)
+    app = build_app(instance_path, demo=False)
+    yield app
+    close_stores(app)
 
 
 def sign_in(app, client, fhir_user: str | None, issuer: str = ISSUER) -> None:

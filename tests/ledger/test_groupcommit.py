@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
-from app.ledger.connection import open_connection
+from app.db import LEDGER_SETTINGS, connect
 from app.ledger.errors import LedgerUnavailable
 from app.ledger.groupcommit import GroupCommit
 
@@ -23,7 +23,7 @@ def committer(tmp_path):
 
     def connection_for_thread() -> sqlite3.Connection:
         if not hasattr(local, "connection"):
-            local.connection = open_connection(path)
+            local.connection = connect(path, LEDGER_SETTINGS)
             connections.append(local.connection)
         return local.connection
 

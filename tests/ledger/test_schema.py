@@ -6,9 +6,9 @@ import sqlite3
 
 from sqlite_utils import Database
 
-from app.ledger.connection import applied_migrations, apply_migrations, open_connection
+from app.db import LEDGER_SETTINGS, connect
 from app.ledger.schema import migrations
-from app.ledger.store import SqliteLedgerStore
+from app.ledger.store import SqliteLedgerStore, applied_migrations, apply_migrations
 from app.ledger.verify import verify_chain
 from cds_hooks.store import migrations as cds_migrations
 from tests.ledger.helpers import ISSUER, KEY, award, request
@@ -45,7 +45,7 @@ def test_applying_again_changes_nothing(db_path):
 
 
 def test_from_the_previous_version_data_survives(db_path):
-    connection = open_connection(db_path)
+    connection = connect(db_path, LEDGER_SETTINGS)
     migrations.apply(
         Database(connection, execute_plugins=False), stop_before="m002_reporting_identities"
     )
@@ -84,7 +84,7 @@ def test_the_cds_tables_keep_their_own_migration_set_in_the_same_file(db_path):
 
 def test_the_ledger_runs_in_wal_mode_with_full_sync(db_path):
     apply_migrations(db_path)
-    connection = open_connection(db_path)
+    connection = connect(db_path, LEDGER_SETTINGS)
     try:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL

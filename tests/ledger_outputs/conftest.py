@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
+from app.db import close_stores
 from app.ledger.store import SqliteLedgerStore
 from tests.ledger.helpers import KEY, Clock
 from tests.ledger_outputs.world import BASE_URL, build_world
@@ -40,7 +41,7 @@ def world(store, clock):
 def outputs_app(db_path, world):
     """A Bedside app on the filled ledger, with a public URL and the test identity key."""
     instance = db_path.parent
-    return create_app(
+    app = create_app(
         {
             "TESTING": True,
             "DATABASE": str(db_path),
@@ -49,3 +50,5 @@ def outputs_app(db_path, world):
         },
         instance_path=instance,
     )
+    yield app
+    close_stores(app)

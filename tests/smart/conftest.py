@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
+from app.db import close_stores
 from tests.smart.transport import WsgiAdapter
 
 
@@ -21,7 +22,9 @@ def build_demo_app(instance_path, monkeypatch, **config):
 @pytest.fixture
 def demo_app(instance_path, monkeypatch):
     """Bedside in demo mode with the demo SMART server and the SMART client."""
-    return build_demo_app(instance_path, monkeypatch)
+    app = build_demo_app(instance_path, monkeypatch)
+    yield app
+    close_stores(app)
 
 
 @pytest.fixture

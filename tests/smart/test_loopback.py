@@ -8,6 +8,7 @@ import pytest
 import requests
 from flask import Flask
 
+from app.db import close_stores
 from app.smart import current_smart_session, fhir_get
 from app.smart.discovery import OAUTH_URIS, Discovery
 from app.smart.errors import SmartLaunchError
@@ -27,7 +28,8 @@ def live_app(instance_path, monkeypatch):
         session = current_smart_session()
         return fhir_get(session, f"Patient/{session.patient}") if session else ("none", 403)
 
-    return app
+    yield app
+    close_stores(app)
 
 
 def launch_over_http(base: str, server) -> tuple[requests.Session, list[requests.Response]]:

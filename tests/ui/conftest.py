@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from app.db import close_stores
 from tests.smart.conftest import build_demo_app
 
 
 @pytest.fixture
 def ui_app(instance_path, monkeypatch):
     """Bedside in demo mode with /app."""
-    return build_demo_app(instance_path, monkeypatch)
+    app = build_demo_app(instance_path, monkeypatch)
+    yield app
+    close_stores(app)
 
 
 @pytest.fixture

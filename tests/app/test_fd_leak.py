@@ -1,0 +1,195 @@
+"""Open file descriptors stay bounded: stores close their connections, whatever the threads do.
+
+In the style of datasette's tests/test_fd_leak.py: the real app on a threaded werkzeug server
+(one thread per request, as `flask run` and the test live servers run it), hundreds of requests
+that open store connections, and the process's descriptor count checked before and after.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sqlite3
+import threading
+import uuid
+
+import pytest
+import requests
+
+from app import create_app
+from app.db import STORE_SETTINGS, ThreadConnections, close_stores
+from app.devtools.smart_auth_store import DemoAuthStore
+from app.learning.cds_signal import MasterySignal
+from app.learning.profile_store import LearningStore
+from app.ledger.store import SqliteLedgerStore
+from app.outcomes.practice_store import PracticeStore
+from app.settings import REPO_ROOT
+from app.smart.pending import PendingStore
+from app.smart.sessions import COOKIE_NAME, SmartSessionStore
+from cds_hooks.store import CdsStore
+from tests.ledger.helpers import ISSUER, KEY
+from tests.support.live_server import LiveServer
+from tests.support.smart_sessions import sign_in
+
+REQUESTS = 300
+SHORT_LIVED_THREADS = 200
+ALLOWED_GROWTH = 20  # a few request threads may still be finishing when we count
+PATIENT_VIEW = (
+    REPO_ROOT / "fhir_fixtures/cds_requests/hfref-gdmt/fires-demo-hfref-no-beta-blocker.json"
+)
+
+
+def open_descriptors() -> int:
+    """Count this process's open file descriptors, once unreachable objects are collected."""
+    gc.collect()
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.fixture
+def threaded_app(instance_path):
+    """The real app (CDS auth off: the calls need no JWT) with a stored SMART session."""
+    config = {"TESTING": True, "DATABASE": str(instance_path / "bedside.db"), "CDS_AUTH": "off"}
+    app = create_app(config, instance_path=instance_path)
+    yield app
+    close_stores(app)
+
+
+def signed_in_browser(app) -> requests.Session:
+    """An HTTP client carrying the cookie of a stored SMART session."""
+    session_id = sign_in(app, app.test_client(), "Practitioner/fd-leak", ISSUER)
+    browser = requests.Session()
+    browser.cookies.set(COOKIE_NAME, session_id)
+    return browser
+
+
+def touch_every_request_store(base_url: str, browser: requests.Session, number: int) -> None:
+    """Alternate a CDS hook call (CDS store, mastery) and the transcript (sessions, ledger)."""
+    if number % 2:
+        hook = json.loads(PATIENT_VIEW.read_text())["request"]
+        response = browser.post(f"{base_url}/cds-services/bedside-patient-view", json=hook)
+        assert response.status_code == 200
+    else:
+        response = browser.get(f"{base_url}/app/transcript")
+        assert response.status_code == 200
+        assert "<title>" in response.text
+
+
+def test_descriptors_stay_bounded_under_a_threaded_server(threaded_app):
+    browser = signed_in_browser(threaded_app)
+    with LiveServer(threaded_app) as server:
+        for number in range(10):  # warm up: lazily opened files, the HTTP keep-alive socket
+            touch_every_request_store(server.url, browser, number)
+        before = open_descriptors()
+        for number in range(REQUESTS):
+            touch_every_request_store(server.url, browser, number)
+        grown = open_descriptors() - before
+    assert grown < ALLOWED_GROWTH, f"{grown} descriptors more after {REQUESTS} requests"
+
+
+def test_close_closes_the_connection_of_every_thread(tmp_path):
+    connections = ThreadConnections(tmp_path / "store.db", STORE_SETTINGS)
+    opened, release = [connections.get()], threading.Event()
+
+    def hold_a_connection() -> None:
+        opened.append(connections.get())
+        release.wait()
+
+    threads = [threading.Thread(target=hold_a_connection) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    while len(opened) < 5:
+        release.wait(0.01)
+    connections.close()
+    release.set()
+    for thread in threads:
+        thread.join()
+    for connection in opened:
+        with pytest.raises(sqlite3.ProgrammingError):
+            connection.execute("SELECT 1")
+    assert connections.get().execute("SELECT 1").fetchone() == (1,)  # a new one after close
+    connections.close()
+
+
+def test_connections_of_ended_threads_are_closed(tmp_path):
+    connections = ThreadConnections(tmp_path / "store.db", STORE_SETTINGS)
+    opened: list[sqlite3.Connection] = []
+
+    def use_once() -> None:
+        connection = connections.get()
+        connection.execute("SELECT 1")
+        opened.append(connection)
+
+    run_short_lived_threads(use_once)
+    assert len(set(map(id, opened))) == SHORT_LIVED_THREADS
+    for connection in opened:
+        with pytest.raises(sqlite3.ProgrammingError):
+            connection.execute("SELECT 1")
+
+
+def test_short_lived_threads_writing_the_ledger_leave_no_connection_open(tmp_path):
+    store = SqliteLedgerStore(tmp_path / "bedside.db", KEY)
+    learners: list[str] = []
+    before = open_descriptors()
+    run_short_lived_threads(  # 20 at a time: their writes share group commits
+        lambda: learners.append(store.ensure_learner(ISSUER, f"Practitioner/{uuid.uuid4()}"))
+    )
+    assert open_descriptors() <= before
+    assert all(store.learner(learner) for learner in set(learners))
+    assert len(set(learners)) == SHORT_LIVED_THREADS
+    store.close()
+
+
+STORES = {
+    "ledger": lambda path: SqliteLedgerStore(path, KEY),
+    "cds": CdsStore,
+    "smart sessions": SmartSessionStore,
+    "smart pending": PendingStore,
+    "learning": LearningStore,
+    "mastery signal": lambda path: MasterySignal(path, KEY),
+    "practice": PracticeStore,
+    "demo auth": DemoAuthStore,
+}
+
+
+@pytest.mark.parametrize("make_store", STORES.values(), ids=STORES.keys())
+def test_every_store_closes_what_its_threads_opened(tmp_path, make_store):
+    store = make_store(tmp_path / "bedside.db")
+    baseline = open_descriptors()
+    run_short_lived_threads(lambda: store._connection().execute("SELECT 1"), count=20)
+    assert open_descriptors() <= baseline
+    connection = store._connection()
+    store.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        connection.execute("SELECT 1")
+
+
+def test_the_app_closes_every_store_it_opened(instance_path):
+    baseline = open_descriptors()
+    config = {"TESTING": True, "DEMO": True, "DATABASE": str(instance_path / "bedside.db")}
+    app = create_app(config, instance_path=instance_path)
+    stores = app.extensions["bedside_stores"]
+    assert {type(store) for store in stores} == {
+        SqliteLedgerStore,
+        CdsStore,
+        SmartSessionStore,
+        PendingStore,
+        LearningStore,
+        MasterySignal,
+        PracticeStore,
+        DemoAuthStore,
+    }
+    for store in stores:
+        store._connection().execute("SELECT 1")
+    close_stores(app)
+    assert open_descriptors() <= baseline
+
+
+def run_short_lived_threads(work, count: int = SHORT_LIVED_THREADS, at_once: int = 20) -> None:
+    """Run work in `count` threads, `at_once` alive together; wait for all to end."""
+    for start in range(0, count, at_once):
+        threads = [threading.Thread(target=work) for _ in range(min(at_once, count - start))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
