@@ -11,11 +11,11 @@ from datetime import datetime
 from app.library.loader import Library
 from cds_hooks.auth import AuthError
 from cds_hooks.cards import CardSettings, CardTemplate, card_template, render_card
-from cds_hooks.context import context_from_hook
 from cds_hooks.fhir_fetch import FetchCache, FetchFailed, FhirFetcher
 from cds_hooks.index import LibraryIndex
 from cds_hooks.matching import Match, match_modules
 from cds_hooks.models import FeedbackItem, HookRequest
+from cds_hooks.patient_context import context_from_hook
 from cds_hooks.prefetch import PrefetchUnavailable, resolve_prefetch
 from cds_hooks.services import CdsService
 from cds_hooks.store import CdsStore, Exposure, FeedbackRecord, JtiClaim

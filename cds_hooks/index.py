@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from app.library.loader import Library, ValueSet
-from cds_hooks.context import PatientContext
 from cds_hooks.matching import INDICATOR_WEIGHT, CompiledModule, Criterion, LibraryIndexLike
+from cds_hooks.patient_context import PatientContext
 
 
 class UnknownValueSet(Exception):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from cds_hooks.context import CodedItem, Coding, ObservationItem, PatientContext
+from cds_hooks.patient_context import CodedItem, Coding, ObservationItem, PatientContext
 
 COMPARATORS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,

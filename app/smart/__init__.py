@@ -6,10 +6,10 @@ import logging
 
 from flask import Flask
 
-from app.smart.errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
 from app.smart.fhir import fhir_get
 from app.smart.runtime import SmartRuntime
 from app.smart.sessions import SmartSession, current_smart_session
+from app.smart.smart_errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
 
 __all__ = [
     "FhirRequestError",

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from app.smart.errors import SmartLaunchError
+from app.smart.smart_errors import SmartLaunchError
 
 log = logging.getLogger(__name__)
 

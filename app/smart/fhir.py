@@ -11,10 +11,10 @@ import requests
 from authlib.integrations.base_client import OAuthError
 from flask import g
 
-from app.smart.errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
 from app.smart.oauth import check_bearer, expiry_of, oauth_session
 from app.smart.runtime import SmartRuntime, runtime
 from app.smart.sessions import REFRESH_LOCK_SECONDS, SmartSession
+from app.smart.smart_errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
 
 log = logging.getLogger(__name__)
 

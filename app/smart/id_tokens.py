@@ -10,7 +10,7 @@ from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
 
-from app.smart.errors import SmartLaunchError
+from app.smart.smart_errors import SmartLaunchError
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from joserfc.jwk import ECKey, RSAKey
 
 from app.smart.clients import SmartClient
 from app.smart.discovery import SmartConfiguration
-from app.smart.errors import SmartLaunchError
 from app.smart.id_tokens import validate_id_token
 from app.smart.pending import PendingAuthorization, new_secret
 from app.smart.runtime import SmartRuntime
 from app.smart.sessions import SmartSession
+from app.smart.smart_errors import SmartLaunchError
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,6 @@ from flask import (
 from app.deployment import deployment
 from app.errors import error_body, wants_json
 from app.smart.clients import callback_url
-from app.smart.errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
 from app.smart.oauth import begin_authorization, complete_authorization
 from app.smart.pending import PENDING_SECONDS, new_secret
 from app.smart.runtime import runtime
@@ -29,6 +28,7 @@ from app.smart.sessions import (
     hash_session_id,
     set_session_cookie,
 )
+from app.smart.smart_errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
 
 bp = Blueprint("smart", __name__, url_prefix="/smart")
 MODULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")

@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 from app.i18n import DEFAULT_LANGUAGE, select_locale
 from app.library.loader import load_library
 from app.library.search import GuidelineSearch
-from app.ui.context import UiRuntime
+from app.ui.page_context import UiRuntime
 
 __all__ = ["init_ui", "protect_blueprint"]
 

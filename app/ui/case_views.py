@@ -11,8 +11,8 @@ from app.i18n import localized
 from app.ledger.credit import replayed_credit
 from app.library.markdown import render_markdown
 from app.ui import case_flow, learning_flow
-from app.ui.context import learner_id, ledger, module_or_404, runtime, smart_session
 from app.ui.facts import patient_facts
+from app.ui.page_context import learner_id, ledger, module_or_404, runtime, smart_session
 from app.ui.views import bp, page
 
 

@@ -25,8 +25,8 @@ from app.learning.specialties import practitioner_id, roles_in_bundle, specialty
 from app.ledger.outputs.records import net_totals
 from app.smart import FhirRequestError, fhir_get
 from app.ui import labels
-from app.ui.context import learner_id, ledger, runtime, smart_session
 from app.ui.learning_flow import learning_store
+from app.ui.page_context import learner_id, ledger, runtime, smart_session
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from flask_babel import gettext
 
 from app import i18n
 from app.ui import labels
-from app.ui.context import learner_id, runtime
 from app.ui.learner_profile import (
     LearnerView,
     ProfileFormError,
@@ -24,6 +23,7 @@ from app.ui.learner_profile import (
 )
 from app.ui.learning_flow import learning_store
 from app.ui.next_flow import practice_data, recommendations
+from app.ui.page_context import learner_id, runtime
 from app.ui.views import bp, error_page, page
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from app.outcomes.completions import is_clinician
 from app.outcomes.practice_data import PracticeDataset, month_range, practice_source, short_id
 from app.smart import current_smart_session
 from app.ui import labels
-from app.ui.context import runtime
 from app.ui.learner_profile import LearnerView
+from app.ui.page_context import runtime
 
 
 @dataclass(frozen=True)

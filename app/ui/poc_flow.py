@@ -17,7 +17,7 @@ from flask import abort, current_app, session
 from app.ledger.chain import parse_timestamp, timestamp
 from app.ledger.credit import finish_poc_cycle, unfinished_poc_cycle
 from app.ledger.models import Answer, Submission
-from app.ui.context import ledger
+from app.ui.page_context import ledger
 
 SESSION_KEY = "bedside_poc"
 MAX_OPEN = 20

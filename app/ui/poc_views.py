@@ -12,7 +12,7 @@ from app.ledger.credit import replayed_credit
 from app.ledger.errors import PatientDataRefused
 from app.library.markdown import render_markdown
 from app.ui import labels, poc_flow, poc_forms
-from app.ui.context import learner_id, module_or_404, runtime
+from app.ui.page_context import learner_id, module_or_404, runtime
 from app.ui.views import bp, page
 
 QUERY_MAX = 200

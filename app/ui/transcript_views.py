@@ -6,7 +6,7 @@ from flask import current_app, url_for
 
 from app.i18n import language
 from app.ledger.outputs.transcript import transcript
-from app.ui.context import learner_id, ledger, runtime
+from app.ui.page_context import learner_id, ledger, runtime
 from app.ui.views import bp, page
 
 OUTPUT_ENDPOINTS = {

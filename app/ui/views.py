@@ -12,7 +12,7 @@ from app.ledger.errors import IdempotencyConflict, LedgerUnavailable, UnknownRec
 from app.smart import FhirRequestError, SmartSessionEnded, current_smart_session
 from app.smart.sessions import clear_session_cookie
 from app.ui import labels
-from app.ui.context import (
+from app.ui.page_context import (
     context_module_id,
     learner_id,
     ledger,

@@ -60,7 +60,7 @@ def test_the_code_keeps_every_import_contract():
         # production code importing the demo and synthetic code
         ("app.outcomes.measures", "import app.devtools.synthetic.dataset", "app.outcomes is not"),
         # the neutral FHIR-JSON helpers reaching up into CDS
-        ("app.fhir_json", "import cds_hooks.context", "app.fhir_json is not allowed"),
+        ("app.fhir_json", "import cds_hooks.patient_context", "app.fhir_json is not allowed"),
     ],
 )
 def test_a_backward_import_breaks_the_layering(tree_copy, module, statement, complaint):

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.library.loader import Library, ValueSet
-from cds_hooks.context import build_context
 from cds_hooks.index import UnknownValueSet, compile_library
 from cds_hooks.matching import match_modules
+from cds_hooks.patient_context import build_context
 
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 BASE = "https://fhir.bedside.example/ValueSet/"

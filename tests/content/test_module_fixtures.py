@@ -11,9 +11,9 @@ import pytest
 from app.fhir_json import parse_time
 from app.library.loader import load_library
 from app.settings import REPO_ROOT
-from cds_hooks.context import context_from_hook
 from cds_hooks.index import LibraryIndex, compile_library
 from cds_hooks.matching import match_modules
+from cds_hooks.patient_context import context_from_hook
 
 REQUESTS_DIR = REPO_ROOT / "fhir_fixtures" / "cds_requests"
 FIXTURES = sorted(REQUESTS_DIR.glob("*/*.json"))

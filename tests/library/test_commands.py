@@ -8,7 +8,7 @@ import sys
 
 from click.testing import CliRunner
 
-from app.library.commands import PROGRESS_THRESHOLD, check, progress_bar
+from app.library.content_commands import PROGRESS_THRESHOLD, check, progress_bar
 from tests.library.helpers import MODULE_FILE, good_module, write_library
 
 

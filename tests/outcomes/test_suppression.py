@@ -47,7 +47,7 @@ def test_programme_table_cli_and_measure_reports_hide_the_complement():
 
     from app.dashboards.panels import clinician_rows
     from app.outcomes import reports
-    from app.outcomes.commands import clinician_rows as cli_rows
+    from app.outcomes.outcomes_commands import clinician_rows as cli_rows
 
     cases = (
         cases_for("Practitioner/A", 3)

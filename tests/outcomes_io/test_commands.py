@@ -11,7 +11,7 @@ from fhir.resources.R4B.bundle import Bundle
 from app.devtools.fhir_server import FixtureFhirServer
 from app.devtools.synthetic import codes
 from app.devtools.synthetic.dataset import expected_summary
-from app.outcomes.commands import compute
+from app.outcomes.outcomes_commands import compute
 from tests.outcomes.test_synthetic import dataset
 from tests.outcomes_io.helpers import (
     TOKEN,

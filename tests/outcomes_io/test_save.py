@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from app.outcomes.commands import compute
+from app.outcomes.outcomes_commands import compute
 from tests.outcomes.test_synthetic import dataset
 from tests.outcomes_io.helpers import expected_overall, write_ndjson
 

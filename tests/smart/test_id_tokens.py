@@ -10,8 +10,8 @@ from flask import Flask
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
-from app.smart.errors import SmartLaunchError
 from app.smart.id_tokens import validate_id_token
+from app.smart.smart_errors import SmartLaunchError
 from tests.smart.loopback import serve
 
 ISSUER = "https://ehr.example/fhir"

@@ -11,7 +11,7 @@ from flask import Flask
 from app.db import close_stores
 from app.smart import current_smart_session, fhir_get
 from app.smart.discovery import OAUTH_URIS, Discovery
-from app.smart.errors import SmartLaunchError
+from app.smart.smart_errors import SmartLaunchError
 from tests.smart.conftest import build_demo_app
 from tests.smart.helpers import new_launch, query_of, sessions_rows
 from tests.smart.loopback import serve

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cds_hooks.context import build_context
+from cds_hooks.patient_context import build_context
 
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 RELEVANT = frozenset({("http://loinc.org", "2524-7")})

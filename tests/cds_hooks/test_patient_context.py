@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cds_hooks.context import build_context
+from cds_hooks.patient_context import build_context
 
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 LNC = "http://loinc.org"
