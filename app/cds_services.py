@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask
 
+from app.config import NEW_INSTANCE_KEYS
 from app.db import register_store
 from app.errors import ConfigError
 from app.learning.cds_signal import MasterySignal
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
         identity_key=str(config["CDS_IDENTITY_KEY"]).encode(),
         mastered_quiet_seconds=config["CDS_MASTERED_QUIET_DAYS"] * SECONDS_PER_DAY,
     )
+    warn_if_identities_orphaned(app, store)
     key = str(config["LEDGER_IDENTITY_KEY"]).encode()
     mastered = register_store(app, MasterySignal(config["DATABASE"], key))
     engine = CdsEngine(library, index, store, settings, mastered=mastered)
@@ -49,6 +51,18 @@ def init_app(app: Flask) -> None:
     log.info(
         "CDS services ready: %d modules, %d indexed codes", len(library.modules), len(index.by_code)
     )
+
+
+def warn_if_identities_orphaned(app: Flask, store: CdsStore) -> None:
+    """Say so when a new CDS identity key meets hashes made with another key (an upgrade)."""
+    if "CDS_IDENTITY_KEY" in app.extensions.get(NEW_INSTANCE_KEYS, ()) and store.holds_identities():
+        log.warning(
+            "A new CDS identity key was made (instance/cds_identity_key), but the database holds "
+            "CDS snoozes and exposures hashed with another key: they no longer apply. To keep "
+            "them after an upgrade, set BEDSIDE_CDS_IDENTITY_KEY to the secret key used before "
+            "(BEDSIDE_SECRET_KEY or the content of instance/secret_key) and delete "
+            "instance/cds_identity_key."
+        )
 
 
 def authenticator_for(app: Flask, store: CdsStore) -> ClientAuthenticator | None:

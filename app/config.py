@@ -30,6 +30,7 @@ INSTANCE_KEYS = {
     "LEDGER_IDENTITY_KEY": "ledger_identity_key",
     "CDS_IDENTITY_KEY": "cds_identity_key",
 }
+NEW_INSTANCE_KEYS = "bedside_new_instance_keys"  # names of the keys made at this start
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
@@ -48,8 +49,11 @@ def load_config(app: Flask, test_config: Mapping[str, object] | None) -> None:
         app.config.update(test_config)
     for setting in SETTINGS_BY_NAME.values():
         app.config[setting.name] = coerce(setting, app.config[setting.name])
+    made = app.extensions.setdefault(NEW_INSTANCE_KEYS, set())
     for name, file_name in INSTANCE_KEYS.items():
         if not app.config[name]:
+            if not (Path(app.instance_path) / file_name).exists():
+                made.add(name)
             app.config[name] = instance_secret_key(Path(app.instance_path), file_name)
     check_cookie_policy(app.config)
 

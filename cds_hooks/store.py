@@ -206,6 +206,13 @@ class CdsStore(SqliteStore):
             )
         return cursor.rowcount == 1
 
+    def holds_identities(self) -> bool:
+        """Tell whether any exposure or feedback (keyed user and patient hashes) is stored."""
+        row = self._connection().execute(
+            "SELECT EXISTS (SELECT 1 FROM cds_exposures) OR EXISTS (SELECT 1 FROM cds_feedback)"
+        )
+        return bool(row.fetchone()[0])
+
     def forget_user(self, user_key: str) -> None:
         """Drop a user's exposures and feedback (demo resets; never the CME ledger)."""
         with self._connection() as connection:
