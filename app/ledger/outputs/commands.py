@@ -18,7 +18,7 @@ from flask.cli import ScriptInfo
 
 from app.ledger.chain import CreditRecord
 from app.ledger.commands import DATABASE_OPTION, database_path, existing_ledger
-from app.ledger.errors import LedgerError
+from app.ledger.models import LedgerError
 from app.ledger.outputs import records as shared
 from app.ledger.outputs.badge_keys import JWKS_FILE, write_jwks
 from app.ledger.outputs.badge_verify import verify_badge

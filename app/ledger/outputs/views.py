@@ -12,13 +12,13 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from app.identity import learner_id
-from app.ledger.errors import LedgerError
+from app.ledger.models import LedgerError
 from app.ledger.outputs import badge_keys, badges
 from app.ledger.outputs import certificates as certs
 from app.ledger.outputs import records as shared
 from app.ledger.outputs.settings import output_settings
 from app.ledger.outputs.transcript import transcript, transcript_csv
-from app.ledger.setup import ledger_for
+from app.ledger.wiring import ledger_for
 
 bp = Blueprint("ledger_outputs", __name__, url_prefix="/ledger")
 
