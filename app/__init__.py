@@ -68,13 +68,13 @@ def wire_parts(app: Flask) -> None:
     from app.dashboards import init_dashboards
     from app.db import register_store
     from app.learning.profile_store import LearningStore
-    from app.ledger import setup as ledger_setup
+    from app.ledger import wiring as ledger_wiring
     from app.ledger.outputs import views as ledger_output_views
     from app.smart import init_smart
     from app.ui import init_ui
 
     init_smart(app)
-    ledger_setup.init_app(app)
+    ledger_wiring.init_app(app)
     learning = register_store(app, LearningStore(app.config["DATABASE"]))
     app.extensions["learning"] = learning  # beside the ledger
     app.register_blueprint(ledger_output_views.bp)

@@ -10,11 +10,11 @@ from app import create_app
 from app.deployment import deployment
 from app.devtools.demo_commands import demo_group
 from app.errors import ConfigError
-from app.ledger.commands import init as init_ledger
-from app.ledger.commands import stats as ledger_stats
-from app.ledger.commands import verify as verify_ledger
-from app.ledger.outputs.commands import export_command as export_ledger
-from app.ledger.outputs.commands import verify_badge_command as verify_badge
+from app.ledger.ledger_commands import export_command as export_ledger
+from app.ledger.ledger_commands import init as init_ledger
+from app.ledger.ledger_commands import stats as ledger_stats
+from app.ledger.ledger_commands import verify as verify_ledger
+from app.ledger.ledger_commands import verify_badge_command as verify_badge
 from app.library.content_commands import check as check_content
 from app.outcomes.outcomes_commands import compute as outcomes_compute
 from cds_hooks.hook_cli import hook_command

@@ -27,9 +27,8 @@ from pathlib import Path
 from app.ledger.chain import GENESIS, canonical_json, seal, timestamp
 from app.ledger.models import ClaimRequest
 from app.ledger.rules import CreditAward
-from app.ledger.store import SqliteLedgerStore
+from app.ledger.store import INSERT_RECORD, SqliteLedgerStore
 from app.ledger.verify import verify_chain
-from app.ledger.writes import INSERT_RECORD
 
 KEY = b"bench-identity-key"
 LEARNERS = 200

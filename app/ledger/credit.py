@@ -9,8 +9,15 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from app.ledger.chain import timestamp
-from app.ledger.errors import AttemptNotFinished, UnknownRecord
-from app.ledger.models import Answer, Attempt, ClaimRequest, Decide, Submission
+from app.ledger.models import (
+    Answer,
+    Attempt,
+    AttemptNotFinished,
+    ClaimRequest,
+    Decide,
+    Submission,
+    UnknownRecord,
+)
 from app.ledger.rules import (
     CreditPolicy,
     PocCycle,

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from app.ledger.errors import LedgerUnavailable
+from app.ledger.models import LedgerUnavailable
 
 T = TypeVar("T")
 MAX_BATCH = 256

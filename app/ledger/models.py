@@ -1,4 +1,7 @@
-"""The plain data that goes into and comes out of the ledger store."""
+"""The ledger's vocabulary: the plain data going into and out of the store, and its named errors.
+
+The web and CLI edges turn each error into one clear message.
+"""
 
 from __future__ import annotations
 
@@ -96,3 +99,31 @@ class ReportingIdentity:
     licence_state: str | None = None
     licence_id: str | None = None
     birth_month_day: str | None = None  # MM/DD, never the year
+
+
+class LedgerError(Exception):
+    """Base class of every ledger error."""
+
+
+class IdempotencyConflict(LedgerError):
+    """The idempotency key was already used for a different submission."""
+
+
+class UnknownRecord(LedgerError):
+    """No credit record, attempt or learner has that identifier."""
+
+
+class AlreadyReversed(LedgerError):
+    """The credit record was already reversed (or is itself a reversal)."""
+
+
+class AttemptNotFinished(LedgerError):
+    """Credit was claimed for an attempt that is not completed yet."""
+
+
+class PatientDataRefused(LedgerError):
+    """Something that looks like a patient identifier was about to enter the ledger."""
+
+
+class LedgerUnavailable(LedgerError):
+    """The ledger could not commit (database busy, disk full, I/O error); nothing was recorded."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from app.ledger.errors import PatientDataRefused
+from app.ledger.models import PatientDataRefused
 
 PATIENT_KEYS = frozenset(
     {

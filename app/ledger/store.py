@@ -4,6 +4,10 @@ Everything the app and the CLI need goes through these methods, so a server data
 over by implementing the same protocol. Credit writes are exactly-once: the idempotency key, the
 chain head and the new records are read and written in one `BEGIN IMMEDIATE` transaction, so
 concurrent processes serialise on SQLite's write lock and threads of one process share a commit.
+
+Only INSERTs: no code path updates or deletes a credit record or a submission. The credit write
+transactions (submit_claim, submit_finished_claim, submit_reversal) follow the store, each the body
+of one BEGIN IMMEDIATE transaction.
 """
 
 from __future__ import annotations
@@ -18,24 +22,49 @@ from typing import Protocol
 from app import db
 from app.db import LEDGER_SETTINGS, SqliteStore, connect
 from app.identity import idempotency_hash, learner_id, normalise_issuer, request_hash
-from app.ledger import learning, writes
-from app.ledger.chain import CreditRecord, timestamp
-from app.ledger.errors import LedgerError
+from app.ledger import attempts
+from app.ledger.chain import (
+    GENESIS,
+    RECORD_COLUMNS,
+    CreditRecord,
+    canonical_json,
+    from_hundredths,
+    parse_timestamp,
+    seal,
+    timestamp,
+    to_hundredths,
+)
 from app.ledger.groupcommit import GroupCommit
 from app.ledger.models import (
+    AlreadyReversed,
     Answer,
     Attempt,
     ClaimRequest,
     Decide,
+    IdempotencyConflict,
     Learner,
+    LedgerError,
     ReportingIdentity,
     Submission,
+    UnknownRecord,
 )
 from app.ledger.privacy import check_free_of_patient_data, check_text
-from app.ledger.rules import CreditAward, activity_key
+from app.ledger.rules import CreditAward, HeldCredit, Refusal, activity_key
 from app.ledger.schema import migrations
 
 Clock = Callable[[], datetime]
+# A finished attempt's claim: the request and the rule that decides it, or why there is none yet.
+Claim = tuple[ClaimRequest, Decide] | Refusal
+
+COLUMNS = ", ".join(RECORD_COLUMNS)
+INSERT_RECORD = (
+    f"INSERT INTO ledger_credits ({COLUMNS}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"
+)
+HELD_CREDITS = """
+SELECT activity_key, credit_type, amount_hundredths, earned_at FROM ledger_credits AS c
+WHERE learner_id = ? AND kind = 'credit' AND (activity_key = ? OR earned_at BETWEEN ? AND ?)
+AND NOT EXISTS (SELECT 1 FROM ledger_credits AS r WHERE r.reverses = c.sequence)
+"""
 
 
 class LedgerStore(Protocol):
@@ -58,13 +87,13 @@ class LedgerStore(Protocol):
         self,
         attempt_id: str,
         score: tuple[int, int, int],
-        claim: Callable[[Attempt], writes.Claim],
+        claim: Callable[[Attempt], Claim],
         idempotency_key: str,
     ) -> Submission: ...
     def answer_and_submit(
         self,
         answer: Answer,
-        claim: Callable[[Attempt, list[Answer]], writes.Claim],
+        claim: Callable[[Attempt, list[Answer]], Claim],
         idempotency_key: str,
     ) -> Submission: ...
     def submission(self, idempotency_key: str) -> Submission | None: ...
@@ -105,28 +134,28 @@ class SqliteLedgerStore(SqliteStore):
         if self.learner(learner) is None:  # most launches are by known learners: no write, no sync
             now = self._clock()
             issuer = normalise_issuer(issuer)
-            self._write(lambda c: learning.insert_learner(c, learner, issuer, now))
+            self._write(lambda c: attempts.insert_learner(c, learner, issuer, now))
         return learner
 
     def learner(self, learner_id: str) -> Learner | None:
         """Return a learner."""
-        return learning.read_learner(self._connection(), learner_id)
+        return attempts.read_learner(self._connection(), learner_id)
 
     def update_profile(self, learner_id: str, **profile: str) -> None:
         """Set profile fields the learner entered (profession, specialty, language)."""
         now = self._clock()
-        self._write(lambda c: learning.update_profile(c, learner_id, profile, now))
+        self._write(lambda c: attempts.update_profile(c, learner_id, profile, now))
 
     def record_attempt(
         self, learner_id: str, activity: tuple[str, str, str], attempt_id: str, at: datetime
     ) -> Attempt:
         """Start an attempt at (type, module id, version); the id is a client-made UUID."""
         attempt = Attempt(str(uuid.UUID(attempt_id)), learner_id, activity_key(*activity), at)
-        return self._write(lambda c: learning.insert_attempt(c, attempt, activity))
+        return self._write(lambda c: attempts.insert_attempt(c, attempt, activity))
 
     def record_answer(self, answer: Answer) -> bool:
         """Record an answer or point-of-care step once; False on a retry."""
-        return self._write(lambda c: learning.insert_answer(c, answer))
+        return self._write(lambda c: attempts.insert_answer(c, answer))
 
     def complete_attempt(
         self, attempt_id: str, correct: int, total: int, pass_mark: int
@@ -134,28 +163,28 @@ class SqliteLedgerStore(SqliteStore):
         """Record an attempt's score once."""
         now = self._clock()
         score = (correct, total, pass_mark)
-        return self._write(lambda c: learning.complete(c, attempt_id, score, now))
+        return self._write(lambda c: attempts.complete(c, attempt_id, score, now))
 
     def attempt(self, attempt_id: str) -> Attempt | None:
         """Return an attempt."""
-        return learning.read_attempt(self._connection(), attempt_id)
+        return attempts.read_attempt(self._connection(), attempt_id)
 
     def answers(self, attempt_id: str) -> list[Answer]:
         """Return an attempt's answers."""
-        return learning.read_answers(self._connection(), attempt_id)
+        return attempts.read_answers(self._connection(), attempt_id)
 
     def submit(self, request: ClaimRequest, idempotency_key: str, decide: Decide) -> Submission:
         """Decide (a pure rule, given the learner's held credits) and append, exactly once."""
         check_free_of_patient_data(dict(request.evidence), "evidence")
         keys = self._keys(idempotency_key, request.fingerprint_fields())
         now = self._clock()
-        return self._write(lambda c: writes.submit_claim(c, request, keys, decide, now))
+        return self._write(lambda c: submit_claim(c, request, keys, decide, now))
 
     def complete_and_submit(
         self,
         attempt_id: str,
         score: tuple[int, int, int],
-        claim: Callable[[Attempt], writes.Claim],
+        claim: Callable[[Attempt], Claim],
         idempotency_key: str,
     ) -> Submission:
         """Record an attempt's score (correct, total, pass mark) and claim its credit, in one go."""
@@ -163,8 +192,8 @@ class SqliteLedgerStore(SqliteStore):
 
         def work(connection: sqlite3.Connection) -> Submission:
             """Complete (or find completed) the attempt, then submit the claim made from it."""
-            attempt = learning.complete(connection, attempt_id, score, now)
-            return writes.submit_finished_claim(
+            attempt = attempts.complete(connection, attempt_id, score, now)
+            return submit_finished_claim(
                 connection, claim(attempt), self._keys_for(idempotency_key), now
             )
 
@@ -173,7 +202,7 @@ class SqliteLedgerStore(SqliteStore):
     def answer_and_submit(
         self,
         answer: Answer,
-        claim: Callable[[Attempt, list[Answer]], writes.Claim],
+        claim: Callable[[Attempt, list[Answer]], Claim],
         idempotency_key: str,
     ) -> Submission:
         """Record an attempt's last step and claim its credit, in one go."""
@@ -181,10 +210,10 @@ class SqliteLedgerStore(SqliteStore):
 
         def work(connection: sqlite3.Connection) -> Submission:
             """Record the step, then submit the claim made from the attempt and all its steps."""
-            learning.insert_answer(connection, answer)
-            attempt = learning.read_attempt(connection, answer.attempt_id)
-            steps = learning.read_answers(connection, answer.attempt_id)
-            return writes.submit_finished_claim(
+            attempts.insert_answer(connection, answer)
+            attempt = attempts.read_attempt(connection, answer.attempt_id)
+            steps = attempts.read_answers(connection, answer.attempt_id)
+            return submit_finished_claim(
                 connection, claim(attempt, steps), self._keys_for(idempotency_key), now
             )
 
@@ -193,7 +222,7 @@ class SqliteLedgerStore(SqliteStore):
     def submission(self, idempotency_key: str) -> Submission | None:
         """Return what the submission with this key recorded or refused (reads only)."""
         stored_key = idempotency_hash(self._identity_key(), idempotency_key)
-        return writes.stored_submission(self._connection(), stored_key)
+        return stored_submission(self._connection(), stored_key)
 
     def append_credit(
         self, request: ClaimRequest, awards: Sequence[CreditAward], idempotency_key: str
@@ -205,14 +234,14 @@ class SqliteLedgerStore(SqliteStore):
         keys = self._keys(idempotency_key, fields)
         now = self._clock()
         decision = list(awards)
-        return self._write(lambda c: writes.submit_claim(c, request, keys, lambda _: decision, now))
+        return self._write(lambda c: submit_claim(c, request, keys, lambda _: decision, now))
 
     def append_reversal(self, sequence: int, reason: str, idempotency_key: str) -> Submission:
         """Cancel a credit record with a reversal entry, exactly once."""
         check_text(reason, "reversal reason")
         keys = self._keys(idempotency_key, {"reverses": sequence, "reason": reason})
         now = self._clock()
-        return self._write(lambda c: writes.submit_reversal(c, sequence, reason, keys, now))
+        return self._write(lambda c: submit_reversal(c, sequence, reason, keys, now))
 
     def credits_for(
         self, learner_id: str, start: datetime | None = None, end: datetime | None = None
@@ -221,7 +250,7 @@ class SqliteLedgerStore(SqliteStore):
         low = timestamp(start) if start else ""
         high = timestamp(end) if end else "~"
         rows = self._connection().execute(
-            f"SELECT {writes.COLUMNS} FROM ledger_credits WHERE learner_id = ? "
+            f"SELECT {COLUMNS} FROM ledger_credits WHERE learner_id = ? "
             "AND earned_at >= ? AND earned_at < ? ORDER BY sequence",
             (learner_id, low, high),
         )
@@ -232,7 +261,7 @@ class SqliteLedgerStore(SqliteStore):
         connection = connect(self.path, LEDGER_SETTINGS)
         try:
             rows = connection.execute(
-                f"SELECT {writes.COLUMNS} FROM ledger_credits WHERE sequence > ? ORDER BY sequence",
+                f"SELECT {COLUMNS} FROM ledger_credits WHERE sequence > ? ORDER BY sequence",
                 (after,),
             )
             for row in rows:
@@ -252,11 +281,11 @@ class SqliteLedgerStore(SqliteStore):
     def set_reporting_identity(self, learner_id: str, identity: ReportingIdentity) -> None:
         """Keep reporting identifiers the learner entered, with consent given now."""
         now = self._clock()
-        self._write(lambda c: learning.upsert_identity(c, learner_id, identity, now))
+        self._write(lambda c: attempts.upsert_identity(c, learner_id, identity, now))
 
     def reporting_identity(self, learner_id: str) -> ReportingIdentity | None:
         """Return the learner's reporting identifiers, if they consented."""
-        return learning.read_identity(self._connection(), learner_id)
+        return attempts.read_identity(self._connection(), learner_id)
 
     def withdraw_reporting_consent(self, learner_id: str) -> None:
         """Erase the learner's reporting identifiers (credit records stay; they hold none)."""
@@ -293,3 +322,210 @@ def apply_migrations(path: Path) -> list[str]:
 def applied_migrations(path: Path) -> list[str]:
     """Return the ledger migrations already applied to a database file."""
     return db.applied_migrations(path, migrations, LEDGER_SETTINGS)
+
+
+def submit_claim(
+    connection: sqlite3.Connection,
+    request: ClaimRequest,
+    keys: tuple[str, str],
+    decide: Decide,
+    now: datetime,
+) -> Submission:
+    """Replay an earlier submission with this key, or decide and append the credit records."""
+    idempotency_hash, fingerprint = keys
+    earlier = replay(connection, idempotency_hash, fingerprint)
+    if earlier is not None:
+        return earlier
+    if not connection.execute(
+        "SELECT 1 FROM ledger_learners WHERE learner_id = ?", (request.learner_id,)
+    ).fetchone():
+        raise UnknownRecord("No learner has that id; call ensure_learner first.")
+    decision = decide(held_credits(connection, request))
+    if isinstance(decision, Refusal):
+        record_submission(connection, keys, now, refusal=decision)
+        return Submission(created=True, refusal=decision)
+    if not decision:
+        raise ValueError("A decision grants at least one award, or refuses.")
+    build = record_builder(request, idempotency_hash, now)
+    records = append_records(connection, [build(award) for award in decision])
+    record_submission(connection, keys, now, records=records)
+    return Submission(created=True, records=tuple(records))
+
+
+def submit_finished_claim(
+    connection: sqlite3.Connection,
+    claim: Claim,
+    keys_for: Callable[[ClaimRequest], tuple[str, str]],
+    now: datetime,
+) -> Submission:
+    """Submit the claim of an attempt finished in this same transaction (a refusal is not kept)."""
+    if isinstance(claim, Refusal):
+        return Submission(created=False, refusal=claim)
+    request, decide = claim
+    check_free_of_patient_data(dict(request.evidence), "evidence")
+    return submit_claim(connection, request, keys_for(request), decide, now)
+
+
+def submit_reversal(
+    connection: sqlite3.Connection,
+    sequence: int,
+    reason: str,
+    keys: tuple[str, str],
+    now: datetime,
+) -> Submission:
+    """Append a reversal entry that cancels one credit record (corrections never edit)."""
+    idempotency_hash, fingerprint = keys
+    earlier = replay(connection, idempotency_hash, fingerprint)
+    if earlier is not None:
+        return earlier
+    original = read_record(connection, sequence)
+    if original is None:
+        raise UnknownRecord(f"There is no credit record #{sequence}.")
+    if (
+        original.kind == "reversal"
+        or connection.execute(
+            "SELECT 1 FROM ledger_credits WHERE reverses = ?", (sequence,)
+        ).fetchone()
+    ):
+        raise AlreadyReversed(f"Record #{sequence} is a reversal or was already reversed.")
+    fields = {name: getattr(original, name) for name in RECORD_COLUMNS[:-2]}
+    fields.update(
+        kind="reversal",
+        amount_hundredths=-original.amount_hundredths,
+        designated_hundredths=-original.amount_hundredths,
+        evidence=canonical_json({"reverses_hash": original.record_hash}),
+        reverses=sequence,
+        reason=reason,
+        idempotency_hash=idempotency_hash,
+        recorded_at=timestamp(now),
+    )
+    records = append_records(connection, [fields])
+    record_submission(connection, keys, now, records=records)
+    return Submission(created=True, records=tuple(records))
+
+
+def replay(connection: sqlite3.Connection, idempotency_hash: str, fingerprint: str):
+    """Return the stored outcome of an earlier submission with this key (None when new)."""
+    row = connection.execute(
+        "SELECT request_hash FROM ledger_submissions WHERE idempotency_hash = ?",
+        (idempotency_hash,),
+    ).fetchone()
+    if row is None:
+        return None
+    if row[0] != fingerprint:
+        raise IdempotencyConflict(
+            "This idempotency key was already used for a different submission; use a new key."
+        )
+    return stored_submission(connection, idempotency_hash)
+
+
+def stored_submission(connection: sqlite3.Connection, idempotency_hash: str) -> Submission | None:
+    """Return what the submission with this key recorded or refused (None when there was none)."""
+    row = connection.execute(
+        "SELECT outcome, first_sequence, last_sequence, refusal_reason, refusal_message "
+        "FROM ledger_submissions WHERE idempotency_hash = ?",
+        (idempotency_hash,),
+    ).fetchone()
+    if row is None:
+        return None
+    outcome, first, last, reason, message = row
+    if outcome == "refused":
+        return Submission(created=False, refusal=Refusal(reason, message))
+    rows = connection.execute(
+        f"SELECT {COLUMNS} FROM ledger_credits WHERE sequence BETWEEN ? AND ? ORDER BY sequence",
+        (first, last),
+    )
+    return Submission(created=False, records=tuple(CreditRecord(*row) for row in rows))
+
+
+def held_credits(connection: sqlite3.Connection, request: ClaimRequest) -> list[HeldCredit]:
+    """Return the learner's unreversed credits for this activity or in the same UTC year."""
+    year = request.earned_at.astimezone(UTC).year
+    start = timestamp(datetime(year, 1, 1, tzinfo=UTC))
+    end = timestamp(datetime(year, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
+    rows = connection.execute(HELD_CREDITS, (request.learner_id, request.activity_key, start, end))
+    return [
+        HeldCredit(key, kind, from_hundredths(hundredths), parse_timestamp(earned_at))
+        for key, kind, hundredths, earned_at in rows
+    ]
+
+
+def record_builder(
+    request: ClaimRequest, idempotency_hash: str, now: datetime
+) -> Callable[[CreditAward], dict]:
+    """Return a function turning an award into the fields of a credit record."""
+    common = {
+        "kind": "credit",
+        "learner_id": request.learner_id,
+        "activity_key": request.activity_key,
+        "activity_type": request.activity_type,
+        "module_id": request.module_id,
+        "module_version": request.module_version,
+        "attempt_id": request.attempt_id,
+        "earned_at": timestamp(request.earned_at),
+        "evidence": canonical_json(dict(request.evidence)),
+        "reverses": None,
+        "reason": None,
+        "idempotency_hash": idempotency_hash,
+        "recorded_at": timestamp(now),
+    }
+
+    def build(award: CreditAward) -> dict:
+        """Fill in one award's type and amounts."""
+        return {
+            **common,
+            "credit_type": award.credit_type,
+            "amount_hundredths": to_hundredths(award.amount),
+            "designated_hundredths": to_hundredths(award.designated),
+        }
+
+    return build
+
+
+def append_records(connection: sqlite3.Connection, entries: list[dict]) -> list[CreditRecord]:
+    """Number and hash-chain the entries after the current head, and insert them."""
+    head = connection.execute(
+        "SELECT sequence, record_hash FROM ledger_credits ORDER BY sequence DESC LIMIT 1"
+    ).fetchone()
+    sequence, prev_hash = head if head else (0, GENESIS)
+    records = []
+    for entry in entries:
+        sequence += 1
+        record = seal(prev_hash, **{**entry, "sequence": sequence})
+        records.append(record)
+        prev_hash = record.record_hash
+    connection.executemany(INSERT_RECORD, [record.as_row() for record in records])
+    return records
+
+
+def record_submission(
+    connection: sqlite3.Connection,
+    keys: tuple[str, str],
+    now: datetime,
+    *,
+    records: list[CreditRecord] | None = None,
+    refusal: Refusal | None = None,
+) -> None:
+    """Remember the key, the request fingerprint and the outcome (for exactly-once replays)."""
+    first = records[0].sequence if records else None
+    last = records[-1].sequence if records else None
+    connection.execute(
+        "INSERT INTO ledger_submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            *keys,
+            "refused" if refusal else "recorded",
+            first,
+            last,
+            refusal.reason if refusal else None,
+            refusal.message if refusal else None,
+            timestamp(now),
+        ),
+    )
+
+
+def read_record(connection: sqlite3.Connection, sequence: int) -> CreditRecord | None:
+    """Return one credit record by sequence number."""
+    row = connection.execute(
+        f"SELECT {COLUMNS} FROM ledger_credits WHERE sequence = ?", (sequence,)
+    ).fetchone()
+    return CreditRecord(*row) if row else None

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from app import stats
-from app.ledger.commands import database_path
+from app.ledger.ledger_commands import database_path
 from app.library.measure_definitions import MeasureError, load_measures
 from app.outcomes import case_rates, ingest_ndjson, reports
 from app.outcomes.cases import MeasureCase

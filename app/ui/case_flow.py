@@ -11,7 +11,7 @@ from flask import abort
 from app.ledger.credit import finish_case
 from app.ledger.models import Answer, Attempt, Submission
 from app.ledger.rules import activity_key, passed
-from app.ledger.setup import Ledger
+from app.ledger.wiring import Ledger
 
 
 @dataclass(frozen=True)

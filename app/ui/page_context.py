@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from flask import abort, current_app, g
 
-from app.ledger.setup import Ledger
+from app.ledger.wiring import Ledger
 from app.library.loader import Library
 from app.library.search import GuidelineSearch
 from app.smart import FhirRequestError, SmartSession, current_smart_session, fhir_get

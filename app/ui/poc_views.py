@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from app.i18n import language, localized
 from app.ledger.credit import replayed_credit
-from app.ledger.errors import PatientDataRefused
+from app.ledger.models import PatientDataRefused
 from app.library.markdown import render_markdown
 from app.ui import labels, poc_flow, poc_forms
 from app.ui.page_context import learner_id, module_or_404, runtime

@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 
 from app import i18n
 from app.deployment import deployment
-from app.ledger.errors import IdempotencyConflict, LedgerUnavailable, UnknownRecord
+from app.ledger.models import IdempotencyConflict, LedgerUnavailable, UnknownRecord
 from app.smart import FhirRequestError, SmartSessionEnded, current_smart_session
 from app.smart.sessions import clear_session_cookie
 from app.ui import labels

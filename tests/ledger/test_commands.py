@@ -7,7 +7,7 @@ import sqlite3
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
-from app.ledger.commands import init, stats, verify
+from app.ledger.ledger_commands import init, stats, verify
 from app.ledger.store import SqliteLedgerStore
 from tests.ledger.helpers import ISSUER, KEY, award, request
 

@@ -11,8 +11,7 @@ import pytest
 
 from app.ledger.chain import timestamp
 from app.ledger.credit import claim_case_credit, claim_poc_credit
-from app.ledger.errors import AttemptNotFinished, UnknownRecord
-from app.ledger.models import Answer, Submission
+from app.ledger.models import Answer, AttemptNotFinished, Submission, UnknownRecord
 from app.ledger.rules import CreditPolicy
 from tests.ledger.helpers import ISSUER, T0, award, module, request
 

@@ -9,8 +9,7 @@ import pytest
 
 from app.ledger.chain import timestamp
 from app.ledger.credit import finish_case, finish_poc_cycle
-from app.ledger.errors import PatientDataRefused, UnknownRecord
-from app.ledger.models import Answer
+from app.ledger.models import Answer, PatientDataRefused, UnknownRecord
 from app.ledger.rules import CreditPolicy
 from tests.ledger.helpers import T0, module
 

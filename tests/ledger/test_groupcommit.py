@@ -10,8 +10,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 
 from app.db import LEDGER_SETTINGS, connect
-from app.ledger.errors import LedgerUnavailable
 from app.ledger.groupcommit import GroupCommit
+from app.ledger.models import LedgerUnavailable
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from app.errors import ConfigError
-from app.ledger.policy import policy_from_config
 from app.ledger.rules import CREDIT_TYPES
+from app.ledger.wiring import policy_from_config
 
 
 def test_defaults_half_a_credit_72_hours_and_a_cap_of_20_ama_credits():

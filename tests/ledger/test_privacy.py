@@ -6,8 +6,7 @@ import uuid
 
 import pytest
 
-from app.ledger.errors import PatientDataRefused
-from app.ledger.models import Answer, ClaimRequest
+from app.ledger.models import Answer, ClaimRequest, PatientDataRefused
 from app.ledger.privacy import check_free_of_patient_data
 from tests.ledger.helpers import T0, award, request
 

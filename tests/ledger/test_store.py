@@ -11,13 +11,14 @@ import pytest
 
 import app.ledger
 from app.identity import learner_id
-from app.ledger.errors import (
+from app.ledger.models import (
     AlreadyReversed,
+    Answer,
     IdempotencyConflict,
     LedgerError,
+    ReportingIdentity,
     UnknownRecord,
 )
-from app.ledger.models import Answer, ReportingIdentity
 from app.ledger.rules import Refusal
 from app.ledger.store import SqliteLedgerStore
 from app.ledger.verify import verify_chain

@@ -12,8 +12,8 @@ from joserfc import jws
 from joserfc.jwk import ECKey, OctKey
 
 from app.ledger.chain import canonical_json
-from app.ledger.outputs import badge_keys, badges
-from app.ledger.outputs.badge_verify import verify_badge
+from app.ledger.outputs import badges
+from app.ledger.outputs.badges import verify_badge
 from tests.ledger_outputs.world import BASE_URL, modules
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -23,19 +23,19 @@ ISSUED = datetime(2026, 5, 1, tzinfo=UTC)
 @pytest.fixture
 def key(tmp_path):
     """The issuer key of a test instance."""
-    return badge_keys.issuer_key(tmp_path / "instance")
+    return badges.issuer_key(tmp_path / "instance")
 
 
 @pytest.fixture
 def kid(key):
     """The key's URL id."""
-    return badge_keys.key_id(BASE_URL, key)
+    return badges.key_id(BASE_URL, key)
 
 
 @pytest.fixture
 def jwks(key, kid):
     """The issuer's public JWKS."""
-    return badge_keys.public_jwks(key, kid)
+    return badges.public_jwks(key, kid)
 
 
 ISSUER = badges.issuer_for(BASE_URL, "Bedside demo provider (not accredited)")
@@ -113,9 +113,9 @@ def test_a_tampered_payload_fails(store, world, key, kid, jwks):
 def test_a_wrong_key_fails(store, world, key, kid):
     token = issue(store, key, kid)[0]
     other = ECKey.generate_key("P-256", private=True)
-    report = verify_badge(token, badge_keys.public_jwks(other, kid), now=NOW)
+    report = verify_badge(token, badges.public_jwks(other, kid), now=NOW)
     assert not report.ok and "signature does not verify" in report.summary()
-    unknown = verify_badge(token, badge_keys.public_jwks(other, "https://x.test/k"), now=NOW)
+    unknown = verify_badge(token, badges.public_jwks(other, "https://x.test/k"), now=NOW)
     assert not unknown.ok and "no key with kid" in unknown.summary()
 
 
@@ -193,9 +193,9 @@ def test_garbage_is_a_clear_failure(jwks):
 
 
 def test_the_key_is_made_once_with_mode_0600_and_never_exported_private(tmp_path, key, jwks):
-    path = tmp_path / "instance" / badge_keys.KEY_FILE
+    path = tmp_path / "instance" / badges.KEY_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert badge_keys.issuer_key(tmp_path / "instance").thumbprint() == key.thumbprint()
+    assert badges.issuer_key(tmp_path / "instance").thumbprint() == key.thumbprint()
     (public,) = jwks["keys"]
     assert "d" not in public and public["alg"] == "ES256" and public["use"] == "sig"
     assert public["kid"].endswith("/ledger/badges/keys/" + key.thumbprint())

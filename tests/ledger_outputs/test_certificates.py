@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.ledger.errors import UnknownRecord
+from app.ledger.models import UnknownRecord
 from app.ledger.outputs.certificates import (
     NoCertificate,
     activity_certificate,

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
-from app.ledger.outputs import commands
-from app.ledger.outputs.commands import export_command, verify_badge_command
+from app.ledger import ledger_commands
+from app.ledger.ledger_commands import export_command, verify_badge_command
 from app.ledger.outputs.pars import COLUMNS
 from app.ledger.outputs.records import Window
 from app.ledger.outputs.transcript import CSV_COLUMNS
@@ -176,10 +176,10 @@ def test_a_progress_bar_shows_on_a_terminal_for_long_exports(
     store, world, monkeypatch, threshold, shown
 ):
     terminal = FakeTerminal()
-    monkeypatch.setattr(commands, "PROGRESS_THRESHOLD", threshold)
-    monkeypatch.setattr(commands.sys, "stderr", terminal)
+    monkeypatch.setattr(ledger_commands, "PROGRESS_THRESHOLD", threshold)
+    monkeypatch.setattr(ledger_commands.sys, "stderr", terminal)
     with click.Context(export_command):
-        records = commands.select_records(store, Window(), None)
+        records = ledger_commands.select_records(store, Window(), None)
     assert len(records) == store.referenced_head()
     assert ("Reading the ledger" in terminal.getvalue()) is shown
 

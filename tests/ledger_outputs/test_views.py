@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.ledger.outputs import badge_keys, views
+from app.ledger.outputs import badges, views
 from tests.ledger_outputs.world import BASE_URL
 
 
@@ -54,10 +54,10 @@ def test_learner_pages_need_a_smart_session(client):
 def test_issuer_profile_and_keys_are_public(client, outputs_app):
     profile = client.get("/ledger/badges/issuer").json
     assert profile["id"] == f"{BASE_URL}/ledger/badges/issuer" and profile["type"] == ["Profile"]
-    key = badge_keys.issuer_key(outputs_app.instance_path)
+    key = badges.issuer_key(outputs_app.instance_path)
     jwks = client.get("/ledger/badges/jwks.json").json
     (public,) = jwks["keys"]
-    assert "d" not in public and public["kid"] == badge_keys.key_id(BASE_URL, key)
+    assert "d" not in public and public["kid"] == badges.key_id(BASE_URL, key)
     assert client.get(public["kid"].removeprefix(BASE_URL)).json == public
     assert client.get("/ledger/badges/keys/not-a-key").status_code == 404
 

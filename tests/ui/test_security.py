@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from app.ledger.setup import Ledger
 from app.ledger.store import SqliteLedgerStore
+from app.ledger.wiring import Ledger
 from app.settings import REPO_ROOT
 from tests.smart.conftest import build_demo_app
 from tests.smart.helpers import set_cookies

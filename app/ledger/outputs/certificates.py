@@ -16,7 +16,7 @@ from decimal import Decimal
 from flask import current_app, has_request_context, render_template, url_for
 
 from app.ledger.chain import CreditRecord, from_hundredths
-from app.ledger.errors import LedgerError, UnknownRecord
+from app.ledger.models import LedgerError, UnknownRecord
 from app.ledger.outputs import records as shared
 from app.ledger.outputs.settings import Accreditation
 from app.ledger.outputs.transcript import Transcript, TranscriptRow, display_name

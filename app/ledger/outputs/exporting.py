@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from app.ledger.chain import CreditRecord
-from app.ledger.outputs import badge_keys, badges, pars, xapi
+from app.ledger.outputs import badges, pars, xapi
 from app.ledger.outputs.settings import OutputSettings
 from app.ledger.outputs.transcript import ledger_csv
 from app.ledger.store import LedgerStore
@@ -84,8 +84,8 @@ def badge_export(
     if context.instance_path is None:
         raise ValueError("Badges are signed with the instance's issuer key: run with the app.")
     base_url = context.settings.public_url()
-    key = badge_keys.issuer_key(context.instance_path)
-    kid = badge_keys.key_id(base_url, key)
+    key = badges.issuer_key(context.instance_path)
+    kid = badges.key_id(base_url, key)
     issuer = badges.issuer_for(base_url, context.settings.accreditation.provider)
     tokens = list(
         badges.issue_badges(
@@ -101,4 +101,4 @@ def badge_export(
     )
     text = "".join(token + "\n" for token in tokens)
     note = f"Signed {len(tokens)} Open Badges 3.0 credentials as {issuer.id}."
-    return ExportResult(text, note, badge_keys.public_jwks(key, kid))
+    return ExportResult(text, note, badges.public_jwks(key, kid))

@@ -12,13 +12,13 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from app.identity import learner_id
-from app.ledger.errors import LedgerError
-from app.ledger.outputs import badge_keys, badges
+from app.ledger.models import LedgerError
+from app.ledger.outputs import badges
 from app.ledger.outputs import certificates as certs
 from app.ledger.outputs import records as shared
 from app.ledger.outputs.settings import output_settings
 from app.ledger.outputs.transcript import transcript, transcript_csv
-from app.ledger.setup import ledger_for
+from app.ledger.wiring import ledger_for
 
 bp = Blueprint("ledger_outputs", __name__, url_prefix="/ledger")
 
@@ -72,17 +72,17 @@ def issuer_profile():
 @bp.get("/badges/jwks.json")
 def issuer_jwks():
     """Serve the issuer's public keys."""
-    key = badge_keys.issuer_key(current_app.instance_path)
-    return jsonify(badge_keys.public_jwks(key, badge_keys.key_id(public_url(), key)))
+    key = badges.issuer_key(current_app.instance_path)
+    return jsonify(badges.public_jwks(key, badges.key_id(public_url(), key)))
 
 
 @bp.get("/badges/keys/<thumbprint>")
 def issuer_key(thumbprint: str):
     """Serve one public key (what a badge's `kid` dereferences to)."""
-    key = badge_keys.issuer_key(current_app.instance_path)
+    key = badges.issuer_key(current_app.instance_path)
     if thumbprint != key.thumbprint():
         abort(404, "No issuer key has that id.")
-    return jsonify(badge_keys.public_jwk(key, badge_keys.key_id(public_url(), key)))
+    return jsonify(badges.public_jwk(key, badges.key_id(public_url(), key)))
 
 
 def current_learner_id() -> str:

@@ -1,13 +1,22 @@
-"""Build the CreditPolicy from Bedside's settings (BEDSIDE_LEDGER_*); fail with a clear sentence."""
+"""Wire the ledger into the Flask app: one store and one credit policy per app.
+
+The credit policy is read from Bedside's settings (BEDSIDE_LEDGER_*); a bad one fails with a clear
+sentence (ConfigError) when the app starts.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from flask import Flask
+
+from app.db import register_store
 from app.errors import ConfigError
 from app.ledger.rules import CREDIT_TYPES, CreditPolicy
+from app.ledger.store import LedgerStore, SqliteLedgerStore
 
 DEFAULTS = {
     "LEDGER_POC_CREDIT": "ama-pra-category-1:0.50",
@@ -15,6 +24,27 @@ DEFAULTS = {
     "LEDGER_ANNUAL_CAP": "ama-pra-category-1:20",
     "LEDGER_CREDIT_TYPES": " ".join(CREDIT_TYPES),
 }
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What the app's views use: the store and the credit policy."""
+
+    store: LedgerStore
+    policy: CreditPolicy
+
+
+def init_app(app: Flask) -> None:
+    """Open the ledger (applying migrations) and read the policy; ConfigError if misconfigured."""
+    key = app.config["LEDGER_IDENTITY_KEY"]
+    store = SqliteLedgerStore(app.config["DATABASE"], identity_key=str(key).encode())
+    register_store(app, store)
+    app.extensions["ledger"] = Ledger(store=store, policy=policy_from_config(app.config))
+
+
+def ledger_for(app: Flask) -> Ledger:
+    """Return the app's ledger."""
+    return app.extensions["ledger"]
 
 
 def policy_from_config(config: Mapping[str, object]) -> CreditPolicy:

@@ -12,8 +12,14 @@ import sqlite3
 from datetime import datetime
 
 from app.ledger.chain import canonical_json, parse_timestamp, timestamp
-from app.ledger.errors import IdempotencyConflict, UnknownRecord
-from app.ledger.models import Answer, Attempt, Learner, ReportingIdentity
+from app.ledger.models import (
+    Answer,
+    Attempt,
+    IdempotencyConflict,
+    Learner,
+    ReportingIdentity,
+    UnknownRecord,
+)
 from app.ledger.privacy import check_free_of_patient_data
 
 MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])/(0[1-9]|[12][0-9]|3[01])$")
