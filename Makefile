@@ -22,9 +22,10 @@ instance:
 run: $(STAMP) instance  ## Start Bedside in demo mode on http://$(HOST):$(PORT)
 	BEDSIDE_DEMO=1 $(BIN)/bedside serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)  ## Lint, check the content library, then run the whole test suite
+test: $(STAMP)  ## Lint, type-check the pure cores, check the content library, run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/bedside content check
 	$(BIN)/pytest
 

@@ -6,6 +6,9 @@ Shared by the CDS Hooks service and the practice measures; it knows nothing of e
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
+
+JsonObject = dict[str, Any]  # a FHIR resource or element, as parsed from JSON
 
 Coding = tuple[str, str, str]  # (system, code, display)
 
@@ -13,7 +16,7 @@ REFUTED_VERIFICATION = {"refuted", "entered-in-error"}
 USABLE_OBSERVATION_STATUS = {"final", "amended", "corrected", "preliminary"}
 
 
-def as_dict(value: object) -> dict:
+def as_dict(value: object) -> JsonObject:
     """Return value if it is a JSON object, else an empty one (EHR data can be malformed)."""
     return value if isinstance(value, dict) else {}
 
@@ -23,7 +26,7 @@ def as_str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def dicts_in(value: object) -> list[dict]:
+def dicts_in(value: object) -> list[JsonObject]:
     """Return the JSON objects in a list (nothing when value is not a list)."""
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
@@ -47,12 +50,13 @@ def coding_triples(concept: object) -> list[tuple[str, str, str]]:
 def status_code(concept: object) -> str | None:
     """Return the first code of a status CodeableConcept."""
     for coding in dicts_in(as_dict(concept).get("coding")):
-        if as_str(coding.get("code")):
-            return coding["code"]
+        code = as_str(coding.get("code"))
+        if code:
+            return code
     return None
 
 
-def codings_of(concept: dict | None) -> tuple[Coding, ...]:
+def codings_of(concept: JsonObject | None) -> tuple[Coding, ...]:
     """Return (system, code, display) for each complete coding of a CodeableConcept."""
     return tuple(coding_triples(concept))
 

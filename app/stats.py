@@ -56,7 +56,7 @@ class Rate:
         """Fewer than 5 eligible cases: too few to show or compare without a warning."""
         return self.eligible < SMALL_CELL
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         """Plain JSON-ready form."""
         interval = self.interval
         return {

@@ -7,7 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from cds_hooks.patient_context import CodedItem, Coding, ObservationItem, PatientContext
+from app.fhir_json import Coding
+from cds_hooks.patient_context import CodedItem, ObservationItem, PatientContext
 
 COMPARATORS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.fhir_json import JsonObject
 from app.learning.mastery import TopicMastery, overall
 from app.learning.practice import PracticeGap, identity, practice_gaps_from
 from app.learning.reviews import DueReview
@@ -58,7 +59,7 @@ class Recommendation:
     module_id: str
     score: float
     reasons: list[str] = field(default_factory=list)
-    basis: dict = field(default_factory=dict)
+    basis: JsonObject = field(default_factory=dict)
 
 
 def target_level(mastery: float | None) -> str:
@@ -73,7 +74,7 @@ def recommend(
     mastery: Mapping[str, TopicMastery],
     due_reviews: Iterable[DueReview],
     practice_gaps: Iterable[PracticeGap],
-    library,
+    modules: Mapping[str, JsonObject],
     now: datetime,
     translate: Callable[[str], str] = identity,
     specialty_label: Callable[[str], str] = identity,
@@ -83,7 +84,6 @@ def recommend(
     translate is a gettext-like function for the reason templates; specialty_label names a
     specialty code in the reader's language (the basis keeps the code too).
     """
-    modules: Mapping[str, dict] = getattr(library, "modules", library)
     due: dict[str, int] = {}
     for item in due_reviews:
         if item.due <= now and item.key.module_id in modules:
@@ -111,7 +111,7 @@ class _Context:
     translate: Callable[[str], str]
     specialty_label: Callable[[str], str] = identity
 
-    def score(self, module_id: str, module: dict) -> Recommendation | None:
+    def score(self, module_id: str, module: JsonObject) -> Recommendation | None:
         """Apply the rules to one module; None when no need rule applies."""
         builder = _Builder(self.translate)
         self._needs(builder, module_id, module)
@@ -121,7 +121,7 @@ class _Context:
         basis = {**builder.basis, "rules": builder.rules}
         return Recommendation(module_id, builder.total, builder.reasons, basis)
 
-    def _needs(self, builder: _Builder, module_id: str, module: dict) -> None:
+    def _needs(self, builder: _Builder, module_id: str, module: JsonObject) -> None:
         """The need rules: practice gap, review due, self-reported gap, specialty."""
         module_gaps = self.gaps.get(module_id, [])
         if module_gaps:
@@ -140,7 +140,7 @@ class _Context:
             }
             builder.add("specialty", SPECIALTY_WEIGHT, params)
 
-    def _modifiers(self, builder: _Builder, module_id: str, module: dict) -> None:
+    def _modifiers(self, builder: _Builder, module_id: str, module: JsonObject) -> None:
         """Difficulty matched to mastery, and the mastered-topic penalty."""
         topic = self.mastery.get(module_id)
         known = topic.score if topic and topic.answers else self.overall
@@ -163,10 +163,10 @@ class _Builder:
         self.translate = translate
         self.total = 0.0
         self.reasons: list[str] = []
-        self.rules: list[dict] = []
-        self.basis: dict = {}
+        self.rules: list[JsonObject] = []
+        self.basis: JsonObject = {}
 
-    def add(self, code: str, weight: float, params: dict) -> None:
+    def add(self, code: str, weight: float, params: JsonObject) -> None:
         """Apply one rule: its weight, its sentence and its numbers."""
         self.total += weight
         words = {"level": self.translate(params["level"])} if "level" in params else {}

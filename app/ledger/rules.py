@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 CREDIT_TYPES = (
     "ama-pra-category-1",
@@ -108,7 +109,7 @@ def passed(correct: int, total: int, pass_mark_percent: int) -> bool:
 
 
 def case_credit(
-    module: Mapping,
+    module: Mapping[str, Any],
     correct: int,
     total: int,
     held: Sequence[HeldCredit],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 
+from app.fhir_json import JsonObject
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes import heart_failure, respiratory, sepsis
 from app.outcomes.cases import MeasureCase
@@ -30,7 +31,7 @@ class UnknownMeasureKind(Exception):
 
 def evaluate_patient(
     definitions: Iterable[MeasureDefinition],
-    resources: Iterable[dict],
+    resources: Iterable[JsonObject],
     *,
     as_of: datetime | None = None,
 ) -> list[MeasureCase]:
@@ -48,7 +49,7 @@ def evaluate_patient(
 
 def evaluate_patients(
     definitions: Iterable[MeasureDefinition],
-    patients: Iterable[Iterable[dict]],
+    patients: Iterable[Iterable[JsonObject]],
     *,
     as_of: datetime | None = None,
 ) -> Iterator[MeasureCase]:

@@ -97,7 +97,7 @@ def recommendations(view: LearnerView, practice: PracticeData) -> list[Recommend
         view.mastery,
         view.due,
         practice.gaps,
-        runtime().library,
+        runtime().library.modules,
         datetime.now(UTC),
         translate=gettext,
         specialty_label=labels.specialty,
