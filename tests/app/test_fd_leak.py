@@ -13,12 +13,13 @@ import os
 import sqlite3
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
 
 from app import create_app
-from app.db import STORE_SETTINGS, ThreadConnections, close_stores
+from app.db import STORE_SETTINGS, ThreadConnections, close_stores, connect
 from app.devtools.smart_auth_store import DemoAuthStore
 from app.learning.cds_signal import MasterySignal
 from app.learning.profile_store import LearningStore
@@ -87,8 +88,20 @@ def test_descriptors_stay_bounded_under_a_threaded_server(threaded_app):
     assert grown < ALLOWED_GROWTH, f"{grown} descriptors more after {REQUESTS} requests"
 
 
-def test_close_closes_the_connection_of_every_thread(tmp_path):
-    connections = ThreadConnections(tmp_path / "store.db", STORE_SETTINGS)
+@pytest.fixture
+def wal_database(tmp_path) -> Path:
+    """A database file already in WAL mode, as every store's migrations leave it.
+
+    (Twenty threads switching a brand-new file to WAL at once can get "database is locked":
+    the journal-mode change does not wait on the busy timeout. Stores never do that.)
+    """
+    path = tmp_path / "store.db"
+    connect(path, STORE_SETTINGS).close()
+    return path
+
+
+def test_close_closes_the_connection_of_every_thread(wal_database):
+    connections = ThreadConnections(wal_database, STORE_SETTINGS)
     opened, release = [connections.get()], threading.Event()
 
     def hold_a_connection() -> None:
@@ -111,8 +124,8 @@ def test_close_closes_the_connection_of_every_thread(tmp_path):
     connections.close()
 
 
-def test_connections_of_ended_threads_are_closed(tmp_path):
-    connections = ThreadConnections(tmp_path / "store.db", STORE_SETTINGS)
+def test_connections_of_ended_threads_are_closed(wal_database):
+    connections = ThreadConnections(wal_database, STORE_SETTINGS)
     opened: list[sqlite3.Connection] = []
 
     def use_once() -> None:
