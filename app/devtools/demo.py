@@ -1,4 +1,4 @@
-"""Demo mode: mount the fixture FHIR server and the demo EHR, and trust the demo EHR's key."""
+"""Demo mode: the fixture FHIR server, the demo EHR and its keys, the demo deployment objects."""
 
 from __future__ import annotations
 
