@@ -9,10 +9,10 @@ from flask import Flask
 
 from app.deployment import EXTENSION as DEPLOYMENT
 from app.deployment import Deployment
+from app.devtools.demo_origin import demo_origin
 from app.devtools.smart_auth import PUBLIC_CLIENT
 from app.devtools.synthetic.dataset import SyntheticPracticeSource
 from app.outcomes.practice_data import SOURCE as PRACTICE_SOURCE
-from app.smart.clients import public_base_url
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ class DemoDeployment(Deployment):
 
     def home_issuer(self) -> str | None:
         """The demo EHR's FHIR base (same origin as Bedside)."""
-        return f"{public_base_url()}/fhir"
+        return f"{demo_origin()}/fhir"
 
     def built_in_client_id(self, issuer: str) -> str | None:
         """Bedside's client id at the demo EHR."""

@@ -15,6 +15,7 @@ from app.devtools.demo_cds_client import (
     prefetch_from_store,
 )
 from app.devtools.demo_keys import DEMO_EHR_ISS
+from app.devtools.demo_origin import demo_origin
 from app.errors import ApiError
 from app.fhir_json import age_in_years, parse_time
 from app.library.markdown import render_markdown
@@ -183,8 +184,8 @@ def service_url(service_id: str) -> str:
 
 
 def public_base() -> str:
-    """Return this server's public base URL."""
-    return current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+    """Return this server's base URL, never taken from a caller's Host header alone."""
+    return demo_origin()
 
 
 def now_iso() -> str:

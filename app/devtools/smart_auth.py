@@ -32,7 +32,6 @@ from flask import (
     Flask,
     Response,
     abort,
-    current_app,
     jsonify,
     render_template,
     request,
@@ -43,6 +42,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from app.db import register_store
+from app.devtools.demo_origin import demo_origin
 from app.devtools.smart_auth_keys import SIGNING_KID, load_credentials
 from app.devtools.smart_auth_store import AuthorizationCode, DemoAuthStore, IssuedToken
 
@@ -665,9 +665,8 @@ def permits(held: str, wanted: str) -> bool:
 
 
 def base_url() -> str:
-    """The public origin of this service: PUBLIC_BASE_URL, else the request's host URL."""
-    configured = current_app.config.get("PUBLIC_BASE_URL")
-    return str(configured).rstrip("/") if configured else request.host_url.rstrip("/")
+    """The public origin of this service, never taken from a caller's Host header alone."""
+    return demo_origin()
 
 
 def display_name(patient: dict) -> str:
