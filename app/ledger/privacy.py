@@ -2,14 +2,18 @@
 
 The interface already takes no patient argument; this guard catches a patient identifier smuggled
 into free text, answers or evidence (FHIR Patient/Encounter references, MRN-like digit runs,
-social security numbers, e-mail addresses, phone numbers) and patient-shaped keys.
+social security numbers, e-mail addresses, phone numbers) and patient-shaped keys. Where a page
+knows the launched patient, it also passes that patient's own identifying terms (names, FHIR id,
+identifiers, birth date as clinicians write it), which no pattern can guess.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
+from app.fhir_json import as_dict, as_str, dicts_in
 from app.ledger.models import PatientDataRefused
 
 PATIENT_KEYS = frozenset(
@@ -36,24 +40,105 @@ PATIENT_PATTERNS = (
 )
 
 
-def check_free_of_patient_data(value: object, where: str) -> None:
+MIN_TERM_LENGTH = 3  # shorter names and codes would match ordinary words
+
+
+@dataclass(frozen=True)
+class IdentifyingTerms:
+    """One patient's own identifying words: names match as written, codes in any case."""
+
+    names: frozenset[str] = frozenset()
+    codes: frozenset[str] = frozenset()
+
+    def found_in(self, text: str) -> bool:
+        """Tell whether the text names this patient or carries one of their codes."""
+        return any(whole_word(name, text, ignore_case=False) for name in self.names) or any(
+            whole_word(code, text, ignore_case=True) for code in self.codes
+        )
+
+
+NO_TERMS = IdentifyingTerms()
+
+
+def identifying_terms(patient: Mapping[str, object]) -> IdentifyingTerms:
+    """A FHIR Patient's names, id, identifier values and birth date in the forms people write."""
+    names = {
+        part
+        for name in dicts_in(patient.get("name"))
+        for part in [as_str(name.get("family")), *(as_str(g) for g in given_names(name))]
+        if part
+    }
+    codes = {as_str(patient.get("id"))} | {
+        as_str(identifier.get("value")) for identifier in dicts_in(patient.get("identifier"))
+    }
+    codes |= birth_date_forms(as_str(patient.get("birthDate")) or "")
+    codes |= {full for name in dicts_in(patient.get("name")) for full in full_names(name)}
+    return IdentifyingTerms(long_enough(names), long_enough(codes))
+
+
+def check_free_of_patient_data(
+    value: object, where: str, known: IdentifyingTerms = NO_TERMS
+) -> None:
     """Raise PatientDataRefused when text, a mapping or a list looks like patient data."""
     if isinstance(value, str):
-        check_text(value, where)
+        check_text(value, where, known)
     elif isinstance(value, Mapping):
         for key, item in value.items():
             if str(key).lower() in PATIENT_KEYS:
                 raise PatientDataRefused(f"{where}: {key!r} would put patient data in the ledger.")
-            check_free_of_patient_data(item, f"{where}.{key}")
+            check_free_of_patient_data(item, f"{where}.{key}", known)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            check_free_of_patient_data(item, f"{where}[{index}]")
+            check_free_of_patient_data(item, f"{where}[{index}]", known)
 
 
-def check_text(text: str, where: str) -> None:
+def check_text(text: str, where: str, known: IdentifyingTerms = NO_TERMS) -> None:
     """Refuse text that contains something shaped like a patient identifier."""
     for description, pattern in PATIENT_PATTERNS:
         if pattern.search(text):
             raise PatientDataRefused(
                 f"{where} contains {description}; the ledger never holds patient data."
             )
+    if known.found_in(text):
+        raise PatientDataRefused(
+            f"{where} names the patient or one of their identifiers; "
+            "the ledger never holds patient data."
+        )
+
+
+def whole_word(term: str, text: str, *, ignore_case: bool) -> bool:
+    """Find term in text as a whole word (not inside a longer word or number)."""
+    flags = re.IGNORECASE if ignore_case else 0
+    return re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text, flags) is not None
+
+
+def given_names(name: Mapping[str, object]) -> list[object]:
+    """The given names of a HumanName (a list of strings)."""
+    given = as_dict(name).get("given")
+    return list(given) if isinstance(given, list) else []
+
+
+def full_names(name: Mapping[str, object]) -> set[str]:
+    """'Given Family' for each given name, matched in any case (names alone match as written)."""
+    family = as_str(name.get("family"))
+    given = [as_str(part) for part in given_names(name)]
+    return {f"{part} {family}" for part in given if part and family}
+
+
+def birth_date_forms(birth_date: str) -> set[str]:
+    """A full FHIR birthDate as clinicians write it: ISO, US and day-first, padded or not."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", birth_date)
+    if not match:
+        return set()
+    year, month, day = match.groups()
+    short_month, short_day = str(int(month)), str(int(day))
+    forms = {birth_date}
+    for m, d in ((month, day), (short_month, short_day)):
+        forms |= {f"{m}/{d}/{year}", f"{d}/{m}/{year}", f"{d}.{m}.{year}"}
+        forms |= {f"{m}-{d}-{year}", f"{d}-{m}-{year}"}
+    return forms
+
+
+def long_enough(terms: Iterable[str | None]) -> frozenset[str]:
+    """Drop terms too short to tell apart from ordinary words."""
+    return frozenset(term for term in terms if term and len(term) >= MIN_TERM_LENGTH)

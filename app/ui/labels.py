@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext, lazy_gettext
 
-from app.ledger.privacy import PATIENT_PATTERNS
+from app.ledger.privacy import NO_TERMS, PATIENT_PATTERNS, IdentifyingTerms
 
 SPECIALTIES = {
     "allergy-immunology": lazy_gettext("Allergy and immunology"),
@@ -100,9 +100,11 @@ def refusal(reason: str) -> str:
     return messages.get(reason, gettext("No credit was recorded."))
 
 
-def patient_data_kind(text: str) -> str | None:
+def patient_data_kind(text: str, known: IdentifyingTerms = NO_TERMS) -> str | None:
     """Name what in a text looks like a patient identifier (None when nothing does)."""
     for description, pattern in PATIENT_PATTERNS:
         if pattern.search(text):
             return str(PATIENT_DATA_KINDS.get(description, description))
+    if known.found_in(text):
+        return gettext("this patient's name, record number or birth date")
     return None

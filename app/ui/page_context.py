@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 from flask import abort, current_app, g
 
+from app.ledger.privacy import NO_TERMS, IdentifyingTerms, identifying_terms
 from app.ledger.wiring import Ledger
 from app.library.loader import Library
 from app.library.search import GuidelineSearch
@@ -90,6 +91,18 @@ def patient_banner() -> Banner | None:
     if "ui_banner" not in g:
         g.ui_banner = read_banner(session)
     return g.ui_banner
+
+
+def launched_patient_terms() -> IdentifyingTerms:
+    """What would identify the launched patient in free text (read from the EHR, never kept)."""
+    session = smart_session()
+    if not session.patient:
+        return NO_TERMS
+    try:
+        patient = fhir_get(session, f"Patient/{session.patient}")
+    except FhirRequestError:
+        patient = {}
+    return identifying_terms({**patient, "id": session.patient})
 
 
 def read_banner(session: SmartSession) -> Banner:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
+from app.ledger.privacy import NO_TERMS, IdentifyingTerms
 from app.ui import labels
 
 QUESTION_MAX = 300
@@ -27,9 +28,9 @@ class FormResult:
         return not self.errors
 
 
-def patient_data_error(text: str) -> str | None:
+def patient_data_error(text: str, known: IdentifyingTerms) -> str | None:
     """A clear message when free text looks like it holds a patient identifier."""
-    kind = labels.patient_data_kind(text)
+    kind = labels.patient_data_kind(text, known)
     if kind is None:
         return None
     return gettext(
@@ -40,8 +41,8 @@ def patient_data_error(text: str) -> str | None:
     )
 
 
-def read_question(form: Mapping[str, str]) -> FormResult:
-    """Check the clinical question and the reason for asking it."""
+def read_question(form: Mapping[str, str], known: IdentifyingTerms = NO_TERMS) -> FormResult:
+    """Check the clinical question and the reason for asking it (known: the patient's terms)."""
     text = " ".join(str(form.get("question", "")).split())
     reason = str(form.get("reason", ""))
     result = FormResult(values={"question": text, "reason": reason})
@@ -51,15 +52,15 @@ def read_question(form: Mapping[str, str]) -> FormResult:
         result.errors["question"] = gettext(
             "Keep the question under %(count)d characters.", count=QUESTION_MAX
         )
-    elif refused := patient_data_error(text):
+    elif refused := patient_data_error(text, known):
         result.errors["question"] = refused
     if reason not in labels.QUESTION_REASONS:
         result.errors["reason"] = gettext("Choose why you are asking.")
     return result
 
 
-def read_application(form: MultiDict) -> FormResult:
-    """Check the reflection on how the answer applied to the patient."""
+def read_application(form: MultiDict, known: IdentifyingTerms = NO_TERMS) -> FormResult:
+    """Check the reflection on how the answer applied to the patient (known: their terms)."""
     impacts = [value for value in form.getlist("impact") if value in labels.IMPACTS]
     notes = str(form.get("notes", "")).strip()
     result = FormResult(
@@ -76,7 +77,7 @@ def read_application(form: MultiDict) -> FormResult:
         result.errors["notes"] = gettext(
             "Keep the notes under %(count)d characters.", count=NOTES_MAX
         )
-    elif refused := patient_data_error(notes):
+    elif refused := patient_data_error(notes, known):
         result.errors["notes"] = refused
     return result
 

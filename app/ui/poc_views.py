@@ -12,7 +12,7 @@ from app.ledger.credit import replayed_credit
 from app.ledger.models import PatientDataRefused
 from app.library.markdown import render_markdown
 from app.ui import labels, poc_flow, poc_forms
-from app.ui.page_context import learner_id, module_or_404, runtime
+from app.ui.page_context import launched_patient_terms, learner_id, module_or_404, runtime
 from app.ui.views import bp, page
 
 QUERY_MAX = 200
@@ -24,7 +24,7 @@ def poc_new() -> Response | tuple[str, int] | str:
     if request.method == "GET":
         values = {"question": request.args.get("q", "")[: poc_forms.QUESTION_MAX], "reason": ""}
         return page("ui/poc_new.html", values=values, errors={}, reasons=labels.QUESTION_REASONS)
-    form = poc_forms.read_question(request.form)
+    form = poc_forms.read_question(request.form, launched_patient_terms())
     if not form.ok:
         context = {"values": form.values, "errors": form.errors, "reasons": labels.QUESTION_REASONS}
         return page("ui/poc_new.html", **context), 400
@@ -76,7 +76,7 @@ def poc_apply(attempt_id: str) -> Response | tuple[str, int] | str:
         return redirect(url_for("ui.poc_done", attempt_id=cycle.attempt_id))
     if request.method == "GET":
         return apply_page(cycle, poc_forms.FormResult(values={"impact": []}))
-    form = poc_forms.read_application(request.form)
+    form = poc_forms.read_application(request.form, launched_patient_terms())
     if not form.ok:
         return apply_page(cycle, form), 400
     try:

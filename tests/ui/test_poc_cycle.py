@@ -137,6 +137,32 @@ def test_a_question_with_a_record_number_is_refused_before_anything_is_kept(
     assert count_rows(ui_app, "ledger_attempts") == 0
 
 
+def test_a_question_naming_the_launched_patient_is_refused_and_nothing_is_kept(
+    ui_app, browser, auth_server
+):
+    launch(browser, auth_server)
+    form = get(browser, "/app/poc/new")
+    question = "Maeve Harlow born 1961 MRN 12345: repeat lactate when?"
+    response = post(browser, "/app/poc/new", form, status=400, question=question, reason="other")
+    assert "record number or birth date" in response.get_data(as_text=True)
+    assert count_rows(ui_app, "ledger_attempts") == 0
+    assert "open-cycles" not in get(browser, "/app/")  # not kept in the session either
+
+
+def test_a_reflection_with_the_patients_record_number_or_birth_date_is_refused(
+    ui_app, browser, auth_server
+):
+    launch(browser, auth_server)
+    apply_url = read_and_record(browser, ask(browser), "now")
+    for notes in ("Reviewed SYN-SEP-000101 cultures with the team.", "DOB 7/22/1958, septic."):
+        form = get(browser, apply_url)
+        response = post(browser, apply_url, form, status=400, **{**APPLICATION, "notes": notes})
+        assert "record number or birth date" in response.get_data(as_text=True)
+    attempt_id = apply_url.split("/")[3]
+    assert "application" not in {a.item_id for a in ledger_store(ui_app).answers(attempt_id)}
+    assert ledger_store(ui_app).credits_for(learner(ui_app)) == []
+
+
 def test_the_application_form_checks_its_choices(browser, auth_server):
     launch(browser, auth_server)
     apply_url = read_and_record(browser, ask(browser), "now")

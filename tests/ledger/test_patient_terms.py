@@ -1,0 +1,66 @@
+"""Free text that names the launched patient is refused: names, FHIR id, identifiers, birth date."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.ledger.models import PatientDataRefused
+from app.ledger.privacy import check_free_of_patient_data, identifying_terms
+from app.settings import REPO_ROOT
+
+BUNDLE = REPO_ROOT / "fhir_fixtures" / "patients" / "sepsis-adult-ed.json"
+
+
+@pytest.fixture(scope="module")
+def terms():
+    """The sepsis fixture patient (Maeve Josephine Harlow, MRN SYN-SEP-000101, 1958-07-22)."""
+    entries = json.loads(BUNDLE.read_text())["entry"]
+    patient = next(e["resource"] for e in entries if e["resource"]["resourceType"] == "Patient")
+    return identifying_terms(patient)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Maeve Harlow born 1961 MRN 12345",  # the reviewer's example
+        "Should Harlow get a second bolus?",
+        "maeve harlow: repeat lactate?",  # the full name in any case
+        "chart of sepsis-adult",  # the FHIR id
+        "MRN syn-sep-000101, lactate 3.1",  # the record number, any case
+        "born 1958-07-22",
+        "born 7/22/1958",
+        "DOB 22/07/1958",
+        "DOB 22.7.1958",
+    ],
+)
+def test_text_naming_the_patient_is_refused(terms, text):
+    with pytest.raises(PatientDataRefused, match="names the patient"):
+        check_free_of_patient_data({"question": text}, "question", terms)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Should blood cultures come before the first antibiotic dose in sepsis?",
+        "lactate rose to 4 after fluids",
+        "Harlowe criteria?",  # a longer word is not the name
+        "born in 1958?",  # a year alone is not a birth date
+        "adult sepsis bundle timing",
+    ],
+)
+def test_clinical_text_that_does_not_name_the_patient_is_accepted(terms, text):
+    check_free_of_patient_data({"question": text}, "question", terms)
+
+
+def test_without_a_launched_patient_only_the_patterns_apply():
+    check_free_of_patient_data({"question": "Should Harlow get a second bolus?"}, "question")
+    with pytest.raises(PatientDataRefused, match="record number"):
+        check_free_of_patient_data({"question": "MRN 12345678"}, "question")
+
+
+def test_short_or_missing_parts_do_not_become_terms():
+    terms = identifying_terms({"id": "p1", "name": [{"given": ["Al"], "family": "Ng"}]})
+    assert terms.names == frozenset() and "p1" not in terms.codes
+    check_free_of_patient_data("Al and Ng with p1", "notes", terms)
