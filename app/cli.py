@@ -28,6 +28,17 @@ class ConfigProblem(NoAppException):
         click.secho(f"Error: {self.format_message()}", err=True, fg="red")
 
 
+class BedsideGroup(FlaskGroup):
+    """Flask's command group without other packages' plugin commands (e.g. Flask-Limiter's).
+
+    `bedside --help` then lists only Bedside's own commands, each documented in the README.
+    """
+
+    def _load_plugin_commands(self) -> None:
+        """Add no plugin commands (Flask would add every installed `flask.commands` entry)."""
+        self._loaded_plugin_commands = True
+
+
 def create_app_for_cli() -> Flask:
     """Build the app for a command; turn configuration errors into one clear line."""
     try:
@@ -37,7 +48,7 @@ def create_app_for_cli() -> Flask:
 
 
 @click.group(
-    cls=FlaskGroup,
+    cls=BedsideGroup,
     create_app=create_app_for_cli,
     add_version_option=False,
     help="""Bedside: point-of-care CME service.

@@ -187,6 +187,28 @@ SETTINGS: tuple[Setting, ...] = (
         choices=("Lax", "Strict", "None"),
     ),
     Setting(
+        "CDS_RATE_LIMIT",
+        "600 per minute",
+        "str",
+        "Calls one CDS client may make from one address (its JWT's `iss` and the caller's "
+        "address), e.g. `600 per minute` or `20/second`; beyond it a 429 with `Retry-After`.",
+    ),
+    Setting(
+        "APP_RATE_LIMIT",
+        "300 per minute",
+        "str",
+        "Requests one learner session (or, before a launch, one address) may make to the app "
+        "pages; beyond it a 429 with `Retry-After`.",
+    ),
+    Setting(
+        "RATE_LIMIT_STORAGE",
+        "memory://",
+        "str",
+        "Where the rate-limit counters live: `memory://` counts in each worker (N workers allow "
+        "up to N times the limit); a shared store URI (e.g. `redis://host:6379`, with the "
+        "`limits[redis]` extra installed) counts across workers and hosts.",
+    ),
+    Setting(
         "LOG_LEVEL",
         "INFO",
         "choice",

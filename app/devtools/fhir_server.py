@@ -8,7 +8,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
+from functools import partial, update_wrapper
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, request, url_for
@@ -50,10 +50,10 @@ def create_fhir_blueprint(
     bp = Blueprint(name, __name__)
     if token_check is not None:
         bp.before_request(lambda: _require_token(token_check))
-    bp.add_url_rule("/metadata", "metadata", partial(_metadata, store, token_check))
-    bp.add_url_rule("/<resource_type>", "search", partial(_search, store))
-    bp.add_url_rule("/<resource_type>/_search", "search_post", partial(_search, store), methods=_GP)
-    bp.add_url_rule("/<resource_type>/<resource_id>", "read", partial(_read, store))
+    bp.add_url_rule("/metadata", "metadata", bound(_metadata, store, token_check))
+    bp.add_url_rule("/<resource_type>", "search", bound(_search, store))
+    bp.add_url_rule("/<resource_type>/_search", "search_post", bound(_search, store), methods=_GP)
+    bp.add_url_rule("/<resource_type>/<resource_id>", "read", bound(_read, store))
     bp.add_url_rule("/", "unknown_root", _unknown_path, methods=_ANY_METHOD, strict_slashes=False)
     bp.add_url_rule("/<path:rest>", "unknown", _unknown_path, methods=_ANY_METHOD)
     bp.register_error_handler(FhirError, _fhir_error)
@@ -250,3 +250,8 @@ class _QuietRequestHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Log nothing for a served request."""
+
+
+def bound(view: Callable, *args: object) -> Callable:
+    """A view with its first arguments bound, keeping its name (Flask-Limiter and logs read it)."""
+    return update_wrapper(partial(view, *args), view)

@@ -1,0 +1,90 @@
+"""Rate limits (Flask-Limiter): each CDS client and each learner session has its own budget.
+
+A CDS call is counted against the issuer its JWT names *and* the address it came from, so a caller
+who forges another EHR's issuer spends only its own budget. App pages are counted per SMART
+session (per address before a launch). A breach is a 429 with `Retry-After`, in the one JSON error
+shape on the CDS endpoints. Counters live in `RATE_LIMIT_STORAGE` (default: each worker's memory,
+so N workers allow up to N times the limit; a shared store such as `redis://…` counts across
+workers and hosts).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from limits import parse_many
+
+from app.errors import ConfigError
+from app.smart.sessions import COOKIE_NAME as SMART_COOKIE
+
+MAX_TOKEN_CHARS = 16_384  # a longer Authorization header is not parsed for its issuer
+MAX_ISSUER_CHARS = 200
+
+
+def init_app(app: Flask) -> Limiter:
+    """Attach the limiter and the CDS and app-page limits to their blueprints."""
+    for name in ("CDS_RATE_LIMIT", "APP_RATE_LIMIT"):
+        check_limit(name, str(app.config[name]))
+    limiter = Limiter(
+        key_func=client_address,
+        app=app,
+        storage_uri=str(app.config["RATE_LIMIT_STORAGE"]),
+        headers_enabled=True,
+        strategy="moving-window",
+    )
+    limiter.limit(str(app.config["CDS_RATE_LIMIT"]), key_func=cds_client_key)(
+        app.blueprints["cds_hooks"]
+    )
+    limiter.limit(str(app.config["APP_RATE_LIMIT"]), key_func=learner_session_key)(
+        app.blueprints["ui"]
+    )
+    return limiter
+
+
+def check_limit(name: str, value: str) -> None:
+    """Refuse a limit Flask-Limiter cannot read, naming the setting."""
+    try:
+        if not parse_many(value):
+            raise ValueError(value)
+    except ValueError:
+        raise ConfigError(
+            f"BEDSIDE_{name} must be a rate such as '600 per minute' or '10/second', not {value!r}."
+        ) from None
+
+
+def client_address() -> str:
+    """The caller's address (behind a proxy: what the proxy setup makes remote_addr)."""
+    return request.remote_addr or "unknown"
+
+
+def cds_client_key() -> str:
+    """The issuer the call's JWT names (unverified: only for counting) and its address."""
+    return f"cds:{claimed_issuer(request.headers.get('Authorization', ''))}:{client_address()}"
+
+
+def learner_session_key() -> str:
+    """The SMART session cookie (hashed), else the address."""
+    cookie = request.cookies.get(SMART_COOKIE)
+    if cookie:
+        return "session:" + hashlib.sha256(cookie.encode()).hexdigest()[:32]
+    return f"address:{client_address()}"
+
+
+def claimed_issuer(authorization: str) -> str:
+    """The `iss` a bearer JWT claims, without verifying it; '-' when there is none."""
+    token = authorization.removeprefix("Bearer ").strip()
+    parts = token.split(".")
+    if len(token) > MAX_TOKEN_CHARS or len(parts) != 3:
+        return "-"
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return "-"
+    issuer = payload.get("iss") if isinstance(payload, dict) else None
+    if not isinstance(issuer, str) or not issuer or len(issuer) > MAX_ISSUER_CHARS:
+        return "-"
+    return issuer
