@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import ApiError
 from cds_hooks.auth import AuthError, ClientAuthenticator, VerifiedClient
@@ -204,8 +205,23 @@ def validate(model: type[ModelT], data: object, *, prefix: str) -> ModelT:
 
 
 def json_body() -> dict:
-    """Return the JSON object body, or answer 400."""
-    body = request.get_json(force=True, silent=True)
+    """Return the JSON object body; 413 past the size limit, 400 when it is not a JSON object."""
+    limit = current_app.config["MAX_REQUEST_BYTES"]
+    try:
+        data = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        data = None
+    # werkzeug stops a chunked body at the limit without saying so: reaching it means cut off
+    if data is None or (request.content_length is None and len(data) >= limit):
+        raise ApiError(
+            413,
+            "request_too_large",
+            f"The request body exceeds the limit of {limit} bytes (BEDSIDE_MAX_REQUEST_BYTES).",
+        )
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:  # the parser's stack ran out on deeply nested arrays or objects
+        raise ApiError(400, "invalid_json", "The request body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
     return body
