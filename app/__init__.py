@@ -32,7 +32,7 @@ def create_app(
     config.load_config(app, test_config)
     redaction.install_redaction(app.config["LOG_LEVEL"])
     app.json.sort_keys = False
-    app.config.setdefault("MAX_CONTENT_LENGTH", 5 * 1024 * 1024)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]  # Flask enforces it
     errors.register_error_handlers(app)
     pages.init_app(app)
     security.init_app(app)

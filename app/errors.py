@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 log = logging.getLogger(__name__)
 
 API_PATH_PREFIXES = ("/cds-services", "/api/", "/openapi.json", "/healthz")
+DRAIN_CHUNK_BYTES = 64 * 1024
 
 
 class ConfigError(Exception):
@@ -40,6 +41,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
+    app.after_request(drain_unread_body)
 
 
 def handle_api_error(error: ApiError) -> tuple[Response, int]:
@@ -66,6 +68,21 @@ def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
         return handle_http_exception(error)
     log.exception("Unhandled error on %s %s", request.method, request.path)
     return handle_http_exception(InternalServerError("Something went wrong on our side."))
+
+
+def drain_unread_body(response: Response) -> Response:
+    """Read, within the size limit, any body an early answer (401, 404…) left unread.
+
+    A client that reuses its connection (EHR connection pools) would otherwise find the
+    unread bytes where the server expects its next request, and lose that call. The server
+    (gunicorn) ignores a `Connection: close` from the app, so reading is the dependable way.
+    """
+    try:
+        while request.stream.read(DRAIN_CHUNK_BYTES):
+            pass
+    except (HTTPException, OSError):  # over the limit (413) or cut off: the server closes it
+        pass
+    return response
 
 
 def wants_json() -> bool:

@@ -59,6 +59,30 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("CDS_MAX_CARDS", 2, "int", "Most cards returned by one CDS Hooks call.", minimum=0),
     Setting(
+        "CDS_MAX_RESOURCES",
+        5000,
+        "int",
+        "Most FHIR resources one CDS Hooks call may carry (prefetched entries plus draft "
+        "orders); beyond it the call gets 413.",
+        minimum=1,
+    ),
+    Setting(
+        "CDS_TIME_BUDGET_SECONDS",
+        5,
+        "int",
+        "Seconds one CDS Hooks call may compute (FHIR fetches included); past it the call "
+        "stops and gets 503 with no cards.",
+        minimum=1,
+    ),
+    Setting(
+        "MAX_REQUEST_BYTES",
+        5 * 1024 * 1024,
+        "int",
+        "Largest request body accepted, in bytes, chunked or not; larger bodies get 413 "
+        "before they are read.",
+        minimum=1024,
+    ),
+    Setting(
         "CDS_SNOOZE_DAYS",
         7,
         "int",

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import ApiError
 from cds_hooks.auth import AuthError, ClientAuthenticator, VerifiedClient
-from cds_hooks.engine import CdsEngine
+from cds_hooks.engine import CallLimits, CdsEngine, TimeBudgetExceeded, TooManyResources
 from cds_hooks.models import CONTEXT_MODELS, FeedbackRequest, HookRequest
 from cds_hooks.openapi import openapi_document
 from cds_hooks.prefetch import PrefetchUnavailable
@@ -58,12 +60,13 @@ def invoke(service_id: str) -> Response:
     The JWT id is checked unused now and claimed when the call is recorded, in the same
     transaction as its exposures; a call that fails in any way claims it on the way out.
     """
+    limits = call_limits()  # the time budget counts from the start of the call
     service = known_service(service_id)
     client = authenticate(claim=False)
     claim = JtiClaim(client.iss, client.jti, client.expires_at) if client else None
     try:
         hook_request = parse_hook_request(service)
-        body = answer(service, hook_request, client, claim)
+        body = answer(service, hook_request, client, claim, limits)
     except Exception:
         burn(claim)  # a token is never good for a second try, whatever the first one did
         raise
@@ -75,8 +78,9 @@ def answer(
     hook_request: HookRequest,
     client: VerifiedClient | None,
     claim: JtiClaim | None,
+    limits: CallLimits,
 ) -> dict:
-    """The engine's answer, its failures as API errors (412 missing data, 401 replayed JWT)."""
+    """The engine's answer; its failures as API errors (401, 412, 413, 503)."""
     caller = client.iss if client else str(hook_request.fhirServer or "unauthenticated")
     try:
         return runtime().engine.answer(
@@ -87,9 +91,25 @@ def answer(
             now=datetime.now(UTC),
             launch_url=public_base_url() + "/launch.html",
             claim=claim,
+            limits=limits,
         )
     except AuthError as failure:
         raise unauthorized(failure) from None
+    except TooManyResources as too_many:
+        raise ApiError(
+            413,
+            "too_many_resources",
+            f"The call carries {too_many.count} FHIR resources (prefetch entries and draft "
+            f"orders); the limit is {too_many.limit} (BEDSIDE_CDS_MAX_RESOURCES).",
+        ) from None
+    except TimeBudgetExceeded as spent:
+        log.warning("503 for %s: %s", service.id, spent)
+        raise ApiError(
+            503,
+            "time_budget_exceeded",
+            "The call could not be answered within its time budget "
+            f"({current_app.config['CDS_TIME_BUDGET_SECONDS']} s); no cards.",
+        ) from None
     except PrefetchUnavailable as missing:
         log.info("412 for %s: %s", service.id, missing)
         raise ApiError(
@@ -98,6 +118,15 @@ def answer(
             f"Required data {missing.key!r} could not be prefetched or fetched: {missing.reason}.",
             f"prefetch.{missing.key}",
         ) from None
+
+
+def call_limits() -> CallLimits:
+    """This call's limits: resources carried, and a deadline counted from now."""
+    config = current_app.config
+    return CallLimits(
+        max_resources=config["CDS_MAX_RESOURCES"],
+        deadline=time.monotonic() + config["CDS_TIME_BUDGET_SECONDS"],
+    )
 
 
 def burn(claim: JtiClaim | None) -> None:
@@ -204,8 +233,23 @@ def validate(model: type[ModelT], data: object, *, prefix: str) -> ModelT:
 
 
 def json_body() -> dict:
-    """Return the JSON object body, or answer 400."""
-    body = request.get_json(force=True, silent=True)
+    """Return the JSON object body; 413 past the size limit, 400 when it is not a JSON object."""
+    limit = current_app.config["MAX_REQUEST_BYTES"]
+    try:
+        data = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        data = None
+    # werkzeug stops a chunked body at the limit without saying so: reaching it means cut off
+    if data is None or (request.content_length is None and len(data) >= limit):
+        raise ApiError(
+            413,
+            "request_too_large",
+            f"The request body exceeds the limit of {limit} bytes (BEDSIDE_MAX_REQUEST_BYTES).",
+        )
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:  # the parser's stack ran out on deeply nested arrays or objects
+        raise ApiError(400, "invalid_json", "The request body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
     return body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,7 @@ from cds_hooks.fhir_fetch import FetchCache, FetchFailed, FhirFetcher
 from cds_hooks.index import LibraryIndex
 from cds_hooks.matching import Match, match_modules
 from cds_hooks.models import FeedbackItem, HookRequest
-from cds_hooks.patient_context import context_from_hook
+from cds_hooks.patient_context import context_from_hook, resource_count
 from cds_hooks.prefetch import PrefetchUnavailable, resolve_prefetch
 from cds_hooks.services import CdsService
 from cds_hooks.store import CdsStore, Exposure, FeedbackRecord, JtiClaim
@@ -31,6 +32,42 @@ class EngineSettings:
     identity_key: bytes
     mastered_quiet_seconds: float = 0.0
 
+
+class TooManyResources(Exception):
+    """A hook call carries more FHIR resources than the deployment accepts (413)."""
+
+    def __init__(self, count: int, limit: int):
+        super().__init__(f"{count} resources, limit {limit}")
+        self.count = count
+        self.limit = limit
+
+
+class TimeBudgetExceeded(Exception):
+    """A hook call's computation ran past its time budget and was stopped (no cards)."""
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    """What one call may cost: resources carried, and a deadline on time.monotonic()."""
+
+    max_resources: int | None = None
+    deadline: float | None = None
+
+    def check_time(self, phase: str) -> None:
+        """Stop the call (TimeBudgetExceeded) if its deadline has passed, naming the phase."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TimeBudgetExceeded(f"time budget spent before {phase}")
+
+    def check_size(self, request: HookRequest) -> None:
+        """Refuse a call that carries more resources than allowed (TooManyResources)."""
+        if self.max_resources is None:
+            return
+        count = resource_count(request.prefetch, request.context)
+        if count > self.max_resources:
+            raise TooManyResources(count, self.max_resources)
+
+
+NO_LIMITS = CallLimits()
 
 #: Topics (module ids) the user named by (fhirServer, userId) has mastered.
 MasteryLookup = Callable[[str | None, str], frozenset[str]]
@@ -72,17 +109,23 @@ class CdsEngine:
         launch_url: str,
         remember: bool = True,
         claim: JtiClaim | None = None,
+        limits: CallLimits = NO_LIMITS,
     ) -> dict:
         """Return the CDS Hooks response body for one call (raises PrefetchUnavailable → 412).
 
         remember=False (the `bedside hook` tool) skips fatigue rules and stores no exposure.
         A claim (the caller's JWT id) is committed with the exposures; AuthError on a replay.
+        Limits raise TooManyResources before any work, TimeBudgetExceeded between phases.
         """
+        limits.check_size(request)
         data = self.patient_data(request)
+        limits.check_time("building the patient context")
         context = context_from_hook(
             request.hook, request.context, data, now, self.index.criterion_codes
         )
+        limits.check_time("matching")
         matches = match_modules(self.index, context)
+        limits.check_time("choosing cards")
         user_key = self.identity_key("user", caller, str(request.context["userId"]))
         patient_key = self.identity_key("patient", caller, str(request.context["patientId"]))
         if remember and matches:  # no match: nothing to rank or filter, no lookups
@@ -91,6 +134,7 @@ class CdsEngine:
             chosen = self.without_fatigue(ranked, user_key, patient_key, now.timestamp(), mastered)
         else:
             chosen = matches[: self.settings.max_cards]
+        limits.check_time("rendering cards")  # the last check: past it, the call is recorded
         hook_context = {k: v for k, v in request.context.items() if isinstance(v, str)}
         settings = CardSettings(launch_url=launch_url)
         cards = [

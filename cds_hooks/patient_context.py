@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -133,8 +133,12 @@ def build_context(
     context.conditions = [
         coded_item(c, c.get("code")) for c in conditions if is_active_condition(c)
     ]
-    context.medications = [medication_item(m, medications) for m in medications if is_current(m)]
-    context.draft_orders = [order_item(order, draft_orders) for order in draft_orders]
+    beside_medications = medication_codes_by_reference(medications)
+    context.medications = [
+        medication_item(m, beside_medications) for m in medications if is_current(m)
+    ]
+    beside_orders = medication_codes_by_reference(draft_orders)
+    context.draft_orders = [order_item(order, beside_orders) for order in draft_orders]
     context.allergies = [coded_item(a, a.get("code")) for a in allergies if is_active_allergy(a)]
     context.observations = [
         item
@@ -184,35 +188,53 @@ def coded_item(resource: dict, concept: dict | None) -> CodedItem:
     return CodedItem(codings, concept_display(concept, codings), reference)
 
 
-def medication_item(request: dict, siblings: list[dict]) -> CodedItem:
+def medication_item(request: dict, beside: Mapping[str, object]) -> CodedItem:
     """Build a CodedItem from a MedicationRequest, resolving a referenced Medication."""
-    return coded_item(request, medication_concept(request, siblings))
+    return coded_item(request, medication_concept(request, beside))
 
 
-def order_item(order: dict, siblings: list[dict]) -> CodedItem:
+def order_item(order: dict, beside: Mapping[str, object]) -> CodedItem:
     """Build a CodedItem for a draft order (MedicationRequest or a request with `code`)."""
     if order.get("resourceType") == "MedicationRequest":
-        return medication_item(order, siblings)
+        return medication_item(order, beside)
     return coded_item(order, order.get("code"))
 
 
-def medication_concept(request: dict, siblings: list[dict]) -> dict | None:
-    """Return the medication CodeableConcept, following a contained or bundled reference."""
+def medication_concept(request: dict, beside: Mapping[str, object]) -> dict | None:
+    """Return the medication CodeableConcept, following a contained or bundled reference.
+
+    beside is medication_codes_by_reference() of the request's siblings, built once for all.
+    """
     if as_dict(request.get("medicationCodeableConcept")):
         return request["medicationCodeableConcept"]
     reference = as_str(as_dict(request.get("medicationReference")).get("reference"))
-    for medication in referenced_medications(request, siblings):
-        medication_id = as_str(medication.get("id"))
-        if reference and reference in {f"#{medication_id}", f"Medication/{medication_id}"}:
-            return medication.get("code")
-    return None
+    if not reference:
+        return None
+    contained = medication_codes_by_reference(dicts_in(request.get("contained")))
+    found = contained[reference] if reference in contained else beside.get(reference)
+    return found if isinstance(found, dict) else None
 
 
-def referenced_medications(request: dict, siblings: list[dict]) -> Iterator[dict]:
-    """Yield Medications contained in the request or present beside it."""
-    for candidate in (*dicts_in(request.get("contained")), *siblings):
+def medication_codes_by_reference(resources: Iterable[dict]) -> dict[str, object]:
+    """Map `#id` and `Medication/id` to the code of each Medication (the first of an id wins).
+
+    One pass, so resolving every MedicationRequest of a call stays linear in its resources.
+    """
+    codes: dict[str, object] = {}
+    for candidate in resources:
         if candidate.get("resourceType") == "Medication":
-            yield candidate
+            medication_id = as_str(candidate.get("id"))
+            codes.setdefault(f"#{medication_id}", candidate.get("code"))
+            codes.setdefault(f"Medication/{medication_id}", candidate.get("code"))
+    return codes
+
+
+def resource_count(
+    prefetch: Mapping[str, object] | None, hook_context: Mapping[str, object]
+) -> int:
+    """Count the FHIR resources a hook call carries: prefetched entries plus draft orders."""
+    prefetched = sum(len(resources_in(value)) for value in (prefetch or {}).values())
+    return prefetched + len(resources_in(hook_context.get("draftOrders")))
 
 
 def observation_items(
