@@ -4,13 +4,23 @@ The database is `--database PATH`, else the app's DATABASE setting (so `verify` 
 copied file, or when the app's configuration is broken). For `export`, titles, the base URL, the
 accreditation wording and the badge key come from the app when it loads; with --database and a
 broken app, csv and pars still work (titles fall back to activity keys).
+
+Read commands (verify, stats, export) never create or migrate a database: they read the DATABASE
+setting from the configuration layers without building the app (whose stores would create the
+file), wait at most READ_BUSY_SECONDS for a lock, and say in one sentence when the file is
+missing, busy or damaged (exit 2, 3 and 1).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import sqlite3
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,15 +28,20 @@ import click
 from flask import Flask
 from flask.cli import ScriptInfo
 
+from app import config
+from app.db import LEDGER_SETTINGS
+from app.db import applied_migrations as applied_migration_names
+from app.errors import ConfigError
 from app.ledger.chain import CreditRecord, from_hundredths
 from app.ledger.models import LedgerError
 from app.ledger.outputs import records as shared
 from app.ledger.outputs.badges import JWKS_FILE, verify_badge, write_jwks
 from app.ledger.outputs.exporting import FORMATS, ExportContext, export
 from app.ledger.outputs.settings import output_settings
-from app.ledger.schema import m001_core_tables
-from app.ledger.store import SqliteLedgerStore, applied_migrations, apply_migrations
-from app.ledger.verify import verify_chain
+from app.ledger.schema import m001_core_tables, migrations
+from app.ledger.store import SqliteLedgerStore, apply_migrations
+from app.ledger.verify import is_busy, verify_chain
+from app.settings import ENV_PREFIX, REPO_ROOT, SETTINGS_BY_NAME
 
 DATABASE_OPTION = click.option(
     "--database",
@@ -35,6 +50,10 @@ DATABASE_OPTION = click.option(
     help="SQLite ledger file (default: the app's BEDSIDE_DATABASE).",
 )
 PROGRESS_THRESHOLD = 1_000
+# A read waits this long for another process's lock, then says the ledger is busy (WAL readers
+# wait only while a process holds the file exclusively, e.g. during a restore).
+READ_BUSY_SECONDS = 2.0
+READ_SETTINGS = dataclasses.replace(LEDGER_SETTINGS, busy_timeout=READ_BUSY_SECONDS)
 
 
 @click.command("init")
@@ -60,7 +79,8 @@ def init(database: Path | None) -> None:
 def verify(database: Path | None) -> None:
     """Check the whole credit hash chain; report the first record that fails.
 
-    Exit status: 0 chain intact, 1 a record fails, 2 no ledger at that path.
+    Exit status: 0 chain intact, 1 a record fails or the file is damaged, 2 no ledger at that
+    path, 3 the ledger is busy (locked by another process).
     Keep the printed head hash somewhere else: a later run that shows the same head proves
     nothing before it was rewritten.
 
@@ -69,9 +89,11 @@ def verify(database: Path | None) -> None:
       bedside ledger verify
       bedside ledger verify --database /backups/bedside-2026-03-01.db
     """
-    store = existing_ledger(database_path(database))
+    path = ledger_path(database)
+    store = existing_ledger(path)
     try:
-        report = verify_chain(store)
+        with reading(path):
+            report = verify_chain(store)
     finally:
         store.close()
     click.echo(report.summary())
@@ -89,25 +111,31 @@ def stats(database: Path | None) -> None:
     Examples:
       bedside ledger stats
     """
-    store = existing_ledger(database_path(database))
-    kinds: Counter[str] = Counter()
-    totals: dict[str, int] = {}
-    learners: set[str] = set()
+    path = ledger_path(database)
+    store = existing_ledger(path)
     try:
-        for record in store.iter_chain():
-            kinds[record.kind] += 1
-            totals[record.credit_type] = (
-                totals.get(record.credit_type, 0) + record.amount_hundredths
-            )
-            learners.add(record.learner_id)
+        with reading(path):
+            kinds, totals, learners = count_chain(store)
     finally:
         store.close()
     click.echo(
         f"{plural(kinds['credit'], 'credit record')}, {plural(kinds['reversal'], 'reversal')}, "
-        f"{plural(len(learners), 'learner')} with credit"
+        f"{plural(learners, 'learner')} with credit"
     )
     for credit_type, hundredths in sorted(totals.items()):
         click.echo(f"  {credit_type}: {from_hundredths(hundredths)}")
+
+
+def count_chain(store: SqliteLedgerStore) -> tuple[Counter[str], dict[str, int], int]:
+    """Count records by kind, total hundredths by credit type, and count distinct learners."""
+    kinds: Counter[str] = Counter()
+    totals: dict[str, int] = {}
+    learners: set[str] = set()
+    for record in store.iter_chain():
+        kinds[record.kind] += 1
+        totals[record.credit_type] = totals.get(record.credit_type, 0) + record.amount_hundredths
+        learners.add(record.learner_id)
+    return kinds, totals, len(learners)
 
 
 def plural(count: int, noun: str) -> str:
@@ -131,13 +159,67 @@ def database_path(database: Path | None) -> Path:
     return Path(info.load_app().config["DATABASE"])
 
 
+def ledger_path(database: Path | None) -> Path:
+    """Return --database, or the DATABASE setting read without building the app."""
+    if database is not None:
+        return database
+    try:
+        return configured_database()
+    except ConfigError as error:
+        raise UsageProblem(str(error)) from None
+
+
+def configured_database() -> Path:
+    """Read DATABASE from the environment, else the instance file, else its default.
+
+    Building the app would open its stores, and they create a missing database file.
+    """
+    setting = SETTINGS_BY_NAME["DATABASE"]
+    variable = ENV_PREFIX + setting.name
+    if variable in os.environ:
+        return config.coerce(setting, os.environ[variable])
+    instance = config.read_instance_file(REPO_ROOT / "instance" / config.INSTANCE_FILE)
+    return config.coerce(setting, instance.get(setting.name))
+
+
 def existing_ledger(path: Path) -> SqliteLedgerStore:
-    """Open an existing, migrated ledger without changing it; exit 2 when there is none."""
+    """Open an existing, migrated ledger for reading without changing it; exit 2 when none."""
     if not path.is_file():
         raise NoLedger(f"No ledger database at {path}.")
-    if m001_core_tables.__name__ not in applied_migrations(path):
+    with reading(path):
+        applied = applied_migration_names(path, migrations, READ_SETTINGS)
+    if m001_core_tables.__name__ not in applied:
         raise NoLedger(f"{path} has no ledger tables; run `bedside ledger init`.")
-    return SqliteLedgerStore(path, identity_key=None, migrate=False)
+    return SqliteLedgerStore(path, identity_key=None, migrate=False, settings=READ_SETTINGS)
+
+
+class LedgerBusy(click.ClickException):
+    """Another process holds the ledger locked (exit status 3)."""
+
+    exit_code = 3
+
+
+class DamagedLedger(click.ClickException):
+    """SQLite cannot read the ledger file (exit status 1)."""
+
+    exit_code = 1
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Turn SQLite errors met while reading the ledger into one-sentence CLI errors."""
+    try:
+        yield
+    except sqlite3.DatabaseError as error:
+        if is_busy(error):
+            raise LedgerBusy(
+                f"The ledger at {path} is busy: another process has held it locked for "
+                f"{READ_BUSY_SECONDS:g} s; try again when that process is done."
+            ) from None
+        raise DamagedLedger(
+            f"The ledger at {path} cannot be read ({error}): the file is damaged or is not a "
+            "Bedside database."
+        ) from None
 
 
 class UsageProblem(click.ClickException):
@@ -196,20 +278,21 @@ def export_command(**options) -> None:
 
 def run_export(format_: str, output: Path, database: Path | None, **options) -> None:
     """Select the records, build the export and write it (and the JWKS for badges)."""
+    path = ledger_path(database)
+    store = existing_ledger(path)  # before the app loads: its stores would create the file
     app = load_app()
-    path = database if database is not None else database_path(None)
-    store = existing_ledger(path)
     try:
-        window = window_from(options["since"], options["until"])
-        records = select_records(store, window, options["learner"])
-        context = export_context(store, app, options["base_url"], options["language"])
-        result = export(
-            format_,
-            records,
-            context,
-            ndjson=options["ndjson"],
-            aggregate_poc=options["aggregate_poc"],
-        )
+        with reading(path):
+            window = window_from(options["since"], options["until"])
+            records = select_records(store, window, options["learner"])
+            context = export_context(store, app, options["base_url"], options["language"])
+            result = export(
+                format_,
+                records,
+                context,
+                ndjson=options["ndjson"],
+                aggregate_poc=options["aggregate_poc"],
+            )
     finally:
         store.close()
     write_output(output, result.text)

@@ -32,6 +32,8 @@ def verify_chain(store: LedgerStore) -> VerifyReport:
         referenced = store.referenced_head()
         return walk(store, referenced)
     except sqlite3.DatabaseError as error:
+        if is_busy(error):
+            raise  # a lock held elsewhere says nothing about the chain
         return VerifyReport(False, 0, GENESIS, (1, f"the ledger cannot be read ({error})"))
 
 
@@ -45,6 +47,8 @@ def walk(store: LedgerStore, referenced: int) -> VerifyReport:
                 return VerifyReport(False, checked, prev_hash, (expected, problem))
             prev_hash, expected, checked = record.record_hash, expected + 1, checked + 1
     except sqlite3.DatabaseError as error:
+        if is_busy(error):
+            raise
         return VerifyReport(False, checked, prev_hash, (expected, f"unreadable ({error})"))
     if referenced >= expected:
         missing = f"missing: submissions refer to records up to #{referenced} (chain truncated)"
@@ -70,3 +74,9 @@ def record_problem(record, expected: int, prev_hash: str) -> str | None:
 def short(digest: object) -> str:
     """Abbreviate a hash for messages."""
     return f"{str(digest)[:12]}…"
+
+
+def is_busy(error: sqlite3.Error) -> bool:
+    """Tell whether SQLite gave up waiting for another connection's lock."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)

@@ -19,9 +19,10 @@ from app.ledger.outputs.transcript import CSV_COLUMNS
 
 
 def invoke(command, *args: str, app=None):
-    """Run a command, inside a Bedside app's ScriptInfo when one is given."""
+    """Run a command, inside a Bedside app's ScriptInfo (and its DATABASE) when one is given."""
     obj = ScriptInfo(create_app=lambda: app) if app is not None else None
-    return CliRunner().invoke(command, list(args), obj=obj)
+    env = {"BEDSIDE_DATABASE": str(app.config["DATABASE"])} if app is not None else None
+    return CliRunner().invoke(command, list(args), obj=obj, env=env)
 
 
 def test_csv_export_to_stdout_uses_the_apps_database_and_titles(outputs_app, store, world):
