@@ -1,4 +1,4 @@
-"""`bedside ledger init | verify | stats | export | verify-badge`: the `ledger` group's commands.
+"""`bedside ledger init | verify | checkpoint | stats | export | verify-badge`: the ledger commands.
 
 The database is `--database PATH`, else the app's DATABASE setting (so `verify` still works on a
 copied file, or when the app's configuration is broken). For `export`, titles, the base URL, the
@@ -21,7 +21,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -33,6 +33,15 @@ from app.db import LEDGER_SETTINGS
 from app.db import applied_migrations as applied_migration_names
 from app.errors import ConfigError
 from app.ledger.chain import CreditRecord, from_hundredths
+from app.ledger.checkpoints import (
+    PUBLIC_KEY_FILE,
+    CheckpointError,
+    checkpoint_key,
+    checkpoint_problem,
+    public_keys,
+    read_checkpoint,
+    sign_checkpoint,
+)
 from app.ledger.models import LedgerError
 from app.ledger.outputs import records as shared
 from app.ledger.outputs.badges import JWKS_FILE, verify_badge, write_jwks
@@ -40,7 +49,7 @@ from app.ledger.outputs.exporting import FORMATS, ExportContext, export
 from app.ledger.outputs.settings import output_settings
 from app.ledger.schema import m001_core_tables, migrations
 from app.ledger.store import SqliteLedgerStore, apply_migrations
-from app.ledger.verify import is_busy, verify_chain
+from app.ledger.verify import VerifyReport, database_problem, is_busy, verify_chain
 from app.settings import ENV_PREFIX, REPO_ROOT, SETTINGS_BY_NAME
 
 DATABASE_OPTION = click.option(
@@ -76,30 +85,125 @@ def init(database: Path | None) -> None:
 
 @click.command("verify")
 @DATABASE_OPTION
-def verify(database: Path | None) -> None:
-    """Check the whole credit hash chain; report the first record that fails.
+@click.option(
+    "--checkpoint",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A checkpoint from `bedside ledger checkpoint`: fail on truncation or re-sealing since.",
+)
+@click.option(
+    "--checkpoint-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"The checkpoints' public JWKS (default: {PUBLIC_KEY_FILE} next to the checkpoint).",
+)
+def verify(database: Path | None, checkpoint: Path | None, checkpoint_key: Path | None) -> None:
+    """Check the file (SQLite integrity, foreign keys), then the whole credit hash chain.
 
-    Exit status: 0 chain intact, 1 a record fails or the file is damaged, 2 no ledger at that
-    path, 3 the ledger is busy (locked by another process).
-    Keep the printed head hash somewhere else: a later run that shows the same head proves
-    nothing before it was rewritten.
+    With --checkpoint, also check the chain still reaches the checkpoint's record with the same
+    hash: a chain cut short or re-sealed after the checkpoint fails, though it links up.
+    Exit status: 0 intact, 1 the file, a record or the checkpoint fails, 2 no ledger at that
+    path (or an unreadable checkpoint), 3 the ledger is busy (locked by another process).
+    Keep the printed head hash, or better a signed checkpoint, somewhere else: a later run that
+    shows the same head proves nothing before it was rewritten.
 
     \b
     Examples:
       bedside ledger verify
       bedside ledger verify --database /backups/bedside-2026-03-01.db
+      bedside ledger verify --checkpoint audit/2026-03.jws --checkpoint-key audit/key.json
     """
+    signed = read_checkpoint_file(checkpoint, checkpoint_key) if checkpoint else None
     path = ledger_path(database)
     store = existing_ledger(path)
     try:
         with reading(path):
-            report = verify_chain(store)
+            report = verified(store)
+            departure = checkpoint_problem(signed, store) if signed and report.ok else None
     finally:
         store.close()
     click.echo(report.summary())
-    if report.ok:
-        click.echo(f"Head: #{report.checked} {report.head_hash}")
-    click.get_current_context().exit(0 if report.ok else 1)
+    if not report.ok:
+        click.get_current_context().exit(1)
+    click.echo(f"Head: #{report.checked} {report.head_hash}")
+    if signed is not None:
+        outcome = f"fails: {departure}" if departure else "matches"
+        click.echo(f"Checkpoint #{signed.sequence} of {signed.time} {outcome}.")
+    click.get_current_context().exit(1 if departure else 0)
+
+
+def verified(store: SqliteLedgerStore) -> VerifyReport:
+    """Run SQLite's checks of the file, then walk the chain."""
+    problem = database_problem(store.path, READ_SETTINGS)
+    if problem:
+        return VerifyReport(False, 0, "", (0, problem))
+    return verify_chain(store)
+
+
+def read_checkpoint_file(file: Path, jwks_file: Path | None):
+    """Read a signed checkpoint and check its signature; one sentence when it cannot be used."""
+    token = read_tokens(file, "checkpoint")[0]
+    keys = read_jwks(jwks_file or file.parent / PUBLIC_KEY_FILE, "--checkpoint-key")
+    try:
+        return read_checkpoint(token, keys)
+    except CheckpointError as error:
+        click.echo(f"Checkpoint {file} fails: {error}.")
+        click.get_current_context().exit(1)
+
+
+@click.command("checkpoint")
+@DATABASE_OPTION
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default=Path("-"),
+    help=f"File to write (default: standard output); {PUBLIC_KEY_FILE} goes next to it.",
+)
+@click.option(
+    "--public-key", is_flag=True, help="Write the checkpoints' public JWKS instead of signing."
+)
+def checkpoint_command(database: Path | None, output: Path, public_key: bool) -> None:
+    """Sign the verified chain's head (sequence, hash, time) as a JWS for auditors to keep.
+
+    The signing key is made once in the instance folder (ledger_checkpoint_key.json, mode 0600);
+    auditors keep the checkpoint and the public key outside the database, and later run
+    `bedside ledger verify --checkpoint FILE`. A chain that fails verification is not signed
+    (exit 1).
+
+    \b
+    Examples:
+      bedside ledger checkpoint -o audit/2026-03.jws
+      bedside ledger checkpoint --public-key -o audit/key.json
+    """
+    if public_key:
+        write_output(output, json.dumps(public_keys(signing_key()), indent=2) + "\n")
+        return
+    path = ledger_path(database)
+    store = existing_ledger(path)
+    try:
+        with reading(path):
+            report = verified(store)
+    finally:
+        store.close()
+    if not report.ok:
+        raise DamagedLedger(f"Not signed: {report.summary()}")
+    key = signing_key()
+    write_output(output, sign_checkpoint((report.checked, report.head_hash), key, now()) + "\n")
+    if str(output) != "-":
+        target = write_jwks(output.parent / PUBLIC_KEY_FILE, public_keys(key))
+        click.echo(f"Checkpoint public key (JWKS): {target}", err=True)
+
+
+def signing_key():
+    """Return the checkpoint key of the app's instance folder (the repo's when no app loads)."""
+    app = load_app()
+    return checkpoint_key(app.instance_path if app is not None else REPO_ROOT / "instance")
+
+
+def now() -> datetime:
+    """Return the current UTC time."""
+    return datetime.now(UTC)
 
 
 @click.command("stats")
@@ -395,8 +499,8 @@ def verify_badge_command(file: Path, jwks: Path | None) -> None:
       bedside ledger verify-badge badges/2026.jwt
       bedside ledger verify-badge badge.jwt --jwks issuer-jwks.json
     """
-    tokens = read_tokens(file)
-    keys = read_jwks(jwks or file.parent / JWKS_FILE)
+    tokens = read_tokens(file, "badge")
+    keys = read_jwks(jwks or file.parent / JWKS_FILE, "--jwks")
     reports = [verify_badge(token, keys) for token in tokens]
     for number, report in enumerate(reports, 1):
         prefix = f"Badge {number}: " if len(reports) > 1 else ""
@@ -404,24 +508,24 @@ def verify_badge_command(file: Path, jwks: Path | None) -> None:
     click.get_current_context().exit(0 if all(r.ok for r in reports) else 1)
 
 
-def read_tokens(file: Path) -> list[str]:
-    """Read the badges in a file (one per line)."""
+def read_tokens(file: Path, kind: str) -> list[str]:
+    """Read the compact JWSs (badges, a checkpoint) in a file, one per line."""
     try:
         lines = file.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise UsageProblem(f"Cannot read {file}: {error}.") from None
     tokens = [line.strip() for line in lines if line.strip()]
     if not tokens:
-        raise UsageProblem(f"{file} holds no badge.")
+        raise UsageProblem(f"{file} holds no {kind}.")
     return tokens
 
 
-def read_jwks(path: Path) -> dict:
-    """Read the issuer's public JWKS."""
+def read_jwks(path: Path, option: str) -> dict:
+    """Read a public JWKS (the badge issuer's, the checkpoints'), named by this option."""
     try:
         keys = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageProblem(f"No issuer keys at {path}; give --jwks FILE.") from None
+        raise UsageProblem(f"No public keys at {path}; give {option} FILE.") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise UsageProblem(f"Cannot read the JWKS {path}: {error}.") from None
     if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):

@@ -110,7 +110,7 @@ def test_verify_badge_exits_2_when_files_are_missing(tmp_path):
     badge = tmp_path / "b.jwt"
     badge.write_text("a.b.c\n")
     no_keys = invoke(verify_badge_command, str(badge))
-    assert no_keys.exit_code == 2 and "No issuer keys at" in no_keys.output
+    assert no_keys.exit_code == 2 and "No public keys at" in no_keys.output
     (tmp_path / "issuer-jwks.json").write_text("[]")
     bad_keys = invoke(verify_badge_command, str(badge))
     assert bad_keys.exit_code == 2 and "is not a JWKS" in bad_keys.output
