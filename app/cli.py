@@ -10,6 +10,7 @@ from app import create_app
 from app.deployment import deployment
 from app.devtools.demo_commands import demo_group
 from app.errors import ConfigError
+from app.ledger.ledger_commands import checkpoint_command as ledger_checkpoint
 from app.ledger.ledger_commands import export_command as export_ledger
 from app.ledger.ledger_commands import init as init_ledger
 from app.ledger.ledger_commands import stats as ledger_stats
@@ -140,7 +141,14 @@ def outcomes_group() -> None:
 
 
 outcomes_group.add_command(outcomes_compute)
-for ledger_command in (init_ledger, verify_ledger, ledger_stats, export_ledger, verify_badge):
+for ledger_command in (
+    init_ledger,
+    verify_ledger,
+    ledger_checkpoint,
+    ledger_stats,
+    export_ledger,
+    verify_badge,
+):
     ledger_group.add_command(ledger_command)
 
 

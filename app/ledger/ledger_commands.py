@@ -1,32 +1,56 @@
-"""`bedside ledger init | verify | stats | export | verify-badge`: the `ledger` group's commands.
+"""`bedside ledger init | verify | checkpoint | stats | export | verify-badge`: the ledger commands.
 
 The database is `--database PATH`, else the app's DATABASE setting (so `verify` still works on a
 copied file, or when the app's configuration is broken). For `export`, titles, the base URL, the
 accreditation wording and the badge key come from the app when it loads; with --database and a
 broken app, csv and pars still work (titles fall back to activity keys).
+
+Read commands (verify, stats, export) never create or migrate a database: they read the DATABASE
+setting from the configuration layers without building the app (whose stores would create the
+file), wait at most READ_BUSY_SECONDS for a lock, and say in one sentence when the file is
+missing, busy or damaged (exit 2, 3 and 1).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import sqlite3
 import sys
 from collections import Counter
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import ScriptInfo
 
+from app import config
+from app.db import LEDGER_SETTINGS
+from app.db import applied_migrations as applied_migration_names
+from app.errors import ConfigError
 from app.ledger.chain import CreditRecord, from_hundredths
+from app.ledger.checkpoints import (
+    PUBLIC_KEY_FILE,
+    CheckpointError,
+    checkpoint_key,
+    checkpoint_problem,
+    public_keys,
+    read_checkpoint,
+    sign_checkpoint,
+)
 from app.ledger.models import LedgerError
 from app.ledger.outputs import records as shared
 from app.ledger.outputs.badges import JWKS_FILE, verify_badge, write_jwks
 from app.ledger.outputs.exporting import FORMATS, ExportContext, export
 from app.ledger.outputs.settings import output_settings
-from app.ledger.schema import m001_core_tables
-from app.ledger.store import SqliteLedgerStore, applied_migrations, apply_migrations
-from app.ledger.verify import verify_chain
+from app.ledger.schema import m001_core_tables, migrations
+from app.ledger.store import SqliteLedgerStore, apply_migrations
+from app.ledger.verify import VerifyReport, database_problem, is_busy, verify_chain
+from app.settings import ENV_PREFIX, REPO_ROOT, SETTINGS_BY_NAME
 
 DATABASE_OPTION = click.option(
     "--database",
@@ -35,6 +59,10 @@ DATABASE_OPTION = click.option(
     help="SQLite ledger file (default: the app's BEDSIDE_DATABASE).",
 )
 PROGRESS_THRESHOLD = 1_000
+# A read waits this long for another process's lock, then says the ledger is busy (WAL readers
+# wait only while a process holds the file exclusively, e.g. during a restore).
+READ_BUSY_SECONDS = 2.0
+READ_SETTINGS = dataclasses.replace(LEDGER_SETTINGS, busy_timeout=READ_BUSY_SECONDS)
 
 
 @click.command("init")
@@ -57,27 +85,125 @@ def init(database: Path | None) -> None:
 
 @click.command("verify")
 @DATABASE_OPTION
-def verify(database: Path | None) -> None:
-    """Check the whole credit hash chain; report the first record that fails.
+@click.option(
+    "--checkpoint",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A checkpoint from `bedside ledger checkpoint`: fail on truncation or re-sealing since.",
+)
+@click.option(
+    "--checkpoint-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"The checkpoints' public JWKS (default: {PUBLIC_KEY_FILE} next to the checkpoint).",
+)
+def verify(database: Path | None, checkpoint: Path | None, checkpoint_key: Path | None) -> None:
+    """Check the file (SQLite integrity, foreign keys), then the whole credit hash chain.
 
-    Exit status: 0 chain intact, 1 a record fails, 2 no ledger at that path.
-    Keep the printed head hash somewhere else: a later run that shows the same head proves
-    nothing before it was rewritten.
+    With --checkpoint, also check the chain still reaches the checkpoint's record with the same
+    hash: a chain cut short or re-sealed after the checkpoint fails, though it links up.
+    Exit status: 0 intact, 1 the file, a record or the checkpoint fails, 2 no ledger at that
+    path (or an unreadable checkpoint), 3 the ledger is busy (locked by another process).
+    Keep the printed head hash, or better a signed checkpoint, somewhere else: a later run that
+    shows the same head proves nothing before it was rewritten.
 
     \b
     Examples:
       bedside ledger verify
       bedside ledger verify --database /backups/bedside-2026-03-01.db
+      bedside ledger verify --checkpoint audit/2026-03.jws --checkpoint-key audit/key.json
     """
-    store = existing_ledger(database_path(database))
+    signed = read_checkpoint_file(checkpoint, checkpoint_key) if checkpoint else None
+    path = ledger_path(database)
+    store = existing_ledger(path)
     try:
-        report = verify_chain(store)
+        with reading(path):
+            report = verified(store)
+            departure = checkpoint_problem(signed, store) if signed and report.ok else None
     finally:
         store.close()
     click.echo(report.summary())
-    if report.ok:
-        click.echo(f"Head: #{report.checked} {report.head_hash}")
-    click.get_current_context().exit(0 if report.ok else 1)
+    if not report.ok:
+        click.get_current_context().exit(1)
+    click.echo(f"Head: #{report.checked} {report.head_hash}")
+    if signed is not None:
+        outcome = f"fails: {departure}" if departure else "matches"
+        click.echo(f"Checkpoint #{signed.sequence} of {signed.time} {outcome}.")
+    click.get_current_context().exit(1 if departure else 0)
+
+
+def verified(store: SqliteLedgerStore) -> VerifyReport:
+    """Run SQLite's checks of the file, then walk the chain."""
+    problem = database_problem(store.path, READ_SETTINGS)
+    if problem:
+        return VerifyReport(False, 0, "", (0, problem))
+    return verify_chain(store)
+
+
+def read_checkpoint_file(file: Path, jwks_file: Path | None):
+    """Read a signed checkpoint and check its signature; one sentence when it cannot be used."""
+    token = read_tokens(file, "checkpoint")[0]
+    keys = read_jwks(jwks_file or file.parent / PUBLIC_KEY_FILE, "--checkpoint-key")
+    try:
+        return read_checkpoint(token, keys)
+    except CheckpointError as error:
+        click.echo(f"Checkpoint {file} fails: {error}.")
+        click.get_current_context().exit(1)
+
+
+@click.command("checkpoint")
+@DATABASE_OPTION
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default=Path("-"),
+    help=f"File to write (default: standard output); {PUBLIC_KEY_FILE} goes next to it.",
+)
+@click.option(
+    "--public-key", is_flag=True, help="Write the checkpoints' public JWKS instead of signing."
+)
+def checkpoint_command(database: Path | None, output: Path, public_key: bool) -> None:
+    """Sign the verified chain's head (sequence, hash, time) as a JWS for auditors to keep.
+
+    The signing key is made once in the instance folder (ledger_checkpoint_key.json, mode 0600);
+    auditors keep the checkpoint and the public key outside the database, and later run
+    `bedside ledger verify --checkpoint FILE`. A chain that fails verification is not signed
+    (exit 1).
+
+    \b
+    Examples:
+      bedside ledger checkpoint -o audit/2026-03.jws
+      bedside ledger checkpoint --public-key -o audit/key.json
+    """
+    if public_key:
+        write_output(output, json.dumps(public_keys(signing_key()), indent=2) + "\n")
+        return
+    path = ledger_path(database)
+    store = existing_ledger(path)
+    try:
+        with reading(path):
+            report = verified(store)
+    finally:
+        store.close()
+    if not report.ok:
+        raise DamagedLedger(f"Not signed: {report.summary()}")
+    key = signing_key()
+    write_output(output, sign_checkpoint((report.checked, report.head_hash), key, now()) + "\n")
+    if str(output) != "-":
+        target = write_jwks(output.parent / PUBLIC_KEY_FILE, public_keys(key))
+        click.echo(f"Checkpoint public key (JWKS): {target}", err=True)
+
+
+def signing_key():
+    """Return the checkpoint key of the app's instance folder (the repo's when no app loads)."""
+    app = load_app()
+    return checkpoint_key(app.instance_path if app is not None else REPO_ROOT / "instance")
+
+
+def now() -> datetime:
+    """Return the current UTC time."""
+    return datetime.now(UTC)
 
 
 @click.command("stats")
@@ -89,25 +215,31 @@ def stats(database: Path | None) -> None:
     Examples:
       bedside ledger stats
     """
-    store = existing_ledger(database_path(database))
-    kinds: Counter[str] = Counter()
-    totals: dict[str, int] = {}
-    learners: set[str] = set()
+    path = ledger_path(database)
+    store = existing_ledger(path)
     try:
-        for record in store.iter_chain():
-            kinds[record.kind] += 1
-            totals[record.credit_type] = (
-                totals.get(record.credit_type, 0) + record.amount_hundredths
-            )
-            learners.add(record.learner_id)
+        with reading(path):
+            kinds, totals, learners = count_chain(store)
     finally:
         store.close()
     click.echo(
         f"{plural(kinds['credit'], 'credit record')}, {plural(kinds['reversal'], 'reversal')}, "
-        f"{plural(len(learners), 'learner')} with credit"
+        f"{plural(learners, 'learner')} with credit"
     )
     for credit_type, hundredths in sorted(totals.items()):
         click.echo(f"  {credit_type}: {from_hundredths(hundredths)}")
+
+
+def count_chain(store: SqliteLedgerStore) -> tuple[Counter[str], dict[str, int], int]:
+    """Count records by kind, total hundredths by credit type, and count distinct learners."""
+    kinds: Counter[str] = Counter()
+    totals: dict[str, int] = {}
+    learners: set[str] = set()
+    for record in store.iter_chain():
+        kinds[record.kind] += 1
+        totals[record.credit_type] = totals.get(record.credit_type, 0) + record.amount_hundredths
+        learners.add(record.learner_id)
+    return kinds, totals, len(learners)
 
 
 def plural(count: int, noun: str) -> str:
@@ -131,13 +263,67 @@ def database_path(database: Path | None) -> Path:
     return Path(info.load_app().config["DATABASE"])
 
 
+def ledger_path(database: Path | None) -> Path:
+    """Return --database, or the DATABASE setting read without building the app."""
+    if database is not None:
+        return database
+    try:
+        return configured_database()
+    except ConfigError as error:
+        raise UsageProblem(str(error)) from None
+
+
+def configured_database() -> Path:
+    """Read DATABASE from the environment, else the instance file, else its default.
+
+    Building the app would open its stores, and they create a missing database file.
+    """
+    setting = SETTINGS_BY_NAME["DATABASE"]
+    variable = ENV_PREFIX + setting.name
+    if variable in os.environ:
+        return config.coerce(setting, os.environ[variable])
+    instance = config.read_instance_file(REPO_ROOT / "instance" / config.INSTANCE_FILE)
+    return config.coerce(setting, instance.get(setting.name))
+
+
 def existing_ledger(path: Path) -> SqliteLedgerStore:
-    """Open an existing, migrated ledger without changing it; exit 2 when there is none."""
+    """Open an existing, migrated ledger for reading without changing it; exit 2 when none."""
     if not path.is_file():
         raise NoLedger(f"No ledger database at {path}.")
-    if m001_core_tables.__name__ not in applied_migrations(path):
+    with reading(path):
+        applied = applied_migration_names(path, migrations, READ_SETTINGS)
+    if m001_core_tables.__name__ not in applied:
         raise NoLedger(f"{path} has no ledger tables; run `bedside ledger init`.")
-    return SqliteLedgerStore(path, identity_key=None, migrate=False)
+    return SqliteLedgerStore(path, identity_key=None, migrate=False, settings=READ_SETTINGS)
+
+
+class LedgerBusy(click.ClickException):
+    """Another process holds the ledger locked (exit status 3)."""
+
+    exit_code = 3
+
+
+class DamagedLedger(click.ClickException):
+    """SQLite cannot read the ledger file (exit status 1)."""
+
+    exit_code = 1
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Turn SQLite errors met while reading the ledger into one-sentence CLI errors."""
+    try:
+        yield
+    except sqlite3.DatabaseError as error:
+        if is_busy(error):
+            raise LedgerBusy(
+                f"The ledger at {path} is busy: another process has held it locked for "
+                f"{READ_BUSY_SECONDS:g} s; try again when that process is done."
+            ) from None
+        raise DamagedLedger(
+            f"The ledger at {path} cannot be read ({error}): the file is damaged or is not a "
+            "Bedside database."
+        ) from None
 
 
 class UsageProblem(click.ClickException):
@@ -196,20 +382,21 @@ def export_command(**options) -> None:
 
 def run_export(format_: str, output: Path, database: Path | None, **options) -> None:
     """Select the records, build the export and write it (and the JWKS for badges)."""
+    path = ledger_path(database)
+    store = existing_ledger(path)  # before the app loads: its stores would create the file
     app = load_app()
-    path = database if database is not None else database_path(None)
-    store = existing_ledger(path)
     try:
-        window = window_from(options["since"], options["until"])
-        records = select_records(store, window, options["learner"])
-        context = export_context(store, app, options["base_url"], options["language"])
-        result = export(
-            format_,
-            records,
-            context,
-            ndjson=options["ndjson"],
-            aggregate_poc=options["aggregate_poc"],
-        )
+        with reading(path):
+            window = window_from(options["since"], options["until"])
+            records = select_records(store, window, options["learner"])
+            context = export_context(store, app, options["base_url"], options["language"])
+            result = export(
+                format_,
+                records,
+                context,
+                ndjson=options["ndjson"],
+                aggregate_poc=options["aggregate_poc"],
+            )
     finally:
         store.close()
     write_output(output, result.text)
@@ -312,8 +499,8 @@ def verify_badge_command(file: Path, jwks: Path | None) -> None:
       bedside ledger verify-badge badges/2026.jwt
       bedside ledger verify-badge badge.jwt --jwks issuer-jwks.json
     """
-    tokens = read_tokens(file)
-    keys = read_jwks(jwks or file.parent / JWKS_FILE)
+    tokens = read_tokens(file, "badge")
+    keys = read_jwks(jwks or file.parent / JWKS_FILE, "--jwks")
     reports = [verify_badge(token, keys) for token in tokens]
     for number, report in enumerate(reports, 1):
         prefix = f"Badge {number}: " if len(reports) > 1 else ""
@@ -321,24 +508,24 @@ def verify_badge_command(file: Path, jwks: Path | None) -> None:
     click.get_current_context().exit(0 if all(r.ok for r in reports) else 1)
 
 
-def read_tokens(file: Path) -> list[str]:
-    """Read the badges in a file (one per line)."""
+def read_tokens(file: Path, kind: str) -> list[str]:
+    """Read the compact JWSs (badges, a checkpoint) in a file, one per line."""
     try:
         lines = file.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise UsageProblem(f"Cannot read {file}: {error}.") from None
     tokens = [line.strip() for line in lines if line.strip()]
     if not tokens:
-        raise UsageProblem(f"{file} holds no badge.")
+        raise UsageProblem(f"{file} holds no {kind}.")
     return tokens
 
 
-def read_jwks(path: Path) -> dict:
-    """Read the issuer's public JWKS."""
+def read_jwks(path: Path, option: str) -> dict:
+    """Read a public JWKS (the badge issuer's, the checkpoints'), named by this option."""
     try:
         keys = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageProblem(f"No issuer keys at {path}; give --jwks FILE.") from None
+        raise UsageProblem(f"No public keys at {path}; give {option} FILE.") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise UsageProblem(f"Cannot read the JWKS {path}: {error}.") from None
     if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):

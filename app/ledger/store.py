@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from app import db
-from app.db import LEDGER_SETTINGS, SqliteStore, connect
+from app.db import LEDGER_SETTINGS, ConnectionSettings, SqliteStore, connect
 from app.identity import idempotency_hash, learner_id, normalise_issuer, request_hash
 from app.ledger import attempts
 from app.ledger.chain import (
@@ -122,8 +122,9 @@ class SqliteLedgerStore(SqliteStore):
         *,
         clock: Clock | None = None,
         migrate: bool = True,
+        settings: ConnectionSettings = LEDGER_SETTINGS,
     ):
-        super().__init__(path, migrations, settings=LEDGER_SETTINGS, migrate=migrate)
+        super().__init__(path, migrations, settings=settings, migrate=migrate)
         self._key = identity_key
         self._clock = clock or (lambda: datetime.now(UTC))
         self._writer = GroupCommit(self._connection)
@@ -258,7 +259,7 @@ class SqliteLedgerStore(SqliteStore):
 
     def iter_chain(self, after: int = 0) -> Iterator[CreditRecord]:
         """Yield every credit record after a sequence number, in chain order (one snapshot)."""
-        connection = connect(self.path, LEDGER_SETTINGS)
+        connection = connect(self.path, self._connections.settings)
         try:
             rows = connection.execute(
                 f"SELECT {COLUMNS} FROM ledger_credits WHERE sequence > ? ORDER BY sequence",

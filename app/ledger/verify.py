@@ -1,10 +1,16 @@
-"""Verify the credit ledger's hash chain, streaming, and report the first bad record."""
+"""Verify the credit ledger: SQLite's own checks of the file, then the hash chain, streaming.
+
+The chain walk reads only the records; a damaged index or page elsewhere would pass it, so the
+file's integrity and foreign keys are checked first (`database_problem`).
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
+from app.db import ConnectionSettings, connect
 from app.ledger.chain import GENESIS, compute_hash
 from app.ledger.store import LedgerStore
 
@@ -23,6 +29,8 @@ class VerifyReport:
         if self.first_bad is None:
             return f"Verified {self.checked} records; chain intact."
         sequence, reason = self.first_bad
+        if sequence == 0:  # the file itself, before any record
+            return f"The ledger file fails: {reason}."
         return f"Record #{sequence} fails: {reason}"
 
 
@@ -32,7 +40,25 @@ def verify_chain(store: LedgerStore) -> VerifyReport:
         referenced = store.referenced_head()
         return walk(store, referenced)
     except sqlite3.DatabaseError as error:
+        if is_busy(error):
+            raise  # a lock held elsewhere says nothing about the chain
         return VerifyReport(False, 0, GENESIS, (1, f"the ledger cannot be read ({error})"))
+
+
+def database_problem(path: Path, settings: ConnectionSettings) -> str | None:
+    """Return what SQLite's integrity and foreign-key checks find wrong in the file, or None."""
+    connection = connect(path, settings)
+    try:
+        first = connection.execute("PRAGMA integrity_check(1)").fetchone()[0]
+        if first != "ok":
+            return f"SQLite reports the file corrupt ({first})"
+        orphan = connection.execute("PRAGMA foreign_key_check").fetchone()
+        if orphan:
+            table, rowid, parent, _ = orphan
+            return f"a {table} row (rowid {rowid}) refers to a missing {parent} row"
+        return None
+    finally:
+        connection.close()
 
 
 def walk(store: LedgerStore, referenced: int) -> VerifyReport:
@@ -45,6 +71,8 @@ def walk(store: LedgerStore, referenced: int) -> VerifyReport:
                 return VerifyReport(False, checked, prev_hash, (expected, problem))
             prev_hash, expected, checked = record.record_hash, expected + 1, checked + 1
     except sqlite3.DatabaseError as error:
+        if is_busy(error):
+            raise
         return VerifyReport(False, checked, prev_hash, (expected, f"unreadable ({error})"))
     if referenced >= expected:
         missing = f"missing: submissions refer to records up to #{referenced} (chain truncated)"
@@ -70,3 +98,9 @@ def record_problem(record, expected: int, prev_hash: str) -> str | None:
 def short(digest: object) -> str:
     """Abbreviate a hash for messages."""
     return f"{str(digest)[:12]}…"
+
+
+def is_busy(error: sqlite3.Error) -> bool:
+    """Tell whether SQLite gave up waiting for another connection's lock."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)

@@ -69,9 +69,15 @@ def test_verify_without_a_ledger_exits_2(tmp_path):
     assert not (tmp_path / "missing.db").exists()  # verify never creates a database
 
 
-def test_verify_reads_the_database_setting_of_the_app(app):
-    fill(app.config["DATABASE"])
-    result = invoke(verify, app=app)
+def test_verify_reads_the_database_setting_without_building_the_app(db_path):
+    fill(db_path)
+
+    def never():
+        raise AssertionError("a read command built the app (its stores create the database)")
+
+    result = CliRunner().invoke(
+        verify, [], obj=ScriptInfo(create_app=never), env={"BEDSIDE_DATABASE": str(db_path)}
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Verified 4 records")
 

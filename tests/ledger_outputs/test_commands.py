@@ -19,9 +19,10 @@ from app.ledger.outputs.transcript import CSV_COLUMNS
 
 
 def invoke(command, *args: str, app=None):
-    """Run a command, inside a Bedside app's ScriptInfo when one is given."""
+    """Run a command, inside a Bedside app's ScriptInfo (and its DATABASE) when one is given."""
     obj = ScriptInfo(create_app=lambda: app) if app is not None else None
-    return CliRunner().invoke(command, list(args), obj=obj)
+    env = {"BEDSIDE_DATABASE": str(app.config["DATABASE"])} if app is not None else None
+    return CliRunner().invoke(command, list(args), obj=obj, env=env)
 
 
 def test_csv_export_to_stdout_uses_the_apps_database_and_titles(outputs_app, store, world):
@@ -109,7 +110,7 @@ def test_verify_badge_exits_2_when_files_are_missing(tmp_path):
     badge = tmp_path / "b.jwt"
     badge.write_text("a.b.c\n")
     no_keys = invoke(verify_badge_command, str(badge))
-    assert no_keys.exit_code == 2 and "No issuer keys at" in no_keys.output
+    assert no_keys.exit_code == 2 and "No public keys at" in no_keys.output
     (tmp_path / "issuer-jwks.json").write_text("[]")
     bad_keys = invoke(verify_badge_command, str(badge))
     assert bad_keys.exit_code == 2 and "is not a JWKS" in bad_keys.output

@@ -183,7 +183,11 @@ def issue_badges(
 
 def issuer_key(instance_path: Path | str) -> ECKey:
     """Load the issuer's private key, creating it on first use (mode 0600, never overwritten)."""
-    path = Path(instance_path) / KEY_FILE
+    return signing_key_file(Path(instance_path) / KEY_FILE)
+
+
+def signing_key_file(path: Path) -> ECKey:
+    """Load a P-256 private key from a JSON file, creating it on first use (mode 0600, kept)."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         key = ECKey.generate_key("P-256", private=True)
