@@ -83,7 +83,10 @@ def complete_authorization(
     """Exchange the code (with the PKCE verifier), validate the id_token, build the session."""
     with oauth_session(rt, client, pending.token_endpoint, pending.redirect_uri) as oauth:
         token = fetch_token(oauth, pending, code)
-        claims = identity_claims(oauth, token, pending)
+    # The JWKS is fetched with a plain session: the OAuth session would attach the new access
+    # token (sending it to the jwks_uri) and refuse to send anything once that token is "expired".
+    with rt.http_session() as http:
+        claims = identity_claims(http, token, pending)
     return session_from_token(pending, dict(token), claims)
 
 
@@ -112,7 +115,7 @@ def fetch_token(oauth: OAuth2Session, pending: PendingAuthorization, code: str) 
     return token
 
 
-def identity_claims(oauth: OAuth2Session, token: dict, pending: PendingAuthorization) -> dict:
+def identity_claims(http: requests.Session, token: dict, pending: PendingAuthorization) -> dict:
     """Validate the id_token when one was asked for; an unchecked one is never used."""
     if pending.nonce is None or not pending.jwks_uri:
         return {}
@@ -123,7 +126,7 @@ def identity_claims(oauth: OAuth2Session, token: dict, pending: PendingAuthoriza
             "The EHR did not send the identity token Bedside asked for. Nothing was saved.",
         )
     return validate_id_token(
-        oauth,
+        http,
         id_token,
         jwks_uri=pending.jwks_uri,
         issuer=pending.id_token_issuer,
