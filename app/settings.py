@@ -106,6 +106,12 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=60,
     ),
     Setting(
+        "SMART_OFFLINE_ACCESS",
+        False,
+        "bool",
+        "Ask EHRs for `offline_access` (refresh tokens that outlive the EHR session).",
+    ),
+    Setting(
         "CDS_IDENTITY_KEY",
         None,
         "str",

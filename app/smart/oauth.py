@@ -38,7 +38,12 @@ def begin_authorization(
     redirect_uri: str,
 ) -> str:
     """Remember a new authorization request server-side and return the EHR's authorize URL."""
-    scope = requested_scope(client.scope, standalone=launch is None, openid=bool(config.jwks_uri))
+    scope = requested_scope(
+        client.scope,
+        standalone=launch is None,
+        openid=bool(config.jwks_uri),
+        offline=rt.offline_access,
+    )
     state, verifier = new_secret(), secrets.token_urlsafe(64)
     nonce = new_secret() if "openid" in scope.split() else None
     extra = {"aud": config.fhir_base}
@@ -67,10 +72,16 @@ def begin_authorization(
     return url
 
 
-def requested_scope(scope: str, *, standalone: bool, openid: bool) -> str:
-    """The scope to request: launch or launch/patient; openid only when it can be checked."""
+def requested_scope(scope: str, *, standalone: bool, openid: bool, offline: bool = False) -> str:
+    """The scope to request: launch or launch/patient; openid only when it can be checked.
+
+    offline_access (a refresh token that outlives the EHR session) is added only when
+    SMART_OFFLINE_ACCESS is on; a client's own `scope` may still name it.
+    """
     items = [item for item in scope.split() if item not in {"launch", "launch/patient"}]
     items.insert(0, "launch/patient" if standalone else "launch")
+    if offline:
+        items.append("offline_access")
     if not openid:
         # Without the issuer's keys an id_token cannot be validated, so do not ask for one.
         items = [item for item in items if item not in {"openid", "fhirUser", "profile"}]

@@ -19,8 +19,16 @@ from app.smart.sessions import SESSION_SECONDS, SmartSessionStore
 class SmartRuntime:
     """Everything the SMART blueprint and fhir_get share, kept in app.extensions["smart"]."""
 
-    def __init__(self, clients: ClientRegistry, database: Path, *, session_seconds: float):
+    def __init__(
+        self,
+        clients: ClientRegistry,
+        database: Path,
+        *,
+        session_seconds: float,
+        offline_access: bool = False,
+    ):
         self.clients = clients
+        self.offline_access = offline_access
         self.sessions = SmartSessionStore(database, lifetime=session_seconds)
         self.pending = PendingStore(database)
         # Extra transports by URL prefix (tests route http://localhost/ into the app itself).
@@ -34,7 +42,12 @@ class SmartRuntime:
         clients = load_smart_clients(Path(path)) if path else []
         registry = ClientRegistry(clients, app.extensions[DEPLOYMENT])
         seconds = float(app.config.get("SMART_SESSION_SECONDS", SESSION_SECONDS))
-        smart = cls(registry, Path(app.config["DATABASE"]), session_seconds=seconds)
+        smart = cls(
+            registry,
+            Path(app.config["DATABASE"]),
+            session_seconds=seconds,
+            offline_access=bool(app.config.get("SMART_OFFLINE_ACCESS")),
+        )
         register_store(app, smart.sessions)
         register_store(app, smart.pending)
         return smart

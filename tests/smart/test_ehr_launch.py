@@ -23,7 +23,9 @@ def test_ehr_launch_asks_for_pkce_state_aud_launch_and_scope(browser, auth_serve
     assert query["launch"]
     assert query["nonce"]
     assert query["scope"].split()[:1] == ["launch"]
-    assert {"openid", "fhirUser", "offline_access", "patient/*.rs"} <= set(query["scope"].split())
+    assert {"openid", "fhirUser", "offline_access", "patient/Patient.rs"} <= set(
+        query["scope"].split()
+    )
 
 
 def test_ehr_launch_stores_the_session_and_opens_the_app(browser, auth_server, demo_app):

@@ -20,7 +20,7 @@ from tests.smart.loopback import serve
 @pytest.fixture
 def live_app(instance_path, monkeypatch):
     """The demo app with a probe page that reads the launched patient through fhir_get."""
-    app = build_demo_app(instance_path, monkeypatch)
+    app = build_demo_app(instance_path, monkeypatch, SMART_OFFLINE_ACCESS=True)
     app.extensions["smart"].transport_adapters.clear()  # everything over real sockets
 
     @app.get("/test/probe")
