@@ -29,6 +29,7 @@ INSTANCE_KEYS = {
     "SECRET_KEY": "secret_key",
     "LEDGER_IDENTITY_KEY": "ledger_identity_key",
     "CDS_IDENTITY_KEY": "cds_identity_key",
+    "SMART_TOKEN_KEY": "smart_token_key",  # seals SMART tokens at rest (app/smart/token_cipher.py)
 }
 NEW_INSTANCE_KEYS = "bedside_new_instance_keys"  # names of the keys made at this start
 TRUE_WORDS = {"1", "true", "yes", "on"}

@@ -112,6 +112,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Ask EHRs for `offline_access` (refresh tokens that outlive the EHR session).",
     ),
     Setting(
+        "SMART_TOKEN_KEY",
+        None,
+        "str",
+        "Key that encrypts SMART tokens at rest (AES-GCM). If unset, made once into "
+        "`instance/smart_token_key`.",
+    ),
+    Setting(
         "CDS_IDENTITY_KEY",
         None,
         "str",

@@ -14,6 +14,7 @@ from app.smart.clients import ClientRegistry, load_smart_clients
 from app.smart.discovery import Discovery
 from app.smart.pending import PendingStore
 from app.smart.sessions import SESSION_SECONDS, SmartSessionStore
+from app.smart.token_cipher import TokenCipher
 
 
 class SmartRuntime:
@@ -25,12 +26,14 @@ class SmartRuntime:
         database: Path,
         *,
         session_seconds: float,
+        token_key: str,
         offline_access: bool = False,
     ):
         self.clients = clients
         self.offline_access = offline_access
-        self.sessions = SmartSessionStore(database, lifetime=session_seconds)
-        self.pending = PendingStore(database)
+        cipher = TokenCipher(token_key)
+        self.sessions = SmartSessionStore(database, cipher, lifetime=session_seconds)
+        self.pending = PendingStore(database, cipher)
         # Extra transports by URL prefix (tests route http://localhost/ into the app itself).
         self.transport_adapters: dict[str, BaseAdapter] = {}
         self.discovery = Discovery(self.http_session)
@@ -46,6 +49,7 @@ class SmartRuntime:
             registry,
             Path(app.config["DATABASE"]),
             session_seconds=seconds,
+            token_key=app.config["SMART_TOKEN_KEY"],
             offline_access=bool(app.config.get("SMART_OFFLINE_ACCESS")),
         )
         register_store(app, smart.sessions)
