@@ -137,16 +137,19 @@ def connect(path: Path, settings: ConnectionSettings = STORE_SETTINGS) -> sqlite
     return connection
 
 
-def create_private_file(path: Path) -> None:
+def create_private_file(path: Path | str) -> None:
     """Create the database file owner-only (0600) before SQLite does (it would use 0644).
 
     SQLite gives the -wal and -shm files it makes the main file's permissions, so they follow.
     An existing file keeps its mode: the operator may have chosen it.
     """
+    path = Path(path)
     if str(path) == ":memory:" or path.exists():
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:
+        return  # no such folder, no permission: sqlite3 reports it as before
 
 
 def apply_migrations(
