@@ -29,6 +29,7 @@ INSTANCE_KEYS = {
     "SECRET_KEY": "secret_key",
     "LEDGER_IDENTITY_KEY": "ledger_identity_key",
     "CDS_IDENTITY_KEY": "cds_identity_key",
+    "SMART_TOKEN_KEY": "smart_token_key",  # seals SMART tokens at rest (app/smart/token_cipher.py)
 }
 NEW_INSTANCE_KEYS = "bedside_new_instance_keys"  # names of the keys made at this start
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -56,12 +57,21 @@ def load_config(app: Flask, test_config: Mapping[str, object] | None) -> None:
                 made.add(name)
             app.config[name] = instance_secret_key(Path(app.instance_path), file_name)
     check_cookie_policy(app.config)
+    # Flask's own session cookie (it holds the CSRF token) follows app.security.cookie_policy's
+    # rule as far as it can without a request: Secure when the public URL is https.
+    app.config["SESSION_COOKIE_SECURE"] = bool(
+        app.config.get("SESSION_COOKIE_SECURE") or https_public_url(app.config)
+    )
+
+
+def https_public_url(config: Mapping[str, object]) -> bool:
+    """Tell whether the public URL is https (then every cookie is Secure)."""
+    return str(config.get("PUBLIC_BASE_URL") or "").startswith("https://")
 
 
 def check_cookie_policy(config: Mapping[str, object]) -> None:
     """SameSite=None cookies must be Secure, so the public URL must be https."""
-    public = str(config.get("PUBLIC_BASE_URL") or "")
-    if config["COOKIE_SAMESITE"] == "None" and not public.startswith("https://"):
+    if config["COOKIE_SAMESITE"] == "None" and not https_public_url(config):
         raise ConfigError(
             f"{ENV_PREFIX}COOKIE_SAMESITE=None needs Secure cookies: set "
             f"{ENV_PREFIX}PUBLIC_BASE_URL to the https URL the EHR opens Bedside at."

@@ -19,6 +19,7 @@ The ledger also runs in autocommit mode (isolation_level=None): its transactions
 from __future__ import annotations
 
 import fcntl
+import os
 import sqlite3
 import threading
 import weakref
@@ -124,6 +125,7 @@ class ThreadConnections:
 
 def connect(path: Path, settings: ConnectionSettings = STORE_SETTINGS) -> sqlite3.Connection:
     """Open a connection with these settings, usable from any thread."""
+    create_private_file(path)
     connection = sqlite3.connect(
         path,
         timeout=settings.busy_timeout,
@@ -133,6 +135,21 @@ def connect(path: Path, settings: ConnectionSettings = STORE_SETTINGS) -> sqlite
     for pragma in settings.pragmas():
         connection.execute(pragma)
     return connection
+
+
+def create_private_file(path: Path | str) -> None:
+    """Create the database file owner-only (0600) before SQLite does (it would use 0644).
+
+    SQLite gives the -wal and -shm files it makes the main file's permissions, so they follow.
+    An existing file keeps its mode: the operator may have chosen it.
+    """
+    path = Path(path)
+    if str(path) == ":memory:" or path.exists():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:
+        return  # no such folder, no permission: sqlite3 reports it as before
 
 
 def apply_migrations(
@@ -178,7 +195,7 @@ class FileLock:
         self._handle = None
 
     def __enter__(self) -> FileLock:
-        self._handle = open(self.path, "a")
+        self._handle = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600), "a")
         fcntl.flock(self._handle, fcntl.LOCK_EX)
         return self
 

@@ -7,17 +7,21 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, request
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+HSTS = "max-age=31536000"  # one year; not includeSubDomains: sibling hosts are not ours to pin
 
 
 def init_app(app: Flask) -> None:
-    """Add the headers after every request."""
+    """Add the headers after every request (HSTS when the public URL is https)."""
     policy = content_security_policy(app.config["FRAME_ANCESTORS"])
+    https = https_deployment(app.config.get("PUBLIC_BASE_URL"))
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if https:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
 
@@ -60,5 +64,9 @@ def cookie_policy() -> dict:
 
 def secure_cookies() -> bool:
     """Mark cookies Secure on https requests and when the public URL is https."""
-    public = str(current_app.config.get("PUBLIC_BASE_URL") or "")
-    return request.is_secure or public.startswith("https://")
+    return request.is_secure or https_deployment(current_app.config.get("PUBLIC_BASE_URL"))
+
+
+def https_deployment(public_base_url: object) -> bool:
+    """Tell whether Bedside is served at an https public URL (BEDSIDE_PUBLIC_BASE_URL)."""
+    return str(public_base_url or "").startswith("https://")

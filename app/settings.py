@@ -130,6 +130,19 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=60,
     ),
     Setting(
+        "SMART_OFFLINE_ACCESS",
+        False,
+        "bool",
+        "Ask EHRs for `offline_access` (refresh tokens that outlive the EHR session).",
+    ),
+    Setting(
+        "SMART_TOKEN_KEY",
+        None,
+        "str",
+        "Key that encrypts SMART tokens at rest (AES-GCM). If unset, made once into "
+        "`instance/smart_token_key`.",
+    ),
+    Setting(
         "CDS_IDENTITY_KEY",
         None,
         "str",

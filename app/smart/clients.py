@@ -14,7 +14,17 @@ from app.deployment import Deployment
 from app.errors import ConfigError
 from app.security import is_https_or_loopback
 
-DEFAULT_SCOPE = "launch openid fhirUser offline_access patient/*.rs"
+# SMART v2 granular scopes for exactly the FHIR reads the app makes (app/ui: the patient banner,
+# the record facts panel, the learner's PractitionerRole); offline_access only when configured.
+FHIR_READ_SCOPES = (
+    "patient/Patient.rs",
+    "patient/Observation.rs",
+    "patient/Condition.rs",
+    "patient/MedicationRequest.rs",
+    "patient/AllergyIntolerance.rs",
+    "user/PractitionerRole.rs",  # not in the patient compartment: the signed-in user's roles
+)
+DEFAULT_SCOPE = " ".join(["launch", "openid", "fhirUser", *FHIR_READ_SCOPES])
 KNOWN_FIELDS = {"iss", "client_id", "scope", "client_secret", "private_key"}
 KEY_ALGORITHMS = {"RSA": "RS384", "EC": "ES384"}
 

@@ -28,7 +28,7 @@ def fhir_get(session: SmartSession, path: str) -> dict:
     if current is None:
         raise SmartSessionEnded()
     url = fhir_url(current.issuer, path)
-    if current.access_expired():
+    if needs_refresh(current):
         current = refresh_session(rt, current)
     response = get(rt, url, current.access_token)
     if response.status_code == 401:
@@ -37,6 +37,13 @@ def fhir_get(session: SmartSession, path: str) -> dict:
         if response.status_code == 401:
             end_session(rt, current, "the EHR refused a freshly refreshed token")
     return fhir_json(response)
+
+
+def needs_refresh(session: SmartSession) -> bool:
+    """Refresh ahead of expiry when a refresh token exists; else use the token to its end."""
+    # Without a refresh token an early refresh can only end the session, so a short-lived
+    # token (60 s or less) would be dropped before its first use.
+    return session.access_expired(leeway=30 if session.refresh_token else 0)
 
 
 def fhir_url(issuer: str, path: str) -> str:

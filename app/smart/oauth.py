@@ -38,7 +38,12 @@ def begin_authorization(
     redirect_uri: str,
 ) -> str:
     """Remember a new authorization request server-side and return the EHR's authorize URL."""
-    scope = requested_scope(client.scope, standalone=launch is None, openid=bool(config.jwks_uri))
+    scope = requested_scope(
+        client.scope,
+        standalone=launch is None,
+        openid=bool(config.jwks_uri),
+        offline=rt.offline_access,
+    )
     state, verifier = new_secret(), secrets.token_urlsafe(64)
     nonce = new_secret() if "openid" in scope.split() else None
     extra = {"aud": config.fhir_base}
@@ -67,10 +72,16 @@ def begin_authorization(
     return url
 
 
-def requested_scope(scope: str, *, standalone: bool, openid: bool) -> str:
-    """The scope to request: launch or launch/patient; openid only when it can be checked."""
+def requested_scope(scope: str, *, standalone: bool, openid: bool, offline: bool = False) -> str:
+    """The scope to request: launch or launch/patient; openid only when it can be checked.
+
+    offline_access (a refresh token that outlives the EHR session) is added only when
+    SMART_OFFLINE_ACCESS is on; a client's own `scope` may still name it.
+    """
     items = [item for item in scope.split() if item not in {"launch", "launch/patient"}]
     items.insert(0, "launch/patient" if standalone else "launch")
+    if offline:
+        items.append("offline_access")
     if not openid:
         # Without the issuer's keys an id_token cannot be validated, so do not ask for one.
         items = [item for item in items if item not in {"openid", "fhirUser", "profile"}]
@@ -83,7 +94,10 @@ def complete_authorization(
     """Exchange the code (with the PKCE verifier), validate the id_token, build the session."""
     with oauth_session(rt, client, pending.token_endpoint, pending.redirect_uri) as oauth:
         token = fetch_token(oauth, pending, code)
-        claims = identity_claims(oauth, token, pending)
+    # The JWKS is fetched with a plain session: the OAuth session would attach the new access
+    # token (sending it to the jwks_uri) and refuse to send anything once that token is "expired".
+    with rt.http_session() as http:
+        claims = identity_claims(http, token, pending)
     return session_from_token(pending, dict(token), claims)
 
 
@@ -112,7 +126,7 @@ def fetch_token(oauth: OAuth2Session, pending: PendingAuthorization, code: str) 
     return token
 
 
-def identity_claims(oauth: OAuth2Session, token: dict, pending: PendingAuthorization) -> dict:
+def identity_claims(http: requests.Session, token: dict, pending: PendingAuthorization) -> dict:
     """Validate the id_token when one was asked for; an unchecked one is never used."""
     if pending.nonce is None or not pending.jwks_uri:
         return {}
@@ -123,7 +137,7 @@ def identity_claims(oauth: OAuth2Session, token: dict, pending: PendingAuthoriza
             "The EHR did not send the identity token Bedside asked for. Nothing was saved.",
         )
     return validate_id_token(
-        oauth,
+        http,
         id_token,
         jwks_uri=pending.jwks_uri,
         issuer=pending.id_token_issuer,

@@ -1,4 +1,4 @@
-"""Authorization requests in flight: state → PKCE verifier, nonce and issuer, bound to a browser."""
+"""Authorization requests in flight: state → sealed PKCE verifier, nonce, issuer; per browser."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from app.db import SqliteStore
+from app.smart.token_cipher import TokenCipher, UnreadableToken
 
 migrations = Migrations("bedside.smart_pending")
 PENDING_SECONDS = 600
@@ -38,6 +39,13 @@ def create_pending_table(db: Database) -> None:
         },
         pk="state_hash",
     )
+
+
+@migrations()
+def drop_plaintext_pending(db: Database) -> None:
+    """PKCE verifiers are now sealed at rest: requests stored in plaintext are dropped."""
+    db.execute("PRAGMA secure_delete = ON")
+    db.execute("DELETE FROM smart_pending")
 
 
 @dataclass(frozen=True)
@@ -68,15 +76,18 @@ def digest(value: str) -> str:
 class PendingStore(SqliteStore):
     """Pending authorizations shared by every worker; each state is usable exactly once."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, cipher: TokenCipher):
         super().__init__(path, migrations)
+        self.cipher = cipher
 
     def save(self, state: str, browser_id: str, pending: PendingAuthorization) -> None:
         """Remember an authorization request under its state, bound to this browser."""
+        state_hash = digest(state)
+        verifier = self.cipher.seal(pending.code_verifier, row=state_hash)
         values = (
-            digest(state),
+            state_hash,
             digest(browser_id),
-            *dataclasses.astuple(pending),
+            *dataclasses.astuple(dataclasses.replace(pending, code_verifier=verifier)),
             time.time() + PENDING_SECONDS,
         )
         with self._connection() as connection:
@@ -98,4 +109,9 @@ class PendingStore(SqliteStore):
             return None
         if not secrets.compare_digest(row[0], digest(browser_id)):
             return None
-        return PendingAuthorization(*row[1:-1])
+        pending = PendingAuthorization(*row[1:-1])
+        try:
+            verifier = self.cipher.open(pending.code_verifier, row=digest(state))
+        except UnreadableToken:
+            return None  # written by an older version, or under another key: start again
+        return dataclasses.replace(pending, code_verifier=verifier)

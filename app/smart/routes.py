@@ -15,6 +15,7 @@ from flask import (
     render_template,
     request,
 )
+from flask_wtf.csrf import CSRFError
 
 from app.deployment import deployment
 from app.errors import error_body, wants_json
@@ -86,9 +87,18 @@ def callback() -> Response:
     return response
 
 
+@bp.get("/logout")
+def logout_form() -> Response | str:
+    """Ask before signing out (a link cannot end a session); nothing to end: go home."""
+    if browser_session_id() is None:
+        return redirect("/")
+    return render_template("smart/logout.html")
+
+
 @bp.post("/logout")
 def logout() -> Response:
-    """End the SMART session and forget the cookie."""
+    """End the SMART session and forget the cookie (a form POST with the CSRF token)."""
+    current_app.extensions["csrf"].protect()  # Flask-WTF: CSRFError without a valid token
     session_id = browser_session_id()
     if session_id:
         runtime().sessions.delete_key(hash_session_id(session_id))
@@ -112,6 +122,19 @@ def launch_failed(error: SmartLaunchError) -> tuple[str, int]:
         "smart/error.html", status=error.status, title=error.title, message=error.message
     )
     return page, error.status
+
+
+@bp.errorhandler(CSRFError)
+def logout_not_confirmed(error: CSRFError) -> tuple[str, int]:
+    """A sign-out another site's page could have sent: change nothing, say so."""
+    page = render_template(
+        "smart/error.html",
+        status=400,
+        title="Sign-out not confirmed",
+        message="This sign-out request did not come from Bedside's own page, so nothing was "
+        "changed. Use the Sign out button in Bedside.",
+    )
+    return page, 400
 
 
 def start(iss: str, launch_id: str | None) -> Response:

@@ -14,15 +14,26 @@ from app.smart.clients import ClientRegistry, load_smart_clients
 from app.smart.discovery import Discovery
 from app.smart.pending import PendingStore
 from app.smart.sessions import SESSION_SECONDS, SmartSessionStore
+from app.smart.token_cipher import TokenCipher
 
 
 class SmartRuntime:
     """Everything the SMART blueprint and fhir_get share, kept in app.extensions["smart"]."""
 
-    def __init__(self, clients: ClientRegistry, database: Path, *, session_seconds: float):
+    def __init__(
+        self,
+        clients: ClientRegistry,
+        database: Path,
+        *,
+        session_seconds: float,
+        token_key: str,
+        offline_access: bool = False,
+    ):
         self.clients = clients
-        self.sessions = SmartSessionStore(database, lifetime=session_seconds)
-        self.pending = PendingStore(database)
+        self.offline_access = offline_access
+        cipher = TokenCipher(token_key)
+        self.sessions = SmartSessionStore(database, cipher, lifetime=session_seconds)
+        self.pending = PendingStore(database, cipher)
         # Extra transports by URL prefix (tests route http://localhost/ into the app itself).
         self.transport_adapters: dict[str, BaseAdapter] = {}
         self.discovery = Discovery(self.http_session)
@@ -34,7 +45,13 @@ class SmartRuntime:
         clients = load_smart_clients(Path(path)) if path else []
         registry = ClientRegistry(clients, app.extensions[DEPLOYMENT])
         seconds = float(app.config.get("SMART_SESSION_SECONDS", SESSION_SECONDS))
-        smart = cls(registry, Path(app.config["DATABASE"]), session_seconds=seconds)
+        smart = cls(
+            registry,
+            Path(app.config["DATABASE"]),
+            session_seconds=seconds,
+            token_key=app.config["SMART_TOKEN_KEY"],
+            offline_access=bool(app.config.get("SMART_OFFLINE_ACCESS")),
+        )
         register_store(app, smart.sessions)
         register_store(app, smart.pending)
         return smart

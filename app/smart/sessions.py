@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -16,7 +17,9 @@ from sqlite_utils.migrations import Migrations
 
 from app.db import SqliteStore
 from app.security import cookie_policy
+from app.smart.token_cipher import TokenCipher, UnreadableToken
 
+log = logging.getLogger(__name__)
 migrations = Migrations("bedside.smart_sessions")
 COOKIE_NAME = "bedside_session"
 SESSION_SECONDS = 8 * 3600
@@ -50,6 +53,16 @@ def create_smart_sessions(db: Database) -> None:
         pk="session_key",
         not_null={"issuer", "client_id", "access_token", "expires_at"},
     )
+
+
+@migrations()
+def drop_plaintext_sessions(db: Database) -> None:
+    """Tokens are now sealed at rest: sessions stored in plaintext end (their users relaunch).
+
+    secure_delete overwrites the freed pages, so the old tokens leave the file, not just the table.
+    """
+    db.execute("PRAGMA secure_delete = ON")
+    db.execute("DELETE FROM smart_sessions")
 
 
 @dataclass(frozen=True)
@@ -91,10 +104,11 @@ def hash_session_id(session_id: str) -> str:
 
 
 class SmartSessionStore(SqliteStore):
-    """SMART sessions shared by every worker through one SQLite file."""
+    """SMART sessions shared by every worker through one SQLite file; tokens sealed at rest."""
 
-    def __init__(self, path: Path, *, lifetime: float = SESSION_SECONDS):
+    def __init__(self, path: Path, cipher: TokenCipher, *, lifetime: float = SESSION_SECONDS):
         super().__init__(path, migrations)
+        self.cipher = cipher
         self.lifetime = lifetime
 
     def create(self, session: SmartSession) -> tuple[str, SmartSession]:
@@ -109,6 +123,8 @@ class SmartSessionStore(SqliteStore):
             if name not in {"fhir_context", "id_claims"}
         }
         row |= {
+            "access_token": self.cipher.seal(stored.access_token, row=stored.session_key),
+            "refresh_token": self.cipher.seal(stored.refresh_token, row=stored.session_key),
             "fhir_context": json.dumps(stored.fhir_context),
             "id_claims": json.dumps(stored.id_claims),
             "need_patient_banner": int(stored.need_patient_banner),
@@ -136,6 +152,13 @@ class SmartSessionStore(SqliteStore):
             return None
         values = dict(zip([column[0] for column in cursor.description], row, strict=True))
         values.pop("refreshing_until")
+        try:
+            for name in ("access_token", "refresh_token"):
+                values[name] = self.cipher.open(values[name], row=key)
+        except UnreadableToken as problem:
+            log.info("SMART session ended: its stored tokens are unreadable (%s)", problem)
+            self.delete_key(key)
+            return None
         values["fhir_context"] = json.loads(values["fhir_context"] or "[]")
         values["id_claims"] = json.loads(values["id_claims"] or "{}")
         values["need_patient_banner"] = bool(values["need_patient_banner"])
@@ -165,8 +188,8 @@ class SmartSessionStore(SqliteStore):
                 "UPDATE smart_sessions SET access_token = ?, refresh_token = ?, "
                 "access_expires_at = ?, scope = ?, refreshing_until = NULL WHERE session_key = ?",
                 (
-                    session.access_token,
-                    session.refresh_token,
+                    self.cipher.seal(session.access_token, row=session.session_key),
+                    self.cipher.seal(session.refresh_token, row=session.session_key),
                     session.access_expires_at,
                     session.scope,
                     session.session_key,

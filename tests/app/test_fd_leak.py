@@ -28,6 +28,7 @@ from app.outcomes.practice_store import PracticeStore
 from app.settings import REPO_ROOT
 from app.smart.pending import PendingStore
 from app.smart.sessions import COOKIE_NAME, SmartSessionStore
+from app.smart.token_cipher import TokenCipher
 from cds_hooks.store import CdsStore
 from tests.ledger.helpers import ISSUER, KEY
 from tests.support.live_server import LiveServer
@@ -156,8 +157,8 @@ def test_short_lived_threads_writing_the_ledger_leave_no_connection_open(tmp_pat
 STORES = {
     "ledger": lambda path: SqliteLedgerStore(path, KEY),
     "cds": CdsStore,
-    "smart sessions": SmartSessionStore,
-    "smart pending": PendingStore,
+    "smart sessions": lambda path: SmartSessionStore(path, TokenCipher("smart-token-test-key")),
+    "smart pending": lambda path: PendingStore(path, TokenCipher("smart-token-test-key")),
     "learning": LearningStore,
     "mastery signal": lambda path: MasterySignal(path, KEY),
     "practice": PracticeStore,

@@ -21,8 +21,8 @@ def build_demo_app(instance_path, monkeypatch, **config):
 
 @pytest.fixture
 def demo_app(instance_path, monkeypatch):
-    """Bedside in demo mode with the demo SMART server and the SMART client."""
-    app = build_demo_app(instance_path, monkeypatch)
+    """Bedside in demo mode with the demo SMART server and the SMART client (refresh tokens on)."""
+    app = build_demo_app(instance_path, monkeypatch, SMART_OFFLINE_ACCESS=True)
     yield app
     close_stores(app)
 

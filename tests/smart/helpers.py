@@ -74,6 +74,12 @@ def sessions_rows(app) -> list[dict]:
         connection.close()
 
 
+def stored_sessions(app) -> list:
+    """Every stored SMART session as the app reads it (tokens opened with the instance key)."""
+    store = app.extensions["smart"].sessions
+    return [store.load_key(row["session_key"]) for row in sessions_rows(app)]
+
+
 def set_cookies(*responses) -> list[str]:
     """Every Set-Cookie header of the responses."""
     return [header for response in responses for header in response.headers.getlist("Set-Cookie")]

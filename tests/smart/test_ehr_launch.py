@@ -7,7 +7,15 @@ import json
 from app.smart import current_smart_session, fhir_get
 from app.smart.sessions import COOKIE_NAME
 from tests.smart.conftest import build_demo_app
-from tests.smart.helpers import ISS, ehr_launch, new_launch, query_of, sessions_rows, set_cookies
+from tests.smart.helpers import (
+    ISS,
+    ehr_launch,
+    new_launch,
+    query_of,
+    read_form,
+    sessions_rows,
+    set_cookies,
+)
 
 
 def test_ehr_launch_asks_for_pkce_state_aud_launch_and_scope(browser, auth_server):
@@ -23,7 +31,9 @@ def test_ehr_launch_asks_for_pkce_state_aud_launch_and_scope(browser, auth_serve
     assert query["launch"]
     assert query["nonce"]
     assert query["scope"].split()[:1] == ["launch"]
-    assert {"openid", "fhirUser", "offline_access", "patient/*.rs"} <= set(query["scope"].split())
+    assert {"openid", "fhirUser", "offline_access", "patient/Patient.rs"} <= set(
+        query["scope"].split()
+    )
 
 
 def test_ehr_launch_stores_the_session_and_opens_the_app(browser, auth_server, demo_app):
@@ -102,7 +112,8 @@ def test_session_repr_never_shows_tokens(browser, auth_server, demo_app):
 
 def test_logout_deletes_the_session(browser, auth_server, demo_app):
     ehr_launch(browser, auth_server)
-    response = browser.post("/smart/logout")
+    form = read_form(browser.get("/smart/logout").get_data(as_text=True))
+    response = browser.post("/smart/logout", data=form.fields)
     assert response.status_code == 302
     assert sessions_rows(demo_app) == []
     assert any(c.startswith(f"{COOKIE_NAME}=;") for c in set_cookies(response))

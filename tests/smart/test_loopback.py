@@ -13,14 +13,14 @@ from app.smart import current_smart_session, fhir_get
 from app.smart.discovery import OAUTH_URIS, Discovery
 from app.smart.smart_errors import SmartLaunchError
 from tests.smart.conftest import build_demo_app
-from tests.smart.helpers import new_launch, query_of, sessions_rows
+from tests.smart.helpers import new_launch, query_of, sessions_rows, stored_sessions
 from tests.smart.loopback import serve
 
 
 @pytest.fixture
 def live_app(instance_path, monkeypatch):
     """The demo app with a probe page that reads the launched patient through fhir_get."""
-    app = build_demo_app(instance_path, monkeypatch)
+    app = build_demo_app(instance_path, monkeypatch, SMART_OFFLINE_ACCESS=True)
     app.extensions["smart"].transport_adapters.clear()  # everything over real sockets
 
     @app.get("/test/probe")
@@ -64,7 +64,8 @@ def test_ehr_launch_over_real_http(live_app):
     [row] = sessions_rows(live_app)
     assert row["fhir_user"] == f"{base}/fhir/Practitioner/dr-ed-okafor"
     cookies = " ".join(h for hop in hops for h in hop.raw.headers.getlist("Set-Cookie"))
-    assert row["access_token"] not in cookies and row["refresh_token"] not in cookies
+    [session] = stored_sessions(live_app)
+    assert session.access_token not in cookies and session.refresh_token not in cookies
 
 
 def metadata_only(app: Flask):

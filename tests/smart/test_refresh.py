@@ -8,7 +8,7 @@ import pytest
 
 from app.smart import SmartSessionEnded, current_smart_session, fhir_get
 from app.smart.sessions import COOKIE_NAME
-from tests.smart.helpers import ehr_launch, sessions_rows
+from tests.smart.helpers import ehr_launch, sessions_rows, stored_sessions
 
 TOKEN_PATH = "/demo-ehr/auth/token"
 
@@ -48,15 +48,15 @@ def test_an_expired_access_token_is_refreshed_first(
     browser, auth_server, demo_app, transport, probe
 ):
     ehr_launch(browser, auth_server)
-    [before] = sessions_rows(demo_app)
+    [before] = stored_sessions(demo_app)
     expire_access_token(demo_app)
     response = browser.get(probe)
     assert response.status_code == 200 and response.json["id"] == "sepsis-adult"
     assert len(refresh_requests(transport)) == 1
-    [after] = sessions_rows(demo_app)
-    assert after["access_token"] != before["access_token"]
-    assert after["refresh_token"] != before["refresh_token"]  # the new one replaces the old
-    assert auth_server.store.take_refresh_token(before["refresh_token"]) is None
+    [after] = stored_sessions(demo_app)
+    assert after.access_token != before.access_token
+    assert after.refresh_token != before.refresh_token  # the new one replaces the old
+    assert auth_server.store.take_refresh_token(before.refresh_token) is None
 
 
 def test_a_401_from_the_fhir_server_triggers_one_refresh(

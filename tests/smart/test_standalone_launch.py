@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.smart.helpers import ISS, query_of, read_form, sessions_rows, set_cookies
+from tests.smart.helpers import (
+    ISS,
+    query_of,
+    read_form,
+    sessions_rows,
+    set_cookies,
+    stored_sessions,
+)
 
 
 def open_sign_in(browser):
@@ -45,7 +52,8 @@ def test_approving_with_a_patient_completes_the_launch(browser, demo_app):
     assert row["patient"] == "uri-child"
     assert row["need_patient_banner"] == 1
     assert row["encounter"] is None
-    assert row["access_token"] not in " ".join(set_cookies(page, approved, callback))
+    [session] = stored_sessions(demo_app)
+    assert session.access_token not in " ".join(set_cookies(page, approved, callback))
 
 
 def test_approving_without_the_csrf_token_is_refused(browser, demo_app):
