@@ -87,6 +87,7 @@ def answer(
             service,
             hook_request,
             caller=caller,
+            client=client_of(client),
             languages=preferred_languages(),
             now=datetime.now(UTC),
             launch_url=public_base_url() + "/launch.html",
@@ -139,9 +140,9 @@ def burn(claim: JtiClaim | None) -> None:
 def feedback(service_id: str) -> Response:
     """Record what the clinician did with our cards (idempotent)."""
     known_service(service_id)
-    authenticate()
+    client = authenticate()
     parsed = validate(FeedbackRequest, json_body(), prefix="")
-    return jsonify(runtime().engine.record_feedback(parsed.feedback))
+    return jsonify(runtime().engine.record_feedback(parsed.feedback, client_of(client)))
 
 
 @floor_bp.post("/<service_id>")
@@ -163,6 +164,11 @@ def add_cors_headers(response: Response) -> Response:
         response.vary.add("Origin")
     response.headers.update(CORS_HEADERS)
     return response
+
+
+def client_of(client: VerifiedClient | None) -> str:
+    """The issuer exposures and feedback are bound to ('' when authentication is off)."""
+    return client.iss if client else ""
 
 
 def known_service(service_id: str) -> CdsService:

@@ -12,7 +12,6 @@ from cds_hooks.card_resources import Filler, compile_resource
 from cds_hooks.matching import Evidence, Match
 from cds_hooks.models import Card
 
-CARD_NAMESPACE = uuid.UUID("6f1c7c1e-4f0b-5b6e-9a57-2b8f7b4f1d10")
 OVERRIDE_REASON_SYSTEM = "https://fhir.bedside.example/CodeSystem/override-reason"
 SUMMARY_LIMIT = 139
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
@@ -105,12 +104,11 @@ def render_card(
     template: CardTemplate,
     match: Match,
     *,
-    hook_instance: str,
     hook_context: dict[str, str],
     settings: CardSettings,
 ) -> dict:
     """Build one card (as wire JSON) for a matched module from its prepared template."""
-    card_uuid = card_uuid_from(template.module_id, template.version, hook_instance)
+    card_uuid = new_card_uuid()
     body = {
         "uuid": uuid_text(card_uuid),
         "summary": render_summary(template.summary, match.named_values()),
@@ -130,7 +128,6 @@ def build_card(
     match: Match,
     module: dict,
     *,
-    hook_instance: str,
     hook_context: dict[str, str],
     language: str,
     settings: CardSettings,
@@ -139,7 +136,6 @@ def build_card(
     return render_card(
         card_template(module, language),
         match,
-        hook_instance=hook_instance,
         hook_context=hook_context,
         settings=settings,
     )
@@ -159,7 +155,6 @@ def check_cards(modules: dict[str, dict]) -> None:
             card = build_card(
                 sample,
                 module,
-                hook_instance="00000000-0000-4000-8000-000000000000",
                 hook_context=context,
                 language=language,
                 settings=settings,
@@ -170,9 +165,9 @@ def check_cards(modules: dict[str, dict]) -> None:
                 raise ValueError(f"module {module['id']} ({language}): {invalid}") from None
 
 
-def card_uuid_from(module_id: str, version: str, hook_instance: str) -> bytes:
-    """The card uuid of a module version in one hook call (stable for retries of that call)."""
-    return name_uuid(CARD_NAMESPACE.bytes, f"{module_id}|{version}|{hook_instance}")
+def new_card_uuid() -> bytes:
+    """A random (version 4) card uuid: feedback cannot be aimed at a card one did not receive."""
+    return uuid.uuid4().bytes
 
 
 def name_uuid(namespace: bytes, name: str) -> bytes:

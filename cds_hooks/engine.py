@@ -107,6 +107,7 @@ class CdsEngine:
         languages: Sequence[str],
         now: datetime,
         launch_url: str,
+        client: str = "",
         remember: bool = True,
         claim: JtiClaim | None = None,
         limits: CallLimits = NO_LIMITS,
@@ -141,7 +142,6 @@ class CdsEngine:
             render_card(
                 self.card_template(match.module_id, self.language_for(match.module_id, languages)),
                 match,
-                hook_instance=str(request.hookInstance),
                 hook_context=hook_context,
                 settings=settings,
             )
@@ -149,7 +149,7 @@ class CdsEngine:
         ]
         exposures = (
             [
-                self.exposure(match, card["uuid"], service, user_key, patient_key, now)
+                self.exposure(match, card["uuid"], service, (user_key, patient_key), now, client)
                 for match, card in zip(chosen, cards, strict=True)
             ]
             if remember
@@ -159,12 +159,16 @@ class CdsEngine:
             raise AuthError("replayed jti")
         return {"cards": cards}
 
-    def record_feedback(self, items: Sequence[FeedbackItem]) -> dict[str, int]:
-        """Store each feedback entry once; overrides snooze the module for that user."""
+    def record_feedback(self, items: Sequence[FeedbackItem], client: str) -> dict[str, int]:
+        """Store each feedback entry once; overrides snooze the module for that user.
+
+        Only the client a card was sent to may give feedback on it; to any other the card is
+        unknown (so feedback can neither snooze another client's user nor probe for cards).
+        """
         counts = {"recorded": 0, "alreadyRecorded": 0, "unknownCards": 0}
         for item in items:
             exposure = self.store.exposure(str(item.card))
-            if exposure is None:
+            if exposure is None or exposure.client != client:
                 counts["unknownCards"] += 1
                 continue
             record = feedback_record(item, exposure)
@@ -236,11 +240,12 @@ class CdsEngine:
         match: Match,
         card_uuid: str,
         service: CdsService,
-        user_key: str,
-        patient_key: str,
+        keys: tuple[str, str],
         now: datetime,
+        client: str,
     ) -> Exposure:
-        """Describe a shown card (by the uuid it was rendered with) for the store."""
+        """Describe a card shown to a user about a patient, and the client it was sent to."""
+        user_key, patient_key = keys
         module = self.library.modules[match.module_id]
         return Exposure(
             card_uuid=card_uuid,
@@ -250,6 +255,7 @@ class CdsEngine:
             user_key=user_key,
             patient_key=patient_key,
             shown_at=now.timestamp(),
+            client=client,
         )
 
 

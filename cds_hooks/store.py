@@ -57,6 +57,12 @@ def create_cds_tables(db: Database) -> None:
     db["cds_feedback"].create_index(["user_key", "outcome", "received_at"])
 
 
+@migrations()
+def bind_exposures_to_their_client(db: Database) -> None:
+    """Record which CDS client each card went to: only it may give feedback on the card."""
+    db["cds_exposures"].add_column("client", str, not_null_default="")
+
+
 class JtiClaim(NamedTuple):
     """A verified client JWT's id, to be recorded once: the replay guard across workers."""
 
@@ -100,6 +106,7 @@ class Exposure:
     user_key: str
     patient_key: str
     shown_at: float
+    client: str  # the issuer of the CDS client the card was sent to ('' with auth off)
 
 
 @dataclass(frozen=True)
@@ -153,7 +160,7 @@ class CdsStore(SqliteStore):
                 return False
             if rows:
                 connection.executemany(
-                    "INSERT OR IGNORE INTO cds_exposures VALUES (?, ?, ?, ?, ?, ?, ?)", rows
+                    "INSERT OR IGNORE INTO cds_exposures VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
                 )
         return True
 

@@ -6,8 +6,12 @@ import json
 
 import pytest
 
+from app import create_app
+from app.db import close_stores
 from cds_hooks.services import PREFETCH
+from tests.cds_hooks.conftest import CdsCaller
 from tests.cds_hooks.hook_requests import draft_medication, hook_request, prefetch_for
+from tests.cds_hooks.jwt_helpers import make_ec_key, public_jwks, sign_client_token
 
 SEPSIS = "sepsis-adult"
 
@@ -286,3 +290,33 @@ def test_cors_allow_list_echoes_only_listed_origins(cds_config, instance_path):
     assert listed.headers["Access-Control-Allow-Origin"] == "https://ehr.example"
     assert "Origin" in listed.headers["Vary"]
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_only_the_client_a_card_went_to_may_give_feedback_on_it(
+    cds_config, instance_path, ec_key, clients_file, fixture_store
+):
+    """Another trusted EHR cannot snooze a module for someone else's user, nor probe for cards."""
+    other_key = make_ec_key("other-ehr")
+    trusted = json.loads(clients_file.read_text())
+    trusted.append({"iss": "https://other-ehr.test.example", "jwks": public_jwks(other_key)})
+    clients_file.write_text(json.dumps(trusted))
+    app = create_app({**cds_config, "CDS_REPEAT_MINUTES": 0}, instance_path=instance_path)
+    ehr = CdsCaller(app.test_client(), ec_key)
+    card = ehr.hook("bedside-order-select", sepsis_order_select(fixture_store)).json["cards"][0]
+    path = "/cds-services/bedside-order-select/feedback"
+    token = sign_client_token(
+        other_key,
+        iss="https://other-ehr.test.example",
+        aud=f"http://localhost{path}",
+        kid=other_key.kid,
+        alg="ES384",
+    )
+    other = app.test_client().post(
+        path, json=overridden(card["uuid"]), headers={"Authorization": f"Bearer {token}"}
+    )
+    later = ehr.hook("bedside-order-select", sepsis_order_select(fixture_store)).json["cards"]
+    own = ehr.post(path, overridden(card["uuid"]))
+    close_stores(app)
+    assert other.json == {"recorded": 0, "alreadyRecorded": 0, "unknownCards": 1}
+    assert any("sepsis-hour-1-bundle" in c["links"][0]["appContext"] for c in later)
+    assert own.json == {"recorded": 1, "alreadyRecorded": 0, "unknownCards": 0}
