@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.exceptions import HTTPError as TransportError
 
 FHIR_JSON = "application/fhir+json"
 MAX_PAGES = 5
@@ -213,7 +214,7 @@ class FhirFetcher:
                 self._count(len(chunk))
                 if len(body) > cap:
                     raise FetchFailed(f"FHIR response larger than {cap} bytes")
-        except (requests.RequestException, OSError, ValueError) as error:
+        except (requests.RequestException, TransportError, OSError, ValueError) as error:
             if seconds_left(deadline) <= 0:
                 raise FetchFailed("the FHIR server did not answer in time") from None
             raise FetchFailed(f"FHIR server broke off ({type(error).__name__})") from None
