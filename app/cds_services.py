@@ -19,6 +19,7 @@ from cds_hooks import blueprint
 from cds_hooks.auth import ClientAuthenticator
 from cds_hooks.cards import check_cards
 from cds_hooks.engine import CdsEngine, EngineSettings
+from cds_hooks.fhir_fetch import FetchCache, FetchPolicy, insecure_hosts
 from cds_hooks.index import UnknownValueSet, compile_library
 from cds_hooks.store import CdsStore
 
@@ -46,10 +47,20 @@ def init_app(app: Flask) -> None:
     warn_if_identities_orphaned(app, store)
     key = str(config["LEDGER_IDENTITY_KEY"]).encode()
     mastered = register_store(app, MasterySignal(config["DATABASE"], key))
-    engine = CdsEngine(library, index, store, settings, mastered=mastered)
+    cache = FetchCache(policy=fetch_policy(config))
+    engine = CdsEngine(library, index, store, settings, cache=cache, mastered=mastered)
     blueprint.register(app, blueprint.CdsRuntime(engine, authenticator_for(app, store)))
     log.info(
         "CDS services ready: %d modules, %d indexed codes", len(library.modules), len(index.by_code)
+    )
+
+
+def fetch_policy(config) -> FetchPolicy:
+    """The byte caps and plain-http hosts for fetches from EHRs' FHIR servers."""
+    return FetchPolicy(
+        max_response_bytes=config["CDS_FHIR_MAX_RESPONSE_BYTES"],
+        max_call_bytes=config["CDS_FHIR_MAX_CALL_BYTES"],
+        insecure_hosts=insecure_hosts(config["FHIR_INSECURE_HOSTS"]),
     )
 
 

@@ -110,6 +110,27 @@ SETTINGS: tuple[Setting, ...] = (
         "Browser origins allowed to call the CDS services: `*` or a space-separated list.",
     ),
     Setting(
+        "CDS_FHIR_MAX_RESPONSE_BYTES",
+        4 * 1024 * 1024,
+        "int",
+        "Largest FHIR response read when fetching missing prefetch; a larger one fails the fetch.",
+        minimum=1024,
+    ),
+    Setting(
+        "CDS_FHIR_MAX_CALL_BYTES",
+        8 * 1024 * 1024,
+        "int",
+        "Most bytes one hook call reads from its FHIR server, all fetches and pages together.",
+        minimum=1024,
+    ),
+    Setting(
+        "FHIR_INSECURE_HOSTS",
+        None,
+        "str",
+        "Hosts whose FHIR server may be plain http (space-separated `host` or `host:port`); "
+        "every other fhirServer must be https.",
+    ),
+    Setting(
         "CDS_FLOOR_ENDPOINT",
         False,
         "bool",

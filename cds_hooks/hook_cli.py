@@ -209,7 +209,7 @@ def run_engine(request: HookRequest, lang: str, max_cards: int | None) -> tuple[
     cap = engine.settings.max_cards if max_cards is None else max_cards
     # Same library and index; uncapped so we can say how many modules matched, then cap as usual.
     uncapped = replace(engine.settings, max_cards=len(engine.library.modules))
-    one_run = CdsEngine(engine.library, engine.index, engine.store, uncapped)
+    one_run = CdsEngine(engine.library, engine.index, engine.store, uncapped, cache=engine.cache)
     body = one_run.answer(
         SERVICES_BY_HOOK[request.hook],
         request,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
-from cds_hooks.fhir_fetch import FetchFailed, FhirFetcher, next_url_of
+from cds_hooks.fhir_fetch import FetchFailed, FhirFetcher, next_url_of, seconds_left
 from cds_hooks.services import PREFETCH, REQUIRED_PREFETCH
 
 TOKEN = re.compile(r"\{\{\s*([A-Za-z.]+)\s*\}\}")
@@ -18,6 +21,8 @@ USER_TOKENS = {
     "userPatientId": "Patient",
     "userRelatedPersonId": "RelatedPerson",
 }
+POOL_THREADS = 32
+FETCHES_PER_SERVER = 4  # one slow server holds at most this many of the pool's threads
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -51,6 +56,8 @@ def resolve_prefetch(
     data = dict(plan.ready)
     jobs = {key: ("query", query) for key, query in plan.to_fetch.items()}
     jobs.update({key: ("next", url) for key, url in plan.next_pages.items()})
+    if jobs and fetcher is not None and fetcher.refusal:
+        raise PrefetchUnavailable("fhirServer", fetcher.refusal)
     results = run_jobs(jobs, fetcher, deadline_seconds)
     for key, outcome in results.items():
         if isinstance(outcome, FetchFailed):
@@ -127,8 +134,9 @@ def run_jobs(
         return {}
     if fetcher is None:
         return {key: FetchFailed("no fhirServer to fetch from") for key in jobs}
-    futures = {key: executor().submit(run_job, fetcher, *job) for key, job in jobs.items()}
-    wait(futures.values(), timeout=deadline_seconds)
+    deadline = time.monotonic() + deadline_seconds
+    futures = {key: submit_for_server(fetcher, job, deadline) for key, job in jobs.items()}
+    wait(futures.values(), timeout=max(seconds_left(deadline), 0))
     results: dict[str, object] = {}
     for key, future in futures.items():
         if future.done():
@@ -139,16 +147,78 @@ def run_jobs(
     return results
 
 
-def run_job(fetcher: FhirFetcher, kind: str, target: str) -> object:
+def submit_for_server(fetcher: FhirFetcher, job: tuple[str, str], deadline: float) -> Future:
+    """Queue one job once its server has a free slot; a job without a slot by then has failed.
+
+    Waiting for the slot happens here, in the hook call's own thread, so a server that holds
+    all its slots delays only the calls that name it, never the pool other servers share.
+    """
+    origin = origin_of(fetcher.base_url)
+    if not server_slots.acquire(origin, deadline):
+        failed: Future = Future()
+        failed.set_result(FetchFailed("the FHIR server is busy with earlier fetches"))
+        return failed
+    try:
+        future = executor().submit(run_job, fetcher, *job, deadline)
+    except BaseException:
+        server_slots.release(origin)
+        raise
+    future.add_done_callback(lambda _: server_slots.release(origin))
+    return future
+
+
+def run_job(fetcher: FhirFetcher, kind: str, target: str, deadline: float) -> object:
     """Fetch one query (following pages) or the remaining pages after a next link."""
     try:
         if kind == "next":
             if not same_origin(target, fetcher.base_url):
                 raise FetchFailed("next link points outside the FHIR server")
-            return fetcher.get_pages(target)
-        return fetcher.get_pages(urljoin(fetcher.base_url + "/", target))
+            return fetcher.get_pages(target, deadline)
+        return fetcher.get_pages(urljoin(fetcher.base_url + "/", target), deadline)
     except FetchFailed as failure:
         return failure
+
+
+class ServerSlots:
+    """At most `per_server` fetches in flight per FHIR server origin, in this worker."""
+
+    def __init__(self, per_server: int):
+        self.per_server = per_server
+        self._in_flight: Counter[str] = Counter()
+        self._freed = threading.Condition()
+
+    def acquire(self, origin: str, deadline: float) -> bool:
+        """Take a slot for origin, waiting until the deadline at the latest."""
+        with self._freed:
+            while self._in_flight[origin] >= self.per_server:
+                left = seconds_left(deadline)
+                if left <= 0:
+                    return False
+                self._freed.wait(left)
+            self._in_flight[origin] += 1
+            return True
+
+    def release(self, origin: str) -> None:
+        """Give a slot back (and forget idle origins)."""
+        with self._freed:
+            self._in_flight[origin] -= 1
+            if self._in_flight[origin] <= 0:
+                del self._in_flight[origin]
+            self._freed.notify_all()
+
+    def in_flight(self, origin: str) -> int:
+        """The fetches in flight for origin."""
+        with self._freed:
+            return self._in_flight[origin]
+
+
+server_slots = ServerSlots(FETCHES_PER_SERVER)
+
+
+def origin_of(url: str) -> str:
+    """Scheme, host and port of a URL: the unit servers are isolated by."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def same_origin(url: str, base_url: str) -> bool:
@@ -161,5 +231,5 @@ def executor() -> ThreadPoolExecutor:
     """Return the shared fetch pool (created on first use, one per worker process)."""
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="fhir-fetch")
+        _executor = ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="fhir-fetch")
     return _executor

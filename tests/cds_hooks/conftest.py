@@ -51,6 +51,7 @@ def cds_config(instance_path, clients_file):
         "TESTING": True,
         "DATABASE": str(instance_path / "bedside.db"),
         "CDS_CLIENTS": str(clients_file),
+        "FHIR_INSECURE_HOSTS": "127.0.0.1",  # the fixture FHIR servers are plain http on loopback
     }
 
 

@@ -31,7 +31,12 @@ def fhir_server():
 @pytest.fixture
 def hook_app(instance_path):
     """A test app with its own database (CDS auth off: the CLI never goes over HTTP)."""
-    config = {"TESTING": True, "DATABASE": str(instance_path / "db"), "CDS_AUTH": "off"}
+    config = {
+        "TESTING": True,
+        "DATABASE": str(instance_path / "db"),
+        "CDS_AUTH": "off",
+        "FHIR_INSECURE_HOSTS": "127.0.0.1",  # the fixture FHIR server is plain http on loopback
+    }
     app = create_app(config, instance_path=instance_path)
     yield app
     close_stores(app)
