@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -48,9 +49,20 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(demo_ehr.bp)
     clients = app.extensions.setdefault("cds_clients", [])
     clients.append(demo_ehr_client(app.instance_path))
+    allow_own_fhir_over_http(app)
     app.extensions[DEPLOYMENT] = DemoDeployment()
     clinician = str(app.config["DEMO_PRACTICE_CLINICIAN"]).strip()
     app.extensions[PRACTICE_SOURCE] = SyntheticPracticeSource(
         str(app.config["CONTENT_DIR"]), clinician
     )
     log.warning("Demo mode is on: demo EHR, SMART server and token-protected fixture FHIR at /fhir")
+
+
+def allow_own_fhir_over_http(app: Flask) -> None:
+    """The fixture FHIR server is this very server: CDS may fetch from it over plain http."""
+    own = ["127.0.0.1", "localhost", "::1"]
+    public = urlsplit(str(app.config.get("PUBLIC_BASE_URL") or ""))
+    if public.scheme == "http" and public.netloc:
+        own.append(public.netloc)
+    configured = str(app.config.get("FHIR_INSECURE_HOSTS") or "").split()
+    app.config["FHIR_INSECURE_HOSTS"] = " ".join(dict.fromkeys([*configured, *own]))
