@@ -56,11 +56,11 @@ def fhir_url(issuer: str, path: str) -> str:
 
 
 def get(rt: SmartRuntime, url: str, access_token: str) -> requests.Response:
-    """One authorised GET with short timeouts."""
+    """One authorised GET with short timeouts; a redirect is not followed with the token."""
     headers = {"Accept": "application/fhir+json", "Authorization": f"Bearer {access_token}"}
     try:
         with rt.http_session() as http:
-            return http.get(url, headers=headers, timeout=TIMEOUT)
+            return http.get(url, headers=headers, timeout=TIMEOUT, allow_redirects=False)
     except requests.RequestException as error:
         log.warning("FHIR request failed: %s", type(error).__name__)
         raise FhirRequestError(503, "The EHR's FHIR server could not be reached.") from None
@@ -68,6 +68,8 @@ def get(rt: SmartRuntime, url: str, access_token: str) -> requests.Response:
 
 def fhir_json(response: requests.Response) -> dict:
     """The JSON body of a successful answer; a FhirRequestError otherwise."""
+    if response.is_redirect:
+        raise FhirRequestError(502, "The EHR's FHIR server answered with a redirect.")
     if response.status_code >= 400:
         raise FhirRequestError(
             response.status_code, f"The EHR's FHIR server answered {response.status_code}."

@@ -1,0 +1,74 @@
+"""The launched session's FHIR reads never follow a redirect, so the token goes nowhere else."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+
+from app import create_app
+from app.db import close_stores
+from app.smart.fhir import fhir_get
+from app.smart.sessions import SmartSession
+from app.smart.smart_errors import FhirRequestError
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One loopback server playing both the EHR (which redirects) and the redirect's target."""
+
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        if self.path.startswith("/fhir/"):
+            self.send_response(302)
+            self.send_header("Location", "/elsewhere/Patient/p1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = b'{"resourceType": "Patient", "id": "p1"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        """Stay quiet."""
+
+
+@pytest.fixture
+def redirecting_ehr():
+    """The FHIR base URL of a server whose every FHIR read redirects elsewhere on its host."""
+    Handler.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/fhir"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_is_a_failed_read_and_the_token_is_not_sent_on(instance_path, redirecting_ehr):
+    app = create_app({"TESTING": True}, instance_path=instance_path)
+    session = SmartSession(
+        issuer=redirecting_ehr,
+        client_id="bedside",
+        token_endpoint=f"{redirecting_ehr}/token",
+        scope="launch openid fhirUser",
+        access_token="secret-access-token",
+        refresh_token=None,
+        access_expires_at=None,
+        fhir_user=None,
+        id_claims={},
+    )
+    try:
+        with app.test_request_context("/app/"):
+            _, stored = app.extensions["smart"].sessions.create(session)
+            with pytest.raises(FhirRequestError, match="redirect"):
+                fhir_get(stored, "Patient/p1")
+    finally:
+        close_stores(app)
+    assert Handler.seen == [("/fhir/Patient/p1", "Bearer secret-access-token")]
