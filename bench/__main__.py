@@ -11,6 +11,7 @@ import sys
 #: name → (module with a main(argv) -> int, what it measures). Add new benchmarks here.
 BENCHMARKS = {
     "cds": ("bench.cds_hooks", "CDS Hooks order-select: latency, throughput and two ratios"),
+    "hostile": ("bench.hostile", "hostile hook calls: time to answer and worker memory growth"),
     "ledger": ("bench.ledger", "CME ledger: durable writes/s and verifying a 100,000-record chain"),
 }
 
