@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from app.fhir_json import parse_time
+
 Indicator = Literal["info", "warning", "critical"]
+# A required string with something in it: incoming strings are stripped, so a blank one is refused
+# (the pattern says so in the OpenAPI document too).
+NonBlank = Annotated[str, Field(min_length=1, pattern=r"\S")]
 
 
 class Incoming(BaseModel):
@@ -19,7 +24,7 @@ class Incoming(BaseModel):
 class FhirAuthorization(Incoming):
     """The access token the EHR grants for fetching what prefetch did not carry."""
 
-    access_token: str = Field(min_length=1, repr=False)
+    access_token: NonBlank = Field(repr=False)
     token_type: Literal["Bearer"]
     expires_in: int | None = None
     scope: str
@@ -30,7 +35,14 @@ class FhirAuthorization(Incoming):
 class HookRequest(Incoming):
     """The body of POST /cds-services/{id}."""
 
-    hook: str = Field(min_length=1)
+    # fhirServer is required with fhirAuthorization, said in a form every JSON Schema draft reads
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [{"not": {"required": ["fhirAuthorization"]}}, {"required": ["fhirServer"]}]
+        }
+    )
+
+    hook: NonBlank
     hookInstance: UUID
     fhirServer: HttpUrl | None = None
     fhirAuthorization: FhirAuthorization | None = None
@@ -48,8 +60,8 @@ class HookRequest(Incoming):
 class PatientViewContext(Incoming):
     """Context of patient-view."""
 
-    userId: str = Field(min_length=1)
-    patientId: str = Field(min_length=1)
+    userId: NonBlank
+    patientId: NonBlank
     encounterId: str | None = None
 
 
@@ -75,7 +87,7 @@ class OrderSelectContext(OrderSignContext):
 class EncounterStartContext(PatientViewContext):
     """Context of encounter-start."""
 
-    encounterId: str = Field(min_length=1)
+    encounterId: NonBlank
 
 
 CONTEXT_MODELS: dict[str, type[PatientViewContext]] = {
@@ -118,14 +130,12 @@ class FeedbackItem(BaseModel):
     outcome: Literal["accepted", "overridden"]
     acceptedSuggestions: list[AcceptedSuggestion] | None = None
     overrideReason: OverrideReason | None = None
-    outcomeTimestamp: str = Field(min_length=1)
+    outcomeTimestamp: str = Field(min_length=1, json_schema_extra={"format": "date-time"})
 
     @field_validator("outcomeTimestamp")
     @classmethod
     def is_a_timestamp(cls, value: str) -> str:
         """Require an ISO 8601 instant."""
-        from app.fhir_json import parse_time
-
         if parse_time(value) is None or "T" not in value:
             raise ValueError("must be an ISO 8601 date-time")
         return value

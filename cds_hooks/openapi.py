@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from cds_hooks.models import Card, FeedbackRequest, HookRequest
+from cds_hooks.models import CONTEXT_MODELS, Card, FeedbackRequest, HookRequest
+from cds_hooks.services import SERVICES, CdsService
 
 REF = "#/components/schemas/{model}"
 ERROR_SCHEMA = {
@@ -57,6 +58,7 @@ def openapi_document() -> dict:
         (HookRequest, "validation"),
         (FeedbackRequest, "validation"),
         (Card, "serialization"),
+        *((CONTEXT_MODELS[service.hook], "validation") for service in SERVICES),
     ]
     _, definitions = models_json_schema(models, ref_template=REF)
     schemas = {
@@ -90,7 +92,6 @@ def openapi_document() -> dict:
 
 def paths() -> dict:
     """Describe each JSON endpoint."""
-    service_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
     return {
         "/cds-services": {
             "get": {
@@ -98,27 +99,49 @@ def paths() -> dict:
                 "responses": {"200": json_response("Discovery"), **errors(401)},
             }
         },
-        "/cds-services/{id}": {
-            "post": {
-                "summary": "Invoke a service for a hook",
-                "parameters": [service_id],
-                "requestBody": json_body("HookRequest"),
-                "responses": {"200": json_response("CdsResponse"), **errors(400, 401, 404, 412)},
-            }
-        },
-        "/cds-services/{id}/feedback": {
-            "post": {
-                "summary": "Report what the user did with cards (idempotent)",
-                "parameters": [service_id],
-                "requestBody": json_body("FeedbackRequest"),
-                "responses": {"200": json_response("FeedbackResult"), **errors(400, 401, 404)},
-            }
-        },
+        **{path: item for service in SERVICES for path, item in service_paths(service).items()},
         "/healthz": {
             "get": {
                 "summary": "Health check",
                 "security": [],
                 "responses": {"200": {"description": "The service is up"}},
+            }
+        },
+    }
+
+
+def service_paths(service: CdsService) -> dict:
+    """One service's invocation and feedback: its hook and its hook's context, exactly."""
+    request = {
+        "allOf": [
+            {"$ref": REF.format(model="HookRequest")},
+            {
+                "properties": {
+                    "hook": {"const": service.hook},
+                    "context": {"$ref": REF.format(model=CONTEXT_MODELS[service.hook].__name__)},
+                }
+            },
+        ]
+    }
+    return {
+        f"/cds-services/{service.id}": {
+            "post": {
+                "summary": f"Invoke {service.id} ({service.hook})",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": request}},
+                },
+                "responses": {
+                    "200": json_response("CdsResponse"),
+                    **errors(400, 401, 412, 413, 429, 503),
+                },
+            }
+        },
+        f"/cds-services/{service.id}/feedback": {
+            "post": {
+                "summary": f"Report what the user did with {service.id}'s cards (idempotent)",
+                "requestBody": json_body("FeedbackRequest"),
+                "responses": {"200": json_response("FeedbackResult"), **errors(400, 401, 429)},
             }
         },
     }

@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from app.settings import REPO_ROOT
+from cds_hooks.services import SERVICES
 from tests.cds_hooks.hook_requests import draft_medication, hook_request, prefetch_for
 
 REQUESTS = sorted((REPO_ROOT / "fhir_fixtures" / "cds_requests").glob("*/*.json"))[:12]
@@ -29,14 +30,15 @@ def validator_for(document: dict, schema_name: str) -> jsonschema.Validator:
 
 def test_document_lists_every_json_endpoint(document):
     assert document["openapi"].startswith("3.1")
+    services = [f"/cds-services/{service.id}" for service in SERVICES]
     assert set(document["paths"]) == {
         "/cds-services",
-        "/cds-services/{id}",
-        "/cds-services/{id}/feedback",
         "/healthz",
+        *services,
+        *(f"{path}/feedback" for path in services),
     }
-    invoke = document["paths"]["/cds-services/{id}"]["post"]["responses"]
-    assert set(invoke) == {"200", "400", "401", "404", "412"}
+    invoke = document["paths"]["/cds-services/bedside-order-select"]["post"]["responses"]
+    assert set(invoke) == {"200", "400", "401", "412", "413", "429", "503"}
 
 
 @pytest.mark.parametrize("path", REQUESTS, ids=lambda path: path.parent.name + "/" + path.stem)
