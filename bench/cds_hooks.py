@@ -12,16 +12,19 @@ import json
 import os
 import platform
 import secrets
-import signal
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from app.settings import ENV_PREFIX, REPO_ROOT, SETTINGS
 from bench import cds_request as req
 from bench.load import Batch, PhaseStats, measure, run_batch
-from bench.report import alg_phase, algorithm_comparison, print_report, targets, write_result
+from bench.report import (
+    alg_phase,
+    algorithm_comparison,
+    print_report,
+    run_benchmark,
+    targets,
+)
 from bench.server import HOST, Server, start_server
 from bench.synthetic_library import build_library
 
@@ -233,19 +236,6 @@ def server_info(server: Server, modules: int) -> dict:
     return {"modules": modules, "startup_seconds": server.startup_seconds}
 
 
-def interrupted(signum, frame) -> None:
-    """Turn SIGTERM into KeyboardInterrupt so that the `finally` blocks stop the servers."""
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table, write the JSON; 0 even when a target is missed."""
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, interrupted)  # stop the servers on `kill` too, not only Ctrl-C
-    with tempfile.TemporaryDirectory(prefix="bedside-bench-") as directory:
-        result = run(args, Path(directory))
-    result["output"] = str(args.output)
-    result["run_id"] = uuid.uuid4().hex
-    write_result(result, args.output)
-    print_report(result)
-    return 0
+    return run_benchmark(parse_args(argv), run, print_report, "cds")

@@ -15,8 +15,6 @@ import http.client
 import json
 import os
 import platform
-import signal
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -25,8 +23,8 @@ from pathlib import Path
 
 from app.settings import REPO_ROOT, SETTINGS
 from bench import cds_request as req
-from bench.cds_hooks import interrupted, server_env
-from bench.report import verdict, write_result
+from bench.cds_hooks import server_env
+from bench.report import run_benchmark, verdict
 from bench.server import HOST, Server, child_pids, start_server
 
 # The fault-injecting FHIR server is the hostile tests' own (tests/hostile/); the benchmark
@@ -373,12 +371,4 @@ def human_bytes(size: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table, write the JSON; 0 even when a target is missed."""
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, interrupted)
-    with tempfile.TemporaryDirectory(prefix="bedside-bench-hostile-") as directory:
-        result = run(args, Path(directory))
-    result["output"] = str(args.output)
-    result["run_id"] = uuid.uuid4().hex
-    write_result(result, args.output)
-    print_report(result)
-    return 0
+    return run_benchmark(parse_args(argv), run, print_report, "hostile")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import signal
 import statistics
+import tempfile
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 COLUMNS = ("p50_ms", "p90_ms", "p99_ms", "max_ms", "throughput_rps", "server_cpu_ms_per_request")
@@ -171,3 +176,25 @@ def write_result(result: dict, path: Path) -> None:
     """Write the JSON result (bench/results/ is git-ignored)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+def run_benchmark(
+    args: argparse.Namespace,
+    run: Callable[[argparse.Namespace, Path], dict],
+    report: Callable[[dict], None],
+    name: str,
+) -> int:
+    """Run in a temporary folder, write the JSON, print the report; 0 even if a target is missed."""
+    signal.signal(signal.SIGTERM, interrupted)  # stop the servers on `kill` too, not only Ctrl-C
+    with tempfile.TemporaryDirectory(prefix=f"bedside-bench-{name}-") as directory:
+        result = run(args, Path(directory))
+    result["output"] = str(args.output)
+    result["run_id"] = uuid.uuid4().hex
+    write_result(result, args.output)
+    report(result)
+    return 0
+
+
+def interrupted(signum, frame) -> None:
+    """Turn SIGTERM into KeyboardInterrupt so that the `finally` blocks stop the servers."""
+    raise KeyboardInterrupt

@@ -11,8 +11,8 @@ import pytest
 from app import create_app
 from app.db import close_stores
 from app.smart.fhir import fhir_get
-from app.smart.sessions import SmartSession
 from app.smart.smart_errors import FhirRequestError
+from tests.support.smart_sessions import smart_session
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -53,17 +53,7 @@ def redirecting_ehr():
 
 def test_a_redirect_is_a_failed_read_and_the_token_is_not_sent_on(instance_path, redirecting_ehr):
     app = create_app({"TESTING": True}, instance_path=instance_path)
-    session = SmartSession(
-        issuer=redirecting_ehr,
-        client_id="bedside",
-        token_endpoint=f"{redirecting_ehr}/token",
-        scope="launch openid fhirUser",
-        access_token="secret-access-token",
-        refresh_token=None,
-        access_expires_at=None,
-        fhir_user=None,
-        id_claims={},
-    )
+    session = smart_session(redirecting_ehr, access_token="secret-access-token")
     try:
         with app.test_request_context("/app/"):
             _, stored = app.extensions["smart"].sessions.create(session)
