@@ -132,7 +132,11 @@ class CdsEngine:
         if remember and matches:  # no match: nothing to rank or filter, no lookups
             mastered = self.mastered_topics(request)
             ranked = ranked_by_mastery(matches, mastered)
-            chosen = self.without_fatigue(ranked, user_key, patient_key, now.timestamp(), mastered)
+            moment = now.timestamp()
+            if request.hook == "order-sign":  # signing: a card merely shown before comes back
+                chosen = self.not_acted_on(ranked, user_key, patient_key, moment)
+            else:
+                chosen = self.without_fatigue(ranked, user_key, patient_key, moment, mastered)
         else:
             chosen = matches[: self.settings.max_cards]
         limits.check_time("rendering cards")  # the last check: past it, the call is recorded
@@ -208,6 +212,19 @@ class CdsEngine:
         if mastered and self.settings.mastered_quiet_seconds > 0:
             since = now - self.settings.mastered_quiet_seconds
             hidden |= mastered & self.store.shown_to_user(user_key, since)
+        kept = [m for m in matches if m.module_id not in hidden]
+        return kept[: self.settings.max_cards]
+
+    def not_acted_on(
+        self, matches: list[Match], user_key: str, patient_key: str, now: float
+    ) -> list[Match]:
+        """At signing, drop only the modules the user overrode, or accepted for this patient."""
+        hidden = self.store.overridden_or_accepted(
+            user_key,
+            patient_key,
+            overridden_since=now - self.settings.snooze_seconds,
+            accepted_since=now - self.settings.repeat_seconds,
+        )
         kept = [m for m in matches if m.module_id not in hidden]
         return kept[: self.settings.max_cards]
 

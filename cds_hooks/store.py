@@ -177,6 +177,21 @@ class CdsStore(SqliteStore):
         )
         return {row[0] for row in rows}
 
+    def overridden_or_accepted(
+        self, user_key: str, patient_key: str, *, overridden_since: float, accepted_since: float
+    ) -> set[str]:
+        """Return the modules this user overrode lately, or accepted lately for this patient."""
+        rows = self._connection().execute(
+            "SELECT module_id FROM cds_feedback "
+            "WHERE user_key = ? AND outcome = 'overridden' AND received_at >= ? "
+            "UNION SELECT feedback.module_id FROM cds_feedback AS feedback "
+            "JOIN cds_exposures AS exposure ON exposure.card_uuid = feedback.card_uuid "
+            "WHERE feedback.user_key = ? AND feedback.outcome = 'accepted' "
+            "AND feedback.received_at >= ? AND exposure.patient_key = ?",
+            (user_key, overridden_since, user_key, accepted_since, patient_key),
+        )
+        return {row[0] for row in rows}
+
     def shown_to_user(self, user_key: str, since: float) -> set[str]:
         """Return the modules shown to this user about any patient since a time."""
         rows = self._connection().execute(
