@@ -27,6 +27,32 @@ def fill_resource(template: object, context: Mapping[str, str]) -> object:
     return template
 
 
+def with_concept_text(template: object) -> object:
+    """Copy a resource template; a CodeableConcept without text takes its first coding's display.
+
+    Clients such as the CDS Hooks sandbox apply a suggestion only when its concepts carry text.
+    """
+    if isinstance(template, list):
+        return [with_concept_text(item) for item in template]
+    if not isinstance(template, dict):
+        return template
+    copied = {key: with_concept_text(value) for key, value in template.items()}
+    if isinstance(copied.get("coding"), list) and not copied.get("text"):
+        display = first_display(copied["coding"])
+        if display:
+            copied["text"] = display
+    return copied
+
+
+def first_display(codings: list) -> str | None:
+    """The display of the first coding that has one."""
+    for coding in codings:
+        display = coding.get("display") if isinstance(coding, dict) else None
+        if isinstance(display, str) and display.strip():
+            return display
+    return None
+
+
 def compile_resource(template: object) -> Filler:
     """Return a filler equal to fill_resource(template, ·) whose token-free parts are constants."""
     if not has_tokens(template):

@@ -8,7 +8,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from cds_hooks.card_resources import Filler, compile_resource
+from cds_hooks.card_resources import Filler, compile_resource, with_concept_text
 from cds_hooks.matching import Evidence, Match
 from cds_hooks.models import Card
 
@@ -239,12 +239,16 @@ def links_of(template: CardTemplate, settings: CardSettings) -> list[dict]:
 
 
 def suggestion_template(suggestion: dict, language: str) -> SuggestionTemplate:
-    """Prepare one suggestion in one language, compiling its resource templates."""
+    """Prepare one suggestion in one language: concepts given text, resource templates compiled."""
     return SuggestionTemplate(
         label=suggestion["label"][language],
         recommended=recommended(suggestion),
         actions=tuple(
-            (action["type"], action["description"][language], compile_resource(action["resource"]))
+            (
+                action["type"],
+                action["description"][language],
+                compile_resource(with_concept_text(action["resource"])),
+            )
             for action in suggestion["actions"]
         ),
     )
