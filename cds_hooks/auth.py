@@ -218,18 +218,24 @@ class ClientAuthenticator:
 
     def _key_for(self, client: TrustedClient, jku: object, kid: str, alg: str) -> Key:
         """The client's public key with this kid and a key type that fits alg."""
-        if jku is not None and jku != client.jku:
+        if jku is not None and client.jku is not None and jku != client.jku:
             raise AuthError("token jku is not the client's allow-listed JWKS URL")
-        if jku is None and client.iss in self._inline:
-            keys = self._inline[client.iss]
-        elif client.jku is not None:
-            keys = self._url_keys(client.jku, kid)
-        else:
-            raise AuthError("trusted client has no keys")
-        for key in keys.get(kid, []):
+        for key in self._keys_with_kid(client, kid).get(kid, []):
             if key.key_type == ALGORITHM_KEY_TYPES[alg] and key.alg in (None, alg):
                 return key
         raise AuthError("no public key for the token's kid and alg")
+
+    def _keys_with_kid(self, client: TrustedClient, kid: str) -> KeysByKid:
+        """The client's inline keys if they hold kid (no fetch), else those at its allow-listed jku.
+
+        A header jku is never fetched: it only has to match the configured jku, if any. So a token
+        naming a jku is safe to accept from an inline-only client (the CDS Hooks sandbox and Epic
+        always send one): its signature must still verify with a key from our configuration.
+        """
+        inline = self._inline.get(client.iss, {})
+        if kid in inline or client.jku is None:
+            return inline
+        return self._url_keys(client.jku, kid)
 
     def _url_keys(self, url: str, kid: str) -> KeysByKid:
         """The keys published at url: cached; re-fetched on an unknown kid, at a limited rate."""

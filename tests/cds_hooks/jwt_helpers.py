@@ -1,11 +1,13 @@
-"""Keys, JWKS and signed CDS Hooks client tokens for tests (unit and integration)."""
+"""Keys, JWKS (and a loopback server for them) and signed CDS Hooks client tokens for tests."""
 
 from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from joserfc import jwt
 from joserfc.jwk import ECKey, Key, RSAKey
@@ -92,3 +94,41 @@ def compact_token(header: dict, claims: dict, signature: bytes = b"") -> str:
 def signing_input(token: str) -> bytes:
     """The bytes a compact JWS signature covers: header and payload segments."""
     return token.rsplit(".", 1)[0].encode("ascii")
+
+
+class JwksServer:
+    """A real HTTP server on 127.0.0.1 serving a JWKS and counting the requests it gets."""
+
+    def __init__(self, jwks: dict):
+        self.jwks, self.status, self.requests = jwks, 200, 0
+        self._lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True)
+        self.thread.start()
+
+    def _handler_class(self):
+        served = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                with served._lock:
+                    served.requests += 1
+                body = json.dumps(served.jwks).encode()
+                self.send_response(served.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                if served.status == 302:
+                    self.send_header("Location", served.url)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)

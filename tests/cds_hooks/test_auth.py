@@ -6,10 +6,8 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
@@ -19,6 +17,7 @@ from cds_hooks.auth import AuthError, ClientAuthenticator, VerifiedClient
 from cds_hooks.clients import TrustedClient
 from tests.cds_hooks.jwt_helpers import (
     OMIT,
+    JwksServer,
     b64url,
     client_claims,
     compact_token,
@@ -70,44 +69,6 @@ class ReplayStore:
 
     def was_claimed(self, iss: str, jti: str) -> bool:
         return (iss, jti) in self.seen
-
-
-class JwksServer:
-    """A real HTTP server on 127.0.0.1 serving a JWKS and counting the requests it gets."""
-
-    def __init__(self, jwks: dict):
-        self.jwks, self.status, self.requests = jwks, 200, 0
-        self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True)
-        self.thread.start()
-
-    def _handler_class(self):
-        served = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                with served._lock:
-                    served.requests += 1
-                body = json.dumps(served.jwks).encode()
-                self.send_response(served.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                if served.status == 302:
-                    self.send_header("Location", served.url)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -397,9 +358,11 @@ def test_header_jku_not_allow_listed_is_rejected_without_fetching(auth, keys, cl
     assert server.requests == 0
 
 
-def test_header_jku_for_an_inline_jwks_client_is_rejected(auth, keys, clock, server):
-    with pytest.raises(AuthError):
-        auth.verify(bearer(token_for(keys.ec, clock, jku=server.url)), AUD)
+def test_header_jku_of_an_inline_jwks_client_is_never_fetched(auth, keys, clock, server):
+    server.jwks = public_jwks(keys.rotated)
+    assert auth.verify(bearer(token_for(keys.ec, clock, jku=server.url)), AUD).iss == INLINE_ISS
+    with pytest.raises(AuthError):  # the header's jku serves this key, but it is not ours
+        auth.verify(bearer(token_for(keys.rotated, clock, jku=server.url)), AUD)
     assert server.requests == 0
 
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
 from app import create_app
 from tests.cds_hooks.conftest import EHR_ISS, CdsCaller
-from tests.cds_hooks.jwt_helpers import OMIT, b64url, compact_token, make_ec_key, sign_client_token
+from tests.cds_hooks.jwt_helpers import (
+    OMIT,
+    JwksServer,
+    b64url,
+    compact_token,
+    make_ec_key,
+    public_jwks,
+    sign_client_token,
+)
 
 DISCOVERY = "/cds-services"
 AUD = f"http://localhost{DISCOVERY}"
@@ -38,9 +47,6 @@ def forged_tokens(ec_key):
         "unknown iss": sign_client_token(
             ec_key, iss="https://rogue.example", aud=AUD, kid=ec_key.kid
         ),
-        "jku not allow-listed": sign_client_token(
-            ec_key, iss=EHR_ISS, aud=AUD, kid=ec_key.kid, jku="https://rogue.example/jwks"
-        ),
         "unknown kid": sign_client_token(ec_key, iss=EHR_ISS, aud=AUD, kid="no-such-kid"),
         "bad signature": sign_client_token(stranger, iss=EHR_ISS, aud=AUD, kid=ec_key.kid),
         "no jti": sign_client_token(ec_key, iss=EHR_ISS, aud=AUD, kid=ec_key.kid, jti=OMIT),
@@ -57,7 +63,6 @@ def forged_tokens(ec_key):
         "nbf in the future",
         "wrong aud",
         "unknown iss",
-        "jku not allow-listed",
         "unknown kid",
         "bad signature",
         "no jti",
@@ -145,3 +150,84 @@ def test_tokens_are_not_logged(cds_app, ec_key, caplog):
     get_with(cds_app.test_client(), token)
     assert token not in caplog.text
     assert token.split(".")[1] not in caplog.text
+
+
+# --- inline keys and a jku together (the CDS Hooks sandbox and Epic always send a jku) ------
+
+
+@pytest.fixture
+def jwks_server():
+    """The EHR's JWKS URL: a real server on loopback that counts the requests it gets."""
+    server = JwksServer({"keys": []})
+    yield server
+    server.close()
+
+
+def app_trusting(cds_config, instance_path, entry: dict):
+    """A test client of an app whose trusted-clients file holds this one entry."""
+    clients_file = instance_path / "trusting-one.json"
+    clients_file.write_text(json.dumps([entry]))
+    app = create_app({**cds_config, "CDS_CLIENTS": str(clients_file)}, instance_path=instance_path)
+    return app.test_client()
+
+
+def token_naming(key, jku: str) -> str:
+    """A discovery token signed by key whose JOSE header names this jku."""
+    return sign_client_token(key, iss=EHR_ISS, aud=AUD, kid=key.kid, jku=jku)
+
+
+def test_known_kid_uses_the_inline_key_without_fetching_the_jku(
+    cds_config, instance_path, ec_key, jwks_server
+):
+    entry = {"iss": EHR_ISS, "jku": jwks_server.url, "jwks": public_jwks(ec_key)}
+    client = app_trusting(cds_config, instance_path, entry)
+    assert get_with(client, token_naming(ec_key, jwks_server.url)).status_code == 200
+    assert get_with(client, token_naming(ec_key, jwks_server.url)).status_code == 200
+    assert jwks_server.requests == 0
+
+
+@pytest.mark.parametrize("served_matches,status", [(True, 200), (False, 401)])
+def test_unknown_kid_fetches_the_allow_listed_jku_once(
+    cds_config, instance_path, ec_key, jwks_server, served_matches, status
+):
+    rotated = make_ec_key("ehr-rotated")
+    served = rotated if served_matches else make_ec_key(rotated.kid)
+    jwks_server.jwks = public_jwks(served)
+    entry = {"iss": EHR_ISS, "jku": jwks_server.url, "jwks": public_jwks(ec_key)}
+    client = app_trusting(cds_config, instance_path, entry)
+    assert get_with(client, token_naming(rotated, jwks_server.url)).status_code == status
+    assert jwks_server.requests == 1
+
+
+def test_inline_keys_still_work_when_the_jku_is_down(
+    cds_config, instance_path, ec_key, jwks_server
+):
+    jwks_server.close()
+    entry = {"iss": EHR_ISS, "jku": jwks_server.url, "jwks": public_jwks(ec_key)}
+    client = app_trusting(cds_config, instance_path, entry)
+    assert get_with(client, token_naming(ec_key, jwks_server.url)).status_code == 200
+    unknown_kid = make_ec_key("ehr-rotated")  # needs the jku, which cannot be reached
+    assert get_with(client, token_naming(unknown_kid, jwks_server.url)).status_code == 401
+
+
+@pytest.mark.parametrize("header_jku", ["https://rogue.example/jwks", "{url}?rotated=1"])
+def test_header_jku_other_than_the_allow_listed_one_is_401_without_fetching(
+    cds_config, instance_path, ec_key, jwks_server, header_jku
+):
+    jwks_server.jwks = public_jwks(ec_key)
+    entry = {"iss": EHR_ISS, "jku": jwks_server.url, "jwks": public_jwks(ec_key)}
+    client = app_trusting(cds_config, instance_path, entry)
+    token = token_naming(ec_key, header_jku.format(url=jwks_server.url))
+    assert get_with(client, token).status_code == 401
+    assert jwks_server.requests == 0
+
+
+def test_inline_only_client_may_name_a_jku_that_is_never_fetched(
+    cds_config, instance_path, ec_key, jwks_server
+):
+    stranger = make_ec_key("ehr-stranger")
+    jwks_server.jwks = public_jwks(stranger)
+    client = app_trusting(cds_config, instance_path, {"iss": EHR_ISS, "jwks": public_jwks(ec_key)})
+    assert get_with(client, token_naming(ec_key, jwks_server.url)).status_code == 200
+    assert get_with(client, token_naming(stranger, jwks_server.url)).status_code == 401
+    assert jwks_server.requests == 0
