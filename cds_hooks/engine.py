@@ -212,8 +212,7 @@ class CdsEngine:
         if mastered and self.settings.mastered_quiet_seconds > 0:
             since = now - self.settings.mastered_quiet_seconds
             hidden |= mastered & self.store.shown_to_user(user_key, since)
-        kept = [m for m in matches if m.module_id not in hidden]
-        return kept[: self.settings.max_cards]
+        return self.capped_without(matches, hidden)
 
     def not_acted_on(
         self, matches: list[Match], user_key: str, patient_key: str, now: float
@@ -225,6 +224,10 @@ class CdsEngine:
             overridden_since=now - self.settings.snooze_seconds,
             accepted_since=now - self.settings.repeat_seconds,
         )
+        return self.capped_without(matches, hidden)
+
+    def capped_without(self, matches: list[Match], hidden: set[str]) -> list[Match]:
+        """The matches whose modules are not hidden, in order, at most max_cards of them."""
         kept = [m for m in matches if m.module_id not in hidden]
         return kept[: self.settings.max_cards]
 

@@ -98,18 +98,23 @@ def launched_patient_terms() -> IdentifyingTerms:
     session = smart_session()
     if not session.patient:
         return NO_TERMS
-    try:
-        patient = fhir_get(session, f"Patient/{session.patient}")
-    except FhirRequestError:
-        patient = {}
-    return identifying_terms({**patient, "id": session.patient})
+    return identifying_terms({**(launched_patient(session) or {}), "id": session.patient})
+
+
+def launched_patient(session: SmartSession) -> dict | None:
+    """The launched patient's Patient resource, read once per request (None if the EHR fails)."""
+    if "ui_patient" not in g:
+        try:
+            g.ui_patient = fhir_get(session, f"Patient/{session.patient}")
+        except FhirRequestError:
+            g.ui_patient = None
+    return g.ui_patient
 
 
 def read_banner(session: SmartSession) -> Banner:
     """Read the Patient resource for the banner; a readable placeholder if the EHR fails."""
-    try:
-        patient = fhir_get(session, f"Patient/{session.patient}")
-    except FhirRequestError:
+    patient = launched_patient(session)
+    if patient is None:
         return Banner(None, None, None, None, available=False)
     birth = patient.get("birthDate")
     return Banner(patient_name(patient), patient.get("gender"), birth, age_in_years(birth))
