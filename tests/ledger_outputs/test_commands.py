@@ -81,13 +81,13 @@ def test_badge_export_then_verify_badge(outputs_app, world, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "issuer-jwks.json").is_file()
     assert "Signed 11 Open Badges 3.0 credentials" in result.stderr
-    verified = invoke(verify_badge_command, str(target))
+    verified = invoke(verify_badge_command, str(target), app=outputs_app)  # its own list, locally
     assert verified.exit_code == 0, verified.output
     lines = verified.output.splitlines()
     assert len(lines) == 11 and all(line.startswith("Badge ") for line in lines)
     one = tmp_path / "out" / "one.jwt"
     one.write_text(target.read_text().splitlines()[0] + "\n")
-    single = invoke(verify_badge_command, str(one))
+    single = invoke(verify_badge_command, str(one), app=outputs_app)
     assert single.exit_code == 0 and single.output.startswith("Valid Open Badge ")
 
 

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from app.ledger import badge_status
 from app.ledger.chain import CreditRecord
-from app.ledger.outputs import badges, pars, xapi
+from app.ledger.outputs import badges, pars, status_list, xapi
+from app.ledger.outputs.records import standing_credits
 from app.ledger.outputs.settings import OutputSettings
 from app.ledger.outputs.transcript import ledger_csv
 from app.ledger.store import LedgerStore
@@ -25,6 +27,7 @@ class ExportContext:
     modules: Mapping[str, dict] = field(default_factory=dict)
     instance_path: Path | None = None
     language: str = "en"
+    database: Path | None = None  # the ledger file, where badges' status-list slots are kept
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ def badge_export(
     key = badges.issuer_key(context.instance_path)
     kid = badges.key_id(base_url, key)
     issuer = badges.issuer_for(base_url, context.settings.accreditation.provider)
+    statuses = status_entries(records, context, base_url, issued_at)
     tokens = list(
         badges.issue_badges(
             records,
@@ -97,8 +101,20 @@ def badge_export(
             library=context.modules,
             language=context.language,
             issued_at=issued_at,
+            statuses=statuses,
         )
     )
     text = "".join(token + "\n" for token in tokens)
     note = f"Signed {len(tokens)} Open Badges 3.0 credentials as {issuer.id}."
     return ExportResult(text, note, badges.public_jwks(key, kid))
+
+
+def status_entries(
+    records: list[CreditRecord], context: ExportContext, base_url: str, at: datetime | None
+) -> dict[int, dict]:
+    """Allocate (once) each standing credit's revocation bit; return the entries by sequence."""
+    if context.database is None:
+        raise ValueError("Badges carry a revocation status kept in the ledger: give its database.")
+    sequences = [record.sequence for record in standing_credits(records)]
+    slots = badge_status.allocate(context.database, sequences, at)
+    return {sequence: status_list.entry(base_url, slot) for sequence, slot in slots.items()}
