@@ -46,7 +46,7 @@ from app.ledger.checkpoints import (
 )
 from app.ledger.models import LedgerError
 from app.ledger.outputs import records as shared
-from app.ledger.outputs import status_list
+from app.ledger.outputs import status_list, xapi
 from app.ledger.outputs.badges import (
     JWKS_FILE,
     issuer_for,
@@ -358,6 +358,13 @@ class UsageProblem(click.ClickException):
 )
 @click.option("--ndjson", is_flag=True, help="xapi: one statement per line instead of an array.")
 @click.option(
+    "--xapi-version",
+    default=xapi.XAPI_VERSION,
+    show_default=True,
+    callback=lambda _context, _param, value: xapi_version(value),
+    help="xapi: 1.0.3 (older LRSs) or 2.0.0 (IEEE 9274.1.1-2023).",
+)
+@click.option(
     "--aggregate-poc/--separate-poc",
     default=True,
     show_default=True,
@@ -367,11 +374,12 @@ class UsageProblem(click.ClickException):
 @click.option("--language", type=click.Choice(shared.LANGUAGES), default="en", show_default=True)
 @DATABASE_OPTION
 def export_command(**options) -> None:
-    """Export credit records as CSV, xAPI 1.0.3, an ACCME PARS batch or Open Badges 3.0.
+    """Export credit records as CSV, xAPI 1.0.3 or 2.0.0, an ACCME PARS batch or Open Badges 3.0.
 
     \b
     csv    every record (credits and reversals), one row each, with sequence and hash
-    xapi   xAPI 1.0.3 statements (JSON array), actors as opaque accounts
+    xapi   xAPI statements (JSON array), actors as opaque accounts; 1.0.3 unless
+           --xapi-version 2.0.0
     pars   tab-delimited PARS learner completions, consenting learners only
     badge  one signed OB 3.0 VC-JWT per standing credit, one per line; the issuer's
            public JWKS goes next to --output as issuer-jwks.json
@@ -382,6 +390,7 @@ def export_command(**options) -> None:
       bedside ledger export --format csv --output credits.csv
       bedside ledger export --format pars --since 2026-01-01 --until 2026-03-31 -o q1.txt
       bedside ledger export --format xapi --learner 3f9c… --ndjson
+      bedside ledger export --format xapi --xapi-version 2.0.0 -o statements.json
       bedside ledger export --format badge --output badges/2026.jwt
     """
     try:
@@ -406,6 +415,7 @@ def run_export(format_: str, output: Path, database: Path | None, **options) -> 
                 context,
                 ndjson=options["ndjson"],
                 aggregate_poc=options["aggregate_poc"],
+                xapi_version=options["xapi_version"],
             )
     finally:
         store.close()
@@ -416,6 +426,14 @@ def run_export(format_: str, output: Path, database: Path | None, **options) -> 
         click.echo(f"Issuer public keys (JWKS): {target}", err=True)
     if result.note:
         click.echo(result.note, err=True)
+
+
+def xapi_version(value: str) -> str:
+    """Accept a supported xAPI version; say which ones are in one sentence otherwise (exit 2)."""
+    try:
+        return xapi.check_version(value)
+    except ValueError as error:
+        raise UsageProblem(str(error)) from None
 
 
 def load_app() -> Flask | None:

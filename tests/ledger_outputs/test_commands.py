@@ -65,6 +65,22 @@ def test_xapi_export_writes_a_file_and_ndjson(outputs_app, world, tmp_path):
     assert len(ndjson.stdout.splitlines()) == len(statements)
 
 
+def test_xapi_2_export_names_its_version_header_and_sets_no_version(outputs_app, world):
+    result = invoke(export_command, "--format", "xapi", "--xapi-version", "2.0.0", app=outputs_app)
+    assert result.exit_code == 0, result.output
+    assert "X-Experience-API-Version: 2.0.0" in result.stderr
+    statements = json.loads(result.stdout)
+    assert statements and all("version" not in statement for statement in statements)
+    default = invoke(export_command, "--format", "xapi", app=outputs_app)
+    assert all(statement["version"] == "1.0.3" for statement in json.loads(default.stdout))
+
+
+def test_an_unknown_xapi_version_is_one_sentence_and_exit_2(outputs_app, world):
+    result = invoke(export_command, "--format", "xapi", "--xapi-version", "2.0", app=outputs_app)
+    assert result.exit_code == 2
+    assert result.output == ("Error: xAPI version '2.0' is not supported: choose 1.0.3 or 2.0.0.\n")
+
+
 def test_pars_export_reports_whom_it_skipped(outputs_app, world):
     result = invoke(export_command, "--format", "pars", app=outputs_app)
     assert result.exit_code == 0

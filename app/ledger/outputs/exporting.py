@@ -47,12 +47,13 @@ def export(
     ndjson: bool = False,
     aggregate_poc: bool = True,
     issued_at: datetime | None = None,
+    xapi_version: str = xapi.XAPI_VERSION,
 ) -> ExportResult:
     """Build the export of one format from records already limited to learner and period."""
     if format_ == "csv":
         return ExportResult(ledger_csv(records, context.modules, context.language))
     if format_ == "xapi":
-        return xapi_export(records, context, ndjson)
+        return xapi_export(records, context, ndjson, xapi_version)
     if format_ == "pars":
         batch = pars.pars_batch(
             context.store,
@@ -66,18 +67,20 @@ def export(
     raise ValueError(f"Unknown export format {format_!r}; choose one of {', '.join(FORMATS)}.")
 
 
-def xapi_export(records: list[CreditRecord], context: ExportContext, ndjson: bool) -> ExportResult:
-    """Write xAPI statements as a JSON array, or NDJSON."""
+def xapi_export(
+    records: list[CreditRecord], context: ExportContext, ndjson: bool, version: str
+) -> ExportResult:
+    """Write xAPI statements (of one xAPI version) as a JSON array, or NDJSON."""
     made = xapi.statements(
         records,
         base_url=context.settings.public_url(),
         library=context.modules,
         language=context.language,
+        version=version,
     )
     text = "".join(xapi.to_ndjson(made)) if ndjson else xapi.to_json(made)
-    return ExportResult(
-        text, f"{len(records)} xAPI statements (send with {': '.join(xapi.VERSION_HEADER)})."
-    )
+    header = ": ".join(xapi.version_header(version))
+    return ExportResult(text, f"{len(records)} xAPI statements (send with {header}).")
 
 
 def badge_export(
