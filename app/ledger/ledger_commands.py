@@ -8,7 +8,8 @@ broken app, csv and pars still work (titles fall back to activity keys).
 Read commands (verify, stats, export) never create or migrate a database: they read the DATABASE
 setting from the configuration layers without building the app (whose stores would create the
 file), wait at most READ_BUSY_SECONDS for a lock, and say in one sentence when the file is
-missing, busy or damaged (exit 2, 3 and 1).
+missing, busy or damaged (exit 2, 3 and 1). One exception: `export --format badge` writes each
+new badge's revocation slot (app/ledger/badge_status.py) into the ledger, once per credit record.
 """
 
 from __future__ import annotations
