@@ -219,6 +219,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Accreditation statement printed on certificates (the wording your accreditor approved).",
     ),
     Setting(
+        "BADGE_STATUS_MAX_AGE",
+        300,
+        "int",
+        "Seconds verifiers may cache the badge revocation list (its `ttl` and Cache-Control).",
+        minimum=0,
+    ),
+    Setting(
         "PARS_POC_ACTIVITY_ID",
         "bedside-internet-poc",
         "str",

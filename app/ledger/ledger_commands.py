@@ -8,11 +8,14 @@ broken app, csv and pars still work (titles fall back to activity keys).
 Read commands (verify, stats, export) never create or migrate a database: they read the DATABASE
 setting from the configuration layers without building the app (whose stores would create the
 file), wait at most READ_BUSY_SECONDS for a lock, and say in one sentence when the file is
-missing, busy or damaged (exit 2, 3 and 1).
+missing, busy or damaged (exit 2, 3 and 1). One exception: `export --format badge` writes each
+new badge's revocation slot (app/ledger/badge_status.py) into the ledger, once per credit record.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import json
 import os
@@ -44,7 +47,15 @@ from app.ledger.checkpoints import (
 )
 from app.ledger.models import LedgerError
 from app.ledger.outputs import records as shared
-from app.ledger.outputs.badges import JWKS_FILE, verify_badge, write_jwks
+from app.ledger.outputs import status_list, xapi
+from app.ledger.outputs.badges import (
+    JWKS_FILE,
+    issuer_for,
+    issuer_id,
+    issuer_key,
+    verify_badge,
+    write_jwks,
+)
 from app.ledger.outputs.exporting import FORMATS, ExportContext, export
 from app.ledger.outputs.settings import output_settings
 from app.ledger.schema import m001_core_tables, migrations
@@ -348,6 +359,13 @@ class UsageProblem(click.ClickException):
 )
 @click.option("--ndjson", is_flag=True, help="xapi: one statement per line instead of an array.")
 @click.option(
+    "--xapi-version",
+    default=xapi.XAPI_VERSION,
+    show_default=True,
+    callback=lambda _context, _param, value: xapi_version(value),
+    help="xapi: 1.0.3 (older LRSs) or 2.0.0 (IEEE 9274.1.1-2023).",
+)
+@click.option(
     "--aggregate-poc/--separate-poc",
     default=True,
     show_default=True,
@@ -357,11 +375,12 @@ class UsageProblem(click.ClickException):
 @click.option("--language", type=click.Choice(shared.LANGUAGES), default="en", show_default=True)
 @DATABASE_OPTION
 def export_command(**options) -> None:
-    """Export credit records as CSV, xAPI 1.0.3, an ACCME PARS batch or Open Badges 3.0.
+    """Export credit records as CSV, xAPI 1.0.3 or 2.0.0, an ACCME PARS batch or Open Badges 3.0.
 
     \b
     csv    every record (credits and reversals), one row each, with sequence and hash
-    xapi   xAPI 1.0.3 statements (JSON array), actors as opaque accounts
+    xapi   xAPI statements (JSON array), actors as opaque accounts; 1.0.3 unless
+           --xapi-version 2.0.0
     pars   tab-delimited PARS learner completions, consenting learners only
     badge  one signed OB 3.0 VC-JWT per standing credit, one per line; the issuer's
            public JWKS goes next to --output as issuer-jwks.json
@@ -372,6 +391,7 @@ def export_command(**options) -> None:
       bedside ledger export --format csv --output credits.csv
       bedside ledger export --format pars --since 2026-01-01 --until 2026-03-31 -o q1.txt
       bedside ledger export --format xapi --learner 3f9c… --ndjson
+      bedside ledger export --format xapi --xapi-version 2.0.0 -o statements.json
       bedside ledger export --format badge --output badges/2026.jwt
     """
     try:
@@ -396,6 +416,7 @@ def run_export(format_: str, output: Path, database: Path | None, **options) -> 
                 context,
                 ndjson=options["ndjson"],
                 aggregate_poc=options["aggregate_poc"],
+                xapi_version=options["xapi_version"],
             )
     finally:
         store.close()
@@ -406,6 +427,14 @@ def run_export(format_: str, output: Path, database: Path | None, **options) -> 
         click.echo(f"Issuer public keys (JWKS): {target}", err=True)
     if result.note:
         click.echo(result.note, err=True)
+
+
+def xapi_version(value: str) -> str:
+    """Accept a supported xAPI version; say which ones are in one sentence otherwise (exit 2)."""
+    try:
+        return xapi.check_version(value)
+    except ValueError as error:
+        raise UsageProblem(str(error)) from None
 
 
 def load_app() -> Flask | None:
@@ -453,6 +482,7 @@ def export_context(
         modules=library_modules(app),
         instance_path=Path(app.instance_path) if app is not None else None,
         language=language,
+        database=store.path,
     )
 
 
@@ -488,24 +518,122 @@ def jwks_path(output: Path, app: Flask | None) -> Path:
     default=None,
     help=f"Issuer public keys (default: {JWKS_FILE} next to FILE).",
 )
-def verify_badge_command(file: Path, jwks: Path | None) -> None:
-    """Check Open Badges 3.0 VC-JWTs: signature, issuer, dates and required fields.
+@click.option(
+    "--status-list",
+    "status_list_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Signed status list(s) to check revocation against, offline (instead of fetching).",
+)
+def verify_badge_command(file: Path, jwks: Path | None, status_list_file: Path | None) -> None:
+    """Check Open Badges 3.0 VC-JWTs: signature, issuer, dates, fields, then revocation.
 
-    FILE holds one compact JWS per line (as `export --format badge` writes). Prints one line per
-    badge. Exit status: 0 every badge valid, 1 a badge is invalid, 2 a file cannot be read.
+    FILE holds one compact JWS per line (as `export --format badge` writes). A badge with a
+    `credentialStatus` is checked against its signed Bitstring Status List: the one in
+    --status-list FILE when given (offline), else this instance's own list read from its ledger
+    when the URL is this instance's, else the list fetched from its URL. The list must be signed
+    by the same issuer (keys from the JWKS). Badges issued before revocation lists say "no
+    revocation status" and stay valid. Prints one line per badge. Exit status: 0 every badge
+    valid and not revoked, 1 a badge is invalid, revoked or its status cannot be checked, 2 a
+    file cannot be read.
 
     \b
     Examples:
       bedside ledger verify-badge badges/2026.jwt
       bedside ledger verify-badge badge.jwt --jwks issuer-jwks.json
+      bedside ledger verify-badge badge.jwt --status-list status-1.jwt
     """
     tokens = read_tokens(file, "badge")
     keys = read_jwks(jwks or file.parent / JWKS_FILE, "--jwks")
-    reports = [verify_badge(token, keys) for token in tokens]
-    for number, report in enumerate(reports, 1):
-        prefix = f"Badge {number}: " if len(reports) > 1 else ""
-        click.echo(prefix + report.summary())
-    click.get_current_context().exit(0 if all(r.ok for r in reports) else 1)
+    lists = StatusLists(read_tokens(status_list_file, "status list") if status_list_file else None)
+    verdicts = [badge_verdict(token, keys, lists) for token in tokens]
+    for number, (_, line) in enumerate(verdicts, 1):
+        prefix = f"Badge {number}: " if len(verdicts) > 1 else ""
+        click.echo(prefix + line)
+    click.get_current_context().exit(0 if all(ok for ok, _ in verdicts) else 1)
+
+
+def badge_verdict(token: str, keys: dict, lists: StatusLists) -> tuple[bool, str]:
+    """Verify one badge, then its revocation status; return whether it holds, and one line."""
+    report = verify_badge(token, keys)
+    if not report.ok:
+        return False, report.summary()
+    entry = status_list.badge_status_entry(report.credential)
+    if entry is None:
+        return True, f"{report.summary()} No revocation status (issued without one)."
+    try:
+        check = status_list.check_status(
+            entry, lists.token_for(entry), keys, issuer_id(report.credential)
+        )
+    except status_list.StatusUnavailable as error:
+        return False, f"Unchecked badge {report.credential.get('name')!r}: {error}."
+    if check.revoked:
+        return False, f"Revoked badge {report.credential.get('name')!r}: {check.summary()}."
+    return True, f"{report.summary()} Status: {check.summary()}."
+
+
+class StatusLists:
+    """Where status lists come from: the --status-list file, this instance's ledger, or HTTP."""
+
+    def __init__(self, offline: list[str] | None):
+        self.offline = offline
+        self._seen: dict[str, str] = {}
+
+    def token_for(self, entry: dict) -> str:
+        """Return the signed list a badge's entry names (each URL read once per run)."""
+        url, _ = status_list.entry_fields(entry)
+        if url not in self._seen:
+            self._seen[url] = self._read(url)
+        return self._seen[url]
+
+    def _read(self, url: str) -> str:
+        """Take the list from the offline file, else the local ledger, else fetch it."""
+        if self.offline is not None:
+            return offline_list(self.offline, url)
+        local = local_list(url)
+        return local if local is not None else status_list.fetch(url)
+
+
+def offline_list(tokens: list[str], url: str) -> str:
+    """Pick the token whose (still unverified) id is the URL; its signature is checked later."""
+    for token in tokens:
+        if unverified_claims(token).get("id") == url:
+            return token
+    raise status_list.StatusUnavailable(f"--status-list holds no list with id {url}")
+
+
+def unverified_claims(token: str) -> dict:
+    """Read a compact JWS's payload without checking it (only to pick which one to verify)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return {}
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def local_list(url: str) -> str | None:
+    """Sign this instance's list from its own ledger when the URL is this instance's."""
+    app = load_app()
+    base = app.config.get("PUBLIC_BASE_URL") if app is not None else None
+    number = status_list.list_number(url, str(base)) if base else None
+    if app is None or number is None:
+        return None
+    settings = output_settings(app.config)
+    database = Path(app.config["DATABASE"])
+    with reading(database):
+        token = status_list.current_status_list(
+            database,
+            settings.public_url(),
+            issuer_for(settings.public_url(), settings.accreditation.provider),
+            issuer_key(app.instance_path),
+            number,
+        )
+    if token is None:
+        raise status_list.StatusUnavailable(f"this instance has no status list {url}")
+    return token
 
 
 def read_tokens(file: Path, kind: str) -> list[str]:

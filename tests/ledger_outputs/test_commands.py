@@ -65,6 +65,22 @@ def test_xapi_export_writes_a_file_and_ndjson(outputs_app, world, tmp_path):
     assert len(ndjson.stdout.splitlines()) == len(statements)
 
 
+def test_xapi_2_export_names_its_version_header_and_sets_no_version(outputs_app, world):
+    result = invoke(export_command, "--format", "xapi", "--xapi-version", "2.0.0", app=outputs_app)
+    assert result.exit_code == 0, result.output
+    assert "X-Experience-API-Version: 2.0.0" in result.stderr
+    statements = json.loads(result.stdout)
+    assert statements and all("version" not in statement for statement in statements)
+    default = invoke(export_command, "--format", "xapi", app=outputs_app)
+    assert all(statement["version"] == "1.0.3" for statement in json.loads(default.stdout))
+
+
+def test_an_unknown_xapi_version_is_one_sentence_and_exit_2(outputs_app, world):
+    result = invoke(export_command, "--format", "xapi", "--xapi-version", "2.0", app=outputs_app)
+    assert result.exit_code == 2
+    assert result.output == ("Error: xAPI version '2.0' is not supported: choose 1.0.3 or 2.0.0.\n")
+
+
 def test_pars_export_reports_whom_it_skipped(outputs_app, world):
     result = invoke(export_command, "--format", "pars", app=outputs_app)
     assert result.exit_code == 0
@@ -81,13 +97,13 @@ def test_badge_export_then_verify_badge(outputs_app, world, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "issuer-jwks.json").is_file()
     assert "Signed 11 Open Badges 3.0 credentials" in result.stderr
-    verified = invoke(verify_badge_command, str(target))
+    verified = invoke(verify_badge_command, str(target), app=outputs_app)  # its own list, locally
     assert verified.exit_code == 0, verified.output
     lines = verified.output.splitlines()
     assert len(lines) == 11 and all(line.startswith("Badge ") for line in lines)
     one = tmp_path / "out" / "one.jwt"
     one.write_text(target.read_text().splitlines()[0] + "\n")
-    single = invoke(verify_badge_command, str(one))
+    single = invoke(verify_badge_command, str(one), app=outputs_app)
     assert single.exit_code == 0 and single.output.startswith("Valid Open Badge ")
 
 

@@ -197,7 +197,11 @@ def outputs_text(app, base_url: str, learners: list[str]) -> str:
     """Every export format, and each learner's transcript, CSV and certificates."""
     store = app.extensions["ledger"].store
     context = ExportContext(
-        store, output_settings(app.config, base_url), modules(), Path(app.instance_path)
+        store,
+        output_settings(app.config, base_url),
+        modules(),
+        Path(app.instance_path),
+        database=store.path,
     )
     records = list(store.iter_chain())
     chunks = [export(fmt, records, context).text for fmt in FORMATS]

@@ -1,15 +1,17 @@
-"""xAPI 1.0.3 statements: valid against the schema of what we emit, opaque actors, voiding."""
+"""xAPI statements (1.0.3 and 2.0.0): valid against the schema of what we emit, opaque actors."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 import jsonschema
 import pytest
 
+from app.ledger.chain import CreditRecord
 from app.ledger.outputs import xapi
 from tests.ledger_outputs.world import BASE_URL, modules
 
@@ -114,3 +116,124 @@ def test_json_array_and_ndjson(store, world):
     lines = list(xapi.to_ndjson(made))
     assert len(lines) == len(made) and json.loads(lines[0]) == made[0]
     assert xapi.VERSION_HEADER == ("X-Experience-API-Version", "1.0.3")
+
+
+# xAPI 2.0.0 (IEEE 9274.1.1-2023) beside 1.0.3
+MILLISECOND_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+DURATION = re.compile(r"^PT\d+H\d+M\d+(\.\d{1,2})?S$")
+# A hand-made record and the 1.0.3 statement Bedside made of it before xAPI 2.0 was added.
+RECORD = CreditRecord(
+    7, "credit", "learner-7", "case:af-anticoagulation:1.2.0", "case", "af-anticoagulation",
+    "1.2.0", "0b7e5a4e-5d8e-4c1e-9a51-3f7b2d7c9a10", "ama-pra-category-1", 25, 25,
+    "2026-03-10T14:12:00.123456Z", '{"correct":3,"total":4}', None, None, "i" * 64,
+    "2026-03-10T14:12:01.000000Z", "p" * 64, "r" * 64,
+)  # fmt: skip
+STATEMENT_1_0_3 = {
+    "id": "b4584948-a173-5956-88e9-398848783712",
+    "actor": {"objectType": "Agent", "account": {"homePage": BASE_URL, "name": "learner-7"}},
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/passed", "display": {"en-US": "passed"}},
+    "object": {
+        "objectType": "Activity",
+        "id": f"{BASE_URL}/activities/af-anticoagulation/1.2.0",
+        "definition": {
+            "name": {"en": "case:af-anticoagulation:1.2.0"},
+            "type": "http://adlnet.gov/expapi/activities/assessment",
+        },
+    },
+    "result": {
+        "success": True,
+        "completion": True,
+        "score": {"scaled": 0.75, "raw": 3, "min": 0, "max": 4},
+    },
+    "context": {
+        "registration": "0b7e5a4e-5d8e-4c1e-9a51-3f7b2d7c9a10",
+        "language": "en",
+        "platform": "Bedside",
+        "extensions": {
+            "https://xapi.bedside.example/extensions/credit": {
+                "type": "ama-pra-category-1",
+                "amount": 0.25,
+                "designated": 0.25,
+            },
+            "https://xapi.bedside.example/extensions/ledger-record": {
+                "sequence": 7,
+                "hash": "r" * 64,
+            },
+        },
+    },
+    "timestamp": "2026-03-10T14:12:00.123Z",
+    "version": "1.0.3",
+}
+
+
+@cache
+def validator_2() -> jsonschema.Draft202012Validator:
+    """The statement schema with 2.0.0's version rule: none set, or exactly 2.0.0."""
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    schema["required"] = [name for name in schema["required"] if name != "version"]
+    schema["properties"]["version"] = {"const": "2.0.0"}
+    return jsonschema.Draft202012Validator(schema)
+
+
+def statements_2(store) -> list[dict]:
+    """Every record of the ledger as xAPI 2.0.0 statements."""
+    return list(
+        xapi.statements(store.iter_chain(), base_url=BASE_URL, library=modules(), version="2.0.0")
+    )
+
+
+def empty_objects(value, path="$") -> list[str]:
+    """Return the paths of every empty JSON object inside a value."""
+    if isinstance(value, dict):
+        found = [path] if not value else []
+        for key, item in value.items():
+            found += empty_objects(item, f"{path}.{key}")
+        return found
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in empty_objects(item, f"{path}[{i}]")]
+    return []
+
+
+def test_2_0_statements_leave_version_to_the_lrs(store, world):
+    made = statements_2(store)
+    assert len(made) == store.referenced_head()
+    assert all("version" not in statement for statement in made)
+
+
+def test_2_0_timestamps_are_utc_with_milliseconds_and_not_in_the_future(store, world):
+    now = datetime.now(UTC)
+    for statement in statements_2(store):
+        assert MILLISECOND_UTC.match(statement["timestamp"]), statement["timestamp"]
+        assert datetime.fromisoformat(statement["timestamp"].replace("Z", "+00:00")) <= now
+
+
+def test_2_0_durations_keep_at_most_hundredths(store, world):
+    durations = [
+        s["result"]["duration"] for s in statements_2(store) if "duration" in s.get("result", {})
+    ]
+    assert durations and all(DURATION.match(text) for text in durations)
+
+
+def test_2_0_statements_add_no_property_and_no_empty_object(store, world):
+    for statement in statements_2(store):
+        errors = sorted(validator_2().iter_errors(statement), key=str)
+        assert not errors, (statement, errors[0].message)
+        assert empty_objects(statement) == []
+    extra = {**statements_2(store)[0], "stored": "2026-03-10T14:00:00.000Z"}
+    assert not validator_2().is_valid(extra)
+
+
+def test_2_0_is_1_0_3_without_the_version_and_1_0_3_is_unchanged(store, world):
+    old = all_statements(store)
+    assert [{k: v for k, v in s.items() if k != "version"} for s in old] == statements_2(store)
+    assert all(s["version"] == "1.0.3" for s in old)
+    (made,) = xapi.statements([RECORD], base_url=BASE_URL)
+    assert xapi.to_json([made]) == xapi.to_json([STATEMENT_1_0_3])  # same values, same order
+
+
+def test_an_unknown_version_is_refused_in_one_sentence(store, world):
+    with pytest.raises(
+        ValueError, match=r"^xAPI version '1\.0' is not supported: choose 1\.0\.3 or 2\.0\.0\.$"
+    ):
+        list(xapi.statements(store.iter_chain(), base_url=BASE_URL, version="1.0"))
+    assert xapi.version_header("2.0.0") == ("X-Experience-API-Version", "2.0.0")

@@ -93,13 +93,14 @@ def credential(
     base_url: str,
     library: Mapping[str, dict] | None = None,
     language: str = "en",
+    status: Mapping[str, str] | None = None,
 ) -> dict:
-    """Build the OpenBadgeCredential for one credit record."""
+    """Build the OpenBadgeCredential for one credit record (with its revocation entry, if any)."""
     modules = library or {}
     title = shared.title(modules, record, language)
     amount = float(from_hundredths(record.amount_hundredths))
     label = shared.credit_label(record.credit_type)
-    return {
+    made = {
         "@context": list(CONTEXTS),
         "id": f"urn:uuid:{uuid.uuid5(BADGE_NAMESPACE, record.record_hash)}",
         "type": list(CREDENTIAL_TYPES),
@@ -113,6 +114,9 @@ def credential(
             "creditsEarned": amount,
         },
     }
+    if status is not None:
+        made["credentialStatus"] = dict(status)
+    return made
 
 
 def achievement(
@@ -147,12 +151,18 @@ def jwt_claims(credential_: dict, issued_at: datetime) -> dict:
     valid_from = datetime.strptime(credential_["validFrom"], "%Y-%m-%dT%H:%M:%SZ")
     return {
         **credential_,
-        "iss": credential_["issuer"]["id"],
+        "iss": issuer_id(credential_),
         "jti": credential_["id"],
         "sub": credential_["credentialSubject"]["id"],
         "nbf": int(valid_from.replace(tzinfo=UTC).timestamp()),
         "iat": int(issued_at.timestamp()),
     }
+
+
+def issuer_id(credential_: dict) -> str:
+    """Return a credential's issuer id (the issuer is a Profile object or a bare URL)."""
+    issuer = credential_["issuer"]
+    return issuer["id"] if isinstance(issuer, dict) else issuer
 
 
 def sign(credential_: dict, key: ECKey, kid: str, issued_at: datetime | None = None) -> str:
@@ -172,11 +182,20 @@ def issue_badges(
     library: Mapping[str, dict] | None = None,
     language: str = "en",
     issued_at: datetime | None = None,
+    statuses: Mapping[int, Mapping[str, str]] | None = None,
 ) -> Iterator[str]:
-    """Sign one badge per credit record that no reversal among the records cancels."""
+    """Sign one badge per credit record that no reversal among the records cancels.
+
+    `statuses` gives each record's `credentialStatus` entry by sequence (status_list.entry).
+    """
     for record in shared.standing_credits(list(records)):
         made = credential(
-            record, issuer=issuer, base_url=base_url, library=library, language=language
+            record,
+            issuer=issuer,
+            base_url=base_url,
+            library=library,
+            language=language,
+            status=(statuses or {}).get(record.sequence),
         )
         yield sign(made, key, kid, issued_at)
 

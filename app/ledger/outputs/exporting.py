@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from app.ledger import badge_status
 from app.ledger.chain import CreditRecord
-from app.ledger.outputs import badges, pars, xapi
+from app.ledger.outputs import badges, pars, status_list, xapi
+from app.ledger.outputs.records import standing_credits
 from app.ledger.outputs.settings import OutputSettings
 from app.ledger.outputs.transcript import ledger_csv
 from app.ledger.store import LedgerStore
@@ -25,6 +27,7 @@ class ExportContext:
     modules: Mapping[str, dict] = field(default_factory=dict)
     instance_path: Path | None = None
     language: str = "en"
+    database: Path | None = None  # the ledger file, where badges' status-list slots are kept
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,13 @@ def export(
     ndjson: bool = False,
     aggregate_poc: bool = True,
     issued_at: datetime | None = None,
+    xapi_version: str = xapi.XAPI_VERSION,
 ) -> ExportResult:
     """Build the export of one format from records already limited to learner and period."""
     if format_ == "csv":
         return ExportResult(ledger_csv(records, context.modules, context.language))
     if format_ == "xapi":
-        return xapi_export(records, context, ndjson)
+        return xapi_export(records, context, ndjson, xapi_version)
     if format_ == "pars":
         batch = pars.pars_batch(
             context.store,
@@ -63,18 +67,20 @@ def export(
     raise ValueError(f"Unknown export format {format_!r}; choose one of {', '.join(FORMATS)}.")
 
 
-def xapi_export(records: list[CreditRecord], context: ExportContext, ndjson: bool) -> ExportResult:
-    """Write xAPI statements as a JSON array, or NDJSON."""
+def xapi_export(
+    records: list[CreditRecord], context: ExportContext, ndjson: bool, version: str
+) -> ExportResult:
+    """Write xAPI statements (of one xAPI version) as a JSON array, or NDJSON."""
     made = xapi.statements(
         records,
         base_url=context.settings.public_url(),
         library=context.modules,
         language=context.language,
+        version=version,
     )
     text = "".join(xapi.to_ndjson(made)) if ndjson else xapi.to_json(made)
-    return ExportResult(
-        text, f"{len(records)} xAPI statements (send with {': '.join(xapi.VERSION_HEADER)})."
-    )
+    header = ": ".join(xapi.version_header(version))
+    return ExportResult(text, f"{len(records)} xAPI statements (send with {header}).")
 
 
 def badge_export(
@@ -87,6 +93,7 @@ def badge_export(
     key = badges.issuer_key(context.instance_path)
     kid = badges.key_id(base_url, key)
     issuer = badges.issuer_for(base_url, context.settings.accreditation.provider)
+    statuses = status_entries(records, context, base_url, issued_at)
     tokens = list(
         badges.issue_badges(
             records,
@@ -97,8 +104,20 @@ def badge_export(
             library=context.modules,
             language=context.language,
             issued_at=issued_at,
+            statuses=statuses,
         )
     )
     text = "".join(token + "\n" for token in tokens)
     note = f"Signed {len(tokens)} Open Badges 3.0 credentials as {issuer.id}."
     return ExportResult(text, note, badges.public_jwks(key, kid))
+
+
+def status_entries(
+    records: list[CreditRecord], context: ExportContext, base_url: str, at: datetime | None
+) -> dict[int, dict]:
+    """Allocate (once) each standing credit's revocation bit; return the entries by sequence."""
+    if context.database is None:
+        raise ValueError("Badges carry a revocation status kept in the ledger: give its database.")
+    sequences = [record.sequence for record in standing_credits(records)]
+    slots = badge_status.allocate(context.database, sequences, at)
+    return {sequence: status_list.entry(base_url, slot) for sequence, slot in slots.items()}

@@ -8,12 +8,13 @@ The issuer profile and its keys are public: badge verifiers dereference them.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from app.identity import learner_id
 from app.ledger.models import LedgerError
-from app.ledger.outputs import badges
+from app.ledger.outputs import badges, status_list
 from app.ledger.outputs import certificates as certs
 from app.ledger.outputs import records as shared
 from app.ledger.outputs.settings import output_settings
@@ -83,6 +84,25 @@ def issuer_key(thumbprint: str):
     if thumbprint != key.thumbprint():
         abort(404, "No issuer key has that id.")
     return jsonify(badges.public_jwk(key, badges.key_id(public_url(), key)))
+
+
+@bp.get("/badges/status/<int:number>")
+def badge_status_list(number: int):
+    """Serve a signed Bitstring Status List: the revocation bits of the badges, from reversals."""
+    max_age = int(current_app.config.get("BADGE_STATUS_MAX_AGE", status_list.DEFAULT_MAX_AGE))
+    token = status_list.current_status_list(
+        Path(current_app.config["DATABASE"]),
+        public_url(),
+        badges.issuer_for(public_url(), settings().accreditation.provider),
+        badges.issuer_key(current_app.instance_path),
+        number,
+        max_age,
+    )
+    if token is None:
+        abort(404, "No badge status list has that number.")
+    response = Response(token, mimetype="application/jwt")
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return response
 
 
 def current_learner_id() -> str:

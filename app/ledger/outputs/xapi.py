@@ -1,4 +1,4 @@
-"""xAPI 1.0.3 statements from the ledger: one statement per ledger record.
+"""xAPI statements from the ledger (1.0.3, or 2.0.0 = IEEE 9274.1.1-2023): one per ledger record.
 
 - actor: an Agent identified only by `account {homePage: <base URL>, name: <opaque learner id>}`
   (never an e-mail, name or mbox).
@@ -9,7 +9,14 @@
 - A case with two credit types yields two statements sharing one `context.registration` (the
   attempt); count completions by registration, credit by the `credit` extension.
 - Statement ids are UUID v5 of the record hash, so re-exporting gives the same ids (LRSs dedupe).
-- Send with the header `X-Experience-API-Version: 1.0.3` (VERSION_HEADER).
+- Send with the header `X-Experience-API-Version` naming the version (version_header).
+
+1.0.3 stays the default for older LRSs. What 2.0.0 changes in the statements Bedside makes:
+- `version` is left out: an LRP SHOULD NOT set it (if set it MUST be "2.0.0"); the LRS fills it.
+- Timestamps are RFC 3339 in UTC ("Z") with exactly millisecond precision (so in 1.0.3 too), never
+  later than the export. Durations keep at most 0.01 s.
+- No property outside the specification's and no empty object (SHOULD*s that became SHALLs);
+  Bedside's statements name no instructor or team, so `contextAgents`/`contextGroups` are unused.
 """
 
 from __future__ import annotations
@@ -17,13 +24,15 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from app.ledger.chain import CreditRecord, from_hundredths, parse_timestamp
 from app.ledger.outputs import records as shared
 
 XAPI_VERSION = "1.0.3"
+XAPI_2 = "2.0.0"
+VERSIONS = (XAPI_VERSION, XAPI_2)
 VERSION_HEADER = ("X-Experience-API-Version", XAPI_VERSION)
 STATEMENT_NAMESPACE = uuid.UUID("5b0f3f0e-2f4c-5b8e-9a35-6d2f1c0b7a11")
 ADL_VERBS = "http://adlnet.gov/expapi/verbs/"
@@ -43,13 +52,37 @@ def statements(
     base_url: str,
     library: Mapping[str, dict] | None = None,
     language: str = "en",
+    version: str = XAPI_VERSION,
 ) -> Iterator[dict]:
-    """Yield one xAPI statement per ledger record, in chain order."""
+    """Yield one xAPI statement per ledger record, in chain order, for an xAPI version."""
+    if version not in VERSIONS:
+        raise ValueError(
+            f"xAPI version {version!r} is not supported: choose {' or '.join(VERSIONS)}."
+        )
     for record in records:
         if record.kind == "reversal":
-            yield voiding_statement(record, base_url)
+            statement = voiding_statement(record, base_url)
         else:
-            yield credit_statement(record, base_url, library or {}, language)
+            statement = credit_statement(record, base_url, library or {}, language)
+        yield for_version(statement, version)
+
+
+def check_version(version: str) -> str:
+    """Return a supported xAPI version; ValueError (one sentence) for any other."""
+    if version not in VERSIONS:
+        choices = " or ".join(VERSIONS)
+        raise ValueError(f"xAPI version {version!r} is not supported: choose {choices}.")
+    return version
+
+
+def for_version(statement: dict, version: str) -> dict:
+    """Mark a 1.0.3 statement with its version; a 2.0.0 one carries none (the LRS sets it)."""
+    return {**statement, "version": XAPI_VERSION} if version == XAPI_VERSION else statement
+
+
+def version_header(version: str = XAPI_VERSION) -> tuple[str, str]:
+    """Return the HTTP header to send statements of this version with."""
+    return (VERSION_HEADER[0], version)
 
 
 def statement_id(record_hash: str) -> str:
@@ -93,7 +126,6 @@ def credit_statement(
         "result": result(record),
         "context": context(record, language),
         "timestamp": instant(parse_timestamp(record.earned_at)),
-        "version": XAPI_VERSION,
     }
 
 
@@ -107,7 +139,6 @@ def voiding_statement(record: CreditRecord, base_url: str) -> dict:
         "object": {"objectType": "StatementRef", "id": statement_id(reversed_hash)},
         "context": {"extensions": {RECORD_EXTENSION: record_extension(record)}},
         "timestamp": instant(parse_timestamp(record.recorded_at)),
-        "version": XAPI_VERSION,
     }
 
 
@@ -158,7 +189,8 @@ def registration(record: CreditRecord) -> str:
 
 
 def instant(moment: datetime) -> str:
-    """Format a UTC moment as ISO 8601 with milliseconds and Z."""
+    """Format a moment as RFC 3339 in UTC with milliseconds and Z."""
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
