@@ -196,7 +196,8 @@ def coded_readings(
 ) -> Iterator[tuple[str, Reading]]:
     """SDOH and health-status codes in the value sets the triggers look for."""
     for path, _, body in criteria(module):
-        value_set = value_sets.get(body.get("value_set"))
+        url = body.get("value_set")
+        value_set = value_sets.get(url) if isinstance(url, str) else None
         if value_set is None:
             continue
         for system, code in sorted(value_set.codes):
