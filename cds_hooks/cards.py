@@ -28,6 +28,7 @@ UI_TEXT = {
     },
     "guideline": {"en": "Read the guideline", "es": "Leer la guía"},
     "and": {"en": "and", "es": "y"},
+    "sources": {"en": "Source attributes", "es": "Atributos de la fuente"},
 }
 
 
@@ -41,6 +42,11 @@ class CardSettings:
     """What every card needs from the deployment: where the SMART app's launch URL is."""
 
     launch_url: str
+
+    @property
+    def base_url(self) -> str:
+        """The service's public base URL: the launch page is served at its root."""
+        return self.launch_url.rsplit("/", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,8 @@ class CardTemplate:
     footer: str
     indicator: str
     source: dict
-    link_labels: tuple[str, str]
+    link_labels: tuple[str, str, str]
+    source_attributes_path: str  # the HTI-1 page of this module version, in the card's language
     app_context: str
     guideline_url: str
     override_reasons: list
@@ -83,7 +90,14 @@ def card_template(module: dict, language: str) -> CardTemplate:
         footer=draft_footer(module, language),
         indicator=card["indicator"],
         source=source_of(module),
-        link_labels=(UI_TEXT["case"][language], UI_TEXT["guideline"][language]),
+        link_labels=(
+            UI_TEXT["case"][language],
+            UI_TEXT["guideline"][language],
+            UI_TEXT["sources"][language],
+        ),
+        source_attributes_path=(
+            f"/modules/{module['id']}/{module['version']}/source-attributes?lang={language}"
+        ),
         app_context=json.dumps({"module": module["id"], "version": module["version"]}),
         guideline_url=module["guideline"]["url"],
         override_reasons=[
@@ -226,7 +240,7 @@ def source_of(module: dict) -> dict:
 
 
 def links_of(template: CardTemplate, settings: CardSettings) -> list[dict]:
-    """Link into the Bedside SMART app (module in appContext, no PHI) and to the guideline."""
+    """Link to the SMART app (module in appContext, no PHI), the guideline and source attributes."""
     return [
         {
             "label": template.link_labels[0],
@@ -235,6 +249,11 @@ def links_of(template: CardTemplate, settings: CardSettings) -> list[dict]:
             "appContext": template.app_context,
         },
         {"label": template.link_labels[1], "url": template.guideline_url, "type": "absolute"},
+        {
+            "label": template.link_labels[2],
+            "url": settings.base_url + template.source_attributes_path,
+            "type": "absolute",
+        },
     ]
 
 

@@ -19,7 +19,13 @@ from pathlib import Path
 
 import jsonschema
 
-from app.library import library_checks, measure_checks, module_checks, text_checks
+from app.library import (
+    library_checks,
+    measure_checks,
+    module_checks,
+    source_attributes,
+    text_checks,
+)
 from app.library.findings import (
     CheckReport,
     ContentFile,
@@ -57,6 +63,7 @@ MODULE_CHECKS: list[ModuleCheck] = [
     module_checks.check_suggestions,  # 11
     module_checks.check_questions,  # 12
     module_checks.check_review,  # 13
+    source_attributes.check_source_attributes,  # HTI-1 source attributes
 ]
 MEASURE_CHECKS: list[MeasureCheck] = [
     measure_checks.check_file_name,

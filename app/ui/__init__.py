@@ -29,6 +29,7 @@ def init_ui(app: Flask) -> UiRuntime:
         poc_views,
         transcript_views,
     )
+    from app.ui.source_views import bp as source_bp
     from app.ui.views import bp
 
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
@@ -43,6 +44,7 @@ def init_ui(app: Flask) -> UiRuntime:
     runtime = UiRuntime(library=library, search=GuidelineSearch(library))
     app.extensions["ui"] = runtime
     app.register_blueprint(bp)
+    app.register_blueprint(source_bp)
     return runtime
 
 
