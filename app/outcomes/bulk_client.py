@@ -93,7 +93,6 @@ class ExportResult:
     files: dict[str, int]  # file name -> resources
     errors: list[str] = field(default_factory=list)  # OperationOutcome diagnostics
     polls: int = 0
-    kicked_off: bool = False
 
 
 class ExportState:
@@ -170,7 +169,6 @@ class BulkExportClient:
         if not state.data.get("status_url"):
             state.data["status_url"] = self.kick_off(request)
             state.save()
-            result.kicked_off = True
         else:
             self.report("Resuming the export recorded in " + str(state.path))
         if state.data.get("manifest") is None:
