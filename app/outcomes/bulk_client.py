@@ -261,8 +261,7 @@ class BulkExportClient:
         """Stream one file to path (via a .part file), bounded; return its resource count."""
         url = urljoin(request.fhir_base + "/", str(entry.get("url", "")))
         needs_token = manifest.get("requiresAccessToken") is True
-        if needs_token:
-            self.check_destination(request, url, "file URL")
+        self.check_destination(request, url, "file URL", with_token=needs_token)
         partial = path.with_name(path.name + ".part")
         headers = {"Accept": NDJSON}
         response = self.request("GET", url, headers, with_token=needs_token, stream=True)
@@ -301,9 +300,11 @@ class BulkExportClient:
         with contextlib.suppress(BulkExportError):
             self.request("DELETE", status_url, {"Accept": FHIR_JSON}).close()
 
-    def check_destination(self, request: ExportRequest, url: str, what: str) -> None:
-        """Refuse to send the token anywhere but the FHIR server's own origin."""
-        if self.credential and not same_origin(url, request.fhir_base):
+    def check_destination(
+        self, request: ExportRequest, url: str, what: str, *, with_token: bool = True
+    ) -> None:
+        """Require https (or loopback); never send the token beyond the FHIR server's origin."""
+        if with_token and self.credential and not same_origin(url, request.fhir_base):
             raise BulkExportError(
                 f"The server's {what} leaves the FHIR base URL's origin; "
                 "Bedside does not send its token there."
