@@ -17,6 +17,7 @@ from app.ledger.ledger_commands import stats as ledger_stats
 from app.ledger.ledger_commands import verify as verify_ledger
 from app.ledger.ledger_commands import verify_badge_command as verify_badge
 from app.library.content_commands import check as check_content
+from app.outcomes.export_command import export as outcomes_export
 from app.outcomes.outcomes_commands import compute as outcomes_compute
 from cds_hooks.hook_cli import hook_command
 
@@ -137,10 +138,12 @@ def outcomes_group() -> None:
     Examples:
       bedside outcomes compute --ndjson exports/2026-10 --as-of 2026-11-01
       bedside outcomes compute --fhir-server https://ehr.example/fhir --format measurereport
+      bedside outcomes export --fhir-server https://ehr.example/fhir --out exports/2026-11
     """
 
 
 outcomes_group.add_command(outcomes_compute)
+outcomes_group.add_command(outcomes_export)
 for ledger_command in (
     init_ledger,
     verify_ledger,

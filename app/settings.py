@@ -157,6 +157,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Ask EHRs for `offline_access` (refresh tokens that outlive the EHR session).",
     ),
     Setting(
+        "BACKEND_CLIENTS",
+        None,
+        "file",
+        "JSON file of SMART Backend Services registrations for `bedside outcomes`: "
+        '`[{"iss": FHIR base, "client_id": …, "private_key": {JWK, RS384/ES384}, '
+        '"scope"?: …, "token_url"?: …}]`.',
+    ),
+    Setting(
         "SMART_TOKEN_KEY",
         None,
         "str",

@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
     """Mount the demo helpers and install the demo deployment; only when BEDSIDE_DEMO is on."""
     from app.devtools import demo_ehr
     from app.devtools.demo_keys import demo_ehr_client
+    from app.devtools.fhir_bulk_export import ExportJobs
     from app.devtools.fhir_server import create_fhir_blueprint
     from app.devtools.fhir_store import FixtureStore
     from app.devtools.smart_auth import init_demo_auth
@@ -44,7 +45,9 @@ def init_app(app: Flask) -> None:
     store = FixtureStore.from_directory(patients, now=datetime.now(UTC))
     app.extensions["demo_fhir_store"] = store
     auth_server = init_demo_auth(app)
-    fhir = create_fhir_blueprint(store, token_check=auth_server.validate_access_token)
+    fhir = create_fhir_blueprint(
+        store, token_check=auth_server.validate_access_token, exports=ExportJobs(store)
+    )
     app.register_blueprint(fhir, url_prefix="/fhir")
     app.register_blueprint(demo_ehr.bp)
     clients = app.extensions.setdefault("cds_clients", [])

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+
+from app.devtools.demo_keys import DEMO_BACKEND_CLIENT, demo_backend_key
+
+DEFAULT_DEMO_FHIR = "http://127.0.0.1:8000/fhir"
 
 
 @click.group("demo")
@@ -38,3 +46,43 @@ def token(patient: str, minutes: int) -> None:
         raise click.ClickException(f"There is no fixture patient {patient!r}.")
     issued = server.issue_access_token(patient=patient, seconds=minutes * 60)
     click.echo(issued["access_token"])
+
+
+@demo_group.command("backend-client")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the BEDSIDE_BACKEND_CLIENTS file.",
+)
+@click.option(
+    "--fhir-server",
+    "fhir_server",
+    metavar="URL",
+    help="The demo FHIR base (default: PUBLIC_BASE_URL/fhir, else http://127.0.0.1:8000/fhir).",
+)
+@with_appcontext
+def backend_client(out: Path, fhir_server: str | None) -> None:
+    """Write a Backend Services registration for the demo EHR (demo key material, mode 0600).
+
+    \b
+    Example:
+      BEDSIDE_DEMO=1 bedside demo backend-client --out instance/demo-backend-clients.json
+      BEDSIDE_BACKEND_CLIENTS=instance/demo-backend-clients.json \\
+          bedside outcomes export --fhir-server http://127.0.0.1:8000/fhir --out export/
+    """
+    if current_app.extensions.get("demo_auth") is None:
+        raise click.ClickException(
+            "Demo mode is off: run with BEDSIDE_DEMO=1 (as `make run` does)."
+        )
+    public_url = current_app.config.get("PUBLIC_BASE_URL")
+    base = fhir_server or (
+        f"{str(public_url).rstrip('/')}/fhir" if public_url else DEFAULT_DEMO_FHIR
+    )
+    key = demo_backend_key(Path(current_app.instance_path)).as_dict(private=True)
+    entry = {"iss": base.rstrip("/"), "client_id": DEMO_BACKEND_CLIENT, "private_key": key}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump([entry], handle, indent=2)
+    click.echo(f"Wrote the demo backend-services registration for {entry['iss']} to {out}.")

@@ -15,6 +15,8 @@ from flask import Blueprint, Flask, Response, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from app.devtools.backend_auth import BackendAuthority
+from app.devtools.fhir_bulk_export import ExportJobs, add_export_routes
 from app.devtools.fhir_documents import (
     OFFSET_PARAM,
     capability_statement,
@@ -45,11 +47,15 @@ def create_fhir_blueprint(
     *,
     token_check: Callable[[str], bool] | None = None,
     name: str = "fhir",
+    exports: ExportJobs | None = None,
 ) -> Blueprint:
-    """Build the read-only FHIR blueprint (metadata, read, search) over `store`."""
+    """Build the read-only FHIR blueprint (metadata, read, search; `$export` given jobs)."""
     bp = Blueprint(name, __name__)
     if token_check is not None:
         bp.before_request(lambda: _require_token(token_check))
+    if exports is not None:
+        exports.requires_token = token_check is not None
+        add_export_routes(bp, exports)
     bp.add_url_rule("/metadata", "metadata", bound(_metadata, store, token_check))
     bp.add_url_rule("/<resource_type>", "search", bound(_search, store))
     bp.add_url_rule("/<resource_type>/_search", "search_post", bound(_search, store), methods=_GP)
@@ -78,15 +84,34 @@ def create_fhir_app(
 
 
 class FixtureFhirServer:
-    """A real loopback HTTP server (127.0.0.1, free port) over fixtures; a context manager."""
+    """A real loopback HTTP server (127.0.0.1, free port) over fixtures; a context manager.
+
+    It serves `$export` (jobs in `exports`); with `backend_clients` (client id -> public JWKS)
+    it also runs a Backend Services token endpoint at /auth/token, announced in
+    /fhir/.well-known/smart-configuration, whose tokens the FHIR routes then require.
+    """
 
     def __init__(
-        self, fixtures_dir: Path, *, token: str | None = None, now: datetime | None = None
+        self,
+        fixtures_dir: Path,
+        *,
+        token: str | None = None,
+        now: datetime | None = None,
+        backend_clients: dict[str, dict] | None = None,
+        pending_polls: int = 1,
+        retry_after: int = 1,
     ):
         self.fixtures_dir = Path(fixtures_dir)
         self.token = token
         self.now = now
         self.requests_seen: list[tuple[str, str, bool]] = []
+        store = FixtureStore.from_directory(self.fixtures_dir, now=now)
+        self.exports = ExportJobs(store, pending_polls=pending_polls, retry_after=retry_after)
+        self.authority = (
+            BackendAuthority(backend_clients, self.token_url)
+            if backend_clients is not None
+            else None
+        )
         self._server = None
         self._thread: threading.Thread | None = None
 
@@ -97,10 +122,24 @@ class FixtureFhirServer:
             raise RuntimeError("FixtureFhirServer is not running; use it as a context manager.")
         return f"http://127.0.0.1:{self._server.server_port}/fhir"
 
+    def token_url(self) -> str:
+        """The Backend Services token endpoint URL."""
+        return self.base_url.removesuffix("/fhir") + "/auth/token"
+
     def __enter__(self) -> FixtureFhirServer:
         """Start serving in a daemon thread."""
-        check = self._token_matches if self.token is not None else None
-        app = create_fhir_app(self.fixtures_dir, token_check=check, now=self.now)
+        secured = self.token is not None or self.authority is not None
+        check = self._token_matches if secured else None
+        app = Flask(__name__)
+        app.register_blueprint(
+            create_fhir_blueprint(self.exports.store, token_check=check, exports=self.exports),
+            url_prefix="/fhir",
+        )
+        if self.authority is not None:
+            app.add_url_rule("/auth/token", "token", self.authority.token_view, methods=["POST"])
+            app.add_url_rule(
+                "/fhir/.well-known/smart-configuration", "smart_configuration", self._smart_config
+            )
         app.before_request(self._record)
         self._server = make_server(
             "127.0.0.1", 0, app, threaded=True, request_handler=_QuietRequestHandler
@@ -118,9 +157,17 @@ class FixtureFhirServer:
             self._server = None
 
     def _token_matches(self, token: str) -> bool:
-        """Compare a presented token with the configured one in constant time."""
+        """The configured token (constant-time compare) or a live backend-services token."""
         expected = (self.token or "").encode()
-        return self.token is not None and hmac.compare_digest(token.encode(), expected)
+        if self.token is not None and hmac.compare_digest(token.encode(), expected):
+            return True
+        return self.authority is not None and self.authority.token_valid(token)
+
+    def _smart_config(self) -> Response:
+        """The SMART configuration a backend-services client reads to find the token URL."""
+        return Response(
+            json.dumps(backend_smart_configuration(self.token_url())), mimetype="application/json"
+        )
 
     def _record(self) -> None:
         """Remember (method, path+query, had_valid_token) for every request."""
@@ -130,6 +177,18 @@ class FixtureFhirServer:
         self.requests_seen.append(
             (request.method, request.path + ("?" + query if query else ""), valid)
         )
+
+
+def backend_smart_configuration(token_url: str) -> dict:
+    """A minimal smart-configuration for a server that offers only Backend Services."""
+    return {
+        "token_endpoint": token_url,
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS384", "ES384"],
+        "scopes_supported": ["system/*.rs"],
+        "capabilities": ["client-confidential-asymmetric", "permission-v2"],
+    }
 
 
 def _fhir_response(body: dict, status: int = 200) -> Response:

@@ -42,6 +42,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from app.db import register_store
+from app.devtools.backend_auth import BackendAuthority
+from app.devtools.demo_keys import DEMO_BACKEND_CLIENT, demo_backend_key
 from app.devtools.demo_origin import demo_origin
 from app.devtools.smart_auth_keys import SIGNING_KID, load_credentials
 from app.devtools.smart_auth_store import AuthorizationCode, DemoAuthStore, IssuedToken
@@ -67,6 +69,7 @@ CLIENT_SCOPES = frozenset(
         "user/*.read",
     }
 )
+BACKEND_SCOPES = frozenset({"system/*.rs"})
 CAPABILITIES = [
     "launch-ehr",
     "launch-standalone",
@@ -122,6 +125,7 @@ class DemoAuthServer:
         self.token_seconds = int(app.config.get("DEMO_TOKEN_SECONDS", 3600))
         self.fixtures_dir = Path(app.config["FHIR_FIXTURES_DIR"]) / "patients"
         self.oauth = DemoOAuthServer(self)
+        self.backend = self._backend_authority(Path(app.instance_path))
         self._people: tuple[list[dict], str] | None = None
 
     def create_launch(
@@ -177,6 +181,21 @@ class DemoAuthServer:
         )
         return {**token, "subject": client_id, **context}
 
+    def _backend_authority(self, instance_path: Path) -> BackendAuthority:
+        """Backend Services for Bedside's demo client: system tokens the FHIR server accepts."""
+        public = demo_backend_key(instance_path).as_dict(private=False)
+
+        def issue(client_id: str, scope: str, seconds: int) -> str:
+            token = self.issue_access_token(scope=scope, client_id=client_id, seconds=seconds)
+            return token["access_token"]
+
+        return BackendAuthority(
+            {DEMO_BACKEND_CLIENT: {"keys": [public]}},
+            self.token_url,
+            allowed_scopes=lambda client_id, scope: scope_granted(scope, BACKEND_SCOPES),
+            issue=issue,
+        )
+
     def jwt_client_private_key(self) -> dict:
         """The private_key_jwt client's private JWK (demo only: lets Bedside act as it)."""
         return self.credentials.jwt_client_key.as_dict(private=True)
@@ -226,8 +245,8 @@ class DemoAuthServer:
                 "private_key_jwt",
             ],
             "token_endpoint_auth_signing_alg_values_supported": ["RS384", "ES384"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
-            "scopes_supported": sorted(CLIENT_SCOPES),
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "scopes_supported": sorted(CLIENT_SCOPES | BACKEND_SCOPES),
             "response_types_supported": ["code"],
             "code_challenge_methods_supported": ["S256"],
             "id_token_signing_alg_values_supported": ["RS256"],
@@ -313,7 +332,9 @@ def create_blueprint(server: DemoAuthServer) -> Blueprint:
 
     @bp.post("/token")
     def token() -> Response:
-        """Exchange a code or a refresh token (Authlib validates client auth and PKCE)."""
+        """Exchange a code or a refresh token (Authlib), or serve Backend Services' grant."""
+        if request.form.get("grant_type") == "client_credentials":
+            return server.backend.token_view()
         return server.oauth.create_token_response()
 
     @bp.get("/jwks")

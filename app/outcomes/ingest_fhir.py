@@ -6,7 +6,8 @@ patient's resources. A type whose `patient` search the server refuses (400) is r
 type-level search and indexed by patient in memory instead (noted in `fallback_types`).
 Medications referenced by `medicationReference` are read with `Medication?_id=...` (once each,
 kept in `medications` by id) and added to the groups that use them.
-Plain http is accepted only on loopback; the token never appears in errors, and `next` links are
+The token may be a callable (a renewing system token). Plain http is accepted only on
+loopback; the token never appears in errors, and `next` links are
 followed (with the token) only on the base URL's own scheme, host and port.
 """
 
@@ -36,7 +37,9 @@ PATIENT_TYPES = (
     "ServiceRequest",
     "AllergyIntolerance",
 )
+MEASURE_TYPES = ("Patient", *PATIENT_TYPES, "Medication")  # every type the measures read
 Progress = Callable[[int, int | None], None]
+Credential = str | Callable[[], str] | None  # a bearer token, or a callable giving the current one
 
 
 class FhirIngestError(Exception):
@@ -53,7 +56,7 @@ class FhirSource:
     def __init__(
         self,
         base_url: str,
-        token: str | None = None,
+        token: Credential = None,
         *,
         types: tuple[str, ...] = PATIENT_TYPES,
         timeout: tuple[float, float] = TIMEOUT,
@@ -126,9 +129,7 @@ class FhirSource:
 
     def get_json(self, url: str) -> dict:
         """GET one URL as FHIR JSON; every failure becomes a one-line FhirIngestError."""
-        headers = {"Accept": FHIR_JSON}
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
+        headers = {"Accept": FHIR_JSON, **bearer_header(self._token)}
         try:
             response = self._session.get(url, headers=headers, timeout=self.timeout)
         except requests.RequestException as error:
@@ -175,6 +176,12 @@ class FhirSource:
                 index.setdefault(patient, []).append(resource)
         self._by_patient[resource_type] = index
         self.fallback_types.add(resource_type)
+
+
+def bearer_header(credential: Credential) -> dict[str, str]:
+    """The Authorization header for a token or a token callable (none without a credential)."""
+    token = credential() if callable(credential) else credential
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def next_link(bundle: dict) -> str | None:

@@ -14,13 +14,16 @@ from pathlib import Path
 import click
 
 from app import stats
+from app.errors import ConfigError
 from app.ledger.ledger_commands import database_path
 from app.library.measure_definitions import MeasureError, load_measures
 from app.outcomes import case_rates, ingest_ndjson, reports
+from app.outcomes.backend_token import credential_for
 from app.outcomes.cases import MeasureCase
-from app.outcomes.ingest_fhir import FhirIngestError, FhirSource
+from app.outcomes.ingest_fhir import Credential, FhirIngestError, FhirSource
 from app.outcomes.measures import cases_by_measure, evaluate_patients
 from app.outcomes.practice_store import ImportSummary, PracticeStore
+from app.smart.backend_services import BackendServicesError
 
 DEFAULT_CONTENT = Path(__file__).resolve().parents[2] / "content"
 TOKEN_ENV = "BEDSIDE_HOOK_TOKEN"
@@ -29,7 +32,11 @@ SUPPRESSED = "<5 suppressed"
 
 @click.command("compute")
 @click.option("--fhir-server", "fhir_server", metavar="URL", help="FHIR R4 base URL to search.")
-@click.option("--token", metavar="T", help=f"Bearer token (default: ${TOKEN_ENV}).")
+@click.option(
+    "--token",
+    metavar="T",
+    help=f"Bearer token (default: ${TOKEN_ENV}, else a backend-services token).",
+)
 @click.option(
     "--ndjson",
     type=click.Path(file_okay=False, path_type=Path),
@@ -71,6 +78,9 @@ def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content, save
     clinician, day, excluded and numerator flags: no patient or encounter reference), replacing
     whatever was stored before for the days of this period.
 
+    With --fhir-server and no --token (or $BEDSIDE_HOOK_TOKEN), Bedside gets its own SMART
+    Backend Services token when BEDSIDE_BACKEND_CLIENTS registers the server.
+
     \b
     Examples:
       bedside outcomes compute --ndjson export/ --as-of 2026-11-01
@@ -83,10 +93,18 @@ def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content, save
     store = open_store(database) if save else None
     try:
         definitions = load_measures(content).values()
-        groups = _groups(fhir_server, token or os.environ.get(TOKEN_ENV), ndjson)
+        pasted = token or os.environ.get(TOKEN_ENV)
+        credential = credential_for(fhir_server, pasted) if fhir_server else None
+        groups = _groups(fhir_server, credential, ndjson)
         cases = list(evaluate_patients(definitions, groups, as_of=end))
         directions = {m.id: m.direction for m in definitions}
-    except (FhirIngestError, ingest_ndjson.NdjsonError, MeasureError) as error:
+    except (
+        FhirIngestError,
+        ingest_ndjson.NdjsonError,
+        MeasureError,
+        BackendServicesError,
+        ConfigError,
+    ) as error:
         raise click.ClickException(str(error)) from None
     if since:
         cutoff = case_rates.as_instant(since)
@@ -133,7 +151,7 @@ def saved_text(summary: ImportSummary) -> str:
     return text
 
 
-def _groups(fhir_server: str | None, token: str | None, ndjson: Path | None) -> Iterator:
+def _groups(fhir_server: str | None, token: Credential, ndjson: Path | None) -> Iterator:
     """Per-patient groups from the chosen source, with a progress bar on an interactive stderr."""
     show = sys.stderr.isatty()
     if ndjson:

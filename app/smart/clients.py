@@ -114,24 +114,32 @@ def client_from_entry(path: Path, number: int, entry: object) -> SmartClient:
     return SmartClient(iss.rstrip("/"), client_id.strip(), " ".join(scope.split()), secret, key)
 
 
-def check_private_key(path: Path, where: str, key: object) -> None:
+def check_private_key(path: Path, where: str, key: object, setting: str = "SMART_CLIENTS") -> None:
     """Require a private RSA or EC P-384 JWK with a kid (for RS384 / ES384 assertions)."""
     if not isinstance(key, dict) or key.get("kty") not in KEY_ALGORITHMS:
-        raise config_error(path, f'{where} has a "private_key" that is not an RSA or EC JWK')
+        raise config_error(
+            path, f'{where} has a "private_key" that is not an RSA or EC JWK', setting
+        )
     if not key.get("kid"):
-        raise config_error(path, f'{where} has a "private_key" without a "kid"')
+        raise config_error(path, f'{where} has a "private_key" without a "kid"', setting)
     if "d" not in key:
-        raise config_error(path, f'{where} has a "private_key" without its private part "d"')
+        raise config_error(
+            path, f'{where} has a "private_key" without its private part "d"', setting
+        )
     algorithm = KEY_ALGORITHMS[key["kty"]]
     if key.get("alg", algorithm) != algorithm:
-        raise config_error(path, f'{where} has a "private_key" whose "alg" is not {algorithm}')
+        raise config_error(
+            path, f'{where} has a "private_key" whose "alg" is not {algorithm}', setting
+        )
     if key["kty"] == "EC" and key.get("crv") != "P-384":
-        raise config_error(path, f'{where} has an EC "private_key" that is not on curve P-384')
+        raise config_error(
+            path, f'{where} has an EC "private_key" that is not on curve P-384', setting
+        )
     try:
         (RSAKey if key["kty"] == "RSA" else ECKey).import_key(key)
     except (JoseError, ValueError, TypeError) as error:
         raise config_error(
-            path, f'{where} has a "private_key" that cannot be read ({error})'
+            path, f'{where} has a "private_key" that cannot be read ({error})', setting
         ) from None
 
 
@@ -151,6 +159,6 @@ def callback_url() -> str:
     return f"{public_base_url()}/smart/callback"
 
 
-def config_error(path: Path, problem: str) -> ConfigError:
-    """Build the one-sentence configuration error naming the file."""
-    return ConfigError(f"BEDSIDE_SMART_CLIENTS file {path} {problem}.")
+def config_error(path: Path, problem: str, setting: str = "SMART_CLIENTS") -> ConfigError:
+    """Build the one-sentence configuration error naming the setting and file."""
+    return ConfigError(f"BEDSIDE_{setting} file {path} {problem}.")

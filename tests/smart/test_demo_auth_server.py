@@ -65,7 +65,11 @@ def test_smart_configuration_is_published_at_the_fhir_base(browser):
     assert config["token_endpoint"] == "http://localhost/demo-ehr/auth/token"
     assert config["jwks_uri"] == "http://localhost/demo-ehr/auth/jwks"
     assert config["code_challenge_methods_supported"] == ["S256"]
-    assert config["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    assert config["grant_types_supported"] == [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+    ]
     assert config["response_types_supported"] == ["code"]
     assert set(config["token_endpoint_auth_methods_supported"]) == {
         "none",

@@ -1,0 +1,414 @@
+"""FHIR Bulk Data `$export` client: kick off, poll, download NDJSON, resume after interruption.
+
+Kick-off (`Prefer: respond-async`) answers 202 with the status URL in Content-Location; the
+status URL is polled (honouring Retry-After, else backing off) until it answers 200 with the
+manifest; each output file is streamed to `<Type>-<n>.ndjson` in the export directory (the names
+`outcomes compute --ndjson` reads), size-bounded and checked to be NDJSON of its type. Error files
+(OperationOutcome NDJSON) go to `errors/`. A small state file in the directory remembers the
+status URL, the manifest and which files are complete, so running again continues where the last
+run stopped instead of kicking off a new export. `manifest.json` keeps the transactionTime for the
+next `_since`. The token is sent only to the FHIR server's own origin and never printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlencode, urljoin
+
+import requests
+
+from app.outcomes.ingest_fhir import Credential, bearer_header, same_origin
+from app.outcomes.ingest_ndjson import NdjsonError, iter_ndjson
+from app.security import is_https_or_loopback
+
+STATE_FILE = ".bedside-export.json"
+MANIFEST_FILE = "manifest.json"
+ERRORS_DIR = "errors"
+FHIR_JSON = "application/fhir+json"
+NDJSON = "application/fhir+ndjson"
+TIMEOUT = (5.0, 60.0)
+FIRST_DELAY = 1.0  # seconds before the first re-poll when the server gives no Retry-After
+MAX_DELAY = 120.0
+MAX_RETRY_AFTER = 3600.0
+MAX_STATUS_BYTES = 10 * 1024 * 1024
+CHUNK = 64 * 1024
+FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
+Report = Callable[[str], None]
+
+
+class BulkExportError(Exception):
+    """The export could not go on; the message is one readable sentence without secrets."""
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to export: a system or Group export, its types and `_since`."""
+
+    fhir_base: str
+    types: tuple[str, ...]
+    group: str | None = None
+    since: str | None = None
+
+    def kickoff_url(self) -> str:
+        """[base]/$export or [base]/Group/[id]/$export with `_type` and `_since`."""
+        path = f"/Group/{self.group}/$export" if self.group else "/$export"
+        params = {"_type": ",".join(self.types)}
+        if self.since:
+            params["_since"] = self.since
+        return f"{self.fhir_base}{path}?{urlencode(params, safe=',')}"
+
+    def as_json(self) -> dict:
+        """The request as stored in the state file (to recognise a resumable export)."""
+        return {
+            "fhir_base": self.fhir_base,
+            "types": list(self.types),
+            "group": self.group,
+            "since": self.since,
+        }
+
+
+def check_request(request: ExportRequest) -> None:
+    """Refuse a malformed Group id or resource type before anything is sent."""
+    if request.group is not None and not FHIR_ID.match(request.group):
+        raise BulkExportError(f"{request.group!r} is not a FHIR id (letters, digits, - and .).")
+    for name in request.types:
+        if not RESOURCE_TYPE.match(name):
+            raise BulkExportError(f"{name!r} is not a FHIR resource type name.")
+
+
+@dataclass
+class ExportResult:
+    """What an export run left in its directory."""
+
+    transaction_time: str
+    files: dict[str, int]  # file name -> resources
+    errors: list[str] = field(default_factory=list)  # OperationOutcome diagnostics
+    polls: int = 0
+
+
+class ExportState:
+    """The state file of an export directory: request, status URL, manifest, finished files."""
+
+    def __init__(self, directory: Path, data: dict):
+        self.path = Path(directory) / STATE_FILE
+        self.data = data
+
+    @classmethod
+    def open(cls, directory: Path, request: ExportRequest) -> ExportState:
+        """Load the directory's unfinished export of this request, else a fresh state."""
+        path = Path(directory) / STATE_FILE
+        if not path.exists():
+            return cls(directory, {"request": request.as_json(), "complete": {}})
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise BulkExportError(
+                f"{path} is unreadable; delete it to start a new export."
+            ) from None
+        if not isinstance(data, dict) or data.get("request") != request.as_json():
+            raise BulkExportError(
+                f"{directory} holds an unfinished export of another request; "
+                f"use another --out directory or delete {path}."
+            )
+        data.setdefault("complete", {})
+        return cls(directory, data)
+
+    def save(self) -> None:
+        """Write the state atomically (a crash never leaves half a state file)."""
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.data, indent=2) + "\n", encoding="utf-8")
+        os.replace(temporary, self.path)
+
+    def finish(self) -> None:
+        """Forget the finished export (the next run kicks off a new one)."""
+        self.path.unlink(missing_ok=True)
+
+
+class BulkExportClient:
+    """Runs one `$export` against one FHIR server with one credential."""
+
+    def __init__(
+        self,
+        credential: Credential = None,
+        *,
+        max_wait: float = 3600.0,
+        max_file_bytes: int = 4 * 1024**3,
+        report: Report = lambda line: None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        session: requests.Session | None = None,
+    ):
+        self.credential = credential
+        self.max_wait = max_wait
+        self.max_file_bytes = max_file_bytes
+        self.report = report
+        self.sleep = sleep
+        self.clock = clock
+        self.session = session or requests.Session()
+
+    def run(self, request: ExportRequest, directory: Path) -> ExportResult:
+        """Kick off (or resume) the export and download every file into directory."""
+        check_request(request)
+        if not is_https_or_loopback(request.fhir_base):
+            raise BulkExportError(
+                "The FHIR server URL must be https (plain http only on loopback)."
+            )
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        state = ExportState.open(directory, request)
+        result = ExportResult(transaction_time="", files={})
+        if not state.data.get("status_url"):
+            state.data["status_url"] = self.kick_off(request)
+            state.save()
+        else:
+            self.report("Resuming the export recorded in " + str(state.path))
+        if state.data.get("manifest") is None:
+            state.data["manifest"] = self.wait_for_manifest(state.data["status_url"], result)
+            state.save()
+        manifest = state.data["manifest"]
+        self.download_outputs(request, manifest, state, directory)
+        result.files = dict(state.data["complete"])
+        result.errors = self.download_errors(request, manifest, directory)
+        result.transaction_time = str(manifest.get("transactionTime", ""))
+        write_json(directory / MANIFEST_FILE, manifest)
+        self.delete_quietly(state.data["status_url"])
+        state.finish()
+        return result
+
+    def kick_off(self, request: ExportRequest) -> str:
+        """Send the kick-off request; return the status URL from Content-Location."""
+        headers = {"Accept": FHIR_JSON, "Prefer": "respond-async"}
+        response = self.request("GET", request.kickoff_url(), headers)
+        with response:
+            if response.status_code != 202:
+                raise BulkExportError(refusal("The export kick-off", response))
+            location = response.headers.get("Content-Location", "")
+        if not location:
+            raise BulkExportError("The server accepted the export but gave no Content-Location.")
+        status_url = urljoin(request.fhir_base + "/", location)
+        self.check_destination(request, status_url, "status URL")
+        self.report("Export kicked off; waiting for the server to prepare the files.")
+        return status_url
+
+    def wait_for_manifest(self, status_url: str, result: ExportResult) -> dict:
+        """Poll the status URL until the manifest arrives (bounded by max_wait)."""
+        deadline = self.clock() + self.max_wait
+        delay = FIRST_DELAY
+        while True:
+            response = self.request("GET", status_url, {"Accept": "application/json"})
+            result.polls += 1
+            with response:
+                status = response.status_code
+                if status == 200:
+                    return manifest_of(response)
+                if status not in {202, 429, 503}:
+                    if status in {404, 410}:
+                        raise BulkExportError(
+                            "The server no longer knows this export (expired or cancelled); "
+                            f"delete {STATE_FILE} in the export directory to start again."
+                        )
+                    raise BulkExportError(refusal("The export", response))
+                wait = retry_after(response.headers.get("Retry-After")) or delay
+                progress = response.headers.get("X-Progress", "").strip()[:100]
+            delay = min(delay * 2, MAX_DELAY)
+            if self.clock() + wait > deadline:
+                raise BulkExportError(
+                    f"The export was not ready within {self.max_wait:g} s; "
+                    "run the same command again to keep waiting."
+                )
+            shown = f" ({progress})" if progress else ""
+            self.report(f"Export in progress{shown}; next check in {wait:g} s.")
+            self.sleep(wait)
+
+    def download_outputs(
+        self, request: ExportRequest, manifest: dict, state: ExportState, directory: Path
+    ) -> None:
+        """Download each output file not yet complete, recording each one as it finishes."""
+        outputs = named_entries(manifest.get("output"))
+        for number, (name, entry) in enumerate(outputs, start=1):
+            if name in state.data["complete"]:
+                continue
+            resources = self.download(request, manifest, entry, directory / name)
+            state.data["complete"][name] = resources
+            state.save()
+            self.report(
+                f"[{number}/{len(outputs)}] {name}: {resources} resources, "
+                f"{(directory / name).stat().st_size / 1024:.0f} KB"
+            )
+
+    def download_errors(self, request: ExportRequest, manifest: dict, directory: Path) -> list[str]:
+        """Download the error files into errors/ and return their OperationOutcome diagnostics."""
+        entries = named_entries(manifest.get("error"))
+        messages: list[str] = []
+        if entries:
+            (directory / ERRORS_DIR).mkdir(exist_ok=True)
+        for name, entry in entries:
+            path = directory / ERRORS_DIR / name
+            self.download(request, manifest, entry, path)
+            messages += [issue_text(outcome) for _, outcome in iter_ndjson(path)]
+        return messages
+
+    def download(self, request: ExportRequest, manifest: dict, entry: dict, path: Path) -> int:
+        """Stream one file to path (via a .part file), bounded; return its resource count."""
+        url = urljoin(request.fhir_base + "/", str(entry.get("url", "")))
+        needs_token = manifest.get("requiresAccessToken") is True
+        self.check_destination(request, url, "file URL", with_token=needs_token)
+        partial = path.with_name(path.name + ".part")
+        headers = {"Accept": NDJSON}
+        response = self.request("GET", url, headers, with_token=needs_token, stream=True)
+        with response:
+            if response.status_code != 200:
+                raise BulkExportError(
+                    refusal(f"Downloading {path.name}", response)
+                    + " Run the same command again to resume."
+                )
+            self.stream_to(response, partial)
+        try:
+            count = sum(1 for _, resource in iter_ndjson(partial) if check_type(resource, entry))
+        except NdjsonError as error:
+            partial.unlink(missing_ok=True)
+            raise BulkExportError(f"{path.name} is not valid NDJSON ({error}).") from None
+        os.replace(partial, path)
+        return count
+
+    def stream_to(self, response: requests.Response, partial: Path) -> None:
+        """Write a response body to disk chunk by chunk, refusing one over max_file_bytes."""
+        written = 0
+        with partial.open("wb") as out:
+            for chunk in response.iter_content(CHUNK):
+                written += len(chunk)
+                if written > self.max_file_bytes:
+                    out.close()
+                    partial.unlink(missing_ok=True)
+                    raise BulkExportError(
+                        f"{partial.name.removesuffix('.part')} is larger than "
+                        f"{self.max_file_bytes} bytes; raise --max-file-mb to accept it."
+                    )
+                out.write(chunk)
+
+    def delete_quietly(self, status_url: str) -> None:
+        """Tell the server the files are no longer needed (DELETE the status URL); ignore errors."""
+        with contextlib.suppress(BulkExportError):
+            self.request("DELETE", status_url, {"Accept": FHIR_JSON}).close()
+
+    def check_destination(
+        self, request: ExportRequest, url: str, what: str, *, with_token: bool = True
+    ) -> None:
+        """Require https (or loopback); never send the token beyond the FHIR server's origin."""
+        if with_token and self.credential and not same_origin(url, request.fhir_base):
+            raise BulkExportError(
+                f"The server's {what} leaves the FHIR base URL's origin; "
+                "Bedside does not send its token there."
+            )
+        if not is_https_or_loopback(url):
+            raise BulkExportError(f"The server's {what} is not https.")
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        with_token: bool = True,
+        stream: bool = False,
+    ) -> requests.Response:
+        """One HTTP request (with the token unless told not to); errors in one sentence."""
+        auth = bearer_header(self.credential) if with_token else {}
+        try:
+            return self.session.request(
+                method, url, headers=headers | auth, timeout=TIMEOUT, stream=stream
+            )
+        except requests.RequestException as error:
+            raise BulkExportError(
+                f"The FHIR server did not answer ({type(error).__name__}); "
+                "run the same command again to resume."
+            ) from None
+
+
+def named_entries(entries: object) -> list[tuple[str, dict]]:
+    """Manifest entries with the local file name each is saved as: `<Type>-<n>.ndjson`."""
+    if not isinstance(entries, list):
+        return []
+    seen: dict[str, int] = {}
+    named = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+            continue
+        kind = str(entry.get("type", "Resource"))
+        if not RESOURCE_TYPE.match(kind):
+            raise BulkExportError(f"The manifest names an output of type {kind[:40]!r}.")
+        seen[kind] = seen.get(kind, 0) + 1
+        named.append((f"{kind}-{seen[kind]}.ndjson", entry))
+    return named
+
+
+def check_type(resource: dict, entry: dict) -> bool:
+    """Require each line of an output file to be a resource of the entry's type."""
+    expected = entry.get("type")
+    if expected and resource.get("resourceType") != expected:
+        raise NdjsonError(f"a {resource.get('resourceType')} in the {expected} file")
+    return True
+
+
+def manifest_of(response: requests.Response) -> dict:
+    """The completion manifest (bounded), checked to have an output list."""
+    if len(response.content) > MAX_STATUS_BYTES:
+        raise BulkExportError("The export manifest is too large to read.")
+    try:
+        manifest = response.json()
+    except ValueError:
+        raise BulkExportError("The export manifest is not JSON.") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("output"), list):
+        raise BulkExportError("The export manifest has no output list.")
+    return manifest
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return min(max(moment.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
+
+
+def refusal(what: str, response: requests.Response) -> str:
+    """'<what> failed (status): <OperationOutcome diagnostics>.' in one sentence."""
+    text = f"{what} failed ({response.status_code})"
+    try:
+        body = response.json() if len(response.content) < MAX_STATUS_BYTES else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":
+        text += f": {issue_text(body)}"
+    return text.rstrip(".") + "."
+
+
+def issue_text(outcome: dict) -> str:
+    """The first issue's diagnostics (or details text) of an OperationOutcome, shortened."""
+    for issue in outcome.get("issue") or []:
+        if isinstance(issue, dict):
+            details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+            text = issue.get("diagnostics") or details.get("text") or issue.get("code")
+            if text:
+                return str(text)[:300].rstrip(".")
+    return "an error without diagnostics"
+
+
+def write_json(path: Path, document: dict) -> None:
+    """Write a JSON document (the manifest) to disk."""
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
