@@ -183,9 +183,11 @@ class CdsEngine:
         """Resolve every prefetch key, fetching from the EHR's FHIR server when needed."""
         fetcher = None
         if request.fhirServer is not None:
-            token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
+            authorization = request.fhirAuthorization
+            token = authorization.access_token if authorization else None
+            scope = authorization.scope if authorization else None
             try:
-                fetcher = FhirFetcher(str(request.fhirServer), token, self.cache)
+                fetcher = FhirFetcher(str(request.fhirServer), token, self.cache, scope=scope)
             except FetchFailed as failure:
                 raise PrefetchUnavailable("fhirServer", str(failure)) from None
         try:
