@@ -9,6 +9,7 @@ from cds_hooks.models import CONTEXT_MODELS, Card, FeedbackRequest, HookRequest
 from cds_hooks.services import SERVICES, CdsService
 
 REF = "#/components/schemas/{model}"
+SEMVER = r"^\d+\.\d+\.\d+$"
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -39,6 +40,8 @@ DISCOVERY_SCHEMA = {
                     "description": {"type": "string"},
                     "id": {"type": "string"},
                     "prefetch": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "version": {"type": "string", "pattern": SEMVER, "examples": ["3.0.0"]},
+                    "hookVersion": {"type": "string", "pattern": SEMVER, "examples": ["1.0.0"]},
                 },
             },
         }
