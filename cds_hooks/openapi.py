@@ -47,6 +47,27 @@ DISCOVERY_SCHEMA = {
         }
     },
 }
+OPERATION_OUTCOME_SCHEMA = {
+    "description": "The error as a FHIR OperationOutcome, for `Accept: application/fhir+json`.",
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"const": "OperationOutcome"},
+        "issue": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["severity", "code"],
+                "properties": {
+                    "severity": {"const": "error"},
+                    "code": {"type": "string", "examples": ["invalid", "login", "processing"]},
+                    "diagnostics": {"type": "string"},
+                    "expression": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
 FEEDBACK_RESULT_SCHEMA = {
     "type": "object",
     "properties": {
@@ -67,6 +88,7 @@ def openapi_document() -> dict:
     schemas = {
         **definitions["$defs"],
         "Error": ERROR_SCHEMA,
+        "OperationOutcome": OPERATION_OUTCOME_SCHEMA,
         "Discovery": DISCOVERY_SCHEMA,
         "FeedbackResult": FEEDBACK_RESULT_SCHEMA,
         "CdsResponse": {
@@ -167,6 +189,11 @@ def json_body(schema: str) -> dict:
 
 
 def errors(*statuses: int) -> dict:
-    """Error responses in the one JSON error shape."""
-    error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+    """Error responses in the one JSON error shape, or as an OperationOutcome when asked for."""
+    error = {
+        "content": {
+            "application/json": {"schema": {"$ref": REF.format(model="Error")}},
+            "application/fhir+json": {"schema": {"$ref": REF.format(model="OperationOutcome")}},
+        }
+    }
     return {str(status): {"description": f"HTTP {status}", **error} for status in statuses}
