@@ -291,10 +291,10 @@ def ranked_by_mastery(matches: list[Match], mastered: frozenset[str]) -> list[Ma
 def feedback_record(item: FeedbackItem, exposure: Exposure) -> FeedbackRecord:
     """Build the stored record; its key makes a repeated delivery of the same feedback a no-op."""
     reason = item.overrideReason.reason if item.overrideReason else None
-    reason_code = f"{reason.system or ''}|{reason.code}" if reason else None
+    reason_token = f"{reason.system or ''}|{reason.code}" if reason else ""
     accepted = tuple(sorted(str(s.id) for s in item.acceptedSuggestions or ()))
     identity = "|".join(
-        [str(item.card), item.outcome, item.outcomeTimestamp, reason_code or "", *accepted]
+        [str(item.card), item.outcome, item.outcomeTimestamp, reason_token, *accepted]
     )
     return FeedbackRecord(
         feedback_key=hashlib.sha256(identity.encode()).hexdigest(),
@@ -302,7 +302,8 @@ def feedback_record(item: FeedbackItem, exposure: Exposure) -> FeedbackRecord:
         module_id=exposure.module_id,
         user_key=exposure.user_key,
         outcome=item.outcome,
-        override_reason=reason_code,
+        override_reason=reason.code if reason else None,
+        override_reason_system=(reason.system or None) if reason else None,
         accepted_suggestions=accepted,
         outcome_at=item.outcomeTimestamp,
     )
