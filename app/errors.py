@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
 
 API_PATH_PREFIXES = ("/cds-services", "/api/", "/openapi.json", "/healthz")
 DRAIN_CHUNK_BYTES = 64 * 1024
+ERROR_RENDERERS = "bedside_error_renderers"
+# Renders (status, code, message, field) in another shape for the current request, or None.
+ErrorRenderer = Callable[[int, str, str, str | None], Response | None]
 
 
 class ConfigError(Exception):
@@ -36,6 +40,20 @@ def error_body(code: str, message: str, field: str | None = None) -> dict:
     return {"error": error}
 
 
+def add_error_renderer(app: Flask, renderer: ErrorRenderer) -> None:
+    """Let a part of the app answer API errors in another shape when its clients ask for it."""
+    app.extensions.setdefault(ERROR_RENDERERS, []).append(renderer)
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:
+    """An API error: the first renderer that takes the request, else the one JSON error shape."""
+    for renderer in current_app.extensions.get(ERROR_RENDERERS, ()):
+        response = renderer(status, code, message, field)
+        if response is not None:
+            return response
+    return jsonify(error_body(code, message, field))
+
+
 def register_error_handlers(app: Flask) -> None:
     """Render every error as JSON on API paths and as an HTML page elsewhere."""
     app.register_error_handler(ApiError, handle_api_error)
@@ -46,14 +64,14 @@ def register_error_handlers(app: Flask) -> None:
 
 def handle_api_error(error: ApiError) -> tuple[Response, int]:
     """Render a named API error."""
-    return jsonify(error_body(error.code, error.message, error.field)), error.status
+    return error_response(error.status, error.code, error.message, error.field), error.status
 
 
 def handle_http_exception(error: HTTPException) -> Response | tuple[Response | str, int]:
     """Render an HTTP error (404, 405, 413…) for the kind of client that asked."""
     status = error.code or 500
     if wants_json():
-        response = jsonify(error_body(code_for(error), error.description or error.name))
+        response = error_response(status, code_for(error), error.description or error.name)
         for name, value in error.get_headers():
             if name.lower() not in {"content-type", "content-length"}:
                 response.headers[name] = value

@@ -18,6 +18,7 @@ from cds_hooks.auth import AuthError, ClientAuthenticator, VerifiedClient
 from cds_hooks.engine import CallLimits, CdsEngine, TimeBudgetExceeded, TooManyResources
 from cds_hooks.models import CONTEXT_MODELS, FeedbackRequest, HookRequest
 from cds_hooks.openapi import openapi_document
+from cds_hooks.operation_outcome import register as answer_errors_as_operation_outcome
 from cds_hooks.prefetch import PrefetchUnavailable
 from cds_hooks.services import SERVICES_BY_ID, CdsService, discovery_document
 from cds_hooks.store import JtiClaim
@@ -276,6 +277,7 @@ def register(app: Flask, runtime_: CdsRuntime) -> None:
     """Mount the CDS blueprints and keep the runtime on the app."""
     app.extensions["cds"] = runtime_
     app.register_blueprint(bp)
+    answer_errors_as_operation_outcome(app)
     app.add_url_rule("/openapi.json", "openapi", lambda: jsonify(openapi_document()))
     if app.config["CDS_FLOOR_ENDPOINT"]:
         app.register_blueprint(floor_bp)

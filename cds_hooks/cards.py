@@ -12,7 +12,9 @@ from cds_hooks.card_resources import Filler, compile_resource, with_concept_text
 from cds_hooks.matching import Evidence, Match
 from cds_hooks.models import Card
 
+# A module's own override reasons; its general ones come from CDS Hooks 3.0's code system.
 OVERRIDE_REASON_SYSTEM = "https://fhir.bedside.example/CodeSystem/override-reason"
+NON_ADHERENCE_REASON_SYSTEM = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
 SUMMARY_LIMIT = 139
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
@@ -103,7 +105,7 @@ def card_template(module: dict, language: str) -> CardTemplate:
         override_reasons=[
             {
                 "code": reason["code"],
-                "system": OVERRIDE_REASON_SYSTEM,
+                "system": reason.get("system", OVERRIDE_REASON_SYSTEM),
                 "display": reason["display"][language],
             }
             for reason in card["override_reasons"]

@@ -183,9 +183,11 @@ class CdsEngine:
         """Resolve every prefetch key, fetching from the EHR's FHIR server when needed."""
         fetcher = None
         if request.fhirServer is not None:
-            token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
+            authorization = request.fhirAuthorization
+            token = authorization.access_token if authorization else None
+            scope = authorization.scope if authorization else None
             try:
-                fetcher = FhirFetcher(str(request.fhirServer), token, self.cache)
+                fetcher = FhirFetcher(str(request.fhirServer), token, self.cache, scope=scope)
             except FetchFailed as failure:
                 raise PrefetchUnavailable("fhirServer", str(failure)) from None
         try:
@@ -289,10 +291,10 @@ def ranked_by_mastery(matches: list[Match], mastered: frozenset[str]) -> list[Ma
 def feedback_record(item: FeedbackItem, exposure: Exposure) -> FeedbackRecord:
     """Build the stored record; its key makes a repeated delivery of the same feedback a no-op."""
     reason = item.overrideReason.reason if item.overrideReason else None
-    reason_code = f"{reason.system or ''}|{reason.code}" if reason else None
+    reason_token = f"{reason.system or ''}|{reason.code}" if reason else ""
     accepted = tuple(sorted(str(s.id) for s in item.acceptedSuggestions or ()))
     identity = "|".join(
-        [str(item.card), item.outcome, item.outcomeTimestamp, reason_code or "", *accepted]
+        [str(item.card), item.outcome, item.outcomeTimestamp, reason_token, *accepted]
     )
     return FeedbackRecord(
         feedback_key=hashlib.sha256(identity.encode()).hexdigest(),
@@ -300,7 +302,8 @@ def feedback_record(item: FeedbackItem, exposure: Exposure) -> FeedbackRecord:
         module_id=exposure.module_id,
         user_key=exposure.user_key,
         outcome=item.outcome,
-        override_reason=reason_code,
+        override_reason=reason.code if reason else None,
+        override_reason_system=(reason.system or None) if reason else None,
         accepted_suggestions=accepted,
         outcome_at=item.outcomeTimestamp,
     )

@@ -130,11 +130,13 @@ class FhirFetcher:
         cache: FetchCache | None = None,
         *,
         policy: FetchPolicy | None = None,
+        scope: str | None = None,
     ):
         self.policy = policy or (cache.policy if cache is not None else FetchPolicy())
         self.base_url = str(base_url).rstrip("/")
         self.refusal = self.policy.refusal(base_url)
         self._token = token
+        self.scope = scope  # the SMART scopes granted with the token (None: no fhirAuthorization)
         self._cache = cache
         self._session = requests.Session()
         self._bytes_read = 0

@@ -9,6 +9,7 @@ from cds_hooks.models import CONTEXT_MODELS, Card, FeedbackRequest, HookRequest
 from cds_hooks.services import SERVICES, CdsService
 
 REF = "#/components/schemas/{model}"
+SEMVER = r"^\d+\.\d+\.\d+$"
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -39,9 +40,32 @@ DISCOVERY_SCHEMA = {
                     "description": {"type": "string"},
                     "id": {"type": "string"},
                     "prefetch": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "version": {"type": "string", "pattern": SEMVER, "examples": ["3.0.0"]},
+                    "hookVersion": {"type": "string", "pattern": SEMVER, "examples": ["1.0.0"]},
                 },
             },
         }
+    },
+}
+OPERATION_OUTCOME_SCHEMA = {
+    "description": "The error as a FHIR OperationOutcome, for `Accept: application/fhir+json`.",
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"const": "OperationOutcome"},
+        "issue": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["severity", "code"],
+                "properties": {
+                    "severity": {"const": "error"},
+                    "code": {"type": "string", "examples": ["invalid", "login", "processing"]},
+                    "diagnostics": {"type": "string"},
+                    "expression": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
     },
 }
 FEEDBACK_RESULT_SCHEMA = {
@@ -64,6 +88,7 @@ def openapi_document() -> dict:
     schemas = {
         **definitions["$defs"],
         "Error": ERROR_SCHEMA,
+        "OperationOutcome": OPERATION_OUTCOME_SCHEMA,
         "Discovery": DISCOVERY_SCHEMA,
         "FeedbackResult": FEEDBACK_RESULT_SCHEMA,
         "CdsResponse": {
@@ -164,6 +189,11 @@ def json_body(schema: str) -> dict:
 
 
 def errors(*statuses: int) -> dict:
-    """Error responses in the one JSON error shape."""
-    error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+    """Error responses in the one JSON error shape, or as an OperationOutcome when asked for."""
+    error = {
+        "content": {
+            "application/json": {"schema": {"$ref": REF.format(model="Error")}},
+            "application/fhir+json": {"schema": {"$ref": REF.format(model="OperationOutcome")}},
+        }
+    }
     return {str(status): {"description": f"HTTP {status}", **error} for status in statuses}

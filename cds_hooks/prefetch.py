@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
 from cds_hooks.fhir_fetch import FetchFailed, FhirFetcher, next_url_of, seconds_left
+from cds_hooks.scopes import query_refusal
 from cds_hooks.services import PREFETCH, REQUIRED_PREFETCH
 
 TOKEN = re.compile(r"\{\{\s*([A-Za-z.]+)\s*\}\}")
@@ -58,7 +59,11 @@ def resolve_prefetch(
     jobs.update({key: ("next", url) for key, url in plan.next_pages.items()})
     if jobs and fetcher is not None and fetcher.refusal:
         raise PrefetchUnavailable("fhirServer", fetcher.refusal)
-    results = run_jobs(jobs, fetcher, deadline_seconds)
+    refused = scope_refusals(jobs, fetcher)
+    fetched = run_jobs(
+        {key: job for key, job in jobs.items() if key not in refused}, fetcher, deadline_seconds
+    )
+    results = {key: refused.get(key) or fetched[key] for key in jobs}
     for key, outcome in results.items():
         if isinstance(outcome, FetchFailed):
             if jobs[key][0] == "next":
@@ -124,6 +129,16 @@ def merge_pages(first: object, rest: object) -> object:
     merged["entry"] = [*(first.get("entry") or []), *(rest.get("entry") or [])]
     merged["link"] = [link for link in first.get("link") or [] if link.get("relation") != "next"]
     return merged
+
+
+def scope_refusals(
+    jobs: dict[str, tuple[str, str]], fetcher: FhirFetcher | None
+) -> dict[str, FetchFailed]:
+    """The jobs the token's scope does not allow, each failed with the reason (nothing fetched)."""
+    if fetcher is None or fetcher.scope is None:
+        return {}
+    reasons = {key: query_refusal(fetcher.scope, PREFETCH[key]) for key in jobs}
+    return {key: FetchFailed(reason) for key, reason in reasons.items() if reason}
 
 
 def run_jobs(

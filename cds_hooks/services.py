@@ -14,6 +14,9 @@ PREFETCH = {
 }
 # Without these, matching would silently miss modules: no data means HTTP 412, not "no cards".
 REQUIRED_PREFETCH = frozenset({"patient", "conditions", "medications", "observations"})
+# Discovery's `version` (CDS Hooks 3.0): the specification version the services implement. They
+# also answer 2.0 clients unchanged: the field is new in 3.0 and 2.0 clients do not read it.
+CDS_HOOKS_VERSION = "3.0.0"
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class CdsService:
 
     id: str
     hook: str
+    hook_version: str  # the latest version in the hook definition's change log (cds-hooks-library)
     title: str
     description: str
 
@@ -33,6 +37,8 @@ class CdsService:
             "description": self.description,
             "id": self.id,
             "prefetch": dict(PREFETCH),
+            "version": CDS_HOOKS_VERSION,
+            "hookVersion": self.hook_version,
         }
 
 
@@ -40,6 +46,7 @@ SERVICES = (
     CdsService(
         id="bedside-order-select",
         hook="order-select",
+        hook_version="1.0.2",
         title="Bedside: learn while you order",
         description=(
             "While an order is drafted, shows at most a few guideline microlearning cards that fit "
@@ -49,6 +56,7 @@ SERVICES = (
     CdsService(
         id="bedside-order-sign",
         hook="order-sign",
+        hook_version="1.1.0",
         title="Bedside: check before you sign",
         description=(
             "Before orders are signed, shows guideline microlearning cards for the draft orders "
@@ -58,6 +66,7 @@ SERVICES = (
     CdsService(
         id="bedside-patient-view",
         hook="patient-view",
+        hook_version="1.0.0",
         title="Bedside: learning for this patient",
         description=(
             "On chart open, shows guideline microlearning cards for care gaps in this patient's "

@@ -63,6 +63,21 @@ def bind_exposures_to_their_client(db: Database) -> None:
     db["cds_exposures"].add_column("client", str, not_null_default="")
 
 
+@migrations()
+def record_override_reason_systems(db: Database) -> None:
+    """Keep an override reason's code system beside its code: a code alone is ambiguous.
+
+    Until now the reason was stored as `system|code` ('|code' without a system); split it.
+    """
+    db["cds_feedback"].add_column("override_reason_system", str)
+    db.execute(
+        "UPDATE cds_feedback SET override_reason_system = "
+        "NULLIF(substr(override_reason, 1, instr(override_reason, '|') - 1), ''), "
+        "override_reason = substr(override_reason, instr(override_reason, '|') + 1) "
+        "WHERE instr(override_reason, '|') > 0"
+    )
+
+
 class JtiClaim(NamedTuple):
     """A verified client JWT's id, to be recorded once: the replay guard across workers."""
 
@@ -118,7 +133,8 @@ class FeedbackRecord:
     module_id: str
     user_key: str
     outcome: str
-    override_reason: str | None
+    override_reason: str | None  # the reason's code
+    override_reason_system: str | None  # the code's system, when the client named one
     accepted_suggestions: tuple[str, ...]
     outcome_at: str
 
@@ -221,10 +237,14 @@ class CdsStore(SqliteStore):
             json.dumps(list(record.accepted_suggestions)),
             record.outcome_at,
             time.time(),
+            record.override_reason_system,
         )
         with self._connection() as connection:
             cursor = connection.execute(
-                "INSERT OR IGNORE INTO cds_feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values
+                "INSERT OR IGNORE INTO cds_feedback (feedback_key, card_uuid, module_id, user_key, "
+                "outcome, override_reason, accepted_suggestions, outcome_at, received_at, "
+                "override_reason_system) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
             )
         return cursor.rowcount == 1
 

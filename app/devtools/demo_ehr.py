@@ -76,8 +76,12 @@ def feedback():
     if data.get("outcome") == "accepted" and data.get("suggestion"):
         entry["acceptedSuggestions"] = [{"id": data["suggestion"]}]
     if data.get("outcome") == "overridden" and data.get("reason"):
+        system = data.get("system")
         entry["overrideReason"] = {
-            "reason": {"system": OVERRIDE_REASON_SYSTEM, "code": data["reason"]}
+            "reason": {
+                "system": system if isinstance(system, str) else OVERRIDE_REASON_SYSTEM,
+                "code": data["reason"],
+            }
         }
     reply = post_signed(
         current_app.instance_path, service_url(service) + "/feedback", {"feedback": [entry]}

@@ -107,15 +107,18 @@
   function dismissControls(card, box) {
     var wrapper = element("div", "dismiss");
     var reasons = element("select", "override-reason");
-    (card.overrideReasons || []).forEach(function (reason) {
+    var offered = card.overrideReasons || [];
+    offered.forEach(function (reason, index) {
       var option = element("option", null, reason.display);
-      option.value = reason.code;
+      option.value = String(index);
       reasons.appendChild(option);
     });
     var dismiss = element("button", "dismiss-button", "Dismiss");
     dismiss.type = "button";
     dismiss.addEventListener("click", function () {
-      sendFeedback(card, "overridden", {reason: reasons.value}, box);
+      var chosen = offered[Number(reasons.value)];
+      var extra = chosen ? {reason: chosen.code, system: chosen.system} : {};
+      sendFeedback(card, "overridden", extra, box);
     });
     wrapper.appendChild(reasons);
     wrapper.appendChild(dismiss);
