@@ -43,4 +43,4 @@ def query_refusal(scope: str, query: str) -> str | None:
     interaction, verb = ("r", "read") if len(parts) == 2 else ("s", "search")
     if granted(scope, resource_type, interaction):
         return None
-    return f"the access token's scope does not allow to {verb} {resource_type}"
+    return f"the access token's scope does not grant a {verb} of {resource_type}"

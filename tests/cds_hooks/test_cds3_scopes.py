@@ -70,12 +70,20 @@ def test_v1_and_v2_read_scopes_let_bedside_fetch(cds, fhir_server, scope):
 @pytest.mark.parametrize(
     ("scope", "key", "message"),
     [
-        ("patient/Patient.read patient/Condition.read", "medications", "search MedicationRequest"),
-        ("user/*.write", "patient", "read Patient"),
-        ("user/*.r", "conditions", "search Condition"),  # v2 r is read by id, not search
-        ("user/*.sr", "patient", "read Patient"),  # out of order: not a SMART scope, grants nothing
-        ("patient/Observation.rs user/Condition.cud", "patient", "read Patient"),
-        ("openid fhirUser", "patient", "read Patient"),
+        (
+            "patient/Patient.read patient/Condition.read",
+            "medications",
+            "search of MedicationRequest",
+        ),
+        ("user/*.write", "patient", "read of Patient"),
+        ("user/*.r", "conditions", "search of Condition"),  # v2 r is read by id, not search
+        (
+            "user/*.sr",
+            "patient",
+            "read of Patient",
+        ),  # out of order: not a SMART scope, grants nothing
+        ("patient/Observation.rs user/Condition.cud", "patient", "read of Patient"),
+        ("openid fhirUser", "patient", "read of Patient"),
     ],
 )
 def test_a_scope_without_read_of_a_type_is_refused_before_any_fetch(
@@ -84,6 +92,6 @@ def test_a_scope_without_read_of_a_type_is_refused_before_any_fetch(
     response, fetched = call_with_scope(cds, fhir_server, scope)
     assert response.status_code == 412
     assert response.json["error"]["field"] == f"prefetch.{key}"
-    assert f"scope does not allow to {message}" in response.json["error"]["message"]
+    assert f"scope does not grant a {message}" in response.json["error"]["message"]
     refused_type = message.split()[-1]
     assert refused_type not in fetched
