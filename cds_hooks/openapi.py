@@ -102,7 +102,10 @@ def openapi_document() -> dict:
         "info": {
             "title": "Bedside",
             "version": "0.1.0",
-            "description": "CDS Hooks 2.0 services that answer with guideline microlearning cards.",
+            "description": (
+                "CDS Hooks services (for 2.0 clients, and 3.0 clients per the 2026 ballot) "
+                "that answer with guideline microlearning cards."
+            ),
         },
         "components": {
             "schemas": schemas,
