@@ -25,6 +25,7 @@ from urllib.parse import urlencode, urljoin
 
 import requests
 
+from app.http_bodies import BodyTooLarge, bounded_json
 from app.outcomes.ingest_fhir import Credential, bearer_header, same_origin
 from app.outcomes.ingest_ndjson import NdjsonError, iter_ndjson
 from app.security import is_https_or_loopback
@@ -264,7 +265,7 @@ class BulkExportClient:
         self.check_destination(request, url, "file URL", with_token=needs_token)
         partial = path.with_name(path.name + ".part")
         headers = {"Accept": NDJSON}
-        response = self.request("GET", url, headers, with_token=needs_token, stream=True)
+        response = self.request("GET", url, headers, with_token=needs_token)
         with response:
             if response.status_code != 200:
                 raise BulkExportError(
@@ -284,16 +285,22 @@ class BulkExportClient:
         """Write a response body to disk chunk by chunk, refusing one over max_file_bytes."""
         written = 0
         with partial.open("wb") as out:
-            for chunk in response.iter_content(CHUNK):
-                written += len(chunk)
-                if written > self.max_file_bytes:
-                    out.close()
-                    partial.unlink(missing_ok=True)
-                    raise BulkExportError(
-                        f"{partial.name.removesuffix('.part')} is larger than "
-                        f"{self.max_file_bytes} bytes; raise --max-file-mb to accept it."
-                    )
-                out.write(chunk)
+            try:
+                for chunk in response.iter_content(CHUNK):
+                    written += len(chunk)
+                    if written > self.max_file_bytes:
+                        out.close()
+                        partial.unlink(missing_ok=True)
+                        raise BulkExportError(
+                            f"{partial.name.removesuffix('.part')} is larger than "
+                            f"{self.max_file_bytes} bytes; raise --max-file-mb to accept it."
+                        )
+                    out.write(chunk)
+            except requests.RequestException as error:
+                raise BulkExportError(
+                    f"Downloading {partial.name.removesuffix('.part')} was cut off "
+                    f"({type(error).__name__}); run the same command again to resume."
+                ) from None
 
     def delete_quietly(self, status_url: str) -> None:
         """Tell the server the files are no longer needed (DELETE the status URL); ignore errors."""
@@ -319,13 +326,12 @@ class BulkExportClient:
         headers: dict[str, str],
         *,
         with_token: bool = True,
-        stream: bool = False,
     ) -> requests.Response:
-        """One HTTP request (with the token unless told not to); errors in one sentence."""
+        """One streamed HTTP request (with the token unless told not to); errors in one sentence."""
         auth = bearer_header(self.credential) if with_token else {}
         try:
             return self.session.request(
-                method, url, headers=headers | auth, timeout=TIMEOUT, stream=stream
+                method, url, headers=headers | auth, timeout=TIMEOUT, stream=True
             )
         except requests.RequestException as error:
             raise BulkExportError(
@@ -361,10 +367,10 @@ def check_type(resource: dict, entry: dict) -> bool:
 
 def manifest_of(response: requests.Response) -> dict:
     """The completion manifest (bounded), checked to have an output list."""
-    if len(response.content) > MAX_STATUS_BYTES:
-        raise BulkExportError("The export manifest is too large to read.")
     try:
-        manifest = response.json()
+        manifest = bounded_json(response, MAX_STATUS_BYTES)
+    except BodyTooLarge:
+        raise BulkExportError("The export manifest is too large to read.") from None
     except ValueError:
         raise BulkExportError("The export manifest is not JSON.") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("output"), list):
@@ -390,7 +396,7 @@ def refusal(what: str, response: requests.Response) -> str:
     """'<what> failed (status): <OperationOutcome diagnostics>.' in one sentence."""
     text = f"{what} failed ({response.status_code})"
     try:
-        body = response.json() if len(response.content) < MAX_STATUS_BYTES else None
+        body = bounded_json(response, MAX_STATUS_BYTES)
     except ValueError:
         body = None
     if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":

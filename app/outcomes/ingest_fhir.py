@@ -18,12 +18,14 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
+from app.http_bodies import BodyTooLarge, bounded_json
 from app.outcomes.bulk import patient_id_of
 from app.outcomes.medications import MedicationLookup, referenced_ids, remember, with_medications
 from app.security import is_https_or_loopback
 
 FHIR_JSON = "application/fhir+json"
 PAGE_SIZE = 100
+MAX_PAGE_BYTES = 64 * 1024 * 1024  # one search page; servers may ignore _count
 ID_BATCH = 50
 DEFAULT_PORTS = {"http": 80, "https": 443}
 TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
@@ -131,7 +133,7 @@ class FhirSource:
         """GET one URL as FHIR JSON; every failure becomes a one-line FhirIngestError."""
         headers = {"Accept": FHIR_JSON, **bearer_header(self._token)}
         try:
-            response = self._session.get(url, headers=headers, timeout=self.timeout)
+            response = self._session.get(url, headers=headers, timeout=self.timeout, stream=True)
         except requests.RequestException as error:
             message = f"FHIR server {self.base_url} unreachable ({type(error).__name__})"
             raise FhirIngestError(message) from None
@@ -144,7 +146,12 @@ class FhirSource:
             if status != 200:
                 raise FhirIngestError(f"FHIR server answered {status} for {urlsplit(url).path}")
             try:
-                body = response.json()
+                body = bounded_json(response, MAX_PAGE_BYTES)
+            except BodyTooLarge:
+                raise FhirIngestError(
+                    f"FHIR server answered more than {MAX_PAGE_BYTES // 2**20} MiB "
+                    f"for {urlsplit(url).path}"
+                ) from None
             except ValueError:
                 raise FhirIngestError("FHIR server did not answer with JSON") from None
         if not isinstance(body, dict) or "resourceType" not in body:

@@ -20,6 +20,7 @@ import requests
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
+from app.http_bodies import bounded_json
 from app.security import is_https_or_loopback
 from app.smart.clients import KEY_ALGORITHMS, check_private_key, config_error, normalise_iss
 from app.smart.oauth import client_assertion
@@ -151,7 +152,11 @@ class BackendToken:
         }
         try:
             response = self._session.post(
-                url, data=form, headers={"Accept": "application/json"}, timeout=TIMEOUT
+                url,
+                data=form,
+                headers={"Accept": "application/json"},
+                timeout=TIMEOUT,
+                stream=True,
             )
         except requests.RequestException as error:
             raise BackendServicesError(
@@ -193,7 +198,9 @@ def discover_token_endpoint(session: requests.Session, fhir_base: str) -> str:
     """The token_endpoint of [base]/.well-known/smart-configuration, checked to be usable."""
     url = f"{fhir_base}/.well-known/smart-configuration"
     try:
-        response = session.get(url, headers={"Accept": "application/json"}, timeout=TIMEOUT)
+        response = session.get(
+            url, headers={"Accept": "application/json"}, timeout=TIMEOUT, stream=True
+        )
     except requests.RequestException as error:
         raise BackendServicesError(
             f"The FHIR server {fhir_base} is unreachable ({type(error).__name__})."
@@ -212,11 +219,9 @@ def discover_token_endpoint(session: requests.Session, fhir_base: str) -> str:
 
 
 def small_json(response: requests.Response) -> object:
-    """A bounded response body parsed as JSON, or None."""
-    if len(response.content) > MAX_RESPONSE_BYTES:
-        return None
+    """A bounded response body (streamed) parsed as JSON, or None when too large or not JSON."""
     try:
-        return response.json()
+        return bounded_json(response, MAX_RESPONSE_BYTES)
     except ValueError:
         return None
 
