@@ -1,4 +1,4 @@
-"""An endless response costs Bedside's HTTP clients a bounded read and one readable sentence."""
+"""A huge response costs Bedside's HTTP clients a bounded read and one readable sentence."""
 
 from __future__ import annotations
 
@@ -18,19 +18,19 @@ HALF = 512  # chunks: a bounded read stops far below half the body, an unbounded
 CHUNK = b'{"resourceType": "Bundle", "padding": "' + b"x" * 65_000
 
 
-def endless_server() -> tuple[Flask, list[int]]:
+def huge_body_server() -> tuple[Flask, list[int]]:
     """An app answering every request with a 64 MB JSON body; counts the 64 KB chunks it sent."""
     app = Flask(__name__)
     sent = [0]
 
-    def forever():
+    def body():
         for _ in range(1024):
             sent[0] += 1
             yield CHUNK
 
     @app.route("/<path:anything>", methods=["GET", "POST"])
     def endless(anything):
-        return Response(forever(), mimetype="application/json")
+        return Response(body(), mimetype="application/json")
 
     return app, sent
 
@@ -38,7 +38,7 @@ def endless_server() -> tuple[Flask, list[int]]:
 @pytest.fixture
 def endless():
     """The long-winded server on loopback: (base URL, chunks sent)."""
-    app, sent = endless_server()
+    app, sent = huge_body_server()
     with LiveServer(app) as server:
         yield server.url, sent
 
