@@ -23,6 +23,7 @@ PATIENTS_DIR = REPO_ROOT / "fhir_fixtures" / "patients"
 TOKEN = "interop-ehr-token-5c1d"
 START_SECONDS = 30.0
 FHIR_JSON = "application/fhir+json"
+TRANSACTION_UPDATES = 50  # Medplum refuses a transaction with more updates than this
 
 
 class MedplumServer:
@@ -70,7 +71,7 @@ class MedplumServer:
         self._process = None
 
     def load(self, resources: Iterable[dict]) -> None:
-        """PUT every resource (keeping its id) in one FHIR transaction; fail on any error."""
+        """PUT every resource (keeping its id) in FHIR transactions; fail on any error."""
         entries = [
             {
                 "resource": resource,
@@ -78,6 +79,11 @@ class MedplumServer:
             }
             for resource in resources
         ]
+        for first in range(0, len(entries), TRANSACTION_UPDATES):
+            self._transaction(entries[first : first + TRANSACTION_UPDATES])
+
+    def _transaction(self, entries: list[dict]) -> None:
+        """POST one transaction Bundle; every entry must answer 200 or 201."""
         bundle = {"resourceType": "Bundle", "type": "transaction", "entry": entries}
         response = requests.post(
             self.base_url, json=bundle, headers=self.headers(FHIR_JSON), timeout=60
