@@ -16,13 +16,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The interop tests' independent FHIR server (Medplum, on Node): reinstalled when its lock changes.
+# Without npm the interop tests skip locally (and fail under CI, which installs Node.js first).
+NPM_DIR := tests/interop/fhir_server
+NPM_STAMP := $(NPM_DIR)/node_modules/.installed
+$(NPM_STAMP): $(NPM_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error && touch $(NPM_STAMP); \
+	else echo "npm not found: the interop tests will be skipped (apt-get install nodejs npm)"; fi
+
 instance:
 	mkdir -p instance
 
 run: $(STAMP) instance  ## Start Bedside in demo mode on http://$(HOST):$(PORT)
 	BEDSIDE_DEMO=1 $(BIN)/bedside serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)  ## Lint, type-check the pure cores, check the content library, run every test
+test: $(STAMP) $(NPM_STAMP)  ## Lint, type-check the pure cores, check the content library, run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -73,13 +73,15 @@ def ehr_specialty() -> str | None:
 
 
 def read_ehr_specialty() -> str | None:
-    """Search PractitionerRole?practitioner=<id> on the session's FHIR server (None on refusal)."""
+    """Search PractitionerRole?practitioner=Practitioner/<id> on the EHR (None on refusal)."""
     session = smart_session()
     practitioner = practitioner_id(session.fhir_user)
     if practitioner is None:
         return None
+    # The typed form: servers such as Medplum match a bare id only for patient/subject.
+    reference = quote(f"Practitioner/{practitioner}", safe="/")
     try:
-        bundle = fhir_get(session, f"PractitionerRole?practitioner={quote(practitioner, safe='')}")
+        bundle = fhir_get(session, f"PractitionerRole?practitioner={reference}")
     except FhirRequestError as error:
         log.info("The EHR gave no PractitionerRole (%s); the specialty is self-reported", error)
         return None
