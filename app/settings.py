@@ -35,6 +35,12 @@ SETTINGS: tuple[Setting, ...] = (
         "DATABASE", "instance/bedside.db", "path", "SQLite ledger file (relative to the repo)."
     ),
     Setting(
+        "DATABASE_URL",
+        None,
+        "str",
+        "The shared stores' database: `sqlite:///path` or `postgresql://user@host:5432/db`.",
+    ),
+    Setting(
         "CDS_CLIENTS",
         None,
         "file",

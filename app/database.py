@@ -1,0 +1,281 @@
+"""The database behind the shared stores: a SQLite file (embedded default) or a PostgreSQL server.
+
+`BEDSIDE_DATABASE_URL` chooses it: `sqlite:///instance/bedside.db` (a relative path is relative
+to the repository, as `BEDSIDE_DATABASE` is) or `postgresql://user:password@host:5432/bedside`.
+Without it the SQLite file `BEDSIDE_DATABASE` is used, as before.
+
+A store holds a `Database`: one SQLAlchemy engine (psycopg 3 for PostgreSQL) and what differs
+between the engines. Store SQL is written once, in the subset both engines share (named
+parameters, `INSERT … ON CONFLICT DO NOTHING`, no rowid); only DDL is per engine. SQLite keeps
+its sqlite-utils migrations, so existing files upgrade exactly as before; PostgreSQL gets its
+own migration steps, applied in one transaction each under an advisory lock, so several hosts
+starting at once never race (the second waits, then finds nothing pending).
+
+SQLite connections run the PRAGMAs of app/db.py (WAL, synchronous, foreign keys) and own their
+transactions: `write()` begins with BEGIN IMMEDIATE, so a read-then-write never deadlocks
+on lock upgrade; `read()` takes no write lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool
+from sqlite_utils.migrations import Migrations
+
+from app import db as sqlite_files
+from app.db import STORE_SETTINGS, ConnectionSettings, register_store
+from app.errors import ConfigError
+from app.settings import REPO_ROOT
+
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
+EXTENSION = "bedside_database"
+BEGIN_OPTION = "bedside_sqlite_begin"
+PG_MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS bedside_migrations (
+    migration_set TEXT NOT NULL,
+    name TEXT NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (migration_set, name)
+)
+"""
+PG_CONNECT_TIMEOUT_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class DatabaseUrl:
+    """A parsed BEDSIDE_DATABASE_URL: which engine, and where."""
+
+    dialect: str  # SQLITE | POSTGRESQL
+    sqlalchemy_url: str
+    sqlite_path: Path | None = None
+
+    @property
+    def shown(self) -> str:
+        """The URL without its password, for messages and logs."""
+        if self.sqlite_path is not None:
+            return f"sqlite:///{self.sqlite_path}"
+        parts = urlsplit(self.sqlalchemy_url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        user = f"{parts.username}@" if parts.username else ""
+        return f"postgresql://{user}{host}{port}{parts.path}"
+
+
+def parse_database_url(text_url: str) -> DatabaseUrl:
+    """Read a database URL; ConfigError in one sentence when it is neither SQLite nor PostgreSQL."""
+    url = text_url.strip()
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme == "sqlite":
+        return sqlite_url(url)
+    if scheme in {"postgresql", "postgres", "postgresql+psycopg"}:
+        parts = urlsplit(url)
+        if not parts.hostname and "host=" not in parts.query:
+            raise ConfigError("BEDSIDE_DATABASE_URL names no PostgreSQL host.")
+        if not parts.path.strip("/"):
+            raise ConfigError("BEDSIDE_DATABASE_URL names no PostgreSQL database (…/dbname).")
+        return DatabaseUrl(POSTGRESQL, "postgresql+psycopg://" + url.split("://", 1)[1])
+    raise ConfigError(
+        "BEDSIDE_DATABASE_URL must start with sqlite:/// or postgresql://, "
+        f"not {url.split('://', 1)[0][:20]!r}."
+    )
+
+
+def sqlite_url(url: str) -> DatabaseUrl:
+    """A sqlite:///path URL (relative paths from the repository root)."""
+    rest = url.split("://", 1)[1]
+    if not rest.startswith("/") or rest == "/":
+        raise ConfigError("BEDSIDE_DATABASE_URL must look like sqlite:///path/to/bedside.db.")
+    path = Path(rest[1:]).expanduser()
+    return sqlite_path_url(path if path.is_absolute() else REPO_ROOT / path)
+
+
+def sqlite_path_url(path: Path) -> DatabaseUrl:
+    """The URL of a SQLite file given by path (BEDSIDE_DATABASE, tests)."""
+    return DatabaseUrl(SQLITE, f"sqlite+pysqlite:///{path}", Path(path))
+
+
+@dataclass(frozen=True)
+class StoreSchema:
+    """One store's migrations: sqlite-utils steps for SQLite, SQL or callables for PostgreSQL."""
+
+    name: str
+    sqlite: Migrations
+    postgresql: Sequence[tuple[str, str | Callable[[Connection], None]]]
+
+
+class Database:
+    """An engine shared by the stores of one app, and what differs between the engines."""
+
+    def __init__(self, url: DatabaseUrl, settings: ConnectionSettings = STORE_SETTINGS):
+        self.url = url
+        self.settings = settings
+        self.engine = make_engine(url, settings)
+
+    @property
+    def dialect(self) -> str:
+        """SQLITE or POSTGRESQL."""
+        return self.url.dialect
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that will write: committed on success, rolled back on error."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+            with connection.begin():
+                yield connection
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only use of one connection (a deferred transaction, rolled back at the end)."""
+        with self.engine.connect() as connection:
+            yield connection
+
+    def migrate(self, schema: StoreSchema) -> list[str]:
+        """Apply the store's pending migrations race-free; return the names applied."""
+        if self.dialect == SQLITE:
+            path = self.url.sqlite_path
+            return sqlite_files.apply_migrations(path, schema.sqlite, self.settings)
+        return apply_postgresql_migrations(self.engine, schema)
+
+    def applied(self, schema: StoreSchema) -> list[str]:
+        """Return the names of the store's migrations already applied."""
+        if self.dialect == SQLITE:
+            path = self.url.sqlite_path
+            return sqlite_files.applied_migrations(path, schema.sqlite, self.settings)
+        with self.engine.connect() as connection:
+            if not has_migrations_table(connection):
+                return []
+            rows = connection.execute(
+                text("SELECT name FROM bedside_migrations WHERE migration_set = :set"),
+                {"set": schema.name},
+            )
+            return [row[0] for row in rows]
+
+    def dispose(self) -> None:
+        """Close every pooled connection (at worker exit and test teardown)."""
+        self.engine.dispose()
+
+    close = dispose
+
+
+def make_engine(url: DatabaseUrl, settings: ConnectionSettings) -> Engine:
+    """Create the engine: SQLite with Bedside's PRAGMAs and own BEGIN, or PostgreSQL (psycopg)."""
+    try:
+        if url.dialect == SQLITE:
+            return sqlite_engine(url, settings)
+        return create_engine(
+            url.sqlalchemy_url,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=20,
+            connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS},
+        )
+    except ArgumentError as error:
+        raise ConfigError(f"BEDSIDE_DATABASE_URL is not a usable database URL ({error}).") from None
+
+
+def sqlite_engine(url: DatabaseUrl, settings: ConnectionSettings) -> Engine:
+    """A SQLite engine whose connections run the store PRAGMAs and whose writes BEGIN IMMEDIATE."""
+    path = url.sqlite_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sqlite_files.create_private_file(path)
+    engine = create_engine(
+        url.sqlalchemy_url,
+        connect_args={"timeout": settings.busy_timeout, "check_same_thread": False},
+        poolclass=NullPool if str(path) == ":memory:" else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's begin event emits BEGIN
+        for pragma in settings.pragmas():
+            dbapi_connection.execute(pragma)
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def apply_postgresql_migrations(engine: Engine, schema: StoreSchema) -> list[str]:
+    """Apply pending PostgreSQL steps, each in its own transaction, under an advisory lock."""
+    applied: list[str] = []
+    lock_key = zlib.crc32(b"bedside.migrations")
+    try:
+        with engine.connect() as connection:
+            with connection.begin():
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": lock_key})
+            try:
+                applied = apply_pending_steps(connection, schema)
+            finally:
+                with connection.begin():
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key})
+    except OperationalError as error:
+        raise ConfigError(database_unreachable(error)) from None
+    return applied
+
+
+def apply_pending_steps(connection: Connection, schema: StoreSchema) -> list[str]:
+    """Run the steps not yet recorded for this schema; return their names."""
+    with connection.begin():
+        connection.execute(text(PG_MIGRATIONS_TABLE))
+        done = {
+            row[0]
+            for row in connection.execute(
+                text("SELECT name FROM bedside_migrations WHERE migration_set = :set"),
+                {"set": schema.name},
+            )
+        }
+    applied = []
+    for name, step in schema.postgresql:
+        if name in done:
+            continue
+        with connection.begin():
+            if callable(step):
+                step(connection)
+            else:
+                connection.execute(text(step))
+            connection.execute(
+                text("INSERT INTO bedside_migrations VALUES (:set, :name, :at)"),
+                {"set": schema.name, "name": name, "at": datetime.now(UTC)},
+            )
+        applied.append(name)
+    return applied
+
+
+def has_migrations_table(connection: Connection) -> bool:
+    """Tell whether this PostgreSQL database has Bedside's migration table yet."""
+    row = connection.execute(text("SELECT to_regclass('bedside_migrations')")).fetchone()
+    return row is not None and row[0] is not None
+
+
+def database_unreachable(error: OperationalError) -> str:
+    """One sentence for a connection that failed (no password, no traceback)."""
+    reason = str(error.orig).strip().splitlines()[0] if error.orig else "no answer"
+    return f"The database could not be reached ({reason[:200]})."
+
+
+def database_url(config: dict) -> DatabaseUrl:
+    """The app's database: BEDSIDE_DATABASE_URL, else the SQLite file BEDSIDE_DATABASE."""
+    if config.get("DATABASE_URL"):
+        return parse_database_url(str(config["DATABASE_URL"]))
+    return sqlite_path_url(Path(config["DATABASE"]))
+
+
+def app_database(app: Flask) -> Database:
+    """The database the app's shared stores use (opened once, disposed with the stores)."""
+    if EXTENSION not in app.extensions:
+        app.extensions[EXTENSION] = register_store(app, Database(database_url(app.config)))
+    return app.extensions[EXTENSION]

@@ -1,0 +1,97 @@
+"""The shared database: URLs in one sentence, migrations once, one winner per conflicting insert."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import text
+from sqlite_utils.migrations import Migrations
+
+from app.database import Database, StoreSchema, parse_database_url, sqlite_path_url
+from app.errors import ConfigError
+from app.settings import REPO_ROOT
+
+steps = Migrations("test.claims")
+
+
+@steps()
+def create_claims(db) -> None:
+    """The claims table (SQLite)."""
+    db["claims"].create({"claim": str, "by": int}, pk="claim")
+
+
+SCHEMA = StoreSchema(
+    "test.claims",
+    steps,
+    [("create_claims", "CREATE TABLE claims (claim TEXT PRIMARY KEY, by BIGINT)")],
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://db/bedside", "must start with sqlite:/// or postgresql://"),
+        ("sqlite://relative.db", "must look like sqlite:///path"),
+        ("postgresql:///bedside", "names no PostgreSQL host"),
+        ("postgresql://db.example:5432", "names no PostgreSQL database"),
+    ],
+)
+def test_a_wrong_database_url_is_one_sentence(url, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_database_url(url)
+
+
+def test_urls_pick_the_engine_and_hide_the_password():
+    relative = parse_database_url("sqlite:///instance/x.db")
+    server = parse_database_url("postgresql://bedside:s3cret@db.example:5432/bedside")
+    assert relative.sqlite_path == REPO_ROOT / "instance/x.db"
+    assert server.sqlalchemy_url.startswith("postgresql+psycopg://")
+    assert server.shown == "postgresql://bedside@db.example:5432/bedside"
+    assert "s3cret" not in server.shown
+
+
+@pytest.fixture
+def database(tmp_path):
+    """A migrated SQLite database in a temporary file."""
+    made = Database(sqlite_path_url(tmp_path / "bedside.db"))
+    yield made
+    made.dispose()
+
+
+def test_migrations_apply_once_and_are_recorded(database):
+    assert database.migrate(SCHEMA) == ["create_claims"]
+    assert database.migrate(SCHEMA) == []
+    assert database.applied(SCHEMA) == ["create_claims"]
+
+
+def test_concurrent_conflicting_inserts_have_exactly_one_winner(database):
+    database.migrate(SCHEMA)
+    won: list[int] = []
+
+    def claim(number: int) -> None:
+        with database.write() as connection:
+            inserted = connection.execute(
+                text("INSERT INTO claims VALUES ('same', :by) ON CONFLICT DO NOTHING"),
+                {"by": number},
+            )
+            if inserted.rowcount == 1:
+                won.append(number)
+
+    threads = [threading.Thread(target=claim, args=(number,)) for number in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with database.read() as connection:
+        stored = connection.execute(text("SELECT by FROM claims")).scalars().all()
+    assert len(won) == 1 and stored == won
+
+
+def test_a_failed_write_leaves_nothing(database):
+    database.migrate(SCHEMA)
+    with pytest.raises(RuntimeError), database.write() as connection:
+        connection.execute(text("INSERT INTO claims VALUES ('half', 1)"))
+        raise RuntimeError("stop before commit")
+    with database.read() as connection:
+        assert connection.execute(text("SELECT count(*) FROM claims")).scalar() == 0
