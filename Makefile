@@ -16,13 +16,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The vendored CDS Hooks sandbox, built for tests/interop_sandbox when its lockfile or pin changes.
+SANDBOX := third_party/cds-hooks-sandbox
+SANDBOX_STAMP := $(SANDBOX)/build/.built
+$(SANDBOX_STAMP): $(SANDBOX)/package-lock.json $(SANDBOX)/VENDORED.md
+	cd $(SANDBOX) && npm ci --no-audit --no-fund && npm run build
+	touch $@
+
 instance:
 	mkdir -p instance
 
 run: $(STAMP) instance  ## Start Bedside in demo mode on http://$(HOST):$(PORT)
 	BEDSIDE_DEMO=1 $(BIN)/bedside serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)  ## Lint, type-check the pure cores, check the content library, run every test
+test: $(STAMP) $(SANDBOX_STAMP)  ## Lint, type-check the pure cores, check the content library, run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
