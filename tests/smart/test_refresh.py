@@ -8,6 +8,13 @@ from app.smart import SmartSessionEnded, current_smart_session, fhir_get
 from app.smart.sessions import COOKIE_NAME
 from tests.smart.helpers import ehr_launch, execute, sessions_rows, stored_sessions
 
+
+@pytest.fixture
+def smart_database_url(database_url):
+    """Run these tests on both engines: the SMART stores' SQL is shared."""
+    return database_url
+
+
 TOKEN_PATH = "/demo-ehr/auth/token"
 
 
