@@ -50,31 +50,3 @@ def auth_server(demo_app):
 def transport(demo_app) -> WsgiAdapter:
     """The in-process transport the SMART client uses for http://localhost/."""
     return demo_app.extensions["test_transport"]
-
-
-# TEMPORARY stand-ins for tests/conftest.py's `postgres_url` and `database_url` (branch
-# pgfixture), against a server started by hand; deleted when that branch is merged.
-HAND_STARTED_SERVER = "postgresql://postgres@127.0.0.1:55571"
-
-
-@pytest.fixture
-def postgres_url():
-    """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
-    import uuid
-
-    import psycopg
-
-    name = f"test_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(f"{HAND_STARTED_SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
-    yield f"{HAND_STARTED_SERVER}/{name}"
-    with psycopg.connect(f"{HAND_STARTED_SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    """A fresh database URL for each engine."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'bedside.db'}"
-    return request.getfixturevalue("postgres_url")
