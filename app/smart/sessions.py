@@ -171,12 +171,8 @@ class SmartSessionStore:
             "id_claims": json.dumps(stored.id_claims),
             "need_patient_banner": int(stored.need_patient_banner),
         }
-        columns = ", ".join(row)
-        names = ", ".join(f":{name}" for name in row)
         with self.database.write() as connection:
-            connection.execute(
-                text(f"INSERT INTO smart_sessions ({columns}) VALUES ({names})"), row
-            )
+            connection.execute(insert_statement("smart_sessions", row), row)
         return session_id, stored
 
     def load(self, session_id: str) -> SmartSession | None:
@@ -262,8 +258,9 @@ class SmartSessionStore:
 
 def insert_statement(table: str, row: dict) -> TextClause:
     """An INSERT of one row's columns as named parameters."""
-    names = ", ".join(row)
-    return text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(f':{n}' for n in row)})")
+    columns = ", ".join(row)
+    parameters = ", ".join(f":{name}" for name in row)
+    return text(f"INSERT INTO {table} ({columns}) VALUES ({parameters})")
 
 
 def current_smart_session() -> SmartSession | None:
