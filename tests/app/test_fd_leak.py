@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import text
 
 from app import create_app
+from app.database import Database
 from app.db import STORE_SETTINGS, ThreadConnections, close_stores, connect
 from app.devtools.smart_auth_store import DemoAuthStore
 from app.learning.cds_signal import MasterySignal
@@ -26,9 +28,7 @@ from app.learning.profile_store import LearningStore
 from app.ledger.store import SqliteLedgerStore
 from app.outcomes.practice_store import PracticeStore
 from app.settings import REPO_ROOT
-from app.smart.pending import PendingStore
-from app.smart.sessions import COOKIE_NAME, SmartSessionStore
-from app.smart.token_cipher import TokenCipher
+from app.smart.sessions import COOKIE_NAME
 from cds_hooks.store import CdsStore
 from tests.ledger.helpers import ISSUER, KEY
 from tests.support.live_server import LiveServer
@@ -157,8 +157,6 @@ def test_short_lived_threads_writing_the_ledger_leave_no_connection_open(tmp_pat
 STORES = {
     "ledger": lambda path: SqliteLedgerStore(path, KEY),
     "cds": CdsStore,
-    "smart sessions": lambda path: SmartSessionStore(path, TokenCipher("smart-token-test-key")),
-    "smart pending": lambda path: PendingStore(path, TokenCipher("smart-token-test-key")),
     "learning": LearningStore,
     "mastery signal": lambda path: MasterySignal(path, KEY),
     "practice": PracticeStore,
@@ -186,17 +184,25 @@ def test_the_app_closes_every_store_it_opened(instance_path):
     assert {type(store) for store in stores} == {
         SqliteLedgerStore,
         CdsStore,
-        SmartSessionStore,
-        PendingStore,
+        Database,
         LearningStore,
         MasterySignal,
         PracticeStore,
         DemoAuthStore,
     }
     for store in stores:
-        store._connection().execute("SELECT 1")
+        open_a_connection(store)
     close_stores(app)
     assert open_descriptors() <= baseline
+
+
+def open_a_connection(store) -> None:
+    """Make a store (or the shared Database) open a connection, as a request would."""
+    if isinstance(store, Database):
+        with store.read() as connection:
+            connection.execute(text("SELECT 1"))
+    else:
+        store._connection().execute("SELECT 1")
 
 
 def run_short_lived_threads(work, count: int = SHORT_LIVED_THREADS, at_once: int = 20) -> None:
