@@ -19,12 +19,11 @@ import pytest
 import requests
 
 from app import create_app
+from app.database import Database
 from app.db import STORE_SETTINGS, ThreadConnections, close_stores, connect
 from app.devtools.smart_auth_store import DemoAuthStore
 from app.learning.cds_signal import MasterySignal
-from app.learning.profile_store import LearningStore
 from app.ledger.store import SqliteLedgerStore
-from app.outcomes.practice_store import PracticeStore
 from app.settings import REPO_ROOT
 from app.smart.pending import PendingStore
 from app.smart.sessions import COOKIE_NAME, SmartSessionStore
@@ -159,9 +158,7 @@ STORES = {
     "cds": CdsStore,
     "smart sessions": lambda path: SmartSessionStore(path, TokenCipher("smart-token-test-key")),
     "smart pending": lambda path: PendingStore(path, TokenCipher("smart-token-test-key")),
-    "learning": LearningStore,
     "mastery signal": lambda path: MasterySignal(path, KEY),
-    "practice": PracticeStore,
     "demo auth": DemoAuthStore,
 }
 
@@ -188,13 +185,16 @@ def test_the_app_closes_every_store_it_opened(instance_path):
         CdsStore,
         SmartSessionStore,
         PendingStore,
-        LearningStore,
         MasterySignal,
-        PracticeStore,
         DemoAuthStore,
+        Database,
     }
     for store in stores:
-        store._connection().execute("SELECT 1")
+        if isinstance(store, Database):
+            with store.read() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        else:
+            store._connection().execute("SELECT 1")
     close_stores(app)
     assert open_descriptors() <= baseline
 
