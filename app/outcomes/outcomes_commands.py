@@ -96,7 +96,8 @@ def compute(
 
     With --save the cases are also stored for the dashboards without patient identifiers (measure,
     clinician, day, excluded and numerator flags: no patient or encounter reference), replacing
-    whatever was stored before for the days of this period.
+    whatever was stored before for the days of this period. They go to the app's database
+    (BEDSIDE_DATABASE_URL, else BEDSIDE_DATABASE) unless --database-url names another.
 
     With --fhir-server and no --token (or $BEDSIDE_HOOK_TOKEN), Bedside gets its own SMART
     Backend Services token when BEDSIDE_BACKEND_CLIENTS registers the server.
