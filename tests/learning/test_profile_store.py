@@ -12,7 +12,6 @@ from app.learning.mastery import TopicMastery, update
 from app.learning.profile_store import AnswerEvent, LearningStore
 from app.learning.recommend import Profile
 from app.learning.reviews import ReviewKey, card_to_json, record_answer
-from tests.support.interim_postgres import database_url, postgres_url  # noqa: F401
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 KEY = ReviewKey("uri-antibiotics-adults", "q1")
@@ -21,7 +20,7 @@ ANSWERS = 16
 
 
 @pytest.fixture
-def database(database_url):  # noqa: F811
+def database(database_url):
     """The shared database of one host."""
     made = Database(parse_database_url(database_url))
     yield made
@@ -96,7 +95,7 @@ def test_delete_forgets_applied_answers_too(database):
 
 
 @pytest.fixture
-def hosts(database_url):  # noqa: F811
+def hosts(database_url):
     """The learning stores of two hosts sharing one database (each with its own engine)."""
     databases = [Database(parse_database_url(database_url)) for _ in range(HOSTS)]
     yield [LearningStore(database) for database in databases]
@@ -129,7 +128,7 @@ def test_the_same_answer_retried_at_once_through_two_hosts_counts_once(hosts):
     assert hosts[0].mastery("L1") == {"hfref-gdmt": update(TopicMastery(), True, "high")}
 
 
-def test_both_engines_have_the_same_tables_and_columns(tmp_path, postgres_url):  # noqa: F811
+def test_both_engines_have_the_same_tables_and_columns(tmp_path, postgres_url):
     assert columns_by_table(Database(sqlite_path_url(tmp_path / "b.db"))) == columns_by_table(
         Database(parse_database_url(postgres_url))
     )

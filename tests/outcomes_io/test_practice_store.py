@@ -11,7 +11,6 @@ from sqlalchemy import inspect
 from app.database import Database, parse_database_url, sqlite_path_url
 from app.outcomes.cases import MeasureCase
 from app.outcomes.practice_store import PracticeStore, StoredCase
-from tests.support.interim_postgres import database_url, postgres_url  # noqa: F401
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -36,7 +35,7 @@ def cases(count: int, measure: str = "uri-abx") -> list[MeasureCase]:
 
 
 @pytest.fixture
-def hosts(database_url):  # noqa: F811
+def hosts(database_url):
     """The practice stores of two hosts sharing one database (each with its own engine)."""
     databases = [Database(parse_database_url(database_url)) for _ in range(HOSTS)]
     yield [PracticeStore(database) for database in databases]
@@ -85,7 +84,7 @@ def test_saves_at_once_through_two_hosts_keep_the_period_once_and_readers_see_wh
     assert set(seen) <= sizes | {0}  # never a mixture of two saves
 
 
-def test_both_engines_have_the_same_tables_and_columns(tmp_path, postgres_url):  # noqa: F811
+def test_both_engines_have_the_same_tables_and_columns(tmp_path, postgres_url):
     assert columns_by_table(Database(sqlite_path_url(tmp_path / "b.db"))) == columns_by_table(
         Database(parse_database_url(postgres_url))
     )

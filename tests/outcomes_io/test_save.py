@@ -13,7 +13,6 @@ from app.database import Database, parse_database_url
 from app.outcomes.outcomes_commands import compute
 from tests.outcomes.test_synthetic import dataset
 from tests.outcomes_io.helpers import expected_overall, write_ndjson
-from tests.support.interim_postgres import database_url, postgres_url  # noqa: F401
 
 AS_OF = ["--as-of", "2026-11-01"]
 COLUMNS = ["import_id", "measure_id", "clinician", "day", "excluded", "in_numerator"]
@@ -49,7 +48,7 @@ def columns(database: str, table: str) -> list[str]:
         saved.dispose()
 
 
-def test_save_stores_only_deidentified_denominator_cases(export, database_url):  # noqa: F811
+def test_save_stores_only_deidentified_denominator_cases(export, database_url):
     """Counts equal the expected answers; no patient or encounter id, no time finer than a day."""
     database = database_url
     result = run(
@@ -80,7 +79,7 @@ def test_save_stores_only_deidentified_denominator_cases(export, database_url): 
     assert not [found for found in ids if found in text]
 
 
-def test_saving_a_period_again_replaces_it(export, database_url):  # noqa: F811
+def test_saving_a_period_again_replaces_it(export, database_url):
     """The same period twice stores it once; a later month replaces only that month's cases."""
     database = database_url
     common = ("--ndjson", str(export), *AS_OF, "--save", "--database-url", database)
