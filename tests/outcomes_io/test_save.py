@@ -7,9 +7,12 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from flask.cli import ScriptInfo
 from sqlalchemy import inspect, text
 
+from app import create_app
 from app.database import Database, parse_database_url
+from app.db import close_stores
 from app.outcomes.outcomes_commands import compute
 from tests.outcomes.test_synthetic import dataset
 from tests.outcomes_io.helpers import expected_overall, write_ndjson
@@ -142,3 +145,24 @@ def test_a_wrong_database_url_is_one_sentence(export, options, status, message):
     assert result.exit_code == status and message in result.output
     assert "Traceback" not in result.output and "s3cret" not in result.output
     assert "measure" not in result.stdout  # refused before computing anything
+
+
+def test_without_a_database_option_save_uses_the_apps_database(export, instance_path, database_url):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(instance_path / "bedside.db"),
+            "DATABASE_URL": database_url,
+        },
+        instance_path=instance_path,
+    )
+    try:
+        result = CliRunner().invoke(
+            compute,
+            ["--ndjson", str(export), *AS_OF, "--save"],
+            obj=ScriptInfo(create_app=lambda: app),
+        )
+        assert result.exit_code == 0, result.output
+        assert len(app.extensions["practice_store"].load().cases) == 684
+    finally:
+        close_stores(app)
