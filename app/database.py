@@ -176,6 +176,7 @@ def make_engine(url: DatabaseUrl, settings: ConnectionSettings) -> Engine:
         return create_engine(
             url.sqlalchemy_url,
             pool_pre_ping=True,
+            hide_parameters=True,
             pool_size=5,
             max_overflow=20,
             connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS},
@@ -192,6 +193,7 @@ def sqlite_engine(url: DatabaseUrl, settings: ConnectionSettings) -> Engine:
     engine = create_engine(
         url.sqlalchemy_url,
         connect_args={"timeout": settings.busy_timeout, "check_same_thread": False},
+        hide_parameters=True,  # errors and logs never carry the values (learner or user keys)
         poolclass=NullPool if str(path) == ":memory:" else None,
     )
 

@@ -24,9 +24,7 @@ from app.database import Database
 from app.db import STORE_SETTINGS, ThreadConnections, close_stores, connect
 from app.devtools.smart_auth_store import DemoAuthStore
 from app.learning.cds_signal import MasterySignal
-from app.learning.profile_store import LearningStore
 from app.ledger.store import SqliteLedgerStore
-from app.outcomes.practice_store import PracticeStore
 from app.settings import REPO_ROOT
 from app.smart.sessions import COOKIE_NAME
 from cds_hooks.store import CdsStore
@@ -157,9 +155,7 @@ def test_short_lived_threads_writing_the_ledger_leave_no_connection_open(tmp_pat
 STORES = {
     "ledger": lambda path: SqliteLedgerStore(path, KEY),
     "cds": CdsStore,
-    "learning": LearningStore,
     "mastery signal": lambda path: MasterySignal(path, KEY),
-    "practice": PracticeStore,
     "demo auth": DemoAuthStore,
 }
 
@@ -184,11 +180,9 @@ def test_the_app_closes_every_store_it_opened(instance_path):
     assert {type(store) for store in stores} == {
         SqliteLedgerStore,
         CdsStore,
-        Database,
-        LearningStore,
         MasterySignal,
-        PracticeStore,
         DemoAuthStore,
+        Database,
     }
     for store in stores:
         open_a_connection(store)
