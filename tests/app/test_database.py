@@ -6,10 +6,12 @@ import threading
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlite_utils.migrations import Migrations
 
 from app.database import Database, StoreSchema, parse_database_url
 from app.errors import ConfigError
+from app.redaction import redact
 from app.settings import REPO_ROOT
 
 steps = Migrations("test.claims")
@@ -111,3 +113,14 @@ def test_a_failed_write_leaves_nothing(database):
         raise RuntimeError("stop before commit")
     with database.read() as connection:
         assert connection.execute(text("SELECT count(*) FROM claims")).scalar() == 0
+
+
+def test_a_logged_database_error_never_carries_the_values(database):
+    database.migrate(SCHEMA)
+    secret_key = "learner-5f2c9e-keyed-hash"
+    with database.write() as connection:
+        connection.execute(text("INSERT INTO claims VALUES (:claim, 1)"), {"claim": secret_key})
+    with pytest.raises(IntegrityError) as raised, database.write() as connection:
+        connection.execute(text("INSERT INTO claims VALUES (:claim, 2)"), {"claim": secret_key})
+    assert secret_key not in redact(str(raised.value))  # what the log filter writes
+    assert "UNIQUE" in str(raised.value).upper()  # the kind of error stays readable
