@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import text
 
 from app import create_app
+from app.database import Database
 from app.db import STORE_SETTINGS, ThreadConnections, close_stores, connect
 from app.devtools.smart_auth_store import DemoAuthStore
-from app.learning.cds_signal import MasterySignal
 from app.learning.profile_store import LearningStore
 from app.ledger.store import SqliteLedgerStore
 from app.outcomes.practice_store import PracticeStore
@@ -29,7 +30,6 @@ from app.settings import REPO_ROOT
 from app.smart.pending import PendingStore
 from app.smart.sessions import COOKIE_NAME, SmartSessionStore
 from app.smart.token_cipher import TokenCipher
-from cds_hooks.store import CdsStore
 from tests.ledger.helpers import ISSUER, KEY
 from tests.support.live_server import LiveServer
 from tests.support.smart_sessions import sign_in
@@ -156,11 +156,9 @@ def test_short_lived_threads_writing_the_ledger_leave_no_connection_open(tmp_pat
 
 STORES = {
     "ledger": lambda path: SqliteLedgerStore(path, KEY),
-    "cds": CdsStore,
     "smart sessions": lambda path: SmartSessionStore(path, TokenCipher("smart-token-test-key")),
     "smart pending": lambda path: PendingStore(path, TokenCipher("smart-token-test-key")),
     "learning": LearningStore,
-    "mastery signal": lambda path: MasterySignal(path, KEY),
     "practice": PracticeStore,
     "demo auth": DemoAuthStore,
 }
@@ -185,16 +183,19 @@ def test_the_app_closes_every_store_it_opened(instance_path):
     stores = app.extensions["bedside_stores"]
     assert {type(store) for store in stores} == {
         SqliteLedgerStore,
-        CdsStore,
+        Database,  # the CDS store and the mastery signal use the app's shared Database
         SmartSessionStore,
         PendingStore,
         LearningStore,
-        MasterySignal,
         PracticeStore,
         DemoAuthStore,
     }
     for store in stores:
-        store._connection().execute("SELECT 1")
+        if isinstance(store, Database):
+            with store.read() as connection:
+                connection.execute(text("SELECT 1"))
+        else:
+            store._connection().execute("SELECT 1")
     close_stores(app)
     assert open_descriptors() <= baseline
 
