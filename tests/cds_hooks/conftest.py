@@ -13,6 +13,7 @@ from app.devtools.fhir_store import FixtureStore
 from app.settings import REPO_ROOT
 from tests.cds_hooks.conformance import ConformanceClient
 from tests.cds_hooks.jwt_helpers import make_ec_key, make_rsa_key, public_jwks, sign_client_token
+from tests.support.interim_postgres import database_url, postgres_url  # noqa: F401 - until main has them
 
 EHR_ISS = "https://ehr.test.example"
 PATIENTS_DIR = REPO_ROOT / "fhir_fixtures" / "patients"
@@ -103,31 +104,3 @@ class CdsCaller:
 def cds(cds_app, ec_key):
     """A signed-call helper bound to the CDS test app."""
     return CdsCaller(cds_app.test_client(), ec_key)
-
-
-# Interim, until tests/support/postgres.py lands on main: PostgreSQL from a server started by
-# hand (CDS_TEST_POSTGRES=postgresql://user@host:port), a fresh database per test.
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    """A fresh database URL: a SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'bedside.db'}"
-        return
-    import os
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    server = os.environ.get("CDS_TEST_POSTGRES")
-    if not server:
-        pytest.skip("no PostgreSQL server (CDS_TEST_POSTGRES)")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        f"postgresql+psycopg://{server.split('://', 1)[1]}/postgres", isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    yield f"{server}/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
