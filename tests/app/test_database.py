@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlite_utils.migrations import Migrations
 
-from app.database import Database, StoreSchema, parse_database_url, sqlite_path_url
+from app.database import Database, StoreSchema, parse_database_url
 from app.errors import ConfigError
 from app.settings import REPO_ROOT
 
@@ -52,11 +52,27 @@ def test_urls_pick_the_engine_and_hide_the_password():
 
 
 @pytest.fixture
-def database(tmp_path):
-    """A migrated SQLite database in a temporary file."""
-    made = Database(sqlite_path_url(tmp_path / "bedside.db"))
+def database(database_url):
+    """A fresh database on each engine (SQLite file, PostgreSQL server)."""
+    made = Database(parse_database_url(database_url))
     yield made
     made.dispose()
+
+
+def test_two_hosts_migrating_at_once_apply_each_step_once(database_url):
+    hosts = [Database(parse_database_url(database_url)) for _ in range(4)]
+    applied: list[list[str]] = []
+    threads = [
+        threading.Thread(target=lambda host=host: applied.append(host.migrate(SCHEMA)))
+        for host in hosts
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for host in hosts:
+        host.dispose()
+    assert sorted(applied) == [[], [], [], ["create_claims"]]
 
 
 def test_migrations_apply_once_and_are_recorded(database):
