@@ -13,7 +13,6 @@ from app.devtools.fhir_store import FixtureStore
 from app.settings import REPO_ROOT
 from tests.cds_hooks.conformance import ConformanceClient
 from tests.cds_hooks.jwt_helpers import make_ec_key, make_rsa_key, public_jwks, sign_client_token
-from tests.support.interim_postgres import database_url, postgres_url  # noqa: F401 - until main has them
 
 EHR_ISS = "https://ehr.test.example"
 PATIENTS_DIR = REPO_ROOT / "fhir_fixtures" / "patients"

@@ -142,11 +142,9 @@ def test_forgetting_a_user_drops_their_exposures_and_feedback_only(store):
     assert not store.holds_identities()
 
 
-def test_both_engines_have_the_same_tables_columns_and_indexes(tmp_path, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("compares SQLite with PostgreSQL")
+def test_both_engines_have_the_same_tables_columns_and_indexes(tmp_path, postgres_url):
     shapes = []
-    for url in (f"sqlite:///{tmp_path / 'cds.db'}", database_url):
+    for url in (f"sqlite:///{tmp_path / 'cds.db'}", postgres_url):
         database = Database(parse_database_url(url))
         CdsStore(database)
         shapes.append(schema_shape(database))
