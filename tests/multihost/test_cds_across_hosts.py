@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import uuid
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,11 +40,15 @@ SHARED_KEYS = {  # hosts share their keys (docs/deploy.md): same learner ids, sa
 }
 
 
-@pytest.fixture
-def hosts(tmp_path, postgres_url):
-    """Two demo hosts on their own ports against one PostgreSQL database."""
+@pytest.fixture(scope="module")
+def hosts(tmp_path_factory, postgres_server):
+    """Two demo hosts on their own ports against one PostgreSQL database (one pair per module)."""
+    name = f"test_multihost_{uuid.uuid4().hex[:12]}"
+    database_url = postgres_server.create_database(name)
+    folder = tmp_path_factory.mktemp("hosts")
     with ExitStack() as stack:
-        yield [stack.enter_context(bedside_host(tmp_path / name, postgres_url)) for name in "AB"]
+        yield [stack.enter_context(bedside_host(folder / host, database_url)) for host in "AB"]
+    postgres_server.drop_database(name)
 
 
 @contextmanager
@@ -76,14 +81,26 @@ def bedside_host(folder: Path, database_url: str):
 
 
 @pytest.fixture(scope="module")
-def sepsis_call():
-    """The sepsis patient's order-select call with a drafted ceftriaxone (all prefetch given)."""
+def sepsis_prefetch() -> dict:
+    """All the prefetch an EHR sends about the sepsis patient (time-shifted to now)."""
     patients = FixtureStore.from_directory(
         REPO_ROOT / "fhir_fixtures/patients", now=datetime.now(UTC)
     )
-    prefetch = prefetch_for(patients, SEPSIS)
+    return prefetch_for(patients, SEPSIS)
+
+
+@pytest.fixture
+def sepsis_call(sepsis_prefetch):
+    """Hook calls about the sepsis patient with a drafted ceftriaxone, from a new clinician.
+
+    The hosts stay up for the module: a clinician per test keeps one test's snoozes and
+    repeats from reaching another.
+    """
+    user = f"Practitioner/dr-{uuid.uuid4().hex[:8]}"
     drafts = [draft_medication(SEPSIS)]
-    return lambda hook: hook_request(hook, SEPSIS, prefetch=prefetch, draft_orders=drafts)
+    return lambda hook: hook_request(
+        hook, SEPSIS, prefetch=sepsis_prefetch, draft_orders=drafts, user_id=user
+    )
 
 
 def demo_ehr_token(path: str) -> str:
