@@ -69,6 +69,30 @@ def test_racing_claims_of_one_jwt_id_have_exactly_one_winner(store):
     assert len(won) == 1
 
 
+def test_claims_purging_at_once_all_succeed_and_keep_every_live_id(store, monkeypatch):
+    monkeypatch.setattr("cds_hooks.store.JTI_PURGE_CHANCE", 0.0)
+    for number in range(300):
+        store.claim_jti(ISS, f"old-{number}", 1_000_000_000 + number % 7)
+    monkeypatch.setattr("cds_hooks.store.JTI_PURGE_CHANCE", 1.0)  # every claim purges
+    failures: list[BaseException] = []
+
+    def claim_many(worker: int) -> None:
+        try:
+            for number in range(10):
+                assert store.claim_jti(ISS, f"live-{worker}-{number}", 4_000_000_000)
+        except BaseException as error:  # a deadlock or lock timeout between purges
+            failures.append(error)
+
+    threads = [threading.Thread(target=claim_many, args=(worker,)) for worker in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert all(store.jti_seen(ISS, f"live-{w}-{n}") for w in range(8) for n in range(10))
+    assert not store.jti_seen(ISS, "old-0")
+
+
 def test_a_second_store_on_the_same_database_sees_the_claim(database, store):
     other_host = CdsStore(Database(database.url))
     try:
