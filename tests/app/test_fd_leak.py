@@ -20,14 +20,12 @@ import requests
 from sqlalchemy import text
 
 from app import create_app
-from app.database import Database
+from app.database import Database, sqlite_path_url
 from app.db import STORE_SETTINGS, ThreadConnections, close_stores, connect
 from app.devtools.smart_auth_store import DemoAuthStore
-from app.learning.cds_signal import MasterySignal
 from app.ledger.store import SqliteLedgerStore
 from app.settings import REPO_ROOT
 from app.smart.sessions import COOKIE_NAME
-from cds_hooks.store import CdsStore
 from tests.ledger.helpers import ISSUER, KEY
 from tests.support.live_server import LiveServer
 from tests.support.smart_sessions import sign_in
@@ -154,8 +152,6 @@ def test_short_lived_threads_writing_the_ledger_leave_no_connection_open(tmp_pat
 
 STORES = {
     "ledger": lambda path: SqliteLedgerStore(path, KEY),
-    "cds": CdsStore,
-    "mastery signal": lambda path: MasterySignal(path, KEY),
     "demo auth": DemoAuthStore,
 }
 
@@ -172,6 +168,22 @@ def test_every_store_closes_what_its_threads_opened(tmp_path, make_store):
         connection.execute("SELECT 1")
 
 
+def test_the_shared_database_pools_what_short_lived_threads_use(tmp_path):
+    database = Database(sqlite_path_url(tmp_path / "bedside.db"))
+    baseline = open_descriptors()
+
+    def read_once() -> None:
+        with database.read() as connection:
+            connection.execute(text("SELECT 1"))
+
+    run_short_lived_threads(read_once)
+    pooled = open_descriptors()
+    run_short_lived_threads(read_once)
+    assert open_descriptors() <= pooled  # reused from the pool, not one per thread
+    database.dispose()
+    assert open_descriptors() <= baseline
+
+
 def test_the_app_closes_every_store_it_opened(instance_path):
     baseline = open_descriptors()
     config = {"TESTING": True, "DEMO": True, "DATABASE": str(instance_path / "bedside.db")}
@@ -179,8 +191,6 @@ def test_the_app_closes_every_store_it_opened(instance_path):
     stores = app.extensions["bedside_stores"]
     assert {type(store) for store in stores} == {
         SqliteLedgerStore,
-        CdsStore,
-        MasterySignal,
         DemoAuthStore,
         Database,
     }
