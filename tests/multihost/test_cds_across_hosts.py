@@ -1,8 +1,8 @@
 """CDS state across hosts: two `bedside serve` processes share one PostgreSQL database.
 
-Each host has its own SQLite file for the stores not yet on PostgreSQL (ledger, SMART sessions,
-learning): whatever the hosts share here, they share through PostgreSQL. Both stand behind one
-public URL, as behind a load balancer, so a client JWT's `aud` is valid on either.
+Each host has its own SQLite file for the stores not yet on PostgreSQL (the ledger, the demo
+authorisation server): whatever the hosts share here, they share through PostgreSQL. Both stand
+behind one public URL, as behind a load balancer, so a client JWT's `aud` is valid on either.
 """
 
 from __future__ import annotations
@@ -146,3 +146,21 @@ def test_an_override_through_one_host_keeps_the_card_away_on_the_other(hosts, se
     assert sepsis_card(post(host_b, SIGN, sepsis_call("order-sign"))) is None
     again = post(host_b, FEEDBACK, overridden(card["uuid"]))
     assert again.json() == {"recorded": 0, "alreadyRecorded": 1, "unknownCards": 0}
+
+
+def test_a_call_naming_its_fhir_server_reads_mastery_from_the_shared_database(
+    hosts, sepsis_prefetch
+):
+    """With fhirServer and userId the engine asks learning for mastered topics (on PostgreSQL)."""
+    body = hook_request(
+        "order-select",
+        SEPSIS,
+        prefetch=sepsis_prefetch,
+        draft_orders=[draft_medication(SEPSIS)],
+        fhir_server="https://ehr.example/fhir",
+        user_id=f"Practitioner/dr-{uuid.uuid4().hex[:8]}",
+    )
+    host_a, host_b = hosts
+    assert sepsis_card(post(host_a, SELECT, body))  # 200 and the card: mastery read, none held
+    body["hookInstance"] = str(uuid.uuid4())
+    assert sepsis_card(post(host_b, SELECT, body)) is None  # 200, and a repeat across hosts
