@@ -221,11 +221,23 @@ def first_line(error: Exception) -> str:
     return lines[0].strip().rstrip(".") if lines else type(original).__name__
 
 
+def probe(url: DatabaseUrl) -> None:
+    """Connect once, so an unreachable server is reported here (OperationalError), not mid-way."""
+    if url.dialect != POSTGRESQL:
+        return
+    try:
+        with opened(url) as database, database.read() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        raise click.ClickException(connection_problem(error, (url,))) from None
+
+
 # --- migrate and check ----------------------------------------------------------------------------
 
 
 def migrate_all(url: DatabaseUrl) -> list[tuple[RegisteredStore, list[str]]]:
     """Apply each store's pending migrations; return what each applied."""
+    probe(url)
     results = []
     for store in STORES:
         with opened(url, store.settings) as database:
@@ -317,14 +329,16 @@ class CopyRefused(click.ClickException):
 def copy_stores(source: DatabaseUrl, target: DatabaseUrl, batch_rows: int) -> list[CopiedTable]:
     """Copy every store's tables; CopyRefused when the target holds rows or counts differ."""
     refuse_missing_source(source)
-    refuse_pending_source(source)
+    probe(source)
+    probe(target)
+    present = stores_in_source(source)
     migrate_all(target)
-    tables = {store.name: store_tables(store) for store in STORES}
+    tables = {store.name: store_tables(store) for store in present}
     refuse_filled_target(target, [name for names in tables.values() for name in names])
     copied = []
     with opened(source) as reader, reader.read() as source_connection:
         snapshot = source_snapshot(source_connection)
-        for store in STORES:
+        for store in present:
             with opened(target, store.settings) as writer:
                 for name in ordered_tables(writer, tables[store.name]):
                     copied.append(copy_table(snapshot, writer, name, batch_rows))
@@ -337,18 +351,23 @@ def refuse_missing_source(source: DatabaseUrl) -> None:
         raise CopyRefused(f"There is no SQLite file at {source.sqlite_path} to copy from.")
 
 
-def refuse_pending_source(source: DatabaseUrl) -> None:
-    """The source must be fully migrated, so its tables have the target's columns."""
-    waiting = [
-        f"{store.name}: {', '.join(names)}"
-        for store, _applied, names in migration_states(source)
-        if names
-    ]
-    if waiting:
+def stores_in_source(source: DatabaseUrl) -> list[RegisteredStore]:
+    """The stores the source holds, each fully migrated (so its tables have the target's columns).
+
+    A store with no migration applied was never used there: it has no tables and nothing to copy.
+    """
+    present, behind = [], []
+    for store, applied, waiting in migration_states(source):
+        if applied and waiting:
+            behind.append(f"{store.name}: {', '.join(waiting)}")
+        elif applied:
+            present.append(store)
+    if behind:
         raise CopyRefused(
-            f"The source has migrations pending ({'; '.join(waiting)}); run "
+            f"The source has migrations pending ({'; '.join(behind)}); run "
             "`bedside db migrate --database-url` on it first."
         )
+    return present
 
 
 def refuse_filled_target(target: DatabaseUrl, names: list[str]) -> None:
