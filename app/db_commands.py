@@ -92,7 +92,13 @@ def db_group() -> None:
 @db_group.command("migrate")
 @url_option
 def migrate_command(url_text: str | None) -> None:
-    """Apply every store's pending migrations (safe when several hosts run it at once)."""
+    """Apply every store's pending migrations (safe when several hosts run it at once).
+
+    \b
+    Examples:
+      bedside db migrate
+      bedside db migrate --database-url postgresql://bedside@db.internal/bedside
+    """
     target = chosen_url(url_text)
     with readable_errors(target):
         for store, applied in migrate_all(target):
@@ -107,6 +113,11 @@ def check_command(url_text: str | None) -> None:
     """Report connectivity, migration state per store and, on PostgreSQL, durability and privileges.
 
     Exits 1 when the database cannot be reached or migrations are pending.
+
+    \b
+    Examples:
+      bedside db check
+      bedside db check --database-url postgresql://bedside@db.internal/bedside
     """
     target = chosen_url(url_text)
     with readable_errors(target):
@@ -135,7 +146,12 @@ def check_command(url_text: str | None) -> None:
     help="Rows read and written at a time.",
 )
 def copy_command(source_text: str, target_text: str, batch_rows: int) -> None:
-    """Copy every store's rows into an empty database (migrated first), then compare row counts."""
+    """Copy every store's rows into an empty database (migrated first), then compare row counts.
+
+    \b
+    Examples:
+      bedside db copy --from sqlite:///instance/bedside.db --to postgresql://bedside@db/bedside
+    """
     source, target = parsed_url(source_text, "--from"), parsed_url(target_text, "--to")
     if source.sqlalchemy_url == target.sqlalchemy_url:
         raise click.ClickException("--from and --to name the same database.")
