@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from app.cli import cli
+from app.config import INSTANCE_KEYS
 from app.database import Database, parse_database_url
 from app.db_commands import STORES, copy_table, migration_names
 from app.learning.mastery import TopicMastery
@@ -66,6 +67,8 @@ def test_migrate_applies_every_store_once_then_finds_nothing(database_url):
 
 
 def test_migrate_defaults_to_the_apps_database_url(monkeypatch, tmp_path):
+    for name in INSTANCE_KEYS:  # given, so reading the configuration writes no key files
+        monkeypatch.setenv(f"BEDSIDE_{name}", "k" * 64)
     monkeypatch.setenv("BEDSIDE_DATABASE_URL", sqlite_url(tmp_path, "app.db"))
     code, output = run("db", "migrate")
     assert code == 0, output
