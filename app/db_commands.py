@@ -224,6 +224,8 @@ def connection_problem(error: OperationalError, urls: tuple[DatabaseUrl, ...]) -
         why = "the host name is unknown"
     elif "timeout" in lowered or "timed out" in lowered:
         why = "the server did not answer in time"
+    elif "FATAL:" in reason:  # the server's own refusal: no such database or role, no access
+        why = "the server says " + reason.split("FATAL:", 1)[1].strip()
     else:
         why = reason
     where = " or ".join(url.shown for url in urls)

@@ -177,6 +177,25 @@ def test_an_unreachable_server_is_one_sentence_without_the_password(command):
     )
 
 
+@pytest.mark.parametrize(
+    ("wrong", "said"),
+    [
+        ("database", 'database "no_such_db" does not exist'),
+        ("role", 'role "no_such_role" does not exist'),
+    ],
+)
+def test_a_wrong_database_or_role_is_the_servers_one_sentence(postgres_url, wrong, said):
+    head = postgres_url.rsplit("/", 1)[0]
+    url = (
+        f"{head}/no_such_db"
+        if wrong == "database"
+        else postgres_url.replace("postgres@", "no_such_role@", 1)
+    )
+    code, output = run("db", "check", "--database-url", url)
+    assert code == 1
+    assert output == f"Error: Cannot use {parse_database_url(url).shown}: the server says {said}.\n"
+
+
 def test_a_copy_to_an_unreachable_server_is_one_sentence(tmp_path):
     run("db", "migrate", "--database-url", sqlite_url(tmp_path))
     code, output = run(
