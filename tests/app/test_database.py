@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 from sqlalchemy import text
@@ -124,3 +125,23 @@ def test_a_logged_database_error_never_carries_the_values(database):
         connection.execute(text("INSERT INTO claims VALUES (:claim, 2)"), {"claim": secret_key})
     assert secret_key not in redact(str(raised.value))  # what the log filter writes
     assert "UNIQUE" in str(raised.value).upper()  # the kind of error stays readable
+
+
+def test_an_application_role_that_may_not_create_starts_once_the_owner_migrated(postgres_url):
+    owner = Database(parse_database_url(postgres_url))
+    role = f"app_{uuid.uuid4().hex[:8]}"
+    with owner.write() as connection:
+        connection.execute(text(f"CREATE ROLE {role} LOGIN"))
+    app_url = parse_database_url(postgres_url.replace("://postgres@", f"://{role}@"))
+    app_role = Database(app_url)
+    with pytest.raises(ConfigError, match="run `bedside db migrate` as the database owner"):
+        app_role.migrate(SCHEMA)
+    assert owner.migrate(SCHEMA) == ["create_claims"]
+    with owner.write() as connection:
+        connection.execute(text(f"GRANT SELECT ON bedside_migrations TO {role}"))
+    assert app_role.migrate(SCHEMA) == []  # only read: no CREATE TABLE IF NOT EXISTS, no lock
+    app_role.dispose()
+    with owner.write() as connection:
+        connection.execute(text(f"DROP OWNED BY {role}"))
+        connection.execute(text(f"DROP ROLE {role}"))
+    owner.dispose()
