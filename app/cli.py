@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, NoAppException, with_appcontext
 
 from app import create_app
+from app.db_commands import db_group
 from app.deployment import deployment
 from app.devtools.demo_commands import demo_group
 from app.errors import ConfigError
@@ -61,6 +62,7 @@ def create_app_for_cli() -> Flask:
       BEDSIDE_DEMO=1 bedside serve       run with the demo EHR and fixture FHIR server
       bedside content check              validate the content library
       bedside ledger verify              check the CME ledger's hash chain
+      bedside db check                   check the database and its migrations
     """,
 )
 def cli() -> None:
@@ -116,6 +118,7 @@ def content_group() -> None:
 content_group.add_command(check_content)
 cli.add_command(hook_command)
 cli.add_command(demo_group)
+cli.add_command(db_group)
 
 
 @cli.group("ledger")
