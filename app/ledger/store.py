@@ -8,6 +8,18 @@ concurrent processes serialise on SQLite's write lock and threads of one process
 Only INSERTs: no code path updates or deletes a credit record or a submission. The credit write
 transactions (submit_claim, submit_finished_claim, submit_reversal) follow the store, each the body
 of one BEGIN IMMEDIATE transaction.
+
+PostgreSQL plan (issue #16, item 2), so the ledger keeps every promise it makes on SQLite:
+- one store on a `Database` (app/database.py; the ledger's own, with LEDGER_SETTINGS, so SQLite
+  keeps synchronous=FULL), its SQL written once with named parameters and `ON CONFLICT`;
+- the chain head serialised on PostgreSQL by `pg_advisory_xact_lock` taken first in every credit
+  write transaction (replay check, held credits, head, inserts all after it), as BEGIN IMMEDIATE
+  serialises them on SQLite; the idempotency key's primary key stays the last line of defence;
+- group commit stays SQLite's (one fsync for many); on PostgreSQL each write is one transaction:
+  the server's own WAL group commit shares the flushes of concurrent commits;
+- append-only in the database: triggers raising on UPDATE, DELETE and TRUNCATE, and the SQL
+  that grants a least-privilege application role SELECT and INSERT only on those tables;
+- durability: the ledger refuses to start on a server whose synchronous_commit or fsync is off.
 """
 
 from __future__ import annotations
