@@ -30,8 +30,10 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import ScriptInfo
+from sqlalchemy.exc import DBAPIError
 
 from app import config
+from app.database import Database, sqlite_path_url
 from app.db import LEDGER_SETTINGS
 from app.db import applied_migrations as applied_migration_names
 from app.errors import ConfigError
@@ -59,8 +61,8 @@ from app.ledger.outputs.badges import (
 from app.ledger.outputs.exporting import FORMATS, ExportContext, export
 from app.ledger.outputs.settings import output_settings
 from app.ledger.schema import m001_core_tables, migrations
-from app.ledger.store import SqliteLedgerStore, apply_migrations
-from app.ledger.verify import VerifyReport, database_problem, is_busy, verify_chain
+from app.ledger.store import SqlLedgerStore, apply_migrations
+from app.ledger.verify import VerifyReport, database_problem, is_busy, reason, verify_chain
 from app.settings import ENV_PREFIX, REPO_ROOT, SETTINGS_BY_NAME
 
 DATABASE_OPTION = click.option(
@@ -143,9 +145,9 @@ def verify(database: Path | None, checkpoint: Path | None, checkpoint_key: Path 
     click.get_current_context().exit(1 if departure else 0)
 
 
-def verified(store: SqliteLedgerStore) -> VerifyReport:
+def verified(store: SqlLedgerStore) -> VerifyReport:
     """Run SQLite's checks of the file, then walk the chain."""
-    problem = database_problem(store.path, READ_SETTINGS)
+    problem = database_problem(store.database)
     if problem:
         return VerifyReport(False, 0, "", (0, problem))
     return verify_chain(store)
@@ -241,7 +243,7 @@ def stats(database: Path | None) -> None:
         click.echo(f"  {credit_type}: {from_hundredths(hundredths)}")
 
 
-def count_chain(store: SqliteLedgerStore) -> tuple[Counter[str], dict[str, int], int]:
+def count_chain(store: SqlLedgerStore) -> tuple[Counter[str], dict[str, int], int]:
     """Count records by kind, total hundredths by credit type, and count distinct learners."""
     kinds: Counter[str] = Counter()
     totals: dict[str, int] = {}
@@ -297,7 +299,7 @@ def configured_database() -> Path:
     return config.coerce(setting, instance.get(setting.name))
 
 
-def existing_ledger(path: Path) -> SqliteLedgerStore:
+def existing_ledger(path: Path) -> SqlLedgerStore:
     """Open an existing, migrated ledger for reading without changing it; exit 2 when none."""
     if not path.is_file():
         raise NoLedger(f"No ledger database at {path}.")
@@ -305,7 +307,8 @@ def existing_ledger(path: Path) -> SqliteLedgerStore:
         applied = applied_migration_names(path, migrations, READ_SETTINGS)
     if m001_core_tables.__name__ not in applied:
         raise NoLedger(f"{path} has no ledger tables; run `bedside ledger init`.")
-    return SqliteLedgerStore(path, identity_key=None, migrate=False, settings=READ_SETTINGS)
+    database = Database(sqlite_path_url(path), READ_SETTINGS)
+    return SqlLedgerStore(database, identity_key=None, migrate=False)
 
 
 class LedgerBusy(click.ClickException):
@@ -325,15 +328,15 @@ def reading(path: Path) -> Iterator[None]:
     """Turn SQLite errors met while reading the ledger into one-sentence CLI errors."""
     try:
         yield
-    except sqlite3.DatabaseError as error:
+    except (sqlite3.DatabaseError, DBAPIError) as error:
         if is_busy(error):
             raise LedgerBusy(
                 f"The ledger at {path} is busy: another process has held it locked for "
                 f"{READ_BUSY_SECONDS:g} s; try again when that process is done."
             ) from None
         raise DamagedLedger(
-            f"The ledger at {path} cannot be read ({error}): the file is damaged or is not a "
-            "Bedside database."
+            f"The ledger at {path} cannot be read ({reason(error)}): the file is damaged or is "
+            "not a Bedside database."
         ) from None
 
 
@@ -458,7 +461,7 @@ def window_from(since: datetime | None, until: datetime | None) -> shared.Window
 
 
 def select_records(
-    store: SqliteLedgerStore, window: shared.Window, learner: str | None
+    store: SqlLedgerStore, window: shared.Window, learner: str | None
 ) -> list[CreditRecord]:
     """Read the records of the window (and learner), with a progress bar on long reads."""
     if learner:
@@ -472,7 +475,7 @@ def select_records(
 
 
 def export_context(
-    store: SqliteLedgerStore, app: Flask | None, base_url: str | None, language: str
+    store: SqlLedgerStore, app: Flask | None, base_url: str | None, language: str
 ) -> ExportContext:
     """Gather settings, library titles and the instance folder from the app (if loaded)."""
     config = app.config if app is not None else {}
@@ -482,7 +485,7 @@ def export_context(
         modules=library_modules(app),
         instance_path=Path(app.instance_path) if app is not None else None,
         language=language,
-        database=store.path,
+        database=store.database.url.sqlite_path,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.ledger.store import SqliteLedgerStore
+from app.ledger.store import SqlLedgerStore, ledger_database
 from tests.ledger.helpers import ISSUER, KEY, Clock
 
 
@@ -23,7 +23,7 @@ def db_path(tmp_path):
 @pytest.fixture
 def store(db_path, clock):
     """A migrated ledger store, closed after the test."""
-    ledger = SqliteLedgerStore(db_path, KEY, clock=clock)
+    ledger = SqlLedgerStore(ledger_database(db_path), KEY, clock=clock)
     yield ledger
     ledger.close()
 

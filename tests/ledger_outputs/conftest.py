@@ -6,7 +6,7 @@ import pytest
 
 from app import create_app
 from app.db import close_stores
-from app.ledger.store import SqliteLedgerStore
+from app.ledger.store import SqlLedgerStore, ledger_database
 from tests.ledger.helpers import KEY, Clock
 from tests.ledger_outputs.world import BASE_URL, build_world
 
@@ -26,7 +26,7 @@ def db_path(tmp_path):
 @pytest.fixture
 def store(db_path, clock):
     """A migrated ledger store, closed after the test."""
-    ledger = SqliteLedgerStore(db_path, KEY, clock=clock)
+    ledger = SqlLedgerStore(ledger_database(db_path), KEY, clock=clock)
     yield ledger
     ledger.close()
 
