@@ -236,10 +236,11 @@ CREATE INDEX idx_ledger_credits_learner_id_earned_at ON ledger_credits (learner_
 CREATE UNIQUE INDEX ledger_credits_reversed_once ON ledger_credits (reverses)
     WHERE reverses IS NOT NULL
 """
+# "%%" reaches PL/pgSQL as "%" (the driver reads placeholders even without parameters).
 PG_REFUSE_CHANGE = """
 CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION '% is append-only: record a reversal instead', TG_TABLE_NAME
+    RAISE EXCEPTION '%% is append-only: record a reversal instead', TG_TABLE_NAME
         USING ERRCODE = 'integrity_constraint_violation';
 END
 $$
