@@ -1,13 +1,16 @@
-"""Shared fixtures: an isolated app per test (temp instance folder, no BEDSIDE_* leakage)."""
+"""Shared fixtures: an isolated app per test (temp instance folder, no BEDSIDE_* leakage), and
+a real PostgreSQL server with a fresh database per test for the tests that ask for one."""
 
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 
 from app import create_app
 from app.db import close_stores
+from tests.support.postgres import PostgresServer, PostgresUnavailable
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +50,34 @@ def client(app):
 def runner(app):
     """A CLI runner bound to the test app."""
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server per session, started on first use (CI fails without it, else skip)."""
+    try:
+        server = PostgresServer()
+    except PostgresUnavailable as missing:
+        message = f"PostgreSQL tests need a server: {missing}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    with server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    url = postgres_server.create_database(name)
+    yield url
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh database URL for each engine, so store tests run against SQLite and PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bedside.db'}"
+    return request.getfixturevalue("postgres_url")
