@@ -1,0 +1,175 @@
+"""The ledger shared by several hosts: exactly-once credit, one chain, append-only, durable commits.
+
+Two stores on two engines stand for two Bedside hosts; on SQLite they share the file, on
+PostgreSQL the server. PostgreSQL's own guarantees (triggers, the application role's grants,
+synchronous commits, a crash of the server) are checked against a real server.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+from app.database import parse_database_url, sqlite_path_url
+from app.errors import ConfigError
+from app.ledger.schema import application_role_grants
+from app.ledger.store import SqlLedgerStore, ledger_database
+from app.ledger.verify import verify_chain
+from tests.ledger.helpers import ISSUER, KEY, award, request
+
+HOSTS = 2
+THREADS = 8
+SHARED_KEYS = list(range(1, 21))
+APP_ROLE = "bedside_app"
+
+
+@pytest.fixture
+def hosts(ledger_url, store):
+    """Two more stores on their own engines (the migrated `store` made the tables)."""
+    opened = [SqlLedgerStore(ledger_database(ledger_url), KEY) for _ in range(HOSTS)]
+    yield opened
+    for host in opened:
+        host.close()
+
+
+@pytest.fixture
+def pg_store(postgres_url):
+    """A migrated ledger store on a fresh PostgreSQL database."""
+    ledger = SqlLedgerStore(ledger_database(parse_database_url(postgres_url)), KEY)
+    yield ledger
+    ledger.close()
+
+
+def test_two_hosts_of_eight_threads_credit_each_key_exactly_once(hosts, learner, store):
+    start = threading.Barrier(HOSTS * THREADS)
+
+    def submit(host: SqlLedgerStore, thread: int) -> list[tuple[str, bool, tuple[int, ...]]]:
+        """Submit every shared key (in an order of its own) and one key of this thread's own."""
+        start.wait()
+        own = 100 + HOSTS * thread + hosts.index(host)
+        order = SHARED_KEYS[thread % 4 :] + SHARED_KEYS[: thread % 4] + [own]
+        outcomes = []
+        for number in order:
+            key = f"key-{number}"
+            submission = host.append_credit(request(learner, number), [award()], key)
+            sequences = tuple(record.sequence for record in submission.records)
+            outcomes.append((key, submission.created, sequences))
+        return outcomes
+
+    with ThreadPoolExecutor(HOSTS * THREADS) as pool:
+        futures = [pool.submit(submit, h, t) for h in hosts for t in range(THREADS)]
+        outcomes = [outcome for future in futures for outcome in future.result()]
+
+    created, seen = defaultdict(int), defaultdict(set)
+    for key, was_created, sequences in outcomes:
+        created[key] += was_created
+        seen[key].add(sequences)
+    assert len(created) == len(SHARED_KEYS) + HOSTS * THREADS
+    assert set(created.values()) == {1}  # every key credited by exactly one submitter
+    assert all(len(answers) == 1 for answers in seen.values())  # and everyone saw that record
+    chain = list(store.iter_chain())
+    assert [record.sequence for record in chain] == list(range(1, len(created) + 1))  # no fork
+    assert verify_chain(store).ok
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_credits SET amount_hundredths = 1000",
+        "DELETE FROM ledger_credits",
+        "TRUNCATE ledger_credits CASCADE",
+        "UPDATE ledger_submissions SET outcome = 'refused'",
+        "DELETE FROM ledger_submissions",
+    ],
+)
+def test_the_server_refuses_to_edit_evidence_even_for_the_owner(pg_store, statement):
+    learner = pg_store.ensure_learner(ISSUER, "Practitioner/1")
+    pg_store.append_credit(request(learner), [award()], "key-1")
+    with pytest.raises(IntegrityError, match="append-only"), pg_store.database.write() as edit:
+        edit.execute(text(statement))
+    assert verify_chain(pg_store).ok and len(pg_store.credits_for(learner)) == 1
+
+
+def test_the_application_role_appends_credit_but_holds_no_update_or_delete(pg_store, postgres_url):
+    with pg_store.database.write() as owner:
+        owner.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN"))
+        owner.exec_driver_sql(application_role_grants(APP_ROLE))
+    app_url = parse_database_url(postgres_url.replace("postgres@", f"{APP_ROLE}@", 1))
+    app_store = SqlLedgerStore(ledger_database(app_url), KEY, migrate=False)
+    try:
+        learner = app_store.ensure_learner(ISSUER, "Practitioner/1")
+        record = app_store.append_credit(request(learner), [award()], "key-1").records[0]
+        app_store.append_reversal(record.sequence, "recorded in error", "key-2")
+        app_store.set_reporting_identity(learner, identity())
+        app_store.withdraw_reporting_consent(learner)  # the one DELETE it needs
+        for statement in (
+            "UPDATE ledger_credits SET reason = 'edited'",
+            "DELETE FROM ledger_submissions",
+            "ALTER TABLE ledger_credits DISABLE TRIGGER ALL",
+        ):
+            refused = pytest.raises(ProgrammingError, match=r"permission denied|must be owner")
+            with refused, app_store.database.write() as connection:
+                connection.execute(text(statement))
+        assert verify_chain(app_store).ok
+    finally:
+        app_store.close()
+
+
+def test_a_role_name_that_is_not_plain_is_refused():
+    with pytest.raises(ValueError, match="not a plain PostgreSQL role name"):
+        application_role_grants('app"; DROP TABLE ledger_credits; --')
+
+
+def test_a_server_that_could_lose_acknowledged_credit_is_refused(pg_store, postgres_url):
+    database_name = postgres_url.rsplit("/", 1)[1]
+    with pg_store.database.write() as connection:
+        connection.execute(text(f"ALTER DATABASE {database_name} SET synchronous_commit = off"))
+    with pytest.raises(ConfigError, match="synchronous_commit=off"):
+        SqlLedgerStore(ledger_database(parse_database_url(postgres_url)), KEY)
+
+
+def test_acknowledged_credit_survives_a_crash_of_the_server(pg_store, postgres_server):
+    learner = pg_store.ensure_learner(ISSUER, "Practitioner/1")
+    acknowledged = [
+        pg_store.append_credit(request(learner, n), [award()], f"key-{n}").records[0]
+        for n in range(1, 21)
+    ]
+    postgres_server.restart("immediate")  # no shutdown checkpoint: recovery replays the WAL
+    assert list(pg_store.iter_chain()) == acknowledged
+    assert verify_chain(pg_store).ok
+
+
+def test_both_engines_have_the_same_ledger_tables_and_columns(pg_store, tmp_path):
+    sqlite_store = SqlLedgerStore(ledger_database(sqlite_path_url(tmp_path / "x.db")), KEY)
+    try:
+        tables = ledger_columns(sqlite_store)
+        assert {"ledger_credits", "ledger_submissions", "ledger_answers"} <= set(tables)
+        assert ledger_columns(pg_store) == tables
+    finally:
+        sqlite_store.close()
+
+
+def ledger_columns(store: SqlLedgerStore) -> dict[str, tuple[list, list]]:
+    """Each ledger table's columns in order (may it be NULL?), and its primary key."""
+    inspector = inspect(store.database.engine)
+    tables = [table for table in inspector.get_table_names() if table.startswith("ledger_")]
+    return {table: table_shape(inspector, table) for table in tables}
+
+
+def table_shape(inspector, table: str) -> tuple[list, list]:
+    """A table's columns in order with their nullability, and its primary key's columns."""
+    key = inspector.get_pk_constraint(table)["constrained_columns"]
+    columns = inspector.get_columns(table)  # SQLite calls an INTEGER PRIMARY KEY nullable
+    return [(c["name"], c["nullable"] and c["name"] not in key) for c in columns], key
+
+
+def identity():
+    """Reporting identifiers a learner entered."""
+    from app.ledger.models import ReportingIdentity
+
+    return ReportingIdentity("Ada", "Lovelace", board_id="B-1")
