@@ -9,7 +9,8 @@ sees exactly the old behaviour (a batch of one).
 Across processes, leaders meet at `BEGIN IMMEDIATE` and SQLite's busy handler (30 s timeout).
 (Queueing them on an fcntl lock instead was measured slower: strict turn-taking costs each
 process its page cache on every commit.)
-This is SQLite's: on PostgreSQL the server shares WAL flushes between concurrent commits itself.
+On PostgreSQL the same code runs (savepoints, one transaction per batch); the server shares WAL
+flushes between concurrent commits itself, so batching gains little there (app/ledger/store.py).
 """
 
 from __future__ import annotations
