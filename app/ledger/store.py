@@ -160,10 +160,14 @@ class SqlLedgerStore:
         migrate: bool = True,
     ):
         self.database = database
-        if migrate:
-            database.migrate(LEDGER_SCHEMA)
-        if database.dialect == POSTGRESQL:
-            check_durability(database)
+        try:
+            if migrate:
+                database.migrate(LEDGER_SCHEMA)
+            if database.dialect == POSTGRESQL:
+                check_durability(database)
+        except BaseException:
+            database.dispose()  # the store owns its database: refused, it leaves nothing open
+            raise
         self._key = identity_key
         self._clock = clock or (lambda: datetime.now(UTC))
         self._writer = GroupCommit(database)
@@ -320,8 +324,12 @@ class SqlLedgerStore:
         )
         with self.database.read() as connection:
             streaming = connection.execution_options(stream_results=True, yield_per=1000)
-            for row in streaming.execute(query, {"after": after}):
-                yield CreditRecord(*row)
+            rows = streaming.execute(query, {"after": after})
+            try:
+                for row in rows:
+                    yield CreditRecord(*row)
+            finally:
+                rows.close()  # a walk stopped early (checkpoints) closes PostgreSQL's cursor
 
     def referenced_head(self) -> int:
         """Return the highest sequence any submission refers to (0 when none)."""

@@ -12,11 +12,14 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from app.database import parse_database_url, sqlite_path_url
 from app.errors import ConfigError
+from app.ledger.ledger_commands import checkpoint_command, verify
 from app.ledger.schema import application_role_grants
 from app.ledger.store import SqlLedgerStore, ledger_database
 from app.ledger.verify import verify_chain
@@ -142,6 +145,43 @@ def test_acknowledged_credit_survives_a_crash_of_the_server(pg_store, postgres_s
     postgres_server.restart("immediate")  # no shutdown checkpoint: recovery replays the WAL
     assert list(pg_store.iter_chain()) == acknowledged
     assert verify_chain(pg_store).ok
+
+
+def test_verify_and_checkpoints_read_the_ledger_at_the_database_url(
+    app, store, learner, database_url, tmp_path
+):
+    for number in (1, 2, 3):
+        store.append_credit(request(learner, number), [award()], f"key-{number}")
+    checkpoint = str(tmp_path / "checkpoint.jws")
+    signed = run_command(app, database_url, checkpoint_command, "-o", checkpoint)
+    assert signed.exit_code == 0, signed.output
+    intact = run_command(app, database_url, verify, "--checkpoint", checkpoint)
+    assert intact.output.splitlines()[0] == "Verified 3 records; chain intact."
+    assert "Checkpoint #3 of " in intact.output and intact.exit_code == 0
+    with store.database.write() as owner:  # the owner switches the guard off: verify still sees
+        for statement in tamper_statements(store.database.dialect):
+            owner.execute(text(statement))
+    tampered = run_command(app, database_url, verify, "--checkpoint", checkpoint)
+    assert tampered.exit_code == 1
+    assert tampered.output.startswith("Record #2 fails: hash mismatch")
+
+
+def run_command(app, database_url: str, command, *args: str):
+    """Run a ledger command with BEDSIDE_DATABASE_URL set (the app lends its instance folder)."""
+    return CliRunner().invoke(
+        command,
+        list(args),
+        obj=ScriptInfo(create_app=lambda: app),
+        env={"BEDSIDE_DATABASE_URL": database_url},
+    )
+
+
+def tamper_statements(dialect: str) -> list[str]:
+    """Statements that lift the append-only guard and raise record #2's amount."""
+    edit = "UPDATE ledger_credits SET amount_hundredths = 1000 WHERE sequence = 2"
+    if dialect == "postgresql":
+        return ["ALTER TABLE ledger_credits DISABLE TRIGGER USER", edit]
+    return ["DROP TRIGGER ledger_credits_no_update", edit]
 
 
 def test_both_engines_have_the_same_ledger_tables_and_columns(pg_store, tmp_path):
