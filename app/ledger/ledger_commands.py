@@ -526,7 +526,7 @@ def export_context(
         modules=library_modules(app),
         instance_path=Path(app.instance_path) if app is not None else None,
         language=language,
-        database=store.database.url.sqlite_path,
+        database=store.database,
     )
 
 
@@ -666,8 +666,8 @@ def local_list(url: str) -> str | None:
     if app is None or number is None:
         return None
     settings = output_settings(app.config)
-    database = Path(app.config["DATABASE"])
-    with reading(sqlite_path_url(database)):
+    database = app.extensions["ledger"].store.database
+    with reading(database.url):
         token = status_list.current_status_list(
             database,
             settings.public_url(),

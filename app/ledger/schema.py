@@ -267,9 +267,10 @@ CREATE TABLE ledger_reporting_identities (
 ALTER TABLE ledger_learners ADD COLUMN updated_at TEXT
 """
 APPEND_ONLY_TABLES = ("ledger_credits", "ledger_submissions")
+EVIDENCE_TABLES = (*APPEND_ONLY_TABLES, "ledger_badge_status")  # append-only, for the role too
 # What the application role may do: append evidence, keep working records, erase consent.
 APPLICATION_GRANTS = (
-    ("SELECT, INSERT", ("ledger_credits", "ledger_submissions", "ledger_activities")),
+    ("SELECT, INSERT", (*EVIDENCE_TABLES, "ledger_activities")),
     ("SELECT, INSERT", ("ledger_answers",)),
     ("SELECT, INSERT, UPDATE", ("ledger_learners", "ledger_attempts")),
     ("SELECT, INSERT, UPDATE, DELETE", ("ledger_reporting_identities",)),
@@ -305,12 +306,13 @@ def application_role_grants(role: str) -> str:
     """Return the SQL that lets an application role use the ledger but never edit its evidence.
 
     Run it as the tables' owner after `bedside ledger init`; the role must not own the tables
-    (an owner can drop triggers). Credit records and submissions get SELECT and INSERT only.
+    (an owner can drop triggers). Credit records, submissions and badge status slots get SELECT
+    and INSERT only.
     """
     if not ROLE_NAME.match(role):
         raise ValueError(f"{role!r} is not a plain PostgreSQL role name (a-z, 0-9, _).")
     lines = [f'GRANT USAGE ON SCHEMA public TO "{role}";']
-    for table in APPEND_ONLY_TABLES:
+    for table in EVIDENCE_TABLES:
         lines.append(f'REVOKE ALL ON {table} FROM "{role}";')
     for privileges, tables in APPLICATION_GRANTS:
         lines.append(f'GRANT {privileges} ON {", ".join(tables)} TO "{role}";')

@@ -41,7 +41,7 @@ from app.database import POSTGRESQL, Database, DatabaseUrl, sqlite_path_url
 from app.db import LEDGER_SETTINGS
 from app.errors import ConfigError
 from app.identity import idempotency_hash, learner_id, normalise_issuer, request_hash
-from app.ledger import attempts
+from app.ledger import attempts, badge_status
 from app.ledger.chain import (
     GENESIS,
     RECORD_COLUMNS,
@@ -164,6 +164,8 @@ class SqlLedgerStore:
             if migrate:
                 database.migrate(LEDGER_SCHEMA)
             if database.dialect == POSTGRESQL:
+                if migrate:  # the application role may not create tables later
+                    database.migrate(badge_status.BADGES_SCHEMA)
                 check_durability(database)
         except BaseException:
             database.dispose()  # the store owns its database: refused, it leaves nothing open

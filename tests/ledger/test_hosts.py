@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from app.database import parse_database_url, sqlite_path_url
 from app.errors import ConfigError
+from app.ledger import badge_status
+from app.ledger.badge_status import BADGES_SCHEMA
 from app.ledger.ledger_commands import checkpoint_command, verify
 from app.ledger.schema import application_role_grants
 from app.ledger.store import SqlLedgerStore, ledger_database
@@ -110,9 +112,11 @@ def test_the_application_role_appends_credit_but_holds_no_update_or_delete(pg_st
         app_store.append_reversal(record.sequence, "recorded in error", "key-2")
         app_store.set_reporting_identity(learner, identity())
         app_store.withdraw_reporting_consent(learner)  # the one DELETE it needs
+        assert badge_status.allocate(app_store.database, [record.sequence])
         for statement in (
             "UPDATE ledger_credits SET reason = 'edited'",
             "DELETE FROM ledger_submissions",
+            "UPDATE ledger_badge_status SET status_index = 0",
             "ALTER TABLE ledger_credits DISABLE TRIGGER ALL",
         ):
             refused = pytest.raises(ProgrammingError, match=r"permission denied|must be owner")
@@ -186,9 +190,10 @@ def tamper_statements(dialect: str) -> list[str]:
 
 def test_both_engines_have_the_same_ledger_tables_and_columns(pg_store, tmp_path):
     sqlite_store = SqlLedgerStore(ledger_database(sqlite_path_url(tmp_path / "x.db")), KEY)
+    sqlite_store.database.migrate(BADGES_SCHEMA)  # created on first badge on SQLite
     try:
         tables = ledger_columns(sqlite_store)
-        assert {"ledger_credits", "ledger_submissions", "ledger_answers"} <= set(tables)
+        assert {"ledger_credits", "ledger_submissions", "ledger_badge_status"} <= set(tables)
         assert ledger_columns(pg_store) == tables
     finally:
         sqlite_store.close()

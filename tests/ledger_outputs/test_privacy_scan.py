@@ -201,7 +201,7 @@ def outputs_text(app, base_url: str, learners: list[str]) -> str:
         output_settings(app.config, base_url),
         modules(),
         Path(app.instance_path),
-        database=store.database.url.sqlite_path,
+        database=store.database,
     )
     records = list(store.iter_chain())
     chunks = [export(fmt, records, context).text for fmt in FORMATS]

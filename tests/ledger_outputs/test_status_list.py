@@ -87,14 +87,14 @@ def test_every_new_badge_names_its_own_bit(outputs_app, world, tmp_path):
     assert [claims_of(token)["credentialStatus"] for token in again] == entries
 
 
-def test_slots_are_allocated_once_and_never_shared_under_concurrency(db_path, world):
+def test_slots_are_allocated_once_and_never_shared_under_concurrency(db_path, store, world):
     sequences = [r for r in range(1, 12)]
     results: list[dict] = []
     barrier = threading.Barrier(4)
 
     def export_in_a_thread() -> None:
         barrier.wait()
-        results.append(badge_status.allocate(db_path, sequences))
+        results.append(badge_status.allocate(store.database, sequences))
 
     threads = [threading.Thread(target=export_in_a_thread) for _ in range(4)]
     for thread in threads:
@@ -119,9 +119,9 @@ def test_slots_are_allocated_once_and_never_shared_under_concurrency(db_path, wo
         connection.close()
 
 
-def test_a_full_list_moves_on_to_the_next(db_path, world, monkeypatch):
+def test_a_full_list_moves_on_to_the_next(store, world, monkeypatch):
     monkeypatch.setattr(badge_status, "LIST_SIZE", 4)
-    slots = badge_status.allocate(db_path, range(1, 7))
+    slots = badge_status.allocate(store.database, range(1, 7))
     assert sorted(slot.status_list for slot in slots.values()) == [1, 1, 1, 1, 2, 2]
     assert {slot.status_index for slot in slots.values() if slot.status_list == 1} == {0, 1, 2, 3}
 
