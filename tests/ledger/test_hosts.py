@@ -105,7 +105,7 @@ def test_the_application_role_appends_credit_but_holds_no_update_or_delete(pg_st
         owner.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN"))
         owner.exec_driver_sql(application_role_grants(APP_ROLE))
     app_url = parse_database_url(postgres_url.replace("postgres@", f"{APP_ROLE}@", 1))
-    app_store = SqlLedgerStore(ledger_database(app_url), KEY, migrate=False)
+    app_store = SqlLedgerStore(ledger_database(app_url), KEY)  # it starts: nothing to migrate
     try:
         learner = app_store.ensure_learner(ISSUER, "Practitioner/1")
         record = app_store.append_credit(request(learner), [award()], "key-1").records[0]
