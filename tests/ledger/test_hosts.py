@@ -8,6 +8,7 @@ synchronous commits, a crash of the server) are checked against a real server.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,11 +22,13 @@ from app.database import parse_database_url, sqlite_path_url
 from app.errors import ConfigError
 from app.ledger import badge_status
 from app.ledger.badge_status import BADGES_SCHEMA
+from app.ledger.credit import claim_case_credit
 from app.ledger.ledger_commands import checkpoint_command, verify
+from app.ledger.rules import CreditPolicy
 from app.ledger.schema import application_role_grants
 from app.ledger.store import SqlLedgerStore, ledger_database
 from app.ledger.verify import verify_chain
-from tests.ledger.helpers import ISSUER, KEY, award, request
+from tests.ledger.helpers import ISSUER, KEY, T0, award, module, request
 
 HOSTS = 2
 THREADS = 8
@@ -79,6 +82,28 @@ def test_two_hosts_of_eight_threads_credit_each_key_exactly_once(hosts, learner,
     assert all(len(answers) == 1 for answers in seen.values())  # and everyone saw that record
     chain = list(store.iter_chain())
     assert [record.sequence for record in chain] == list(range(1, len(created) + 1))  # no fork
+    assert verify_chain(store).ok
+
+
+def test_one_case_claimed_under_many_keys_on_two_hosts_is_credited_once(hosts, learner, store):
+    attempt_id, case = str(uuid.uuid4()), module()
+    store.record_attempt(learner, ("case", case["id"], case["version"]), attempt_id, T0)
+    store.complete_attempt(attempt_id, 4, 4, 75)
+    start = threading.Barrier(HOSTS * THREADS)
+
+    def claim(host: SqlLedgerStore, thread: int) -> str | None:
+        """Claim the case under a key of this host's thread; return the refusal reason, if any."""
+        start.wait()
+        key = f"host-{hosts.index(host)}-thread-{thread}"
+        submission = claim_case_credit(host, CreditPolicy(), case, learner, attempt_id, key)
+        return submission.refusal.reason if submission.refusal else None
+
+    with ThreadPoolExecutor(HOSTS * THREADS) as pool:
+        futures = [pool.submit(claim, h, t) for h in hosts for t in range(THREADS)]
+        reasons = [future.result() for future in futures]
+    assert reasons.count(None) == 1  # one claim granted, every other one refused
+    assert reasons.count("duplicate") == HOSTS * THREADS - 1
+    assert len(store.credits_for(learner)) == 2  # the case's two credit types, once
     assert verify_chain(store).ok
 
 
