@@ -44,7 +44,7 @@ def create_app(
 
 def install_deployment(app: Flask) -> None:
     """Choose production or demo behaviour once: the deployment object and the practice data."""
-    from app.db import register_store
+    from app.database import app_database
     from app.deployment import EXTENSION, Deployment
     from app.outcomes.practice_data import SOURCE, PracticeSource
     from app.outcomes.practice_store import PracticeStore
@@ -53,7 +53,7 @@ def install_deployment(app: Flask) -> None:
         from cds_hooks.clients import load_trusted_clients
 
         app.extensions["cds_clients"] = load_trusted_clients(app.config["CDS_CLIENTS"])
-    store = register_store(app, PracticeStore(app.config["DATABASE"]))
+    store = PracticeStore(app_database(app))
     app.extensions["practice_store"] = store
     app.extensions[EXTENSION] = Deployment()
     app.extensions[SOURCE] = PracticeSource(store, str(app.config["CONTENT_DIR"]))
@@ -67,7 +67,7 @@ def wire_parts(app: Flask) -> None:
     """Mount the SMART client, ledger, CDS services, learner app and dashboards, in that order."""
     from app import cds_services
     from app.dashboards import init_dashboards
-    from app.db import register_store
+    from app.database import app_database
     from app.learning.profile_store import LearningStore
     from app.ledger import wiring as ledger_wiring
     from app.ledger.outputs import views as ledger_output_views
@@ -76,7 +76,7 @@ def wire_parts(app: Flask) -> None:
 
     init_smart(app)
     ledger_wiring.init_app(app)
-    learning = register_store(app, LearningStore(app.config["DATABASE"]))
+    learning = LearningStore(app_database(app))
     app.extensions["learning"] = learning  # beside the ledger
     app.register_blueprint(ledger_output_views.bp)
     cds_services.init_app(app)

@@ -11,7 +11,7 @@ import logging
 from flask import Flask
 
 from app.config import NEW_INSTANCE_KEYS
-from app.db import register_store
+from app.database import app_database
 from app.errors import ConfigError
 from app.learning.cds_signal import MasterySignal
 from app.library.loader import LibraryError, load_library
@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
         check_cards(library.modules)
     except (LibraryError, UnknownValueSet, ValueError) as error:
         raise ConfigError(f"The content library cannot be loaded: {error}") from None
-    store = register_store(app, CdsStore(config["DATABASE"]))
+    store = CdsStore(app_database(app))
     settings = EngineSettings(
         max_cards=config["CDS_MAX_CARDS"],
         snooze_seconds=config["CDS_SNOOZE_DAYS"] * SECONDS_PER_DAY,
@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
     )
     warn_if_identities_orphaned(app, store)
     key = str(config["LEDGER_IDENTITY_KEY"]).encode()
-    mastered = register_store(app, MasterySignal(config["DATABASE"], key))
+    mastered = MasterySignal(app_database(app), key)
     cache = FetchCache(policy=fetch_policy(config))
     engine = CdsEngine(library, index, store, settings, cache=cache, mastered=mastered)
     blueprint.register(app, blueprint.CdsRuntime(engine, authenticator_for(app, store)))

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 from sqlite_utils.migrations import Migrations
 
@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS bedside_migrations (
 )
 """
 PG_CONNECT_TIMEOUT_SECONDS = 10
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL SQLSTATE
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ def make_engine(url: DatabaseUrl, settings: ConnectionSettings) -> Engine:
         return create_engine(
             url.sqlalchemy_url,
             pool_pre_ping=True,
+            hide_parameters=True,
             pool_size=5,
             max_overflow=20,
             connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS},
@@ -192,6 +194,7 @@ def sqlite_engine(url: DatabaseUrl, settings: ConnectionSettings) -> Engine:
     engine = create_engine(
         url.sqlalchemy_url,
         connect_args={"timeout": settings.busy_timeout, "check_same_thread": False},
+        hide_parameters=True,  # errors and logs never carry the values (learner or user keys)
         poolclass=NullPool if str(path) == ":memory:" else None,
     )
 
@@ -210,11 +213,17 @@ def sqlite_engine(url: DatabaseUrl, settings: ConnectionSettings) -> Engine:
 
 
 def apply_postgresql_migrations(engine: Engine, schema: StoreSchema) -> list[str]:
-    """Apply pending PostgreSQL steps, each in its own transaction, under an advisory lock."""
+    """Apply pending PostgreSQL steps, each in its own transaction, under an advisory lock.
+
+    An up-to-date database is only read (no DDL, no lock): a least-privilege application role,
+    which may not create anything, starts a host once the owner has run `bedside db migrate`.
+    """
     applied: list[str] = []
     lock_key = zlib.crc32(b"bedside.migrations")
     try:
         with engine.connect() as connection:
+            if not pending_steps(connection, schema):
+                return []
             with connection.begin():
                 connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": lock_key})
             try:
@@ -224,7 +233,28 @@ def apply_postgresql_migrations(engine: Engine, schema: StoreSchema) -> list[str
                     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key})
     except OperationalError as error:
         raise ConfigError(database_unreachable(error)) from None
+    except ProgrammingError as error:
+        if getattr(error.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        raise ConfigError(
+            f"The database role may not read or apply {schema.name}'s migrations; run "
+            "`bedside db migrate` as the database owner, then grant the application role "
+            "SELECT on bedside_migrations (docs/deploy.md)."
+        ) from None
     return applied
+
+
+def pending_steps(connection: Connection, schema: StoreSchema) -> list[str]:
+    """Names of the schema's PostgreSQL steps not yet recorded (a read; creates nothing)."""
+    done: set[str] = set()
+    with connection.begin():
+        if has_migrations_table(connection):
+            rows = connection.execute(
+                text("SELECT name FROM bedside_migrations WHERE migration_set = :set"),
+                {"set": schema.name},
+            )
+            done = {row[0] for row in rows}
+    return [name for name, _ in schema.postgresql if name not in done]
 
 
 def apply_pending_steps(connection: Connection, schema: StoreSchema) -> list[str]:

@@ -1,4 +1,4 @@
-"""Logging that never writes bearer tokens, JWTs, OAuth codes or Authorization headers."""
+"""Logging that never writes bearer tokens, JWTs, OAuth codes, Authorization headers or rows."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ SECRET_PATTERNS = (
         r"code_verifier|client_assertion|password|token|code)\b[\"']?\s*[:=]\s*[\"']?)"
         r"[^\s\"'&,;}]+"
     ),
+    # PostgreSQL error details quote the row: "DETAIL:  Key (learner_id)=(…) already exists."
+    re.compile(r"(?m)^(DETAIL:\s*).*$"),
 )
 
 
@@ -24,7 +26,8 @@ def redact(text: str) -> str:
     """Replace every credential-looking fragment of text with a marker."""
     text = SECRET_PATTERNS[0].sub(lambda match: f"{match.group(1)} {REDACTED}", text)
     text = SECRET_PATTERNS[1].sub(REDACTED, text)
-    return SECRET_PATTERNS[2].sub(lambda match: f"{match.group(1)}{REDACTED}", text)
+    text = SECRET_PATTERNS[2].sub(lambda match: f"{match.group(1)}{REDACTED}", text)
+    return SECRET_PATTERNS[3].sub(lambda match: f"{match.group(1)}{REDACTED}", text)
 
 
 class RedactingFilter(logging.Filter):

@@ -5,13 +5,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 HSTS = "max-age=31536000"  # one year; not includeSubDomains: sibling hosts are not ours to pin
 
 
 def init_app(app: Flask) -> None:
-    """Add the headers after every request (HSTS when the public URL is https)."""
+    """Trust the configured proxies; add the headers after every request (HSTS when https)."""
+    trust_proxies(app, int(app.config["PROXY_HOPS"]))
     policy = content_security_policy(app.config["FRAME_ANCESTORS"])
     https = https_deployment(app.config.get("PUBLIC_BASE_URL"))
 
@@ -23,6 +25,17 @@ def init_app(app: Flask) -> None:
         if https:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
+
+
+def trust_proxies(app: Flask, hops: int) -> None:
+    """Take the client address and scheme from the last `hops` proxies' X-Forwarded headers.
+
+    Only as many entries as there are trusted proxies are read, from the right: a client cannot
+    choose its address by sending its own X-Forwarded-For. The Host header is never taken from
+    them (public URLs come from BEDSIDE_PUBLIC_BASE_URL).
+    """
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
 
 def content_security_policy(frame_ancestors: str) -> str:

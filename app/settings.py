@@ -288,6 +288,15 @@ SETTINGS: tuple[Setting, ...] = (
         "`limits[redis]` extra installed) counts across workers and hosts.",
     ),
     Setting(
+        "PROXY_HOPS",
+        0,
+        "int",
+        "Reverse proxies in front of Bedside whose `X-Forwarded-For` and `X-Forwarded-Proto` "
+        "are trusted (0: none, the headers are ignored; behind one nginx: 1). Rate limits and "
+        "logs then see the caller's address instead of the proxy's.",
+        minimum=0,
+    ),
+    Setting(
         "LOG_LEVEL",
         "INFO",
         "choice",

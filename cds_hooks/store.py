@@ -1,19 +1,23 @@
-"""CDS service state in SQLite: JWT replay guard, card exposures and feedback — never PHI."""
+"""CDS state in the shared database: JWT replay guard, card exposures and feedback — never PHI.
+
+One implementation for SQLite and PostgreSQL: the SQL below is the subset both engines share.
+On PostgreSQL several hosts share these tables, so a JWT id claimed through one host is a replay
+on every other, and snoozes and repeat suppression hold across hosts.
+"""
 
 from __future__ import annotations
 
 import json
 import random
-import sqlite3
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, fields
 from typing import NamedTuple
 
-from sqlite_utils import Database
+from sqlalchemy import Connection, text
+from sqlite_utils import Database as SqliteUtilsDatabase
 from sqlite_utils.migrations import Migrations
 
-from app.db import STORE_SETTINGS, SqliteStore
+from app.database import Database, StoreSchema
 
 migrations = Migrations("bedside.cds")
 JTI_KEEP_SECONDS = 3600  # a claimed id is kept an hour past its token's expiry
@@ -22,7 +26,7 @@ JTI_PURGE_CHANCE = 0.02  # of claims: a purge looks at two old ids per new one, 
 
 
 @migrations()
-def create_cds_tables(db: Database) -> None:
+def create_cds_tables(db: SqliteUtilsDatabase) -> None:
     """Replay guard, exposures (keyed hashes only) and feedback."""
     db["cds_jti"].create(
         {"iss": str, "jti": str, "expires_at": int}, pk=("iss", "jti"), not_null={"expires_at"}
@@ -58,13 +62,13 @@ def create_cds_tables(db: Database) -> None:
 
 
 @migrations()
-def bind_exposures_to_their_client(db: Database) -> None:
+def bind_exposures_to_their_client(db: SqliteUtilsDatabase) -> None:
     """Record which CDS client each card went to: only it may give feedback on the card."""
     db["cds_exposures"].add_column("client", str, not_null_default="")
 
 
 @migrations()
-def record_override_reason_systems(db: Database) -> None:
+def record_override_reason_systems(db: SqliteUtilsDatabase) -> None:
     """Keep an override reason's code system beside its code: a code alone is ambiguous.
 
     Until now the reason was stored as `system|code` ('|code' without a system); split it.
@@ -78,36 +82,99 @@ def record_override_reason_systems(db: Database) -> None:
     )
 
 
+@migrations()
+def index_jti_by_expiry(db: SqliteUtilsDatabase) -> None:
+    """Find the claims that expired first by an index (the purge no longer walks rowids)."""
+    db["cds_jti"].create_index(["expires_at"])
+
+
+# PostgreSQL mirrors the SQLite steps, name for name. A fresh PostgreSQL database holds no
+# `system|code` reasons (`bedside db copy` brings rows already split), so its third step only
+# adds the column.
+POSTGRESQL_STEPS = [
+    (
+        "create_cds_tables",
+        """
+        CREATE TABLE cds_jti (
+            iss TEXT NOT NULL,
+            jti TEXT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            PRIMARY KEY (iss, jti)
+        );
+        CREATE TABLE cds_exposures (
+            card_uuid TEXT PRIMARY KEY,
+            module_id TEXT,
+            module_version TEXT,
+            service_id TEXT,
+            user_key TEXT,
+            patient_key TEXT,
+            shown_at DOUBLE PRECISION
+        );
+        CREATE INDEX idx_cds_exposures_user_key_patient_key_shown_at
+            ON cds_exposures (user_key, patient_key, shown_at);
+        CREATE TABLE cds_feedback (
+            feedback_key TEXT PRIMARY KEY,
+            card_uuid TEXT,
+            module_id TEXT,
+            user_key TEXT,
+            outcome TEXT,
+            override_reason TEXT,
+            accepted_suggestions TEXT,
+            outcome_at TEXT,
+            received_at DOUBLE PRECISION
+        );
+        CREATE INDEX idx_cds_feedback_user_key_outcome_received_at
+            ON cds_feedback (user_key, outcome, received_at);
+        """,
+    ),
+    (
+        "bind_exposures_to_their_client",
+        "ALTER TABLE cds_exposures ADD COLUMN client TEXT NOT NULL DEFAULT ''",
+    ),
+    (
+        "record_override_reason_systems",
+        "ALTER TABLE cds_feedback ADD COLUMN override_reason_system TEXT",
+    ),
+    ("index_jti_by_expiry", "CREATE INDEX idx_cds_jti_expires_at ON cds_jti (expires_at)"),
+]
+SCHEMA = StoreSchema("bedside.cds", migrations, POSTGRESQL_STEPS)
+
+
 class JtiClaim(NamedTuple):
-    """A verified client JWT's id, to be recorded once: the replay guard across workers."""
+    """A verified client JWT's id, to be recorded once: the replay guard across hosts."""
 
     iss: str
     jti: str
     expires_at: int
 
 
-def insert_jti(connection: sqlite3.Connection, claim: JtiClaim) -> bool:
+def insert_jti(connection: Connection, claim: JtiClaim) -> bool:
     """Insert the claim in the open transaction; False when it was already there."""
-    cursor = connection.execute(
-        "INSERT OR IGNORE INTO cds_jti (iss, jti, expires_at) VALUES (?, ?, ?)", claim
+    inserted = connection.execute(
+        text(
+            "INSERT INTO cds_jti (iss, jti, expires_at) VALUES (:iss, :jti, :expires_at) "
+            "ON CONFLICT DO NOTHING"
+        ),
+        claim._asdict(),
     )
-    return cursor.rowcount == 1
+    return inserted.rowcount == 1
 
 
-def purge_expired_jti(
-    connection: sqlite3.Connection, now: int, batch: int = JTI_PURGE_BATCH
-) -> int:
-    """Forget the expired JWT ids among the `batch` oldest claims; return how many went.
+def purge_expired_jti(connection: Connection, now: int, batch: int = JTI_PURGE_BATCH) -> int:
+    """Forget the expired JWT ids among the `batch` that expired first; return how many went.
 
-    Bounded work inside the write transaction (a full scan took 14 ms per 300,000 claims): ids
-    are claimed in time order and no token lives over an hour, so the oldest expire first.
+    Bounded work inside the write transaction (a full scan took 14 ms per 300,000 claims): the
+    index on expires_at yields the oldest claims first. An id stays until its token expired
+    JTI_KEEP_SECONDS ago, so a token still inside its lifetime is always a replay.
     """
-    cursor = connection.execute(
-        "DELETE FROM cds_jti WHERE rowid IN (SELECT rowid FROM "
-        "(SELECT rowid, expires_at FROM cds_jti ORDER BY rowid LIMIT ?) WHERE expires_at < ?)",
-        (batch, now - JTI_KEEP_SECONDS),
+    deleted = connection.execute(
+        text(
+            "DELETE FROM cds_jti WHERE (iss, jti) IN (SELECT iss, jti FROM cds_jti "
+            "WHERE expires_at < :cutoff ORDER BY expires_at LIMIT :batch)"
+        ),
+        {"cutoff": now - JTI_KEEP_SECONDS, "batch": batch},
     )
-    return cursor.rowcount
+    return deleted.rowcount
 
 
 @dataclass(frozen=True)
@@ -122,6 +189,16 @@ class Exposure:
     patient_key: str
     shown_at: float
     client: str  # the issuer of the CDS client the card was sent to ('' with auth off)
+
+
+EXPOSURE_COLUMNS = [field.name for field in fields(Exposure)]
+INSERT_EXPOSURE = (
+    f"INSERT INTO cds_exposures ({', '.join(EXPOSURE_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + name for name in EXPOSURE_COLUMNS)}) ON CONFLICT DO NOTHING"
+)
+SELECT_EXPOSURE = (
+    f"SELECT {', '.join(EXPOSURE_COLUMNS)} FROM cds_exposures WHERE card_uuid = :card_uuid"
+)
 
 
 @dataclass(frozen=True)
@@ -139,13 +216,14 @@ class FeedbackRecord:
     outcome_at: str
 
 
-class CdsStore(SqliteStore):
-    """SQLite-backed state shared by every worker process through one database file."""
+class CdsStore:
+    """CDS state shared by every worker and host through one database."""
 
-    def __init__(self, path: Path):
-        # Exposures and replay entries may lose the last instant on power loss; synchronous=NORMAL
-        # keeps WAL commits atomic and durable across process crashes, at far lower cost.
-        super().__init__(path, migrations, settings=STORE_SETTINGS)
+    def __init__(self, database: Database):
+        # On SQLite the stores' synchronous=NORMAL applies: exposures and replay entries may lose
+        # the last instant on power loss, while WAL commits stay atomic across process crashes.
+        self.database = database
+        database.migrate(SCHEMA)
 
     def claim_jti(self, iss: str, jti: str, expires_at: int) -> bool:
         """Record a JWT id; False when the same issuer used it before (a replay)."""
@@ -153,11 +231,11 @@ class CdsStore(SqliteStore):
 
     def jti_seen(self, iss: str, jti: str) -> bool:
         """Tell whether this issuer's JWT id was already claimed (a read; claims nothing)."""
-        row = (
-            self._connection()
-            .execute("SELECT 1 FROM cds_jti WHERE iss = ? AND jti = ?", (iss, jti))
-            .fetchone()
-        )
+        with self.database.read() as connection:
+            row = connection.execute(
+                text("SELECT 1 FROM cds_jti WHERE iss = :iss AND jti = :jti"),
+                {"iss": iss, "jti": jti},
+            ).first()
         return row is not None
 
     def record_call(self, exposures: list[Exposure], claim: JtiClaim | None = None) -> bool:
@@ -167,96 +245,102 @@ class CdsStore(SqliteStore):
         One transaction per call, not two: under concurrent calls from several workers the
         write lock is the expensive part.
         """
-        connection = self._connection()
-        rows = [tuple(vars(exposure).values()) for exposure in exposures]
-        with connection:
+        with self.database.write() as connection:
             if claim is not None and random.random() < JTI_PURGE_CHANCE:
                 purge_expired_jti(connection, int(time.time()))
             if claim is not None and not insert_jti(connection, claim):
                 return False
-            if rows:
-                connection.executemany(
-                    "INSERT OR IGNORE INTO cds_exposures VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
-                )
+            if exposures:
+                connection.execute(text(INSERT_EXPOSURE), [vars(item) for item in exposures])
         return True
 
     def snoozed_or_just_shown(
         self, user_key: str, patient_key: str, *, overridden_since: float, shown_since: float
     ) -> set[str]:
         """Return the modules this user overrode, or saw about this patient, lately (one query)."""
-        rows = self._connection().execute(
+        return self._modules(
             "SELECT module_id FROM cds_feedback "
-            "WHERE user_key = ? AND outcome = 'overridden' AND received_at >= ? "
+            "WHERE user_key = :user AND outcome = 'overridden' AND received_at >= :overridden "
             "UNION SELECT module_id FROM cds_exposures "
-            "WHERE user_key = ? AND patient_key = ? AND shown_at >= ?",
-            (user_key, overridden_since, user_key, patient_key, shown_since),
+            "WHERE user_key = :user AND patient_key = :patient AND shown_at >= :shown",
+            user=user_key,
+            patient=patient_key,
+            overridden=overridden_since,
+            shown=shown_since,
         )
-        return {row[0] for row in rows}
 
     def overridden_or_accepted(
         self, user_key: str, patient_key: str, *, overridden_since: float, accepted_since: float
     ) -> set[str]:
         """Return the modules this user overrode lately, or accepted lately for this patient."""
-        rows = self._connection().execute(
+        return self._modules(
             "SELECT module_id FROM cds_feedback "
-            "WHERE user_key = ? AND outcome = 'overridden' AND received_at >= ? "
+            "WHERE user_key = :user AND outcome = 'overridden' AND received_at >= :overridden "
             "UNION SELECT feedback.module_id FROM cds_feedback AS feedback "
             "JOIN cds_exposures AS exposure ON exposure.card_uuid = feedback.card_uuid "
-            "WHERE feedback.user_key = ? AND feedback.outcome = 'accepted' "
-            "AND feedback.received_at >= ? AND exposure.patient_key = ?",
-            (user_key, overridden_since, user_key, accepted_since, patient_key),
+            "WHERE feedback.user_key = :user AND feedback.outcome = 'accepted' "
+            "AND feedback.received_at >= :accepted AND exposure.patient_key = :patient",
+            user=user_key,
+            patient=patient_key,
+            overridden=overridden_since,
+            accepted=accepted_since,
         )
-        return {row[0] for row in rows}
 
     def shown_to_user(self, user_key: str, since: float) -> set[str]:
         """Return the modules shown to this user about any patient since a time."""
-        rows = self._connection().execute(
-            "SELECT DISTINCT module_id FROM cds_exposures WHERE user_key = ? AND shown_at >= ?",
-            (user_key, since),
+        return self._modules(
+            "SELECT DISTINCT module_id FROM cds_exposures "
+            "WHERE user_key = :user AND shown_at >= :since",
+            user=user_key,
+            since=since,
         )
-        return {row[0] for row in rows}
 
     def exposure(self, card_uuid: str) -> Exposure | None:
         """Return the exposure behind a card uuid."""
-        row = (
-            self._connection()
-            .execute("SELECT * FROM cds_exposures WHERE card_uuid = ?", (card_uuid,))
-            .fetchone()
-        )
+        with self.database.read() as connection:
+            row = connection.execute(text(SELECT_EXPOSURE), {"card_uuid": card_uuid}).first()
         return Exposure(*row) if row else None
 
     def record_feedback(self, record: FeedbackRecord) -> bool:
         """Store feedback once; False when the same feedback was already recorded."""
-        values = (
-            record.feedback_key,
-            record.card_uuid,
-            record.module_id,
-            record.user_key,
-            record.outcome,
-            record.override_reason,
-            json.dumps(list(record.accepted_suggestions)),
-            record.outcome_at,
-            time.time(),
-            record.override_reason_system,
-        )
-        with self._connection() as connection:
-            cursor = connection.execute(
-                "INSERT OR IGNORE INTO cds_feedback (feedback_key, card_uuid, module_id, user_key, "
-                "outcome, override_reason, accepted_suggestions, outcome_at, received_at, "
-                "override_reason_system) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        values = {
+            **vars(record),
+            "accepted_suggestions": json.dumps(list(record.accepted_suggestions)),
+            "received_at": time.time(),
+        }
+        with self.database.write() as connection:
+            inserted = connection.execute(
+                text(
+                    "INSERT INTO cds_feedback (feedback_key, card_uuid, module_id, user_key, "
+                    "outcome, override_reason, accepted_suggestions, outcome_at, received_at, "
+                    "override_reason_system) VALUES (:feedback_key, :card_uuid, :module_id, "
+                    ":user_key, :outcome, :override_reason, :accepted_suggestions, :outcome_at, "
+                    ":received_at, :override_reason_system) ON CONFLICT DO NOTHING"
+                ),
                 values,
             )
-        return cursor.rowcount == 1
+        return inserted.rowcount == 1
 
     def holds_identities(self) -> bool:
         """Tell whether any exposure or feedback (keyed user and patient hashes) is stored."""
-        row = self._connection().execute(
-            "SELECT EXISTS (SELECT 1 FROM cds_exposures) OR EXISTS (SELECT 1 FROM cds_feedback)"
-        )
-        return bool(row.fetchone()[0])
+        with self.database.read() as connection:
+            held = connection.execute(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM cds_exposures) "
+                    "OR EXISTS (SELECT 1 FROM cds_feedback)"
+                )
+            ).scalar()
+        return bool(held)
 
     def forget_user(self, user_key: str) -> None:
         """Drop a user's exposures and feedback (demo resets; never the CME ledger)."""
-        with self._connection() as connection:
-            connection.execute("DELETE FROM cds_exposures WHERE user_key = ?", (user_key,))
-            connection.execute("DELETE FROM cds_feedback WHERE user_key = ?", (user_key,))
+        with self.database.write() as connection:
+            for table in ("cds_exposures", "cds_feedback"):
+                connection.execute(
+                    text(f"DELETE FROM {table} WHERE user_key = :user"), {"user": user_key}
+                )
+
+    def _modules(self, query: str, **parameters) -> set[str]:
+        """Run a query whose rows are module ids; return them as a set."""
+        with self.database.read() as connection:
+            return set(connection.execute(text(query), parameters).scalars())

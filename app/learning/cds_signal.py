@@ -8,12 +8,16 @@ given) find the learner without any new identifier being stored.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
-from app.db import SqliteStore
+from sqlalchemy import bindparam, text
+
+from app.database import Database
 from app.identity import fhir_user_forms, learner_id
 from app.learning.mastery import TopicMastery
-from app.learning.profile_store import migrations
+
+MASTERY_OF_LEARNERS = text(
+    "SELECT topic, score, answers FROM learning_mastery WHERE learner_id IN :learners"
+).bindparams(bindparam("learners", expanding=True))
 
 
 def mastered_topics(mastery: Mapping[str, TopicMastery]) -> frozenset[str]:
@@ -21,11 +25,14 @@ def mastered_topics(mastery: Mapping[str, TopicMastery]) -> frozenset[str]:
     return frozenset(topic for topic, value in mastery.items() if value.mastered)
 
 
-class MasterySignal(SqliteStore):
-    """Reads the topics a CDS user has mastered (one indexed query per call, read-only)."""
+class MasterySignal:
+    """Reads the topics a CDS user has mastered (one indexed query per call, read-only).
 
-    def __init__(self, path: Path, identity_key: bytes):
-        super().__init__(path, migrations)
+    The learning store (app/learning/profile_store.py) owns and migrates `learning_mastery`.
+    """
+
+    def __init__(self, database: Database, identity_key: bytes):
+        self.database = database
         self._identity_key = identity_key
 
     def __call__(self, fhir_server: str | None, user_id: str) -> frozenset[str]:
@@ -34,9 +41,6 @@ class MasterySignal(SqliteStore):
             return frozenset()
         forms = fhir_user_forms(fhir_server, user_id)
         learners = sorted({learner_id(self._identity_key, fhir_server, form) for form in forms})
-        rows = self._connection().execute(
-            "SELECT topic, score, answers FROM learning_mastery"
-            f" WHERE learner_id IN ({', '.join('?' * len(learners))})",
-            learners,
-        )
+        with self.database.read() as connection:
+            rows = connection.execute(MASTERY_OF_LEARNERS, {"learners": learners}).all()
         return mastered_topics({topic: TopicMastery(score, n) for topic, score, n in rows})

@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
+from flask.cli import ScriptInfo
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import stats
+from app.database import Database, DatabaseUrl, database_url, parse_database_url, sqlite_path_url
 from app.errors import ConfigError
-from app.ledger.ledger_commands import database_path
 from app.library.measure_definitions import MeasureError, load_measures
 from app.outcomes import case_rates, ingest_ndjson, reports
 from app.outcomes.backend_token import credential_for
@@ -69,14 +71,33 @@ SUPPRESSED = "<5 suppressed"
 @click.option(
     "--database",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite file for --save (default: the app's DATABASE setting).",
+    help="SQLite file for --save (default: the app's database).",
 )
-def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content, save, database):
+@click.option(
+    "--database-url",
+    "database_url_text",
+    metavar="URL",
+    help="Database for --save, sqlite:///… or postgresql://… (default: the app's database).",
+)
+def compute(
+    fhir_server,
+    token,
+    ndjson,
+    since,
+    as_of,
+    fmt,
+    output,
+    content,
+    save,
+    database,
+    database_url_text,
+):
     """Compute practice measures: rates with Wilson 95% intervals, overall and per clinician.
 
     With --save the cases are also stored for the dashboards without patient identifiers (measure,
     clinician, day, excluded and numerator flags: no patient or encounter reference), replacing
-    whatever was stored before for the days of this period.
+    whatever was stored before for the days of this period. They go to the app's database
+    (BEDSIDE_DATABASE_URL, else BEDSIDE_DATABASE) unless --database-url names another.
 
     With --fhir-server and no --token (or $BEDSIDE_HOOK_TOKEN), Bedside gets its own SMART
     Backend Services token when BEDSIDE_BACKEND_CLIENTS registers the server.
@@ -90,7 +111,7 @@ def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content, save
     if bool(fhir_server) == bool(ndjson):
         raise click.UsageError("give exactly one of --fhir-server URL or --ndjson DIR")
     end = case_rates.as_instant(as_of) if as_of else datetime.now(UTC)
-    store = open_store(database) if save else None
+    store = open_store(save_target(database, database_url_text)) if save else None
     try:
         definitions = load_measures(content).values()
         pasted = token or os.environ.get(TOKEN_ENV)
@@ -116,17 +137,48 @@ def compute(fhir_server, token, ndjson, since, as_of, fmt, output, content, save
     else:
         click.echo(text, nl=False)
     if save:
-        summary = save_cases(store, cases, start, end, "ndjson" if ndjson else "fhir")
+        try:
+            summary = save_cases(store, cases, start, end, "ndjson" if ndjson else "fhir")
+        finally:
+            store.database.dispose()
         click.echo(saved_text(summary), err=True)
 
 
-def open_store(database: Path | None) -> PracticeStore:
-    """Open (and migrate) the dashboards' SQLite file before computing; a readable error if not."""
-    path = database_path(database)
+def save_target(database: Path | None, url_text: str | None) -> DatabaseUrl:
+    """The database --save writes: --database-url, else the file --database, else the app's."""
+    if database is not None and url_text:
+        raise click.UsageError("Give --database PATH or --database-url URL, not both.")
     try:
-        return PracticeStore(path)
-    except (sqlite3.Error, OSError) as error:
-        raise click.ClickException(f"Could not open {path} to save into: {error}") from None
+        if url_text:
+            return parse_database_url(url_text)
+        if database is not None:
+            return sqlite_path_url(database)
+        return database_url(app_config())
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def app_config() -> dict:
+    """The configuration of the app `bedside` loads (a usage error when there is none)."""
+    info = click.get_current_context().find_object(ScriptInfo)
+    if info is None:
+        raise click.UsageError(
+            "Give --database PATH or --database-url URL (no Bedside app to read it from)."
+        )
+    return info.load_app().config
+
+
+def open_store(target: DatabaseUrl) -> PracticeStore:
+    """Open (and migrate) the dashboards' database before computing; a readable error if not."""
+    try:
+        return PracticeStore(Database(target))
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    except (SQLAlchemyError, sqlite3.Error, OSError) as error:
+        where = shown(target)
+        raise click.ClickException(
+            f"Could not open {where} to save into: {reason(error)}"
+        ) from None
 
 
 def save_cases(
@@ -135,8 +187,21 @@ def save_cases(
     """Store the cases without patient identifiers, replacing the period's earlier ones."""
     try:
         return store.save_import(cases, start, end, source)
-    except (sqlite3.Error, OSError) as error:
-        raise click.ClickException(f"Could not save to {store.path}: {error}") from None
+    except (SQLAlchemyError, sqlite3.Error, OSError) as error:
+        where = shown(store.database.url)
+        raise click.ClickException(f"Could not save to {where}: {reason(error)}") from None
+
+
+def shown(target: DatabaseUrl) -> str:
+    """The database in messages: a SQLite file by its path, a server by its URL (no password)."""
+    return str(target.sqlite_path) if target.sqlite_path is not None else target.shown
+
+
+def reason(error: Exception) -> str:
+    """The driver's own first line for a database error (no SQL, no parameters)."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
 
 
 def saved_text(summary: ImportSummary) -> str:

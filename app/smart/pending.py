@@ -7,12 +7,13 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from sqlite_utils import Database
+from sqlalchemy import text
+from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
-from app.db import SqliteStore
+from app.database import Database, StoreSchema
+from app.smart.sessions import insert_statement
 from app.smart.token_cipher import TokenCipher, UnreadableToken
 
 migrations = Migrations("bedside.smart_pending")
@@ -20,7 +21,7 @@ PENDING_SECONDS = 600
 
 
 @migrations()
-def create_pending_table(db: Database) -> None:
+def create_pending_table(db: SqliteFile) -> None:
     """One row per authorization request sent to an EHR and not yet answered."""
     db["smart_pending"].create(
         {
@@ -42,10 +43,35 @@ def create_pending_table(db: Database) -> None:
 
 
 @migrations()
-def drop_plaintext_pending(db: Database) -> None:
+def drop_plaintext_pending(db: SqliteFile) -> None:
     """PKCE verifiers are now sealed at rest: requests stored in plaintext are dropped."""
     db.execute("PRAGMA secure_delete = ON")
     db.execute("DELETE FROM smart_pending")
+
+
+# A PostgreSQL database never held plaintext verifiers, so it needs no step that drops them.
+POSTGRESQL_STEPS = [
+    (
+        "create_pending_table",
+        """
+        CREATE TABLE smart_pending (
+            state_hash TEXT PRIMARY KEY,
+            browser_key TEXT,
+            issuer TEXT,
+            client_id TEXT,
+            redirect_uri TEXT,
+            token_endpoint TEXT,
+            jwks_uri TEXT,
+            id_token_issuer TEXT,
+            scope TEXT,
+            code_verifier TEXT,
+            nonce TEXT,
+            expires_at DOUBLE PRECISION
+        )
+        """,
+    ),
+]
+SCHEMA = StoreSchema("bedside.smart_pending", migrations, POSTGRESQL_STEPS)
 
 
 @dataclass(frozen=True)
@@ -73,37 +99,45 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-class PendingStore(SqliteStore):
-    """Pending authorizations shared by every worker; each state is usable exactly once."""
+# What the callback needs from a stored request, in PendingAuthorization's field order.
+AUTHORIZATION_COLUMNS = [column.name for column in dataclasses.fields(PendingAuthorization)]
 
-    def __init__(self, path: Path, cipher: TokenCipher):
-        super().__init__(path, migrations)
+
+class PendingStore:
+    """Pending authorizations shared by every worker and host; each state is usable exactly once."""
+
+    def __init__(self, database: Database, cipher: TokenCipher):
+        self.database = database
         self.cipher = cipher
+        database.migrate(SCHEMA)
 
     def save(self, state: str, browser_id: str, pending: PendingAuthorization) -> None:
         """Remember an authorization request under its state, bound to this browser."""
         state_hash = digest(state)
         verifier = self.cipher.seal(pending.code_verifier, row=state_hash)
-        values = (
-            state_hash,
-            digest(browser_id),
-            *dataclasses.astuple(dataclasses.replace(pending, code_verifier=verifier)),
-            time.time() + PENDING_SECONDS,
-        )
-        with self._connection() as connection:
-            connection.execute("DELETE FROM smart_pending WHERE expires_at < ?", (time.time(),))
+        row = {
+            "state_hash": state_hash,
+            "browser_key": digest(browser_id),
+            **dataclasses.asdict(dataclasses.replace(pending, code_verifier=verifier)),
+            "expires_at": time.time() + PENDING_SECONDS,
+        }
+        with self.database.write() as connection:
             connection.execute(
-                "INSERT INTO smart_pending VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values
+                text("DELETE FROM smart_pending WHERE expires_at < :now"), {"now": time.time()}
             )
+            connection.execute(insert_statement("smart_pending", row), row)
 
     def take(self, state: str, browser_id: str | None) -> PendingAuthorization | None:
         """Consume a state: None when unknown, used before, expired or from another browser."""
-        with self._connection() as connection:
+        # One DELETE … RETURNING: of two callbacks with the same state (a replay, on any host),
+        # exactly one gets the row; the other finds it gone.
+        with self.database.write() as connection:
             row = connection.execute(
-                "DELETE FROM smart_pending WHERE state_hash = ? RETURNING "
-                "browser_key, issuer, client_id, redirect_uri, token_endpoint, jwks_uri, "
-                "id_token_issuer, scope, code_verifier, nonce, expires_at",
-                (digest(state),),
+                text(
+                    "DELETE FROM smart_pending WHERE state_hash = :state_hash RETURNING "
+                    f"browser_key, {', '.join(AUTHORIZATION_COLUMNS)}, expires_at"
+                ),
+                {"state_hash": digest(state)},
             ).fetchone()
         if row is None or row[-1] <= time.time() or browser_id is None:
             return None

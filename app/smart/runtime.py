@@ -8,7 +8,7 @@ import requests
 from flask import Flask, current_app
 from requests.adapters import BaseAdapter
 
-from app.db import register_store
+from app.database import Database, app_database
 from app.deployment import EXTENSION as DEPLOYMENT
 from app.smart.clients import ClientRegistry, load_smart_clients
 from app.smart.discovery import Discovery
@@ -23,7 +23,7 @@ class SmartRuntime:
     def __init__(
         self,
         clients: ClientRegistry,
-        database: Path,
+        database: Database,
         *,
         session_seconds: float,
         token_key: str,
@@ -45,16 +45,13 @@ class SmartRuntime:
         clients = load_smart_clients(Path(path)) if path else []
         registry = ClientRegistry(clients, app.extensions[DEPLOYMENT])
         seconds = float(app.config.get("SMART_SESSION_SECONDS", SESSION_SECONDS))
-        smart = cls(
+        return cls(
             registry,
-            Path(app.config["DATABASE"]),
+            app_database(app),
             session_seconds=seconds,
             token_key=app.config["SMART_TOKEN_KEY"],
             offline_access=bool(app.config.get("SMART_OFFLINE_ACCESS")),
         )
-        register_store(app, smart.sessions)
-        register_store(app, smart.pending)
-        return smart
 
     def http_session(self) -> requests.Session:
         """A fresh requests session for one outbound exchange (close it after use)."""

@@ -1,4 +1,8 @@
-"""Server-side SMART sessions in SQLite; the browser's cookie holds only an opaque session id."""
+"""Server-side SMART sessions in the shared database; the browser's cookie holds only an opaque id.
+
+Every host behind the load balancer reads the same table, so a launch completed through one host
+is valid on the others, provided they share the SMART token key that seals the tokens at rest.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,13 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from flask import Response, current_app, g, request
-from sqlite_utils import Database
+from sqlalchemy import TextClause, text
+from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
-from app.db import SqliteStore
+from app.database import Database, StoreSchema
 from app.security import cookie_policy
 from app.smart.token_cipher import TokenCipher, UnreadableToken
 
@@ -27,7 +31,7 @@ REFRESH_LOCK_SECONDS = 15
 
 
 @migrations()
-def create_smart_sessions(db: Database) -> None:
+def create_smart_sessions(db: SqliteFile) -> None:
     """One row per signed-in browser: tokens, launch context and expiry."""
     db["smart_sessions"].create(
         {
@@ -56,13 +60,44 @@ def create_smart_sessions(db: Database) -> None:
 
 
 @migrations()
-def drop_plaintext_sessions(db: Database) -> None:
+def drop_plaintext_sessions(db: SqliteFile) -> None:
     """Tokens are now sealed at rest: sessions stored in plaintext end (their users relaunch).
 
     secure_delete overwrites the freed pages, so the old tokens leave the file, not just the table.
     """
     db.execute("PRAGMA secure_delete = ON")
     db.execute("DELETE FROM smart_sessions")
+
+
+# A PostgreSQL database never held plaintext tokens, so it needs no step that drops them.
+POSTGRESQL_STEPS = [
+    (
+        "create_smart_sessions",
+        """
+        CREATE TABLE smart_sessions (
+            session_key TEXT PRIMARY KEY,
+            issuer TEXT NOT NULL,
+            client_id TEXT NOT NULL,
+            token_endpoint TEXT,
+            scope TEXT,
+            access_token TEXT NOT NULL,
+            refresh_token TEXT,
+            access_expires_at DOUBLE PRECISION,
+            patient TEXT,
+            encounter TEXT,
+            fhir_user TEXT,
+            need_patient_banner INTEGER,
+            app_context TEXT,
+            fhir_context TEXT,
+            smart_style_url TEXT,
+            id_claims TEXT,
+            expires_at DOUBLE PRECISION NOT NULL,
+            refreshing_until DOUBLE PRECISION
+        )
+        """,
+    ),
+]
+SCHEMA = StoreSchema("bedside.smart_sessions", migrations, POSTGRESQL_STEPS)
 
 
 @dataclass(frozen=True)
@@ -103,13 +138,20 @@ def hash_session_id(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-class SmartSessionStore(SqliteStore):
-    """SMART sessions shared by every worker through one SQLite file; tokens sealed at rest."""
+# The columns a SmartSession is built from (refreshing_until is the store's own lock).
+SESSION_COLUMNS = ", ".join(column.name for column in dataclasses.fields(SmartSession))
 
-    def __init__(self, path: Path, cipher: TokenCipher, *, lifetime: float = SESSION_SECONDS):
-        super().__init__(path, migrations)
+
+class SmartSessionStore:
+    """SMART sessions shared by every worker and host through one database; tokens sealed."""
+
+    def __init__(
+        self, database: Database, cipher: TokenCipher, *, lifetime: float = SESSION_SECONDS
+    ):
+        self.database = database
         self.cipher = cipher
         self.lifetime = lifetime
+        database.migrate(SCHEMA)
 
     def create(self, session: SmartSession) -> tuple[str, SmartSession]:
         """Store a new session under a fresh random id; return (id for the cookie, session)."""
@@ -129,12 +171,8 @@ class SmartSessionStore(SqliteStore):
             "id_claims": json.dumps(stored.id_claims),
             "need_patient_banner": int(stored.need_patient_banner),
         }
-        columns = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        with self._connection() as connection:
-            connection.execute(
-                f"INSERT INTO smart_sessions ({columns}) VALUES ({marks})", tuple(row.values())
-            )
+        with self.database.write() as connection:
+            connection.execute(insert_statement("smart_sessions", row), row)
         return session_id, stored
 
     def load(self, session_id: str) -> SmartSession | None:
@@ -143,15 +181,17 @@ class SmartSessionStore(SqliteStore):
 
     def load_key(self, key: str) -> SmartSession | None:
         """Return the unexpired session stored under a key, or None."""
-        cursor = self._connection().execute(
-            "SELECT * FROM smart_sessions WHERE session_key = ? AND expires_at > ?",
-            (key, time.time()),
-        )
-        row = cursor.fetchone()
+        with self.database.read() as connection:
+            row = connection.execute(
+                text(
+                    f"SELECT {SESSION_COLUMNS} FROM smart_sessions "
+                    "WHERE session_key = :key AND expires_at > :now"
+                ),
+                {"key": key, "now": time.time()},
+            ).fetchone()
         if row is None:
             return None
-        values = dict(zip([column[0] for column in cursor.description], row, strict=True))
-        values.pop("refreshing_until")
+        values = dict(row._mapping)
         try:
             for name in ("access_token", "refresh_token"):
                 values[name] = self.cipher.open(values[name], row=key)
@@ -166,42 +206,61 @@ class SmartSessionStore(SqliteStore):
 
     def delete_key(self, key: str) -> None:
         """End a session (logout, refused refresh); also drop long-expired ones."""
-        with self._connection() as connection:
-            connection.execute("DELETE FROM smart_sessions WHERE session_key = ?", (key,))
-            connection.execute("DELETE FROM smart_sessions WHERE expires_at < ?", (time.time(),))
+        with self.database.write() as connection:
+            connection.execute(
+                text("DELETE FROM smart_sessions WHERE session_key = :key"), {"key": key}
+            )
+            connection.execute(
+                text("DELETE FROM smart_sessions WHERE expires_at < :now"), {"now": time.time()}
+            )
 
     def claim_refresh(self, key: str) -> bool:
-        """Take the session's refresh lock, so one worker refreshes while others wait."""
+        """Take the session's refresh lock: one worker of one host refreshes, the others wait."""
         now = time.time()
-        with self._connection() as connection:
-            cursor = connection.execute(
-                "UPDATE smart_sessions SET refreshing_until = ? WHERE session_key = ? "
-                "AND (refreshing_until IS NULL OR refreshing_until < ?)",
-                (now + REFRESH_LOCK_SECONDS, key, now),
+        with self.database.write() as connection:
+            claimed = connection.execute(
+                text(
+                    "UPDATE smart_sessions SET refreshing_until = :until WHERE session_key = :key "
+                    "AND (refreshing_until IS NULL OR refreshing_until < :now)"
+                ),
+                {"until": now + REFRESH_LOCK_SECONDS, "key": key, "now": now},
             )
-        return cursor.rowcount == 1
+        return claimed.rowcount == 1
 
     def save_tokens(self, session: SmartSession) -> None:
         """Store refreshed tokens (the new refresh token replaces the old) and release the lock."""
-        with self._connection() as connection:
+        with self.database.write() as connection:
             connection.execute(
-                "UPDATE smart_sessions SET access_token = ?, refresh_token = ?, "
-                "access_expires_at = ?, scope = ?, refreshing_until = NULL WHERE session_key = ?",
-                (
-                    self.cipher.seal(session.access_token, row=session.session_key),
-                    self.cipher.seal(session.refresh_token, row=session.session_key),
-                    session.access_expires_at,
-                    session.scope,
-                    session.session_key,
+                text(
+                    "UPDATE smart_sessions SET access_token = :access_token, "
+                    "refresh_token = :refresh_token, access_expires_at = :access_expires_at, "
+                    "scope = :scope, refreshing_until = NULL WHERE session_key = :key"
                 ),
+                {
+                    "access_token": self.cipher.seal(session.access_token, row=session.session_key),
+                    "refresh_token": self.cipher.seal(
+                        session.refresh_token, row=session.session_key
+                    ),
+                    "access_expires_at": session.access_expires_at,
+                    "scope": session.scope,
+                    "key": session.session_key,
+                },
             )
 
     def release_refresh(self, key: str) -> None:
         """Release the refresh lock without changing the tokens."""
-        with self._connection() as connection:
+        with self.database.write() as connection:
             connection.execute(
-                "UPDATE smart_sessions SET refreshing_until = NULL WHERE session_key = ?", (key,)
+                text("UPDATE smart_sessions SET refreshing_until = NULL WHERE session_key = :key"),
+                {"key": key},
             )
+
+
+def insert_statement(table: str, row: dict) -> TextClause:
+    """An INSERT of one row's columns as named parameters."""
+    columns = ", ".join(row)
+    parameters = ", ".join(f":{name}" for name in row)
+    return text(f"INSERT INTO {table} ({columns}) VALUES ({parameters})")
 
 
 def current_smart_session() -> SmartSession | None:

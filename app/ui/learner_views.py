@@ -8,6 +8,7 @@ import sqlite3
 
 from flask import Response, redirect, request, url_for
 from flask_babel import gettext
+from sqlalchemy.exc import OperationalError as DatabaseBusy
 
 from app import i18n
 from app.ui import labels
@@ -74,8 +75,9 @@ def profile_delete() -> Response:
     return redirect(url_for("ui.profile_view", done="deleted"), 303)
 
 
+@bp.errorhandler(DatabaseBusy)
 @bp.errorhandler(sqlite3.OperationalError)
-def learning_store_busy(error: sqlite3.OperationalError) -> tuple[str, int]:
+def learning_store_busy(error: Exception) -> tuple[str, int]:
     """The database stayed locked: say so; the transaction was rolled back, nothing changed."""
     log.warning("Learning data not saved: %s", error)
     return error_page(

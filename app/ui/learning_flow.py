@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from flask import current_app
 from flask_babel import lazy_gettext
+from sqlalchemy.exc import OperationalError as DatabaseBusy
 
 from app.learning.mastery import normalize_confidence, observation_from_answer
 from app.learning.profile_store import AnswerEvent, LearningStore
@@ -60,7 +61,7 @@ def learn_from_answer(learner: str, module_id: str, answer: Answer) -> bool:
     )
     try:
         return learning_store().apply_answer(learner, event)
-    except sqlite3.OperationalError as error:  # e.g. the database stayed locked past the timeout
+    except (sqlite3.OperationalError, DatabaseBusy) as error:  # e.g. stayed locked too long
         # The answer and any credit are already in the ledger; mastery is derived, so it may lag.
         log.warning("Mastery update skipped for one answer: %s", error)
         return False

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlite_utils.migrations import Migrations
 
-from app.database import Database, StoreSchema, parse_database_url, sqlite_path_url
+from app.database import Database, StoreSchema, parse_database_url
 from app.errors import ConfigError
+from app.redaction import redact
 from app.settings import REPO_ROOT
 
 steps = Migrations("test.claims")
@@ -52,11 +55,27 @@ def test_urls_pick_the_engine_and_hide_the_password():
 
 
 @pytest.fixture
-def database(tmp_path):
-    """A migrated SQLite database in a temporary file."""
-    made = Database(sqlite_path_url(tmp_path / "bedside.db"))
+def database(database_url):
+    """A fresh database on each engine (SQLite file, PostgreSQL server)."""
+    made = Database(parse_database_url(database_url))
     yield made
     made.dispose()
+
+
+def test_two_hosts_migrating_at_once_apply_each_step_once(database_url):
+    hosts = [Database(parse_database_url(database_url)) for _ in range(4)]
+    applied: list[list[str]] = []
+    threads = [
+        threading.Thread(target=lambda host=host: applied.append(host.migrate(SCHEMA)))
+        for host in hosts
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for host in hosts:
+        host.dispose()
+    assert sorted(applied) == [[], [], [], ["create_claims"]]
 
 
 def test_migrations_apply_once_and_are_recorded(database):
@@ -95,3 +114,34 @@ def test_a_failed_write_leaves_nothing(database):
         raise RuntimeError("stop before commit")
     with database.read() as connection:
         assert connection.execute(text("SELECT count(*) FROM claims")).scalar() == 0
+
+
+def test_a_logged_database_error_never_carries_the_values(database):
+    database.migrate(SCHEMA)
+    secret_key = "learner-5f2c9e-keyed-hash"
+    with database.write() as connection:
+        connection.execute(text("INSERT INTO claims VALUES (:claim, 1)"), {"claim": secret_key})
+    with pytest.raises(IntegrityError) as raised, database.write() as connection:
+        connection.execute(text("INSERT INTO claims VALUES (:claim, 2)"), {"claim": secret_key})
+    assert secret_key not in redact(str(raised.value))  # what the log filter writes
+    assert "UNIQUE" in str(raised.value).upper()  # the kind of error stays readable
+
+
+def test_an_application_role_that_may_not_create_starts_once_the_owner_migrated(postgres_url):
+    owner = Database(parse_database_url(postgres_url))
+    role = f"app_{uuid.uuid4().hex[:8]}"
+    with owner.write() as connection:
+        connection.execute(text(f"CREATE ROLE {role} LOGIN"))
+    app_url = parse_database_url(postgres_url.replace("://postgres@", f"://{role}@"))
+    app_role = Database(app_url)
+    with pytest.raises(ConfigError, match="run `bedside db migrate` as the database owner"):
+        app_role.migrate(SCHEMA)
+    assert owner.migrate(SCHEMA) == ["create_claims"]
+    with owner.write() as connection:
+        connection.execute(text(f"GRANT SELECT ON bedside_migrations TO {role}"))
+    assert app_role.migrate(SCHEMA) == []  # only read: no CREATE TABLE IF NOT EXISTS, no lock
+    app_role.dispose()
+    with owner.write() as connection:
+        connection.execute(text(f"DROP OWNED BY {role}"))
+        connection.execute(text(f"DROP ROLE {role}"))
+    owner.dispose()

@@ -17,19 +17,15 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import text
 
 from app import create_app
+from app.database import Database, sqlite_path_url
 from app.db import STORE_SETTINGS, ThreadConnections, close_stores, connect
 from app.devtools.smart_auth_store import DemoAuthStore
-from app.learning.cds_signal import MasterySignal
-from app.learning.profile_store import LearningStore
 from app.ledger.store import SqlLedgerStore, ledger_database
-from app.outcomes.practice_store import PracticeStore
 from app.settings import REPO_ROOT
-from app.smart.pending import PendingStore
-from app.smart.sessions import COOKIE_NAME, SmartSessionStore
-from app.smart.token_cipher import TokenCipher
-from cds_hooks.store import CdsStore
+from app.smart.sessions import COOKIE_NAME
 from tests.ledger.helpers import ISSUER, KEY
 from tests.support.live_server import LiveServer
 from tests.support.smart_sessions import sign_in
@@ -162,12 +158,6 @@ def test_short_lived_threads_writing_the_ledger_leave_no_connection_open(tmp_pat
 
 
 STORES = {
-    "cds": CdsStore,
-    "smart sessions": lambda path: SmartSessionStore(path, TokenCipher("smart-token-test-key")),
-    "smart pending": lambda path: PendingStore(path, TokenCipher("smart-token-test-key")),
-    "learning": LearningStore,
-    "mastery signal": lambda path: MasterySignal(path, KEY),
-    "practice": PracticeStore,
     "demo auth": DemoAuthStore,
 }
 
@@ -184,6 +174,22 @@ def test_every_store_closes_what_its_threads_opened(tmp_path, make_store):
         connection.execute("SELECT 1")
 
 
+def test_the_shared_database_pools_what_short_lived_threads_use(tmp_path):
+    database = Database(sqlite_path_url(tmp_path / "bedside.db"))
+    baseline = open_descriptors()
+
+    def read_once() -> None:
+        with database.read() as connection:
+            connection.execute(text("SELECT 1"))
+
+    run_short_lived_threads(read_once)
+    pooled = open_descriptors()
+    run_short_lived_threads(read_once)
+    assert open_descriptors() <= pooled  # reused from the pool, not one per thread
+    database.dispose()
+    assert open_descriptors() <= baseline
+
+
 def test_the_app_closes_every_store_it_opened(instance_path):
     baseline = open_descriptors()
     config = {"TESTING": True, "DEMO": True, "DATABASE": str(instance_path / "bedside.db")}
@@ -191,21 +197,23 @@ def test_the_app_closes_every_store_it_opened(instance_path):
     stores = app.extensions["bedside_stores"]
     assert {type(store) for store in stores} == {
         SqlLedgerStore,
-        CdsStore,
-        SmartSessionStore,
-        PendingStore,
-        LearningStore,
-        MasterySignal,
-        PracticeStore,
         DemoAuthStore,
+        Database,
     }
     for store in stores:
-        if isinstance(store, SqlLedgerStore):  # on a Database: its pool, not per-thread files
-            store.learner("nobody")
-        else:
-            store._connection().execute("SELECT 1")
+        open_a_connection(store)
     close_stores(app)
     assert open_descriptors() <= baseline
+
+
+def open_a_connection(store) -> None:
+    """Make a store (or the shared Database) open a connection, as a request would."""
+    if isinstance(store, Database | SqlLedgerStore):  # the ledger keeps a Database of its own
+        database = store if isinstance(store, Database) else store.database
+        with database.read() as connection:
+            connection.execute(text("SELECT 1"))
+    else:
+        store._connection().execute("SELECT 1")
 
 
 def run_short_lived_threads(work, count: int = SHORT_LIVED_THREADS, at_once: int = 20) -> None:

@@ -9,6 +9,8 @@ import requests
 from sqlite_utils import Database
 
 from app import create_app
+from app.database import Database as AppDatabase
+from app.database import sqlite_path_url
 from cds_hooks import store as cds_store
 from cds_hooks.store import CdsStore
 from tests.cds_hooks.hook_requests import draft_medication, hook_request, prefetch_for
@@ -118,7 +120,9 @@ def test_the_migration_splits_reasons_stored_as_system_bar_code(tmp_path):
         )
     old.conn.commit()
     old.conn.close()
-    CdsStore(path).close()
+    upgraded = AppDatabase(sqlite_path_url(path))
+    CdsStore(upgraded)
+    upgraded.dispose()
     with sqlite3.connect(path) as connection:
         migrated = connection.execute(
             "SELECT feedback_key, override_reason, override_reason_system FROM cds_feedback"

@@ -9,7 +9,9 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from sqlalchemy import text
 
+from app.database import Database, parse_database_url, sqlite_path_url
 from cds_hooks.store import JTI_KEEP_SECONDS, CdsStore, purge_expired_jti
 from tests.cds_hooks.conftest import EHR_ISS
 from tests.cds_hooks.hook_requests import draft_medication, hook_request, prefetch_for
@@ -69,7 +71,8 @@ def test_a_replay_racing_the_first_call_loses_when_the_call_is_recorded(
 ):
     """Two workers can both pass the early check; the one that records second gets the 401."""
     token = cds.token(PATH, jti="raced-jti")
-    other_worker = CdsStore(cds_app.config["DATABASE"])  # its own connection to the same file
+    # its own connections to the same file
+    other_worker = CdsStore(Database(sqlite_path_url(cds_app.config["DATABASE"])))
     engine = cds_app.extensions["cds"].engine
     resolve = engine.patient_data
 
@@ -79,12 +82,20 @@ def test_a_replay_racing_the_first_call_loses_when_the_call_is_recorded(
 
     monkeypatch.setattr(engine, "patient_data", other_worker_records_first)
     response = post_with(cds.client, token, sepsis_call(fixture_store))
+    other_worker.database.dispose()
     assert (response.status_code, response.json) == (401, BARE_401)
     assert exposures_stored(cds_app) == 0  # the losing call's cards were not recorded
 
 
-def test_the_store_claims_a_jti_once_per_issuer(tmp_path):
-    store = CdsStore(tmp_path / "cds.db")
+@pytest.fixture
+def store(database_url):
+    """A CDS store on a fresh database of each engine."""
+    database = Database(parse_database_url(database_url))
+    yield CdsStore(database)
+    database.dispose()
+
+
+def test_the_store_claims_a_jti_once_per_issuer(store):
     claim = ("https://ehr.example", "j-1", 2_000_000_000)
     assert store.claim_jti(*claim)
     assert not store.claim_jti(*claim)
@@ -93,34 +104,31 @@ def test_the_store_claims_a_jti_once_per_issuer(tmp_path):
 
 
 def claimed_ids(store: CdsStore) -> list[str]:
-    """The JWT ids the store remembers, oldest first."""
-    rows = store._connection().execute("SELECT jti FROM cds_jti ORDER BY rowid")
-    return [jti for (jti,) in rows]
+    """The JWT ids the store remembers, first to expire first."""
+    with store.database.read() as connection:
+        return list(
+            connection.execute(text("SELECT jti FROM cds_jti ORDER BY expires_at")).scalars()
+        )
 
 
-def test_expired_ids_are_purged_oldest_first_a_bounded_batch_at_a_time(tmp_path):
-    store = CdsStore(tmp_path / "cds.db")
+def test_expired_ids_are_purged_oldest_first_a_bounded_batch_at_a_time(store):
     now = 2_000_000_000
     long_gone = now - JTI_KEEP_SECONDS - 1  # expired over an hour ago: safe to forget
     recent = now - 60  # expired a minute ago: still kept
     for number in range(5):
         store.claim_jti("https://ehr.example", f"old-{number}", long_gone)
+    store.claim_jti("https://ehr.example", "edge", now - JTI_KEEP_SECONDS)  # kept to the second
     store.claim_jti("https://ehr.example", "recent", recent)
     store.claim_jti("https://ehr.example", "live", now + 300)
-    connection = store._connection()
-    with connection:
-        assert purge_expired_jti(connection, now, batch=3) == 3  # looks at 3 claims only
-    with connection:
-        assert purge_expired_jti(connection, now, batch=3) == 2
-    with connection:
-        assert purge_expired_jti(connection, now, batch=3) == 0
-    assert claimed_ids(store) == ["recent", "live"]
+    for purged in (3, 2, 0):  # looks at 3 claims at most each time
+        with store.database.write() as connection:
+            assert purge_expired_jti(connection, now, batch=3) == purged
+    assert claimed_ids(store) == ["edge", "recent", "live"]
     assert not store.claim_jti("https://ehr.example", "live", now + 300)  # still a replay
 
 
-def test_claiming_an_id_now_and_then_purges_old_ones(tmp_path, monkeypatch):
+def test_claiming_an_id_now_and_then_purges_old_ones(store, monkeypatch):
     monkeypatch.setattr("cds_hooks.store.JTI_PURGE_CHANCE", 1.0)  # every claim purges
-    store = CdsStore(tmp_path / "cds.db")
     store.claim_jti("https://ehr.example", "ancient", 1_000_000_000)
     assert store.claim_jti("https://ehr.example", "new", 4_000_000_000)
     assert claimed_ids(store) == ["new"]

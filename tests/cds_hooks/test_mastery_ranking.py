@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
+from app.database import Database, parse_database_url
 from app.identity import fhir_user_forms, learner_id
 from app.learning.cds_signal import MasterySignal
 from app.learning.mastery import TopicMastery
@@ -97,9 +98,10 @@ def test_mastered_topics_rank_after_the_others_keeping_relevance_order():
 @pytest.mark.parametrize(
     "server, user", [(None, "Practitioner/x"), ("", "Practitioner/x"), (EHR_FHIR, " ")]
 )
-def test_without_a_server_or_user_nothing_is_mastered(tmp_path, server, user):
-    signal = MasterySignal(tmp_path / "bedside.db", b"key")
-    assert signal(server, user) == frozenset()
+def test_without_a_server_or_user_nothing_is_mastered(database_url, server, user):
+    database = Database(parse_database_url(database_url))
+    assert MasterySignal(database, b"key")(server, user) == frozenset()
+    database.dispose()
 
 
 @pytest.mark.parametrize(

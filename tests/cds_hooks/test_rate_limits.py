@@ -67,3 +67,30 @@ def test_app_pages_are_limited_per_session_or_address(cds_config, instance_path)
 def test_an_unreadable_limit_stops_start_up_with_a_sentence(cds_config, instance_path):
     with pytest.raises(ConfigError, match="BEDSIDE_CDS_RATE_LIMIT must be a rate"):
         create_app({**cds_config, "CDS_RATE_LIMIT": "lots"}, instance_path=instance_path)
+
+
+def app_page_budgets(app, forwarded_for: list[str]) -> list[str]:
+    """Remaining app-page budget seen by callers behind the proxy at 127.0.0.1, one per address."""
+    remaining = []
+    for address in forwarded_for:
+        browser = app.test_client()
+        browser.environ_base.update(EHR_ADDRESS)
+        response = browser.get("/app/", headers={"X-Forwarded-For": address})
+        remaining.append(response.headers["X-RateLimit-Remaining"])
+    return remaining
+
+
+def test_behind_a_trusted_proxy_each_caller_has_its_own_budget(cds_config, instance_path):
+    config = {**cds_config, "APP_RATE_LIMIT": "5 per minute", "PROXY_HOPS": 1}
+    app = create_app(config, instance_path=instance_path)
+    budgets = app_page_budgets(app, ["198.51.100.7", "198.51.100.8", "203.0.113.9, 198.51.100.7"])
+    close_stores(app)
+    # the third sends its own X-Forwarded-For: only the proxy's (right-most) entry counts
+    assert budgets == ["4", "4", "3"]
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(cds_config, instance_path):
+    app = create_app({**cds_config, "APP_RATE_LIMIT": "5 per minute"}, instance_path=instance_path)
+    budgets = app_page_budgets(app, ["198.51.100.7", "198.51.100.8"])
+    close_stores(app)
+    assert budgets == ["4", "3"]  # one address (the proxy's), one budget

@@ -1,8 +1,13 @@
-"""Tests for the SQLite learning store."""
+"""Tests for the learning store, on SQLite and on PostgreSQL."""
 
 import json
+import threading
 from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy import inspect
+
+from app.database import Database, parse_database_url, sqlite_path_url
 from app.learning.mastery import TopicMastery, update
 from app.learning.profile_store import AnswerEvent, LearningStore
 from app.learning.recommend import Profile
@@ -10,10 +15,20 @@ from app.learning.reviews import ReviewKey, card_to_json, record_answer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 KEY = ReviewKey("uri-antibiotics-adults", "q1")
+HOSTS = 2
+ANSWERS = 16
 
 
-def test_round_trip_export_and_delete(tmp_path):
-    store = LearningStore(tmp_path / "bedside.db")
+@pytest.fixture
+def database(database_url):
+    """The shared database of one host."""
+    made = Database(parse_database_url(database_url))
+    yield made
+    made.dispose()
+
+
+def test_round_trip_export_and_delete(database):
+    store = LearningStore(database)
     profile = Profile("L1", "family-medicine", "ehr", ("hfref-gdmt",), "es")
     store.save_profile(profile, {"reminders": True})
     store.save_mastery("L1", {"hfref-gdmt": TopicMastery(0.4, 2)})
@@ -38,14 +53,27 @@ def test_round_trip_export_and_delete(tmp_path):
     assert store.profile("L2") is not None
 
 
-def test_migrations_are_idempotent(tmp_path):
-    LearningStore(tmp_path / "b.db")
-    store = LearningStore(tmp_path / "b.db")
+def test_saving_again_replaces_the_rows(database):
+    store = LearningStore(database)
+    store.save_profile(Profile("L1", "cardiology"), {"reminders": True})
+    store.save_profile(Profile("L1", "nephrology"), {})
+    store.save_mastery("L1", {"b-topic": TopicMastery(0.4, 2), "a-topic": TopicMastery(0.1, 1)})
+    store.save_mastery("L1", {"b-topic": TopicMastery(0.9, 5)})
+    assert store.profile("L1") == (Profile("L1", "nephrology"), {})
+    assert list(store.mastery("L1").items()) == [
+        ("a-topic", TopicMastery(0.1, 1)),
+        ("b-topic", TopicMastery(0.9, 5)),
+    ]
+
+
+def test_migrations_are_idempotent(database):
+    LearningStore(database)
+    store = LearningStore(database)
     assert store.export("nobody")["mastery"] == {}
 
 
-def test_an_answer_is_applied_once_and_low_confidence_schedules_a_review(tmp_path):
-    store = LearningStore(tmp_path / "bedside.db")
+def test_an_answer_is_applied_once_and_low_confidence_schedules_a_review(database):
+    store = LearningStore(database)
     right_but_unsure = AnswerEvent("att-1", "uri-antibiotics-adults", "q1", True, "low", T0)
     assert store.apply_answer("L1", right_but_unsure)
     assert not store.apply_answer("L1", right_but_unsure)  # a retry changes nothing
@@ -57,10 +85,80 @@ def test_an_answer_is_applied_once_and_low_confidence_schedules_a_review(tmp_pat
     assert list(store.cards("L1")) == [KEY]  # a confident right answer on a new item: no card
 
 
-def test_delete_forgets_applied_answers_too(tmp_path):
-    store = LearningStore(tmp_path / "bedside.db")
+def test_delete_forgets_applied_answers_too(database):
+    store = LearningStore(database)
     event = AnswerEvent("att-1", "hfref-gdmt", "q1", False, "medium", T0)
     store.apply_answer("L1", event)
     store.delete("L1")
     assert store.mastery("L1") == {} and store.cards("L1") == {}
     assert store.apply_answer("L1", event)  # nothing of the learner is left behind
+
+
+@pytest.fixture
+def hosts(database_url):
+    """The learning stores of two hosts sharing one database (each with its own engine)."""
+    databases = [Database(parse_database_url(database_url)) for _ in range(HOSTS)]
+    yield [LearningStore(database) for database in databases]
+    for database in databases:
+        database.dispose()
+
+
+def test_answers_recorded_at_once_through_two_hosts_are_all_counted(hosts):
+    answers = [
+        AnswerEvent(f"att-{n}", "hfref-gdmt", f"q{n % 3}", False, "medium", T0)
+        for n in range(ANSWERS)
+    ]
+    applied = run_together(
+        [lambda n=n: hosts[n % HOSTS].apply_answer("L1", answers[n]) for n in range(ANSWERS)]
+    )
+    expected = TopicMastery()
+    for _ in range(ANSWERS):
+        expected = update(expected, False, "medium")
+    assert applied == [True] * ANSWERS
+    assert hosts[0].mastery("L1") == {"hfref-gdmt": expected}
+    assert {key.item_id for key in hosts[1].cards("L1")} == {"q0", "q1", "q2"}
+
+
+def test_the_same_answer_retried_at_once_through_two_hosts_counts_once(hosts):
+    event = AnswerEvent("att-1", "hfref-gdmt", "q1", True, "high", T0)
+    applied = run_together(
+        [lambda n=n: hosts[n % HOSTS].apply_answer("L1", event) for n in range(ANSWERS)]
+    )
+    assert applied.count(True) == 1
+    assert hosts[0].mastery("L1") == {"hfref-gdmt": update(TopicMastery(), True, "high")}
+
+
+def test_both_engines_have_the_same_tables_and_columns(tmp_path, postgres_url):
+    assert columns_by_table(Database(sqlite_path_url(tmp_path / "b.db"))) == columns_by_table(
+        Database(parse_database_url(postgres_url))
+    )
+
+
+def columns_by_table(database: Database) -> dict[str, list[str]]:
+    """The store's tables and their columns, in order, as the engine reports them."""
+    LearningStore(database)
+    found = inspect(database.engine)
+    tables = {
+        table: [column["name"] for column in found.get_columns(table)]
+        for table in found.get_table_names()
+        if table.startswith("learning_")
+    }
+    database.dispose()
+    return tables
+
+
+def run_together(calls: list) -> list:
+    """Run each call in its own thread, all released at once; return their results in order."""
+    start = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index: int) -> None:
+        start.wait()
+        results[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

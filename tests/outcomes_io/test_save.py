@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 
 import pytest
 from click.testing import CliRunner
+from flask.cli import ScriptInfo
+from sqlalchemy import inspect, text
 
+from app import create_app
+from app.database import Database, parse_database_url
+from app.db import close_stores
 from app.outcomes.outcomes_commands import compute
 from tests.outcomes.test_synthetic import dataset
 from tests.outcomes_io.helpers import expected_overall, write_ndjson
@@ -28,24 +32,36 @@ def run(*args: str):
     return CliRunner().invoke(compute, list(args), catch_exceptions=False)
 
 
-def rows(database, sql: str) -> list[tuple]:
+def rows(database: str, sql: str) -> list[tuple]:
     """Query the saved database."""
-    with sqlite3.connect(database) as connection:
-        return connection.execute(sql).fetchall()
+    saved = Database(parse_database_url(database))
+    try:
+        with saved.read() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    finally:
+        saved.dispose()
 
 
-def test_save_stores_only_deidentified_denominator_cases(export, tmp_path):
+def columns(database: str, table: str) -> list[str]:
+    """A table's columns in order, as the engine reports them."""
+    saved = Database(parse_database_url(database))
+    try:
+        return [column["name"] for column in inspect(saved.engine).get_columns(table)]
+    finally:
+        saved.dispose()
+
+
+def test_save_stores_only_deidentified_denominator_cases(export, database_url):
     """Counts equal the expected answers; no patient or encounter id, no time finer than a day."""
-    database = tmp_path / "bedside.db"
+    database = database_url
     result = run(
-        "--ndjson", str(export), *AS_OF, "--format", "json", "--save", "--database", str(database)
+        "--ndjson", str(export), *AS_OF, "--format", "json", "--save", "--database-url", database
     )
     assert result.exit_code == 0, result.output
     json.loads(result.stdout)  # the report on stdout stays machine-readable
     assert "Saved 684 measure cases (no patient identifiers)" in result.stderr
     assert "for 2025-11-04 to 2026-10-31 (replacing 0)" in result.stderr
-    columns = [row[1] for row in rows(database, "PRAGMA table_info(practice_cases)")]
-    assert columns == COLUMNS
+    assert columns(database, "practice_cases") == COLUMNS
     saved = rows(
         database, "SELECT measure_id, clinician, day, excluded, in_numerator FROM practice_cases"
     )
@@ -66,10 +82,10 @@ def test_save_stores_only_deidentified_denominator_cases(export, tmp_path):
     assert not [found for found in ids if found in text]
 
 
-def test_saving_a_period_again_replaces_it(export, tmp_path):
+def test_saving_a_period_again_replaces_it(export, database_url):
     """The same period twice stores it once; a later month replaces only that month's cases."""
-    database = tmp_path / "bedside.db"
-    common = ("--ndjson", str(export), *AS_OF, "--save", "--database", str(database))
+    database = database_url
+    common = ("--ndjson", str(export), *AS_OF, "--save", "--database-url", database)
     assert run(*common, "--since", "2025-11-01").exit_code == 0
     total = rows(database, "SELECT count(*) FROM practice_cases")[0][0]
     again = run(*common, "--since", "2025-11-01")
@@ -97,12 +113,56 @@ def test_save_errors_are_one_readable_line(export, tmp_path):
     assert "Traceback" not in broken.output + nowhere.output
 
 
-def _dump(database) -> list[str]:
+def _dump(database: str) -> list[str]:
     """Every row of every table, as text."""
-    with sqlite3.connect(database) as connection:
-        tables = [
-            t for (t,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        ]
-        return [
-            repr(row) for table in tables for row in connection.execute(f"SELECT * FROM {table}")
-        ]
+    saved = Database(parse_database_url(database))
+    try:
+        tables = inspect(saved.engine).get_table_names()
+        with saved.read() as connection:
+            return [
+                repr(tuple(row))
+                for table in tables
+                for row in connection.execute(text(f"SELECT * FROM {table}"))
+            ]
+    finally:
+        saved.dispose()
+
+
+@pytest.mark.parametrize(
+    ("options", "status", "message"),
+    [
+        (["--database", "x.db", "--database-url", "sqlite:///x.db"], 2, "not both"),
+        (["--database-url", "mysql://db/bedside"], 2, "must start with sqlite:///"),
+        (
+            ["--database-url", "postgresql://bedside:s3cret@127.0.0.1:1/bedside"],
+            1,
+            "could not be reached",
+        ),
+    ],
+)
+def test_a_wrong_database_url_is_one_sentence(export, options, status, message):
+    result = run("--ndjson", str(export), *AS_OF, "--save", *options)
+    assert result.exit_code == status and message in result.output
+    assert "Traceback" not in result.output and "s3cret" not in result.output
+    assert "measure" not in result.stdout  # refused before computing anything
+
+
+def test_without_a_database_option_save_uses_the_apps_database(export, instance_path, database_url):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(instance_path / "bedside.db"),
+            "DATABASE_URL": database_url,
+        },
+        instance_path=instance_path,
+    )
+    try:
+        result = CliRunner().invoke(
+            compute,
+            ["--ndjson", str(export), *AS_OF, "--save"],
+            obj=ScriptInfo(create_app=lambda: app),
+        )
+        assert result.exit_code == 0, result.output
+        assert len(app.extensions["practice_store"].load().cases) == 684
+    finally:
+        close_stores(app)

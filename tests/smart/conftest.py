@@ -20,9 +20,16 @@ def build_demo_app(instance_path, monkeypatch, **config):
 
 
 @pytest.fixture
-def demo_app(instance_path, monkeypatch):
+def smart_database_url() -> str | None:
+    """The DATABASE_URL of demo_app (None: the instance's SQLite file); modules override it."""
+    return None
+
+
+@pytest.fixture
+def demo_app(instance_path, monkeypatch, smart_database_url):
     """Bedside in demo mode with the demo SMART server and the SMART client (refresh tokens on)."""
-    app = build_demo_app(instance_path, monkeypatch, SMART_OFFLINE_ACCESS=True)
+    database = {"DATABASE_URL": smart_database_url} if smart_database_url else {}
+    app = build_demo_app(instance_path, monkeypatch, SMART_OFFLINE_ACCESS=True, **database)
     yield app
     close_stores(app)
 

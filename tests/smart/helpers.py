@@ -6,13 +6,15 @@ import base64
 import hashlib
 import json
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 from joserfc import jwt
+from sqlalchemy import text
 from werkzeug.test import TestResponse
+
+from app.database import app_database
 
 ISS = "http://localhost/fhir"
 CALLBACK = "http://localhost/smart/callback"
@@ -65,13 +67,16 @@ def ehr_launch(browser, server, *, app_context: str | None = None) -> Flow:
 
 
 def sessions_rows(app) -> list[dict]:
-    """Every stored SMART session row."""
-    connection = sqlite3.connect(app.config["DATABASE"])
-    connection.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in connection.execute("SELECT * FROM smart_sessions")]
-    finally:
-        connection.close()
+    """Every stored SMART session row, from whichever database the app uses."""
+    with app_database(app).read() as connection:
+        rows = connection.execute(text("SELECT * FROM smart_sessions"))
+        return [dict(row._mapping) for row in rows]
+
+
+def execute(app, sql: str) -> None:
+    """Run one statement in a write transaction on the app's database (tests' tampering)."""
+    with app_database(app).write() as connection:
+        connection.execute(text(sql))
 
 
 def stored_sessions(app) -> list:

@@ -9,6 +9,13 @@ from joserfc.jwk import RSAKey
 
 from tests.smart.helpers import ISS, new_launch, resign_id_token, sessions_rows
 
+
+@pytest.fixture
+def smart_database_url(database_url):
+    """Run these tests on both engines: the SMART stores' SQL is shared."""
+    return database_url
+
+
 TOKEN_PATH = "/demo-ehr/auth/token"
 
 

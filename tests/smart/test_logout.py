@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.smart.sessions import COOKIE_NAME
 from tests.smart.helpers import ehr_launch, read_form, sessions_rows, set_cookies
+
+
+@pytest.fixture
+def smart_database_url(database_url):
+    """Run these tests on both engines: the SMART stores' SQL is shared."""
+    return database_url
 
 
 def test_the_sign_out_form_carries_a_csrf_token_and_ends_the_session(

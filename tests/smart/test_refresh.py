@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from app.smart import SmartSessionEnded, current_smart_session, fhir_get
 from app.smart.sessions import COOKIE_NAME
-from tests.smart.helpers import ehr_launch, sessions_rows, stored_sessions
+from tests.smart.helpers import ehr_launch, execute, sessions_rows, stored_sessions
+
+
+@pytest.fixture
+def smart_database_url(database_url):
+    """Run these tests on both engines: the SMART stores' SQL is shared."""
+    return database_url
+
 
 TOKEN_PATH = "/demo-ehr/auth/token"
 
@@ -29,10 +34,7 @@ def probe(demo_app):
 
 def expire_access_token(app) -> None:
     """Make the stored session believe its access token has expired."""
-    connection = sqlite3.connect(app.config["DATABASE"])
-    with connection:
-        connection.execute("UPDATE smart_sessions SET access_expires_at = 0")
-    connection.close()
+    execute(app, "UPDATE smart_sessions SET access_expires_at = 0")
 
 
 def refresh_requests(transport) -> list:
@@ -105,10 +107,7 @@ def test_api_callers_get_the_json_error_shape(browser, auth_server, demo_app, pr
 
 def test_without_a_refresh_token_an_expired_session_ends(demo_app, browser, auth_server):
     ehr_launch(browser, auth_server)
-    connection = sqlite3.connect(demo_app.config["DATABASE"])
-    with connection:
-        connection.execute("UPDATE smart_sessions SET refresh_token = NULL, access_expires_at = 0")
-    connection.close()
+    execute(demo_app, "UPDATE smart_sessions SET refresh_token = NULL, access_expires_at = 0")
     cookie = f"{COOKIE_NAME}={browser.get_cookie(COOKIE_NAME).value}"
     with demo_app.test_request_context(headers={"Cookie": cookie}):
         session = current_smart_session()

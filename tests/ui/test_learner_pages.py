@@ -7,6 +7,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from app.devtools import fhir_search
 from app.devtools.synthetic.dataset import SyntheticPracticeSource
@@ -30,6 +31,9 @@ from tests.ui.helpers import (
 )
 
 URI = "uri-antibiotics-adults"
+# The store's database stayed locked: sqlite3's own error, or SQLAlchemy's wrapping it.
+LOCKED = sqlite3.OperationalError("database is locked")
+BUSY = [LOCKED, OperationalError("DELETE FROM learning_profiles …", {}, LOCKED)]
 
 
 def learning(app):
@@ -232,15 +236,16 @@ def test_profile_changes_without_the_csrf_token_are_refused(ui_app, browser, aut
     assert learning(ui_app).export(learner(ui_app)) == before
 
 
+@pytest.mark.parametrize("busy", BUSY, ids=["sqlite3", "sqlalchemy"])
 def test_a_locked_store_on_delete_is_a_clear_503_and_nothing_is_lost(
-    ui_app, browser, auth_server, sepsis
+    ui_app, browser, auth_server, sepsis, busy
 ):
     launch(browser, auth_server)
     first = start_case(browser)
     answer_all(browser, first, sepsis, correctly=False)
 
     def locked(*args):
-        raise sqlite3.OperationalError("database is locked")
+        raise busy
 
     ui_app.extensions["learning"].delete = locked
     confirm = get(browser, "/app/profile/delete")
@@ -288,12 +293,13 @@ def test_every_reason_template_is_marked_for_translation():
     assert reason_texts.message_ids() == expected
 
 
-def test_a_locked_learning_store_never_loses_the_answer(ui_app, browser, auth_server, sepsis):
+@pytest.mark.parametrize("busy", BUSY, ids=["sqlite3", "sqlalchemy"])
+def test_a_locked_learning_store_never_loses_the_answer(ui_app, browser, auth_server, sepsis, busy):
     launch(browser, auth_server)
     first = start_case(browser)
 
     def locked(*args):
-        raise sqlite3.OperationalError("database is locked")
+        raise busy
 
     ui_app.extensions["learning"].apply_answer = locked
     question = sepsis["case"]["questions"][0]

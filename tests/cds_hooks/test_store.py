@@ -1,0 +1,191 @@
+"""The CDS store on both engines: replay guard, exposures, feedback and the queries behind them."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import inspect
+
+from app.database import Database, parse_database_url
+from cds_hooks.store import CdsStore, Exposure, FeedbackRecord, JtiClaim
+
+NOW = time.time()
+HOUR = 3600.0
+ISS = "https://ehr.example"
+
+
+@pytest.fixture
+def database(database_url):
+    """The database behind a test's stores (SQLite file or PostgreSQL)."""
+    made = Database(parse_database_url(database_url))
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+def store(database):
+    """A migrated CDS store."""
+    return CdsStore(database)
+
+
+def exposure(card: str, module: str, *, user="u1", patient="p1", shown_at=NOW) -> Exposure:
+    """A card shown to a user about a patient."""
+    return Exposure(card, module, "1.0.0", "bedside-order-select", user, patient, shown_at, ISS)
+
+
+def feedback(card: str, module: str, outcome: str, *, key=None, user="u1") -> FeedbackRecord:
+    """Feedback on a card (overridden with a coded reason, or accepted)."""
+    reason = (
+        ("not-applicable", "https://bedside.example/reasons")
+        if outcome == "overridden"
+        else (None, None)
+    )
+    return FeedbackRecord(
+        key or f"{card}-{outcome}",
+        card,
+        module,
+        user,
+        outcome,
+        *reason,
+        ("s1",),
+        "2026-03-10T14:05:00Z",
+    )
+
+
+def test_racing_claims_of_one_jwt_id_have_exactly_one_winner(store):
+    won: list[int] = []
+
+    def claim(number: int) -> None:
+        if store.claim_jti(ISS, "raced", 2_000_000_000):
+            won.append(number)
+
+    threads = [threading.Thread(target=claim, args=(number,)) for number in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1
+
+
+def test_claims_purging_at_once_all_succeed_and_keep_every_live_id(store, monkeypatch):
+    monkeypatch.setattr("cds_hooks.store.JTI_PURGE_CHANCE", 0.0)
+    for number in range(300):
+        store.claim_jti(ISS, f"old-{number}", 1_000_000_000 + number % 7)
+    monkeypatch.setattr("cds_hooks.store.JTI_PURGE_CHANCE", 1.0)  # every claim purges
+    failures: list[BaseException] = []
+
+    def claim_many(worker: int) -> None:
+        try:
+            for number in range(10):
+                assert store.claim_jti(ISS, f"live-{worker}-{number}", 4_000_000_000)
+        except BaseException as error:  # a deadlock or lock timeout between purges
+            failures.append(error)
+
+    threads = [threading.Thread(target=claim_many, args=(worker,)) for worker in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert all(store.jti_seen(ISS, f"live-{w}-{n}") for w in range(8) for n in range(10))
+    assert not store.jti_seen(ISS, "old-0")
+
+
+def test_a_second_store_on_the_same_database_sees_the_claim(database, store):
+    other_host = CdsStore(Database(database.url))
+    try:
+        assert store.claim_jti(ISS, "j-1", 2_000_000_000)
+        assert other_host.jti_seen(ISS, "j-1")
+        assert not other_host.claim_jti(ISS, "j-1", 2_000_000_000)
+    finally:
+        other_host.database.dispose()
+
+
+def test_a_replayed_call_records_none_of_its_cards(store):
+    claim = (ISS, "j-1", 2_000_000_000)
+    assert store.record_call([exposure("c1", "m1")], JtiClaim(*claim))
+    assert not store.record_call([exposure("c2", "m2")], JtiClaim(*claim))
+    assert store.exposure("c1") == exposure("c1", "m1")
+    assert store.exposure("c2") is None
+
+
+def test_an_exposure_reads_back_as_it_was_recorded(store):
+    shown = exposure("c1", "m1", shown_at=1_765_000_000.123456)
+    store.record_call([shown, shown])  # the same card twice is stored once
+    assert store.exposure("c1") == shown
+    assert store.exposure("unknown") is None
+
+
+def test_an_override_snoozes_the_module_for_the_user_on_every_patient(store):
+    store.record_call([exposure("c1", "m1", shown_at=NOW - 2 * HOUR)])
+    store.record_feedback(feedback("c1", "m1", "overridden"))
+    hidden = store.snoozed_or_just_shown("u1", "p2", overridden_since=NOW - HOUR, shown_since=NOW)
+    assert hidden == {"m1"}
+    later = store.snoozed_or_just_shown("u1", "p2", overridden_since=NOW + HOUR, shown_since=NOW)
+    assert later == set()  # the snooze ended
+    assert store.snoozed_or_just_shown("u2", "p1", overridden_since=0, shown_since=0) == set()
+
+
+def test_a_card_just_shown_is_a_repeat_for_that_patient_only(store):
+    store.record_call([exposure("c1", "m1", shown_at=NOW)])
+    recent = NOW - 60
+    assert store.snoozed_or_just_shown("u1", "p1", overridden_since=0, shown_since=recent) == {"m1"}
+    assert store.snoozed_or_just_shown("u1", "p2", overridden_since=0, shown_since=recent) == set()
+    assert store.snoozed_or_just_shown("u1", "p1", overridden_since=0, shown_since=NOW + 1) == set()
+    assert store.shown_to_user("u1", recent) == {"m1"}
+    assert store.shown_to_user("u1", NOW + 1) == set()
+
+
+def test_at_order_sign_only_acted_on_cards_stay_away(store):
+    store.record_call([exposure("c1", "m1"), exposure("c2", "m2"), exposure("c3", "m3")])
+    store.record_feedback(feedback("c1", "m1", "accepted"))
+    store.record_feedback(feedback("c2", "m2", "overridden"))
+    acted = store.overridden_or_accepted("u1", "p1", overridden_since=0, accepted_since=0)
+    assert acted == {"m1", "m2"}  # m3 was only shown: it comes back at signing
+    elsewhere = store.overridden_or_accepted("u1", "p2", overridden_since=0, accepted_since=0)
+    assert elsewhere == {"m2"}  # an acceptance holds for its patient only
+
+
+def test_feedback_is_recorded_once(store):
+    record = feedback("c1", "m1", "overridden")
+    assert store.record_feedback(record)
+    assert not store.record_feedback(record)
+
+
+def test_forgetting_a_user_drops_their_exposures_and_feedback_only(store):
+    assert not store.holds_identities()
+    store.record_call([exposure("c1", "m1"), exposure("c2", "m2", user="u2")])
+    store.record_feedback(feedback("c1", "m1", "overridden"))
+    assert store.holds_identities()
+    store.forget_user("u1")
+    assert store.exposure("c1") is None and store.exposure("c2") is not None
+    assert store.snoozed_or_just_shown("u1", "p1", overridden_since=0, shown_since=0) == set()
+    store.forget_user("u2")
+    assert not store.holds_identities()
+
+
+def test_both_engines_have_the_same_tables_columns_and_indexes(tmp_path, postgres_url):
+    shapes = []
+    for url in (f"sqlite:///{tmp_path / 'cds.db'}", postgres_url):
+        database = Database(parse_database_url(url))
+        CdsStore(database)
+        shapes.append(schema_shape(database))
+        database.dispose()
+    assert shapes[0] == shapes[1]
+    assert set(shapes[0]) == {"cds_jti", "cds_exposures", "cds_feedback"}
+
+
+def schema_shape(database: Database) -> dict:
+    """Each CDS table's columns, primary key and indexed column lists."""
+    inspector = inspect(database.engine)
+    return {
+        table: (
+            [column["name"] for column in inspector.get_columns(table)],
+            inspector.get_pk_constraint(table)["constrained_columns"],
+            sorted(index["column_names"] for index in inspector.get_indexes(table)),
+        )
+        for table in inspector.get_table_names()
+        if table.startswith("cds_")
+    }
