@@ -165,14 +165,38 @@ def test_a_server_that_could_lose_acknowledged_credit_is_refused(pg_store, postg
         SqlLedgerStore(ledger_database(parse_database_url(postgres_url)), KEY)
 
 
-def test_acknowledged_credit_survives_a_crash_of_the_server(pg_store, postgres_server):
+def test_acknowledged_credit_survives_a_crash_of_the_server_mid_write(pg_store, postgres_server):
     learner = pg_store.ensure_learner(ISSUER, "Practitioner/1")
-    acknowledged = [
-        pg_store.append_credit(request(learner, n), [award()], f"key-{n}").records[0]
-        for n in range(1, 21)
-    ]
-    postgres_server.restart("immediate")  # no shutdown checkpoint: recovery replays the WAL
-    assert list(pg_store.iter_chain()) == acknowledged
+    acknowledged: list = []
+    twenty_in, crashed = threading.Event(), threading.Event()
+    refused: list[int] = []
+
+    def write_until_refused(thread: int) -> None:
+        """Append credits, keeping each one acknowledged, until the server goes away."""
+        number = thread * 10_000
+        while not crashed.is_set():
+            number += 1
+            try:
+                claim = request(learner, number)
+                submission = pg_store.append_credit(claim, [award()], f"key-{number}")
+            except Exception:  # the crash: this one was not acknowledged
+                refused.append(number)
+                return
+            acknowledged.extend(submission.records)
+            if len(acknowledged) >= 20:
+                twenty_in.set()
+
+    writers = [threading.Thread(target=write_until_refused, args=(n,)) for n in range(4)]
+    for writer in writers:
+        writer.start()
+    assert twenty_in.wait(30)
+    postgres_server.restart("immediate")  # a crash: no shutdown checkpoint, recovery replays WAL
+    crashed.set()
+    for writer in writers:
+        writer.join(60)
+    stored = {record.sequence: record for record in pg_store.iter_chain()}
+    assert refused, "the server crashed between writes, not during one"
+    assert acknowledged and all(stored.get(r.sequence) == r for r in acknowledged)
     assert verify_chain(pg_store).ok
 
 
