@@ -24,10 +24,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from app.ledger.chain import GENESIS, canonical_json, seal, timestamp
+from sqlalchemy import text
+
+from app.ledger.chain import GENESIS, RECORD_COLUMNS, canonical_json, seal, timestamp
 from app.ledger.models import ClaimRequest
 from app.ledger.rules import CreditAward
-from app.ledger.store import INSERT_RECORD, SqliteLedgerStore
+from app.ledger.store import INSERT_RECORD, SqlLedgerStore, ledger_database
 from app.ledger.verify import verify_chain
 
 KEY = b"bench-identity-key"
@@ -95,7 +97,7 @@ def report_writes(root: Path, label: str, processes: int, threads: int, per_proc
 
 def prepare(path: Path) -> list[str]:
     """Create a ledger with some learners; return their ids."""
-    store = SqliteLedgerStore(path, KEY)
+    store = SqlLedgerStore(ledger_database(path), KEY)
     try:
         return [
             store.ensure_learner("https://ehr.example/fhir", f"Practitioner/{n}")
@@ -109,7 +111,7 @@ def write_many(
     path: str, learners: list[str], threads: int, count: int, tag: str, start_at: float
 ) -> tuple[float, float, int]:
     """Submit count credits from several threads; return (start, end, transactions used)."""
-    store = SqliteLedgerStore(Path(path), KEY, migrate=False)
+    store = SqlLedgerStore(ledger_database(path), KEY, migrate=False)
     time.sleep(max(0.0, start_at - time.time()))
 
     def submit(number: int) -> None:
@@ -152,8 +154,7 @@ def report_verify(root: Path, count: int) -> None:
 
 def build_chain(path: Path, learners: list[str], count: int) -> None:
     """Append count hash-chained records in one transaction (setup only, not measured)."""
-    store = SqliteLedgerStore(path, KEY, migrate=False)
-    connection = store._connection()
+    store = SqlLedgerStore(ledger_database(path), KEY, migrate=False)
     prev_hash, rows = GENESIS, []
     stamp = timestamp(T0)
     for sequence in range(1, count + 1):
@@ -177,17 +178,16 @@ def build_chain(path: Path, learners: list[str], count: int) -> None:
             idempotency_hash=f"{sequence:064x}",
             recorded_at=stamp,
         )
-        rows.append(record.as_row())
+        rows.append({name: getattr(record, name) for name in RECORD_COLUMNS})
         prev_hash = record.record_hash
-    connection.execute("BEGIN IMMEDIATE")
-    connection.executemany(INSERT_RECORD, rows)
-    connection.execute("COMMIT")
+    with store.database.write() as connection:
+        connection.execute(text(INSERT_RECORD), rows)
     store.close()
 
 
 def verify_file(path: Path):
     """Verify a ledger file with a key-less store."""
-    store = SqliteLedgerStore(path, None, migrate=False)
+    store = SqlLedgerStore(ledger_database(path), None, migrate=False)
     try:
         return verify_chain(store)
     finally:

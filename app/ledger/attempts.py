@@ -1,5 +1,7 @@
 """Learners, attempts, answers and reporting identities: SQL over one connection each.
 
+The SQL is the subset SQLite and PostgreSQL share (named parameters, `ON CONFLICT`).
+
 These are working records (an attempt is completed once; a profile may change); the evidence is
 the credit chain, which copies what a credit rests on into each record's `evidence`.
 """
@@ -8,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from datetime import datetime
+
+from sqlalchemy import Connection, text
 
 from app.ledger.chain import canonical_json, parse_timestamp, timestamp
 from app.ledger.models import (
@@ -24,58 +27,93 @@ from app.ledger.privacy import check_free_of_patient_data
 
 MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])/(0[1-9]|[12][0-9]|3[01])$")
 PROFILE_FIELDS = ("profession", "specialty", "language")
+IDENTITY_FIELDS = (
+    "first_name",
+    "last_name",
+    "board_id",
+    "licence_state",
+    "licence_id",
+    "birth_month_day",
+)
+IDENTITY_COLUMNS = ("learner_id", *IDENTITY_FIELDS, "consented_at")
+# Replaces every field, as SQLite's INSERT OR REPLACE did (the table has no triggers).
+UPSERT_IDENTITY = (
+    f"INSERT INTO ledger_reporting_identities ({', '.join(IDENTITY_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + name for name in IDENTITY_COLUMNS)}) "
+    "ON CONFLICT (learner_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in IDENTITY_COLUMNS[1:])
+)
 
 
-def insert_learner(connection: sqlite3.Connection, learner_id: str, issuer: str, now: datetime):
+def insert_learner(connection: Connection, learner_id: str, issuer: str, now: datetime):
     """Create the learner row once (later calls change nothing)."""
     connection.execute(
-        "INSERT OR IGNORE INTO ledger_learners (learner_id, issuer, created_at) VALUES (?, ?, ?)",
-        (learner_id, issuer, timestamp(now)),
+        text(
+            "INSERT INTO ledger_learners (learner_id, issuer, created_at) "
+            "VALUES (:learner, :issuer, :at) ON CONFLICT DO NOTHING"
+        ),
+        {"learner": learner_id, "issuer": issuer, "at": timestamp(now)},
     )
 
 
-def read_learner(connection: sqlite3.Connection, learner_id: str) -> Learner | None:
+def read_learner(connection: Connection, learner_id: str) -> Learner | None:
     """Return a learner's row."""
     row = connection.execute(
-        "SELECT learner_id, issuer, created_at, profession, specialty, language "
-        "FROM ledger_learners WHERE learner_id = ?",
-        (learner_id,),
+        text(
+            "SELECT learner_id, issuer, created_at, profession, specialty, language "
+            "FROM ledger_learners WHERE learner_id = :learner"
+        ),
+        {"learner": learner_id},
     ).fetchone()
     return Learner(*row) if row else None
 
 
-def update_profile(connection: sqlite3.Connection, learner_id: str, profile: dict, now: datetime):
+def update_profile(connection: Connection, learner_id: str, profile: dict, now: datetime):
     """Set profile fields (profession, specialty, language) the learner entered."""
     unknown = set(profile) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
     check_free_of_patient_data(profile, "profile")
-    assignments = ", ".join(f"{name} = ?" for name in profile)
+    assignments = ", ".join(f"{name} = :{name}" for name in profile)  # names checked above
     cursor = connection.execute(
-        f"UPDATE ledger_learners SET {assignments}, updated_at = ? WHERE learner_id = ?",
-        (*profile.values(), timestamp(now), learner_id),
+        text(
+            f"UPDATE ledger_learners SET {assignments}, updated_at = :at "
+            "WHERE learner_id = :learner"
+        ),
+        {**profile, "at": timestamp(now), "learner": learner_id},
     )
     if cursor.rowcount != 1:
         raise UnknownRecord("No learner has that id.")
 
 
-def insert_attempt(connection: sqlite3.Connection, attempt: Attempt, activity: tuple) -> Attempt:
+def insert_attempt(connection: Connection, attempt: Attempt, activity: tuple) -> Attempt:
     """Record the start of an attempt once; a retry with the same id returns the stored attempt."""
     if read_learner(connection, attempt.learner_id) is None:
         raise UnknownRecord("No learner has that id; call ensure_learner first.")
+    activity_type, module_id, module_version = activity
     connection.execute(
-        "INSERT OR IGNORE INTO ledger_activities VALUES (?, ?, ?, ?)",
-        (attempt.activity_key, *activity),
+        text(
+            "INSERT INTO ledger_activities VALUES (:key, :type, :module, :version) "
+            "ON CONFLICT DO NOTHING"
+        ),
+        {
+            "key": attempt.activity_key,
+            "type": activity_type,
+            "module": module_id,
+            "version": module_version,
+        },
     )
     connection.execute(
-        "INSERT OR IGNORE INTO ledger_attempts (attempt_id, learner_id, activity_key, started_at) "
-        "VALUES (?, ?, ?, ?)",
-        (
-            attempt.attempt_id,
-            attempt.learner_id,
-            attempt.activity_key,
-            timestamp(attempt.started_at),
+        text(
+            "INSERT INTO ledger_attempts (attempt_id, learner_id, activity_key, started_at) "
+            "VALUES (:attempt, :learner, :key, :at) ON CONFLICT DO NOTHING"
         ),
+        {
+            "attempt": attempt.attempt_id,
+            "learner": attempt.learner_id,
+            "key": attempt.activity_key,
+            "at": timestamp(attempt.started_at),
+        },
     )
     stored = read_attempt(connection, attempt.attempt_id)
     if stored is None or (stored.learner_id, stored.activity_key) != (
@@ -86,13 +124,21 @@ def insert_attempt(connection: sqlite3.Connection, attempt: Attempt, activity: t
     return stored
 
 
-def complete(connection: sqlite3.Connection, attempt_id: str, score: tuple, now: datetime):
+def complete(connection: Connection, attempt_id: str, score: tuple, now: datetime):
     """Record an attempt's score once; repeating the same score is a harmless retry."""
     correct, total, pass_mark = score
     connection.execute(
-        "UPDATE ledger_attempts SET completed_at = ?, correct = ?, total = ?, "
-        "pass_mark_percent = ? WHERE attempt_id = ? AND completed_at IS NULL",
-        (timestamp(now), correct, total, pass_mark, attempt_id),
+        text(
+            "UPDATE ledger_attempts SET completed_at = :at, correct = :correct, total = :total, "
+            "pass_mark_percent = :pass_mark WHERE attempt_id = :attempt AND completed_at IS NULL"
+        ),
+        {
+            "at": timestamp(now),
+            "correct": correct,
+            "total": total,
+            "pass_mark": pass_mark,
+            "attempt": attempt_id,
+        },
     )
     stored = read_attempt(connection, attempt_id)
     if stored is None:
@@ -102,12 +148,14 @@ def complete(connection: sqlite3.Connection, attempt_id: str, score: tuple, now:
     return stored
 
 
-def read_attempt(connection: sqlite3.Connection, attempt_id: str) -> Attempt | None:
+def read_attempt(connection: Connection, attempt_id: str) -> Attempt | None:
     """Return an attempt."""
     row = connection.execute(
-        "SELECT attempt_id, learner_id, activity_key, started_at, completed_at, correct, total, "
-        "pass_mark_percent FROM ledger_attempts WHERE attempt_id = ?",
-        (attempt_id,),
+        text(
+            "SELECT attempt_id, learner_id, activity_key, started_at, completed_at, correct, "
+            "total, pass_mark_percent FROM ledger_attempts WHERE attempt_id = :attempt"
+        ),
+        {"attempt": attempt_id},
     ).fetchone()
     if row is None:
         return None
@@ -115,34 +163,43 @@ def read_attempt(connection: sqlite3.Connection, attempt_id: str) -> Attempt | N
     return Attempt(row[0], row[1], row[2], started, completed or None, *row[5:])
 
 
-def insert_answer(connection: sqlite3.Connection, answer: Answer) -> bool:
+def insert_answer(connection: Connection, answer: Answer) -> bool:
     """Record an answer once (first answer counts); False on an identical retry."""
     check_free_of_patient_data(dict(answer.response), f"answer {answer.item_id}")
     if read_attempt(connection, answer.attempt_id) is None:
         raise UnknownRecord(f"There is no attempt {answer.attempt_id}.")
     response = canonical_json(dict(answer.response))
     correct = None if answer.correct is None else int(answer.correct)
+    key = {"attempt": answer.attempt_id, "item": answer.item_id}
     cursor = connection.execute(
-        "INSERT OR IGNORE INTO ledger_answers VALUES (?, ?, ?, ?, ?)",
-        (answer.attempt_id, answer.item_id, response, correct, timestamp(answer.answered_at)),
+        text(
+            "INSERT INTO ledger_answers VALUES (:attempt, :item, :response, :correct, :at) "
+            "ON CONFLICT DO NOTHING"
+        ),
+        {**key, "response": response, "correct": correct, "at": timestamp(answer.answered_at)},
     )
     if cursor.rowcount == 1:
         return True
     stored = connection.execute(
-        "SELECT response, correct FROM ledger_answers WHERE attempt_id = ? AND item_id = ?",
-        (answer.attempt_id, answer.item_id),
+        text(
+            "SELECT response, correct FROM ledger_answers "
+            "WHERE attempt_id = :attempt AND item_id = :item"
+        ),
+        key,
     ).fetchone()
     if tuple(stored) != (response, correct):
         raise IdempotencyConflict(f"Item {answer.item_id!r} was already answered differently.")
     return False
 
 
-def read_answers(connection: sqlite3.Connection, attempt_id: str) -> list[Answer]:
+def read_answers(connection: Connection, attempt_id: str) -> list[Answer]:
     """Return an attempt's answers in the order they were given."""
     rows = connection.execute(
-        "SELECT item_id, response, correct, answered_at FROM ledger_answers "
-        "WHERE attempt_id = ? ORDER BY answered_at, item_id",
-        (attempt_id,),
+        text(
+            "SELECT item_id, response, correct, answered_at FROM ledger_answers "
+            "WHERE attempt_id = :attempt ORDER BY answered_at, item_id"
+        ),
+        {"attempt": attempt_id},
     )
     return [
         Answer(attempt_id, item, json.loads(response), parse_timestamp(at), _bool(correct))
@@ -151,31 +208,25 @@ def read_answers(connection: sqlite3.Connection, attempt_id: str) -> list[Answer
 
 
 def upsert_identity(
-    connection: sqlite3.Connection, learner_id: str, identity: ReportingIdentity, at: datetime
+    connection: Connection, learner_id: str, identity: ReportingIdentity, at: datetime
 ):
     """Store reporting identifiers the learner entered and consented to share."""
     if identity.birth_month_day and not MONTH_DAY.match(identity.birth_month_day):
         raise ValueError("Month/day of birth is written MM/DD (no year).")
-    values = (
-        identity.first_name,
-        identity.last_name,
-        identity.board_id,
-        identity.licence_state,
-        identity.licence_id,
-        identity.birth_month_day,
-    )
+    values = {name: getattr(identity, name) for name in IDENTITY_FIELDS}
     connection.execute(
-        "INSERT OR REPLACE INTO ledger_reporting_identities VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (learner_id, *values, timestamp(at)),
+        text(UPSERT_IDENTITY), {"learner_id": learner_id, **values, "consented_at": timestamp(at)}
     )
 
 
-def read_identity(connection: sqlite3.Connection, learner_id: str) -> ReportingIdentity | None:
+def read_identity(connection: Connection, learner_id: str) -> ReportingIdentity | None:
     """Return the learner's reporting identifiers (None without consent)."""
     row = connection.execute(
-        "SELECT first_name, last_name, board_id, licence_state, licence_id, birth_month_day "
-        "FROM ledger_reporting_identities WHERE learner_id = ?",
-        (learner_id,),
+        text(
+            f"SELECT {', '.join(IDENTITY_FIELDS)} FROM ledger_reporting_identities "
+            "WHERE learner_id = :learner"
+        ),
+        {"learner": learner_id},
     ).fetchone()
     return ReportingIdentity(*row) if row else None
 

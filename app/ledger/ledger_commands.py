@@ -30,8 +30,16 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import ScriptInfo
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app import config
+from app.database import (
+    Database,
+    DatabaseUrl,
+    database_unreachable,
+    parse_database_url,
+    sqlite_path_url,
+)
 from app.db import LEDGER_SETTINGS
 from app.db import applied_migrations as applied_migration_names
 from app.errors import ConfigError
@@ -58,9 +66,9 @@ from app.ledger.outputs.badges import (
 )
 from app.ledger.outputs.exporting import FORMATS, ExportContext, export
 from app.ledger.outputs.settings import output_settings
-from app.ledger.schema import m001_core_tables, migrations
-from app.ledger.store import SqliteLedgerStore, apply_migrations
-from app.ledger.verify import VerifyReport, database_problem, is_busy, verify_chain
+from app.ledger.schema import LEDGER_SCHEMA, m001_core_tables, migrations
+from app.ledger.store import SqlLedgerStore, apply_migrations, ledger_database
+from app.ledger.verify import VerifyReport, database_problem, is_busy, reason, verify_chain
 from app.settings import ENV_PREFIX, REPO_ROOT, SETTINGS_BY_NAME
 
 DATABASE_OPTION = click.option(
@@ -87,7 +95,14 @@ def init(database: Path | None) -> None:
       bedside ledger init --database instance/bedside.db
     """
     path = database_path(database)
-    applied = apply_migrations(path)
+    if isinstance(path, DatabaseUrl):  # BEDSIDE_DATABASE_URL names a server
+        ledger = ledger_database(path)
+        try:
+            applied, path = ledger.migrate(LEDGER_SCHEMA), path.shown
+        finally:
+            ledger.dispose()
+    else:
+        applied = apply_migrations(path)
     if applied:
         click.echo(f"Ledger at {path}: applied {', '.join(applied)}.")
     else:
@@ -143,9 +158,9 @@ def verify(database: Path | None, checkpoint: Path | None, checkpoint_key: Path 
     click.get_current_context().exit(1 if departure else 0)
 
 
-def verified(store: SqliteLedgerStore) -> VerifyReport:
+def verified(store: SqlLedgerStore) -> VerifyReport:
     """Run SQLite's checks of the file, then walk the chain."""
-    problem = database_problem(store.path, READ_SETTINGS)
+    problem = database_problem(store.database)
     if problem:
         return VerifyReport(False, 0, "", (0, problem))
     return verify_chain(store)
@@ -241,7 +256,7 @@ def stats(database: Path | None) -> None:
         click.echo(f"  {credit_type}: {from_hundredths(hundredths)}")
 
 
-def count_chain(store: SqliteLedgerStore) -> tuple[Counter[str], dict[str, int], int]:
+def count_chain(store: SqlLedgerStore) -> tuple[Counter[str], dict[str, int], int]:
     """Count records by kind, total hundredths by credit type, and count distinct learners."""
     kinds: Counter[str] = Counter()
     totals: dict[str, int] = {}
@@ -264,32 +279,38 @@ class NoLedger(click.ClickException):
     exit_code = 2
 
 
-def database_path(database: Path | None) -> Path:
-    """Return --database, or the DATABASE setting of the app `bedside` loads."""
+def database_path(database: Path | None) -> Path | DatabaseUrl:
+    """Return --database, or the database of the app `bedside` loads (its file or server URL)."""
     if database is not None:
         return database
     info = click.get_current_context().find_object(ScriptInfo)
     if info is None:
         raise click.UsageError("Give --database PATH (no Bedside app to read it from).")
-    return Path(info.load_app().config["DATABASE"])
+    app_config = info.load_app().config
+    if app_config.get("DATABASE_URL"):
+        return parse_database_url(str(app_config["DATABASE_URL"]))
+    return Path(app_config["DATABASE"])
 
 
-def ledger_path(database: Path | None) -> Path:
-    """Return --database, or the DATABASE setting read without building the app."""
+def ledger_path(database: Path | None) -> DatabaseUrl:
+    """Return --database, else DATABASE_URL, else the DATABASE file, read without the app."""
     if database is not None:
-        return database
+        return sqlite_path_url(database)
     try:
-        return configured_database()
+        server = configured_setting("DATABASE_URL")
+        if server:
+            return parse_database_url(str(server))
+        return sqlite_path_url(configured_setting("DATABASE"))
     except ConfigError as error:
         raise UsageProblem(str(error)) from None
 
 
-def configured_database() -> Path:
-    """Read DATABASE from the environment, else the instance file, else its default.
+def configured_setting(name: str) -> object:
+    """Read a setting from the environment, else the instance file, else its default.
 
     Building the app would open its stores, and they create a missing database file.
     """
-    setting = SETTINGS_BY_NAME["DATABASE"]
+    setting = SETTINGS_BY_NAME[name]
     variable = ENV_PREFIX + setting.name
     if variable in os.environ:
         return config.coerce(setting, os.environ[variable])
@@ -297,15 +318,37 @@ def configured_database() -> Path:
     return config.coerce(setting, instance.get(setting.name))
 
 
-def existing_ledger(path: Path) -> SqliteLedgerStore:
+def existing_ledger(where: DatabaseUrl) -> SqlLedgerStore:
     """Open an existing, migrated ledger for reading without changing it; exit 2 when none."""
-    if not path.is_file():
+    path = where.sqlite_path
+    if path is not None and not path.is_file():
         raise NoLedger(f"No ledger database at {path}.")
-    with reading(path):
-        applied = applied_migration_names(path, migrations, READ_SETTINGS)
+    database = Database(where, READ_SETTINGS)
+    try:
+        with reading(where):
+            applied = ledger_migrations_applied(database)
+    except BaseException:
+        database.dispose()
+        raise
     if m001_core_tables.__name__ not in applied:
-        raise NoLedger(f"{path} has no ledger tables; run `bedside ledger init`.")
-    return SqliteLedgerStore(path, identity_key=None, migrate=False, settings=READ_SETTINGS)
+        database.dispose()
+        raise NoLedger(f"{place(where)} has no ledger tables; run `bedside ledger init`.")
+    return SqlLedgerStore(database, identity_key=None, migrate=False)
+
+
+def ledger_migrations_applied(database: Database) -> list[str]:
+    """Return the ledger migrations applied (a SQLite file is read as before, without writing)."""
+    if database.url.sqlite_path is not None:
+        return applied_migration_names(database.url.sqlite_path, migrations, READ_SETTINGS)
+    try:
+        return database.applied(LEDGER_SCHEMA)
+    except OperationalError as error:
+        raise UsageProblem(database_unreachable(error)) from None
+
+
+def place(where: DatabaseUrl) -> str:
+    """Name the ledger's database in messages: the file's path, or the URL without password."""
+    return str(where.sqlite_path) if where.sqlite_path is not None else where.shown
 
 
 class LedgerBusy(click.ClickException):
@@ -321,19 +364,20 @@ class DamagedLedger(click.ClickException):
 
 
 @contextmanager
-def reading(path: Path) -> Iterator[None]:
-    """Turn SQLite errors met while reading the ledger into one-sentence CLI errors."""
+def reading(where: DatabaseUrl) -> Iterator[None]:
+    """Turn database errors met while reading the ledger into one-sentence CLI errors."""
+    path, kind = place(where), "file" if where.sqlite_path is not None else "database"
     try:
         yield
-    except sqlite3.DatabaseError as error:
+    except (sqlite3.DatabaseError, DBAPIError) as error:
         if is_busy(error):
             raise LedgerBusy(
                 f"The ledger at {path} is busy: another process has held it locked for "
                 f"{READ_BUSY_SECONDS:g} s; try again when that process is done."
             ) from None
         raise DamagedLedger(
-            f"The ledger at {path} cannot be read ({error}): the file is damaged or is not a "
-            "Bedside database."
+            f"The ledger at {path} cannot be read ({reason(error)}): the {kind} is damaged or is "
+            "not a Bedside database."
         ) from None
 
 
@@ -458,7 +502,7 @@ def window_from(since: datetime | None, until: datetime | None) -> shared.Window
 
 
 def select_records(
-    store: SqliteLedgerStore, window: shared.Window, learner: str | None
+    store: SqlLedgerStore, window: shared.Window, learner: str | None
 ) -> list[CreditRecord]:
     """Read the records of the window (and learner), with a progress bar on long reads."""
     if learner:
@@ -472,7 +516,7 @@ def select_records(
 
 
 def export_context(
-    store: SqliteLedgerStore, app: Flask | None, base_url: str | None, language: str
+    store: SqlLedgerStore, app: Flask | None, base_url: str | None, language: str
 ) -> ExportContext:
     """Gather settings, library titles and the instance folder from the app (if loaded)."""
     config = app.config if app is not None else {}
@@ -482,7 +526,7 @@ def export_context(
         modules=library_modules(app),
         instance_path=Path(app.instance_path) if app is not None else None,
         language=language,
-        database=store.path,
+        database=store.database,
     )
 
 
@@ -622,8 +666,8 @@ def local_list(url: str) -> str | None:
     if app is None or number is None:
         return None
     settings = output_settings(app.config)
-    database = Path(app.config["DATABASE"])
-    with reading(database):
+    database = app.extensions["ledger"].store.database
+    with reading(database.url):
         token = status_list.current_status_list(
             database,
             settings.public_url(),

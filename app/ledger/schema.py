@@ -1,15 +1,25 @@
-"""The ledger's tables, as the migration set "bedside.ledger" (sqlite-utils Migrations).
+"""The ledger's tables, as the migration set "bedside.ledger": sqlite-utils steps and PostgreSQL's.
 
 The CDS service's tables (JWT replay guard `cds_jti`, card exposures `cds_exposures`, feedback
 `cds_feedback`) live in the same database file under their own set, "bedside.cds"
 (cds_hooks/store.py); the ledger leaves them there. Every ledger table is prefixed `ledger_`.
 Migrations are append-only too: never edit one that has shipped, add the next.
+
+PostgreSQL gets the same tables, columns and Python values (TEXT timestamps, INTEGER 0/1, BIGINT
+sequences), its text compared bytewise (COLLATE "C", as SQLite does), and the same append-only
+rule: triggers raise on UPDATE, DELETE and TRUNCATE of credit records and submissions. The
+application role should hold no UPDATE or DELETE on them at all: `application_role_grants`.
 """
 
 from __future__ import annotations
 
+import re
+
+from sqlalchemy import Connection
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from app.database import StoreSchema
 
 migrations = Migrations("bedside.ledger")
 
@@ -152,3 +162,169 @@ def m002_reporting_identities(db: Database) -> None:
         strict=True,
     )
     db["ledger_learners"].add_column("updated_at", str)
+
+
+PG_CORE_TABLES = """
+CREATE TABLE ledger_learners (
+    learner_id TEXT PRIMARY KEY,
+    issuer TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    profession TEXT,
+    specialty TEXT,
+    language TEXT
+);
+CREATE TABLE ledger_activities (
+    activity_key TEXT PRIMARY KEY,
+    activity_type TEXT NOT NULL,
+    module_id TEXT,
+    module_version TEXT
+);
+CREATE TABLE ledger_attempts (
+    attempt_id TEXT PRIMARY KEY,
+    learner_id TEXT NOT NULL REFERENCES ledger_learners (learner_id),
+    activity_key TEXT NOT NULL REFERENCES ledger_activities (activity_key),
+    started_at TEXT NOT NULL,
+    completed_at TEXT,
+    correct INTEGER,
+    total INTEGER,
+    pass_mark_percent INTEGER
+);
+CREATE INDEX idx_ledger_attempts_learner_id_started_at ON ledger_attempts (learner_id, started_at);
+CREATE TABLE ledger_answers (
+    attempt_id TEXT REFERENCES ledger_attempts (attempt_id),
+    item_id TEXT,
+    response TEXT NOT NULL,
+    correct INTEGER,
+    answered_at TEXT NOT NULL,
+    PRIMARY KEY (attempt_id, item_id)
+);
+CREATE TABLE ledger_credits (
+    sequence BIGINT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('credit', 'reversal')),
+    learner_id TEXT NOT NULL REFERENCES ledger_learners (learner_id),
+    activity_key TEXT NOT NULL,
+    activity_type TEXT NOT NULL CHECK (activity_type IN ('case', 'poc')),
+    module_id TEXT,
+    module_version TEXT,
+    attempt_id TEXT,
+    credit_type TEXT NOT NULL,
+    amount_hundredths BIGINT NOT NULL,
+    designated_hundredths BIGINT NOT NULL,
+    earned_at TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    reverses BIGINT REFERENCES ledger_credits (sequence),
+    reason TEXT,
+    idempotency_hash TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    record_hash TEXT NOT NULL,
+    CHECK ((kind = 'reversal') = (reverses IS NOT NULL))
+);
+CREATE TABLE ledger_submissions (
+    idempotency_hash TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('recorded', 'refused')),
+    first_sequence BIGINT,
+    last_sequence BIGINT,
+    refusal_reason TEXT,
+    refusal_message TEXT,
+    submitted_at TEXT NOT NULL
+);
+CREATE INDEX idx_ledger_credits_learner_id_activity_key
+    ON ledger_credits (learner_id, activity_key);
+CREATE INDEX idx_ledger_credits_learner_id_earned_at ON ledger_credits (learner_id, earned_at);
+CREATE UNIQUE INDEX ledger_credits_reversed_once ON ledger_credits (reverses)
+    WHERE reverses IS NOT NULL
+"""
+# "%%" reaches PL/pgSQL as "%" (the driver reads placeholders even without parameters).
+PG_REFUSE_CHANGE = """
+CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '%% is append-only: record a reversal instead', TG_TABLE_NAME
+        USING ERRCODE = 'integrity_constraint_violation';
+END
+$$
+"""
+PG_APPEND_ONLY_TRIGGERS = """
+CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()
+"""
+PG_REPORTING_IDENTITIES = """
+CREATE TABLE ledger_reporting_identities (
+    learner_id TEXT PRIMARY KEY REFERENCES ledger_learners (learner_id),
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    board_id TEXT,
+    licence_state TEXT,
+    licence_id TEXT,
+    birth_month_day TEXT,
+    consented_at TEXT NOT NULL
+);
+ALTER TABLE ledger_learners ADD COLUMN updated_at TEXT
+"""
+APPEND_ONLY_TABLES = ("ledger_credits", "ledger_submissions")
+EVIDENCE_TABLES = (*APPEND_ONLY_TABLES, "ledger_badge_status")  # append-only, for the role too
+# What the application role may do: append evidence, keep working records, erase consent.
+APPLICATION_GRANTS = (
+    ("SELECT, INSERT", (*EVIDENCE_TABLES, "ledger_activities")),
+    ("SELECT, INSERT", ("ledger_answers",)),
+    ("SELECT, INSERT, UPDATE", ("ledger_learners", "ledger_attempts")),
+    ("SELECT, INSERT, UPDATE, DELETE", ("ledger_reporting_identities",)),
+    ("SELECT", ("bedside_migrations",)),
+)
+ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def pg_core_tables(connection: Connection) -> None:
+    """m001 on PostgreSQL: the core tables, their indexes and the append-only triggers."""
+    run_statements(connection, bytewise_text(PG_CORE_TABLES))
+    connection.exec_driver_sql(PG_REFUSE_CHANGE)
+    for table in APPEND_ONLY_TABLES:
+        run_statements(connection, PG_APPEND_ONLY_TRIGGERS.format(table=table))
+
+
+def pg_reporting_identities(connection: Connection) -> None:
+    """m002 on PostgreSQL: reporting identifiers, and when a learner's profile changed."""
+    run_statements(connection, bytewise_text(PG_REPORTING_IDENTITIES))
+
+
+LEDGER_SCHEMA = StoreSchema(
+    "bedside.ledger",
+    migrations,
+    [
+        (m001_core_tables.__name__, pg_core_tables),
+        (m002_reporting_identities.__name__, pg_reporting_identities),
+    ],
+)
+
+
+def application_role_grants(role: str) -> str:
+    """Return the SQL that lets an application role use the ledger but never edit its evidence.
+
+    Run it as the tables' owner after `bedside ledger init`; the role must not own the tables
+    (an owner can drop triggers). Credit records, submissions and badge status slots get SELECT
+    and INSERT only.
+    """
+    if not ROLE_NAME.match(role):
+        raise ValueError(f"{role!r} is not a plain PostgreSQL role name (a-z, 0-9, _).")
+    lines = [f'GRANT USAGE ON SCHEMA public TO "{role}";']
+    for table in EVIDENCE_TABLES:
+        lines.append(f'REVOKE ALL ON {table} FROM "{role}";')
+    for privileges, tables in APPLICATION_GRANTS:
+        lines.append(f'GRANT {privileges} ON {", ".join(tables)} TO "{role}";')
+    return "\n".join(lines) + "\n"
+
+
+def bytewise_text(ddl: str) -> str:
+    """Make every TEXT column compare bytewise, as SQLite does (timestamps, ids, ordering)."""
+    return re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', ddl)
+
+
+def run_statements(connection: Connection, script: str) -> None:
+    """Run a script of DDL statements separated by semicolons at line ends."""
+    for statement in script.strip().split(";\n"):
+        connection.exec_driver_sql(statement)

@@ -1,16 +1,19 @@
 """Verify the credit ledger: SQLite's own checks of the file, then the hash chain, streaming.
 
 The chain walk reads only the records; a damaged index or page elsewhere would pass it, so the
-file's integrity and foreign keys are checked first (`database_problem`).
+file's integrity and foreign keys are checked first (`database_problem`). PostgreSQL enforces
+foreign keys itself and has no whole-database check to ask for (page checksums are the server's,
+with `initdb --data-checksums`), so there the chain walk is the check.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
-from app.db import ConnectionSettings, connect
+from sqlalchemy.exc import DBAPIError
+
+from app.database import SQLITE, Database
 from app.ledger.chain import GENESIS, compute_hash
 from app.ledger.store import LedgerStore
 
@@ -39,26 +42,25 @@ def verify_chain(store: LedgerStore) -> VerifyReport:
     try:
         referenced = store.referenced_head()
         return walk(store, referenced)
-    except sqlite3.DatabaseError as error:
+    except DBAPIError as error:
         if is_busy(error):
             raise  # a lock held elsewhere says nothing about the chain
-        return VerifyReport(False, 0, GENESIS, (1, f"the ledger cannot be read ({error})"))
+        return VerifyReport(False, 0, GENESIS, (1, f"the ledger cannot be read ({reason(error)})"))
 
 
-def database_problem(path: Path, settings: ConnectionSettings) -> str | None:
+def database_problem(database: Database) -> str | None:
     """Return what SQLite's integrity and foreign-key checks find wrong in the file, or None."""
-    connection = connect(path, settings)
-    try:
-        first = connection.execute("PRAGMA integrity_check(1)").fetchone()[0]
+    if database.dialect != SQLITE:
+        return None
+    with database.read() as connection:
+        first = connection.exec_driver_sql("PRAGMA integrity_check(1)").fetchone()[0]
         if first != "ok":
             return f"SQLite reports the file corrupt ({first})"
-        orphan = connection.execute("PRAGMA foreign_key_check").fetchone()
+        orphan = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchone()
         if orphan:
             table, rowid, parent, _ = orphan
             return f"a {table} row (rowid {rowid}) refers to a missing {parent} row"
         return None
-    finally:
-        connection.close()
 
 
 def walk(store: LedgerStore, referenced: int) -> VerifyReport:
@@ -70,10 +72,10 @@ def walk(store: LedgerStore, referenced: int) -> VerifyReport:
             if problem:
                 return VerifyReport(False, checked, prev_hash, (expected, problem))
             prev_hash, expected, checked = record.record_hash, expected + 1, checked + 1
-    except sqlite3.DatabaseError as error:
+    except DBAPIError as error:
         if is_busy(error):
             raise
-        return VerifyReport(False, checked, prev_hash, (expected, f"unreadable ({error})"))
+        return VerifyReport(False, checked, prev_hash, (expected, f"unreadable ({reason(error)})"))
     if referenced >= expected:
         missing = f"missing: submissions refer to records up to #{referenced} (chain truncated)"
         return VerifyReport(False, checked, prev_hash, (expected, missing))
@@ -100,7 +102,12 @@ def short(digest: object) -> str:
     return f"{str(digest)[:12]}…"
 
 
-def is_busy(error: sqlite3.Error) -> bool:
+def reason(error: Exception) -> str:
+    """The driver's own words for a database error (without SQLAlchemy's SQL and links)."""
+    return str(getattr(error, "orig", None) or error)
+
+
+def is_busy(error: Exception) -> bool:
     """Tell whether SQLite gave up waiting for another connection's lock."""
-    code = getattr(error, "sqlite_errorcode", None)
+    code = getattr(getattr(error, "orig", None) or error, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)

@@ -13,10 +13,11 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Flask
 
+from app.database import database_url
 from app.db import register_store
 from app.errors import ConfigError
 from app.ledger.rules import CREDIT_TYPES, CreditPolicy
-from app.ledger.store import LedgerStore, SqliteLedgerStore
+from app.ledger.store import LedgerStore, SqlLedgerStore, ledger_database
 
 DEFAULTS = {
     "LEDGER_POC_CREDIT": "ama-pra-category-1:0.50",
@@ -37,7 +38,8 @@ class Ledger:
 def init_app(app: Flask) -> None:
     """Open the ledger (applying migrations) and read the policy; ConfigError if misconfigured."""
     key = app.config["LEDGER_IDENTITY_KEY"]
-    store = SqliteLedgerStore(app.config["DATABASE"], identity_key=str(key).encode())
+    database = ledger_database(database_url(app.config))  # its own: synchronous=FULL on SQLite
+    store = SqlLedgerStore(database, identity_key=str(key).encode())
     register_store(app, store)
     app.extensions["ledger"] = Ledger(store=store, policy=policy_from_config(app.config))
 

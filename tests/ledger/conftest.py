@@ -1,10 +1,11 @@
-"""Fixtures: a ledger store on a temporary SQLite file, with a hand-moved clock."""
+"""Fixtures: a ledger store on a SQLite file or a PostgreSQL database; a hand-moved clock."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.ledger.store import SqliteLedgerStore
+from app.database import DatabaseUrl, parse_database_url
+from app.ledger.store import SqlLedgerStore, ledger_database
 from tests.ledger.helpers import ISSUER, KEY, Clock
 
 
@@ -15,15 +16,23 @@ def clock():
 
 
 @pytest.fixture
-def db_path(tmp_path):
-    """Where the test's ledger lives."""
-    return tmp_path / "bedside.db"
+def ledger_url(database_url) -> DatabaseUrl:
+    """Where the test's ledger lives: a SQLite file, then a PostgreSQL database (parametrised)."""
+    return parse_database_url(database_url)
 
 
 @pytest.fixture
-def store(db_path, clock):
+def db_path(ledger_url):
+    """The test's SQLite ledger file (a test that reads or writes the file runs on SQLite only)."""
+    if ledger_url.sqlite_path is None:
+        pytest.skip("this test reads or writes the SQLite file itself")
+    return ledger_url.sqlite_path
+
+
+@pytest.fixture
+def store(ledger_url, clock):
     """A migrated ledger store, closed after the test."""
-    ledger = SqliteLedgerStore(db_path, KEY, clock=clock)
+    ledger = SqlLedgerStore(ledger_database(ledger_url), KEY, clock=clock)
     yield ledger
     ledger.close()
 

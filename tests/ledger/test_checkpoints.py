@@ -19,7 +19,7 @@ from joserfc.jwk import ECKey
 from app.ledger.chain import GENESIS, CreditRecord, compute_hash
 from app.ledger.checkpoints import KEY_FILE, PUBLIC_KEY_FILE
 from app.ledger.ledger_commands import checkpoint_command, verify
-from app.ledger.store import COLUMNS, SqliteLedgerStore
+from app.ledger.store import COLUMNS, SqlLedgerStore, ledger_database
 from tests.ledger.helpers import ISSUER, KEY, award, request
 from tests.ledger.test_commands import fill
 
@@ -125,7 +125,7 @@ def test_a_clean_ledger_matches_its_checkpoint(cli_app, ledger, kept):
 
 
 def test_records_added_after_the_checkpoint_still_match(cli_app, ledger, kept):
-    store = SqliteLedgerStore(ledger, KEY)
+    store = SqlLedgerStore(ledger_database(ledger), KEY)
     try:
         learner = store.ensure_learner(ISSUER, "Practitioner/2")
         store.append_credit(request(learner, 20), [award()], "after-the-checkpoint")

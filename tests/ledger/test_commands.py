@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
 from app.ledger.ledger_commands import init, stats, verify
-from app.ledger.store import SqliteLedgerStore
+from app.ledger.store import SqlLedgerStore, ledger_database
 from tests.ledger.helpers import ISSUER, KEY, award, request
 
 
@@ -20,7 +20,7 @@ def invoke(command, *args: str, app=None):
 
 def fill(path, count: int = 3) -> None:
     """Write a few credit records (one learner, one reversal)."""
-    store = SqliteLedgerStore(path, KEY)
+    store = SqlLedgerStore(ledger_database(path), KEY)
     try:
         learner = store.ensure_learner(ISSUER, "Practitioner/1")
         for number in range(1, count + 1):

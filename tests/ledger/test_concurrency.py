@@ -10,7 +10,7 @@ import time
 import uuid
 from collections import defaultdict
 
-from app.ledger.store import SqliteLedgerStore
+from app.ledger.store import SqlLedgerStore, ledger_database
 from app.ledger.verify import verify_chain
 from app.settings import REPO_ROOT
 from tests.ledger import workers
@@ -82,7 +82,7 @@ def test_nothing_acknowledged_is_lost_when_the_process_is_killed(store, learner,
         rest, _ = writer.communicate()
     acknowledged += [int(line) for line in rest.split()]
 
-    reopened = SqliteLedgerStore(db_path, KEY)
+    reopened = SqlLedgerStore(ledger_database(db_path), KEY)
     try:
         stored = {record.activity_key for record in reopened.iter_chain()}
         assert {f"case:module-{n}@1.0.0" for n in acknowledged} <= stored

@@ -2,50 +2,48 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import text
 
-from app.db import LEDGER_SETTINGS, connect
 from app.ledger.groupcommit import GroupCommit
 from app.ledger.models import LedgerUnavailable
+from app.ledger.store import ledger_database
 
 
 @pytest.fixture
 def committer(tmp_path):
     """A GroupCommit over a scratch database with a deferred foreign key (to fail a COMMIT)."""
-    path = tmp_path / "scratch.db"
-    connections: list[sqlite3.Connection] = []
-    local = threading.local()
-
-    def connection_for_thread() -> sqlite3.Connection:
-        if not hasattr(local, "connection"):
-            local.connection = connect(path, LEDGER_SETTINGS)
-            connections.append(local.connection)
-        return local.connection
-
-    setup = connection_for_thread()
-    setup.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
-    setup.execute(
-        "CREATE TABLE item (value INTEGER, parent INTEGER "
-        "REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"
-    )
-    committer = GroupCommit(connection_for_thread)
-    committer.values = lambda: [
-        row[0] for row in setup.execute("SELECT value FROM item ORDER BY 1")
-    ]
+    database = ledger_database(tmp_path / "scratch.db")
+    with database.write() as setup:
+        setup.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+        setup.execute(
+            text(
+                "CREATE TABLE item (value INTEGER, parent INTEGER "
+                "REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"
+            )
+        )
+    committer = GroupCommit(database)
+    committer.values = lambda: values(database)
     yield committer
-    for connection in connections:
-        connection.close()
+    database.dispose()
+
+
+def values(database) -> list[int]:
+    """Return the committed values."""
+    with database.read() as connection:
+        return [row[0] for row in connection.execute(text("SELECT value FROM item ORDER BY 1"))]
 
 
 def insert(value: int, parent: int | None = None):
     """Work that inserts one row."""
     return lambda connection: (
-        connection.execute("INSERT INTO item VALUES (?, ?)", (value, parent)).lastrowid
+        connection.execute(
+            text("INSERT INTO item VALUES (:value, :parent)"), {"value": value, "parent": parent}
+        ).lastrowid
     )
 
 

@@ -8,7 +8,12 @@ from sqlite_utils import Database
 
 from app.db import LEDGER_SETTINGS, connect
 from app.ledger.schema import migrations
-from app.ledger.store import SqliteLedgerStore, applied_migrations, apply_migrations
+from app.ledger.store import (
+    SqlLedgerStore,
+    applied_migrations,
+    apply_migrations,
+    ledger_database,
+)
 from app.ledger.verify import verify_chain
 from cds_hooks.store import migrations as cds_migrations
 from tests.ledger.helpers import ISSUER, KEY, award, request
@@ -51,12 +56,13 @@ def test_from_the_previous_version_data_survives(db_path):
     )
     connection.close()
     assert "ledger_reporting_identities" not in tables(db_path)
-    old = SqliteLedgerStore(db_path, KEY, migrate=False)  # a v1 deployment writing v1 data
+    # a v1 deployment writing v1 data
+    old = SqlLedgerStore(ledger_database(db_path), KEY, migrate=False)
     learner = old.ensure_learner(ISSUER, "Practitioner/1")
     old.append_credit(request(learner), [award()], "before-upgrade")
     old.close()
 
-    upgraded = SqliteLedgerStore(db_path, KEY)
+    upgraded = SqlLedgerStore(ledger_database(db_path), KEY)
     try:
         assert applied_migrations(db_path)[-1] == "m002_reporting_identities"
         assert upgraded.learner(learner).issuer == ISSUER

@@ -20,7 +20,7 @@ from app.ledger.models import (
     UnknownRecord,
 )
 from app.ledger.rules import Refusal
-from app.ledger.store import SqliteLedgerStore
+from app.ledger.store import SqlLedgerStore, ledger_database
 from app.ledger.verify import verify_chain
 from tests.ledger.helpers import ISSUER, KEY, T0, award, request
 
@@ -176,7 +176,7 @@ def test_month_and_day_of_birth_carry_no_year(store, learner):
 
 
 def test_a_store_opened_without_a_key_cannot_write(db_path, store, learner):
-    reader = SqliteLedgerStore(db_path, None, migrate=False)
+    reader = SqlLedgerStore(ledger_database(db_path), None, migrate=False)
     try:
         with pytest.raises(LedgerError, match="without an identity key"):
             reader.append_credit(request(learner), [award()], "key-1")

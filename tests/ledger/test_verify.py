@@ -8,7 +8,7 @@ from itertools import pairwise
 import pytest
 
 from app.ledger.chain import GENESIS, canonical_json, compute_hash
-from app.ledger.store import SqliteLedgerStore
+from app.ledger.store import SqlLedgerStore, ledger_database
 from app.ledger.verify import verify_chain
 from tests.ledger.helpers import KEY, award, request
 
@@ -37,7 +37,7 @@ def tamper(path, *statements: str) -> None:
 
 def verify(path):
     """Verify the chain in a file."""
-    store = SqliteLedgerStore(path, None, migrate=False)
+    store = SqlLedgerStore(ledger_database(path), None, migrate=False)
     try:
         return verify_chain(store)
     finally:
@@ -49,7 +49,7 @@ def test_canonical_json_is_sorted_compact_and_keeps_unicode():
 
 
 def test_each_hash_covers_the_previous_hash_and_the_fields(chain):
-    store = SqliteLedgerStore(chain, None, migrate=False)
+    store = SqlLedgerStore(ledger_database(chain), None, migrate=False)
     try:
         records = list(store.iter_chain())
     finally:
@@ -93,7 +93,7 @@ def test_a_truncated_tail_is_caught_by_the_submissions_that_refer_to_it(chain):
 
 
 def test_a_record_rehashed_alone_breaks_the_next_link(chain):
-    store = SqliteLedgerStore(chain, None, migrate=False)
+    store = SqlLedgerStore(ledger_database(chain), None, migrate=False)
     try:
         record = next(r for r in store.iter_chain() if r.sequence == 5)
     finally:

@@ -6,17 +6,16 @@ import random
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from app.ledger.credit import claim_case_credit
 from app.ledger.rules import CreditPolicy
-from app.ledger.store import SqliteLedgerStore
+from app.ledger.store import SqlLedgerStore, ledger_database
 from tests.ledger.helpers import KEY, award, request
 
 
 def submit_shared_keys(path: str, learner: str, keys: list[int], start_at: float, seed: int):
     """Submit every key from 4 threads in shuffled orders; return (key, created, sequences)."""
-    store = SqliteLedgerStore(Path(path), KEY, migrate=False)
+    store = SqlLedgerStore(ledger_database(path), KEY, migrate=False)
     wait_until(start_at)
 
     def submit_all(thread: int) -> list[tuple[int, bool, list[int]]]:
@@ -39,7 +38,7 @@ def claim_same_case(
     path: str, learner: str, module: dict, attempt_id: str, start_at: float, tag: str
 ):
     """Claim one case with 4 threads, each under its own key; return the refusal reasons or None."""
-    store = SqliteLedgerStore(Path(path), KEY, migrate=False)
+    store = SqlLedgerStore(ledger_database(path), KEY, migrate=False)
     wait_until(start_at)
 
     def claim(thread: int):
@@ -57,7 +56,7 @@ def claim_same_case(
 
 def append_until_killed(path: str, learner: str) -> None:
     """Append credits forever, printing each key only after it is acknowledged."""
-    store = SqliteLedgerStore(Path(path), KEY, migrate=False)
+    store = SqlLedgerStore(ledger_database(path), KEY, migrate=False)
     number = 0
     while True:
         number += 1

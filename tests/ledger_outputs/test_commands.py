@@ -19,9 +19,13 @@ from app.ledger.outputs.transcript import CSV_COLUMNS
 
 
 def invoke(command, *args: str, app=None):
-    """Run a command, inside a Bedside app's ScriptInfo (and its DATABASE) when one is given."""
+    """Run a command, inside a Bedside app's ScriptInfo (and its databases) when one is given."""
     obj = ScriptInfo(create_app=lambda: app) if app is not None else None
-    env = {"BEDSIDE_DATABASE": str(app.config["DATABASE"])} if app is not None else None
+    env = None
+    if app is not None:
+        env = {"BEDSIDE_DATABASE": str(app.config["DATABASE"])}
+        if app.config.get("DATABASE_URL"):
+            env["BEDSIDE_DATABASE_URL"] = app.config["DATABASE_URL"]
     return CliRunner().invoke(command, list(args), obj=obj, env=env)
 
 
@@ -133,10 +137,10 @@ def test_verify_badge_exits_2_when_files_are_missing(tmp_path):
     assert "Traceback" not in no_keys.output + bad_keys.output + missing.output
 
 
-def test_export_errors_are_one_line(db_path, world, tmp_path):
+def test_export_errors_are_one_line(ledger_file, world, tmp_path):
     no_ledger = invoke(export_command, "--format", "csv", "--database", str(tmp_path / "x.db"))
     assert no_ledger.exit_code == 2 and "No ledger database" in no_ledger.output
-    no_url = invoke(export_command, "--format", "xapi", "--database", str(db_path))
+    no_url = invoke(export_command, "--format", "xapi", "--database", str(ledger_file))
     assert no_url.exit_code == 1
     assert no_url.output.strip().endswith("set BEDSIDE_PUBLIC_BASE_URL or give --base-url.")
     backwards = invoke(
@@ -144,7 +148,7 @@ def test_export_errors_are_one_line(db_path, world, tmp_path):
         "--format",
         "csv",
         "--database",
-        str(db_path),
+        str(ledger_file),
         "--since",
         "2026-03-10",
         "--until",
@@ -156,7 +160,7 @@ def test_export_errors_are_one_line(db_path, world, tmp_path):
         "--format",
         "badge",
         "--database",
-        str(db_path),
+        str(ledger_file),
         "--base-url",
         "https://x.test",
     )
@@ -165,15 +169,15 @@ def test_export_errors_are_one_line(db_path, world, tmp_path):
         assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
 
 
-def test_csv_and_pars_work_from_a_database_copy_without_an_app(db_path, world):
-    result = invoke(export_command, "--format", "pars", "--database", str(db_path))
+def test_csv_and_pars_work_from_a_database_copy_without_an_app(ledger_file, world):
+    result = invoke(export_command, "--format", "pars", "--database", str(ledger_file))
     assert result.exit_code == 0 and "Alice" in result.stdout
     xapi = invoke(
         export_command,
         "--format",
         "xapi",
         "--database",
-        str(db_path),
+        str(ledger_file),
         "--base-url",
         "https://x.test",
     )

@@ -182,9 +182,9 @@ def raw_database_bytes(instance: Path) -> str:
 
 def test_the_scan_finds_a_planted_name(instance_path):
     """A control: a patient's name typed into a profile field is caught by the table scan."""
-    from app.ledger.store import SqliteLedgerStore
+    from app.ledger.store import SqlLedgerStore, ledger_database
 
-    store = SqliteLedgerStore(instance_path / "control.db", b"key")
+    store = SqlLedgerStore(ledger_database(instance_path / "control.db"), b"key")
     try:
         learner = store.ensure_learner("https://ehr.test", "Practitioner/1")
         store.update_profile(learner, specialty="Harlow clinic")
@@ -201,7 +201,7 @@ def outputs_text(app, base_url: str, learners: list[str]) -> str:
         output_settings(app.config, base_url),
         modules(),
         Path(app.instance_path),
-        database=store.path,
+        database=store.database,
     )
     records = list(store.iter_chain())
     chunks = [export(fmt, records, context).text for fmt in FORMATS]

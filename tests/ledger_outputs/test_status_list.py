@@ -5,18 +5,20 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import sqlite3
 import threading
 from datetime import UTC, datetime
 
 import pytest
 from joserfc.jwk import ECKey
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from app.db import close_stores
 from app.ledger import badge_status
 from app.ledger.ledger_commands import export_command, verify_badge_command
 from app.ledger.outputs import badges, status_list
+from app.ledger.store import ledger_database
 from tests.ledger.helpers import KEY
 from tests.ledger_outputs.test_commands import invoke
 from tests.ledger_outputs.world import BASE_URL
@@ -28,10 +30,11 @@ SPEC_EXAMPLE = "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKs
 
 
 @pytest.fixture
-def served_app(db_path, world):
+def served_app(db_path, ledger_url, database_url, world):
     """A Bedside app on the filled ledger with no configured URL: it answers as its own host."""
+    server = {} if ledger_url.sqlite_path is not None else {"DATABASE_URL": database_url}
     app = create_app(
-        {"TESTING": True, "DATABASE": str(db_path), "LEDGER_IDENTITY_KEY": KEY.decode()},
+        {"TESTING": True, "DATABASE": str(db_path), "LEDGER_IDENTITY_KEY": KEY.decode(), **server},
         instance_path=db_path.parent,
     )
     yield app
@@ -87,41 +90,40 @@ def test_every_new_badge_names_its_own_bit(outputs_app, world, tmp_path):
     assert [claims_of(token)["credentialStatus"] for token in again] == entries
 
 
-def test_slots_are_allocated_once_and_never_shared_under_concurrency(db_path, world):
+def test_slots_are_allocated_once_and_never_shared_under_concurrency(ledger_url, store, world):
     sequences = [r for r in range(1, 12)]
     results: list[dict] = []
     barrier = threading.Barrier(4)
+    hosts = [ledger_database(ledger_url) for _ in range(2)]  # two engines: two hosts' exports
 
-    def export_in_a_thread() -> None:
+    def export_in_a_thread(number: int) -> None:
         barrier.wait()
-        results.append(badge_status.allocate(db_path, sequences))
+        results.append(badge_status.allocate(hosts[number % 2], sequences))
 
-    threads = [threading.Thread(target=export_in_a_thread) for _ in range(4)]
+    threads = [threading.Thread(target=export_in_a_thread, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    for host in hosts:
+        host.dispose()
     assert len(results) == 4 and all(result == results[0] for result in results)
     slots = list(results[0].values())
     assert len(set(slots)) == len(sequences)
-    connection = sqlite3.connect(db_path)
-    try:
-        assert connection.execute("SELECT count(*) FROM ledger_badge_status").fetchone() == (11,)
-        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
-            slot = slots[0]
-            connection.execute(
-                "INSERT INTO ledger_badge_status VALUES (12, ?, ?, 'x')",
-                (slot.status_list, slot.status_index),
-            )
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            connection.execute("UPDATE ledger_badge_status SET status_index = 0")
-    finally:
-        connection.close()
+    with store.database.read() as connection:
+        count = connection.execute(text("SELECT count(*) FROM ledger_badge_status")).scalar()
+    assert count == 11
+    slot = slots[0]
+    duplicate = text("INSERT INTO ledger_badge_status VALUES (12, :list, :index, 'x')")
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), store.database.write() as c:
+        c.execute(duplicate, {"list": slot.status_list, "index": slot.status_index})
+    with pytest.raises(IntegrityError, match="append-only"), store.database.write() as c:
+        c.execute(text("UPDATE ledger_badge_status SET status_index = 0"))
 
 
-def test_a_full_list_moves_on_to_the_next(db_path, world, monkeypatch):
+def test_a_full_list_moves_on_to_the_next(store, world, monkeypatch):
     monkeypatch.setattr(badge_status, "LIST_SIZE", 4)
-    slots = badge_status.allocate(db_path, range(1, 7))
+    slots = badge_status.allocate(store.database, range(1, 7))
     assert sorted(slot.status_list for slot in slots.values()) == [1, 1, 1, 1, 2, 2]
     assert {slot.status_index for slot in slots.values() if slot.status_list == 1} == {0, 1, 2, 3}
 

@@ -9,7 +9,7 @@ from functools import cache
 from app.ledger.credit import claim_case_credit, claim_poc_credit
 from app.ledger.models import Answer, ReportingIdentity
 from app.ledger.rules import POC_STEPS, CreditPolicy
-from app.ledger.store import SqliteLedgerStore
+from app.ledger.store import SqlLedgerStore
 from app.library.loader import Library, load_library
 from app.settings import REPO_ROOT
 from tests.ledger.helpers import ISSUER, Clock
@@ -72,7 +72,7 @@ def poc_cycle(store, clock: Clock, learner: str, module_id: str) -> list[int]:
     return [record.sequence for record in made.records]
 
 
-def build_world(store: SqliteLedgerStore, clock: Clock) -> World:
+def build_world(store: SqlLedgerStore, clock: Clock) -> World:
     """Alice (board ID), Bob (licence), Carol (no consent), Dave (no identifier), Erin (nothing)."""
     world = World()
     for name in ("alice", "bob", "carol", "dave", "erin"):

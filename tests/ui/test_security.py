@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app.ledger.store import SqliteLedgerStore
+from app.ledger.store import SqlLedgerStore, ledger_database
 from app.ledger.wiring import Ledger
 from app.settings import REPO_ROOT
 from tests.smart.conftest import build_demo_app
@@ -95,7 +95,8 @@ def test_the_ledger_file_never_holds_the_patient(instance_path, monkeypatch, sep
     ledger_file = instance_path / "ledger-only.db"
     key = str(app.config["LEDGER_IDENTITY_KEY"]).encode()
     policy = app.extensions["ledger"].policy
-    app.extensions["ledger"] = Ledger(SqliteLedgerStore(ledger_file, identity_key=key), policy)
+    store = SqlLedgerStore(ledger_database(ledger_file), identity_key=key)
+    app.extensions["ledger"] = Ledger(store, policy)
     browser = app.test_client()
     launch(browser, app.extensions["demo_auth"], SEPSIS)
     first = start_case(browser)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from app.database import Database
 from app.ledger import badge_status
 from app.ledger.chain import CreditRecord
 from app.ledger.outputs import badges, pars, status_list, xapi
@@ -27,7 +28,7 @@ class ExportContext:
     modules: Mapping[str, dict] = field(default_factory=dict)
     instance_path: Path | None = None
     language: str = "en"
-    database: Path | None = None  # the ledger file, where badges' status-list slots are kept
+    database: Database | None = None  # the ledger's, where badges' status-list slots are kept
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import requests
 from joserfc.jwk import ECKey
 
+from app.database import Database
 from app.ledger import badge_status
 from app.ledger.badge_status import LIST_SIZE, StatusSlot
 from app.ledger.outputs import badges
@@ -136,7 +136,7 @@ def signed_status_list(
 
 
 def current_status_list(
-    database: Path,
+    database: Database,
     base_url: str,
     issuer: badges.Issuer,
     key: ECKey,

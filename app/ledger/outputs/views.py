@@ -8,7 +8,6 @@ The issuer profile and its keys are public: badge verifiers dereference them.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
@@ -91,7 +90,7 @@ def badge_status_list(number: int):
     """Serve a signed Bitstring Status List: the revocation bits of the badges, from reversals."""
     max_age = int(current_app.config.get("BADGE_STATUS_MAX_AGE", status_list.DEFAULT_MAX_AGE))
     token = status_list.current_status_list(
-        Path(current_app.config["DATABASE"]),
+        ledger_for(current_app).store.database,
         public_url(),
         badges.issuer_for(public_url(), settings().accreditation.provider),
         badges.issuer_key(current_app.instance_path),
