@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,9 +37,13 @@ from app.database import (
     parse_database_url,
     sqlite_path_url,
 )
-from app.db import STORE_SETTINGS, ConnectionSettings
+from app.db import LEDGER_SETTINGS, STORE_SETTINGS, ConnectionSettings
 from app.errors import ConfigError
 from app.learning.profile_store import LEARNING_SCHEMA
+from app.ledger.badge_status import BADGES_SCHEMA
+from app.ledger.schema import LEDGER_SCHEMA
+from app.ledger.store import SqlLedgerStore, ledger_database
+from app.ledger.verify import verify_chain
 from app.outcomes.practice_store import PRACTICE_SCHEMA
 from app.settings import REPO_ROOT
 from app.smart import pending, sessions
@@ -51,16 +55,31 @@ BOOKKEEPING_TABLES = {"_sqlite_migrations", "bedside_migrations", "sqlite_sequen
 
 @dataclass(frozen=True)
 class RegisteredStore:
-    """A store on the shared database: its name in messages, its schema, its SQLite durability."""
+    """A store on the shared database: its name in messages, its schema, its SQLite durability.
+
+    `verify`, when set, checks the store's data after a copy: (ok, one-line summary).
+    """
 
     name: str
     schema: StoreSchema
     settings: ConnectionSettings = STORE_SETTINGS
+    verify: Callable[[DatabaseUrl], tuple[bool, str]] | None = None
 
 
-# The ledger joins with one line once its schema moves to app.database, e.g.
-# RegisteredStore("ledger", ledger_schema.SCHEMA, LEDGER_SETTINGS).
+def verify_ledger(url: DatabaseUrl) -> tuple[bool, str]:
+    """Walk the copied ledger's hash chain, as `bedside ledger verify` does."""
+    store = SqlLedgerStore(ledger_database(url), None, migrate=False)
+    try:
+        report = verify_chain(store)
+    finally:
+        store.close()
+    return report.ok, report.summary()
+
+
+# In copy order: a store's tables come after the tables they refer to (badge slots → credits).
 STORES: list[RegisteredStore] = [
+    RegisteredStore("ledger", LEDGER_SCHEMA, LEDGER_SETTINGS, verify=verify_ledger),
+    RegisteredStore("badge status", BADGES_SCHEMA, LEDGER_SETTINGS),
     RegisteredStore("cds", cds_store.SCHEMA),
     RegisteredStore("smart sessions", sessions.SCHEMA),
     RegisteredStore("smart pending", pending.SCHEMA),
@@ -360,7 +379,18 @@ def copy_stores(source: DatabaseUrl, target: DatabaseUrl, batch_rows: int) -> li
             with opened(target, store.settings) as writer:
                 for name in ordered_tables(writer, tables[store.name]):
                     copied.append(copy_table(snapshot, writer, name, batch_rows))
+            verify_copy(store, target)
     return copied
+
+
+def verify_copy(store: RegisteredStore, target: DatabaseUrl) -> None:
+    """Run the store's own check on the copy (the ledger: its hash chain); CopyRefused if bad."""
+    if store.verify is None:
+        return
+    ok, summary = store.verify(target)
+    if not ok:
+        raise CopyRefused(f"The copied {store.name} does not verify: {summary}")
+    click.echo(f"{store.name}: {summary}")
 
 
 def refuse_missing_source(source: DatabaseUrl) -> None:

@@ -38,7 +38,7 @@ from typing import Protocol
 from sqlalchemy import Connection, text
 
 from app import db
-from app.database import POSTGRESQL, Database, DatabaseUrl, StoreSchema, sqlite_path_url
+from app.database import POSTGRESQL, Database, DatabaseUrl, sqlite_path_url
 from app.db import LEDGER_SETTINGS
 from app.errors import ConfigError
 from app.identity import idempotency_hash, learner_id, normalise_issuer, request_hash
@@ -163,10 +163,10 @@ class SqlLedgerStore:
         self.database = database
         try:
             if migrate:
-                migrate_pending(database, LEDGER_SCHEMA)
+                database.migrate(LEDGER_SCHEMA)
             if database.dialect == POSTGRESQL:
                 if migrate:  # the application role may not create tables later
-                    migrate_pending(database, badge_status.BADGES_SCHEMA)
+                    database.migrate(badge_status.BADGES_SCHEMA)
                 check_durability(database)
         except BaseException:
             database.dispose()  # the store owns its database: refused, it leaves nothing open
@@ -383,19 +383,6 @@ def ledger_database(where: Path | str | DatabaseUrl) -> Database:
     """The ledger's own Database: a SQLite file (synchronous=FULL) or a PostgreSQL URL."""
     url = where if isinstance(where, DatabaseUrl) else sqlite_path_url(Path(where))
     return Database(url, LEDGER_SETTINGS)
-
-
-def migrate_pending(database: Database, schema: StoreSchema) -> None:
-    """Apply a schema's pending migrations; on PostgreSQL only when some are pending.
-
-    The application role may not create tables (not even the migration table, IF NOT EXISTS
-    still asks for the right), so a migrated database is only read.
-    """
-    if database.dialect == POSTGRESQL:
-        steps = {name for name, _ in schema.postgresql}
-        if steps <= set(database.applied(schema)):
-            return
-    database.migrate(schema)
 
 
 def check_durability(database: Database) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,11 +20,13 @@ from app.db_commands import STORES, copy_table, migration_names
 from app.learning.mastery import TopicMastery
 from app.learning.profile_store import LearningStore
 from app.learning.recommend import Profile
+from app.ledger.store import SqlLedgerStore, ledger_database
 from app.outcomes.cases import MeasureCase
 from app.outcomes.practice_store import PracticeStore
 from app.smart.sessions import SmartSession, SmartSessionStore
 from app.smart.token_cipher import TokenCipher
 from cds_hooks.store import CdsStore, Exposure, FeedbackRecord
+from tests.ledger.helpers import ISSUER, KEY, award, request
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -391,3 +394,33 @@ def test_copy_moves_bytes_and_floats_exactly_in_small_batches(tmp_path, postgres
     finally:
         source.dispose()
         target.dispose()
+
+
+def fill_the_ledger(url: str, credits: int) -> None:
+    """Append credits (and a reversal) through the ledger store, as the app does."""
+    store = SqlLedgerStore(ledger_database(parse_database_url(url)), KEY)
+    try:
+        learner = store.ensure_learner(ISSUER, "Practitioner/1")
+        for number in range(1, credits + 1):
+            store.append_credit(request(learner, number), [award()], f"key-{number}")
+        store.append_reversal(1, "entered in error", "reverse-1")
+    finally:
+        store.close()
+
+
+def test_a_copied_ledger_is_verified_on_the_target(tmp_path, postgres_url):
+    fill_the_ledger(sqlite_url(tmp_path), credits=5)
+    code, output = run("db", "copy", "--from", sqlite_url(tmp_path), "--to", postgres_url)
+    assert code == 0, output
+    assert "ledger_credits: 6 rows" in output
+    assert "ledger: Verified 6 records; chain intact." in output
+
+
+def test_a_ledger_whose_chain_breaks_in_the_copy_is_refused(tmp_path, postgres_url):
+    fill_the_ledger(sqlite_url(tmp_path), credits=3)
+    with sqlite3.connect(tmp_path / "bedside.db") as connection:  # tamper with the evidence
+        connection.execute("DROP TRIGGER IF EXISTS ledger_credits_no_update")
+        connection.execute("UPDATE ledger_credits SET amount_hundredths = 500 WHERE sequence = 2")
+    code, output = run("db", "copy", "--from", sqlite_url(tmp_path), "--to", postgres_url)
+    assert code == 1
+    assert "The copied ledger does not verify: Record #2 fails" in output
