@@ -6,7 +6,8 @@ import logging
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import OperationalError as DatabaseUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def register_error_handlers(app: Flask) -> None:
     """Render every error as JSON on API paths and as an HTML page elsewhere."""
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DatabaseUnavailable, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
     app.after_request(drain_unread_body)
 
@@ -72,12 +74,26 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[Response | s
     status = error.code or 500
     if wants_json():
         response = error_response(status, code_for(error), error.description or error.name)
-        for name, value in error.get_headers():
-            if name.lower() not in {"content-type", "content-length"}:
-                response.headers[name] = value
-        return response, status
-    page = render_template("error.html", status=status, title=error.name, message=error.description)
-    return page, status
+    else:
+        page = render_template(
+            "error.html", status=status, title=error.name, message=error.description
+        )
+        response = current_app.make_response(page)
+    for name, value in error.get_headers():  # Retry-After, Allow, WWW-Authenticate…
+        if name.lower() not in {"content-type", "content-length"}:
+            response.headers[name] = value
+    return response, status
+
+
+def handle_database_unavailable(error: DatabaseUnavailable) -> tuple[Response | str, int]:
+    """The database stayed locked or out of reach: a 503, its transaction rolled back."""
+    reason = type(error.orig).__name__ if error.orig is not None else "no answer"
+    log.warning("Database unavailable on %s %s (%s)", request.method, request.path, reason)
+    retry = ServiceUnavailable(
+        "The database did not answer in time; nothing was changed. Try again in a moment.",
+        retry_after=5,
+    )
+    return handle_http_exception(retry)
 
 
 def handle_unexpected(error: Exception) -> tuple[Response | str, int]:

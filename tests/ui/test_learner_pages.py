@@ -306,3 +306,18 @@ def test_a_locked_learning_store_never_loses_the_answer(ui_app, browser, auth_se
     post(browser, first, get(browser, first), option=question["answer"], confidence="low")
     assert "Correct." in get(browser, first)
     assert count_rows(ui_app, "ledger_answers") == 1
+
+
+def test_a_ledger_that_does_not_answer_gives_the_transcript_a_503_not_a_500(
+    ui_app, browser, auth_server
+):
+    launch(browser, auth_server)
+
+    def unreachable(*args, **kwargs):
+        raise BUSY[1]  # SQLAlchemy's error, as either engine raises it
+
+    ui_app.extensions["ledger"].store.credits_for = unreachable
+    response = browser.get("/ledger/transcript")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "nothing was changed" in response.get_data(as_text=True)
