@@ -106,7 +106,10 @@ class _Pending(Generic[T]):
 
     def fail(self, error: BaseException) -> None:
         """Mark the submission lost with its batch."""
-        failure = LedgerUnavailable(f"The ledger could not commit; nothing was recorded ({error}).")
+        failure = LedgerUnavailable(
+            f"The ledger could not confirm the commit ({type(error).__name__}); submitting again "
+            "is safe: an idempotency key is recorded at most once."
+        )
         failure.__cause__ = error
         self.error = failure
 

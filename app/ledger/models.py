@@ -126,4 +126,4 @@ class PatientDataRefused(LedgerError):
 
 
 class LedgerUnavailable(LedgerError):
-    """The ledger could not commit (database busy, disk full, I/O error); nothing was recorded."""
+    """The ledger could not confirm a commit (busy, disk full, lost connection); retry is safe."""

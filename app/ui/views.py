@@ -126,11 +126,14 @@ def fhir_failed(error: FhirRequestError) -> tuple[str, int]:
 
 @bp.errorhandler(LedgerUnavailable)
 def ledger_unavailable(error: LedgerUnavailable) -> tuple[str, int]:
-    """The ledger could not commit; nothing was recorded."""
+    """The ledger could not confirm the commit; a retry is safe (never recorded twice)."""
     return error_page(
         503,
         gettext("Credit ledger busy"),
-        gettext("The credit ledger could not record this just now; nothing was saved. Try again."),
+        gettext(
+            "The credit ledger could not confirm this just now. Try again: a credit is never "
+            "recorded twice."
+        ),
     )
 
 
