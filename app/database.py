@@ -19,6 +19,7 @@ on lock upgrade; `read()` takes no write lock.
 from __future__ import annotations
 
 import contextlib
+import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -105,13 +106,44 @@ def sqlite_path_url(path: Path) -> DatabaseUrl:
     return DatabaseUrl(SQLITE, f"sqlite+pysqlite:///{path}", Path(path))
 
 
+Grants = tuple[tuple[str, tuple[str, ...]], ...]  # (privileges, objects) the store's SQL needs
+
+
 @dataclass(frozen=True)
 class StoreSchema:
-    """One store's migrations: sqlite-utils steps for SQLite, SQL or callables for PostgreSQL."""
+    """One store's migrations (sqlite-utils steps, PostgreSQL steps) and its role's privileges.
+
+    `grants` are exactly the statements the store's code runs on PostgreSQL, per table (or
+    `SEQUENCE name`): what a least-privilege application role needs, no more.
+    """
 
     name: str
     sqlite: Migrations
     postgresql: Sequence[tuple[str, str | Callable[[Connection], None]]]
+    grants: Grants = ()
+
+
+ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def role_script(schemas: Sequence[StoreSchema], role: str) -> str:
+    """The SQL giving an application role exactly what the stores' code runs, and no more.
+
+    Each object's privileges are revoked first, then granted as the store declares, so running
+    it again, or after a release changed a grant, leaves the role with exactly those. Run it as
+    the tables' owner after `bedside db migrate`; the role must not own the tables (an owner
+    could drop the ledger's append-only triggers).
+    """
+    if not ROLE_NAME.match(role):
+        raise ValueError(f"{role!r} is not a plain PostgreSQL role name (a-z, 0-9, _).")
+    grants: list[tuple[str, tuple[str, ...]]] = [("SELECT", ("bedside_migrations",))]
+    for schema in schemas:
+        grants += schema.grants
+    lines = [f'GRANT USAGE ON SCHEMA public TO "{role}";']
+    for privileges, objects in grants:
+        lines += [f'REVOKE ALL ON {name} FROM "{role}";' for name in objects]
+        lines.append(f'GRANT {privileges} ON {", ".join(objects)} TO "{role}";')
+    return "\n".join(lines) + "\n"
 
 
 class Database:

@@ -1,4 +1,4 @@
-"""`bedside db migrate | check | copy`: the shared database's schema, health and engine moves.
+"""`bedside db migrate | check | copy | grants`: the shared database's schema, health, moves.
 
 Every store that lives on the shared database is listed once in `STORES`; each command walks that
 list, so a store added there is migrated, checked and copied with no other change. The commands
@@ -35,6 +35,7 @@ from app.database import (
     StoreSchema,
     database_url,
     parse_database_url,
+    role_script,
     sqlite_path_url,
 )
 from app.db import LEDGER_SETTINGS, STORE_SETTINGS, ConnectionSettings
@@ -105,6 +106,7 @@ def db_group() -> None:
       bedside db migrate
       bedside db check --database-url postgresql://bedside@db.internal/bedside
       bedside db copy --from sqlite:///instance/bedside.db --to postgresql://bedside@db/bedside
+      bedside db grants bedside_app
     """
 
 
@@ -152,6 +154,25 @@ def check_command(url_text: str | None) -> None:
             f"{pending_count} migration(s) pending: run `bedside db migrate` (hosts also apply "
             "them when they start)."
         )
+
+
+@db_group.command("grants")
+@click.argument("role")
+def grants_command(role: str) -> None:
+    """Print the SQL that gives a PostgreSQL application role what every store runs, no more.
+
+    Run the output as the tables' owner after `bedside db migrate`. Ledger evidence (credits,
+    submissions, badge slots) gets SELECT and INSERT only; each object is revoked first, so the
+    script can be run again after an upgrade.
+
+    \b
+    Examples:
+      bedside db grants bedside_app | psql -U bedside_owner bedside
+    """
+    try:
+        click.echo(role_script([store.schema for store in STORES], role), nl=False)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @db_group.command("copy")

@@ -137,7 +137,12 @@ POSTGRESQL_STEPS = [
     ),
     ("index_jti_by_expiry", "CREATE INDEX idx_cds_jti_expires_at ON cds_jti (expires_at)"),
 ]
-SCHEMA = StoreSchema("bedside.cds", migrations, POSTGRESQL_STEPS)
+SCHEMA = StoreSchema(
+    "bedside.cds",
+    migrations,
+    POSTGRESQL_STEPS,
+    grants=(("SELECT, INSERT, DELETE", ("cds_jti", "cds_exposures", "cds_feedback")),),
+)
 
 
 class JtiClaim(NamedTuple):

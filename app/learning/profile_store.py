@@ -101,7 +101,17 @@ POSTGRESQL_STEPS = [
         """,
     ),
 ]
-LEARNING_SCHEMA = StoreSchema("bedside.learning", migrations, POSTGRESQL_STEPS)
+LEARNING_SCHEMA = StoreSchema(
+    "bedside.learning",
+    migrations,
+    POSTGRESQL_STEPS,
+    grants=(
+        (
+            "SELECT, INSERT, UPDATE, DELETE",
+            ("learning_profiles", "learning_mastery", "learning_cards", "learning_applied"),
+        ),
+    ),
+)
 
 
 def upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> TextClause:

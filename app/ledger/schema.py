@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from app.database import StoreSchema
+from app.database import StoreSchema, role_script
 
 migrations = Migrations("bedside.ledger")
 
@@ -274,9 +274,7 @@ APPLICATION_GRANTS = (
     ("SELECT, INSERT", ("ledger_answers",)),
     ("SELECT, INSERT, UPDATE", ("ledger_learners", "ledger_attempts")),
     ("SELECT, INSERT, UPDATE, DELETE", ("ledger_reporting_identities",)),
-    ("SELECT", ("bedside_migrations",)),
 )
-ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def pg_core_tables(connection: Connection) -> None:
@@ -299,24 +297,17 @@ LEDGER_SCHEMA = StoreSchema(
         (m001_core_tables.__name__, pg_core_tables),
         (m002_reporting_identities.__name__, pg_reporting_identities),
     ],
+    grants=APPLICATION_GRANTS,
 )
 
 
 def application_role_grants(role: str) -> str:
-    """Return the SQL that lets an application role use the ledger but never edit its evidence.
+    """The SQL that lets an application role use the ledger but never edit its evidence.
 
-    Run it as the tables' owner after `bedside ledger init`; the role must not own the tables
-    (an owner can drop triggers). Credit records, submissions and badge status slots get SELECT
-    and INSERT only.
+    Credit records, submissions and badge status slots get SELECT and INSERT only (revoked
+    first); `bedside db grants` prints this with every other store's grants.
     """
-    if not ROLE_NAME.match(role):
-        raise ValueError(f"{role!r} is not a plain PostgreSQL role name (a-z, 0-9, _).")
-    lines = [f'GRANT USAGE ON SCHEMA public TO "{role}";']
-    for table in EVIDENCE_TABLES:
-        lines.append(f'REVOKE ALL ON {table} FROM "{role}";')
-    for privileges, tables in APPLICATION_GRANTS:
-        lines.append(f'GRANT {privileges} ON {", ".join(tables)} TO "{role}";')
-    return "\n".join(lines) + "\n"
+    return role_script([LEDGER_SCHEMA], role)
 
 
 def bytewise_text(ddl: str) -> str:

@@ -88,7 +88,16 @@ POSTGRESQL_STEPS = [
         """,
     ),
 ]
-PRACTICE_SCHEMA = StoreSchema("bedside.practice", migrations, POSTGRESQL_STEPS)
+PRACTICE_SCHEMA = StoreSchema(
+    "bedside.practice",
+    migrations,
+    POSTGRESQL_STEPS,
+    grants=(
+        # a save replaces its period: DELETE, then INSERT under LOCK TABLE … SHARE ROW EXCLUSIVE
+        ("SELECT, INSERT, DELETE", ("practice_imports", "practice_cases")),
+        ("USAGE", ("SEQUENCE practice_imports_import_id_seq",)),
+    ),
+)
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,12 @@ POSTGRESQL_STEPS = [
         """,
     ),
 ]
-SCHEMA = StoreSchema("bedside.smart_pending", migrations, POSTGRESQL_STEPS)
+SCHEMA = StoreSchema(
+    "bedside.smart_pending",
+    migrations,
+    POSTGRESQL_STEPS,
+    grants=(("SELECT, INSERT, DELETE", ("smart_pending",)),),
+)
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,12 @@ POSTGRESQL_STEPS = [
         """,
     ),
 ]
-SCHEMA = StoreSchema("bedside.smart_sessions", migrations, POSTGRESQL_STEPS)
+SCHEMA = StoreSchema(
+    "bedside.smart_sessions",
+    migrations,
+    POSTGRESQL_STEPS,
+    grants=(("SELECT, INSERT, UPDATE, DELETE", ("smart_sessions",)),),
+)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
 
 from app.cli import cli
 from app.config import INSTANCE_KEYS
@@ -424,3 +425,35 @@ def test_a_ledger_whose_chain_breaks_in_the_copy_is_refused(tmp_path, postgres_u
     code, output = run("db", "copy", "--from", sqlite_url(tmp_path), "--to", postgres_url)
     assert code == 1
     assert "The copied ledger does not verify: Record #2 fails" in output
+
+
+def test_an_application_role_with_the_printed_grants_runs_every_store(tmp_path, postgres_url):
+    assert run("db", "migrate", "--database-url", postgres_url)[0] == 0
+    code, script = run("db", "grants", "bedside_app")
+    assert code == 0, script
+    owner = Database(parse_database_url(postgres_url))
+    with owner.write() as connection:
+        connection.execute(text("CREATE ROLE bedside_app LOGIN"))
+        connection.exec_driver_sql(script)
+    app_url = postgres_url.replace("://postgres@", "://bedside_app@")
+    as_app = Database(parse_database_url(app_url))
+    try:
+        session_id = fill_through_the_stores(as_app)  # every store writes as the role
+        assert_read_back_through_the_stores(as_app, session_id)
+        fill_the_ledger(app_url, credits=2)
+        for statement in ("DROP TABLE cds_jti", "UPDATE ledger_credits SET reason = 'x'"):
+            refused = pytest.raises(ProgrammingError, match=r"permission denied|must be owner")
+            with refused, as_app.write() as edit:
+                edit.execute(text(statement))
+    finally:
+        as_app.dispose()
+        with owner.write() as connection:
+            connection.execute(text("DROP OWNED BY bedside_app"))
+            connection.execute(text("DROP ROLE bedside_app"))
+        owner.dispose()
+
+
+def test_grants_refuse_a_role_name_that_is_not_plain():
+    code, output = run("db", "grants", 'app"; DROP TABLE ledger_credits; --')
+    assert code == 1
+    assert "is not a plain PostgreSQL role name" in output
