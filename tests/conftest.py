@@ -12,6 +12,9 @@ from app import create_app
 from app.db import close_stores
 from tests.support.postgres import PostgresServer, PostgresUnavailable
 
+# The one session-wide Chromium (browser tests and the CDS Hooks sandbox test share it).
+pytest_plugins = ["tests.support.chromium"]
+
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):

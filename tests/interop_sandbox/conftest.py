@@ -24,11 +24,6 @@ from werkzeug.serving import make_server
 from app.devtools.fhir_server import create_fhir_app
 from app.settings import REPO_ROOT
 from tests.app.test_serve import BEDSIDE, free_port, wait_until_up
-from tests.browser.conftest import (  # noqa: F401 - the shared Chromium and its failure screenshots
-    chromium,
-    open_page,
-    pytest_runtest_makereport,
-)
 
 SANDBOX = REPO_ROOT / "third_party" / "cds-hooks-sandbox"
 SANDBOX_BUILD = SANDBOX / "build"

@@ -17,8 +17,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_page
 from tests.interop_sandbox.conftest import SANDBOX
+from tests.support.chromium import open_page
 
 SANDBOX_KEY = json.loads((SANDBOX / "keys" / "jwk-keypair.json").read_text())["keys"][0]
 SANDBOX_JKU = "https://sandbox.cds-hooks.org/.well-known/jwks.json"
