@@ -375,8 +375,16 @@ class SqlLedgerStore:
         return self._key
 
     def _write(self, work):
-        """Run work(connection) in a durable write transaction (group-committed)."""
-        return self._writer.run(work)
+        """Run work(connection) in a durable write transaction (group-committed), chain first."""
+
+        def chain_locked_first(connection: Connection):
+            # A batch holding the chain lock may next write a row (a double-submitted answer)
+            # that another host already wrote and holds while it waits for the chain lock:
+            # locking the chain before any row keeps one lock order, so hosts queue, not deadlock.
+            lock_chain_head(connection)
+            return work(connection)
+
+        return self._writer.run(chain_locked_first)
 
 
 def ledger_database(where: Path | str | DatabaseUrl) -> Database:

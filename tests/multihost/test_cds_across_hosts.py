@@ -1,19 +1,15 @@
 """CDS state across hosts: two `bedside serve` processes share one PostgreSQL database.
 
-Each host has its own SQLite file for the stores not yet on PostgreSQL (the ledger, the demo
-authorisation server): whatever the hosts share here, they share through PostgreSQL. Both stand
+Each host has its own SQLite file only for the demo EHR's authorisation server: whatever the
+hosts share here, they share through PostgreSQL. Both stand
 behind one public URL, as behind a load balancer, so a client JWT's `aud` is valid on either.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import uuid
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,10 +17,10 @@ import requests
 from app.devtools.demo_keys import DEMO_EHR_ISS, DEMO_EHR_KID, demo_ehr_key
 from app.devtools.fhir_store import FixtureStore
 from app.settings import REPO_ROOT
-from tests.app.test_serve import BEDSIDE, free_port, wait_until_up
 from tests.cds_hooks.hook_requests import draft_medication, hook_request, prefetch_for
 from tests.cds_hooks.jwt_helpers import sign_client_token
 from tests.cds_hooks.test_service import overridden
+from tests.multihost.hosts import bedside_host
 
 PUBLIC_URL = "http://bedside.test"  # the load balancer's address, as EHRs call it
 SELECT = "/cds-services/bedside-order-select"
@@ -32,12 +28,6 @@ SIGN = "/cds-services/bedside-order-sign"
 FEEDBACK = "/cds-services/bedside-order-select/feedback"
 SEPSIS = "sepsis-adult"
 MODULE = "sepsis-hour-1-bundle"
-SHARED_KEYS = {  # hosts share their keys (docs/deploy.md): same learner ids, same CDS hashes
-    "BEDSIDE_SECRET_KEY": "multihost-secret",
-    "BEDSIDE_LEDGER_IDENTITY_KEY": "multihost-ledger-identity",
-    "BEDSIDE_CDS_IDENTITY_KEY": "multihost-cds-identity",
-    "BEDSIDE_SMART_TOKEN_KEY": "multihost-smart-token",
-}
 
 
 @pytest.fixture(scope="module")
@@ -47,37 +37,9 @@ def hosts(tmp_path_factory, postgres_server):
     database_url = postgres_server.create_database(name)
     folder = tmp_path_factory.mktemp("hosts")
     with ExitStack() as stack:
-        yield [stack.enter_context(bedside_host(folder / host, database_url)) for host in "AB"]
+        hosts = [bedside_host(folder / h, database_url, public_url=PUBLIC_URL) for h in "AB"]
+        yield [stack.enter_context(host).url for host in hosts]
     postgres_server.drop_database(name)
-
-
-@contextmanager
-def bedside_host(folder: Path, database_url: str):
-    """Run `bedside serve` (demo mode, one worker) on a free port; yield its base URL."""
-    folder.mkdir()
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("BEDSIDE_")},
-        **SHARED_KEYS,
-        "BEDSIDE_DEMO": "1",
-        "BEDSIDE_DATABASE_URL": database_url,
-        "BEDSIDE_DATABASE": str(folder / "bedside.db"),  # this host's own file
-        "BEDSIDE_PUBLIC_BASE_URL": PUBLIC_URL,
-    }
-    with open(folder / "server.log", "w") as log:
-        server = subprocess.Popen(
-            [str(BEDSIDE), "serve", "--port", str(port), "--workers", "1"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base_url, server)
-        yield base_url
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
