@@ -25,7 +25,14 @@ from bench import cds_request as req
 from bench.cds_hooks import Target, drive, round_sizes, server_env, warm_up
 from bench.ledger import WriteRun, filesystem_of, fsync_latency_ms, measure_writes
 from bench.load import Batch
-from bench.report import COLUMNS, HEADINGS, round_ratio_spread, run_benchmark, verdict
+from bench.report import (
+    COLUMNS,
+    HEADINGS,
+    NOISE_LIMIT,
+    round_ratio_spread,
+    run_benchmark,
+    verdict,
+)
 from bench.server import Server, start_server
 from tests.support.postgres import PostgresServer
 
@@ -308,6 +315,12 @@ def print_report(result: dict) -> None:
                 f"  {'':<48} by round: median {spread['median']:.2f}, "
                 f"range {spread['min']:.2f} to {spread['max']:.2f}"
             )
+    noisy = max(phase["other_cpu_share"] for phase in result["phases"].values())
+    if noisy > NOISE_LIMIT:
+        print(
+            f"\n  !! Other processes used up to {noisy:.0%} of the CPUs during the CDS phases:"
+            "\n  !! absolute numbers are unreliable; rerun on a quiet machine."
+        )
     print(f"\n  Full result: {result['output']}")
 
 
