@@ -17,6 +17,7 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from app.database import parse_database_url
@@ -33,7 +34,7 @@ from bench.report import (
     run_benchmark,
     verdict,
 )
-from bench.server import Server, start_server
+from bench.server import Server, child_pids, process_cpu_seconds, start_server
 from tests.support.postgres import PostgresServer
 
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "database.json"
@@ -129,7 +130,15 @@ def phase_name(engine: str, hosts: int) -> str:
 class Cluster:
     """Hosts behind an imagined load balancer: each gets an equal share of calls and clients."""
 
-    def __init__(self, servers: list[Server], key, bodies: req.BodyFactory, concurrency: int):
+    def __init__(
+        self,
+        servers: list[Server],
+        key,
+        bodies: req.BodyFactory,
+        concurrency: int,
+        database_cpu_seconds: Callable[[], float] = lambda: 0.0,
+    ):
+        self.database_cpu_seconds = database_cpu_seconds
         share = concurrency // len(servers)
         self.targets = [Target(server, req.SERVICE_PATH, key, bodies, share) for server in servers]
         self.answered: Counter = Counter()  # 200 answers per host, warm-up included
@@ -161,8 +170,8 @@ class Cluster:
         batches.append(batch)
 
     def cpu_seconds(self) -> float:
-        """CPU time used so far by every host's gunicorn master and workers."""
-        return sum(target.cpu_seconds() for target in self.targets)
+        """CPU time used so far by every host's gunicorn and by its database server, if any."""
+        return sum(target.cpu_seconds() for target in self.targets) + self.database_cpu_seconds()
 
     def probe(self) -> dict:
         """One call to each host; the first host's answer (each must be 200)."""
@@ -188,7 +197,8 @@ def cds_throughput(
                 env = cds_env(workdir, name, engine, clients_file, postgres)
                 started = start_hosts(name, hosts, env, workdir, args)
                 servers += started
-                clusters[name] = Cluster(started, key, bodies, args.concurrency)
+                database_cpu = database_cpu_of(engine, postgres)
+                clusters[name] = Cluster(started, key, bodies, args.concurrency, database_cpu)
         cards = warm_up(clusters, args)
         stats = drive(clusters, args)
     finally:
@@ -248,6 +258,19 @@ def start_hosts(
     return started
 
 
+def database_cpu_of(engine: str, postgres: PostgresServer) -> Callable[[], float]:
+    """How to read the database server's CPU time (none for SQLite: it runs in the workers)."""
+    if engine == "postgresql":
+        return lambda: postgres_cpu_seconds(postgres)
+    return lambda: 0.0
+
+
+def postgres_cpu_seconds(postgres: PostgresServer) -> float:
+    """CPU time used so far by the PostgreSQL server and its live backends."""
+    postmaster = int((postgres.data_directory / "postmaster.pid").read_text().split()[0])
+    return sum(process_cpu_seconds(pid) for pid in [postmaster, *child_pids(postmaster)])
+
+
 def database_targets(writes: dict, phases: dict) -> dict[str, dict]:
     """The issue's targets: PostgreSQL writes/s (2 hosts), CDS PostgreSQL / SQLite (1, 2 hosts)."""
     rate = writes[phase_name("postgresql", 2)]["writes_per_second"]
@@ -302,6 +325,7 @@ def print_report(result: dict) -> None:
         print(f"{label(name):<28}{row}")
         if phase["errors"]:
             print(f"{'':<28}!! {phase['errors']} non-200 answers: {phase['statuses']}")
+    print("  (server CPU: gunicorn, plus the PostgreSQL server's processes on PostgreSQL)")
     print_changes(result)
     print()
     for name, target in result["targets"].items():
