@@ -11,6 +11,10 @@ import sys
 #: name → (module with a main(argv) -> int, what it measures). Add new benchmarks here.
 BENCHMARKS = {
     "cds": ("bench.cds_hooks", "CDS Hooks order-select: latency, throughput and two ratios"),
+    "database": (
+        "bench.database",
+        "PostgreSQL vs SQLite: credit writes/s and CDS throughput, 1 and 2 hosts",
+    ),
     "hostile": ("bench.hostile", "hostile hook calls: time to answer and worker memory growth"),
     "ledger": ("bench.ledger", "CME ledger: durable writes/s and verifying a 100,000-record chain"),
 }
