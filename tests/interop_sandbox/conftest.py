@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
 import threading
 from datetime import UTC, datetime
 from functools import partial
@@ -23,7 +21,7 @@ from werkzeug.serving import make_server
 
 from app.devtools.fhir_server import create_fhir_app
 from app.settings import REPO_ROOT
-from tests.app.test_serve import BEDSIDE, free_port, wait_until_up
+from tests.support.serve import served_bedside
 
 SANDBOX = REPO_ROOT / "third_party" / "cds-hooks-sandbox"
 SANDBOX_BUILD = SANDBOX / "build"
@@ -117,10 +115,8 @@ def bedside(tmp_path, sandbox_url):
     entry = {**readme_sandbox_entry(), "jwks": json.loads(PUBLISHED_JWKS.read_text())}
     clients = tmp_path / "cds_clients.json"
     clients.write_text(json.dumps([entry]))
-    port = free_port()
     database = tmp_path / "bedside.db"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(INHERITED_NOT)},
+    settings = {
         **NO_NETWORK_BEYOND_LOOPBACK,
         "BEDSIDE_DATABASE": str(database),
         "BEDSIDE_SECRET_KEY": "test-secret",
@@ -129,20 +125,8 @@ def bedside(tmp_path, sandbox_url):
         "BEDSIDE_FHIR_INSECURE_HOSTS": "127.0.0.1",
     }
     log_path = tmp_path / "server.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [str(BEDSIDE), "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base_url, server)
-        yield Bedside(base_url, database, log_path)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+    with served_bedside(settings, log_path, not_inherited=INHERITED_NOT) as served:
+        yield Bedside(served.url, database, log_path)
 
 
 class Bedside:

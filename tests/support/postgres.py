@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
+
+from tests.support.serve import free_port
 
 SUPERUSER = "postgres"
 UNPRIVILEGED_USER = "postgres"  # created by Debian's `postgresql` package
@@ -190,10 +191,3 @@ def make_directory(owner: str | None) -> Path:
     if owner is not None:
         shutil.chown(directory, user=owner)
     return directory
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
