@@ -41,6 +41,7 @@ MAX_DELAY = 120.0
 MAX_RETRY_AFTER = 3600.0
 MAX_STATUS_BYTES = 10 * 1024 * 1024
 CHUNK = 64 * 1024
+PROGRESS_BYTES = 16 * 1024 * 1024  # a progress line per 16 MiB of a file being downloaded
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
 Report = Callable[[str], None]
@@ -283,6 +284,7 @@ class BulkExportClient:
 
     def stream_to(self, response: requests.Response, partial: Path) -> None:
         """Write a response body to disk chunk by chunk, refusing one over max_file_bytes."""
+        name = partial.name.removesuffix(".part")
         written = 0
         with partial.open("wb") as out:
             try:
@@ -292,15 +294,21 @@ class BulkExportClient:
                         out.close()
                         partial.unlink(missing_ok=True)
                         raise BulkExportError(
-                            f"{partial.name.removesuffix('.part')} is larger than "
-                            f"{self.max_file_bytes} bytes; raise --max-file-mb to accept it."
+                            f"{name} is larger than {self.max_file_bytes} bytes; "
+                            "raise --max-file-mb to accept it."
                         )
                     out.write(chunk)
+                    self.report_progress(name, written, len(chunk))
             except requests.RequestException as error:
                 raise BulkExportError(
-                    f"Downloading {partial.name.removesuffix('.part')} was cut off "
+                    f"Downloading {name} was cut off "
                     f"({type(error).__name__}); run the same command again to resume."
                 ) from None
+
+    def report_progress(self, name: str, written: int, last_chunk: int) -> None:
+        """Say how far a long download is, once per PROGRESS_BYTES received."""
+        if written // PROGRESS_BYTES > (written - last_chunk) // PROGRESS_BYTES:
+            self.report(f"  {name}: {written / 2**20:.1f} MiB received…")
 
     def delete_quietly(self, status_url: str) -> None:
         """Tell the server the files are no longer needed (DELETE the status URL); ignore errors."""

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from joserfc.jwk import ECKey
 
 from app.devtools.fhir_server import FixtureFhirServer
+from app.outcomes import bulk_client
 from app.outcomes.backend_token import MEASURE_SCOPE
 from app.outcomes.bulk_client import (
     STATE_FILE,
@@ -192,3 +193,20 @@ def test_export_refusals_are_one_sentence(tmp_path):
     assert since.exit_code == 2 and "--since" in since.output
     for result in (unknown, unregistered, since):
         assert "Traceback" not in result.output
+
+
+def test_a_long_download_reports_how_far_it_has_come(tmp_path, monkeypatch):
+    """Progress lines while a file arrives (each further along), before the file's summary."""
+    monkeypatch.setattr(bulk_client, "PROGRESS_BYTES", 100_000)
+    lines: list[str] = []
+    fixtures = write_bundles(tmp_path / "fixtures")
+    with FixtureFhirServer(fixtures) as server:
+        client = BulkExportClient(sleep=lambda seconds: None, report=lines.append)
+        client.run(ExportRequest(server.base_url, types=("Observation",)), tmp_path / "out")
+    size = (tmp_path / "out" / "Observation-1.ndjson").stat().st_size
+    progress = [line for line in lines if "MiB received" in line]
+    received = [float(line.split(": ")[1].split()[0]) for line in progress]
+    assert len(progress) == size // 100_000 >= 2
+    assert received == sorted(set(received))  # further along each time
+    summary = next(i for i, line in enumerate(lines) if line.startswith("[1/1]"))
+    assert lines.index(progress[-1]) < summary
