@@ -17,6 +17,7 @@ from joserfc.jwk import ECKey, Key, RSAKey
 from joserfc.jws import CompactSignature, JWSRegistry, extract_compact, validate_compact
 from joserfc.jwt import JWTClaimsRegistry
 
+from app.http_bodies import bounded_body
 from cds_hooks.clients import TrustedClient
 
 log = logging.getLogger(__name__)
@@ -71,10 +72,7 @@ def fetch_jwks_over_http(url: str) -> dict:
     with requests.get(url, timeout=(2, 3), allow_redirects=False, stream=True) as response:
         if response.status_code != 200:
             raise ValueError(f"HTTP status {response.status_code}")
-        body = response.raw.read(MAX_JWKS_BYTES + 1, decode_content=True)
-    if len(body) > MAX_JWKS_BYTES:
-        raise ValueError("JWKS is too large")
-    return json.loads(body)
+        return json.loads(bounded_body(response, MAX_JWKS_BYTES))  # BodyTooLarge past the cap
 
 
 def public_keys_by_kid(jwks: object) -> KeysByKid:

@@ -27,6 +27,7 @@ import requests
 from joserfc.jwk import ECKey
 
 from app.database import Database
+from app.http_bodies import BodyTooLarge, bounded_body
 from app.ledger import badge_status
 from app.ledger.badge_status import LIST_SIZE, StatusSlot
 from app.ledger.outputs import badges
@@ -254,11 +255,12 @@ def fetch(url: str, timeout: float = FETCH_TIMEOUT_SECONDS) -> str:
         with requests.get(url, timeout=timeout, stream=True) as response:
             if response.status_code != 200:
                 raise StatusUnavailable(f"{url} answered HTTP {response.status_code}")
-            body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
-    except requests.RequestException as error:
-        raise StatusUnavailable(f"cannot fetch {url} ({type(error).__name__})") from None
-    if len(body) > MAX_RESPONSE_BYTES:
-        raise StatusUnavailable(f"{url} answered more than {MAX_RESPONSE_BYTES} bytes")
+            body = bounded_body(response, MAX_RESPONSE_BYTES)
+    except BodyTooLarge:
+        raise StatusUnavailable(f"{url} answered more than {MAX_RESPONSE_BYTES} bytes") from None
+    except (requests.RequestException, ValueError) as error:  # ValueError: cut off mid-body
+        cause = error.__cause__ or error
+        raise StatusUnavailable(f"cannot fetch {url} ({type(cause).__name__})") from None
     try:
         return body.decode("ascii").strip()
     except UnicodeDecodeError:
