@@ -6,7 +6,6 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import inspect
 
 from app.database import Database, parse_database_url
 from cds_hooks.store import CdsStore, Exposure, FeedbackRecord, JtiClaim
@@ -164,28 +163,3 @@ def test_forgetting_a_user_drops_their_exposures_and_feedback_only(store):
     assert store.snoozed_or_just_shown("u1", "p1", overridden_since=0, shown_since=0) == set()
     store.forget_user("u2")
     assert not store.holds_identities()
-
-
-def test_both_engines_have_the_same_tables_columns_and_indexes(tmp_path, postgres_url):
-    shapes = []
-    for url in (f"sqlite:///{tmp_path / 'cds.db'}", postgres_url):
-        database = Database(parse_database_url(url))
-        CdsStore(database)
-        shapes.append(schema_shape(database))
-        database.dispose()
-    assert shapes[0] == shapes[1]
-    assert set(shapes[0]) == {"cds_jti", "cds_exposures", "cds_feedback"}
-
-
-def schema_shape(database: Database) -> dict:
-    """Each CDS table's columns, primary key and indexed column lists."""
-    inspector = inspect(database.engine)
-    return {
-        table: (
-            [column["name"] for column in inspector.get_columns(table)],
-            inspector.get_pk_constraint(table)["constrained_columns"],
-            sorted(index["column_names"] for index in inspector.get_indexes(table)),
-        )
-        for table in inspector.get_table_names()
-        if table.startswith("cds_")
-    }

@@ -5,9 +5,8 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import inspect
 
-from app.database import Database, parse_database_url, sqlite_path_url
+from app.database import Database, parse_database_url
 from app.learning.mastery import TopicMastery, update
 from app.learning.profile_store import AnswerEvent, LearningStore
 from app.learning.recommend import Profile
@@ -126,25 +125,6 @@ def test_the_same_answer_retried_at_once_through_two_hosts_counts_once(hosts):
     )
     assert applied.count(True) == 1
     assert hosts[0].mastery("L1") == {"hfref-gdmt": update(TopicMastery(), True, "high")}
-
-
-def test_both_engines_have_the_same_tables_and_columns(tmp_path, postgres_url):
-    assert columns_by_table(Database(sqlite_path_url(tmp_path / "b.db"))) == columns_by_table(
-        Database(parse_database_url(postgres_url))
-    )
-
-
-def columns_by_table(database: Database) -> dict[str, list[str]]:
-    """The store's tables and their columns, in order, as the engine reports them."""
-    LearningStore(database)
-    found = inspect(database.engine)
-    tables = {
-        table: [column["name"] for column in found.get_columns(table)]
-        for table in found.get_table_names()
-        if table.startswith("learning_")
-    }
-    database.dispose()
-    return tables
 
 
 def run_together(calls: list) -> list:

@@ -15,13 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-from app.database import parse_database_url, sqlite_path_url
+from app.database import parse_database_url
 from app.errors import ConfigError
 from app.ledger import badge_status
-from app.ledger.badge_status import BADGES_SCHEMA
 from app.ledger.credit import claim_case_credit
 from app.ledger.ledger_commands import checkpoint_command, verify
 from app.ledger.rules import CreditPolicy
@@ -235,31 +234,6 @@ def tamper_statements(dialect: str) -> list[str]:
     if dialect == "postgresql":
         return ["ALTER TABLE ledger_credits DISABLE TRIGGER USER", edit]
     return ["DROP TRIGGER ledger_credits_no_update", edit]
-
-
-def test_both_engines_have_the_same_ledger_tables_and_columns(pg_store, tmp_path):
-    sqlite_store = SqlLedgerStore(ledger_database(sqlite_path_url(tmp_path / "x.db")), KEY)
-    sqlite_store.database.migrate(BADGES_SCHEMA)  # created on first badge on SQLite
-    try:
-        tables = ledger_columns(sqlite_store)
-        assert {"ledger_credits", "ledger_submissions", "ledger_badge_status"} <= set(tables)
-        assert ledger_columns(pg_store) == tables
-    finally:
-        sqlite_store.close()
-
-
-def ledger_columns(store: SqlLedgerStore) -> dict[str, tuple[list, list]]:
-    """Each ledger table's columns in order (may it be NULL?), and its primary key."""
-    inspector = inspect(store.database.engine)
-    tables = [table for table in inspector.get_table_names() if table.startswith("ledger_")]
-    return {table: table_shape(inspector, table) for table in tables}
-
-
-def table_shape(inspector, table: str) -> tuple[list, list]:
-    """A table's columns in order with their nullability, and its primary key's columns."""
-    key = inspector.get_pk_constraint(table)["constrained_columns"]
-    columns = inspector.get_columns(table)  # SQLite calls an INTEGER PRIMARY KEY nullable
-    return [(c["name"], c["nullable"] and c["name"] not in key) for c in columns], key
 
 
 def identity():

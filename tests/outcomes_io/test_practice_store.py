@@ -6,9 +6,8 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect
 
-from app.database import Database, parse_database_url, sqlite_path_url
+from app.database import Database, parse_database_url
 from app.outcomes.cases import MeasureCase
 from app.outcomes.practice_store import PracticeStore, StoredCase
 
@@ -82,25 +81,6 @@ def test_saves_at_once_through_two_hosts_keep_the_period_once_and_readers_see_wh
     stored = hosts[0].load()
     assert len(stored.cases) in sizes  # one save's cases: none left behind, none doubled
     assert set(seen) <= sizes | {0}  # never a mixture of two saves
-
-
-def test_both_engines_have_the_same_tables_and_columns(tmp_path, postgres_url):
-    assert columns_by_table(Database(sqlite_path_url(tmp_path / "b.db"))) == columns_by_table(
-        Database(parse_database_url(postgres_url))
-    )
-
-
-def columns_by_table(database: Database) -> dict[str, list[str]]:
-    """The store's tables and their columns, in order, as the engine reports them."""
-    PracticeStore(database)
-    found = inspect(database.engine)
-    tables = {
-        table: [column["name"] for column in found.get_columns(table)]
-        for table in found.get_table_names()
-        if table.startswith("practice_")
-    }
-    database.dispose()
-    return tables
 
 
 def run_together(calls: list) -> None:

@@ -6,9 +6,9 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
-from app.database import Database, parse_database_url, sqlite_path_url
+from app.database import Database, parse_database_url
 from app.smart.pending import PendingAuthorization, PendingStore, digest
 from app.smart.sessions import SmartSession, SmartSessionStore
 from app.smart.token_cipher import TokenCipher
@@ -190,26 +190,3 @@ def test_expired_sessions_and_requests_are_not_used_and_are_purged(hosts):
     assert [row["state_hash"] for row in host_a.rows("smart_pending")] == [digest("new-state")]
     assert host_a.pending.take("old-state", "browser-1") is None
     assert host_a.pending.take("new-state", "browser-1") == pending_authorization()
-
-
-def test_both_engines_have_the_same_tables_and_columns(tmp_path, postgres_url):
-    engines = [
-        Database(sqlite_path_url(tmp_path / "bedside.db")),
-        Database(parse_database_url(postgres_url)),
-    ]
-    shapes = []
-    for database in engines:
-        SmartSessionStore(database, TokenCipher(SHARED_KEY))
-        PendingStore(database, TokenCipher(SHARED_KEY))
-        schema = inspect(database.engine)
-        shapes.append(
-            {
-                table: (
-                    [column["name"] for column in schema.get_columns(table)],
-                    schema.get_pk_constraint(table)["constrained_columns"],
-                )
-                for table in ("smart_sessions", "smart_pending")
-            }
-        )
-        database.dispose()
-    assert shapes[0] == shapes[1]
