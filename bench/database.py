@@ -104,14 +104,23 @@ def credit_writes(args: argparse.Namespace, workdir: Path, postgres: PostgresSer
                 where = parse_database_url(postgres.create_database(name))
             else:
                 where = workdir / f"{name}.db"
+            server_cpu = database_cpu_of(engine, postgres)
+            before = server_cpu()
             written = measure_writes(where, hosts, args.submitters, args.credits)
-            results[phase_name(engine, hosts)] = write_summary(written, hosts, args)
+            server_ms = (server_cpu() - before) * 1000 / (hosts * args.credits)
+            results[phase_name(engine, hosts)] = write_summary(written, hosts, args, server_ms)
     return results
 
 
-def write_summary(written: WriteRun, hosts: int, args: argparse.Namespace) -> dict:
+def write_summary(
+    written: WriteRun, hosts: int, args: argparse.Namespace, server_ms: float
+) -> dict:
     """What the JSON records about one write measurement."""
     return {
+        "lock_ms_per_write": written.lock_ms_per_write,
+        "writes_per_second_one_lock_allows": 1000 / written.lock_ms_per_write,
+        "bedside_cpu_ms_per_write": written.cpu_ms_per_write,
+        "database_server_cpu_ms_per_write": server_ms,
         "hosts": hosts,
         "submitters_per_host": args.submitters,
         "writes": hosts * args.credits,
@@ -306,13 +315,23 @@ def print_report(result: dict) -> None:
         f"\nCredit writes: {setup['credits_per_host']:,} per host, "
         f"{setup['submitters_per_host']} submitter threads per host (one process each)"
     )
-    print(f"{'':<28}{'writes/s':>12}{'per sync':>12}{'chain':>10}")
+    print(
+        f"{'':<28}{'writes/s':>10}{'per sync':>10}{'lock ms':>9}{'lock allows/s':>15}"
+        f"{'CPU ms: Bedside':>17}{'+ server':>10}{'chain':>8}"
+    )
     for name, written in result["credit_writes"].items():
         chain = "intact" if written["chain_intact"] else "BROKEN"
         print(
-            f"{label(name):<28}{written['writes_per_second']:>12,.0f}"
-            f"{written['writes_per_sync']:>12.1f}{chain:>10}"
+            f"{label(name):<28}{written['writes_per_second']:>10,.0f}"
+            f"{written['writes_per_sync']:>10.1f}{written['lock_ms_per_write']:>9.2f}"
+            f"{written['writes_per_second_one_lock_allows']:>15,.0f}"
+            f"{written['bedside_cpu_ms_per_write']:>17.2f}"
+            f"{written['database_server_cpu_ms_per_write']:>10.2f}{chain:>8}"
         )
+    print(
+        "  (lock ms: how long each write holds the writer's lock, which every host queues on;"
+        "\n   CPU ms: per write, the submitting processes and the database server's processes)"
+    )
     print(
         f"\nCDS order-select (real hook, RS384): {setup['concurrency']} clients split between "
         f"the hosts, {setup['requests_per_phase']:,} calls per phase in {setup['rounds']} "

@@ -90,6 +90,8 @@ class WriteRun:
     writes_per_sync: float
     chain_ok: bool
     checked: int
+    lock_ms_per_write: float  # the writer's lock held (chain lock on PostgreSQL), per write
+    cpu_ms_per_write: float  # the submitting processes' CPU (Bedside's side), per write
 
 
 def measure_writes(
@@ -106,11 +108,24 @@ def measure_writes(
     else:
         with multiprocessing.get_context("spawn").Pool(processes) as pool:
             results = pool.starmap(write_many, arguments)
-    elapsed = max(end for _, end, _ in results) - min(start for start, _, _ in results)
-    batches = sum(batch for _, _, batch in results)
+    elapsed = max(run.end for run in results) - min(run.start for run in results)
+    batches = sum(run.batches for run in results)
     total = processes * per_process
     check = verify_file(where)
-    return WriteRun(total / elapsed, total / batches, check.ok, check.checked)
+    locked = sum(run.locked_seconds for run in results) * 1000 / total
+    cpu = sum(run.cpu_seconds for run in results) * 1000 / total
+    return WriteRun(total / elapsed, total / batches, check.ok, check.checked, locked, cpu)
+
+
+@dataclass(frozen=True)
+class HostRun:
+    """One submitting process's share: when it ran, its transactions, lock time and CPU."""
+
+    start: float
+    end: float
+    batches: int
+    locked_seconds: float
+    cpu_seconds: float
 
 
 def prepare(where: Path | DatabaseUrl) -> list[str]:
@@ -132,8 +147,8 @@ def write_many(
     count: int,
     tag: str,
     start_at: float,
-) -> tuple[float, float, int]:
-    """Submit count credits from several threads; return (start, end, transactions used)."""
+) -> HostRun:
+    """Submit count credits from several threads; return what the process saw."""
     store = SqlLedgerStore(ledger_database(where), KEY, migrate=False)
     time.sleep(max(0.0, start_at - time.time()))
 
@@ -151,10 +166,12 @@ def write_many(
         assert store.append_credit(request, AWARD, f"{tag}-{number}").created
 
     try:
-        start = time.time()
+        start, cpu = time.time(), time.process_time()
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(submit, range(count)))
-        return start, time.time(), store._writer.batches
+        writer = store._writer
+        cpu = time.process_time() - cpu
+        return HostRun(start, time.time(), writer.batches, writer.locked_seconds, cpu)
     finally:
         store.close()
 

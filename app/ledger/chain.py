@@ -39,6 +39,11 @@ RECORD_COLUMNS = (
     "record_hash",
 )
 HASHED_COLUMNS = RECORD_COLUMNS[:-2]
+# The sequence number sorts last in the canonical JSON, so a record's text up to its sequence can
+# be made before the number is known (PostgreSQL numbers and hashes it under the chain lock).
+SEQUENCE_KEY = ',"sequence":'
+if max(HASHED_COLUMNS) != "sequence":
+    raise RuntimeError("The record hash relies on 'sequence' being the last hashed key.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,11 @@ def seal(prev_hash: str, **fields: object) -> CreditRecord:
 def compute_hash(prev_hash: str, fields: dict[str, object]) -> str:
     """Return sha256(prev_hash + canonical JSON of the fields) as hex."""
     return hashlib.sha256((prev_hash + canonical_json(fields)).encode()).hexdigest()
+
+
+def text_before_sequence(fields: dict[str, object]) -> str:
+    """The canonical JSON of a record's fields (all but its sequence) up to its sequence number."""
+    return canonical_json(fields)[:-1] + SEQUENCE_KEY
 
 
 def canonical_json(value: object) -> str:

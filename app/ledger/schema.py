@@ -266,6 +266,85 @@ CREATE TABLE ledger_reporting_identities (
 );
 ALTER TABLE ledger_learners ADD COLUMN updated_at TEXT
 """
+# A claim decided before the chain lock, appended under it in one round trip (app/ledger/store.py,
+# append_prepared): the key must still be unused and the learner's records as they were read
+# (else 'replay' or 'stale', and the caller runs the general path); then the attempt is completed
+# if asked, the entries numbered and hashed after the head exactly as chain.py does in Python
+# (the sequence is the last key of the canonical JSON), and the submission stored. An error
+# rolls back the function's own writes and returns 'failed <SQLSTATE>'.
+PG_APPEND_CLAIM = """
+CREATE FUNCTION ledger_append_claim(
+    p_key TEXT, p_fingerprint TEXT, p_learner TEXT, p_seen_sequence BIGINT, p_entries JSONB,
+    p_refusal_reason TEXT, p_refusal_message TEXT, p_submitted_at TEXT, p_completion JSONB,
+    OUT outcome TEXT, OUT first_number BIGINT, OUT head_before TEXT, OUT new_hashes TEXT[]
+) LANGUAGE plpgsql AS $$
+DECLARE
+    last_number BIGINT;
+    head TEXT;
+    entry JSONB;
+    sealed TEXT;
+BEGIN
+    IF EXISTS (SELECT 1 FROM ledger_submissions AS s WHERE s.idempotency_hash = p_key) THEN
+        outcome := 'replay';
+        RETURN;
+    END IF;
+    IF (SELECT coalesce(max(c.sequence), 0) FROM ledger_credits AS c
+        WHERE c.learner_id = p_learner) <> p_seen_sequence THEN
+        outcome := 'stale';
+        RETURN;
+    END IF;
+    IF p_completion IS NOT NULL THEN
+        UPDATE ledger_attempts AS a SET
+            completed_at = p_completion ->> 'completed_at',
+            correct = (p_completion ->> 'correct')::INTEGER,
+            total = (p_completion ->> 'total')::INTEGER,
+            pass_mark_percent = (p_completion ->> 'pass_mark_percent')::INTEGER
+        WHERE a.attempt_id = p_completion ->> 'attempt_id' AND a.completed_at IS NULL;
+        IF NOT FOUND THEN
+            outcome := 'stale';
+            RETURN;
+        END IF;
+    END IF;
+    SELECT c.sequence, c.record_hash INTO last_number, head
+        FROM ledger_credits AS c ORDER BY c.sequence DESC LIMIT 1;
+    last_number := coalesce(last_number, 0);
+    head := coalesce(head, repeat('0', 64));
+    head_before := head;
+    first_number := last_number + 1;
+    new_hashes := ARRAY[]::TEXT[];
+    FOR entry IN SELECT value FROM jsonb_array_elements(p_entries) LOOP
+        last_number := last_number + 1;
+        sealed := encode(sha256(convert_to(
+            head || (entry ->> 'text_before_sequence') || last_number::TEXT || '}', 'UTF8'
+        )), 'hex');
+        INSERT INTO ledger_credits SELECT * FROM jsonb_populate_record(
+            NULL::ledger_credits,
+            entry || jsonb_build_object(
+                'sequence', last_number, 'prev_hash', head, 'record_hash', sealed
+            )
+        );
+        new_hashes := new_hashes || sealed;
+        head := sealed;
+    END LOOP;
+    INSERT INTO ledger_submissions VALUES (
+        p_key,
+        p_fingerprint,
+        CASE WHEN p_refusal_reason IS NULL THEN 'recorded' ELSE 'refused' END,
+        CASE WHEN last_number >= first_number THEN first_number END,
+        CASE WHEN last_number >= first_number THEN last_number END,
+        p_refusal_reason,
+        p_refusal_message,
+        p_submitted_at
+    );
+    outcome := 'appended';
+EXCEPTION WHEN OTHERS THEN
+    outcome := 'failed ' || SQLSTATE;
+    first_number := NULL;
+    head_before := NULL;
+    new_hashes := NULL;
+END
+$$
+"""
 APPEND_ONLY_TABLES = ("ledger_credits", "ledger_submissions")
 EVIDENCE_TABLES = (*APPEND_ONLY_TABLES, "ledger_badge_status")  # append-only, for the role too
 # What the application role may do: append evidence, keep working records, erase consent.
@@ -290,12 +369,18 @@ def pg_reporting_identities(connection: Connection) -> None:
     run_statements(connection, bytewise_text(PG_REPORTING_IDENTITIES))
 
 
+def pg_append_claim(connection: Connection) -> None:
+    """m003, PostgreSQL only: the function that appends a prepared claim in one round trip."""
+    connection.exec_driver_sql(PG_APPEND_CLAIM)
+
+
 LEDGER_SCHEMA = StoreSchema(
     "bedside.ledger",
     migrations,
     [
         (m001_core_tables.__name__, pg_core_tables),
         (m002_reporting_identities.__name__, pg_reporting_identities),
+        ("m003_append_claim_function", pg_append_claim),
     ],
     grants=APPLICATION_GRANTS,
 )

@@ -1,0 +1,129 @@
+"""On PostgreSQL a claim is decided before the chain lock and appended under it in one statement.
+
+What this must never change: the hash chain Python verifies, exactly-once by key, and decisions
+that see every credit the learner holds. A claim whose learner gained a record, or whose key was
+used, between its read and the lock is decided again under the lock.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from app.database import parse_database_url
+from app.ledger.models import ClaimRequest
+from app.ledger.rules import Refusal
+from app.ledger.store import SqlLedgerStore, ledger_database
+from app.ledger.verify import verify_chain
+from tests.ledger.helpers import ISSUER, KEY, T0, award, request
+
+ALREADY_HELD = Refusal("held", "Already credited this year.")
+
+
+@pytest.fixture
+def pg_ledger(postgres_url):
+    """A migrated ledger store on a fresh PostgreSQL database."""
+    ledger = SqlLedgerStore(ledger_database(parse_database_url(postgres_url)), KEY)
+    yield ledger
+    ledger.close()
+
+
+def statements_after_the_lock(store: SqlLedgerStore) -> list[list[str]]:
+    """Record, per transaction, the statements run after the chain lock was taken."""
+    batches: list[list[str]] = []
+
+    @event.listens_for(store.database.engine, "before_cursor_execute")
+    def seen(_connection, _cursor, statement, *_args) -> None:
+        if "pg_advisory_xact_lock" in statement:
+            batches.append([])
+        elif batches:
+            batches[-1].append(statement)
+
+    @event.listens_for(store.database.engine, "commit")
+    def committed(_connection) -> None:
+        if batches:
+            batches[-1].append("COMMIT")
+
+    return batches
+
+
+def other_host(postgres_url: str) -> SqlLedgerStore:
+    """A second store on its own engine: another Bedside host."""
+    return SqlLedgerStore(ledger_database(parse_database_url(postgres_url)), KEY, migrate=False)
+
+
+def test_a_claim_holds_the_chain_lock_for_one_statement(pg_ledger):
+    learner = pg_ledger.ensure_learner(ISSUER, "Practitioner/1")
+    batches = statements_after_the_lock(pg_ledger)
+    submission = pg_ledger.append_credit(request(learner), [award("0.50")], "key-1")
+    assert submission.created and len(submission.records) == 1
+    assert len(batches) == 1
+    assert len(batches[0]) == 2, batches  # ledger_append_claim, then COMMIT
+    assert "ledger_append_claim" in batches[0][0]
+
+
+def test_the_database_hashes_records_exactly_as_python_verifies_them(pg_ledger):
+    learner = pg_ledger.ensure_learner(ISSUER, "Practitioner/1")
+    unusual = ClaimRequest(
+        learner_id=learner,
+        activity_type="case",
+        activity_key="case:neumonía-adquirida@1.0.0",
+        earned_at=T0,
+        module_id="neumonía-adquirida",
+        module_version="1.0.0",
+        attempt_id="00000000-0000-0000-0000-000000000001",
+        evidence={"nota": "Ñandú, 30 µg — «bien» ✓", "correct": 4, "total": 4},
+    )
+    first = pg_ledger.append_credit(unusual, [award("0.25"), award("0.50", "aafp")], "key-1")
+    second = pg_ledger.append_credit(request(learner, 2), [award()], "key-2")
+    stored = list(pg_ledger.iter_chain())
+    assert [r.sequence for r in stored] == [1, 2, 3]
+    assert stored == [*first.records, *second.records]  # what the caller got is what is stored
+    report = verify_chain(pg_ledger)
+    assert report.ok and report.checked == 3
+
+
+def test_a_credit_recorded_by_another_host_after_the_read_is_seen_by_the_decision(
+    pg_ledger, postgres_url
+):
+    learner = pg_ledger.ensure_learner(ISSUER, "Practitioner/1")
+    second_host = other_host(postgres_url)
+    seen: list[int] = []
+
+    def first_credit_only(held):
+        """Grant 0.50 unless the learner holds credit; after the first read, host B credits."""
+        seen.append(len(held))
+        if len(seen) == 1:  # between this read and the chain lock
+            second_host.append_credit(request(learner, 2), [award()], "host-b")
+        return ALREADY_HELD if held else [award("0.50")]
+
+    try:
+        submission = pg_ledger.submit(request(learner, 1), "host-a", first_credit_only)
+    finally:
+        second_host.close()
+    assert seen == [0, 1]  # decided again under the lock, with host B's credit held
+    assert submission.created and submission.refusal == ALREADY_HELD
+    assert verify_chain(pg_ledger).checked == 1
+
+
+def test_a_key_used_by_another_host_after_the_read_is_replayed_not_appended(
+    pg_ledger, postgres_url
+):
+    learner = pg_ledger.ensure_learner(ISSUER, "Practitioner/1")
+    second_host = other_host(postgres_url)
+    reads: list[int] = []
+
+    def grant(held):
+        """Grant 0.25; on the first read, host B submits the same claim under the same key."""
+        reads.append(len(held))
+        if len(reads) == 1:
+            second_host.submit(request(learner), "same-key", lambda _held: [award()])
+        return [award()]
+
+    try:
+        replayed = pg_ledger.submit(request(learner), "same-key", grant)
+    finally:
+        second_host.close()
+    assert replayed.created is False and [r.sequence for r in replayed.records] == [1]
+    assert reads == [0]  # the replay needs no second decision
+    assert verify_chain(pg_ledger).checked == 1
