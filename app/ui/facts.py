@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from flask_babel import format_decimal
 
+from app import units
 from app.library.loader import Library, ValueSet
 from app.smart import FhirRequestError, SmartSession, fhir_get
 
@@ -199,11 +200,19 @@ def concept_text(concept: object) -> str:
 
 
 def observation_value(part: dict) -> str | None:
-    """An observation's value as text (quantities in the UI's number format)."""
+    """An observation's value as text: numbers in the UI's format, units as clinicians write them.
+
+    A blood-pressure panel (LOINC 85354-9) carries no value of its own: it reads "92/58 mmHg"
+    from its systolic (8480-6) and diastolic (8462-4) components.
+    """
     quantity = part.get("valueQuantity")
     if isinstance(quantity, dict) and quantity.get("value") is not None:
-        unit = quantity.get("unit") or quantity.get("code") or ""
-        return f"{format_decimal(quantity['value'])} {unit}".strip()
+        return units.with_unit(format_decimal(quantity["value"]), quantity)
+    pressure = units.blood_pressure_parts(part)
+    if pressure:
+        systolic, diastolic = pressure
+        reading = f"{format_decimal(systolic['value'])}/{format_decimal(diastolic['value'])}"
+        return units.with_unit(reading, systolic)
     if part.get("valueString"):
         return str(part["valueString"])
     if part.get("valueCodeableConcept"):
