@@ -163,6 +163,19 @@ def read_attempt(connection: Connection, attempt_id: str) -> Attempt | None:
     return Attempt(row[0], row[1], row[2], started, completed or None, *row[5:])
 
 
+def read_attempts_of(connection: Connection, learner_id: str) -> list[Attempt]:
+    """Return every attempt of a learner, oldest first (for the learner's own data export)."""
+    rows = connection.execute(
+        text(
+            "SELECT attempt_id FROM ledger_attempts WHERE learner_id = :learner "
+            "ORDER BY started_at, attempt_id"
+        ),
+        {"learner": learner_id},
+    )
+    found = (read_attempt(connection, attempt_id) for (attempt_id,) in rows.fetchall())
+    return [attempt for attempt in found if attempt is not None]
+
+
 def insert_answer(connection: Connection, answer: Answer) -> bool:
     """Record an answer once (first answer counts); False on an identical retry."""
     check_free_of_patient_data(dict(answer.response), f"answer {answer.item_id}")

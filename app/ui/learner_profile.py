@@ -8,7 +8,9 @@ EHR. The EHR is read in the SMART session with its own token, once per request, 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -22,6 +24,8 @@ from app.learning.recommend import Profile
 from app.learning.reviews import DueReview, due_reviews
 from app.learning.reviews import due_by_module as count_due
 from app.learning.specialties import practitioner_id, roles_in_bundle, specialty_from_roles
+from app.ledger.chain import CreditRecord, from_hundredths
+from app.ledger.models import Attempt
 from app.ledger.outputs.records import net_totals
 from app.smart import FhirRequestError, fhir_get
 from app.ui import labels
@@ -108,13 +112,72 @@ def save_profile(profile: Profile) -> None:
     learning_store().save_profile(profile, stored[1] if stored else {})
 
 
+# Every table that keys on the learner id, and where its rows are in the export (a test walks the
+# registered stores, so a new table cannot be left out unnoticed).
+EXPORTED_TABLES = {
+    "learning_profiles": "learning.profile",
+    "learning_mastery": "learning.mastery",
+    "learning_cards": "learning.reviews",
+    "learning_applied": "ledger.attempts (answers already counted in mastery and reviews)",
+    "ledger_learners": "ledger.learner",
+    "ledger_reporting_identities": "ledger.reporting_identity",
+    "ledger_attempts": "ledger.attempts",
+    "ledger_credits": "ledger.credits",
+}
+
+
 def export_data() -> dict:
-    """The learner's learning data plus a credit summary from the ledger (no patient data)."""
+    """Everything Bedside stores under the learner's id: learning data and ledger records.
+
+    Point-of-care questions, sources and reflections and case answers are ledger answers, so they
+    come with their attempts. Still no patient data: the ledger refuses it on the way in.
+    """
     learner = learner_id()
     data = learning_store().export(learner)
+    data["ledger"] = ledger_data(learner)
     data["ledger_credits"] = credit_summary(learner)
     data["exported_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return data
+
+
+def ledger_data(learner: str) -> dict:
+    """The learner's ledger rows: profile, reporting identity, attempts with answers, credits."""
+    store = ledger().store
+    found = store.learner(learner)
+    identity = store.reporting_identity(learner)
+    return {
+        "learner": dataclasses.asdict(found) if found else None,
+        "reporting_identity": dataclasses.asdict(identity) if identity else None,
+        "attempts": [attempt_data(attempt) for attempt in store.attempts_of(learner)],
+        "credits": [credit_data(record) for record in store.credits_for(learner)],
+    }
+
+
+def attempt_data(attempt: Attempt) -> dict:
+    """One attempt (a case or a point-of-care cycle) with every answer or step it holds."""
+    answers = ledger().store.answers(attempt.attempt_id)
+    return {
+        **json_values(dataclasses.asdict(attempt)),
+        "answers": [json_values(dataclasses.asdict(answer)) for answer in answers],
+    }
+
+
+def credit_data(record: CreditRecord) -> dict:
+    """One credit or reversal record as stored (amounts as decimal strings)."""
+    data = dataclasses.asdict(record)
+    data["amount"] = str(from_hundredths(data.pop("amount_hundredths")))
+    data["designated"] = str(from_hundredths(data.pop("designated_hundredths")))
+    data["evidence"] = json.loads(data["evidence"])
+    data.pop("idempotency_hash", None)
+    return data
+
+
+def json_values(data: dict) -> dict:
+    """Datetimes as ISO text, mappings as plain dicts (for JSON)."""
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in ((k, dict(v) if isinstance(v, Mapping) else v) for k, v in data.items())
+    }
 
 
 def credit_summary(learner: str) -> dict:
