@@ -253,6 +253,19 @@ CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
 CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()
 """
+
+
+@migrations()
+def m003_certificate_credentials(db: Database) -> None:
+    """Credentials (e.g. MD, RN) and an optional NPI, printed on certificates with consent."""
+    db["ledger_reporting_identities"].add_column("credentials", str)
+    db["ledger_reporting_identities"].add_column("npi", str)
+
+
+PG_CERTIFICATE_CREDENTIALS = """
+ALTER TABLE ledger_reporting_identities ADD COLUMN credentials TEXT;
+ALTER TABLE ledger_reporting_identities ADD COLUMN npi TEXT
+"""
 PG_REPORTING_IDENTITIES = """
 CREATE TABLE ledger_reporting_identities (
     learner_id TEXT PRIMARY KEY REFERENCES ledger_learners (learner_id),
@@ -290,12 +303,18 @@ def pg_reporting_identities(connection: Connection) -> None:
     run_statements(connection, bytewise_text(PG_REPORTING_IDENTITIES))
 
 
+def pg_certificate_credentials(connection: Connection) -> None:
+    """m003 on PostgreSQL: credentials and NPI for certificates."""
+    run_statements(connection, bytewise_text(PG_CERTIFICATE_CREDENTIALS))
+
+
 LEDGER_SCHEMA = StoreSchema(
     "bedside.ledger",
     migrations,
     [
         (m001_core_tables.__name__, pg_core_tables),
         (m002_reporting_identities.__name__, pg_reporting_identities),
+        (m003_certificate_credentials.__name__, pg_certificate_credentials),
     ],
     grants=APPLICATION_GRANTS,
 )
