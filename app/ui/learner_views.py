@@ -32,6 +32,8 @@ from app.ui.views import bp, error_page, page
 
 log = logging.getLogger(__name__)
 
+bp.context_processor(labels.template_helpers)
+
 NOTICES = ("saved", "deleted", "name-saved", "name-removed")
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, as the switcher
 
