@@ -13,6 +13,8 @@ from sqlalchemy.exc import OperationalError as DatabaseBusy
 from app import i18n
 from app.ui import labels
 from app.ui.learner_profile import (
+    NAME_FIELDS,
+    CertificateName,
     LearnerView,
     ProfileFormError,
     certificate_name,
@@ -62,7 +64,8 @@ def certificate_name_update() -> Response | tuple[str, int]:
     try:
         save_certificate_name(request.form)
     except ProfileFormError as error:
-        return profile_page(learner_view(), name_error=form_error(str(error))), 400
+        typed = CertificateName(**{f: request.form.get(f, "") for f in NAME_FIELDS})
+        return profile_page(learner_view(), name_error=form_error(str(error)), typed=typed), 400
     return redirect(url_for("ui.profile_view", done="name-saved") + "#certificate-name", 303)
 
 
@@ -123,7 +126,12 @@ def next_view() -> str:
     )
 
 
-def profile_page(view: LearnerView, error: str | None = None, name_error: str | None = None) -> str:
+def profile_page(
+    view: LearnerView,
+    error: str | None = None,
+    name_error: str | None = None,
+    typed: CertificateName | None = None,
+) -> str:
     """Render the profile page for a learner view."""
     modules = sorted(
         runtime().library.modules.values(), key=lambda m: i18n.localized(m["title"]).lower()
@@ -140,7 +148,7 @@ def profile_page(view: LearnerView, error: str | None = None, name_error: str | 
         mastery=mastery_rows(view.mastery, runtime().library.modules),
         due=due_by_module(view.due, runtime().library.modules),
         error=error,
-        name=certificate_name(),
+        printed=typed or certificate_name(),
         name_error=name_error,
         notice=notice if notice in NOTICES else None,
     )

@@ -95,6 +95,7 @@ def test_a_bad_npi_is_refused_with_a_message(ui_app, browser, auth_server):
     launch(browser, auth_server)
     refused = save_name(browser, status=400, **{**NAME, "npi": "1234567890"}, consent="yes")
     assert "valid check digit" in refused.get_data(as_text=True)
+    assert 'value="1234567890"' in refused.get_data(as_text=True)  # what was typed is kept
     assert ledger_store(ui_app).reporting_identity(learner(ui_app)) is None
 
 
