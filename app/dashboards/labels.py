@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from flask import current_app
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from app import i18n, stats
 from app.dashboards import data as d
@@ -43,21 +46,45 @@ def measure_title(data: PracticeDataset, measure_id: str) -> str:
     return i18n.localized(definition.title) if definition else measure_id
 
 
+def module_title(module_id: str) -> str:
+    """A module's title in the UI language, from the content library (its id if it is gone)."""
+    runtime = current_app.extensions.get("cds")
+    modules = runtime.engine.library.modules if runtime is not None else {}
+    module = modules.get(module_id)
+    return i18n.localized(module["title"]) if module else module_id
+
+
+def month_name(month: str, with_year: bool = True) -> str:
+    """A YYYY-MM key in the UI language: 'Mar 2026' (or 'Mar' where the year is already shown)."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        return month
+    return format_date(first, "LLL yyyy" if with_year else "LLL")
+
+
+def day_text(day: date) -> str:
+    """A day in the UI language, never ambiguous ('1 May 2026' / '1 may 2026')."""
+    return format_date(day, "d MMM yyyy")
+
+
 def completed_on(event: LearningEvent) -> str:
-    """'Completed uri-antibiotics-adults on 2026-05-01'."""
+    """'Completed URI in adults on 1 May 2026'."""
     return _(
-        "Completed %(module)s on %(date)s", module=event.module_id, date=event.completed.isoformat()
+        "Completed %(module)s on %(date)s",
+        module=module_title(event.module_id),
+        date=day_text(event.completed),
     )
 
 
 def completed_in(completions: d.MonthCompletions) -> str:
-    """'2 clinicians completed uri-antibiotics-adults in 2026-05'."""
+    """'2 clinicians completed URI in adults in May 2026'."""
     return ngettext(
         "%(num)d clinician completed %(module)s in %(month)s",
         "%(num)d clinicians completed %(module)s in %(month)s",
         completions.clinicians,
-        module=completions.module_id,
-        month=completions.month,
+        module=module_title(completions.module_id),
+        month=month_name(completions.month),
     )
 
 

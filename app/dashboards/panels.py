@@ -27,6 +27,7 @@ def programme_panel(data: PracticeDataset, measure_id: str, months: list[str]) -
             d.monthly_series(cases, months),
             markers,
             suppressed=labels.suppressed_month(),
+            month_name=labels.month_name,
         ),
         "completions": [(c, labels.completed_in(c)) for c in completions],
         "pooled": pooled,
@@ -73,7 +74,10 @@ def clinician_panel(
         "definition": definition,
         "overall": case_rates.summarize(mine),
         "chart": svg.rate_chart(
-            _("%(title)s: your rate by month", title=title), d.monthly_series(mine, months), markers
+            _("%(title)s: your rate by month", title=title),
+            d.monthly_series(mine, months),
+            markers,
+            month_name=labels.month_name,
         ),
         "comparisons": [(c, comparison_chart(c)) for c in linked],
         "peers": svg.peer_chart(
@@ -89,6 +93,6 @@ def clinician_panel(
 def comparison_chart(comparison: d.BeforeAfter):
     """One clinician's before/after dots for one module."""
     return svg.before_after_chart(
-        _("Before and after %(module)s", module=comparison.module_id),
+        _("Before and after %(module)s", module=labels.module_title(comparison.module_id)),
         [(_("Before"), comparison.before), (_("After"), comparison.after)],
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,6 +13,11 @@ from app.stats import Rate
 
 WIDTH, HEIGHT = 320, 180
 LEFT, RIGHT, TOP, BOTTOM = 34, 16, 10, 26
+
+
+def iso_month(month: str, with_year: bool = True) -> str:
+    """A month key as written (YYYY-MM): the default when no localized namer is given."""
+    return month
 
 
 @dataclass(frozen=True)
@@ -63,24 +68,26 @@ def rate_chart(
     series: Sequence[tuple[str, Rate]],
     markers: Sequence[Marker] = (),
     suppressed: str | None = None,
+    month_name: Callable[[str, bool], str] = iso_month,
 ) -> Markup:
     """Monthly rates: points with Wilson 95% whiskers, a line, dated markers, 0-100 % axis.
 
     With `suppressed` (a programme view), months with fewer than 5 eligible cases are a gap in
     the line whose tooltip is that text: neither their counts nor their rate are drawn.
+    `month_name(key, with_year)` writes a YYYY-MM key for people ("Mar 2026", or "May").
     """
     months = [month for month, _ in series]
-    parts = [_open(title), *_month_axes(months), *_markers(markers, months)]
+    parts = [_open(title), *_month_axes(months, month_name), *_markers(markers, months)]
     segments: list[list[str]] = [[]]
     dots: list[str] = []
     for index, (month, rate) in enumerate(series):
         if suppressed is not None and _hidden(rate):
             segments.append([])
-            dots.append(_gap(index, len(months), f"{month}: {suppressed}"))
+            dots.append(_gap(index, len(months), f"{month_name(month, True)}: {suppressed}"))
         elif rate.rate is not None:
             x, y = month_x(index + 0.5, len(months)), rate_y(rate.rate)
             segments[-1].append(f"{x:.1f},{y:.1f}")
-            dots.extend(_point(x, month, rate))
+            dots.extend(_point(x, month_name(month, True), rate))
     parts.extend(
         f'<polyline points="{" ".join(points)}" class="dash-line"/>'
         for points in segments
@@ -96,8 +103,11 @@ def _hidden(rate: Rate) -> bool:
     return rate.denominator > 0 and rate.small_cell
 
 
-def _month_axes(months: Sequence[str]) -> list[str]:
-    """Horizontal grid lines with 0-100 % ticks and the month labels."""
+def _month_axes(months: Sequence[str], month_name: Callable[[str, bool], str]) -> list[str]:
+    """Horizontal grid lines with 0-100 % ticks and the month labels.
+
+    The first label and each January carry the year, so no label reads as a day and a month.
+    """
     parts = []
     for tick in (0, 0.25, 0.5, 0.75, 1):
         y = rate_y(tick)
@@ -106,9 +116,12 @@ def _month_axes(months: Sequence[str]) -> list[str]:
         )
         parts.append(_text(LEFT - 4, y + 3, f"{tick:.0%}", "dash-tick", "end"))
     count = len(months)
-    for index, month in enumerate(months):
-        if index % 2 == 0 or count <= 6:
-            parts.append(_text(month_x(index + 0.5, count), HEIGHT - 8, month[2:], "dash-tick"))
+    shown = [index for index in range(count) if index % 2 == 0 or count <= 6]
+    for index in shown:
+        month = months[index]
+        with_year = index == shown[0] or month.endswith("-01")
+        label = month_name(month, with_year)
+        parts.append(_text(month_x(index + 0.5, count), HEIGHT - 8, label, "dash-tick"))
     return parts
 
 

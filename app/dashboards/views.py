@@ -45,6 +45,8 @@ def helpers() -> dict:
         "language_url": partial(i18n.language_url, fallback="dashboards.programme"),
         "demo": deployment().demo,
         "measure_title": labels.measure_title,
+        "module_title": labels.module_title,
+        "day_text": labels.day_text,
     }
 
 

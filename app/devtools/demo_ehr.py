@@ -19,6 +19,7 @@ from app.devtools.demo_origin import demo_origin
 from app.errors import ApiError
 from app.fhir_json import age_in_years, parse_time
 from app.library.markdown import render_markdown
+from app.ui.facts import observation_value
 from cds_hooks.cards import OVERRIDE_REASON_SYSTEM
 
 bp = Blueprint("demo_ehr", __name__, url_prefix="/demo-ehr")
@@ -39,7 +40,12 @@ def patients():
 def chart(patient_id: str):
     """Show one patient's chart and the order-entry screen."""
     record = patient_record(patient_id)
-    return render_template("demo/ehr_chart.html", record=record, orders=catalogue().values())
+    return render_template(
+        "demo/ehr_chart.html",
+        record=record,
+        orders=catalogue().values(),
+        observation_value=observation_value,
+    )
 
 
 @bp.post("/api/patients/<patient_id>/hooks/<hook>")

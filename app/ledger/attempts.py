@@ -34,6 +34,8 @@ IDENTITY_FIELDS = (
     "licence_state",
     "licence_id",
     "birth_month_day",
+    "credentials",
+    "npi",
 )
 IDENTITY_COLUMNS = ("learner_id", *IDENTITY_FIELDS, "consented_at")
 # Replaces every field, as SQLite's INSERT OR REPLACE did (the table has no triggers).
@@ -163,6 +165,19 @@ def read_attempt(connection: Connection, attempt_id: str) -> Attempt | None:
     return Attempt(row[0], row[1], row[2], started, completed or None, *row[5:])
 
 
+def read_attempts_of(connection: Connection, learner_id: str) -> list[Attempt]:
+    """Return every attempt of a learner, oldest first (for the learner's own data export)."""
+    rows = connection.execute(
+        text(
+            "SELECT attempt_id FROM ledger_attempts WHERE learner_id = :learner "
+            "ORDER BY started_at, attempt_id"
+        ),
+        {"learner": learner_id},
+    )
+    found = (read_attempt(connection, attempt_id) for (attempt_id,) in rows.fetchall())
+    return [attempt for attempt in found if attempt is not None]
+
+
 def insert_answer(connection: Connection, answer: Answer) -> bool:
     """Record an answer once (first answer counts); False on an identical retry."""
     check_free_of_patient_data(dict(answer.response), f"answer {answer.item_id}")
@@ -213,10 +228,24 @@ def upsert_identity(
     """Store reporting identifiers the learner entered and consented to share."""
     if identity.birth_month_day and not MONTH_DAY.match(identity.birth_month_day):
         raise ValueError("Month/day of birth is written MM/DD (no year).")
+    if identity.npi and not valid_npi(identity.npi):
+        raise ValueError("An NPI is 10 digits with a valid check digit.")
     values = {name: getattr(identity, name) for name in IDENTITY_FIELDS}
     connection.execute(
         text(UPSERT_IDENTITY), {"learner_id": learner_id, **values, "consented_at": timestamp(at)}
     )
+
+
+def valid_npi(npi: str) -> bool:
+    """Check an NPI: 10 digits whose Luhn check over "80840" + the digits holds (CMS's rule)."""
+    if not re.fullmatch(r"\d{10}", npi):
+        return False
+    digits = [int(d) for d in "80840" + npi]
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        doubled = digit * 2 if position % 2 else digit
+        total += doubled - 9 if doubled > 9 else doubled
+    return total % 10 == 0
 
 
 def read_identity(connection: Connection, learner_id: str) -> ReportingIdentity | None:

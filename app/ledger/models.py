@@ -99,6 +99,8 @@ class ReportingIdentity:
     licence_state: str | None = None
     licence_id: str | None = None
     birth_month_day: str | None = None  # MM/DD, never the year
+    credentials: str | None = None  # as printed after the name: "MD", "RN, MSN"
+    npi: str | None = None  # US National Provider Identifier, 10 digits
 
 
 class LedgerError(Exception):

@@ -253,6 +253,19 @@ CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
 CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()
 """
+
+
+@migrations()
+def m003_certificate_credentials(db: Database) -> None:
+    """Credentials (e.g. MD, RN) and an optional NPI, printed on certificates with consent."""
+    db["ledger_reporting_identities"].add_column("credentials", str)
+    db["ledger_reporting_identities"].add_column("npi", str)
+
+
+PG_CERTIFICATE_CREDENTIALS = """
+ALTER TABLE ledger_reporting_identities ADD COLUMN credentials TEXT;
+ALTER TABLE ledger_reporting_identities ADD COLUMN npi TEXT
+"""
 PG_REPORTING_IDENTITIES = """
 CREATE TABLE ledger_reporting_identities (
     learner_id TEXT PRIMARY KEY REFERENCES ledger_learners (learner_id),
@@ -369,8 +382,13 @@ def pg_reporting_identities(connection: Connection) -> None:
     run_statements(connection, bytewise_text(PG_REPORTING_IDENTITIES))
 
 
+def pg_certificate_credentials(connection: Connection) -> None:
+    """m003 on PostgreSQL: credentials and NPI for certificates."""
+    run_statements(connection, bytewise_text(PG_CERTIFICATE_CREDENTIALS))
+
+
 def pg_append_claim(connection: Connection) -> None:
-    """m003, PostgreSQL only: the function that appends a prepared claim in one round trip."""
+    """m004, PostgreSQL only: the function that appends a prepared claim in one round trip."""
     connection.exec_driver_sql(PG_APPEND_CLAIM)
 
 
@@ -380,7 +398,8 @@ LEDGER_SCHEMA = StoreSchema(
     [
         (m001_core_tables.__name__, pg_core_tables),
         (m002_reporting_identities.__name__, pg_reporting_identities),
-        ("m003_append_claim_function", pg_append_claim),
+        (m003_certificate_credentials.__name__, pg_certificate_credentials),
+        ("m004_append_claim_function", pg_append_claim),
     ],
     grants=APPLICATION_GRANTS,
 )

@@ -144,6 +144,7 @@ class LedgerStore(Protocol):
     ) -> Attempt: ...
     def attempt(self, attempt_id: str) -> Attempt | None: ...
     def answers(self, attempt_id: str) -> list[Answer]: ...
+    def attempts_of(self, learner_id: str) -> list[Attempt]: ...
     def submit(self, request: ClaimRequest, idempotency_key: str, decide: Decide) -> Submission: ...
     def complete_and_submit(
         self,
@@ -252,6 +253,11 @@ class SqlLedgerStore:
         """Return an attempt's answers."""
         with self.database.read() as connection:
             return attempts.read_answers(connection, attempt_id)
+
+    def attempts_of(self, learner_id: str) -> list[Attempt]:
+        """Return every attempt of a learner, oldest first."""
+        with self.database.read() as connection:
+            return attempts.read_attempts_of(connection, learner_id)
 
     def submit(self, request: ClaimRequest, idempotency_key: str, decide: Decide) -> Submission:
         """Decide (a pure rule, given the learner's held credits) and append, exactly once."""

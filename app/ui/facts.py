@@ -9,8 +9,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, gettext, lazy_gettext
 
+from app import units
 from app.library.loader import Library, ValueSet
 from app.smart import FhirRequestError, SmartSession, fhir_get
 
@@ -105,7 +106,37 @@ def fact_for(value_set: ValueSet, resources: dict[str, list[dict]]) -> Fact:
         for a in resources["AllergyIntolerance"]
         if active(a) and matches(value_set, a)
     ]
-    return Fact(value_set.title, tuple(items))
+    return Fact(fact_title(value_set.title), tuple(items))
+
+
+def fact_title(title: str) -> str:
+    """A value set's title as a heading in the UI language (as written when not translated)."""
+    return gettext(title) if title else ""
+
+
+# The titles of the value sets the shipped modules show as patient facts (FHIR ValueSet.title is
+# English only); tests/ui/test_spanish_pages.py checks this list covers every one.
+FACT_TITLES = (
+    lazy_gettext("Acute bronchitis and bronchiolitis (viral or unspecified)"),
+    lazy_gettext("Acute otitis media"),
+    lazy_gettext("Systemic antibacterial medications"),
+    lazy_gettext("Atherosclerotic cardiovascular disease (coronary, cerebrovascular, peripheral)"),
+    lazy_gettext("Atrial fibrillation or flutter (current)"),
+    lazy_gettext("Blood culture"),
+    lazy_gettext("Chronic kidney disease, stages 1-4 (including diabetic and hypertensive CKD)"),
+    lazy_gettext("Estimated glomerular filtration rate (eGFR)"),
+    lazy_gettext("Heart failure with reduced ejection fraction (systolic heart failure)"),
+    lazy_gettext(
+        "Hypertension (systemic arterial, including hypertensive heart and kidney disease)"
+    ),
+    lazy_gettext("Lactate"),
+    lazy_gettext("Oral anticoagulants (DOACs and warfarin)"),
+    lazy_gettext("Penicillin allergy (substances recorded in AllergyIntolerance.code)"),
+    lazy_gettext("Pneumonia (community-acquired, adult and child)"),
+    lazy_gettext("Sepsis, severe sepsis and septic shock (adult emergency trigger)"),
+    lazy_gettext("Systolic blood pressure"),
+    lazy_gettext("Common cold and acute upper respiratory infection"),
+)
 
 
 def latest_observation(value_set: ValueSet, observations: list[dict]) -> FactItem | None:
@@ -199,11 +230,19 @@ def concept_text(concept: object) -> str:
 
 
 def observation_value(part: dict) -> str | None:
-    """An observation's value as text (quantities in the UI's number format)."""
+    """An observation's value as text: numbers in the UI's format, units as clinicians write them.
+
+    A blood-pressure panel (LOINC 85354-9) carries no value of its own: it reads "92/58 mmHg"
+    from its systolic (8480-6) and diastolic (8462-4) components.
+    """
     quantity = part.get("valueQuantity")
     if isinstance(quantity, dict) and quantity.get("value") is not None:
-        unit = quantity.get("unit") or quantity.get("code") or ""
-        return f"{format_decimal(quantity['value'])} {unit}".strip()
+        return units.with_unit(format_decimal(quantity["value"]), quantity)
+    pressure = units.blood_pressure_parts(part)
+    if pressure:
+        systolic, diastolic = pressure
+        reading = f"{format_decimal(systolic['value'])}/{format_decimal(diastolic['value'])}"
+        return units.with_unit(reading, systolic)
     if part.get("valueString"):
         return str(part["valueString"])
     if part.get("valueCodeableConcept"):

@@ -69,6 +69,56 @@ PATIENT_DATA_KINDS = {
 }
 
 
+# Recommendation strengths exactly as the shipped modules' guidelines publish them (content YAML,
+# English only). Pages show the translation and keep the published wording beside it; a strength
+# not listed here is shown as published. tests/ui/test_spanish_pages.py checks the list is complete.
+STRENGTHS = (
+    lazy_gettext('1A (Level 1, "We recommend"; quality of evidence A, high)'),
+    lazy_gettext("1B (KDIGO grading: level 1 recommendation, quality of evidence B)"),
+    lazy_gettext(
+        "AAP clinical report (Hersh AL, Jackson MA, Hicks LA; Committee on Infectious Diseases); "
+        "its principles are not graded"
+    ),
+    lazy_gettext("COR 1, LOE A"),
+    lazy_gettext(
+        "Consensus-based statement (CBS) of the Joint Task Force on Practice Parameters — "
+        "statement number and wording to be verified against the full text by the clinician "
+        "reviewer"
+    ),
+    lazy_gettext("Evidence quality: Grade B; Strength: Recommendation (Key Action Statement 4A)"),
+    lazy_gettext(
+        "High-Value Care Advice (ACP/CDC narrative review; the advice statements are not graded)"
+    ),
+    lazy_gettext("Recommendation category: A; evidence type: 4"),
+    lazy_gettext(
+        "Strong recommendation, low quality of evidence (septic shock); strong recommendation, "
+        "very low quality of evidence (sepsis without shock)"
+    ),
+    lazy_gettext("Strong recommendation, moderate certainty in the evidence about effects (⊕⊕⊕◯)"),
+    lazy_gettext("Strong recommendation, moderate quality of evidence"),
+)
+# Disclosure wording the shipped modules use (content YAML, English only).
+DISCLOSURE_TEXTS = (
+    lazy_gettext("Bedside editorial team"),
+    lazy_gettext("Author and planner (draft pending clinician review)"),
+)
+
+
+def strength(published: str) -> str:
+    """A recommendation strength in the UI language (as published when no translation exists)."""
+    return gettext(published) if published else ""
+
+
+def disclosure_text(text: str) -> str:
+    """A disclosure's name or role in the UI language (as written when no translation exists)."""
+    return gettext(text) if text else ""
+
+
+def template_helpers() -> dict:
+    """The label functions content-driven templates use (registered on the app's blueprint)."""
+    return {"strength": strength, "disclosure_text": disclosure_text}
+
+
 def specialty(code: str) -> str:
     """A specialty's name in the UI language (unknown codes are made readable)."""
     label = SPECIALTIES.get(code)

@@ -8,7 +8,9 @@ EHR. The EHR is read in the SMART session with its own token, once per request, 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -22,6 +24,9 @@ from app.learning.recommend import Profile
 from app.learning.reviews import DueReview, due_reviews
 from app.learning.reviews import due_by_module as count_due
 from app.learning.specialties import practitioner_id, roles_in_bundle, specialty_from_roles
+from app.ledger.attempts import valid_npi
+from app.ledger.chain import CreditRecord, from_hundredths
+from app.ledger.models import Attempt, ReportingIdentity
 from app.ledger.outputs.records import net_totals
 from app.smart import FhirRequestError, fhir_get
 from app.ui import labels
@@ -88,6 +93,131 @@ def read_ehr_specialty() -> str | None:
     return specialty_from_roles(roles_in_bundle(bundle))
 
 
+@dataclass(frozen=True)
+class CertificateName:
+    """The name and credentials for certificates: consented (stored) or suggested by the EHR."""
+
+    first_name: str = ""
+    last_name: str = ""
+    credentials: str = ""
+    npi: str = ""
+    licence_state: str = ""
+    licence_id: str = ""
+    consented: bool = False
+    from_ehr: bool = False
+
+    @property
+    def line(self) -> str:
+        """The name as a certificate prints it ("Chinwe Okafor, MD")."""
+        name = f"{self.first_name} {self.last_name}".strip()
+        return f"{name}, {self.credentials}" if self.credentials else name
+
+
+def certificate_name() -> CertificateName:
+    """The stored name (the learner consented to print it), else the EHR's, to fill the form."""
+    stored = ledger().store.reporting_identity(learner_id())
+    if stored is not None:
+        values = {f: getattr(stored, f) or "" for f in NAME_FIELDS}
+        return CertificateName(**values, consented=True)
+    suggested = ehr_practitioner()
+    return suggested if suggested is not None else CertificateName()
+
+
+NAME_FIELDS = ("first_name", "last_name", "credentials", "npi", "licence_state", "licence_id")
+NAME_LIMIT = 100
+
+
+def ehr_practitioner() -> CertificateName | None:
+    """The EHR's Practitioner for the signed-in user: name, qualifications and NPI (not stored)."""
+    session = smart_session()
+    practitioner = practitioner_id(session.fhir_user)
+    if practitioner is None:
+        return None
+    try:
+        resource = fhir_get(session, f"Practitioner/{quote(practitioner, safe='')}")
+    except FhirRequestError as error:
+        log.info("The EHR gave no Practitioner (%s); the learner enters their name", error)
+        return None
+    return name_from_practitioner(resource)
+
+
+def name_from_practitioner(resource: dict) -> CertificateName | None:
+    """Read a FHIR Practitioner's official name, qualification codes and a valid NPI."""
+    if not isinstance(resource, dict) or resource.get("resourceType") != "Practitioner":
+        return None
+    names = [n for n in resource.get("name") or [] if isinstance(n, dict)]
+    name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
+    given = " ".join(str(part) for part in name.get("given") or [])
+    credentials = ", ".join(qualification_codes(resource))
+    npi = next(
+        (
+            str(i.get("value"))
+            for i in resource.get("identifier") or []
+            if isinstance(i, dict) and i.get("system") == NPI_SYSTEM
+        ),
+        "",
+    )
+    return CertificateName(
+        first_name=given,
+        last_name=str(name.get("family") or ""),
+        credentials=credentials,
+        npi=npi if valid_npi(npi) else "",
+        from_ehr=True,
+    )
+
+
+NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+
+
+def qualification_codes(resource: dict) -> list[str]:
+    """A Practitioner's qualifications as printed after a name (code such as MD, else the text)."""
+    found = []
+    for qualification in resource.get("qualification") or []:
+        concept = qualification.get("code") if isinstance(qualification, dict) else None
+        if not isinstance(concept, dict):
+            continue
+        codings = [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+        short = next((str(c["code"]) for c in codings if c.get("code")), "")
+        text = short if short and len(short) <= 8 else concept.get("text") or short
+        if text and text not in found:
+            found.append(str(text))
+    return found
+
+
+def save_certificate_name(form) -> None:
+    """Keep the name for certificates with the learner's consent; ProfileFormError if bad."""
+    values = {field: " ".join(form.get(field, "").split()) for field in NAME_FIELDS}
+    if form.get("consent") != "yes":
+        raise ProfileFormError("consent")
+    if not values["first_name"] or not values["last_name"]:
+        raise ProfileFormError("name")
+    if any(len(value) > NAME_LIMIT for value in values.values()):
+        raise ProfileFormError("name")
+    if values["npi"] and not valid_npi(values["npi"]):
+        raise ProfileFormError("npi")
+    store = ledger().store
+    kept = store.reporting_identity(learner_id())
+    identity = ReportingIdentity(
+        first_name=values["first_name"],
+        last_name=values["last_name"],
+        board_id=kept.board_id if kept else None,
+        licence_state=values["licence_state"].upper() or None,
+        licence_id=values["licence_id"] or None,
+        birth_month_day=kept.birth_month_day if kept else None,
+        credentials=values["credentials"] or None,
+        npi=values["npi"] or None,
+    )
+    try:
+        store.set_reporting_identity(learner_id(), identity)
+    except ValueError as error:
+        raise ProfileFormError("name") from error
+
+
+def remove_certificate_name() -> None:
+    """Withdraw consent: the name and identifiers are erased (credit records never held them)."""
+    ledger().store.withdraw_reporting_consent(learner_id())
+
+
 def profile_from_form(form, current: Profile) -> Profile:
     """The learner's corrections (specialty, gaps, language), checked; ProfileFormError if bad."""
     specialty = form.get("specialty", "").strip()
@@ -108,13 +238,72 @@ def save_profile(profile: Profile) -> None:
     learning_store().save_profile(profile, stored[1] if stored else {})
 
 
+# Every table that keys on the learner id, and where its rows are in the export (a test walks the
+# registered stores, so a new table cannot be left out unnoticed).
+EXPORTED_TABLES = {
+    "learning_profiles": "learning.profile",
+    "learning_mastery": "learning.mastery",
+    "learning_cards": "learning.reviews",
+    "learning_applied": "ledger.attempts (answers already counted in mastery and reviews)",
+    "ledger_learners": "ledger.learner",
+    "ledger_reporting_identities": "ledger.reporting_identity",
+    "ledger_attempts": "ledger.attempts",
+    "ledger_credits": "ledger.credits",
+}
+
+
 def export_data() -> dict:
-    """The learner's learning data plus a credit summary from the ledger (no patient data)."""
+    """Everything Bedside stores under the learner's id: learning data and ledger records.
+
+    Point-of-care questions, sources and reflections and case answers are ledger answers, so they
+    come with their attempts. Still no patient data: the ledger refuses it on the way in.
+    """
     learner = learner_id()
     data = learning_store().export(learner)
+    data["ledger"] = ledger_data(learner)
     data["ledger_credits"] = credit_summary(learner)
     data["exported_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return data
+
+
+def ledger_data(learner: str) -> dict:
+    """The learner's ledger rows: profile, reporting identity, attempts with answers, credits."""
+    store = ledger().store
+    found = store.learner(learner)
+    identity = store.reporting_identity(learner)
+    return {
+        "learner": dataclasses.asdict(found) if found else None,
+        "reporting_identity": dataclasses.asdict(identity) if identity else None,
+        "attempts": [attempt_data(attempt) for attempt in store.attempts_of(learner)],
+        "credits": [credit_data(record) for record in store.credits_for(learner)],
+    }
+
+
+def attempt_data(attempt: Attempt) -> dict:
+    """One attempt (a case or a point-of-care cycle) with every answer or step it holds."""
+    answers = ledger().store.answers(attempt.attempt_id)
+    return {
+        **json_values(dataclasses.asdict(attempt)),
+        "answers": [json_values(dataclasses.asdict(answer)) for answer in answers],
+    }
+
+
+def credit_data(record: CreditRecord) -> dict:
+    """One credit or reversal record as stored (amounts as decimal strings)."""
+    data = dataclasses.asdict(record)
+    data["amount"] = str(from_hundredths(data.pop("amount_hundredths")))
+    data["designated"] = str(from_hundredths(data.pop("designated_hundredths")))
+    data["evidence"] = json.loads(data["evidence"])
+    data.pop("idempotency_hash", None)
+    return data
+
+
+def json_values(data: dict) -> dict:
+    """Datetimes as ISO text, mappings as plain dicts (for JSON)."""
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in ((k, dict(v) if isinstance(v, Mapping) else v) for k, v in data.items())
+    }
 
 
 def credit_summary(learner: str) -> dict:

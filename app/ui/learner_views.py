@@ -13,13 +13,18 @@ from sqlalchemy.exc import OperationalError as DatabaseBusy
 from app import i18n
 from app.ui import labels
 from app.ui.learner_profile import (
+    NAME_FIELDS,
+    CertificateName,
     LearnerView,
     ProfileFormError,
+    certificate_name,
     due_by_module,
     export_data,
     learner_view,
     mastery_rows,
     profile_from_form,
+    remove_certificate_name,
+    save_certificate_name,
     save_profile,
 )
 from app.ui.learning_flow import learning_store
@@ -29,7 +34,9 @@ from app.ui.views import bp, error_page, page
 
 log = logging.getLogger(__name__)
 
-NOTICES = ("saved", "deleted")
+bp.context_processor(labels.template_helpers)
+
+NOTICES = ("saved", "deleted", "name-saved", "name-removed")
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, as the switcher
 
 
@@ -49,6 +56,24 @@ def profile_update() -> Response | tuple[str, int]:
         return profile_page(view, form_error(str(error))), 400
     save_profile(profile)
     return redirect(url_for("ui.profile_view", lang=profile.language, done="saved"), 303)
+
+
+@bp.post("/profile/certificate-name")
+def certificate_name_update() -> Response | tuple[str, int]:
+    """Keep the name and credentials to print on certificates, with the learner's consent."""
+    try:
+        save_certificate_name(request.form)
+    except ProfileFormError as error:
+        typed = CertificateName(**{f: request.form.get(f, "") for f in NAME_FIELDS})
+        return profile_page(learner_view(), name_error=form_error(str(error)), typed=typed), 400
+    return redirect(url_for("ui.profile_view", done="name-saved") + "#certificate-name", 303)
+
+
+@bp.post("/profile/certificate-name/remove")
+def certificate_name_remove() -> Response:
+    """Withdraw consent: erase the name and identifiers; certificates say how to add them."""
+    remove_certificate_name()
+    return redirect(url_for("ui.profile_view", done="name-removed") + "#certificate-name", 303)
 
 
 @bp.get("/profile/export")
@@ -101,7 +126,12 @@ def next_view() -> str:
     )
 
 
-def profile_page(view: LearnerView, error: str | None = None) -> str:
+def profile_page(
+    view: LearnerView,
+    error: str | None = None,
+    name_error: str | None = None,
+    typed: CertificateName | None = None,
+) -> str:
     """Render the profile page for a learner view."""
     modules = sorted(
         runtime().library.modules.values(), key=lambda m: i18n.localized(m["title"]).lower()
@@ -118,6 +148,8 @@ def profile_page(view: LearnerView, error: str | None = None) -> str:
         mastery=mastery_rows(view.mastery, runtime().library.modules),
         due=due_by_module(view.due, runtime().library.modules),
         error=error,
+        printed=typed or certificate_name(),
+        name_error=name_error,
         notice=notice if notice in NOTICES else None,
     )
 
@@ -128,5 +160,8 @@ def form_error(field: str) -> str:
         "specialty": gettext("Choose a specialty from the list."),
         "gaps": gettext("Choose topics from the library list."),
         "language": gettext("Choose English or Spanish."),
+        "consent": gettext("Tick the box to agree that Bedside prints your name on certificates."),
+        "name": gettext("Enter your first and last name (up to 100 characters each)."),
+        "npi": gettext("An NPI is 10 digits with a valid check digit; leave it empty if unsure."),
     }
     return messages.get(field, gettext("This form could not be accepted."))

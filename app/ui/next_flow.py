@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from flask_babel import gettext, ngettext
 
 from app import stats
-from app.learning.practice import PracticeGap, practice_gaps_from
+from app.learning.practice import SHORT_LABELS, PracticeGap, practice_gaps_from
 from app.learning.recommend import Recommendation, recommend
 from app.outcomes import case_rates
 from app.outcomes.completions import is_clinician
 from app.outcomes.practice_data import PracticeDataset, month_range, practice_source, short_id
 from app.smart import current_smart_session
-from app.ui import labels
+from app.ui import labels, reason_texts
 from app.ui.learner_profile import LearnerView
 from app.ui.page_context import runtime
 
@@ -90,8 +90,61 @@ def period_words(data: PracticeDataset) -> str:
     return ngettext("in the last %(num)d month", "in the last %(num)d months", months)
 
 
-def recommendations(view: LearnerView, practice: PracticeData) -> list[Recommendation]:
-    """The ranked list for this learner, reasons in the UI language."""
+@dataclass(frozen=True)
+class RankRule:
+    """One rule behind a rank, for clinicians: its name, its points and its sentence."""
+
+    name: str
+    points: float
+    sentence: str
+
+
+@dataclass(frozen=True)
+class RankedModule:
+    """A recommendation as the page shows it: reasons in sentences, the rank explained."""
+
+    module_id: str
+    score: float
+    reasons: list[str]
+    rules: list[RankRule]
+    practice: list[dict]
+
+
+def recommendations(view: LearnerView, practice: PracticeData) -> list[RankedModule]:
+    """The ranked list for this learner, reasons and rank explained in the UI language."""
+    return [explained(item) for item in ranked(view, practice)]
+
+
+def explained(item: Recommendation) -> RankedModule:
+    """Turn a recommendation's rule ids and numbers into clinician sentences (plurals included)."""
+    rules = item.basis.get("rules", [])
+    reasons = [sentence(rule, reason) for rule, reason in zip(rules, item.reasons, strict=True)]
+    rows = [
+        RankRule(reason_texts.rule_name(rule["code"]), rule["weight"], reason)
+        for rule, reason in zip(rules, reasons, strict=True)
+    ]
+    practice = [
+        {**gap, "measure": measure_name(gap["measure_id"])}
+        for gap in item.basis.get("practice") or []
+    ]
+    return RankedModule(item.module_id, item.score, reasons, rows, practice)
+
+
+def sentence(rule: dict, reason: str) -> str:
+    """A rule's sentence: the learning code's, except where a count needs a real plural."""
+    if rule["code"] == "review_due":
+        return reason_texts.review_due_sentence(int(rule["params"]["count"]))
+    return reason
+
+
+def measure_name(measure_id: str) -> str:
+    """A practice measure's short clinical name in the UI language (its id only if unknown)."""
+    label = SHORT_LABELS.get(measure_id)
+    return gettext(label) if label else measure_id.replace("-", " ")
+
+
+def ranked(view: LearnerView, practice: PracticeData) -> list[Recommendation]:
+    """The ranked list for this learner from the learning code, reasons in the UI language."""
     return recommend(
         view.profile,
         view.mastery,

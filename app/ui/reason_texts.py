@@ -8,7 +8,7 @@ code, so a new or changed template cannot go untranslated unnoticed.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext, ngettext
 
 REASON_TEMPLATES = (
     lazy_gettext("{count} question(s) from this module are due for review"),
@@ -45,3 +45,31 @@ WORDS = (
 def message_ids() -> set[str]:
     """The English text of every marker above."""
     return {m._args[0] for m in (*REASON_TEMPLATES, *PRACTICE_TEMPLATES, *WORDS)}
+
+
+# What each rule is called in "Why this rank" (the codes are the learning code's rule ids).
+RULE_NAMES = {
+    "antibiotic_gap": lazy_gettext("A gap in your practice data"),
+    "measure_gap": lazy_gettext("A gap in your practice data"),
+    "review_due": lazy_gettext("Questions due for review"),
+    "self_gap": lazy_gettext("A topic you chose"),
+    "specialty": lazy_gettext("Your specialty"),
+    "level_match": lazy_gettext("Level matched to your mastery"),
+    "level_start": lazy_gettext("A good level to start"),
+    "mastered": lazy_gettext("Topic already mastered"),
+}
+
+
+def rule_name(code: str) -> str:
+    """A ranking rule's name for clinicians (an unknown rule gets a neutral name, never its id)."""
+    label = RULE_NAMES.get(code)
+    return str(label) if label else gettext("Other reason")
+
+
+def review_due_sentence(count: int) -> str:
+    """The review-due reason with a real plural ("1 question … is", "2 questions … are")."""
+    return ngettext(
+        "%(num)d question from this module is due for review",
+        "%(num)d questions from this module are due for review",
+        count,
+    )

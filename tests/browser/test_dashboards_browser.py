@@ -56,7 +56,9 @@ def test_clinician_page_markers_before_after_peers_and_own_cases(page, demo_serv
     assert page.inner_text("h1") == "Outcomes for C03"
     uri = page.locator("#measure-uri-appropriate-treatment")
     marker = uri.locator("svg line.dash-marker title").first
-    assert marker.text_content() == "Completed uri-antibiotics-adults on 2026-05-01"
+    assert marker.text_content() == (
+        "Completed Colds and acute bronchitis in adults: hold the antibiotic on 1 May 2026"
+    )
     pair = page.locator(URI_BEFORE_AFTER)
     before, after = (
         pair.locator("dd.dash-before").inner_text(),
@@ -99,15 +101,18 @@ def test_programme_gaps_completion_markers_pooled_before_after_and_export(page, 
     page.goto(f"{demo_server.url}/dashboards/")
     sepsis = page.locator("#measure-sepsis-3h-bundle > figure svg.dash-chart")
     gaps = sepsis.locator("rect.dash-gap")
-    assert "2026-01: fewer than 5 cases (suppressed)" in gaps.locator("title").all_text_contents()
+    assert "Jan 2026: fewer than 5 cases (suppressed)" in gaps.locator("title").all_text_contents()
     assert gaps.first.bounding_box()["width"] > 5
     shown = page.locator("svg.dash-chart circle.dash-point title").all_text_contents()
     counts = [re.match(r"\d{4}-\d{2}: \d+/(\d+)", text) for text in shown]
     assert all(int(found.group(1)) >= 5 for found in counts if found)
-    assert "2026-01: 0/2" not in page.content()
+    assert "Jan 2026: 0/2" not in page.content()
     uri = page.locator("#measure-uri-appropriate-treatment")
     markers = uri.locator("svg line.dash-marker title").all_text_contents()
-    assert markers == ["2 clinicians completed uri-antibiotics-adults in 2026-05"]
+    assert markers == [
+        "2 clinicians completed Colds and acute bronchitis in adults: hold the antibiotic "
+        "in May 2026"
+    ]
     assert uri.locator(".dash-completions li").all_inner_texts() == markers
     pooled = page.locator("#pooled-uri-appropriate-treatment")
     assert pooled.is_visible()

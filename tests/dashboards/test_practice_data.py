@@ -88,7 +88,9 @@ def test_completion_markers_come_from_the_ledger(live_app, live_client):
     assert "before-after-" not in html and "Modules completed" not in html
     complete_module(live_app, f"{ISSUER}/Practitioner/C03", datetime(2026, 5, 1, 9, tzinfo=UTC))
     html = page(live_client, "/dashboards/clinicians/C03")
-    assert "Completed uri-antibiotics-adults on 2026-05-01" in html
+    assert (
+        "Completed Colds and acute bronchitis in adults: hold the antibiotic on 1 May 2026" in html
+    )
     block = html.split(f'id="before-after-uri-appropriate-treatment-{URI_MODULE}"')[1]
     block = block.split("</dl>")[0]
     assert 'data-numerator="5" data-eligible="15"' in block
@@ -166,7 +168,10 @@ def test_programme_markers_and_pooled_before_after_come_from_the_ledger(live_app
         complete_module(live_app, f"{ISSUER}/Practitioner/{who}", when, key=f"k-{who}")
     html = page(live_client, "/dashboards/")
     section = html.split('id="measure-uri-appropriate-treatment"')[1].split("</section>")[0]
-    assert "2 clinicians completed uri-antibiotics-adults in 2026-05" in section
+    assert (
+        "2 clinicians completed Colds and acute bronchitis in adults: hold the antibiotic "
+        "in May 2026"
+    ) in section
     assert section.count('class="dash-marker"') == 1
     pooled = section.split('id="pooled-uri-appropriate-treatment"')[1].split("</dl>")[0]
     assert 'data-numerator="15" data-eligible="29"' in pooled

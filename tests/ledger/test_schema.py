@@ -38,10 +38,13 @@ def tables(path) -> set[str]:
     return names
 
 
+MIGRATIONS = ["m001_core_tables", "m002_reporting_identities", "m003_certificate_credentials"]
+
+
 def test_from_empty_every_migration_applies_in_order(db_path):
-    assert apply_migrations(db_path) == ["m001_core_tables", "m002_reporting_identities"]
+    assert apply_migrations(db_path) == MIGRATIONS
     assert tables(db_path) >= LEDGER_TABLES
-    assert applied_migrations(db_path) == ["m001_core_tables", "m002_reporting_identities"]
+    assert applied_migrations(db_path) == MIGRATIONS
 
 
 def test_applying_again_changes_nothing(db_path):
@@ -64,7 +67,7 @@ def test_from_the_previous_version_data_survives(db_path):
 
     upgraded = SqlLedgerStore(ledger_database(db_path), KEY)
     try:
-        assert applied_migrations(db_path)[-1] == "m002_reporting_identities"
+        assert applied_migrations(db_path)[-1] == MIGRATIONS[-1]
         assert upgraded.learner(learner).issuer == ISSUER
         [record] = upgraded.credits_for(learner)
         assert record.activity_key == "case:module-1@1.0.0"

@@ -71,12 +71,17 @@ def test_the_demo_provider_is_labelled_as_not_accredited(outputs_app, store, wor
     )
 
 
-def test_a_learner_without_a_name_is_shown_by_opaque_id(outputs_app, store, world):
+def test_a_learner_without_a_name_gets_how_to_add_one_never_an_id(outputs_app, store, world):
     carol = world.learners["carol"]
     cert = activity_certificate(store, carol, world.sequences["carol-aom"][0], library=modules())
     with outputs_app.test_request_context():
         html = render_certificate(cert)
-    assert f"Bedside learner {carol}" in html
+        period = render_period_certificate(period_certificate(transcript(store, carol)))
+    for page in (html, period):
+        assert carol not in page and "Bedside learner" not in page
+        assert "[No name printed]" in page
+        assert "Add your name and credentials in your" in page
+        assert "Your name on certificates" in page
 
 
 def test_reversed_or_foreign_records_get_no_certificate(store, world):
@@ -103,7 +108,7 @@ def test_period_certificate_totals_net_credit_and_lists_activities(outputs_app, 
     with outputs_app.test_request_context():
         html = render_period_certificate(cert)
     assert_print_safe(html)
-    assert re.search(r'completed 4 activities\s+from <time datetime="2026-03-01">', html)
+    assert re.search(r"completed 4 activities\s+from March 1, 2026 to March 31, 2026", html)
     assert re.search(r"AMA PRA Category 1 Credit™</td><td class=\"number\">1.75", html)
     assert ACCREDITED.statement in html and t.last_row.record.record_hash in html
 

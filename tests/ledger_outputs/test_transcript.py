@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+
+import pytest
 
 from app.ledger.outputs.transcript import CSV_COLUMNS, transcript, transcript_csv
 from tests.ledger.helpers import T0
@@ -66,11 +69,26 @@ def test_unknown_modules_fall_back_to_the_activity_key(store, world):
     assert t.rows[0].title == "case:af-anticoagulation@1.0.0"
 
 
-def test_display_name_only_when_the_learner_entered_one(store, world):
+def test_a_name_only_when_the_learner_agreed_to_print_one(store, world):
     alice = transcript(store, world.learners["alice"])
     carol = transcript(store, world.learners["carol"])
-    assert alice.shown_name == "Alice Ng"
-    assert carol.display_name is None and carol.shown_name == world.learners["carol"]
+    assert alice.learner_name.line == "Alice Ng"
+    assert carol.learner_name is None
+
+
+def test_the_printed_name_carries_credentials_npi_and_licence(store, world):
+    bob = world.learners["bob"]
+    identity = store.reporting_identity(bob)
+    store.set_reporting_identity(bob, replace(identity, credentials="MD", npi="1234567893"))
+    name = transcript(store, bob).learner_name
+    assert name.line == "Bob Okoro, MD"
+    assert (name.npi, name.licence) == ("1234567893", "OR MD-98765")
+
+
+def test_an_npi_with_a_wrong_check_digit_is_refused(store, world):
+    identity = store.reporting_identity(world.learners["bob"])
+    with pytest.raises(ValueError, match="NPI"):
+        store.set_reporting_identity(world.learners["bob"], replace(identity, npi="1234567890"))
 
 
 def test_csv_has_the_documented_header_and_one_row_per_record(store, world):

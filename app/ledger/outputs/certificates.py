@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
+import segno
 from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import force_locale, format_date, format_decimal, gettext, lazy_gettext
+from markupsafe import Markup
 
 from app.ledger.chain import CreditRecord, from_hundredths
 from app.ledger.models import LedgerError, UnknownRecord
 from app.ledger.outputs import records as shared
 from app.ledger.outputs.settings import Accreditation
-from app.ledger.outputs.transcript import Transcript, TranscriptRow, display_name
+from app.ledger.outputs.transcript import PrintedName, Transcript, TranscriptRow, printed_name
 from app.ledger.store import LedgerStore
 
 STYLESHEETS = ("bedside.css", "print.css")
@@ -39,6 +42,8 @@ class CertifiedCredit:
     designation: str
     sequence: int
     record_hash: str
+    activity_type: str = "case"
+    designated: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -46,18 +51,14 @@ class Certificate:
     """A certificate for one completed activity."""
 
     learner_id: str
-    display_name: str | None
+    learner_name: PrintedName | None  # None: the learner has not agreed to print a name
     title: str
     activity_label: str
     completed_on: str  # YYYY-MM-DD
     credits: tuple[CertifiedCredit, ...]
     accreditation: Accreditation
     language: str
-
-    @property
-    def shown_name(self) -> str:
-        """Return the name the learner entered, else their opaque learner id."""
-        return self.display_name or self.learner_id
+    badge_url: str | None = None  # where the signed Open Badge of the first credit is served
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def activity_certificate(
     language = shared.pick_language(language)
     return Certificate(
         learner_id=learner_id,
-        display_name=display_name(store, learner_id),
+        learner_name=printed_name(store, learner_id),
         title=shared.title(library or {}, record, language),
         activity_label=shared.activity_label(record.activity_type, language),
         completed_on=record.earned_at[:10],
@@ -131,6 +132,8 @@ def certified(record: CreditRecord, accreditation: Accreditation) -> CertifiedCr
         designation=accreditation.designation(record.activity_type, record.credit_type, designated),
         sequence=record.sequence,
         record_hash=record.record_hash,
+        activity_type=record.activity_type,
+        designated=designated,
     )
 
 
@@ -158,26 +161,39 @@ def period_bounds(window: shared.Window) -> tuple[str | None, str | None]:
 
 
 def render_certificate(certificate: Certificate) -> str:
-    """Render an activity certificate as a printable HTML page."""
-    return render("ledger/certificate.html", certificate=certificate, lang=certificate.language)
+    """Render an activity certificate as a printable HTML page, in the certificate's language."""
+    badge = certificate.badge_url
+    return render(
+        "ledger/certificate.html",
+        certificate.language,
+        certificate=certificate,
+        badge_qr=qr_svg(badge) if badge else None,
+    )
 
 
 def render_period_certificate(certificate: PeriodCertificate) -> str:
     """Render a period certificate as a printable HTML page."""
-    lang = certificate.transcript.language
-    return render("ledger/period_certificate.html", certificate=certificate, lang=lang)
+    return render(
+        "ledger/period_certificate.html", certificate.transcript.language, certificate=certificate
+    )
 
 
 def render_transcript(t: Transcript, accreditation: Accreditation | None = None) -> str:
     """Render a transcript as an HTML page (it prints too)."""
     return render(
         "ledger/transcript.html",
+        t.language,
         transcript=t,
         accreditation=accreditation or Accreditation(),
         period=period_bounds(t.window),
         certificate_url=certificate_url if linkable() else None,
-        lang=t.language,
     )
+
+
+def qr_svg(url: str) -> Markup:
+    """A QR code of a URL as inline SVG (segno: pure Python; no image file, no inline style)."""
+    code = segno.make(url, error="m")
+    return Markup(code.svg_inline(scale=3, svgclass="badge-qr", lineclass=None, title=url))
 
 
 def linkable() -> bool:
@@ -190,15 +206,83 @@ def certificate_url(sequence: int) -> str:
     return url_for("ledger_outputs.activity_certificate_page", sequence=sequence)
 
 
-def render(template: str, **context: object) -> str:
-    """Render a ledger template with its stylesheets and the shared helpers."""
-    return render_template(
-        template,
-        stylesheets=stylesheet_urls(),
-        label=shared.credit_label,
-        amount=shared.amount_text,
-        **context,
+def render(template: str, language: str, **context: object) -> str:
+    """Render a ledger template in a language, with its stylesheets and the shared helpers."""
+    with force_locale(language):
+        return render_template(
+            template,
+            stylesheets=stylesheet_urls(),
+            lang=language,
+            label=credit_name,
+            amount=local_amount,
+            day=long_date,
+            designate=designation,
+            statement=statement,
+            provider=provider,
+            profile_url=profile_url() if linkable() else None,
+            **context,
+        )
+
+
+def credit_name(credit_type: str) -> str:
+    """A credit type's printed name in the current language (trademarks stay as they are)."""
+    return gettext(shared.credit_label(credit_type))
+
+
+def local_amount(amount: Decimal) -> str:
+    """An amount with two decimals, written the local way (0.50 / 0,50)."""
+    return format_decimal(amount, format="0.00")
+
+
+def long_date(day: str | None) -> str:
+    """A YYYY-MM-DD day written out in the current language (May 1, 2026 / 1 de mayo de 2026)."""
+    if not day:
+        return ""
+    return format_date(date.fromisoformat(day[:10]), format="long")
+
+
+def designation(accreditation: Accreditation, credit: CertifiedCredit) -> str:
+    """The designation statement of one credit, in the current language."""
+    return accreditation.designation(
+        credit.activity_type, credit.credit_type, credit.designated, gettext, local_amount
     )
+
+
+def statement(accreditation: Accreditation) -> str:
+    """The accreditation statement: the provider's own, or the demo warning translated."""
+    return gettext(accreditation.statement) if accreditation.is_demo else accreditation.statement
+
+
+def provider(accreditation: Accreditation) -> str:
+    """The provider's name: as configured, or the demo placeholder translated."""
+    return gettext(accreditation.provider) if accreditation.is_demo else accreditation.provider
+
+
+def profile_url() -> str | None:
+    """Where the learner adds their name (the learner UI's profile), if the UI is mounted."""
+    if "ui" not in current_app.blueprints:
+        return None
+    return url_for("ui.profile_view", _anchor="certificate-name")
+
+
+# The English wording of app/ledger/outputs/settings.py, marked here for the catalogue (settings
+# stays free of Flask); tests/ledger_outputs/test_certificates_i18n.py keeps the two equal.
+SETTINGS_WORDING = (
+    lazy_gettext("Bedside demo provider (not accredited)"),
+    lazy_gettext(
+        "DEMONSTRATION ONLY: Bedside demo provider is not accredited by the ACCME or any other "
+        "accreditor. This document is not evidence of AMA PRA Category 1 Credit™ or any other "
+        "credit."
+    ),
+    lazy_gettext(
+        "{provider} designates this {format} for a maximum of {amount} {credit}. Physicians "
+        "should claim only the credit commensurate with the extent of their participation in the "
+        "activity."
+    ),
+    lazy_gettext("enduring material"),
+    lazy_gettext("internet point-of-care activity"),
+    lazy_gettext("activity"),
+)
 
 
 def stylesheet_urls() -> list[str]:

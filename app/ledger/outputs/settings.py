@@ -7,7 +7,7 @@ BEDSIDE_ACCREDITATION_STATEMENT to the wording its accreditor approved.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -43,13 +43,24 @@ class Accreditation:
         """Tell whether the placeholder provider is still configured."""
         return self.provider == DEMO_PROVIDER
 
-    def designation(self, activity_type: str, credit_type: str, amount: Decimal) -> str:
-        """Return the designation statement for an activity's credit of one type."""
-        return self.designation_template.format(
-            provider=self.provider,
-            format=FORMATS.get(activity_type, "activity"),
-            amount=amount_text(amount),
-            credit=credit_label(credit_type),
+    def designation(
+        self,
+        activity_type: str,
+        credit_type: str,
+        amount: Decimal,
+        translate: Callable[[str], str] = str,
+        number: Callable[[Decimal], str] = amount_text,
+    ) -> str:
+        """Return the designation statement for an activity's credit of one type.
+
+        `translate` (a gettext) puts the wording in the certificate's language; the provider's
+        own name stays as configured; `number` writes the amount the local way.
+        """
+        return translate(self.designation_template).format(
+            provider=translate(self.provider) if self.is_demo else self.provider,
+            format=translate(FORMATS.get(activity_type, "activity")),
+            amount=number(amount),
+            credit=translate(credit_label(credit_type)),
         )
 
 

@@ -39,6 +39,21 @@ CSV_COLUMNS = (
 
 
 @dataclass(frozen=True)
+class PrintedName:
+    """The learner as certificates print them: only what they entered and agreed to print."""
+
+    name: str
+    credentials: str | None = None
+    npi: str | None = None
+    licence: str | None = None  # "CA 12345"
+
+    @property
+    def line(self) -> str:
+        """Return the name with credentials ("Chinwe Okafor, MD")."""
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+
+@dataclass(frozen=True)
 class TranscriptRow:
     """One ledger record as the transcript shows it."""
 
@@ -66,16 +81,11 @@ class Transcript:
     """A learner's records in a period, with net totals per credit type."""
 
     learner_id: str
-    display_name: str | None
+    learner_name: PrintedName | None  # None: the learner has not agreed to print a name
     window: shared.Window
     language: str
     rows: tuple[TranscriptRow, ...]
     totals: Mapping[str, Decimal]
-
-    @property
-    def shown_name(self) -> str:
-        """Return the name the learner entered, else their opaque learner id."""
-        return self.display_name or self.learner_id
 
     @property
     def last_row(self) -> TranscriptRow | None:
@@ -111,7 +121,7 @@ def build(
     rows = tuple(row(r, modules, language, reversed_by.get(r.sequence)) for r in records)
     return Transcript(
         learner_id=learner_id,
-        display_name=display_name(store, learner_id) if store else None,
+        learner_name=printed_name(store, learner_id) if store else None,
         window=window,
         language=language,
         rows=rows,
@@ -140,12 +150,16 @@ def learner_language(store: LedgerStore, learner_id: str) -> str | None:
     return learner.language if learner else None
 
 
-def display_name(store: LedgerStore, learner_id: str) -> str | None:
-    """Return the name the learner entered (for board reporting), else None."""
+def printed_name(store: LedgerStore, learner_id: str) -> PrintedName | None:
+    """Return the name and identifiers the learner agreed to print, else None (never an id)."""
     identity = store.reporting_identity(learner_id)
     if identity is None:
         return None
-    return " ".join(part for part in (identity.first_name, identity.last_name) if part) or None
+    name = " ".join(part for part in (identity.first_name, identity.last_name) if part)
+    if not name:
+        return None
+    licence = " ".join(p for p in (identity.licence_state, identity.licence_id) if p)
+    return PrintedName(name, identity.credentials, identity.npi, licence or None)
 
 
 def transcript_csv(t: Transcript) -> str:

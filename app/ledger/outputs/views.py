@@ -7,15 +7,19 @@ The issuer profile and its keys are public: badge verifiers dereference them.
 
 from __future__ import annotations
 
+import hmac
+from dataclasses import replace
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 
+from app import i18n
 from app.identity import learner_id
 from app.ledger.models import LedgerError
 from app.ledger.outputs import badges, status_list
 from app.ledger.outputs import certificates as certs
 from app.ledger.outputs import records as shared
+from app.ledger.outputs.exporting import ExportContext, badge_export
 from app.ledger.outputs.settings import output_settings
 from app.ledger.outputs.transcript import transcript, transcript_csv
 from app.ledger.wiring import ledger_for
@@ -48,11 +52,56 @@ def activity_certificate_page(sequence: int):
             sequence,
             library=modules(),
             accreditation=settings().accreditation,
-            language=request.args.get("lang", "en"),
+            language=page_language(),
         )
     except LedgerError:
         abort(404, "There is no certificate for that record.")
+    first = certificate.credits[0]
+    certificate = replace(certificate, badge_url=badge_url(first.sequence, first.record_hash))
     return private(certs.render_certificate(certificate), "text/html")
+
+
+@bp.get("/badges/credits/<int:sequence>-<record_hash>.jwt")
+def credit_badge(sequence: int, record_hash: str):
+    """Serve the signed Open Badge of one credit record: what a certificate's QR code opens.
+
+    Public, like the issuer's keys and status lists, so a board can verify without an account;
+    the URL needs the record's full hash (printed only on the learner's certificate), and the
+    badge names the learner by the opaque ledger id only.
+    """
+    store = ledger_for(current_app).store
+    record = next(store.iter_chain(after=sequence - 1), None) if sequence > 0 else None
+    if (
+        record is None
+        or record.sequence != sequence
+        or record.kind != "credit"
+        or not hmac.compare_digest(record.record_hash, record_hash)
+    ):
+        abort(404, "No credit record has that number and hash.")
+    context = ExportContext(
+        store,
+        settings(),
+        modules(),
+        current_app.instance_path,
+        page_language(),
+        store.database,
+    )
+    token = badge_export([record], context, None).text.strip()
+    response = Response(token, mimetype="application/jwt")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Disposition"] = f'inline; filename="bedside-credit-{sequence}.jwt"'
+    return response
+
+
+def badge_url(sequence: int, record_hash: str) -> str:
+    """The public URL of a credit record's signed badge (on the configured public base URL)."""
+    path = url_for("ledger_outputs.credit_badge", sequence=sequence, record_hash=record_hash)
+    return public_url() + path
+
+
+def page_language() -> str:
+    """The language asked for (?lang=), else the UI's (cookie, then the browser's)."""
+    return request.args.get("lang") or i18n.language()
 
 
 @bp.get("/certificates/period")
@@ -126,7 +175,7 @@ def learner_transcript():
         start=shared.day_start(since) if since else None,
         end=shared.day_start(until) + timedelta(days=1) if until else None,
         library=modules(),
-        language=request.args.get("lang"),
+        language=page_language(),
     )
 
 
