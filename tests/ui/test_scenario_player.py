@@ -86,6 +86,7 @@ def test_the_guideline_path_earns_the_module_credit_once(browser, auth_server, u
     assert "4 of 4 decisions followed the guideline" in debrief and "Passed." in debrief
     assert "0.25 AMA PRA Category 1 Credit™" in section(debrief, "credit")
     assert "already recorded" not in debrief
+    assert browser.get(url).headers["Location"] == debrief_url  # a finished path only debriefs
     before = ledger_rows(ui_app)
     again = post(browser, f"{url}/debrief", page)  # the finish form pressed twice
     assert again.headers["Location"].endswith("replayed=1")
