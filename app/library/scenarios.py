@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 State = Mapping[str, float]
+Content = Mapping[str, Any]  # a scenario, step or choice as loaded from the module YAML
+Node = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Decision:
     """One step of a path: the choice made there and the patient's state before and after it."""
 
-    step: dict
-    choice: dict
+    step: Node
+    choice: Node
     before: State
     after: State
     time_before: int
@@ -44,8 +47,8 @@ class Walk:
     """A path through a scenario: the decisions made, then the waiting step or the outcome."""
 
     decisions: tuple[Decision, ...]
-    current_step: dict | None
-    outcome: dict | None
+    current_step: Node | None
+    outcome: Node | None
     state: State
     time: int
 
@@ -65,7 +68,7 @@ class Walk:
         return self.decisions[-1] if self.decisions else None
 
 
-def walk(scenario: Mapping, chosen: Mapping[str, str]) -> Walk:
+def walk(scenario: Content, chosen: Mapping[str, str]) -> Walk:
     """Follow `chosen` (step id → choice id) from the start until a step without a valid choice."""
     steps, outcomes = steps_by_id(scenario), outcomes_by_id(scenario)
     state: dict[str, float] = initial_state(scenario)
@@ -86,7 +89,7 @@ def walk(scenario: Mapping, chosen: Mapping[str, str]) -> Walk:
     return Walk(tuple(decisions), None, None, state, time)  # a broken link: content check refuses
 
 
-def guideline_walk(scenario: Mapping) -> Walk:
+def guideline_walk(scenario: Content) -> Walk:
     """The path that takes the guideline's choice at every step."""
     chosen = {}
     for step in scenario["steps"]:
@@ -96,39 +99,39 @@ def guideline_walk(scenario: Mapping) -> Walk:
     return walk(scenario, chosen)
 
 
-def guideline_choice(step: Mapping) -> dict | None:
+def guideline_choice(step: Content) -> Node | None:
     """The step's guideline choice (the first, if content check was ignored)."""
     return next((choice for choice in step["choices"] if choice.get("guideline")), None)
 
 
-def choice_by_id(step: Mapping, choice_id: str | None) -> dict | None:
+def choice_by_id(step: Content, choice_id: str | None) -> Node | None:
     """The step's choice with this id, or None."""
     return next((choice for choice in step["choices"] if choice["id"] == choice_id), None)
 
 
-def initial_state(scenario: Mapping) -> dict[str, float]:
+def initial_state(scenario: Content) -> dict[str, float]:
     """Every variable's starting value, by id."""
     return {variable["id"]: variable["value"] for variable in scenario.get("variables", [])}
 
 
-def steps_by_id(scenario: Mapping) -> dict[str, dict]:
+def steps_by_id(scenario: Content) -> dict[str, Node]:
     """The scenario's steps by id."""
     return {step["id"]: step for step in scenario.get("steps", [])}
 
 
-def outcomes_by_id(scenario: Mapping) -> dict[str, dict]:
+def outcomes_by_id(scenario: Content) -> dict[str, Node]:
     """The scenario's terminal outcomes by id."""
     return {outcome["id"]: outcome for outcome in scenario.get("outcomes", [])}
 
 
-def links(scenario: Mapping) -> Iterator[tuple[int, int, str]]:
+def links(scenario: Content) -> Iterator[tuple[int, int, str]]:
     """(step index, choice index, next id) for every choice of every step."""
     for step_index, step in enumerate(scenario.get("steps", [])):
         for choice_index, choice in enumerate(step.get("choices", [])):
             yield step_index, choice_index, choice.get("next")
 
 
-def reachable(scenario: Mapping) -> set[str]:
+def reachable(scenario: Content) -> set[str]:
     """Ids of the steps and outcomes a path from the start can reach."""
     steps = steps_by_id(scenario)
     seen: set[str] = set()
@@ -142,7 +145,7 @@ def reachable(scenario: Mapping) -> set[str]:
     return seen
 
 
-def cycle(scenario: Mapping) -> list[str] | None:
+def cycle(scenario: Content) -> list[str] | None:
     """Step ids forming a loop (the first found, closed on its first id), or None."""
     steps = steps_by_id(scenario)
     done: set[str] = set()
