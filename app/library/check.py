@@ -23,6 +23,7 @@ from app.library import (
     library_checks,
     measure_checks,
     module_checks,
+    scenario_checks,
     source_attributes,
     text_checks,
 )
@@ -63,6 +64,7 @@ MODULE_CHECKS: list[ModuleCheck] = [
     module_checks.check_suggestions,  # 11
     module_checks.check_questions,  # 12
     module_checks.check_review,  # 13
+    scenario_checks.check_scenario,  # branching scenarios
     source_attributes.check_source_attributes,  # HTI-1 source attributes
 ]
 MEASURE_CHECKS: list[MeasureCheck] = [

@@ -27,6 +27,7 @@ def init_ui(app: Flask) -> UiRuntime:
         case_views,
         learner_views,
         poc_views,
+        scenario_views,
         transcript_views,
     )
     from app.ui.source_views import bp as source_bp

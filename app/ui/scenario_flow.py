@@ -1,0 +1,103 @@
+"""A scenario attempt read from and written to the ledger: decisions made, the path, its credit.
+
+A scenario is another way through a module's assessed activity, so an attempt is an attempt at the
+module's case (same ledger activity, same credit rules: the pass mark, once per module version,
+the annual cap). Each decision is an answer whose item is `scenario:<step id>`; the score is the
+number of guideline choices out of the decisions made, and credit is claimed through the same
+`finish_case` transaction as a case, with its own idempotency key per attempt.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import abort
+
+from app.ledger.credit import finish_case
+from app.ledger.models import Answer, Attempt, IdempotencyConflict, Submission
+from app.ledger.rules import passed
+from app.ledger.wiring import Ledger
+from app.library.scenarios import Walk, choice_by_id, walk
+from app.ui import case_flow
+
+ITEM_PREFIX = "scenario:"
+
+
+def scenario_of(module: dict) -> dict:
+    """The module's scenario, or 404 when it has none."""
+    scenario = module.get("scenario")
+    if not isinstance(scenario, dict):
+        abort(404)
+    return scenario
+
+
+def start_attempt(ledger: Ledger, learner: str, module: dict) -> Attempt:
+    """Record a new attempt at the module's assessed activity (the case's ledger activity)."""
+    return case_flow.start_attempt(ledger, learner, module)
+
+
+def learners_scenario_attempt(
+    ledger: Ledger, learner: str, module: dict, attempt_id: str
+) -> Attempt:
+    """The learner's attempt at this module version that holds no case answers, or 404."""
+    attempt = case_flow.learners_case_attempt(ledger, learner, module, attempt_id)
+    answers = ledger.store.answers(attempt.attempt_id)
+    if any(not answer.item_id.startswith(ITEM_PREFIX) for answer in answers):
+        abort(404)  # a question-by-question case attempt, not a scenario
+    return attempt
+
+
+def path(ledger: Ledger, module: dict, attempt: Attempt) -> Walk:
+    """Replay the attempt's recorded decisions from the scenario's start."""
+    chosen = {
+        answer.item_id.removeprefix(ITEM_PREFIX): str(answer.response.get("choice"))
+        for answer in ledger.store.answers(attempt.attempt_id)
+        if answer.item_id.startswith(ITEM_PREFIX)
+    }
+    return walk(scenario_of(module), chosen)
+
+
+def record_decision(ledger: Ledger, attempt: Attempt, step: dict, choice_id: str) -> bool:
+    """Record the decision at a step once; False when one was already recorded there."""
+    choice = choice_by_id(step, choice_id)
+    if choice is None:
+        raise ValueError(f"No choice {choice_id!r} at step {step['id']!r}.")
+    answer = Answer(
+        attempt_id=attempt.attempt_id,
+        item_id=ITEM_PREFIX + step["id"],
+        response={"choice": choice_id},
+        answered_at=datetime.now(UTC),
+        correct=bool(choice.get("guideline")),
+    )
+    try:
+        return ledger.store.record_answer(answer)
+    except IdempotencyConflict:  # a second tab decided differently first: the first counts
+        return False
+
+
+def finish(ledger: Ledger, module: dict, attempt: Attempt, done: Walk) -> Submission:
+    """Complete the attempt with its score and claim its credit in one transaction, once."""
+    return finish_case(
+        ledger.store,
+        ledger.policy,
+        module,
+        attempt.attempt_id,
+        done.guideline_choices,
+        len(done.decisions),
+        idempotency_key=credit_key(attempt),
+    )
+
+
+def credit_outcome(ledger: Ledger, attempt: Attempt) -> Submission | None:
+    """What finishing the attempt recorded or refused (None before it finished); reads only."""
+    return ledger.store.submission(credit_key(attempt))
+
+
+def credit_key(attempt: Attempt) -> str:
+    """The idempotency key of a scenario attempt's credit claim (one claim per attempt)."""
+    return f"bedside-ui:scenario-credit:{attempt.attempt_id}"
+
+
+def has_passed(module: dict, done: Walk) -> bool:
+    """Tell whether the guideline choices reach the module's pass mark."""
+    return passed(done.guideline_choices, len(done.decisions), int(module["pass_mark_percent"]))
