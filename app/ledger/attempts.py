@@ -150,32 +150,37 @@ def complete(connection: Connection, attempt_id: str, score: tuple, now: datetim
     return stored
 
 
+ATTEMPT_COLUMNS = (
+    "attempt_id, learner_id, activity_key, started_at, completed_at, correct, total, "
+    "pass_mark_percent"
+)
+
+
 def read_attempt(connection: Connection, attempt_id: str) -> Attempt | None:
     """Return an attempt."""
     row = connection.execute(
-        text(
-            "SELECT attempt_id, learner_id, activity_key, started_at, completed_at, correct, "
-            "total, pass_mark_percent FROM ledger_attempts WHERE attempt_id = :attempt"
-        ),
+        text(f"SELECT {ATTEMPT_COLUMNS} FROM ledger_attempts WHERE attempt_id = :attempt"),
         {"attempt": attempt_id},
     ).fetchone()
-    if row is None:
-        return None
-    started, completed = parse_timestamp(row[3]), row[4] and parse_timestamp(row[4])
-    return Attempt(row[0], row[1], row[2], started, completed or None, *row[5:])
+    return None if row is None else attempt_from_row(row)
 
 
 def read_attempts_of(connection: Connection, learner_id: str) -> list[Attempt]:
     """Return every attempt of a learner, oldest first (for the learner's own data export)."""
     rows = connection.execute(
         text(
-            "SELECT attempt_id FROM ledger_attempts WHERE learner_id = :learner "
+            f"SELECT {ATTEMPT_COLUMNS} FROM ledger_attempts WHERE learner_id = :learner "
             "ORDER BY started_at, attempt_id"
         ),
         {"learner": learner_id},
     )
-    found = (read_attempt(connection, attempt_id) for (attempt_id,) in rows.fetchall())
-    return [attempt for attempt in found if attempt is not None]
+    return [attempt_from_row(row) for row in rows]
+
+
+def attempt_from_row(row) -> Attempt:
+    """An Attempt from a row of ATTEMPT_COLUMNS."""
+    started, completed = parse_timestamp(row[3]), row[4] and parse_timestamp(row[4])
+    return Attempt(row[0], row[1], row[2], started, completed or None, *row[5:])
 
 
 def insert_answer(connection: Connection, answer: Answer) -> bool:
