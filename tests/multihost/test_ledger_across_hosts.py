@@ -69,7 +69,8 @@ class Learner:
         launch = self.browser.post(f"{ehr}/demo-ehr/api/patients/sepsis-adult/launch", json={})
         query = launch.json()["url"].partition("?")[2]
         landing = self.browser.get(f"{ehr}/smart/launch?{query}", timeout=30)
-        assert landing.status_code == 200 and landing.url.endswith("/app/"), landing.text[:500]
+        landed = landing.url.partition("?")[0]  # the app's pages carry the launch id
+        assert landing.status_code == 200 and landed.endswith("/app/"), landing.text[:500]
         new_cycle = self.browser.get(f"{ehr}/app/poc/new", timeout=30)
         self.csrf_token = read_form(new_cycle.text).fields["csrf_token"]
 
@@ -81,7 +82,8 @@ class Learner:
         search = asked.headers["Location"]
         attempt_id = search.split("/")[3]
         read = self.post(host, f"/app/poc/{attempt_id}/read/{module_id}", next="now")
-        assert read.headers["Location"].endswith(f"/{attempt_id}/apply"), read.text[:500]
+        applying = read.headers["Location"].partition("?")[0]
+        assert applying.endswith(f"/{attempt_id}/apply"), read.text[:500]
         return attempt_id
 
     def post(self, host: str, path: str, **form) -> requests.Response:

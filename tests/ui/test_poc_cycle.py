@@ -14,6 +14,7 @@ from tests.ui.helpers import (
     ledger_store,
     post,
     section,
+    unbound,
     write_transactions,
 )
 
@@ -31,7 +32,7 @@ def ask(browser, question: str = QUESTION) -> str:
     """Ask a clinical question; return the cycle's search URL."""
     form = get(browser, "/app/poc/new")
     response = post(browser, "/app/poc/new", form, question=question, reason="diagnostic-dilemma")
-    return response.headers["Location"]
+    return unbound(response.headers["Location"])
 
 
 def read_and_record(browser, search_url: str, when: str) -> str:
@@ -41,7 +42,7 @@ def read_and_record(browser, search_url: str, when: str) -> str:
     assert "<mark>" in section(results, "search-hits")
     read_url = search_url.replace("/search", f"/read/{SEPSIS}")
     summary = get(browser, read_url)
-    return post(browser, read_url, summary, next=when).headers["Location"]
+    return unbound(post(browser, read_url, summary, next=when).headers["Location"])
 
 
 def test_a_full_cycle_applied_later_earns_half_a_credit_once(ui_app, browser, auth_server):
@@ -180,7 +181,7 @@ def test_home_lists_the_library_with_draft_labels_and_the_question_box(browser, 
     assert "Emergency medicine" in home
     assert "10 minutes" in home
     assert 'class="draft-tag"' in home
-    assert 'action="/app/poc/new"' in home
+    assert 'action="/app/poc/new?launch=' in home
     assert "0.50 AMA PRA Category 1 Credit™" in home
     prefilled = get(browser, "/app/poc/new", query_string={"q": "lactate repeat"})
     assert ">lactate repeat</textarea>" in prefilled
