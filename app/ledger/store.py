@@ -82,7 +82,7 @@ INSERT_RECORD = (
     f"VALUES ({', '.join(':' + name for name in RECORD_COLUMNS)})"
 )
 HELD_CREDITS = """
-SELECT activity_key, credit_type, amount_hundredths, earned_at FROM ledger_credits AS c
+SELECT activity_key, credit_type, amount_hundredths, earned_at, attempt_id FROM ledger_credits AS c
 WHERE learner_id = :learner AND kind = 'credit'
 AND (activity_key = :activity OR earned_at BETWEEN :start AND :end)
 AND NOT EXISTS (SELECT 1 FROM ledger_credits AS r WHERE r.reverses = c.sequence)
@@ -559,8 +559,8 @@ def held_credits(connection: Connection, request: ClaimRequest) -> list[HeldCred
         },
     )
     return [
-        HeldCredit(key, kind, from_hundredths(hundredths), parse_timestamp(earned_at))
-        for key, kind, hundredths, earned_at in rows
+        HeldCredit(key, kind, from_hundredths(hundredths), parse_timestamp(earned_at), attempt)
+        for key, kind, hundredths, earned_at, attempt in rows
     ]
 
 

@@ -23,11 +23,10 @@ def poc_new() -> Response | tuple[str, int] | str:
     """Step 1: the clinical question and why it came up."""
     if request.method == "GET":
         values = {"question": request.args.get("q", "")[: poc_forms.QUESTION_MAX], "reason": ""}
-        return page("ui/poc_new.html", values=values, errors={}, reasons=labels.QUESTION_REASONS)
+        return question_page(values, {})
     form = poc_forms.read_question(request.form, launched_patient_terms())
     if not form.ok:
-        context = {"values": form.values, "errors": form.errors, "reasons": labels.QUESTION_REASONS}
-        return page("ui/poc_new.html", **context), 400
+        return question_page(form.values, form.errors), 400
     attempt_id = poc_flow.start_cycle(learner_id(), form.values["question"], form.values["reason"])
     return redirect(url_for("ui.poc_search", attempt_id=attempt_id), 303)
 
@@ -108,10 +107,22 @@ def poc_done(attempt_id: str) -> Response | str:
     return page("ui/poc_done.html", **context)
 
 
+def question_page(values: dict, errors: dict) -> str:
+    """Render the question form, saying first whether a cycle now would earn credit."""
+    return page(
+        "ui/poc_new.html",
+        values=values,
+        errors=errors,
+        reasons=labels.QUESTION_REASONS,
+        outlook=poc_flow.credit_outlook(learner_id()),
+    )
+
+
 def apply_page(cycle: poc_flow.Cycle, form: poc_forms.FormResult) -> str:
     """Render the application form."""
     return page(
         "ui/poc_apply.html",
+        outlook=poc_flow.credit_outlook(learner_id()),
         cycle=cycle,
         module=runtime().library.modules.get(cycle.module_id or ""),
         values=form.values,

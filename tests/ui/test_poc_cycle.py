@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from tests.ledger.helpers import award, request
 from tests.ui.helpers import (
     SEPSIS,
     count_rows,
@@ -195,3 +197,48 @@ def test_many_long_questions_never_overflow_the_session_cookie(browser, auth_ser
     cookie = browser.get_cookie("session")
     assert len(cookie.value) < 3500
     assert "repetir el lactato" in get(browser, search_url)  # the newest cycle goes on
+
+
+def complete_cycle(browser, question: str = QUESTION) -> str:
+    """Ask, read, apply now; return the done page's HTML."""
+    apply_url = read_and_record(browser, ask(browser, question), "now")
+    done = post(browser, apply_url, get(browser, apply_url), **APPLICATION).headers["Location"]
+    return get(browser, done)
+
+
+def test_every_completed_cycle_earns_its_own_half_credit(ui_app, browser, auth_server):
+    launch(browser, auth_server)
+    for question in (QUESTION, "When should lactate be remeasured in sepsis?"):
+        credit = section(complete_cycle(browser, question), "credit")
+        assert "0.50 AMA PRA Category 1 Credit™" in credit and "already" not in credit
+    records = ledger_store(ui_app).credits_for(learner(ui_app))
+    assert [(r.activity_type, r.amount) for r in records] == [("poc", Decimal("0.50"))] * 2
+    assert len({r.attempt_id for r in records}) == 2
+
+
+def earlier_credit(app, amount: str) -> None:
+    """Give the demo clinician credit already earned this year (a case elsewhere)."""
+    held = request(learner(app), earned_at=datetime.now(UTC) - timedelta(seconds=1))
+    ledger_store(app).append_credit(held, [award(amount)], "earlier-this-year")
+
+
+def test_the_forms_say_before_a_cycle_when_the_cap_cuts_its_credit(ui_app, browser, auth_server):
+    launch(browser, auth_server)
+    earlier_credit(ui_app, "19.75")
+    notice = "Only 0.25 AMA PRA Category 1 Credit™ is left under this year\u2019s credit limit"
+    assert notice in get(browser, "/app/poc/new")
+    apply_url = read_and_record(browser, ask(browser), "now")
+    assert notice in get(browser, apply_url)
+
+
+def test_the_forms_say_before_a_cycle_that_it_earns_nothing_once_the_cap_is_met(
+    ui_app, browser, auth_server
+):
+    launch(browser, auth_server)
+    assert "This cycle will not earn credit." not in get(browser, "/app/poc/new")
+    earlier_credit(ui_app, "20")
+    form = get(browser, "/app/poc/new")
+    assert "This cycle will not earn credit." in form
+    assert "You have reached this year\u2019s credit limit." in form
+    credit = section(complete_cycle(browser), "credit")
+    assert "reached this year&#39;s credit limit" in credit
