@@ -72,7 +72,8 @@ def poc_apply(attempt_id: str) -> Response | tuple[str, int] | str:
     if cycle.module_id is None:
         return redirect(url_for("ui.poc_search", attempt_id=cycle.attempt_id))
     if cycle.applied or cycle.expired:
-        return redirect(url_for("ui.poc_done", attempt_id=cycle.attempt_id))
+        again = request.method == "POST" and cycle.applied  # a resubmitted form: nothing new
+        return redirect(done_url(cycle, replayed=again and credited(learner, cycle)))
     if request.method == "GET":
         return apply_page(cycle, poc_forms.FormResult(values={"impact": []}))
     form = poc_forms.read_application(request.form, launched_patient_terms())
@@ -86,9 +87,7 @@ def poc_apply(attempt_id: str) -> Response | tuple[str, int] | str:
             "Please rewrite it without anything that identifies the patient."
         )
         return apply_page(cycle, form), 400
-    replayed = replayed_credit(submission)
-    extra = {"replayed": "1"} if replayed else {}
-    return redirect(url_for("ui.poc_done", attempt_id=cycle.attempt_id, **extra), 303)
+    return redirect(done_url(cycle, replayed=replayed_credit(submission)), 303)
 
 
 @bp.get("/poc/<attempt_id>/done")
@@ -105,6 +104,18 @@ def poc_done(attempt_id: str) -> Response | str:
     replayed = request.args.get("replayed") == "1"
     context = {"cycle": cycle, "module": module, "submission": submission, "replayed": replayed}
     return page("ui/poc_done.html", **context)
+
+
+def done_url(cycle: poc_flow.Cycle, *, replayed: bool) -> str:
+    """The finished cycle's page; `replayed` says the last submit repeated a recorded credit."""
+    extra = {"replayed": "1"} if replayed else {}
+    return url_for("ui.poc_done", attempt_id=cycle.attempt_id, **extra)
+
+
+def credited(learner: str, cycle: poc_flow.Cycle) -> bool:
+    """Tell whether finishing the cycle recorded credit (reads the stored outcome)."""
+    submission = poc_flow.credit_outcome(learner, cycle)
+    return submission is not None and bool(submission.records)
 
 
 def question_page(values: dict, errors: dict) -> str:

@@ -20,6 +20,7 @@ from tests.ui.helpers import (
     write_transactions,
 )
 
+REPLAYED = "This credit was already recorded; it is counted once."
 QUESTION = "Should blood cultures come before the first antibiotic dose in sepsis?"
 APPLICATION = {
     "answered": "yes",
@@ -242,3 +243,17 @@ def test_the_forms_say_before_a_cycle_that_it_earns_nothing_once_the_cap_is_met(
     assert "You have reached this year\u2019s credit limit." in form
     credit = section(complete_cycle(browser), "credit")
     assert "reached this year&#39;s credit limit" in credit
+
+
+def test_resubmitting_the_application_says_the_credit_was_already_recorded(
+    ui_app, browser, auth_server
+):
+    launch(browser, auth_server)
+    apply_url = read_and_record(browser, ask(browser), "now")
+    form = get(browser, apply_url)
+    first = post(browser, apply_url, form, **APPLICATION).headers["Location"]
+    assert REPLAYED not in get(browser, first)
+    again = post(browser, apply_url, form, status=302, **APPLICATION).headers["Location"]
+    credit = section(get(browser, again), "credit")
+    assert "Recorded in your transcript." in credit and REPLAYED in credit
+    assert count_rows(ui_app, "ledger_credits") == 1
