@@ -28,6 +28,7 @@ from app.smart.sessions import (
     SmartSession,
     browser_session_id,
     clear_session_cookie,
+    forget_ended_session,
     same_clinician,
     set_session_cookie,
 )
@@ -191,7 +192,7 @@ def session_ended(error: SmartSessionEnded) -> tuple[Response | str, int]:
         response = jsonify(error_body("smart_session_ended", RELAUNCH))
     else:
         response = current_app.make_response(render_template("smart/relaunch.html"))
-    clear_session_cookie(response)
+    forget_ended_session(response)
     return response, 401
 
 

@@ -376,6 +376,13 @@ def set_session_cookie(response: Response, session_id: str, max_age: int) -> Non
     )
 
 
+def forget_ended_session(response: Response) -> None:
+    """Drop the browser's cookie once its own launch is gone (an ended tab may not be it)."""
+    session_id = browser_session_id()
+    if session_id is None or current_app.extensions["smart"].sessions.load(session_id) is None:
+        clear_session_cookie(response)
+
+
 def clear_session_cookie(response: Response) -> None:
     """Remove the session cookie from the browser."""
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, **cookie_policy())

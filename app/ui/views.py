@@ -10,7 +10,7 @@ from app import i18n
 from app.deployment import deployment
 from app.ledger.models import IdempotencyConflict, LedgerUnavailable, UnknownRecord
 from app.smart import FhirRequestError, SmartSessionEnded, current_smart_session
-from app.smart.sessions import LAUNCH_ARG, bind_launch, clear_session_cookie
+from app.smart.sessions import LAUNCH_ARG, bind_launch, forget_ended_session
 from app.ui import labels
 from app.ui.page_context import (
     context_module_id,
@@ -121,9 +121,9 @@ def forbidden(error: Exception) -> tuple[str, int]:
 
 @bp.errorhandler(SmartSessionEnded)
 def session_ended(error: SmartSessionEnded) -> tuple[Response, int]:
-    """The EHR session is over: ask for a relaunch and drop the stale cookie."""
+    """The EHR session is over: ask for a relaunch and drop the cookie if it is stale."""
     response = current_app.make_response(render_template("ui/relaunch.html"))
-    clear_session_cookie(response)
+    forget_ended_session(response)
     return response, 401
 
 

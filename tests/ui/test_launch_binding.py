@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+from app.smart.sessions import COOKIE_NAME
 from tests.smart.helpers import ISS, new_launch, query_of
 from tests.ui.helpers import SEPSIS, get, launch, post, section
 
@@ -57,3 +60,28 @@ def test_an_unknown_or_foreign_launch_asks_for_a_relaunch_and_shows_no_patient(
     launch(other_browser, auth_server)
     foreign = get(other_browser, first_tab, status=401)
     assert UNKNOWN in foreign and "Harlow" not in foreign
+
+
+def test_an_ended_launch_asks_for_a_relaunch_and_the_other_tab_keeps_working(
+    ui_app, browser, auth_server
+):
+    first_tab = launch(browser, auth_server).headers["Location"]
+    second_tab = launch_patient(browser, auth_server, "hfref-adult")
+    retire_client_of(ui_app, query_of(first_tab)["launch"])  # its next token refresh ends it
+    ended = browser.get(first_tab)
+    assert ended.status_code == 401 and "Please relaunch" in ended.get_data(as_text=True)
+    assert not any(c.startswith(f"{COOKIE_NAME}=;") for c in ended.headers.getlist("Set-Cookie"))
+    page = get(browser, second_tab)
+    assert "patient-banner" in page and "Harlow" not in page
+
+
+def retire_client_of(app, launch_id: str) -> None:
+    """Make one launch's access token expired and its EHR registration unknown."""
+    connection = sqlite3.connect(app.config["DATABASE"])
+    with connection:
+        connection.execute(
+            "UPDATE smart_sessions SET access_expires_at = 0, client_id = 'retired' "
+            "WHERE launch_id = ?",
+            (launch_id,),
+        )
+    connection.close()
