@@ -169,6 +169,7 @@ def poc_cycle(attempt: Attempt, answers: list[Answer]) -> PocCycle:
     return PocCycle(
         activity_key=attempt.activity_key,
         started_at=attempt.started_at,
+        attempt_id=attempt.attempt_id,
         question_at=steps.get("question"),
         sources_at=steps.get("sources"),
         application_at=steps.get("application"),

@@ -2,9 +2,11 @@
 
 Decisions (documented because accreditors will ask):
 - Quantities are `Decimal`; the store keeps them as integer hundredths (exact sums in SQL).
-- A learner earns credit for an activity once per credit type: a case once per module *version*,
-  a point-of-care cycle started from a module once per module version, a free-standing cycle once.
-  A reversed record no longer counts, so the activity may be credited again.
+- A learner earns credit for an activity once per credit type: a case once per module *version*;
+  a point-of-care cycle once per completed cycle (its own question, sources and application: one
+  attempt), so each new cycle earns again, within the annual cap (the market convention; the
+  activity key still names the module consulted). Records made when a cycle earned once per module
+  stay as they are. A reversed record no longer counts, so the activity may be credited again.
 - The annual cap is per credit type and per UTC calendar year of the `earned_at` time, across all
   Bedside activities. Credit that would pass the cap is granted *partially*, up to the cap, in
   0.25 increments (AMA PRA credit is claimed in quarter credits); nothing is granted once it is met.
@@ -57,6 +59,7 @@ class HeldCredit:
     credit_type: str
     amount: Decimal
     earned_at: datetime
+    attempt_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class PocCycle:
 
     activity_key: str
     started_at: datetime
+    attempt_id: str | None = None
     question_at: datetime | None = None
     sources_at: datetime | None = None
     application_at: datetime | None = None
@@ -141,9 +145,30 @@ def poc_cycle_credit(
         return Refusal("cycle-incomplete", f"Still to record: {', '.join(missing)}.")
     if any(at is not None and at > deadline for at in steps.values()):
         return Refusal("cycle-expired", f"A step was recorded after {deadline.isoformat()}.")
+    this_cycle = [c for c in held if cycle.attempt_id and c.attempt_id == cycle.attempt_id]
     return grant(
-        cycle.activity_key, list(policy.poc_credit), held, policy, cycle_completed_at(cycle)
+        cycle.activity_key,
+        list(policy.poc_credit),
+        held,
+        policy,
+        cycle_completed_at(cycle),
+        already=this_cycle,
     )
+
+
+def poc_credit_outlook(
+    held: Sequence[HeldCredit], policy: CreditPolicy, when: datetime
+) -> list[CreditAward] | Refusal:
+    """What a new cycle completed now would earn under the annual cap (said before it starts)."""
+    awardable = [
+        (kind, amount) for kind, amount in policy.poc_credit if kind in policy.awarded_types
+    ]
+    if not awardable:
+        return Refusal("no-credit", "This activity carries no credit this provider awards.")
+    awards = apply_annual_cap(awardable, held, policy, when)
+    if not awards:
+        return Refusal("annual-cap-reached", f"The annual credit cap for {when.year} is reached.")
+    return awards
 
 
 def cycle_expired(cycle: PocCycle, policy: CreditPolicy, now: datetime) -> bool:
@@ -163,12 +188,19 @@ def grant(
     held: Sequence[HeldCredit],
     policy: CreditPolicy,
     when: datetime,
+    *,
+    already: Sequence[HeldCredit] | None = None,
 ) -> list[CreditAward] | Refusal:
-    """Grant the designated credit not yet held for this activity, within the annual cap."""
+    """Grant the designated credit not yet held for this activity, within the annual cap.
+
+    `already`: the credits that make this a repeat (default: any for the same activity key).
+    """
     awardable = [(kind, amount) for kind, amount in designated if kind in policy.awarded_types]
     if not awardable:
         return Refusal("no-credit", "This activity carries no credit this provider awards.")
-    held_types = {credit.credit_type for credit in held if credit.activity_key == key}
+    if already is None:
+        already = [credit for credit in held if credit.activity_key == key]
+    held_types = {credit.credit_type for credit in already}
     new = [(kind, amount) for kind, amount in awardable if kind not in held_types]
     if not new:
         return Refusal("duplicate", "Credit for this activity was already recorded.")

@@ -90,7 +90,8 @@ INSERT_RECORD = (
     f"VALUES ({', '.join(':' + name for name in RECORD_COLUMNS)})"
 )
 HELD_CREDITS = """
-SELECT activity_key, credit_type, amount_hundredths, earned_at FROM ledger_credits AS c
+SELECT activity_key, credit_type, amount_hundredths, earned_at, attempt_id
+FROM ledger_credits AS c
 WHERE learner_id = :learner AND kind = 'credit'
 AND (activity_key = :activity OR earned_at BETWEEN :start AND :end)
 AND NOT EXISTS (SELECT 1 FROM ledger_credits AS r WHERE r.reverses = c.sequence)
@@ -118,7 +119,7 @@ SELECT (SELECT request_hash FROM ledger_submissions WHERE idempotency_hash = :ke
        EXISTS (SELECT 1 FROM ledger_learners WHERE learner_id = :learner),
        (SELECT coalesce(max(sequence), 0) FROM ledger_credits WHERE learner_id = :learner),
        (SELECT coalesce(json_agg(json_build_array(
-            activity_key, credit_type, amount_hundredths, earned_at)), '[]')
+            activity_key, credit_type, amount_hundredths, earned_at, attempt_id)), '[]')
         FROM ({HELD_CREDITS}) AS held)
 """
 )
@@ -717,10 +718,10 @@ def held_window(request: ClaimRequest) -> dict[str, str]:
 
 
 def held_from_rows(rows) -> list[HeldCredit]:
-    """Held credits from (activity key, credit type, hundredths, earned at) rows."""
+    """Held credits from (activity key, credit type, hundredths, earned at, attempt) rows."""
     return [
-        HeldCredit(key, kind, from_hundredths(hundredths), parse_timestamp(earned_at))
-        for key, kind, hundredths, earned_at in rows
+        HeldCredit(key, kind, from_hundredths(hundredths), parse_timestamp(earned_at), attempt)
+        for key, kind, hundredths, earned_at, attempt in rows
     ]
 
 

@@ -15,13 +15,15 @@ from app.errors import ConfigError
 from app.security import is_https_or_loopback
 
 # SMART v2 granular scopes for exactly the FHIR reads the app makes (app/ui: the patient banner,
-# the record facts panel, the learner's PractitionerRole); offline_access only when configured.
+# the record facts panel, the signed-in user's name and PractitionerRole); offline_access only when
+# configured.
 FHIR_READ_SCOPES = (
     "patient/Patient.rs",
     "patient/Observation.rs",
     "patient/Condition.rs",
     "patient/MedicationRequest.rs",
     "patient/AllergyIntolerance.rs",
+    "user/Practitioner.rs",  # the signed-in user's name, shown in the app's header
     "user/PractitionerRole.rs",  # not in the patient compartment: the signed-in user's roles
 )
 DEFAULT_SCOPE = " ".join(["launch", "openid", "fhirUser", *FHIR_READ_SCOPES])

@@ -24,9 +24,12 @@ from app.smart.oauth import begin_authorization, complete_authorization
 from app.smart.pending import PENDING_SECONDS, new_secret
 from app.smart.runtime import runtime
 from app.smart.sessions import (
+    LAUNCH_ARG,
+    SmartSession,
     browser_session_id,
     clear_session_cookie,
-    hash_session_id,
+    forget_ended_session,
+    same_clinician,
     set_session_cookie,
 )
 from app.smart.smart_errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
@@ -78,11 +81,8 @@ def callback() -> Response:
     if not code or client is None:
         raise SmartLaunchError("Sign-in incomplete", "The EHR sent no authorization code.")
     smart_session = complete_authorization(rt, client, pending, code)
-    previous = browser_session_id()
-    if previous:
-        rt.sessions.delete_key(hash_session_id(previous))
-    session_id, stored = rt.sessions.create(smart_session)
-    response = redirect(destination(stored.app_context))
+    session_id, stored = rt.sessions.create(smart_session, browser_group(smart_session))
+    response = redirect(destination(stored.app_context, stored.launch_id))
     set_session_cookie(response, session_id, int(rt.sessions.lifetime))
     return response
 
@@ -101,7 +101,7 @@ def logout() -> Response:
     current_app.extensions["csrf"].protect()  # Flask-WTF: CSRFError without a valid token
     session_id = browser_session_id()
     if session_id:
-        runtime().sessions.delete_key(hash_session_id(session_id))
+        runtime().sessions.end_browser(session_id)
     response = redirect("/")
     clear_session_cookie(response)
     return response
@@ -158,16 +158,32 @@ def start(iss: str, launch_id: str | None) -> Response:
     return response
 
 
-def destination(app_context: str | None) -> str:
-    """Where the app opens: the case named by appContext's module, else the app's home."""
+def browser_group(launched: SmartSession) -> str | None:
+    """The browser group a new launch joins: the browser's, when the same clinician holds it.
+
+    Another clinician's launches in this browser end (a shared ward PC changes hands).
+    """
+    previous_id = browser_session_id()
+    previous = runtime().sessions.load(previous_id) if previous_id else None
+    if previous is None:
+        return None
+    if same_clinician(previous, launched):
+        return previous.browser_key
+    runtime().sessions.end_browser(previous_id)
+    return None
+
+
+def destination(app_context: str | None, launch_id: str) -> str:
+    """Where the launch opens: the case named by appContext's module, else the app's home."""
     try:
         context = json.loads(app_context) if app_context else None
     except ValueError:
         context = None
     module = context.get("module") if isinstance(context, dict) else None
+    bound = f"?{LAUNCH_ARG}={quote(launch_id)}"
     if isinstance(module, str) and MODULE_ID.match(module):
-        return f"/app/case/{quote(module)}"
-    return "/app/"
+        return f"/app/case/{quote(module)}{bound}"
+    return f"/app/{bound}"
 
 
 def session_ended(error: SmartSessionEnded) -> tuple[Response | str, int]:
@@ -176,7 +192,7 @@ def session_ended(error: SmartSessionEnded) -> tuple[Response | str, int]:
         response = jsonify(error_body("smart_session_ended", RELAUNCH))
     else:
         response = current_app.make_response(render_template("smart/relaunch.html"))
-    clear_session_cookie(response)
+    forget_ended_session(response)
     return response, 401
 
 

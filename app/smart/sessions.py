@@ -2,6 +2,11 @@
 
 Every host behind the load balancer reads the same table, so a launch completed through one host
 is valid on the others, provided they share the SMART token key that seals the tokens at rest.
+
+One row per launch. A browser may hold several launches (two patients in two tabs): the cookie
+holds the latest launch's id, and every launch of the same clinician in that browser shares its
+`browser_key`. A page bound to a launch names its `launch_id` (not a secret: the cookie is), and
+it is found only through a live cookie of the same browser group.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 
 from flask import Response, current_app, g, request
-from sqlalchemy import TextClause, text
+from sqlalchemy import Connection, TextClause, text
 from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
@@ -26,6 +31,7 @@ from app.smart.token_cipher import TokenCipher, UnreadableToken
 log = logging.getLogger(__name__)
 migrations = Migrations("bedside.smart_sessions")
 COOKIE_NAME = "bedside_session"
+LAUNCH_ARG = "launch"  # the query argument that binds an app page to one launch
 SESSION_SECONDS = 8 * 3600
 REFRESH_LOCK_SECONDS = 15
 
@@ -69,6 +75,34 @@ def drop_plaintext_sessions(db: SqliteFile) -> None:
     db.execute("DELETE FROM smart_sessions")
 
 
+@migrations()
+def add_launch_ids(db: SqliteFile) -> None:
+    """Several launches per browser: each row gets a launch id and its browser group.
+
+    Sessions from before have neither, so they end (their users relaunch once).
+    """
+    db.execute("DELETE FROM smart_sessions")
+    db["smart_sessions"].add_column("launch_id", str)
+    db["smart_sessions"].add_column("browser_key", str)
+    db["smart_sessions"].create_index(["launch_id"], unique=True)
+    db["smart_sessions"].create_index(["browser_key"])
+
+
+PG_ADD_LAUNCH_IDS = """
+DELETE FROM smart_sessions;
+ALTER TABLE smart_sessions ADD COLUMN launch_id TEXT;
+ALTER TABLE smart_sessions ADD COLUMN browser_key TEXT;
+CREATE UNIQUE INDEX idx_smart_sessions_launch_id ON smart_sessions (launch_id);
+CREATE INDEX idx_smart_sessions_browser_key ON smart_sessions (browser_key)
+"""
+
+
+def pg_add_launch_ids(connection: Connection) -> None:
+    """add_launch_ids on PostgreSQL."""
+    for statement in PG_ADD_LAUNCH_IDS.strip().split(";\n"):
+        connection.exec_driver_sql(statement)
+
+
 # A PostgreSQL database never held plaintext tokens, so it needs no step that drops them.
 POSTGRESQL_STEPS = [
     (
@@ -96,6 +130,7 @@ POSTGRESQL_STEPS = [
         )
         """,
     ),
+    ("add_launch_ids", pg_add_launch_ids),
 ]
 SCHEMA = StoreSchema(
     "bedside.smart_sessions",
@@ -126,6 +161,8 @@ class SmartSession:
     id_claims: dict = field(default_factory=dict, repr=False)
     expires_at: float = 0.0
     session_key: str = field(default="", repr=False)
+    launch_id: str = ""
+    browser_key: str = field(default="", repr=False)
 
     @property
     def user(self) -> str | None:
@@ -158,11 +195,21 @@ class SmartSessionStore:
         self.lifetime = lifetime
         database.migrate(SCHEMA)
 
-    def create(self, session: SmartSession) -> tuple[str, SmartSession]:
-        """Store a new session under a fresh random id; return (id for the cookie, session)."""
+    def create(
+        self, session: SmartSession, browser_key: str | None = None
+    ) -> tuple[str, SmartSession]:
+        """Store a new launch under a fresh random id; return (id for the cookie, session).
+
+        `browser_key` joins the launch to a browser's earlier ones; None starts a new group.
+        """
         session_id = secrets.token_urlsafe(32)
+        session_key = hash_session_id(session_id)
         stored = dataclasses.replace(
-            session, session_key=hash_session_id(session_id), expires_at=time.time() + self.lifetime
+            session,
+            session_key=session_key,
+            expires_at=time.time() + self.lifetime,
+            launch_id=secrets.token_urlsafe(12),
+            browser_key=browser_key or session_key,
         )
         row = {
             name: value
@@ -186,17 +233,41 @@ class SmartSessionStore:
 
     def load_key(self, key: str) -> SmartSession | None:
         """Return the unexpired session stored under a key, or None."""
+        return self.select("session_key = :key", {"key": key})
+
+    def load_launch(self, session_id: str, launch_id: str) -> SmartSession | None:
+        """Return the unexpired launch of the cookie's browser group with this id, or None."""
+        return self.select(
+            "launch_id = :launch AND browser_key = (SELECT browser_key FROM smart_sessions "
+            "WHERE session_key = :key AND expires_at > :now)",
+            {"launch": launch_id, "key": hash_session_id(session_id)},
+        )
+
+    def end_browser(self, session_id: str) -> None:
+        """Sign a browser out: end every launch of the cookie's group (and expired ones)."""
+        with self.database.write() as connection:
+            connection.execute(
+                text(
+                    "DELETE FROM smart_sessions WHERE browser_key = (SELECT browser_key "
+                    "FROM smart_sessions WHERE session_key = :key) OR expires_at < :now"
+                ),
+                {"key": hash_session_id(session_id), "now": time.time()},
+            )
+
+    def select(self, condition: str, parameters: dict) -> SmartSession | None:
+        """The unexpired session matching a condition, tokens opened; None if none."""
         with self.database.read() as connection:
             row = connection.execute(
                 text(
                     f"SELECT {SESSION_COLUMNS} FROM smart_sessions "
-                    "WHERE session_key = :key AND expires_at > :now"
+                    f"WHERE {condition} AND expires_at > :now"
                 ),
-                {"key": key, "now": time.time()},
+                {**parameters, "now": time.time()},
             ).fetchone()
         if row is None:
             return None
         values = dict(row._mapping)
+        key = values["session_key"]
         try:
             for name in ("access_token", "refresh_token"):
                 values[name] = self.cipher.open(values[name], row=key)
@@ -269,12 +340,28 @@ def insert_statement(table: str, row: dict) -> TextClause:
 
 
 def current_smart_session() -> SmartSession | None:
-    """The SMART session of the current browser, or None (not launched, expired, logged out)."""
+    """This request's SMART session: the bound launch, else the browser's latest; None if none."""
     if "smart_session" not in g:
         session_id = request.cookies.get(COOKIE_NAME)
         store = current_app.extensions["smart"].sessions
         g.smart_session = store.load(session_id) if session_id else None
     return g.smart_session
+
+
+def bind_launch(launch_id: str) -> SmartSession | None:
+    """Bind this request to one launch of this browser (None: unknown, ended, another browser's).
+
+    Afterwards current_smart_session() answers with that launch for the rest of the request.
+    """
+    session_id = browser_session_id()
+    store = current_app.extensions["smart"].sessions
+    g.smart_session = store.load_launch(session_id, launch_id) if session_id else None
+    return g.smart_session
+
+
+def same_clinician(one: SmartSession, other: SmartSession) -> bool:
+    """Tell whether two launches are the same user at the same EHR."""
+    return one.issuer.rstrip("/") == other.issuer.rstrip("/") and one.user == other.user
 
 
 def browser_session_id() -> str | None:
@@ -287,6 +374,13 @@ def set_session_cookie(response: Response, session_id: str, max_age: int) -> Non
     response.set_cookie(
         COOKIE_NAME, session_id, max_age=max_age, path="/", httponly=True, **cookie_policy()
     )
+
+
+def forget_ended_session(response: Response) -> None:
+    """Drop the browser's cookie once its own launch is gone (an ended tab may not be it)."""
+    session_id = browser_session_id()
+    if session_id is None or current_app.extensions["smart"].sessions.load(session_id) is None:
+        clear_session_cookie(response)
 
 
 def clear_session_cookie(response: Response) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,6 +88,18 @@ def question_number(module: dict, number: int) -> dict:
 def option_ids(question: dict) -> list[str]:
     """The ids of a question's options, in order."""
     return [option["id"] for option in question["options"]]
+
+
+def shuffled_options(question: dict, attempt_id: str) -> list[dict]:
+    """A question's options in this attempt's order: a permutation seeded by attempt and question.
+
+    The same attempt always shows the same order (reloads, feedback); another attempt another one.
+    Answers are stored by option id, so the order never changes what counts as correct.
+    """
+    seed = hashlib.sha256(f"{attempt_id}:{question['id']}".encode()).digest()
+    options = list(question["options"])
+    random.Random(seed).shuffle(options)
+    return options
 
 
 def record_choice(

@@ -102,6 +102,7 @@ def question_page(module, attempt, number: int, done, error: str | None = None) 
         attempt=attempt,
         number=number,
         question=question,
+        options=case_flow.shuffled_options(question, attempt.attempt_id),
         done=done,
         answer=answer,
         chosen=chosen,

@@ -12,7 +12,13 @@ from app.ledger.privacy import NO_TERMS, IdentifyingTerms, identifying_terms
 from app.ledger.wiring import Ledger
 from app.library.loader import Library
 from app.library.search import GuidelineSearch
-from app.smart import FhirRequestError, SmartSession, current_smart_session, fhir_get
+from app.smart import (
+    FhirRequestError,
+    SmartSession,
+    SmartSessionEnded,
+    current_smart_session,
+    fhir_get,
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,36 @@ def context_module_id(session: SmartSession) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is signed in, for the header (the name from the EHR, None when it gives none)."""
+
+    name: str | None
+
+
+def signed_in() -> SignedIn | None:
+    """The signed-in clinician of this page's launch, read once per request; None if none."""
+    session = current_smart_session()
+    if session is None:
+        return None
+    if "ui_signed_in" not in g:
+        g.ui_signed_in = SignedIn(clinician_name(session))
+    return g.ui_signed_in
+
+
+def clinician_name(session: SmartSession) -> str | None:
+    """The fhirUser's name (Practitioner, PractitionerRole…) from the EHR; None if unreadable."""
+    user = session.fhir_user or ""
+    path = user if "://" in user else user.lstrip("/")
+    if not path.count("/"):
+        return None
+    try:
+        resource = fhir_get(session, path)
+    except (FhirRequestError, SmartSessionEnded, ValueError):
+        return None  # the header never breaks a page: the sign-out button still shows
+    return patient_name(resource)
+
+
 def patient_banner() -> Banner | None:
     """The banner for the launched patient when the EHR asked for one, else None."""
     session = smart_session()
@@ -121,7 +157,7 @@ def read_banner(session: SmartSession) -> Banner:
 
 
 def patient_name(patient: dict) -> str | None:
-    """A Patient's display name: the official (else first) name, given names then family."""
+    """A Patient's (or Practitioner's) name: the official (else first), given names then family."""
     names = patient.get("name") or []
     official = [name for name in names if name.get("use") == "official"]
     name = (official or names or [None])[0]

@@ -17,6 +17,7 @@ from flask import abort, current_app, session
 from app.ledger.chain import parse_timestamp, timestamp
 from app.ledger.credit import finish_poc_cycle, unfinished_poc_cycle
 from app.ledger.models import Answer, Submission
+from app.ledger.rules import CreditAward, HeldCredit, Refusal, poc_credit_outlook
 from app.ui.page_context import ledger
 
 SESSION_KEY = "bedside_poc"
@@ -186,3 +187,34 @@ def open_cycles(learner: str) -> list[Cycle]:
         if not current.applied and not current.expired:
             found.append(current)
     return sorted(found, key=lambda c: c.asked_at, reverse=True)
+
+
+@dataclass(frozen=True)
+class CreditOutlook:
+    """What a cycle completed now would earn, said before its form is filled."""
+
+    refusal: Refusal | None = None
+    capped: tuple[CreditAward, ...] = ()  # awards cut below their designated amount by the cap
+
+
+def credit_outlook(learner: str, now: datetime | None = None) -> CreditOutlook:
+    """Whether a new cycle would earn credit under this year's cap, and how much if cut."""
+    now = now or datetime.now(UTC)
+    decision = poc_credit_outlook(credits_held_this_year(learner, now), ledger().policy, now)
+    if isinstance(decision, Refusal):
+        return CreditOutlook(refusal=decision)
+    return CreditOutlook(capped=tuple(a for a in decision if a.amount < a.designated))
+
+
+def credits_held_this_year(learner: str, now: datetime) -> list[HeldCredit]:
+    """The learner's unreversed credits earned in now's UTC year."""
+    start = datetime(now.astimezone(UTC).year, 1, 1, tzinfo=UTC)
+    records = ledger().store.credits_for(learner, start=start)
+    reversed_ = {record.reverses for record in records if record.reverses is not None}
+    return [
+        HeldCredit(
+            r.activity_key, r.credit_type, r.amount, parse_timestamp(r.earned_at), r.attempt_id
+        )
+        for r in records
+        if r.kind == "credit" and r.sequence not in reversed_
+    ]

@@ -23,11 +23,10 @@ def poc_new() -> Response | tuple[str, int] | str:
     """Step 1: the clinical question and why it came up."""
     if request.method == "GET":
         values = {"question": request.args.get("q", "")[: poc_forms.QUESTION_MAX], "reason": ""}
-        return page("ui/poc_new.html", values=values, errors={}, reasons=labels.QUESTION_REASONS)
+        return question_page(values, {})
     form = poc_forms.read_question(request.form, launched_patient_terms())
     if not form.ok:
-        context = {"values": form.values, "errors": form.errors, "reasons": labels.QUESTION_REASONS}
-        return page("ui/poc_new.html", **context), 400
+        return question_page(form.values, form.errors), 400
     attempt_id = poc_flow.start_cycle(learner_id(), form.values["question"], form.values["reason"])
     return redirect(url_for("ui.poc_search", attempt_id=attempt_id), 303)
 
@@ -73,7 +72,8 @@ def poc_apply(attempt_id: str) -> Response | tuple[str, int] | str:
     if cycle.module_id is None:
         return redirect(url_for("ui.poc_search", attempt_id=cycle.attempt_id))
     if cycle.applied or cycle.expired:
-        return redirect(url_for("ui.poc_done", attempt_id=cycle.attempt_id))
+        again = request.method == "POST" and cycle.applied  # a resubmitted form: nothing new
+        return redirect(done_url(cycle, replayed=again and credited(learner, cycle)))
     if request.method == "GET":
         return apply_page(cycle, poc_forms.FormResult(values={"impact": []}))
     form = poc_forms.read_application(request.form, launched_patient_terms())
@@ -87,9 +87,7 @@ def poc_apply(attempt_id: str) -> Response | tuple[str, int] | str:
             "Please rewrite it without anything that identifies the patient."
         )
         return apply_page(cycle, form), 400
-    replayed = replayed_credit(submission)
-    extra = {"replayed": "1"} if replayed else {}
-    return redirect(url_for("ui.poc_done", attempt_id=cycle.attempt_id, **extra), 303)
+    return redirect(done_url(cycle, replayed=replayed_credit(submission)), 303)
 
 
 @bp.get("/poc/<attempt_id>/done")
@@ -108,10 +106,34 @@ def poc_done(attempt_id: str) -> Response | str:
     return page("ui/poc_done.html", **context)
 
 
+def done_url(cycle: poc_flow.Cycle, *, replayed: bool) -> str:
+    """The finished cycle's page; `replayed` says the last submit repeated a recorded credit."""
+    extra = {"replayed": "1"} if replayed else {}
+    return url_for("ui.poc_done", attempt_id=cycle.attempt_id, **extra)
+
+
+def credited(learner: str, cycle: poc_flow.Cycle) -> bool:
+    """Tell whether finishing the cycle recorded credit (reads the stored outcome)."""
+    submission = poc_flow.credit_outcome(learner, cycle)
+    return submission is not None and bool(submission.records)
+
+
+def question_page(values: dict, errors: dict) -> str:
+    """Render the question form, saying first whether a cycle now would earn credit."""
+    return page(
+        "ui/poc_new.html",
+        values=values,
+        errors=errors,
+        reasons=labels.QUESTION_REASONS,
+        outlook=poc_flow.credit_outlook(learner_id()),
+    )
+
+
 def apply_page(cycle: poc_flow.Cycle, form: poc_forms.FormResult) -> str:
     """Render the application form."""
     return page(
         "ui/poc_apply.html",
+        outlook=poc_flow.credit_outlook(learner_id()),
         cycle=cycle,
         module=runtime().library.modules.get(cycle.module_id or ""),
         values=form.values,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, g, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 
@@ -10,7 +10,7 @@ from app import i18n
 from app.deployment import deployment
 from app.ledger.models import IdempotencyConflict, LedgerUnavailable, UnknownRecord
 from app.smart import FhirRequestError, SmartSessionEnded, current_smart_session
-from app.smart.sessions import clear_session_cookie
+from app.smart.sessions import LAUNCH_ARG, bind_launch, forget_ended_session
 from app.ui import labels
 from app.ui.page_context import (
     context_module_id,
@@ -18,6 +18,7 @@ from app.ui.page_context import (
     ledger,
     patient_banner,
     runtime,
+    signed_in,
     smart_session,
 )
 from app.ui.poc_flow import open_cycles
@@ -27,12 +28,23 @@ bp = Blueprint("ui", __name__, url_prefix="/app")
 
 @bp.before_request
 def require_session_and_token() -> tuple[str, int] | None:
-    """Every page needs a launched SMART session; every form POST needs the CSRF token."""
+    """Every page needs its launch (or, unbound, the browser's latest); a POST the CSRF token."""
+    launch = request.args.get(LAUNCH_ARG)
+    if launch is not None and bind_launch(launch) is None:
+        return render_template("ui/relaunch.html", launch_unknown=True), 401
     if current_smart_session() is None:
         return render_template("ui/launch_needed.html", demo=deployment().demo), 401
     if request.method not in {"GET", "HEAD", "OPTIONS"}:
         current_app.extensions["csrf"].protect()
     return None
+
+
+@bp.url_defaults
+def keep_launch(endpoint: str, values: dict) -> None:
+    """Every link, form and redirect of a page names the launch the page is bound to."""
+    session = g.get("smart_session")
+    if session is not None and session.launch_id:
+        values.setdefault(LAUNCH_ARG, session.launch_id)
 
 
 bp.after_request(i18n.private_page)
@@ -54,6 +66,7 @@ def helpers() -> dict:
         "language_url": i18n.language_url,
         "is_draft": is_draft,
         "demo": deployment().demo,
+        "signed_in": signed_in,
     }
 
 
@@ -108,9 +121,9 @@ def forbidden(error: Exception) -> tuple[str, int]:
 
 @bp.errorhandler(SmartSessionEnded)
 def session_ended(error: SmartSessionEnded) -> tuple[Response, int]:
-    """The EHR session is over: ask for a relaunch and drop the stale cookie."""
+    """The EHR session is over: ask for a relaunch and drop the cookie if it is stale."""
     response = current_app.make_response(render_template("ui/relaunch.html"))
-    clear_session_cookie(response)
+    forget_ended_session(response)
     return response, 401
 
 

@@ -13,6 +13,7 @@ from app.ledger.chain import timestamp
 from app.ledger.credit import claim_case_credit, claim_poc_credit
 from app.ledger.models import Answer, AttemptNotFinished, Submission, UnknownRecord
 from app.ledger.rules import CreditPolicy
+from app.ledger.verify import verify_chain
 from tests.ledger.helpers import ISSUER, T0, award, module, request
 
 POLICY = CreditPolicy()
@@ -114,6 +115,26 @@ def test_a_poc_cycle_earns_half_a_credit_when_the_application_comes_later(store,
     assert json.loads(record.evidence)["question_at"] == timestamp(T0)
 
 
+def test_every_completed_cycle_of_a_module_earns_once_and_the_chain_stays_valid(
+    store, learner, clock
+):
+    first = poc_attempt(store, learner, clock)
+    earned = claim_poc_credit(store, POLICY, learner, first, "k1", clock()).records
+    chain_before = list(store.iter_chain())
+    second = poc_attempt(store, learner, clock)
+    assert claim_poc_credit(store, POLICY, learner, second, "k2", clock()).records
+    replay = claim_poc_credit(store, POLICY, learner, second, "k2", clock())
+    assert not replay.created and [r.attempt_id for r in replay.records] == [second]
+    credits = store.credits_for(learner)
+    assert [(r.attempt_id, r.amount) for r in credits] == [
+        (first, Decimal("0.50")),
+        (second, Decimal("0.50")),
+    ]
+    assert list(store.iter_chain())[: len(chain_before)] == chain_before  # appended only
+    assert list(earned) == credits[:1]
+    assert verify_chain(store).ok
+
+
 def test_an_unfinished_cycle_is_refused_without_using_up_the_key(store, learner, clock):
     attempt = poc_attempt(store, learner, clock, ("question", "sources"))
     early = claim_poc_credit(store, POLICY, learner, attempt, "k1", clock())
@@ -142,9 +163,11 @@ def test_the_annual_cap_applies_across_activities(store, learner, clock):
     attempt = poc_attempt(store, learner, clock)
     [record] = claim_poc_credit(store, POLICY, learner, attempt, "k1", clock()).records
     assert (record.amount, record.designated_hundredths) == (Decimal("0.25"), 50)
+    again = claim_poc_credit(store, POLICY, learner, attempt, "k2", clock())
+    assert again.refusal.reason == "duplicate"  # the same cycle under another key
     same_module = poc_attempt(store, learner, clock)
-    refused = claim_poc_credit(store, POLICY, learner, same_module, "k2", clock())
-    assert refused.refusal.reason == "duplicate"
+    refused = claim_poc_credit(store, POLICY, learner, same_module, "k4", clock())
+    assert refused.refusal.reason == "annual-cap-reached"
     other_module = poc_attempt(store, learner, clock, module_id="hfref-gdmt")
     refused = claim_poc_credit(store, POLICY, learner, other_module, "k3", clock())
     assert refused.refusal.reason == "annual-cap-reached"

@@ -22,6 +22,7 @@ from app.ledger.rules import (
     cycle_expired,
     floor_increment,
     passed,
+    poc_credit_outlook,
     poc_cycle_credit,
 )
 from tests.ledger.helpers import T0, module
@@ -33,15 +34,17 @@ POC_KEY = "poc:sepsis-hour-1-bundle@1.0.0"
 WINDOW = POLICY.poc_application_window
 
 
-def held(amount: str, credit_type: str = AMA, key: str = "case:other@1.0.0", at=T0) -> HeldCredit:
-    """A credit the learner already holds."""
-    return HeldCredit(key, credit_type, Decimal(amount), at)
+def held(
+    amount: str, credit_type: str = AMA, key: str = "case:other@1.0.0", at=T0, attempt=None
+) -> HeldCredit:
+    """A credit the learner already holds (earned by `attempt`, when said)."""
+    return HeldCredit(key, credit_type, Decimal(amount), at, attempt)
 
 
 def cycle(**steps: datetime | None) -> PocCycle:
     """A PoC cycle started at T0 with the given step times (all at T0 unless said)."""
     times = {"question_at": T0, "sources_at": T0, "application_at": T0} | steps
-    return PocCycle(POC_KEY, T0, **times)
+    return PocCycle(POC_KEY, T0, "cycle-2", **times)
 
 
 # --- pass mark -------------------------------------------------------------------------------
@@ -237,8 +240,28 @@ def test_the_window_is_configurable():
 
 
 def test_a_cycle_on_a_module_version_already_credited_is_a_duplicate():
-    refusal = poc_cycle_credit(cycle(), [held("0.5", AMA, POC_KEY)], POLICY, T0)
+    refusal = poc_cycle_credit(cycle(), [held("0.5", AMA, POC_KEY, attempt="cycle-2")], POLICY, T0)
     assert isinstance(refusal, Refusal) and refusal.reason == "duplicate"
+
+
+def test_each_completed_cycle_of_a_module_earns_its_own_credit():
+    earlier = [held("0.5", AMA, POC_KEY, attempt=f"cycle-{n}") for n in (0, 1)]
+    assert poc_cycle_credit(cycle(), earlier, POLICY, T0) == [
+        CreditAward(AMA, Decimal("0.50"), Decimal("0.50"))
+    ]
+
+
+def test_the_outlook_says_before_a_cycle_what_it_would_earn_under_the_cap():
+    assert poc_credit_outlook([held("19.5")], POLICY, T0) == [
+        CreditAward(AMA, Decimal("0.50"), Decimal("0.50"))
+    ]
+    assert poc_credit_outlook([held("19.75")], POLICY, T0) == [
+        CreditAward(AMA, Decimal("0.25"), Decimal("0.50"))
+    ]
+    refusal = poc_credit_outlook([held("20")], POLICY, T0)
+    assert isinstance(refusal, Refusal) and refusal.reason == "annual-cap-reached"
+    next_year = T0.replace(year=T0.year + 1)
+    assert poc_credit_outlook([held("20")], POLICY, next_year)[0].amount == Decimal("0.50")
 
 
 def test_poc_credit_maps_to_several_types_when_configured():

@@ -148,3 +148,8 @@ def resign_id_token(body: bytes, key, change: dict, *, signer=None) -> bytes:
     header = {"alg": "RS256", "kid": "demo-smart-rs256"}
     token["id_token"] = jwt.encode(header, claims, signer or key, algorithms=["RS256"])
     return json.dumps(token).encode()
+
+
+def location_path(location: str) -> str:
+    """Where a redirect goes, without its query (an app page's launch id)."""
+    return urlsplit(location).path

@@ -10,6 +10,7 @@ from tests.smart.conftest import build_demo_app
 from tests.smart.helpers import (
     ISS,
     ehr_launch,
+    location_path,
     new_launch,
     query_of,
     read_form,
@@ -39,7 +40,8 @@ def test_ehr_launch_asks_for_pkce_state_aud_launch_and_scope(browser, auth_serve
 def test_ehr_launch_stores_the_session_and_opens_the_app(browser, auth_server, demo_app):
     flow = ehr_launch(browser, auth_server)
     assert flow.callback.status_code == 302
-    assert flow.callback.headers["Location"] == "/app/"
+    location = flow.callback.headers["Location"]
+    assert location_path(location) == "/app/" and query_of(location)["launch"]
     [row] = sessions_rows(demo_app)
     assert row["patient"] == "sepsis-adult"
     assert row["encounter"] == "sepsis-adult-ed-visit"
@@ -51,13 +53,13 @@ def test_ehr_launch_stores_the_session_and_opens_the_app(browser, auth_server, d
 def test_app_context_with_a_module_opens_that_case(browser, auth_server):
     context = json.dumps({"module": "sepsis-bundle", "version": "1.0.0"})
     flow = ehr_launch(browser, auth_server, app_context=context)
-    assert flow.callback.headers["Location"] == "/app/case/sepsis-bundle"
+    assert location_path(flow.callback.headers["Location"]) == "/app/case/sepsis-bundle"
 
 
 def test_app_context_without_a_usable_module_opens_the_app_home(browser, auth_server):
     for context in ['{"module": "../../etc"}', "not json", '["module"]', '{"other": 1}']:
         flow = ehr_launch(browser, auth_server, app_context=context)
-        assert flow.callback.headers["Location"] == "/app/"
+        assert location_path(flow.callback.headers["Location"]) == "/app/"
 
 
 def test_session_cookie_is_opaque_httponly_and_lax(browser, auth_server, demo_app):
@@ -119,10 +121,25 @@ def test_logout_deletes_the_session(browser, auth_server, demo_app):
     assert any(c.startswith(f"{COOKIE_NAME}=;") for c in set_cookies(response))
 
 
-def test_a_new_launch_replaces_the_browsers_previous_session(browser, auth_server, demo_app):
+def test_a_second_launch_keeps_the_first_and_sign_out_ends_both(browser, auth_server, demo_app):
     ehr_launch(browser, auth_server)
     ehr_launch(browser, auth_server)
-    assert len(sessions_rows(demo_app)) == 1
+    first, second = sessions_rows(demo_app)
+    assert first["browser_key"] == second["browser_key"]
+    assert first["launch_id"] != second["launch_id"]
+    form = read_form(browser.get("/smart/logout").get_data(as_text=True))
+    browser.post("/smart/logout", data=form.fields)
+    assert sessions_rows(demo_app) == []
+
+
+def test_another_clinicians_launch_ends_the_browsers_earlier_ones(browser, auth_server, demo_app):
+    ehr_launch(browser, auth_server)
+    launch_id = new_launch(auth_server, practitioner="dr-hf-haddad")
+    step = browser.get("/smart/launch", query_string={"iss": ISS, "launch": launch_id})
+    for _ in range(3):
+        step = browser.get(step.headers["Location"])
+    [row] = sessions_rows(demo_app)
+    assert row["fhir_user"] == f"{ISS}/Practitioner/dr-hf-haddad"
 
 
 def cookie_header(browser) -> str:
@@ -175,7 +192,7 @@ def test_the_demo_ehr_launch_button_reaches_the_case(browser, demo_app):
     )
     authorize = browser.get(launch.headers["Location"])
     callback = browser.get(authorize.headers["Location"])
-    assert callback.headers["Location"] == "/app/case/sepsis-hour-1-bundle"
+    assert location_path(callback.headers["Location"]) == "/app/case/sepsis-hour-1-bundle"
     [row] = sessions_rows(demo_app)
     assert row["patient"] == "sepsis-adult" and json.loads(row["app_context"]) == json.loads(
         context

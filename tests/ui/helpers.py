@@ -125,10 +125,15 @@ def answer_all(browser, first_url: str, module: dict, *, correctly: bool) -> str
         post(browser, url, page, option=choice)
         html = get(browser, url)
         assert ("Correct." in html) is correctly
-        url = re.sub(r"/q/\d+$", lambda m: f"/q/{int(m.group(0)[3:]) + 1}", url)
+        url = re.sub(r"/q/(\d+)", lambda m: f"/q/{int(m.group(1)) + 1}", url)
     return html
 
 
 def result_url(first_url: str) -> str:
     """The result URL of the attempt whose first question is first_url."""
-    return re.sub(r"/q/1$", "/result", first_url)
+    return re.sub(r"/q/1(?=$|\?)", "/result", first_url)
+
+
+def unbound(url: str) -> str:
+    """A URL without its launch id (such a URL opens the browser's latest launch)."""
+    return re.sub(r"[?&]launch=[^&]*$", "", re.sub(r"([?&])launch=[^&]*&", r"\1", url))

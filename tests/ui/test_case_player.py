@@ -19,6 +19,7 @@ from tests.ui.helpers import (
     result_url,
     section,
     start_case,
+    unbound,
     write_transactions,
 )
 
@@ -27,7 +28,7 @@ def test_app_context_opens_the_case_with_disclosures_before_any_question(
     browser, auth_server, sepsis
 ):
     callback = launch(browser, auth_server, SEPSIS)
-    assert callback.headers["Location"] == f"/app/case/{SEPSIS}"
+    assert unbound(callback.headers["Location"]) == f"/app/case/{SEPSIS}"
     intro = get(browser, callback.headers["Location"])
     assert "Disclosures" in intro
     assert sepsis["disclosures"]["statement"]["en"] in intro
@@ -47,7 +48,7 @@ def test_no_banner_when_the_ehr_shows_its_own(browser, auth_server):
     step = browser.get("/smart/launch", query_string={"iss": ISS, "launch": launch_id})
     for _ in range(2):
         step = browser.get(step.headers["Location"])
-    assert step.headers["Location"] == "/app/"
+    assert unbound(step.headers["Location"]) == "/app/"
     page = get(browser, "/app/")
     assert "patient-banner" not in page
     assert "Harlow" not in page
@@ -182,14 +183,14 @@ def test_an_answer_is_final_and_questions_cannot_be_skipped(browser, auth_server
     launch(browser, auth_server, SEPSIS)
     first = start_case(browser)
     skip = browser.get(first.replace("/q/1", "/q/3"))
-    assert skip.status_code == 302 and skip.headers["Location"].endswith("/q/1")
+    assert skip.status_code == 302 and unbound(skip.headers["Location"]).endswith("/q/1")
     page = get(browser, first)
     answer = sepsis["case"]["questions"][0]["answer"]
     post(browser, first, page, option=answer)
     post(browser, first, page, option="a")  # a second answer changes nothing
     assert "Correct." in get(browser, first)
     early = browser.get(result_url(first))
-    assert early.status_code == 302 and early.headers["Location"].endswith("/q/2")
+    assert early.status_code == 302 and unbound(early.headers["Location"]).endswith("/q/2")
 
 
 def test_no_option_chosen_is_a_clear_error(browser, auth_server):
@@ -211,7 +212,7 @@ def test_another_learner_cannot_view_answer_or_finish_someone_elses_attempt(
     ui_app, browser, auth_server, sepsis
 ):
     launch(browser, auth_server, SEPSIS)
-    first = start_case(browser)
+    first = unbound(start_case(browser))  # B's pages name B's launch; this is about the ledger
     questions = sepsis["case"]["questions"]
     last_url = first.replace("/q/1", f"/q/{len(questions)}")
     for number, question in enumerate(questions[:-1], start=1):

@@ -195,7 +195,7 @@ def test_what_next_in_demo_labels_the_synthetic_practice_data_and_shows_reasons(
         "12 of your 31 URI encounters in the last 12 months had an antibiotic ordered; "
         "peer median 3 of 10"
     ) in page
-    assert f'href="/app/case/{URI}"' in page
+    assert f'href="/app/case/{URI}?launch=' in page
     assert "<details" in page and "peer median rate" in page
     why = page[page.index("<details") : page.index("</details>")]
     assert "A gap in your practice data" in why and "Practice data, URI:" in why
@@ -213,7 +213,7 @@ def test_what_next_ranks_a_due_review_and_a_chosen_topic(ui_app, browser, auth_s
     assert "1 question from this module is due for review" in page
     assert "question(s)" not in page and "review_due" not in page
     assert "Questions due for review" in page
-    assert f'href="/app/case/{SEPSIS}"' in page
+    assert f'href="/app/case/{SEPSIS}?launch=' in page
 
 
 def test_what_next_orders_practice_gap_then_review_then_chosen_topic(ui_app, browser, auth_server):
@@ -225,7 +225,8 @@ def test_what_next_orders_practice_gap_then_review_then_chosen_topic(ui_app, bro
         learner(ui_app), AnswerEvent("a1", SEPSIS, "q1", False, "low", past)
     )
     page = get(browser, "/app/next")
-    order = [page.index(f'href="/app/case/{module}"') for module in (URI, SEPSIS, "aom-children")]
+    modules = (URI, SEPSIS, "aom-children")
+    order = [page.index(f'href="/app/case/{module}?launch=') for module in modules]
     assert order == sorted(order)  # practice gap (C03's URI) > review due > self-reported gap
 
 
@@ -279,7 +280,7 @@ def test_an_unknown_demo_clinician_means_no_practice_data(ui_app, browser, auth_
 def test_home_and_nav_link_the_learner_pages(browser, auth_server):
     launch(browser, auth_server)
     home = get(browser, "/app/")
-    assert 'href="/app/next"' in home and 'href="/app/profile"' in home
+    assert 'href="/app/next?launch=' in home and 'href="/app/profile?launch=' in home
 
 
 def test_the_learner_pages_need_a_smart_session(browser):

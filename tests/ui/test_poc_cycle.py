@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from tests.ledger.helpers import award, request
 from tests.ui.helpers import (
     SEPSIS,
     count_rows,
@@ -14,9 +16,11 @@ from tests.ui.helpers import (
     ledger_store,
     post,
     section,
+    unbound,
     write_transactions,
 )
 
+REPLAYED = "This credit was already recorded; it is counted once."
 QUESTION = "Should blood cultures come before the first antibiotic dose in sepsis?"
 APPLICATION = {
     "answered": "yes",
@@ -31,7 +35,7 @@ def ask(browser, question: str = QUESTION) -> str:
     """Ask a clinical question; return the cycle's search URL."""
     form = get(browser, "/app/poc/new")
     response = post(browser, "/app/poc/new", form, question=question, reason="diagnostic-dilemma")
-    return response.headers["Location"]
+    return unbound(response.headers["Location"])
 
 
 def read_and_record(browser, search_url: str, when: str) -> str:
@@ -41,7 +45,7 @@ def read_and_record(browser, search_url: str, when: str) -> str:
     assert "<mark>" in section(results, "search-hits")
     read_url = search_url.replace("/search", f"/read/{SEPSIS}")
     summary = get(browser, read_url)
-    return post(browser, read_url, summary, next=when).headers["Location"]
+    return unbound(post(browser, read_url, summary, next=when).headers["Location"])
 
 
 def test_a_full_cycle_applied_later_earns_half_a_credit_once(ui_app, browser, auth_server):
@@ -180,7 +184,7 @@ def test_home_lists_the_library_with_draft_labels_and_the_question_box(browser, 
     assert "Emergency medicine" in home
     assert "10 minutes" in home
     assert 'class="draft-tag"' in home
-    assert 'action="/app/poc/new"' in home
+    assert 'action="/app/poc/new?launch=' in home
     assert "0.50 AMA PRA Category 1 Credit™" in home
     prefilled = get(browser, "/app/poc/new", query_string={"q": "lactate repeat"})
     assert ">lactate repeat</textarea>" in prefilled
@@ -194,3 +198,62 @@ def test_many_long_questions_never_overflow_the_session_cookie(browser, auth_ser
     cookie = browser.get_cookie("session")
     assert len(cookie.value) < 3500
     assert "repetir el lactato" in get(browser, search_url)  # the newest cycle goes on
+
+
+def complete_cycle(browser, question: str = QUESTION) -> str:
+    """Ask, read, apply now; return the done page's HTML."""
+    apply_url = read_and_record(browser, ask(browser, question), "now")
+    done = post(browser, apply_url, get(browser, apply_url), **APPLICATION).headers["Location"]
+    return get(browser, done)
+
+
+def test_every_completed_cycle_earns_its_own_half_credit(ui_app, browser, auth_server):
+    launch(browser, auth_server)
+    for question in (QUESTION, "When should lactate be remeasured in sepsis?"):
+        credit = section(complete_cycle(browser, question), "credit")
+        assert "0.50 AMA PRA Category 1 Credit™" in credit and "already" not in credit
+    records = ledger_store(ui_app).credits_for(learner(ui_app))
+    assert [(r.activity_type, r.amount) for r in records] == [("poc", Decimal("0.50"))] * 2
+    assert len({r.attempt_id for r in records}) == 2
+
+
+def earlier_credit(app, amount: str) -> None:
+    """Give the demo clinician credit already earned this year (a case elsewhere)."""
+    held = request(learner(app), earned_at=datetime.now(UTC) - timedelta(seconds=1))
+    ledger_store(app).append_credit(held, [award(amount)], "earlier-this-year")
+
+
+def test_the_forms_say_before_a_cycle_when_the_cap_cuts_its_credit(ui_app, browser, auth_server):
+    launch(browser, auth_server)
+    earlier_credit(ui_app, "19.75")
+    notice = "Only 0.25 AMA PRA Category 1 Credit™ is left under this year\u2019s credit limit"
+    assert notice in get(browser, "/app/poc/new")
+    apply_url = read_and_record(browser, ask(browser), "now")
+    assert notice in get(browser, apply_url)
+
+
+def test_the_forms_say_before_a_cycle_that_it_earns_nothing_once_the_cap_is_met(
+    ui_app, browser, auth_server
+):
+    launch(browser, auth_server)
+    assert "This cycle will not earn credit." not in get(browser, "/app/poc/new")
+    earlier_credit(ui_app, "20")
+    form = get(browser, "/app/poc/new")
+    assert "This cycle will not earn credit." in form
+    assert "You have reached this year\u2019s credit limit." in form
+    credit = section(complete_cycle(browser), "credit")
+    assert "reached this year&#39;s credit limit" in credit
+
+
+def test_resubmitting_the_application_says_the_credit_was_already_recorded(
+    ui_app, browser, auth_server
+):
+    launch(browser, auth_server)
+    apply_url = read_and_record(browser, ask(browser), "now")
+    form = get(browser, apply_url)
+    first = post(browser, apply_url, form, **APPLICATION).headers["Location"]
+    assert REPLAYED not in get(browser, first)
+    again = post(browser, apply_url, form, status=302, **APPLICATION).headers["Location"]
+    credit = section(get(browser, again), "credit")
+    assert "Recorded in your transcript." in credit and REPLAYED in credit
+    assert count_rows(ui_app, "ledger_credits") == 1
