@@ -14,6 +14,10 @@ Coding = tuple[str, str, str]  # (system, code, display)
 
 REFUTED_VERIFICATION = {"refuted", "entered-in-error"}
 USABLE_OBSERVATION_STATUS = {"final", "amended", "corrected", "preliminary"}
+# An observation in any other status still says the test happened (e.g. a culture registered or
+# still growing); only these say it did not.
+VOID_OBSERVATION_STATUS = {"cancelled", "entered-in-error"}
+PLACED_ORDER_STATUS = {"active", "completed"}
 
 
 def as_dict(value: object) -> JsonObject:

@@ -88,6 +88,7 @@ def compile_criterion(item: dict, value_sets: Mapping[str, ValueSet]) -> Criteri
         unit=spec.get("unit"),
         also_units=dict(spec.get("also_units", {})),
         within_hours=spec.get("within_hours"),
+        any_status=bool(spec.get("any_status", False)),
     )
 
 

@@ -27,6 +27,7 @@ KIND_LABELS = {
     "medication": "Current medication",
     "draft_order": "Draft order",
     "allergy": "Allergy",
+    "service_request": "Order placed",
 }
 INDICATOR_WEIGHT = {"critical": 3, "warning": 2, "info": 1}
 DRAFT_ORDER_BONUS = 3  # the order being written now is the most relevant moment to teach
@@ -44,6 +45,7 @@ class Criterion:
     unit: str | None = None
     also_units: Mapping[str, float] = field(default_factory=dict)
     within_hours: float | None = None
+    any_status: bool = False  # observations: also registered, partial, unknown… (it was done)
 
 
 @dataclass(frozen=True)
@@ -160,10 +162,11 @@ def satisfy(criterion: Criterion, context: PatientContext) -> Evidence | None:
         "medication": context.medications,
         "draft_order": context.draft_orders,
         "allergy": context.allergies,
+        "service_request": context.service_requests,
     }[criterion.kind]
     for item in items:
         coding = first_coding_in(item.codings, criterion.codes)
-        if coding is not None:
+        if coding is not None and within_window(item, criterion, context):
             text = f"{KIND_LABELS[criterion.kind]}: {coding[2] or item.display}"
             return Evidence(criterion.kind, text, coding[2] or item.display, coding, criterion.name)
     return None
@@ -175,6 +178,8 @@ def satisfy_observation(criterion: Criterion, context: PatientContext) -> Eviden
     for item in context.observations:
         coding = first_coding_in(item.codings, criterion.codes)
         if coding is None or not within_window(item, criterion, context):
+            continue
+        if not (item.usable or criterion.any_status):
             continue
         if latest is None or is_later(item, latest[0]):
             latest = (item, coding)
@@ -188,8 +193,10 @@ def satisfy_observation(criterion: Criterion, context: PatientContext) -> Eviden
     return Evidence("observation", text, value_text, coding, criterion.name)
 
 
-def within_window(item: ObservationItem, criterion: Criterion, context: PatientContext) -> bool:
-    """Tell whether the observation falls within the criterion's look-back window."""
+def within_window(
+    item: ObservationItem | CodedItem, criterion: Criterion, context: PatientContext
+) -> bool:
+    """Tell whether the observation or placed order falls in the look-back window."""
     if criterion.within_hours is None:
         return True
     if item.when is None:

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.fhir_json import (
+    PLACED_ORDER_STATUS,
     REFUTED_VERIFICATION,
     USABLE_OBSERVATION_STATUS,
+    VOID_OBSERVATION_STATUS,
     Coding,
     age_in_years,
     as_dict,
@@ -32,6 +34,7 @@ class CodedItem:
     codings: tuple[Coding, ...]
     display: str
     reference: str | None = None
+    when: datetime | None = None  # placed orders only: when the order was written
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class ObservationItem:
     value: float | None
     unit: str | None
     when: datetime | None
+    usable: bool = True  # final, amended, corrected or preliminary; else only "it was done"
 
 
 @dataclass
@@ -57,6 +61,7 @@ class PatientContext:
     medications: list[CodedItem] = field(default_factory=list)
     draft_orders: list[CodedItem] = field(default_factory=list)
     allergies: list[CodedItem] = field(default_factory=list)
+    service_requests: list[CodedItem] = field(default_factory=list)
     observations: list[ObservationItem] = field(default_factory=list)
     resources: list[dict] = field(default_factory=list)
 
@@ -89,6 +94,7 @@ def context_from_hook(
         medications=resources_in(data.get("medications")),
         observations=resources_in(data.get("observations")),
         allergies=resources_in(data.get("allergies")),
+        service_requests=resources_in(data.get("service_requests")),
         draft_orders=resources_in(hook_context.get("draftOrders")),
         relevant_codes=relevant_codes,
     )
@@ -117,6 +123,7 @@ def build_context(
     observations: Iterable[dict] = (),
     allergies: Iterable[dict] = (),
     draft_orders: Iterable[dict] = (),
+    service_requests: Iterable[dict] = (),
     relevant_codes: frozenset[tuple[str, str]] | None = None,
 ) -> PatientContext:
     """Build a PatientContext from FHIR resources (already fetched or prefetched).
@@ -140,6 +147,9 @@ def build_context(
     beside_orders = medication_codes_by_reference(draft_orders)
     context.draft_orders = [order_item(order, beside_orders) for order in draft_orders]
     context.allergies = [coded_item(a, a.get("code")) for a in allergies if is_active_allergy(a)]
+    context.service_requests = [
+        placed_order_item(order) for order in service_requests if is_placed(order)
+    ]
     context.observations = [
         item
         for observation in observations
@@ -170,6 +180,18 @@ def is_current(medication_request: dict) -> bool:
 def is_usable_observation(observation: dict) -> bool:
     """An observation with a status worth acting on."""
     return as_str(observation.get("status")) in USABLE_OBSERVATION_STATUS
+
+
+def placed_order_item(order: dict) -> CodedItem:
+    """A placed ServiceRequest with the time it was written (authoredOn, else its occurrence)."""
+    item = coded_item(order, order.get("code"))
+    when = parse_time(order.get("authoredOn")) or parse_time(order.get("occurrenceDateTime"))
+    return CodedItem(item.codings, item.display, item.reference, when)
+
+
+def is_placed(order: dict) -> bool:
+    """A ServiceRequest that was placed (active) or done (completed), not drafted or revoked."""
+    return as_str(order.get("status")) in PLACED_ORDER_STATUS
 
 
 def concept_display(concept: dict | None, codings: tuple[Coding, ...] | None = None) -> str:
@@ -245,10 +267,10 @@ def observation_items(
     parts = [observation, *dicts_in(components)] if components else [observation]
     if relevant_codes is not None:
         parts = [part for part in parts if mentions(part.get("code"), relevant_codes)]
-    if not parts or not is_usable_observation(observation):  # after the cheaper code check
-        return []
-    when = observation_time(observation)
-    return [observation_item(part, when) for part in parts]
+    if not parts or as_str(observation.get("status")) in VOID_OBSERVATION_STATUS:
+        return []  # after the cheaper code check
+    when, usable = observation_time(observation), is_usable_observation(observation)
+    return [observation_item(part, when, usable) for part in parts]
 
 
 def mentions(concept: object, codes: frozenset[tuple[str, str]]) -> bool:
@@ -262,7 +284,9 @@ def mentions(concept: object, codes: frozenset[tuple[str, str]]) -> bool:
         return any(triple[:2] in codes for triple in coding_triples(concept))
 
 
-def observation_item(observation: dict, when: datetime | None) -> ObservationItem:
+def observation_item(
+    observation: dict, when: datetime | None, usable: bool = True
+) -> ObservationItem:
     """Build an ObservationItem (or a component's) with its numeric value at the given time."""
     quantity = as_dict(observation.get("valueQuantity"))
     value = quantity.get("value")
@@ -274,6 +298,7 @@ def observation_item(observation: dict, when: datetime | None) -> ObservationIte
         value=float(value) if is_number and math.isfinite(value) else None,
         unit=as_str(quantity.get("code")) or as_str(quantity.get("unit")),
         when=when,
+        usable=usable,
     )
 
 

@@ -11,6 +11,8 @@ PREFETCH = {
     "medications": "MedicationRequest?patient={{context.patientId}}&status=active",
     "observations": "Observation?patient={{context.patientId}}&_sort=-date&_count=100",
     "allergies": "AllergyIntolerance?patient={{context.patientId}}&clinical-status=active",
+    # Orders already placed (e.g. blood cultures): a card must not ask for what is already ordered.
+    "service_requests": "ServiceRequest?patient={{context.patientId}}&status=active,completed",
 }
 # Without these, matching would silently miss modules: no data means HTTP 412, not "no cards".
 REQUIRED_PREFETCH = frozenset({"patient", "conditions", "medications", "observations"})

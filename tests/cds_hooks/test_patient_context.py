@@ -105,7 +105,7 @@ def test_a_relevant_coding_after_partial_or_malformed_ones_still_counts():
     assert kept_codes({(LNC, RESPIRATORY_RATE)}, messy) == [RESPIRATORY_RATE]
 
 
-def test_observations_not_final_or_preliminary_are_left_out():
+def test_only_final_or_preliminary_observations_are_usable_and_void_ones_are_left_out():
     statuses = ["final", "amended", "entered-in-error", "cancelled", "registered", None]
     chart = [observation(RESPIRATORY_RATE, "RR", 24, status=status) for status in statuses]
     for resource in chart:
@@ -118,4 +118,6 @@ def test_observations_not_final_or_preliminary_are_left_out():
         observations=chart,
         relevant_codes=frozenset({(LNC, RESPIRATORY_RATE)}),
     ).observations
-    assert len(kept) == 2  # final and amended only
+    assert [item.usable for item in kept] == [True, True, False, False]  # final, amended; others
+    # registered and status-less ones stay, unusable, for "was it done" exclusions (any_status);
+    # cancelled and entered-in-error say it was not done and are left out

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-PAGE = "/modules/hfref-gdmt/1.0.0/source-attributes"
+PAGE = "/modules/hfref-gdmt/1.1.0/source-attributes"
 ATTRIBUTE_TERMS = {
     "en": [
         "Bibliographic citation of the intervention (clinical research or guideline)",
@@ -80,7 +80,7 @@ def test_the_page_shows_all_five_attributes_without_sign_in(ui_app, lang):
     assert "AHA/ACC/HFSA" in citation and "doi:10.1161/CIR.0000000000001063" in citation
     assert "Bedside" in developer and "Bedside editorial team" in developer
     assert "Bedside" in funding
-    assert "2026-11-24" in dates and "2022" in dates
+    assert "2026-12-06" in dates and "2022" in dates
     reads = {"en": "reads", "es": "lee"}[lang]
     assert f"triggers.age {reads} Patient.birthDate" in data_use
 
@@ -99,9 +99,9 @@ def test_the_json_form_carries_the_same_attributes(ui_app):
     response = ui_app.test_client().get(f"{PAGE}?format=json")
     assert response.status_code == 200
     body = response.get_json()
-    assert (body["module"], body["version"]) == ("hfref-gdmt", "1.0.0")
+    assert (body["module"], body["version"]) == ("hfref-gdmt", "1.1.0")
     assert body["citation"]["url"] == "https://doi.org/10.1161/CIR.0000000000001063"
-    assert body["dates"]["released"] == "2026-11-24"
+    assert body["dates"]["released"] == "2026-12-06"
     assert body["funding"]["en"].startswith("No external funding")
     assert body["data_use"]["date_of_birth"] == {
         "used": True,
@@ -114,7 +114,7 @@ def test_the_json_form_carries_the_same_attributes(ui_app):
 def test_a_module_without_age_trigger_says_no_to_date_of_birth(ui_app):
     body = (
         ui_app.test_client()
-        .get("/modules/penicillin-allergy-evaluation/1.0.0/source-attributes?format=json")
+        .get("/modules/penicillin-allergy-evaluation/1.0.1/source-attributes?format=json")
         .get_json()
     )
     assert not any(use["used"] for use in body["data_use"].values())
