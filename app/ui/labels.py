@@ -80,11 +80,7 @@ STRENGTHS = (
         "its principles are not graded"
     ),
     lazy_gettext("COR 1, LOE A"),
-    lazy_gettext(
-        "Consensus-based statement (CBS) of the Joint Task Force on Practice Parameters — "
-        "statement number and wording to be verified against the full text by the clinician "
-        "reviewer"
-    ),
+    lazy_gettext("Consensus-based statement (CBS)"),
     lazy_gettext("Evidence quality: Grade B; Strength: Recommendation (Key Action Statement 4A)"),
     lazy_gettext(
         "High-Value Care Advice (ACP/CDC narrative review; the advice statements are not graded)"

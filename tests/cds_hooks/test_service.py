@@ -8,6 +8,8 @@ import pytest
 
 from app import create_app
 from app.db import close_stores
+from app.library.loader import load_library
+from app.settings import REPO_ROOT
 from cds_hooks.services import PREFETCH
 from tests.cds_hooks.conftest import CdsCaller
 from tests.cds_hooks.hook_requests import draft_medication, hook_request, prefetch_for
@@ -39,13 +41,18 @@ def test_discovery_lists_the_three_services_with_prefetch(cds):
         assert "_count=" in service["prefetch"]["observations"]
 
 
+def shipped_version(module_id: str) -> str:
+    """The version of a module as the repository ships it."""
+    return str(load_library(REPO_ROOT / "content").modules[module_id]["version"])
+
+
 def test_sepsis_patient_with_a_drafted_antibiotic_gets_the_hour_1_card(cds, fixture_store):
     response = cds.hook("bedside-order-select", sepsis_order_select(fixture_store))
     assert response.status_code == 200
     (card,) = [c for c in response.json["cards"] if "sepsis" in c["links"][0]["appContext"]]
     assert json.loads(card["links"][0]["appContext"]) == {
         "module": "sepsis-hour-1-bundle",
-        "version": "1.0.0",
+        "version": shipped_version("sepsis-hour-1-bundle"),
     }
     assert card["links"][0]["url"] == "http://localhost/launch.html"
     assert "ceftriaxone 1000 MG Injection" in card["detail"]
