@@ -275,9 +275,10 @@ def database_cpu_of(engine: str, postgres: PostgresServer) -> Callable[[], float
 
 
 def postgres_cpu_seconds(postgres: PostgresServer) -> float:
-    """CPU time used so far by the PostgreSQL server and its live backends."""
+    """CPU time used so far by the PostgreSQL server: its live processes and exited backends."""
     postmaster = int((postgres.data_directory / "postmaster.pid").read_text().split()[0])
-    return sum(process_cpu_seconds(pid) for pid in [postmaster, *child_pids(postmaster)])
+    live = sum(process_cpu_seconds(pid) for pid in child_pids(postmaster))
+    return process_cpu_seconds(postmaster, reaped_children=True) + live
 
 
 def database_targets(writes: dict, phases: dict) -> dict[str, dict]:

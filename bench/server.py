@@ -155,10 +155,13 @@ def child_pids(parent: int) -> list[int]:
     return children
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """utime + stime of one process (Linux /proc; 0 when unavailable)."""
+def process_cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """utime + stime of one process, with its exited children's if asked (Linux /proc; else 0)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    used = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        used += int(fields[13]) + int(fields[14])
+    return used / CLOCK_TICKS
