@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from rapidfuzz import fuzz, process
 
 from app.library.loader import Library
-from app.library.search_terms import STOP_WORDS, expand, folded_words, synonyms
+from app.library.search_terms import STOP_WORDS, WORD, expand, fold, folded_words, synonyms
 
 QUERY_MAX_CHARS = 300
 QUERY_MAX_WORDS = 16
@@ -79,19 +79,23 @@ class GuidelineSearch:
 
     def search(self, query: str, language: str = "en", limit: int = 10) -> SearchResult:
         """Return modules matching the query's words, those matching most words first."""
-        typed = [w for w in folded_words(query[:QUERY_MAX_CHARS]) if w not in STOP_WORDS]
-        typed = list(dict.fromkeys(typed))[:QUERY_MAX_WORDS]
+        typed = dict.fromkeys(word for word in WORD.findall(query[:QUERY_MAX_CHARS]))
+        table = self._synonyms.get(language, {})
         vocabulary = self._words.get(language, [])
         terms: list[str] = []
         unmatched: list[str] = []
-        for word in typed:
-            found = self._resolve(word, vocabulary, self._synonyms.get(language, {}))
+        replaced = False
+        for word in list(typed)[:QUERY_MAX_WORDS]:
+            folded = fold(word)
+            if folded in STOP_WORDS:
+                continue
+            found = self._resolve(folded, vocabulary, table)
             terms.extend(term for term in found if term not in terms)
+            replaced = replaced or (bool(found) and found != [folded])
             if not found:
                 unmatched.append(word)
         hits = self._run(terms, language, min(limit, 25)) if terms else []
-        corrected = " ".join(terms) if terms and terms != typed else None
-        return SearchResult(hits, corrected, unmatched)
+        return SearchResult(hits, " ".join(terms) if replaced else None, unmatched)
 
     def _resolve(self, word: str, vocabulary: list[str], table: dict) -> list[str]:
         """The indexed words a typed word stands for ([] when nothing is close enough)."""

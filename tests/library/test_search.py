@@ -65,10 +65,11 @@ def test_a_misspelt_drug_is_found(search):
 def test_a_word_not_close_to_any_indexed_word_is_left_out_not_guessed(search):
     for language in ("en", "es"):
         result = search.search("ñandú", language)
-        assert (result.hits, result.corrected_query, result.unmatched) == ([], None, ["nandu"])
+        assert (result.hits, result.corrected_query, result.unmatched) == ([], None, ["ñandú"])
     result = search.search("ñandú sepsis")
     assert ids(result)[0] == "sepsis-hour-1-bundle"
-    assert result.unmatched == ["nandu"]
+    assert result.unmatched == ["ñandú"]
+    assert result.corrected_query is None  # nothing replaced, only left out
 
 
 def test_brand_names_search_as_their_generic(search):
