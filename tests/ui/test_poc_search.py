@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import re
 
+from tests.smart.helpers import query_of
 from tests.ui.helpers import SEPSIS, get, launch, post, section
+from tests.ui.test_launch_binding import launch_patient
 from tests.ui.test_poc_cycle import QUESTION, ask
 
 OTITIS = "aom-children"
@@ -96,3 +98,23 @@ def test_the_time_left_is_said_once_and_rightly(browser, auth_server):
     spanish = get(browser, read_url, query_string={"lang": "es"})
     assert "ahora o más tarde (tiempo restante: 3 días)." in spanish
     assert "hoy" not in section(spanish, "record-source")
+
+
+def submit_search(browser, page: str, keywords: str) -> str:
+    """Submit the keyword form as a browser does: the action's path, then the form's fields."""
+    form = re.search(
+        r'<form method="get" action="([^"?]*)[^"]*"[^>]*role="search">(.*?)</form>', page, re.S
+    )
+    fields = dict(re.findall(r'<input[^>]* name="([^"]+)"[^>]* value="([^"]*)"', form.group(2)))
+    return get(browser, form.group(1), query_string={**fields, "q": keywords})
+
+
+def test_searching_again_stays_bound_to_the_tabs_launch(browser, auth_server):
+    first_tab = launch(browser, auth_server).headers["Location"]
+    bound = f"launch={query_of(first_tab)['launch']}"
+    search_url = ask(browser)
+    page = get(browser, f"{search_url}?{bound}")
+    launch_patient(browser, auth_server, "hfref-adult")  # another tab, another patient
+    results = submit_search(browser, page, "lactate")
+    assert "Harlow" in section(results, "patient-banner")
+    assert f"/read/{SEPSIS}?q=lactate&amp;{bound}" in section(results, "search-hits")
