@@ -79,7 +79,7 @@ class GuidelineSearch:
 
     def search(self, query: str, language: str = "en", limit: int = 10) -> SearchResult:
         """Return modules matching the query's words, those matching most words first."""
-        typed = dict.fromkeys(word for word in WORD.findall(query[:QUERY_MAX_CHARS]))
+        typed = dict.fromkeys(WORD.findall(query[:QUERY_MAX_CHARS]))
         table = self._synonyms.get(language, {})
         vocabulary = self._words.get(language, [])
         terms: list[str] = []
