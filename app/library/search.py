@@ -1,20 +1,29 @@
-"""Guideline search over the content library: SQLite FTS5, BM25-ranked, forgiving of typos."""
+"""Guideline search over the content library: SQLite FTS5 BM25 ranking, rapidfuzz for typos.
+
+Each query word is looked up in the indexed words of the UI language: a known word (or the start
+of one) is searched as typed; a word with a synonym (brand → generic, Spanish ↔ English) is
+searched as the words it stands for; any other word is replaced by the closest indexed word when
+rapidfuzz scores them at least FUZZY_CUTOFF, else left out and reported — never a wrong guess.
+"""
 
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 import sqlite3
 import threading
-import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
+from rapidfuzz import fuzz, process
 
 from app.library.loader import Library
+from app.library.search_terms import STOP_WORDS, WORD, expand, fold, folded_words, synonyms
 
-WORD = re.compile(r"\w+", re.UNICODE)
+QUERY_MAX_CHARS = 300
+QUERY_MAX_WORDS = 16
+FUZZY_MIN_LENGTH = 5  # shorter words have too many neighbours (near → ear)
+FUZZY_CUTOFF = 85.0  # rapidfuzz ratio (0-100): one slip in a 6-letter word scores ~90
 # bm25() weights per column: title, recommendation, summary, body.
 WEIGHTS = (10.0, 5.0, 3.0, 1.0)
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
@@ -34,14 +43,15 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """The hits, and the query actually run when typos were corrected."""
+    """The hits; the words actually searched when some were replaced; typed words left out."""
 
     hits: list[SearchHit]
     corrected_query: str | None
+    unmatched: list[str] = field(default_factory=list)
 
 
 class GuidelineSearch:
-    """An in-memory FTS5 index of every module, per language, built once at start-up."""
+    """An in-memory FTS5 index of every module, per language, built once per library load."""
 
     def __init__(self, library: Library):
         self._connection = sqlite3.connect(":memory:", check_same_thread=False)
@@ -53,48 +63,88 @@ class GuidelineSearch:
         )
         rows = list(documents(library))
         self._connection.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", rows)
-        self._words = sorted(
-            {fold(word) for row in rows for text in row[2:] for word in WORD.findall(text)}
-        )
+        self._words = {
+            language: sorted(
+                {
+                    word
+                    for row in rows
+                    if row[1] == language
+                    for text in row[2:]
+                    for word in folded_words(text)
+                }
+            )
+            for language in {row[1] for row in rows}
+        }
+        self._synonyms = synonyms(set(self._words.get("en", [])))
 
     def search(self, query: str, language: str = "en", limit: int = 10) -> SearchResult:
-        """Return modules matching every word of the query, best first."""
-        words = [word.lower() for word in WORD.findall(query)][:12]
-        if not words:
-            return SearchResult([], None)
-        hits = self._run(words, language, limit)
-        if hits:
-            return SearchResult(hits, None)
-        corrected = [word if self._known(word) else self._closest_word(word) for word in words]
-        if corrected == words:
-            return SearchResult([], None)
-        return SearchResult(self._run(corrected, language, limit), " ".join(corrected))
+        """Return modules matching the query's words, those matching most words first."""
+        typed = dict.fromkeys(WORD.findall(query[:QUERY_MAX_CHARS]))
+        table = self._synonyms.get(language, {})
+        vocabulary = self._words.get(language, [])
+        terms: list[str] = []
+        unmatched: list[str] = []
+        replaced = False
+        for word in list(typed)[:QUERY_MAX_WORDS]:
+            folded = fold(word)
+            if folded in STOP_WORDS:
+                continue
+            found = self._resolve(folded, vocabulary, table)
+            terms.extend(term for term in found if term not in terms)
+            replaced = replaced or (bool(found) and found != [folded])
+            if not found:
+                unmatched.append(word)
+        hits = self._run(terms, language, min(limit, 25)) if terms else []
+        return SearchResult(hits, " ".join(terms) if replaced else None, unmatched)
 
-    def _run(self, words: list[str], language: str, limit: int) -> list[SearchHit]:
-        """Run an FTS5 query that requires every word (prefix match on the last one)."""
-        terms = [f'"{word}"' for word in words[:-1]] + [f'"{words[-1]}"*']
+    def _resolve(self, word: str, vocabulary: list[str], table: dict) -> list[str]:
+        """The indexed words a typed word stands for ([] when nothing is close enough)."""
+        if self._known(word, vocabulary) or word.isdigit():
+            return [word]
+        if word in table:
+            return [
+                term
+                for synonym in expand([word], table)
+                for term in self._resolve(synonym, vocabulary, {})
+            ]
+        if len(word) < FUZZY_MIN_LENGTH:
+            return []
+        close = process.extractOne(word, vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        return [close[0]] if close else []
+
+    def _run(self, terms: list[str], language: str, limit: int) -> list[SearchHit]:
+        """Rank modules by how many terms they hold, then BM25 (each term may be a prefix)."""
         sql = (
             "SELECT module_id, title, "
             f"snippet(docs, -1, '{MARK_OPEN}', '{MARK_CLOSE}', '…', 14), "
             f"bm25(docs, 0, 0, {', '.join(map(str, WEIGHTS))}) AS rank "
-            "FROM docs WHERE docs MATCH ? AND language = ? ORDER BY rank LIMIT ?"
+            "FROM docs WHERE docs MATCH ? AND language = ? ORDER BY rank"
         )
         with self._lock:
-            rows = self._connection.execute(sql, (" AND ".join(terms), language, limit)).fetchall()
-        return [SearchHit(row[0], row[1], highlight(row[2]), row[3]) for row in rows]
+            rows = self._connection.execute(sql, (match_any(terms), language)).fetchall()
+            holding = {term: self._modules_with(term, language) for term in terms}
+        hits = [SearchHit(row[0], row[1], highlight(row[2]), row[3]) for row in rows]
+        hits.sort(
+            key=lambda hit: (-sum(hit.module_id in ids for ids in holding.values()), hit.rank)
+        )
+        return hits[:limit]
 
-    def _known(self, word: str) -> bool:
+    def _modules_with(self, term: str, language: str) -> set[str]:
+        """The modules whose text holds a term (caller holds the lock)."""
+        sql = "SELECT module_id FROM docs WHERE docs MATCH ? AND language = ?"
+        rows = self._connection.execute(sql, (match_any([term]), language)).fetchall()
+        return {row[0] for row in rows}
+
+    @staticmethod
+    def _known(word: str, vocabulary: list[str]) -> bool:
         """Tell whether some indexed word starts with this one."""
-        folded = fold(word)
-        start = bisect.bisect_left(self._words, folded)
-        return start < len(self._words) and self._words[start].startswith(folded)
+        start = bisect.bisect_left(vocabulary, word)
+        return start < len(vocabulary) and vocabulary[start].startswith(word)
 
-    def _closest_word(self, word: str) -> str:
-        """Return the indexed word closest to a misspelt one (or the word itself)."""
-        if len(word) < 4:
-            return word
-        close = difflib.get_close_matches(fold(word), self._words, n=1, cutoff=0.75)
-        return close[0] if close else word
+
+def match_any(terms: list[str]) -> str:
+    """An FTS5 query for any of the terms, each quoted (never FTS syntax), each a prefix."""
+    return " OR ".join(f'"{term}"*' for term in terms)
 
 
 def documents(library: Library):
@@ -122,12 +172,6 @@ def plain_text(markdown: str) -> str:
     """Reduce Markdown to words for indexing and snippets: link text kept, markup dropped."""
     text = MARKDOWN_LINK.sub(r"\1", markdown)
     return " ".join(MARKDOWN_MARKUP.sub(" ", text).split())
-
-
-def fold(word: str) -> str:
-    """Lower-case a word and strip its accents, as the index does."""
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def highlight(snippet: str) -> Markup:

@@ -15,7 +15,7 @@ from app.ui import labels, poc_flow, poc_forms
 from app.ui.page_context import launched_patient_terms, learner_id, module_or_404, runtime
 from app.ui.views import bp, page
 
-QUERY_MAX = 200
+QUERY_MAX = poc_forms.QUESTION_MAX
 
 
 @bp.route("/poc/new", methods=["GET", "POST"])
@@ -33,9 +33,9 @@ def poc_new() -> Response | tuple[str, int] | str:
 
 @bp.get("/poc/<attempt_id>/search")
 def poc_search(attempt_id: str) -> str:
-    """Step 2: search the guideline library (ranked, forgiving of typos)."""
+    """Step 2: search the guideline library; the question asked is the first search."""
     cycle = poc_flow.cycle(learner_id(), attempt_id)
-    query = request.args.get("q", "").strip()[:QUERY_MAX]
+    query = request.args.get("q", cycle.question).strip()[:QUERY_MAX]
     result = runtime().search.search(query, language()) if query else None
     modules = runtime().library.modules
     return page("ui/poc_search.html", cycle=cycle, query=query, result=result, modules=modules)
