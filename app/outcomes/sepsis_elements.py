@@ -86,10 +86,14 @@ def gather_antibiotics(
     evidence: Evidence,
 ) -> None:
     """Collect antibiotic courses of this encounter (or unlinked), timed from the look-back on."""
-    earliest = t0 - hours(definition.criteria["antibiotic"]["hours_before"])
+    spec = definition.criteria["antibiotic"]
+    earliest = t0 - hours(spec["hours_before"])
+    allowed_routes = definition.codes("antibiotic", "route") if "route" in spec else None
     for course in courses(record, definition.codes("antibiotic")):
         if course.encounters and encounter.get("id") not in course.encounters:
             continue
+        if allowed_routes is not None and course.routes and not course.routes & allowed_routes:
+            continue  # a route is recorded and none is an allowed one (e.g. oral, not IV)
         if course.time is None and course.encounters:
             evidence.untimed_antibiotics.append(course.name)
         elif course.time is not None and course.time >= earliest:
