@@ -25,6 +25,7 @@ class Course:
     how: str  # "given" (an administration time) or "ordered" (the order's authoredOn)
     encounters: frozenset[str]
     routes: frozenset[tuple[str, str]] = frozenset()  # (system, code) of every recorded route
+    last_given: datetime | None = None  # the latest timed administration, if any
 
 
 def courses(record: PatientRecord, codes: frozenset[Code]) -> list[Course]:
@@ -53,7 +54,7 @@ def order_course(
     routes = route_codes(parts)
     times = [when for when in map(event_time, administrations) if when is not None]
     if times:
-        return Course(label(coding), min(times), "given", encounters, routes)
+        return Course(label(coding), min(times), "given", encounters, routes, max(times))
     authored = event_time(order) if order else None
     return Course(label(coding), authored, "ordered" if order else "given", encounters, routes)
 
