@@ -48,7 +48,12 @@ def compile_library(library: Library) -> LibraryIndex:
 def codes_in(modules: Mapping[str, CompiledModule]) -> frozenset[tuple[str, str]]:
     """Every code any criterion (including exclusions) can match: nothing else can matter."""
     criteria = (c for m in modules.values() for c in (*m.all_of, *m.any_of, *m.none_of))
-    return frozenset(code for criterion in criteria for code in criterion.codes)
+    return frozenset(code for criterion in criteria for code in codes_of(criterion))
+
+
+def codes_of(criterion: Criterion) -> frozenset[tuple[str, str]]:
+    """A criterion's own codes and those of its `unless` criteria."""
+    return criterion.codes.union(*(codes_of(other) for other in criterion.unless))
 
 
 def compile_module(module: dict, value_sets: Mapping[str, ValueSet]) -> CompiledModule:
@@ -89,6 +94,8 @@ def compile_criterion(item: dict, value_sets: Mapping[str, ValueSet]) -> Criteri
         also_units=dict(spec.get("also_units", {})),
         within_hours=spec.get("within_hours"),
         any_status=bool(spec.get("any_status", False)),
+        persistent_days=spec.get("persistent_days"),
+        unless=tuple(compile_criterion(other, value_sets) for other in spec.get("unless", ())),
     )
 
 

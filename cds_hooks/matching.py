@@ -46,6 +46,8 @@ class Criterion:
     also_units: Mapping[str, float] = field(default_factory=dict)
     within_hours: float | None = None
     any_status: bool = False  # observations: also registered, partial, unknown… (it was done)
+    persistent_days: float | None = None  # observations: the threshold has held this long
+    unless: tuple[Criterion, ...] = ()  # the criterion does not count when any of these holds
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,15 @@ def relevance(module: CompiledModule, evidence: tuple[Evidence, ...]) -> int:
 
 
 def satisfy(criterion: Criterion, context: PatientContext) -> Evidence | None:
-    """Return the evidence satisfying one criterion, or None."""
+    """Return the evidence satisfying one criterion, or None (also when an `unless` holds)."""
+    evidence = satisfy_own(criterion, context)
+    if evidence is None or any(satisfy(other, context) for other in criterion.unless):
+        return None
+    return evidence
+
+
+def satisfy_own(criterion: Criterion, context: PatientContext) -> Evidence | None:
+    """Return the evidence satisfying the criterion itself, ignoring `unless`."""
     if criterion.kind == "observation":
         return satisfy_observation(criterion, context)
     items: list[CodedItem] = {
@@ -188,6 +198,8 @@ def satisfy_observation(criterion: Criterion, context: PatientContext) -> Eviden
     item, coding = latest
     if criterion.comparator is not None and not meets_threshold(item, criterion):
         return None
+    if criterion.persistent_days is not None and not has_persisted(criterion, context):
+        return None
     value_text = quantity_text(item)
     text = f"{coding[2] or item.display} {value_text}".strip()
     return Evidence("observation", text, value_text, coding, criterion.name)
@@ -202,6 +214,30 @@ def within_window(
     if item.when is None:
         return False
     return context.now - timedelta(hours=criterion.within_hours) <= item.when <= context.now
+
+
+def has_persisted(criterion: Criterion, context: PatientContext) -> bool:
+    """Tell whether the latest readings meeting the threshold, unbroken, span persistent_days."""
+    dated = sorted(
+        (
+            item
+            for item in context.observations
+            if item.when is not None
+            and (item.usable or criterion.any_status)
+            and first_coding_in(item.codings, criterion.codes) is not None
+            and within_window(item, criterion, context)
+        ),
+        key=lambda item: item.when,
+        reverse=True,
+    )
+    if not dated or not meets_threshold(dated[0], criterion):
+        return False
+    earliest = dated[0]
+    for item in dated[1:]:
+        if not meets_threshold(item, criterion):
+            break
+        earliest = item
+    return dated[0].when - earliest.when >= timedelta(days=criterion.persistent_days or 0)
 
 
 def is_later(item: ObservationItem, other: ObservationItem) -> bool:

@@ -315,13 +315,19 @@ def markdown_texts(module: dict) -> Iterator[tuple[FieldPath, dict]]:
 
 
 def criteria(module: dict) -> Iterator[tuple[FieldPath, str, dict]]:
-    """(path, kind, criterion) for every trigger criterion, e.g. (…, "observation", {…})."""
+    """(path, kind, criterion) for every trigger criterion, `unless` ones included."""
     for list_name in CRITERIA_LISTS:
-        for index, criterion in items(get(module, "triggers", list_name)):
-            if isinstance(criterion, dict):
-                for kind, body in criterion.items():
-                    if isinstance(body, dict):
-                        yield ("triggers", list_name, index, kind), kind, body
+        yield from criteria_in(get(module, "triggers", list_name), ("triggers", list_name))
+
+
+def criteria_in(listed: Any, prefix: FieldPath) -> Iterator[tuple[FieldPath, str, dict]]:
+    """(path, kind, criterion) for a list of criteria and, recursively, their `unless` lists."""
+    for index, criterion in items(listed):
+        if isinstance(criterion, dict):
+            for kind, body in criterion.items():
+                if isinstance(body, dict):
+                    yield (*prefix, index, kind), kind, body
+                    yield from criteria_in(body.get("unless"), (*prefix, index, kind, "unless"))
 
 
 def codings(data: Any, prefix: FieldPath) -> Iterator[tuple[FieldPath, dict]]:

@@ -3,6 +3,7 @@
 A course's time is its earliest timed administration (MedicationAdministration.effective[x]) when
 one is recorded, else its order's authoredOn. Administrations are tied to their order only through
 MedicationAdministration.request; one that references no known order is a course of its own.
+Its routes are every coded route of its order's dosage instructions and its administrations.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.fhir_json import as_str, reference_id
+from app.fhir_json import as_dict, as_str, codings_of, dicts_in, reference_id
 from app.outcomes.events import event_time, is_order, medication_coding
 from app.outcomes.fhir_data import VOID_EVENT_STATUS, Code, PatientRecord, label
 
@@ -23,6 +24,8 @@ class Course:
     time: datetime | None
     how: str  # "given" (an administration time) or "ordered" (the order's authoredOn)
     encounters: frozenset[str]
+    routes: frozenset[tuple[str, str]] = frozenset()  # (system, code) of every recorded route
+    last_given: datetime | None = None  # the latest timed administration, if any
 
 
 def courses(record: PatientRecord, codes: frozenset[Code]) -> list[Course]:
@@ -48,8 +51,23 @@ def order_course(
     if coding is None:
         return None
     encounters = frozenset(e for part in parts for e in record.encounter_ids_of(part))
+    routes = route_codes(parts)
     times = [when for when in map(event_time, administrations) if when is not None]
     if times:
-        return Course(label(coding), min(times), "given", encounters)
+        return Course(label(coding), min(times), "given", encounters, routes, max(times))
     authored = event_time(order) if order else None
-    return Course(label(coding), authored, "ordered" if order else "given", encounters)
+    return Course(label(coding), authored, "ordered" if order else "given", encounters, routes)
+
+
+def route_codes(parts: list[dict]) -> frozenset[tuple[str, str]]:
+    """(system, code) of the routes in orders' dosageInstruction and administrations' dosage."""
+    dosages = [
+        dosage
+        for part in parts
+        for dosage in (*dicts_in(part.get("dosageInstruction")), as_dict(part.get("dosage")))
+    ]
+    return frozenset(
+        (system, code)
+        for dosage in dosages
+        for system, code, _ in codings_of(as_dict(dosage.get("route")))
+    )

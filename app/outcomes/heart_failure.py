@@ -2,8 +2,9 @@
 
 HFrEF at a visit: an HFrEF Condition prevalent on the visit date, or any LVEF <= 40 % dated on or
 before it. Numerator: an evidence-based beta blocker ordered on the visit date, or an earlier
-order still active (status active/on-hold, not ended before the visit). Exclusion: a documented
-beta-blocker allergy or intolerance recorded by the visit date.
+order still active (status active/on-hold, not ended before the visit). Exclusions: a documented
+beta-blocker allergy or intolerance, or a heart transplant or LVAD (when the measure lists those
+value sets), recorded by the visit date.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from app.outcomes.events import event_day, event_text, is_order, medication_codi
 from app.outcomes.fhir_data import (
     PatientRecord,
     coded_conditions,
+    coded_match,
     day_of,
     encounter_start,
     is_countable_encounter,
     is_ongoing,
+    is_recorded,
     is_void,
     label,
     matching_coding,
@@ -69,7 +72,7 @@ def evaluate_encounter(
     if basis is None:
         limit = definition.criteria["lvef"]["max_percent"]
         return not_in_denominator(case, f"no HFrEF diagnosis or LVEF <= {limit:g}% by {day}")
-    exclusions = allergies(definition, record, day)
+    exclusions = [*allergies(definition, record, day), *transplant_or_lvad(definition, record, day)]
     therapy, notes = therapy_in_place(definition, record, day)
     verdict = therapy or ["no evidence-based beta blocker ordered at or active for the visit"]
     return conclude(case, exclusions, bool(therapy), [basis, *notes, *verdict])
@@ -129,6 +132,23 @@ def allergies(definition: MeasureDefinition, record: PatientRecord, day: date) -
         recorded = event_day(allergy)
         if coding and (recorded is None or recorded <= day):
             found.append(f"beta-blocker allergy or intolerance: {label(coding)}")
+    return found
+
+
+def transplant_or_lvad(
+    definition: MeasureDefinition, record: PatientRecord, day: date
+) -> list[str]:
+    """Heart transplant or LVAD procedures and complications by the visit date (or undated)."""
+    if "heart_transplant_or_lvad" not in definition.criteria:
+        return []
+    codes = definition.codes("heart_transplant_or_lvad")
+    found = []
+    for resource in record.of_type("Procedure", "Condition"):
+        coding = coded_match(resource, codes) if is_recorded(resource) else None
+        happened = event_day(resource) if coding else None
+        if coding and (happened is None or happened <= day):
+            when = f" on {happened}" if happened else " (undated)"
+            found.append(f"heart transplant or LVAD: {label(coding)}{when}")
     return found
 
 

@@ -29,7 +29,7 @@ from app.outcomes.fhir_data import (
     matching_coding,
     stamp,
 )
-from app.outcomes.sepsis_elements import Element, bundle_elements
+from app.outcomes.sepsis_elements import Element, antibiotic_courses, bundle_elements
 
 ELEMENT_NAMES = ("initial_lactate", "blood_cultures", "antibiotic", "repeat_lactate")
 COMFORT_CARE_TYPES = ("Procedure", "ServiceRequest", "Condition", "Observation")
@@ -85,7 +85,11 @@ def evaluate_episode(
     problem = population_problem(definition, record, episode, as_of)
     if problem:
         return not_in_denominator(case, problem)
-    exclusions = [*transfer_in(definition, encounter), *comfort_care(definition, record, episode)]
+    exclusions = [
+        *transfer_in(definition, encounter),
+        *comfort_care(definition, record, episode),
+        *antibiotics_already_running(definition, record, episode),
+    ]
     if t0 is None:
         elements = dict.fromkeys(ELEMENT_NAMES[:3], False) | {"repeat_lactate": None}
         return conclude(case, exclusions, False, ["every element not met"], elements)
@@ -142,3 +146,23 @@ def comfort_care(
         if coding and moment and first <= moment <= last:
             found.append(f"comfort care: {label(coding)} at {stamp(moment)}")
     return found
+
+
+def antibiotics_already_running(
+    definition: MeasureDefinition, record: PatientRecord, episode: Episode
+) -> list[str]:
+    """A course started more than N h before time zero and still being given in those N h."""
+    limit = definition.criteria["exclusions"].get("antibiotics_running_hours_before")
+    t0 = episode.time_zero
+    if limit is None or t0 is None:
+        return []
+    start = t0 - hours(limit)
+    return [
+        f"on antibiotics for more than {limit:g} h before time zero: {course.name} from "
+        f"{stamp(course.time)}, last given {stamp(course.last_given)}"
+        for course in antibiotic_courses(definition, record, episode.encounter)
+        if course.time is not None
+        and course.time < start
+        and course.last_given is not None
+        and start <= course.last_given <= t0
+    ]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from app.fhir_json import USABLE_OBSERVATION_STATUS, as_str
 from app.library.measure_definitions import MeasureDefinition
-from app.outcomes.courses import courses
+from app.outcomes.courses import Course, courses
 from app.outcomes.events import event_time, performed_time, quantity_value
 from app.outcomes.fhir_data import PatientRecord, hours, is_recorded, matching_coding, stamp
 
@@ -87,14 +87,28 @@ def gather_antibiotics(
 ) -> None:
     """Collect antibiotic courses of this encounter (or unlinked), timed from the look-back on."""
     earliest = t0 - hours(definition.criteria["antibiotic"]["hours_before"])
-    for course in courses(record, definition.codes("antibiotic")):
-        if course.encounters and encounter.get("id") not in course.encounters:
-            continue
+    for course in antibiotic_courses(definition, record, encounter):
         if course.time is None and course.encounters:
             evidence.untimed_antibiotics.append(course.name)
         elif course.time is not None and course.time >= earliest:
             evidence.antibiotics.append((course.time, f"{course.name} {course.how}"))
     evidence.antibiotics.sort()
+
+
+def antibiotic_courses(
+    definition: MeasureDefinition, record: PatientRecord, encounter: dict
+) -> list[Course]:
+    """Antibiotic courses of this encounter (or unlinked) by an allowed route (or none recorded)."""
+    spec = definition.criteria["antibiotic"]
+    allowed_routes = definition.codes("antibiotic", "route") if "route" in spec else None
+    found = []
+    for course in courses(record, definition.codes("antibiotic")):
+        if course.encounters and encounter.get("id") not in course.encounters:
+            continue
+        if allowed_routes is not None and course.routes and not course.routes & allowed_routes:
+            continue  # a route is recorded and none is an allowed one (e.g. oral, not IV)
+        found.append(course)
+    return found
 
 
 def initial_lactate(

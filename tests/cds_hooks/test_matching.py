@@ -24,6 +24,8 @@ VALUE_SETS = {
     "antibiotics": {(RX, "1665021"): "ceftriaxone 1000 MG Injection"},
     "lactate": {(LNC, "2524-7"): "Lactate [Moles/volume] in Serum or Plasma"},
     "blood-culture": {(LNC, "600-7"): "Bacteria identified in Blood by Culture"},
+    "egfr": {(LNC, "62238-1"): "Glomerular filtration rate by CKD-EPI"},
+    "glp1": {(RX, "475968"): "liraglutide"},
 }
 
 
@@ -315,3 +317,90 @@ def test_start_up_refuses_a_module_whose_card_cannot_be_conformant():
     broken["guideline"]["url"] = "not a url"
     with pytest.raises(ValueError, match="module broken"):
         check_cards({"broken": broken})
+
+
+def egfr(value, days_ago):
+    """An eGFR Observation in mL/min/{1.73_m2}."""
+    unit = "mL/min/{1.73_m2}"
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": LNC, "code": "62238-1", "display": "eGFR"}]},
+        "effectiveDateTime": (NOW - timedelta(days=days_ago)).isoformat(),
+        "valueQuantity": {"value": value, "unit": unit, "code": unit},
+    }
+
+
+LOW_EGFR_FOR_90_DAYS = module(
+    "ckd-by-egfr",
+    hooks=("patient-view",),
+    all_of=[
+        ref(
+            "observation",
+            "egfr",
+            comparator="<",
+            value=60,
+            unit="mL/min/{1.73_m2}",
+            within_hours=8760,
+            persistent_days=90,
+        )
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    "observations,fires",
+    [
+        ([egfr(50, 10), egfr(52, 100)], True),  # 90 days apart, both low
+        ([egfr(50, 10), egfr(52, 99)], False),  # 89 days apart is not yet persistent
+        ([egfr(50, 10)], False),  # one low reading is not CKD
+        ([egfr(50, 10), egfr(75, 50), egfr(52, 100)], False),  # a normal reading in between
+        ([egfr(75, 10), egfr(50, 50), egfr(52, 150)], False),  # the latest is normal
+        ([egfr(50, 10), egfr(52, 400)], False),  # the earlier one is outside the year
+        ([egfr(50, 10), egfr(58, 60), egfr(52, 120)], True),
+    ],
+)
+def test_persistent_days_needs_an_unbroken_run_of_readings_that_long(observations, fires):
+    index = index_of(LOW_EGFR_FOR_90_DAYS)
+    assert bool(matched_ids(index, hook="patient-view", observations=observations)) is fires
+
+
+def liraglutide_active():
+    """An active MedicationRequest for liraglutide."""
+    return {
+        "resourceType": "MedicationRequest",
+        "status": "active",
+        "medicationCodeableConcept": {"coding": [{"system": RX, "code": "475968"}]},
+    }
+
+
+def test_unless_cancels_only_its_own_criterion():
+    lactate_unless_glp1 = ref(
+        "observation",
+        "lactate",
+        comparator=">",
+        value=2,
+        unit="mmol/L",
+        unless=[ref("medication", "glp1")],
+    )
+    either = module(
+        "either-unless",
+        hooks=("patient-view",),
+        all_of=[ref("condition", "sepsis")],
+        any_of=[
+            lactate_unless_glp1,
+            ref("observation", "egfr", comparator="<", value=60, unit="mL/min/{1.73_m2}"),
+        ],
+    )
+    index = index_of(either)
+    sick = {"conditions": [condition()], "hook": "patient-view"}
+    assert matched_ids(index, observations=[lactate(4)], **sick)
+    assert not matched_ids(
+        index, observations=[lactate(4)], medications=[liraglutide_active()], **sick
+    )
+    assert matched_ids(
+        index,
+        observations=[lactate(4), egfr(40, 1)],
+        medications=[liraglutide_active()],
+        **sick,
+    )

@@ -88,6 +88,16 @@ def test_unknown_value_set_url(tmp_path):
     assert "did you mean https://fhir.bedside.example/ValueSet/sepsis" in finding.message
 
 
+def test_unknown_value_set_url_inside_unless(tmp_path):
+    module = good_module()
+    module["triggers"]["all_of"][0]["condition"]["unless"] = [
+        {"medication": {"value_set": "https://fhir.bedside.example/ValueSet/sepsys"}}
+    ]
+    report = run_check(tmp_path, module)
+    path = "triggers.all_of[0].condition.unless[0].medication.value_set"
+    assert_fails(report, MODULE_FILE, path, "sepsys")
+
+
 def test_unknown_patient_facts_url(tmp_path):
     module = good_module()
     module["case"]["patient_facts"] = ["https://fhir.bedside.example/ValueSet/nope"]

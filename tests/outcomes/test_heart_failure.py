@@ -134,3 +134,40 @@ def test_denominator_classes_and_age(options, in_denominator):
         assert cases == []
     else:
         assert [case.in_denominator for case in cases] == [in_denominator]
+
+
+SCT = "http://snomed.info/sct"
+LVAD_IMPLANT = (
+    SCT,
+    "232967006",
+    "Implantation of left cardiac ventricular assist device (procedure)",
+)
+HEART_TRANSPLANT = (SCT, "32413006", "Transplantation of heart (procedure)")
+TRANSPLANT_REJECTION = ("http://hl7.org/fhir/sid/icd-10-cm", "T86.21", "Heart transplant rejection")
+
+
+@pytest.mark.parametrize(
+    ("procedure", "performed", "excluded"),
+    [
+        (LVAD_IMPLANT, VISIT - timedelta(days=400), True),
+        (HEART_TRANSPLANT, VISIT - timedelta(days=900), True),
+        (LVAD_IMPLANT, VISIT + timedelta(days=2), False),
+    ],
+    ids=["lvad-before", "transplant-before", "lvad-after-the-visit"],
+)
+def test_heart_transplant_or_lvad_procedure_excludes(procedure, performed, excluded):
+    """CMS144 excludes patients with a heart transplant or an LVAD by the visit date."""
+    chart = hf_chart()
+    chart.procedure(procedure, performed)
+    case = only_case(HF, chart)
+    assert case.excluded is excluded
+    assert (procedure[1] in (case.exclusion_reason or "")) is excluded
+
+
+def test_heart_transplant_complication_condition_excludes():
+    """A heart transplant complication on the problem list also excludes the visit."""
+    chart = hf_chart()
+    chart.condition((TRANSPLANT_REJECTION,), category="problem-list-item", onset="2024-02-01")
+    case = only_case(HF, chart)
+    assert (case.in_denominator, case.excluded) == (True, True)
+    assert "T86.21" in case.exclusion_reason

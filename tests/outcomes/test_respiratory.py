@@ -171,6 +171,35 @@ def test_copd_excludes_uri_and_bronchitis(measure, coding):
     assert coding[1] in case.exclusion_reason
 
 
+CMS154_COMORBIDITIES = (
+    (
+        codes.ICD10CM,
+        "C34.90",
+        "Malignant neoplasm of unspecified part of unspecified bronchus or lung",
+    ),
+    (codes.ICD10CM, "A15.0", "Tuberculosis of lung"),
+    (codes.SNOMED, "417517009", "Sickle cell-hemoglobin C disease with crisis (disorder)"),
+    # billable since the 2024 eCQM expansion listed its parent C43.11, now a header
+    (codes.ICD10CM, "C43.111", "Malignant melanoma of right upper eyelid, including canthus"),
+)
+
+
+@pytest.mark.parametrize("measure", [URI, AAB])
+@pytest.mark.parametrize(
+    "coding", CMS154_COMORBIDITIES, ids=["lung-cancer", "tuberculosis", "sickle-cell", "melanoma"]
+)
+def test_cms154_comorbidities_exclude_uri_and_bronchitis(measure, coding):
+    """Cancer, tuberculosis or sickle-cell disease in the prior year excludes the visit (CMS154)."""
+    chart = Chart()
+    visit = chart.visit(START)
+    diagnosis = codes.URI[0] if measure == URI else codes.BRONCHITIS[0]
+    chart.condition(diagnosis, visit, onset=START.date().isoformat())
+    chart.condition((coding,), category="problem-list-item", onset="2025-09-01")
+    case = only_case(measure, chart)
+    assert (case.in_denominator, case.excluded, case.in_numerator) == (True, True, False)
+    assert coding[1] in case.exclusion_reason
+
+
 @pytest.mark.parametrize(
     ("before", "excluded"),
     [

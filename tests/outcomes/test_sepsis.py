@@ -269,3 +269,65 @@ def test_two_episodes_for_one_patient():
     assert cases[first].in_numerator is True
     assert cases[second].in_numerator is False
     assert (cases[second].period_start, cases[second].clinician) == (later, "Practitioner/C09")
+
+
+SCT = "http://snomed.info/sct"
+IV_ROUTE = (SCT, "47625008", "Intravenous route (qualifier value)")
+IM_ROUTE = (SCT, "78421000", "Intramuscular route (qualifier value)")
+
+
+@pytest.mark.parametrize(
+    ("routes", "met"),
+    [([IV_ROUTE], True), ([IM_ROUTE], False), ([], True), ([IM_ROUTE, IV_ROUTE], True)],
+    ids=["intravenous", "intramuscular-only", "no-route-recorded", "im-and-iv"],
+)
+def test_antibiotic_must_be_intravenous_when_a_route_is_recorded(routes, met):
+    """SEP-1 counts IV antibiotics: a course recorded only by another route does not count."""
+    chart, encounter_id = sepsis_chart()
+    order = chart.order(CEFTRIAXONE, T0 + hours(1), encounter_id)
+    if routes:
+        route = {"coding": [{"system": s, "code": c, "display": d} for s, c, d in routes]}
+        order["dosageInstruction"][0]["route"] = route
+    assert only_case(SEPSIS, chart).elements["antibiotic"] is met
+
+
+def test_an_administration_given_intramuscularly_does_not_count():
+    """The administration's dosage.route is part of the course's routes."""
+    chart, encounter_id = sepsis_chart()
+    given = fhir.medication_administration("adm-1", "p1", CEFTRIAXONE, T0 + hours(2), encounter_id)
+    given["dosage"] = {"route": {"coding": [{"system": SCT, "code": IM_ROUTE[1]}]}}
+    chart.add(given)
+    assert only_case(SEPSIS, chart).elements["antibiotic"] is False
+
+
+def given_at(chart, encounter_id, *moments):
+    """Ceftriaxone administrations of one order, at the given times."""
+    order = chart.order(CEFTRIAXONE, moments[0] - MINUTE, encounter_id)
+    for number, moment in enumerate(moments):
+        given = fhir.medication_administration(
+            f"adm-{number}", "p1", CEFTRIAXONE, moment, encounter_id
+        )
+        given["request"] = {"reference": f"MedicationRequest/{order['id']}"}
+        chart.add(given)
+
+
+@pytest.mark.parametrize(
+    ("moments", "excluded"),
+    [
+        ((T0 - hours(30), T0 - hours(6)), True),  # started 30 h before, still given
+        ((T0 - hours(30), T0 - hours(24)), True),  # last dose exactly at T0 - 24 h
+        ((T0 - hours(30), T0 - hours(24) - MINUTE), False),  # stopped before the 24 h
+        (
+            (T0 - hours(20), T0 - hours(2)),
+            False,
+        ),  # started within 24 h: an element, not an exclusion
+    ],
+    ids=["running-30h", "last-dose-at-24h", "stopped-before", "started-within-24h"],
+)
+def test_antibiotics_running_for_more_than_24_hours_exclude(moments, excluded):
+    """SEP-1: IV antibiotics for more than 24 h before presentation exclude the episode."""
+    chart, encounter_id = sepsis_chart()
+    given_at(chart, encounter_id, *moments)
+    case = only_case(SEPSIS, chart)
+    assert case.excluded is excluded
+    assert ("more than 24 h" in (case.exclusion_reason or "")) is excluded
