@@ -220,24 +220,24 @@ def has_persisted(criterion: Criterion, context: PatientContext) -> bool:
     """Tell whether the latest readings meeting the threshold, unbroken, span persistent_days."""
     dated = sorted(
         (
-            item
+            (item.when, item)
             for item in context.observations
             if item.when is not None
             and (item.usable or criterion.any_status)
             and first_coding_in(item.codings, criterion.codes) is not None
             and within_window(item, criterion, context)
         ),
-        key=lambda item: item.when,
+        key=lambda pair: pair[0],
         reverse=True,
     )
-    if not dated or not meets_threshold(dated[0], criterion):
+    if not dated or not meets_threshold(dated[0][1], criterion):
         return False
-    earliest = dated[0]
-    for item in dated[1:]:
+    latest = earliest = dated[0][0]
+    for when, item in dated[1:]:
         if not meets_threshold(item, criterion):
             break
-        earliest = item
-    return dated[0].when - earliest.when >= timedelta(days=criterion.persistent_days or 0)
+        earliest = when
+    return latest - earliest >= timedelta(days=criterion.persistent_days or 0)
 
 
 def is_later(item: ObservationItem, other: ObservationItem) -> bool:
