@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from app.smart.sessions import COOKIE_NAME
@@ -48,6 +49,16 @@ def test_links_and_forms_of_a_page_name_its_launch(browser, auth_server):
     home = get(browser, first_tab)
     assert f'href="/app/transcript?{bound}"' in home
     assert f'action="/app/poc/new?{bound}"' in home
+
+
+def test_the_home_question_form_asks_about_its_own_tabs_patient(browser, auth_server):
+    first_tab = launch(browser, auth_server).headers["Location"]
+    launch_patient(browser, auth_server, "hfref-adult")
+    home = get(browser, first_tab)
+    # a browser submits a GET form to the action's path with the form's fields as the query
+    fields = dict(re.findall(r'<input type="hidden" name="(launch)" value="([^"]+)"', home))
+    asked = get(browser, "/app/poc/new", query_string={**fields, "q": "fluids in septic shock?"})
+    assert "Harlow" in section(asked, "patient-banner")
 
 
 def test_an_unknown_or_foreign_launch_asks_for_a_relaunch_and_shows_no_patient(
