@@ -173,6 +173,21 @@ class Database:
         with self.engine.connect() as connection:
             yield connection
 
+    @contextlib.contextmanager
+    def lookup(self) -> Iterator[Connection]:
+        """A read of ONE statement: on PostgreSQL outside any transaction, as read() on SQLite.
+
+        On PostgreSQL a transaction costs a read two more round trips than its statement (BEGIN,
+        then ROLLBACK); a CDS call's replay check and fatigue rules skip them. A read of several
+        statements that must agree uses read().
+        """
+        if self.dialect == SQLITE:
+            with self.read() as connection:
+                yield connection
+            return
+        with self.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
     def migrate(self, schema: StoreSchema) -> list[str]:
         """Apply the store's pending migrations race-free; return the names applied."""
         if self.dialect == SQLITE:

@@ -236,7 +236,7 @@ class CdsStore:
 
     def jti_seen(self, iss: str, jti: str) -> bool:
         """Tell whether this issuer's JWT id was already claimed (a read; claims nothing)."""
-        with self.database.read() as connection:
+        with self.database.lookup() as connection:
             row = connection.execute(
                 text("SELECT 1 FROM cds_jti WHERE iss = :iss AND jti = :jti"),
                 {"iss": iss, "jti": jti},
@@ -302,7 +302,7 @@ class CdsStore:
 
     def exposure(self, card_uuid: str) -> Exposure | None:
         """Return the exposure behind a card uuid."""
-        with self.database.read() as connection:
+        with self.database.lookup() as connection:
             row = connection.execute(text(SELECT_EXPOSURE), {"card_uuid": card_uuid}).first()
         return Exposure(*row) if row else None
 
@@ -328,7 +328,7 @@ class CdsStore:
 
     def holds_identities(self) -> bool:
         """Tell whether any exposure or feedback (keyed user and patient hashes) is stored."""
-        with self.database.read() as connection:
+        with self.database.lookup() as connection:
             held = connection.execute(
                 text(
                     "SELECT EXISTS (SELECT 1 FROM cds_exposures) "
@@ -347,5 +347,5 @@ class CdsStore:
 
     def _modules(self, query: str, **parameters) -> set[str]:
         """Run a query whose rows are module ids; return them as a set."""
-        with self.database.read() as connection:
+        with self.database.lookup() as connection:
             return set(connection.execute(text(query), parameters).scalars())

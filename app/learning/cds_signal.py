@@ -41,6 +41,6 @@ class MasterySignal:
             return frozenset()
         forms = fhir_user_forms(fhir_server, user_id)
         learners = sorted({learner_id(self._identity_key, fhir_server, form) for form in forms})
-        with self.database.read() as connection:
+        with self.database.lookup() as connection:
             rows = connection.execute(MASTERY_OF_LEARNERS, {"learners": learners}).all()
         return mastered_topics({topic: TopicMastery(score, n) for topic, score, n in rows})

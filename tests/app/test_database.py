@@ -145,3 +145,25 @@ def test_an_application_role_that_may_not_create_starts_once_the_owner_migrated(
         connection.execute(text(f"DROP OWNED BY {role}"))
         connection.execute(text(f"DROP ROLE {role}"))
     owner.dispose()
+
+
+def test_a_postgresql_lookup_opens_no_transaction_and_leaves_writes_atomic(postgres_url):
+    database = Database(parse_database_url(postgres_url))
+    try:
+        database.migrate(SCHEMA)
+        with database.lookup() as connection:
+            connection.execute(text("SELECT count(*) FROM claims")).scalar_one()
+            status = connection.connection.driver_connection.info.transaction_status
+        assert status.name == "IDLE"  # no BEGIN was sent, so no ROLLBACK is owed
+        with database.read() as connection:
+            connection.execute(text("SELECT count(*) FROM claims")).scalar_one()
+            status = connection.connection.driver_connection.info.transaction_status
+        assert status.name == "INTRANS"
+        # the pooled connection is transactional again: a failed write keeps nothing
+        with pytest.raises(IntegrityError), database.write() as connection:
+            connection.execute(text("INSERT INTO claims VALUES ('kept?', 1)"))
+            connection.execute(text("INSERT INTO claims VALUES (NULL, 2)"))
+        with database.lookup() as connection:
+            assert connection.execute(text("SELECT count(*) FROM claims")).scalar_one() == 0
+    finally:
+        database.dispose()
