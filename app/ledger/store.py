@@ -23,10 +23,11 @@ PostgreSQL plan (issue #16, item 2), so the ledger keeps every promise it makes 
   path under the lock. Hosts queue on the lock, so what it holds decides credits/s: nine round
   trips a claim before, one now (figures in bench/README.md);
 - group commit serves both engines (one code path): a batch takes the chain lock once and
-  commits (one WAL flush) once. Measured with 2 host processes x 8 threads, PostgreSQL 15 on the
-  same shared 2-core machine (load ~2.5), fsync and synchronous_commit on: ~290-360 credits/s
-  with group commit, ~155-200/s with one transaction per claim, ~160-210/s with one per claim
-  and finer locks (key, then learner, then chain head; not kept); SQLite: ~630-650/s;
+  commits (one WAL flush) once. Measured before the one-statement append, 2 host processes x 8
+  threads, PostgreSQL 15 on the same shared 2-core machine, fsync and synchronous_commit on:
+  ~290-360 credits/s with group commit, ~155-200/s with one transaction per claim, ~160-210/s
+  with one per claim and finer locks (key, then learner, then chain head; not kept); with the
+  one-statement append 655-1,032/s (bench/README.md);
 - append-only in the database: triggers raising on UPDATE, DELETE and TRUNCATE, and the SQL
   that grants a least-privilege application role SELECT and INSERT only on those tables;
 - durability: the ledger refuses to start on a server whose synchronous_commit or fsync is off.
