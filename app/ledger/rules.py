@@ -160,15 +160,10 @@ def poc_credit_outlook(
     held: Sequence[HeldCredit], policy: CreditPolicy, when: datetime
 ) -> list[CreditAward] | Refusal:
     """What a new cycle completed now would earn under the annual cap (said before it starts)."""
-    awardable = [
-        (kind, amount) for kind, amount in policy.poc_credit if kind in policy.awarded_types
-    ]
-    if not awardable:
-        return Refusal("no-credit", "This activity carries no credit this provider awards.")
-    awards = apply_annual_cap(awardable, held, policy, when)
-    if not awards:
-        return Refusal("annual-cap-reached", f"The annual credit cap for {when.year} is reached.")
-    return awards
+    awardable = awarded_by_provider(policy.poc_credit, policy)
+    if isinstance(awardable, Refusal):
+        return awardable
+    return within_annual_cap(awardable, held, policy, when)
 
 
 def cycle_expired(cycle: PocCycle, policy: CreditPolicy, now: datetime) -> bool:
@@ -195,16 +190,36 @@ def grant(
 
     `already`: the credits that make this a repeat (default: any for the same activity key).
     """
-    awardable = [(kind, amount) for kind, amount in designated if kind in policy.awarded_types]
-    if not awardable:
-        return Refusal("no-credit", "This activity carries no credit this provider awards.")
+    awardable = awarded_by_provider(designated, policy)
+    if isinstance(awardable, Refusal):
+        return awardable
     if already is None:
         already = [credit for credit in held if credit.activity_key == key]
     held_types = {credit.credit_type for credit in already}
     new = [(kind, amount) for kind, amount in awardable if kind not in held_types]
     if not new:
         return Refusal("duplicate", "Credit for this activity was already recorded.")
-    awards = apply_annual_cap(new, held, policy, when)
+    return within_annual_cap(new, held, policy, when)
+
+
+def awarded_by_provider(
+    designated: Sequence[tuple[str, Decimal]], policy: CreditPolicy
+) -> list[tuple[str, Decimal]] | Refusal:
+    """The designated credit types this provider awards; a refusal when there are none."""
+    awardable = [(kind, amount) for kind, amount in designated if kind in policy.awarded_types]
+    if not awardable:
+        return Refusal("no-credit", "This activity carries no credit this provider awards.")
+    return awardable
+
+
+def within_annual_cap(
+    awardable: list[tuple[str, Decimal]],
+    held: Sequence[HeldCredit],
+    policy: CreditPolicy,
+    when: datetime,
+) -> list[CreditAward] | Refusal:
+    """The awards the annual cap leaves room for; a refusal when it leaves none."""
+    awards = apply_annual_cap(awardable, held, policy, when)
     if not awards:
         return Refusal("annual-cap-reached", f"The annual credit cap for {when.year} is reached.")
     return awards
