@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import ApiError
+from app.public_url import public_base_url
 from cds_hooks.auth import AuthError, ClientAuthenticator, VerifiedClient
 from cds_hooks.engine import CallLimits, CdsEngine, TimeBudgetExceeded, TooManyResources
 from cds_hooks.models import CONTEXT_MODELS, FeedbackRequest, HookRequest
@@ -202,15 +203,6 @@ def unauthorized(failure: AuthError) -> ApiError:
 def audience_url() -> str:
     """Return the public URL of this request, as the JWT `aud` must name it."""
     return public_base_url() + request.path
-
-
-def public_base_url() -> str:
-    """Return this service's public base URL: configured, or as the request reached us.
-
-    The URI form, as a client writes it in `aud` (werkzeug's url_root is the IRI form, slower).
-    """
-    configured = current_app.config["PUBLIC_BASE_URL"]
-    return configured or f"{request.scheme}://{request.host}{request.script_root}"
 
 
 def parse_hook_request(service: CdsService) -> HookRequest:

@@ -6,12 +6,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import current_app, request
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
 from app.deployment import Deployment
 from app.errors import ConfigError
+from app.public_url import public_base_url
 from app.security import is_https_or_loopback
 
 # SMART v2 granular scopes for exactly the FHIR reads the app makes (app/ui: the patient banner,
@@ -148,12 +148,6 @@ def check_private_key(path: Path, where: str, key: object, setting: str = "SMART
 def normalise_iss(iss: str) -> str:
     """Compare issuers without a trailing slash."""
     return iss.strip().rstrip("/")
-
-
-def public_base_url() -> str:
-    """This service's public origin: PUBLIC_BASE_URL, else the current request's host URL."""
-    configured = current_app.config.get("PUBLIC_BASE_URL")
-    return str(configured).rstrip("/") if configured else request.host_url.rstrip("/")
 
 
 def callback_url() -> str:

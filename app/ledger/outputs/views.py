@@ -11,7 +11,7 @@ import hmac
 from dataclasses import replace
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from app import i18n
 from app.identity import learner_id
@@ -23,6 +23,7 @@ from app.ledger.outputs.exporting import ExportContext, badge_export
 from app.ledger.outputs.settings import output_settings
 from app.ledger.outputs.transcript import transcript, transcript_csv
 from app.ledger.wiring import ledger_for
+from app.public_url import public_base_url, public_url_for
 
 bp = Blueprint("ledger_outputs", __name__, url_prefix="/ledger")
 
@@ -95,8 +96,7 @@ def credit_badge(sequence: int, record_hash: str):
 
 def badge_url(sequence: int, record_hash: str) -> str:
     """The public URL of a credit record's signed badge (on the configured public base URL)."""
-    path = url_for("ledger_outputs.credit_badge", sequence=sequence, record_hash=record_hash)
-    return public_url() + path
+    return public_url_for("ledger_outputs.credit_badge", sequence=sequence, record_hash=record_hash)
 
 
 def page_language() -> str:
@@ -114,7 +114,7 @@ def period_certificate_page():
 @bp.get("/badges/issuer")
 def issuer_profile():
     """Serve the badge issuer's Open Badges 3.0 Profile."""
-    profile = badges.issuer_for(public_url(), settings().accreditation.provider).profile()
+    profile = badges.issuer_for(public_base_url(), settings().accreditation.provider).profile()
     return jsonify({"@context": list(badges.CONTEXTS), **profile})
 
 
@@ -122,7 +122,7 @@ def issuer_profile():
 def issuer_jwks():
     """Serve the issuer's public keys."""
     key = badges.issuer_key(current_app.instance_path)
-    return jsonify(badges.public_jwks(key, badges.key_id(public_url(), key)))
+    return jsonify(badges.public_jwks(key, badges.key_id(public_base_url(), key)))
 
 
 @bp.get("/badges/keys/<thumbprint>")
@@ -131,7 +131,7 @@ def issuer_key(thumbprint: str):
     key = badges.issuer_key(current_app.instance_path)
     if thumbprint != key.thumbprint():
         abort(404, "No issuer key has that id.")
-    return jsonify(badges.public_jwk(key, badges.key_id(public_url(), key)))
+    return jsonify(badges.public_jwk(key, badges.key_id(public_base_url(), key)))
 
 
 @bp.get("/badges/status/<int:number>")
@@ -140,8 +140,8 @@ def badge_status_list(number: int):
     max_age = int(current_app.config.get("BADGE_STATUS_MAX_AGE", status_list.DEFAULT_MAX_AGE))
     token = status_list.current_status_list(
         ledger_for(current_app).store.database,
-        public_url(),
-        badges.issuer_for(public_url(), settings().accreditation.provider),
+        public_base_url(),
+        badges.issuer_for(public_base_url(), settings().accreditation.provider),
         badges.issuer_key(current_app.instance_path),
         number,
         max_age,
@@ -198,12 +198,7 @@ def modules() -> dict[str, dict]:
 
 def settings():
     """Return the output settings with this request's public URL."""
-    return output_settings(current_app.config, public_url())
-
-
-def public_url() -> str:
-    """Return the public base URL: the configured one, else this request's host."""
-    return str(current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+    return output_settings(current_app.config, public_base_url())
 
 
 def private(body: str, mimetype: str) -> Response:
