@@ -70,6 +70,7 @@ from app.ledger.models import (
     Attempt,
     ClaimRequest,
     Decide,
+    Decision,
     IdempotencyConflict,
     Learner,
     LedgerError,
@@ -111,6 +112,7 @@ INSERT_SUBMISSION = (
     f"INSERT INTO ledger_submissions ({', '.join(SUBMISSION_COLUMNS)}) "
     f"VALUES ({', '.join(':' + name for name in SUBMISSION_COLUMNS)})"
 )
+NO_SUCH_LEARNER = "No learner has that id; call ensure_learner first."
 CHAIN_LOCK = zlib.crc32(b"bedside.ledger.chain")  # the advisory lock that holds the chain head
 # On PostgreSQL a claim's whole read, in one statement: the key's earlier fingerprint, whether the
 # learner exists, the learner's newest record (for ledger_append_claim to check) and held credits.
@@ -511,15 +513,12 @@ def submit_claim(
         text("SELECT 1 FROM ledger_learners WHERE learner_id = :learner"),
         {"learner": request.learner_id},
     ).fetchone():
-        raise UnknownRecord("No learner has that id; call ensure_learner first.")
-    decision = decide(held_credits(connection, request))
-    if isinstance(decision, Refusal):
-        record_submission(connection, keys, now, refusal=decision)
-        return Submission(created=True, refusal=decision)
-    if not decision:
-        raise ValueError("A decision grants at least one award, or refuses.")
-    build = record_builder(request, idempotency_hash, now)
-    records = append_records(connection, [build(award) for award in decision])
+        raise UnknownRecord(NO_SUCH_LEARNER)
+    claim = decided_claim(request, keys, decide(held_credits(connection, request)), now)
+    if claim.refusal is not None:
+        record_submission(connection, keys, now, refusal=claim.refusal)
+        return Submission(created=True, refusal=claim.refusal)
+    records = append_records(connection, claim.entries)
     record_submission(connection, keys, now, records=records)
     return Submission(created=True, records=tuple(records))
 
@@ -552,14 +551,24 @@ def prepare_claim(
     if used is not None:
         return replay(connection, idempotency_hash, fingerprint)
     if not known:
-        raise UnknownRecord("No learner has that id; call ensure_learner first.")
-    decision = decide(held_from_rows(held))
+        raise UnknownRecord(NO_SUCH_LEARNER)
+    return decided_claim(request, keys, decide(held_from_rows(held)), now, seen)
+
+
+def decided_claim(
+    request: ClaimRequest,
+    keys: tuple[str, str],
+    decision: Decision,
+    now: datetime,
+    seen_sequence: int = 0,
+) -> PreparedClaim:
+    """What a rule's decision makes of a claim: its records' fields, or its refusal."""
     refusal = decision if isinstance(decision, Refusal) else None
     if refusal is None and not decision:
         raise ValueError("A decision grants at least one award, or refuses.")
-    build = record_builder(request, idempotency_hash, now)
+    build = record_builder(request, keys[0], now)
     entries = [] if refusal else [build(award) for award in decision]
-    return PreparedClaim(keys, request.learner_id, seen, entries, refusal, timestamp(now))
+    return PreparedClaim(keys, request.learner_id, seen_sequence, entries, refusal, timestamp(now))
 
 
 def append_prepared(connection: Connection, prepared) -> Submission | None:
