@@ -15,10 +15,12 @@ app/ledger/store.py: about twice the credits per second of one transaction per c
 
 A write may come in up to three steps, so that what runs under the lock `begin` takes (once per
 batch, after every `prepare`; the ledger's chain lock) stays short:
-- `prepare(connection)`: reads only, before the lock (what it raises is that write's outcome,
-  except a database error, which fails the batch: the transaction may be unusable);
-- `atomic(connection)`: one statement under the lock that applies completely or not at all, run
-  without a savepoint; None means "not applicable here", and what it raises fails the batch;
+- `prepare(connection)`: reads only, before the lock; what it returns is handed to `atomic`
+  (what it raises is that write's outcome, except a database error, which fails the batch:
+  the transaction may be unusable);
+- `atomic(connection, prepared)`: one statement under the lock that applies completely or not
+  at all, run without a savepoint; None means "not applicable here", and what it raises fails
+  the batch;
 - `work(connection)`: the general case, in its own SAVEPOINT.
 """
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
@@ -56,8 +58,8 @@ class GroupCommit:
         self,
         work: Step[T],
         *,
-        prepare: Callable[[Connection], None] | None = None,
-        atomic: Callable[[Connection], T | None] | None = None,
+        prepare: Callable[[Connection], Any] | None = None,
+        atomic: Callable[[Connection, Any], T | None] | None = None,
     ) -> T:
         """Run a write inside a committed transaction; return its result once durable."""
         pending: _Pending[T] = _Pending(work, prepare, atomic)
@@ -115,7 +117,7 @@ def run_prepare(connection: Connection, pending: _Pending) -> None:
     if pending.prepare is None:
         return
     try:
-        pending.prepare(connection)
+        pending.prepared = pending.prepare(connection)
     except DBAPIError:
         raise
     except Exception as error:
@@ -126,7 +128,7 @@ def run_atomic(connection: Connection, pending: _Pending) -> bool:
     """Try a write's one-statement form; True when it gave the outcome."""
     if pending.atomic is None:
         return False
-    value = pending.atomic(connection)
+    value = pending.atomic(connection, pending.prepared)
     if value is None:
         return False
     pending.value = value
@@ -151,12 +153,13 @@ class _Pending(Generic[T]):
     def __init__(
         self,
         work: Step[T],
-        prepare: Callable[[Connection], None] | None = None,
-        atomic: Callable[[Connection], T | None] | None = None,
+        prepare: Callable[[Connection], Any] | None = None,
+        atomic: Callable[[Connection, Any], T | None] | None = None,
     ):
         self.work = work
         self.prepare = prepare
         self.atomic = atomic
+        self.prepared: Any = None  # what prepare returned, for atomic
         self.wake = threading.Event()
         self.finished = False
         self.value: T | None = None

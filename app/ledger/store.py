@@ -454,12 +454,7 @@ class SqlLedgerStore:
         """Write a claim: on PostgreSQL decided before the chain lock, appended in one trip."""
         if not self._one_trip:
             return self._writer.run(work)
-        prepared: list[Submission | PreparedClaim | None] = []
-        return self._writer.run(
-            work,
-            prepare=lambda connection: prepared.append(prepare(connection)),
-            atomic=lambda connection: append_prepared(connection, prepared[0]),
-        )
+        return self._writer.run(work, prepare=prepare, atomic=append_prepared)
 
 
 def ledger_database(where: Path | str | DatabaseUrl) -> Database:
