@@ -157,6 +157,10 @@ def refusal(reason: str) -> str:
         "cycle-expired": gettext(
             "This cycle expired before it was finished, so it cannot earn credit."
         ),
+        "same-question": gettext(
+            "You already earned credit for this clinical question in another cycle; "
+            "each distinct question earns credit once."
+        ),
     }
     return messages.get(reason, gettext("No credit was recorded."))
 
