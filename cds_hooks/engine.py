@@ -142,11 +142,7 @@ class CdsEngine:
         limits.check_time("matching")
         matches = match_modules(self.index, context)
         limits.check_time("choosing cards")
-        user_key = self.identity_key("user", caller, str(request.context["userId"]))
-        patient_key = self.identity_key("patient", caller, str(request.context["patientId"]))
-        encounter_id = request.context.get("encounterId")
-        encounter_key = self.identity_key("encounter", caller, encounter_id) if encounter_id else ""
-        keys = Keys(user_key, patient_key, encounter_key)
+        keys = self.call_keys(caller, request.context)
         if remember and matches:  # no match: nothing to rank or filter, no lookups
             mastered = self.mastered_topics(request)
             ranked = ranked_by_mastery(matches, mastered)
@@ -249,9 +245,7 @@ class CdsEngine:
             overridden_since=now - self.settings.snooze_seconds,
             accepted_since=now - self.settings.repeat_seconds,
         )
-        _, showings = self.store.snoozed_and_shown(
-            keys.user, keys.patient, [match.module_id for match in matches], overridden_since=now
-        )
+        showings = self.store.showings(keys.user, keys.patient, [m.module_id for m in matches])
         at_signing = [showing for showing in showings if showing.service_id == service_id]
         hidden |= self.shown_too_often(at_signing, keys.encounter, now)
         return self.capped_without(matches, hidden)
@@ -281,6 +275,17 @@ class CdsEngine:
         """The topics the calling user has mastered (by their learning record, if any)."""
         server = str(request.fhirServer) if request.fhirServer is not None else None
         return self.mastered(server, str(request.context["userId"]))
+
+    def call_keys(self, caller: str, context: dict) -> Keys:
+        """The keyed hashes of the call's user, patient and encounter (if it names one)."""
+        encounter_id = context.get("encounterId")
+        return Keys(
+            user=self.identity_key("user", caller, str(context["userId"])),
+            patient=self.identity_key("patient", caller, str(context["patientId"])),
+            encounter=self.identity_key("encounter", caller, str(encounter_id))
+            if encounter_id
+            else "",
+        )
 
     def identity_key(self, kind: str, caller: str, identifier: str) -> str:
         """Return a keyed hash for a user or patient: linkable for fatigue rules, not reversible."""

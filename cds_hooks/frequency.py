@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 SECONDS_PER_DAY = 86_400
 ENCOUNTER, PATIENT = "encounter", "patient"
@@ -41,7 +41,7 @@ class Showing(NamedTuple):
     shown_at: float
 
 
-def frequency_rule(module: Mapping, default_window_seconds: float) -> FrequencyRule:
+def frequency_rule(module: Mapping[str, Any], default_window_seconds: float) -> FrequencyRule:
     """The module's declared rule (card.frequency), or the documented default."""
     declared = module["card"].get("frequency") or {}
     once_per = declared.get("once_per", ENCOUNTER)

@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
-from sqlalchemy import Connection, String, bindparam, text
+from sqlalchemy import Connection, Row, String, TextClause, bindparam, text
 from sqlite_utils import Database as SqliteUtilsDatabase
 from sqlite_utils.migrations import Migrations
 
@@ -157,13 +157,20 @@ SCHEMA = StoreSchema(
 )
 
 
-SNOOZED_AND_SHOWN = text(
+# The latest showing of each asked-for module to one user about one patient, per service and
+# encounter: few rows, from which the frequency rules decide (cds_hooks/frequency.py).
+LATEST_SHOWINGS = (
     "SELECT 'shown' AS kind, module_id, service_id, encounter_key, MAX(shown_at) AS shown_at "
     "FROM cds_exposures WHERE user_key = :user AND patient_key = :patient "
-    "AND module_id IN :modules GROUP BY module_id, service_id, encounter_key "
-    "UNION ALL SELECT 'snoozed', module_id, '', '', received_at FROM cds_feedback "
-    "WHERE user_key = :user AND outcome = 'overridden' AND received_at >= :overridden"
-).bindparams(bindparam("modules", expanding=True, type_=String))
+    "AND module_id IN :modules GROUP BY module_id, service_id, encounter_key"
+)
+MODULES_PARAMETER = bindparam("modules", expanding=True, type_=String)
+SHOWINGS = text(LATEST_SHOWINGS).bindparams(MODULES_PARAMETER)
+SNOOZED_AND_SHOWN = text(
+    f"{LATEST_SHOWINGS} UNION ALL SELECT 'snoozed', module_id, '', '', received_at "
+    "FROM cds_feedback WHERE user_key = :user AND outcome = 'overridden' "
+    "AND received_at >= :overridden"
+).bindparams(MODULES_PARAMETER)
 
 
 class JtiClaim(NamedTuple):
@@ -284,25 +291,25 @@ class CdsStore:
     def snoozed_and_shown(
         self, user_key: str, patient_key: str, modules: Collection[str], *, overridden_since: float
     ) -> tuple[set[str], list[Showing]]:
-        """Return the modules this user overrode lately, and when these modules were last shown.
+        """Return the modules this user overrode lately, and these modules' latest showings.
 
-        One query: the snoozes (any patient), and for each of `modules` the latest showing to
-        this user about this patient per service and encounter (few rows: the frequency rules
-        decide from them).
+        One query: the snoozes (any patient) and, for each of `modules`, the latest showing to
+        this user about this patient per service and encounter.
         """
-        with self.database.lookup() as connection:
-            rows = connection.execute(
-                SNOOZED_AND_SHOWN,
-                {
-                    "user": user_key,
-                    "patient": patient_key,
-                    "modules": list(modules),
-                    "overridden": overridden_since,
-                },
-            ).all()
+        rows = self._rows(
+            SNOOZED_AND_SHOWN,
+            user=user_key,
+            patient=patient_key,
+            modules=list(modules),
+            overridden=overridden_since,
+        )
         snoozed = {row.module_id for row in rows if row.kind == "snoozed"}
-        shown = [Showing(*row[1:]) for row in rows if row.kind == "shown"]
-        return snoozed, shown
+        return snoozed, [Showing(*row[1:]) for row in rows if row.kind == "shown"]
+
+    def showings(self, user_key: str, patient_key: str, modules: Collection[str]) -> list[Showing]:
+        """Return these modules' latest showings to this user about this patient."""
+        rows = self._rows(SHOWINGS, user=user_key, patient=patient_key, modules=list(modules))
+        return [Showing(*row[1:]) for row in rows]
 
     def overridden_or_accepted(
         self, user_key: str, patient_key: str, *, overridden_since: float, accepted_since: float
@@ -374,6 +381,11 @@ class CdsStore:
                 connection.execute(
                     text(f"DELETE FROM {table} WHERE user_key = :user"), {"user": user_key}
                 )
+
+    def _rows(self, query: TextClause, **parameters) -> list[Row]:
+        """Run one query; return its rows."""
+        with self.database.lookup() as connection:
+            return list(connection.execute(query, parameters).all())
 
     def _modules(self, query: str, **parameters) -> set[str]:
         """Run a query whose rows are module ids; return them as a set."""

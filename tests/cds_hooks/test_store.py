@@ -44,8 +44,14 @@ def snoozed(store: CdsStore, user: str, *, since: float) -> set[str]:
 
 
 def shown(store: CdsStore, user: str, patient: str, modules: list[str]) -> set[Showing]:
-    """The latest showing of each of these modules to the user about the patient, per place."""
-    return set(store.snoozed_and_shown(user, patient, modules, overridden_since=NOW)[1])
+    """The latest showing of each of these modules to the user about the patient, per place.
+
+    Read both ways (alone, and with the snoozes): the two must agree.
+    """
+    alone = store.showings(user, patient, modules)
+    with_snoozes = store.snoozed_and_shown(user, patient, modules, overridden_since=NOW)[1]
+    assert sorted(alone) == sorted(with_snoozes)
+    return set(alone)
 
 
 def feedback(card: str, module: str, outcome: str, *, key=None, user="u1") -> FeedbackRecord:
