@@ -99,7 +99,9 @@ SETTINGS: tuple[Setting, ...] = (
         "CDS_REPEAT_MINUTES",
         60,
         "int",
-        "Minutes before a card shown to a user about a patient may be shown again.",
+        "Minutes before a card shown to a user about a patient may be shown again, for modules "
+        "that declare no `frequency` when the call names no encounter; 0 turns every frequency "
+        "rule off (demos, tests).",
         minimum=0,
     ),
     Setting(

@@ -8,11 +8,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from app.library.loader import Library
 from cds_hooks.auth import AuthError
 from cds_hooks.cards import CardSettings, CardTemplate, card_template, render_card
 from cds_hooks.fhir_fetch import FetchCache, FetchFailed, FhirFetcher
+from cds_hooks.frequency import FrequencyRule, Showing, frequency_rule, shown_too_often
 from cds_hooks.index import LibraryIndex
 from cds_hooks.matching import Match, match_modules
 from cds_hooks.models import FeedbackItem, HookRequest
@@ -28,7 +30,7 @@ class EngineSettings:
 
     max_cards: int
     snooze_seconds: float
-    repeat_seconds: float
+    repeat_seconds: float  # the frequency window of modules that declare none
     identity_key: bytes
     mastered_quiet_seconds: float = 0.0
 
@@ -69,6 +71,15 @@ class CallLimits:
 
 NO_LIMITS = CallLimits()
 
+
+class Keys(NamedTuple):
+    """Keyed hashes of the call's user, patient and encounter ('' when it names none)."""
+
+    user: str
+    patient: str
+    encounter: str
+
+
 #: Topics (module ids) the user named by (fhirServer, userId) has mastered.
 MasteryLookup = Callable[[str | None, str], frozenset[str]]
 
@@ -97,6 +108,10 @@ class CdsEngine:
         self.cache = cache or FetchCache()
         self.mastered = mastered
         self._card_templates: dict[tuple[str, str], CardTemplate] = {}
+        self.frequency_rules: dict[str, FrequencyRule] = {
+            module_id: frequency_rule(module, settings.repeat_seconds)
+            for module_id, module in library.modules.items()
+        }
 
     def answer(
         self,
@@ -127,16 +142,15 @@ class CdsEngine:
         limits.check_time("matching")
         matches = match_modules(self.index, context)
         limits.check_time("choosing cards")
-        user_key = self.identity_key("user", caller, str(request.context["userId"]))
-        patient_key = self.identity_key("patient", caller, str(request.context["patientId"]))
+        keys = self.call_keys(caller, request.context)
         if remember and matches:  # no match: nothing to rank or filter, no lookups
             mastered = self.mastered_topics(request)
             ranked = ranked_by_mastery(matches, mastered)
             moment = now.timestamp()
             if request.hook == "order-sign":  # signing: a card merely shown before comes back
-                chosen = self.not_acted_on(ranked, user_key, patient_key, moment)
+                chosen = self.not_acted_on(ranked, keys, moment, service.id)
             else:
-                chosen = self.without_fatigue(ranked, user_key, patient_key, moment, mastered)
+                chosen = self.without_fatigue(ranked, keys, moment, mastered)
         else:
             chosen = matches[: self.settings.max_cards]
         limits.check_time("rendering cards")  # the last check: past it, the call is recorded
@@ -153,7 +167,7 @@ class CdsEngine:
         ]
         exposures = (
             [
-                self.exposure(match, card["uuid"], service, (user_key, patient_key), now, client)
+                self.exposure(match, card["uuid"], service, keys, now, client)
                 for match, card in zip(chosen, cards, strict=True)
             ]
             if remember
@@ -199,34 +213,58 @@ class CdsEngine:
     def without_fatigue(
         self,
         matches: list[Match],
-        user_key: str,
-        patient_key: str,
+        keys: Keys,
         now: float,
         mastered: frozenset[str] = frozenset(),
     ) -> list[Match]:
-        """Drop modules this user snoozed, just saw for this patient, or mastered and saw lately."""
-        hidden = self.store.snoozed_or_just_shown(
-            user_key,
-            patient_key,
+        """Drop modules this user snoozed, saw too often for this patient, or mastered and saw."""
+        snoozed, showings = self.store.snoozed_and_shown(
+            keys.user,
+            keys.patient,
+            [match.module_id for match in matches],
             overridden_since=now - self.settings.snooze_seconds,
-            shown_since=now - self.settings.repeat_seconds,
         )
+        hidden = snoozed | self.shown_too_often(showings, keys.encounter, now)
         if mastered and self.settings.mastered_quiet_seconds > 0:
             since = now - self.settings.mastered_quiet_seconds
-            hidden |= mastered & self.store.shown_to_user(user_key, since)
+            hidden |= mastered & self.store.shown_to_user(keys.user, since)
         return self.capped_without(matches, hidden)
 
     def not_acted_on(
-        self, matches: list[Match], user_key: str, patient_key: str, now: float
+        self, matches: list[Match], keys: Keys, now: float, service_id: str
     ) -> list[Match]:
-        """At signing, drop only the modules the user overrode, or accepted for this patient."""
+        """At signing, drop the modules the user acted on, or already saw at a signing.
+
+        A card shown at selection comes back once at signing (the last look at the order in
+        hand); the module's frequency rule then counts only the showings at signing, so one
+        card is not repeated at every further signing in the encounter.
+        """
         hidden = self.store.overridden_or_accepted(
-            user_key,
-            patient_key,
+            keys.user,
+            keys.patient,
             overridden_since=now - self.settings.snooze_seconds,
             accepted_since=now - self.settings.repeat_seconds,
         )
+        showings = self.store.showings(keys.user, keys.patient, [m.module_id for m in matches])
+        at_signing = [showing for showing in showings if showing.service_id == service_id]
+        hidden |= self.shown_too_often(at_signing, keys.encounter, now)
         return self.capped_without(matches, hidden)
+
+    def shown_too_often(self, showings: list[Showing], encounter_key: str, now: float) -> set[str]:
+        """The modules that one more showing now would show more often than their rule allows.
+
+        A repeat window of 0 (CDS_REPEAT_MINUTES=0, for demos and tests) turns the rules off.
+        """
+        if self.settings.repeat_seconds <= 0:
+            return set()
+        by_module: dict[str, list[Showing]] = {}
+        for showing in showings:
+            by_module.setdefault(showing.module_id, []).append(showing)
+        return {
+            module_id
+            for module_id, shown in by_module.items()
+            if shown_too_often(self.frequency_rules[module_id], shown, encounter_key, now)
+        }
 
     def capped_without(self, matches: list[Match], hidden: set[str]) -> list[Match]:
         """The matches whose modules are not hidden, in order, at most max_cards of them."""
@@ -237,6 +275,17 @@ class CdsEngine:
         """The topics the calling user has mastered (by their learning record, if any)."""
         server = str(request.fhirServer) if request.fhirServer is not None else None
         return self.mastered(server, str(request.context["userId"]))
+
+    def call_keys(self, caller: str, context: dict) -> Keys:
+        """The keyed hashes of the call's user, patient and encounter (if it names one)."""
+        encounter_id = context.get("encounterId")
+        return Keys(
+            user=self.identity_key("user", caller, str(context["userId"])),
+            patient=self.identity_key("patient", caller, str(context["patientId"])),
+            encounter=self.identity_key("encounter", caller, str(encounter_id))
+            if encounter_id
+            else "",
+        )
 
     def identity_key(self, kind: str, caller: str, identifier: str) -> str:
         """Return a keyed hash for a user or patient: linkable for fatigue rules, not reversible."""
@@ -262,22 +311,22 @@ class CdsEngine:
         match: Match,
         card_uuid: str,
         service: CdsService,
-        keys: tuple[str, str],
+        keys: Keys,
         now: datetime,
         client: str,
     ) -> Exposure:
         """Describe a card shown to a user about a patient, and the client it was sent to."""
-        user_key, patient_key = keys
         module = self.library.modules[match.module_id]
         return Exposure(
             card_uuid=card_uuid,
             module_id=module["id"],
             module_version=module["version"],
             service_id=service.id,
-            user_key=user_key,
-            patient_key=patient_key,
+            user_key=keys.user,
+            patient_key=keys.patient,
             shown_at=now.timestamp(),
             client=client,
+            encounter_key=keys.encounter,
         )
 
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row, String, TextClause, bindparam, text
 from sqlite_utils import Database as SqliteUtilsDatabase
 from sqlite_utils.migrations import Migrations
 
 from app.database import Database, StoreSchema
+from cds_hooks.frequency import Showing
 
 migrations = Migrations("bedside.cds")
 JTI_KEEP_SECONDS = 3600  # a claimed id is kept an hour past its token's expiry
@@ -88,6 +90,12 @@ def index_jti_by_expiry(db: SqliteUtilsDatabase) -> None:
     db["cds_jti"].create_index(["expires_at"])
 
 
+@migrations()
+def record_exposure_encounters(db: SqliteUtilsDatabase) -> None:
+    """Record the encounter (a keyed hash; '' when none) a card was shown in: frequency rules."""
+    db["cds_exposures"].add_column("encounter_key", str, not_null_default="")
+
+
 # PostgreSQL mirrors the SQLite steps, name for name. A fresh PostgreSQL database holds no
 # `system|code` reasons (`bedside db copy` brings rows already split), so its third step only
 # adds the column.
@@ -136,6 +144,10 @@ POSTGRESQL_STEPS = [
         "ALTER TABLE cds_feedback ADD COLUMN override_reason_system TEXT",
     ),
     ("index_jti_by_expiry", "CREATE INDEX idx_cds_jti_expires_at ON cds_jti (expires_at)"),
+    (
+        "record_exposure_encounters",
+        "ALTER TABLE cds_exposures ADD COLUMN encounter_key TEXT NOT NULL DEFAULT ''",
+    ),
 ]
 SCHEMA = StoreSchema(
     "bedside.cds",
@@ -143,6 +155,22 @@ SCHEMA = StoreSchema(
     POSTGRESQL_STEPS,
     grants=(("SELECT, INSERT, DELETE", ("cds_jti", "cds_exposures", "cds_feedback")),),
 )
+
+
+# The latest showing of each asked-for module to one user about one patient, per service and
+# encounter: few rows, from which the frequency rules decide (cds_hooks/frequency.py).
+LATEST_SHOWINGS = (
+    "SELECT 'shown' AS kind, module_id, service_id, encounter_key, MAX(shown_at) AS shown_at "
+    "FROM cds_exposures WHERE user_key = :user AND patient_key = :patient "
+    "AND module_id IN :modules GROUP BY module_id, service_id, encounter_key"
+)
+MODULES_PARAMETER = bindparam("modules", expanding=True, type_=String)
+SHOWINGS = text(LATEST_SHOWINGS).bindparams(MODULES_PARAMETER)
+SNOOZED_AND_SHOWN = text(
+    f"{LATEST_SHOWINGS} UNION ALL SELECT 'snoozed', module_id, '', '', received_at "
+    "FROM cds_feedback WHERE user_key = :user AND outcome = 'overridden' "
+    "AND received_at >= :overridden"
+).bindparams(MODULES_PARAMETER)
 
 
 class JtiClaim(NamedTuple):
@@ -194,6 +222,7 @@ class Exposure:
     patient_key: str
     shown_at: float
     client: str  # the issuer of the CDS client the card was sent to ('' with auth off)
+    encounter_key: str = ""  # the encounter's keyed hash ('' when the call named none)
 
 
 EXPOSURE_COLUMNS = [field.name for field in fields(Exposure)]
@@ -259,20 +288,28 @@ class CdsStore:
                 connection.execute(text(INSERT_EXPOSURE), [vars(item) for item in exposures])
         return True
 
-    def snoozed_or_just_shown(
-        self, user_key: str, patient_key: str, *, overridden_since: float, shown_since: float
-    ) -> set[str]:
-        """Return the modules this user overrode, or saw about this patient, lately (one query)."""
-        return self._modules(
-            "SELECT module_id FROM cds_feedback "
-            "WHERE user_key = :user AND outcome = 'overridden' AND received_at >= :overridden "
-            "UNION SELECT module_id FROM cds_exposures "
-            "WHERE user_key = :user AND patient_key = :patient AND shown_at >= :shown",
+    def snoozed_and_shown(
+        self, user_key: str, patient_key: str, modules: Collection[str], *, overridden_since: float
+    ) -> tuple[set[str], list[Showing]]:
+        """Return the modules this user overrode lately, and these modules' latest showings.
+
+        One query: the snoozes (any patient) and, for each of `modules`, the latest showing to
+        this user about this patient per service and encounter.
+        """
+        rows = self._rows(
+            SNOOZED_AND_SHOWN,
             user=user_key,
             patient=patient_key,
+            modules=list(modules),
             overridden=overridden_since,
-            shown=shown_since,
         )
+        snoozed = {row.module_id for row in rows if row.kind == "snoozed"}
+        return snoozed, [Showing(*row[1:]) for row in rows if row.kind == "shown"]
+
+    def showings(self, user_key: str, patient_key: str, modules: Collection[str]) -> list[Showing]:
+        """Return these modules' latest showings to this user about this patient."""
+        rows = self._rows(SHOWINGS, user=user_key, patient=patient_key, modules=list(modules))
+        return [Showing(*row[1:]) for row in rows]
 
     def overridden_or_accepted(
         self, user_key: str, patient_key: str, *, overridden_since: float, accepted_since: float
@@ -344,6 +381,11 @@ class CdsStore:
                 connection.execute(
                     text(f"DELETE FROM {table} WHERE user_key = :user"), {"user": user_key}
                 )
+
+    def _rows(self, query: TextClause, **parameters) -> list[Row]:
+        """Run one query; return its rows."""
+        with self.database.lookup() as connection:
+            return list(connection.execute(query, parameters).all())
 
     def _modules(self, query: str, **parameters) -> set[str]:
         """Run a query whose rows are module ids; return them as a set."""

@@ -8,11 +8,13 @@ import time
 import pytest
 
 from app.database import Database, parse_database_url
+from cds_hooks.frequency import Showing
 from cds_hooks.store import CdsStore, Exposure, FeedbackRecord, JtiClaim
 
 NOW = time.time()
 HOUR = 3600.0
 ISS = "https://ehr.example"
+SELECT, SIGN, VIEW = "bedside-order-select", "bedside-order-sign", "bedside-patient-view"
 
 
 @pytest.fixture
@@ -29,9 +31,27 @@ def store(database):
     return CdsStore(database)
 
 
-def exposure(card: str, module: str, *, user="u1", patient="p1", shown_at=NOW) -> Exposure:
-    """A card shown to a user about a patient."""
-    return Exposure(card, module, "1.0.0", "bedside-order-select", user, patient, shown_at, ISS)
+def exposure(
+    card: str, module: str, *, user="u1", patient="p1", shown_at=NOW, encounter="", service=SELECT
+) -> Exposure:
+    """A card shown to a user about a patient (in an encounter, when named)."""
+    return Exposure(card, module, "1.0.0", service, user, patient, shown_at, ISS, encounter)
+
+
+def snoozed(store: CdsStore, user: str, *, since: float) -> set[str]:
+    """The modules this user overrode since a time (any patient)."""
+    return store.snoozed_and_shown(user, "p1", [], overridden_since=since)[0]
+
+
+def shown(store: CdsStore, user: str, patient: str, modules: list[str]) -> set[Showing]:
+    """The latest showing of each of these modules to the user about the patient, per place.
+
+    Read both ways (alone, and with the snoozes): the two must agree.
+    """
+    alone = store.showings(user, patient, modules)
+    with_snoozes = store.snoozed_and_shown(user, patient, modules, overridden_since=NOW)[1]
+    assert sorted(alone) == sorted(with_snoozes)
+    return set(alone)
 
 
 def feedback(card: str, module: str, outcome: str, *, key=None, user="u1") -> FeedbackRecord:
@@ -120,20 +140,30 @@ def test_an_exposure_reads_back_as_it_was_recorded(store):
 def test_an_override_snoozes_the_module_for_the_user_on_every_patient(store):
     store.record_call([exposure("c1", "m1", shown_at=NOW - 2 * HOUR)])
     store.record_feedback(feedback("c1", "m1", "overridden"))
-    hidden = store.snoozed_or_just_shown("u1", "p2", overridden_since=NOW - HOUR, shown_since=NOW)
-    assert hidden == {"m1"}
-    later = store.snoozed_or_just_shown("u1", "p2", overridden_since=NOW + HOUR, shown_since=NOW)
-    assert later == set()  # the snooze ended
-    assert store.snoozed_or_just_shown("u2", "p1", overridden_since=0, shown_since=0) == set()
+    assert snoozed(store, "u1", since=NOW - HOUR) == {"m1"}
+    assert snoozed(store, "u1", since=NOW + HOUR) == set()  # the snooze ended
+    assert snoozed(store, "u2", since=0) == set()
 
 
-def test_a_card_just_shown_is_a_repeat_for_that_patient_only(store):
-    store.record_call([exposure("c1", "m1", shown_at=NOW)])
-    recent = NOW - 60
-    assert store.snoozed_or_just_shown("u1", "p1", overridden_since=0, shown_since=recent) == {"m1"}
-    assert store.snoozed_or_just_shown("u1", "p2", overridden_since=0, shown_since=recent) == set()
-    assert store.snoozed_or_just_shown("u1", "p1", overridden_since=0, shown_since=NOW + 1) == set()
-    assert store.shown_to_user("u1", recent) == {"m1"}
+def test_showings_are_the_latest_per_module_service_and_encounter_for_that_patient(store):
+    store.record_call(
+        [
+            exposure("c1", "m1", shown_at=NOW - 2 * HOUR, encounter="e1", service=VIEW),
+            exposure("c2", "m1", shown_at=NOW - HOUR, encounter="e1", service=VIEW),
+            exposure("c3", "m1", shown_at=NOW - HOUR, encounter="e1", service=SIGN),
+            exposure("c4", "m1", shown_at=NOW, encounter="e2"),
+            exposure("c5", "m2", shown_at=NOW),
+            exposure("c6", "m1", shown_at=NOW, patient="p2"),
+        ]
+    )
+    assert shown(store, "u1", "p1", ["m1"]) == {
+        Showing("m1", VIEW, "e1", NOW - HOUR),
+        Showing("m1", SIGN, "e1", NOW - HOUR),
+        Showing("m1", SELECT, "e2", NOW),
+    }
+    assert shown(store, "u1", "p1", ["m2", "m3"]) == {Showing("m2", SELECT, "", NOW)}
+    assert shown(store, "u2", "p1", ["m1", "m2"]) == set()
+    assert store.shown_to_user("u1", NOW - 60) == {"m1", "m2"}
     assert store.shown_to_user("u1", NOW + 1) == set()
 
 
@@ -160,6 +190,7 @@ def test_forgetting_a_user_drops_their_exposures_and_feedback_only(store):
     assert store.holds_identities()
     store.forget_user("u1")
     assert store.exposure("c1") is None and store.exposure("c2") is not None
-    assert store.snoozed_or_just_shown("u1", "p1", overridden_since=0, shown_since=0) == set()
+    assert snoozed(store, "u1", since=0) == set()
+    assert shown(store, "u1", "p1", ["m1", "m2"]) == set()
     store.forget_user("u2")
     assert not store.holds_identities()
