@@ -181,7 +181,7 @@ def test_csv_and_pars_work_from_a_database_copy_without_an_app(ledger_file, worl
         "--base-url",
         "https://x.test",
     )
-    assert xapi.exit_code == 0 and "case:af-anticoagulation@1.1.0" in xapi.stdout
+    assert xapi.exit_code == 0 and "case:af-anticoagulation@1.2.0" in xapi.stdout
 
 
 class FakeTerminal(io.StringIO):

@@ -24,11 +24,11 @@ def test_the_header_is_exact(store, world):
 def test_a_case_row_is_exact(store, world):
     rows = lines_of(pars_batch(store, store.iter_chain()))[1:]
     assert rows[0] == (
-        "ABIM-123456\t\t\tAlice\tNg\t04/17\tcase:af-anticoagulation@1.1.0\t03/10/2026\t"
+        "ABIM-123456\t\t\tAlice\tNg\t04/17\tcase:af-anticoagulation@1.2.0\t03/10/2026\t"
         "AMA PRA Category 1 Credit\t0.25\tY"
     )
     assert rows[1].endswith(
-        "case:af-anticoagulation@1.1.0\t03/10/2026\tAAFP Prescribed Credit\t0.25\tY"
+        "case:af-anticoagulation@1.2.0\t03/10/2026\tAAFP Prescribed Credit\t0.25\tY"
     )
 
 

@@ -66,7 +66,7 @@ def test_titles_follow_the_learners_language(store, world):
 
 def test_unknown_modules_fall_back_to_the_activity_key(store, world):
     t = transcript(store, world.learners["alice"], library={})
-    assert t.rows[0].title == "case:af-anticoagulation@1.1.0"
+    assert t.rows[0].title == "case:af-anticoagulation@1.2.0"
 
 
 def test_a_name_only_when_the_learner_agreed_to_print_one(store, world):

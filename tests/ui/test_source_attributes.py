@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-PAGE = "/modules/hfref-gdmt/1.1.0/source-attributes"
+PAGE = "/modules/hfref-gdmt/1.2.0/source-attributes"
 ATTRIBUTE_TERMS = {
     "en": [
         "Bibliographic citation of the intervention (clinical research or guideline)",
@@ -99,7 +99,7 @@ def test_the_json_form_carries_the_same_attributes(ui_app):
     response = ui_app.test_client().get(f"{PAGE}?format=json")
     assert response.status_code == 200
     body = response.get_json()
-    assert (body["module"], body["version"]) == ("hfref-gdmt", "1.1.0")
+    assert (body["module"], body["version"]) == ("hfref-gdmt", "1.2.0")
     assert body["citation"]["url"] == "https://doi.org/10.1161/CIR.0000000000001063"
     assert body["dates"]["released"] == "2026-12-06"
     assert body["funding"]["en"].startswith("No external funding")
@@ -114,7 +114,7 @@ def test_the_json_form_carries_the_same_attributes(ui_app):
 def test_a_module_without_age_trigger_says_no_to_date_of_birth(ui_app):
     body = (
         ui_app.test_client()
-        .get("/modules/penicillin-allergy-evaluation/1.0.1/source-attributes?format=json")
+        .get("/modules/penicillin-allergy-evaluation/1.1.0/source-attributes?format=json")
         .get_json()
     )
     assert not any(use["used"] for use in body["data_use"].values())
