@@ -146,6 +146,16 @@ FACT_TITLES = (
     lazy_gettext("Stool-based colorectal cancer screening tests (FIT, gFOBT, stool DNA-FIT)"),
     lazy_gettext("Type 2 diabetes mellitus"),
     lazy_gettext("Urinalysis"),
+    lazy_gettext("Alcohol dependence (moderate to severe alcohol use disorder)"),
+    lazy_gettext("Asthma"),
+    lazy_gettext("Emphysema (COPD)"),
+    lazy_gettext("ICS-LABA combination inhalers"),
+    lazy_gettext("Inhaled corticosteroid-containing medicines"),
+    lazy_gettext("Medications for alcohol use disorder"),
+    lazy_gettext("Medications for opioid use disorder (MOUD)"),
+    lazy_gettext("Nicotine patch"),
+    lazy_gettext("Opioid use disorder"),
+    lazy_gettext("Varenicline (oral)"),
 )
 
 

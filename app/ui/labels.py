@@ -116,6 +116,19 @@ STRENGTHS = (
     lazy_gettext("Practice point (ungraded)"),
     lazy_gettext("Strong recommendation, high-quality evidence"),
     lazy_gettext("Strong, high (IDSA GRADE: strong recommendation, high-quality evidence)"),
+    lazy_gettext("1B (APA: recommendation [1], moderate strength of research evidence [B])"),
+    lazy_gettext("Grade A"),
+    lazy_gettext(
+        'No evidence grade published; labelled "MAJOR REVISION" in the 2020 Focused Update'
+    ),
+    lazy_gettext(
+        "No grade is published with the treatment algorithm (GOLD assigns evidence levels to "
+        "individual statements; not verified here for this one)"
+    ),
+    lazy_gettext(
+        "No grade is published with this statement (GINA assigns evidence levels to statements in "
+        "the full report; the level for this one was not verified here)"
+    ),
 )
 # Disclosure wording the shipped modules use (content YAML, English only).
 DISCLOSURE_TEXTS = (
