@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from app.fhir_json import Coding
+from app.units import with_unit
 from cds_hooks.patient_context import CodedItem, ObservationItem, PatientContext
 
 COMPARATORS: dict[str, Callable[[float, float], bool]] = {
@@ -273,11 +274,10 @@ def same_unit(left: str, right: str) -> bool:
 
 
 def quantity_text(item: ObservationItem) -> str:
-    """Format an observation value with its unit, e.g. '3.1 mmol/L'."""
+    """Format an observation value with its unit as a clinician reads it, e.g. '38.3 °C'."""
     if item.value is None:
         return ""
-    number = f"{item.value:g}"
-    return f"{number} {item.unit}" if item.unit else number
+    return with_unit(f"{item.value:g}", {"code": item.unit})
 
 
 def first_coding_in(

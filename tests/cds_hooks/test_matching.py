@@ -8,8 +8,8 @@ import pytest
 
 from app.library.loader import Library, ValueSet
 from cds_hooks.index import UnknownValueSet, compile_library
-from cds_hooks.matching import match_modules
-from cds_hooks.patient_context import build_context
+from cds_hooks.matching import match_modules, quantity_text
+from cds_hooks.patient_context import build_context, observation_item
 
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 BASE = "https://fhir.bedside.example/ValueSet/"
@@ -187,6 +187,21 @@ def test_evidence_names_the_value_and_code():
     (found,) = match_modules(index, context)
     assert found.named_values() == {"lactate": "3.1 mmol/L"}
     assert found.evidence[0].describe() == "Lactate 3.1 mmol/L (LOINC 2524-7)"
+
+
+@pytest.mark.parametrize(
+    "quantity, shown",
+    [
+        ({"value": 38.3, "code": "Cel", "unit": "Cel"}, "38.3 °C"),
+        ({"value": 40, "code": "mL/min/{1.73_m2}"}, "40 mL/min/1.73 m²"),
+        ({"value": 17.4, "code": "10*3/uL"}, "17.4 \N{MULTIPLICATION SIGN}10³/µL"),
+        ({"value": 5.7, "unit": "mmol/L"}, "5.7 mmol/L"),
+        ({"value": 93, "code": "%"}, "93%"),
+    ],
+)
+def test_evidence_prints_ucum_codes_as_clinicians_read_them(quantity, shown):
+    reading = {"code": {"coding": [{"system": LNC, "code": "8310-5"}]}, "valueQuantity": quantity}
+    assert quantity_text(observation_item(reading, NOW)) == shown
 
 
 @pytest.mark.parametrize(
