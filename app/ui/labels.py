@@ -116,6 +116,10 @@ STRENGTHS = (
     lazy_gettext("Practice point (ungraded)"),
     lazy_gettext("Strong recommendation, high-quality evidence"),
     lazy_gettext("Strong, high (IDSA GRADE: strong recommendation, high-quality evidence)"),
+    lazy_gettext(
+        "Not verified: the published class of recommendation and level of evidence "
+        "could not be checked"
+    ),
 )
 # Disclosure wording the shipped modules use (content YAML, English only).
 DISCLOSURE_TEXTS = (
