@@ -129,6 +129,10 @@ STRENGTHS = (
         "No grade is published with this statement (GINA assigns evidence levels to statements in "
         "the full report; the level for this one was not verified here)"
     ),
+    lazy_gettext(
+        "Not verified: the published class of recommendation and level of evidence "
+        "could not be checked"
+    ),
 )
 # Disclosure wording the shipped modules use (content YAML, English only).
 DISCLOSURE_TEXTS = (
