@@ -12,6 +12,10 @@ Decisions (documented because accreditors will ask):
   0.25 increments (AMA PRA credit is claimed in quarter credits); nothing is granted once it is met.
 - The point-of-care window runs from the cycle's start; every step must be recorded by
   `started_at + window` (the deadline itself is in time). After it an incomplete cycle expires.
+- In production (`approved_modules_only`) a case earns credit only when its module version is
+  `approved` by a named clinician reviewer (its editorial record); a draft, in-review or retired
+  version can still be learned from, but its credit is refused ("module-not-approved"). Demo mode
+  credits drafts, which it labels as such.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
+
+from app.library import editorial
 
 CREDIT_TYPES = (
     "ama-pra-category-1",
@@ -72,6 +78,7 @@ class CreditPolicy:
         default_factory=lambda: {"ama-pra-category-1": Decimal(20)}
     )
     awarded_types: frozenset[str] = frozenset(CREDIT_TYPES)
+    approved_modules_only: bool = False  # production sets it: drafts earn no credit
 
     def cap_for(self, credit_type: str) -> Decimal | None:
         """Return the yearly cap of a credit type, or None when it is uncapped."""
@@ -121,6 +128,8 @@ def case_credit(
     when: datetime,
 ) -> list[CreditAward] | Refusal:
     """Grant a case's designated credit once it is passed at its stated pass mark."""
+    if policy.approved_modules_only and not editorial.is_approved(module):
+        return unapproved_module(module)
     pass_mark = int(module["pass_mark_percent"])
     if not passed(correct, total, pass_mark):
         return Refusal(
@@ -130,6 +139,15 @@ def case_credit(
     designated = [(entry["type"], as_amount(entry["amount"])) for entry in module.get("credit", [])]
     key = activity_key("case", module["id"], str(module["version"]))
     return grant(key, designated, held, policy, when)
+
+
+def unapproved_module(module: Mapping[str, Any]) -> Refusal:
+    """Why a module version that no named reviewer approved earns no credit here."""
+    return Refusal(
+        "module-not-approved",
+        f"{module['id']} {module['version']} is {editorial.status(module)}, not approved by a "
+        "named clinician reviewer, so it earns no credit here; you can still learn from it.",
+    )
 
 
 def poc_cycle_credit(

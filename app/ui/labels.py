@@ -157,6 +157,10 @@ def refusal(reason: str) -> str:
         "cycle-expired": gettext(
             "This cycle expired before it was finished, so it cannot earn credit."
         ),
+        "module-not-approved": gettext(
+            "No clinician reviewer has approved this module yet, so it earns no credit here. "
+            "You can still learn from it."
+        ),
     }
     return messages.get(reason, gettext("No credit was recorded."))
 
