@@ -13,9 +13,10 @@ Decisions (documented because accreditors will ask):
 - The point-of-care window runs from the cycle's start; every step must be recorded by
   `started_at + window` (the deadline itself is in time). After it an incomplete cycle expires.
 - In production (`approved_modules_only`) a case earns credit only when its module version is
-  `approved` by a named clinician reviewer (its editorial record); a draft, in-review or retired
-  version can still be learned from, but its credit is refused ("module-not-approved"). Demo mode
-  credits drafts, which it labels as such.
+  `approved` by a named clinician reviewer (its editorial record), and a point-of-care cycle only
+  when the module it consulted is; a draft, in-review or retired version can still be learned
+  from, but its credit is refused ("module-not-approved"). Demo mode credits drafts, which it
+  labels as such.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class PocCycle:
     question_at: datetime | None = None
     sources_at: datetime | None = None
     application_at: datetime | None = None
+    source_approved: bool = False  # the module consulted is approved (asked in production only)
 
     def step_times(self) -> dict[str, datetime | None]:
         """Return each step's recording time (None when not recorded yet)."""
@@ -163,6 +165,12 @@ def poc_cycle_credit(
         return Refusal("cycle-incomplete", f"Still to record: {', '.join(missing)}.")
     if any(at is not None and at > deadline for at in steps.values()):
         return Refusal("cycle-expired", f"A step was recorded after {deadline.isoformat()}.")
+    if policy.approved_modules_only and not cycle.source_approved:
+        return Refusal(
+            "module-not-approved",
+            "The module this cycle consulted is not approved by a named clinician reviewer, so "
+            "the cycle earns no credit here; you can still learn from it.",
+        )
     this_cycle = [c for c in held if cycle.attempt_id and c.attempt_id == cycle.attempt_id]
     return grant(
         cycle.activity_key,
