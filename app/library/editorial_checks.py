@@ -5,7 +5,8 @@
 - Provenance (errors): every reviewer has credentials; AI-assisted text is approved only once a
   named reviewer checked it, and `ai_assistance.reviewed_by` names a listed reviewer; no review is
   dated in the future; every author and reviewer is in `disclosures.people`; a
-  relationship other than `none` states its mitigation.
+  relationship other than `none` states its mitigation; a scenario marked reviewed names one of
+  the module's listed reviewers.
 - Currency (warnings): `review_by` has passed; the guideline is older than
   GUIDELINE_REVIEW_YEARS; a superseding publication is recorded but the version is not retired.
 """
@@ -33,6 +34,7 @@ def check_editorial(entry: ModuleFile) -> list[Finding]:
         *check_people(entry),
         *check_ai_assistance(entry, record),
         *check_disclosed(entry),
+        *check_scenario_review(entry),
     ]
 
 
@@ -184,3 +186,19 @@ def check_disclosed(entry: ModuleFile) -> list[Finding]:
                     )
                 )
     return findings
+
+
+def check_scenario_review(entry: ModuleFile) -> list[Finding]:
+    """A scenario marked reviewed names one of the module's listed reviewers."""
+    review = get(entry.data, "scenario", "review")
+    if get(review, "status") != "reviewed":
+        return []
+    reviewer = get(review, "reviewer")
+    listed = {str(p.get("name", "")).strip() for p in editorial.reviewers(entry.data)}
+    if isinstance(reviewer, str) and reviewer.strip() in listed:
+        return []
+    message = (
+        f"the scenario claims a review by {reviewer!r}, who is not among editorial.reviewers; "
+        "list the reviewer there (with credentials and date) or set the scenario back to draft."
+    )
+    return [entry.error(["scenario", "review", "reviewer"], message)]

@@ -15,6 +15,7 @@ from tests.library.helpers import (
     listing,
     run_check,
 )
+from tests.library.test_check_scenario import scenario_module
 
 REVIEWER = {
     "name": "B. Reviewer",
@@ -137,6 +138,20 @@ def test_a_claimed_review_by_someone_not_listed_is_refused(tmp_path):
     module["editorial"]["ai_assistance"]["reviewed_by"] = "Dr Nobody"
     report = run_check(tmp_path, module)
     assert_fails(report, MODULE_FILE, "editorial.ai_assistance.reviewed_by", "'Dr Nobody'")
+
+
+def test_a_scenario_marked_reviewed_names_a_listed_reviewer(tmp_path):
+    module = approved_module()
+    module["scenario"] = scenario_module()["scenario"]
+    module["scenario"]["review"] = {
+        "status": "reviewed",
+        "reviewer": "Dr Nobody",
+        "date": "2026-02-20",
+    }
+    report = run_check(tmp_path, module)
+    assert_fails(report, MODULE_FILE, "scenario.review.reviewer", "'Dr Nobody'")
+    module["scenario"]["review"]["reviewer"] = "B. Reviewer"
+    assert run_check(tmp_path, module).ok
 
 
 def test_every_author_and_reviewer_is_disclosed(tmp_path):
