@@ -335,12 +335,12 @@ def server_facts(url: DatabaseUrl) -> list[str]:
         with opened(url) as database, database.read() as connection:
             mode = connection.execute(text("PRAGMA journal_mode")).scalar()
         return [f"database: SQLite file {path}, journal mode {mode}"]
-    with opened(url) as database, database.read() as connection:
+    with opened(url, LEDGER_SETTINGS) as database, database.read() as connection:
         return [f"database: {url.shown} (reachable)", *postgresql_facts(connection)]
 
 
 def postgresql_facts(connection: Connection) -> list[str]:
-    """Server version, synchronous_commit and the role's privileges, as facts."""
+    """Server version, synchronous_commit (as the ledger gets it) and the role's rights."""
     version = connection.execute(text("SHOW server_version")).scalar()
     synchronous = connection.execute(text("SHOW synchronous_commit")).scalar()
     role = connection.execute(

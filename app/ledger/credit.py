@@ -26,6 +26,7 @@ from app.ledger.rules import (
     case_credit,
     cycle_completed_at,
     poc_cycle_credit,
+    question_fingerprint,
 )
 from app.ledger.store import LedgerStore
 
@@ -98,10 +99,11 @@ def finish_poc_cycle(
 
     `source_approved`: the module the cycle consulted is approved (production credits no other).
     """
+    repeats = same_question_cycles(store, application.attempt_id)
     return store.answer_and_submit(
         application,
         lambda attempt, steps: poc_claim(
-            attempt, steps, policy, application.answered_at, source_approved
+            attempt, steps, policy, application.answered_at, repeats, source_approved
         ),
         idempotency_key,
     )
@@ -119,7 +121,8 @@ def claim_poc_credit(
 ) -> Submission:
     """Claim a point-of-care cycle's credit; an unfinished cycle is refused, keeping the key."""
     attempt = learners_attempt(store, learner_id, attempt_id)
-    claim = poc_claim(attempt, store.answers(attempt_id), policy, now, source_approved)
+    repeats = same_question_cycles(store, attempt_id)
+    claim = poc_claim(attempt, store.answers(attempt_id), policy, now, repeats, source_approved)
     if isinstance(claim, Refusal):
         return Submission(created=False, refusal=claim)
     request, decide = claim
@@ -142,6 +145,7 @@ def poc_claim(
     steps: list[Answer],
     policy: CreditPolicy,
     now: datetime,
+    same_question: frozenset[str] = frozenset(),
     source_approved: bool = False,
 ) -> tuple[ClaimRequest, Decide] | Refusal:
     """The credit request of a finished cycle and the rule that decides it, or why it has none."""
@@ -161,7 +165,35 @@ def poc_claim(
         attempt_id=attempt.attempt_id,
         evidence={"started_at": timestamp(cycle.started_at), **times},
     )
-    return request, lambda held: poc_cycle_credit(cycle, held, policy, completed_at)
+    return request, lambda held: poc_cycle_credit(cycle, held, policy, completed_at, same_question)
+
+
+def same_question_cycles(store: LedgerStore, attempt_id: str) -> frozenset[str]:
+    """The learner's other credited cycles that asked the same clinical question as this one.
+
+    Read before the claim; the rule then refuses under the chain lock if one of them holds credit,
+    so two cycles with one question finishing at once still earn once.
+    """
+    attempt = store.attempt(attempt_id)
+    asked = cycle_question(store.answers(attempt_id))
+    if attempt is None or not asked:
+        return frozenset()
+    credited = {
+        record.attempt_id
+        for record in store.credits_for(attempt.learner_id)
+        if record.activity_key.startswith("poc:") and record.attempt_id not in (None, attempt_id)
+    }
+    return frozenset(
+        other for other in credited if other and cycle_question(store.answers(other)) == asked
+    )
+
+
+def cycle_question(steps: list[Answer]) -> str:
+    """A cycle's question as a fingerprint (empty when it has none)."""
+    for step in steps:
+        if step.item_id == "question" and isinstance(step.response, Mapping):
+            return question_fingerprint(str(step.response.get("text", "")))
+    return ""
 
 
 def replayed_credit(submission: Submission) -> bool:

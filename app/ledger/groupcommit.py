@@ -18,9 +18,11 @@ batch, after every `prepare`; the ledger's chain lock) stays short:
 - `prepare(connection)`: reads only, before the lock; what it returns is handed to `atomic`
   (what it raises is that write's outcome, except a database error, which fails the batch:
   the transaction may be unusable);
-- `atomic(connection, prepared)`: one statement under the lock that applies completely or not
-  at all, run without a savepoint; None means "not applicable here", and what it raises fails
-  the batch;
+- `atomic(connection, prepared_list)`: under the lock, once per batch for every write that
+  names the same `atomic`, given what their prepares returned, in order: one statement that
+  applies each completely or not at all, run without a savepoint, returning one outcome per
+  write (None: "not applicable here", that write then runs `work`); what it raises fails the
+  batch;
 - `work(connection)`: the general case, in its own SAVEPOINT.
 """
 
@@ -59,7 +61,7 @@ class GroupCommit:
         work: Step[T],
         *,
         prepare: Callable[[Connection], Any] | None = None,
-        atomic: Callable[[Connection, Any], T | None] | None = None,
+        atomic: Callable[[Connection, list[Any]], list[T | None]] | None = None,
     ) -> T:
         """Run a write inside a committed transaction; return its result once durable."""
         pending: _Pending[T] = _Pending(work, prepare, atomic)
@@ -97,8 +99,9 @@ class GroupCommit:
                 if self._begin is not None:
                     self._begin(connection)
                 locked_at = time.perf_counter()
+                run_atomic(connection, batch)
                 for pending in batch:
-                    if pending.error is None and not run_atomic(connection, pending):
+                    if pending.error is None and not pending.applied:
                         run_in_savepoint(connection, pending)
         except BaseException as error:
             for pending in batch:
@@ -124,15 +127,17 @@ def run_prepare(connection: Connection, pending: _Pending) -> None:
         pending.error = error
 
 
-def run_atomic(connection: Connection, pending: _Pending) -> bool:
-    """Try a write's one-statement form; True when it gave the outcome."""
-    if pending.atomic is None:
-        return False
-    value = pending.atomic(connection, pending.prepared)
-    if value is None:
-        return False
-    pending.value = value
-    return True
+def run_atomic(connection: Connection, batch: list[_Pending]) -> None:
+    """Run the one-statement form of every write that has one, one call per `atomic`."""
+    groups: dict[Callable, list[_Pending]] = {}
+    for pending in batch:
+        if pending.error is None and pending.atomic is not None:
+            groups.setdefault(pending.atomic, []).append(pending)
+    for atomic, group in groups.items():
+        outcomes = atomic(connection, [pending.prepared for pending in group])
+        for pending, value in zip(group, outcomes, strict=True):
+            if value is not None:
+                pending.value, pending.applied = value, True
 
 
 def run_in_savepoint(connection: Connection, pending: _Pending) -> None:
@@ -154,12 +159,13 @@ class _Pending(Generic[T]):
         self,
         work: Step[T],
         prepare: Callable[[Connection], Any] | None = None,
-        atomic: Callable[[Connection, Any], T | None] | None = None,
+        atomic: Callable[[Connection, list[Any]], list[T | None]] | None = None,
     ):
         self.work = work
         self.prepare = prepare
         self.atomic = atomic
         self.prepared: Any = None  # what prepare returned, for atomic
+        self.applied = False  # atomic gave the outcome
         self.wake = threading.Event()
         self.finished = False
         self.value: T | None = None

@@ -5,7 +5,9 @@ Decisions (documented because accreditors will ask):
 - A learner earns credit for an activity once per credit type: a case once per module *version*;
   a point-of-care cycle once per completed cycle (its own question, sources and application: one
   attempt), so each new cycle earns again, within the annual cap (the market convention; the
-  activity key still names the module consulted). Records made when a cycle earned once per module
+  activity key still names the module consulted). A cycle whose clinical question is one a credited
+  cycle of the learner already asked (same words, ignoring case, accents and punctuation) earns
+  nothing: credit is for each distinct question. Records made when a cycle earned once per module
   stay as they are. A reversed record no longer counts, so the activity may be credited again.
 - The annual cap is per credit type and per UTC calendar year of the `earned_at` time, across all
   Bedside activities. Credit that would pass the cap is granted *partially*, up to the cap, in
@@ -21,6 +23,7 @@ Decisions (documented because accreditors will ask):
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -153,9 +156,16 @@ def unapproved_module(module: Mapping[str, Any]) -> Refusal:
 
 
 def poc_cycle_credit(
-    cycle: PocCycle, held: Sequence[HeldCredit], policy: CreditPolicy, now: datetime
+    cycle: PocCycle,
+    held: Sequence[HeldCredit],
+    policy: CreditPolicy,
+    now: datetime,
+    same_question: frozenset[str] = frozenset(),
 ) -> list[CreditAward] | Refusal:
-    """Grant point-of-care credit once question, sources and application are recorded in time."""
+    """Grant point-of-care credit once question, sources and application are recorded in time.
+
+    `same_question`: the attempt ids of the learner's other cycles that asked this question.
+    """
     deadline = cycle.started_at + policy.poc_application_window
     steps = cycle.step_times()
     missing = [name for name, at in steps.items() if at is None]
@@ -165,6 +175,8 @@ def poc_cycle_credit(
         return Refusal("cycle-incomplete", f"Still to record: {', '.join(missing)}.")
     if any(at is not None and at > deadline for at in steps.values()):
         return Refusal("cycle-expired", f"A step was recorded after {deadline.isoformat()}.")
+    if any(credit.attempt_id in same_question for credit in held):
+        return same_question_refusal()
     if policy.approved_modules_only and not cycle.source_approved:
         return Refusal(
             "module-not-approved",
@@ -190,6 +202,20 @@ def poc_credit_outlook(
     if isinstance(awardable, Refusal):
         return awardable
     return within_annual_cap(awardable, held, policy, when)
+
+
+def same_question_refusal() -> Refusal:
+    """The refusal of a cycle that repeats a question the learner already earned credit for."""
+    return Refusal(
+        "same-question", "Credit for this clinical question was already earned in another cycle."
+    )
+
+
+def question_fingerprint(question: str) -> str:
+    """A question's words without case, accents, punctuation or spacing, to spot a repeat."""
+    decomposed = unicodedata.normalize("NFKD", question.casefold())
+    letters = "".join(c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c))
+    return " ".join(letters.split())
 
 
 def cycle_expired(cycle: PocCycle, policy: CreditPolicy, now: datetime) -> bool:

@@ -279,12 +279,13 @@ CREATE TABLE ledger_reporting_identities (
 );
 ALTER TABLE ledger_learners ADD COLUMN updated_at TEXT
 """
-# A claim decided before the chain lock, appended under it in one round trip (app/ledger/store.py,
-# append_prepared): the key must still be unused and the learner's records as they were read
-# (else 'replay' or 'stale', and the caller runs the general path); then the attempt is completed
-# if asked, the entries numbered and hashed after the head exactly as chain.py does in Python
-# (the sequence is the last key of the canonical JSON), and the submission stored. An error
-# rolls back the function's own writes and returns 'failed <SQLSTATE>'.
+# A claim decided before the chain lock, appended under it (app/ledger/store.py,
+# append_all_prepared hands a whole batch to ledger_append_claims, which calls this once per claim
+# in order, in one round trip): the key must still be unused and the learner's records as they were
+# read (else 'replay' or 'stale', and the caller runs the general path); then the attempt is
+# completed if asked, the entries numbered and hashed after the head exactly as chain.py does in
+# Python (the sequence is the last key of the canonical JSON), and the submission stored. An error
+# rolls back this claim's own writes and returns 'failed <SQLSTATE>'.
 PG_APPEND_CLAIM = """
 CREATE FUNCTION ledger_append_claim(
     p_key TEXT, p_fingerprint TEXT, p_learner TEXT, p_seen_sequence BIGINT, p_entries JSONB,
@@ -358,6 +359,30 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$
 """
+PG_APPEND_CLAIMS = """
+CREATE FUNCTION ledger_append_claims(p_claims JSONB)
+RETURNS TABLE (outcome TEXT, first_number BIGINT, head_before TEXT, new_hashes TEXT[])
+LANGUAGE plpgsql AS $$
+DECLARE
+    claim JSONB;
+    appended RECORD;
+BEGIN
+    FOR claim IN SELECT c.value FROM jsonb_array_elements(p_claims) WITH ORDINALITY AS c
+                 ORDER BY c.ordinality LOOP
+        SELECT * INTO appended FROM ledger_append_claim(
+            claim ->> 'key', claim ->> 'fingerprint', claim ->> 'learner',
+            (claim ->> 'seen')::BIGINT, claim -> 'entries', claim ->> 'reason',
+            claim ->> 'message', claim ->> 'at', nullif(claim -> 'completion', 'null'::JSONB)
+        );
+        outcome := appended.outcome;
+        first_number := appended.first_number;
+        head_before := appended.head_before;
+        new_hashes := appended.new_hashes;
+        RETURN NEXT;
+    END LOOP;
+END
+$$
+"""
 APPEND_ONLY_TABLES = ("ledger_credits", "ledger_submissions")
 EVIDENCE_TABLES = (*APPEND_ONLY_TABLES, "ledger_badge_status")  # append-only, for the role too
 # What the application role may do: append evidence, keep working records, erase consent.
@@ -392,6 +417,11 @@ def pg_append_claim(connection: Connection) -> None:
     connection.exec_driver_sql(PG_APPEND_CLAIM)
 
 
+def pg_append_claims(connection: Connection) -> None:
+    """m005, PostgreSQL only: append a whole batch's prepared claims in one round trip, in order."""
+    connection.exec_driver_sql(PG_APPEND_CLAIMS)
+
+
 LEDGER_SCHEMA = StoreSchema(
     "bedside.ledger",
     migrations,
@@ -400,6 +430,7 @@ LEDGER_SCHEMA = StoreSchema(
         (m002_reporting_identities.__name__, pg_reporting_identities),
         (m003_certificate_credentials.__name__, pg_certificate_credentials),
         ("m004_append_claim_function", pg_append_claim),
+        ("m005_append_claims_function", pg_append_claims),
     ],
     grants=APPLICATION_GRANTS,
 )

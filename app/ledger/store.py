@@ -126,10 +126,9 @@ SELECT (SELECT request_hash FROM ledger_submissions WHERE idempotency_hash = :ke
         FROM ({HELD_CREDITS}) AS held)
 """
 )
-APPEND_CLAIM = text(
-    "SELECT outcome, first_number, head_before, new_hashes FROM ledger_append_claim("
-    ":key, :fingerprint, :learner, :seen, CAST(:entries AS JSONB), :reason, :message, :at, "
-    "CAST(:completion AS JSONB))"
+APPEND_CLAIMS = text(
+    "SELECT outcome, first_number, head_before, new_hashes "
+    "FROM ledger_append_claims(CAST(:claims AS JSONB))"
 )
 
 
@@ -454,7 +453,7 @@ class SqlLedgerStore:
         """Write a claim: on PostgreSQL decided before the chain lock, appended in one trip."""
         if not self._one_trip:
             return self._writer.run(work)
-        return self._writer.run(work, prepare=prepare, atomic=append_prepared)
+        return self._writer.run(work, prepare=prepare, atomic=append_all_prepared)
 
 
 def ledger_database(where: Path | str | DatabaseUrl) -> Database:
@@ -566,37 +565,47 @@ def decided_claim(
     return PreparedClaim(keys, request.learner_id, seen_sequence, entries, refusal, timestamp(now))
 
 
-def append_prepared(connection: Connection, prepared) -> Submission | None:
-    """Append a prepared claim in one statement; None when the general path must decide."""
-    if isinstance(prepared, Submission):
-        return prepared  # a replay: submissions never change once stored
-    if prepared is None:
-        return None
-    row = connection.execute(APPEND_CLAIM, append_parameters(prepared)).one()
-    outcome, first, prev_hash, made = row
+def append_all_prepared(connection: Connection, batch: list) -> list[Submission | None]:
+    """Append a batch's prepared claims in one statement; None where the general path decides."""
+    outcomes: list[Submission | None] = [p if isinstance(p, Submission) else None for p in batch]
+    ready = [(n, p) for n, p in enumerate(batch) if isinstance(p, PreparedClaim)]
+    if not ready:
+        return outcomes  # replays only: submissions never change once stored
+    claims = canonical_json([append_parameters(prepared) for _, prepared in ready])
+    rows = connection.execute(APPEND_CLAIMS, {"claims": claims}).all()
+    for (n, prepared), row in zip(ready, rows, strict=True):
+        outcomes[n] = appended_submission(prepared, *row)
+    return outcomes
+
+
+def appended_submission(
+    prepared: PreparedClaim, outcome: str, first: int, prev_hash: str, made: list[str]
+) -> Submission | None:
+    """The submission one appended claim made; None for a replay, stale read or database refusal."""
     if outcome != "appended":
-        return None  # a replay, a learner's records changed, or a refusal by the database
+        return None
     if prepared.refusal is not None:
         return Submission(created=True, refusal=prepared.refusal)
-    records = sealed_as_stored(prepared, first, prev_hash, made)
-    return Submission(created=True, records=tuple(records))
+    return Submission(
+        created=True, records=tuple(sealed_as_stored(prepared, first, prev_hash, made))
+    )
 
 
 def append_parameters(prepared: PreparedClaim) -> dict:
-    """The arguments of ledger_append_claim for a prepared claim."""
+    """One claim's arguments for ledger_append_claim, as an element of the batch's JSON array."""
     idempotency_hash, fingerprint = prepared.keys
-    refusal, completion = prepared.refusal, prepared.completion
+    refusal = prepared.refusal
     entries = [{**e, "text_before_sequence": text_before_sequence(e)} for e in prepared.entries]
     return {
         "key": idempotency_hash,
         "fingerprint": fingerprint,
         "learner": prepared.learner_id,
         "seen": prepared.seen_sequence,
-        "entries": canonical_json(entries),
+        "entries": entries,
         "reason": refusal.reason if refusal else None,
         "message": refusal.message if refusal else None,
         "at": prepared.submitted_at,
-        "completion": None if completion is None else canonical_json(completion),
+        "completion": prepared.completion,
     }
 
 

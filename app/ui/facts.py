@@ -136,6 +136,16 @@ FACT_TITLES = (
     lazy_gettext("Sepsis, severe sepsis and septic shock (adult emergency trigger)"),
     lazy_gettext("Systolic blood pressure"),
     lazy_gettext("Common cold and acute upper respiratory infection"),
+    lazy_gettext("Acute sinusitis (acute rhinosinusitis)"),
+    lazy_gettext("Body temperature (general or rectal), for young infants"),
+    lazy_gettext("Clostridioides difficile infection"),
+    lazy_gettext("Group A streptococcus test (throat)"),
+    lazy_gettext("LDL cholesterol in serum or plasma"),
+    lazy_gettext("Mammography (any)"),
+    lazy_gettext("Potassium in serum, plasma or blood"),
+    lazy_gettext("Stool-based colorectal cancer screening tests (FIT, gFOBT, stool DNA-FIT)"),
+    lazy_gettext("Type 2 diabetes mellitus"),
+    lazy_gettext("Urinalysis"),
 )
 
 

@@ -107,6 +107,15 @@ STRENGTHS = (
     ),
     lazy_gettext("Strong recommendation, moderate certainty in the evidence about effects (⊕⊕⊕◯)"),
     lazy_gettext("Strong recommendation, moderate quality of evidence"),
+    lazy_gettext("ACIP recommendation; no strength grade stated"),
+    lazy_gettext("B recommendation"),
+    lazy_gettext("COR I, LOE B-R"),
+    lazy_gettext("Children: strong, moderate; adults: weak, low (IDSA GRADE)"),
+    lazy_gettext("Conditional recommendation, moderate certainty of evidence"),
+    lazy_gettext("Evidence quality A; strong recommendation (AAP: A, Strong)"),
+    lazy_gettext("Practice point (ungraded)"),
+    lazy_gettext("Strong recommendation, high-quality evidence"),
+    lazy_gettext("Strong, high (IDSA GRADE: strong recommendation, high-quality evidence)"),
 )
 # Disclosure wording the shipped modules use (content YAML, English only).
 DISCLOSURE_TEXTS = (
@@ -156,6 +165,10 @@ def refusal(reason: str) -> str:
         "cycle-incomplete": gettext("This cycle is not finished yet."),
         "cycle-expired": gettext(
             "This cycle expired before it was finished, so it cannot earn credit."
+        ),
+        "same-question": gettext(
+            "You already earned credit for this clinical question in another cycle; "
+            "each distinct question earns credit once."
         ),
         "module-not-approved": gettext(
             "No clinician reviewer has approved this module yet, so it earns no credit here. "

@@ -15,9 +15,15 @@ from datetime import UTC, datetime
 from flask import abort, current_app, session
 
 from app.ledger.chain import parse_timestamp, timestamp
-from app.ledger.credit import finish_poc_cycle, unfinished_poc_cycle
+from app.ledger.credit import finish_poc_cycle, same_question_cycles, unfinished_poc_cycle
 from app.ledger.models import Answer, Submission
-from app.ledger.rules import CreditAward, HeldCredit, Refusal, poc_credit_outlook
+from app.ledger.rules import (
+    CreditAward,
+    HeldCredit,
+    Refusal,
+    poc_credit_outlook,
+    same_question_refusal,
+)
 from app.library import editorial
 from app.ui.page_context import ledger, runtime
 
@@ -203,18 +209,32 @@ class CreditOutlook:
     capped: tuple[CreditAward, ...] = ()  # awards cut below their designated amount by the cap
 
 
-def credit_outlook(learner: str, now: datetime | None = None) -> CreditOutlook:
-    """Whether a new cycle would earn credit under this year's cap, and how much if cut."""
+def credit_outlook(
+    learner: str, now: datetime | None = None, current: Cycle | None = None
+) -> CreditOutlook:
+    """Whether a cycle (new, or `current`) would earn credit now, and how much if capped."""
     now = now or datetime.now(UTC)
+    if current is not None and asks_credited_question(learner, current):
+        return CreditOutlook(refusal=same_question_refusal())
     decision = poc_credit_outlook(credits_held_this_year(learner, now), ledger().policy, now)
     if isinstance(decision, Refusal):
         return CreditOutlook(refusal=decision)
     return CreditOutlook(capped=tuple(a for a in decision if a.amount < a.designated))
 
 
+def asks_credited_question(learner: str, current: Cycle) -> bool:
+    """Tell whether another cycle of the learner already earned credit for this cycle's question."""
+    repeats = same_question_cycles(ledger().store, current.attempt_id)
+    return bool(repeats) and any(c.attempt_id in repeats for c in credits_held(learner))
+
+
 def credits_held_this_year(learner: str, now: datetime) -> list[HeldCredit]:
     """The learner's unreversed credits earned in now's UTC year."""
-    start = datetime(now.astimezone(UTC).year, 1, 1, tzinfo=UTC)
+    return credits_held(learner, start=datetime(now.astimezone(UTC).year, 1, 1, tzinfo=UTC))
+
+
+def credits_held(learner: str, start: datetime | None = None) -> list[HeldCredit]:
+    """The learner's unreversed credits (earned since `start` when given)."""
     records = ledger().store.credits_for(learner, start=start)
     reversed_ = {record.reverses for record in records if record.reverses is not None}
     return [

@@ -133,7 +133,7 @@ def apply_page(cycle: poc_flow.Cycle, form: poc_forms.FormResult) -> str:
     """Render the application form."""
     return page(
         "ui/poc_apply.html",
-        outlook=poc_flow.credit_outlook(learner_id()),
+        outlook=poc_flow.credit_outlook(learner_id(), current=cycle),
         cycle=cycle,
         module=runtime().library.modules.get(cycle.module_id or ""),
         values=form.values,

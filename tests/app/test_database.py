@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlite_utils.migrations import Migrations
 
 from app.database import Database, StoreSchema, parse_database_url
+from app.db import LEDGER_SETTINGS
 from app.errors import ConfigError
 from app.redaction import redact
 from app.settings import REPO_ROOT
@@ -167,3 +168,15 @@ def test_a_postgresql_lookup_opens_no_transaction_and_leaves_writes_atomic(postg
             assert connection.execute(text("SELECT count(*) FROM claims")).scalar_one() == 0
     finally:
         database.dispose()
+
+
+def test_on_postgresql_only_the_ledger_waits_for_the_wal_flush_at_commit(postgres_url):
+    url = parse_database_url(postgres_url)
+    stores, ledger = Database(url), Database(url, LEDGER_SETTINGS)
+    try:
+        for database, expected in ((stores, "off"), (ledger, "on")):
+            with database.lookup() as connection:
+                assert connection.execute(text("SHOW synchronous_commit")).scalar() == expected
+    finally:
+        stores.dispose()
+        ledger.dispose()

@@ -135,6 +135,27 @@ def test_every_completed_cycle_of_a_module_earns_once_and_the_chain_stays_valid(
     assert verify_chain(store).ok
 
 
+def asked(store, learner, clock, question: str) -> str:
+    """A finished cycle that asked `question`; return its id."""
+    attempt = poc_attempt(store, learner, clock, ("sources", "application"))
+    store.record_answer(Answer(attempt, "question", {"text": question, "reason": "other"}, clock()))
+    return attempt
+
+
+def test_a_second_cycle_asking_the_same_question_is_refused_and_a_new_question_earns(
+    store, learner, clock
+):
+    first = asked(store, learner, clock, "Cultures before antibiotics in sepsis?")
+    assert claim_poc_credit(store, POLICY, learner, first, "k1", clock()).records
+    repeat = asked(store, learner, clock, "cultures before antibiotics in SEPSIS")
+    refused = claim_poc_credit(store, POLICY, learner, repeat, "k2", clock())
+    assert refused.refusal is not None and refused.refusal.reason == "same-question"
+    fresh = asked(store, learner, clock, "When should lactate be remeasured in sepsis?")
+    assert claim_poc_credit(store, POLICY, learner, fresh, "k3", clock()).records
+    assert [r.attempt_id for r in store.credits_for(learner)] == [first, fresh]
+    assert verify_chain(store).ok
+
+
 def test_an_unfinished_cycle_is_refused_without_using_up_the_key(store, learner, clock):
     attempt = poc_attempt(store, learner, clock, ("question", "sources"))
     early = claim_poc_credit(store, POLICY, learner, attempt, "k1", clock())

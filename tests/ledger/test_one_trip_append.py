@@ -7,6 +7,9 @@ used, between its read and the lock is decided again under the lock.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import event
 
@@ -18,6 +21,10 @@ from app.ledger.verify import verify_chain
 from tests.ledger.helpers import ISSUER, KEY, T0, award, request
 
 ALREADY_HELD = Refusal("held", "Already credited this year.")
+APPEND = (
+    "SELECT outcome, first_number, head_before, new_hashes "
+    "FROM ledger_append_claims(CAST(%(claims)s AS JSONB))"
+)
 
 
 @pytest.fixture
@@ -127,3 +134,38 @@ def test_a_key_used_by_another_host_after_the_read_is_replayed_not_appended(
     assert replayed.created is False and [r.sequence for r in replayed.records] == [1]
     assert reads == [0]  # the replay needs no second decision
     assert verify_chain(pg_ledger).checked == 1
+
+
+def test_claims_queued_together_are_appended_by_one_statement_in_arrival_order(pg_ledger):
+    learners = [pg_ledger.ensure_learner(ISSUER, f"Practitioner/{n}") for n in range(6)]
+    batches = statements_after_the_lock(pg_ledger)
+    release, results = threading.Event(), {}
+
+    def held_back(_held):
+        """The first claim's decision waits, so the others queue behind its batch."""
+        release.wait(10)
+        return [award("0.50")]
+
+    def claim(n: int, key: str, decide) -> None:
+        results[key] = pg_ledger.submit(request(learners[n]), key, decide)
+
+    first = threading.Thread(target=claim, args=(0, "first", held_back))
+    first.start()
+    others = [
+        threading.Thread(target=claim, args=(n, f"k{n}", lambda _held: [award()]))
+        for n in range(1, 6)
+    ]
+    for thread in others:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(pg_ledger._writer._queue) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert [len(results[k].records) for k in ("first", "k1", "k2", "k3", "k4", "k5")] == [1] * 6
+    locked = [batch[: batch.index("COMMIT") + 1] for batch in batches]  # lock → commit
+    assert locked == [[APPEND, "COMMIT"], [APPEND, "COMMIT"]], locked  # five claims, one trip
+    assert {r.learner_id for r in pg_ledger.iter_chain()} == set(learners)
+    report = verify_chain(pg_ledger)
+    assert report.ok and report.checked == 6

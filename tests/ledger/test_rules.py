@@ -24,6 +24,7 @@ from app.ledger.rules import (
     passed,
     poc_credit_outlook,
     poc_cycle_credit,
+    question_fingerprint,
 )
 from tests.ledger.helpers import T0, module
 
@@ -242,6 +243,24 @@ def test_the_window_is_configurable():
 def test_a_cycle_on_a_module_version_already_credited_is_a_duplicate():
     refusal = poc_cycle_credit(cycle(), [held("0.5", AMA, POC_KEY, attempt="cycle-2")], POLICY, T0)
     assert isinstance(refusal, Refusal) and refusal.reason == "duplicate"
+
+
+def test_a_cycle_asking_a_question_already_credited_in_another_cycle_earns_nothing():
+    earlier = [held("0.5", AMA, POC_KEY, attempt="cycle-1")]
+    refusal = poc_cycle_credit(cycle(), earlier, POLICY, T0, frozenset({"cycle-1"}))
+    assert isinstance(refusal, Refusal) and refusal.reason == "same-question"
+
+
+def test_a_repeated_question_whose_credit_was_reversed_earns_again():
+    other_question = [held("0.5", AMA, POC_KEY, attempt="cycle-1")]
+    awards = poc_cycle_credit(cycle(), other_question, POLICY, T0, frozenset({"cycle-0"}))
+    assert awards == [CreditAward(AMA, Decimal("0.50"), Decimal("0.50"))]
+
+
+def test_a_question_is_the_same_whatever_its_case_accents_punctuation_or_spacing():
+    asked = question_fingerprint("¿Cuándo  repetir el LACTATO en la sepsis?")
+    assert asked == question_fingerprint("cuando repetir el lactato en la sepsis")
+    assert asked != question_fingerprint("Cuándo repetir el lactato en el shock séptico")
 
 
 def test_each_completed_cycle_of_a_module_earns_its_own_credit():

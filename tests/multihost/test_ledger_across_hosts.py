@@ -8,6 +8,7 @@ each keyed by its attempt: `bedside-ui:poc-credit:<attempt id>`.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import uuid
@@ -73,12 +74,12 @@ class Learner:
         assert landing.status_code == 200 and landed.endswith("/app/"), landing.text[:500]
         new_cycle = self.browser.get(f"{ehr}/app/poc/new", timeout=30)
         self.csrf_token = read_form(new_cycle.text).fields["csrf_token"]
+        self.questions = itertools.count(1)  # each cycle a distinct question: each earns credit
 
     def start_cycle(self, host: str, module_id: str) -> str:
         """Ask a question and read a module as its source; return the cycle's attempt id."""
-        asked = self.post(
-            host, "/app/poc/new", question="Cultures first?", reason="diagnostic-dilemma"
-        )
+        question = f"Which cultures come first, question {next(self.questions)}?"
+        asked = self.post(host, "/app/poc/new", question=question, reason="diagnostic-dilemma")
         search = asked.headers["Location"]
         attempt_id = search.split("/")[3]
         read = self.post(host, f"/app/poc/{attempt_id}/read/{module_id}", next="now")

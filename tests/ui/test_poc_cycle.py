@@ -217,6 +217,22 @@ def test_every_completed_cycle_earns_its_own_half_credit(ui_app, browser, auth_s
     assert len({r.attempt_id for r in records}) == 2
 
 
+def test_asking_a_credited_question_again_is_announced_before_the_form_and_earns_nothing(
+    ui_app, browser, auth_server
+):
+    launch(browser, auth_server)
+    complete_cycle(browser)
+    apply_url = read_and_record(browser, ask(browser, QUESTION.upper()), "now")
+    form = get(browser, apply_url)
+    assert "This cycle will not earn credit." in form
+    assert "already earned credit for this clinical question" in form
+    done = post(browser, apply_url, form, **APPLICATION).headers["Location"]
+    assert "already earned credit for this clinical question" in section(
+        get(browser, done), "credit"
+    )
+    assert len(ledger_store(ui_app).credits_for(learner(ui_app))) == 1
+
+
 def earlier_credit(app, amount: str) -> None:
     """Give the demo clinician credit already earned this year (a case elsewhere)."""
     held = request(learner(app), earned_at=datetime.now(UTC) - timedelta(seconds=1))
