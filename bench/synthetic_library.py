@@ -117,7 +117,22 @@ def synthetic_module(number: int) -> dict:
             "commercial_support": "none",
             "statement": text("Synthetic benchmark content; not for learners."),
         },
-        "review": {"status": "draft"},
+        "editorial": {
+            "status": "draft",
+            "authors": [
+                {
+                    "name": "Benchmark",
+                    "role": "Generator",
+                    "date": "2026-01-01",
+                    "relationships": "none",
+                }
+            ],
+            "reviewers": [],
+            "ai_assistance": {"used": False, "reviewed_by": None},
+            "review_by": "2099-12-31",
+            "superseded_by": None,
+            "guideline_watch": {"watch_for": "Synthetic: none", "last_checked": "2026-01-01"},
+        },
         "expires": "2099-12-31",
     }
 

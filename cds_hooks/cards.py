@@ -8,6 +8,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+from app.library import editorial
 from cds_hooks.card_resources import Filler, compile_resource, with_concept_text
 from cds_hooks.matching import Evidence, Match
 from cds_hooks.models import Card
@@ -217,8 +218,8 @@ def compose_detail(template: CardTemplate, match: Match) -> str:
 
 
 def draft_footer(module: dict, language: str) -> str:
-    """The draft label in italics, unless a clinician has reviewed the module."""
-    if module["review"]["status"] == "reviewed":
+    """The draft label in italics, unless a named clinician approved the module."""
+    if editorial.is_approved(module):
         return ""
     return f"_{UI_TEXT['draft'][language]}_"
 

@@ -88,13 +88,23 @@ def case_claim(
 
 
 def finish_poc_cycle(
-    store: LedgerStore, policy: CreditPolicy, application: Answer, idempotency_key: str
+    store: LedgerStore,
+    policy: CreditPolicy,
+    application: Answer,
+    idempotency_key: str,
+    *,
+    source_approved: bool = False,
 ) -> Submission:
-    """Record a cycle's application and claim the cycle's credit in one transaction, once."""
+    """Record a cycle's application and claim the cycle's credit in one transaction, once.
+
+    `source_approved`: the module the cycle consulted is approved (production credits no other).
+    """
     repeats = same_question_cycles(store, application.attempt_id)
     return store.answer_and_submit(
         application,
-        lambda attempt, steps: poc_claim(attempt, steps, policy, application.answered_at, repeats),
+        lambda attempt, steps: poc_claim(
+            attempt, steps, policy, application.answered_at, repeats, source_approved
+        ),
         idempotency_key,
     )
 
@@ -106,11 +116,13 @@ def claim_poc_credit(
     attempt_id: str,
     idempotency_key: str,
     now: datetime,
+    *,
+    source_approved: bool = False,
 ) -> Submission:
     """Claim a point-of-care cycle's credit; an unfinished cycle is refused, keeping the key."""
     attempt = learners_attempt(store, learner_id, attempt_id)
     repeats = same_question_cycles(store, attempt_id)
-    claim = poc_claim(attempt, store.answers(attempt_id), policy, now, repeats)
+    claim = poc_claim(attempt, store.answers(attempt_id), policy, now, repeats, source_approved)
     if isinstance(claim, Refusal):
         return Submission(created=False, refusal=claim)
     request, decide = claim
@@ -134,9 +146,10 @@ def poc_claim(
     policy: CreditPolicy,
     now: datetime,
     same_question: frozenset[str] = frozenset(),
+    source_approved: bool = False,
 ) -> tuple[ClaimRequest, Decide] | Refusal:
     """The credit request of a finished cycle and the rule that decides it, or why it has none."""
-    cycle = poc_cycle(attempt, steps)
+    cycle = poc_cycle(attempt, steps, source_approved)
     if any(at is None for at in cycle.step_times().values()):
         return unfinished_cycle(cycle, policy, now)
     completed_at = cycle_completed_at(cycle)
@@ -196,7 +209,7 @@ def unfinished_cycle(cycle: PocCycle, policy: CreditPolicy, now: datetime) -> Re
     raise ValueError("An incomplete cycle cannot earn credit.")
 
 
-def poc_cycle(attempt: Attempt, answers: list[Answer]) -> PocCycle:
+def poc_cycle(attempt: Attempt, answers: list[Answer], source_approved: bool = False) -> PocCycle:
     """Build a point-of-care cycle from an attempt and its recorded steps."""
     if not attempt.activity_key.startswith("poc:"):
         raise UnknownRecord(f"Attempt {attempt.attempt_id} is not a point-of-care cycle.")
@@ -208,6 +221,7 @@ def poc_cycle(attempt: Attempt, answers: list[Answer]) -> PocCycle:
         question_at=steps.get("question"),
         sources_at=steps.get("sources"),
         application_at=steps.get("application"),
+        source_approved=source_approved,
     )
 
 

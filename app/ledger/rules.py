@@ -14,6 +14,11 @@ Decisions (documented because accreditors will ask):
   0.25 increments (AMA PRA credit is claimed in quarter credits); nothing is granted once it is met.
 - The point-of-care window runs from the cycle's start; every step must be recorded by
   `started_at + window` (the deadline itself is in time). After it an incomplete cycle expires.
+- In production (`approved_modules_only`) a case earns credit only when its module version is
+  `approved` by a named clinician reviewer (its editorial record), and a point-of-care cycle only
+  when the module it consulted is; a draft, in-review or retired version can still be learned
+  from, but its credit is refused ("module-not-approved"). Demo mode credits drafts, which it
+  labels as such.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
+
+from app.library import editorial
 
 CREDIT_TYPES = (
     "ama-pra-category-1",
@@ -75,6 +82,7 @@ class CreditPolicy:
         default_factory=lambda: {"ama-pra-category-1": Decimal(20)}
     )
     awarded_types: frozenset[str] = frozenset(CREDIT_TYPES)
+    approved_modules_only: bool = False  # production sets it: drafts earn no credit
 
     def cap_for(self, credit_type: str) -> Decimal | None:
         """Return the yearly cap of a credit type, or None when it is uncapped."""
@@ -91,6 +99,7 @@ class PocCycle:
     question_at: datetime | None = None
     sources_at: datetime | None = None
     application_at: datetime | None = None
+    source_approved: bool = False  # the module consulted is approved (asked in production only)
 
     def step_times(self) -> dict[str, datetime | None]:
         """Return each step's recording time (None when not recorded yet)."""
@@ -124,6 +133,8 @@ def case_credit(
     when: datetime,
 ) -> list[CreditAward] | Refusal:
     """Grant a case's designated credit once it is passed at its stated pass mark."""
+    if policy.approved_modules_only and not editorial.is_approved(module):
+        return unapproved_module(module)
     pass_mark = int(module["pass_mark_percent"])
     if not passed(correct, total, pass_mark):
         return Refusal(
@@ -133,6 +144,15 @@ def case_credit(
     designated = [(entry["type"], as_amount(entry["amount"])) for entry in module.get("credit", [])]
     key = activity_key("case", module["id"], str(module["version"]))
     return grant(key, designated, held, policy, when)
+
+
+def unapproved_module(module: Mapping[str, Any]) -> Refusal:
+    """Why a module version that no named reviewer approved earns no credit here."""
+    return Refusal(
+        "module-not-approved",
+        f"{module['id']} {module['version']} is {editorial.status(module)}, not approved by a "
+        "named clinician reviewer, so it earns no credit here; you can still learn from it.",
+    )
 
 
 def poc_cycle_credit(
@@ -157,6 +177,12 @@ def poc_cycle_credit(
         return Refusal("cycle-expired", f"A step was recorded after {deadline.isoformat()}.")
     if any(credit.attempt_id in same_question for credit in held):
         return same_question_refusal()
+    if policy.approved_modules_only and not cycle.source_approved:
+        return Refusal(
+            "module-not-approved",
+            "The module this cycle consulted is not approved by a named clinician reviewer, so "
+            "the cycle earns no credit here; you can still learn from it.",
+        )
     this_cycle = [c for c in held if cycle.attempt_id and c.attempt_id == cycle.attempt_id]
     return grant(
         cycle.activity_key,

@@ -1,13 +1,14 @@
 """Wire the ledger into the Flask app: one store and one credit policy per app.
 
 The credit policy is read from Bedside's settings (BEDSIDE_LEDGER_*); a bad one fails with a clear
-sentence (ConfigError) when the app starts.
+sentence (ConfigError) when the app starts. A production deployment credits only approved modules;
+demo mode credits its draft modules too (it labels them draft).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -15,6 +16,7 @@ from flask import Flask
 
 from app.database import database_url
 from app.db import register_store
+from app.deployment import EXTENSION as DEPLOYMENT
 from app.errors import ConfigError
 from app.ledger.rules import CREDIT_TYPES, CreditPolicy
 from app.ledger.store import LedgerStore, SqlLedgerStore, ledger_database
@@ -41,7 +43,9 @@ def init_app(app: Flask) -> None:
     database = ledger_database(database_url(app.config))  # its own: synchronous=FULL on SQLite
     store = SqlLedgerStore(database, identity_key=str(key).encode())
     register_store(app, store)
-    app.extensions["ledger"] = Ledger(store=store, policy=policy_from_config(app.config))
+    production = not app.extensions[DEPLOYMENT].demo  # installed before the ledger
+    policy = replace(policy_from_config(app.config), approved_modules_only=production)
+    app.extensions["ledger"] = Ledger(store=store, policy=policy)
 
 
 def ledger_for(app: Flask) -> Ledger:

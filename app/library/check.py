@@ -20,6 +20,8 @@ from pathlib import Path
 import jsonschema
 
 from app.library import (
+    editorial_checks,
+    item_writing,
     library_checks,
     measure_checks,
     module_checks,
@@ -63,7 +65,9 @@ MODULE_CHECKS: list[ModuleCheck] = [
     text_checks.check_translations,  # 10
     module_checks.check_suggestions,  # 11
     module_checks.check_questions,  # 12
-    module_checks.check_review,  # 13
+    item_writing.check_rationale_and_reference,  # 15
+    editorial_checks.check_editorial,  # 13, 14: workflow and provenance
+    editorial_checks.check_currency,  # 13: review_by, guideline age, superseded
     scenario_checks.check_scenario,  # branching scenarios
     source_attributes.check_source_attributes,  # HTI-1 source attributes
 ]
@@ -80,6 +84,8 @@ LIBRARY_CHECKS: list[LibraryCheck] = [
     library_checks.check_unique_ids,  # 2: modules, value sets, measures
     library_checks.check_unused_value_sets,
     library_checks.check_drafts,  # 13
+    item_writing.check_key_position,  # 15
+    item_writing.check_key_length,  # 15
 ]
 
 

@@ -55,8 +55,10 @@ def check(content_dir: Path, today: datetime | None, output_format: str, quiet: 
     """Check every module, value set and outcome measure before it reaches a clinician.
 
     Schema, references, codes (ICD-10-CM, LOINC, SNOMED CT, RxNorm), summary length, Markdown,
-    links, disclosures, brand names, expiry, translations, suggestions, questions and review;
-    for measures: schema, value sets, linked modules, Moore level, windows and ages.
+    links, disclosures, brand names, expiry, translations, suggestions, questions, the
+    editorial record (workflow, reviewers, AI provenance, review dates, guideline age) and the
+    item-writing rules across the library; for measures: schema, value sets, linked modules,
+    Moore level, windows and ages.
     Exit status: 0 no errors, 1 errors found, 2 usage problem (e.g. no such content folder).
 
     \b

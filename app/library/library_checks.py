@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from app.library import editorial
 from app.library.codes import KNOWN_SYSTEMS, coding_problems
 from app.library.findings import (
     Finding,
@@ -162,13 +163,13 @@ def check_unused_value_sets(library: LibraryContext) -> list[Finding]:
 
 
 def check_drafts(library: LibraryContext) -> list[Finding]:
-    """How many modules are still draft (info: draft modules are labelled as such, not an error)."""
-    drafts = [m for m in library.modules if get(m.module, "review", "status") == "draft"]
+    """How many modules are not approved (info: they are labelled draft, not an error)."""
+    drafts = [m for m in library.modules if not editorial.is_approved(m.data)]
     if not drafts:
         return []
     folder = f"{library.content_dir.name}/modules"
     message = (
-        f"{len(drafts)} of {len(library.modules)} modules are draft (not yet reviewed by a named "
-        "clinician; cards label them as draft)."
+        f"{len(drafts)} of {len(library.modules)} modules are not approved (not yet reviewed by "
+        "a named clinician; cards label them as draft and production awards them no credit)."
     )
-    return [Finding("info", folder, "review.status", message)]
+    return [Finding("info", folder, "editorial.status", message)]

@@ -1,6 +1,6 @@
 """Checks of one module's structure: references, codes, suggestions, and what CME credit depends on
-(disclosures, expiry, the assessment, the review). Each takes a ModuleFile and returns findings;
-checks of its text live in text_checks."""
+(disclosures, expiry, the assessment). Each takes a ModuleFile and returns findings; checks of its
+text live in text_checks, of its editorial record in editorial_checks."""
 
 from __future__ import annotations
 
@@ -341,35 +341,4 @@ def duplicates(entry: ModuleFile, values: list[tuple[list, Any]], what: str) -> 
                 )
             )
         first.setdefault(value, field_path(path))
-    return findings
-
-
-def check_review(entry: ModuleFile) -> list[Finding]:
-    """A reviewed module names its reviewer and a real review date that is not in the future."""
-    review = entry.data.get("review")
-    if get(review, "status") != "reviewed":
-        return []
-    findings = []
-    if blank(get(review, "reviewer")):
-        findings.append(
-            entry.error(
-                ["review", "reviewer"],
-                "a reviewed module names its reviewer (the clinician who reviewed it); add it.",
-            )
-        )
-    reviewed_on = as_date(get(review, "date"))
-    if reviewed_on is None:
-        findings.append(
-            entry.error(
-                ["review", "date"],
-                "a reviewed module needs the review date (YYYY-MM-DD, a real date); add it.",
-            )
-        )
-    elif reviewed_on > entry.library.today:
-        findings.append(
-            entry.error(
-                ["review", "date"],
-                f"review date {reviewed_on} is in the future; use the date the review happened.",
-            )
-        )
     return findings

@@ -1,11 +1,11 @@
 """HTI-1 source attributes of a module (45 CFR 170.315(b)(11)(iv)(A)): derived, checked, shown.
 
 Every module is an evidence-based decision support intervention. Its attributes come from what the
-module already says (the guideline's citation, the people who controlled content, the review, the
-version) plus its `source_attributes` block (developer, funding, release and revision dates, and a
-yes/no per demographic or social data element). A declared data use must agree with what the
-module's triggers actually read, which `derived_data_use` works out from the triggers; the content
-check refuses a module where the two disagree or an attribute is missing.
+module already says (the guideline's citation, the people who controlled content, the editorial
+status and review, the version) plus its `source_attributes` block (developer, funding, release and
+revision dates, and a yes/no per demographic or social data element). A declared data use must
+agree with what the module's triggers actually read, which `derived_data_use` works out from the
+triggers; the content check refuses a module where the two disagree or an attribute is missing.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.library import editorial
 from app.library.findings import Finding, ModuleFile, criteria, field_path, get
 from app.library.loader import ValueSet
 from app.library.module_checks import as_date
@@ -97,6 +98,7 @@ class SourceAttributes:
     citation_url: str
     developer: Mapping[str, str]
     people: tuple[Person, ...]
+    editorial_status: str
     reviewer: str | None
     reviewed_on: str | None
     funding: Mapping[str, str]
@@ -115,7 +117,11 @@ class SourceAttributes:
             "developer": {
                 "text": dict(self.developer),
                 "people": [{"name": p.name, "role": p.role} for p in self.people],
-                "review": {"reviewer": self.reviewer, "date": self.reviewed_on},
+                "review": {
+                    "status": self.editorial_status,
+                    "reviewer": self.reviewer,
+                    "date": self.reviewed_on,
+                },
             },
             "funding": dict(self.funding),
             "dates": {
@@ -136,8 +142,7 @@ class SourceAttributes:
 def source_attributes(module: dict, value_sets: Mapping[str, ValueSet]) -> SourceAttributes:
     """The attributes of a loaded module (which the content check has passed)."""
     block = module["source_attributes"]
-    review = module.get("review", {})
-    reviewed = review.get("status") == "reviewed"
+    review = editorial.latest_review(module)
     readings = derived_data_use(module, value_sets)
     return SourceAttributes(
         module_id=module["id"],
@@ -150,8 +155,9 @@ def source_attributes(module: dict, value_sets: Mapping[str, ValueSet]) -> Sourc
             Person(str(person["name"]), str(person["role"]))
             for person in get(module, "disclosures", "people") or []
         ),
-        reviewer=review.get("reviewer") if reviewed else None,
-        reviewed_on=str(review.get("date")) if reviewed else None,
+        editorial_status=editorial.status(module),
+        reviewer=review.signed if review else None,
+        reviewed_on=review.date if review else None,
         funding=block["funding"],
         released=str(block["released"]),
         revised=tuple(str(day) for day in block.get("revised", ())),

@@ -187,6 +187,10 @@ def refusal(reason: str) -> str:
             "You already earned credit for this clinical question in another cycle; "
             "each distinct question earns credit once."
         ),
+        "module-not-approved": gettext(
+            "No clinician reviewer has approved this module yet, so it earns no credit here. "
+            "You can still learn from it."
+        ),
     }
     return messages.get(reason, gettext("No credit was recorded."))
 

@@ -24,7 +24,8 @@ from app.ledger.rules import (
     poc_credit_outlook,
     same_question_refusal,
 )
-from app.ui.page_context import ledger
+from app.library import editorial
+from app.ui.page_context import ledger, runtime
 
 SESSION_KEY = "bedside_poc"
 MAX_OPEN = 20
@@ -153,8 +154,13 @@ def record_sources(learner: str, current: Cycle, module: dict) -> None:
 def finish(current: Cycle, response: dict) -> Submission:
     """Record how the answer applied to the patient and claim the cycle's credit, in one go."""
     application = Answer(current.attempt_id, "application", response, datetime.now(UTC))
+    source = runtime().library.modules.get(current.module_id or "")
     submission = finish_poc_cycle(
-        ledger().store, ledger().policy, application, idempotency_key=credit_key(current)
+        ledger().store,
+        ledger().policy,
+        application,
+        idempotency_key=credit_key(current),
+        source_approved=source is not None and editorial.is_approved(source),
     )
     cycles = entries()
     cycles.pop(current.attempt_id, None)

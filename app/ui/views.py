@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from app import i18n
 from app.deployment import deployment
 from app.ledger.models import IdempotencyConflict, LedgerUnavailable, UnknownRecord
+from app.library import editorial
 from app.smart import FhirRequestError, SmartSessionEnded, current_smart_session
 from app.smart.sessions import LAUNCH_ARG, bind_launch, forget_ended_session
 from app.ui import labels
@@ -76,8 +77,8 @@ def page(template: str, **context) -> str:
 
 
 def is_draft(module: dict) -> bool:
-    """Tell whether a module still awaits clinician review."""
-    return module.get("review", {}).get("status") != "reviewed"
+    """Tell whether a module still awaits approval by a named clinician reviewer."""
+    return not editorial.is_approved(module)
 
 
 def error_page(status: int, title: str, message: str) -> tuple[str, int]:

@@ -25,12 +25,13 @@ def test_the_good_corpus_passes_without_errors_or_warnings(tmp_path):
     assert report.ok, listing(report)
     assert [f for f in report.findings if f.severity != "info"] == [], listing(report)
     assert (report.modules, report.value_sets) == (1, 2)
-    assert report.summary() == "1 module, 2 value sets, 0 measures: 0 errors, 0 warnings, 1 info"
+    # infos: the draft count and the two item-writing figures
+    assert report.summary() == "1 module, 2 value sets, 0 measures: 0 errors, 0 warnings, 3 infos"
 
 
 def test_drafts_are_counted_as_info(tmp_path):
     report = run_check(tmp_path)
-    finding = finding_at(report, "content/modules", "review.status", "1 of 1 modules", "info")
+    finding = finding_at(report, "content/modules", "editorial.status", "1 of 1 modules", "info")
     assert "draft" in finding.message
 
 

@@ -27,7 +27,7 @@ def test_the_good_measure_corpus_passes_without_errors_or_warnings(tmp_path):
     assert report.ok, listing(report)
     assert [f for f in report.findings if f.severity != "info"] == [], listing(report)
     assert (report.modules, report.value_sets, report.measures) == (1, 5, 1)
-    assert report.summary() == "1 module, 5 value sets, 1 measure: 0 errors, 0 warnings, 1 info"
+    assert report.summary() == "1 module, 5 value sets, 1 measure: 0 errors, 0 warnings, 3 infos"
 
 
 def test_the_shipped_content_passes_and_loads():

@@ -22,8 +22,8 @@ def test_good_library_exits_0_with_a_summary(tmp_path):
     result = invoke("--content-dir", str(content), "--today", "2026-03-01")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[-1] == "1 module, 2 value sets, 0 measures: 0 errors, 0 warnings, 1 info"
-    assert lines[0].startswith("INFO content/modules: review.status: 1 of 1 modules are draft")
+    assert lines[-1] == "1 module, 2 value sets, 0 measures: 0 errors, 0 warnings, 3 infos"
+    assert lines[0].startswith("INFO content/modules: editorial.status: 1 of 1 modules are not")
 
 
 def test_broken_library_exits_1_with_one_line_per_finding(tmp_path):
@@ -66,7 +66,7 @@ def test_today_decides_expiry(tmp_path):
 
 def test_json_output_shape(tmp_path):
     module = good_module()
-    module["case"]["questions"][0]["answer"] = "e"
+    module["disclosures"]["commercial_support"] = ""
     content = write_library(tmp_path, [module])
     result = invoke("--content-dir", str(content), "--today", "2026-03-01", "--format", "json")
     assert result.exit_code == 1
@@ -74,10 +74,10 @@ def test_json_output_shape(tmp_path):
     assert set(data) == {"ok", "modules", "value_sets", "measures", "counts", "findings"}
     assert data["ok"] is False
     assert (data["modules"], data["value_sets"]) == (1, 2)
-    assert data["counts"] == {"error": 1, "warning": 0, "info": 1}
+    assert data["counts"] == {"error": 1, "warning": 0, "info": 3}
     error = next(f for f in data["findings"] if f["severity"] == "error")
     assert set(error) == {"severity", "file", "field", "message"}
-    assert (error["file"], error["field"]) == (MODULE_FILE, "case.questions[0].answer")
+    assert (error["file"], error["field"]) == (MODULE_FILE, "disclosures.commercial_support")
 
 
 def test_quiet_reports_errors_only(tmp_path):
@@ -85,7 +85,7 @@ def test_quiet_reports_errors_only(tmp_path):
     result = invoke("--content-dir", str(content), "--today", "2027-12-01", "--quiet")
     assert result.exit_code == 0
     assert result.output.splitlines() == [
-        "1 module, 2 value sets, 0 measures: 0 errors, 1 warning, 1 info"
+        "1 module, 2 value sets, 0 measures: 0 errors, 2 warnings, 3 infos"
     ]
 
 
