@@ -133,6 +133,19 @@ STRENGTHS = (
         "Not verified: the published class of recommendation and level of evidence "
         "could not be checked"
     ),
+    lazy_gettext(
+        "ADA evidence grading (A, B, C, E); the grade of this recommendation was not verified "
+        "for this draft"
+    ),
+    lazy_gettext(
+        "Class of Recommendation 1 (strong); the level of evidence was not verified for this draft"
+    ),
+    lazy_gettext(
+        "Quality of evidence: moderate; strength of recommendation: strong (for each of the two "
+        "criteria)"
+    ),
+    lazy_gettext("Strong recommendation, moderate-certainty evidence"),
+    lazy_gettext("Strong recommendation, moderate-quality evidence"),
 )
 # Disclosure wording the shipped modules use (content YAML, English only).
 DISCLOSURE_TEXTS = (
