@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.browser.test_demo_ehr_browser import open_case_from_card
+from tests.browser.test_learning_loop import SEPSIS
 
 
 def test_the_case_from_a_card_runs_under_the_csp_on_a_phone(phone, demo_server):
@@ -13,7 +14,8 @@ def test_the_case_from_a_card_runs_under_the_csp_on_a_phone(phone, demo_server):
     phone.click("button.primary")
     phone.wait_for_selector(".patient-facts")
     assert "3.1 mmol/L" in phone.inner_text(".patient-facts")
-    phone.check("input[name='option'][value='b']")
+    first_answer = SEPSIS["case"]["questions"][0]["answer"]
+    phone.check(f"input[name='option'][value='{first_answer}']")
     phone.click("button.primary")
     phone.wait_for_selector(".feedback.correct")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 400

@@ -62,11 +62,10 @@ def poc_cycle(store, clock: Clock, learner: str, module_id: str) -> list[int]:
     version = modules()[module_id]["version"]
     attempt = attempt_id(learner, "poc", module_id, clock.now.isoformat())
     store.record_attempt(learner, ("poc", module_id, version), attempt, clock.now)
-    for step in POC_STEPS:
+    for step in POC_STEPS:  # each cycle its own question, as each earns credit (rules.py)
         clock.advance(minutes=4)
-        store.record_answer(
-            Answer(attempt, step, {"text": f"{step} for a dosing question"}, clock.now)
-        )
+        text = f"{step} for a dosing question about {module_id} at {clock.now:%H:%M}"
+        store.record_answer(Answer(attempt, step, {"text": text}, clock.now))
     made = claim_poc_credit(store, POLICY, learner, attempt, f"poc-{attempt}", clock.now)
     assert made.refusal is None, made.refusal
     return [record.sequence for record in made.records]

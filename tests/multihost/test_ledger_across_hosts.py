@@ -62,6 +62,9 @@ def ledger(hosts):
     store.close()
 
 
+QUESTIONS = itertools.count(1)  # each cycle a distinct question (each earns credit), in every test
+
+
 class Learner:
     """A clinician's browser: one SMART session (cookie) good on both hosts."""
 
@@ -74,11 +77,10 @@ class Learner:
         assert landing.status_code == 200 and landed.endswith("/app/"), landing.text[:500]
         new_cycle = self.browser.get(f"{ehr}/app/poc/new", timeout=30)
         self.csrf_token = read_form(new_cycle.text).fields["csrf_token"]
-        self.questions = itertools.count(1)  # each cycle a distinct question: each earns credit
 
     def start_cycle(self, host: str, module_id: str) -> str:
         """Ask a question and read a module as its source; return the cycle's attempt id."""
-        question = f"Which cultures come first, question {next(self.questions)}?"
+        question = f"Which cultures come first, question {next(QUESTIONS)}?"
         asked = self.post(host, "/app/poc/new", question=question, reason="diagnostic-dilemma")
         search = asked.headers["Location"]
         attempt_id = search.split("/")[3]
@@ -149,7 +151,7 @@ def test_sixteen_claims_through_two_hosts_credit_each_cycle_once(hosts, ledger):
 def test_claims_acknowledged_by_a_host_killed_mid_write_are_in_the_ledger(hosts, ledger):
     host_a, host_b, _ = hosts
     learner = Learner(host_b.url)
-    cycles = [learner.start_cycle(host_b.url, module) for module in MODULES * 2]
+    cycles = [learner.start_cycle(host_b.url, module) for module in MODULES[:12] * 2]  # < the cap
     acknowledged: list[str] = []
     unanswered: list[str] = []
     queue = iter(cycles)

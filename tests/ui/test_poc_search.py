@@ -62,7 +62,7 @@ def test_brand_and_spanish_words_find_the_modules_that_name_their_generic(browse
     search_url = ask(browser)
     eliquis = get(browser, search_url, query_string={"q": "Eliquis"})
     assert "Showing results for “apixaban”" in eliquis
-    assert hit_ids(eliquis)[0] == "af-anticoagulation"
+    assert set(hit_ids(eliquis)[:2]) == {"af-anticoagulation", "doac-vte-ckd"}  # both teach it
     spanish = get(browser, search_url, query_string={"q": "neumonía"})
     assert hit_ids(spanish)[0] == "cap-adults-outpatient"
 
