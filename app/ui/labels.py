@@ -146,6 +146,10 @@ STRENGTHS = (
     ),
     lazy_gettext("Strong recommendation, moderate-certainty evidence"),
     lazy_gettext("Strong recommendation, moderate-quality evidence"),
+    lazy_gettext(
+        "Strong recommendation (SSC 2026); the certainty of evidence was not verified for this "
+        "module"
+    ),
 )
 # Disclosure wording the shipped modules use (content YAML, English only).
 DISCLOSURE_TEXTS = (

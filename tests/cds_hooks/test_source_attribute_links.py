@@ -39,7 +39,7 @@ def test_a_hook_card_links_to_its_source_attributes_page(cds, fixture_store, acc
     link = source_link(card)
     assert link == {
         "label": LABELS[lang],
-        "url": f"http://localhost/modules/sepsis-hour-1-bundle/1.2.0/source-attributes?lang={lang}",
+        "url": f"http://localhost/modules/sepsis-hour-1-bundle/2.0.0/source-attributes?lang={lang}",
         "type": "absolute",
     }
     page = cds.client.get(local_path(link["url"]))  # no sign-in: whoever sees the card may open it

@@ -84,7 +84,7 @@ def test_the_ledger_holds_the_three_steps(ui_app, browser, auth_server):
     attempt_id = apply_url.split("/")[3]
     steps = {a.item_id: a.response for a in ledger_store(ui_app).answers(attempt_id)}
     assert steps["question"] == {"text": QUESTION, "reason": "diagnostic-dilemma"}
-    assert steps["sources"] == {"modules": [SEPSIS], "version": "1.2.0"}
+    assert steps["sources"] == {"modules": [SEPSIS], "version": "2.0.0"}
     assert steps["application"]["impact"] == ["changed-test"]
     assert steps["application"]["rating"] == 5
 

@@ -112,7 +112,8 @@ def test_every_learner_page_and_certificate_is_all_spanish(spanish_pages, sepsis
         left = sorted({f for m in messages for f in english_fragments(m) if f in visible})
         assert left == [], name
     assert "Lactato" in spanish_pages["question"]  # a patient-fact heading
-    assert "Recomendación fuerte, calidad de la evidencia baja" in spanish_pages["poc read"]
+    strength = "Recomendación fuerte (SSC 2026); la certeza de la evidencia no se verificó"
+    assert strength in spanish_pages["poc read"]
     assert "Autor y planificador" in spanish_pages["case intro"]
     assert "Chinwe Okafor, MD" in spanish_pages["certificate"]
     assert "pendiente de repaso" in spanish_pages["what next"]
