@@ -18,7 +18,6 @@ from app.outcomes.cases import MeasureCase, conclude, new_case, not_in_denominat
 from app.outcomes.events import event_time
 from app.outcomes.fhir_data import (
     PatientRecord,
-    diagnoses_at,
     encounter_start,
     hours,
     label,
@@ -27,27 +26,16 @@ from app.outcomes.fhir_data import (
 )
 
 RESULTED_STATUS = {"final", "amended", "corrected"}  # CMS146: a laboratory test performed
-VALUE_FIELDS = (
-    "valueCodeableConcept",
-    "valueQuantity",
-    "valueString",
-    "valueBoolean",
-    "valueInteger",
-    "valueRatio",
-)
 
 
 def evaluate(
     definition: MeasureDefinition, record: PatientRecord, as_of: datetime | None = None
 ) -> list[MeasureCase]:
     """Return one case per encounter that carries a pharyngitis or tonsillitis diagnosis."""
-    codes = definition.codes("diagnosis")
-    cases = []
-    for encounter in record.of_type("Encounter"):
-        first = next(diagnoses_at(record, encounter, codes), None)
-        if first is not None:
-            cases.append(evaluate_encounter(definition, record, encounter, first[1], as_of))
-    return cases
+    return [
+        evaluate_encounter(definition, record, encounter, diagnosis, as_of)
+        for encounter, diagnosis in respiratory.diagnosed_encounters(definition, record)
+    ]
 
 
 def evaluate_encounter(
@@ -126,7 +114,10 @@ def has_result(observation: dict) -> bool:
     """A final, amended or corrected Observation that carries a value (whatever it shows)."""
     if as_str(observation.get("status")) not in RESULTED_STATUS:
         return False
-    return any(observation.get(name) not in (None, "", {}, []) for name in VALUE_FIELDS)
+    return any(
+        name.startswith("value") and value not in (None, "", {}, [])
+        for name, value in observation.items()
+    )
 
 
 def strep_window_words(definition: MeasureDefinition) -> str:
