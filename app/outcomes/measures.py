@@ -12,7 +12,7 @@ from datetime import datetime
 
 from app.fhir_json import JsonObject
 from app.library.measure_definitions import MeasureDefinition
-from app.outcomes import heart_failure, respiratory, sepsis
+from app.outcomes import heart_failure, pharyngitis, respiratory, sepsis
 from app.outcomes.cases import MeasureCase
 from app.outcomes.fhir_data import PatientRecord
 
@@ -22,6 +22,7 @@ EVALUATORS: dict[str, Evaluator] = {
     "respiratory-antibiotic-avoidance": respiratory.evaluate,
     "sepsis-bundle": sepsis.evaluate,
     "hfref-therapy": heart_failure.evaluate,
+    "pharyngitis-testing": pharyngitis.evaluate,
 }
 
 

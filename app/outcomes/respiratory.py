@@ -40,13 +40,21 @@ def evaluate(
     definition: MeasureDefinition, record: PatientRecord, as_of: datetime | None = None
 ) -> list[MeasureCase]:
     """Return one case per encounter that carries a diagnosis of the measure's value set."""
+    return [
+        evaluate_encounter(definition, record, encounter, diagnosis, as_of)
+        for encounter, diagnosis in diagnosed_encounters(definition, record)
+    ]
+
+
+def diagnosed_encounters(
+    definition: MeasureDefinition, record: PatientRecord
+) -> Iterator[tuple[dict, tuple[str, str, str]]]:
+    """Yield (encounter, its first coding in the diagnosis value sets) per diagnosed encounter."""
     codes = definition.codes("diagnosis")
-    cases = []
     for encounter in record.of_type("Encounter"):
         first = next(diagnoses_at(record, encounter, codes), None)
         if first is not None:
-            cases.append(evaluate_encounter(definition, record, encounter, first[1], as_of))
-    return cases
+            yield encounter, first[1]
 
 
 def evaluate_encounter(

@@ -16,6 +16,7 @@ URI = "uri-appropriate-treatment"
 AAB = "bronchitis-antibiotic-avoidance"
 SEPSIS = "sepsis-3h-bundle"
 HF = "hfref-beta-blocker"
+PHARYNGITIS = "pharyngitis-strep-testing"
 AMOXICILLIN = codes.ORAL_ANTIBIOTICS[0]
 CEFTRIAXONE = codes.IV_ANTIBIOTICS[0]
 

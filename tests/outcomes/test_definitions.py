@@ -17,12 +17,13 @@ from tests.outcomes.charts import CONTENT_DIR, measures
 MEASURE_VALUE_SETS = sorted((CONTENT_DIR / "measures" / "valuesets").glob("*.json"))
 
 
-def test_the_four_measures_load():
-    """Two respiratory measures, the sepsis bundle and the HFrEF measure, all Moore level 5."""
+def test_the_five_measures_load():
+    """Two respiratory measures, pharyngitis testing, sepsis and HFrEF, all Moore level 5."""
     loaded = measures()
     assert sorted(loaded) == [
         "bronchitis-antibiotic-avoidance",
         "hfref-beta-blocker",
+        "pharyngitis-strep-testing",
         "sepsis-3h-bundle",
         "uri-appropriate-treatment",
     ]

@@ -23,7 +23,7 @@ from app.library.measure_definitions import load_measure_value_sets
 from app.outcomes import case_rates
 from app.outcomes.cases import MeasureCase
 from app.outcomes.measures import cases_by_measure, evaluate_patients
-from tests.outcomes.charts import AAB, CONTENT_DIR, HF, SEPSIS, URI, measures
+from tests.outcomes.charts import AAB, CONTENT_DIR, HF, PHARYNGITIS, SEPSIS, URI, measures
 
 # The default dataset's answers (seed 20261031), pinned so that any change to the generator or
 # the measures shows up here: (numerator, denominator, excluded).
@@ -32,6 +32,7 @@ PINNED = {
     AAB: (88, 141, 16),
     SEPSIS: (41, 109, 10),
     HF: (101, 142, 3),
+    PHARYNGITIS: (0, 10, 0),  # URI visits also diagnosed with pharyngitis; no strep tests
 }
 
 

@@ -51,7 +51,7 @@ def test_json_from_ndjson_matches_expected(tmp_path):
                 assert row == {"suppressed": True, "small_cell": True}
             else:
                 assert {k: row[k] for k in counts} == counts and row["suppressed"] is False
-    assert suppressed == 3  # C10, C11 and C12 for acute bronchitis
+    assert suppressed == 3 + 6  # C10-C12 for acute bronchitis; all six with pharyngitis cases
 
 
 def test_table_shows_rates_intervals_and_suppresses_small_cells(tmp_path):

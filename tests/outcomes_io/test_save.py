@@ -59,7 +59,7 @@ def test_save_stores_only_deidentified_denominator_cases(export, database_url):
     )
     assert result.exit_code == 0, result.output
     json.loads(result.stdout)  # the report on stdout stays machine-readable
-    assert "Saved 684 measure cases (no patient identifiers)" in result.stderr
+    assert "Saved 694 measure cases (no patient identifiers)" in result.stderr
     assert "for 2025-11-04 to 2026-10-31 (replacing 0)" in result.stderr
     assert columns(database, "practice_cases") == COLUMNS
     saved = rows(
@@ -163,6 +163,6 @@ def test_without_a_database_option_save_uses_the_apps_database(export, instance_
             obj=ScriptInfo(create_app=lambda: app),
         )
         assert result.exit_code == 0, result.output
-        assert len(app.extensions["practice_store"].load().cases) == 684
+        assert len(app.extensions["practice_store"].load().cases) == 694
     finally:
         close_stores(app)

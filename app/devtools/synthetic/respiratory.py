@@ -31,6 +31,10 @@ from app.devtools.synthetic.fhir import (
 
 URI_MEASURE = "uri-appropriate-treatment"
 AAB_MEASURE = "bronchitis-antibiotic-avoidance"
+PHARYNGITIS_MEASURE = "pharyngitis-strep-testing"
+# competing diagnoses that are themselves pharyngitis: linked to a visit, they make it a case of
+# the pharyngitis testing measure too (no strep test is ever written, so never in its numerator)
+PHARYNGITIS_DIAGNOSES = (codes.COMPETING[0], codes.COMPETING[4])
 LAST_START = AS_OF - timedelta(days=4)  # regular visits leave their 72 h window inside the data
 REVISIT_GAP = timedelta(days=60)
 ANTIBIOTIC_RATE = {
@@ -142,9 +146,11 @@ def write_visit(
     encounter_id = builder.visit(record, clinician, kind, start, minutes, **options)
     diagnoses = codes.URI if measure == URI_MEASURE else codes.BRONCHITIS
     add_diagnosis(builder, record, encounter_id, start, rng.choice(diagnoses))
-    add_exclusion(builder, record, clinician, encounter_id, start, plan.exclusion)
+    linked = add_exclusion(builder, record, clinician, encounter_id, start, plan.exclusion)
     medicine = codes.PEDIATRIC_ANTIBIOTIC if child else rng.choice(codes.ORAL_ANTIBIOTICS)
     add_antibiotic_variant(builder, record, clinician, encounter_id, start, plan.variant, medicine)
+    if linked in PHARYNGITIS_DIAGNOSES:
+        expect_pharyngitis(builder, record, clinician, encounter_id, start, plan)
     builder.expect(
         measure,
         record,
@@ -155,6 +161,35 @@ def write_visit(
         excluded=plan.exclusion != "none",
         in_numerator=plan.exclusion == "none" and not plan.prescribe,
         label=f"{plan.exclusion}/{plan.variant}",
+    )
+
+
+def expect_pharyngitis(
+    builder: Builder,
+    record: PatientFile,
+    clinician: str,
+    encounter_id: str,
+    start: datetime,
+    plan: Plan,
+) -> None:
+    """Record the pharyngitis measure's truth for a visit whose competing diagnosis is pharyngitis.
+
+    Its population needs an age of 3 years and an antibiotic in [start, start + 72 h] (every
+    prescribed variant); the visit's only planned exclusion is this diagnosis, which does not
+    exclude it from the pharyngitis measure; no strep test is written, so it is never met.
+    """
+    born = date.fromisoformat(record.resources[0]["birthDate"])
+    years = start.year - born.year - ((start.month, start.day) < (born.month, born.day))
+    builder.expect(
+        PHARYNGITIS_MEASURE,
+        record,
+        encounter_id,
+        clinician=clinician,
+        period_start=start,
+        in_denominator=plan.prescribe and years >= 3,
+        excluded=False,
+        in_numerator=False,
+        label=f"pharyngitis/{plan.variant}",
     )
 
 
@@ -188,11 +223,11 @@ def add_exclusion(
     encounter_id: str,
     start: datetime,
     exclusion: str,
-) -> None:
-    """Write the evidence of a planned exclusion."""
+) -> codes.Diagnosis | None:
+    """Write the evidence of a planned exclusion; return a competing diagnosis at the visit."""
     rng, patient_id = builder.rng, record.patient_id
     if exclusion == "competing" and rng.random() < 0.6:
-        add_competing(builder, record, start + timedelta(minutes=12), encounter_id)
+        return add_competing(builder, record, start + timedelta(minutes=12), encounter_id)
     elif exclusion == "competing":
         day = start.replace(hour=8, minute=0) + timedelta(days=rng.randint(1, 3))
         add_competing(builder, record, builder.moment(day, day + timedelta(hours=9, minutes=30)))
@@ -222,6 +257,7 @@ def add_exclusion(
         record.add(
             service_request(request_id, patient_id, codes.HOSPICE_REFERRAL, authored, clinician)
         )
+    return None
 
 
 def add_competing(
@@ -230,7 +266,7 @@ def add_competing(
     recorded: datetime,
     encounter_id: str | None = None,
     verification: str = "confirmed",
-) -> None:
+) -> codes.Diagnosis:
     """A competing (bacterial) diagnosis, at the encounter or recorded later on its own."""
     diagnosis = builder.rng.choice(codes.COMPETING)
     record.add(
@@ -244,6 +280,7 @@ def add_competing(
             verification=verification,
         )
     )
+    return diagnosis
 
 
 def add_antibiotic_variant(
