@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def draft_ceftriaxone(page, base_url: str) -> None:
     """Open the sepsis patient and draft ceftriaxone, as a clinician would."""
@@ -30,7 +32,9 @@ def test_drafting_an_antibiotic_shows_the_sepsis_card(page, demo_server):
     assert "Draft content" in card.inner_text()
 
 
-def test_the_card_is_compact_with_its_detail_folded_away(page, demo_server):
+@pytest.mark.parametrize("size", ["page", "phone"])
+def test_the_card_is_compact_with_its_detail_folded_away(request, demo_server, size):
+    page = request.getfixturevalue(size)
     draft_ceftriaxone(page, demo_server.url)
     card = page.locator("article.card").first
     detail = card.locator("details.card-detail")
@@ -38,6 +42,7 @@ def test_the_card_is_compact_with_its_detail_folded_away(page, demo_server):
     assert not card.locator(".detail").is_visible()
     assert card.locator("a.card-link.smart").is_visible()  # the action stays in view
     folded = card.bounding_box()["height"]
+    assert folded < page.viewport_size["height"] * 0.9  # the whole folded card fits on screen
     detail.locator("summary").click()
     assert card.locator(".detail").is_visible()
     assert card.bounding_box()["height"] > folded * 2

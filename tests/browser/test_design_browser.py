@@ -279,3 +279,25 @@ def test_tables_stay_tables_on_a_desktop(chromium, request, demo_server):
         "table-cell"
     )
     assert page.evaluate(BROKEN_WORDS, "main th, main td") == []
+
+
+@pytest.mark.parametrize(("size", "lang"), SIZES_AND_LANGUAGES)
+def test_the_point_of_care_stepper_marks_the_step_in_progress(
+    chromium, request, demo_server, size, lang
+):
+    page = browser_page(chromium, request, size)
+    signed_in(page, demo_server.url, lang)
+    page.goto(f"{demo_server.url}/app/poc/new?q=Blood+cultures+before+antibiotics+in+sepsis")
+    page.check("input[name='reason'][value='new-information']")
+    page.click("form button.primary")
+    page.wait_for_url("**/search*")
+    steps = page.locator("ol.stepper li")
+    assert steps.count() == 3
+    assert "done" in steps.nth(0).get_attribute("class")
+    assert steps.nth(1).get_attribute("aria-current") == "step"
+    assert page.locator("ol.stepper [aria-current]").count() == 1
+    page.click(f"a[href*='/read/{SEPSIS_ID}']")
+    page.click("button[value='now']")
+    page.wait_for_url("**/apply*")
+    assert steps.nth(2).get_attribute("aria-current") == "step"
+    assert "done" in steps.nth(1).get_attribute("class")
