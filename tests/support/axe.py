@@ -20,14 +20,10 @@ BLOCKING_IMPACTS = ("critical", "serious")
 
 
 def axe_source() -> str:
-    """The axe-core script, installed with npm if missing; skip locally, fail under CI, without."""
-    problem = None if AXE_SCRIPT.exists() else install_axe()
-    if problem is None:
-        return read_axe()
-    message = f"accessibility tests need axe-core from npm: {problem}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    """The axe-core script, installed by npm when missing (see install_axe)."""
+    if not AXE_SCRIPT.exists():
+        install_axe()
+    return read_axe()
 
 
 @cache
@@ -36,11 +32,14 @@ def read_axe() -> str:
     return AXE_SCRIPT.read_text(encoding="utf-8")
 
 
-def install_axe() -> str | None:
-    """Run `npm ci` in tests/support/axe (as `make test` does); a reason when that fails."""
+def install_axe() -> None:
+    """Run `npm ci` in tests/support/axe (as `make test` does); skip only when npm is absent."""
     npm = shutil.which("npm")
     if npm is None:
-        return "npm is not installed (apt-get install nodejs npm)"
+        message = "accessibility tests need axe-core from npm, and npm is not installed"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message} (.ci/run installs nodejs and npm)", pytrace=False)
+        pytest.skip(f"{message} (apt-get install nodejs npm)")
     done = subprocess.run(
         [npm, "ci", "--no-audit", "--no-fund"],
         cwd=AXE_DIR,
@@ -50,8 +49,7 @@ def install_axe() -> str | None:
         check=False,
     )
     if done.returncode != 0:
-        return f"`npm ci` in {AXE_DIR} failed: {done.stderr.strip()[-500:]}"
-    return None
+        pytest.fail(f"`npm ci` in {AXE_DIR} failed: {done.stderr.strip()[-500:]}", pytrace=False)
 
 
 def blocking_violations(page) -> list[dict]:
