@@ -51,6 +51,7 @@ def walk_every_page(page, base: str, visit: Visit, *, lang: str = "en") -> None:
 def signed_out_pages() -> list[tuple[str, str]]:
     """Pages seen before any launch: error pages, the relaunch prompts, dashboards, the demo EHR."""
     return [
+        ("SMART launch URL without a launch", "/launch.html"),
         ("not found", "/no-such-page"),
         ("SMART launch error", "/smart/launch"),
         ("app without a launch", "/app/"),
