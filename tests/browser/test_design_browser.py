@@ -301,3 +301,20 @@ def test_the_point_of_care_stepper_marks_the_step_in_progress(
     page.wait_for_url("**/apply*")
     assert steps.nth(2).get_attribute("aria-current") == "step"
     assert "done" in steps.nth(1).get_attribute("class")
+
+
+def test_the_one_stylesheet_prints_a_certificate_without_the_page_chrome(
+    chromium, request, demo_server
+):
+    page = browser_page(chromium, request, "desktop")
+    signed_in(page, demo_server.url, "en")
+    record_a_case_credit(demo_server.app)
+    page.goto(f"{demo_server.url}/ledger/certificates/1")
+    assert page.locator("header.site").is_visible() and page.locator(".print-hint").is_visible()
+    page.emulate_media(media="print")
+    for chrome in ("header.site", ".print-hint", ".skip-link", ".add-name"):
+        assert not page.locator(chrome).is_visible(), chrome
+    sheet = page.evaluate("getComputedStyle(document.querySelector('main.sheet')).borderTopStyle")
+    assert sheet == "none"
+    assert page.locator("h1").inner_text() == "Certificate of completion"
+    assert page.pdf(format="A4").startswith(b"%PDF")  # Chromium's "save as PDF" of the sheet
