@@ -25,6 +25,15 @@ $(NPM_STAMP): $(NPM_DIR)/package-lock.json
 	  npm ci --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error && touch $(NPM_STAMP); \
 	else echo "npm not found: the interop tests will be skipped (apt-get install nodejs npm)"; fi
 
+# axe-core for the browser tests' accessibility checks (tests/support/axe.py): reinstalled when its
+# lock changes. Without npm those tests skip locally (and fail under CI, which installs Node.js first).
+AXE_DIR := tests/support/axe
+AXE_STAMP := $(AXE_DIR)/node_modules/.installed
+$(AXE_STAMP): $(AXE_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error && touch $(AXE_STAMP); \
+	else echo "npm not found: the accessibility tests will be skipped (apt-get install nodejs npm)"; fi
+
 # The vendored CDS Hooks sandbox, built for tests/interop_sandbox when its lockfile or pin changes
 # (about 2 minutes on an idle 2-core machine). Without npm its test skips locally, fails under CI.
 SANDBOX := third_party/cds-hooks-sandbox
@@ -40,7 +49,7 @@ instance:
 run: $(STAMP) instance  ## Start Bedside in demo mode on http://$(HOST):$(PORT)
 	BEDSIDE_DEMO=1 $(BIN)/bedside serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) $(NPM_STAMP) $(SANDBOX_STAMP)  ## Lint, type-check the pure cores, check the content library, run every test
+test: $(STAMP) $(NPM_STAMP) $(AXE_STAMP) $(SANDBOX_STAMP)  ## Lint, type-check the pure cores, check the content library, run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

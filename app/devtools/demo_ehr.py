@@ -78,6 +78,10 @@ def feedback():
     service = data.get("service")
     if service not in SERVICES.values() or not data.get("card"):
         raise ApiError(400, "invalid_request", "feedback needs a service and a card.")
+    if data.get("outcome") == "overridden" and not data.get("reason"):
+        # A clinician dismissing a Bedside card says why (every Bedside card offers reasons):
+        # a dismissal without one would record a reason nobody picked, or none at all.
+        raise ApiError(400, "reason_required", "Choose a reason before you dismiss this card.")
     entry = {"card": data["card"], "outcome": data.get("outcome"), "outcomeTimestamp": now_iso()}
     if data.get("outcome") == "accepted" and data.get("suggestion"):
         entry["acceptedSuggestions"] = [{"id": data["suggestion"]}]

@@ -17,6 +17,7 @@ from markdown_it.token import Token
 
 ALLOWED_TAGS = frozenset(
     {"a", "blockquote", "br", "code", "del", "em", "hr", "li", "ol", "p", "pre", "s", "strong"}
+    | {"ul"}  # without it, bullet lists lose their <ul> and leave orphan <li> (WCAG 1.3.1)
     | {"table", "thead", "tbody", "tr", "th", "td"}
     | {f"h{level}" for level in range(1, 7)}
 )

@@ -65,23 +65,29 @@
     cards.forEach(function (card) { holder.appendChild(cardElement(card)); });
   }
 
+  // A compact card: summary, source and actions in view; the detail folds away (<details>).
   function cardElement(card) {
     var box = element("article", "card " + card.indicator);
     box.dataset.uuid = card.uuid;
     box.appendChild(element("h3", "summary", card.summary));
     box.appendChild(element("p", "source", card.source.label));
+    var more = element("details", "card-detail");
+    more.appendChild(element("summary", null, "Details: why, evidence, credit"));
     var detail = element("div", "detail");
     detail.innerHTML = card.detail_html;  // rendered and sanitised server-side (nh3)
-    box.appendChild(detail);
+    more.appendChild(detail);
+    box.appendChild(more);
+    var actions = element("div", "card-actions");
     (card.suggestions || []).forEach(function (suggestion) {
       var accept = element("button", "suggestion", suggestion.label);
       accept.type = "button";
       accept.addEventListener("click", function () {
         sendFeedback(card, "accepted", {suggestion: suggestion.uuid}, box);
       });
-      box.appendChild(accept);
+      actions.appendChild(accept);
     });
-    (card.links || []).forEach(function (link) { box.appendChild(linkElement(link)); });
+    (card.links || []).forEach(function (link) { actions.appendChild(linkElement(link)); });
+    box.appendChild(actions);
     box.appendChild(dismissControls(card, box));
     return box;
   }
@@ -104,32 +110,72 @@
     return anchor;
   }
 
+  // The override reason starts on "Choose a reason": one click cannot dismiss with a reason the
+  // clinician did not pick; Dismiss says so (and the demo EHR's server refuses it too).
   function dismissControls(card, box) {
     var wrapper = element("div", "dismiss");
+    var selectId = "reason-" + card.uuid;
+    var label = element("label", null, "Reason for dismissing");
+    label.htmlFor = selectId;
     var reasons = element("select", "override-reason");
+    reasons.id = selectId;
+    var placeholder = element("option", null, "Choose a reason");
+    placeholder.value = "";
+    placeholder.disabled = true;
+    placeholder.selected = true;
+    reasons.appendChild(placeholder);
     var offered = card.overrideReasons || [];
     offered.forEach(function (reason, index) {
       var option = element("option", null, reason.display);
       option.value = String(index);
       reasons.appendChild(option);
     });
-    var dismiss = element("button", "dismiss-button", "Dismiss");
+    var message = element("p", "field-error");
+    message.id = selectId + "-error";
+    message.hidden = true;
+    message.setAttribute("role", "alert");
+    var dismiss = element("button", "dismiss-button secondary", "Dismiss");
     dismiss.type = "button";
     dismiss.addEventListener("click", function () {
+      if (reasons.value === "") {
+        showRefusal(reasons, message, "Choose a reason before you dismiss this card.");
+        return;
+      }
       var chosen = offered[Number(reasons.value)];
-      var extra = chosen ? {reason: chosen.code, system: chosen.system} : {};
-      sendFeedback(card, "overridden", extra, box);
+      sendFeedback(card, "overridden", {reason: chosen.code, system: chosen.system}, box, function (text) {
+        showRefusal(reasons, message, text);
+      });
     });
+    reasons.addEventListener("change", function () {
+      message.hidden = true;
+      reasons.removeAttribute("aria-invalid");
+    });
+    wrapper.appendChild(label);
     wrapper.appendChild(reasons);
     wrapper.appendChild(dismiss);
+    wrapper.appendChild(message);
     return wrapper;
   }
 
-  function sendFeedback(card, outcome, extra, box) {
+  function showRefusal(reasons, message, text) {
+    message.textContent = text;
+    message.hidden = false;
+    reasons.setAttribute("aria-invalid", "true");
+    reasons.setAttribute("aria-describedby", message.id);
+    reasons.focus();
+  }
+
+  function sendFeedback(card, outcome, extra, box, refused) {
     var body = Object.assign({service: lastService, card: card.uuid, outcome: outcome}, extra);
     post(chart.dataset.feedbackUrl, body).then(function (result) {
+      if (!result.ok) {
+        var text = result.data.error ? result.data.error.message : "Feedback failed.";
+        setStatus("Feedback failed: " + text);
+        if (refused) { refused(text); }
+        return;
+      }
       box.classList.add(outcome);
-      setStatus(result.ok ? "Feedback sent (" + outcome + ")." : "Feedback failed.");
+      setStatus("Feedback sent (" + outcome + ").");
     });
   }
 

@@ -32,7 +32,7 @@ ACCREDITED = Accreditation(
 def assert_print_safe(html: str) -> None:
     """No inline styles or scripts (the CSP forbids them); the print stylesheet is linked."""
     assert "style=" not in html and "<style" not in html and "<script" not in html
-    assert 'href="/static/print.css"' in html and 'href="/static/bedside.css"' in html
+    assert 'href="/static/bedside.css"' in html and "print.css" not in html
 
 
 def test_activity_certificate_has_statement_amounts_title_and_hashes(outputs_app, store, world):
@@ -126,11 +126,11 @@ def test_transcript_page_shows_rows_reversals_and_totals(outputs_app, store, wor
 def test_rendering_outside_a_request_links_the_static_path(outputs_app, store, world):
     t = transcript(store, world.learners["alice"], library=modules())
     with outputs_app.app_context():
-        assert 'href="/static/print.css"' in render_transcript(t)
+        assert 'href="/static/bedside.css"' in render_transcript(t)
 
 
 def test_print_stylesheet_has_print_rules_and_no_page_size():
-    css = (REPO_ROOT / "app" / "static" / "print.css").read_text(encoding="utf-8")
+    css = (REPO_ROOT / "app" / "static" / "bedside.css").read_text(encoding="utf-8")
     assert "@media print" in css and "@page" in css
     assert not re.search(r"(^|[\s{;])size:", css)  # no forced paper: fits A4 and US Letter
 

@@ -8,7 +8,7 @@ from html import escape
 
 from app.i18n import localized
 from app.ui.case_flow import shuffled_options
-from tests.ui.helpers import SEPSIS, get, launch, post, start_case
+from tests.ui.helpers import SEPSIS, get, launch, post, section, start_case
 
 RADIO = re.compile(r'name="option" value="([^"]+)" required> <span>(.*?)</span>')
 
@@ -53,7 +53,9 @@ def test_an_attempt_keeps_its_order_and_the_displayed_right_answer_scores_correc
         post(browser, first, page, option=options[position][0])
         feedback = get(browser, first)
         assert "Correct." in feedback
-        review = re.findall(r'<li class="(best)?[^"]*">\s*(.*?)\n', feedback)
+        review = re.findall(
+            r'<li class="(best)?[^"]*">\s*(.*?)\n', section(feedback, "options-review")
+        )
         assert [text for _, text in review] == [text for _, text in options]
         assert review[position][0] == "best"
     assert len(positions) > 1

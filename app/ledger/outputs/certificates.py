@@ -1,6 +1,6 @@
 """Printable certificates (per activity and per period) and the transcript page, as HTML.
 
-The HTML prints on A4 and Letter (app/static/print.css; no inline styles, as the CSP requires).
+The HTML prints on A4 and Letter (app/static/bedside.css; no inline styles, as the CSP requires).
 Browsers save it as PDF from the print dialog; Bedside ships no PDF engine (WeasyPrint needs
 system libraries, and a hand-drawn PDF would not be "trivial"). Rendering needs a Flask app
 context; inside a request the stylesheet links come from `url_for`.
@@ -25,7 +25,7 @@ from app.ledger.outputs.settings import Accreditation
 from app.ledger.outputs.transcript import PrintedName, Transcript, TranscriptRow, printed_name
 from app.ledger.store import LedgerStore
 
-STYLESHEETS = ("bedside.css", "print.css")
+STYLESHEETS = ("bedside.css",)  # one stylesheet; its @media print lays out A4 and Letter
 
 
 class NoCertificate(LedgerError):

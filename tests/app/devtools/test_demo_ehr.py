@@ -65,6 +65,20 @@ def test_feedback_reaches_the_cds_service_and_is_idempotent(demo):
     assert recorded["recorded"] + recorded["alreadyRecorded"] == 1
 
 
+def test_a_dismissal_without_a_chosen_reason_is_refused_with_a_readable_message(demo):
+    _, body = post(
+        demo,
+        "/demo-ehr/api/patients/sepsis-adult/hooks/order-select",
+        {"drafts": ["ceftriaxone-1g"]},
+    )
+    feedback = {"service": body["service"], "card": body["cards"][0]["uuid"]}
+    status, refused = post(demo, "/demo-ehr/api/feedback", {**feedback, "outcome": "overridden"})
+    assert status == 400 and refused["error"]["code"] == "reason_required"
+    assert refused["error"]["message"] == "Choose a reason before you dismiss this card."
+    status, _ = post(demo, "/demo-ehr/api/feedback", {**feedback, "outcome": "accepted"})
+    assert status == 200  # accepting a card needs no reason
+
+
 def test_order_sign_and_patient_view_are_called_too(demo):
     status, _ = post(demo, "/demo-ehr/api/patients/hfref-adult/hooks/patient-view", {"drafts": []})
     assert status == 200
