@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format check clean
+.PHONY: run test bench lint format check clean screenshots
 
 # Install (or refresh) the project when pyproject.toml changes; otherwise this is instant.
 $(STAMP): pyproject.toml
@@ -58,6 +58,9 @@ test: $(STAMP) $(NPM_STAMP) $(AXE_STAMP) $(SANDBOX_STAMP)  ## Lint, type-check t
 
 bench: $(STAMP)  ## Run the benchmarks in bench/ and print their ratios
 	$(BIN)/python -m bench
+
+screenshots: $(STAMP)  ## Retake the README's screenshots (docs/screenshots) from the demo in Chromium
+	$(BIN)/python -m tests.browser.screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
