@@ -23,6 +23,7 @@ from app.ledger.rules import (
     Refusal,
     poc_credit_outlook,
     same_question_refusal,
+    unapproved_module,
 )
 from app.library import editorial
 from app.ui.page_context import ledger, runtime
@@ -216,10 +217,20 @@ def credit_outlook(
     now = now or datetime.now(UTC)
     if current is not None and asks_credited_question(learner, current):
         return CreditOutlook(refusal=same_question_refusal())
+    if current is not None and (unapproved := unapproved_source(current)):
+        return CreditOutlook(refusal=unapproved)
     decision = poc_credit_outlook(credits_held_this_year(learner, now), ledger().policy, now)
     if isinstance(decision, Refusal):
         return CreditOutlook(refusal=decision)
     return CreditOutlook(capped=tuple(a for a in decision if a.amount < a.designated))
+
+
+def unapproved_source(current: Cycle) -> Refusal | None:
+    """Why the module a cycle consulted earns no credit here (production: not approved)."""
+    source = runtime().library.modules.get(current.module_id or "")
+    if source is None or not ledger().policy.approved_modules_only:
+        return None
+    return None if editorial.is_approved(source) else unapproved_module(source)
 
 
 def asks_credited_question(learner: str, current: Cycle) -> bool:

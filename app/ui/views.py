@@ -66,6 +66,7 @@ def helpers() -> dict:
         "credit_type": labels.credit_type,
         "language_url": i18n.language_url,
         "is_draft": is_draft,
+        "earns_credit": earns_credit,
         "demo": deployment().demo,
         "signed_in": signed_in,
     }
@@ -79,6 +80,11 @@ def page(template: str, **context) -> str:
 def is_draft(module: dict) -> bool:
     """Tell whether a module still awaits approval by a named clinician reviewer."""
     return not editorial.is_approved(module)
+
+
+def earns_credit(module: dict) -> bool:
+    """Tell whether this installation awards credit for the module (production: approved only)."""
+    return not (ledger().policy.approved_modules_only and is_draft(module))
 
 
 def error_page(status: int, title: str, message: str) -> tuple[str, int]:

@@ -45,6 +45,8 @@ def test_a_passed_draft_case_earns_nothing_and_says_why(
     ui_app, browser, auth_server, sepsis, production_credit
 ):
     launch(browser, auth_server, SEPSIS)
+    intro = get(browser, f"/app/case/{SEPSIS}")
+    assert NOT_APPROVED in intro and "To earn credit you need" not in intro  # said before
     first = start_case(browser)
     last = answer_all(browser, first, sepsis, correctly=True)
     location = post(browser, result_url(first), last).headers["Location"]
@@ -64,7 +66,9 @@ def test_a_cycle_that_consulted_a_draft_earns_nothing_and_says_why(
 ):
     launch(browser, auth_server)
     apply_url = read_and_record(browser, ask(browser), "now")
-    done = post(browser, apply_url, get(browser, apply_url), **APPLICATION).headers["Location"]
+    form = get(browser, apply_url)
+    assert "This cycle will not earn credit." in form and NOT_APPROVED in form  # said before
+    done = post(browser, apply_url, form, **APPLICATION).headers["Location"]
     assert NOT_APPROVED in section(get(browser, done), "credit")
     assert ledger_store(ui_app).credits_for(learner(ui_app)) == []
 
