@@ -114,7 +114,7 @@ def test_the_json_form_carries_the_same_attributes(ui_app):
 def test_a_module_without_age_trigger_says_no_to_date_of_birth(ui_app):
     body = (
         ui_app.test_client()
-        .get("/modules/penicillin-allergy-evaluation/1.1.0/source-attributes?format=json")
+        .get("/modules/penicillin-allergy-evaluation/1.2.0/source-attributes?format=json")
         .get_json()
     )
     assert not any(use["used"] for use in body["data_use"].values())
