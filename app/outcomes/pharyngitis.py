@@ -57,12 +57,7 @@ def evaluate_encounter(
         return not_in_denominator(
             case, f"no antibiotic ordered in [start, start + {window} h]: not in the population"
         )
-    exclusions = [
-        *respiratory.competing_diagnoses(definition, record, encounter, start),
-        *respiratory.comorbid_conditions(definition, record, encounter, start),
-        *respiratory.antibiotic_history(definition, record, start),
-        *respiratory.hospice_evidence(definition, record, start),
-    ]
+    exclusions = respiratory.exclusion_reasons(definition, record, encounter, start)
     tests, test_notes = strep_tests(definition, record, encounter, start)
     verdict = tests or [f"no group A strep test resulted in {strep_window_words(definition)}"]
     reasons = [*notes, prescribed[0], *test_notes, *verdict]

@@ -70,16 +70,23 @@ def evaluate_encounter(
     problem = population_problem(definition, record, encounter, start, as_of)
     if problem or start is None:
         return not_in_denominator(case, problem or "encounter has no start time")
-    exclusions = [
+    exclusions = exclusion_reasons(definition, record, encounter, start)
+    prescribed, notes = antibiotics_in_window(definition, record, encounter, start)
+    window = definition.criteria["antibiotic"]["window_hours_after_start"]
+    verdict = prescribed or [f"no antibiotic ordered in [start, start + {window} h]: appropriate"]
+    return conclude(case, exclusions, met=not prescribed, reasons=[*notes, *verdict])
+
+
+def exclusion_reasons(
+    definition: MeasureDefinition, record: PatientRecord, encounter: dict, start: datetime
+) -> list[str]:
+    """Why the encounter is excluded: competing or comorbid diagnoses, prior antibiotic, hospice."""
+    return [
         *competing_diagnoses(definition, record, encounter, start),
         *comorbid_conditions(definition, record, encounter, start),
         *antibiotic_history(definition, record, start),
         *hospice_evidence(definition, record, start),
     ]
-    prescribed, notes = antibiotics_in_window(definition, record, encounter, start)
-    window = definition.criteria["antibiotic"]["window_hours_after_start"]
-    verdict = prescribed or [f"no antibiotic ordered in [start, start + {window} h]: appropriate"]
-    return conclude(case, exclusions, met=not prescribed, reasons=[*notes, *verdict])
 
 
 def population_problem(
