@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlite_utils.migrations import Migrations
 
+from app import database as database_module
 from app.database import Database, StoreSchema, parse_database_url
 from app.db import LEDGER_SETTINGS
 from app.errors import ConfigError
@@ -180,3 +181,20 @@ def test_on_postgresql_only_the_ledger_waits_for_the_wal_flush_at_commit(postgre
     finally:
         stores.dispose()
         ledger.dispose()
+
+
+def test_a_connection_left_idle_across_a_server_restart_is_replaced_not_failed(
+    postgres_server, postgres_url, monkeypatch
+):
+    monkeypatch.setattr(database_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # every reuse is "idle"
+    database = Database(parse_database_url(postgres_url))
+    try:
+        with database.read() as connection:
+            assert connection.execute(text("SELECT 1")).scalar_one() == 1
+        postgres_server.restart()  # the pooled connection is now dead
+        with database.lookup() as connection:
+            assert connection.execute(text("SELECT 2")).scalar_one() == 2
+        with database.write() as connection:  # and the replacement is transactional as ever
+            assert connection.execute(text("SELECT 3")).scalar_one() == 3
+    finally:
+        database.dispose()
