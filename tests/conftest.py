@@ -7,10 +7,16 @@ import os
 import uuid
 
 import pytest
+from hypothesis import settings
 
 from app import create_app
 from app.db import close_stores
 from tests.support.postgres import PostgresServer, PostgresUnavailable
+
+# Property tests check correctness, not speed (speed targets are figures in bench/): no per-example
+# deadline, which a busy 2-core machine turns into failures that say nothing about the code.
+settings.register_profile("bedside", deadline=None)
+settings.load_profile("bedside")
 
 # The one session-wide Chromium (browser tests and the CDS Hooks sandbox test share it).
 pytest_plugins = ["tests.support.chromium"]
