@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.library.findings import Finding, LibraryContext, ModuleFile, Severity, get, items
+from app.library.module_checks import blank
 
 MAX_POSITION_PERCENT = 35
 MAX_LONGEST_PERCENT = 40
@@ -36,7 +37,7 @@ def check_rationale_and_reference(entry: ModuleFile) -> list[Finding]:
     for index, question in items(get(entry.data, "case", "questions")):
         if not isinstance(question, Mapping):
             continue
-        if not has_text(get(question, "rationale", "en")):
+        if blank(get(question, "rationale", "en")):
             findings.append(
                 entry.error(
                     ["case", "questions", index, "rationale"],
@@ -44,7 +45,7 @@ def check_rationale_and_reference(entry: ModuleFile) -> list[Finding]:
                     "distractors wrong; add it.",
                 )
             )
-        if not has_text(question.get("reference")):
+        if blank(question.get("reference")):
             findings.append(
                 entry.error(
                     ["case", "questions", index, "reference"],
@@ -123,8 +124,3 @@ def figure_of(count: int, total: int) -> str:
 def library_finding(library: LibraryContext, severity: Severity, message: str) -> Finding:
     """A finding about the library's questions as a whole (reported on the modules folder)."""
     return Finding(severity, f"{library.content_dir.name}/modules", FIELD, message)
-
-
-def has_text(value: Any) -> bool:
-    """A non-blank string."""
-    return isinstance(value, str) and bool(value.strip())
