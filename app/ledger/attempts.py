@@ -12,7 +12,7 @@ import json
 import re
 from datetime import datetime
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 from app.ledger.chain import canonical_json, parse_timestamp, timestamp
 from app.ledger.models import (
@@ -163,6 +163,15 @@ def read_attempt(connection: Connection, attempt_id: str) -> Attempt | None:
         {"attempt": attempt_id},
     ).fetchone()
     return None if row is None else attempt_from_row(row)
+
+
+def read_attempts(connection: Connection, attempt_ids: list[str]) -> dict[str, Attempt]:
+    """Return the attempts with these ids that exist, by id (one statement)."""
+    statement = text(
+        f"SELECT {ATTEMPT_COLUMNS} FROM ledger_attempts WHERE attempt_id IN :attempts"
+    ).bindparams(bindparam("attempts", expanding=True))
+    rows = connection.execute(statement, {"attempts": attempt_ids})
+    return {row[0]: attempt_from_row(row) for row in rows}
 
 
 def read_attempts_of(connection: Connection, learner_id: str) -> list[Attempt]:

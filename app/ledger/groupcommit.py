@@ -17,7 +17,9 @@ A write may come in up to three steps, so that what runs under the lock `begin` 
 batch, after every `prepare`; the ledger's chain lock) stays short:
 - `prepare(connection)`: reads only, before the lock; what it returns is handed to `atomic`
   (what it raises is that write's outcome, except a database error, which fails the batch:
-  the transaction may be unusable);
+  the transaction may be unusable). A `BatchedRead(read_all, item)` instead of a function reads
+  for every write of the batch that names the same `read_all` in one call (one statement),
+  `read_all(connection, items)` returning one result or exception per item, in order;
 - `atomic(connection, prepared_list)`: under the lock, once per batch for every write that
   names the same `atomic`, given what their prepares returned, in order: one statement that
   applies each completely or not at all, run without a savepoint, returning one outcome per
@@ -31,6 +33,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
@@ -42,6 +45,15 @@ from app.ledger.models import LedgerUnavailable
 T = TypeVar("T")
 MAX_BATCH = 256
 Step = Callable[[Connection], T]
+ReadAll = Callable[[Connection, list[Any]], list[Any]]
+
+
+@dataclass(frozen=True)
+class BatchedRead:
+    """A write's read done once per batch with the reads of every write naming the same read_all."""
+
+    read_all: ReadAll
+    item: Any
 
 
 class GroupCommit:
@@ -60,7 +72,7 @@ class GroupCommit:
         self,
         work: Step[T],
         *,
-        prepare: Callable[[Connection], Any] | None = None,
+        prepare: Callable[[Connection], Any] | BatchedRead | None = None,
         atomic: Callable[[Connection, list[Any]], list[T | None]] | None = None,
     ) -> T:
         """Run a write inside a committed transaction; return its result once durable."""
@@ -94,8 +106,7 @@ class GroupCommit:
         locked_at = None
         try:
             with self._database.write() as connection:  # BEGIN IMMEDIATE … COMMIT or ROLLBACK
-                for pending in batch:
-                    run_prepare(connection, pending)
+                run_prepares(connection, batch)
                 if self._begin is not None:
                     self._begin(connection)
                 locked_at = time.perf_counter()
@@ -113,6 +124,23 @@ class GroupCommit:
                 self.locked_seconds += time.perf_counter() - locked_at
             for pending in batch:
                 pending.finish()
+
+
+def run_prepares(connection: Connection, batch: list[_Pending]) -> None:
+    """Run the batch's reads before the lock: each function alone, each BatchedRead group once."""
+    groups: dict[ReadAll, list[_Pending]] = {}
+    for pending in batch:
+        if isinstance(pending.prepare, BatchedRead):
+            groups.setdefault(pending.prepare.read_all, []).append(pending)
+        else:
+            run_prepare(connection, pending)
+    for read_all, group in groups.items():
+        results = read_all(connection, [pending.prepare.item for pending in group])
+        for pending, result in zip(group, results, strict=True):
+            if isinstance(result, Exception):
+                pending.error = result
+            else:
+                pending.prepared = result
 
 
 def run_prepare(connection: Connection, pending: _Pending) -> None:
@@ -158,7 +186,7 @@ class _Pending(Generic[T]):
     def __init__(
         self,
         work: Step[T],
-        prepare: Callable[[Connection], Any] | None = None,
+        prepare: Callable[[Connection], Any] | BatchedRead | None = None,
         atomic: Callable[[Connection, list[Any]], list[T | None]] | None = None,
     ):
         self.work = work

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from app import db
 from app.database import POSTGRESQL, Database, DatabaseUrl, sqlite_path_url
@@ -63,7 +64,7 @@ from app.ledger.chain import (
     timestamp,
     to_hundredths,
 )
-from app.ledger.groupcommit import GroupCommit
+from app.ledger.groupcommit import BatchedRead, GroupCommit
 from app.ledger.models import (
     AlreadyReversed,
     Answer,
@@ -91,13 +92,20 @@ INSERT_RECORD = (
     f"INSERT INTO ledger_credits ({COLUMNS}) "
     f"VALUES ({', '.join(':' + name for name in RECORD_COLUMNS)})"
 )
-HELD_CREDITS = """
+
+
+def held_credits_sql(learner: str, activity: str, start: str, end: str) -> str:
+    """The learner's unreversed credits for an activity or in a window, its values as SQL."""
+    return f"""
 SELECT activity_key, credit_type, amount_hundredths, earned_at, attempt_id
 FROM ledger_credits AS c
-WHERE learner_id = :learner AND kind = 'credit'
-AND (activity_key = :activity OR earned_at BETWEEN :start AND :end)
+WHERE learner_id = {learner} AND kind = 'credit'
+AND (activity_key = {activity} OR earned_at BETWEEN {start} AND {end})
 AND NOT EXISTS (SELECT 1 FROM ledger_credits AS r WHERE r.reverses = c.sequence)
 """
+
+
+HELD_CREDITS = held_credits_sql(":learner", ":activity", ":start", ":end")
 SUBMISSION_COLUMNS = (
     "idempotency_hash",
     "request_hash",
@@ -114,16 +122,28 @@ INSERT_SUBMISSION = (
 )
 NO_SUCH_LEARNER = "No learner has that id; call ensure_learner first."
 CHAIN_LOCK = zlib.crc32(b"bedside.ledger.chain")  # the advisory lock that holds the chain head
-# On PostgreSQL a claim's whole read, in one statement: the key's earlier fingerprint, whether the
-# learner exists, the learner's newest record (for ledger_append_claim to check) and held credits.
-CLAIM_STATE = text(
+
+
+def claim_field(name: str) -> str:
+    """One field of a claim in CLAIM_STATES' JSON array, as SQL text."""
+    return f"(claim.fields ->> '{name}')"
+
+
+# On PostgreSQL a batch's claims are read in one statement: per claim (in order) the key's earlier
+# fingerprint, whether the learner exists, the learner's newest record (for ledger_append_claim to
+# check) and the held credits.
+CLAIMS_HELD = held_credits_sql(*map(claim_field, ("learner", "activity", "start", "end")))
+CLAIM_STATES = text(
     f"""
-SELECT (SELECT request_hash FROM ledger_submissions WHERE idempotency_hash = :key),
-       EXISTS (SELECT 1 FROM ledger_learners WHERE learner_id = :learner),
-       (SELECT coalesce(max(sequence), 0) FROM ledger_credits WHERE learner_id = :learner),
+SELECT (SELECT request_hash FROM ledger_submissions WHERE idempotency_hash = {claim_field("key")}),
+       EXISTS (SELECT 1 FROM ledger_learners WHERE learner_id = {claim_field("learner")}),
+       (SELECT coalesce(max(sequence), 0) FROM ledger_credits
+        WHERE learner_id = {claim_field("learner")}),
        (SELECT coalesce(json_agg(json_build_array(
             activity_key, credit_type, amount_hundredths, earned_at, attempt_id)), '[]')
-        FROM ({HELD_CREDITS}) AS held)
+        FROM ({CLAIMS_HELD}) AS held)
+FROM jsonb_array_elements(CAST(:claims AS JSONB)) WITH ORDINALITY AS claim(fields, n)
+ORDER BY claim.n
 """
 )
 APPEND_CLAIMS = text(
@@ -269,7 +289,7 @@ class SqlLedgerStore:
         now = self._clock()
         return self._claim(
             lambda c: submit_claim(c, request, keys, decide, now),
-            lambda c: prepare_claim(c, request, keys, decide, now),
+            BatchedRead(prepare_claims, ClaimInput(request, keys, decide, now)),
         )
 
     def complete_and_submit(
@@ -289,28 +309,8 @@ class SqlLedgerStore:
             attempt = attempts.complete(connection, attempt_id, score, now)
             return submit_finished_claim(connection, claim(attempt), keys_for, now)
 
-        def prepare(connection: Connection) -> Submission | PreparedClaim | None:
-            """Decide the claim of the attempt as it will be once completed (None: general path)."""
-            attempt = attempts.read_attempt(connection, attempt_id)
-            if attempt is None or attempt.completed_at is not None:
-                return None
-            correct, total, pass_mark = score
-            finished = replace(
-                attempt, completed_at=now, correct=correct, total=total, pass_mark_percent=pass_mark
-            )
-            made = claim(finished)
-            if isinstance(made, Refusal):
-                return None
-            request, decide = made
-            check_free_of_patient_data(dict(request.evidence), "evidence")
-            prepared = prepare_claim(connection, request, keys_for(request), decide, now)
-            if not isinstance(prepared, PreparedClaim):
-                return None
-            completion = {"attempt_id": attempt_id, "completed_at": timestamp(now)}
-            completion.update(zip(("correct", "total", "pass_mark_percent"), score, strict=True))
-            return replace(prepared, completion=completion)
-
-        return self._claim(work, prepare)
+        completing = CompletionInput(attempt_id, score, claim, keys_for, now)
+        return self._claim(work, BatchedRead(prepare_completions, completing))
 
     def answer_and_submit(
         self,
@@ -350,7 +350,7 @@ class SqlLedgerStore:
         decision = list(awards)
         return self._claim(
             lambda c: submit_claim(c, request, keys, lambda _: decision, now),
-            lambda c: prepare_claim(c, request, keys, lambda _: decision, now),
+            BatchedRead(prepare_claims, ClaimInput(request, keys, lambda _: decision, now)),
         )
 
     def append_reversal(self, sequence: int, reason: str, idempotency_key: str) -> Submission:
@@ -448,7 +448,7 @@ class SqlLedgerStore:
     def _claim(
         self,
         work: Callable[[Connection], Submission],
-        prepare: Callable[[Connection], Submission | PreparedClaim | None],
+        prepare: BatchedRead,
     ) -> Submission:
         """Write a claim: on PostgreSQL decided before the chain lock, appended in one trip."""
         if not self._one_trip:
@@ -530,23 +530,94 @@ class PreparedClaim:
     completion: dict | None = None  # the attempt to complete in the same statement
 
 
-def prepare_claim(
-    connection: Connection,
-    request: ClaimRequest,
-    keys: tuple[str, str],
-    decide: Decide,
-    now: datetime,
-) -> Submission | PreparedClaim:
-    """Read and decide a claim without the chain lock: an earlier outcome, or what to append."""
-    idempotency_hash, fingerprint = keys
-    used, known, seen, held = connection.execute(
-        CLAIM_STATE, {"key": idempotency_hash, **held_window(request)}
-    ).one()
-    if used is not None:
-        return replay(connection, idempotency_hash, fingerprint)
-    if not known:
-        raise UnknownRecord(NO_SUCH_LEARNER)
-    return decided_claim(request, keys, decide(held_from_rows(held)), now, seen)
+@dataclass(frozen=True)
+class ClaimInput:
+    """A claim to read and decide before the chain lock, with the rest of its batch."""
+
+    request: ClaimRequest
+    keys: tuple[str, str]
+    decide: Decide
+    now: datetime
+    completion: dict | None = None  # the attempt to complete in the same statement
+
+
+def prepare_claims(
+    connection: Connection, inputs: list[ClaimInput]
+) -> list[Submission | PreparedClaim | Exception]:
+    """Read and decide a batch's claims in one statement, without the chain lock."""
+    windows = [{"key": item.keys[0], **held_window(item.request)} for item in inputs]
+    rows = connection.execute(CLAIM_STATES, {"claims": canonical_json(windows)}).all()
+    return [claim_from_state(connection, item, row) for item, row in zip(inputs, rows, strict=True)]
+
+
+def claim_from_state(
+    connection: Connection, item: ClaimInput, row
+) -> Submission | PreparedClaim | Exception:
+    """One claim from its state: an earlier outcome, what to append, or why it cannot be made."""
+    used, known, seen, held = row
+    idempotency_hash, fingerprint = item.keys
+    try:
+        if used is not None:
+            return replay(connection, idempotency_hash, fingerprint)
+        if not known:
+            raise UnknownRecord(NO_SUCH_LEARNER)
+        decision = item.decide(held_from_rows(held))
+        prepared = decided_claim(item.request, item.keys, decision, item.now, seen)
+    except DBAPIError:
+        raise
+    except Exception as error:
+        return error
+    return replace(prepared, completion=item.completion)
+
+
+@dataclass(frozen=True)
+class CompletionInput:
+    """An attempt to complete and claim credit for, read with the rest of its batch."""
+
+    attempt_id: str
+    score: tuple[int, int, int]  # correct, total, pass mark
+    claim: Callable[[Attempt], Claim]
+    keys_for: Callable[[ClaimRequest], tuple[str, str]]
+    now: datetime
+
+
+def prepare_completions(
+    connection: Connection, inputs: list[CompletionInput]
+) -> list[PreparedClaim | Exception | None]:
+    """Decide a batch's completed attempts' claims in two statements (None: the general path)."""
+    found = attempts.read_attempts(connection, [item.attempt_id for item in inputs])
+    outcomes: list[PreparedClaim | Exception | None] = [None] * len(inputs)
+    claims: dict[int, ClaimInput] = {}
+    for n, item in enumerate(inputs):
+        try:
+            made = completion_claim(found.get(item.attempt_id), item)
+        except Exception as error:
+            outcomes[n] = error
+            continue
+        if made is not None:
+            claims[n] = made
+    decided = prepare_claims(connection, list(claims.values())) if claims else []
+    for n, outcome in zip(claims, decided, strict=True):
+        outcomes[n] = None if isinstance(outcome, Submission) else outcome
+    return outcomes
+
+
+def completion_claim(attempt: Attempt | None, item: CompletionInput) -> ClaimInput | None:
+    """The claim an attempt makes once completed with its score (None: the general path decides)."""
+    if attempt is None or attempt.completed_at is not None:
+        return None
+    correct, total, pass_mark = item.score
+    finished = replace(
+        attempt, completed_at=item.now, correct=correct, total=total, pass_mark_percent=pass_mark
+    )
+    made = item.claim(finished)
+    if isinstance(made, Refusal):
+        return None
+    request, decide = made
+    check_free_of_patient_data(dict(request.evidence), "evidence")
+    completion = {"attempt_id": item.attempt_id, "completed_at": timestamp(item.now)}
+    completion.update(zip(("correct", "total", "pass_mark_percent"), item.score, strict=True))
+    return ClaimInput(request, item.keys_for(request), decide, item.now, completion)
 
 
 def decided_claim(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 import pytest
 from sqlalchemy import event
@@ -52,6 +53,52 @@ def statements_after_the_lock(store: SqlLedgerStore) -> list[list[str]]:
             batches[-1].append("COMMIT")
 
     return batches
+
+
+def claim_state_reads(store: SqlLedgerStore) -> list[str]:
+    """Record every statement that reads claims' state before the chain lock."""
+    reads: list[str] = []
+
+    @event.listens_for(store.database.engine, "before_cursor_execute")
+    def seen(_connection, _cursor, statement, *_args) -> None:
+        if (
+            "jsonb_array_elements" in statement
+            or "FROM ledger_attempts WHERE attempt_id IN" in statement
+        ):
+            reads.append(statement)
+
+    return reads
+
+
+def queue_behind_a_held_claim(store: SqlLedgerStore, learner: str, claims: list) -> dict:
+    """Run claims (key, callable) while a first claim's decision holds the writer; their results."""
+    release, results = threading.Event(), {}
+
+    def held_back(_held):
+        """The first claim's decision waits, so the others queue behind its batch."""
+        release.wait(10)
+        return [award("0.50")]
+
+    def run(key: str, submit) -> None:
+        try:
+            results[key] = submit()
+        except Exception as error:  # the outcome under test
+            results[key] = error
+
+    first = threading.Thread(
+        target=run, args=("first", lambda: store.submit(request(learner), "first", held_back))
+    )
+    first.start()
+    others = [threading.Thread(target=run, args=claim) for claim in claims]
+    for thread in others:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(store._writer._queue) < len(claims) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    return results
 
 
 def other_host(postgres_url: str) -> SqlLedgerStore:
@@ -169,3 +216,52 @@ def test_claims_queued_together_are_appended_by_one_statement_in_arrival_order(p
     assert {r.learner_id for r in pg_ledger.iter_chain()} == set(learners)
     report = verify_chain(pg_ledger)
     assert report.ok and report.checked == 6
+
+
+def test_claims_queued_together_are_read_by_one_statement_each_with_its_own_outcome(pg_ledger):
+    learners = [pg_ledger.ensure_learner(ISSUER, f"Practitioner/{n}") for n in range(4)]
+    pg_ledger.submit(request(learners[1]), "used", lambda _held: [award()])
+    reads = claim_state_reads(pg_ledger)
+    claims = [
+        ("fresh", lambda: pg_ledger.submit(request(learners[2]), "fresh", lambda _: [award()])),
+        ("replay", lambda: pg_ledger.submit(request(learners[1]), "used", lambda _: [award()])),
+        (
+            "conflict",
+            lambda: pg_ledger.submit(request(learners[3], 9), "used", lambda _: [award()]),
+        ),
+        ("nobody", lambda: pg_ledger.submit(request("no-such-learner"), "x", lambda _: [award()])),
+        ("refused", lambda: pg_ledger.submit(request(learners[3]), "no", lambda _: ALREADY_HELD)),
+    ]
+    results = queue_behind_a_held_claim(pg_ledger, learners[0], claims)
+    assert len(reads) == 2, reads  # the held claim's batch, then the five queued claims' batch
+    assert len(results["first"].records) == 1 and len(results["fresh"].records) == 1
+    assert results["replay"].created is False and len(results["replay"].records) == 1
+    assert type(results["conflict"]).__name__ == "IdempotencyConflict"
+    assert type(results["nobody"]).__name__ == "UnknownRecord"
+    assert results["refused"].refusal == ALREADY_HELD
+    report = verify_chain(pg_ledger)
+    assert report.ok and report.checked == 3
+
+
+def test_attempts_completed_together_are_read_by_one_statement_and_credited_once(pg_ledger):
+    learners = [pg_ledger.ensure_learner(ISSUER, f"Practitioner/{n}") for n in range(5)]
+    started = [
+        pg_ledger.record_attempt(
+            learner, ("case", f"module-{n}", "1.0.0"), str(uuid.UUID(int=n)), T0
+        )
+        for n, learner in enumerate(learners[1:], start=1)
+    ]
+    reads = claim_state_reads(pg_ledger)
+
+    def completing(n: int, attempt):
+        """Complete attempt n and claim its credit."""
+        made = lambda done: (request(done.learner_id, n), lambda _held: [award()])  # noqa: E731
+        return lambda: pg_ledger.complete_and_submit(attempt.attempt_id, (4, 4, 75), made, f"c{n}")
+
+    claims = [(f"c{n}", completing(n, attempt)) for n, attempt in enumerate(started, start=1)]
+    results = queue_behind_a_held_claim(pg_ledger, learners[0], claims)
+    attempt_reads = [r for r in reads if "ledger_attempts" in r]
+    assert len(attempt_reads) == 1, reads  # four attempts, one read
+    assert all(len(results[f"c{n}"].records) == 1 for n in range(1, 5))
+    assert all(pg_ledger.attempt(a.attempt_id).completed_at is not None for a in started)
+    assert verify_chain(pg_ledger).checked == 5
