@@ -118,6 +118,11 @@ class CardFigures:
     burden: Spread  # cards per clinician-week
     time_to_action: Spread  # seconds from card to action
 
+    @property
+    def small_cell(self) -> bool:
+        """Fewer than 5 cards shown: not even their number is shown."""
+        return stats.small_count(self.shown)
+
 
 @dataclass(frozen=True)
 class ItemFigures:

@@ -103,7 +103,7 @@ def card_rows(module: str, version: str, cards: CardFigures) -> list[list]:
     """Cards shown, accepted, overridden, reasons (of one module), burden, time to action."""
     where = [module, version]
     rows = [
-        [*where, "cards_shown", "", "", cards.shown, "", ""],
+        [*where, "cards_shown", "", "", SUPPRESSED if cards.small_cell else cards.shown, "", ""],
         [*where, "accepted_share", "", "", *rate_cells(cards.accepted)],
         [*where, "overridden_share", "", "", *rate_cells(cards.overridden)],
     ]
