@@ -147,6 +147,11 @@ class CaseFigures:
     learners: int  # first attempts analysed as items
     items: list[ItemFigures]
 
+    @property
+    def few_learners(self) -> bool:
+        """Fewer than 5 learners behind the items: their number is not shown either."""
+        return stats.small_count(self.learners)
+
 
 @dataclass(frozen=True)
 class VersionFigures:
