@@ -170,13 +170,11 @@ def version_figures(records: ContentRecords) -> list[VersionFigures]:
     actions = group(records.actions, lambda action: action.card_uuid)
     return [
         VersionFigures(
-            module_id,
-            version,
+            *key,
             card_figures(shown[key], actions) if key in shown else None,
             case_figures(attempts[key]) if key in attempts else None,
         )
         for key in sorted(set(shown) | set(attempts))
-        for module_id, version in [key]
     ]
 
 
@@ -194,10 +192,12 @@ def card_figures(shown: Sequence[CardShown], actions: dict[str, list[CardAction]
     accepted = sum(any(a.outcome == ACCEPTED for a in done) for done in taken.values())
     overrides = [first(done, OVERRIDDEN) for done in taken.values()]
     overrides = [action for action in overrides if action is not None]
+    # The action's time is the EHR's clock, the showing Bedside's: a small skew may put the
+    # action first, which counts as immediate rather than being dropped.
     delays = [
-        (done[0].acted_at - card.shown_at).total_seconds()
+        max(0.0, (min(a.acted_at for a in done) - card.shown_at).total_seconds())
         for card in shown
-        if (done := sorted(taken[card.card_uuid], key=lambda a: a.acted_at))
+        if (done := taken[card.card_uuid])
     ]
     return CardFigures(
         shown=count,
@@ -206,7 +206,7 @@ def card_figures(shown: Sequence[CardShown], actions: dict[str, list[CardAction]
         overridden=stats.Rate(len(overrides), count),
         reasons=reason_counts(overrides),
         burden=alert_burden(shown),
-        time_to_action=spread([max(0.0, delay) for delay in delays]),
+        time_to_action=spread(delays),
     )
 
 
