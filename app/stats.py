@@ -1,4 +1,5 @@
-"""Rates with Wilson 95% intervals and small-cell suppression: statistics that know no domain.
+"""Rates with Wilson 95% intervals, small-cell suppression, quantiles and item-analysis
+correlations: statistics that know no domain.
 
 Rate = numerator / (denominator - exclusions). Grouping measure cases into rates is
 `app.outcomes.rates`.
@@ -7,11 +8,16 @@ Rate = numerator / (denominator - exclusions). Grouping measure cases into rates
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 Z_95 = 1.959963984540054  # two-sided 95% normal quantile
 SMALL_CELL = 5
+
+
+def small_count(count: int) -> bool:
+    """Fewer than 5 (cases, people, events): a small cell, not shown in aggregate views."""
+    return count < SMALL_CELL
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
@@ -54,7 +60,7 @@ class Rate:
     @property
     def small_cell(self) -> bool:
         """Fewer than 5 eligible cases: too few to show or compare without a warning."""
-        return self.eligible < SMALL_CELL
+        return small_count(self.eligible)
 
     def as_dict(self) -> dict[str, object]:
         """Plain JSON-ready form."""
@@ -85,3 +91,45 @@ def suppressed_groups(
     if shown:
         hidden.add(min(shown, key=lambda key: (rates[key].eligible, str(key))))
     return hidden
+
+
+def quantile(values: Sequence[float], fraction: float) -> float | None:
+    """The `fraction` quantile by linear interpolation between order statistics (Hyndman-Fan
+    type 7, as numpy and `statistics.quantiles(method="inclusive")`); None for no values."""
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"fraction {fraction} must be between 0 and 1")
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    position = fraction * (len(ordered) - 1)
+    below = math.floor(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (position - below) * (ordered[above] - ordered[below])
+
+
+def median(values: Sequence[float]) -> float | None:
+    """The median (the 0.5 quantile); None for no values."""
+    return quantile(values, 0.5)
+
+
+def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Pearson's correlation of paired values; None when either side does not vary."""
+    if len(xs) != len(ys):
+        raise ValueError(f"{len(xs)} x values but {len(ys)} y values")
+    count = len(xs)
+    if count < 2:
+        return None
+    mean_x, mean_y = math.fsum(xs) / count, math.fsum(ys) / count
+    dx = [x - mean_x for x in xs]
+    dy = [y - mean_y for y in ys]
+    spread = math.sqrt(math.fsum(d * d for d in dx) * math.fsum(d * d for d in dy))
+    if spread == 0:
+        return None
+    return max(-1.0, min(1.0, math.fsum(a * b for a, b in zip(dx, dy, strict=True)) / spread))
+
+
+def corrected_item_total(item_scores: Sequence[int], total_scores: Sequence[int]) -> float | None:
+    """Point-biserial discrimination of a 0/1 item: its correlation with the rest of the test
+    (each total minus the item's own score), so the item does not correlate with itself."""
+    rest = [total - item for item, total in zip(item_scores, total_scores, strict=True)]
+    return pearson(item_scores, rest)

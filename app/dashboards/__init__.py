@@ -17,7 +17,10 @@ def init_dashboards(app: Flask) -> None:
     """Mount the blueprint (once); the practice source is the composition root's choice."""
     if "dashboards" in app.blueprints:
         return
-    from app.dashboards import exports  # noqa: F401  (adds the MeasureReport routes to bp)
+    from app.dashboards import (
+        content_views,  # noqa: F401  (adds the content analytics to bp)
+        exports,  # noqa: F401  (adds the MeasureReport routes to bp)
+    )
     from app.dashboards.views import bp
 
     app.register_blueprint(bp)

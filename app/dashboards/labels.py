@@ -1,14 +1,16 @@
-"""Words and numbers on the dashboards: percentages, intervals, Moore levels, marker labels."""
+"""Words and numbers on the dashboards: percentages, intervals, Moore levels, marker labels,
+override reasons, questions and item flags."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from flask import current_app
-from flask_babel import format_date, ngettext
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 
 from app import i18n, stats
+from app.dashboards import content_data
 from app.dashboards import data as d
 from app.outcomes.practice_data import LearningEvent, PracticeDataset
 
@@ -48,9 +50,7 @@ def measure_title(data: PracticeDataset, measure_id: str) -> str:
 
 def module_title(module_id: str) -> str:
     """A module's title in the UI language, from the content library (its id if it is gone)."""
-    runtime = current_app.extensions.get("cds")
-    modules = runtime.engine.library.modules if runtime is not None else {}
-    module = modules.get(module_id)
+    module = library_module(module_id)
     return i18n.localized(module["title"]) if module else module_id
 
 
@@ -91,3 +91,72 @@ def completed_in(completions: d.MonthCompletions) -> str:
 def suppressed_month() -> str:
     """The tooltip of a programme chart month with fewer than 5 eligible cases."""
     return _("fewer than 5 cases (suppressed)")
+
+
+def library_module(module_id: str) -> dict | None:
+    """The module as the content library holds it now (None when it is gone)."""
+    runtime = current_app.extensions.get("cds")
+    return runtime.engine.library.modules.get(module_id) if runtime is not None else None
+
+
+def override_reason_text(module_id: str, code: str | None) -> str:
+    """An override reason's display text from the module, in the UI language (else its code)."""
+    if code is None:
+        return _("no reason given")
+    module = library_module(module_id) or {}
+    reasons = module.get("card", {}).get("override_reasons", [])
+    found = next((reason for reason in reasons if reason["code"] == code), None)
+    return i18n.localized(found["display"]) if found else code
+
+
+def question_text(module_id: str, module_version: str, item_id: str) -> str:
+    """A question's stem when the library's module is still this version, else its id."""
+    module = library_module(module_id)
+    if module is None or str(module["version"]) != module_version:
+        return item_id
+    questions = module.get("case", {}).get("questions", [])
+    found = next((question for question in questions if question["id"] == item_id), None)
+    return i18n.localized(found["stem"]) if found else item_id
+
+
+def flag_text(flag: str) -> str:
+    """Why an item is flagged, in words (thresholds from content_data)."""
+    if flag == "too-easy":
+        return _(
+            "More than %(share)s answer it correctly: it hardly tells learners apart (too easy, "
+            "or the answer is given away).",
+            share=percent(content_data.TOO_EASY),
+        )
+    if flag == "too-hard":
+        return _(
+            "Fewer than %(share)s answer it correctly: check the key, the wording and whether "
+            "the case teaches it.",
+            share=percent(content_data.TOO_HARD),
+        )
+    return _(
+        "Learners who do well on the rest of the case do no better on it (discrimination below "
+        "%(limit)s): check for a wrong key, ambiguity or two defensible answers.",
+        limit=correlation_text(content_data.LOW_DISCRIMINATION),
+    )
+
+
+def number_text(value: float | None) -> str:
+    """A number in the UI language with up to one decimal ('2,5' in Spanish), or a dash."""
+    return "—" if value is None else format_decimal(value, format="#,##0.#")
+
+
+def correlation_text(value: float | None) -> str:
+    """A correlation with two decimals in the UI language, or a dash when undefined."""
+    return "—" if value is None else format_decimal(value, format="0.00")
+
+
+def duration_text(seconds: float | None) -> str:
+    """A duration for people: '40 s', '2 min 5 s', '3 h 10 min'."""
+    if seconds is None:
+        return "—"
+    whole = round(seconds)
+    if whole < 60:
+        return _("%(seconds)d s", seconds=whole)
+    if whole < 3600:
+        return _("%(minutes)d min %(seconds)d s", minutes=whole // 60, seconds=whole % 60)
+    return _("%(hours)d h %(minutes)d min", hours=whole // 3600, minutes=whole % 3600 // 60)

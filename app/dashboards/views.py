@@ -47,6 +47,9 @@ def helpers() -> dict:
         "measure_title": labels.measure_title,
         "module_title": labels.module_title,
         "day_text": labels.day_text,
+        "number_text": labels.number_text,
+        "duration_text": labels.duration_text,
+        "correlation_text": labels.correlation_text,
     }
 
 

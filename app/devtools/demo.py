@@ -8,8 +8,10 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from app.dashboards.content_sources import SYNTHETIC_CONTENT
 from app.deployment import EXTENSION as DEPLOYMENT
 from app.deployment import Deployment
+from app.devtools.demo_content import SyntheticContent
 from app.devtools.demo_origin import demo_origin
 from app.devtools.smart_auth import PUBLIC_CLIENT
 from app.devtools.synthetic.dataset import SyntheticPracticeSource
@@ -58,6 +60,7 @@ def init_app(app: Flask) -> None:
     app.extensions[PRACTICE_SOURCE] = SyntheticPracticeSource(
         str(app.config["CONTENT_DIR"]), clinician
     )
+    app.extensions[SYNTHETIC_CONTENT] = SyntheticContent()
     log.warning("Demo mode is on: demo EHR, SMART server and token-protected fixture FHIR at /fhir")
 
 

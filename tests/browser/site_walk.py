@@ -57,6 +57,7 @@ def signed_out_pages() -> list[tuple[str, str]]:
         ("app without a launch", "/app/"),
         ("programme dashboard", "/dashboards/"),
         ("clinician dashboard", "/dashboards/clinicians/C03"),
+        ("content analytics", "/dashboards/content"),
         ("demo EHR patient list", "/demo-ehr/"),
     ]
 

@@ -1,0 +1,304 @@
+"""Content analytics per module version, from plain records: cards and what clinicians did with
+them, alert burden, time to action, case pass rates and item analysis. No Flask, HTTP or SQL.
+
+Clinicians and learners appear only as opaque keys (the stores' keyed hashes), are counted and
+never listed. Small cells follow the one rule of `app.stats` (fewer than 5): a figure resting on
+fewer than 5 cards, actions, clinicians or answers is marked suppressed here and never shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app import stats
+from app.ledger.rules import passed
+
+# A scenario's decisions are stored as answers "scenario:<step>" (app/ui/scenario_flow.py): a
+# branching path, not a fixed set of questions, so they take no part in item analysis.
+SCENARIO_STEP = "scenario:"
+FLAG_MIN_ANSWERS = 20  # below this a proportion or correlation is too noisy to call an item flawed
+TOO_EASY = 0.95
+TOO_HARD = 0.2
+LOW_DISCRIMINATION = 0.1
+ACCEPTED, OVERRIDDEN = "accepted", "overridden"
+
+
+@dataclass(frozen=True)
+class CardShown:
+    """A card of a module version shown to a clinician (an opaque key)."""
+
+    card_uuid: str
+    module_id: str
+    module_version: str
+    clinician: str
+    shown_at: datetime
+
+
+@dataclass(frozen=True)
+class CardAction:
+    """What a clinician did with a card: accepted or overridden (with a reason code, if given)."""
+
+    card_uuid: str
+    outcome: str
+    reason_code: str | None
+    reason_system: str | None
+    acted_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseAttempt:
+    """A completed case attempt: its score and each item's right or wrong."""
+
+    learner: str
+    module_id: str
+    module_version: str
+    started_at: datetime
+    correct: int
+    total: int
+    pass_mark_percent: int
+    answers: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """The score reaches the pass mark (the ledger's exact rule)."""
+        return passed(self.correct, self.total, self.pass_mark_percent)
+
+    @property
+    def is_question_set(self) -> bool:
+        """Answered question by question (not a scenario walk), so items can be compared."""
+        return bool(self.answers) and not any(i.startswith(SCENARIO_STEP) for i in self.answers)
+
+
+@dataclass(frozen=True)
+class ContentRecords:
+    """Everything the analytics read; `synthetic` when (some of) it is generated demo data."""
+
+    shown: Sequence[CardShown] = ()
+    actions: Sequence[CardAction] = ()
+    attempts: Sequence[CaseAttempt] = ()
+    synthetic: bool = False
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and 90th percentile of some counts or durations, over `count` values."""
+
+    count: int
+    median: float | None
+    p90: float | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    """How many overridden cards gave one reason (code None: no reason given)."""
+
+    code: str | None
+    system: str | None
+    rate: stats.Rate  # of the overridden cards
+    suppressed: bool  # a small cell, or the one that would reveal a lone small cell
+
+    @property
+    def small_cell(self) -> bool:
+        """Fewer than 5 overrides gave this reason."""
+        return stats.small_count(self.rate.numerator)
+
+
+@dataclass(frozen=True)
+class CardFigures:
+    """Cards of one version: shown, accepted, overridden and why, burden, time to action."""
+
+    shown: int
+    clinicians: int
+    accepted: stats.Rate
+    overridden: stats.Rate
+    reasons: list[ReasonCount]
+    burden: Spread  # cards per clinician-week
+    time_to_action: Spread  # seconds from card to action
+
+    @property
+    def small_cell(self) -> bool:
+        """Fewer than 5 cards shown: not even their number is shown."""
+        return stats.small_count(self.shown)
+
+
+@dataclass(frozen=True)
+class ItemFigures:
+    """One question: difficulty (proportion correct), discrimination and the flags they raise."""
+
+    item_id: str
+    difficulty: stats.Rate
+    discrimination: float | None
+    flags: tuple[str, ...]
+
+    @property
+    def suppressed(self) -> bool:
+        """Answered by fewer than 5 learners."""
+        return self.difficulty.small_cell
+
+
+@dataclass(frozen=True)
+class CaseFigures:
+    """A version's case: pass rate over completed attempts, and its items' statistics."""
+
+    attempts: stats.Rate  # passed of completed
+    learners: int  # first attempts analysed as items
+    items: list[ItemFigures]
+
+    @property
+    def few_learners(self) -> bool:
+        """Fewer than 5 learners behind the items: their number is not shown either."""
+        return stats.small_count(self.learners)
+
+
+@dataclass(frozen=True)
+class VersionFigures:
+    """Everything shown for one module version."""
+
+    module_id: str
+    module_version: str
+    cards: CardFigures | None
+    case: CaseFigures | None
+
+
+def version_figures(records: ContentRecords) -> list[VersionFigures]:
+    """Figures for every module version with cards or completed case attempts, in id order."""
+    shown = group(records.shown, lambda card: (card.module_id, card.module_version))
+    attempts = group(records.attempts, lambda a: (a.module_id, a.module_version))
+    actions = group(records.actions, lambda action: action.card_uuid)
+    return [
+        VersionFigures(
+            *key,
+            card_figures(shown[key], actions) if key in shown else None,
+            case_figures(attempts[key]) if key in attempts else None,
+        )
+        for key in sorted(set(shown) | set(attempts))
+    ]
+
+
+def all_cards(records: ContentRecords) -> CardFigures | None:
+    """The same card figures over every module: the whole alert burden a clinician carries."""
+    if not records.shown:
+        return None
+    return card_figures(records.shown, group(records.actions, lambda action: action.card_uuid))
+
+
+def card_figures(shown: Sequence[CardShown], actions: dict[str, list[CardAction]]) -> CardFigures:
+    """Shown, accepted and overridden cards, override reasons, burden and time to action."""
+    count = len(shown)
+    taken = {card.card_uuid: actions.get(card.card_uuid, []) for card in shown}
+    accepted = sum(any(a.outcome == ACCEPTED for a in done) for done in taken.values())
+    overrides = [first(done, OVERRIDDEN) for done in taken.values()]
+    overrides = [action for action in overrides if action is not None]
+    # The action's time is the EHR's clock, the showing Bedside's: a small skew may put the
+    # action first, which counts as immediate rather than being dropped.
+    delays = [
+        max(0.0, (min(a.acted_at for a in done) - card.shown_at).total_seconds())
+        for card in shown
+        if (done := taken[card.card_uuid])
+    ]
+    return CardFigures(
+        shown=count,
+        clinicians=len({card.clinician for card in shown}),
+        accepted=stats.Rate(accepted, count),
+        overridden=stats.Rate(len(overrides), count),
+        reasons=reason_counts(overrides),
+        burden=alert_burden(shown),
+        time_to_action=spread(delays),
+    )
+
+
+def first(actions: Iterable[CardAction], outcome: str) -> CardAction | None:
+    """The earliest action with this outcome."""
+    matching = sorted((a for a in actions if a.outcome == outcome), key=lambda a: a.acted_at)
+    return matching[0] if matching else None
+
+
+def reason_counts(overrides: Sequence[CardAction]) -> list[ReasonCount]:
+    """Overridden cards per reason, commonest first; small cells (and what would reveal them)
+    suppressed by `stats.suppressed_groups`."""
+    by_reason = group(overrides, lambda action: (action.reason_code, action.reason_system))
+    rates = {key: stats.Rate(len(found), len(overrides)) for key, found in by_reason.items()}
+    # Each reason is a group whose size is its count (as clinicians are for a measure's rates).
+    sizes = {key: stats.Rate(rate.numerator, rate.numerator) for key, rate in rates.items()}
+    hidden = stats.suppressed_groups(sizes)
+    ordered = sorted(rates, key=lambda key: (-rates[key].numerator, str(key)))
+    return [
+        ReasonCount(code, system, rates[(code, system)], (code, system) in hidden)
+        for code, system in ordered
+    ]
+
+
+def alert_burden(shown: Sequence[CardShown]) -> Spread:
+    """Cards per clinician per ISO week (UTC) over the clinician-weeks with any card;
+    suppressed when fewer than 5 clinicians are behind it."""
+    weeks = group(shown, lambda card: (card.clinician, card.shown_at.isocalendar()[:2]))
+    counts = [float(len(cards)) for cards in weeks.values()]
+    found = spread(counts)
+    clinicians = len({card.clinician for card in shown})
+    return Spread(found.count, found.median, found.p90, stats.small_count(clinicians))
+
+
+def spread(values: Sequence[float]) -> Spread:
+    """Median and 90th percentile, suppressed below 5 values."""
+    return Spread(
+        len(values),
+        stats.median(values),
+        stats.quantile(values, 0.9) if values else None,
+        stats.small_count(len(values)),
+    )
+
+
+def case_figures(attempts: Sequence[CaseAttempt]) -> CaseFigures:
+    """Pass rate over every completed attempt; item analysis over each learner's first one
+    (a retake has seen the questions and their rationales, so it would flatter every item)."""
+    firsts = first_attempts(a for a in attempts if a.is_question_set)
+    item_ids = sorted({item for attempt in firsts for item in attempt.answers})
+    return CaseFigures(
+        attempts=stats.Rate(sum(a.passed for a in attempts), len(attempts)),
+        learners=len(firsts),
+        items=[item_figures(item, firsts) for item in item_ids],
+    )
+
+
+def first_attempts(attempts: Iterable[CaseAttempt]) -> list[CaseAttempt]:
+    """Each learner's earliest attempt."""
+    earliest: dict[str, CaseAttempt] = {}
+    for attempt in sorted(attempts, key=lambda a: (a.started_at, a.learner)):
+        earliest.setdefault(attempt.learner, attempt)
+    return list(earliest.values())
+
+
+def item_figures(item_id: str, attempts: Sequence[CaseAttempt]) -> ItemFigures:
+    """Difficulty and corrected item-total discrimination over the attempts that answered it."""
+    answered = [a for a in attempts if item_id in a.answers]
+    scores = [int(a.answers[item_id]) for a in answered]
+    totals = [sum(a.answers.values()) for a in answered]
+    difficulty = stats.Rate(sum(scores), len(scores))
+    discrimination = None if difficulty.small_cell else stats.corrected_item_total(scores, totals)
+    return ItemFigures(item_id, difficulty, discrimination, item_flags(difficulty, discrimination))
+
+
+def item_flags(difficulty: stats.Rate, discrimination: float | None) -> tuple[str, ...]:
+    """Why an item may be flawed ('too-easy', 'too-hard', 'low-discrimination'), once at least
+    FLAG_MIN_ANSWERS learners answered it."""
+    if difficulty.eligible < FLAG_MIN_ANSWERS or difficulty.rate is None:
+        return ()
+    flags = []
+    if difficulty.rate > TOO_EASY:
+        flags.append("too-easy")
+    if difficulty.rate < TOO_HARD:
+        flags.append("too-hard")
+    if discrimination is not None and discrimination < LOW_DISCRIMINATION:
+        flags.append("low-discrimination")
+    return tuple(flags)
+
+
+def group(items: Iterable, key) -> dict:
+    """Items listed under their key, keys in first-seen order."""
+    groups: dict = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return groups
