@@ -7,16 +7,15 @@ the package layers: it reads what lower parts recorded and never the other way r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
 
-from app.collaboration.roles import NO_GRANTS, RoleMap, load_role_map
+from app.collaboration.roles import NO_GRANTS, RoleMap, fhir_user_names, load_role_map
 from app.collaboration.store import CDS_REPORTER, CollaborationStore
 from app.database import app_database
-from app.identity import fhir_user_forms, normalise_issuer
 
 EXTENSION = "collaboration"
 
@@ -38,7 +37,7 @@ class Collaboration:
         if self.cds_user_key is None or not fhir_user:
             return keys
         for caller in self.cds_callers:
-            for user in user_ids(issuer, fhir_user):
+            for user in fhir_user_names(issuer, fhir_user):
                 keys.add(CDS_REPORTER + self.cds_user_key(caller, user))
         return keys
 
@@ -71,11 +70,3 @@ def init_collaboration(app: Flask) -> Collaboration:
 def collaboration() -> Collaboration:
     """This app's collaboration runtime."""
     return current_app.extensions[EXTENSION]
-
-
-def user_ids(issuer: str, fhir_user: str) -> Iterable[str]:
-    """The userId forms a CDS call may name this fhirUser by: absolute, as given, relative."""
-    forms = set(fhir_user_forms(issuer, fhir_user))
-    base = normalise_issuer(issuer) + "/"
-    forms |= {form[len(base) :] for form in forms if form.startswith(base)}
-    return sorted(forms)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.errors import ConfigError
-from app.identity import fhir_user_forms
+from app.identity import fhir_user_forms, normalise_issuer
 
 ROLES = ("learner", "moderator", "editor", "facilitator", "admin")
 MODERATE, EDIT_QUEUE, FACILITATE = "moderate", "edit-queue", "facilitate"
@@ -45,7 +45,7 @@ class RoleMap:
         """The roles of a signed-in user: learner, plus what the file grants them."""
         roles = {"learner"}
         if fhir_user:
-            for form in fhir_user_forms(issuer, fhir_user):
+            for form in fhir_user_names(issuer, fhir_user):
                 roles |= self.by_fhir_user.get(form, frozenset())
         for value in claim_values(claims.get(self.role_claim)):
             roles |= self.by_ehr_role.get(value, frozenset())
@@ -93,6 +93,14 @@ def grants(path: Path, key: str, entries: object) -> dict[str, frozenset[str]]:
             raise roles_error(path, f"{key}[{name!r}] must be a list of roles from {ROLES}")
         checked[name.strip().rstrip("/") if key == "fhir_users" else name] = frozenset(roles)
     return checked
+
+
+def fhir_user_names(issuer: str, fhir_user: str) -> list[str]:
+    """The forms a fhirUser may be written in: absolute URL, as given, relative to the issuer."""
+    forms = set(fhir_user_forms(issuer, fhir_user))
+    base = normalise_issuer(issuer) + "/"
+    forms |= {form[len(base) :] for form in forms if form.startswith(base)}
+    return sorted(forms)
 
 
 def claim_values(value: object) -> list[str]:
