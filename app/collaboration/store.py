@@ -220,10 +220,9 @@ COLLABORATION_SCHEMA = StoreSchema(
     "bedside.collaboration",
     migrations,
     POSTGRESQL_STEPS,
-    grants=(
-        ("SELECT, INSERT, UPDATE", TABLES),
-        ("SELECT", ("cds_feedback", "cds_exposures")),  # override feedback is pulled, read-only
-    ),
+    # Override feedback is pulled with SELECT on cds_feedback and cds_exposures, which the CDS
+    # store's own grants already give (granting them here would revoke its other privileges).
+    grants=(("SELECT, INSERT, UPDATE", TABLES),),
 )
 NEW_OVERRIDES = text(
     "SELECT feedback.feedback_key, feedback.module_id, exposure.module_version,"
