@@ -7,6 +7,7 @@ A moderator hides and restores posts; learners never read a hidden post (404), n
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from flask import redirect, request, url_for
@@ -27,6 +28,12 @@ from app.ui.views import bp, error_page, page
 
 TITLE_MAX, BODY_MAX, NAME_MAX = 120, 5000, 40
 MODULE_SCOPE = "module"
+# Posts are read by peers, so a date of birth is refused for any patient, not only the launched
+# one the shared guard knows: a date written next to "DOB", "born", "date of birth" (or Spanish).
+BIRTH_DATE_MENTION = re.compile(
+    r"(?i)\b(d\.?o\.?b\.?|date of birth|born(?: on)?|fecha de nacimiento|f\.? ?nac\.?|"
+    r"nacid[oa](?: el)?)\W{0,3}\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
+)
 
 
 class NotPermitted(Exception):
@@ -86,6 +93,11 @@ def text_error(value: str, *, minimum: int, maximum: int) -> str | None:
         return gettext("Write at least %(count)d characters.", count=minimum)
     if len(value) > maximum:
         return gettext("Keep it under %(count)d characters.", count=maximum)
+    if BIRTH_DATE_MENTION.search(value):
+        return gettext(
+            "This text looks like it contains a patient's date of birth. Bedside never records "
+            "patient data: please rewrite it with the age instead."
+        )
     return patient_data_error(value, launched_patient_terms())
 
 

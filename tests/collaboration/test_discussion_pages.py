@@ -73,9 +73,23 @@ def test_the_guard_refuses_patient_data_and_keeps_what_was_typed(learner, collab
         learner, f"/app/discuss/{SEPSIS}", page_html, status=400, title="A real case", body=text
     )
     html = response.get_data(as_text=True)
-    assert "patient identifier" in html
+    assert "Bedside never records patient data" in html
     assert text.split(",")[0] in html  # the learner's text is back in the form
     assert collab_store.threads("module", SEPSIS) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["Another patient, DOB 3/4/1950, same issue", "nacida el 03-04-1950"]
+)
+def test_any_date_of_birth_is_refused_but_clinical_numbers_pass(learner, collab_store, text):
+    page_html = get(learner, f"/app/discuss/{SEPSIS}")
+    response = post(
+        learner, f"/app/discuss/{SEPSIS}", page_html, status=400, title="Similar case", body=text
+    )
+    assert "date of birth" in response.get_data(as_text=True)
+    clinical = "Born at 32 weeks; lactate 4.1 at 10:30, 2 h after 30 mL/kg"
+    post(learner, f"/app/discuss/{SEPSIS}", page_html, title="Similar case", body=clinical)
+    assert len(collab_store.threads("module", SEPSIS)) == 1
 
 
 def test_a_post_needs_a_display_name_first(collab_app, auth_server, collab_store):
