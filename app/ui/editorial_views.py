@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from app.collaboration import collaboration, queue
 from app.collaboration.roles import EDIT_QUEUE
-from app.collaboration.store import CDS_REPORTER, Item
+from app.collaboration.store import CDS_REPORTER, Item, NotFound
 from app.ledger.models import PatientDataRefused
 from app.ui.discussion_views import (
     BODY_MAX,
@@ -65,6 +65,8 @@ def critique(module_id: str) -> Response | tuple[str, int] | str:
     module = module_or_404(module_id)
     post_id = request.values.get("post") or None
     post = visible_post(post_id) if post_id else None
+    if post is not None and store().thread(post.thread_id).scope_id != module_id:
+        raise NotFound(post_id)  # a post is sent to the editors of its own module
     values = {"kind": "", "field": "", "body": ""}
     errors: dict[str, str] = {}
     if request.method == "POST":

@@ -140,6 +140,8 @@ def test_report_then_the_moderator_hides_and_restores(learner, peer, moderator, 
     hidden_view = get(peer, url)
     assert "Questionable advice" not in hidden_view and "A moderator hid this post." in hidden_view
     get(peer, f"/app/discuss/post/{post_id}/history", status=404)
+    get(peer, f"/app/critique/{SEPSIS}?post={post_id}", status=404)
+    get(learner, f"/app/discuss/post/{post_id}/edit", status=404)  # hidden from its author too
     assert "Questionable advice" in get(moderator, url)
 
     post(moderator, f"/app/discuss/post/{post_id}/restore", get(moderator, url))

@@ -103,6 +103,7 @@ def test_a_post_sent_to_the_editors_files_one_item_per_learner(learner, collab_s
     file_critique(learner, post=post_id)
     [item] = collab_store.items()
     assert item.source == "post"
+    get(learner, f"/app/critique/hfref-gdmt?post={post_id}", status=404)  # not its module
 
 
 def test_a_learner_cannot_read_or_change_the_queue(learner, collab_store):
