@@ -38,7 +38,10 @@ def new_item_id() -> str:
 def version_key(version: str) -> tuple[int, int, int]:
     """A module version (MAJOR.MINOR.PATCH) as a comparable tuple; (0, 0, 0) if malformed."""
     match = VERSION.match(str(version))
-    return tuple(int(part) for part in match.groups()) if match else (0, 0, 0)  # type: ignore[return-value]
+    if match is None:
+        return (0, 0, 0)
+    major, minor, patch = (int(part) for part in match.groups())
+    return (major, minor, patch)
 
 
 def critique_kind(reason_code: str | None, reason_system: str | None) -> str | None:

@@ -41,7 +41,9 @@ class RoleMap:
     by_ehr_role: Mapping[str, frozenset[str]] = field(default_factory=dict)
     role_claim: str = DEFAULT_ROLE_CLAIM
 
-    def roles_of(self, issuer: str, fhir_user: str | None, claims: Mapping) -> frozenset[str]:
+    def roles_of(
+        self, issuer: str, fhir_user: str | None, claims: Mapping[str, object]
+    ) -> frozenset[str]:
         """The roles of a signed-in user: learner, plus what the file grants them."""
         roles = {"learner"}
         if fhir_user:
