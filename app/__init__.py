@@ -66,6 +66,7 @@ def install_deployment(app: Flask) -> None:
 def wire_parts(app: Flask) -> None:
     """Mount the SMART client, ledger, CDS services, learner app and dashboards, in that order."""
     from app import cds_services
+    from app.collaboration import init_collaboration
     from app.dashboards import init_dashboards
     from app.database import app_database
     from app.learning.profile_store import LearningStore
@@ -80,5 +81,6 @@ def wire_parts(app: Flask) -> None:
     app.extensions["learning"] = learning  # beside the ledger
     app.register_blueprint(ledger_output_views.bp)
     cds_services.init_app(app)
+    init_collaboration(app)
     init_ui(app)
     init_dashboards(app)

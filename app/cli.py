@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, NoAppException, with_appcontext
 
 from app import create_app
+from app.collaboration.editorial_commands import editorial_group
 from app.db_commands import db_group
 from app.deployment import deployment
 from app.devtools.demo_commands import demo_group
@@ -119,6 +120,7 @@ content_group.add_command(check_content)
 cli.add_command(hook_command)
 cli.add_command(demo_group)
 cli.add_command(db_group)
+cli.add_command(editorial_group)
 
 
 @cli.group("ledger")

@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlite_utils import Database as SqliteUtilsDatabase
 
 from app import config
+from app.collaboration.store import COLLABORATION_SCHEMA
 from app.database import (
     POSTGRESQL,
     SQLITE,
@@ -86,6 +87,7 @@ STORES: list[RegisteredStore] = [
     RegisteredStore("smart pending", pending.SCHEMA),
     RegisteredStore("learning", LEARNING_SCHEMA),
     RegisteredStore("practice", PRACTICE_SCHEMA),
+    RegisteredStore("collaboration", COLLABORATION_SCHEMA),
 ]
 
 url_option = click.option(

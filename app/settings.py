@@ -145,6 +145,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Expose `POST /cds-services/_floor/{id}` (parse only) as the benchmark's baseline.",
     ),
     Setting(
+        "ROLES",
+        None,
+        "file",
+        'JSON file of discussion and editorial roles: `{"fhir_users": {fhirUser: [role…]}, '
+        '"ehr_roles": {value: [role…]}, "role_claim"?: …}` (moderator, editor, facilitator, '
+        "admin).",
+    ),
+    Setting(
         "SMART_CLIENTS",
         None,
         "file",

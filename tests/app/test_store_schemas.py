@@ -24,6 +24,16 @@ TABLES = {
     "smart pending": {"smart_pending"},
     "learning": {"learning_applied", "learning_cards", "learning_mastery", "learning_profiles"},
     "practice": {"practice_cases", "practice_imports"},
+    "collaboration": {
+        "collab_names",
+        "collab_threads",
+        "collab_posts",
+        "collab_post_edits",
+        "collab_reports",
+        "collab_items",
+        "collab_item_events",
+        "collab_notices",
+    },
 }
 
 

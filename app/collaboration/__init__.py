@@ -1,0 +1,72 @@
+"""Collaborative learning: discussions on module versions, the editorial queue, roles.
+
+Wire with `init_collaboration(app)` after the CDS services (the queue pulls their override
+feedback) and before the /app pages that use it. Above the CDS services and below the pages in
+the package layers: it reads what lower parts recorded and never the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app
+
+from app.collaboration.roles import NO_GRANTS, RoleMap, fhir_user_names, load_role_map
+from app.collaboration.store import CDS_REPORTER, CollaborationStore
+from app.database import app_database
+
+EXTENSION = "collaboration"
+
+__all__ = ["Collaboration", "collaboration", "init_collaboration"]
+
+
+@dataclass(frozen=True)
+class Collaboration:
+    """The app's discussions and queue store, its role grants and the CDS user keying."""
+
+    store: CollaborationStore
+    role_map: RoleMap
+    cds_callers: tuple[str, ...]  # the CDS clients' issuers ("" when CDS auth is off)
+    cds_user_key: Callable[[str, str], str] | None  # (caller, userId) → the CDS keyed user hash
+
+    def reporter_keys(self, learner_id: str, issuer: str, fhir_user: str | None) -> set[str]:
+        """Every key items and notices may name this clinician by: learner id and CDS keys."""
+        keys = {learner_id}
+        if self.cds_user_key is None or not fhir_user:
+            return keys
+        for caller in self.cds_callers:
+            for user in fhir_user_names(issuer, fhir_user):
+                keys.add(CDS_REPORTER + self.cds_user_key(caller, user))
+        return keys
+
+    def sync(self, modules: Mapping[str, Mapping[str, Any]]) -> tuple[int, list[str]]:
+        """File items for new critiquing CDS overrides; resolve items the modules publish."""
+        return self.store.import_cds_feedback(), self.store.resolve_published(modules)
+
+
+def init_collaboration(app: Flask) -> Collaboration:
+    """Open the store and read the roles file (BEDSIDE_ROLES) once."""
+    if EXTENSION in app.extensions:
+        return app.extensions[EXTENSION]
+    path = app.config.get("ROLES")
+    cds = app.extensions.get("cds")
+    callers = [client.iss for client in app.extensions.get("cds_clients", [])]
+    if app.config.get("CDS_AUTH") == "off":
+        callers.append("")
+    runtime = Collaboration(
+        store=CollaborationStore(app_database(app)),
+        role_map=load_role_map(path) if path else NO_GRANTS,
+        cds_callers=tuple(callers),
+        cds_user_key=(lambda caller, user: cds.engine.identity_key("user", caller, user))
+        if cds
+        else None,
+    )
+    app.extensions[EXTENSION] = runtime
+    return runtime
+
+
+def collaboration() -> Collaboration:
+    """This app's collaboration runtime."""
+    return current_app.extensions[EXTENSION]

@@ -1,0 +1,119 @@
+"""Who may do what in discussions and the editorial queue: roles from a configuration file.
+
+`BEDSIDE_ROLES` names a JSON file (like `BEDSIDE_CDS_CLIENTS`):
+
+    {"fhir_users": {"https://ehr.example/fhir/Practitioner/7": ["editor", "moderator"]},
+     "ehr_roles": {"cme-editor": ["editor"]},
+     "role_claim": "bedside_roles"}
+
+`fhir_users` grants roles by fhirUser (absolute URL, or as the EHR gives it); `ehr_roles` grants
+roles by a value of the id_token claim named by `role_claim` (a string or a list of strings) that
+the EHR provides. Every signed-in clinician is a learner; `admin` holds every permission.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.errors import ConfigError
+from app.identity import fhir_user_forms, normalise_issuer
+
+ROLES = ("learner", "moderator", "editor", "facilitator", "admin")
+MODERATE, EDIT_QUEUE, FACILITATE = "moderate", "edit-queue", "facilitate"
+PERMISSIONS = {
+    "learner": frozenset(),
+    "moderator": frozenset({MODERATE}),
+    "editor": frozenset({EDIT_QUEUE}),
+    "facilitator": frozenset({FACILITATE}),
+    "admin": frozenset({MODERATE, EDIT_QUEUE, FACILITATE}),
+}
+DEFAULT_ROLE_CLAIM = "bedside_roles"
+
+
+@dataclass(frozen=True)
+class RoleMap:
+    """The configured grants: roles by fhirUser and roles by an EHR-provided role value."""
+
+    by_fhir_user: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    by_ehr_role: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    role_claim: str = DEFAULT_ROLE_CLAIM
+
+    def roles_of(
+        self, issuer: str, fhir_user: str | None, claims: Mapping[str, object]
+    ) -> frozenset[str]:
+        """The roles of a signed-in user: learner, plus what the file grants them."""
+        roles = {"learner"}
+        if fhir_user:
+            for form in fhir_user_names(issuer, fhir_user):
+                roles |= self.by_fhir_user.get(form, frozenset())
+        for value in claim_values(claims.get(self.role_claim)):
+            roles |= self.by_ehr_role.get(value, frozenset())
+        return frozenset(roles)
+
+
+NO_GRANTS = RoleMap()
+
+
+def permissions_of(roles: Iterable[str]) -> frozenset[str]:
+    """Everything a set of roles may do."""
+    return frozenset().union(*(PERMISSIONS.get(role, frozenset()) for role in roles))
+
+
+def load_role_map(path: Path) -> RoleMap:
+    """Read and check the roles file; ConfigError naming the file and the problem."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise roles_error(path, f"cannot be read ({error.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise roles_error(path, f"is not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise roles_error(path, "must hold a JSON object")
+    unknown = set(data) - {"fhir_users", "ehr_roles", "role_claim"}
+    if unknown:
+        raise roles_error(path, f"has unknown keys {sorted(unknown)}")
+    claim = data.get("role_claim", DEFAULT_ROLE_CLAIM)
+    if not isinstance(claim, str) or not claim.strip():
+        raise roles_error(path, "role_claim must be a claim name")
+    return RoleMap(
+        by_fhir_user=grants(path, "fhir_users", data.get("fhir_users", {})),
+        by_ehr_role=grants(path, "ehr_roles", data.get("ehr_roles", {})),
+        role_claim=claim,
+    )
+
+
+def grants(path: Path, key: str, entries: object) -> dict[str, frozenset[str]]:
+    """One section of the file: name → list of known roles."""
+    if not isinstance(entries, dict):
+        raise roles_error(path, f"{key} must map names to lists of roles")
+    checked = {}
+    for name, roles in entries.items():
+        if not isinstance(roles, list) or not all(role in ROLES for role in roles):
+            raise roles_error(path, f"{key}[{name!r}] must be a list of roles from {ROLES}")
+        checked[name.strip().rstrip("/") if key == "fhir_users" else name] = frozenset(roles)
+    return checked
+
+
+def fhir_user_names(issuer: str, fhir_user: str) -> list[str]:
+    """The forms a fhirUser may be written in: absolute URL, as given, relative to the issuer."""
+    forms = set(fhir_user_forms(issuer, fhir_user))
+    base = normalise_issuer(issuer) + "/"
+    forms |= {form[len(base) :] for form in forms if form.startswith(base)}
+    return sorted(forms)
+
+
+def claim_values(value: object) -> list[str]:
+    """A role claim's values (a string or a list of strings; anything else is none)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def roles_error(path: Path, problem: str) -> ConfigError:
+    """One sentence naming the roles file and what is wrong with it."""
+    return ConfigError(f"The roles file (BEDSIDE_ROLES) {path} {problem}.")

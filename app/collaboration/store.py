@@ -1,0 +1,795 @@
+"""Discussions and the editorial queue in the shared database (SQLite or PostgreSQL).
+
+Threads hang on a scope: `module` (a module id, with the version the thread was started on);
+a later journal club can hang its own threads on scope `club` and reuse posts, edits, reports
+and hiding unchanged. Learners are the ledger's opaque ids and show as the display names they
+chose; no EHR id, fhirUser or patient data is stored (every text passes the patient-data guard).
+An item's reporter is a learner id, or `cds:` and the CDS service's keyed user hash for items
+filed from override feedback, which carries no free text and no patient key into the item.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+from sqlite_utils import Database as SqliteFile
+from sqlite_utils.migrations import Migrations
+
+from app.collaboration import queue
+from app.database import Database, StoreSchema
+from app.ledger.privacy import check_text
+
+migrations = Migrations("bedside.collaboration")
+CDS_REPORTER = "cds:"
+
+
+class CollaborationError(Exception):
+    """A request the discussions or the queue cannot carry out (the message says why)."""
+
+
+class NameTaken(CollaborationError):
+    """Another learner already shows under this display name."""
+
+
+class NotFound(CollaborationError):
+    """No such thread, post or item (or not one this user may see)."""
+
+
+@migrations()
+def create_collaboration_tables(db: SqliteFile) -> None:
+    """Names, threads, posts with their edits and reports, queue items, events and notices."""
+    db["collab_names"].create(
+        {"learner_id": str, "display_name": str, "name_key": str}, pk="learner_id"
+    )
+    db["collab_names"].create_index(["name_key"], unique=True)
+    db["collab_threads"].create(
+        {
+            "thread_id": str,
+            "scope": str,
+            "scope_id": str,
+            "scope_version": str,
+            "title": str,
+            "author_id": str,
+            "created_at": str,
+        },
+        pk="thread_id",
+    )
+    db["collab_threads"].create_index(["scope", "scope_id", "created_at"])
+    db["collab_posts"].create(
+        {
+            "post_id": str,
+            "thread_id": str,
+            "author_id": str,
+            "body": str,
+            "created_at": str,
+            "edited_at": str,
+            "hidden_at": str,
+            "hidden_by": str,
+        },
+        pk="post_id",
+    )
+    db["collab_posts"].create_index(["thread_id", "created_at"])
+    db["collab_post_edits"].create(
+        {"edit_id": str, "post_id": str, "body": str, "replaced_at": str}, pk="edit_id"
+    )
+    db["collab_post_edits"].create_index(["post_id", "replaced_at"])
+    db["collab_reports"].create(
+        {"post_id": str, "reporter_id": str, "reported_at": str}, pk=("post_id", "reporter_id")
+    )
+    db["collab_items"].create(
+        {
+            "item_id": str,
+            "module_id": str,
+            "module_version": str,
+            "kind": str,
+            "field": str,
+            "body": str,
+            "status": str,
+            "reporter_key": str,
+            "source": str,
+            "source_ref": str,
+            "created_at": str,
+            "updated_at": str,
+            "resolved_version": str,
+        },
+        pk="item_id",
+    )
+    db["collab_items"].create_index(["source_ref"], unique=True)
+    db["collab_items"].create_index(["status", "created_at"])
+    db["collab_item_events"].create(
+        {"event_id": str, "item_id": str, "at": str, "actor_id": str, "kind": str, "detail": str},
+        pk="event_id",
+    )
+    db["collab_item_events"].create_index(["item_id", "at"])
+    db["collab_notices"].create(
+        {
+            "notice_id": str,
+            "recipient_key": str,
+            "item_id": str,
+            "kind": str,
+            "detail": str,
+            "at": str,
+            "read_at": str,
+        },
+        pk="notice_id",
+    )
+    db["collab_notices"].create_index(["recipient_key", "at"])
+
+
+POSTGRESQL_STEPS = [
+    (
+        "create_collaboration_tables",
+        """
+        CREATE TABLE collab_names (
+            learner_id TEXT PRIMARY KEY,
+            display_name TEXT,
+            name_key TEXT
+        );
+        CREATE UNIQUE INDEX idx_collab_names_name_key ON collab_names (name_key);
+        CREATE TABLE collab_threads (
+            thread_id TEXT PRIMARY KEY,
+            scope TEXT,
+            scope_id TEXT,
+            scope_version TEXT,
+            title TEXT,
+            author_id TEXT,
+            created_at TEXT COLLATE "C"
+        );
+        CREATE INDEX idx_collab_threads_scope_scope_id_created_at
+            ON collab_threads (scope, scope_id, created_at);
+        CREATE TABLE collab_posts (
+            post_id TEXT PRIMARY KEY,
+            thread_id TEXT,
+            author_id TEXT,
+            body TEXT,
+            created_at TEXT COLLATE "C",
+            edited_at TEXT,
+            hidden_at TEXT,
+            hidden_by TEXT
+        );
+        CREATE INDEX idx_collab_posts_thread_id_created_at ON collab_posts (thread_id, created_at);
+        CREATE TABLE collab_post_edits (
+            edit_id TEXT PRIMARY KEY,
+            post_id TEXT,
+            body TEXT,
+            replaced_at TEXT COLLATE "C"
+        );
+        CREATE INDEX idx_collab_post_edits_post_id_replaced_at
+            ON collab_post_edits (post_id, replaced_at);
+        CREATE TABLE collab_reports (
+            post_id TEXT,
+            reporter_id TEXT,
+            reported_at TEXT,
+            PRIMARY KEY (post_id, reporter_id)
+        );
+        CREATE TABLE collab_items (
+            item_id TEXT PRIMARY KEY,
+            module_id TEXT,
+            module_version TEXT,
+            kind TEXT,
+            field TEXT,
+            body TEXT,
+            status TEXT,
+            reporter_key TEXT,
+            source TEXT,
+            source_ref TEXT,
+            created_at TEXT COLLATE "C",
+            updated_at TEXT,
+            resolved_version TEXT
+        );
+        CREATE UNIQUE INDEX idx_collab_items_source_ref ON collab_items (source_ref);
+        CREATE INDEX idx_collab_items_status_created_at ON collab_items (status, created_at);
+        CREATE TABLE collab_item_events (
+            event_id TEXT PRIMARY KEY,
+            item_id TEXT,
+            at TEXT COLLATE "C",
+            actor_id TEXT,
+            kind TEXT,
+            detail TEXT
+        );
+        CREATE INDEX idx_collab_item_events_item_id_at ON collab_item_events (item_id, at);
+        CREATE TABLE collab_notices (
+            notice_id TEXT PRIMARY KEY,
+            recipient_key TEXT,
+            item_id TEXT,
+            kind TEXT,
+            detail TEXT,
+            at TEXT COLLATE "C",
+            read_at TEXT
+        );
+        CREATE INDEX idx_collab_notices_recipient_key_at ON collab_notices (recipient_key, at)
+        """,
+    ),
+]
+TABLES = (
+    "collab_names",
+    "collab_threads",
+    "collab_posts",
+    "collab_post_edits",
+    "collab_reports",
+    "collab_items",
+    "collab_item_events",
+    "collab_notices",
+)
+COLLABORATION_SCHEMA = StoreSchema(
+    "bedside.collaboration",
+    migrations,
+    POSTGRESQL_STEPS,
+    # Override feedback is pulled with SELECT on cds_feedback and cds_exposures, which the CDS
+    # store's own grants already give (granting them here would revoke its other privileges).
+    grants=(("SELECT, INSERT, UPDATE", TABLES),),
+)
+NEW_OVERRIDES = text(
+    "SELECT feedback.feedback_key, feedback.module_id, exposure.module_version,"
+    " feedback.user_key, feedback.override_reason, feedback.override_reason_system"
+    " FROM cds_feedback AS feedback"
+    " JOIN cds_exposures AS exposure ON exposure.card_uuid = feedback.card_uuid"
+    " WHERE feedback.outcome = 'overridden' AND feedback.override_reason IN :reasons"
+    " AND NOT EXISTS (SELECT 1 FROM collab_items AS item"
+    " WHERE item.source_ref = 'cds:' || feedback.feedback_key)"
+).bindparams(bindparam("reasons", expanding=True))
+ITEM_COLUMNS = (
+    "item_id, module_id, module_version, kind, field, body, status, reporter_key, source,"
+    " source_ref, created_at, updated_at, resolved_version"
+)
+POST_COLUMNS = "post_id, thread_id, author_id, body, created_at, edited_at, hidden_at, hidden_by"
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A discussion thread on one scope (a module version, later a journal club)."""
+
+    thread_id: str
+    scope: str
+    scope_id: str
+    scope_version: str
+    title: str
+    author_id: str
+    created_at: str
+    posts: int = 0
+
+
+@dataclass(frozen=True)
+class Post:
+    """One post: the opening post of a thread or a reply."""
+
+    post_id: str
+    thread_id: str
+    author_id: str
+    body: str
+    created_at: str
+    edited_at: str | None
+    hidden_at: str | None
+    hidden_by: str | None
+
+    @property
+    def hidden(self) -> bool:
+        """Tell whether a moderator hid the post."""
+        return self.hidden_at is not None
+
+
+@dataclass(frozen=True)
+class Edit:
+    """An earlier text of a post, kept when its author changed it."""
+
+    body: str
+    replaced_at: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """A critique in the editorial queue."""
+
+    item_id: str
+    module_id: str
+    module_version: str
+    kind: str
+    field: str | None
+    body: str
+    status: str
+    reporter_key: str
+    source: str
+    source_ref: str
+    created_at: str
+    updated_at: str
+    resolved_version: str | None
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to an item: triage, a reply, a link, its resolution."""
+
+    at: str
+    actor_id: str
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An in-app notification to an item's reporter."""
+
+    notice_id: str
+    item_id: str
+    kind: str
+    detail: str
+    at: str
+    read_at: str | None
+
+
+class CollaborationStore:
+    """Discussions, the editorial queue and its notices, for every worker and host."""
+
+    def __init__(self, database: Database):
+        self.database = database
+        database.migrate(COLLABORATION_SCHEMA)
+
+    # Display names
+
+    def display_name(self, learner_id: str) -> str | None:
+        """The name a learner chose to show, or None."""
+        return self.display_names([learner_id]).get(learner_id)
+
+    def display_names(self, learner_ids: Collection[str]) -> dict[str, str]:
+        """The chosen names of these learners (those who chose none are left out)."""
+        if not learner_ids:
+            return {}
+        query = text(
+            "SELECT learner_id, display_name FROM collab_names WHERE learner_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        with self.database.read() as connection:
+            rows = connection.execute(query, {"ids": sorted(set(learner_ids))}).all()
+        return dict(rows)
+
+    def set_display_name(self, learner_id: str, name: str) -> None:
+        """Choose (or change) the learner's display name; NameTaken if another learner has it."""
+        check_text(name, "display name")
+        key = " ".join(name.split()).casefold()
+        with self.database.write() as connection:
+            owner = connection.execute(
+                text("SELECT learner_id FROM collab_names WHERE name_key = :key"), {"key": key}
+            ).scalar()
+            if owner not in {None, learner_id}:
+                raise NameTaken(name)
+            connection.execute(
+                text(
+                    "INSERT INTO collab_names (learner_id, display_name, name_key)"
+                    " VALUES (:learner, :name, :key) ON CONFLICT (learner_id)"
+                    " DO UPDATE SET display_name = excluded.display_name,"
+                    " name_key = excluded.name_key"
+                ),
+                {"learner": learner_id, "name": name, "key": key},
+            )
+
+    # Threads and posts
+
+    def start_thread(
+        self, scope: str, scope_id: str, version: str, title: str, author_id: str, body: str
+    ) -> str:
+        """Open a thread with its first post; return the thread id."""
+        check_text(title, "thread title")
+        check_text(body, "post")
+        thread_id, now = new_id(), timestamp()
+        with self.database.write() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO collab_threads (thread_id, scope, scope_id, scope_version, title,"
+                    " author_id, created_at) VALUES (:thread_id, :scope, :scope_id, :version,"
+                    " :title, :author, :now)"
+                ),
+                {
+                    "thread_id": thread_id,
+                    "scope": scope,
+                    "scope_id": scope_id,
+                    "version": version,
+                    "title": title,
+                    "author": author_id,
+                    "now": now,
+                },
+            )
+            insert_post(connection, thread_id, author_id, body, now)
+        return thread_id
+
+    def threads(self, scope: str, scope_id: str) -> list[Thread]:
+        """The scope's threads, newest first, with their post counts."""
+        query = text(
+            "SELECT thread.thread_id, thread.scope, thread.scope_id, thread.scope_version,"
+            " thread.title, thread.author_id, thread.created_at, count(post.post_id)"
+            " FROM collab_threads AS thread"
+            " LEFT JOIN collab_posts AS post ON post.thread_id = thread.thread_id"
+            " WHERE thread.scope = :scope AND thread.scope_id = :scope_id"
+            " GROUP BY thread.thread_id, thread.scope, thread.scope_id, thread.scope_version,"
+            " thread.title, thread.author_id, thread.created_at"
+            " ORDER BY thread.created_at DESC"
+        )
+        with self.database.read() as connection:
+            rows = connection.execute(query, {"scope": scope, "scope_id": scope_id}).all()
+        return [Thread(*row) for row in rows]
+
+    def thread(self, thread_id: str) -> Thread:
+        """One thread; NotFound if there is none."""
+        with self.database.read() as connection:
+            row = connection.execute(
+                text(
+                    "SELECT thread_id, scope, scope_id, scope_version, title, author_id,"
+                    " created_at FROM collab_threads WHERE thread_id = :id"
+                ),
+                {"id": thread_id},
+            ).first()
+        if row is None:
+            raise NotFound(thread_id)
+        return Thread(*row)
+
+    def posts(self, thread_id: str) -> list[Post]:
+        """A thread's posts in the order they were written (hidden ones included)."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                text(
+                    f"SELECT {POST_COLUMNS} FROM collab_posts WHERE thread_id = :id"
+                    " ORDER BY created_at, post_id"
+                ),
+                {"id": thread_id},
+            ).all()
+        return [Post(*row) for row in rows]
+
+    def post(self, post_id: str) -> Post:
+        """One post; NotFound if there is none."""
+        with self.database.read() as connection:
+            row = connection.execute(
+                text(f"SELECT {POST_COLUMNS} FROM collab_posts WHERE post_id = :id"),
+                {"id": post_id},
+            ).first()
+        if row is None:
+            raise NotFound(post_id)
+        return Post(*row)
+
+    def reply(self, thread_id: str, author_id: str, body: str) -> str:
+        """Add a reply to a thread; return the post id."""
+        check_text(body, "post")
+        self.thread(thread_id)
+        with self.database.write() as connection:
+            return insert_post(connection, thread_id, author_id, body, timestamp())
+
+    def edit_post(self, post_id: str, author_id: str, body: str) -> None:
+        """Replace the author's own post, keeping the earlier text in its edit history."""
+        check_text(body, "post")
+        now = timestamp()
+        with self.database.write() as connection:
+            row = connection.execute(
+                text("SELECT body FROM collab_posts WHERE post_id = :id AND author_id = :author"),
+                {"id": post_id, "author": author_id},
+            ).first()
+            if row is None:
+                raise NotFound(post_id)
+            connection.execute(
+                text(
+                    "INSERT INTO collab_post_edits (edit_id, post_id, body, replaced_at)"
+                    " VALUES (:edit_id, :post_id, :body, :now)"
+                ),
+                {"edit_id": new_id(), "post_id": post_id, "body": row[0], "now": now},
+            )
+            connection.execute(
+                text("UPDATE collab_posts SET body = :body, edited_at = :now WHERE post_id = :id"),
+                {"body": body, "now": now, "id": post_id},
+            )
+
+    def edits(self, post_id: str) -> list[Edit]:
+        """A post's earlier texts, oldest first."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT body, replaced_at FROM collab_post_edits WHERE post_id = :id"
+                    " ORDER BY replaced_at, edit_id"
+                ),
+                {"id": post_id},
+            ).all()
+        return [Edit(*row) for row in rows]
+
+    def report_post(self, post_id: str, reporter_id: str) -> bool:
+        """Flag a post for the moderators; False when this learner already had."""
+        self.post(post_id)
+        with self.database.write() as connection:
+            result = connection.execute(
+                text(
+                    "INSERT INTO collab_reports (post_id, reporter_id, reported_at)"
+                    " VALUES (:post_id, :reporter, :now) ON CONFLICT DO NOTHING"
+                ),
+                {"post_id": post_id, "reporter": reporter_id, "now": timestamp()},
+            )
+        return result.rowcount == 1
+
+    def reported_posts(self) -> list[tuple[Post, int]]:
+        """Posts learners reported, with how many reported each, most reported first."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                text(
+                    f"SELECT {', '.join('post.' + c for c in POST_COLUMNS.split(', '))},"
+                    " count(*) FROM collab_reports AS report"
+                    " JOIN collab_posts AS post ON post.post_id = report.post_id"
+                    f" GROUP BY {', '.join('post.' + c for c in POST_COLUMNS.split(', '))}"
+                    " ORDER BY count(*) DESC, post.created_at"
+                )
+            ).all()
+        return [(Post(*row[:-1]), row[-1]) for row in rows]
+
+    def set_hidden(self, post_id: str, moderator_id: str, *, hidden: bool) -> None:
+        """Hide a post from learners (or restore it); the text is kept either way."""
+        self.post(post_id)
+        values = {"id": post_id, "at": timestamp() if hidden else None}
+        values["by"] = moderator_id if hidden else None
+        with self.database.write() as connection:
+            connection.execute(
+                text(
+                    "UPDATE collab_posts SET hidden_at = :at, hidden_by = :by WHERE post_id = :id"
+                ),
+                values,
+            )
+
+    # The editorial queue
+
+    def file_item(
+        self,
+        module: Mapping[str, Any],
+        kind: str,
+        body: str,
+        reporter_key: str,
+        *,
+        field: str | None = None,
+        source: str = "learner",
+        source_ref: str | None = None,
+    ) -> str:
+        """Add a critique to the queue; return its id (an existing one for a repeated source)."""
+        if kind not in queue.KINDS:
+            raise CollaborationError(f"Unknown kind of item {kind!r}.")
+        check_text(body, "critique")
+        item_id = queue.new_item_id()
+        with self.database.write() as connection:
+            return insert_item(
+                connection,
+                item_id=item_id,
+                module=module,
+                kind=kind,
+                body=body,
+                reporter=reporter_key,
+                field=field,
+                source=source,
+                source_ref=source_ref or f"{source}:{item_id}",
+            )
+
+    def import_cds_feedback(self) -> int:
+        """File an item for each new CDS override that critiques the content; return how many."""
+        reasons = sorted(queue.CRITIQUE_REASONS)
+        with self.database.write() as connection:
+            rows = connection.execute(NEW_OVERRIDES, {"reasons": reasons}).all()
+            filed = 0
+            for key, module_id, version, user_key, code, system in rows:
+                kind = queue.critique_kind(code, system)
+                if kind is None:
+                    continue
+                insert_item(
+                    connection,
+                    item_id=queue.new_item_id(),
+                    module={"id": module_id, "version": version},
+                    kind=kind,
+                    body="",
+                    reporter=CDS_REPORTER + user_key,
+                    field="card",
+                    source="cds",
+                    source_ref=f"cds:{key}",
+                )
+                filed += 1
+        return filed
+
+    def items(self, statuses: Collection[str] = queue.STATUSES) -> list[Item]:
+        """Queue items in these statuses, oldest first."""
+        query = text(
+            f"SELECT {ITEM_COLUMNS} FROM collab_items WHERE status IN :statuses"
+            " ORDER BY created_at, item_id"
+        ).bindparams(bindparam("statuses", expanding=True))
+        with self.database.read() as connection:
+            rows = connection.execute(query, {"statuses": list(statuses)}).all()
+        return [Item(*row) for row in rows]
+
+    def item(self, item_id: str) -> Item:
+        """One item; NotFound if there is none."""
+        with self.database.read() as connection:
+            row = connection.execute(
+                text(f"SELECT {ITEM_COLUMNS} FROM collab_items WHERE item_id = :id"),
+                {"id": item_id},
+            ).first()
+        if row is None:
+            raise NotFound(item_id)
+        return Item(*row)
+
+    def items_reported_by(self, reporter_keys: Collection[str]) -> list[Item]:
+        """The items these reporter keys filed, newest first."""
+        query = text(
+            f"SELECT {ITEM_COLUMNS} FROM collab_items WHERE reporter_key IN :keys"
+            " ORDER BY created_at DESC"
+        ).bindparams(bindparam("keys", expanding=True))
+        with self.database.read() as connection:
+            rows = connection.execute(query, {"keys": sorted(reporter_keys)}).all()
+        return [Item(*row) for row in rows]
+
+    def events(self, item_id: str) -> list[Event]:
+        """What happened to an item, in order."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT at, actor_id, kind, detail FROM collab_item_events"
+                    " WHERE item_id = :id ORDER BY at, event_id"
+                ),
+                {"id": item_id},
+            ).all()
+        return [Event(*row) for row in rows]
+
+    def triage(self, item_id: str, status: str, editor_id: str) -> None:
+        """Move an item to new, accepted or rejected, and tell the reporter."""
+        if status not in queue.TRIAGE_STATUSES:
+            raise CollaborationError(f"An editor cannot set the status {status!r}.")
+        with self.database.write() as connection:
+            item = locked_item(connection, item_id)
+            if item.status == "resolved":
+                raise CollaborationError("A resolved item stays resolved.")
+            update_item(connection, item_id, status=status)
+            record_event(connection, item, editor_id, "status", status, notify=True)
+
+    def reply_to_reporter(self, item_id: str, editor_id: str, message: str) -> None:
+        """Send the reporter a reply (shown in their notices and in the item's history)."""
+        check_text(message, "reply")
+        with self.database.write() as connection:
+            item = locked_item(connection, item_id)
+            record_event(connection, item, editor_id, "reply", message, notify=True)
+
+    def link_field(self, item_id: str, field: str, editor_id: str) -> None:
+        """Point the item at the module field it concerns."""
+        with self.database.write() as connection:
+            item = locked_item(connection, item_id)
+            update_item(connection, item_id, field=field)
+            record_event(connection, item, editor_id, "field", field, notify=False)
+
+    def resolve_published(self, modules: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        """Resolve every open item a loaded module version cites; return their ids."""
+        resolved = []
+        for item in self.items(queue.OPEN_STATUSES):
+            module = modules.get(item.module_id)
+            version = module and queue.resolving_version(module, item.item_id, item.module_version)
+            if not version:
+                continue
+            with self.database.write() as connection:
+                current = locked_item(connection, item.item_id)
+                if current.status not in queue.OPEN_STATUSES:
+                    continue
+                update_item(connection, item.item_id, status="resolved", resolved_version=version)
+                record_event(connection, current, "", "resolved", version, notify=True)
+            resolved.append(item.item_id)
+        return resolved
+
+    # Notices
+
+    def notices(self, recipient_keys: Collection[str]) -> list[Notice]:
+        """The notices to any of these keys (one person's learner id and CDS keys), newest first."""
+        query = text(
+            "SELECT notice_id, item_id, kind, detail, at, read_at FROM collab_notices"
+            " WHERE recipient_key IN :keys ORDER BY at DESC, notice_id"
+        ).bindparams(bindparam("keys", expanding=True))
+        with self.database.read() as connection:
+            rows = connection.execute(query, {"keys": sorted(recipient_keys)}).all()
+        return [Notice(*row) for row in rows]
+
+    def mark_read(self, recipient_keys: Collection[str]) -> None:
+        """Mark every notice to these keys as read."""
+        query = text(
+            "UPDATE collab_notices SET read_at = :now"
+            " WHERE recipient_key IN :keys AND read_at IS NULL"
+        ).bindparams(bindparam("keys", expanding=True))
+        with self.database.write() as connection:
+            connection.execute(query, {"keys": sorted(recipient_keys), "now": timestamp()})
+
+
+def insert_post(connection: Connection, thread_id: str, author_id: str, body: str, now: str) -> str:
+    """Insert a post row; return its id."""
+    post_id = new_id()
+    connection.execute(
+        text(
+            "INSERT INTO collab_posts (post_id, thread_id, author_id, body, created_at)"
+            " VALUES (:post_id, :thread_id, :author, :body, :now)"
+        ),
+        {"post_id": post_id, "thread_id": thread_id, "author": author_id, "body": body, "now": now},
+    )
+    return post_id
+
+
+def insert_item(
+    connection: Connection, *, item_id: str, module: Mapping[str, Any], **values
+) -> str:
+    """Insert an item once per source_ref; return the id of the item that holds it."""
+    now = timestamp()
+    connection.execute(
+        text(
+            f"INSERT INTO collab_items ({ITEM_COLUMNS}) VALUES (:item_id, :module_id, :version,"
+            " :kind, :field, :body, 'new', :reporter, :source, :source_ref, :now, :now, NULL)"
+            " ON CONFLICT DO NOTHING"
+        ),
+        {
+            "item_id": item_id,
+            "module_id": module["id"],
+            "version": str(module["version"]),
+            "now": now,
+            **values,
+        },
+    )
+    return connection.execute(
+        text("SELECT item_id FROM collab_items WHERE source_ref = :ref"),
+        {"ref": values["source_ref"]},
+    ).scalar_one()
+
+
+def locked_item(connection: Connection, item_id: str) -> Item:
+    """Read an item inside a write transaction; NotFound if there is none."""
+    row = connection.execute(
+        text(f"SELECT {ITEM_COLUMNS} FROM collab_items WHERE item_id = :id"), {"id": item_id}
+    ).first()
+    if row is None:
+        raise NotFound(item_id)
+    return Item(*row)
+
+
+def update_item(connection: Connection, item_id: str, **columns: str) -> None:
+    """Set some of an item's columns (names from this module only) and its update time."""
+    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    connection.execute(
+        text(f"UPDATE collab_items SET {assignments}, updated_at = :now WHERE item_id = :id"),
+        {**columns, "now": timestamp(), "id": item_id},
+    )
+
+
+def record_event(
+    connection: Connection, item: Item, actor_id: str, kind: str, detail: str, *, notify: bool
+) -> None:
+    """Add an event to the item's history and, if asked, a notice to its reporter."""
+    now = timestamp()
+    connection.execute(
+        text(
+            "INSERT INTO collab_item_events (event_id, item_id, at, actor_id, kind, detail)"
+            " VALUES (:event_id, :item_id, :now, :actor, :kind, :detail)"
+        ),
+        {
+            "event_id": new_id(),
+            "item_id": item.item_id,
+            "now": now,
+            "actor": actor_id,
+            "kind": kind,
+            "detail": detail,
+        },
+    )
+    if notify:
+        connection.execute(
+            text(
+                "INSERT INTO collab_notices (notice_id, recipient_key, item_id, kind, detail, at)"
+                " VALUES (:notice_id, :recipient, :item_id, :kind, :detail, :now)"
+            ),
+            {
+                "notice_id": new_id(),
+                "recipient": item.reporter_key,
+                "item_id": item.item_id,
+                "kind": kind,
+                "detail": detail,
+                "now": now,
+            },
+        )
+
+
+def new_id() -> str:
+    """A random row id."""
+    return uuid.uuid4().hex
+
+
+def timestamp() -> str:
+    """Now, in UTC, as sortable ISO 8601 text (microseconds keep the order of quick writes)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")

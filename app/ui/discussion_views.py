@@ -1,0 +1,312 @@
+"""Discussions on module versions (/app/discuss): threads, replies, edits, reports, moderation.
+
+Peers appear under the display names they chose (never EHR ids); every text passes the
+patient-data guard used for point-of-care questions, and a refused text comes back in its form.
+A moderator hides and restores posts; learners never read a hidden post (404), nor moderate (403).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flask import redirect, request, url_for
+from flask_babel import gettext
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from app.collaboration import collaboration
+from app.collaboration.roles import MODERATE, permissions_of
+from app.collaboration.store import CollaborationStore, NameTaken, NotFound, Post
+from app.i18n import ago
+from app.ledger.models import PatientDataRefused
+from app.library.markdown import render_markdown
+from app.smart import current_smart_session
+from app.ui.page_context import launched_patient_terms, learner_id, module_or_404
+from app.ui.poc_forms import patient_data_error
+from app.ui.views import bp, error_page, page
+
+TITLE_MAX, BODY_MAX, NAME_MAX = 120, 5000, 40
+MODULE_SCOPE = "module"
+# Posts are read by peers, so a date of birth is refused for any patient, not only the launched
+# one the shared guard knows: a date written next to "DOB", "born", "date of birth" (or Spanish).
+BIRTH_DATE_MENTION = re.compile(
+    r"(?i)\b(d\.?o\.?b\.?|date of birth|born(?: on)?|fecha de nacimiento|f\.? ?nac\.?|"
+    r"nacid[oa](?: el)?)\W{0,3}\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
+)
+
+
+class NotPermitted(Exception):
+    """The signed-in clinician's roles do not allow this."""
+
+
+@bp.errorhandler(NotPermitted)
+def not_permitted(error: NotPermitted) -> tuple[str, int]:
+    """A page or action the user's roles do not allow: nothing was changed."""
+    return error_page(
+        403,
+        gettext("Not allowed"),
+        gettext("Your role does not allow this page or action, so nothing was changed."),
+    )
+
+
+@bp.errorhandler(NotFound)
+def collaboration_not_found(error: NotFound) -> tuple[str, int]:
+    """An unknown (or hidden) thread, post or item."""
+    return error_page(404, gettext("Not found"), gettext("There is no such page, post or item."))
+
+
+@bp.context_processor
+def collaboration_helpers() -> dict:
+    """Let templates ask what the signed-in clinician may do, and say when something happened."""
+    return {"can": can, "when": when}
+
+
+def store() -> CollaborationStore:
+    """This app's discussions and queue store."""
+    return collaboration().store
+
+
+def can(permission: str) -> bool:
+    """Tell whether the signed-in clinician's roles grant a permission."""
+    session = current_smart_session()
+    if session is None:
+        return False
+    roles = collaboration().role_map.roles_of(session.issuer, session.user, session.id_claims)
+    return permission in permissions_of(roles)
+
+
+def when(moment: str | None) -> str:
+    """How long ago a stored moment (ISO 8601 text) was, in the UI language."""
+    return ago(datetime.fromisoformat(moment)) if moment else ""
+
+
+def require(permission: str) -> None:
+    """Refuse (403) unless the signed-in clinician's roles grant the permission."""
+    if not can(permission):
+        raise NotPermitted(permission)
+
+
+def text_error(value: str, *, minimum: int, maximum: int) -> str | None:
+    """Why a text cannot be posted (length or patient data), or None."""
+    if len(value) < minimum:
+        return gettext("Write at least %(count)d characters.", count=minimum)
+    if len(value) > maximum:
+        return gettext("Keep it under %(count)d characters.", count=maximum)
+    if BIRTH_DATE_MENTION.search(value):
+        return gettext(
+            "This text looks like it contains a patient's date of birth. Bedside never records "
+            "patient data: please rewrite it with the age instead."
+        )
+    return patient_data_error(value, launched_patient_terms())
+
+
+def refused_text() -> str:
+    """The message when the store's own guard refuses a text the form check let through."""
+    return gettext(
+        "Bedside never records patient data, and this text looks like it contains some. "
+        "Please rewrite it without anything that identifies the patient."
+    )
+
+
+def visible_post(post_id: str) -> Post:
+    """A post the signed-in clinician may see: hidden ones only to moderators (else 404)."""
+    post = store().post(post_id)
+    if post.hidden and not can(MODERATE):
+        raise NotFound(post_id)
+    return post
+
+
+def rendered(body: str) -> Markup:
+    """A post's Markdown as safe HTML (as cards are rendered)."""
+    return Markup(render_markdown(body))
+
+
+@bp.route("/discuss/<module_id>", methods=["GET", "POST"])
+def discussion(module_id: str) -> Response | tuple[str, int] | str:
+    """A module's threads (every version), and a form to start one on the current version."""
+    module = module_or_404(module_id)
+    values = {"title": "", "body": ""}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {key: request.form.get(key, "").strip() for key in values}
+        errors = thread_errors(values)
+        if not errors:
+            try:
+                thread_id = store().start_thread(
+                    MODULE_SCOPE,
+                    module_id,
+                    module["version"],
+                    values["title"],
+                    learner_id(),
+                    values["body"],
+                )
+                return redirect(url_for("ui.thread_view", thread_id=thread_id), 303)
+            except PatientDataRefused:
+                errors["body"] = refused_text()
+    threads = store().threads(MODULE_SCOPE, module_id)
+    html = page(
+        "ui/discussion.html",
+        module=module,
+        threads=threads,
+        names=store().display_names({t.author_id for t in threads}),
+        my_name=store().display_name(learner_id()),
+        values=values,
+        errors=errors,
+    )
+    return (html, 400) if errors else html
+
+
+def thread_errors(values: dict) -> dict[str, str]:
+    """What is wrong with a new thread's title and opening post."""
+    errors = {}
+    if not store().display_name(learner_id()):
+        errors["title"] = gettext("Choose the name your peers will see before you post.")
+    elif refused := text_error(values["title"], minimum=5, maximum=TITLE_MAX):
+        errors["title"] = refused
+    if refused := text_error(values["body"], minimum=2, maximum=BODY_MAX):
+        errors["body"] = refused
+    return errors
+
+
+@bp.route("/discuss/thread/<thread_id>", methods=["GET", "POST"])
+def thread_view(thread_id: str) -> Response | tuple[str, int] | str:
+    """A thread's posts (hidden ones as a placeholder to learners) and a reply form."""
+    thread = store().thread(thread_id)
+    values, errors = {"body": ""}, {}
+    if request.method == "POST":
+        values["body"] = request.form.get("body", "").strip()
+        if not store().display_name(learner_id()):
+            errors["body"] = gettext("Choose the name your peers will see before you post.")
+        elif refused := text_error(values["body"], minimum=2, maximum=BODY_MAX):
+            errors["body"] = refused
+        else:
+            try:
+                store().reply(thread_id, learner_id(), values["body"])
+                return redirect(url_for("ui.thread_view", thread_id=thread_id), 303)
+            except PatientDataRefused:
+                errors["body"] = refused_text()
+    html = thread_page(thread, values, errors)
+    return (html, 400) if errors else html
+
+
+def thread_page(thread, values: dict, errors: dict) -> str:
+    """Render a thread with its posts and the reply form."""
+    posts = store().posts(thread.thread_id)
+    return page(
+        "ui/discussion_thread.html",
+        thread=thread,
+        module=module_or_404(thread.scope_id),
+        posts=posts,
+        names=store().display_names({post.author_id for post in posts}),
+        me=learner_id(),
+        moderator=can(MODERATE),
+        rendered=rendered,
+        values=values,
+        errors=errors,
+    )
+
+
+@bp.route("/discuss/post/<post_id>/edit", methods=["GET", "POST"])
+def post_edit(post_id: str) -> Response | tuple[str, int] | str:
+    """The author changes their post; the earlier text stays in its history."""
+    post = visible_post(post_id)
+    if post.author_id != learner_id():
+        raise NotPermitted("edit")
+    values, errors = {"body": post.body}, {}
+    if request.method == "POST":
+        values["body"] = request.form.get("body", "").strip()
+        if refused := text_error(values["body"], minimum=2, maximum=BODY_MAX):
+            errors["body"] = refused
+        else:
+            try:
+                store().edit_post(post_id, learner_id(), values["body"])
+                return redirect(url_for("ui.thread_view", thread_id=post.thread_id), 303)
+            except PatientDataRefused:
+                errors["body"] = refused_text()
+    html = page("ui/discussion_edit.html", post=post, values=values, errors=errors)
+    return (html, 400) if errors else html
+
+
+@bp.get("/discuss/post/<post_id>/history")
+def post_history(post_id: str) -> str:
+    """A post's earlier texts, oldest first, then the current one."""
+    post = visible_post(post_id)
+    return page(
+        "ui/discussion_history.html",
+        post=post,
+        edits=store().edits(post_id),
+        rendered=rendered,
+    )
+
+
+@bp.post("/discuss/post/<post_id>/report")
+def post_report(post_id: str) -> Response:
+    """Flag a post for the moderators (once per learner)."""
+    post = visible_post(post_id)
+    store().report_post(post_id, learner_id())
+    return redirect(url_for("ui.thread_view", thread_id=post.thread_id, reported=post_id), 303)
+
+
+@bp.post("/discuss/post/<post_id>/hide")
+def post_hide(post_id: str) -> Response:
+    """A moderator hides a post from learners (its text is kept)."""
+    return set_hidden(post_id, hidden=True)
+
+
+@bp.post("/discuss/post/<post_id>/restore")
+def post_restore(post_id: str) -> Response:
+    """A moderator shows a hidden post again."""
+    return set_hidden(post_id, hidden=False)
+
+
+def set_hidden(post_id: str, *, hidden: bool) -> Response:
+    """Hide or restore a post (moderators only), then go back where the moderator came from."""
+    require(MODERATE)
+    post = store().post(post_id)
+    store().set_hidden(post_id, learner_id(), hidden=hidden)
+    if request.form.get("next") == "moderation":
+        return redirect(url_for("ui.moderation"), 303)
+    return redirect(url_for("ui.thread_view", thread_id=post.thread_id), 303)
+
+
+@bp.get("/moderation")
+def moderation() -> str:
+    """Reported posts for moderators, most reported first."""
+    require(MODERATE)
+    reported = store().reported_posts()
+    return page(
+        "ui/moderation.html",
+        reported=reported,
+        names=store().display_names({post.author_id for post, _ in reported}),
+        rendered=rendered,
+    )
+
+
+@bp.route("/discuss/name", methods=["GET", "POST"])
+def display_name() -> Response | tuple[str, int] | str:
+    """Choose the name peers see on your posts (never your EHR identity)."""
+    current = store().display_name(learner_id()) or ""
+    values, errors = {"name": current}, {}
+    if request.method == "POST":
+        values["name"] = " ".join(request.form.get("name", "").split())
+        if refused := text_error(values["name"], minimum=3, maximum=NAME_MAX):
+            errors["name"] = refused
+        else:
+            try:
+                store().set_display_name(learner_id(), values["name"])
+                return redirect(safe_next(request.form.get("next")), 303)
+            except NameTaken:
+                errors["name"] = gettext("Another learner already uses this name.")
+            except PatientDataRefused:
+                errors["name"] = refused_text()
+    next_url = safe_next(request.values.get("next"))
+    html = page("ui/display_name.html", values=values, errors=errors, next_url=next_url)
+    return (html, 400) if errors else html
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after choosing a name: a path inside /app, else the start page."""
+    if target and target.startswith("/app/") and not target.startswith("//"):
+        return target
+    return url_for("ui.home")

@@ -1,0 +1,185 @@
+"""Discussions over HTTP: display names, the patient-data guard, edits, reports, moderation."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.collaboration.conftest import MODERATOR
+from tests.ui.helpers import FHIR_USER, get, launch, launch_as, post
+
+SEPSIS = "sepsis-hour-1-bundle"
+
+
+@pytest.fixture
+def learner(collab_app, auth_server):
+    """The demo clinician, launched, with a display name chosen."""
+    client = collab_app.test_client()
+    launch(client, auth_server)
+    name_form = get(client, "/app/discuss/name")
+    post(client, "/app/discuss/name", name_form, name="Night owl", next="/app/")
+    return client
+
+
+@pytest.fixture
+def peer(collab_app, auth_server):
+    """Another clinician (no roles), launched, named."""
+    client = collab_app.test_client()
+    launch_as(client, auth_server, "dr-peer-patel")
+    post(client, "/app/discuss/name", get(client, "/app/discuss/name"), name="Day shift")
+    return client
+
+
+@pytest.fixture
+def moderator(collab_app, auth_server):
+    """A clinician the roles file makes a moderator."""
+    client = collab_app.test_client()
+    launch_as(client, auth_server, MODERATOR)
+    return client
+
+
+def start_thread(client, title="Lactate before fluids?", body="Do you **repeat** lactate?") -> str:
+    """Start a thread on the sepsis module; return its URL."""
+    page_html = get(client, f"/app/discuss/{SEPSIS}")
+    response = post(client, f"/app/discuss/{SEPSIS}", page_html, title=title, body=body)
+    return urlsplit(response.headers["Location"]).path  # without this browser's launch
+
+
+def post_ids(html: str) -> list[str]:
+    """The ids of the posts a thread page shows."""
+    return re.findall(r'id="post-([0-9a-f]{32})"', html)
+
+
+def test_peers_see_the_chosen_name_and_safe_markdown_never_the_ehr_identity(learner, peer):
+    url = start_thread(learner, body="Repeat it <script>alert(1)</script> **within 2 h**")
+    html = get(peer, url)
+    assert "Night owl" in html
+    assert "<strong>within 2 h</strong>" in html
+    assert "<script>alert" not in html
+    assert "dr-ed-okafor" not in html and FHIR_USER not in html
+    post(peer, url, html, body="Agreed, and check the **trend**.")
+    assert "Day shift" in get(learner, url)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Maeve Harlow had a lactate of 4", "MRN 48213377 lactate was 4", "born 07/22/1958, lactate 4"],
+)
+def test_the_guard_refuses_patient_data_and_keeps_what_was_typed(learner, collab_store, text):
+    page_html = get(learner, f"/app/discuss/{SEPSIS}")
+    response = post(
+        learner, f"/app/discuss/{SEPSIS}", page_html, status=400, title="A real case", body=text
+    )
+    html = response.get_data(as_text=True)
+    assert "Bedside never records patient data" in html
+    assert text.split(",")[0] in html  # the learner's text is back in the form
+    assert collab_store.threads("module", SEPSIS) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["Another patient, DOB 3/4/1950, same issue", "nacida el 03-04-1950"]
+)
+def test_any_date_of_birth_is_refused_but_clinical_numbers_pass(learner, collab_store, text):
+    page_html = get(learner, f"/app/discuss/{SEPSIS}")
+    response = post(
+        learner, f"/app/discuss/{SEPSIS}", page_html, status=400, title="Similar case", body=text
+    )
+    assert "date of birth" in response.get_data(as_text=True)
+    clinical = "Born at 32 weeks; lactate 4.1 at 10:30, 2 h after 30 mL/kg"
+    post(learner, f"/app/discuss/{SEPSIS}", page_html, title="Similar case", body=clinical)
+    assert len(collab_store.threads("module", SEPSIS)) == 1
+
+
+def test_a_post_needs_a_display_name_first(collab_app, auth_server, collab_store):
+    client = collab_app.test_client()
+    launch_as(client, auth_server, "dr-new-nguyen")
+    page_html = get(client, f"/app/discuss/{SEPSIS}")
+    assert "Choose your display name" in page_html
+    post(client, f"/app/discuss/{SEPSIS}", page_html, status=400, title="Hello all", body="Hi")
+    assert collab_store.threads("module", SEPSIS) == []
+
+
+def test_the_author_edits_and_the_history_keeps_the_earlier_text(learner, peer, collab_store):
+    url = start_thread(learner, body="First wording")
+    post_id = post_ids(get(learner, url))[0]
+    edit_form = get(learner, f"/app/discuss/post/{post_id}/edit")
+    post(learner, f"/app/discuss/post/{post_id}/edit", edit_form, body="Second wording")
+    history = get(peer, f"/app/discuss/post/{post_id}/history")
+    assert history.index("First wording") < history.index("Second wording")
+    assert "edited" in get(peer, url)
+
+
+def test_a_learner_cannot_edit_another_learners_post(learner, peer, collab_store):
+    url = start_thread(learner, body="Mine")
+    post_id = post_ids(get(learner, url))[0]
+    get(peer, f"/app/discuss/post/{post_id}/edit", status=403)
+    thread_html = get(peer, url)
+    response = peer.post(
+        f"/app/discuss/post/{post_id}/edit",
+        data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', thread_html)[1],
+            "body": "Hijacked",
+        },
+    )
+    assert response.status_code == 403
+    assert collab_store.post(post_id).body == "Mine"
+
+
+def test_report_then_the_moderator_hides_and_restores(learner, peer, moderator, collab_store):
+    url = start_thread(learner, body="Questionable advice")
+    thread_html = get(peer, url)
+    post_id = post_ids(thread_html)[0]
+    post(peer, f"/app/discuss/post/{post_id}/report", thread_html)
+    queue_html = get(moderator, "/app/moderation")
+    assert "Questionable advice" in queue_html and "1 report" in queue_html
+    post(moderator, f"/app/discuss/post/{post_id}/hide", queue_html, next="moderation")
+    assert collab_store.post(post_id).hidden
+
+    hidden_view = get(peer, url)
+    assert "Questionable advice" not in hidden_view and "A moderator hid this post." in hidden_view
+    get(peer, f"/app/discuss/post/{post_id}/history", status=404)
+    get(peer, f"/app/critique/{SEPSIS}?post={post_id}", status=404)
+    get(learner, f"/app/discuss/post/{post_id}/edit", status=404)  # hidden from its author too
+    assert "Questionable advice" in get(moderator, url)
+
+    post(moderator, f"/app/discuss/post/{post_id}/restore", get(moderator, url))
+    assert "Questionable advice" in get(peer, url)
+
+
+def test_a_learner_cannot_moderate_and_nothing_changes(learner, peer, collab_store):
+    url = start_thread(learner, body="Fine post")
+    thread_html = get(peer, url)
+    post_id = post_ids(thread_html)[0]
+    get(peer, "/app/moderation", status=403)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', thread_html)[1]
+    assert (
+        peer.post(f"/app/discuss/post/{post_id}/hide", data={"csrf_token": token}).status_code
+        == 403
+    )
+    assert not collab_store.post(post_id).hidden
+    collab_store.set_hidden(post_id, "someone", hidden=True)
+    assert (
+        peer.post(f"/app/discuss/post/{post_id}/restore", data={"csrf_token": token}).status_code
+        == 403
+    )
+    assert collab_store.post(post_id).hidden
+    assert "Hide" not in thread_html
+
+
+def test_a_post_without_the_csrf_token_is_refused(learner, collab_store):
+    response = learner.post(f"/app/discuss/{SEPSIS}", data={"title": "No token", "body": "Hi"})
+    assert response.status_code == 400
+    assert collab_store.threads("module", SEPSIS) == []
+
+
+def test_unknown_threads_and_posts_are_404(learner):
+    get(learner, "/app/discuss/thread/nope", status=404)
+    get(learner, "/app/discuss/post/nope/history", status=404)
+    get(learner, "/app/discuss/no-such-module", status=404)
+
+
+def test_the_pages_in_spanish(learner):
+    url = start_thread(learner)
+    assert "Responder" in get(learner, url + "?lang=es")

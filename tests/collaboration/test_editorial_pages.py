@@ -1,0 +1,156 @@
+"""The editorial queue over HTTP: critiques from the case page and posts, CDS overrides, triage,
+replies and notices, and every boundary a learner meets (403, nothing changed)."""
+
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from app.devtools.demo_keys import DEMO_EHR_ISS
+from cds_hooks.store import Exposure, FeedbackRecord
+from tests.collaboration.conftest import EDITOR
+from tests.ui.helpers import get, launch, launch_as, post
+
+SEPSIS = "sepsis-hour-1-bundle"
+NON_ADHERENCE = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
+
+
+@pytest.fixture
+def learner(collab_app, auth_server):
+    """The demo clinician (dr-ed-okafor), launched."""
+    client = collab_app.test_client()
+    launch(client, auth_server)
+    return client
+
+
+@pytest.fixture
+def editor(collab_app, auth_server):
+    """A clinician the roles file makes an editor (granted by the fhirUser as the EHR gives it)."""
+    client = collab_app.test_client()
+    launch_as(client, auth_server, EDITOR)
+    return client
+
+
+def file_critique(client, text="The lactate threshold in the card should be 2 mmol/L.", **extra):
+    """Send a critique of the sepsis module from its form."""
+    query = f"?post={extra['post']}" if "post" in extra else ""
+    form = get(client, f"/app/critique/{SEPSIS}{query}")
+    data = {"kind": "error", "field": "card", "body": text, **extra}
+    return post(client, f"/app/critique/{SEPSIS}", form, **data)
+
+
+def triage(editor, item_id: str, page_html: str, status: str):
+    """Post an item's new status from its page."""
+    data = {"csrf_token": csrf(page_html), "status": status}
+    return editor.post(f"/app/editorial/{item_id}/status", data=data)
+
+
+def csrf(html: str) -> str:
+    """A page's CSRF token."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
+
+
+def test_the_case_page_links_to_discussion_and_critique(learner):
+    html = get(learner, f"/app/case/{SEPSIS}")
+    assert f"/app/discuss/{SEPSIS}" in html and f"/app/critique/{SEPSIS}" in html
+
+
+def test_a_learner_critique_reaches_the_queue_and_the_editors_reply_reaches_the_learner(
+    learner, editor, collab_store
+):
+    response = file_critique(learner)
+    assert "/app/notices" in response.headers["Location"]
+    [item] = collab_store.items()
+    assert (item.kind, item.field, item.status, item.source) == ("error", "card", "new", "learner")
+
+    queue = get(editor, "/app/editorial")
+    assert item.item_id in queue
+    page_html = get(editor, f"/app/editorial/{item.item_id}")
+    assert "dr-ed-okafor" not in page_html  # the reporter is never shown by EHR identity
+    assert triage(editor, item.item_id, page_html, "accepted").status_code == 303
+    post(editor, f"/app/editorial/{item.item_id}/reply", page_html, reply="Checking the evidence.")
+
+    notices = get(learner, "/app/notices")
+    assert "Checking the evidence." in notices and "Accepted" in notices
+    assert collab_store.item(item.item_id).status == "accepted"
+
+
+def test_the_editor_cannot_mark_resolved_by_hand(editor, learner, collab_store):
+    file_critique(learner)
+    [item] = collab_store.items()
+    page_html = get(editor, f"/app/editorial/{item.item_id}")
+    assert triage(editor, item.item_id, page_html, "resolved").status_code == 400
+    assert collab_store.item(item.item_id).status == "new"
+
+
+def test_a_critique_with_patient_data_is_refused_and_kept_in_the_form(learner, collab_store):
+    form = get(learner, f"/app/critique/{SEPSIS}")
+    text = "Maeve Harlow was harmed by this advice"
+    response = post(learner, f"/app/critique/{SEPSIS}", form, status=400, kind="error", body=text)
+    assert text in response.get_data(as_text=True)
+    assert collab_store.items() == []
+
+
+def test_a_post_sent_to_the_editors_files_one_item_per_learner(learner, collab_store):
+    post(learner, "/app/discuss/name", get(learner, "/app/discuss/name"), name="Night owl")
+    page_html = get(learner, f"/app/discuss/{SEPSIS}")
+    post(learner, f"/app/discuss/{SEPSIS}", page_html, title="Antibiotic timing", body="One hour?")
+    post_id = collab_store.posts(collab_store.threads("module", SEPSIS)[0].thread_id)[0].post_id
+    file_critique(learner, post=post_id)
+    file_critique(learner, post=post_id)
+    [item] = collab_store.items()
+    assert item.source == "post"
+    get(learner, f"/app/critique/hfref-gdmt?post={post_id}", status=404)  # not its module
+
+
+def test_a_learner_cannot_read_or_change_the_queue(learner, collab_store):
+    file_critique(learner)
+    [item] = collab_store.items()
+    token = csrf(get(learner, "/app/notices"))
+    get(learner, "/app/editorial", status=403)
+    get(learner, f"/app/editorial/{item.item_id}", status=403)
+    for action, data in (
+        ("status", {"status": "rejected"}),
+        ("reply", {"reply": "I reply to myself"}),
+        ("field", {"field": "guideline"}),
+    ):
+        url = f"/app/editorial/{item.item_id}/{action}"
+        assert learner.post(url, data={"csrf_token": token, **data}).status_code == 403
+    unchanged = collab_store.item(item.item_id)
+    assert (unchanged.status, unchanged.field) == ("new", "card")
+    assert collab_store.events(item.item_id) == []
+    assert "Editorial queue" not in get(learner, "/app/")
+
+
+def test_a_cds_override_files_an_item_and_its_clinician_is_told(collab_app, learner, editor):
+    record_override(collab_app, "recipient-disagrees-evidence")
+    record_override(collab_app, "cultures-already-drawn", system=None)  # not a critique
+    queue = get(editor, "/app/editorial")
+    [item] = collab_app.extensions["collaboration"].store.items()
+    assert item.source == "cds" and item.kind == "evidence" and item.item_id in queue
+    page_html = get(editor, f"/app/editorial/{item.item_id}")
+    assert "CDS card override" in page_html
+    post(editor, f"/app/editorial/{item.item_id}/reply", page_html, reply="Which evidence?")
+    assert "Which evidence?" in get(learner, "/app/notices")  # the same clinician, in the app
+
+
+def record_override(app, code: str, system: str | None = NON_ADHERENCE) -> None:
+    """What the CDS feedback endpoint stores when dr-ed-okafor overrides a sepsis card."""
+    engine = app.extensions["cds"].engine
+    user_key = engine.identity_key("user", DEMO_EHR_ISS, "Practitioner/dr-ed-okafor")
+    card = f"card-{code}"
+    engine.store.record_call(
+        [Exposure(card, SEPSIS, "2.0.0", "bedside-order-select", user_key, "p", time.time(), "")]
+    )
+    engine.store.record_feedback(
+        FeedbackRecord(f"fb-{code}", card, SEPSIS, user_key, "overridden", code, system, (), "t")
+    )
+
+
+def test_the_notices_page_lists_the_learners_own_comments(learner, collab_store):
+    file_critique(learner)
+    html = get(learner, urlsplit("/app/notices").path)
+    assert "Your comments on the content" in html and "Report an error" in html

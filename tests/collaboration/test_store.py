@@ -1,0 +1,160 @@
+"""The collaboration store on SQLite and on PostgreSQL: threads, edits, hiding, the queue."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.collaboration.store import CollaborationStore, NameTaken, NotFound
+from app.database import Database, parse_database_url
+from app.ledger.models import PatientDataRefused
+from cds_hooks.store import CdsStore, Exposure, FeedbackRecord
+
+MODULE = {"id": "sepsis-hour-1-bundle", "version": "2.0.0"}
+NON_ADHERENCE = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
+
+
+@pytest.fixture
+def database(database_url):
+    """The shared database of one host."""
+    made = Database(parse_database_url(database_url))
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+def store(database) -> CollaborationStore:
+    """The collaboration store, beside the CDS store whose feedback it pulls."""
+    CdsStore(database)
+    return CollaborationStore(database)
+
+
+def test_a_thread_keeps_its_posts_in_order_with_names_chosen_by_learners(store):
+    store.set_display_name("L1", "Night owl")
+    thread_id = store.start_thread("module", MODULE["id"], "2.0.0", "Lactate timing", "L1", "Hi")
+    store.reply(thread_id, "L2", "A reply")
+
+    assert [t.title for t in store.threads("module", MODULE["id"])] == ["Lactate timing"]
+    assert store.threads("module", MODULE["id"])[0].posts == 2
+    assert store.threads("club", MODULE["id"]) == []  # a journal club's scope is its own
+    assert [(p.author_id, p.body) for p in store.posts(thread_id)] == [
+        ("L1", "Hi"),
+        ("L2", "A reply"),
+    ]
+    assert store.display_names({"L1", "L2"}) == {"L1": "Night owl"}
+
+
+def test_a_display_name_belongs_to_one_learner(store):
+    store.set_display_name("L1", "Night owl")
+    with pytest.raises(NameTaken):
+        store.set_display_name("L2", "night  OWL")
+    store.set_display_name("L1", "Night Owl")  # the owner may change its case
+    assert store.display_name("L1") == "Night Owl"
+
+
+def test_an_edit_keeps_the_earlier_text_and_only_the_author_may_edit(store):
+    thread_id = store.start_thread("module", MODULE["id"], "2.0.0", "Title here", "L1", "First")
+    post = store.posts(thread_id)[0]
+    store.edit_post(post.post_id, "L1", "Second")
+    with pytest.raises(NotFound):
+        store.edit_post(post.post_id, "L2", "Hijacked")
+
+    assert store.post(post.post_id).body == "Second"
+    assert store.post(post.post_id).edited_at is not None
+    assert [edit.body for edit in store.edits(post.post_id)] == ["First"]
+
+
+def test_hiding_keeps_the_text_and_restoring_shows_it_again(store):
+    thread_id = store.start_thread("module", MODULE["id"], "2.0.0", "Title here", "L1", "Text")
+    post_id = store.posts(thread_id)[0].post_id
+    assert store.report_post(post_id, "L2") is True
+    assert store.report_post(post_id, "L2") is False  # once per learner
+    store.set_hidden(post_id, "M1", hidden=True)
+    hidden = store.post(post_id)
+    assert hidden.hidden and hidden.hidden_by == "M1" and hidden.body == "Text"
+    assert [(post.post_id, count) for post, count in store.reported_posts()] == [(post_id, 1)]
+    store.set_hidden(post_id, "M1", hidden=False)
+    assert not store.post(post_id).hidden
+
+
+def test_patient_data_never_enters_the_store(store):
+    with pytest.raises(PatientDataRefused):
+        store.start_thread("module", MODULE["id"], "2.0.0", "Title", "L1", "MRN 12345678 here")
+    with pytest.raises(PatientDataRefused):
+        store.file_item(MODULE, "error", "See Patient/abc-1 for details", "L1")
+    assert store.threads("module", MODULE["id"]) == []
+    assert store.items() == []
+
+
+def test_triage_replies_and_resolution_notify_the_reporter(store):
+    item_id = store.file_item(MODULE, "error", "The lactate threshold is wrong", "L1")
+    store.triage(item_id, "accepted", "E1")
+    store.reply_to_reporter(item_id, "E1", "Thank you, we are checking it")
+    store.link_field(item_id, "card", "E1")
+    unchanged = {MODULE["id"]: {**MODULE, "editorial": {"changelog": []}}}
+    assert store.resolve_published(unchanged) == []
+    published = {
+        MODULE["id"]: {
+            "id": MODULE["id"],
+            "version": "2.1.0",
+            "editorial": {"changelog": [{"version": "2.1.0", "resolves": [item_id]}]},
+        }
+    }
+    assert store.resolve_published(published) == [item_id]
+    assert store.resolve_published(published) == []  # once
+
+    item = store.item(item_id)
+    assert (item.status, item.resolved_version, item.field) == ("resolved", "2.1.0", "card")
+    kinds = [notice.kind for notice in store.notices({"L1"})]
+    assert sorted(kinds) == ["reply", "resolved", "status"]
+    assert store.notices({"L2"}) == []
+    store.mark_read({"L1"})
+    assert all(notice.read_at for notice in store.notices({"L1"}))
+
+
+def test_critiquing_cds_overrides_are_filed_once_without_patient_data(store, database):
+    cds = CdsStore(database)
+    for card, reason in (("c1", "recipient-disagrees-evidence"), ("c2", "cds-not-applicable")):
+        cds.record_call([exposure(card)])
+        cds.record_feedback(feedback(card, reason))
+
+    assert store.import_cds_feedback() == 1
+    assert store.import_cds_feedback() == 0  # keyed by the feedback's id
+    [item] = store.items()
+    assert (item.kind, item.source, item.module_version, item.body) == (
+        "evidence",
+        "cds",
+        "2.0.0",
+        "",
+    )
+    assert item.reporter_key == "cds:user-hash"
+    assert "patient-hash" not in repr(item)
+
+
+def exposure(card: str) -> Exposure:
+    """A card shown to a (hashed) user about a (hashed) patient."""
+    return Exposure(
+        card_uuid=card,
+        module_id=MODULE["id"],
+        module_version="2.0.0",
+        service_id="bedside-order-select",
+        user_key="user-hash",
+        patient_key="patient-hash",
+        shown_at=1.0,
+        client="",
+        encounter_key="",
+    )
+
+
+def feedback(card: str, reason: str) -> FeedbackRecord:
+    """An override of that card with a non-adherence reason."""
+    return FeedbackRecord(
+        feedback_key=f"key-{card}",
+        card_uuid=card,
+        module_id=MODULE["id"],
+        user_key="user-hash",
+        outcome="overridden",
+        override_reason=reason,
+        override_reason_system=NON_ADHERENCE,
+        accepted_suggestions=(),
+        outcome_at="2026-12-06T10:00:00Z",
+    )
