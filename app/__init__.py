@@ -65,7 +65,7 @@ def install_deployment(app: Flask) -> None:
 
 def wire_parts(app: Flask) -> None:
     """Mount the SMART client, ledger, CDS services, learner app and dashboards, in that order."""
-    from app import cds_services
+    from app import cds_services, delivery
     from app.dashboards import init_dashboards
     from app.database import app_database
     from app.learning.profile_store import LearningStore
@@ -81,4 +81,5 @@ def wire_parts(app: Flask) -> None:
     app.register_blueprint(ledger_output_views.bp)
     cds_services.init_app(app)
     init_ui(app)
+    delivery.init_app(app)
     init_dashboards(app)

@@ -8,6 +8,7 @@ from flask.cli import FlaskGroup, NoAppException, with_appcontext
 
 from app import create_app
 from app.db_commands import db_group
+from app.delivery.notify_commands import notify_group
 from app.deployment import deployment
 from app.devtools.demo_commands import demo_group
 from app.errors import ConfigError
@@ -119,6 +120,7 @@ content_group.add_command(check_content)
 cli.add_command(hook_command)
 cli.add_command(demo_group)
 cli.add_command(db_group)
+cli.add_command(notify_group)
 
 
 @cli.group("ledger")
