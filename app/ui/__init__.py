@@ -25,6 +25,7 @@ def init_ui(app: Flask) -> UiRuntime:
         return app.extensions["ui"]
     from app.ui import (  # noqa: F401  (register routes)
         case_views,
+        email_optin,
         learner_views,
         poc_views,
         scenario_views,

@@ -24,6 +24,12 @@ TABLES = {
     "smart pending": {"smart_pending"},
     "learning": {"learning_applied", "learning_cards", "learning_mastery", "learning_profiles"},
     "practice": {"practice_cases", "practice_imports"},
+    "delivery": {
+        "delivery_messages",
+        "delivery_subscriptions",
+        "delivery_suppressions",
+        "delivery_tokens",
+    },
 }
 
 

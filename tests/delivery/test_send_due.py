@@ -279,3 +279,34 @@ def miss_another_question(app, learner: str) -> None:
 def _question_is_known():
     """The tests rely on the module's first question being QUESTION."""
     assert QUESTION == "q1"
+
+
+def test_a_spanish_learner_gets_the_question_in_spanish(app, inbox):
+    subscribe(app, "learner-1", ADDRESS, Preferences(language="es", quiet_start=0, quiet_end=0))
+    question = app.extensions["ui"].library.modules[MODULE]["case"]["questions"][0]
+
+    run(app, "notify", "send-due")
+
+    [message] = inbox.to(ADDRESS)
+    text, html = parts(message)
+    assert message["Subject"].startswith("Pregunta de repaso: ")
+    assert question["stem"]["es"] in text and question["stem"]["es"] in html
+    assert "Dejar de recibir estos correos" in text
+    assert 'lang="es"' in html
+
+
+def test_the_weekly_digest_goes_to_those_who_asked_once_a_week(app, inbox):
+    digest = Preferences(quiet_start=0, quiet_end=0, digest=True)
+    subscribe(app, "learner-1", ADDRESS, digest)
+    now = datetime.now(UTC)
+    with app.app_context():
+        mailer = outbox()
+        first = mailer.send_due(now)
+        same_week = mailer.send_due(now + timedelta(days=3))
+        next_week = mailer.send_due(now + timedelta(days=8))
+
+    assert (first.digests, same_week.digests, next_week.digests) == (1, 0, 1)
+    digests = [m for m in inbox.to(ADDRESS) if "what to do next" in m["Subject"]]
+    text, html = parts(digests[0])
+    assert "What to learn next" in html and "What to learn next" in text
+    assert digests[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
