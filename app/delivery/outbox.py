@@ -24,8 +24,15 @@ from app.delivery.messages import (
     digest_message,
     review_message,
 )
-from app.delivery.schedule import cap_cutoff, digest_due, in_quiet_hours, next_question, stamp
-from app.delivery.store import DIGEST, REVIEW, DeliveryStore, Preferences, Subscription
+from app.delivery.schedule import (
+    DIGEST_DAYS,
+    cap_cutoff,
+    digest_due,
+    in_quiet_hours,
+    next_question,
+    stamp,
+)
+from app.delivery.store import ACTIVE, DIGEST, REVIEW, DeliveryStore, Preferences, Subscription
 from app.errors import ConfigError
 from app.learning.profile_store import LearningStore
 from app.learning.recommend import Profile, recommend
@@ -85,15 +92,21 @@ class Outbox:
 
     def opt_in(
         self, learner_id: str, address: str, preferences: Preferences, now: datetime
-    ) -> None:
-        """Keep the address awaiting confirmation and mail it the double opt-in link."""
+    ) -> bool:
+        """Keep the address and preferences; mail a new address the double opt-in link.
+
+        True when a confirmation went out, False when a confirmed address only changed settings.
+        """
         if self.store.is_suppressed(address):
             raise AddressSuppressed
         nonce = self.store.subscribe(learner_id, address, preferences, stamp(now))
+        if self.store.subscription(learner_id).status == ACTIVE:
+            return False
         envelope = Envelope(self.sender, address.strip(), preferences.language, self.links, nonce)
         report = SendReport()
         if not self._deliver(confirmation_message(envelope), report):
             raise smtp.SendFailed(report.failures[0])
+        return True
 
     def _serve(self, subscription: Subscription, now: datetime, report: SendReport) -> None:
         """Send one learner what is due for them, or count why not."""
@@ -137,7 +150,7 @@ class Outbox:
 
     def _send_digest(self, subscription: Subscription, now: datetime, report: SendReport) -> None:
         """Claim, then send the weekly "what next" digest."""
-        cutoff = now - timedelta(days=7)
+        cutoff = now - timedelta(days=DIGEST_DAYS)
         claim = self.store.claim(
             subscription.learner_id, DIGEST, ("", "", stamp(now)), stamp(now), stamp(cutoff)
         )

@@ -214,10 +214,15 @@ SUBSCRIBE = text(
     " VALUES (:learner_id, :address, :address_hash, :status, :language, :time_zone,"
     " :quiet_start, :quiet_end, :min_hours, :digest, :nonce, :created_at)"
     " ON CONFLICT (learner_id) DO UPDATE SET address = excluded.address,"
-    " address_hash = excluded.address_hash, status = excluded.status,"
+    " address_hash = excluded.address_hash, status = CASE WHEN"
+    " delivery_subscriptions.address_hash = excluded.address_hash"
+    " AND delivery_subscriptions.status = 'active' THEN 'active' ELSE 'pending' END,"
     " language = excluded.language, time_zone = excluded.time_zone,"
     " quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end,"
-    " min_hours = excluded.min_hours, digest = excluded.digest, nonce = excluded.nonce"
+    " min_hours = excluded.min_hours, digest = excluded.digest, nonce = CASE WHEN"
+    " delivery_subscriptions.address_hash = excluded.address_hash"
+    " THEN delivery_subscriptions.nonce ELSE excluded.nonce END"
+    " RETURNING nonce"
 )
 
 
@@ -236,7 +241,11 @@ class DeliveryStore:
         return hmac.new(self._hash_key, normalised, hashlib.sha256).hexdigest()
 
     def subscribe(self, learner_id: str, address: str, preferences: Preferences, now: str) -> str:
-        """Start (or restart) a subscription awaiting confirmation; return its new nonce."""
+        """Start a subscription awaiting confirmation, or change one; return its nonce.
+
+        The same address keeps its nonce (links in earlier mail, unsubscribe above all, keep
+        working) and, if confirmed, stays confirmed; a new address must be confirmed anew.
+        """
         nonce = secrets.token_urlsafe(24)
         row = {
             "learner_id": learner_id,
@@ -248,8 +257,7 @@ class DeliveryStore:
             "created_at": now,
         }
         with self.database.write() as connection:
-            connection.execute(SUBSCRIBE, row)
-        return nonce
+            return connection.execute(SUBSCRIBE, row).scalar_one()
 
     def confirm(self, nonce: str) -> str | None:
         """Activate the subscription with this nonce (double opt-in); its learner id, or None."""

@@ -9,10 +9,12 @@ expired or already used gets a readable page with a 4xx status, never a 500.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext, lazy_gettext
+from sqlalchemy.exc import OperationalError as DatabaseBusy
 
 from app import i18n
 from app.delivery.links import ANSWER, CONFIRM, UNSUBSCRIBE, LinkRefused, Links
@@ -100,6 +102,16 @@ def link_refused(error: Exception) -> tuple[str, int]:
 
 
 TAMPERED = lazy_gettext("This link is not valid. Use the link in the e-mail exactly as it came.")
+
+
+@bp.errorhandler(DatabaseBusy)
+@bp.errorhandler(sqlite3.OperationalError)
+def database_busy(_error: Exception) -> tuple[str, int]:
+    """The database stayed locked: the transaction rolled back, so nothing was recorded."""
+    message = gettext("Nothing was recorded just now. Try the link again in a moment.")
+    return page("delivery/done.html", message=message), 503
+
+
 REFUSALS = {
     "tampered": (400, TAMPERED),
     "unknown": (400, TAMPERED),

@@ -37,7 +37,8 @@ def email_opt_in() -> Response | tuple[str, int]:
     """Keep the address awaiting confirmation and mail it the confirmation link."""
     try:
         address, preferences = opt_in_from_form(request.form, current_profile().language)
-        outbox(public_base_url()).opt_in(learner_id(), address, preferences, datetime.now(UTC))
+        mailer = outbox(public_base_url())
+        sent = mailer.opt_in(learner_id(), address, preferences, datetime.now(UTC))
     except EmailFormError as error:
         return email_error(str(error), 400)
     except AddressSuppressed:
@@ -45,7 +46,8 @@ def email_opt_in() -> Response | tuple[str, int]:
         return email_error(message, 400)
     except (ConfigError, SendFailed):
         return email_error(gettext("Bedside could not send e-mail just now; try again later."), 503)
-    return redirect(url_for("ui.profile_view", done="email-sent") + "#email", 303)
+    notice = "email-sent" if sent else "email-saved"
+    return redirect(url_for("ui.profile_view", done=notice) + "#email", 303)
 
 
 @bp.post("/profile/email/stop")

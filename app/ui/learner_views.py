@@ -36,7 +36,15 @@ log = logging.getLogger(__name__)
 
 bp.context_processor(labels.template_helpers)
 
-NOTICES = ("saved", "deleted", "name-saved", "name-removed", "email-sent", "email-stopped")
+NOTICES = (
+    "saved",
+    "deleted",
+    "name-saved",
+    "name-removed",
+    "email-sent",
+    "email-saved",
+    "email-stopped",
+)
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, as the switcher
 
 

@@ -92,3 +92,19 @@ def test_deleting_learning_data_forgets_the_address(ui_app, browser, inbox):
     post(browser, "/app/profile/delete", confirm)
 
     assert ui_app.extensions["delivery"].subscription(learner(ui_app)) is None
+
+
+def test_changing_settings_of_a_confirmed_address_sends_no_new_confirmation(ui_app, browser, inbox):
+    page = get(browser, "/app/profile")
+    post(browser, "/app/profile/email", page, email=ADDRESS, **FORM)
+    store = ui_app.extensions["delivery"]
+    store.confirm(store.subscription(learner(ui_app)).nonce)
+    page = get(browser, "/app/profile")
+    assert "On: one due review question at a time is sent to" in page
+
+    saved = post(browser, "/app/profile/email", page, email=ADDRESS, **{**FORM, "min_hours": "168"})
+
+    assert "done=email-saved" in saved.headers["Location"]
+    assert len(inbox.to(ADDRESS)) == 1
+    subscription = store.subscription(learner(ui_app))
+    assert (subscription.status, subscription.preferences.min_hours) == ("active", 168)

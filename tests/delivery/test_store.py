@@ -134,3 +134,17 @@ def test_export_and_delete_cover_the_learners_rows(store):
 def test_migrations_are_idempotent(database):
     DeliveryStore(database, KEY)
     assert DeliveryStore(database, KEY).active() == []
+
+
+def test_new_settings_for_the_same_address_keep_it_confirmed_and_its_links(store):
+    nonce = store.subscription("learner-1").nonce
+    assert store.subscribe("learner-1", ADDRESS.lower(), Preferences(min_hours=168), LATER) == nonce
+    kept = store.subscription("learner-1")
+    assert (kept.status, kept.preferences.min_hours) == ("active", 168)
+
+
+def test_a_new_address_must_be_confirmed_and_gets_new_links(store):
+    nonce = store.subscription("learner-1").nonce
+    assert store.subscribe("learner-1", "new@example.org", Preferences(), LATER) != nonce
+    assert store.subscription("learner-1").status == "pending"
+    assert store.unsubscribe(nonce) is None  # a link mailed to the old address
