@@ -65,7 +65,7 @@ def install_deployment(app: Flask) -> None:
 
 def wire_parts(app: Flask) -> None:
     """Mount the SMART client, ledger, CDS services, learner app and dashboards, in that order."""
-    from app import cds_services
+    from app import cds_services, delivery
     from app.collaboration import init_collaboration
     from app.dashboards import init_dashboards
     from app.database import app_database
@@ -83,4 +83,5 @@ def wire_parts(app: Flask) -> None:
     cds_services.init_app(app)
     init_collaboration(app)
     init_ui(app)
+    delivery.init_app(app)
     init_dashboards(app)

@@ -9,6 +9,7 @@ from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from app import create_app
 from app.collaboration.editorial_commands import editorial_group
 from app.db_commands import db_group
+from app.delivery.notify_commands import notify_group
 from app.deployment import deployment
 from app.devtools.demo_commands import demo_group
 from app.errors import ConfigError
@@ -121,6 +122,7 @@ cli.add_command(hook_command)
 cli.add_command(demo_group)
 cli.add_command(db_group)
 cli.add_command(editorial_group)
+cli.add_command(notify_group)
 
 
 @cli.group("ledger")

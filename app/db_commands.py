@@ -40,6 +40,7 @@ from app.database import (
     sqlite_path_url,
 )
 from app.db import LEDGER_SETTINGS, STORE_SETTINGS, ConnectionSettings
+from app.delivery.store import DELIVERY_SCHEMA
 from app.errors import ConfigError
 from app.learning.profile_store import LEARNING_SCHEMA
 from app.ledger.badge_status import BADGES_SCHEMA
@@ -88,6 +89,7 @@ STORES: list[RegisteredStore] = [
     RegisteredStore("learning", LEARNING_SCHEMA),
     RegisteredStore("practice", PRACTICE_SCHEMA),
     RegisteredStore("collaboration", COLLABORATION_SCHEMA),
+    RegisteredStore("delivery", DELIVERY_SCHEMA),
 ]
 
 url_option = click.option(

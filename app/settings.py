@@ -188,6 +188,19 @@ SETTINGS: tuple[Setting, ...] = (
         "`instance/smart_token_key`.",
     ),
     Setting(
+        "SMTP_URL",
+        None,
+        "str",
+        "Mail server for review questions by e-mail: `smtp://user:pass@host:587?starttls=1`, "
+        "`smtps://user:pass@host:465` or `smtp://relay:25` (docs/email.md).",
+    ),
+    Setting(
+        "MAIL_FROM",
+        "Bedside <bedside@localhost>",
+        "str",
+        "The From address of Bedside's e-mails.",
+    ),
+    Setting(
         "CDS_IDENTITY_KEY",
         None,
         "str",

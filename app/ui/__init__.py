@@ -27,6 +27,7 @@ def init_ui(app: Flask) -> UiRuntime:
         case_views,
         discussion_views,
         editorial_views,
+        email_optin,
         learner_views,
         poc_views,
         scenario_views,

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import quote
 
-from flask import g
+from flask import current_app, g
 
 from app import i18n
 from app.learning.mastery import TopicMastery
@@ -249,6 +249,9 @@ EXPORTED_TABLES = {
     "ledger_reporting_identities": "ledger.reporting_identity",
     "ledger_attempts": "ledger.attempts",
     "ledger_credits": "ledger.credits",
+    "delivery_subscriptions": "delivery.subscription",
+    "delivery_messages": "delivery.messages",
+    "delivery_tokens": "delivery.messages (answer links: opaque ids, not exported)",
 }
 
 
@@ -260,6 +263,7 @@ def export_data() -> dict:
     """
     learner = learner_id()
     data = learning_store().export(learner)
+    data["delivery"] = current_app.extensions["delivery"].export(learner)
     data["ledger"] = ledger_data(learner)
     data["ledger_credits"] = credit_summary(learner)
     data["exported_at"] = datetime.now(UTC).isoformat(timespec="seconds")

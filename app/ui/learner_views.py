@@ -6,7 +6,7 @@ import json
 import logging
 import sqlite3
 
-from flask import Response, redirect, request, url_for
+from flask import Response, current_app, redirect, request, url_for
 from flask_babel import gettext
 from sqlalchemy.exc import OperationalError as DatabaseBusy
 
@@ -36,7 +36,15 @@ log = logging.getLogger(__name__)
 
 bp.context_processor(labels.template_helpers)
 
-NOTICES = ("saved", "deleted", "name-saved", "name-removed")
+NOTICES = (
+    "saved",
+    "deleted",
+    "name-saved",
+    "name-removed",
+    "email-sent",
+    "email-saved",
+    "email-stopped",
+)
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, as the switcher
 
 
@@ -97,6 +105,7 @@ def profile_delete_confirm() -> str:
 def profile_delete() -> Response:
     """Delete the learner's profile, mastery and reviews (never ledger credits)."""
     learning_store().delete(learner_id())
+    current_app.extensions["delivery"].delete(learner_id())  # the e-mail address goes too
     return redirect(url_for("ui.profile_view", done="deleted"), 303)
 
 
@@ -131,6 +140,7 @@ def profile_page(
     error: str | None = None,
     name_error: str | None = None,
     typed: CertificateName | None = None,
+    **extra: object,
 ) -> str:
     """Render the profile page for a learner view."""
     modules = sorted(
@@ -151,6 +161,7 @@ def profile_page(
         printed=typed or certificate_name(),
         name_error=name_error,
         notice=notice if notice in NOTICES else None,
+        **extra,
     )
 
 

@@ -33,6 +33,11 @@ TABLES = {
         "collab_items",
         "collab_item_events",
         "collab_notices",
+    "delivery": {
+        "delivery_messages",
+        "delivery_subscriptions",
+        "delivery_suppressions",
+        "delivery_tokens",
     },
 }
 

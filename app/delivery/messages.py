@@ -1,0 +1,107 @@
+"""The e-mails Bedside sends, rendered with Jinja: HTML and plain-text parts, English or Spanish.
+
+A review message carries one question; each option is a signed answer link that opens a page
+asking to confirm (mail scanners fetch links; only the page's POST records the answer). Every
+list message names its one-click unsubscribe (RFC 8058) in `List-Unsubscribe` and
+`List-Unsubscribe-Post`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import render_template
+from flask_babel import force_locale, gettext
+
+from app import i18n
+from app.delivery.links import ANSWER, CONFIRM, UNSUBSCRIBE, Links
+from app.learning.recommend import Recommendation
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who a message is from and to, and the links it is signed for."""
+
+    sender: str
+    recipient: str
+    language: str
+    links: Links
+    unsubscribe_nonce: str
+
+
+def review_message(envelope: Envelope, module: dict, question: dict, token_id: str) -> EmailMessage:
+    """One due review question, each option a link to confirm that answer."""
+    with force_locale(envelope.language):
+        title = i18n.localized(module["title"])
+        options = [
+            {
+                "id": option["id"],
+                "text": i18n.localized(option["text"]),
+                "url": envelope.links.url(
+                    ANSWER, token_id, choice=option["id"], lang=envelope.language
+                ),
+            }
+            for option in question["options"]
+        ]
+        context = {
+            "title": title,
+            "stem": i18n.localized(question["stem"]),
+            "options": options,
+        }
+        subject = gettext("Review question: %(title)s", title=title)
+        return _list_message(envelope, subject, "delivery/review", context)
+
+
+def digest_message(
+    envelope: Envelope, recommendations: list[Recommendation], modules: dict
+) -> EmailMessage:
+    """The weekly "what next" digest: the top recommendations with their reasons."""
+    with force_locale(envelope.language):
+        items = [
+            {
+                "title": i18n.localized(modules[item.module_id]["title"]),
+                "reasons": item.reasons,
+            }
+            for item in recommendations
+        ]
+        subject = gettext("Your week's learning: what to do next")
+        return _list_message(envelope, subject, "delivery/digest", {"items": items})
+
+
+def confirmation_message(envelope: Envelope) -> EmailMessage:
+    """The double opt-in message: a link to confirm that this address wants review questions."""
+    with force_locale(envelope.language):
+        url = envelope.links.url(CONFIRM, envelope.unsubscribe_nonce, lang=envelope.language)
+        subject = gettext("Confirm your Bedside review questions by e-mail")
+        return _message(envelope, subject, "delivery/confirm", {"confirm_url": url})
+
+
+def _list_message(envelope: Envelope, subject: str, template: str, context: dict) -> EmailMessage:
+    """A message of the review list: with the RFC 8058 one-click unsubscribe headers."""
+    url = envelope.links.url(UNSUBSCRIBE, envelope.unsubscribe_nonce, lang=envelope.language)
+    message = _message(envelope, subject, template, {**context, "unsubscribe_url": url})
+    message["List-Unsubscribe"] = f"<{url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message
+
+
+def _message(envelope: Envelope, subject: str, template: str, context: dict) -> EmailMessage:
+    """A multipart/alternative message: plain text first, then HTML."""
+    context = {**context, "lang": envelope.language, "subject": subject}
+    message = EmailMessage()
+    message["From"] = envelope.sender
+    message["To"] = envelope.recipient
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=sender_domain(envelope.sender))
+    message["Content-Language"] = envelope.language
+    message.set_content(render_template(f"{template}.txt", **context))
+    message.add_alternative(render_template(f"{template}.html", **context), subtype="html")
+    return message
+
+
+def sender_domain(sender: str) -> str:
+    """The domain of the sender's address (Message-IDs are made under it)."""
+    return sender.rsplit("@", 1)[-1].strip(" >") or "localhost"

@@ -1,0 +1,242 @@
+"""`send-due` and `preview`: which learner gets which message now, claimed before it is sent.
+
+Each run walks the confirmed, unsuppressed subscriptions. For each it skips quiet hours, picks the
+most overdue review question not yet mailed, claims the learner's slot and the message in the
+database (app/delivery/store.py), then sends. A second run, or a run on another host at the same
+moment, finds the slot taken and sends nothing. A send the SMTP server refuses is released, so the
+next run tries again. Review answers by e-mail earn no CME credit (see docs/email.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from flask import current_app
+from flask_babel import gettext
+
+from app.delivery import smtp
+from app.delivery.links import ANSWER_DAYS, Links
+from app.delivery.messages import (
+    Envelope,
+    confirmation_message,
+    digest_message,
+    review_message,
+)
+from app.delivery.schedule import (
+    DIGEST_DAYS,
+    cap_cutoff,
+    digest_due,
+    in_quiet_hours,
+    next_question,
+    stamp,
+)
+from app.delivery.store import ACTIVE, DIGEST, REVIEW, DeliveryStore, Preferences, Subscription
+from app.errors import ConfigError
+from app.learning.profile_store import LearningStore
+from app.learning.recommend import Profile, recommend
+from app.learning.reviews import DueReview, due_reviews
+
+DIGEST_ITEMS = 3
+
+
+@dataclass
+class SendReport:
+    """What one run did, counted (no addresses, no learner ids)."""
+
+    sent: int = 0
+    digests: int = 0
+    quiet: int = 0
+    capped: int = 0
+    nothing_due: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the operator and the cron log."""
+        return (
+            f"{self.sent} questions and {self.digests} digests sent; skipped: {self.quiet} in "
+            f"quiet hours, {self.capped} at their cap, {self.nothing_due} with nothing due; "
+            f"{self.failed} failed."
+        )
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """The parts a run needs: the stores, the library, the SMTP server, the links."""
+
+    store: DeliveryStore
+    learning: LearningStore
+    modules: dict
+    links: Links
+    sender: str
+    smtp_url: smtp.SmtpUrl | None
+
+    def send_due(self, now: datetime) -> SendReport:
+        """Send every learner their due question (and digest) now, at most once."""
+        report = SendReport()
+        for subscription in self.store.active():
+            self._serve(subscription, now, report)
+        return report
+
+    def preview(self, learner_id: str, now: datetime) -> EmailMessage | None:
+        """The question message the learner would get next (nothing claimed, nothing sent)."""
+        subscription = self.store.subscription(learner_id)
+        if subscription is None:
+            return None
+        review = self._next_review(subscription, now)
+        if review is None:
+            return None
+        return self._review_message(subscription, review, "preview-token-not-valid")
+
+    def opt_in(
+        self, learner_id: str, address: str, preferences: Preferences, now: datetime
+    ) -> bool:
+        """Keep the address and preferences; mail a new address the double opt-in link.
+
+        True when a confirmation went out, False when a confirmed address only changed settings.
+        """
+        if self.store.is_suppressed(address):
+            raise AddressSuppressed
+        nonce = self.store.subscribe(learner_id, address, preferences, stamp(now))
+        if self.store.subscription(learner_id).status == ACTIVE:
+            return False
+        envelope = Envelope(self.sender, address.strip(), preferences.language, self.links, nonce)
+        report = SendReport()
+        if not self._deliver(confirmation_message(envelope), report):
+            raise smtp.SendFailed(report.failures[0])
+        return True
+
+    def _serve(self, subscription: Subscription, now: datetime, report: SendReport) -> None:
+        """Send one learner what is due for them, or count why not."""
+        prefs = subscription.preferences
+        if in_quiet_hours(now, prefs.time_zone, prefs.quiet_start, prefs.quiet_end):
+            report.quiet += 1
+            return
+        review = self._next_review(subscription, now)
+        if review is None:
+            report.nothing_due += 1
+        else:
+            self._send_review(subscription, review, now, report)
+        if prefs.digest and digest_due(subscription.last_digest_at, now):
+            self._send_digest(subscription, now, report)
+
+    def _next_review(self, subscription: Subscription, now: datetime) -> DueReview | None:
+        """The question to mail next, if one is due."""
+        learner = subscription.learner_id
+        return next_question(
+            self.learning.cards(learner), now, self.store.sent_cards(learner), self._questions()
+        )
+
+    def _send_review(
+        self, subscription: Subscription, review: DueReview, now: datetime, report: SendReport
+    ) -> None:
+        """Claim, then send one review question."""
+        card = (review.key.module_id, review.key.item_id, stamp(review.due))
+        cutoff = cap_cutoff(now, subscription.preferences.min_hours)
+        claim = self.store.claim(subscription.learner_id, REVIEW, card, stamp(now), stamp(cutoff))
+        if claim is None:
+            report.capped += 1
+            return
+        expires = stamp(now + timedelta(days=ANSWER_DAYS))
+        token = self.store.issue_token(subscription.learner_id, card[0], card[1], expires)
+        message = self._review_message(subscription, review, token)
+        if self._deliver(message, report):
+            self.store.mark_sent(claim)
+            report.sent += 1
+        else:
+            self.store.release(claim)
+
+    def _send_digest(self, subscription: Subscription, now: datetime, report: SendReport) -> None:
+        """Claim, then send the weekly "what next" digest."""
+        cutoff = now - timedelta(days=DIGEST_DAYS)
+        claim = self.store.claim(
+            subscription.learner_id, DIGEST, ("", "", stamp(now)), stamp(now), stamp(cutoff)
+        )
+        if claim is None:
+            return
+        message = digest_message(
+            self._envelope(subscription), self._recommendations(subscription, now), self.modules
+        )
+        if self._deliver(message, report):
+            self.store.mark_sent(claim)
+            report.digests += 1
+        else:
+            self.store.release(claim)
+
+    def _deliver(self, message: EmailMessage, report: SendReport) -> bool:
+        """Hand the message to SMTP; count a failure (its reason, never the address)."""
+        if self.smtp_url is None:
+            raise ConfigError("Set BEDSIDE_SMTP_URL (smtp://user:pass@host:587?starttls=1).")
+        try:
+            smtp.send(self.smtp_url, message)
+        except smtp.SendFailed as error:
+            report.failed += 1
+            report.failures.append(str(error))
+            return False
+        return True
+
+    def _review_message(
+        self, subscription: Subscription, review: DueReview, token: str
+    ) -> EmailMessage:
+        """The message for one review question."""
+        module = self.modules[review.key.module_id]
+        question = find_question(module, review.key.item_id)
+        return review_message(self._envelope(subscription), module, question, token)
+
+    def _recommendations(self, subscription: Subscription, now: datetime) -> list:
+        """The learner's top "what next" modules (practice data is not read by the digest)."""
+        learner = subscription.learner_id
+        stored = self.learning.profile(learner)
+        profile = stored[0] if stored else Profile(learner)
+        due = due_reviews(self.learning.cards(learner), now)
+        ranked = recommend(
+            profile, self.learning.mastery(learner), due, [], self.modules, now, gettext
+        )
+        return ranked[:DIGEST_ITEMS]
+
+    def _envelope(self, subscription: Subscription) -> Envelope:
+        """Sender, recipient, language and links of a learner's messages."""
+        return Envelope(
+            self.sender,
+            subscription.address,
+            subscription.preferences.language,
+            self.links,
+            subscription.nonce,
+        )
+
+    def _questions(self) -> set[tuple[str, str]]:
+        """(module, question) of every case question in the library."""
+        return {
+            (module_id, question["id"])
+            for module_id, module in self.modules.items()
+            for question in module.get("case", {}).get("questions", [])
+        }
+
+
+class AddressSuppressed(Exception):
+    """The address bounced or complained before: Bedside does not mail it."""
+
+
+def find_question(module: dict, item_id: str) -> dict | None:
+    """A case question of the module by id, or None."""
+    questions = module.get("case", {}).get("questions", [])
+    return next((q for q in questions if q["id"] == item_id), None)
+
+
+def outbox(base_url: str | None = None) -> Outbox:
+    """The current app's outbox; links on BEDSIDE_PUBLIC_BASE_URL unless a base is given."""
+    config = current_app.config
+    base = base_url or config.get("PUBLIC_BASE_URL")
+    if not base:
+        raise ConfigError("Set BEDSIDE_PUBLIC_BASE_URL: e-mail links need this service's address.")
+    smtp_text = config.get("SMTP_URL")
+    return Outbox(
+        store=current_app.extensions["delivery"],
+        learning=current_app.extensions["learning"],
+        modules=current_app.extensions["ui"].library.modules,
+        links=Links(config["SECRET_KEY"], str(base)),
+        sender=str(config["MAIL_FROM"]),
+        smtp_url=smtp.parse_smtp_url(smtp_text) if smtp_text else None,
+    )

@@ -1,0 +1,102 @@
+"""The profile's opt-in to review questions by e-mail: an address the learner types, confirmed.
+
+The address is never taken from the EHR. Saving it sends a confirmation link (double opt-in);
+nothing else is mailed until the learner follows it. Stopping is one button here, or the one-click
+link in every message.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from flask import Response, current_app, redirect, request, url_for
+from flask_babel import gettext
+
+from app.delivery.outbox import AddressSuppressed, outbox
+from app.delivery.schedule import CAP_CHOICES, valid_time_zone
+from app.delivery.smtp import SendFailed
+from app.delivery.store import DeliveryStore, Preferences, Subscription
+from app.errors import ConfigError
+from app.public_url import public_base_url
+from app.ui.learner_profile import current_profile, learner_view
+from app.ui.learner_views import profile_page
+from app.ui.page_context import learner_id
+from app.ui.views import bp
+
+ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ADDRESS_LIMIT = 254  # RFC 5321's longest path
+
+
+class EmailFormError(ValueError):
+    """An opt-in value Bedside cannot accept; the message is shown on the page."""
+
+
+@bp.post("/profile/email")
+def email_opt_in() -> Response | tuple[str, int]:
+    """Keep the address awaiting confirmation and mail it the confirmation link."""
+    try:
+        address, preferences = opt_in_from_form(request.form, current_profile().language)
+        mailer = outbox(public_base_url())
+        sent = mailer.opt_in(learner_id(), address, preferences, datetime.now(UTC))
+    except EmailFormError as error:
+        return email_error(str(error), 400)
+    except AddressSuppressed:
+        message = gettext("Mail to this address bounced or was reported; use another address.")
+        return email_error(message, 400)
+    except (ConfigError, SendFailed):
+        return email_error(gettext("Bedside could not send e-mail just now; try again later."), 503)
+    notice = "email-sent" if sent else "email-saved"
+    return redirect(url_for("ui.profile_view", done=notice) + "#email", 303)
+
+
+@bp.post("/profile/email/stop")
+def email_stop() -> Response:
+    """Stop review questions by e-mail."""
+    delivery_store().stop(learner_id())
+    return redirect(url_for("ui.profile_view", done="email-stopped") + "#email", 303)
+
+
+@bp.context_processor
+def email_helpers() -> dict:
+    """The profile's e-mail section reads the subscription and the choices through these."""
+    return {"email_subscription": email_subscription, "cap_choices": CAP_CHOICES}
+
+
+def email_subscription() -> Subscription | None:
+    """The signed-in learner's subscription, or None."""
+    return delivery_store().subscription(learner_id())
+
+
+def opt_in_from_form(form, language: str) -> tuple[str, Preferences]:
+    """The address and preferences typed; EmailFormError with the message if one is wrong."""
+    address = form.get("email", "").strip()
+    if len(address) > ADDRESS_LIMIT or not ADDRESS.match(address):
+        raise EmailFormError(gettext("Enter an e-mail address such as name@example.org."))
+    time_zone = form.get("time_zone", "").strip() or "UTC"
+    if not valid_time_zone(time_zone):
+        raise EmailFormError(gettext("Enter a time zone such as Europe/Madrid or America/Chicago."))
+    try:
+        start, end = int(form.get("quiet_start", "")), int(form.get("quiet_end", ""))
+        min_hours = int(form.get("min_hours", ""))
+    except ValueError:
+        raise EmailFormError(gettext("Choose quiet hours and how often from the lists.")) from None
+    if not (0 <= start <= 23 and 0 <= end <= 23) or min_hours not in CAP_CHOICES:
+        raise EmailFormError(gettext("Choose quiet hours and how often from the lists."))
+    digest = form.get("digest") == "yes"
+    return address, Preferences(language, time_zone, start, end, min_hours, digest)
+
+
+def email_error(message: str, status: int) -> tuple[str, int]:
+    """The profile page with the e-mail section's error."""
+    return profile_page_with(email_error=message), status
+
+
+def profile_page_with(**extra) -> str:
+    """The profile page with extra values for its e-mail section."""
+    return profile_page(learner_view(), **extra)
+
+
+def delivery_store() -> DeliveryStore:
+    """This app's delivery store."""
+    return current_app.extensions["delivery"]

@@ -1,0 +1,150 @@
+"""The delivery store on SQLite and PostgreSQL: sealed addresses, claims once, single-use tokens."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from app.database import Database, parse_database_url
+from app.delivery.store import DIGEST, REVIEW, DeliveryStore, Preferences, TokenRefused
+
+KEY = "store-test-key"
+NOW, LATER = "2026-12-07T10:00:00+00:00", "2026-12-08T11:00:00+00:00"
+CUTOFF = "2026-12-06T10:00:00+00:00"  # a day before NOW: the daily cap allows one
+CARD = ("af-anticoagulation", "q1", "2026-12-06T09:00:00+00:00")
+ADDRESS = "Dr.Okafor@Example.org"
+
+
+@pytest.fixture
+def database(database_url):
+    """The shared database of one host."""
+    made = Database(parse_database_url(database_url))
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+def store(database):
+    """A delivery store with one confirmed subscription (learner-1)."""
+    made = DeliveryStore(database, KEY)
+    made.confirm(made.subscribe("learner-1", ADDRESS, Preferences(language="es"), NOW))
+    return made
+
+
+def test_the_address_is_sealed_at_rest_and_opened_for_its_learner(store, database):
+    with database.read() as connection:
+        stored = connection.execute(text("SELECT address FROM delivery_subscriptions")).scalar()
+    assert ADDRESS not in stored and ADDRESS.lower() not in stored
+    found = store.subscription("learner-1")
+    assert (found.address, found.status, found.preferences.language) == (ADDRESS, "active", "es")
+
+
+def test_a_subscription_waits_for_its_confirmation(database):
+    store = DeliveryStore(database, KEY)
+    nonce = store.subscribe("learner-2", "b@example.org", Preferences(), NOW)
+    assert store.active() == []
+    assert store.confirm("not-the-nonce") is None
+    assert store.confirm(nonce) == "learner-2"
+    assert [s.learner_id for s in store.active()] == ["learner-2"]
+
+
+def test_a_card_is_claimed_once_and_the_cap_holds_the_next(store):
+    first = store.claim("learner-1", REVIEW, CARD, NOW, CUTOFF)
+    again = store.claim("learner-1", REVIEW, CARD, LATER, NOW)
+    other = ("af-anticoagulation", "q2", CARD[2])
+    capped = store.claim("learner-1", REVIEW, other, NOW, CUTOFF)
+    next_day = store.claim("learner-1", REVIEW, other, LATER, NOW)
+    assert first is not None and next_day is not None
+    assert (again, capped) == (None, None)
+    assert store.sent_cards("learner-1") == {CARD, other}
+
+
+def test_claims_through_two_hosts_at_once_give_the_card_to_one(database_url, store):
+    hosts = [DeliveryStore(Database(parse_database_url(database_url)), KEY) for _ in range(4)]
+    start = threading.Barrier(len(hosts))
+    claims = []
+
+    def claim(host: DeliveryStore) -> None:
+        start.wait()
+        claims.append(host.claim("learner-1", REVIEW, CARD, NOW, CUTOFF))
+
+    threads = [threading.Thread(target=claim, args=(host,)) for host in hosts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for host in hosts:
+        host.database.dispose()
+    assert len([c for c in claims if c is not None]) == 1
+
+
+def test_a_released_claim_can_be_claimed_again(store):
+    claim = store.claim("learner-1", REVIEW, CARD, NOW, CUTOFF)
+    store.release(claim)
+    assert store.subscription("learner-1").last_sent_at is None
+    assert store.claim("learner-1", REVIEW, CARD, NOW, CUTOFF) is not None
+
+
+def test_the_digest_has_its_own_weekly_slot(store):
+    assert store.claim("learner-1", REVIEW, CARD, NOW, CUTOFF) is not None
+    assert store.claim("learner-1", DIGEST, ("", "", NOW), NOW, CUTOFF) is not None
+    assert store.claim("learner-1", DIGEST, ("", "", LATER), LATER, CUTOFF) is None
+
+
+def test_an_answer_token_is_spent_once_and_refused_after_expiry(store):
+    token = store.issue_token("learner-1", *CARD[:2], expires_at=LATER)
+    expired = store.issue_token("learner-1", *CARD[:2], expires_at=NOW)
+    assert store.use_token(token, NOW).module_id == CARD[0]
+    with pytest.raises(TokenRefused, match="used"):
+        store.use_token(token, NOW)
+    with pytest.raises(TokenRefused, match="expired"):
+        store.token(expired, NOW)
+    with pytest.raises(TokenRefused, match="unknown"):
+        store.use_token("no-such-token", NOW)
+
+
+def test_a_bounce_suppresses_the_address_whatever_its_case(store):
+    assert store.suppress(" dr.okafor@example.org ", "bounce", NOW) == 1
+    assert store.is_suppressed(ADDRESS)
+    assert store.active() == []
+    assert store.subscription("learner-1").status == "stopped"
+
+
+def test_unsubscribe_by_nonce_stops_sending(store):
+    nonce = store.subscription("learner-1").nonce
+    assert store.unsubscribe(nonce) == "learner-1"
+    assert store.active() == []
+
+
+def test_export_and_delete_cover_the_learners_rows(store):
+    store.claim("learner-1", REVIEW, CARD, NOW, CUTOFF)
+    store.issue_token("learner-1", *CARD[:2], expires_at=LATER)
+    data = store.export("learner-1")
+    assert data["subscription"]["address"] == ADDRESS
+    assert [m["item_id"] for m in data["messages"]] == ["q1"]
+    store.delete("learner-1")
+    assert store.export("learner-1") == {"subscription": None, "messages": []}
+    with store.database.read() as connection:
+        left = connection.execute(text("SELECT COUNT(*) FROM delivery_tokens")).scalar()
+    assert left == 0
+
+
+def test_migrations_are_idempotent(database):
+    DeliveryStore(database, KEY)
+    assert DeliveryStore(database, KEY).active() == []
+
+
+def test_new_settings_for_the_same_address_keep_it_confirmed_and_its_links(store):
+    nonce = store.subscription("learner-1").nonce
+    assert store.subscribe("learner-1", ADDRESS.lower(), Preferences(min_hours=168), LATER) == nonce
+    kept = store.subscription("learner-1")
+    assert (kept.status, kept.preferences.min_hours) == ("active", 168)
+
+
+def test_a_new_address_must_be_confirmed_and_gets_new_links(store):
+    nonce = store.subscription("learner-1").nonce
+    assert store.subscribe("learner-1", "new@example.org", Preferences(), LATER) != nonce
+    assert store.subscription("learner-1").status == "pending"
+    assert store.unsubscribe(nonce) is None  # a link mailed to the old address
