@@ -10,11 +10,13 @@ from __future__ import annotations
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.test_demo_ehr_browser import open_case_from_card
-from tests.browser.test_learning_loop import SEPSIS
+from tests.browser.test_learning_loop import SEPSIS, answer_every_question
+from tests.support.chromium import open_page
 
 OFFLINE = "You are offline."
 QUEUED = "Offline: your answer is saved on this device"
 QUESTIONS = SEPSIS["case"]["questions"]
+PHONE = {"width": 390, "height": 844}
 
 
 def test_an_answer_given_offline_is_sent_on_reconnection_and_earns_one_credit(phone, demo_server):
@@ -95,6 +97,25 @@ def test_signing_out_leaves_no_page_or_answer_of_the_learner_on_the_device(phone
     except PlaywrightError:  # nothing kept: the browser's own offline error
         shown = ""
     assert question_text(QUESTIONS[-1]) not in shown and "Harlow" not in shown
+
+
+def test_with_javascript_off_a_case_is_completed_and_earns_credit(chromium, request, demo_server):
+    page = open_page(chromium, request, java_script_enabled=False, viewport=PHONE)
+    fetched = []
+    page.on("request", lambda each: fetched.append((each.resource_type, each.url)))
+    page.goto(f"{demo_server.url}/smart/standalone")
+    page.check("input[name='patient'][value='sepsis-adult']")
+    page.click("button[value='approve']")
+    page.wait_for_url("**/app/?launch=*")
+    page.click(f"a[href^='/app/case/{SEPSIS['id']}?']")
+    page.click("button.primary")  # start: every form posts as plain HTML
+    answer_every_question(page, correctly=True)
+    page.wait_for_url("**/result?launch=*")
+    assert "Recorded in your transcript." in page.inner_text("main")
+    assert len(credits(demo_server)) == 1
+    images = {url for kind, url in fetched if kind == "image"}
+    assert images <= {f"{demo_server.url}/static/favicon.svg"}  # no image beyond the tiny icon
+    assert all(url.startswith(demo_server.url) for _, url in fetched)  # nothing third-party
 
 
 def on_last_question(page, base_url: str) -> None:
