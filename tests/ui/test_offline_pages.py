@@ -25,11 +25,14 @@ def test_the_manifest_is_served_as_one_with_the_tiny_icon(browser):
     assert [icon["src"] for icon in manifest["icons"]] == ["/static/favicon.svg"]
 
 
-def test_every_page_links_the_manifest_and_the_same_origin_script(browser):
-    page = get(browser, "/")
-    assert '<link rel="manifest" href="/static/manifest.webmanifest">' in page
-    assert '<script src="/static/offline.js" defer></script>' in page
-    policy = browser.get("/").headers["Content-Security-Policy"]
+def test_app_pages_link_the_manifest_and_the_same_origin_script(browser, auth_server):
+    bound = query_of(launch(browser, auth_server).headers["Location"])["launch"]
+    for path in ("/app/", f"/app/case/{SEPSIS}", "/app/next"):
+        page = get(browser, f"{path}?launch={bound}")
+        assert '<link rel="manifest" href="/static/manifest.webmanifest">' in page
+        assert '<script src="/static/offline.js" defer></script>' in page
+    assert "offline.js" not in get(browser, "/")  # pages outside /app need no script
+    policy = browser.get("/app/").headers["Content-Security-Policy"]
     assert "script-src 'self';" in policy and "worker" not in policy  # workers fall back to self
 
 
