@@ -32,6 +32,13 @@ CASE = "sepsis-hour-1-bundle"
 PHONE = {"width": 390, "height": 844}
 BROWSER = "Chrome/"  # in Chromium's User-Agent, page and worker alike
 SETTLE_SECONDS = 1.0  # the worker revalidates its kept files just after the page has loaded
+# Page scripts run under the strict CSP (no eval): wait on a promise, not a polled string.
+CONTROLLED = """async () => {
+  await navigator.serviceWorker.ready;
+  if (navigator.serviceWorker.controller) return;
+  await new Promise(done =>
+    navigator.serviceWorker.addEventListener("controllerchange", done, {once: true}));
+}"""
 
 
 def main(argv: list[str]) -> int:
@@ -76,7 +83,7 @@ def both_loads(chromium, base_url: str, sent: BytesSent) -> dict:
         fresh.add_cookies(cookies)
         page = fresh.new_page()
         first = load_counted(page, question_url, base_url, sent)
-        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        page.evaluate(CONTROLLED)
         page.goto(question_url)  # now through the worker, which keeps it
         time.sleep(SETTLE_SECONDS)
         kept = load_counted(page, question_url, base_url, sent)

@@ -8,6 +8,7 @@ the ledger's keys make every resend harmless. Sign-out leaves nothing of the lea
 from __future__ import annotations
 
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 
 from tests.browser.test_demo_ehr_browser import open_case_from_card
 from tests.browser.test_learning_loop import SEPSIS, answer_every_question
@@ -69,7 +70,7 @@ def test_what_next_cases_and_their_guideline_summaries_are_readable_offline(phon
     phone.click("nav.ui-nav a[href*='/app/next']")
     first = phone.locator(".recommendations h2 a").first
     title, href = first.inner_text(), first.get_attribute("href")
-    phone.wait_for_function(KEPT, arg=demo_server.url + href)
+    assert phone.evaluate(KEPT, demo_server.url + href)
     phone.context.set_offline(True)
     phone.click(f".recommendations h2 a[href='{href}']")
     assert title in phone.inner_text("h1")
@@ -132,7 +133,7 @@ def on_last_question(page, base_url: str) -> None:
 
 def wait_for_worker(page) -> None:
     """Wait until the service worker controls the page (it then keeps every page opened)."""
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.evaluate(CONTROLLED)
 
 
 def answer(page, question: dict) -> None:
@@ -150,10 +151,7 @@ def assert_status(page, words: str) -> None:
     """The offline status line says these words (it is a polite live region)."""
     status = page.locator("#offline-status")
     assert status.get_attribute("aria-live") == "polite"
-    page.wait_for_function(
-        "words => document.getElementById('offline-status').textContent.includes(words)",
-        arg=words,
-    )
+    expect(status).to_contain_text(words)
 
 
 def credits(server) -> list:
@@ -182,10 +180,21 @@ REQUEUE = """entry => new Promise((resolve, reject) => {
   };
 })"""
 
+# Page scripts run under the strict CSP (no eval), so waits are promises, never polled strings.
+CONTROLLED = """async () => {
+  await navigator.serviceWorker.ready;
+  if (navigator.serviceWorker.controller) return;
+  await new Promise(done =>
+    navigator.serviceWorker.addEventListener("controllerchange", done, {once: true}));
+}"""
+
 KEPT = """async url => {
-  for (const name of await caches.keys()) {
-    const cache = name.startsWith("bedside-pages-") && await caches.open(name);
-    if (cache && await cache.match(url)) return true;
+  for (let tries = 0; tries < 100; tries++) {
+    for (const name of await caches.keys()) {
+      const cache = name.startsWith("bedside-pages-") && await caches.open(name);
+      if (cache && await cache.match(url)) return true;
+    }
+    await new Promise(done => setTimeout(done, 100));
   }
   return false;
 }"""
