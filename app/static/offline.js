@@ -107,12 +107,16 @@
   }
 
   function keepRecommendedCases() {
-    // The "What next" cases, each with its guideline summary, fetched through the worker.
+    // The "What next" cases, each with its guideline summary, fetched through the worker once
+    // (a kept case is refreshed when it is opened, not on every visit: bandwidth is scarce).
     const links = document.querySelectorAll(".recommendations a[href^='/app/case/']");
     const urls = new Set(Array.from(links, (link) => link.href));
-    if (!urls.size || !navigator.serviceWorker) return;
+    if (!urls.size || !navigator.serviceWorker || !window.caches) return;
     navigator.serviceWorker.ready.then(() => {
-      urls.forEach((url) => fetch(url, { credentials: "same-origin" }).catch(() => undefined));
+      urls.forEach(async (url) => {
+        if (await caches.match(url)) return;
+        fetch(url, { credentials: "same-origin" }).catch(() => undefined);
+      });
     });
   }
 
