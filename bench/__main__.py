@@ -17,6 +17,7 @@ BENCHMARKS = {
     ),
     "hostile": ("bench.hostile", "hostile hook calls: time to answer and worker memory growth"),
     "ledger": ("bench.ledger", "CME ledger: durable writes/s and verifying a 100,000-record chain"),
+    "pwa": ("bench.pwa", "case page bytes on first load and when kept offline; third parties"),
 }
 
 

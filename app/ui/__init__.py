@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 from app.i18n import DEFAULT_LANGUAGE, select_locale
 from app.library.loader import load_library
 from app.library.search import GuidelineSearch
+from app.ui.offline import init_offline
 from app.ui.page_context import UiRuntime
 
 __all__ = ["init_ui", "protect_blueprint"]
@@ -49,6 +50,7 @@ def init_ui(app: Flask) -> UiRuntime:
     app.extensions["ui"] = runtime
     app.register_blueprint(bp)
     app.register_blueprint(source_bp)
+    init_offline(app)
     return runtime
 
 

@@ -19,7 +19,8 @@ from app.ui.views import bp, page
 @bp.get("/case/<module_id>")
 def case_intro(module_id: str) -> str:
     """Disclosures, pass mark, time, credit and guideline, before the case can start."""
-    return page("ui/case_intro.html", module=module_or_404(module_id))
+    module = module_or_404(module_id)
+    return page("ui/case_intro.html", module=module, summary=guideline_summary(module))
 
 
 @bp.post("/case/<module_id>/start")
@@ -112,6 +113,12 @@ def question_page(module, attempt, number: int, done, error: str | None = None) 
         facts=patient_facts(smart_session(), runtime().library, module),
         error=error,
     )
+
+
+def guideline_summary(module: dict) -> Markup | None:
+    """The module's guideline summary in the UI language, rendered; None when it has none."""
+    summary = module["guideline"].get("summary")
+    return Markup(render_markdown(localized(summary))) if summary else None
 
 
 def question_url(module: dict, attempt_id: str, number: int) -> str:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from flask import redirect, request, url_for
 from flask_babel import gettext
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from app.i18n import language, localized
+from app.i18n import language
 from app.ledger.credit import replayed_credit
 from app.ledger.models import PatientDataRefused
-from app.library.markdown import render_markdown
 from app.ui import labels, poc_flow, poc_forms
+from app.ui.case_views import guideline_summary
 from app.ui.page_context import launched_patient_terms, learner_id, module_or_404, runtime
 from app.ui.views import bp, page
 
@@ -52,14 +51,12 @@ def poc_read(attempt_id: str, module_id: str) -> Response | str:
         if request.form.get("next") == "later":
             return redirect(url_for("ui.home"), 303)
         return redirect(url_for("ui.poc_apply", attempt_id=cycle.attempt_id), 303)
-    guideline = module["guideline"]
-    summary = localized(guideline.get("summary")) if guideline.get("summary") else ""
     return page(
         "ui/poc_read.html",
         cycle=cycle,
         module=module,
-        guideline=guideline,
-        summary=Markup(render_markdown(summary)) if summary else None,
+        guideline=module["guideline"],
+        summary=guideline_summary(module),
         query=request.args.get("q", "")[:QUERY_MAX],
     )
 

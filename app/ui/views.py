@@ -13,6 +13,7 @@ from app.library import editorial
 from app.smart import FhirRequestError, SmartSessionEnded, current_smart_session
 from app.smart.sessions import LAUNCH_ARG, bind_launch, forget_ended_session
 from app.ui import labels
+from app.ui.offline import name_offline_cache, offline_cache_key
 from app.ui.page_context import (
     context_module_id,
     learner_id,
@@ -49,6 +50,7 @@ def keep_launch(endpoint: str, values: dict) -> None:
 
 
 bp.after_request(i18n.private_page)
+bp.after_request(name_offline_cache)
 
 
 @bp.context_processor
@@ -69,6 +71,7 @@ def helpers() -> dict:
         "earns_credit": earns_credit,
         "demo": deployment().demo,
         "signed_in": signed_in,
+        "offline_cache_key": offline_cache_key,
     }
 
 
@@ -182,6 +185,12 @@ def home() -> str:
         cycles=open_cycles(learner_id()),
         poc_credit=poc_credit_text(),
     )
+
+
+@bp.get("/offline")
+def offline_fallback() -> str:
+    """What the service worker shows offline for a page that was not kept for offline reading."""
+    return page("ui/offline.html")
 
 
 def poc_credit_text() -> str:
