@@ -48,7 +48,11 @@ class Spool:
 
     def groups(self, partition: int = 0) -> Iterator[list[dict]]:
         """One partition's patients (all of them with one partition), by patient id."""
-        return read_groups(self.path, self.medications, partition)
+        return (group for _, group in self.patients(partition))
+
+    def patients(self, partition: int = 0) -> Iterator[tuple[str, list[dict]]]:
+        """(patient id, resources plus referenced Medications) of one partition, by patient id."""
+        return read_patients(self.path, self.medications, partition)
 
 
 def ndjson_files(directory: Path) -> list[Path]:
@@ -136,24 +140,23 @@ def partition_of(patient: str, partitions: int) -> int:
     return zlib.crc32(patient.encode("utf-8")) % partitions
 
 
-def read_groups(
+def read_patients(
     path: Path, medications: MedicationLookup, partition: int = 0
-) -> Iterator[list[dict]]:
+) -> Iterator[tuple[str, list[dict]]]:
     """Yield a partition's spooled rows grouped per patient (by patient id, then file order)."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         query = "SELECT patient, body FROM spool WHERE part = ? ORDER BY patient, seq"
-        rows = db.execute(query, (partition,))
-        current: str | None = None
+        current = ""
         group: list[dict] = []
-        for patient, body in rows:
+        for patient, body in db.execute(query, (partition,)):
             if patient != current and group:
-                yield with_medications(group, medications)
+                yield current, with_medications(group, medications)
                 group = []
             current = patient
             group.append(orjson.loads(body))
         if group:
-            yield with_medications(group, medications)
+            yield current, with_medications(group, medications)
     finally:
         db.close()
 

@@ -19,7 +19,7 @@ from app import stats
 from app.database import Database, DatabaseUrl, database_url, parse_database_url, sqlite_path_url
 from app.errors import ConfigError
 from app.library.measure_definitions import MeasureError, load_measures
-from app.outcomes import case_rates, ingest_ndjson, reports
+from app.outcomes import case_rates, ingest_ndjson, parallel, reports
 from app.outcomes.backend_token import credential_for
 from app.outcomes.cases import MeasureCase
 from app.outcomes.ingest_fhir import Credential, FhirIngestError, FhirSource
@@ -46,6 +46,13 @@ SUPPRESSED = "<5 suppressed"
     help="Bulk Data export directory of *.ndjson files.",
 )
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only cases from this date.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, parallel.MAX_WORKERS),
+    default=1,
+    show_default=True,
+    help="Processes evaluating an --ndjson export (patients split by a hash of their id).",
+)
 @click.option(
     "--as-of",
     "as_of",
@@ -84,6 +91,7 @@ def compute(
     token,
     ndjson,
     since,
+    workers,
     as_of,
     fmt,
     output,
@@ -110,14 +118,19 @@ def compute(
     """
     if bool(fhir_server) == bool(ndjson):
         raise click.UsageError("give exactly one of --fhir-server URL or --ndjson DIR")
+    if workers > 1 and not ndjson:
+        raise click.UsageError("--workers applies to an --ndjson export only")
     end = case_rates.as_instant(as_of) if as_of else datetime.now(UTC)
     store = open_store(save_target(database, database_url_text)) if save else None
     try:
         definitions = load_measures(content).values()
         pasted = token or os.environ.get(TOKEN_ENV)
         credential = credential_for(fhir_server, pasted) if fhir_server else None
-        groups = _groups(fhir_server, credential, ndjson)
-        cases = list(evaluate_patients(definitions, groups, as_of=end))
+        if ndjson:
+            cases = _ndjson_cases(definitions, ndjson, end, workers)
+        else:
+            groups = _fhir_groups(fhir_server, credential)
+            cases = list(evaluate_patients(definitions, groups, as_of=end))
         directions = {m.id: m.direction for m in definitions}
     except (
         FhirIngestError,
@@ -216,14 +229,20 @@ def saved_text(summary: ImportSummary) -> str:
     return text
 
 
-def _groups(fhir_server: str | None, token: Credential, ndjson: Path | None) -> Iterator:
-    """Per-patient groups from the chosen source, with a progress bar on an interactive stderr."""
+def _ndjson_cases(definitions, ndjson: Path, end: datetime, workers: int) -> list[MeasureCase]:
+    """The export's cases from `workers` processes, with a progress bar on an interactive stderr."""
     show = sys.stderr.isatty()
-    if ndjson:
-        total = ingest_ndjson.count_lines(ndjson) if show else 0
-        with _bar(show, total, "Reading NDJSON") as bar:
-            yield from ingest_ndjson.patient_groups(ndjson, progress=bar and bar.update)
-        return
+    total = ingest_ndjson.count_lines(ndjson) if show else 0
+    with _bar(show, total, "Reading NDJSON") as bar:
+        progress = bar and bar.update
+        return parallel.evaluate_export(
+            definitions, ndjson, as_of=end, workers=workers, progress=progress
+        )
+
+
+def _fhir_groups(fhir_server: str, token: Credential) -> Iterator:
+    """Per-patient groups from a FHIR server, with a progress bar on an interactive stderr."""
+    show = sys.stderr.isatty()
     with FhirSource(fhir_server, token) as source, _bar(show, 0, "Searching patients") as bar:
 
         def progress(done: int, total: int | None) -> None:
