@@ -36,6 +36,7 @@ from app.outcomes.cases import MeasureCase
 migrations = Migrations("bedside.practice")
 SOURCES = ("ndjson", "fhir")
 DELETE_CHUNK = 500
+UNKNOWN_PATIENT = {"", "unknown"}  # PatientRecord.key when the Patient resource is missing
 ORPHAN_IMPORT = "import_id NOT IN (SELECT DISTINCT import_id FROM practice_cases)"
 
 
@@ -162,6 +163,7 @@ class ImportSummary:
     saved: int
     replaced: int
     undated: int
+    without_patient: int = 0  # merges only: cases whose Patient resource was not in the export
 
 
 @dataclass(frozen=True)
@@ -234,10 +236,13 @@ class PracticeStore:
         """Replace the stored cases of every encounter these cases come from, in one transaction.
 
         For incremental (`_since`) exports: each encounter seen (in or out of a denominator)
-        loses its earlier cases and gets these; encounters not seen keep theirs.
+        loses its earlier cases and gets these; encounters not seen keep theirs. Cases of a
+        patient whose Patient resource is missing are left out: their verdicts (no birth date)
+        and keys (no patient id) would be wrong.
         """
         _check_source(source)
-        cases = list(cases)
+        given = list(cases)
+        cases = [case for case in given if case.patient_key not in UNKNOWN_PATIENT]
         kept, undated = _dated(cases)
         days = [stored.day for _, stored in kept] or [datetime.now(UTC).date()]
         first, last = min(days), max(days) + timedelta(days=1)
@@ -254,7 +259,7 @@ class PracticeStore:
             connection.execute(text(f"DELETE FROM practice_imports WHERE {ORPHAN_IMPORT}"))
             if kept:
                 self._insert(connection, kept, first, last, source)
-        return ImportSummary(first, last, len(kept), replaced, undated)
+        return ImportSummary(first, last, len(kept), replaced, undated, len(given) - len(cases))
 
     def _insert(
         self,
