@@ -147,6 +147,7 @@ def compute(
     except (
         FhirIngestError,
         ingest_ndjson.NdjsonError,
+        parallel.WorkerError,
         MeasureError,
         BackendServicesError,
         ConfigError,

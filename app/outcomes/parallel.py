@@ -14,6 +14,7 @@ import multiprocessing
 import threading
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
@@ -25,6 +26,10 @@ from app.outcomes.measures import evaluate_patient, evaluate_patients, evaluator
 
 MAX_WORKERS = 64
 PatientCases = list[tuple[str, list[MeasureCase]]]
+
+
+class WorkerError(Exception):
+    """A worker process died (killed, or out of memory) before finishing its patients."""
 
 
 def evaluate_export(
@@ -67,7 +72,13 @@ def _in_processes(
             pool.submit(evaluate_partition, definitions, spool, partition, as_of)
             for partition in range(spool.partitions)
         ]
-        results = [share.result() for share in shares]
+        try:
+            results = [share.result() for share in shares]
+        except BrokenProcessPool:
+            raise WorkerError(
+                "A worker process stopped before finishing (killed or out of memory); "
+                "run again with fewer --workers."
+            ) from None
     merged = heapq.merge(*results, key=itemgetter(0))
     return [case for _, cases in merged for case in cases]
 

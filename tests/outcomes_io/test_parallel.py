@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from app.outcomes import ingest_ndjson, parallel
+from app.outcomes.measures import EVALUATORS
 from app.outcomes.outcomes_commands import compute
 from bench.outcomes import replicate_export
 from tests.outcomes.charts import measures
@@ -71,6 +73,13 @@ def test_workers_refuse_a_fhir_server_and_a_count_out_of_range(tmp_path):
     for count in ("0", "65", "many"):
         wrong = run("--ndjson", str(tmp_path), "--workers", count)
         assert wrong.exit_code == 2 and "--workers" in wrong.output
+
+
+def test_a_worker_that_dies_is_one_readable_error(tmp_path, monkeypatch):
+    """A worker killed mid-way (here it exits at its first patient) is a sentence, not a hang."""
+    monkeypatch.setitem(EVALUATORS, "hfref-therapy", lambda *arguments: os._exit(1))
+    with pytest.raises(parallel.WorkerError, match="run again with fewer --workers"):
+        parallel.evaluate_export(measures().values(), write_ndjson(tmp_path), workers=2)
 
 
 def without_creation_time(output: str) -> str:
