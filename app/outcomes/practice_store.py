@@ -6,6 +6,8 @@ Only what the dashboards need is stored: the measure, the attributed clinician, 
 finer time) and the excluded / numerator flags of each denominator case. No patient reference,
 no encounter id. An import covers a period of days [start, end); saving one replaces every case
 stored before for any day of that period, so re-running a month never double counts it.
+A save is one transaction and saves never interleave, on SQLite and on PostgreSQL alike, so a
+dashboard reads the cases from before a save or after it, never half of one.
 
 Incremental loads (a Bulk `_since` export: only what changed) are merged per encounter instead:
 each case carries an encounter key, an HMAC-SHA256 of the patient and encounter ids under a
@@ -13,8 +15,6 @@ random key made once per database (table practice_key), and a merge replaces the
 every encounter it saw, so a re-run changes nothing and an updated encounter is counted once.
 The key is not an id: without the database's key it links to nothing; with it, someone holding
 candidate ids could confirm them, so the database stays as closely held as before.
-A save is one transaction and saves never interleave, on SQLite and on PostgreSQL alike, so a
-dashboard reads the cases from before a save or after it, never half of one.
 """
 
 from __future__ import annotations
@@ -174,12 +174,6 @@ class StoredPractice:
     start: date
     end: date
     imported_at: str
-
-
-def deidentify(cases: Iterable[MeasureCase]) -> tuple[list[StoredCase], int]:
-    """Keep denominator cases as StoredCase (day only); also count the undated ones left out."""
-    kept, undated = _dated(cases)
-    return [stored for _, stored in kept], undated
 
 
 def encounter_key(key: bytes, case: MeasureCase) -> str:
