@@ -18,6 +18,10 @@ BENCHMARKS = {
     "hostile": ("bench.hostile", "hostile hook calls: time to answer and worker memory growth"),
     "ledger": ("bench.ledger", "CME ledger: durable writes/s and verifying a 100,000-record chain"),
     "pwa": ("bench.pwa", "case page bytes on first load and when kept offline; third parties"),
+    "outcomes": (
+        "bench.outcomes",
+        "outcomes compute --ndjson: resources/s and peak memory, 1 and N workers, 1x-50x data",
+    ),
 }
 
 

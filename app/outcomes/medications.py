@@ -26,12 +26,18 @@ def remember(lookup: MedicationLookup, resource: dict) -> bool:
 
 def referenced_ids(resources: Iterable[dict]) -> set[str]:
     """Ids of the Medications that resources reference outside themselves (not `#contained`)."""
-    references = (reference_id(r.get("medicationReference"), "Medication") for r in resources)
+    references = (
+        reference_id(r["medicationReference"], "Medication")
+        for r in resources
+        if "medicationReference" in r
+    )
     return {medication_id for medication_id in references if medication_id}
 
 
 def with_medications(group: list[dict], lookup: MedicationLookup) -> list[dict]:
     """The group plus the known Medications it references and does not already hold."""
+    if not lookup:
+        return group
     held = {as_str(r.get("id")) for r in group if r.get("resourceType") == "Medication"}
     wanted = sorted(referenced_ids(group) - held)
     return [*group, *(lookup[i] for i in wanted if i in lookup)]

@@ -8,7 +8,8 @@ import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -19,7 +20,7 @@ from app import stats
 from app.database import Database, DatabaseUrl, database_url, parse_database_url, sqlite_path_url
 from app.errors import ConfigError
 from app.library.measure_definitions import MeasureError, load_measures
-from app.outcomes import case_rates, ingest_ndjson, reports
+from app.outcomes import case_rates, ingest_ndjson, parallel, reports
 from app.outcomes.backend_token import credential_for
 from app.outcomes.cases import MeasureCase
 from app.outcomes.ingest_fhir import Credential, FhirIngestError, FhirSource
@@ -45,7 +46,20 @@ SUPPRESSED = "<5 suppressed"
     metavar="DIR",
     help="Bulk Data export directory of *.ndjson files.",
 )
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only cases from this date.")
+@click.option(
+    "--since",
+    metavar="DATE|INSTANT",
+    callback=lambda context, param, value: parse_since(value),
+    help="A date: only cases from that day. An instant (a Bulk _since export's, with a time): "
+    "the export holds what changed since then, and --save merges it per encounter.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, parallel.MAX_WORKERS),
+    default=1,
+    show_default=True,
+    help="Processes evaluating an --ndjson export (patients split by a hash of their id).",
+)
 @click.option(
     "--as-of",
     "as_of",
@@ -84,6 +98,7 @@ def compute(
     token,
     ndjson,
     since,
+    workers,
     as_of,
     fmt,
     output,
@@ -99,6 +114,10 @@ def compute(
     whatever was stored before for the days of this period. They go to the app's database
     (BEDSIDE_DATABASE_URL, else BEDSIDE_DATABASE) unless --database-url names another.
 
+    An incremental export (`outcomes export --since INSTANT`, Bulk `_since`) holds only what
+    changed: compute it with --since INSTANT and --save merges it per encounter instead, each
+    encounter in it replacing its earlier cases (a re-run changes nothing).
+
     With --fhir-server and no --token (or $BEDSIDE_HOOK_TOKEN), Bedside gets its own SMART
     Backend Services token when BEDSIDE_BACKEND_CLIENTS registers the server.
 
@@ -107,30 +126,36 @@ def compute(
       bedside outcomes compute --ndjson export/ --as-of 2026-11-01
       bedside outcomes compute --fhir-server https://ehr.example/fhir --format measurereport
       bedside outcomes compute --ndjson export/ --since 2026-10-01 --as-of 2026-11-01 --save
+      bedside outcomes compute --ndjson changes/ --since 2026-11-01T00:00:00Z --save --workers 4
     """
     if bool(fhir_server) == bool(ndjson):
         raise click.UsageError("give exactly one of --fhir-server URL or --ndjson DIR")
+    if workers > 1 and not ndjson:
+        raise click.UsageError("--workers applies to an --ndjson export only")
     end = case_rates.as_instant(as_of) if as_of else datetime.now(UTC)
     store = open_store(save_target(database, database_url_text)) if save else None
     try:
         definitions = load_measures(content).values()
         pasted = token or os.environ.get(TOKEN_ENV)
         credential = credential_for(fhir_server, pasted) if fhir_server else None
-        groups = _groups(fhir_server, credential, ndjson)
-        cases = list(evaluate_patients(definitions, groups, as_of=end))
+        if ndjson:
+            cases = _ndjson_cases(definitions, ndjson, end, workers)
+        else:
+            groups = _fhir_groups(fhir_server, credential)
+            cases = list(evaluate_patients(definitions, groups, as_of=end))
         directions = {m.id: m.direction for m in definitions}
     except (
         FhirIngestError,
         ingest_ndjson.NdjsonError,
+        parallel.WorkerError,
         MeasureError,
         BackendServicesError,
         ConfigError,
     ) as error:
         raise click.ClickException(str(error)) from None
-    if since:
-        cutoff = case_rates.as_instant(since)
-        cases = [c for c in cases if c.period_start is not None and c.period_start >= cutoff]
-    start = case_rates.as_instant(since) if since else _earliest(cases, end)
+    if since and not since.incremental:
+        cases = [c for c in cases if c.period_start is not None and c.period_start >= since.moment]
+    start = since.moment if since and not since.incremental else _earliest(cases, end)
     text = render(cases, fmt, start, end, directions)
     if output:
         output.write_text(text, encoding="utf-8")
@@ -138,10 +163,34 @@ def compute(
         click.echo(text, nl=False)
     if save:
         try:
-            summary = save_cases(store, cases, start, end, "ndjson" if ndjson else "fhir")
+            merge = bool(since and since.incremental)
+            source = "ndjson" if ndjson else "fhir"
+            summary = save_cases(store, cases, start, end, source, merge=merge)
         finally:
             store.database.dispose()
-        click.echo(saved_text(summary), err=True)
+        click.echo(merged_text(summary) if merge else saved_text(summary), err=True)
+
+
+@dataclass(frozen=True)
+class Since:
+    """--since: a day to count cases from, or the instant an incremental export starts at."""
+
+    moment: datetime
+    incremental: bool
+
+
+def parse_since(text: str | None) -> Since | None:
+    """A date (2026-10-01) or an instant with a time (2026-11-01T00:00:00Z, UTC if no zone)."""
+    if not text:
+        return None
+    try:
+        if "T" in text:
+            return Since(case_rates.as_instant(datetime.fromisoformat(text)), incremental=True)
+        return Since(case_rates.as_instant(date.fromisoformat(text)), incremental=False)
+    except ValueError:
+        raise click.BadParameter(
+            "use a date (2026-10-01) or an instant (2026-11-01T00:00:00Z)", param_hint="--since"
+        ) from None
 
 
 def save_target(database: Path | None, url_text: str | None) -> DatabaseUrl:
@@ -182,10 +231,18 @@ def open_store(target: DatabaseUrl) -> PracticeStore:
 
 
 def save_cases(
-    store: PracticeStore, cases: list[MeasureCase], start: datetime, end: datetime, source: str
+    store: PracticeStore,
+    cases: list[MeasureCase],
+    start: datetime,
+    end: datetime,
+    source: str,
+    *,
+    merge: bool = False,
 ) -> ImportSummary:
-    """Store the cases without patient identifiers, replacing the period's earlier ones."""
+    """Store the cases without patient identifiers: replace the period's, or merge per encounter."""
     try:
+        if merge:
+            return store.merge_import(cases, source)
         return store.save_import(cases, start, end, source)
     except (SQLAlchemyError, sqlite3.Error, OSError) as error:
         where = shown(store.database.url)
@@ -216,14 +273,39 @@ def saved_text(summary: ImportSummary) -> str:
     return text
 
 
-def _groups(fhir_server: str | None, token: Credential, ndjson: Path | None) -> Iterator:
-    """Per-patient groups from the chosen source, with a progress bar on an interactive stderr."""
+def merged_text(summary: ImportSummary) -> str:
+    """One line saying what an incremental --save merged and replaced."""
+    text = (
+        f"Merged {summary.saved} measure cases (no patient identifiers) of the encounters in "
+        f"this export (replacing {summary.replaced} earlier cases of the same encounters)."
+    )
+    if summary.without_patient:
+        text += (
+            f" {summary.without_patient} cases of patients whose Patient resource is not in the"
+            " export were not merged (export those patients in full)."
+        )
+    return text + undated_note(summary)
+
+
+def undated_note(summary: ImportSummary) -> str:
+    """' N cases without a date were not saved.' when there were any."""
+    return f" {summary.undated} cases without a date were not saved." if summary.undated else ""
+
+
+def _ndjson_cases(definitions, ndjson: Path, end: datetime, workers: int) -> list[MeasureCase]:
+    """The export's cases from `workers` processes, with a progress bar on an interactive stderr."""
     show = sys.stderr.isatty()
-    if ndjson:
-        total = ingest_ndjson.count_lines(ndjson) if show else 0
-        with _bar(show, total, "Reading NDJSON") as bar:
-            yield from ingest_ndjson.patient_groups(ndjson, progress=bar and bar.update)
-        return
+    total = ingest_ndjson.count_lines(ndjson) if show else 0
+    with _bar(show, total, "Reading NDJSON") as bar:
+        progress = bar and bar.update
+        return parallel.evaluate_export(
+            definitions, ndjson, as_of=end, workers=workers, progress=progress
+        )
+
+
+def _fhir_groups(fhir_server: str, token: Credential) -> Iterator:
+    """Per-patient groups from a FHIR server, with a progress bar on an interactive stderr."""
+    show = sys.stderr.isatty()
     with FhirSource(fhir_server, token) as source, _bar(show, 0, "Searching patients") as bar:
 
         def progress(done: int, total: int | None) -> None:

@@ -8,24 +8,36 @@ no encounter id. An import covers a period of days [start, end); saving one repl
 stored before for any day of that period, so re-running a month never double counts it.
 A save is one transaction and saves never interleave, on SQLite and on PostgreSQL alike, so a
 dashboard reads the cases from before a save or after it, never half of one.
+
+Incremental loads (a Bulk `_since` export: only what changed) are merged per encounter instead:
+each case carries an encounter key, an HMAC-SHA256 of the patient and encounter ids under a
+random key made once per database (table practice_key), and a merge replaces the stored cases of
+every encounter it saw, so a re-run changes nothing and an updated encounter is counted once.
+The key is not an id: without the database's key it links to nothing; with it, someone holding
+candidate ids could confirm them, so the database stays as closely held as before.
 """
 
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
 from app.database import POSTGRESQL, Database, StoreSchema
+from app.identity import keyed_hash
 from app.outcomes.cases import MeasureCase
 
 migrations = Migrations("bedside.practice")
 SOURCES = ("ndjson", "fhir")
+DELETE_CHUNK = 500
+UNKNOWN_PATIENT = {"", "unknown"}  # PatientRecord.key when the Patient resource is missing
+ORPHAN_IMPORT = "import_id NOT IN (SELECT DISTINCT import_id FROM practice_cases)"
 
 
 @migrations()
@@ -61,6 +73,14 @@ def create_practice_tables(db: SqliteFile) -> None:
     db["practice_cases"].create_index(["measure_id", "clinician"])
 
 
+@migrations()
+def add_encounter_keys(db: SqliteFile) -> None:
+    """Each case's keyed encounter hash (for per-encounter merges) and the database's key."""
+    db["practice_cases"].add_column("encounter_key", str)
+    db["practice_cases"].create_index(["measure_id", "encounter_key"])
+    db["practice_key"].create({"key_id": int, "secret": str}, pk="key_id", strict=True)
+
+
 # The same tables on PostgreSQL. Ordered text columns collate "C": byte order, as SQLite sorts.
 POSTGRESQL_STEPS = [
     (
@@ -87,6 +107,15 @@ POSTGRESQL_STEPS = [
             ON practice_cases (measure_id, clinician)
         """,
     ),
+    (
+        "add_encounter_keys",
+        """
+        ALTER TABLE practice_cases ADD COLUMN encounter_key TEXT;
+        CREATE INDEX idx_practice_cases_measure_id_encounter_key
+            ON practice_cases (measure_id, encounter_key);
+        CREATE TABLE practice_key (key_id BIGINT PRIMARY KEY, secret TEXT NOT NULL)
+        """,
+    ),
 ]
 PRACTICE_SCHEMA = StoreSchema(
     "bedside.practice",
@@ -95,6 +124,7 @@ PRACTICE_SCHEMA = StoreSchema(
     grants=(
         # a save replaces its period: DELETE, then INSERT under LOCK TABLE … SHARE ROW EXCLUSIVE
         ("SELECT, INSERT, DELETE", ("practice_imports", "practice_cases")),
+        ("SELECT, INSERT", ("practice_key",)),
         ("USAGE", ("SEQUENCE practice_imports_import_id_seq",)),
     ),
 )
@@ -133,6 +163,7 @@ class ImportSummary:
     saved: int
     replaced: int
     undated: int
+    without_patient: int = 0  # merges only: cases whose Patient resource was not in the export
 
 
 @dataclass(frozen=True)
@@ -145,21 +176,9 @@ class StoredPractice:
     imported_at: str
 
 
-def deidentify(cases: Iterable[MeasureCase]) -> tuple[list[StoredCase], int]:
-    """Keep denominator cases as StoredCase (day only); also count the undated ones left out."""
-    kept: list[StoredCase] = []
-    undated = 0
-    for case in cases:
-        if not case.in_denominator:
-            continue
-        if case.period_start is None:
-            undated += 1
-            continue
-        day = case.period_start.astimezone(UTC).date()
-        kept.append(
-            StoredCase(case.measure_id, case.clinician, day, case.excluded, case.in_numerator)
-        )
-    return kept, undated
+def encounter_key(key: bytes, case: MeasureCase) -> str:
+    """The keyed hash that finds an encounter's case again (not the patient or encounter id)."""
+    return keyed_hash(key, "practice-encounter", case.patient_key, case.encounter_id)
 
 
 def day_start(day: date) -> datetime:
@@ -186,13 +205,11 @@ class PracticeStore:
         self, cases: Iterable[MeasureCase], start: datetime, end: datetime, source: str
     ) -> ImportSummary:
         """Replace the period's stored cases with these (no patient ids), in one transaction."""
-        if source not in SOURCES:
-            raise ValueError(f"unknown source {source!r}")
+        _check_source(source)
         first, last = period_days(start, end)
-        kept, undated = deidentify(cases)
-        kept = [case for case in kept if first <= case.day < last]
+        kept, undated = _dated(cases)
+        kept = [(case, stored) for case, stored in kept if first <= stored.day < last]
         span = {"first": first.isoformat(), "last": last.isoformat()}
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         with self.database.write() as connection:
             self._wait_for_other_saves(connection)
             replaced = connection.execute(
@@ -202,27 +219,91 @@ class PracticeStore:
                 text(
                     "DELETE FROM practice_imports"
                     " WHERE (period_start >= :first AND period_end <= :last)"
-                    " OR import_id NOT IN (SELECT DISTINCT import_id FROM practice_cases)"
+                    f" OR {ORPHAN_IMPORT}"
                 ),
                 span,
             )
-            import_id = connection.execute(
-                text(
-                    "INSERT INTO practice_imports (period_start, period_end, imported_at, source,"
-                    " cases) VALUES (:first, :last, :now, :source, :cases) RETURNING import_id"
-                ),
-                {**span, "now": now, "source": source, "cases": len(kept)},
-            ).scalar_one()
-            if kept:
-                connection.execute(
-                    text(
-                        "INSERT INTO practice_cases (import_id, measure_id, clinician, day,"
-                        " excluded, in_numerator) VALUES (:import_id, :measure_id, :clinician,"
-                        " :day, :excluded, :in_numerator)"
-                    ),
-                    [_row(import_id, case) for case in kept],
-                )
+            self._insert(connection, kept, first, last, source)
         return ImportSummary(first, last, len(kept), replaced, undated)
+
+    def merge_import(self, cases: Iterable[MeasureCase], source: str) -> ImportSummary:
+        """Replace the stored cases of every encounter these cases come from, in one transaction.
+
+        For incremental (`_since`) exports: each encounter seen (in or out of a denominator)
+        loses its earlier cases and gets these; encounters not seen keep theirs. Cases of a
+        patient whose Patient resource is missing are left out: their verdicts (no birth date)
+        and keys (no patient id) would be wrong.
+        """
+        _check_source(source)
+        given = list(cases)
+        cases = [case for case in given if case.patient_key not in UNKNOWN_PATIENT]
+        kept, undated = _dated(cases)
+        days = [stored.day for _, stored in kept] or [datetime.now(UTC).date()]
+        first, last = min(days), max(days) + timedelta(days=1)
+        with self.database.write() as connection:
+            self._wait_for_other_saves(connection)
+            key = self._hash_key(connection)
+            seen: dict[str, set[str]] = {}
+            for case in cases:
+                seen.setdefault(case.measure_id, set()).add(encounter_key(key, case))
+            replaced = sum(
+                _delete_encounters(connection, measure_id, sorted(keys))
+                for measure_id, keys in seen.items()
+            )
+            connection.execute(text(f"DELETE FROM practice_imports WHERE {ORPHAN_IMPORT}"))
+            if kept:
+                self._insert(connection, kept, first, last, source)
+        return ImportSummary(first, last, len(kept), replaced, undated, len(given) - len(cases))
+
+    def _insert(
+        self,
+        connection: Connection,
+        kept: list[tuple[MeasureCase, StoredCase]],
+        first: date,
+        last: date,
+        source: str,
+    ) -> None:
+        """Record an import of [first, last) and its cases, each with its encounter key."""
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        import_id = connection.execute(
+            text(
+                "INSERT INTO practice_imports (period_start, period_end, imported_at, source,"
+                " cases) VALUES (:first, :last, :now, :source, :cases) RETURNING import_id"
+            ),
+            {
+                "first": first.isoformat(),
+                "last": last.isoformat(),
+                "now": now,
+                "source": source,
+                "cases": len(kept),
+            },
+        ).scalar_one()
+        if kept:
+            key = self._hash_key(connection)
+            connection.execute(
+                text(
+                    "INSERT INTO practice_cases (import_id, measure_id, clinician, day,"
+                    " excluded, in_numerator, encounter_key) VALUES (:import_id, :measure_id,"
+                    " :clinician, :day, :excluded, :in_numerator, :encounter_key)"
+                ),
+                [
+                    _row(import_id, stored) | {"encounter_key": encounter_key(key, case)}
+                    for case, stored in kept
+                ],
+            )
+
+    def _hash_key(self, connection: Connection) -> bytes:
+        """The database's encounter-key secret, made on first use (saves take turns: once)."""
+        secret = connection.execute(
+            text("SELECT secret FROM practice_key WHERE key_id = 1")
+        ).scalar_one_or_none()
+        if secret is None:
+            secret = secrets.token_hex(32)
+            connection.execute(
+                text("INSERT INTO practice_key (key_id, secret) VALUES (1, :secret)"),
+                {"secret": secret},
+            )
+        return bytes.fromhex(secret)
 
     def load(self) -> StoredPractice | None:
         """Every stored case and the span of the imports, or None when nothing was imported."""
@@ -265,6 +346,40 @@ class PracticeStore:
             if self.database.dialect == POSTGRESQL:
                 connection = connection.execution_options(isolation_level="REPEATABLE READ")
             yield connection
+
+
+def _dated(cases: Iterable[MeasureCase]) -> tuple[list[tuple[MeasureCase, StoredCase]], int]:
+    """Denominator cases with a date, each with its StoredCase; and how many had no date."""
+    kept: list[tuple[MeasureCase, StoredCase]] = []
+    undated = 0
+    for case in cases:
+        if not case.in_denominator:
+            continue
+        if case.period_start is None:
+            undated += 1
+            continue
+        day = case.period_start.astimezone(UTC).date()
+        stored = StoredCase(case.measure_id, case.clinician, day, case.excluded, case.in_numerator)
+        kept.append((case, stored))
+    return kept, undated
+
+
+def _delete_encounters(connection: Connection, measure_id: str, keys: list[str]) -> int:
+    """Delete a measure's stored cases of these encounter keys, in chunks; return how many."""
+    deleted = 0
+    statement = text(
+        "DELETE FROM practice_cases WHERE measure_id = :measure_id AND encounter_key IN :keys"
+    ).bindparams(bindparam("keys", expanding=True))
+    for at in range(0, len(keys), DELETE_CHUNK):
+        chunk = keys[at : at + DELETE_CHUNK]
+        deleted += connection.execute(statement, {"measure_id": measure_id, "keys": chunk}).rowcount
+    return deleted
+
+
+def _check_source(source: str) -> None:
+    """Refuse a source name the imports table does not know."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
 
 
 def _row(import_id: int, case: StoredCase) -> dict:

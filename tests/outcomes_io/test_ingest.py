@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app.devtools.fhir_server import FixtureFhirServer
@@ -69,3 +71,24 @@ def test_fhir_refuses_bad_token_and_plain_http(tmp_path):
     assert "wrong-secret" not in str(caught.value)
     with pytest.raises(FhirIngestError, match="https"):
         FhirSource("http://fhir.example.org/r4")
+
+
+def test_ndjson_keeps_only_the_types_the_measures_read(tmp_path):
+    """A patient's resources of other types (here an Immunization) never reach the groups."""
+    export = write_ndjson(tmp_path)
+    immunization = {
+        "resourceType": "Immunization",
+        "id": "i1",
+        "patient": {"reference": "Patient/pat-00001"},
+    }
+    (export / "Immunization.ndjson").write_text(json.dumps(immunization) + "\n")
+    groups = list(ingest_ndjson.patient_groups(export))
+    assert sum(map(len, groups)) == sum(map(len, dataset().patients))
+    assert not any(r["resourceType"] == "Immunization" for group in groups for r in group)
+
+
+def test_ndjson_that_is_not_utf8_is_a_readable_error(tmp_path):
+    """Bytes that are not UTF-8 name the file and line instead of raising a decoding error."""
+    (tmp_path / "Patient.ndjson").write_bytes(b'{"resourceType": "Patient", "id": "\xff"}\n')
+    with pytest.raises(ingest_ndjson.NdjsonError, match=r"Patient\.ndjson line 1 is not valid"):
+        list(ingest_ndjson.patient_groups(tmp_path))

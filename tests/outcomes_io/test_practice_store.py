@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from app.database import Database, parse_database_url
 from app.outcomes.cases import MeasureCase
@@ -96,3 +98,56 @@ def run_together(calls: list) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def test_a_merge_replaces_each_encounter_it_saw_and_keeps_the_others(hosts):
+    """An incremental export: changed encounters replace their cases; unseen ones stay."""
+    hosts[0].save_import(cases(6), START, END, "ndjson")
+    changed = [replace(case, in_numerator=not case.in_numerator) for case in cases(3)]
+    gone = replace(cases(4)[3], in_denominator=False)  # encounter 3 left the denominator
+    new = replace(cases(1)[0], patient_key="patient-10", encounter_id="encounter-10")
+    summary = hosts[1].merge_import([*changed, gone, new], "ndjson")
+    assert (summary.saved, summary.replaced, summary.undated) == (4, 4, 0)
+    stored = flags(hosts[0].load())
+    expected = {(day, not met) for day, met in flags_of(cases(3))}
+    expected |= set(flags_of(cases(6)[4:])) | {(date(2026, 10, 1), True)}
+    assert stored == sorted(expected)
+
+
+def test_merging_the_same_export_again_changes_nothing(hosts):
+    """A re-run of one `_since` export replaces exactly its own cases: no double counting."""
+    export = [*cases(5), *cases(2, "hf-bb")]
+    first = hosts[0].merge_import(export, "ndjson")
+    before = hosts[0].load().cases
+    again = hosts[1].merge_import(export, "ndjson")
+    assert (first.saved, first.replaced) == (7, 0)
+    assert (again.saved, again.replaced) == (7, 7)
+    assert hosts[0].load().cases == before
+
+
+def test_a_period_save_after_merges_replaces_the_period_and_a_merge_then_finds_its_cases(hosts):
+    """Period saves store encounter keys too, so a later merge replaces rather than adds."""
+    hosts[0].merge_import(cases(3), "fhir")
+    hosts[0].save_import(cases(5), START, END, "ndjson")
+    summary = hosts[1].merge_import(cases(5), "ndjson")
+    assert summary.replaced == 5 and len(hosts[0].load().cases) == 5
+
+
+def test_encounter_keys_hold_no_patient_or_encounter_id(hosts):
+    """The stored encounter key is a keyed hash: neither id appears anywhere in the tables."""
+    hosts[0].merge_import(cases(3), "ndjson")
+    with hosts[0].database.read() as connection:
+        rows = connection.execute(text("SELECT * FROM practice_cases")).fetchall()
+    stored = repr(rows)
+    assert "patient-" not in stored and "encounter-" not in stored
+    assert len({row.encounter_key for row in rows}) == 3
+
+
+def flags(stored) -> list[tuple[date, bool]]:
+    """(day, numerator) of each stored case, sorted."""
+    return sorted((case.day, case.in_numerator) for case in stored.cases)
+
+
+def flags_of(measure_cases: list[MeasureCase]) -> list[tuple[date, bool]]:
+    """(day, numerator) of each case as it would be stored."""
+    return [(case.period_start.date(), case.in_numerator) for case in measure_cases]

@@ -18,7 +18,15 @@ from tests.outcomes.test_synthetic import dataset
 from tests.outcomes_io.helpers import expected_overall, write_ndjson
 
 AS_OF = ["--as-of", "2026-11-01"]
-COLUMNS = ["import_id", "measure_id", "clinician", "day", "excluded", "in_numerator"]
+COLUMNS = [
+    "import_id",
+    "measure_id",
+    "clinician",
+    "day",
+    "excluded",
+    "in_numerator",
+    "encounter_key",  # a keyed hash, checked below to hold no id
+]
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +109,32 @@ def test_saving_a_period_again_replaces_it(export, database_url):
     assert periods == [("2025-11-01", "2026-11-01"), ("2026-10-01", "2026-11-01")]
 
 
+def test_an_incremental_export_merges_per_encounter_without_double_counting(
+    export, database_url, tmp_path
+):
+    """--since INSTANT merges: a re-run changes nothing; patients without a Patient stay out."""
+    common = ("--ndjson", str(export), *AS_OF, "--save", "--database-url", database_url)
+    assert run(*common, "--since", "2025-11-01").exit_code == 0
+    total = rows(database_url, "SELECT count(*) FROM practice_cases")[0][0]
+    for _ in range(2):
+        merged = run(*common, "--since", "2026-11-01T00:00:00Z")
+        assert merged.exit_code == 0, merged.output
+        assert f"Merged {total} measure cases (no patient identifiers)" in merged.stderr
+        assert f"(replacing {total} earlier cases of the same encounters)" in merged.stderr
+        assert rows(database_url, "SELECT count(*) FROM practice_cases")[0][0] == total
+    changes = tmp_path / "changes"  # a _since export of changed Encounters and Conditions only
+    changes.mkdir()
+    for name in ("Encounter.ndjson", "Condition.ndjson"):
+        (changes / name).write_bytes((export / name).read_bytes())
+    since = ("--since", "2026-11-01T00:00:00Z")
+    partial = run(
+        "--ndjson", str(changes), *AS_OF, "--save", "--database-url", database_url, *since
+    )
+    assert partial.exit_code == 0, partial.output
+    assert "Merged 0 measure cases" in partial.stderr and "were not merged" in partial.stderr
+    assert rows(database_url, "SELECT count(*) FROM practice_cases")[0][0] == total
+
+
 def test_save_errors_are_one_readable_line(export, tmp_path):
     """No database to save to, or one that cannot be written: a sentence, never a traceback."""
     nowhere = run("--ndjson", str(export), *AS_OF, "--save")
@@ -111,6 +145,9 @@ def test_save_errors_are_one_readable_line(export, tmp_path):
     assert broken.exit_code == 1 and "Could not open" in broken.output
     assert "measure" not in broken.stdout  # refused before computing anything
     assert "Traceback" not in broken.output + nowhere.output
+    for since in ("yesterday", "2026-13-01", "2026-11-01T25:00Z"):
+        wrong = run("--ndjson", str(export), *AS_OF, "--since", since)
+        assert wrong.exit_code == 2 and "use a date (2026-10-01) or an instant" in wrong.output
 
 
 def _dump(database: str) -> list[str]:
