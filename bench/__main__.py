@@ -17,6 +17,10 @@ BENCHMARKS = {
     ),
     "hostile": ("bench.hostile", "hostile hook calls: time to answer and worker memory growth"),
     "ledger": ("bench.ledger", "CME ledger: durable writes/s and verifying a 100,000-record chain"),
+    "outcomes-spark": (
+        "bench.outcomes_spark",
+        "outcomes on Spark local mode: resources/s and peak memory at 1x, 10x, 50x the export",
+    ),
 }
 
 

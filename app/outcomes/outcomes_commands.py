@@ -25,6 +25,7 @@ from app.outcomes.cases import MeasureCase
 from app.outcomes.ingest_fhir import Credential, FhirIngestError, FhirSource
 from app.outcomes.measures import cases_by_measure, evaluate_patients
 from app.outcomes.practice_store import ImportSummary, PracticeStore
+from app.outcomes.spark_engine import SparkEngineError, spark_cases
 from app.smart.backend_services import BackendServicesError
 
 DEFAULT_CONTENT = Path(__file__).resolve().parents[2] / "content"
@@ -41,9 +42,20 @@ SUPPRESSED = "<5 suppressed"
 )
 @click.option(
     "--ndjson",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     metavar="DIR",
-    help="Bulk Data export directory of *.ndjson files.",
+    help="Bulk Data export directory of *.ndjson files (a URI such as s3a://… with Spark).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    help="Compute here (default) or on Apache Spark (--ndjson only; pip install 'bedside[spark]').",
+)
+@click.option(
+    "--master",
+    metavar="URL",
+    help="Spark master for --engine spark, e.g. local[4] or spark://host:7077 (default: Spark's).",
 )
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only cases from this date.")
 @click.option(
@@ -91,6 +103,8 @@ def compute(
     save,
     database,
     database_url_text,
+    engine,
+    master,
 ):
     """Compute practice measures: rates with Wilson 95% intervals, overall and per clinician.
 
@@ -107,17 +121,22 @@ def compute(
       bedside outcomes compute --ndjson export/ --as-of 2026-11-01
       bedside outcomes compute --fhir-server https://ehr.example/fhir --format measurereport
       bedside outcomes compute --ndjson export/ --since 2026-10-01 --as-of 2026-11-01 --save
+      bedside outcomes compute --engine spark --master local[4] --ndjson export/ --format json
     """
     if bool(fhir_server) == bool(ndjson):
         raise click.UsageError("give exactly one of --fhir-server URL or --ndjson DIR")
+    check_engine(engine, master, fhir_server)
     end = case_rates.as_instant(as_of) if as_of else datetime.now(UTC)
     store = open_store(save_target(database, database_url_text)) if save else None
     try:
         definitions = load_measures(content).values()
         pasted = token or os.environ.get(TOKEN_ENV)
         credential = credential_for(fhir_server, pasted) if fhir_server else None
-        groups = _groups(fhir_server, credential, ndjson)
-        cases = list(evaluate_patients(definitions, groups, as_of=end))
+        if engine == "spark":
+            cases = spark_cases(ndjson, definitions, as_of=end, master=master)
+        else:
+            groups = _groups(fhir_server, credential, Path(ndjson) if ndjson else None)
+            cases = list(evaluate_patients(definitions, groups, as_of=end))
         directions = {m.id: m.direction for m in definitions}
     except (
         FhirIngestError,
@@ -125,6 +144,7 @@ def compute(
         MeasureError,
         BackendServicesError,
         ConfigError,
+        SparkEngineError,
     ) as error:
         raise click.ClickException(str(error)) from None
     if since:
@@ -142,6 +162,14 @@ def compute(
         finally:
             store.database.dispose()
         click.echo(saved_text(summary), err=True)
+
+
+def check_engine(engine: str, master: str | None, fhir_server: str | None) -> None:
+    """Spark reads NDJSON exports only, and --master means something only to Spark."""
+    if engine == "spark" and fhir_server:
+        raise click.UsageError("--engine spark reads --ndjson exports, not --fhir-server")
+    if master and engine != "spark":
+        raise click.UsageError("--master applies only to --engine spark")
 
 
 def save_target(database: Path | None, url_text: str | None) -> DatabaseUrl:
