@@ -141,6 +141,16 @@ def test_spark_gives_the_local_cases_on_a_replicated_export_with_shared_medicati
         }
 
 
+def test_a_uri_is_read_through_spark_as_a_cluster_would_read_it(spark, synthetic, tmp_path):
+    """A `file://` URI takes the cluster path (a glob Spark lists); a missing one: one sentence."""
+    cases = spark_cases(synthetic.as_uri(), measures().values(), as_of=dataset().as_of)
+    assert cases == local_cases(synthetic)
+    missing = (tmp_path / "missing").as_uri()
+    with pytest.raises(ingest_ndjson.NdjsonError) as raised:
+        spark_cases(missing, measures().values(), as_of=dataset().as_of)
+    assert str(raised.value) == f"NDJSON export {missing} has no *.ndjson files"
+
+
 def test_the_command_on_spark_prints_and_saves_what_the_local_engine_does(
     spark, synthetic, tmp_path
 ):
