@@ -174,7 +174,7 @@ def measure(export: Path, copies: int, resources: int, master: str) -> dict:
 
 
 def run_once(export: Path, master: str) -> dict:
-    """In the child: start Spark, compute the shipped measures on the export, time both."""
+    """In the child: start Spark, compute the measures twice (cold, then warm), time each."""
     from app.library.measure_definitions import load_measures
     from app.outcomes.outcomes_commands import DEFAULT_CONTENT
     from app.outcomes.spark_engine import cases_on, spark_session
@@ -184,10 +184,13 @@ def run_once(export: Path, master: str) -> dict:
     with spark_session(master) as spark:
         ready = time.perf_counter()
         cases = cases_on(spark, str(export), definitions, as_of=AS_OF)
-        done = time.perf_counter()
+        cold = time.perf_counter()
+        cases_on(spark, str(export), definitions, as_of=AS_OF)
+        warm = time.perf_counter()
     return {
         "start_s": round(ready - started, 2),
-        "compute_s": round(done - ready, 2),
+        "first_compute_s": round(cold - ready, 2),
+        "compute_s": round(warm - cold, 2),
         "cases": len(cases),
     }
 
@@ -245,8 +248,9 @@ def rss_of(pid: int) -> int:
 def table(rows: list[dict], master: str) -> str:
     """The figures as a plain-text table."""
     lines = [
-        f"Spark local mode ({master}), synthetic export replicated; compute excludes JVM start",
-        f"  {'size':>5} {'resources':>10} {'start s':>8} {'compute s':>10} "
+        f"Spark local mode ({master}), synthetic export replicated; the first compute warms the"
+        " JVM and workers, resources/s are the second (warm) one's",
+        f"  {'size':>5} {'resources':>10} {'start s':>8} {'first s':>8} {'warm s':>7} "
         f"{'resources/s':>12} {'peak MB':>8}",
     ]
     for row in rows:
@@ -255,7 +259,8 @@ def table(rows: list[dict], master: str) -> str:
             continue
         lines.append(
             f"  {row['copies']:>4}x {row['resources']:>10,} {row['start_s']:>8.1f} "
-            f"{row['compute_s']:>10.1f} {row['resources_per_s']:>12,} {row['peak_rss_mb']:>8,}"
+            f"{row['first_compute_s']:>8.1f} {row['compute_s']:>7.1f} "
+            f"{row['resources_per_s']:>12,} {row['peak_rss_mb']:>8,}"
         )
     return "\n".join(lines)
 

@@ -13,12 +13,14 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from app.devtools.synthetic import codes, fhir
 from app.devtools.synthetic.dataset import expected_summary
 from app.outcomes import ingest_ndjson
 from app.outcomes.measures import evaluate_patients
@@ -26,11 +28,12 @@ from app.outcomes.outcomes_commands import compute, render
 from app.outcomes.spark_engine import INSTALL_HINT, spark_cases
 from app.settings import REPO_ROOT
 from bench.outcomes_spark import write_replicated_export
-from tests.outcomes.charts import measures
+from tests.outcomes.charts import URI, Chart, at, measures
 from tests.outcomes.test_synthetic import dataset
 from tests.outcomes_io.helpers import write_ndjson
 
 AS_OF = ["--as-of", "2026-11-01"]
+START = at("2026-03-02T10:00")
 COPIES = 3
 
 
@@ -87,9 +90,19 @@ def replicated(tmp_path_factory) -> Path:
 
 @cache
 def local_cases(export: Path) -> list:
+    """The local engine's cases for an export of the synthetic dataset."""
+    return local_engine_cases(export, measures().values(), dataset().as_of)
+
+
+def local_engine_cases(export: Path, definitions, as_of: datetime) -> list:
     """The local engine's cases for an export."""
     groups = ingest_ndjson.patient_groups(export)
-    return list(evaluate_patients(measures().values(), groups, as_of=dataset().as_of))
+    return list(evaluate_patients(definitions, groups, as_of=as_of))
+
+
+def write_lines(path: Path, resources: list[dict]) -> None:
+    """Write resources as one NDJSON file."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in resources), encoding="utf-8")
 
 
 def rendered(cases: list) -> dict[str, object]:
@@ -139,6 +152,21 @@ def test_spark_gives_the_local_cases_on_a_replicated_export_with_shared_medicati
         assert {key: overall[key] for key in expected["overall"]} == {
             key: COPIES * value for key, value in expected["overall"].items()
         }
+
+
+def test_a_patient_spread_over_files_keeps_the_export_order(spark, tmp_path):
+    """Spark reads bigger files first; each group is still put back in file-name and line order."""
+    chart = Chart(patient_id="p1")
+    first = chart.visit(START)
+    chart.condition(codes.URI[0], first, onset=START.date().isoformat())
+    second = chart.visit(START + timedelta(days=10))
+    chart.condition(codes.URI[0], second, onset=(START + timedelta(days=10)).date().isoformat())
+    padding = [fhir.practitioner(f"C{number:03d}", number) for number in range(200)]
+    write_lines(tmp_path / "A.ndjson", chart.resources[:3])
+    write_lines(tmp_path / "B.ndjson", [*chart.resources[3:], *padding])
+    cases = spark_cases(tmp_path, [measures()[URI]], as_of=START + timedelta(days=30))
+    assert [case.encounter_id for case in cases] == [first, second]
+    assert cases == local_engine_cases(tmp_path, [measures()[URI]], START + timedelta(days=30))
 
 
 def test_a_uri_is_read_through_spark_as_a_cluster_would_read_it(spark, synthetic, tmp_path):
