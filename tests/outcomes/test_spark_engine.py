@@ -232,6 +232,21 @@ def test_without_pyspark_the_engine_says_how_to_install_it(tmp_path, monkeypatch
     assert "pip install 'bedside[spark]'" in INSTALL_HINT
 
 
+def test_without_java_spark_cannot_start_and_the_command_says_so(synthetic):
+    """A broken Java installation ends in one line naming what Spark needs, no traceback."""
+    spark_or_skip()
+    command = [sys.executable, "-c", "from app.cli import main; main()", "outcomes", "compute"]
+    command += ["--engine", "spark", "--ndjson", str(synthetic)]
+    environment = os.environ | {"JAVA_HOME": "/nonexistent-java"}
+    done = subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: Spark could not start (it needs Java 17 or newer): ")
+    assert "Traceback" not in done.stderr
+
+
 def test_spark_options_that_do_not_fit_are_usage_errors(tmp_path):
     """Spark reads NDJSON only, and --master needs --engine spark."""
     runner = CliRunner()
