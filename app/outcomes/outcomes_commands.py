@@ -121,7 +121,7 @@ def compute(
       bedside outcomes compute --ndjson export/ --as-of 2026-11-01
       bedside outcomes compute --fhir-server https://ehr.example/fhir --format measurereport
       bedside outcomes compute --ndjson export/ --since 2026-10-01 --as-of 2026-11-01 --save
-      bedside outcomes compute --engine spark --master local[4] --ndjson export/ --format json
+      bedside outcomes compute --engine spark --master 'local[4]' --ndjson export/ --format json
     """
     if bool(fhir_server) == bool(ndjson):
         raise click.UsageError("give exactly one of --fhir-server URL or --ndjson DIR")

@@ -122,6 +122,13 @@ def spark_session(master: str | None) -> Iterator[Any]:
         spark.stop()
 
 
+def ndjson_paths(uri: str) -> list[str]:
+    """The files to read: a local directory's `*.ndjson` (checked here), else a glob on the URI."""
+    if "://" in uri:
+        return [uri.rstrip("/") + "/*.ndjson"]
+    return [str(path) for path in ndjson_files(Path(uri))]
+
+
 def _keyed_lines(spark: Any, uri: str) -> Any:
     """An RDD of (file name, block start, row id, line) for every line of the export's files."""
     from pyspark.errors import AnalysisException
@@ -137,13 +144,6 @@ def _keyed_lines(spark: Any, uri: str) -> Any:
         F.monotonically_increasing_id(),
         F.col("value"),
     ).rdd.map(tuple)
-
-
-def ndjson_paths(uri: str) -> list[str]:
-    """The files to read: a local directory's `*.ndjson` (checked here), else a glob on the URI."""
-    if "://" in uri:
-        return [uri.rstrip("/") + "/*.ndjson"]
-    return [str(path) for path in ndjson_files(Path(uri))]
 
 
 def _classify(row: tuple[str, int, int, str]) -> list[tuple]:
