@@ -145,6 +145,7 @@ def outcomes_group() -> None:
     Examples:
       bedside outcomes compute --ndjson exports/2026-10 --as-of 2026-11-01
       bedside outcomes compute --fhir-server https://ehr.example/fhir --format measurereport
+      bedside outcomes compute --engine spark --master yarn --ndjson hdfs:///exports/2026-10
       bedside outcomes export --fhir-server https://ehr.example/fhir --out exports/2026-11
     """
 

@@ -22,6 +22,10 @@ BENCHMARKS = {
         "bench.outcomes",
         "outcomes compute --ndjson: resources/s and peak memory, 1 and N workers, 1x-50x data",
     ),
+    "outcomes-spark": (
+        "bench.outcomes_spark",
+        "outcomes on Spark local mode: resources/s and peak memory at 1x, 10x, 50x the export",
+    ),
 }
 
 

@@ -26,6 +26,7 @@ from app.outcomes.cases import MeasureCase
 from app.outcomes.ingest_fhir import Credential, FhirIngestError, FhirSource
 from app.outcomes.measures import cases_by_measure, evaluate_patients
 from app.outcomes.practice_store import ImportSummary, PracticeStore
+from app.outcomes.spark_engine import SparkEngineError, spark_cases
 from app.smart.backend_services import BackendServicesError
 
 DEFAULT_CONTENT = Path(__file__).resolve().parents[2] / "content"
@@ -42,9 +43,20 @@ SUPPRESSED = "<5 suppressed"
 )
 @click.option(
     "--ndjson",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     metavar="DIR",
-    help="Bulk Data export directory of *.ndjson files.",
+    help="Bulk Data export directory of *.ndjson files (a URI such as s3a://… with Spark).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    help="Compute here (default) or on Apache Spark (--ndjson only; pip install 'bedside[spark]').",
+)
+@click.option(
+    "--master",
+    metavar="URL",
+    help="Spark master for --engine spark, e.g. local[4] or spark://host:7077 (default: Spark's).",
 )
 @click.option(
     "--since",
@@ -106,6 +118,8 @@ def compute(
     save,
     database,
     database_url_text,
+    engine,
+    master,
 ):
     """Compute practice measures: rates with Wilson 95% intervals, overall and per clinician.
 
@@ -127,19 +141,23 @@ def compute(
       bedside outcomes compute --fhir-server https://ehr.example/fhir --format measurereport
       bedside outcomes compute --ndjson export/ --since 2026-10-01 --as-of 2026-11-01 --save
       bedside outcomes compute --ndjson changes/ --since 2026-11-01T00:00:00Z --save --workers 4
+      bedside outcomes compute --engine spark --master 'local[4]' --ndjson export/ --format json
     """
     if bool(fhir_server) == bool(ndjson):
         raise click.UsageError("give exactly one of --fhir-server URL or --ndjson DIR")
-    if workers > 1 and not ndjson:
-        raise click.UsageError("--workers applies to an --ndjson export only")
+    if workers > 1 and (not ndjson or engine == "spark"):
+        raise click.UsageError("--workers applies to the local engine on an --ndjson export only")
+    check_engine(engine, master, fhir_server)
     end = case_rates.as_instant(as_of) if as_of else datetime.now(UTC)
     store = open_store(save_target(database, database_url_text)) if save else None
     try:
         definitions = load_measures(content).values()
         pasted = token or os.environ.get(TOKEN_ENV)
         credential = credential_for(fhir_server, pasted) if fhir_server else None
-        if ndjson:
-            cases = _ndjson_cases(definitions, ndjson, end, workers)
+        if engine == "spark":
+            cases = spark_cases(ndjson, definitions, as_of=end, master=master)
+        elif ndjson:
+            cases = _ndjson_cases(definitions, Path(ndjson), end, workers)
         else:
             groups = _fhir_groups(fhir_server, credential)
             cases = list(evaluate_patients(definitions, groups, as_of=end))
@@ -151,6 +169,7 @@ def compute(
         MeasureError,
         BackendServicesError,
         ConfigError,
+        SparkEngineError,
     ) as error:
         raise click.ClickException(str(error)) from None
     if since and not since.incremental:
@@ -191,6 +210,14 @@ def parse_since(text: str | None) -> Since | None:
         raise click.BadParameter(
             "use a date (2026-10-01) or an instant (2026-11-01T00:00:00Z)", param_hint="--since"
         ) from None
+
+
+def check_engine(engine: str, master: str | None, fhir_server: str | None) -> None:
+    """Spark reads NDJSON exports only, and --master means something only to Spark."""
+    if engine == "spark" and fhir_server:
+        raise click.UsageError("--engine spark reads --ndjson exports, not --fhir-server")
+    if master and engine != "spark":
+        raise click.UsageError("--master applies only to --engine spark")
 
 
 def save_target(database: Path | None, url_text: str | None) -> DatabaseUrl:

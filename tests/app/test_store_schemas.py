@@ -33,6 +33,7 @@ TABLES = {
         "collab_items",
         "collab_item_events",
         "collab_notices",
+    },
     "delivery": {
         "delivery_messages",
         "delivery_subscriptions",
