@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, g, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import OperationalError as DatabaseBusy
 
 from app.i18n import (
     DEFAULT_LANGUAGE,
@@ -20,7 +21,8 @@ from app.i18n import (
 )
 from app.library.loader import load_library
 from app.library.search import GuidelineSearch
-from app.ui.page_context import UiRuntime
+from app.ui.learning_flow import learning_store
+from app.ui.page_context import UiRuntime, learner_id
 
 __all__ = ["init_ui", "protect_blueprint"]
 
@@ -59,13 +61,13 @@ def init_ui(app: Flask) -> UiRuntime:
 
 def stored_profile_language() -> str | None:
     """The language the signed-in learner saved in their profile (None outside a launched page)."""
-    from app.ui.learning_flow import learning_store
-    from app.ui.page_context import learner_id
-
     session = g.get("smart_session")  # loaded by the app pages' session check, never here
     if session is None or not session.user:
         return None
-    stored = learning_store().profile(learner_id())
+    try:
+        stored = learning_store().profile(learner_id())
+    except DatabaseBusy:
+        return None  # a busy store costs the page its saved language, never the page itself
     return stored[0].language if stored else None
 
 
