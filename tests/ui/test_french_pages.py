@@ -18,6 +18,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from app.learning.profile_store import AnswerEvent
+from app.ledger.outputs import records
 from app.settings import REPO_ROOT
 from tests.dashboards.conftest import build_app
 from tests.ui.helpers import SEPSIS, get, launch, learner, post, result_url, start_case
@@ -212,3 +213,9 @@ def test_every_dashboard_page_is_all_french(instance_path):
         left = [f for m in messages for f in english_fragments(m) if f in html]
         assert left == [], url
         assert "Données de démonstration synthétiques" in html
+
+
+def test_ledger_outputs_write_french_activity_labels():
+    assert records.pick_language("fr-CA") == "fr"
+    assert records.activity_label("case", "fr") == "Cas clinique"
+    assert records.activity_label("poc", "fr") == "Apprentissage au point de soins"
