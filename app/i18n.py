@@ -1,20 +1,27 @@
-"""The app's language: `?lang=` (kept in a small cookie), else the browser's Accept-Language."""
+"""The app's language: `?lang=` (kept in a small cookie), the learner's profile, the browser's.
+
+An EHR launch that names the user's language (SMART token response `ui_locales`, or the OpenID
+`locale` claim) opens the app with that `?lang=`, so it wins at launch and the switcher still works.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from flask import Response, has_request_context, request, url_for
+from flask import Response, current_app, has_request_context, request, url_for
 from flask_babel import format_decimal, format_timedelta, get_locale
 
 from app.security import cookie_policy
 
-LANGUAGES = ("en", "es")
+LANGUAGES = ("en", "es", "fr")
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français"}  # each in its own language
+RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur"})
 DEFAULT_LANGUAGE = "en"
 LANG_COOKIE = "bedside_lang"
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
+PROFILE_LANGUAGE = "bedside_profile_language"  # app.extensions key: () -> stored language or None
 
 
 def select_locale() -> str:
@@ -27,7 +34,30 @@ def select_locale() -> str:
     remembered = request.cookies.get(LANG_COOKIE, "")
     if remembered in LANGUAGES:
         return remembered
+    stored = profile_language()
+    if stored in LANGUAGES:
+        return stored
     return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def best_language(tags: Iterable[str]) -> str | None:
+    """The first language Bedside speaks among BCP 47 tags in preference order (fr-CA → fr)."""
+    for tag in tags:
+        base = tag.strip().replace("_", "-").split("-")[0].lower()
+        if base in LANGUAGES:
+            return base
+    return None
+
+
+def text_direction(code: str) -> str:
+    """The writing direction of a language: rtl for Arabic, Hebrew, Persian, Urdu; else ltr."""
+    return "rtl" if code.split("-")[0].lower() in RIGHT_TO_LEFT else "ltr"
+
+
+def profile_language() -> str | None:
+    """The signed-in learner's saved language, when the app registered a way to read it."""
+    reader: Callable[[], str | None] | None = current_app.extensions.get(PROFILE_LANGUAGE)
+    return reader() if reader is not None else None
 
 
 def remember_language(response: Response) -> Response:
@@ -46,7 +76,7 @@ def remember_language(response: Response) -> Response:
 
 
 def language() -> str:
-    """The current UI language code (en or es)."""
+    """The current UI language code (en, es or fr)."""
     locale = get_locale()
     code = locale.language if locale is not None else DEFAULT_LANGUAGE
     return code if code in LANGUAGES else DEFAULT_LANGUAGE

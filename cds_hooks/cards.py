@@ -20,18 +20,28 @@ SUMMARY_LIMIT = 139
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 UI_TEXT = {
-    "why": {"en": "Why you are seeing this", "es": "Por qué ve esta tarjeta"},
+    "why": {
+        "en": "Why you are seeing this",
+        "es": "Por qué ve esta tarjeta",
+        "fr": "Pourquoi cette carte apparaît",
+    },
     "draft": {
         "en": "Draft content: not yet reviewed by a clinician.",
         "es": "Contenido en borrador: aún no revisado por un clínico.",
+        "fr": "Contenu provisoire : pas encore relu par un clinicien.",
     },
     "case": {
         "en": "Open the short case in Bedside (CME)",
         "es": "Abrir el caso breve en Bedside (CME)",
+        "fr": "Ouvrir le cas court dans Bedside (FMC)",
     },
-    "guideline": {"en": "Read the guideline", "es": "Leer la guía"},
-    "and": {"en": "and", "es": "y"},
-    "sources": {"en": "Source attributes", "es": "Atributos de la fuente"},
+    "guideline": {"en": "Read the guideline", "es": "Leer la guía", "fr": "Lire la recommandation"},
+    "and": {"en": "and", "es": "y", "fr": "et"},
+    "sources": {
+        "en": "Source attributes",
+        "es": "Atributos de la fuente",
+        "fr": "Attributs de la source",
+    },
 }
 
 

@@ -86,7 +86,7 @@ def option(name: str, *decls: str, **kwargs: object) -> Callable:
 @option("--user", metavar="REF", default="Practitioner/bedside-cli")
 @option("--encounter", metavar="ID")
 @option("--draft-order", "draft_orders", metavar="FILE", multiple=True, type=DRAFT_FILE)
-@option("--lang", type=click.Choice(["en", "es"]), default="en")
+@option("--lang", type=click.Choice(["en", "es", "fr"]), default="en")
 @option("--json", "as_json", is_flag=True)
 @option("--max-cards", metavar="N", type=click.IntRange(min=0))
 @with_appcontext

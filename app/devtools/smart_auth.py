@@ -137,6 +137,7 @@ class DemoAuthServer:
         need_patient_banner: bool,
         app_context: str | None,
         fhir_context: list[dict] | None = None,
+        ui_locales: str | None = None,
     ) -> str:
         """Record an EHR launch context; return its opaque id (valid for 10 minutes)."""
         launch_id = secrets.token_urlsafe(24)
@@ -147,6 +148,7 @@ class DemoAuthServer:
             "need_patient_banner": need_patient_banner,
             "app_context": app_context,
             "fhir_context": fhir_context,
+            "ui_locales": ui_locales,
         }
         self.store.save_launch(launch_id, context, time.time() + LAUNCH_SECONDS)
         return launch_id
@@ -265,6 +267,8 @@ class DemoAuthServer:
             fields["fhirContext"] = context["fhir_context"]
         if context.get("app_context"):
             fields["appContext"] = context["app_context"]
+        if context.get("ui_locales"):
+            fields["ui_locales"] = context["ui_locales"]  # the user's languages (OpenID style)
         if "fhirUser" in scopes:
             fields["fhirUser"] = self.fhir_user(practitioner)
         return fields

@@ -3,7 +3,9 @@
 - Workflow (errors): draft → in-review → approved → retired. `in-review` names its reviewer;
   `approved` needs a reviewer with credentials and a review date who is not the only author.
 - Provenance (errors): every reviewer has credentials; AI-assisted text is approved only once a
-  named reviewer checked it, and `ai_assistance.reviewed_by` names a listed reviewer; no review is
+  named reviewer checked it, and `ai_assistance.reviewed_by` names a listed reviewer; a recorded
+  translation (`translations`) is one of the module's languages, is approved only once a named
+  reviewer checked it when AI-assisted, and its `reviewed_by` names a listed reviewer; no review is
   dated in the future; every author and reviewer is in `disclosures.people`; a
   relationship other than `none` states its mitigation; a scenario marked reviewed names one of
   the module's listed reviewers.
@@ -36,6 +38,7 @@ def check_editorial(entry: ModuleFile) -> list[Finding]:
         *check_workflow(entry, record),
         *check_people(entry),
         *check_ai_assistance(entry, record),
+        *check_translation_provenance(entry, record),
         *check_disclosed(entry),
         *check_scenario_review(entry),
     ]
@@ -173,6 +176,40 @@ def check_ai_assistance(entry: ModuleFile, record: Mapping[str, Any]) -> list[Fi
         )
         return [entry.error(where, message)]
     return []
+
+
+def check_translation_provenance(entry: ModuleFile, record: Mapping[str, Any]) -> list[Finding]:
+    """Each recorded translation exists, and its review is by a listed reviewer, or says none."""
+    translations = record.get("translations")
+    if not isinstance(translations, Mapping):
+        return []
+    listed = {str(p.get("name", "")).strip() for p in editorial.reviewers(entry.data)}
+    findings = []
+    for language, made in translations.items():
+        where = ["editorial", "translations", language]
+        if language not in entry.languages:
+            message = f"records a {language} translation the module's languages do not list."
+            findings.append(entry.error(where, message))
+        if not isinstance(made, Mapping):
+            continue  # the schema reports it
+        checked_by = made.get("reviewed_by")
+        if not blank(checked_by) and str(checked_by).strip() not in listed:
+            message = (
+                f"claims a review by {checked_by!r}, who is not among editorial.reviewers; "
+                "list the reviewer (with credentials and date) or set reviewed_by: null."
+            )
+            findings.append(entry.error([*where, "reviewed_by"], message))
+        elif (
+            blank(checked_by)
+            and made.get("method") == "ai-assisted"
+            and editorial.status(entry.data) == editorial.APPROVED
+        ):
+            message = (
+                f"approved with an AI-assisted {language} translation that no named reviewer "
+                "has checked; name the reviewer who checked it."
+            )
+            findings.append(entry.error([*where, "reviewed_by"], message))
+    return findings
 
 
 def check_disclosed(entry: ModuleFile) -> list[Finding]:

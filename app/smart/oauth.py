@@ -90,15 +90,29 @@ def requested_scope(scope: str, *, standalone: bool, openid: bool, offline: bool
 
 def complete_authorization(
     rt: SmartRuntime, client: SmartClient, pending: PendingAuthorization, code: str
-) -> SmartSession:
-    """Exchange the code (with the PKCE verifier), validate the id_token, build the session."""
+) -> tuple[SmartSession, list[str]]:
+    """Exchange the code (PKCE verifier), validate the id_token; the session and user's locales."""
     with oauth_session(rt, client, pending.token_endpoint, pending.redirect_uri) as oauth:
         token = fetch_token(oauth, pending, code)
     # The JWKS is fetched with a plain session: the OAuth session would attach the new access
     # token (sending it to the jwks_uri) and refuse to send anything once that token is "expired".
     with rt.http_session() as http:
         claims = identity_claims(http, token, pending)
-    return session_from_token(pending, dict(token), claims)
+    return session_from_token(pending, dict(token), claims), launch_locales(dict(token), claims)
+
+
+def launch_locales(token: dict, claims: dict) -> list[str]:
+    """The user's languages the EHR named, in preference order (BCP 47 tags).
+
+    SMART lets an EHR add launch context to the token response; Bedside reads `ui_locales`
+    (space-separated, as OpenID Connect writes it), then the validated id_token's `locale` claim.
+    """
+    tags: list[str] = []
+    if isinstance(token.get("ui_locales"), str):
+        tags.extend(token["ui_locales"].split())
+    if isinstance(claims.get("locale"), str):
+        tags.append(claims["locale"])
+    return tags
 
 
 def fetch_token(oauth: OAuth2Session, pending: PendingAuthorization, code: str) -> dict:

@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
+from app import i18n
 from app.deployment import deployment
 from app.errors import error_body, wants_json
 from app.smart.clients import callback_url
@@ -80,9 +81,10 @@ def callback() -> Response:
     client = rt.clients.for_issuer(pending.issuer)
     if not code or client is None:
         raise SmartLaunchError("Sign-in incomplete", "The EHR sent no authorization code.")
-    smart_session = complete_authorization(rt, client, pending, code)
+    smart_session, locales = complete_authorization(rt, client, pending, code)
     session_id, stored = rt.sessions.create(smart_session, browser_group(smart_session))
-    response = redirect(destination(stored.app_context, stored.launch_id))
+    language = i18n.best_language(locales)
+    response = redirect(destination(stored.app_context, stored.launch_id, language))
     set_session_cookie(response, session_id, int(rt.sessions.lifetime))
     return response
 
@@ -173,14 +175,14 @@ def browser_group(launched: SmartSession) -> str | None:
     return None
 
 
-def destination(app_context: str | None, launch_id: str) -> str:
-    """Where the launch opens: the case named by appContext's module, else the app's home."""
+def destination(app_context: str | None, launch_id: str, language: str | None = None) -> str:
+    """Where the launch opens: appContext's module's case, else home; in the EHR's language."""
     try:
         context = json.loads(app_context) if app_context else None
     except ValueError:
         context = None
     module = context.get("module") if isinstance(context, dict) else None
-    bound = f"?{LAUNCH_ARG}={quote(launch_id)}"
+    bound = f"?{LAUNCH_ARG}={quote(launch_id)}" + (f"&lang={language}" if language else "")
     if isinstance(module, str) and MODULE_ID.match(module):
         return f"/app/case/{quote(module)}{bound}"
     return f"/app/{bound}"

@@ -1,4 +1,4 @@
-"""The SMART app's pages (/app): case player, point-of-care cycle, transcript; English and Spanish.
+"""The SMART app's pages (/app): case player, point-of-care cycle, transcript; en, es and fr.
 
 Wire with `init_ui(app)` after the ledger, SMART and CDS set-up. Every POST form under /app needs
 Flask-WTF's CSRF token; other blueprints (CDS services, the demo EHR's JSON API, /smart/*) are not
@@ -7,15 +7,23 @@ checked by default (`WTF_CSRF_CHECK_DEFAULT = False`) and can opt in with `prote
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, g, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import OperationalError as DatabaseBusy
 
-from app.i18n import DEFAULT_LANGUAGE, select_locale
+from app.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    PROFILE_LANGUAGE,
+    select_locale,
+    text_direction,
+)
 from app.library.loader import load_library
 from app.library.search import GuidelineSearch
+from app.ui.learning_flow import learning_store
 from app.ui.offline import init_offline
-from app.ui.page_context import UiRuntime
+from app.ui.page_context import UiRuntime, learner_id
 
 __all__ = ["init_ui", "protect_blueprint"]
 
@@ -44,6 +52,8 @@ def init_ui(app: Flask) -> UiRuntime:
     app.config["SESSION_COOKIE_PARTITIONED"] = framed
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", app.config.get("SMART_SESSION_SECONDS", 28800))
     Babel(app, locale_selector=select_locale, default_locale=DEFAULT_LANGUAGE)
+    app.jinja_env.globals.update(text_direction=text_direction, language_choices=LANGUAGE_NAMES)
+    app.extensions[PROFILE_LANGUAGE] = stored_profile_language
     CSRFProtect(app)
     library = library_for(app)
     runtime = UiRuntime(library=library, search=GuidelineSearch(library))
@@ -52,6 +62,18 @@ def init_ui(app: Flask) -> UiRuntime:
     app.register_blueprint(source_bp)
     init_offline(app)
     return runtime
+
+
+def stored_profile_language() -> str | None:
+    """The language the signed-in learner saved in their profile (None outside a launched page)."""
+    session = g.get("smart_session")  # loaded by the app pages' session check, never here
+    if session is None or not session.user:
+        return None
+    try:
+        stored = learning_store().profile(learner_id())
+    except DatabaseBusy:
+        return None  # a busy store costs the page its saved language, never the page itself
+    return stored[0].language if stored else None
 
 
 def library_for(app: Flask):

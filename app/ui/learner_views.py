@@ -45,7 +45,6 @@ NOTICES = (
     "email-saved",
     "email-stopped",
 )
-LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, as the switcher
 
 
 @bp.get("/profile")
@@ -154,7 +153,7 @@ def profile_page(
         specialties=sorted(labels.SPECIALTIES, key=labels.specialty),
         modules=modules,
         modules_by_id=runtime().library.modules,
-        language_names=LANGUAGE_NAMES,
+        language_names=i18n.LANGUAGE_NAMES,
         mastery=mastery_rows(view.mastery, runtime().library.modules),
         due=due_by_module(view.due, runtime().library.modules),
         error=error,
@@ -170,7 +169,7 @@ def form_error(field: str) -> str:
     messages = {
         "specialty": gettext("Choose a specialty from the list."),
         "gaps": gettext("Choose topics from the library list."),
-        "language": gettext("Choose English or Spanish."),
+        "language": gettext("Choose English, Spanish or French."),
         "consent": gettext("Tick the box to agree that Bedside prints your name on certificates."),
         "name": gettext("Enter your first and last name (up to 100 characters each)."),
         "npi": gettext("An NPI is 10 digits with a valid check digit; leave it empty if unsure."),

@@ -11,7 +11,7 @@ from cds_hooks.matching import Match
 from tests.cds_hooks.hook_requests import draft_medication, hook_request, prefetch_for
 
 SEPSIS = "sepsis-adult"
-LABELS = {"en": "Source attributes", "es": "Atributos de la fuente"}
+LABELS = {"en": "Source attributes", "es": "Atributos de la fuente", "fr": "Attributs de la source"}
 
 
 def source_link(card: dict) -> dict:
@@ -26,7 +26,9 @@ def local_path(url: str) -> str:
     return f"{parts.path}?{parts.query}"
 
 
-@pytest.mark.parametrize(("accept", "lang"), [("en", "en"), ("es-MX,es;q=0.9", "es")])
+@pytest.mark.parametrize(
+    ("accept", "lang"), [("en", "en"), ("es-MX,es;q=0.9", "es"), ("fr-CA,fr;q=0.9", "fr")]
+)
 def test_a_hook_card_links_to_its_source_attributes_page(cds, fixture_store, accept, lang):
     body = hook_request(
         "order-select",

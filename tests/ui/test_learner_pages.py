@@ -130,7 +130,7 @@ def test_a_self_reported_specialty_wins_and_clearing_it_falls_back_to_the_ehr(br
     [
         ("specialty", "astrology", "Choose a specialty from the list."),
         ("gaps", "no-such-module", "Choose topics from the library list."),
-        ("language", "fr", "Choose English or Spanish."),
+        ("language", "de", "Choose English, Spanish or French."),
     ],
 )
 def test_bad_profile_values_are_refused_with_a_message(browser, auth_server, field, value, message):

@@ -19,8 +19,9 @@ CREDIT_LABELS = {
 ACTIVITY_LABELS = {
     "en": {"case": "Case", "poc": "Point-of-care learning"},
     "es": {"case": "Caso", "poc": "Aprendizaje en el punto de atención"},
+    "fr": {"case": "Cas clinique", "poc": "Apprentissage au point de soins"},
 }
-LANGUAGES = ("en", "es")
+LANGUAGES = ("en", "es", "fr")
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def activity_label(activity_type: str, language: str = "en") -> str:
 
 
 def pick_language(language: str | None) -> str:
-    """Return a language Bedside writes (en or es); anything else falls back to English."""
+    """Return a language Bedside writes (en, es, fr); anything else falls back to English."""
     base = (language or "en").split("-")[0].lower()
     return base if base in LANGUAGES else "en"
 
