@@ -368,6 +368,41 @@ class CollaborationStore:
 
     # Threads and posts
 
+    def export(self, learner_id: str) -> dict:
+        """A learner's own contributions as JSON values: name, posts, reports and filed items."""
+        with self.database.read() as connection:
+            name = connection.execute(
+                text("SELECT display_name FROM collab_names WHERE learner_id = :l"),
+                {"l": learner_id},
+            ).scalar()
+            posts = connection.execute(
+                text(
+                    "SELECT post_id, thread_id, body, created_at, edited_at, hidden_at"
+                    " FROM collab_posts WHERE author_id = :l ORDER BY created_at, post_id"
+                ),
+                {"l": learner_id},
+            ).all()
+            reports = connection.execute(
+                text(
+                    "SELECT post_id, reported_at FROM collab_reports WHERE reporter_id = :l"
+                    " ORDER BY reported_at, post_id"
+                ),
+                {"l": learner_id},
+            ).all()
+        return {
+            "display_name": name,
+            "posts": [dict(row._mapping) for row in posts],
+            "reports": [dict(row._mapping) for row in reports],
+            "items": [item_data(item) for item in self.items_reported_by([learner_id])],
+        }
+
+    def forget_display_name(self, learner_id: str) -> None:
+        """Delete a learner's display name: their posts stay in their threads, shown unnamed."""
+        with self.database.write() as connection:
+            connection.execute(
+                text("DELETE FROM collab_names WHERE learner_id = :l"), {"l": learner_id}
+            )
+
     def start_thread(
         self, scope: str, scope_id: str, version: str, title: str, author_id: str, body: str
     ) -> str:
@@ -690,6 +725,18 @@ class CollaborationStore:
         ).bindparams(bindparam("keys", expanding=True))
         with self.database.write() as connection:
             connection.execute(query, {"keys": sorted(recipient_keys), "now": timestamp()})
+
+
+def item_data(item: Item) -> dict:
+    """An item its reporter filed, as JSON values for their data export."""
+    return {
+        "item_id": item.item_id,
+        "module": f"{item.module_id}@{item.module_version}",
+        "kind": item.kind,
+        "body": item.body,
+        "status": item.status,
+        "created_at": item.created_at,
+    }
 
 
 def insert_post(connection: Connection, thread_id: str, author_id: str, body: str, now: str) -> str:

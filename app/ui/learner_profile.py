@@ -19,6 +19,7 @@ from urllib.parse import quote
 from flask import current_app, g
 
 from app import i18n
+from app.collaboration import collaboration
 from app.learning.mastery import TopicMastery
 from app.learning.recommend import Profile
 from app.learning.reviews import DueReview, due_reviews
@@ -252,6 +253,7 @@ EXPORTED_TABLES = {
     "delivery_subscriptions": "delivery.subscription",
     "delivery_messages": "delivery.messages",
     "delivery_tokens": "delivery.messages (answer links: opaque ids, not exported)",
+    "collab_names": "collaboration.display_name",
 }
 
 
@@ -264,6 +266,7 @@ def export_data() -> dict:
     learner = learner_id()
     data = learning_store().export(learner)
     data["delivery"] = current_app.extensions["delivery"].export(learner)
+    data["collaboration"] = collaboration().store.export(learner)
     data["ledger"] = ledger_data(learner)
     data["ledger_credits"] = credit_summary(learner)
     data["exported_at"] = datetime.now(UTC).isoformat(timespec="seconds")

@@ -11,6 +11,7 @@ from flask_babel import gettext
 from sqlalchemy.exc import OperationalError as DatabaseBusy
 
 from app import i18n
+from app.collaboration import collaboration
 from app.ui import labels
 from app.ui.learner_profile import (
     NAME_FIELDS,
@@ -105,6 +106,7 @@ def profile_delete() -> Response:
     """Delete the learner's profile, mastery and reviews (never ledger credits)."""
     learning_store().delete(learner_id())
     current_app.extensions["delivery"].delete(learner_id())  # the e-mail address goes too
+    collaboration().store.forget_display_name(learner_id())  # posts stay, without the name
     return redirect(url_for("ui.profile_view", done="deleted"), 303)
 
 

@@ -183,3 +183,14 @@ def test_unknown_threads_and_posts_are_404(learner):
 def test_the_pages_in_spanish(learner):
     url = start_thread(learner)
     assert "Responder" in get(learner, url + "?lang=es")
+
+
+def test_a_learners_export_holds_their_name_and_posts_and_delete_unnames_them(learner, peer):
+    url = start_thread(learner, body="Do you repeat lactate within 2 h?")
+    exported = learner.get("/app/profile/export").get_json()["collaboration"]
+    assert exported["display_name"] == "Night owl"
+    assert [p["body"] for p in exported["posts"]] == ["Do you repeat lactate within 2 h?"]
+    post(learner, "/app/profile/delete", get(learner, "/app/profile/delete"))
+    html = get(peer, url)
+    assert "Night owl" not in html and "A learner" in html
+    assert "Do you repeat lactate within 2 h?" in html  # the thread keeps its post
