@@ -34,6 +34,8 @@ TABLES = {
         "collab_item_events",
         "collab_notices",
     },
+    "journal clubs": {"club_clubs", "club_members", "club_reflections"},
+    "case conferences": {"conf_cases"},
 }
 
 
