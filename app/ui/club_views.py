@@ -21,6 +21,7 @@ from app.journal_clubs.participation import reflect_for_credit
 from app.journal_clubs.store import Club, ClubClosed, ClubNotFound
 from app.ledger.models import PatientDataRefused
 from app.ledger.rules import journal_club_key
+from app.smart.sessions import LAUNCH_ARG
 from app.ui.discussion_views import can, refused_text, rendered, require, store, text_error
 from app.ui.page_context import learner_id, ledger, runtime
 from app.ui.views import bp, error_page, page
@@ -159,7 +160,8 @@ def club_page(club: Club, values: dict, errors: dict) -> str:
     invite = None
     if facilitating:
         token = invite_token(current_app.secret_key, club.club_id)
-        invite = url_for("ui.club_join", token=token, _external=True)
+        # without this facilitator's launch: the link is for other browsers and other launches
+        invite = url_for("ui.club_join", token=token, _external=True, **{LAUNCH_ARG: None})
     return page(
         "ui/club.html",
         club=club,

@@ -58,6 +58,7 @@ def invite_path(html: str) -> str:
     """The invite link the facilitator's page shows, as a path."""
     match = re.search(r'id="invite" type="text" readonly value="([^"]+)"', html)
     assert match
+    assert "launch=" not in match.group(1)  # never the facilitator's own launch
     return urlsplit(match.group(1).replace("&amp;", "&")).path
 
 
