@@ -1,9 +1,10 @@
 """Draft a teaching vignette from a launched encounter's FHIR data, de-identified (pure).
 
-Day 0 is the encounter's start; every date becomes a day relative to it. Only coded facts and
-their texts are read (age, sex, state, the reason for the encounter, problems, observations,
-medications, allergies), and every text goes through the Safe Harbor scrubber with the record's
-own identifying values, so a name or number typed into a note's display text never comes out.
+Day 0 is the encounter's start (else the record's earliest date); every date becomes a day
+relative to it. Only coded facts and their texts are read (age, sex, state, the reason for the
+encounter, problems, observations, medications, allergies), and every text goes through the Safe
+Harbor scrubber with the record's own identifying values, so a name or number typed into a
+display text never comes out.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from app.fhir_json import as_dict, as_str, dicts_in
 SEXES = {"female": "woman", "male": "man"}
 CHILDREN = {"female": "girl", "male": "boy"}
 ADULT_AGE = 18
+ENCOUNTER_DAY = "Day 0 is the day of the encounter."
+EARLIEST_DAY = "Day 0 is the earliest date in the record."
 SECTIONS = (
     ("Condition", "Problems", "onsetDateTime"),
     ("Observation", "Findings", "effectiveDateTime"),
@@ -39,8 +42,10 @@ def draft_vignette(resources: Iterable[Mapping[str, object]]) -> str:
     identifiers = record_identifiers(resources)
     patient = first_of(resources, "Patient")
     encounter = first_of(resources, "Encounter")
-    day0 = as_date(as_dict(encounter.get("period")).get("start")) or earliest_date(resources)
-    lines = [opening(patient, day0), ""]
+    encounter_day = as_date(as_dict(encounter.get("period")).get("start"))
+    day0 = encounter_day or earliest_date(resources)
+    anchor = ENCOUNTER_DAY if encounter_day else EARLIEST_DAY
+    lines = [f"{opening(patient, day0)} {anchor}", ""]
     for reason in dicts_in(encounter.get("reasonCode")):
         lines += [f"Reason for the encounter: {clean(concept_text(reason), identifiers, day0)}", ""]
     for kind, heading, when_field in SECTIONS:
@@ -66,7 +71,7 @@ def opening(patient: Mapping[str, object], day0: date | None) -> str:
     if age:
         who = f"A {age}-year-old {sex}" if age.isdigit() else f"A {sex} aged {age}"
     place = f" from {state}" if state else ""
-    return f"{who}{place}. Day 0 is the day of the encounter."
+    return f"{who}{place}."
 
 
 def entry_line(

@@ -8,7 +8,7 @@ claiming the member's club credit once. Non-members get 404 for everything of a 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app, redirect, request, url_for
 from flask_babel import gettext
@@ -203,7 +203,7 @@ def club_close(club_id: str) -> Response | tuple[str, int] | str:
     return redirect(url_for("ui.club_view", club_id=club_id), 303)
 
 
-def form_day(value: str):
+def form_day(value: str) -> date | None:
     """A YYYY-MM-DD form value as a date (None when it is not one)."""
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
@@ -211,6 +211,6 @@ def form_day(value: str):
         return None
 
 
-def today():
+def today() -> date:
     """Today's date in UTC."""
     return datetime.now(UTC).date()

@@ -152,7 +152,14 @@ def test_the_fixture_patients_vignettes_hold_none_of_their_identifiers(path):
 def test_the_vignette_groups_an_old_patients_age_and_names_only_the_state():
     encounter = {"resourceType": "Encounter", "period": {"start": "2026-03-10T08:00:00Z"}}
     vignette = draft_vignette([PATIENT, encounter])
-    assert vignette.startswith("A woman aged 90 or older from Oregon.")
+    assert vignette.startswith(
+        "A woman aged 90 or older from Oregon. Day 0 is the day of the encounter."
+    )
+    without_encounter = draft_vignette(
+        [PATIENT, {"resourceType": "Condition", "onsetDateTime": "2026-01-02"}]
+    )
+    assert "Day 0 is the earliest date in the record." in without_encounter
+    assert "(day 0)" in without_encounter
 
 
 IDENTIFIERS = sorted(KNOWN.terms | {"someone@example.net", "555-123-4567", "2025-12-24"})
