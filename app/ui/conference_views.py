@@ -155,11 +155,16 @@ def case_submit(case_id: str) -> Response:
 
 
 @bp.post("/cases/<case_id>/review")
-def case_review(case_id: str) -> Response:
+def case_review(case_id: str) -> Response | tuple[str, int]:
     """A moderator approves (opening its discussion) or rejects a submitted case."""
     require(MODERATE)
     case = case_conferences().case(case_id)
-    approve = request.form.get("decision") == "approve"
+    decision = request.form.get("decision")
+    if decision not in {"approve", "reject"}:
+        return error_page(
+            400, gettext("Choose a decision"), gettext("Approve the case or send it back.")
+        )
+    approve = decision == "approve"
     thread_id = ""
     if approve and case.status == "submitted":
         thread_id = store().start_thread(

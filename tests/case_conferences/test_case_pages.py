@@ -111,6 +111,8 @@ def test_a_case_from_draft_to_approved_and_discussed(clubs_app, author, peer, mo
     assert status_of(clubs_app, case) == "submitted"
     html = get(moderator, "/app/cases")
     assert "Urosepsis in the ED" in html
+    post(moderator, case + "/review", html, status=400, decision="maybe")
+    assert status_of(clubs_app, case) == "submitted"
     post(moderator, case + "/review", get(moderator, case), decision="approve")
     html = get(peer, case)
     assert "Lactate 3.1 mmol/L" in html
