@@ -66,9 +66,11 @@ def install_deployment(app: Flask) -> None:
 def wire_parts(app: Flask) -> None:
     """Mount the SMART client, ledger, CDS services, learner app and dashboards, in that order."""
     from app import cds_services, delivery
+    from app.case_conferences import init_case_conferences
     from app.collaboration import init_collaboration
     from app.dashboards import init_dashboards
     from app.database import app_database
+    from app.journal_clubs import init_journal_clubs
     from app.learning.profile_store import LearningStore
     from app.ledger import wiring as ledger_wiring
     from app.ledger.outputs import views as ledger_output_views
@@ -82,6 +84,8 @@ def wire_parts(app: Flask) -> None:
     app.register_blueprint(ledger_output_views.bp)
     cds_services.init_app(app)
     init_collaboration(app)
+    init_journal_clubs(app)
+    init_case_conferences(app)
     init_ui(app)
     delivery.init_app(app)
     init_dashboards(app)

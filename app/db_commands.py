@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlite_utils import Database as SqliteUtilsDatabase
 
 from app import config
+from app.case_conferences.store import CASE_CONFERENCE_SCHEMA
 from app.collaboration.store import COLLABORATION_SCHEMA
 from app.database import (
     POSTGRESQL,
@@ -42,6 +43,7 @@ from app.database import (
 from app.db import LEDGER_SETTINGS, STORE_SETTINGS, ConnectionSettings
 from app.delivery.store import DELIVERY_SCHEMA
 from app.errors import ConfigError
+from app.journal_clubs.store import JOURNAL_CLUB_SCHEMA
 from app.learning.profile_store import LEARNING_SCHEMA
 from app.ledger.badge_status import BADGES_SCHEMA
 from app.ledger.schema import LEDGER_SCHEMA
@@ -90,6 +92,8 @@ STORES: list[RegisteredStore] = [
     RegisteredStore("practice", PRACTICE_SCHEMA),
     RegisteredStore("collaboration", COLLABORATION_SCHEMA),
     RegisteredStore("delivery", DELIVERY_SCHEMA),
+    RegisteredStore("journal clubs", JOURNAL_CLUB_SCHEMA),
+    RegisteredStore("case conferences", CASE_CONFERENCE_SCHEMA),
 ]
 
 url_option = click.option(

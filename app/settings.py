@@ -230,6 +230,13 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1,
     ),
     Setting(
+        "LEDGER_JOURNAL_CLUB_CREDIT",
+        "ama-pra-category-1:1.00",
+        "str",
+        "Credit a journal-club member earns once per club for a reflection posted in its "
+        "discussion window: space-separated `type:amount`.",
+    ),
+    Setting(
         "LEDGER_ANNUAL_CAP",
         "ama-pra-category-1:20",
         "str",

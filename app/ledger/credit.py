@@ -19,12 +19,15 @@ from app.ledger.models import (
     UnknownRecord,
 )
 from app.ledger.rules import (
+    ClubParticipation,
     CreditPolicy,
     PocCycle,
     Refusal,
     activity_key,
     case_credit,
     cycle_completed_at,
+    journal_club_credit,
+    journal_club_key,
     poc_cycle_credit,
     question_fingerprint,
 )
@@ -166,6 +169,49 @@ def poc_claim(
         evidence={"started_at": timestamp(cycle.started_at), **times},
     )
     return request, lambda held: poc_cycle_credit(cycle, held, policy, completed_at, same_question)
+
+
+def claim_journal_club_credit(
+    store: LedgerStore,
+    policy: CreditPolicy,
+    learner_id: str,
+    participation: ClubParticipation,
+    module_id: str | None = None,
+) -> Submission:
+    """Claim a member's journal-club credit, exactly once per member and club.
+
+    Claimed only once a reflection was posted in the window, so the evidence (the club's window
+    and its first reflection in it) never changes between retries of the same key.
+    """
+    in_window = sorted(
+        at
+        for at in participation.reflections_at
+        if participation.opens_at <= at <= participation.closes_at
+    )
+    if not in_window:
+        return Submission(created=False, refusal=journal_club_credit(participation, [], policy))
+    request = ClaimRequest(
+        learner_id=learner_id,
+        activity_type="journal-club",
+        activity_key=journal_club_key(participation.club_id),
+        earned_at=in_window[0],
+        module_id=module_id,
+        evidence={
+            "club_id": participation.club_id,
+            "opens_at": timestamp(participation.opens_at),
+            "closes_at": timestamp(participation.closes_at),
+            "first_reflection_at": timestamp(in_window[0]),
+        },
+    )
+    decide = lambda held: journal_club_credit(participation, held, policy)  # noqa: E731
+    return store.submit(
+        request, journal_club_idempotency_key(participation.club_id, learner_id), decide
+    )
+
+
+def journal_club_idempotency_key(club_id: str, learner_id: str) -> str:
+    """The one idempotency key of a member's credit for a club."""
+    return f"journal-club:{club_id}:{learner_id}"
 
 
 def same_question_cycles(store: LedgerStore, attempt_id: str) -> frozenset[str]:

@@ -14,6 +14,9 @@ Decisions (documented because accreditors will ask):
   0.25 increments (AMA PRA credit is claimed in quarter credits); nothing is granted once it is met.
 - The point-of-care window runs from the cycle's start; every step must be recorded by
   `started_at + window` (the deadline itself is in time). After it an incomplete cycle expires.
+- A journal club earns a member its configured credit (`journal_club_credit`) once per club,
+  when the member posted at least one reflection inside the club's discussion window (opens
+  inclusive, closes inclusive); the activity type is `journal-club`, keyed `journal-club:<club>`.
 - In production (`approved_modules_only`) a case earns credit only when its module version is
   `approved` by a named clinician reviewer (its editorial record), and a point-of-care cycle only
   when the module it consulted is; a draft, in-review or retired version can still be learned
@@ -41,7 +44,7 @@ CREDIT_TYPES = (
 )
 CREDIT_INCREMENT = Decimal("0.25")
 POC_STEPS = ("question", "sources", "application")
-ACTIVITY_TYPES = ("case", "poc")
+ACTIVITY_TYPES = ("case", "poc", "journal-club")
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ class CreditPolicy:
     )
     awarded_types: frozenset[str] = frozenset(CREDIT_TYPES)
     approved_modules_only: bool = False  # production sets it: drafts earn no credit
+    journal_club_credit: tuple[tuple[str, Decimal], ...] = (
+        ("ama-pra-category-1", Decimal("1.00")),
+    )
 
     def cap_for(self, credit_type: str) -> Decimal | None:
         """Return the yearly cap of a credit type, or None when it is uncapped."""
@@ -144,6 +150,39 @@ def case_credit(
     designated = [(entry["type"], as_amount(entry["amount"])) for entry in module.get("credit", [])]
     key = activity_key("case", module["id"], str(module["version"]))
     return grant(key, designated, held, policy, when)
+
+
+@dataclass(frozen=True)
+class ClubParticipation:
+    """A member's part in a journal club: its window and when their reflections were posted."""
+
+    club_id: str
+    opens_at: datetime
+    closes_at: datetime
+    reflections_at: tuple[datetime, ...] = ()
+
+
+def journal_club_key(club_id: str) -> str:
+    """Name a journal club as an activity, e.g. `journal-club:3f2a…`."""
+    return f"journal-club:{club_id}"
+
+
+def journal_club_credit(
+    participation: ClubParticipation, held: Sequence[HeldCredit], policy: CreditPolicy
+) -> list[CreditAward] | Refusal:
+    """Grant the club credit once a reflection was posted inside the club's window."""
+    in_window = [
+        at
+        for at in participation.reflections_at
+        if participation.opens_at <= at <= participation.closes_at
+    ]
+    if not in_window:
+        return Refusal(
+            "no-reflection-in-window",
+            "No reflection was posted while the club's discussion window was open.",
+        )
+    key = journal_club_key(participation.club_id)
+    return grant(key, list(policy.journal_club_credit), held, policy, min(in_window))
 
 
 def unapproved_module(module: Mapping[str, Any]) -> Refusal:

@@ -394,6 +394,39 @@ APPLICATION_GRANTS = (
 )
 
 
+JOURNAL_CLUB_TYPES = "activity_type IN ('case', 'poc', 'journal-club')"
+
+
+@migrations()
+def m006_journal_club_activity(db: Database) -> None:
+    """Let credit records name the journal-club activity type: rebuild the table, rows unchanged.
+
+    SQLite cannot alter a CHECK, so the table is copied (every column and hash as it was) into
+    one with the wider CHECK; dropping a table fires no row triggers, and the append-only
+    triggers and indexes are made again on the new table.
+    """
+    wider = CREDITS_TABLE.replace("activity_type IN ('case', 'poc')", JOURNAL_CLUB_TYPES)
+    db.execute(wider.replace("ledger_credits", "ledger_credits_widened"))
+    db.execute("INSERT INTO ledger_credits_widened SELECT * FROM ledger_credits")
+    db.execute("DROP TABLE ledger_credits")
+    db.execute("ALTER TABLE ledger_credits_widened RENAME TO ledger_credits")
+    db["ledger_credits"].create_index(["learner_id", "activity_key"])
+    db["ledger_credits"].create_index(["learner_id", "earned_at"])
+    db.execute(
+        "CREATE UNIQUE INDEX ledger_credits_reversed_once ON ledger_credits (reverses) "
+        "WHERE reverses IS NOT NULL"
+    )
+    for statement in APPEND_ONLY_TRIGGERS.format(table="ledger_credits").strip().split(";\n"):
+        db.execute(statement)
+
+
+PG_JOURNAL_CLUB_ACTIVITY = f"""
+ALTER TABLE ledger_credits DROP CONSTRAINT ledger_credits_activity_type_check;
+ALTER TABLE ledger_credits ADD CONSTRAINT ledger_credits_activity_type_check
+    CHECK ({JOURNAL_CLUB_TYPES})
+"""
+
+
 def pg_core_tables(connection: Connection) -> None:
     """m001 on PostgreSQL: the core tables, their indexes and the append-only triggers."""
     run_statements(connection, bytewise_text(PG_CORE_TABLES))
@@ -410,6 +443,11 @@ def pg_reporting_identities(connection: Connection) -> None:
 def pg_certificate_credentials(connection: Connection) -> None:
     """m003 on PostgreSQL: credentials and NPI for certificates."""
     run_statements(connection, bytewise_text(PG_CERTIFICATE_CREDENTIALS))
+
+
+def pg_journal_club_activity(connection: Connection) -> None:
+    """m006 on PostgreSQL: the journal-club activity type in the credit records' CHECK."""
+    run_statements(connection, PG_JOURNAL_CLUB_ACTIVITY)
 
 
 def pg_append_claim(connection: Connection) -> None:
@@ -431,6 +469,7 @@ LEDGER_SCHEMA = StoreSchema(
         (m003_certificate_credentials.__name__, pg_certificate_credentials),
         ("m004_append_claim_function", pg_append_claim),
         ("m005_append_claims_function", pg_append_claims),
+        (m006_journal_club_activity.__name__, pg_journal_club_activity),
     ],
     grants=APPLICATION_GRANTS,
 )

@@ -24,6 +24,7 @@ from app.ledger.store import LedgerStore, SqlLedgerStore, ledger_database
 DEFAULTS = {
     "LEDGER_POC_CREDIT": "ama-pra-category-1:0.50",
     "LEDGER_POC_WINDOW_HOURS": 72,
+    "LEDGER_JOURNAL_CLUB_CREDIT": "ama-pra-category-1:1.00",
     "LEDGER_ANNUAL_CAP": "ama-pra-category-1:20",
     "LEDGER_CREDIT_TYPES": " ".join(CREDIT_TYPES),
 }
@@ -64,6 +65,9 @@ def policy_from_config(config: Mapping[str, object]) -> CreditPolicy:
         poc_application_window=timedelta(hours=hours),
         annual_cap=dict(parse_amounts("LEDGER_ANNUAL_CAP", setting["LEDGER_ANNUAL_CAP"])),
         awarded_types=parse_types("LEDGER_CREDIT_TYPES", setting["LEDGER_CREDIT_TYPES"]),
+        journal_club_credit=parse_amounts(
+            "LEDGER_JOURNAL_CLUB_CREDIT", setting["LEDGER_JOURNAL_CLUB_CREDIT"]
+        ),
     )
 
 

@@ -34,6 +34,8 @@ def init_ui(app: Flask) -> UiRuntime:
         return app.extensions["ui"]
     from app.ui import (  # noqa: F401  (register routes)
         case_views,
+        club_views,
+        conference_views,
         discussion_views,
         editorial_views,
         email_optin,

@@ -40,6 +40,8 @@ TABLES = {
         "delivery_suppressions",
         "delivery_tokens",
     },
+    "journal clubs": {"club_clubs", "club_members", "club_reflections"},
+    "case conferences": {"conf_cases"},
 }
 
 

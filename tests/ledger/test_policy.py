@@ -35,6 +35,12 @@ def test_settings_map_several_types_and_caps():
     assert policy.cap_for("ancc-contact-hours") is None
 
 
+def test_journal_club_credit_defaults_to_one_ama_credit_and_is_configurable():
+    assert policy_from_config({}).journal_club_credit == (("ama-pra-category-1", Decimal("1.00")),)
+    policy = policy_from_config({"LEDGER_JOURNAL_CLUB_CREDIT": "ancc-contact-hours:1.25"})
+    assert policy.journal_club_credit == (("ancc-contact-hours", Decimal("1.25")),)
+
+
 def test_an_empty_cap_means_no_cap():
     assert policy_from_config({"LEDGER_ANNUAL_CAP": ""}).annual_cap == {}
 
@@ -48,6 +54,7 @@ def test_an_empty_cap_means_no_cap():
         ("LEDGER_ANNUAL_CAP", "ama-pra-category-1:-1", "not a positive amount"),
         ("LEDGER_ANNUAL_CAP", "ama-pra-category-1:1 ama-pra-category-1:2", "twice"),
         ("LEDGER_CREDIT_TYPES", "cme", "unknown credit type 'cme'"),
+        ("LEDGER_JOURNAL_CLUB_CREDIT", "ama-pra-category-1:0", "not a positive amount"),
         ("LEDGER_POC_WINDOW_HOURS", 0, "at least 1"),
     ],
 )

@@ -38,7 +38,12 @@ def tables(path) -> set[str]:
     return names
 
 
-MIGRATIONS = ["m001_core_tables", "m002_reporting_identities", "m003_certificate_credentials"]
+MIGRATIONS = [
+    "m001_core_tables",
+    "m002_reporting_identities",
+    "m003_certificate_credentials",
+    "m006_journal_club_activity",
+]
 
 
 def test_from_empty_every_migration_applies_in_order(db_path):

@@ -52,6 +52,8 @@ CRITERIA = {
     "shown to the learner before the case starts.",
     "poc": "Complete an internet point-of-care learning cycle: record the clinical question, "
     "the sources consulted and the application to practice.",
+    "journal-club": "Take part in a journal club: post a structured reflection (what would "
+    "change in your practice, and the barriers) while its discussion window is open.",
 }
 
 KEY_FILE = "badge_issuer_key.json"

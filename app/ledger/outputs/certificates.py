@@ -281,6 +281,7 @@ SETTINGS_WORDING = (
     ),
     lazy_gettext("enduring material"),
     lazy_gettext("internet point-of-care activity"),
+    lazy_gettext("journal club activity"),
     lazy_gettext("activity"),
 )
 

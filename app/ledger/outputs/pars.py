@@ -117,12 +117,12 @@ def pars_batch(
 def completions(
     records: list[CreditRecord], aggregate_poc: bool, poc_id: str, activity_ids: Mapping
 ) -> list[Completion]:
-    """Return a learner's net completions: one per case credit, point-of-care summed or not."""
+    """Return net completions: one per case or club credit, point-of-care summed or not."""
     standing = shared.standing_credits(records)
     found = [
         Completion(pars_activity_id(r, activity_ids), r.earned_at, r.credit_type, amount(r))
         for r in standing
-        if r.activity_type == "case" or not aggregate_poc
+        if r.activity_type != "poc" or not aggregate_poc
     ]
     if aggregate_poc:
         found.extend(aggregated([r for r in standing if r.activity_type == "poc"], poc_id))
@@ -141,12 +141,12 @@ def aggregated(records: Iterable[CreditRecord], poc_id: str) -> list[Completion]
 
 
 def pars_activity_id(record: CreditRecord, activity_ids: Mapping[str, str]) -> str:
-    """Return the registered PARS activity ID of a record's activity, else its Bedside key."""
-    return (
-        activity_ids.get(record.activity_key)
-        or activity_ids.get(record.module_id or "")
-        or record.activity_key
-    )
+    """Return the registered PARS activity ID of a record's activity, else its Bedside key.
+
+    A journal club is its own activity: the module it discussed does not lend it its ID.
+    """
+    by_module = record.activity_type != "journal-club" and activity_ids.get(record.module_id or "")
+    return activity_ids.get(record.activity_key) or by_module or record.activity_key
 
 
 def amount(record: CreditRecord) -> Decimal:

@@ -17,9 +17,17 @@ CREDIT_LABELS = {
     "aapa-category-1": "AAPA Category 1 CME Credit",
 }
 ACTIVITY_LABELS = {
-    "en": {"case": "Case", "poc": "Point-of-care learning"},
-    "es": {"case": "Caso", "poc": "Aprendizaje en el punto de atención"},
-    "fr": {"case": "Cas clinique", "poc": "Apprentissage au point de soins"},
+    "en": {"case": "Case", "poc": "Point-of-care learning", "journal-club": "Journal club"},
+    "es": {
+        "case": "Caso",
+        "poc": "Aprendizaje en el punto de atención",
+        "journal-club": "Club de revista",
+    },
+    "fr": {
+        "case": "Cas clinique",
+        "poc": "Apprentissage au point de soins",
+        "journal-club": "Club de lecture",
+    },
 }
 LANGUAGES = ("en", "es", "fr")
 
@@ -77,7 +85,7 @@ def credit_label(credit_type: str) -> str:
 
 
 def activity_label(activity_type: str, language: str = "en") -> str:
-    """Return 'Case' or 'Point-of-care learning' in the language."""
+    """Return 'Case', 'Point-of-care learning' or 'Journal club' in the language."""
     return ACTIVITY_LABELS[pick_language(language)].get(activity_type, activity_type)
 
 

@@ -22,7 +22,11 @@ DESIGNATION = (
     "{provider} designates this {format} for a maximum of {amount} {credit}. Physicians should "
     "claim only the credit commensurate with the extent of their participation in the activity."
 )
-FORMATS = {"case": "enduring material", "poc": "internet point-of-care activity"}
+FORMATS = {
+    "case": "enduring material",
+    "poc": "internet point-of-care activity",
+    "journal-club": "journal club activity",
+}
 DEFAULTS = {
     "ACCREDITATION_PROVIDER": DEMO_PROVIDER,
     "ACCREDITATION_STATEMENT": DEMO_STATEMENT,

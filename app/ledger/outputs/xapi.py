@@ -36,10 +36,11 @@ VERSIONS = (XAPI_VERSION, XAPI_2)
 VERSION_HEADER = ("X-Experience-API-Version", XAPI_VERSION)
 STATEMENT_NAMESPACE = uuid.UUID("5b0f3f0e-2f4c-5b8e-9a35-6d2f1c0b7a11")
 ADL_VERBS = "http://adlnet.gov/expapi/verbs/"
-VERBS = {"case": "passed", "poc": "completed"}
+VERBS = {"case": "passed", "poc": "completed", "journal-club": "completed"}
 ACTIVITY_TYPES = {
     "case": "http://adlnet.gov/expapi/activities/assessment",
     "poc": "https://xapi.bedside.example/activity-types/point-of-care-cycle",
+    "journal-club": "https://xapi.bedside.example/activity-types/journal-club",
 }
 EXTENSIONS = "https://xapi.bedside.example/extensions/"
 CREDIT_EXTENSION = EXTENSIONS + "credit"

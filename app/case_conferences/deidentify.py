@@ -1,0 +1,218 @@
+"""HIPAA Safe Harbor de-identification of a patient's FHIR data, as pure functions.
+
+45 CFR 164.514(b)(2) lists eighteen kinds of identifiers of the individual (and of relatives,
+employers and household members) that must be removed. Here: names; geography below the state
+(street, city, county, ZIP code); every element of a date but the year, which becomes a day
+relative to the case's day 0 ("day 2"); ages over 89 ("90 or older"); phone and fax numbers;
+e-mail addresses; social security, medical record, health plan, account, certificate or licence
+numbers; vehicle and device identifiers and serial numbers; URLs; IP addresses; and any other
+unique identifying number or code. Biometric identifiers and photographs never enter the text:
+only coded facts and free text are read.
+
+Two nets catch them: the identifying values the record itself holds (names, identifier values,
+telecom, address parts, ids, device numbers, the birth date in the forms people write it), removed
+wherever they appear; and patterns for identifiers of people the record does not name (an e-mail
+address, a phone number, a URL, a date). Removal errs on the side of removing: a teaching case
+loses a word, never a patient's privacy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from app.fhir_json import as_str, dicts_in
+
+REMOVED = "[removed]"
+AGE_CEILING = 89  # Safe Harbor: ages over 89 are aggregated into one group
+OLDEST_GROUP = "90 or older"
+MIN_TERM_LENGTH = 3
+SUBSTRING_TERM_LENGTH = 4  # shorter terms only as whole words (they hide inside ordinary words)
+MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?")
+US_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b")
+NAMED_DATE = re.compile(
+    rf"\b(?:(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTHS})\.?(?:,?\s+\d{{4}})?)\b",
+    re.IGNORECASE,
+)
+PATTERNS = (
+    ("[url]", re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+|\burn:\S+", re.IGNORECASE)),
+    ("[e-mail]", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    (
+        "[ip address]",
+        re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){4,7}\b"),
+    ),
+    ("[id]", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),  # a social security number
+    ("[phone]", re.compile(r"(?:\+\d{1,3}[\s.-]?)?\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}\b")),
+    ("[zip]", re.compile(r"\b\d{5}-\d{4}\b")),
+    # record, account, plan, licence, device or vehicle numbers: letters with 3+ digits, or
+    # 7+ digits in a row (a lab value has fewer)
+    (
+        "[id]",
+        re.compile(
+            r"\b(?=[A-Za-z0-9-]*[A-Za-z])(?=(?:[A-Za-z0-9-]*\d){3})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\b"
+        ),
+    ),
+    ("[id]", re.compile(r"\b\d{7,}\b")),
+)
+IDENTIFYING_RESOURCES = {"Patient", "RelatedPerson", "Practitioner", "Person"}
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    """The identifying values a patient's record holds, to remove wherever they appear."""
+
+    terms: frozenset[str]
+
+    def pattern(self) -> re.Pattern[str] | None:
+        """One pattern matching every term (longest first), or None when there are none."""
+        parts = [term_pattern(term) for term in sorted(self.terms, key=len, reverse=True)]
+        return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def record_identifiers(resources: Iterable[Mapping[str, object]]) -> Identifiers:
+    """Every identifying value the resources hold: people, ids, contacts, places, devices."""
+    terms: set[str] = set()
+    for resource in resources:
+        kind = as_str(resource.get("resourceType"))
+        terms |= {as_str(resource.get("id")) or ""}
+        terms |= {as_str(i.get("value")) or "" for i in dicts_in(resource.get("identifier"))}
+        if kind in IDENTIFYING_RESOURCES:
+            terms |= person_terms(resource)
+        if kind == "Device":
+            terms |= device_terms(resource)
+        for contact in dicts_in(resource.get("contact")):
+            terms |= person_terms(contact)
+    return Identifiers(frozenset(t.strip() for t in terms if len(t.strip()) >= MIN_TERM_LENGTH))
+
+
+def scrub_text(text: str, identifiers: Identifiers, day0: date | None) -> str:
+    """Free text with every identifier removed and every date made relative to day 0."""
+    known = identifiers.pattern()
+    if known is not None:
+        text = known.sub(REMOVED, text)
+    text = ISO_DATE.sub(lambda m: relative_or_removed(iso_date(m), day0), text)
+    text = US_DATE.sub(lambda m: relative_or_removed(us_date(m), day0), text)
+    text = NAMED_DATE.sub("[date]", text)
+    for marker, pattern in PATTERNS:
+        text = pattern.sub(marker, text)
+    return text
+
+
+def relative_day(when: date, day0: date) -> str:
+    """A date as its day relative to the case's day 0: 'day 0', 'day 2', 'day -3'."""
+    return f"day {(when - day0).days}"
+
+
+def age_group(birth_date: date, on: date) -> str:
+    """The age in whole years on a day, with every age over 89 grouped as '90 or older'."""
+    years = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+    return OLDEST_GROUP if years > AGE_CEILING else str(max(years, 0))
+
+
+def state_of(patient: Mapping[str, object]) -> str | None:
+    """The only geography Safe Harbor keeps: the state of the patient's first address."""
+    for address in dicts_in(patient.get("address")):
+        state = as_str(address.get("state"))
+        if state:
+            return state
+    return None
+
+
+def fhir_date(value: object) -> date | None:
+    """The calendar date of a FHIR date or dateTime (None when absent or partial)."""
+    text = as_str(value) or ""
+    match = ISO_DATE.match(text)
+    if not match:
+        return None
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def person_terms(person: Mapping[str, object]) -> set[str]:
+    """A person's names, contacts, address below the state and birth date forms."""
+    terms: set[str] = set()
+    for name in [*dicts_in(person.get("name")), *dicts_in([person.get("name")])]:
+        given = [as_str(g) or "" for g in name.get("given") or [] if isinstance(g, str)]
+        family = as_str(name.get("family")) or ""
+        terms |= {family, as_str(name.get("text")) or "", *given}
+        terms |= {f"{g} {family}" for g in given if g and family}
+    terms |= {as_str(t.get("value")) or "" for t in dicts_in(person.get("telecom"))}
+    for address in [*dicts_in(person.get("address")), *dicts_in([person.get("address")])]:
+        lines = [as_str(line) or "" for line in address.get("line") or [] if isinstance(line, str)]
+        terms |= {*lines, *(as_str(address.get(k)) or "" for k in ("city", "district", "text"))}
+        postal = as_str(address.get("postalCode")) or ""
+        terms |= {postal, postal[:5]}
+    terms |= birth_date_forms(as_str(person.get("birthDate")) or "")
+    return terms
+
+
+def device_terms(device: Mapping[str, object]) -> set[str]:
+    """A device's serial, lot and UDI numbers."""
+    terms = {
+        as_str(device.get(k)) or "" for k in ("serialNumber", "lotNumber", "distinctIdentifier")
+    }
+    for carrier in dicts_in(device.get("udiCarrier")):
+        terms |= {as_str(carrier.get(k)) or "" for k in ("deviceIdentifier", "carrierHRF")}
+    return terms
+
+
+def birth_date_forms(birth_date: str) -> set[str]:
+    """A birth date as people write it: ISO, US and day-first, padded or not."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", birth_date)
+    if not match:
+        return set()
+    year, month, day = match.groups()
+    forms = {birth_date}
+    for m, d in ((month, day), (str(int(month)), str(int(day)))):
+        for separator in "/.-":
+            forms |= {f"{m}{separator}{d}{separator}{year}", f"{d}{separator}{m}{separator}{year}"}
+    return forms
+
+
+def term_pattern(term: str) -> str:
+    """A known value as a pattern: anywhere when long enough, else as a whole word."""
+    escaped = re.escape(term)
+    if len(term) >= SUBSTRING_TERM_LENGTH:
+        return escaped
+    return rf"(?<![\w-]){escaped}(?![\w-])"
+
+
+def relative_or_removed(when: date | None, day0: date | None) -> str:
+    """A date in text as a relative day, or removed when it or day 0 is unknown."""
+    return relative_day(when, day0) if when and day0 else "[date]"
+
+
+def iso_date(match: re.Match[str]) -> date | None:
+    """The date an ISO 8601 match names (None when it is no real date)."""
+    try:
+        return date(*(int(part) for part in match.groups()[:3]))
+    except ValueError:
+        return None
+
+
+def us_date(match: re.Match[str]) -> date | None:
+    """The date a month/day/year match names (None when it is no real date)."""
+    month, day, year = (int(part) for part in match.groups())
+    year += 2000 if year < 100 else 0
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def as_date(moment: object) -> date | None:
+    """A date from a date, a datetime or FHIR text."""
+    if isinstance(moment, datetime):
+        return moment.date()
+    if isinstance(moment, date):
+        return moment
+    return fhir_date(moment)

@@ -1,0 +1,235 @@
+"""Teaching cases drafted from real encounters, in the shared database (SQLite or PostgreSQL).
+
+A case holds only the de-identified vignette its author drafted and edited (never the patient's
+FHIR id, the launch, or anything read from the EHR); every text passes the patient-data guard,
+given the launched patient's own identifying terms when the author writes it. A case is the
+author's alone until a moderator approves it; peers then discuss it in a collaboration thread.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlite_utils import Database as SqliteFile
+from sqlite_utils.migrations import Migrations
+
+from app.database import Database, StoreSchema
+from app.ledger.privacy import NO_TERMS, IdentifyingTerms, check_text
+
+migrations = Migrations("bedside.case_conferences")
+STATUSES = ("draft", "submitted", "approved", "rejected")
+CASE_COLUMNS = (
+    "case_id, author_id, title, vignette, status, created_at, updated_at, reviewed_by,"
+    " reviewed_at, thread_id"
+)
+
+
+class CaseNotFound(Exception):
+    """No such case (or not one this clinician may see)."""
+
+
+class CaseStateError(Exception):
+    """The case is not in a state that allows this (the message says why)."""
+
+
+@migrations()
+def create_case_conference_tables(db: SqliteFile) -> None:
+    """Teaching cases and their review."""
+    db["conf_cases"].create(
+        {
+            "case_id": str,
+            "author_id": str,
+            "title": str,
+            "vignette": str,
+            "status": str,
+            "created_at": str,
+            "updated_at": str,
+            "reviewed_by": str,
+            "reviewed_at": str,
+            "thread_id": str,
+        },
+        pk="case_id",
+    )
+    db["conf_cases"].create_index(["status", "updated_at"])
+    db["conf_cases"].create_index(["author_id", "created_at"])
+
+
+POSTGRESQL_STEPS = [
+    (
+        "create_case_conference_tables",
+        """
+        CREATE TABLE conf_cases (
+            case_id TEXT PRIMARY KEY,
+            author_id TEXT,
+            title TEXT,
+            vignette TEXT,
+            status TEXT,
+            created_at TEXT COLLATE "C",
+            updated_at TEXT COLLATE "C",
+            reviewed_by TEXT,
+            reviewed_at TEXT,
+            thread_id TEXT
+        );
+        CREATE INDEX idx_conf_cases_status_updated_at ON conf_cases (status, updated_at);
+        CREATE INDEX idx_conf_cases_author_id_created_at ON conf_cases (author_id, created_at)
+        """,
+    ),
+]
+CASE_CONFERENCE_SCHEMA = StoreSchema(
+    "bedside.case_conferences",
+    migrations,
+    POSTGRESQL_STEPS,
+    grants=(("SELECT, INSERT, UPDATE", ("conf_cases",)),),
+)
+
+
+@dataclass(frozen=True)
+class TeachingCase:
+    """A de-identified teaching case and where it is in review."""
+
+    case_id: str
+    author_id: str
+    title: str
+    vignette: str
+    status: str
+    created_at: str
+    updated_at: str
+    reviewed_by: str | None
+    reviewed_at: str | None
+    thread_id: str | None
+
+    def visible_to(self, learner_id: str, moderator: bool) -> bool:
+        """Its author always; a moderator once submitted; everyone else once approved."""
+        if learner_id == self.author_id or self.status == "approved":
+            return True
+        return moderator and self.status == "submitted"
+
+
+class CaseConferenceStore:
+    """Teaching cases for every worker and host."""
+
+    def __init__(self, database: Database):
+        self.database = database
+        database.migrate(CASE_CONFERENCE_SCHEMA)
+
+    def draft(
+        self, author_id: str, title: str, vignette: str, known: IdentifyingTerms = NO_TERMS
+    ) -> str:
+        """Keep the author's draft (checked for patient data); return the case id."""
+        check_case_text(title, vignette, known)
+        case_id, now = uuid.uuid4().hex, timestamp()
+        with self.database.write() as connection:
+            connection.execute(
+                text(
+                    f"INSERT INTO conf_cases ({CASE_COLUMNS}) VALUES (:case_id, :author, :title,"
+                    " :vignette, 'draft', :now, :now, NULL, NULL, NULL)"
+                ),
+                {
+                    "case_id": case_id,
+                    "author": author_id,
+                    "title": title,
+                    "vignette": vignette,
+                    "now": now,
+                },
+            )
+        return case_id
+
+    def case(self, case_id: str) -> TeachingCase:
+        """One case; CaseNotFound if there is none."""
+        with self.database.read() as connection:
+            row = connection.execute(
+                text(f"SELECT {CASE_COLUMNS} FROM conf_cases WHERE case_id = :id"), {"id": case_id}
+            ).first()
+        if row is None:
+            raise CaseNotFound(case_id)
+        return TeachingCase(*row)
+
+    def visible_case(self, case_id: str, learner_id: str, moderator: bool) -> TeachingCase:
+        """A case this clinician may read; CaseNotFound for anyone else."""
+        found = self.case(case_id)
+        if not found.visible_to(learner_id, moderator):
+            raise CaseNotFound(case_id)
+        return found
+
+    def edit(
+        self,
+        case_id: str,
+        author_id: str,
+        title: str,
+        vignette: str,
+        known: IdentifyingTerms = NO_TERMS,
+    ) -> None:
+        """The author changes a case not yet approved; it goes back to draft."""
+        check_case_text(title, vignette, known)
+        found = self.authors_case(case_id, author_id)
+        if found.status == "approved":
+            raise CaseStateError("An approved case is no longer edited.")
+        self.update(case_id, title=title, vignette=vignette, status="draft")
+
+    def submit(self, case_id: str, author_id: str) -> None:
+        """The author asks a moderator to approve the case."""
+        if self.authors_case(case_id, author_id).status != "draft":
+            raise CaseStateError("Only a draft is submitted for review.")
+        self.update(case_id, status="submitted")
+
+    def review(self, case_id: str, moderator_id: str, *, approve: bool, thread_id: str) -> None:
+        """A moderator approves (opening its discussion thread) or rejects a submitted case."""
+        if self.case(case_id).status != "submitted":
+            raise CaseStateError("Only a submitted case is reviewed.")
+        self.update(
+            case_id,
+            status="approved" if approve else "rejected",
+            reviewed_by=moderator_id,
+            reviewed_at=timestamp(),
+            thread_id=thread_id if approve else None,
+        )
+
+    def cases(self, status: str) -> list[TeachingCase]:
+        """Cases in a status, newest first."""
+        return self.select("status = :value", status)
+
+    def cases_by(self, author_id: str) -> list[TeachingCase]:
+        """An author's own cases, newest first."""
+        return self.select("author_id = :value", author_id)
+
+    def authors_case(self, case_id: str, author_id: str) -> TeachingCase:
+        """The author's own case; CaseNotFound for anyone else."""
+        found = self.case(case_id)
+        if found.author_id != author_id:
+            raise CaseNotFound(case_id)
+        return found
+
+    def select(self, condition: str, value: str) -> list[TeachingCase]:
+        """Cases matching a condition on one column (conditions from this module only)."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                text(
+                    f"SELECT {CASE_COLUMNS} FROM conf_cases WHERE {condition}"
+                    " ORDER BY updated_at DESC"
+                ),
+                {"value": value},
+            ).all()
+        return [TeachingCase(*row) for row in rows]
+
+    def update(self, case_id: str, **columns: str | None) -> None:
+        """Set some columns of a case (names from this module only) and its update time."""
+        assignments = ", ".join(f"{name} = :{name}" for name in columns)
+        with self.database.write() as connection:
+            connection.execute(
+                text(f"UPDATE conf_cases SET {assignments}, updated_at = :now WHERE case_id = :id"),
+                {**columns, "now": timestamp(), "id": case_id},
+            )
+
+
+def check_case_text(title: str, vignette: str, known: IdentifyingTerms) -> None:
+    """The patient-data guard over a case's title and vignette."""
+    check_text(title, "case title", known)
+    check_text(vignette, "case vignette", known)
+
+
+def timestamp() -> str:
+    """Now, in UTC, as sortable ISO 8601 text."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")

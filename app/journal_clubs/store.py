@@ -1,0 +1,343 @@
+"""Journal clubs in the shared database (SQLite or PostgreSQL): clubs, members, reflections.
+
+A club discusses one topic (a module, or a guideline citation) in an asynchronous window. Its
+members are the ledger's opaque learner ids; they post structured reflections (what would change
+in my practice; barriers) that pass the patient-data guard. Only members and the facilitator read
+them. The facilitator closes the club with a summary; nothing is posted after that.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlite_utils import Database as SqliteFile
+from sqlite_utils.migrations import Migrations
+
+from app.database import Database, StoreSchema
+from app.ledger.privacy import check_text
+
+migrations = Migrations("bedside.journal_clubs")
+TOPIC_KINDS = ("module", "guideline")
+CLUB_COLUMNS = (
+    "club_id, title, facilitator_id, topic_kind, topic, topic_version, opens_at, closes_at,"
+    " created_at, closed_at, summary"
+)
+REFLECTION_COLUMNS = "reflection_id, club_id, author_id, practice_change, barriers, created_at"
+
+
+class ClubError(Exception):
+    """A club request that cannot be carried out (the message says why)."""
+
+
+class ClubNotFound(ClubError):
+    """No such club (or not one this learner may see)."""
+
+
+class ClubClosed(ClubError):
+    """The club's window is not open (not yet, or no longer), or the facilitator closed it."""
+
+
+@migrations()
+def create_journal_club_tables(db: SqliteFile) -> None:
+    """Clubs, their members and their reflections."""
+    db["club_clubs"].create(
+        {
+            "club_id": str,
+            "title": str,
+            "facilitator_id": str,
+            "topic_kind": str,
+            "topic": str,
+            "topic_version": str,
+            "opens_at": str,
+            "closes_at": str,
+            "created_at": str,
+            "closed_at": str,
+            "summary": str,
+        },
+        pk="club_id",
+    )
+    db["club_clubs"].create_index(["facilitator_id", "created_at"])
+    db["club_members"].create(
+        {"club_id": str, "learner_id": str, "joined_at": str}, pk=("club_id", "learner_id")
+    )
+    db["club_members"].create_index(["learner_id", "joined_at"])
+    db["club_reflections"].create(
+        {
+            "reflection_id": str,
+            "club_id": str,
+            "author_id": str,
+            "practice_change": str,
+            "barriers": str,
+            "created_at": str,
+        },
+        pk="reflection_id",
+    )
+    db["club_reflections"].create_index(["club_id", "created_at"])
+
+
+POSTGRESQL_STEPS = [
+    (
+        "create_journal_club_tables",
+        """
+        CREATE TABLE club_clubs (
+            club_id TEXT PRIMARY KEY,
+            title TEXT,
+            facilitator_id TEXT,
+            topic_kind TEXT,
+            topic TEXT,
+            topic_version TEXT,
+            opens_at TEXT COLLATE "C",
+            closes_at TEXT COLLATE "C",
+            created_at TEXT COLLATE "C",
+            closed_at TEXT,
+            summary TEXT
+        );
+        CREATE INDEX idx_club_clubs_facilitator_id_created_at
+            ON club_clubs (facilitator_id, created_at);
+        CREATE TABLE club_members (
+            club_id TEXT,
+            learner_id TEXT,
+            joined_at TEXT COLLATE "C",
+            PRIMARY KEY (club_id, learner_id)
+        );
+        CREATE INDEX idx_club_members_learner_id_joined_at ON club_members (learner_id, joined_at);
+        CREATE TABLE club_reflections (
+            reflection_id TEXT PRIMARY KEY,
+            club_id TEXT,
+            author_id TEXT,
+            practice_change TEXT,
+            barriers TEXT,
+            created_at TEXT COLLATE "C"
+        );
+        CREATE INDEX idx_club_reflections_club_id_created_at
+            ON club_reflections (club_id, created_at)
+        """,
+    ),
+]
+TABLES = ("club_clubs", "club_members", "club_reflections")
+JOURNAL_CLUB_SCHEMA = StoreSchema(
+    "bedside.journal_clubs",
+    migrations,
+    POSTGRESQL_STEPS,
+    grants=(("SELECT, INSERT, UPDATE", TABLES),),
+)
+
+
+@dataclass(frozen=True)
+class Club:
+    """A journal club: its topic, window, facilitator and (once closed) summary."""
+
+    club_id: str
+    title: str
+    facilitator_id: str
+    topic_kind: str
+    topic: str
+    topic_version: str | None
+    opens_at: str
+    closes_at: str
+    created_at: str
+    closed_at: str | None
+    summary: str | None
+
+    def open_at(self, moment: datetime) -> bool:
+        """Tell whether reflections may be posted at this moment."""
+        return self.closed_at is None and self.opens_at <= stamp(moment) <= self.closes_at
+
+
+@dataclass(frozen=True)
+class Reflection:
+    """A member's structured reflection."""
+
+    reflection_id: str
+    club_id: str
+    author_id: str
+    practice_change: str
+    barriers: str
+    created_at: str
+
+
+class JournalClubStore:
+    """Journal clubs for every worker and host."""
+
+    def __init__(self, database: Database):
+        self.database = database
+        database.migrate(JOURNAL_CLUB_SCHEMA)
+
+    def create_club(
+        self,
+        *,
+        title: str,
+        facilitator_id: str,
+        topic_kind: str,
+        topic: str,
+        topic_version: str | None,
+        opens_at: datetime,
+        closes_at: datetime,
+    ) -> str:
+        """Create a club (its facilitator a member); return its id."""
+        if topic_kind not in TOPIC_KINDS:
+            raise ClubError(f"A club discusses a module or a guideline, not {topic_kind!r}.")
+        if closes_at <= opens_at:
+            raise ClubError("The discussion window must close after it opens.")
+        check_text(title, "club title")
+        check_text(topic, "club topic")
+        club_id, now = uuid.uuid4().hex, stamp(datetime.now(UTC))
+        values = {
+            "club_id": club_id,
+            "title": title,
+            "facilitator_id": facilitator_id,
+            "topic_kind": topic_kind,
+            "topic": topic,
+            "topic_version": topic_version,
+            "opens_at": stamp(opens_at),
+            "closes_at": stamp(closes_at),
+            "now": now,
+        }
+        with self.database.write() as connection:
+            connection.execute(
+                text(
+                    f"INSERT INTO club_clubs ({CLUB_COLUMNS}) VALUES (:club_id, :title,"
+                    " :facilitator_id, :topic_kind, :topic, :topic_version, :opens_at,"
+                    " :closes_at, :now, NULL, NULL)"
+                ),
+                values,
+            )
+            add_member(connection, club_id, facilitator_id, now)
+        return club_id
+
+    def club(self, club_id: str) -> Club:
+        """One club; ClubNotFound if there is none."""
+        with self.database.read() as connection:
+            row = connection.execute(
+                text(f"SELECT {CLUB_COLUMNS} FROM club_clubs WHERE club_id = :id"),
+                {"id": club_id},
+            ).first()
+        if row is None:
+            raise ClubNotFound(club_id)
+        return Club(*row)
+
+    def club_for_member(self, club_id: str, learner_id: str) -> Club:
+        """A club its member (or facilitator) may read; ClubNotFound for anyone else."""
+        club = self.club(club_id)
+        if not self.is_member(club_id, learner_id):
+            raise ClubNotFound(club_id)
+        return club
+
+    def is_member(self, club_id: str, learner_id: str) -> bool:
+        """Tell whether the learner joined the club."""
+        with self.database.read() as connection:
+            return (
+                connection.execute(
+                    text(
+                        "SELECT 1 FROM club_members WHERE club_id = :club AND learner_id = :learner"
+                    ),
+                    {"club": club_id, "learner": learner_id},
+                ).first()
+                is not None
+            )
+
+    def join(self, club_id: str, learner_id: str) -> bool:
+        """Add a member (once); False when they already were one."""
+        self.club(club_id)
+        with self.database.write() as connection:
+            return add_member(connection, club_id, learner_id, stamp(datetime.now(UTC)))
+
+    def members(self, club_id: str) -> list[str]:
+        """The club's members, in the order they joined."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT learner_id FROM club_members WHERE club_id = :club"
+                    " ORDER BY joined_at, learner_id"
+                ),
+                {"club": club_id},
+            ).all()
+        return [row[0] for row in rows]
+
+    def clubs_of(self, learner_id: str) -> list[Club]:
+        """The clubs a learner belongs to (or facilitates), newest first."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                text(
+                    f"SELECT {', '.join('c.' + c for c in CLUB_COLUMNS.split(', '))}"
+                    " FROM club_clubs AS c JOIN club_members AS m ON m.club_id = c.club_id"
+                    " WHERE m.learner_id = :learner ORDER BY c.created_at DESC"
+                ),
+                {"learner": learner_id},
+            ).all()
+        return [Club(*row) for row in rows]
+
+    def reflect(
+        self, club_id: str, author_id: str, practice_change: str, barriers: str, now: datetime
+    ) -> Reflection:
+        """Post a member's reflection while the window is open; return it."""
+        check_text(practice_change, "reflection")
+        check_text(barriers, "reflection")
+        club = self.club_for_member(club_id, author_id)
+        if not club.open_at(now):
+            raise ClubClosed(club_id)
+        reflection = Reflection(
+            uuid.uuid4().hex, club_id, author_id, practice_change, barriers, stamp(now)
+        )
+        with self.database.write() as connection:
+            connection.execute(
+                text(
+                    f"INSERT INTO club_reflections ({REFLECTION_COLUMNS}) VALUES (:reflection_id,"
+                    " :club_id, :author_id, :practice_change, :barriers, :created_at)"
+                ),
+                reflection.__dict__,
+            )
+        return reflection
+
+    def reflections(self, club_id: str, author_id: str | None = None) -> list[Reflection]:
+        """The club's reflections (or one member's), oldest first."""
+        query = f"SELECT {REFLECTION_COLUMNS} FROM club_reflections WHERE club_id = :club"
+        values = {"club": club_id}
+        if author_id is not None:
+            query += " AND author_id = :author"
+            values["author"] = author_id
+        with self.database.read() as connection:
+            rows = connection.execute(text(query + " ORDER BY created_at"), values).all()
+        return [Reflection(*row) for row in rows]
+
+    def close(self, club_id: str, facilitator_id: str, summary: str, now: datetime) -> None:
+        """The facilitator closes the club with a summary (once)."""
+        check_text(summary, "club summary")
+        club = self.club(club_id)
+        if club.facilitator_id != facilitator_id:
+            raise ClubNotFound(club_id)
+        if club.closed_at is not None:
+            raise ClubClosed(club_id)
+        with self.database.write() as connection:
+            connection.execute(
+                text(
+                    "UPDATE club_clubs SET closed_at = :now, summary = :summary"
+                    " WHERE club_id = :club AND closed_at IS NULL"
+                ),
+                {"now": stamp(now), "summary": summary, "club": club_id},
+            )
+
+
+def add_member(connection, club_id: str, learner_id: str, now: str) -> bool:
+    """Insert a membership once; True when it is new."""
+    result = connection.execute(
+        text(
+            "INSERT INTO club_members (club_id, learner_id, joined_at)"
+            " VALUES (:club, :learner, :now) ON CONFLICT DO NOTHING"
+        ),
+        {"club": club_id, "learner": learner_id, "now": now},
+    )
+    return result.rowcount == 1
+
+
+def stamp(moment: datetime) -> str:
+    """A moment in UTC as sortable ISO 8601 text."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_stamp(value: str) -> datetime:
+    """A stored moment back as an aware datetime."""
+    return datetime.fromisoformat(value)

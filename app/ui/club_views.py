@@ -1,0 +1,216 @@
+"""Journal clubs (/app/clubs): create, invite, join, reflect for credit, close with a summary.
+
+A facilitator (role from the roles file) creates a club on a module or a guideline citation with
+a discussion window, and shares its signed invite link; a signed-in learner who follows it joins.
+Members post structured reflections (patient-data guard, Markdown as in discussions), each
+claiming the member's club credit once. Non-members get 404 for everything of a club.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import current_app, redirect, request, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from app.collaboration.roles import FACILITATE
+from app.journal_clubs import journal_clubs
+from app.journal_clubs.invites import InviteRefused, invite_token, invited_club
+from app.journal_clubs.participation import reflect_for_credit
+from app.journal_clubs.store import Club, ClubClosed, ClubNotFound
+from app.ledger.models import PatientDataRefused
+from app.ledger.rules import journal_club_key
+from app.smart.sessions import LAUNCH_ARG
+from app.ui.discussion_views import can, refused_text, rendered, require, store, text_error
+from app.ui.page_context import learner_id, ledger, runtime
+from app.ui.views import bp, error_page, page
+
+TITLE_MAX, TOPIC_MAX, TEXT_MAX = 120, 300, 3000
+
+
+@bp.errorhandler(ClubNotFound)
+def club_not_found(error: ClubNotFound) -> tuple[str, int]:
+    """An unknown club, or one this learner is not a member of."""
+    return error_page(404, gettext("Not found"), gettext("There is no such journal club."))
+
+
+@bp.errorhandler(InviteRefused)
+def invite_refused(error: InviteRefused) -> tuple[str, int]:
+    """A forged, damaged or expired invite link."""
+    return error_page(
+        400,
+        gettext("Invite link not valid"),
+        gettext("This invite link is not valid or has expired. Ask the facilitator for a new one."),
+    )
+
+
+@bp.route("/clubs", methods=["GET", "POST"])
+def clubs() -> Response | tuple[str, int] | str:
+    """The learner's clubs; facilitators also create one here."""
+    values = {"title": "", "topic_kind": "module", "module": "", "guideline": ""}
+    values |= {"opens": today().isoformat(), "closes": (today() + timedelta(days=14)).isoformat()}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        require(FACILITATE)
+        values = {key: request.form.get(key, "").strip() for key in values}
+        club_id, errors = create_from_form(values)
+        if club_id:
+            return redirect(url_for("ui.club_view", club_id=club_id), 303)
+    html = page(
+        "ui/clubs.html",
+        clubs=journal_clubs().clubs_of(learner_id()),
+        modules=sorted(runtime().library.modules.values(), key=lambda m: m["id"]),
+        facilitator=can(FACILITATE),
+        values=values,
+        errors=errors,
+    )
+    return (html, 400) if errors else html
+
+
+def create_from_form(values: dict[str, str]) -> tuple[str | None, dict[str, str]]:
+    """Create the club the form describes; its id, or what is wrong with the form."""
+    errors: dict[str, str] = {}
+    if refused := text_error(values["title"], minimum=5, maximum=TITLE_MAX):
+        errors["title"] = refused
+    module = runtime().library.modules.get(values["module"])
+    topic = values["guideline"] if values["topic_kind"] == "guideline" else values["module"]
+    if values["topic_kind"] == "module" and module is None:
+        errors["topic"] = gettext("Choose a module from the library.")
+    elif values["topic_kind"] == "guideline" and (
+        refused := text_error(topic, minimum=5, maximum=TOPIC_MAX)
+    ):
+        errors["topic"] = refused
+    elif values["topic_kind"] not in {"module", "guideline"}:
+        errors["topic"] = gettext("Choose a module or a guideline.")
+    opens, closes = form_day(values["opens"]), form_day(values["closes"])
+    if opens is None or closes is None or closes < opens:
+        errors["window"] = gettext("Give an opening day and a closing day on or after it.")
+    if errors or opens is None or closes is None:
+        return None, errors
+    try:
+        club_id = journal_clubs().create_club(
+            title=values["title"],
+            facilitator_id=learner_id(),
+            topic_kind=values["topic_kind"],
+            topic=topic,
+            topic_version=str(module["version"]) if module and topic == module["id"] else None,
+            opens_at=datetime.combine(opens, time.min, UTC),
+            closes_at=datetime.combine(closes, time.max, UTC),
+        )
+    except PatientDataRefused:
+        return None, {"title": refused_text()}
+    return club_id, {}
+
+
+@bp.route("/clubs/join/<token>", methods=["GET", "POST"])
+def club_join(token: str) -> Response | str:
+    """Follow an invite link: see the club, then join it."""
+    club = journal_clubs().club(invited_club(current_app.secret_key, token))
+    if request.method == "POST":
+        journal_clubs().join(club.club_id, learner_id())
+        return redirect(url_for("ui.club_view", club_id=club.club_id), 303)
+    return page("ui/club_join.html", club=club, token=token)
+
+
+@bp.route("/clubs/<club_id>", methods=["GET", "POST"])
+def club_view(club_id: str) -> Response | tuple[str, int] | str:
+    """A club for its members: topic, window, reflections, the reflection form, credit."""
+    club = journal_clubs().club_for_member(club_id, learner_id())
+    values = {"practice_change": "", "barriers": ""}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {key: request.form.get(key, "").strip() for key in values}
+        errors = reflection_errors(values)
+        if not errors:
+            try:
+                answers = (values["practice_change"], values["barriers"])
+                policy, now = ledger().policy, datetime.now(UTC)
+                reflect_for_credit(
+                    journal_clubs(), ledger().store, policy, club_id, learner_id(), answers, now
+                )
+                return redirect(url_for("ui.club_view", club_id=club_id), 303)
+            except PatientDataRefused:
+                errors["practice_change"] = refused_text()
+            except ClubClosed:
+                errors["practice_change"] = gettext("The club is not open for reflections.")
+    html = club_page(club, values, errors)
+    return (html, 400) if errors else html
+
+
+def reflection_errors(values: dict[str, str]) -> dict[str, str]:
+    """What is wrong with a reflection's two answers."""
+    errors = {}
+    for field in values:
+        if refused := text_error(values[field], minimum=2, maximum=TEXT_MAX):
+            errors[field] = refused
+    return errors
+
+
+def club_page(club: Club, values: dict, errors: dict) -> str:
+    """Render a club for a member (the facilitator also sees the invite link and close form)."""
+    reflections = journal_clubs().reflections(club.club_id)
+    me = learner_id()
+    credited = [
+        record
+        for record in ledger().store.credits_for(me)
+        if record.activity_key == journal_club_key(club.club_id) and record.kind == "credit"
+    ]
+    facilitating = club.facilitator_id == me
+    invite = None
+    if facilitating:
+        token = invite_token(current_app.secret_key, club.club_id)
+        # without this facilitator's launch: the link is for other browsers and other launches
+        invite = url_for("ui.club_join", token=token, _external=True, **{LAUNCH_ARG: None})
+    return page(
+        "ui/club.html",
+        club=club,
+        module=runtime().library.modules.get(club.topic) if club.topic_kind == "module" else None,
+        reflections=reflections,
+        names=store().display_names({r.author_id for r in reflections}),
+        members=len(journal_clubs().members(club.club_id)),
+        open_now=club.open_at(datetime.now(UTC)),
+        credited=credited,
+        facilitating=facilitating,
+        invite=invite,
+        rendered=rendered,
+        values=values,
+        errors=errors,
+    )
+
+
+@bp.post("/clubs/<club_id>/close")
+def club_close(club_id: str) -> Response | tuple[str, int] | str:
+    """The facilitator closes the club with a summary."""
+    club = journal_clubs().club_for_member(club_id, learner_id())
+    if club.facilitator_id != learner_id():
+        return error_page(
+            403,
+            gettext("Not allowed"),
+            gettext("Only the club's facilitator closes it, so nothing was changed."),
+        )
+    summary = request.form.get("summary", "").strip()
+    if refused := text_error(summary, minimum=5, maximum=TEXT_MAX):
+        return club_page(club, {"practice_change": "", "barriers": ""}, {"summary": refused}), 400
+    try:
+        journal_clubs().close(club_id, learner_id(), summary, datetime.now(UTC))
+    except PatientDataRefused:
+        return club_page(
+            club, {"practice_change": "", "barriers": ""}, {"summary": refused_text()}
+        ), 400
+    except ClubClosed:
+        pass  # closed already: the summary stays as first written
+    return redirect(url_for("ui.club_view", club_id=club_id), 303)
+
+
+def form_day(value: str) -> date | None:
+    """A YYYY-MM-DD form value as a date (None when it is not one)."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+def today() -> date:
+    """Today's date in UTC."""
+    return datetime.now(UTC).date()

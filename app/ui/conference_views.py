@@ -1,0 +1,211 @@
+"""Case conferences (/app/cases): a launched encounter turned into a de-identified teaching case.
+
+The author drafts a vignette from the launched patient's FHIR data (Safe Harbor identifiers
+removed), edits it (the patient-data guard runs again, with the launched patient's own terms),
+and submits it; a moderator approves it before anyone else sees it (others get 404), and peers
+then discuss it in a collaboration thread shown on the case page.
+"""
+
+from __future__ import annotations
+
+from flask import redirect, request, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from app.case_conferences import case_conferences
+from app.case_conferences.store import CaseNotFound, CaseStateError, TeachingCase
+from app.case_conferences.vignette import draft_vignette
+from app.collaboration.roles import MODERATE
+from app.ledger.models import PatientDataRefused
+from app.ledger.privacy import NO_TERMS, IdentifyingTerms
+from app.smart import FhirRequestError, fhir_get
+from app.ui.discussion_views import can, refused_text, rendered, require, store, text_error
+from app.ui.facts import read_record
+from app.ui.page_context import launched_patient_terms, learner_id, smart_session
+from app.ui.views import bp, error_page, page
+
+CASE_SCOPE = "case"
+TITLE_MAX, VIGNETTE_MAX, BODY_MAX = 120, 8000, 5000
+
+
+@bp.errorhandler(CaseNotFound)
+def case_not_found(error: CaseNotFound) -> tuple[str, int]:
+    """An unknown case, or one not yet approved for this clinician to read."""
+    return error_page(404, gettext("Not found"), gettext("There is no such teaching case."))
+
+
+@bp.errorhandler(CaseStateError)
+def case_state(error: CaseStateError) -> tuple[str, int]:
+    """A step the case's review state does not allow; nothing was changed."""
+    return error_page(
+        409,
+        gettext("Not possible now"),
+        gettext("The case is not at a step that allows this, so nothing was changed."),
+    )
+
+
+@bp.get("/cases")
+def teaching_cases() -> str:
+    """Approved cases, the author's own, and (for moderators) the cases awaiting review."""
+    cases = case_conferences()
+    return page(
+        "ui/cases.html",
+        approved=cases.cases("approved"),
+        mine=cases.cases_by(learner_id()),
+        pending=cases.cases("submitted") if can(MODERATE) else [],
+        has_patient=bool(smart_session().patient),
+    )
+
+
+@bp.post("/cases/draft")
+def case_draft() -> Response | tuple[str, int]:
+    """Draft a de-identified vignette from the launched encounter and keep it for its author."""
+    session = smart_session()
+    if not session.patient:
+        return error_page(
+            400,
+            gettext("No patient"),
+            gettext("Launch Bedside from a patient's chart to turn the encounter into a case."),
+        )
+    resources = launched_resources(session)
+    if resources is None:
+        return error_page(
+            502,
+            gettext("Record not available"),
+            gettext("The EHR did not return this patient's record. Try again later."),
+        )
+    title = gettext("Teaching case")
+    try:
+        case_id = case_conferences().draft(
+            learner_id(), title, draft_vignette(resources), launched_patient_terms()
+        )
+    except PatientDataRefused:
+        return error_page(
+            422,
+            gettext("Draft refused"),
+            gettext("The drafted text still looked like patient data, so nothing was kept."),
+        )
+    return redirect(url_for("ui.case_edit", case_id=case_id), 303)
+
+
+def launched_resources(session) -> list[dict] | None:
+    """The launched patient, encounter and record (None when the EHR cannot give the patient)."""
+    try:
+        patient = fhir_get(session, f"Patient/{session.patient}")
+    except FhirRequestError:
+        return None
+    encounter = []
+    if session.encounter:
+        try:
+            encounter = [fhir_get(session, f"Encounter/{session.encounter}")]
+        except FhirRequestError:
+            encounter = []
+    record, _ = read_record(session)
+    return [patient, *encounter, *(r for found in record.values() for r in found)]
+
+
+@bp.route("/cases/<case_id>/edit", methods=["GET", "POST"])
+def case_edit(case_id: str) -> Response | tuple[str, int] | str:
+    """The author edits the draft; the patient-data guard runs on every save."""
+    case = case_conferences().authors_case(case_id, learner_id())
+    values = {"title": case.title, "vignette": case.vignette}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {key: request.form.get(key, "").strip() for key in values}
+        errors = case_errors(values)
+        if not errors:
+            try:
+                case_conferences().edit(
+                    case_id, learner_id(), values["title"], values["vignette"], guard_terms()
+                )
+                return redirect(url_for("ui.case_edit", case_id=case_id, saved=1), 303)
+            except PatientDataRefused:
+                errors["vignette"] = refused_text()
+    html = page(
+        "ui/case_edit.html",
+        case=case,
+        values=values,
+        errors=errors,
+        saved=bool(request.args.get("saved")),
+        rendered=rendered,
+    )
+    return (html, 400) if errors else html
+
+
+def case_errors(values: dict[str, str]) -> dict[str, str]:
+    """What is wrong with a case's title and vignette."""
+    errors = {}
+    if refused := text_error(values["title"], minimum=5, maximum=TITLE_MAX):
+        errors["title"] = refused
+    if refused := text_error(values["vignette"], minimum=20, maximum=VIGNETTE_MAX):
+        errors["vignette"] = refused
+    return errors
+
+
+def guard_terms() -> IdentifyingTerms:
+    """The launched patient's identifying terms, when the author's launch has a patient."""
+    return launched_patient_terms() if smart_session().patient else NO_TERMS
+
+
+@bp.post("/cases/<case_id>/submit")
+def case_submit(case_id: str) -> Response:
+    """The author sends the case to the moderators."""
+    case_conferences().submit(case_id, learner_id())
+    return redirect(url_for("ui.case_view", case_id=case_id), 303)
+
+
+@bp.post("/cases/<case_id>/review")
+def case_review(case_id: str) -> Response | tuple[str, int]:
+    """A moderator approves (opening its discussion) or rejects a submitted case."""
+    require(MODERATE)
+    case = case_conferences().case(case_id)
+    decision = request.form.get("decision")
+    if decision not in {"approve", "reject"}:
+        return error_page(
+            400, gettext("Choose a decision"), gettext("Approve the case or send it back.")
+        )
+    approve = decision == "approve"
+    thread_id = ""
+    if approve and case.status == "submitted":
+        thread_id = store().start_thread(
+            CASE_SCOPE, case_id, "", case.title, case.author_id, gettext("Discussion of this case.")
+        )
+    case_conferences().review(case_id, learner_id(), approve=approve, thread_id=thread_id)
+    return redirect(url_for("ui.teaching_cases"), 303)
+
+
+@bp.route("/cases/<case_id>", methods=["GET", "POST"])
+def case_view(case_id: str) -> Response | tuple[str, int] | str:
+    """A case for whoever may read it, and once approved its discussion with a reply form."""
+    case = case_conferences().visible_case(case_id, learner_id(), can(MODERATE))
+    values, errors = {"body": ""}, {}
+    if request.method == "POST":
+        if case.status != "approved" or not case.thread_id:
+            raise CaseStateError(case_id)
+        values["body"] = request.form.get("body", "").strip()
+        if refused := text_error(values["body"], minimum=2, maximum=BODY_MAX):
+            errors["body"] = refused
+        else:
+            try:
+                store().reply(case.thread_id, learner_id(), values["body"])
+                return redirect(url_for("ui.case_view", case_id=case_id), 303)
+            except PatientDataRefused:
+                errors["body"] = refused_text()
+    html = case_page(case, values, errors)
+    return (html, 400) if errors else html
+
+
+def case_page(case: TeachingCase, values: dict, errors: dict) -> str:
+    """Render a case with its discussion (posts hidden by a moderator left out)."""
+    posts = [p for p in store().posts(case.thread_id) if not p.hidden] if case.thread_id else []
+    return page(
+        "ui/teaching_case.html",
+        case=case,
+        posts=posts[1:],  # the first post only opens the thread
+        names=store().display_names({post.author_id for post in posts}),
+        mine=case.author_id == learner_id(),
+        moderator=can(MODERATE),
+        rendered=rendered,
+        values=values,
+        errors=errors,
+    )

@@ -1,0 +1,178 @@
+"""Case conferences over HTTP: draft from the launched encounter, edit, approve, discuss.
+
+The scan test drafts a case from every fixture patient and looks for their identifiers in every
+stored row and every page that shows a case. The EHR's own patient banner (shown to a clinician
+launched on that patient, outside the case) is cut from a page before it is scanned.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from app.case_conferences.deidentify import record_identifiers
+from app.settings import REPO_ROOT
+from tests.case_conferences.conftest import MODERATOR
+from tests.smart.helpers import ISS, new_launch
+from tests.ui.helpers import get, post
+
+PATIENTS = sorted((REPO_ROOT / "fhir_fixtures" / "patients").glob("*.json"))
+BANNER = re.compile(r'<section class="patient-banner".*?</section>', re.DOTALL)
+
+
+def bundle_resources(path) -> list[dict]:
+    """A fixture bundle's resources."""
+    return [entry["resource"] for entry in json.loads(path.read_text())["entry"]]
+
+
+def of_type(resources: list[dict], kind: str) -> dict:
+    """The bundle's one resource of a type."""
+    return next(r for r in resources if r["resourceType"] == kind)
+
+
+def patient_identifiers(resources: list[dict]) -> set[str]:
+    """What identifies a fixture patient: names, ids, MRN, birth date forms, its record's ids."""
+    patient = of_type(resources, "Patient")
+    terms = set(record_identifiers([patient]).terms)
+    return terms | {r["id"] for r in resources if r["resourceType"] != "Practitioner"}
+
+
+def launched(app, server, practitioner: str, resources: list[dict] | None = None):
+    """A test client launched by a clinician on a fixture patient (the sepsis one by default)."""
+    context = {"practitioner": practitioner}
+    if resources:
+        context |= {
+            "patient": of_type(resources, "Patient")["id"],
+            "encounter": of_type(resources, "Encounter")["id"],
+        }
+    client = app.test_client()
+    step = client.get(
+        "/smart/launch", query_string={"iss": ISS, "launch": new_launch(server, **context)}
+    )
+    for _ in range(3):
+        assert step.status_code == 302, step.get_data(as_text=True)
+        step = client.get(step.headers["Location"]) if _ < 2 else step
+    return client
+
+
+@pytest.fixture
+def author(clubs_app, auth_server):
+    """The demo clinician, launched on the sepsis patient."""
+    return launched(clubs_app, auth_server, "dr-ed-okafor")
+
+
+@pytest.fixture
+def peer(clubs_app, auth_server):
+    """Another clinician with no role."""
+    return launched(clubs_app, auth_server, "dr-peer-patel")
+
+
+@pytest.fixture
+def moderator(clubs_app, auth_server):
+    """A clinician the roles file makes a moderator."""
+    return launched(clubs_app, auth_server, MODERATOR)
+
+
+def draft_case(client) -> str:
+    """Draft a case from the launched encounter; return the case's path."""
+    response = post(client, "/app/cases/draft", get(client, "/app/cases"))
+    return urlsplit(response.headers["Location"]).path.removesuffix("/edit")
+
+
+def case_rows(app) -> list[tuple]:
+    """Every stored case and every post of the app's database."""
+    database = app.extensions["case_conferences"].database
+    with database.read() as connection:
+        cases = connection.exec_driver_sql("SELECT * FROM conf_cases").all()
+        posts = connection.exec_driver_sql("SELECT * FROM collab_posts").all()
+        threads = connection.exec_driver_sql("SELECT * FROM collab_threads").all()
+    return [*cases, *posts, *threads]
+
+
+def status_of(app, case_path: str) -> str:
+    """A case's review status."""
+    return app.extensions["case_conferences"].case(case_path.rsplit("/", 1)[1]).status
+
+
+def test_a_case_from_draft_to_approved_and_discussed(clubs_app, author, peer, moderator):
+    case = draft_case(author)
+    edit_html = get(author, case + "/edit")
+    assert "day 0" in edit_html and "Sepsis" in edit_html
+    get(peer, case, status=404)
+    get(moderator, case, status=404)  # a draft is the author's alone
+    vignette = "A woman in her sixties with urosepsis. Lactate 3.1 mmol/L on day 0."
+    post(author, case + "/edit", edit_html, title="Urosepsis in the ED", vignette=vignette)
+    post(author, case + "/submit", get(author, case + "/edit"))
+    get(peer, case, status=404)
+    post(peer, case + "/review", get(peer, "/app/cases"), status=403, decision="approve")
+    assert status_of(clubs_app, case) == "submitted"
+    html = get(moderator, "/app/cases")
+    assert "Urosepsis in the ED" in html
+    post(moderator, case + "/review", html, status=400, decision="maybe")
+    assert status_of(clubs_app, case) == "submitted"
+    post(moderator, case + "/review", get(moderator, case), decision="approve")
+    html = get(peer, case)
+    assert "Lactate 3.1 mmol/L" in html
+    post(peer, case, html, body="Would you give **fluids** first?")
+    assert "<strong>fluids</strong>" in get(author, case)
+
+
+def test_an_edit_with_patient_data_is_refused_and_nothing_changes(clubs_app, author):
+    case = draft_case(author)
+    before = clubs_app.extensions["case_conferences"].case(case.rsplit("/", 1)[1]).vignette
+    for vignette in (
+        "Maeve Harlow, 67, with urosepsis and a lactate of 3.1",
+        "MRN SYN-SEP-000101 urosepsis case",
+    ):
+        html = get(author, case + "/edit")
+        response = post(
+            author, case + "/edit", html, status=400, title="Urosepsis", vignette=vignette
+        )
+        assert "patient" in response.get_data(as_text=True)
+    assert clubs_app.extensions["case_conferences"].case(case.rsplit("/", 1)[1]).vignette == before
+
+
+def test_a_peer_cannot_edit_or_submit_another_authors_case(clubs_app, author, peer):
+    case = draft_case(author)
+    html = get(peer, "/app/cases")
+    get(peer, case + "/edit", status=404)
+    post(peer, case + "/edit", html, status=404, title="Mine now", vignette="x" * 30)
+    post(peer, case + "/submit", html, status=404)
+    assert status_of(clubs_app, case) == "draft"
+
+
+def test_a_launch_without_a_patient_cannot_draft(clubs_app, auth_server):
+    client = clubs_app.test_client()
+    launch_id = new_launch(auth_server, patient=None, encounter=None)
+    step = client.get("/smart/launch", query_string={"iss": ISS, "launch": launch_id})
+    for _ in range(2):
+        step = client.get(step.headers["Location"])
+    html = get(client, "/app/cases")
+    assert "Draft a teaching case" not in html
+    post(client, "/app/cases/draft", html, status=400)
+    assert case_rows(clubs_app) == []
+
+
+def test_no_fixture_patients_identifier_is_stored_or_shown(clubs_app, auth_server, moderator, peer):
+    identifiers: set[str] = set()
+    shown: list[str] = []
+    for path in PATIENTS:
+        resources = bundle_resources(path)
+        identifiers |= patient_identifiers(resources)
+        author = launched(clubs_app, auth_server, "dr-ed-okafor", resources)
+        case = draft_case(author)
+        shown.append(get(author, case + "/edit"))
+        post(author, case + "/submit", get(author, case + "/edit"))
+        shown.append(get(moderator, case))
+        post(moderator, case + "/review", get(moderator, case), decision="approve")
+        shown += [get(peer, case), get(peer, "/app/cases"), get(author, "/app/cases")]
+    assert len(identifiers) > 20
+    stored = "\n".join(repr(row) for row in case_rows(clubs_app)).casefold()
+    pages = "\n".join(BANNER.sub("", html) for html in shown).casefold()
+    for identifier in identifiers:
+        assert identifier.casefold() not in stored, identifier
+        assert identifier.casefold() not in pages, identifier
+    assert pages.count("day 0") >= 3
