@@ -37,6 +37,10 @@ class PatientRecord:
     patient: dict | None
     by_type: dict[str, list[dict]] = field(default_factory=dict)
     diagnosis_links: dict[str, set[str]] = field(default_factory=dict)
+    # conditions_at by id(encounter); the encounter is kept with its answer so its id stays its own
+    conditions_by_encounter: dict[int, tuple[dict, list[dict]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_resources(cls, resources: Iterable[dict]) -> PatientRecord:
@@ -239,7 +243,21 @@ def coded_match(resource: dict, codes: frozenset[Code]) -> tuple[str, str, str] 
 
 
 def conditions_at(record: PatientRecord, encounter: dict) -> list[dict]:
-    """Conditions linked to the encounter, or unlinked ones dated within the encounter's dates."""
+    """Conditions linked to the encounter, or unlinked ones dated within the encounter's dates.
+
+    Several measures and criteria ask this of the same encounter: it is answered once per record.
+    """
+    known = record.conditions_by_encounter.get(id(encounter))
+    if known is None:
+        known = record.conditions_by_encounter[id(encounter)] = (
+            encounter,
+            _conditions_at(record, encounter),
+        )
+    return known[1]
+
+
+def _conditions_at(record: PatientRecord, encounter: dict) -> list[dict]:
+    """conditions_at, worked out."""
     encounter_id = as_str(encounter.get("id"))
     start = encounter_start(encounter)
     end = encounter_end(encounter) or start
