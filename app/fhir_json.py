@@ -69,9 +69,12 @@ def parse_time(text: object) -> datetime | None:
     """Parse a FHIR date, dateTime or instant; assume UTC when no offset is given."""
     if not isinstance(text, str) or not text:
         return None
-    padded = {4: f"{text}-01-01", 7: f"{text}-01"}.get(len(text), text)
+    if len(text) == 4:
+        text += "-01-01"
+    elif len(text) == 7:
+        text += "-01"
     try:
-        moment = datetime.fromisoformat(padded.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -92,6 +95,9 @@ def reference_id(reference: object, resource_type: str) -> str | None:
     text = as_str(as_dict(reference).get("reference"))
     if not text:
         return None
+    if text.count("/") == 1:  # the usual relative "Type/id", without splitting
+        kind, _, logical_id = text.partition("/")
+        return logical_id if kind == resource_type and logical_id else None
     parts = text.rstrip("/").split("/")
     if len(parts) >= 4 and parts[-2] == "_history":
         parts = parts[:-2]

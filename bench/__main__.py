@@ -20,11 +20,7 @@ BENCHMARKS = {
     "pwa": ("bench.pwa", "case page bytes on first load and when kept offline; third parties"),
     "outcomes": (
         "bench.outcomes",
-        "outcomes compute --ndjson: resources/s and peak memory, 1 and N workers, 1x-50x data",
-    ),
-    "outcomes-spark": (
-        "bench.outcomes_spark",
-        "outcomes on Spark local mode: resources/s and peak memory at 1x, 10x, 50x the export",
+        "outcomes compute --ndjson: resources/s and peak memory, local (1, N workers) and Spark",
     ),
 }
 

@@ -1,24 +1,25 @@
-"""Benchmark `outcomes compute --ndjson`: resources/s and peak memory, by engine, workers and size.
+"""Benchmark `outcomes compute --ndjson`: resources/s and peak memory by engine, workers and size.
 
-Run: `.venv/bin/python -m bench outcomes [--copies 1,10,50] [--workers 1,4] [--repeat 3]`.
+Run: `.venv/bin/python -m bench outcomes [--copies 1,10,50] [--workers 1,4] [--repeat 3]
+[--engine local|spark]`.
 
-The synthetic Bulk export (`app/devtools/synthetic`) is replicated 1x, 10x and 50x: every copy
-after the first renames the patient-linked resources and their references (`-r<k>`), so each copy
-adds distinct patients with the same charts, and the exact answers scale with the copies. Each run
-is a fresh child process (`python -m bench.outcomes --child ENGINE EXPORT WORKERS`), so the figures
-hold interpreter start-up, spooling and evaluation, and its peak memory (ru_maxrss) is its own: the
-child reports its own peak and its largest worker's. Figures, not timed tests: nothing is asserted.
+The synthetic Bulk export (`app/devtools/synthetic`) is replicated 1x, 10x and 50x by
+`replicate_export` (new patients with the same charts per copy, medicines as shared Medication
+resources), so the exact answers scale with the copies. Each run is a fresh child process
+(`python -m bench.outcomes --child ENGINE EXPORT WORKERS`); the engine times its own compute and
+the CPU its whole process tree spent on it, and the parent samples the tree's resident memory.
+Figures, not timed tests: nothing is asserted.
 
-Engines: `ENGINES` names each engine's entry point as "module:function" taking (export,
-workers) and returning (cases, seconds it timed); another engine (Spark, in
-bench/outcomes_spark.py) adds itself there and gets its rows from `engine_rows(engine, exports,
-workers, repeat)`.
+Engines: `ENGINES` names each engine's entry point as "module:function" taking (export, workers)
+and returning a `Timing`. The local engine runs at every --workers count; Spark (local mode,
+`local[N]`) at the largest one only, and only where pyspark and Java are installed.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import os
 import resource
@@ -27,26 +28,36 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
-
 from app.devtools.synthetic.bulk_export import write_bulk_ndjson
 from app.devtools.synthetic.dataset import generate_dataset
+from app.devtools.synthetic.replicate import replicate_export
+from bench.server import child_pids, process_cpu_seconds
 
 RESULTS = Path(__file__).resolve().parent / "results" / "outcomes.json"
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 AS_OF = "2026-11-01"
 TARGET = 100_000  # resources per second on one core (issue #21)
-# Resources every patient shares: written once, referenced unchanged by every copy.
-SHARED_TYPES = frozenset(
-    {"Practitioner", "PractitionerRole", "Organization", "Location", "Medication"}
-)
-ENGINES = {"local": "bench.outcomes:run_local"}
+ENGINES = {"local": "bench.outcomes:run_local", "spark": "bench.outcomes:run_spark"}
+#: Engines measured at the largest --workers count only (Spark's local[N] spreads over N cores).
+LARGEST_WORKERS_ONLY = frozenset({"spark"})
+SAMPLE_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class Timing:
+    """What an engine's entry point measured: its cases, compute seconds and CPU, start-up."""
+
+    cases: int
+    seconds: float
+    cpu_seconds: float
+    startup_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -55,8 +66,9 @@ class Run:
 
     seconds: float
     cpu_seconds: float
+    startup_seconds: float
     peak_mb: float
-    worker_peak_mb: float
+    tree_peak_mb: float
     cases: int
 
 
@@ -72,8 +84,9 @@ class Row:
     runs: int
     resources_per_s: tuple[float, float, float]  # worst, median, best
     resources_per_cpu_s: tuple[float, float, float]
+    startup_seconds: float  # median
     peak_mb: float
-    worker_peak_mb: float
+    tree_peak_mb: float
     cases: int
 
 
@@ -82,13 +95,16 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--child"]:
         return child(argv[1:])
     options = parse_arguments(argv)
+    engines = available(options.engines)
     root = Path(tempfile.mkdtemp(prefix="bench-outcomes-", dir=options.dir))
     try:
         exports = {copies: replicated(root, copies) for copies in options.copies}
         rows = [
             row
-            for engine in options.engines
-            for row in engine_rows(engine, exports, options.workers, options.repeat)
+            for engine in engines
+            for row in engine_rows(
+                engine, exports, worker_counts(engine, options.workers), options.repeat
+            )
         ]
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -105,11 +121,13 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         "--workers", type=int_list, default=[1, os.cpu_count() or 1], help="e.g. 1,4"
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs per row (default 3)")
-    parser.add_argument("--engine", dest="engines", action="append", choices=sorted(ENGINES))
+    parser.add_argument(
+        "--engine", dest="engines", action="append", choices=sorted(ENGINES), help="default: all"
+    )
     parser.add_argument("--dir", type=Path, help="where the exports and spools go")
     parser.add_argument("--output", type=Path, default=RESULTS)
     options = parser.parse_args(argv)
-    options.engines = options.engines or ["local"]
+    options.engines = options.engines or list(ENGINES)
     options.workers = sorted(set(options.workers))
     return options
 
@@ -120,6 +138,32 @@ def int_list(text: str) -> list[int]:
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError("give positive whole numbers, e.g. 1,10,50")
     return values
+
+
+def available(engines: list[str]) -> list[str]:
+    """The engines this machine can run; the others are named with what they lack."""
+    runnable = []
+    for engine in engines:
+        problem = spark_problem() if engine == "spark" else None
+        if problem:
+            print(f"bench outcomes: no {engine} rows: {problem}", flush=True)
+        else:
+            runnable.append(engine)
+    return runnable
+
+
+def spark_problem() -> str | None:
+    """Why Spark cannot run here (no pyspark, no Java), or None."""
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install 'bedside[spark]')"
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "Java is not installed (apt-get install openjdk-17-jre-headless)"
+    return None
+
+
+def worker_counts(engine: str, workers: list[int]) -> list[int]:
+    """The --workers counts an engine is measured at."""
+    return workers[-1:] if engine in LARGEST_WORKERS_ONLY else workers
 
 
 def engine_rows(
@@ -137,99 +181,147 @@ def engine_rows(
 
 
 def run_child(engine: str, export: Path, workers: int) -> Run:
-    """Run one engine once in a fresh child process and read back its figures."""
+    """Run one engine once in a fresh child process, sampling its process tree's memory."""
     command = [sys.executable, "-m", "bench.outcomes", "--child", engine, str(export), str(workers)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"bench outcomes: the {engine} engine failed:\n{done.stderr[-2000:]}")
-    return Run(**json.loads(done.stdout.strip().splitlines()[-1]))
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = PeakMemory(process.pid)
+    peak.start()
+    output, errors = process.communicate()
+    peak.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"bench outcomes: the {engine} engine failed:\n{errors[-2000:]}")
+    figures = json.loads(output.strip().splitlines()[-1])
+    return Run(**figures, tree_peak_mb=peak.peak_bytes / 2**20)
 
 
 def child(argv: list[str]) -> int:
     """In the child: run the engine on the export and print its figures as one JSON line."""
     engine, export, workers = argv[0], Path(argv[1]), int(argv[2])
     module_name, function_name = ENGINES[engine].split(":")
-    run = getattr(importlib.import_module(module_name), function_name)
-    cpu = time.process_time()
-    cases, seconds = run(export, workers)
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    workers_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_seconds = time.process_time() - cpu + workers_usage.ru_utime + workers_usage.ru_stime
-    figures = Run(seconds, cpu_seconds, own.ru_maxrss / 1024, workers_usage.ru_maxrss / 1024, cases)
-    print(json.dumps(asdict(figures)))
+    timing = getattr(importlib.import_module(module_name), function_name)(export, workers)
+    own_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures = {
+        "seconds": timing.seconds,
+        "cpu_seconds": timing.cpu_seconds,
+        "startup_seconds": timing.startup_seconds,
+        "peak_mb": own_peak_mb,
+        "cases": timing.cases,
+    }
+    print(json.dumps(figures))
     return 0
 
 
-def run_local(export: Path, workers: int) -> tuple[int, float]:
-    """The local engine as `outcomes compute --ndjson EXPORT --workers N` runs it: (cases, s).
+def run_local(export: Path, workers: int) -> Timing:
+    """The local engine as `outcomes compute --ndjson EXPORT --workers N` runs it.
 
     The clock covers spooling and evaluation, not loading the measure definitions.
     """
-    from app.library.measure_definitions import load_measures
     from app.outcomes.parallel import evaluate_export
 
-    as_of = datetime.fromisoformat(AS_OF).replace(tzinfo=UTC)
-    definitions = load_measures(CONTENT).values()
+    definitions = measure_definitions()
+    return measured(lambda: evaluate_export(definitions, export, as_of=as_of(), workers=workers))
+
+
+def run_spark(export: Path, workers: int) -> Timing:
+    """The Spark engine in local mode (`local[N]`) as `outcomes compute --engine spark` runs it.
+
+    Start-up (JVM, SparkSession) is timed apart; the compute is the first one of the session,
+    so it includes starting the Python workers, as every run of the command does.
+    """
+    from app.outcomes.spark_engine import cases_on, spark_session
+
+    definitions = measure_definitions()
     started = time.perf_counter()
-    cases = evaluate_export(definitions, export, as_of=as_of, workers=workers)
-    return len(cases), time.perf_counter() - started
+    with spark_session(f"local[{workers}]") as spark:
+        startup = time.perf_counter() - started
+        timing = measured(lambda: cases_on(spark, str(export), definitions, as_of=as_of()))
+    return Timing(timing.cases, timing.seconds, timing.cpu_seconds, startup)
+
+
+def measure_definitions() -> list:
+    """The shipped measures."""
+    from app.library.measure_definitions import load_measures
+
+    return list(load_measures(CONTENT).values())
+
+
+def as_of() -> datetime:
+    """The instant the benchmark's data end."""
+    return datetime.fromisoformat(AS_OF).replace(tzinfo=UTC)
+
+
+def measured(compute: Callable[[], list]) -> Timing:
+    """Run a compute; its cases, wall seconds and the CPU seconds this process tree spent."""
+    cpu = tree_cpu_seconds(os.getpid())
+    started = time.perf_counter()
+    cases = compute()
+    seconds = time.perf_counter() - started
+    return Timing(len(cases), seconds, tree_cpu_seconds(os.getpid()) - cpu)
+
+
+def process_tree(root: int) -> list[int]:
+    """A process and its live descendants (Linux /proc)."""
+    members, frontier = [root], [root]
+    while frontier:
+        children = child_pids(frontier.pop())
+        members.extend(children)
+        frontier.extend(children)
+    return members
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds a process tree has used: live processes and the children they reaped.
+
+    Worker processes that ended were reaped by their parent (the pool, the JVM), so their time
+    is in that parent's counters; Spark's JVM and Python workers are alive until the end.
+    """
+    return sum(process_cpu_seconds(pid, reaped_children=True) for pid in process_tree(root))
+
+
+def tree_rss_bytes(root: int) -> int:
+    """Resident bytes of a process tree (Linux /proc)."""
+    return sum(rss_bytes(pid) for pid in process_tree(root))
+
+
+def rss_bytes(pid: int) -> int:
+    """One process's resident bytes (0 when it is gone)."""
+    try:
+        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+class PeakMemory:
+    """Samples a process tree's resident memory in a thread until stopped; keeps the largest."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_bytes = pid, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def start(self) -> None:
+        """Start sampling."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        """Keep the largest total seen."""
+        while not self._stop.wait(SAMPLE_SECONDS):
+            self.peak_bytes = max(self.peak_bytes, tree_rss_bytes(self.pid))
 
 
 def replicated(root: Path, copies: int) -> Path:
-    """The synthetic export replicated `copies` times, in root/x<copies>."""
-    base = root / "x1"
-    if not base.exists():
-        write_bulk_ndjson(generate_dataset(), base)
-    if copies == 1:
-        return base
-    replicate_export(base, copies, root / f"x{copies}")
+    """The synthetic export replicated `copies` times (medicines shared), in root/x<copies>."""
+    source = root / "synthetic"
+    if not source.exists():
+        write_bulk_ndjson(generate_dataset(), source)
+    replicate_export(source, copies, root / f"x{copies}")
     return root / f"x{copies}"
-
-
-def replicate_export(source: Path, copies: int, out: Path) -> int:
-    """Write `copies` copies of an NDJSON export's patients into out; return the resources."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = 0
-    for path in sorted(Path(source).glob("*.ndjson")):
-        with path.open("rb") as lines, (out / path.name).open("wb") as target:
-            for line in lines:
-                if line.strip():
-                    for copy in copies_of(orjson.loads(line), copies):
-                        target.write(orjson.dumps(copy, option=orjson.OPT_SORT_KEYS) + b"\n")
-                        written += 1
-    return written
-
-
-def copies_of(resource: dict, copies: int) -> Iterator[dict]:
-    """The resource itself, then (unless shared) renamed copies 1 … copies-1."""
-    yield resource
-    if resource.get("resourceType") in SHARED_TYPES:
-        return
-    for copy in range(1, copies):
-        renamed = renamed_references(resource, f"-r{copy}")
-        if "id" in resource:
-            renamed["id"] = f"{resource['id']}-r{copy}"
-        yield renamed
-
-
-def renamed_references(value, suffix: str):
-    """A deep copy with `suffix` added to every reference that does not point at a shared type."""
-    if isinstance(value, dict):
-        return {
-            key: item + suffix
-            if key == "reference" and isinstance(item, str) and own_reference(item)
-            else renamed_references(item, suffix)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [renamed_references(item, suffix) for item in value]
-    return value
-
-
-def own_reference(reference: str) -> bool:
-    """A relative reference to a resource of the patient's own (not a shared type)."""
-    kind, _, rest = reference.partition("/")
-    return bool(rest) and kind not in SHARED_TYPES
 
 
 def export_size(export: Path) -> tuple[int, float]:
@@ -257,33 +349,44 @@ def summarize(
         runs=len(runs),
         resources_per_s=(wall[0], statistics.median(wall), wall[-1]),
         resources_per_cpu_s=(cpu[0], statistics.median(cpu), cpu[-1]),
+        startup_seconds=statistics.median(run.startup_seconds for run in runs),
         peak_mb=max(run.peak_mb for run in runs),
-        worker_peak_mb=max(run.worker_peak_mb for run in runs),
+        tree_peak_mb=max(run.tree_peak_mb for run in runs),
         cases=runs[0].cases,
     )
 
 
 def table(rows: list[Row]) -> str:
-    """The rows as a plain-text table."""
+    """The rows as a plain-text table, with a warning if two engines' cases differ at a size."""
     header = (
         f"{'engine':<7} {'size':>5} {'workers':>7} {'resources':>10} {'MB':>6}  "
-        f"{'resources/s (worst-median-best)':<32} {'per CPU s (median)':>18} "
-        f"{'peak MB':>8} {'worker MB':>9}"
+        f"{'resources/s (worst-median-best)':<28} {'per CPU s (worst-median-best)':<28} "
+        f"{'start s':>7} {'tree MB':>8} {'own MB':>7} {'cases':>8}"
     )
-    return "\n".join([header, *(row_text(row) for row in rows)]) + (
-        f"\ntarget: {TARGET:,} resources/s on one core (wall clock of 1 worker on an idle machine)"
-    )
+    notes = [
+        f"target: {TARGET:,} resources/s on one core (wall clock of 1 worker on an idle machine)",
+        "tree MB: peak resident memory of the whole process tree (workers, JVM); own MB: the"
+        " process that runs the command",
+    ]
+    for copies in sorted({row.copies for row in rows}):
+        if len({row.cases for row in rows if row.copies == copies}) > 1:
+            notes.append(f"WARNING: the engines' case counts differ at {copies}x")
+    return "\n".join([header, *(row_text(row) for row in rows), *notes])
 
 
 def row_text(row: Row) -> str:
     """One table line."""
-    worst, median, best = row.resources_per_s
-    span = f"{worst:,.0f}-{median:,.0f}-{best:,.0f}"
     return (
         f"{row.engine:<7} {row.copies:>4}x {row.workers:>7} {row.resources:>10,} "
-        f"{row.megabytes:>6.1f}  {span:<32} {row.resources_per_cpu_s[1]:>18,.0f} "
-        f"{row.peak_mb:>8.0f} {row.worker_peak_mb:>9.0f}"
+        f"{row.megabytes:>6.1f}  {span(row.resources_per_s):<28} "
+        f"{span(row.resources_per_cpu_s):<28} {row.startup_seconds:>7.1f} "
+        f"{row.tree_peak_mb:>8.0f} {row.peak_mb:>7.0f} {row.cases:>8,}"
     )
+
+
+def span(figures: tuple[float, float, float]) -> str:
+    """worst-median-best, as whole numbers."""
+    return "-".join(f"{figure:,.0f}" for figure in figures)
 
 
 def write_results(path: Path, rows: list[Row]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import jsonschema
@@ -42,10 +42,19 @@ class MeasureDefinition:
 
     def codes(self, *keys: str) -> frozenset[Code]:
         """Return the union of the value sets listed at criteria[keys...]['value_sets']."""
-        section = self.criteria
-        for key in keys:
-            section = section[key]
-        return frozenset().union(*(self.value_sets[url] for url in section["value_sets"]))
+        return self.code_unions[keys]
+
+    @cached_property
+    def code_unions(self) -> dict[tuple[str, ...], frozenset[Code]]:
+        """Each `value_sets` list's union of codes, by its key path in the criteria (made once).
+
+        The measures ask for these unions per patient and encounter; building them on every call
+        was the largest single cost of evaluating an export.
+        """
+        return {
+            path: frozenset().union(*(self.value_sets[url] for url in urls))
+            for path, urls in value_set_lists(self.criteria)
+        }
 
     @property
     def higher_is_better(self) -> bool:
@@ -124,6 +133,18 @@ def value_set_urls(node: object) -> Iterator[str]:
                 yield from value
             else:
                 yield from value_set_urls(value)
+
+
+def value_set_lists(
+    node: object, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], list[str]]]:
+    """Yield (key path, URLs) for every `value_sets` list anywhere in the criteria."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == "value_sets" and isinstance(value, list):
+                yield path, value
+            else:
+                yield from value_set_lists(value, (*path, key))
 
 
 def read_yaml(path: Path) -> dict:

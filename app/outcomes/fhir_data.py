@@ -6,11 +6,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 
 from app.fhir_json import (
     REFUTED_VERIFICATION,
     as_dict,
     as_str,
+    coding_triples,
     codings_of,
     dicts_in,
     parse_time,
@@ -35,6 +37,10 @@ class PatientRecord:
     patient: dict | None
     by_type: dict[str, list[dict]] = field(default_factory=dict)
     diagnosis_links: dict[str, set[str]] = field(default_factory=dict)
+    # conditions_at by id(encounter); the encounter is kept with its answer so its id stays its own
+    conditions_by_encounter: dict[int, tuple[dict, list[dict]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_resources(cls, resources: Iterable[dict]) -> PatientRecord:
@@ -67,6 +73,19 @@ class PatientRecord:
         """Return the patient's resources of the given types."""
         return [r for kind in resource_types for r in self.by_type.get(kind, [])]
 
+    @cached_property
+    def placed_conditions(self) -> list[tuple[dict, set[str], list[date]]]:
+        """Each Condition that is not void, with its linked encounters and its dates (made once).
+
+        Every encounter of the patient looks at every Condition (`conditions_at`); reading their
+        statuses, links and dates once per patient instead was a large share of evaluating.
+        """
+        return [
+            (condition, self.encounter_ids_of(condition), condition_dates(condition))
+            for condition in self.of_type("Condition")
+            if not is_void(condition)
+        ]
+
     def encounter_ids_of(self, resource: dict) -> set[str]:
         """Return the encounters a resource is linked to (own reference or Encounter.diagnosis)."""
         linked = set(self.diagnosis_links.get(as_str(resource.get("id")) or "", set()))
@@ -87,7 +106,7 @@ def day_of(text: object) -> date | None:
 
 def matching_coding(concept: object, codes: frozenset[Code]) -> tuple[str, str, str] | None:
     """Return the first (system, code, display) of a CodeableConcept that is in codes."""
-    for system, code, display in codings_of(as_dict(concept)):
+    for system, code, display in coding_triples(concept):
         if (system, code) in codes:
             return system, code, display
     return None
@@ -224,26 +243,32 @@ def coded_match(resource: dict, codes: frozenset[Code]) -> tuple[str, str, str] 
 
 
 def conditions_at(record: PatientRecord, encounter: dict) -> list[dict]:
-    """Conditions linked to the encounter, or unlinked ones dated within the encounter's dates."""
+    """Conditions linked to the encounter, or unlinked ones dated within the encounter's dates.
+
+    Several measures and criteria ask this of the same encounter: it is answered once per record.
+    """
+    known = record.conditions_by_encounter.get(id(encounter))
+    if known is None:
+        known = record.conditions_by_encounter[id(encounter)] = (
+            encounter,
+            _conditions_at(record, encounter),
+        )
+    return known[1]
+
+
+def _conditions_at(record: PatientRecord, encounter: dict) -> list[dict]:
+    """conditions_at, worked out."""
     encounter_id = as_str(encounter.get("id"))
     start = encounter_start(encounter)
     end = encounter_end(encounter) or start
     found = []
-    for condition in record.of_type("Condition"):
-        if is_void(condition):
-            continue
-        links = record.encounter_ids_of(condition)
+    for condition, links, days in record.placed_conditions:
         if links:
             if encounter_id in links:
                 found.append(condition)
-        elif start and end and dated_within(condition, start.date(), end.date()):
+        elif start and end and any(start.date() <= day <= end.date() for day in days):
             found.append(condition)
     return found
-
-
-def dated_within(condition: dict, first: date, last: date) -> bool:
-    """Whether a Condition's onset or recorded date falls in [first, last]."""
-    return any(first <= day <= last for day in condition_dates(condition))
 
 
 def coded_conditions(record: PatientRecord, codes: frozenset[Code]):

@@ -24,7 +24,7 @@ from app.outcomes import case_rates, ingest_ndjson, parallel, reports
 from app.outcomes.backend_token import credential_for
 from app.outcomes.cases import MeasureCase
 from app.outcomes.ingest_fhir import Credential, FhirIngestError, FhirSource
-from app.outcomes.measures import cases_by_measure, evaluate_patients
+from app.outcomes.measures import UnknownMeasureKind, cases_by_measure, evaluate_patients
 from app.outcomes.practice_store import ImportSummary, PracticeStore
 from app.outcomes.spark_engine import SparkEngineError, spark_cases
 from app.smart.backend_services import BackendServicesError
@@ -167,6 +167,7 @@ def compute(
         ingest_ndjson.NdjsonError,
         parallel.WorkerError,
         MeasureError,
+        UnknownMeasureKind,
         BackendServicesError,
         ConfigError,
         SparkEngineError,

@@ -49,6 +49,20 @@ def test_value_sets_resolve_to_codes():
     assert ("http://hl7.org/fhir/sid/icd-10-cm", "J02.0") in competing  # Bedside set
 
 
+def test_every_code_union_is_built_once_and_nested_paths_resolve():
+    """The measures call codes() per encounter: the union is made once and is the exact union."""
+    sepsis = measures()["sepsis-3h-bundle"]
+    for keys in (("antibiotic",), ("antibiotic", "route"), ("exclusions", "comfort_care")):
+        section = sepsis.criteria
+        for key in keys:
+            section = section[key]
+        union = frozenset().union(*(sepsis.value_sets[url] for url in section["value_sets"]))
+        assert sepsis.codes(*keys) == union and union
+        assert sepsis.codes(*keys) is sepsis.codes(*keys)
+    with pytest.raises(KeyError):
+        sepsis.codes("no-such-criterion")
+
+
 @pytest.mark.parametrize("path", MEASURE_VALUE_SETS, ids=[p.name for p in MEASURE_VALUE_SETS])
 def test_measure_only_value_sets_hold_valid_billable_codes(path):
     """Bedside URLs, a provenance description, and codes that pass the library's code checks."""

@@ -22,12 +22,12 @@ from click.testing import CliRunner
 
 from app.devtools.synthetic import codes, fhir
 from app.devtools.synthetic.dataset import expected_summary
+from app.devtools.synthetic.replicate import replicate_export
 from app.outcomes import ingest_ndjson
 from app.outcomes.measures import evaluate_patients
 from app.outcomes.outcomes_commands import compute, render
 from app.outcomes.spark_engine import INSTALL_HINT, spark_cases
 from app.settings import REPO_ROOT
-from bench.outcomes_spark import write_replicated_export
 from tests.outcomes.charts import URI, Chart, at, measures
 from tests.outcomes.test_synthetic import dataset
 from tests.outcomes_io.helpers import write_ndjson
@@ -83,9 +83,9 @@ def synthetic(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def replicated(tmp_path_factory) -> Path:
     """The export three times over, other patient ids per copy, medicines as shared Medications."""
-    directory = tmp_path_factory.mktemp("replicated")
-    write_replicated_export(directory, COPIES)
-    return directory
+    root = tmp_path_factory.mktemp("replicated")
+    replicate_export(write_ndjson(root / "export"), COPIES, root / "x3")
+    return root / "x3"
 
 
 @cache

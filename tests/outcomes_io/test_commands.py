@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from click.testing import CliRunner
 from fhir.resources.R4B.bundle import Bundle
@@ -11,7 +13,7 @@ from fhir.resources.R4B.bundle import Bundle
 from app.devtools.fhir_server import FixtureFhirServer
 from app.devtools.synthetic import codes
 from app.devtools.synthetic.dataset import expected_summary
-from app.outcomes.outcomes_commands import compute
+from app.outcomes.outcomes_commands import DEFAULT_CONTENT, compute
 from tests.outcomes.test_synthetic import dataset
 from tests.outcomes_io.helpers import (
     TOKEN,
@@ -124,6 +126,32 @@ def test_readable_errors(tmp_path):
     plain = run("--fhir-server", "http://fhir.example.org/r4")
     assert plain.exit_code == 1 and "https" in plain.output
     assert "Traceback" not in plain.output
+
+
+def test_a_measure_kind_this_version_cannot_compute_is_one_sentence(tmp_path):
+    """Content from a newer release (its schema allows a new kind): every engine says so, exit 1."""
+    content = content_with_kind(tmp_path / "content", "uri-appropriate-treatment", "newer-kind")
+    export = str(write_ndjson(tmp_path / "export"))
+    for engine in (["--engine", "local"], ["--workers", "2"], ["--engine", "spark"]):
+        result = run("--ndjson", export, "--content", str(content), *engine)
+        assert result.exit_code == 1, result.output
+        assert result.output == (
+            "Error: measure uri-appropriate-treatment: no computation for 'newer-kind'\n"
+        )
+
+
+def content_with_kind(content: Path, measure_id: str, kind: str) -> Path:
+    """A copy of the shipped measures whose schema allows `kind` and whose measure uses it."""
+    for folder in ("measures", "valuesets"):
+        shutil.copytree(DEFAULT_CONTENT / folder, content / folder)
+    schema_path = content / "measures" / "measure.schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    schema["properties"]["kind"]["enum"].append(kind)
+    schema_path.write_text(json.dumps(schema), encoding="utf-8")
+    measure_path = content / "measures" / f"{measure_id}.yaml"
+    text = measure_path.read_text(encoding="utf-8")
+    measure_path.write_text(text.replace("kind: respiratory-antibiotic-avoidance", f"kind: {kind}"))
+    return content
 
 
 def test_without_as_of_an_open_window_is_not_counted(tmp_path):

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from app.devtools.synthetic.replicate import replicate_export
 from app.outcomes import ingest_ndjson, parallel
 from app.outcomes.measures import EVALUATORS
 from app.outcomes.outcomes_commands import compute
-from bench.outcomes import replicate_export
 from tests.outcomes.charts import measures
 from tests.outcomes.test_synthetic import dataset
 from tests.outcomes_io.helpers import expected_overall, overall_counts, write_ndjson
@@ -22,7 +22,7 @@ COPIES = 3
 
 @pytest.fixture(scope="module")
 def replicated(tmp_path_factory) -> Path:
-    """The synthetic export with its patients copied three times under new ids."""
+    """The synthetic export with its patients copied three times under new ids, medicines shared."""
     root = tmp_path_factory.mktemp("parallel")
     replicate_export(write_ndjson(root / "export"), COPIES, root / "x3")
     return root / "x3"
@@ -69,7 +69,10 @@ def test_each_patient_lands_in_exactly_one_partition_whatever_the_process(tmp_pa
 def test_workers_refuse_a_fhir_server_and_a_count_out_of_range(tmp_path):
     """--workers is for NDJSON exports, 1 to 64: anything else is a usage error, not a crash."""
     refused = run("--fhir-server", "https://ehr.example/fhir", "--workers", "2")
-    assert refused.exit_code == 2 and "--workers applies to an --ndjson export" in refused.output
+    assert (
+        refused.exit_code == 2
+        and "--workers applies to the local engine on an --ndjson export" in refused.output
+    )
     for count in ("0", "65", "many"):
         wrong = run("--ndjson", str(tmp_path), "--workers", count)
         assert wrong.exit_code == 2 and "--workers" in wrong.output
