@@ -397,27 +397,41 @@ APPLICATION_GRANTS = (
 JOURNAL_CLUB_TYPES = "activity_type IN ('case', 'poc', 'journal-club')"
 
 
-@migrations()
+@migrations(transactional=False)
 def m006_journal_club_activity(db: Database) -> None:
     """Let credit records name the journal-club activity type: rebuild the table, rows unchanged.
 
-    SQLite cannot alter a CHECK, so the table is copied (every column and hash as it was) into
-    one with the wider CHECK; dropping a table fires no row triggers, and the append-only
-    triggers and indexes are made again on the new table.
+    SQLite cannot alter a CHECK, so this is its documented twelve-step table rebuild: foreign keys
+    off (other tables, such as the badge status, reference the credits), then in one transaction
+    copy every row (columns and hashes as they were) into a table with the wider CHECK, drop the
+    old one (no row triggers fire), rename, make the indexes and append-only triggers again and
+    check every foreign key; then foreign keys on again. Run again, it finds the CHECK widened.
     """
+    if JOURNAL_CLUB_TYPES in db["ledger_credits"].schema:
+        return
     wider = CREDITS_TABLE.replace("activity_type IN ('case', 'poc')", JOURNAL_CLUB_TYPES)
-    db.execute(wider.replace("ledger_credits", "ledger_credits_widened"))
-    db.execute("INSERT INTO ledger_credits_widened SELECT * FROM ledger_credits")
-    db.execute("DROP TABLE ledger_credits")
-    db.execute("ALTER TABLE ledger_credits_widened RENAME TO ledger_credits")
-    db["ledger_credits"].create_index(["learner_id", "activity_key"])
-    db["ledger_credits"].create_index(["learner_id", "earned_at"])
-    db.execute(
-        "CREATE UNIQUE INDEX ledger_credits_reversed_once ON ledger_credits (reverses) "
-        "WHERE reverses IS NOT NULL"
-    )
-    for statement in APPEND_ONLY_TRIGGERS.format(table="ledger_credits").strip().split(";\n"):
-        db.execute(statement)
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with db.atomic():
+            db.execute(wider.replace("ledger_credits", "ledger_credits_widened"))
+            db.execute("INSERT INTO ledger_credits_widened SELECT * FROM ledger_credits")
+            db.execute("DROP TABLE ledger_credits")
+            db.execute("ALTER TABLE ledger_credits_widened RENAME TO ledger_credits")
+            db["ledger_credits"].create_index(["learner_id", "activity_key"])
+            db["ledger_credits"].create_index(["learner_id", "earned_at"])
+            db.execute(
+                "CREATE UNIQUE INDEX ledger_credits_reversed_once ON ledger_credits (reverses) "
+                "WHERE reverses IS NOT NULL"
+            )
+            for statement in (
+                APPEND_ONLY_TRIGGERS.format(table="ledger_credits").strip().split(";\n")
+            ):
+                db.execute(statement)
+            broken = db.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"Rebuilding ledger_credits broke foreign keys: {broken[:3]}")
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
 
 
 PG_JOURNAL_CLUB_ACTIVITY = f"""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 
+import pytest
 from sqlite_utils import Database
 
 from app.db import LEDGER_SETTINGS, connect
+from app.ledger import badge_status as badges
 from app.ledger.schema import migrations
 from app.ledger.store import (
     SqlLedgerStore,
@@ -105,3 +108,36 @@ def test_the_ledger_runs_in_wal_mode_with_full_sync(db_path):
         assert connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     finally:
         connection.close()
+
+
+def test_widening_the_activity_types_keeps_badges_reversals_triggers_and_the_chain(db_path):
+    connection = connect(db_path, LEDGER_SETTINGS)
+    migrations.apply(
+        Database(connection, execute_plugins=False), stop_before="m006_journal_club_activity"
+    )
+    badges.migrations.apply(Database(connection, execute_plugins=False))
+    connection.close()
+    old = SqlLedgerStore(ledger_database(db_path), KEY, migrate=False)
+    learner = old.ensure_learner(ISSUER, "Practitioner/1")
+    first = old.append_credit(request(learner), [award()], "before-1")
+    old.append_credit(request(learner, 2), [award()], "before-2")
+    old.append_reversal(first.records[0].sequence, "entered in error", "reverse-1")
+    badges.allocate(old.database, [2])  # a badge's status slot references credit #2
+    old.close()
+
+    upgraded = SqlLedgerStore(ledger_database(db_path), KEY)
+    try:
+        assert applied_migrations(db_path)[-1] == "m006_journal_club_activity"
+        with sqlite3.connect(db_path) as raw:
+            assert raw.execute("SELECT record_sequence FROM ledger_badge_status").fetchall() == [
+                (2,)
+            ]
+            assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                raw.execute("UPDATE ledger_credits SET amount_hundredths = 1")
+        club = replace(request(learner, 3), activity_type="journal-club")
+        assert upgraded.append_credit(club, [award()], "club-1").created
+        report = verify_chain(upgraded)
+        assert report.ok and report.checked == 4
+    finally:
+        upgraded.close()
