@@ -1,10 +1,11 @@
 """Low-bandwidth budget of a case page in Chromium: bytes on first load, bytes when kept offline.
 
 Serves Bedside in demo mode on loopback, launches the app as the demo clinician in Debian's
-Chromium, starts the sepsis case and opens its first question page in a fresh browser holding only
-the sign-in cookie, twice. Counts every request the page and its service worker make, and the
-bytes the server sent for them (status line, headers and body, uncompressed: a compressing proxy
-only lowers them):
+Chromium with no patient in context (a phone outside the EHR: the only launch whose pages the
+service worker may keep, see app/ui/offline.py), starts the sepsis case and opens its first
+question page in a fresh browser holding only the sign-in cookie, twice. Counts every request the
+page and its service worker make, and the bytes the server sent for them (status line, headers
+and body, uncompressed: a compressing proxy only lowers them):
 - first load: empty HTTP cache, no service worker yet (it installs during this load);
 - kept: the same page again, once the service worker has kept it and the shared files.
 Also counts requests to any other origin (the budget allows none). Figures, not timed tests:
@@ -14,9 +15,12 @@ it exits 0 even when a target is missed.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import yaml
 
 from app import create_app
 from app.db import close_stores
@@ -63,18 +67,18 @@ def measure(args: argparse.Namespace, folder: Path) -> dict:
         with LiveServer(app) as server, sync_playwright() as playwright:
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             try:
-                return both_loads(chromium, server.url, sent)
+                return both_loads(chromium, app, server.url, sent)
             finally:
                 chromium.close()
     finally:
         close_stores(app)
 
 
-def both_loads(chromium, base_url: str, sent: BytesSent) -> dict:
+def both_loads(chromium, app, base_url: str, sent: BytesSent) -> dict:
     """Start the case in one browser; open its page in a fresh one (first load), then again."""
     launched = chromium.new_context(viewport=PHONE)
     try:
-        question_url = start_case(launched.new_page(), base_url)
+        question_url = start_case(launched.new_page(), app, base_url)
         cookies = launched.cookies()
     finally:
         launched.close()
@@ -95,13 +99,18 @@ def both_loads(chromium, base_url: str, sent: BytesSent) -> dict:
     }
 
 
-def start_case(page, base_url: str) -> str:
-    """Launch the demo app for the sepsis patient and start the case; return question 1's URL."""
-    page.goto(f"{base_url}/smart/standalone")
-    page.check("input[name='patient'][value='sepsis-adult']")
-    page.click("button[value='approve']")
-    page.wait_for_url("**/app/?launch=*")
-    page.click(f"a[href^='/app/case/{CASE}?']")
+def start_case(page, app, base_url: str) -> str:
+    """Launch into the sepsis case with no patient in context and start it; return question 1."""
+    module = yaml.safe_load((REPO_ROOT / f"content/modules/{CASE}.yaml").read_text())
+    launch_id = app.extensions["demo_auth"].create_launch(
+        patient="",
+        encounter=None,
+        practitioner="dr-ed-okafor",
+        need_patient_banner=False,
+        app_context=json.dumps({"module": CASE, "version": module["version"]}),
+    )
+    with page.expect_navigation(url="**/app/case/**"):
+        page.goto(f"{base_url}/smart/launch?iss={base_url}/fhir&launch={launch_id}")
     page.click("button.primary")  # start
     page.wait_for_url("**/q/1?launch=*")
     return page.url

@@ -1,8 +1,10 @@
 // Bedside's service worker, scoped to /app/: a learner's own pages readable offline.
 //
-// Pages come from the network first; a copy is kept only when the page names its learner's
-// cache (X-Bedside-Offline-Cache), so one learner's pages never sit beside another's: a page that
-// names another key replaces the cache, and /app answering 401 (signed out) drops it. Without a
+// Pages come from the network first; a copy is kept only when the server marks the page as free of
+// patient data (X-Bedside-Offline: keep; anything else is network-only, as Cache Storage ignores
+// no-store) and names its learner's cache (X-Bedside-Offline-Cache), so one learner's pages never
+// sit beside another's: a page that names another key replaces the cache, and /app answering 401
+// (signed out) drops it. Without a
 // connection the kept copy is shown, else the kept "not saved offline" page. Posts are never
 // answered here: offline answers are queued by offline.js and re-sent with their own keys.
 "use strict";
@@ -10,6 +12,7 @@
 const SHELL_CACHE = "bedside-shell-v1";
 const PAGES_PREFIX = "bedside-pages-";
 const CACHE_HEADER = "X-Bedside-Offline-Cache";
+const KEEP_HEADER = "X-Bedside-Offline";
 const SHELL = ["/static/bedside.css", "/static/offline.js", "/static/favicon.svg"];
 const FALLBACK = "/app/offline";
 
@@ -45,7 +48,7 @@ async function appPage(request) {
 async function keep(request, response) {
   const key = response.headers.get(CACHE_HEADER);
   if (response.status === 401) return dropPages();
-  if (!key || response.status !== 200 || response.redirected) return;
+  if (!key || !keepable(response)) return;
   const name = PAGES_PREFIX + key;
   await dropCaches((other) => other.startsWith(PAGES_PREFIX) && other !== name);
   const cache = await caches.open(name);
@@ -60,10 +63,15 @@ async function keepFallback(cache, launch) {
   const url = FALLBACK + (launch ? "?launch=" + encodeURIComponent(launch) : "");
   try {
     const response = await fetch(url, { credentials: "same-origin" });
-    if (response.ok) await cache.put(FALLBACK, response);
+    if (keepable(response)) await cache.put(FALLBACK, response);
   } catch (offline) {
     // kept on the next page instead
   }
+}
+
+function keepable(response) {
+  const marked = response.headers.get(KEEP_HEADER) === "keep";
+  return marked && response.status === 200 && !response.redirected;
 }
 
 async function keptPage(request) {

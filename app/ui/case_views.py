@@ -12,11 +12,13 @@ from app.ledger.credit import replayed_credit
 from app.library.markdown import render_markdown
 from app.ui import case_flow, learning_flow
 from app.ui.facts import patient_facts
+from app.ui.offline import offline_readable
 from app.ui.page_context import learner_id, ledger, module_or_404, runtime, smart_session
 from app.ui.views import bp, page
 
 
 @bp.get("/case/<module_id>")
+@offline_readable
 def case_intro(module_id: str) -> str:
     """Disclosures, pass mark, time, credit and guideline, before the case can start."""
     module = module_or_404(module_id)
@@ -32,6 +34,7 @@ def case_start(module_id: str) -> Response:
 
 
 @bp.route("/case/<module_id>/attempt/<attempt_id>/q/<int:number>", methods=["GET", "POST"])
+@offline_readable
 def case_question(module_id: str, attempt_id: str, number: int) -> Response | tuple[str, int] | str:
     """Show a question (or, once answered, the feedback); record the chosen answer."""
     module = module_or_404(module_id)
@@ -72,6 +75,7 @@ def case_finish(module_id: str, attempt_id: str) -> Response:
 
 
 @bp.get("/case/<module_id>/attempt/<attempt_id>/result")
+@offline_readable
 def case_result(module_id: str, attempt_id: str) -> Response | str:
     """The score against the pass mark, and the credit earned (or why none); reads only."""
     module = module_or_404(module_id)

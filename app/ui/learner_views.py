@@ -30,6 +30,7 @@ from app.ui.learner_profile import (
 )
 from app.ui.learning_flow import learning_store
 from app.ui.next_flow import practice_data, recommendations
+from app.ui.offline import offline_readable
 from app.ui.page_context import learner_id, runtime
 from app.ui.views import bp, error_page, page
 
@@ -123,6 +124,7 @@ def learning_store_busy(error: Exception) -> tuple[str, int]:
 
 
 @bp.get("/next")
+@offline_readable
 def next_view() -> str:
     """Ranked recommendations, each with its reasons and the numbers behind them."""
     view = learner_view()

@@ -5,20 +5,29 @@ answer, without a connection. Pages are per learner and carry launch ids and CSR
 app page names its cache in a response header: an opaque key derived from the browser's sign-in
 (never the cookie itself, which stays HttpOnly). The worker keeps one learner's cache at a time
 and drops it when a page names another key, or when /app answers without a sign-in.
+
+Cache Storage ignores `no-store`, so the worker keeps only pages marked `X-Bedside-Offline: keep`:
+views that show no patient data opt in (`@offline_readable`), and even they are not marked while a
+patient is in the launch's context (banner, facts). Every other page is network-only.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+from collections.abc import Callable
+from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 
 from app.smart import current_smart_session
 
 APP_SCOPE = "/app/"
 WORKER_FILE = "sw.js"
 CACHE_HEADER = "X-Bedside-Offline-Cache"
+KEEP_HEADER = "X-Bedside-Offline"
+KEEP = "keep"
 
 
 def init_offline(app: Flask) -> None:
@@ -40,6 +49,30 @@ def name_offline_cache(response: Response) -> Response:
     if key is not None:
         response.headers[CACHE_HEADER] = key
     return response
+
+
+def offline_readable(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Let the worker keep this view's pages: they show no patient data of their own."""
+
+    @functools.wraps(view)
+    def readable(*args: Any, **kwargs: Any) -> Any:
+        g.offline_readable = True
+        return view(*args, **kwargs)
+
+    return readable
+
+
+def mark_kept_page(response: Response) -> Response:
+    """Mark what the worker may keep: an opted-in view's 200 with no patient in context."""
+    if g.get("offline_readable") and response.status_code == 200 and not patient_in_context():
+        response.headers[KEEP_HEADER] = KEEP
+    return response
+
+
+def patient_in_context() -> bool:
+    """Tell whether the launch names a patient (pages then may show the banner or their facts)."""
+    session = current_smart_session()
+    return session is None or bool(session.patient)
 
 
 def offline_cache_key() -> str | None:

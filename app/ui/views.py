@@ -13,7 +13,7 @@ from app.library import editorial
 from app.smart import FhirRequestError, SmartSessionEnded, current_smart_session
 from app.smart.sessions import LAUNCH_ARG, bind_launch, forget_ended_session
 from app.ui import labels
-from app.ui.offline import name_offline_cache, offline_cache_key
+from app.ui.offline import mark_kept_page, name_offline_cache, offline_cache_key, offline_readable
 from app.ui.page_context import (
     context_module_id,
     learner_id,
@@ -51,6 +51,7 @@ def keep_launch(endpoint: str, values: dict) -> None:
 
 bp.after_request(i18n.private_page)
 bp.after_request(name_offline_cache)
+bp.after_request(mark_kept_page)
 
 
 @bp.context_processor
@@ -172,6 +173,7 @@ def ledger_refused(error: Exception) -> tuple[str, int]:
 
 
 @bp.get("/")
+@offline_readable
 def home() -> str:
     """The launched context, the library, open point-of-care cycles and the transcript link."""
     session = smart_session()
@@ -188,6 +190,7 @@ def home() -> str:
 
 
 @bp.get("/offline")
+@offline_readable
 def offline_fallback() -> str:
     """What the service worker shows offline for a page that was not kept for offline reading."""
     return page("ui/offline.html")

@@ -1,11 +1,15 @@
 """Offline on a phone, in real Chromium (issue #20 item 2): kept pages, queued answers, one credit.
 
 The service worker keeps the pages a learner opened (and their "What next" cases, each with its
-guideline summary); answers given offline wait in IndexedDB and are sent on reconnection, where
-the ledger's keys make every resend harmless. Sign-out leaves nothing of the learner behind.
+guideline summary) when the server marks them free of patient data, so these flows launch with no
+patient in context; a page with the patient banner stays network-only. Answers given offline wait
+in IndexedDB and are sent on reconnection, where the ledger's keys make every resend harmless.
+Sign-out leaves nothing of the learner behind.
 """
 
 from __future__ import annotations
+
+import json
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
@@ -21,7 +25,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def test_an_answer_given_offline_is_sent_on_reconnection_and_earns_one_credit(phone, demo_server):
-    on_last_question(phone, demo_server.url)
+    on_last_question(phone, demo_server)
     phone.context.set_offline(True)
     assert_status(phone, OFFLINE)
     phone.reload()  # offline: the kept copy of the question
@@ -46,7 +50,7 @@ def test_an_answer_given_offline_is_sent_on_reconnection_and_earns_one_credit(ph
 
 
 def test_a_claim_sent_twice_still_counts_once(phone, demo_server):
-    on_last_question(phone, demo_server.url)
+    on_last_question(phone, demo_server)
     answer(phone, QUESTIONS[-1])
     phone.wait_for_selector(".feedback")
     phone.context.set_offline(True)
@@ -64,8 +68,23 @@ def test_a_claim_sent_twice_still_counts_once(phone, demo_server):
     assert phone.evaluate(QUEUED_ENTRIES) == []
 
 
+def test_a_page_with_the_patient_banner_is_never_kept_on_the_device(phone, demo_server):
+    open_case_from_card(phone, demo_server.url)  # the EHR launch names a patient
+    wait_for_worker(phone)
+    phone.reload()  # now through the worker
+    assert phone.locator(".patient-banner .patient-name").is_visible()
+    phone.click("nav.ui-nav a[href*='/app/next']")
+    phone.wait_for_selector(".recommendations")
+    for url in (
+        phone.url,
+        demo_server.url + phone.locator(".recommendations h2 a").first.get_attribute("href"),
+    ):
+        assert not phone.evaluate(STORED, url), url
+    assert phone.evaluate(KEPT_CACHES) == []
+
+
 def test_what_next_cases_and_their_guideline_summaries_are_readable_offline(phone, demo_server):
-    open_case_from_card(phone, demo_server.url)
+    open_case_without_patient(phone, demo_server)
     wait_for_worker(phone)
     phone.click("nav.ui-nav a[href*='/app/next']")
     first = phone.locator(".recommendations h2 a").first
@@ -81,7 +100,7 @@ def test_what_next_cases_and_their_guideline_summaries_are_readable_offline(phon
 
 
 def test_signing_out_leaves_no_page_or_answer_of_the_learner_on_the_device(phone, demo_server):
-    on_last_question(phone, demo_server.url)
+    on_last_question(phone, demo_server)
     question_url = phone.url
     phone.context.set_offline(True)
     answer(phone, QUESTIONS[-1])
@@ -119,9 +138,22 @@ def test_with_javascript_off_a_case_is_completed_and_earns_credit(chromium, requ
     assert all(url.startswith(demo_server.url) for _, url in fetched)  # nothing third-party
 
 
-def on_last_question(page, base_url: str) -> None:
-    """Launch from the card, start the case and answer all but its last question, online."""
-    open_case_from_card(page, base_url)
+def open_case_without_patient(page, server) -> None:
+    """Launch from the EHR into the sepsis case with no patient in context (so no banner)."""
+    launch_id = server.app.extensions["demo_auth"].create_launch(
+        patient="",
+        encounter=None,
+        practitioner="dr-ed-okafor",
+        need_patient_banner=False,
+        app_context=json.dumps({"module": SEPSIS["id"], "version": SEPSIS["version"]}),
+    )
+    with page.expect_navigation(url="**/app/case/**"):
+        page.goto(f"{server.url}/smart/launch?iss={server.url}/fhir&launch={launch_id}")
+
+
+def on_last_question(page, server) -> None:
+    """Launch with no patient, start the case and answer all but its last question, online."""
+    open_case_without_patient(page, server)
     wait_for_worker(page)
     page.click("button.primary")  # start
     for question in QUESTIONS[:-1]:
@@ -198,6 +230,8 @@ KEPT = """async url => {
   }
   return false;
 }"""
+
+STORED = """async url => Boolean(await caches.match(url))"""
 
 KEPT_CACHES = """async () =>
   (await caches.keys()).filter(name => name.startsWith("bedside-pages-"))"""

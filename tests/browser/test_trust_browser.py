@@ -55,7 +55,8 @@ def test_every_app_page_says_who_is_signed_in_and_offers_sign_out(request, demo_
         account = tab.locator("form.ui-account")
         assert "Signed in" in account.inner_text(), path
         assert account.locator("button", has_text="Sign out").is_visible(), path
-    tab.click("form.ui-account button")
+    with tab.expect_navigation():  # sign-out first clears what this browser kept offline
+        tab.click("form.ui-account button")
     tab.goto(f"{demo_server.url}/app/transcript")
     assert tab.locator("form.ui-account").count() == 0  # signed out: no one's transcript shown
 

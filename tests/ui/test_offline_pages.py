@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 from app.smart.sessions import COOKIE_NAME
-from app.ui.offline import CACHE_HEADER
-from tests.smart.helpers import query_of, read_form
-from tests.ui.helpers import SEPSIS, get, launch, launch_as
+from app.ui.offline import CACHE_HEADER, KEEP, KEEP_HEADER
+from tests.smart.helpers import ISS, new_launch, query_of, read_form
+from tests.ui.helpers import SEPSIS, get, launch, launch_as, start_case
+
+# The pages the offline feature keeps: home, case intro and question, "What next", the fallback.
+READABLE = ("/app/", f"/app/case/{SEPSIS}", "/app/next", "/app/offline")
 
 
 def test_the_worker_may_control_the_app_and_is_always_revalidated(browser):
@@ -71,6 +74,39 @@ def test_the_page_shown_for_what_was_not_kept_is_translated(browser, auth_server
     launch(browser, auth_server)
     assert "Not saved for offline reading" in get(browser, "/app/offline")
     assert "No guardada para leer sin conexión" in get(browser, "/app/offline?lang=es")
+
+
+def test_pages_in_a_patients_context_are_never_marked_for_keeping(browser, auth_server):
+    launch(browser, auth_server)
+    question = start_case(browser)
+    assert "Harlow" in get(browser, question)  # the banner (and the facts panel) name the patient
+    for path in (*READABLE, question, "/app/profile/export", "/app/transcript"):
+        response = browser.get(path)
+        assert response.status_code == 200, path
+        assert CACHE_HEADER in response.headers and KEEP_HEADER not in response.headers, path
+
+
+def test_pages_without_a_patient_are_marked_when_their_view_shows_no_patient_data(
+    browser, auth_server
+):
+    launch_without_patient(browser, auth_server)
+    question = start_case(browser)
+    assert "Harlow" not in get(browser, question)
+    for path in (*READABLE, question):
+        assert browser.get(path).headers.get(KEEP_HEADER) == KEEP, path
+    for path in ("/app/profile/export", "/app/transcript", "/app/profile"):
+        response = browser.get(path)
+        assert response.status_code == 200 and KEEP_HEADER not in response.headers, path
+    assert KEEP_HEADER not in browser.get("/app/case/no-such-module").headers  # a 404
+
+
+def launch_without_patient(browser, auth_server) -> None:
+    """Launch Bedside from the demo EHR with no patient in context (so no banner, no facts)."""
+    launch_id = new_launch(auth_server, patient="", encounter=None, need_patient_banner=False)
+    step = browser.get("/smart/launch", query_string={"iss": ISS, "launch": launch_id})
+    for _ in range(3):
+        assert step.status_code == 302, step.get_data(as_text=True)
+        step = browser.get(step.headers["Location"])
 
 
 def static_headers(browser, filename: str) -> dict:
