@@ -213,7 +213,9 @@ def case_view(case_id: str) -> Response | tuple[str, int] | str:
         if case.status != "approved" or not case.thread_id:
             raise CaseStateError(case_id)
         values["body"] = request.form.get("body", "").strip()
-        if refused := text_error(values["body"], minimum=2, maximum=BODY_MAX):
+        if not store().display_name(learner_id()):
+            errors["body"] = gettext("Choose the name your peers will see before you post.")
+        elif refused := text_error(values["body"], minimum=2, maximum=BODY_MAX):
             errors["body"] = refused
         else:
             try:

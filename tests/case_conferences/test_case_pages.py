@@ -125,6 +125,10 @@ def test_a_case_from_draft_to_approved_and_discussed(clubs_app, author, peer, mo
     review(moderator, case, "approve")
     html = get(peer, case)
     assert "Lactate 3.1 mmol/L" in html
+    refused = post(peer, case, html, status=400, body="Would you give **fluids** first?")
+    assert "Choose the name your peers will see" in refused.get_data(as_text=True)
+    assert "fluids" not in get(author, case)
+    post(peer, "/app/discuss/name", get(peer, "/app/discuss/name"), name="Dr Peer")
     post(peer, case, html, body="Would you give **fluids** first?")
     assert "<strong>fluids</strong>" in get(author, case)
 
