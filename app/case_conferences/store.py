@@ -90,7 +90,7 @@ CASE_CONFERENCE_SCHEMA = StoreSchema(
     "bedside.case_conferences",
     migrations,
     POSTGRESQL_STEPS,
-    grants=(("SELECT, INSERT, UPDATE", ("conf_cases",)),),
+    grants=(("SELECT, INSERT, UPDATE, DELETE", ("conf_cases",)),),
 )
 
 
@@ -220,6 +220,18 @@ class CaseConferenceStore:
     def cases_by(self, author_id: str) -> list[TeachingCase]:
         """An author's own cases, newest first."""
         return self.select("author_id = :value", author_id)
+
+    def export(self, author_id: str) -> list[dict]:
+        """An author's own cases as JSON values, whatever their review status."""
+        return [dict(case.__dict__) for case in self.cases_by(author_id)]
+
+    def delete_unapproved(self, author_id: str) -> None:
+        """Delete an author's cases no moderator approved (approved ones carry a discussion)."""
+        with self.database.write() as connection:
+            connection.execute(
+                text("DELETE FROM conf_cases WHERE author_id = :author AND status <> 'approved'"),
+                {"author": author_id},
+            )
 
     def authors_case(self, case_id: str, author_id: str) -> TeachingCase:
         """The author's own case; CaseNotFound for anyone else."""

@@ -110,3 +110,16 @@ def test_of_two_moderators_reviewing_at_once_only_the_first_passes(cases):
     with pytest.raises(CaseChanged):
         cases.review(case_id, "M2", approve=False, seen=seen)
     assert (cases.case(case_id).status, cases.case(case_id).reviewed_by) == ("approved", "M1")
+
+
+def test_deleting_an_authors_data_removes_only_their_unapproved_cases(cases):
+    approved = cases.draft("A1", "Urosepsis", VIGNETTE)
+    cases.submit(approved, "A1")
+    cases.review(approved, "M1", approve=True, seen=cases.case(approved).updated_at)
+    submitted = cases.draft("A1", "Urosepsis, again", VIGNETTE)
+    cases.submit(submitted, "A1")
+    cases.draft("A1", "Urosepsis, a draft", VIGNETTE)
+    others = cases.draft("A2", "Someone else's draft", VIGNETTE)
+    cases.delete_unapproved("A1")
+    assert [case["case_id"] for case in cases.export("A1")] == [approved]
+    assert cases.case(others).status == "draft"
