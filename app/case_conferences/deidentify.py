@@ -3,10 +3,11 @@
 45 CFR 164.514(b)(2) lists eighteen kinds of identifiers of the individual (and of relatives,
 employers and household members) that must be removed. Here: names; geography below the state
 (street, city, county, ZIP code); every element of a date but the year, which becomes a day
-relative to the case's day 0 ("day 2"); ages over 89 ("90 or older"); phone and fax numbers;
-e-mail addresses; social security, medical record, health plan, account, certificate or licence
-numbers; vehicle and device identifiers and serial numbers; URLs; IP addresses; and any other
-unique identifying number or code. Biometric identifiers and photographs never enter the text:
+relative to the case's day 0 ("day 2"), or is removed with its month ("March 2024", "03/2023");
+ages over 89 ("90 or older"); phone and fax numbers (a local "555-1234" too); e-mail addresses;
+social security, medical record, health plan, account, certificate or licence numbers; vehicle
+and device identifiers and serial numbers; URLs; IP addresses; and any other unique identifying
+number or code. Biometric identifiers and photographs never enter the text:
 only coded facts and free text are read.
 
 Two nets catch them: the identifying values the record itself holds (names, identifier values,
@@ -29,6 +30,7 @@ REMOVED = "[removed]"
 AGE_CEILING = 89  # Safe Harbor: ages over 89 are aggregated into one group
 OLDEST_GROUP = "90 or older"
 MIN_TERM_LENGTH = 3
+MIN_NAME_LENGTH = 2  # two-letter surnames (Li, Wu, Ng, Ho), matched only as whole words
 SUBSTRING_TERM_LENGTH = 4  # shorter terms only as whole words (they hide inside ordinary words)
 MONTHS = (
     "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -41,6 +43,15 @@ NAMED_DATE = re.compile(
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTHS})\.?(?:,?\s+\d{{4}})?)\b",
     re.IGNORECASE,
 )
+SPANISH_MONTHS = (
+    "ene(?:ro)?|feb(?:rero)?|marzo|abr(?:il)?|mayo|jun(?:io)?|jul(?:io)?|ago(?:sto)?|"
+    "sep(?:t(?:iembre)?)?|setiembre|oct(?:ubre)?|nov(?:iembre)?|dic(?:iembre)?"
+)
+MONTH_YEAR = re.compile(
+    rf"\b(?:{MONTHS}|{SPANISH_MONTHS})\.?,?\s+(?:(?:of|de(?:l)?)\s+)?(?:19|20)\d{{2}}\b"
+    r"|\b(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b",
+    re.IGNORECASE,
+)
 PATTERNS = (
     ("[url]", re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+|\burn:\S+", re.IGNORECASE)),
     ("[e-mail]", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
@@ -50,6 +61,8 @@ PATTERNS = (
     ),
     ("[id]", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),  # a social security number
     ("[phone]", re.compile(r"(?:\+\d{1,3}[\s.-]?)?\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}\b")),
+    # a local number (555-1234), not a part of a longer number or a decimal
+    ("[phone]", re.compile(r"(?<![\w-])(?<!\d\.)\d{3}-\d{4}(?![\w-])(?!\.\d)")),
     ("[zip]", re.compile(r"\b\d{5}-\d{4}\b")),
     # record, account, plan, licence, device or vehicle numbers: letters with 3+ digits, or
     # 7+ digits in a row (a lab value has fewer)
@@ -89,7 +102,7 @@ def record_identifiers(resources: Iterable[Mapping[str, object]]) -> Identifiers
             terms |= device_terms(resource)
         for contact in dicts_in(resource.get("contact")):
             terms |= person_terms(contact)
-    return Identifiers(frozenset(t.strip() for t in terms if len(t.strip()) >= MIN_TERM_LENGTH))
+    return Identifiers(frozenset(t.strip() for t in terms if long_enough(t.strip())))
 
 
 def scrub_text(text: str, identifiers: Identifiers, day0: date | None) -> str:
@@ -100,6 +113,7 @@ def scrub_text(text: str, identifiers: Identifiers, day0: date | None) -> str:
     text = ISO_DATE.sub(lambda m: relative_or_removed(iso_date(m), day0), text)
     text = US_DATE.sub(lambda m: relative_or_removed(us_date(m), day0), text)
     text = NAMED_DATE.sub("[date]", text)
+    text = MONTH_YEAR.sub("[date]", text)
     for marker, pattern in PATTERNS:
         text = pattern.sub(marker, text)
     return text
@@ -176,6 +190,11 @@ def birth_date_forms(birth_date: str) -> set[str]:
         for separator in "/.-":
             forms |= {f"{m}{separator}{d}{separator}{year}", f"{d}{separator}{m}{separator}{year}"}
     return forms
+
+
+def long_enough(term: str) -> bool:
+    """A term long enough to remove: three characters, or a name of two letters."""
+    return len(term) >= MIN_TERM_LENGTH or (len(term) >= MIN_NAME_LENGTH and term.isalpha())
 
 
 def term_pattern(term: str) -> str:

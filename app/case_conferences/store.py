@@ -35,6 +35,14 @@ class CaseStateError(Exception):
     """The case is not in a state that allows this (the message says why)."""
 
 
+class CaseChanged(CaseStateError):
+    """The case changed (or was reviewed) after the moderator opened it; nothing was changed."""
+
+
+class OwnCaseReview(Exception):
+    """A moderator may not review a case they wrote."""
+
+
 @migrations()
 def create_case_conference_tables(db: SqliteFile) -> None:
     """Teaching cases and their review."""
@@ -82,7 +90,7 @@ CASE_CONFERENCE_SCHEMA = StoreSchema(
     "bedside.case_conferences",
     migrations,
     POSTGRESQL_STEPS,
-    grants=(("SELECT, INSERT, UPDATE", ("conf_cases",)),),
+    grants=(("SELECT, INSERT, UPDATE, DELETE", ("conf_cases",)),),
 )
 
 
@@ -175,17 +183,35 @@ class CaseConferenceStore:
             raise CaseStateError("Only a draft is submitted for review.")
         self.update(case_id, status="submitted")
 
-    def review(self, case_id: str, moderator_id: str, *, approve: bool, thread_id: str) -> None:
-        """A moderator approves (opening its discussion thread) or rejects a submitted case."""
-        if self.case(case_id).status != "submitted":
-            raise CaseStateError("Only a submitted case is reviewed.")
-        self.update(
-            case_id,
-            status="approved" if approve else "rejected",
-            reviewed_by=moderator_id,
-            reviewed_at=timestamp(),
-            thread_id=thread_id if approve else None,
-        )
+    def review(self, case_id: str, moderator_id: str, *, approve: bool, seen: str) -> None:
+        """A moderator approves or rejects the submitted case as it was when they opened it."""
+        found = self.case(case_id)
+        if found.author_id == moderator_id:
+            raise OwnCaseReview(case_id)
+        now = timestamp()
+        # Conditional on the submitted version the moderator read: an edit since, or another
+        # moderator's review, leaves no row to update, so two approvals never both pass.
+        with self.database.write() as connection:
+            changed = connection.execute(
+                text(
+                    "UPDATE conf_cases SET status = :status, reviewed_by = :moderator,"
+                    " reviewed_at = :now, updated_at = :now WHERE case_id = :id"
+                    " AND status = 'submitted' AND updated_at = :seen"
+                ),
+                {
+                    "status": "approved" if approve else "rejected",
+                    "moderator": moderator_id,
+                    "now": now,
+                    "id": case_id,
+                    "seen": seen,
+                },
+            ).rowcount
+        if changed != 1:
+            raise CaseChanged(case_id)
+
+    def open_discussion(self, case_id: str, thread_id: str) -> None:
+        """Attach the discussion thread the approving moderator opened."""
+        self.update(case_id, thread_id=thread_id)
 
     def cases(self, status: str) -> list[TeachingCase]:
         """Cases in a status, newest first."""
@@ -194,6 +220,18 @@ class CaseConferenceStore:
     def cases_by(self, author_id: str) -> list[TeachingCase]:
         """An author's own cases, newest first."""
         return self.select("author_id = :value", author_id)
+
+    def export(self, author_id: str) -> list[dict]:
+        """An author's own cases as JSON values, whatever their review status."""
+        return [dict(case.__dict__) for case in self.cases_by(author_id)]
+
+    def delete_unapproved(self, author_id: str) -> None:
+        """Delete an author's cases no moderator approved (approved ones carry a discussion)."""
+        with self.database.write() as connection:
+            connection.execute(
+                text("DELETE FROM conf_cases WHERE author_id = :author AND status <> 'approved'"),
+                {"author": author_id},
+            )
 
     def authors_case(self, case_id: str, author_id: str) -> TeachingCase:
         """The author's own case; CaseNotFound for anyone else."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from app.journal_clubs.store import Club, JournalClubStore, Reflection, parse_stamp
 from app.ledger.credit import claim_journal_club_credit
@@ -19,15 +21,25 @@ def reflect_for_credit(
     author_id: str,
     answers: tuple[str, str],
     now: datetime,
+    topic_module: Mapping[str, Any] | None = None,
 ) -> tuple[Reflection, Submission]:
-    """Post a member's reflection, then claim the club's credit (a replay after the first)."""
+    """Post a member's reflection, then claim the club's credit (a replay after the first).
+
+    `topic_module`: the library's version of the club's module (None for a guideline).
+    """
     practice_change, barriers = answers
     reflection = clubs.reflect(club_id, author_id, practice_change, barriers, now)
-    return reflection, claim_club_credit(clubs, ledger, policy, clubs.club(club_id), author_id)
+    club = clubs.club(club_id)
+    return reflection, claim_club_credit(clubs, ledger, policy, club, author_id, topic_module)
 
 
 def claim_club_credit(
-    clubs: JournalClubStore, ledger: LedgerStore, policy: CreditPolicy, club: Club, member: str
+    clubs: JournalClubStore,
+    ledger: LedgerStore,
+    policy: CreditPolicy,
+    club: Club,
+    member: str,
+    topic_module: Mapping[str, Any] | None = None,
 ) -> Submission:
     """Claim a member's credit for the club from their reflections (idempotent per member)."""
     participation = ClubParticipation(
@@ -37,6 +49,8 @@ def claim_club_credit(
         reflections_at=tuple(
             parse_stamp(r.created_at) for r in clubs.reflections(club.club_id, member)
         ),
+        topic_module=topic_module,
+        facilitating=club.facilitator_id == member,
     )
     module_id = club.topic if club.topic_kind == "module" else None
     return claim_journal_club_credit(ledger, policy, member, participation, module_id=module_id)

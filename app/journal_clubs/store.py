@@ -270,6 +270,37 @@ class JournalClubStore:
             ).all()
         return [Club(*row) for row in rows]
 
+    def export(self, learner_id: str) -> dict:
+        """A learner's clubs as JSON values: memberships, reflections and clubs facilitated."""
+        with self.database.read() as connection:
+            memberships = connection.execute(
+                text(
+                    "SELECT m.club_id, c.title, m.joined_at FROM club_members AS m"
+                    " JOIN club_clubs AS c ON c.club_id = m.club_id"
+                    " WHERE m.learner_id = :learner ORDER BY m.joined_at, m.club_id"
+                ),
+                {"learner": learner_id},
+            ).all()
+            reflections = connection.execute(
+                text(
+                    f"SELECT {REFLECTION_COLUMNS} FROM club_reflections WHERE author_id = :learner"
+                    " ORDER BY created_at, reflection_id"
+                ),
+                {"learner": learner_id},
+            ).all()
+            facilitated = connection.execute(
+                text(
+                    f"SELECT {CLUB_COLUMNS} FROM club_clubs WHERE facilitator_id = :learner"
+                    " ORDER BY created_at, club_id"
+                ),
+                {"learner": learner_id},
+            ).all()
+        return {
+            "memberships": [dict(row._mapping) for row in memberships],
+            "reflections": [Reflection(*row).__dict__ for row in reflections],
+            "facilitated": [Club(*row).__dict__ for row in facilitated],
+        }
+
     def reflect(
         self, club_id: str, author_id: str, practice_change: str, barriers: str, now: datetime
     ) -> Reflection:

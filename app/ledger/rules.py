@@ -17,6 +17,8 @@ Decisions (documented because accreditors will ask):
 - A journal club earns a member its configured credit (`journal_club_credit`) once per club,
   when the member posted at least one reflection inside the club's discussion window (opens
   inclusive, closes inclusive); the activity type is `journal-club`, keyed `journal-club:<club>`.
+  The facilitator earns no credit for their own club. In production a club earns credit only on
+  an approved module version; a club on a free-text guideline citation earns none.
 - In production (`approved_modules_only`) a case earns credit only when its module version is
   `approved` by a named clinician reviewer (its editorial record), and a point-of-care cycle only
   when the module it consulted is; a draft, in-review or retired version can still be learned
@@ -160,6 +162,8 @@ class ClubParticipation:
     opens_at: datetime
     closes_at: datetime
     reflections_at: tuple[datetime, ...] = ()
+    topic_module: Mapping[str, Any] | None = None  # the module version; None for a guideline
+    facilitating: bool = False  # the member is the club's own facilitator
 
 
 def journal_club_key(club_id: str) -> str:
@@ -171,6 +175,17 @@ def journal_club_credit(
     participation: ClubParticipation, held: Sequence[HeldCredit], policy: CreditPolicy
 ) -> list[CreditAward] | Refusal:
     """Grant the club credit once a reflection was posted inside the club's window."""
+    if participation.facilitating:
+        return Refusal("own-club", "A facilitator earns no credit for their own journal club.")
+    module = participation.topic_module
+    if policy.approved_modules_only and module is None:
+        return Refusal(
+            "topic-not-approved",
+            "The club is not on a module version approved by a named clinician reviewer, so it "
+            "earns no credit here.",
+        )
+    if policy.approved_modules_only and module is not None and not editorial.is_approved(module):
+        return unapproved_module(module)
     in_window = [
         at
         for at in participation.reflections_at

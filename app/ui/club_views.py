@@ -127,7 +127,14 @@ def club_view(club_id: str) -> Response | tuple[str, int] | str:
                 answers = (values["practice_change"], values["barriers"])
                 policy, now = ledger().policy, datetime.now(UTC)
                 reflect_for_credit(
-                    journal_clubs(), ledger().store, policy, club_id, learner_id(), answers, now
+                    journal_clubs(),
+                    ledger().store,
+                    policy,
+                    club_id,
+                    learner_id(),
+                    answers,
+                    now,
+                    topic_module=club_module(club),
                 )
                 return redirect(url_for("ui.club_view", club_id=club_id), 303)
             except PatientDataRefused:
@@ -136,6 +143,12 @@ def club_view(club_id: str) -> Response | tuple[str, int] | str:
                 errors["practice_change"] = gettext("The club is not open for reflections.")
     html = club_page(club, values, errors)
     return (html, 400) if errors else html
+
+
+def club_module(club: Club) -> dict | None:
+    """The library's version of the club's module (None for a guideline or a version now gone)."""
+    module = runtime().library.modules.get(club.topic) if club.topic_kind == "module" else None
+    return module if module and str(module["version"]) == club.topic_version else None
 
 
 def reflection_errors(values: dict[str, str]) -> dict[str, str]:

@@ -13,7 +13,13 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from app.case_conferences import case_conferences
-from app.case_conferences.store import CaseNotFound, CaseStateError, TeachingCase
+from app.case_conferences.store import (
+    CaseChanged,
+    CaseNotFound,
+    CaseStateError,
+    OwnCaseReview,
+    TeachingCase,
+)
 from app.case_conferences.vignette import draft_vignette
 from app.collaboration.roles import MODERATE
 from app.ledger.models import PatientDataRefused
@@ -41,6 +47,29 @@ def case_state(error: CaseStateError) -> tuple[str, int]:
         409,
         gettext("Not possible now"),
         gettext("The case is not at a step that allows this, so nothing was changed."),
+    )
+
+
+@bp.errorhandler(CaseChanged)
+def case_changed(error: CaseChanged) -> tuple[str, int]:
+    """The case was edited or reviewed after the moderator opened it; nothing was changed."""
+    return error_page(
+        409,
+        gettext("The case changed"),
+        gettext(
+            "The case changed since you opened it, so nothing was changed. Open it again"
+            " to review what it says now."
+        ),
+    )
+
+
+@bp.errorhandler(OwnCaseReview)
+def own_case_review(error: OwnCaseReview) -> tuple[str, int]:
+    """A moderator's own case goes to another moderator."""
+    return error_page(
+        403,
+        gettext("Not your review"),
+        gettext("Another moderator reviews the cases you wrote, so nothing was changed."),
     )
 
 
@@ -165,12 +194,13 @@ def case_review(case_id: str) -> Response | tuple[str, int]:
             400, gettext("Choose a decision"), gettext("Approve the case or send it back.")
         )
     approve = decision == "approve"
-    thread_id = ""
-    if approve and case.status == "submitted":
+    seen = request.form.get("seen", "")
+    case_conferences().review(case_id, learner_id(), approve=approve, seen=seen)
+    if approve:
         thread_id = store().start_thread(
             CASE_SCOPE, case_id, "", case.title, case.author_id, gettext("Discussion of this case.")
         )
-    case_conferences().review(case_id, learner_id(), approve=approve, thread_id=thread_id)
+        case_conferences().open_discussion(case_id, thread_id)
     return redirect(url_for("ui.teaching_cases"), 303)
 
 
@@ -183,7 +213,9 @@ def case_view(case_id: str) -> Response | tuple[str, int] | str:
         if case.status != "approved" or not case.thread_id:
             raise CaseStateError(case_id)
         values["body"] = request.form.get("body", "").strip()
-        if refused := text_error(values["body"], minimum=2, maximum=BODY_MAX):
+        if not store().display_name(learner_id()):
+            errors["body"] = gettext("Choose the name your peers will see before you post.")
+        elif refused := text_error(values["body"], minimum=2, maximum=BODY_MAX):
             errors["body"] = refused
         else:
             try:

@@ -19,7 +19,9 @@ from urllib.parse import quote
 from flask import current_app, g
 
 from app import i18n
+from app.case_conferences import case_conferences
 from app.collaboration import collaboration
+from app.journal_clubs import journal_clubs
 from app.learning.mastery import TopicMastery
 from app.learning.recommend import Profile
 from app.learning.reviews import DueReview, due_reviews
@@ -254,6 +256,10 @@ EXPORTED_TABLES = {
     "delivery_messages": "delivery.messages",
     "delivery_tokens": "delivery.messages (answer links: opaque ids, not exported)",
     "collab_names": "collaboration.display_name",
+    "club_members": "journal_clubs.memberships",
+    "club_reflections": "journal_clubs.reflections (keyed on author_id)",
+    "club_clubs": "journal_clubs.facilitated (keyed on facilitator_id)",
+    "conf_cases": "teaching_cases (keyed on author_id)",
 }
 
 
@@ -267,6 +273,8 @@ def export_data() -> dict:
     data = learning_store().export(learner)
     data["delivery"] = current_app.extensions["delivery"].export(learner)
     data["collaboration"] = collaboration().store.export(learner)
+    data["journal_clubs"] = journal_clubs().export(learner)
+    data["teaching_cases"] = case_conferences().export(learner)
     data["ledger"] = ledger_data(learner)
     data["ledger_credits"] = credit_summary(learner)
     data["exported_at"] = datetime.now(UTC).isoformat(timespec="seconds")

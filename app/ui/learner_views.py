@@ -11,6 +11,7 @@ from flask_babel import gettext
 from sqlalchemy.exc import OperationalError as DatabaseBusy
 
 from app import i18n
+from app.case_conferences import case_conferences
 from app.collaboration import collaboration
 from app.ui import labels
 from app.ui.learner_profile import (
@@ -104,10 +105,12 @@ def profile_delete_confirm() -> str:
 
 @bp.post("/profile/delete")
 def profile_delete() -> Response:
-    """Delete the learner's profile, mastery and reviews (never ledger credits)."""
+    """Delete the learner's profile, mastery, reviews, unapproved cases (never ledger credits)."""
     learning_store().delete(learner_id())
     current_app.extensions["delivery"].delete(learner_id())  # the e-mail address goes too
     collaboration().store.forget_display_name(learner_id())  # posts stay, without the name
+    # club memberships and reflections stay in their clubs' record, like posts in threads
+    case_conferences().delete_unapproved(learner_id())  # approved cases carry a discussion
     return redirect(url_for("ui.profile_view", done="deleted"), 303)
 
 

@@ -119,6 +119,9 @@ def test_a_real_case_conference_from_draft_to_approved_with_no_identifier(
         assert response.status == 200  # a moderator sees a submitted case
         shown.append(shown_text(moderator))
         moderator.click("text=Approve for discussion")
+        moderator.goto(f"{url}/app/discuss/name")
+        moderator.fill("#name", "Dr Moderator")
+        moderator.click("text=Save the name")
         moderator.goto(case_url)
         moderator.fill("#body", "Fluids and antibiotics **together**.")
         moderator.click("button:text-is('Reply')")

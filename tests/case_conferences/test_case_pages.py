@@ -97,6 +97,15 @@ def status_of(app, case_path: str) -> str:
     return app.extensions["case_conferences"].case(case_path.rsplit("/", 1)[1]).status
 
 
+def review(client, case_path: str, decision: str, status: int = 303) -> str:
+    """Review a case from its page as the moderator sees it now; return the reply's HTML."""
+    html = get(client, case_path)
+    seen = re.search(r'name="seen" value="([^"]+)"', html)
+    assert seen, "no review form on the case page"
+    response = post(client, case_path + "/review", html, status, decision=decision, seen=seen[1])
+    return response.get_data(as_text=True)
+
+
 def test_a_case_from_draft_to_approved_and_discussed(clubs_app, author, peer, moderator):
     case = draft_case(author)
     edit_html = get(author, case + "/edit")
@@ -113,11 +122,47 @@ def test_a_case_from_draft_to_approved_and_discussed(clubs_app, author, peer, mo
     assert "Urosepsis in the ED" in html
     post(moderator, case + "/review", html, status=400, decision="maybe")
     assert status_of(clubs_app, case) == "submitted"
-    post(moderator, case + "/review", get(moderator, case), decision="approve")
+    review(moderator, case, "approve")
     html = get(peer, case)
     assert "Lactate 3.1 mmol/L" in html
+    refused = post(peer, case, html, status=400, body="Would you give **fluids** first?")
+    assert "Choose the name your peers will see" in refused.get_data(as_text=True)
+    assert "fluids" not in get(author, case)
+    post(peer, "/app/discuss/name", get(peer, "/app/discuss/name"), name="Dr Peer")
     post(peer, case, html, body="Would you give **fluids** first?")
     assert "<strong>fluids</strong>" in get(author, case)
+
+
+def test_a_moderator_cannot_approve_their_own_case(clubs_app, moderator):
+    case = draft_case(moderator)
+    post(moderator, case + "/submit", get(moderator, case + "/edit"))
+    html = get(moderator, case)
+    assert "Approve for discussion" not in html
+    seen = clubs_app.extensions["case_conferences"].case(case.rsplit("/", 1)[1]).updated_at
+    post(moderator, case + "/review", html, status=403, decision="approve", seen=seen)
+    assert status_of(clubs_app, case) == "submitted"
+
+
+def test_an_approval_is_refused_when_the_case_changed_since_the_moderator_opened_it(
+    clubs_app, author, moderator
+):
+    case = draft_case(author)
+    post(author, case + "/submit", get(author, case + "/edit"))
+    opened = get(moderator, case)
+    seen = re.search(r'name="seen" value="([^"]+)"', opened)[1]
+    edit_html = get(author, case + "/edit")
+    changed = "A woman in her sixties with urosepsis, seen again on day 2 of the stay."
+    post(author, case + "/edit", edit_html, title="Urosepsis in the ED", vignette=changed)
+    post(author, case + "/submit", get(author, case + "/edit"))
+    refused = post(moderator, case + "/review", opened, 409, decision="approve", seen=seen)
+    assert "changed since you opened it" in refused.get_data(as_text=True)
+    assert status_of(clubs_app, case) == "submitted"
+    review(moderator, case, "approve")
+    assert status_of(clubs_app, case) == "approved"
+    post(moderator, case + "/review", opened, 409, decision="reject", seen=seen)
+    assert status_of(clubs_app, case) == "approved"
+    threads = clubs_app.extensions["collaboration"].store.threads("case", case.rsplit("/", 1)[1])
+    assert len(threads) == 1
 
 
 def test_an_edit_with_patient_data_is_refused_and_nothing_changes(clubs_app, author):
@@ -167,7 +212,7 @@ def test_no_fixture_patients_identifier_is_stored_or_shown(clubs_app, auth_serve
         shown.append(get(author, case + "/edit"))
         post(author, case + "/submit", get(author, case + "/edit"))
         shown.append(get(moderator, case))
-        post(moderator, case + "/review", get(moderator, case), decision="approve")
+        review(moderator, case, "approve")
         shown += [get(peer, case), get(peer, "/app/cases"), get(author, "/app/cases")]
     assert len(identifiers) > 20
     stored = "\n".join(repr(row) for row in case_rows(clubs_app)).casefold()

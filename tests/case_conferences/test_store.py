@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.case_conferences.store import CaseConferenceStore, CaseNotFound, CaseStateError
+from app.case_conferences.store import (
+    CaseChanged,
+    CaseConferenceStore,
+    CaseNotFound,
+    CaseStateError,
+    OwnCaseReview,
+)
 from app.database import Database, parse_database_url
 from app.ledger.models import PatientDataRefused
 from app.ledger.privacy import identifying_terms
@@ -32,7 +38,8 @@ def test_a_draft_is_the_authors_alone_until_a_moderator_approves_it(cases):
     assert cases.visible_case(case_id, "M1", moderator=True).status == "submitted"
     with pytest.raises(CaseNotFound):
         cases.visible_case(case_id, "L2", moderator=False)
-    cases.review(case_id, "M1", approve=True, thread_id="T1")
+    cases.review(case_id, "M1", approve=True, seen=cases.case(case_id).updated_at)
+    cases.open_discussion(case_id, "T1")
     approved = cases.visible_case(case_id, "L2", moderator=False)
     assert (approved.status, approved.reviewed_by, approved.thread_id) == ("approved", "M1", "T1")
     assert [case.case_id for case in cases.cases("approved")] == [case_id]
@@ -47,7 +54,7 @@ def test_only_the_author_edits_and_an_edit_goes_back_to_draft(cases):
     edited = cases.case(case_id)
     assert (edited.title, edited.status) == ("Urosepsis, day 0", "draft")
     with pytest.raises(CaseStateError):
-        cases.review(case_id, "M1", approve=True, thread_id="T1")
+        cases.review(case_id, "M1", approve=True, seen=cases.case(case_id).updated_at)
 
 
 def test_the_guard_runs_on_every_draft_and_edit_with_the_patients_own_terms(cases):
@@ -66,7 +73,7 @@ def test_the_guard_runs_on_every_draft_and_edit_with_the_patients_own_terms(case
 def test_a_rejected_case_stays_hidden_and_may_be_reworked(cases):
     case_id = cases.draft("A1", "Urosepsis", VIGNETTE)
     cases.submit(case_id, "A1")
-    cases.review(case_id, "M1", approve=False, thread_id="T1")
+    cases.review(case_id, "M1", approve=False, seen=cases.case(case_id).updated_at)
     with pytest.raises(CaseNotFound):
         cases.visible_case(case_id, "L2", moderator=False)
     with pytest.raises(CaseStateError):
@@ -74,3 +81,45 @@ def test_a_rejected_case_stays_hidden_and_may_be_reworked(cases):
     cases.edit(case_id, "A1", "Urosepsis, reworked", VIGNETTE)
     cases.submit(case_id, "A1")
     assert cases.case(case_id).status == "submitted"
+
+
+def test_a_moderator_cannot_approve_their_own_case(cases):
+    case_id = cases.draft("M1", "Urosepsis", VIGNETTE)
+    cases.submit(case_id, "M1")
+    with pytest.raises(OwnCaseReview):
+        cases.review(case_id, "M1", approve=True, seen=cases.case(case_id).updated_at)
+    assert (cases.case(case_id).status, cases.case(case_id).reviewed_by) == ("submitted", None)
+
+
+def test_approval_holds_only_for_the_version_the_moderator_read(cases):
+    case_id = cases.draft("A1", "Urosepsis", VIGNETTE)
+    cases.submit(case_id, "A1")
+    seen = cases.case(case_id).updated_at
+    cases.edit(case_id, "A1", "Urosepsis", VIGNETTE + "- Seen again on day 2\n")
+    cases.submit(case_id, "A1")
+    with pytest.raises(CaseChanged):
+        cases.review(case_id, "M1", approve=True, seen=seen)
+    assert cases.case(case_id).status == "submitted"
+
+
+def test_of_two_moderators_reviewing_at_once_only_the_first_passes(cases):
+    case_id = cases.draft("A1", "Urosepsis", VIGNETTE)
+    cases.submit(case_id, "A1")
+    seen = cases.case(case_id).updated_at
+    cases.review(case_id, "M1", approve=True, seen=seen)
+    with pytest.raises(CaseChanged):
+        cases.review(case_id, "M2", approve=False, seen=seen)
+    assert (cases.case(case_id).status, cases.case(case_id).reviewed_by) == ("approved", "M1")
+
+
+def test_deleting_an_authors_data_removes_only_their_unapproved_cases(cases):
+    approved = cases.draft("A1", "Urosepsis", VIGNETTE)
+    cases.submit(approved, "A1")
+    cases.review(approved, "M1", approve=True, seen=cases.case(approved).updated_at)
+    submitted = cases.draft("A1", "Urosepsis, again", VIGNETTE)
+    cases.submit(submitted, "A1")
+    cases.draft("A1", "Urosepsis, a draft", VIGNETTE)
+    others = cases.draft("A2", "Someone else's draft", VIGNETTE)
+    cases.delete_unapproved("A1")
+    assert [case["case_id"] for case in cases.export("A1")] == [approved]
+    assert cases.case(others).status == "draft"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.journal_clubs.conftest import FACILITATOR
+from tests.smart.helpers import ISS
 from tests.ui.helpers import get, launch, launch_as, learner, ledger_store, post
 
 SEPSIS = "sepsis-hour-1-bundle"
@@ -93,6 +95,52 @@ def test_a_club_from_creation_to_credit(clubs_app, facilitator, member):
     post(facilitator, close, get(facilitator, club), summary="We will *repeat* lactate.")
     html = get(member, club)
     assert "<em>repeat</em>" in html and "Post a reflection" not in html
+
+
+@pytest.fixture
+def production_credit(clubs_app):
+    """The ledger's policy as in production: approved modules only."""
+    ledger = clubs_app.extensions["ledger"]
+    policy = replace(ledger.policy, approved_modules_only=True)
+    clubs_app.extensions["ledger"] = replace(ledger, policy=policy)
+
+
+def reflect_in(client, club: str, *, join: str | None = None) -> None:
+    """Join a club by its invite (when given) and post a reflection."""
+    if join:
+        post(client, join, get(client, join))
+    post(client, club, get(client, club), practice_change="Repeat lactate", barriers="Staffing")
+
+
+def club_credits(app, fhir_user: str) -> list:
+    """A clinician's journal-club credit records."""
+    learner_id = ledger_store(app).ensure_learner(ISS, fhir_user)
+    records = ledger_store(app).credits_for(learner_id)
+    return [record for record in records if record.activity_type == "journal-club"]
+
+
+def test_the_facilitator_earns_no_credit_for_their_own_club(clubs_app, facilitator):
+    club = create_club(facilitator)
+    reflect_in(facilitator, club)
+    assert club_credits(clubs_app, f"{ISS}/Practitioner/{FACILITATOR}") == []
+
+
+def test_in_production_only_a_club_on_an_approved_module_earns_credit(
+    clubs_app, facilitator, member, production_credit, monkeypatch
+):
+    sepsis = clubs_app.extensions["ui"].library.modules[SEPSIS]
+    guideline = create_club(
+        facilitator, topic_kind="guideline", guideline="Surviving Sepsis Campaign, 2021"
+    )
+    draft = create_club(facilitator, title="Sepsis: on a draft")
+    for club in (guideline, draft):
+        reflect_in(member, club, join=invite_path(get(facilitator, club)))
+    assert ledger_store(clubs_app).credits_for(learner(clubs_app)) == []
+    monkeypatch.setitem(sepsis["editorial"], "status", "approved")
+    approved = create_club(facilitator, title="Sepsis: on an approved version")
+    reflect_in(member, approved, join=invite_path(get(facilitator, approved)))
+    [record] = ledger_store(clubs_app).credits_for(learner(clubs_app))
+    assert record.activity_key == "journal-club:" + approved.rsplit("/", 1)[1]
 
 
 def test_a_guideline_club_is_created_from_a_citation(facilitator):

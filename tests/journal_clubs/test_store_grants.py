@@ -39,8 +39,12 @@ def test_both_stores_run_as_an_application_role_with_only_the_printed_grants(pos
         case_id = cases.draft("A1", "Urosepsis", "A woman with urosepsis on day 0.")
         cases.edit(case_id, "A1", "Urosepsis, edited", "A woman with urosepsis on day 0.")
         cases.submit(case_id, "A1")
-        cases.review(case_id, "M1", approve=True, thread_id="T1")
+        cases.review(case_id, "M1", approve=True, seen=cases.case(case_id).updated_at)
         assert cases.case(case_id).status == "approved"
+        cases.draft("A1", "Urosepsis, again", "A man with urosepsis on day 0.")
+        cases.delete_unapproved("A1")
+        assert [case["case_id"] for case in cases.export("A1")] == [case_id]
+        assert clubs.export("L1")["reflections"][0]["barriers"] == "Night shifts"
         assert clubs.club(club_id).closed_at is not None
     finally:
         as_app.dispose()

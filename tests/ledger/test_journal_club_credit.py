@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -20,13 +21,37 @@ from tests.ledger.helpers import ISSUER, KEY, T0, award, request
 POLICY = CreditPolicy(journal_club_credit=(("ama-pra-category-1", Decimal("1.50")),))
 
 
-def club(*offsets_hours: float, club_id: str = "club-1") -> ClubParticipation:
+def club(*offsets_hours: float, club_id: str = "club-1", **fields) -> ClubParticipation:
     """A club open for a week from T0, with reflections posted at these hours after T0."""
     return ClubParticipation(
         club_id=club_id,
         opens_at=T0,
         closes_at=T0 + timedelta(days=7),
         reflections_at=tuple(T0 + timedelta(hours=h) for h in offsets_hours),
+        **fields,
+    )
+
+
+def on_module(status: str) -> dict:
+    """A module version with this editorial status."""
+    return {"id": "sepsis", "version": "2.0.0", "editorial": {"status": status}}
+
+
+def test_the_facilitator_earns_no_credit_for_their_own_club():
+    refusal = journal_club_credit(club(5, facilitating=True), [], POLICY)
+    assert refusal.reason == "own-club"
+
+
+def test_in_production_a_club_earns_credit_only_on_an_approved_module_version():
+    production = replace(POLICY, approved_modules_only=True)
+    [granted] = journal_club_credit(club(5, topic_module=on_module("approved")), [], production)
+    assert granted.amount == Decimal("1.50")
+    draft = journal_club_credit(club(5, topic_module=on_module("draft")), [], production)
+    assert draft.reason == "module-not-approved"
+    guideline = journal_club_credit(club(5), [], production)
+    assert guideline.reason == "topic-not-approved"
+    assert isinstance(
+        journal_club_credit(club(5, topic_module=on_module("draft")), [], POLICY), list
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 from app.ledger.models import ReportingIdentity
 from app.ui.learner_profile import EXPORTED_TABLES
@@ -75,3 +76,38 @@ def test_every_table_keyed_on_the_learner_id_is_in_the_export(ui_app, browser, a
         }
     assert {"ledger_attempts", "learning_cards"} <= keyed
     assert keyed - set(EXPORTED_TABLES) == set()
+
+
+def test_clubs_and_teaching_cases_are_exported_and_delete_removes_only_unapproved_cases(
+    ui_app, browser, auth_server
+):
+    launch(browser, auth_server)
+    get(browser, "/app/profile")
+    me = learner(ui_app)
+    clubs, cases = ui_app.extensions["journal_clubs"], ui_app.extensions["case_conferences"]
+    now = datetime.now(UTC)
+    club_id = clubs.create_club(
+        title="Sepsis club",
+        facilitator_id="F1",
+        topic_kind="module",
+        topic=SEPSIS,
+        topic_version="2.0.0",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=1),
+    )
+    clubs.join(club_id, me)
+    clubs.reflect(club_id, me, "Repeat lactate within two hours", "Night shifts", now)
+    draft = cases.draft(me, "Urosepsis, a draft", "A woman with urosepsis on day 0.")
+    approved = cases.draft(me, "Urosepsis, approved", "A man with urosepsis on day 0.")
+    cases.submit(approved, me)
+    cases.review(approved, "M1", approve=True, seen=cases.case(approved).updated_at)
+
+    data = exported(browser)
+    assert [m["club_id"] for m in data["journal_clubs"]["memberships"]] == [club_id]
+    [reflection] = data["journal_clubs"]["reflections"]
+    assert reflection["practice_change"] == "Repeat lactate within two hours"
+    assert {case["case_id"] for case in data["teaching_cases"]} == {draft, approved}
+
+    post(browser, "/app/profile/delete", get(browser, "/app/profile/delete"))
+    assert [case.case_id for case in cases.cases_by(me)] == [approved]
+    assert clubs.is_member(club_id, me) and len(clubs.reflections(club_id, me)) == 1
