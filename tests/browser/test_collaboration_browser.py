@@ -15,7 +15,7 @@ from app.db import close_stores
 from app.settings import REPO_ROOT
 from tests.browser.test_demo_ehr_browser import draft_ceftriaxone
 from tests.support.chromium import open_page
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, free_port
 
 SEPSIS = "sepsis-hour-1-bundle"
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
@@ -27,7 +27,9 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 def bedside(tmp_path, content):
     """Bedside in demo mode on loopback, with the content folder given and an editor role."""
     roles = tmp_path / "roles.json"
-    roles.write_text(json.dumps({"fhir_users": {"Practitioner/dr-hf-haddad": ["editor"]}}))
+    port = free_port()  # the demo EHR's issuer, and so the editor's fhirUser, names the port
+    editor = f"http://127.0.0.1:{port}/fhir/Practitioner/dr-hf-haddad"
+    roles.write_text(json.dumps({"fhir_users": {editor: ["editor"]}}))
     instance = tmp_path / "instance"
     app = create_app(
         {
@@ -40,7 +42,7 @@ def bedside(tmp_path, content):
         instance_path=instance,
     )
     try:
-        with LiveServer(app) as server:
+        with LiveServer(app, port=port) as server:
             yield server.url
     finally:
         close_stores(app)
