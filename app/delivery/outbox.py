@@ -114,6 +114,14 @@ class Outbox:
         """
         if self.store.is_suppressed(address):
             raise AddressSuppressed
+        if self._needs_confirmation(learner_id, address) and not self.store.take_confirmation_slot(
+            learner_id,
+            address,
+            stamp(now),
+            stamp(now - timedelta(days=1)),
+            stamp(now - timedelta(hours=1)),
+        ):
+            raise ConfirmationThrottled
         nonce = self.store.subscribe(learner_id, address, preferences, stamp(now))
         if self.store.subscription(learner_id).status == ACTIVE:
             return False
@@ -122,6 +130,15 @@ class Outbox:
         if not self._deliver(confirmation_message(envelope), report):
             raise smtp.SendFailed(report.failures[0])
         return True
+
+    def _needs_confirmation(self, learner_id: str, address: str) -> bool:
+        """Whether saving this address mails a confirmation (not when it is confirmed already)."""
+        current = self.store.subscription(learner_id)
+        return not (
+            current
+            and current.status == ACTIVE
+            and current.address.strip().lower() == address.strip().lower()
+        )
 
     def _serve(self, subscription: Subscription, now: datetime, report: SendReport) -> None:
         """Send one learner what is due for them, or count why not."""
@@ -264,6 +281,10 @@ def released_on_failure(store: DeliveryStore, claim: Claim) -> Iterator[None]:
 
 class AddressSuppressed(Exception):
     """The address bounced or complained before: Bedside does not mail it."""
+
+
+class ConfirmationThrottled(Exception):
+    """Too many confirmation mails lately, from this learner or to this address."""
 
 
 def find_question(module: dict, item_id: str) -> dict | None:
