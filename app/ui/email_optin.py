@@ -17,6 +17,7 @@ from app.delivery.outbox import AddressSuppressed, ConfirmationThrottled, outbox
 from app.delivery.schedule import CAP_CHOICES, valid_time_zone
 from app.delivery.smtp import SendFailed
 from app.delivery.store import DeliveryStore, Preferences, Subscription
+from app.deployment import deployment
 from app.errors import ConfigError
 from app.public_url import public_base_url
 from app.ui.learner_profile import current_profile, learner_view
@@ -35,7 +36,7 @@ class EmailFormError(ValueError):
 @bp.post("/profile/email")
 def email_opt_in() -> Response | tuple[str, int]:
     """Keep the address awaiting confirmation and mail it the confirmation link."""
-    if not current_app.config.get("PUBLIC_BASE_URL") and not current_app.config.get("DEMO"):
+    if not current_app.config.get("PUBLIC_BASE_URL") and not deployment().demo:
         # Links built on the request's Host header could point a confirmation anywhere.
         message = gettext(
             "E-mail is not set up here yet: this service's public address is missing."

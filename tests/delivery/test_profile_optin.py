@@ -8,6 +8,8 @@ import re
 import pytest
 
 from app.db import close_stores
+from app.deployment import EXTENSION as DEPLOYMENT
+from app.deployment import Deployment
 from tests.delivery.conftest import smtp_url
 from tests.smart.conftest import build_demo_app
 from tests.ui.helpers import get, launch, learner, post
@@ -124,7 +126,7 @@ def test_confirmation_mails_are_limited_per_learner_a_day_and_per_address_an_hou
 
 
 def test_outside_demo_mode_opt_in_needs_the_public_base_url(ui_app, browser, inbox):
-    ui_app.config["DEMO"] = False  # signed in through the demo EHR; now run as a real deployment
+    ui_app.extensions[DEPLOYMENT] = Deployment()  # signed in through the demo; now production
     page = get(browser, "/app/profile")
 
     refused = post(browser, "/app/profile/email", page, status=503, email=ADDRESS, **FORM)
