@@ -148,9 +148,10 @@ SETTINGS: tuple[Setting, ...] = (
         "ROLES",
         None,
         "file",
-        'JSON file of discussion and editorial roles: `{"fhir_users": {fhirUser: [role…]}, '
-        '"ehr_roles": {value: [role…]}, "role_claim"?: …}` (moderator, editor, facilitator, '
-        "admin).",
+        "JSON file of discussion and editorial roles: "
+        '`{"fhir_users": {absolute fhirUser: [role…]}, '
+        '"ehr_roles": {issuer: {value: [role…]}}, "role_claim"?: …}` '
+        "(moderator, editor, facilitator, admin).",
     ),
     Setting(
         "SMART_CLIENTS",

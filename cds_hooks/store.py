@@ -96,6 +96,12 @@ def record_exposure_encounters(db: SqliteUtilsDatabase) -> None:
     db["cds_exposures"].add_column("encounter_key", str, not_null_default="")
 
 
+@migrations()
+def index_exposures_by_shown_at(db: SqliteUtilsDatabase) -> None:
+    """Find a period's cards by an index: content analytics scan the exposures by shown_at."""
+    db["cds_exposures"].create_index(["shown_at"])
+
+
 # PostgreSQL mirrors the SQLite steps, name for name. A fresh PostgreSQL database holds no
 # `system|code` reasons (`bedside db copy` brings rows already split), so its third step only
 # adds the column.
@@ -147,6 +153,10 @@ POSTGRESQL_STEPS = [
     (
         "record_exposure_encounters",
         "ALTER TABLE cds_exposures ADD COLUMN encounter_key TEXT NOT NULL DEFAULT ''",
+    ),
+    (
+        "index_exposures_by_shown_at",
+        "CREATE INDEX idx_cds_exposures_shown_at ON cds_exposures (shown_at)",
     ),
 ]
 SCHEMA = StoreSchema(

@@ -3,12 +3,13 @@
 `BEDSIDE_ROLES` names a JSON file (like `BEDSIDE_CDS_CLIENTS`):
 
     {"fhir_users": {"https://ehr.example/fhir/Practitioner/7": ["editor", "moderator"]},
-     "ehr_roles": {"cme-editor": ["editor"]},
+     "ehr_roles": {"https://ehr.example/fhir": {"cme-editor": ["editor"]}},
      "role_claim": "bedside_roles"}
 
-`fhir_users` grants roles by fhirUser (absolute URL, or as the EHR gives it); `ehr_roles` grants
-roles by a value of the id_token claim named by `role_claim` (a string or a list of strings) that
-the EHR provides. Every signed-in clinician is a learner; `admin` holds every permission.
+`fhir_users` grants roles by absolute fhirUser URL only: a relative `Practitioner/7` would name a
+different person at every trusted EHR. `ehr_roles` grants roles, per EHR issuer, by a value of the
+id_token claim named by `role_claim` (a string or a list of strings): a claim counts only from an
+issuer the file names. Every signed-in clinician is a learner; `admin` holds every permission.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ DEFAULT_ROLE_CLAIM = "bedside_roles"
 
 @dataclass(frozen=True)
 class RoleMap:
-    """The configured grants: roles by fhirUser and roles by an EHR-provided role value."""
+    """The configured grants: roles by absolute fhirUser and, per issuer, by an EHR role value."""
 
     by_fhir_user: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    by_ehr_role: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    by_ehr_role: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
     role_claim: str = DEFAULT_ROLE_CLAIM
 
     def roles_of(
@@ -47,10 +48,11 @@ class RoleMap:
         """The roles of a signed-in user: learner, plus what the file grants them."""
         roles = {"learner"}
         if fhir_user:
-            for form in fhir_user_names(issuer, fhir_user):
-                roles |= self.by_fhir_user.get(form, frozenset())
+            absolute, _ = fhir_user_forms(issuer, fhir_user)
+            roles |= self.by_fhir_user.get(absolute.rstrip("/"), frozenset())
+        issuer_roles = self.by_ehr_role.get(normalise_issuer(issuer), {})
         for value in claim_values(claims.get(self.role_claim)):
-            roles |= self.by_ehr_role.get(value, frozenset())
+            roles |= issuer_roles.get(value, frozenset())
         return frozenset(roles)
 
 
@@ -79,10 +81,31 @@ def load_role_map(path: Path) -> RoleMap:
     if not isinstance(claim, str) or not claim.strip():
         raise roles_error(path, "role_claim must be a claim name")
     return RoleMap(
-        by_fhir_user=grants(path, "fhir_users", data.get("fhir_users", {})),
-        by_ehr_role=grants(path, "ehr_roles", data.get("ehr_roles", {})),
+        by_fhir_user=user_grants(path, data.get("fhir_users", {})),
+        by_ehr_role=issuer_role_grants(path, data.get("ehr_roles", {})),
         role_claim=claim,
     )
+
+
+def user_grants(path: Path, entries: object) -> dict[str, frozenset[str]]:
+    """The fhir_users section, keyed by absolute fhirUser URL (a relative key is refused)."""
+    checked = grants(path, "fhir_users", entries)
+    relative = sorted(name for name in checked if not is_absolute_url(name))
+    if relative:
+        raise roles_error(
+            path, f"fhir_users keys must be absolute fhirUser URLs, not {relative[0]!r}"
+        )
+    return {name.strip().rstrip("/"): roles for name, roles in checked.items()}
+
+
+def issuer_role_grants(path: Path, entries: object) -> dict[str, dict[str, frozenset[str]]]:
+    """The ehr_roles section: EHR issuer URL → role value → roles."""
+    if not isinstance(entries, dict) or not all(is_absolute_url(iss) for iss in entries):
+        raise roles_error(path, "ehr_roles must map EHR issuer URLs to role values")
+    return {
+        normalise_issuer(iss): grants(path, f"ehr_roles[{iss!r}]", values)
+        for iss, values in entries.items()
+    }
 
 
 def grants(path: Path, key: str, entries: object) -> dict[str, frozenset[str]]:
@@ -93,8 +116,13 @@ def grants(path: Path, key: str, entries: object) -> dict[str, frozenset[str]]:
     for name, roles in entries.items():
         if not isinstance(roles, list) or not all(role in ROLES for role in roles):
             raise roles_error(path, f"{key}[{name!r}] must be a list of roles from {ROLES}")
-        checked[name.strip().rstrip("/") if key == "fhir_users" else name] = frozenset(roles)
+        checked[name] = frozenset(roles)
     return checked
+
+
+def is_absolute_url(name: str) -> bool:
+    """Whether a roles-file key is an absolute http(s) URL."""
+    return name.strip().startswith(("https://", "http://"))
 
 
 def fhir_user_names(issuer: str, fhir_user: str) -> list[str]:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.exc import IntegrityError
 from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
@@ -350,21 +351,26 @@ class CollaborationStore:
         """Choose (or change) the learner's display name; NameTaken if another learner has it."""
         check_text(name, "display name")
         key = " ".join(name.split()).casefold()
-        with self.database.write() as connection:
-            owner = connection.execute(
-                text("SELECT learner_id FROM collab_names WHERE name_key = :key"), {"key": key}
-            ).scalar()
-            if owner not in {None, learner_id}:
-                raise NameTaken(name)
-            connection.execute(
-                text(
-                    "INSERT INTO collab_names (learner_id, display_name, name_key)"
-                    " VALUES (:learner, :name, :key) ON CONFLICT (learner_id)"
-                    " DO UPDATE SET display_name = excluded.display_name,"
-                    " name_key = excluded.name_key"
-                ),
-                {"learner": learner_id, "name": name, "key": key},
-            )
+        try:
+            with self.database.write() as connection:
+                owner = connection.execute(
+                    text("SELECT learner_id FROM collab_names WHERE name_key = :key"),
+                    {"key": key},
+                ).scalar()
+                if owner not in {None, learner_id}:
+                    raise NameTaken(name)
+                connection.execute(
+                    text(
+                        "INSERT INTO collab_names (learner_id, display_name, name_key)"
+                        " VALUES (:learner, :name, :key) ON CONFLICT (learner_id)"
+                        " DO UPDATE SET display_name = excluded.display_name,"
+                        " name_key = excluded.name_key"
+                    ),
+                    {"learner": learner_id, "name": name, "key": key},
+                )
+        except IntegrityError:
+            # PostgreSQL: another learner took the name between our check and our insert.
+            raise NameTaken(name) from None
 
     # Threads and posts
 

@@ -3,7 +3,8 @@
 Per module version: cards shown, accepted, overridden and why, alert burden, time to action,
 case pass rate, and each question's difficulty and discrimination with the flags they raise.
 Aggregates only; every figure resting on fewer than 5 cards, actions, clinicians or answers is
-shown as suppressed (content_data marks them, by the one rule of app.stats).
+shown as suppressed (content_data marks them, by the one rule of app.stats). Outside demo mode
+only the editor and admin roles of BEDSIDE_ROLES may read them (a 403 page for anyone else).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import io
 from flask import Response, render_template
 
 from app import stats
+from app.collaboration import collaboration
 from app.dashboards import content_sources, labels
 from app.dashboards.content_data import (
     CardFigures,
@@ -23,7 +25,9 @@ from app.dashboards.content_data import (
     version_figures,
 )
 from app.dashboards.views import bp
+from app.deployment import deployment
 from app.ledger.outputs.transcript import safe_cell
+from app.smart import current_smart_session
 
 CSV_COLUMNS = [
     "module_id",
@@ -36,11 +40,14 @@ CSV_COLUMNS = [
     "denominator",
 ]
 SUPPRESSED = "suppressed"
+CONTENT_ROLES = frozenset({"editor", "admin"})
 
 
 @bp.get("/content")
 def content():
     """Per module version: card figures, alert burden, time to action, cases and items."""
+    if not may_read_content():
+        return content_forbidden()
     records = content_sources.content_records()
     return render_template(
         "dashboards/content.html",
@@ -54,6 +61,8 @@ def content():
 @bp.get("/content.csv")
 def content_csv():
     """The same figures as CSV rows (suppressed cells say so, with no count)."""
+    if not may_read_content():
+        return content_forbidden()
     records = content_sources.content_records()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -62,6 +71,22 @@ def content_csv():
     response = Response(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="bedside-content.csv"'
     return response
+
+
+def may_read_content() -> bool:
+    """Demo mode shows synthetic figures to all; otherwise the editor and admin roles only."""
+    if deployment().demo:
+        return True
+    session = current_smart_session()
+    if session is None:
+        return False
+    roles = collaboration().role_map.roles_of(session.issuer, session.user, session.id_claims)
+    return bool(roles & CONTENT_ROLES)
+
+
+def content_forbidden() -> tuple[str, int]:
+    """403: content analytics are for the content's editors."""
+    return render_template("dashboards/content_forbidden.html", data=None), 403
 
 
 def version_view(figures: VersionFigures) -> dict:

@@ -3,12 +3,16 @@
 Each run walks the confirmed, unsuppressed subscriptions. For each it skips quiet hours, picks the
 most overdue review question not yet mailed, claims the learner's slot and the message in the
 database (app/delivery/store.py), then sends. A second run, or a run on another host at the same
-moment, finds the slot taken and sends nothing. A send the SMTP server refuses is released, so the
-next run tries again. Review answers by e-mail earn no CME credit (see docs/email.md).
+moment, finds the slot taken and sends nothing. A send that fails for any reason is released, so
+the next run tries again; the Message-ID is derived from the learner, kind and card, so a message
+sent again after an unrecorded success is recognisable as the same one. Review answers by e-mail
+earn no CME credit (see docs/email.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -23,6 +27,7 @@ from app.delivery.messages import (
     confirmation_message,
     digest_message,
     review_message,
+    sender_domain,
 )
 from app.delivery.schedule import (
     DIGEST_DAYS,
@@ -32,8 +37,17 @@ from app.delivery.schedule import (
     next_question,
     stamp,
 )
-from app.delivery.store import ACTIVE, DIGEST, REVIEW, DeliveryStore, Preferences, Subscription
+from app.delivery.store import (
+    ACTIVE,
+    DIGEST,
+    REVIEW,
+    Claim,
+    DeliveryStore,
+    Preferences,
+    Subscription,
+)
 from app.errors import ConfigError
+from app.identity import keyed_hash
 from app.learning.profile_store import LearningStore
 from app.learning.recommend import Profile, recommend
 from app.learning.reviews import DueReview, due_reviews
@@ -75,6 +89,7 @@ class Outbox:
 
     def send_due(self, now: datetime) -> SendReport:
         """Send every learner their due question (and digest) now, at most once."""
+        self._require_smtp()
         report = SendReport()
         for subscription in self.store.active():
             self._serve(subscription, now, report)
@@ -99,6 +114,14 @@ class Outbox:
         """
         if self.store.is_suppressed(address):
             raise AddressSuppressed
+        if self._needs_confirmation(learner_id, address) and not self.store.take_confirmation_slot(
+            learner_id,
+            address,
+            stamp(now),
+            stamp(now - timedelta(days=1)),
+            stamp(now - timedelta(hours=1)),
+        ):
+            raise ConfirmationThrottled
         nonce = self.store.subscribe(learner_id, address, preferences, stamp(now))
         if self.store.subscription(learner_id).status == ACTIVE:
             return False
@@ -107,6 +130,15 @@ class Outbox:
         if not self._deliver(confirmation_message(envelope), report):
             raise smtp.SendFailed(report.failures[0])
         return True
+
+    def _needs_confirmation(self, learner_id: str, address: str) -> bool:
+        """Whether saving this address mails a confirmation (not when it is confirmed already)."""
+        current = self.store.subscription(learner_id)
+        return not (
+            current
+            and current.status == ACTIVE
+            and current.address.strip().lower() == address.strip().lower()
+        )
 
     def _serve(self, subscription: Subscription, now: datetime, report: SendReport) -> None:
         """Send one learner what is due for them, or count why not."""
@@ -139,14 +171,16 @@ class Outbox:
         if claim is None:
             report.capped += 1
             return
-        expires = stamp(now + timedelta(days=ANSWER_DAYS))
-        token = self.store.issue_token(subscription.learner_id, card[0], card[1], expires)
-        message = self._review_message(subscription, review, token)
-        if self._deliver(message, report):
-            self.store.mark_sent(claim)
-            report.sent += 1
-        else:
-            self.store.release(claim)
+        with released_on_failure(self.store, claim):
+            expires = stamp(now + timedelta(days=ANSWER_DAYS))
+            token = self.store.issue_token(subscription.learner_id, card[0], card[1], expires)
+            message = self._review_message(subscription, review, token)
+            self._stamp_message_id(message, claim, card)
+            if self._deliver(message, report):
+                self.store.mark_sent(claim)
+                report.sent += 1
+            else:
+                self.store.release(claim)
 
     def _send_digest(self, subscription: Subscription, now: datetime, report: SendReport) -> None:
         """Claim, then send the weekly "what next" digest."""
@@ -156,26 +190,46 @@ class Outbox:
         )
         if claim is None:
             return
-        message = digest_message(
-            self._envelope(subscription), self._recommendations(subscription, now), self.modules
-        )
-        if self._deliver(message, report):
-            self.store.mark_sent(claim)
-            report.digests += 1
-        else:
-            self.store.release(claim)
+        with released_on_failure(self.store, claim):
+            message = digest_message(
+                self._envelope(subscription), self._recommendations(subscription, now), self.modules
+            )
+            self._stamp_message_id(message, claim, ("", "", stamp(now)))
+            if self._deliver(message, report):
+                self.store.mark_sent(claim)
+                report.digests += 1
+            else:
+                self.store.release(claim)
 
     def _deliver(self, message: EmailMessage, report: SendReport) -> bool:
         """Hand the message to SMTP; count a failure (its reason, never the address)."""
-        if self.smtp_url is None:
-            raise ConfigError("Set BEDSIDE_SMTP_URL (smtp://user:pass@host:587?starttls=1).")
+        smtp_url = self._require_smtp()
         try:
-            smtp.send(self.smtp_url, message)
+            smtp.send(smtp_url, message)
         except smtp.SendFailed as error:
             report.failed += 1
             report.failures.append(str(error))
             return False
         return True
+
+    def _require_smtp(self) -> smtp.SmtpUrl:
+        """The SMTP server, or ConfigError before anything is claimed."""
+        if self.smtp_url is None:
+            raise ConfigError("Set BEDSIDE_SMTP_URL (smtp://user:pass@host:587?starttls=1).")
+        return self.smtp_url
+
+    def _stamp_message_id(
+        self, message: EmailMessage, claim: Claim, card: tuple[str, str, str]
+    ) -> None:
+        """Give the message an id derived from its row, the same on every resend."""
+        digest = keyed_hash(
+            self.links.secret_key.encode(),
+            "delivery-message-id",
+            claim.learner_id,
+            claim.kind,
+            *card,
+        )
+        message.replace_header("Message-ID", f"<{digest[:40]}@{sender_domain(self.sender)}>")
 
     def _review_message(
         self, subscription: Subscription, review: DueReview, token: str
@@ -215,8 +269,22 @@ class Outbox:
         }
 
 
+@contextmanager
+def released_on_failure(store: DeliveryStore, claim: Claim) -> Iterator[None]:
+    """Give the claim back if anything at all goes wrong before it is settled, then re-raise."""
+    try:
+        yield
+    except BaseException:
+        store.release(claim)
+        raise
+
+
 class AddressSuppressed(Exception):
     """The address bounced or complained before: Bedside does not mail it."""
+
+
+class ConfirmationThrottled(Exception):
+    """Too many confirmation mails lately, from this learner or to this address."""
 
 
 def find_question(module: dict, item_id: str) -> dict | None:

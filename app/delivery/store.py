@@ -28,6 +28,8 @@ migrations = Migrations("bedside.delivery")
 PENDING, ACTIVE, STOPPED = "pending", "active", "stopped"
 REVIEW, DIGEST = "review", "digest"
 HASH_INFO = b"bedside delivery address hash v1"
+CONFIRMATIONS_PER_LEARNER_DAY = 3  # a typo, then two corrections
+CONFIRMATIONS_PER_ADDRESS_HOUR = 1  # nobody's inbox is flooded through the opt-in form
 
 
 @migrations()
@@ -86,6 +88,14 @@ def create_delivery_tables(db: SqliteFile) -> None:
     )
 
 
+@migrations()
+def create_delivery_confirmations(db: SqliteFile) -> None:
+    """Confirmation mails sent, to throttle them per learner and per address."""
+    db["delivery_confirmations"].create({"learner_id": str, "address_hash": str, "sent_at": str})
+    db["delivery_confirmations"].create_index(["learner_id", "sent_at"])
+    db["delivery_confirmations"].create_index(["address_hash", "sent_at"])
+
+
 POSTGRESQL_STEPS = [
     (
         "create_delivery_tables",
@@ -136,8 +146,27 @@ POSTGRESQL_STEPS = [
         )
         """,
     ),
+    (
+        "create_delivery_confirmations",
+        """
+        CREATE TABLE delivery_confirmations (
+            learner_id TEXT,
+            address_hash TEXT,
+            sent_at TEXT
+        );
+        CREATE INDEX idx_delivery_confirmations_learner_id_sent_at
+            ON delivery_confirmations (learner_id, sent_at);
+        CREATE INDEX idx_delivery_confirmations_address_hash_sent_at
+            ON delivery_confirmations (address_hash, sent_at)
+        """,
+    ),
 ]
-TABLES = ("delivery_subscriptions", "delivery_messages", "delivery_tokens")
+TABLES = (
+    "delivery_subscriptions",
+    "delivery_messages",
+    "delivery_tokens",
+    "delivery_confirmations",
+)
 DELIVERY_SCHEMA = StoreSchema(
     "bedside.delivery",
     migrations,
@@ -320,6 +349,40 @@ class DeliveryStore:
             )
         return stopped.rowcount
 
+    def take_confirmation_slot(
+        self, learner_id: str, address: str, now: str, day_ago: str, hour_ago: str
+    ) -> bool:
+        """Record a confirmation mail, unless the learner or the address is at its limit."""
+        digest = self.address_hash(address)
+        with self.database.write() as connection:
+            by_learner = connection.execute(
+                text(
+                    "SELECT COUNT(*) FROM delivery_confirmations"
+                    " WHERE learner_id = :l AND sent_at > :since"
+                ),
+                {"l": learner_id, "since": day_ago},
+            ).scalar_one()
+            to_address = connection.execute(
+                text(
+                    "SELECT COUNT(*) FROM delivery_confirmations"
+                    " WHERE address_hash = :h AND sent_at > :since"
+                ),
+                {"h": digest, "since": hour_ago},
+            ).scalar_one()
+            if (
+                by_learner >= CONFIRMATIONS_PER_LEARNER_DAY
+                or to_address >= CONFIRMATIONS_PER_ADDRESS_HOUR
+            ):
+                return False
+            connection.execute(
+                text(
+                    "INSERT INTO delivery_confirmations (learner_id, address_hash, sent_at)"
+                    " VALUES (:l, :h, :at)"
+                ),
+                {"l": learner_id, "h": digest, "at": now},
+            )
+        return True
+
     def is_suppressed(self, address: str) -> bool:
         """True when the address bounced or complained."""
         with self.database.read() as connection:
@@ -446,7 +509,7 @@ class DeliveryStore:
         }
 
     def delete(self, learner_id: str) -> None:
-        """Forget a learner's subscription, messages and tokens (suppressions stay: no learner)."""
+        """Forget a learner's subscription, messages, tokens, confirmations (suppressions stay)."""
         with self.database.write() as connection:
             for table in TABLES:
                 connection.execute(

@@ -230,8 +230,10 @@ def post_edit(post_id: str) -> Response | tuple[str, int] | str:
 
 @bp.get("/discuss/post/<post_id>/history")
 def post_history(post_id: str) -> str:
-    """A post's earlier texts, oldest first, then the current one."""
+    """A post's earlier texts, oldest first, then the current one (its author and moderators)."""
     post = visible_post(post_id)
+    if post.author_id != learner_id() and not can(MODERATE):
+        raise NotFound(post_id)  # what was edited away is not for every reader
     return page(
         "ui/discussion_history.html",
         post=post,

@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from flask import Response, current_app, redirect, request, url_for
 from flask_babel import gettext
 
-from app.delivery.outbox import AddressSuppressed, outbox
+from app.delivery.outbox import AddressSuppressed, ConfirmationThrottled, outbox
 from app.delivery.schedule import CAP_CHOICES, valid_time_zone
 from app.delivery.smtp import SendFailed
 from app.delivery.store import DeliveryStore, Preferences, Subscription
+from app.deployment import deployment
 from app.errors import ConfigError
 from app.public_url import public_base_url
 from app.ui.learner_profile import current_profile, learner_view
@@ -35,6 +36,12 @@ class EmailFormError(ValueError):
 @bp.post("/profile/email")
 def email_opt_in() -> Response | tuple[str, int]:
     """Keep the address awaiting confirmation and mail it the confirmation link."""
+    if not current_app.config.get("PUBLIC_BASE_URL") and not deployment().demo:
+        # Links built on the request's Host header could point a confirmation anywhere.
+        message = gettext(
+            "E-mail is not set up here yet: this service's public address is missing."
+        )
+        return email_error(message, 503)
     try:
         address, preferences = opt_in_from_form(request.form, current_profile().language)
         mailer = outbox(public_base_url())
@@ -44,6 +51,11 @@ def email_opt_in() -> Response | tuple[str, int]:
     except AddressSuppressed:
         message = gettext("Mail to this address bounced or was reported; use another address.")
         return email_error(message, 400)
+    except ConfirmationThrottled:
+        message = gettext(
+            "Too many confirmation e-mails were sent lately; try again in an hour or tomorrow."
+        )
+        return email_error(message, 429)
     except (ConfigError, SendFailed):
         return email_error(gettext("Bedside could not send e-mail just now; try again later."), 503)
     notice = "email-sent" if sent else "email-saved"

@@ -255,6 +255,7 @@ EXPORTED_TABLES = {
     "delivery_subscriptions": "delivery.subscription",
     "delivery_messages": "delivery.messages",
     "delivery_tokens": "delivery.messages (answer links: opaque ids, not exported)",
+    "delivery_confirmations": "delivery.subscription (confirmation mail times: not exported)",
     "collab_names": "collaboration.display_name",
     "club_members": "journal_clubs.memberships",
     "club_reflections": "journal_clubs.reflections (keyed on author_id)",

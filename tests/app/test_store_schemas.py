@@ -35,6 +35,7 @@ TABLES = {
         "collab_notices",
     },
     "delivery": {
+        "delivery_confirmations",
         "delivery_messages",
         "delivery_subscriptions",
         "delivery_suppressions",

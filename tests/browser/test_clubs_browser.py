@@ -21,7 +21,7 @@ from tests.browser.test_collaboration_browser import (
     sign_in_standalone,
 )
 from tests.support.chromium import open_page
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, free_port
 
 FACILITATOR = "Practitioner/dr-hf-haddad"  # signs in from the heart-failure patient's card
 SEPSIS_BUNDLE = REPO_ROOT / "fhir_fixtures" / "patients" / "sepsis-adult-ed.json"
@@ -31,7 +31,9 @@ SEPSIS_BUNDLE = REPO_ROOT / "fhir_fixtures" / "patients" / "sepsis-adult-ed.json
 def bedside(tmp_path):
     """Bedside in demo mode on loopback; the heart-failure clinician facilitates and moderates."""
     roles = tmp_path / "roles.json"
-    roles.write_text(json.dumps({"fhir_users": {FACILITATOR: ["facilitator", "moderator"]}}))
+    port = free_port()  # the demo EHR's issuer, and so the facilitator's fhirUser, names the port
+    facilitator = f"http://127.0.0.1:{port}/fhir/{FACILITATOR}"
+    roles.write_text(json.dumps({"fhir_users": {facilitator: ["facilitator", "moderator"]}}))
     instance = tmp_path / "instance"
     app = create_app(
         {
@@ -43,7 +45,7 @@ def bedside(tmp_path):
         instance_path=instance,
     )
     try:
-        with LiveServer(app) as server:
+        with LiveServer(app, port=port) as server:
             yield server.url
     finally:
         close_stores(app)

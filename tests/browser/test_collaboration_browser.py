@@ -15,7 +15,7 @@ from app.db import close_stores
 from app.settings import REPO_ROOT
 from tests.browser.test_demo_ehr_browser import draft_ceftriaxone
 from tests.support.chromium import open_page
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, free_port
 
 SEPSIS = "sepsis-hour-1-bundle"
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
@@ -24,10 +24,16 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 
 @contextlib.contextmanager
-def bedside(tmp_path, content):
-    """Bedside in demo mode on loopback, with the content folder given and an editor role."""
+def bedside(tmp_path, content, port: int | None = None):
+    """Bedside in demo mode on loopback, with the content folder given and an editor role.
+
+    The demo EHR's issuer, and so the editor's fhirUser, names the port: a restart that is to keep
+    the signed-in sessions (the same EHR) passes the same port.
+    """
     roles = tmp_path / "roles.json"
-    roles.write_text(json.dumps({"fhir_users": {"Practitioner/dr-hf-haddad": ["editor"]}}))
+    port = port or free_port()
+    editor = f"http://127.0.0.1:{port}/fhir/Practitioner/dr-hf-haddad"
+    roles.write_text(json.dumps({"fhir_users": {editor: ["editor"]}}))
     instance = tmp_path / "instance"
     app = create_app(
         {
@@ -40,7 +46,7 @@ def bedside(tmp_path, content):
         instance_path=instance,
     )
     try:
-        with LiveServer(app) as server:
+        with LiveServer(app, port=port) as server:
             yield server.url
     finally:
         close_stores(app)
@@ -86,7 +92,8 @@ def test_disagreeing_with_a_card_reaches_the_editor_and_the_new_version_tells_th
     shutil.copytree(REPO_ROOT / "content", content)
     clinician = open_page(chromium, request, **DESKTOP)
     editor = open_page(chromium, request, **DESKTOP)
-    with bedside(tmp_path, content) as url:
+    port = free_port()
+    with bedside(tmp_path, content, port) as url:
         draft_ceftriaxone(clinician, url)
         card = clinician.locator("article.card", has_text="blood cultures").first
         card.locator("select.override-reason").select_option(label=DISAGREE)
@@ -105,7 +112,7 @@ def test_disagreeing_with_a_card_reaches_the_editor_and_the_new_version_tells_th
         assert "Accepted" in editor.inner_text(".item-status")
 
     publish_new_version(content, item_id)
-    with bedside(tmp_path, content) as url:  # the next release, on the same database
+    with bedside(tmp_path, content, port) as url:  # the next release: same database, address
         sign_in_standalone(clinician, url)
         clinician.click("nav.ui-nav >> text=Notices")
         notices = clinician.inner_text("ol.notices")

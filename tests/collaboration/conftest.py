@@ -20,7 +20,7 @@ def roles_file(tmp_path):
     path = tmp_path / "roles.json"
     grants = {
         f"{ISS}/Practitioner/{MODERATOR}": ["moderator"],
-        f"Practitioner/{EDITOR}": ["editor"],
+        f"{ISS}/Practitioner/{EDITOR}": ["editor"],
     }
     path.write_text(json.dumps({"fhir_users": grants}))
     return path

@@ -101,14 +101,21 @@ def test_a_post_needs_a_display_name_first(collab_app, auth_server, collab_store
     assert collab_store.threads("module", SEPSIS) == []
 
 
-def test_the_author_edits_and_the_history_keeps_the_earlier_text(learner, peer, collab_store):
+def test_the_author_edits_and_only_they_and_moderators_read_the_earlier_text(
+    learner, peer, moderator, collab_store
+):
     url = start_thread(learner, body="First wording")
     post_id = post_ids(get(learner, url))[0]
     edit_form = get(learner, f"/app/discuss/post/{post_id}/edit")
     post(learner, f"/app/discuss/post/{post_id}/edit", edit_form, body="Second wording")
-    history = get(peer, f"/app/discuss/post/{post_id}/history")
+    history_url = f"/app/discuss/post/{post_id}/history"
+    history = get(learner, history_url)
     assert history.index("First wording") < history.index("Second wording")
-    assert "edited" in get(peer, url)
+    assert "First wording" in get(moderator, history_url)
+    get(peer, history_url, status=404)
+    peer_view = get(peer, url)
+    assert "edited" in peer_view and history_url not in peer_view
+    assert history_url in get(learner, url)
 
 
 def test_a_learner_cannot_edit_another_learners_post(learner, peer, collab_store):

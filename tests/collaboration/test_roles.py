@@ -18,6 +18,7 @@ from app.collaboration.roles import (
 from app.errors import ConfigError
 
 ISS = "https://ehr.example/fhir"
+OTHER_ISS = "https://other-ehr.example/fhir"
 
 
 def role_file(tmp_path, content) -> object:
@@ -27,16 +28,16 @@ def role_file(tmp_path, content) -> object:
     return path
 
 
-def test_roles_by_fhir_user_in_any_form_and_by_the_ehr_role_claim(tmp_path):
+def test_roles_by_absolute_fhir_user_and_by_the_ehr_role_claim_of_its_issuer(tmp_path):
     roles = load_role_map(
         role_file(
             tmp_path,
             {
                 "fhir_users": {
                     f"{ISS}/Practitioner/7": ["moderator"],
-                    "Practitioner/8": ["editor"],
+                    f"{ISS}/Practitioner/8/": ["editor"],
                 },
-                "ehr_roles": {"cme-admin": ["admin"]},
+                "ehr_roles": {ISS + "/": {"cme-admin": ["admin"]}},
                 "role_claim": "groups",
             },
         )
@@ -46,7 +47,20 @@ def test_roles_by_fhir_user_in_any_form_and_by_the_ehr_role_claim(tmp_path):
     assert roles.roles_of(ISS, "Practitioner/9", {"groups": ["x", "cme-admin"]}) >= {"admin"}
     assert roles.roles_of(ISS, "Practitioner/9", {"groups": "cme-admin"}) >= {"admin"}
     assert roles.roles_of(ISS, "Practitioner/9", {"roles": "cme-admin"}) == {"learner"}
-    assert roles.roles_of("https://other.example/fhir", "Practitioner/7", {}) == {"learner"}
+
+
+def test_a_user_at_another_ehr_with_the_same_id_gets_no_grant(tmp_path):
+    roles = load_role_map(role_file(tmp_path, {"fhir_users": {f"{ISS}/Practitioner/7": ["admin"]}}))
+    assert roles.roles_of(OTHER_ISS, "Practitioner/7", {}) == {"learner"}
+    assert roles.roles_of(OTHER_ISS, f"{OTHER_ISS}/Practitioner/7", {}) == {"learner"}
+
+
+def test_a_role_claim_from_an_issuer_the_file_does_not_name_is_ignored(tmp_path):
+    roles = load_role_map(role_file(tmp_path, {"ehr_roles": {ISS: {"cme-admin": ["admin"]}}}))
+    assert roles.roles_of(ISS, "Practitioner/9", {"bedside_roles": "cme-admin"}) >= {"admin"}
+    assert roles.roles_of(OTHER_ISS, "Practitioner/9", {"bedside_roles": "cme-admin"}) == {
+        "learner"
+    }
 
 
 def test_what_each_role_may_do():
@@ -63,7 +77,10 @@ def test_what_each_role_may_do():
     [
         ("{not json", "is not valid JSON"),
         ([], "must hold a JSON object"),
-        ({"fhir_users": {"Practitioner/1": ["owner"]}}, "must be a list of roles"),
+        ({"fhir_users": {f"{ISS}/Practitioner/1": ["owner"]}}, "must be a list of roles"),
+        ({"fhir_users": {"Practitioner/1": ["admin"]}}, "must be absolute fhirUser URLs"),
+        ({"ehr_roles": {"cme-admin": ["admin"]}}, "must map EHR issuer URLs"),
+        ({"ehr_roles": {ISS: {"cme-admin": ["root"]}}}, "must be a list of roles"),
         ({"users": {}}, "unknown keys"),
         ({"role_claim": ""}, "role_claim"),
     ],

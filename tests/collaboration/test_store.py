@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from sqlalchemy import text
 
 from app.collaboration.store import CollaborationStore, NameTaken, NotFound
 from app.database import Database, parse_database_url
@@ -40,6 +43,32 @@ def test_a_thread_keeps_its_posts_in_order_with_names_chosen_by_learners(store):
         ("L1", "Hi"),
         ("L2", "A reply"),
     ]
+    assert store.display_names({"L1", "L2"}) == {"L1": "Night owl"}
+
+
+def test_two_learners_saving_one_name_at_once_leaves_the_second_with_name_taken(store, database):
+    outcome = []
+
+    def second_learner():
+        try:
+            store.set_display_name("L2", "Night owl")
+            outcome.append("saved")
+        except NameTaken:
+            outcome.append("taken")
+
+    with database.write() as first:  # L1's save, checked and inserted, not yet committed
+        first.execute(
+            text(
+                "INSERT INTO collab_names (learner_id, display_name, name_key)"
+                " VALUES ('L1', 'Night owl', 'night owl')"
+            )
+        )
+        racer = threading.Thread(target=second_learner)
+        racer.start()
+        racer.join(timeout=1)  # L2 has checked (no owner yet) and now waits on the unique index
+    racer.join(timeout=10)
+
+    assert outcome == ["taken"]
     assert store.display_names({"L1", "L2"}) == {"L1": "Night owl"}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import uuid
 from datetime import UTC, datetime, time, timedelta
@@ -24,6 +25,7 @@ REASONS = (
     ["anticoagulation-contraindicated"] * 6 + ["low-stroke-risk"] * 5 + ["patient-refuses"] * 2
 )
 CONTRAINDICATED = "Contraindication to anticoagulation (e.g., active bleeding)"
+EDITOR = f"{ISSUER}/Practitioner/C03"
 
 
 def q3_right(n: int) -> bool:
@@ -37,8 +39,16 @@ def answers_of(n: int) -> dict[str, bool]:
 
 
 def build(instance_path, database_url: str | None = None, demo: bool = False):
-    """An app on this database (outside demo mode unless asked)."""
-    config = {"TESTING": True, "DEMO": demo, "DATABASE": str(instance_path / "bedside.db")}
+    """An app on this database (outside demo mode unless asked); EDITOR edits content."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    roles = instance_path / "roles.json"
+    roles.write_text(json.dumps({"fhir_users": {EDITOR: ["editor"]}}))
+    config = {
+        "TESTING": True,
+        "DEMO": demo,
+        "DATABASE": str(instance_path / "bedside.db"),
+        "ROLES": str(roles),
+    }
     if database_url:
         config["DATABASE_URL"] = database_url
     return create_app(config, instance_path=instance_path)
@@ -113,7 +123,7 @@ def seed_attempts(app, version: str, learners: int) -> None:
 def signed_in_client(app):
     """A client with a SMART session (outside demo mode the dashboards need one)."""
     client = app.test_client()
-    sign_in(app, client, f"{ISSUER}/Practitioner/C03")
+    sign_in(app, client, EDITOR)
     return client
 
 
@@ -235,6 +245,22 @@ def test_without_a_smart_session_the_page_and_csv_are_refused(instance_path):
         client = app.test_client()
         assert client.get("/dashboards/content").status_code == 401
         assert client.get("/dashboards/content.csv").status_code == 401
+    finally:
+        close_stores(app)
+
+
+def test_outside_demo_mode_only_editors_and_admins_read_the_content_analytics(instance_path):
+    """A signed-in clinician without the editor or admin role gets the 403 page, no figures."""
+    app = build(instance_path)
+    try:
+        seed_cards(app, module_version(app), clinicians=6, feedback=False)
+        learner = app.test_client()
+        sign_in(app, learner, f"{ISSUER}/Practitioner/C04")
+        refused = learner.get("/dashboards/content")
+        assert refused.status_code == 403
+        assert "Content analytics are for editors" in refused.get_data(as_text=True)
+        assert learner.get("/dashboards/content.csv").status_code == 403
+        assert "27" in page(signed_in_client(app))
     finally:
         close_stores(app)
 

@@ -8,6 +8,8 @@ import re
 import pytest
 
 from app.db import close_stores
+from app.deployment import EXTENSION as DEPLOYMENT
+from app.deployment import Deployment
 from tests.delivery.conftest import smtp_url
 from tests.smart.conftest import build_demo_app
 from tests.ui.helpers import get, launch, learner, post
@@ -108,3 +110,27 @@ def test_changing_settings_of_a_confirmed_address_sends_no_new_confirmation(ui_a
     assert len(inbox.to(ADDRESS)) == 1
     subscription = store.subscription(learner(ui_app))
     assert (subscription.status, subscription.preferences.min_hours) == ("active", 168)
+
+
+def test_confirmation_mails_are_limited_per_learner_a_day_and_per_address_an_hour(browser, inbox):
+    page = get(browser, "/app/profile")
+    post(browser, "/app/profile/email", page, email=ADDRESS, **FORM)
+    again = post(browser, "/app/profile/email", page, status=429, email=ADDRESS, **FORM)
+    assert "Too many confirmation e-mails" in again.text
+    for n in (2, 3):
+        post(browser, "/app/profile/email", page, email=f"typo{n}@example.org", **FORM)
+    fourth = post(browser, "/app/profile/email", page, status=429, email="x4@example.org", **FORM)
+
+    assert "Too many confirmation e-mails" in fourth.text
+    assert len(inbox.messages) == 3
+
+
+def test_outside_demo_mode_opt_in_needs_the_public_base_url(ui_app, browser, inbox):
+    ui_app.extensions[DEPLOYMENT] = Deployment()  # signed in through the demo; now production
+    page = get(browser, "/app/profile")
+
+    refused = post(browser, "/app/profile/email", page, status=503, email=ADDRESS, **FORM)
+
+    assert "public address is missing" in refused.text
+    assert inbox.messages == []
+    assert ui_app.extensions["delivery"].subscription(learner(ui_app)) is None

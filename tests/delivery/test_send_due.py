@@ -239,10 +239,36 @@ def test_send_due_without_an_smtp_url_says_so_in_one_sentence(instance_path, inb
 
     result = run(app, "notify", "send-due")
 
+    app.config["SMTP_URL"] = mail_app_url(inbox.port)
+    configured = run(app, "notify", "send-due")
+
     close_stores(app)
     assert result.exit_code == 1
     assert "Set BEDSIDE_SMTP_URL" in result.output
     assert "Traceback" not in result.output
+    assert "1 questions" in configured.output  # nothing was left claimed by the refused run
+    assert len(inbox.to(ADDRESS)) == 1
+
+
+def test_a_run_that_fails_after_sending_releases_the_claim_and_resends_with_the_same_id(
+    app, inbox, monkeypatch
+):
+    subscribe(app, "learner-1", ADDRESS)
+    store = app.extensions["delivery"]
+
+    def database_gone(claim):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(store, "mark_sent", database_gone)  # a fault after SMTP accepted it
+    with app.app_context(), pytest.raises(RuntimeError):
+        outbox().send_due(datetime.now(UTC))
+    monkeypatch.undo()
+    retried = run(app, "notify", "send-due")
+
+    first, second = inbox.to(ADDRESS)
+    assert "1 questions" in retried.output
+    assert first["Message-ID"] == second["Message-ID"]
+    assert "learner-1" not in first["Message-ID"]
 
 
 def test_a_refused_send_is_released_for_the_next_run(instance_path, inbox):

@@ -148,3 +148,16 @@ def test_a_new_address_must_be_confirmed_and_gets_new_links(store):
     assert store.subscribe("learner-1", "new@example.org", Preferences(), LATER) != nonce
     assert store.subscription("learner-1").status == "pending"
     assert store.unsubscribe(nonce) is None  # a link mailed to the old address
+
+
+def test_confirmation_mails_are_limited_per_learner_and_per_address(store):
+    day_ago, hour_ago = "2026-12-06T10:00:00+00:00", "2026-12-07T09:00:00+00:00"
+    take = store.take_confirmation_slot
+
+    assert take("learner-2", "a@example.org", NOW, day_ago, hour_ago)
+    assert not take("learner-3", " A@example.org", NOW, day_ago, hour_ago)  # same address
+    assert take("learner-2", "b@example.org", NOW, day_ago, hour_ago)
+    assert take("learner-2", "c@example.org", NOW, day_ago, hour_ago)
+    assert not take("learner-2", "d@example.org", NOW, day_ago, hour_ago)  # 3 a day
+    later = ("2026-12-08T10:00:01+00:00", "2026-12-08T09:00:01+00:00")
+    assert take("learner-2", "a@example.org", LATER, *later)  # a day on, both limits reset
