@@ -223,7 +223,11 @@ COLLABORATION_SCHEMA = StoreSchema(
     POSTGRESQL_STEPS,
     # Override feedback is pulled with SELECT on cds_feedback and cds_exposures, which the CDS
     # store's own grants already give (granting them here would revoke its other privileges).
-    grants=(("SELECT, INSERT, UPDATE", TABLES),),
+    # A learner deleting their data deletes their display name (their posts stay, unnamed).
+    grants=(
+        ("SELECT, INSERT, UPDATE", TABLES[1:]),
+        ("SELECT, INSERT, UPDATE, DELETE", TABLES[:1]),
+    ),
 )
 NEW_OVERRIDES = text(
     "SELECT feedback.feedback_key, feedback.module_id, exposure.module_version,"

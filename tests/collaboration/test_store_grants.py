@@ -38,6 +38,8 @@ def test_the_store_runs_as_an_application_role_with_only_the_printed_grants(post
         store.triage(item_id, "accepted", "E1")
         store.mark_read({"L1"})
         assert [notice.kind for notice in store.notices({"L1"})] == ["status"]
+        store.forget_display_name("L1")  # a learner deleting their data
+        assert store.display_name("L1") is None
     finally:
         as_app.dispose()
         with owner.write() as connection:
