@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -80,6 +81,8 @@ def test_workers_refuse_a_fhir_server_and_a_count_out_of_range(tmp_path):
 
 def test_a_worker_that_dies_is_one_readable_error(tmp_path, monkeypatch):
     """A worker killed mid-way (here it exits at its first patient) is a sentence, not a hang."""
+    # Forked workers inherit the dying evaluator; the suite's other threads would make it spawn.
+    monkeypatch.setattr(parallel, "_process_context", lambda: multiprocessing.get_context("fork"))
     monkeypatch.setitem(EVALUATORS, "hfref-therapy", lambda *arguments: os._exit(1))
     with pytest.raises(parallel.WorkerError, match="run again with fewer --workers"):
         parallel.evaluate_export(measures().values(), write_ndjson(tmp_path), workers=2)
