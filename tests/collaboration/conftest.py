@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from app.db import close_stores
-from tests.smart.conftest import build_demo_app
-from tests.smart.helpers import ISS
+from tests.support.roles import demo_app_with_roles, roles_file_granting
 
 MODERATOR = "dr-mod-moreno"
 EDITOR = "dr-ed-itor"
@@ -17,21 +13,14 @@ EDITOR = "dr-ed-itor"
 @pytest.fixture
 def roles_file(tmp_path):
     """A roles file granting one clinician moderation and another the editorial queue."""
-    path = tmp_path / "roles.json"
-    grants = {
-        f"{ISS}/Practitioner/{MODERATOR}": ["moderator"],
-        f"{ISS}/Practitioner/{EDITOR}": ["editor"],
-    }
-    path.write_text(json.dumps({"fhir_users": grants}))
-    return path
+    grants = {MODERATOR: ["moderator"], EDITOR: ["editor"]}
+    return roles_file_granting(tmp_path / "roles.json", grants)
 
 
 @pytest.fixture
 def collab_app(instance_path, monkeypatch, roles_file):
     """Bedside in demo mode with /app and the roles file."""
-    app = build_demo_app(instance_path, monkeypatch, ROLES=str(roles_file))
-    yield app
-    close_stores(app)
+    yield from demo_app_with_roles(instance_path, monkeypatch, roles_file)
 
 
 @pytest.fixture

@@ -8,29 +8,17 @@ Spanish differs, so a string added without its translation, or printed without g
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from app.learning.profile_store import AnswerEvent
 from app.library.loader import load_library
 from app.settings import REPO_ROOT
 from app.ui import facts, labels
-from tests.ui.helpers import (
-    SEPSIS,
-    get,
-    launch,
-    learner,
-    post,
-    result_url,
-    start_case,
-)
-from tests.ui.test_certificates import NAME
+from tests.ui.language_walk import learner_pages_in
 from tests.ui.test_i18n import CATALOG, KEYWORDS, english_fragments
-from tests.ui.test_poc_cycle import APPLICATION, ask
 
 LEARNER_SOURCES = (
     "[python: app/ui/**.py]\n[python: app/ledger/outputs/**.py]\n"
@@ -55,52 +43,7 @@ def translated_away() -> set[str | tuple]:
 @pytest.fixture
 def spanish_pages(ui_app, browser, auth_server, sepsis) -> dict[str, str]:
     """Every learner page and certificate, after a full session, rendered in Spanish."""
-    launch(browser, auth_server, SEPSIS)
-    get(browser, "/app/", query_string={"lang": "es"})  # the choice is kept in a cookie
-    first = start_case(browser)
-    pages = {"case intro": get(browser, f"/app/case/{SEPSIS}"), "question": get(browser, first)}
-    last = answer_all_es(browser, first, sepsis)
-    pages["feedback"] = last
-    result = post(browser, result_url(first), last).headers["Location"]
-    pages["result"] = get(browser, result)
-    pages["poc new"] = get(browser, "/app/poc/new")
-    search = ask(browser)
-    pages["poc search"] = get(browser, search, query_string={"q": "sepsis"})
-    read_url = search.replace("/search", f"/read/{SEPSIS}")
-    pages["poc read"] = get(browser, read_url)
-    apply_url = post(browser, read_url, pages["poc read"], next="now").headers["Location"]
-    pages["poc apply"] = get(browser, apply_url)
-    done = post(browser, apply_url, pages["poc apply"], **APPLICATION).headers["Location"]
-    pages["poc done"] = get(browser, done)
-    profile = get(browser, "/app/profile")
-    post(browser, "/app/profile/certificate-name", profile, **NAME, consent="yes")
-    past = datetime.now(UTC) - timedelta(days=1)
-    ui_app.extensions["learning"].apply_answer(
-        learner(ui_app), AnswerEvent("a-due", SEPSIS, "q1", False, "low", past)
-    )
-    for name, url in {
-        "home": "/app/",
-        "profile": "/app/profile",
-        "what next": "/app/next",
-        "transcript": "/app/transcript",
-        "delete": "/app/profile/delete",
-        "printable transcript": "/ledger/transcript",
-        "certificate": "/ledger/certificates/1",
-        "period certificate": "/ledger/certificates/period",
-    }.items():
-        pages[name] = get(browser, url)
-    return pages
-
-
-def answer_all_es(browser, first: str, module: dict) -> str:
-    """Answer every question right, as answer_all does, but in Spanish ("Correcto.")."""
-    url, html = first, ""
-    for number, question in enumerate(module["case"]["questions"], start=1):
-        url = re.sub(r"/q/\d+$", f"/q/{number}", url)
-        post(browser, url, get(browser, url), option=question["answer"])
-        html = get(browser, url)
-        assert "Correcto." in html
-    return html
+    return learner_pages_in("es", "Correcto.", ui_app, browser, auth_server, sepsis)
 
 
 def test_every_learner_page_and_certificate_is_all_spanish(spanish_pages, sepsis):
