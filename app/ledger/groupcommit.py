@@ -15,11 +15,10 @@ app/ledger/store.py: about twice the credits per second of one transaction per c
 
 A write may come in up to three steps, so that what runs under the lock `begin` takes (once per
 batch, after every `prepare`; the ledger's chain lock) stays short:
-- `prepare(connection)`: reads only, before the lock; what it returns is handed to `atomic`
-  (what it raises is that write's outcome, except a database error, which fails the batch:
-  the transaction may be unusable). A `BatchedRead(read_all, item)` instead of a function reads
-  for every write of the batch that names the same `read_all` in one call (one statement),
-  `read_all(connection, items)` returning one result or exception per item, in order;
+- `prepare`, a `BatchedRead(read_all, item)`: reads only, before the lock, for every write of
+  the batch that names the same `read_all` in one call (one statement): `read_all(connection,
+  items)` returns one result per item, in order, handed to `atomic`, or an exception, which is
+  that write's outcome; what `read_all` raises (a database error) fails the batch;
 - `atomic(connection, prepared_list)`: under the lock, once per batch for every write that
   names the same `atomic`, given what their prepares returned, in order: one statement that
   applies each completely or not at all, run without a savepoint, returning one outcome per
@@ -37,7 +36,6 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 
 from app.database import Database
 from app.ledger.models import LedgerUnavailable
@@ -72,7 +70,7 @@ class GroupCommit:
         self,
         work: Step[T],
         *,
-        prepare: Callable[[Connection], Any] | BatchedRead | None = None,
+        prepare: BatchedRead | None = None,
         atomic: Callable[[Connection, list[Any]], list[T | None]] | None = None,
     ) -> T:
         """Run a write inside a committed transaction; return its result once durable."""
@@ -127,13 +125,11 @@ class GroupCommit:
 
 
 def run_prepares(connection: Connection, batch: list[_Pending]) -> None:
-    """Run the batch's reads before the lock: each function alone, each BatchedRead group once."""
+    """Run the batch's reads before the lock, one call for each `read_all` the writes name."""
     groups: dict[ReadAll, list[_Pending]] = {}
     for pending in batch:
-        if isinstance(pending.prepare, BatchedRead):
+        if pending.prepare is not None:
             groups.setdefault(pending.prepare.read_all, []).append(pending)
-        else:
-            run_prepare(connection, pending)
     for read_all, group in groups.items():
         results = read_all(connection, [pending.prepare.item for pending in group])
         for pending, result in zip(group, results, strict=True):
@@ -141,18 +137,6 @@ def run_prepares(connection: Connection, batch: list[_Pending]) -> None:
                 pending.error = result
             else:
                 pending.prepared = result
-
-
-def run_prepare(connection: Connection, pending: _Pending) -> None:
-    """Run a write's reads before the lock; a database error fails the batch."""
-    if pending.prepare is None:
-        return
-    try:
-        pending.prepared = pending.prepare(connection)
-    except DBAPIError:
-        raise
-    except Exception as error:
-        pending.error = error
 
 
 def run_atomic(connection: Connection, batch: list[_Pending]) -> None:
@@ -186,7 +170,7 @@ class _Pending(Generic[T]):
     def __init__(
         self,
         work: Step[T],
-        prepare: Callable[[Connection], Any] | BatchedRead | None = None,
+        prepare: BatchedRead | None = None,
         atomic: Callable[[Connection, list[Any]], list[T | None]] | None = None,
     ):
         self.work = work
