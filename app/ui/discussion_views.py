@@ -83,7 +83,10 @@ def when(moment: str | None) -> str:
 
 def require(permission: str) -> None:
     """Refuse (403) unless the signed-in clinician's roles grant the permission."""
-    if not can(permission):
+    held = can(permission)
+    if current_smart_session() is not None:
+        store().note_role(learner_id(), permission, held=held)  # editors, moderators get notices
+    if not held:
         raise NotPermitted(permission)
 
 

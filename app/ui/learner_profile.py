@@ -257,6 +257,7 @@ EXPORTED_TABLES = {
     "delivery_tokens": "delivery.messages (answer links: opaque ids, not exported)",
     "delivery_confirmations": "delivery.subscription (confirmation mail times: not exported)",
     "collab_names": "collaboration.display_name",
+    "collab_role_holders": "collaboration (editor, moderator roles seen for notices: not exported)",
     "club_members": "journal_clubs.memberships",
     "club_reflections": "journal_clubs.reflections (keyed on author_id)",
     "club_clubs": "journal_clubs.facilitated (keyed on facilitator_id)",
