@@ -15,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import zlib
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
-from app.database import Database, StoreSchema
+from app.database import POSTGRESQL, Database, StoreSchema
 from app.smart.token_cipher import TokenCipher
 
 migrations = Migrations("bedside.delivery")
@@ -30,6 +31,9 @@ REVIEW, DIGEST = "review", "digest"
 HASH_INFO = b"bedside delivery address hash v1"
 CONFIRMATIONS_PER_LEARNER_DAY = 3  # a typo, then two corrections
 CONFIRMATIONS_PER_ADDRESS_HOUR = 1  # nobody's inbox is flooded through the opt-in form
+# Count-then-insert holds only if confirmations are taken one at a time: SQLite's BEGIN IMMEDIATE
+# does that; on PostgreSQL this advisory lock does (confirmations are rare, one lock is enough).
+CONFIRMATION_LOCK = zlib.crc32(b"bedside.delivery.confirmations")
 
 
 @migrations()
@@ -355,6 +359,9 @@ class DeliveryStore:
         """Record a confirmation mail, unless the learner or the address is at its limit."""
         digest = self.address_hash(address)
         with self.database.write() as connection:
+            if self.database.dialect == POSTGRESQL:
+                lock = text("SELECT pg_advisory_xact_lock(:key)")
+                connection.execute(lock, {"key": CONFIRMATION_LOCK})
             by_learner = connection.execute(
                 text(
                     "SELECT COUNT(*) FROM delivery_confirmations"

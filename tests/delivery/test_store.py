@@ -161,3 +161,45 @@ def test_confirmation_mails_are_limited_per_learner_and_per_address(store):
     assert not take("learner-2", "d@example.org", NOW, day_ago, hour_ago)  # 3 a day
     later = ("2026-12-08T10:00:01+00:00", "2026-12-08T09:00:01+00:00")
     assert take("learner-2", "a@example.org", LATER, *later)  # a day on, both limits reset
+
+
+@pytest.fixture
+def postgres_hosts(postgres_url):
+    """Eight hosts' delivery stores on one PostgreSQL database, closed afterwards."""
+    hosts = [DeliveryStore(Database(parse_database_url(postgres_url)), KEY) for _ in range(8)]
+    yield hosts
+    for host in hosts:
+        host.database.dispose()
+
+
+def at_once(hosts: list[DeliveryStore], call) -> list:
+    """Run `call(host, n)` on every host in its own thread, released together; the results."""
+    start = threading.Barrier(len(hosts))
+    results = []
+
+    def run(host: DeliveryStore, n: int) -> None:
+        start.wait()
+        results.append(call(host, n))
+
+    threads = [threading.Thread(target=run, args=(h, n)) for n, h in enumerate(hosts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_simultaneous_opt_ins_on_postgresql_keep_both_confirmation_limits(postgres_hosts):
+    day_ago, hour_ago = "2026-12-06T10:00:00+00:00", "2026-12-07T09:00:00+00:00"
+
+    def same_learner(host, n):
+        return host.take_confirmation_slot("learner-2", f"{n}@example.org", NOW, day_ago, hour_ago)
+
+    def same_address(host, n):
+        return host.take_confirmation_slot(f"other-{n}", "x@example.org", NOW, day_ago, hour_ago)
+
+    for _ in range(3):  # a few rounds, each from a clean table, so a lost race would show
+        assert sum(at_once(postgres_hosts, same_learner)) == 3
+        assert sum(at_once(postgres_hosts, same_address)) == 1
+        with postgres_hosts[0].database.write() as connection:
+            connection.execute(text("DELETE FROM delivery_confirmations"))
