@@ -256,6 +256,7 @@ EXPORTED_TABLES = {
     "delivery_messages": "delivery.messages",
     "delivery_tokens": "delivery.messages (answer links: opaque ids, not exported)",
     "delivery_confirmations": "delivery.subscription (confirmation mail times: not exported)",
+    "delivery_notice_claims": "delivery.messages (the notices each digest carried: ids only)",
     "collab_names": "collaboration.display_name",
     "collab_role_holders": "collaboration (editor, moderator roles seen for notices: not exported)",
     "club_members": "journal_clubs.memberships",

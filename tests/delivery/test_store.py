@@ -203,3 +203,38 @@ def test_simultaneous_opt_ins_on_postgresql_keep_both_confirmation_limits(postgr
         assert sum(at_once(postgres_hosts, same_address)) == 1
         with postgres_hosts[0].database.write() as connection:
             connection.execute(text("DELETE FROM delivery_confirmations"))
+
+
+def test_notices_are_claimed_once_and_the_notice_slot_has_its_own_cap(store):
+    assert store.claim("learner-1", REVIEW, CARD, NOW, CUTOFF) is not None  # a question today
+    first = store.claim_notices("learner-1", ["n1", "n2"], NOW, CUTOFF)
+    assert first is not None and first.notice_ids == ("n1", "n2")
+    assert store.claim_notices("learner-1", ["n3"], NOW, CUTOFF) is None  # one digest a day
+    assert store.claim_notices("learner-1", ["n1", "n2"], LATER, NOW) is None  # all mailed
+    assert store.claim_notices("learner-1", ["n2", "n3"], LATER, NOW).notice_ids == ("n3",)
+    assert store.mailed_notices("learner-1") == {"n1", "n2", "n3"}
+
+
+def test_a_released_notice_digest_gives_its_notices_and_its_slot_back(store):
+    claim = store.claim_notices("learner-1", ["n1"], NOW, CUTOFF)
+    store.release(claim)
+    assert store.mailed_notices("learner-1") == set()
+    assert store.subscription("learner-1").last_notice_at is None
+    assert store.claim_notices("learner-1", ["n1"], NOW, CUTOFF) is not None
+
+
+def test_notice_digests_through_four_hosts_at_once_go_out_once(database_url, store):
+    hosts = [DeliveryStore(Database(parse_database_url(database_url)), KEY) for _ in range(4)]
+    claims = at_once(hosts, lambda host, n: host.claim_notices("learner-1", ["n1"], NOW, CUTOFF))
+    for host in hosts:
+        host.database.dispose()
+    assert len([c for c in claims if c is not None]) == 1
+
+
+def test_the_notices_choice_is_kept_exported_and_deleted_with_the_claims(store):
+    store.subscribe("learner-1", ADDRESS, Preferences(notices=True), LATER)
+    assert store.subscription("learner-1").preferences.notices
+    store.claim_notices("learner-1", ["n1"], NOW, CUTOFF)
+    assert store.export("learner-1")["subscription"]["notices"] == 1
+    store.delete("learner-1")
+    assert store.mailed_notices("learner-1") == set()
