@@ -8,6 +8,7 @@ from app.collaboration.roles import EDIT_QUEUE, MODERATE
 from app.collaboration.store import CollaborationStore
 from app.database import Database, parse_database_url
 from cds_hooks.store import CdsStore
+from tests.collaboration.test_store import exposure, feedback
 
 MODULE = {"id": "sepsis-hour-1-bundle", "version": "2.0.0"}
 EARLY = "2000-01-01T00:00:00+00:00"
@@ -126,3 +127,13 @@ def test_forgetting_a_learner_forgets_the_roles_seen(store):
     store.forget_display_name("E1")
     store.file_item(MODULE, "error", "The dose is out of date.", "L1")
     assert kinds(store, "E1") == []
+
+
+def test_editors_hear_of_an_item_filed_from_a_critiquing_cds_override(store, database):
+    store.note_role("E1", EDIT_QUEUE, held=True)
+    cds = CdsStore(database)
+    cds.record_call([exposure("c1")])
+    cds.record_feedback(feedback("c1", "recipient-disagrees-evidence"))
+    assert store.import_cds_feedback() == 1
+    [item] = store.items()
+    assert [(n.kind, n.item_id) for n in store.notices({"E1"})] == [("queue-item", item.item_id)]
