@@ -12,6 +12,7 @@ from app.delivery.outbox import outbox
 from app.delivery.store import Preferences
 from tests.delivery.conftest import BASE_URL, mail_app
 from tests.delivery.test_send_due import parts, run
+from tests.support.serve import free_port
 
 SEPSIS = "sepsis-hour-1-bundle"
 STARTER, REPLIER, THIRD = "learner-a", "learner-b", "learner-c"
@@ -202,3 +203,20 @@ def test_an_editor_and_a_reporter_are_mailed_about_the_queue(app, inbox):
     assert "News about a comment you sent on the content." in reporter_text
     assert f"{BASE_URL}/app/notices" in reporter_text
     assert "Thanks, on it." not in reporter_text and "Cut-off moved." not in reporter_text
+
+
+def test_a_refused_notice_digest_is_released_and_sent_by_the_next_run(instance_path, inbox):
+    app = mail_app(instance_path, inbox.port)
+    working = app.config["SMTP_URL"]
+    app.config["SMTP_URL"] = f"smtp://user:hidden@127.0.0.1:{free_port()}"  # nobody listens
+    opt_in(app, STARTER, ADDRESS)
+    thread_replied_to(app, REPLIER)
+
+    failed = run(app, "notify", "send-due")
+    app.config["SMTP_URL"] = working
+    retried = run(app, "notify", "send-due")
+
+    close_stores(app)
+    assert failed.exit_code == 1 and "0 notice digests sent" in failed.output
+    assert "1 notice digests sent" in retried.output
+    assert len(inbox.to(ADDRESS)) == 1
