@@ -6,10 +6,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import url_for
 
+from app.collaboration.store import Notice
 from app.db import close_stores
 from app.delivery.outbox import outbox
 from app.delivery.store import Preferences
+from app.notice_mail import page
 from tests.delivery.conftest import BASE_URL, mail_app
 from tests.delivery.test_send_due import parts, run
 from tests.support.serve import free_port
@@ -220,3 +223,20 @@ def test_a_refused_notice_digest_is_released_and_sent_by_the_next_run(instance_p
     assert failed.exit_code == 1 and "0 notice digests sent" in failed.output
     assert "1 notice digests sent" in retried.output
     assert len(inbox.to(ADDRESS)) == 1
+
+
+def test_the_mailed_links_are_the_pages_the_app_serves(app):
+    notice = collab_notice(thread_id="t1", scope="module", scope_id=SEPSIS)
+    case_notice = collab_notice(thread_id="t2", scope="case", scope_id="case-1")
+    item = collab_notice(kind="queue-item", item_id="ed-1")
+    with app.test_request_context():
+        assert page(notice) == url_for("ui.thread_view", thread_id="t1")
+        assert page(case_notice) == url_for("ui.case_view", case_id="case-1")
+        assert page(item) == url_for("ui.editorial_item", item_id="ed-1")
+        assert page(collab_notice(kind="post-reported")) == url_for("ui.moderation")
+        assert page(collab_notice(kind="status")) == url_for("ui.notices")
+
+
+def collab_notice(kind: str = "thread-reply", **values) -> Notice:
+    """A collaboration notice of this kind (only what a link is made of)."""
+    return Notice("n1", values.pop("item_id", None), kind, "", "", None, **values)
