@@ -74,6 +74,7 @@ def wire_parts(app: Flask) -> None:
     from app.learning.profile_store import LearningStore
     from app.ledger import wiring as ledger_wiring
     from app.ledger.outputs import views as ledger_output_views
+    from app.notice_mail import init_notice_mail
     from app.smart import init_smart
     from app.ui import init_ui
 
@@ -88,4 +89,5 @@ def wire_parts(app: Flask) -> None:
     init_case_conferences(app)
     init_ui(app)
     delivery.init_app(app)
+    init_notice_mail(app)
     init_dashboards(app)

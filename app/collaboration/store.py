@@ -22,11 +22,16 @@ from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
 from app.collaboration import queue
+from app.collaboration.roles import EDIT_QUEUE, MODERATE
 from app.database import Database, StoreSchema
 from app.ledger.privacy import check_text
 
 migrations = Migrations("bedside.collaboration")
 CDS_REPORTER = "cds:"
+# What a notice is about: an item's reporter hears of its triage, replies and resolution; the
+# people in a thread hear of a reply; editors of a new queue item; moderators of a reported post.
+ITEM_STATUS, ITEM_REPLY, ITEM_RESOLVED = "status", "reply", "resolved"
+THREAD_REPLY, QUEUE_ITEM, POST_REPORTED = "thread-reply", "queue-item", "post-reported"
 
 
 class CollaborationError(Exception):
@@ -122,6 +127,17 @@ def create_collaboration_tables(db: SqliteFile) -> None:
     db["collab_notices"].create_index(["recipient_key", "at"])
 
 
+@migrations()
+def add_discussion_notices(db: SqliteFile) -> None:
+    """Notices about threads and posts too, once per event and recipient; who holds a role."""
+    for column in ("thread_id", "post_id", "event_key"):
+        db["collab_notices"].add_column(column, str)
+    db["collab_notices"].create_index(["recipient_key", "event_key"], unique=True)
+    db["collab_role_holders"].create(
+        {"learner_id": str, "permission": str, "since": str}, pk=("learner_id", "permission")
+    )
+
+
 POSTGRESQL_STEPS = [
     (
         "create_collaboration_tables",
@@ -206,6 +222,22 @@ POSTGRESQL_STEPS = [
         CREATE INDEX idx_collab_notices_recipient_key_at ON collab_notices (recipient_key, at)
         """,
     ),
+    (
+        "add_discussion_notices",
+        """
+        ALTER TABLE collab_notices ADD COLUMN thread_id TEXT;
+        ALTER TABLE collab_notices ADD COLUMN post_id TEXT;
+        ALTER TABLE collab_notices ADD COLUMN event_key TEXT;
+        CREATE UNIQUE INDEX idx_collab_notices_recipient_key_event_key
+            ON collab_notices (recipient_key, event_key);
+        CREATE TABLE collab_role_holders (
+            learner_id TEXT,
+            permission TEXT,
+            since TEXT,
+            PRIMARY KEY (learner_id, permission)
+        )
+        """,
+    ),
 ]
 TABLES = (
     "collab_names",
@@ -216,6 +248,7 @@ TABLES = (
     "collab_items",
     "collab_item_events",
     "collab_notices",
+    "collab_role_holders",
 )
 COLLABORATION_SCHEMA = StoreSchema(
     "bedside.collaboration",
@@ -223,10 +256,11 @@ COLLABORATION_SCHEMA = StoreSchema(
     POSTGRESQL_STEPS,
     # Override feedback is pulled with SELECT on cds_feedback and cds_exposures, which the CDS
     # store's own grants already give (granting them here would revoke its other privileges).
-    # A learner deleting their data deletes their display name (their posts stay, unnamed).
+    # A learner deleting their data deletes their display name (their posts stay, unnamed) and
+    # the roles Bedside saw them hold; a role no longer held is deleted when it is noticed.
     grants=(
-        ("SELECT, INSERT, UPDATE", TABLES[1:]),
-        ("SELECT, INSERT, UPDATE, DELETE", TABLES[:1]),
+        ("SELECT, INSERT, UPDATE", TABLES[1:-1]),
+        ("SELECT, INSERT, UPDATE, DELETE", (TABLES[0], TABLES[-1])),
     ),
 )
 NEW_OVERRIDES = text(
@@ -241,6 +275,13 @@ NEW_OVERRIDES = text(
 ITEM_COLUMNS = (
     "item_id, module_id, module_version, kind, field, body, status, reporter_key, source,"
     " source_ref, created_at, updated_at, resolved_version"
+)
+NOTICE_QUERY = (
+    "SELECT notice.notice_id, notice.item_id, notice.kind, notice.detail, notice.at,"
+    " notice.read_at, notice.thread_id, notice.post_id, thread.scope, thread.scope_id,"
+    " thread.title FROM collab_notices AS notice"
+    " LEFT JOIN collab_posts AS post ON post.post_id = notice.post_id"
+    " LEFT JOIN collab_threads AS thread ON thread.thread_id = notice.thread_id"
 )
 POST_COLUMNS = "post_id, thread_id, author_id, body, created_at, edited_at, hidden_at, hidden_by"
 
@@ -317,14 +358,23 @@ class Event:
 
 @dataclass(frozen=True)
 class Notice:
-    """An in-app notification to an item's reporter."""
+    """An in-app notification: to an item's reporter, the people in a thread, editors, moderators.
+
+    `scope`, `scope_id` and `thread_title` name the thread of a notice about a post; `detail` is
+    an item's new status, an editor's reply or the resolving version (never a post's text).
+    """
 
     notice_id: str
-    item_id: str
+    item_id: str | None
     kind: str
     detail: str
     at: str
     read_at: str | None
+    thread_id: str | None = None
+    post_id: str | None = None
+    scope: str | None = None
+    scope_id: str | None = None
+    thread_title: str | None = None
 
 
 class CollaborationStore:
@@ -407,11 +457,12 @@ class CollaborationStore:
         }
 
     def forget_display_name(self, learner_id: str) -> None:
-        """Delete a learner's display name: their posts stay in their threads, shown unnamed."""
+        """Delete a learner's display name and roles seen: their posts stay, shown unnamed."""
         with self.database.write() as connection:
-            connection.execute(
-                text("DELETE FROM collab_names WHERE learner_id = :l"), {"l": learner_id}
-            )
+            for table in ("collab_names", "collab_role_holders"):
+                connection.execute(
+                    text(f"DELETE FROM {table} WHERE learner_id = :l"), {"l": learner_id}
+                )
 
     def start_thread(
         self, scope: str, scope_id: str, version: str, title: str, author_id: str, body: str
@@ -497,8 +548,11 @@ class CollaborationStore:
         """Add a reply to a thread; return the post id."""
         check_text(body, "post")
         self.thread(thread_id)
+        now = timestamp()
         with self.database.write() as connection:
-            return insert_post(connection, thread_id, author_id, body, timestamp())
+            post_id = insert_post(connection, thread_id, author_id, body, now)
+            notify_thread(connection, thread_id, post_id, author_id, now)
+        return post_id
 
     def edit_post(self, post_id: str, author_id: str, body: str) -> None:
         """Replace the author's own post, keeping the earlier text in its edit history."""
@@ -537,15 +591,26 @@ class CollaborationStore:
 
     def report_post(self, post_id: str, reporter_id: str) -> bool:
         """Flag a post for the moderators; False when this learner already had."""
-        self.post(post_id)
+        post = self.post(post_id)
+        now = timestamp()
         with self.database.write() as connection:
             result = connection.execute(
                 text(
                     "INSERT INTO collab_reports (post_id, reporter_id, reported_at)"
                     " VALUES (:post_id, :reporter, :now) ON CONFLICT DO NOTHING"
                 ),
-                {"post_id": post_id, "reporter": reporter_id, "now": timestamp()},
+                {"post_id": post_id, "reporter": reporter_id, "now": now},
             )
+            if result.rowcount == 1:
+                notify_role(
+                    connection,
+                    MODERATE,
+                    kind=POST_REPORTED,
+                    event_key=f"report:{post_id}",
+                    values={"thread_id": post.thread_id, "post_id": post_id},
+                    now=now,
+                    skip={reporter_id},
+                )
         return result.rowcount == 1
 
     def reported_posts(self) -> list[tuple[Post, int]]:
@@ -594,7 +659,7 @@ class CollaborationStore:
         check_text(body, "critique")
         item_id = queue.new_item_id()
         with self.database.write() as connection:
-            return insert_item(
+            filed = insert_item(
                 connection,
                 item_id=item_id,
                 module=module,
@@ -605,6 +670,8 @@ class CollaborationStore:
                 source=source,
                 source_ref=source_ref or f"{source}:{item_id}",
             )
+            notify_editors(connection, filed, reporter_key)
+        return filed
 
     def import_cds_feedback(self) -> int:
         """File an item for each new CDS override that critiques the content; return how many."""
@@ -616,7 +683,7 @@ class CollaborationStore:
                 kind = queue.critique_kind(code, system)
                 if kind is None:
                     continue
-                insert_item(
+                item_id = insert_item(
                     connection,
                     item_id=queue.new_item_id(),
                     module={"id": module_id, "version": version},
@@ -627,6 +694,7 @@ class CollaborationStore:
                     source="cds",
                     source_ref=f"cds:{key}",
                 )
+                notify_editors(connection, item_id, CDS_REPORTER + user_key)
                 filed += 1
         return filed
 
@@ -718,13 +786,29 @@ class CollaborationStore:
     # Notices
 
     def notices(self, recipient_keys: Collection[str]) -> list[Notice]:
-        """The notices to any of these keys (one person's learner id and CDS keys), newest first."""
+        """The notices to any of these keys (one person's learner id and CDS keys), newest first.
+
+        A notice about a post a moderator hid is left out (hidden posts notify nobody).
+        """
         query = text(
-            "SELECT notice_id, item_id, kind, detail, at, read_at FROM collab_notices"
-            " WHERE recipient_key IN :keys ORDER BY at DESC, notice_id"
+            f"{NOTICE_QUERY} WHERE notice.recipient_key IN :keys AND post.hidden_at IS NULL"
+            " ORDER BY notice.at DESC, notice.notice_id"
         ).bindparams(bindparam("keys", expanding=True))
         with self.database.read() as connection:
             rows = connection.execute(query, {"keys": sorted(recipient_keys)}).all()
+        return [Notice(*row) for row in rows]
+
+    def unread_notices(self, learner_id: str, since: str, limit: int = 50) -> list[Notice]:
+        """A learner's unread notices after `since`, oldest first (none about a hidden post)."""
+        query = text(
+            f"{NOTICE_QUERY} WHERE notice.recipient_key = :learner AND notice.read_at IS NULL"
+            " AND notice.at > :since AND post.hidden_at IS NULL"
+            " ORDER BY notice.at, notice.notice_id LIMIT :limit"
+        )
+        with self.database.read() as connection:
+            rows = connection.execute(
+                query, {"learner": learner_id, "since": since, "limit": limit}
+            ).all()
         return [Notice(*row) for row in rows]
 
     def mark_read(self, recipient_keys: Collection[str]) -> None:
@@ -735,6 +819,36 @@ class CollaborationStore:
         ).bindparams(bindparam("keys", expanding=True))
         with self.database.write() as connection:
             connection.execute(query, {"keys": sorted(recipient_keys), "now": timestamp()})
+
+    def note_role(self, learner_id: str, permission: str, *, held: bool) -> None:
+        """Remember whether a learner holds a permission (editors and moderators get notices).
+
+        Roles come from the configuration at sign-in, so Bedside learns who holds one when they
+        use it; it writes only when that changed.
+        """
+        with self.database.read() as connection:
+            known = connection.execute(
+                text("SELECT 1 FROM collab_role_holders WHERE learner_id = :l AND permission = :p"),
+                {"l": learner_id, "p": permission},
+            ).first()
+        if (known is not None) == held:
+            return
+        with self.database.write() as connection:
+            if held:
+                connection.execute(
+                    text(
+                        "INSERT INTO collab_role_holders (learner_id, permission, since)"
+                        " VALUES (:l, :p, :now) ON CONFLICT DO NOTHING"
+                    ),
+                    {"l": learner_id, "p": permission, "now": timestamp()},
+                )
+            else:
+                connection.execute(
+                    text(
+                        "DELETE FROM collab_role_holders WHERE learner_id = :l AND permission = :p"
+                    ),
+                    {"l": learner_id, "p": permission},
+                )
 
 
 def item_data(item: Item) -> dict:
@@ -810,14 +924,14 @@ def record_event(
     connection: Connection, item: Item, actor_id: str, kind: str, detail: str, *, notify: bool
 ) -> None:
     """Add an event to the item's history and, if asked, a notice to its reporter."""
-    now = timestamp()
+    now, event_id = timestamp(), new_id()
     connection.execute(
         text(
             "INSERT INTO collab_item_events (event_id, item_id, at, actor_id, kind, detail)"
             " VALUES (:event_id, :item_id, :now, :actor, :kind, :detail)"
         ),
         {
-            "event_id": new_id(),
+            "event_id": event_id,
             "item_id": item.item_id,
             "now": now,
             "actor": actor_id,
@@ -826,20 +940,100 @@ def record_event(
         },
     )
     if notify:
-        connection.execute(
-            text(
-                "INSERT INTO collab_notices (notice_id, recipient_key, item_id, kind, detail, at)"
-                " VALUES (:notice_id, :recipient, :item_id, :kind, :detail, :now)"
-            ),
-            {
-                "notice_id": new_id(),
-                "recipient": item.reporter_key,
-                "item_id": item.item_id,
-                "kind": kind,
-                "detail": detail,
-                "now": now,
-            },
+        insert_notice(
+            connection,
+            item.reporter_key,
+            kind=kind,
+            event_key=f"event:{event_id}",
+            values={"item_id": item.item_id, "detail": detail},
+            now=now,
         )
+
+
+def notify_thread(
+    connection: Connection, thread_id: str, post_id: str, author_id: str, now: str
+) -> None:
+    """Tell whoever started or posted in the thread of a reply (not its author)."""
+    rows = connection.execute(
+        text(
+            "SELECT author_id FROM collab_threads WHERE thread_id = :t"
+            " UNION SELECT author_id FROM collab_posts WHERE thread_id = :t"
+        ),
+        {"t": thread_id},
+    ).all()
+    for (recipient,) in rows:
+        if recipient != author_id:
+            insert_notice(
+                connection,
+                recipient,
+                kind=THREAD_REPLY,
+                event_key=f"post:{post_id}",
+                values={"thread_id": thread_id, "post_id": post_id},
+                now=now,
+            )
+
+
+def notify_editors(connection: Connection, item_id: str, reporter_key: str) -> None:
+    """Tell the editors of a new queue item (once per item, not its reporter)."""
+    notify_role(
+        connection,
+        EDIT_QUEUE,
+        kind=QUEUE_ITEM,
+        event_key=f"item:{item_id}",
+        values={"item_id": item_id},
+        now=timestamp(),
+        skip={reporter_key},
+    )
+
+
+def notify_role(
+    connection: Connection,
+    permission: str,
+    *,
+    kind: str,
+    event_key: str,
+    values: Mapping[str, str],
+    now: str,
+    skip: Collection[str],
+) -> None:
+    """Give every learner seen holding the permission a notice of the event (once each)."""
+    holders = connection.execute(
+        text("SELECT learner_id FROM collab_role_holders WHERE permission = :p"),
+        {"p": permission},
+    ).scalars()
+    for recipient in holders.all():
+        if recipient not in skip:
+            insert_notice(
+                connection, recipient, kind=kind, event_key=event_key, values=values, now=now
+            )
+
+
+def insert_notice(
+    connection: Connection,
+    recipient: str,
+    *,
+    kind: str,
+    event_key: str,
+    values: Mapping[str, str],
+    now: str,
+) -> None:
+    """Insert a notice once per event and recipient (a repeated event adds nothing)."""
+    row = {"item_id": None, "detail": "", "thread_id": None, "post_id": None, **values}
+    connection.execute(
+        text(
+            "INSERT INTO collab_notices (notice_id, recipient_key, item_id, kind, detail, at,"
+            " thread_id, post_id, event_key) VALUES (:notice_id, :recipient, :item_id, :kind,"
+            " :detail, :now, :thread_id, :post_id, :event_key) ON CONFLICT DO NOTHING"
+        ),
+        {
+            "notice_id": new_id(),
+            "recipient": recipient,
+            "kind": kind,
+            "event_key": event_key,
+            "now": now,
+            **row,
+        },
+    )
 
 
 def new_id() -> str:

@@ -1,4 +1,4 @@
-"""Spaced review questions by e-mail: opt-in, schedule, SMTP sending, one-click answer links.
+"""Spaced review questions (and notices) by e-mail: opt-in, schedule, SMTP, one-click links.
 
 Wire with `init_app(app)` after the learning store and the learner UI (the outbox reads both).
 """

@@ -13,10 +13,11 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import render_template
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, lazy_gettext, ngettext
 
 from app import i18n
 from app.delivery.links import ANSWER, CONFIRM, UNSUBSCRIBE, Links
+from app.delivery.notices import ITEM_UPDATE, POST_REPORTED, QUEUE_ITEM, THREAD_REPLY, MailNotice
 from app.learning.recommend import Recommendation
 
 
@@ -68,6 +69,33 @@ def digest_message(
         ]
         subject = gettext("Your week's learning: what to do next")
         return _list_message(envelope, subject, "delivery/digest", {"items": items})
+
+
+NOTICE_TEXTS = {
+    THREAD_REPLY: lazy_gettext("A new reply in a discussion you take part in."),
+    ITEM_UPDATE: lazy_gettext("News about a comment you sent on the content."),
+    QUEUE_ITEM: lazy_gettext("A new comment on the content is in the editorial queue."),
+    POST_REPORTED: lazy_gettext("A learner reported a post for moderation."),
+}
+
+
+def notices_message(envelope: Envelope, notices: list[MailNotice], modules: dict) -> EmailMessage:
+    """One digest of a learner's new notices: what happened, on which module, and a link."""
+    with force_locale(envelope.language):
+        items = [
+            {
+                "text": str(NOTICE_TEXTS[notice.kind]),
+                "title": i18n.localized(modules[notice.module_id]["title"])
+                if notice.module_id in modules
+                else "",
+                "url": envelope.links.base_url + notice.path,
+            }
+            for notice in notices
+        ]
+        subject = ngettext(
+            "Bedside: %(num)d new notice", "Bedside: %(num)d new notices", len(items)
+        )
+        return _list_message(envelope, subject, "delivery/notices", {"items": items})
 
 
 def confirmation_message(envelope: Envelope) -> EmailMessage:

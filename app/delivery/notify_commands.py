@@ -28,7 +28,7 @@ def notify_group() -> None:
 @notify_group.command("send-due")
 @with_appcontext
 def send_due_command() -> None:
-    """Mail each opted-in learner their due review question, at most once (run it every 15 min).
+    """Mail each opted-in learner their due question and notices, at most once (every 15 min).
 
     Two hosts may run it at the same time: each message is claimed in the database first.
 

@@ -26,9 +26,11 @@ from app.delivery.messages import (
     Envelope,
     confirmation_message,
     digest_message,
+    notices_message,
     review_message,
     sender_domain,
 )
+from app.delivery.notices import NOTICE_DAYS, NOTICE_SOURCE, NoticeSource
 from app.delivery.schedule import (
     DIGEST_DAYS,
     cap_cutoff,
@@ -61,6 +63,7 @@ class SendReport:
 
     sent: int = 0
     digests: int = 0
+    notices: int = 0
     quiet: int = 0
     capped: int = 0
     nothing_due: int = 0
@@ -70,7 +73,8 @@ class SendReport:
     def summary(self) -> str:
         """One line for the operator and the cron log."""
         return (
-            f"{self.sent} questions and {self.digests} digests sent; skipped: {self.quiet} in "
+            f"{self.sent} questions, {self.digests} digests and {self.notices} notice digests"
+            f" sent; skipped: {self.quiet} in "
             f"quiet hours, {self.capped} at their cap, {self.nothing_due} with nothing due; "
             f"{self.failed} failed."
         )
@@ -86,6 +90,7 @@ class Outbox:
     links: Links
     sender: str
     smtp_url: smtp.SmtpUrl | None
+    notices: NoticeSource | None = None  # in-app notices to mail (wired by the app factory)
 
     def send_due(self, now: datetime) -> SendReport:
         """Send every learner their due question (and digest) now, at most once."""
@@ -153,6 +158,8 @@ class Outbox:
             self._send_review(subscription, review, now, report)
         if prefs.digest and digest_due(subscription.last_digest_at, now):
             self._send_digest(subscription, now, report)
+        if prefs.notices and self.notices is not None:
+            self._send_notices(subscription, self.notices, now, report)
 
     def _next_review(self, subscription: Subscription, now: datetime) -> DueReview | None:
         """The question to mail next, if one is due."""
@@ -198,6 +205,33 @@ class Outbox:
             if self._deliver(message, report):
                 self.store.mark_sent(claim)
                 report.digests += 1
+            else:
+                self.store.release(claim)
+
+    def _send_notices(
+        self, subscription: Subscription, source: NoticeSource, now: datetime, report: SendReport
+    ) -> None:
+        """Claim the learner's unmailed notices, then send them in one digest (at most per cap)."""
+        learner = subscription.learner_id
+        since = stamp(now - timedelta(days=NOTICE_DAYS))
+        mailed = self.store.mailed_notices(learner)
+        pending = [n for n in source.unread(learner, since) if n.notice_id not in mailed]
+        if not pending:
+            return
+        cutoff = cap_cutoff(now, subscription.preferences.min_hours)
+        claim = self.store.claim_notices(
+            learner, [n.notice_id for n in pending], stamp(now), stamp(cutoff)
+        )
+        if claim is None:
+            return
+        with released_on_failure(self.store, claim):
+            claimed = [n for n in pending if n.notice_id in claim.notice_ids]
+            message = notices_message(self._envelope(subscription), claimed, self.modules)
+            # the same notices resent after an unrecorded success carry the same Message-ID
+            self._stamp_message_id(message, claim, ("", "", " ".join(claim.notice_ids)))
+            if self._deliver(message, report):
+                self.store.mark_sent(claim)
+                report.notices += 1
             else:
                 self.store.release(claim)
 
@@ -307,4 +341,5 @@ def outbox(base_url: str | None = None) -> Outbox:
         links=Links(config["SECRET_KEY"], str(base)),
         sender=str(config["MAIL_FROM"]),
         smtp_url=smtp.parse_smtp_url(smtp_text) if smtp_text else None,
+        notices=current_app.extensions.get(NOTICE_SOURCE),
     )

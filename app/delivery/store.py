@@ -15,21 +15,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import zlib
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
-from app.database import Database, StoreSchema
+from app.database import POSTGRESQL, Database, StoreSchema
 from app.smart.token_cipher import TokenCipher
 
 migrations = Migrations("bedside.delivery")
 PENDING, ACTIVE, STOPPED = "pending", "active", "stopped"
-REVIEW, DIGEST = "review", "digest"
+REVIEW, DIGEST, NOTICES = "review", "digest", "notices"
+# Each kind of message has its own sending slot, so one kind never holds another back.
+SLOTS = {REVIEW: "last_sent_at", DIGEST: "last_digest_at", NOTICES: "last_notice_at"}
 HASH_INFO = b"bedside delivery address hash v1"
 CONFIRMATIONS_PER_LEARNER_DAY = 3  # a typo, then two corrections
 CONFIRMATIONS_PER_ADDRESS_HOUR = 1  # nobody's inbox is flooded through the opt-in form
+# Count-then-insert holds only if confirmations are taken one at a time: SQLite's BEGIN IMMEDIATE
+# does that; on PostgreSQL this advisory lock does (confirmations are rare, one lock is enough).
+CONFIRMATION_LOCK = zlib.crc32(b"bedside.delivery.confirmations")
 
 
 @migrations()
@@ -96,6 +102,19 @@ def create_delivery_confirmations(db: SqliteFile) -> None:
     db["delivery_confirmations"].create_index(["address_hash", "sent_at"])
 
 
+@migrations()
+def add_notice_mail(db: SqliteFile) -> None:
+    """The "e-mail me notices" choice, its sending slot, and which notices each message carried."""
+    db["delivery_subscriptions"].add_column("notices", int, not_null_default=0)
+    db["delivery_subscriptions"].add_column("last_notice_at", str)
+    db["delivery_notice_claims"].create(
+        {"notice_id": str, "learner_id": str, "message_id": str, "claimed_at": str},
+        pk="notice_id",
+    )
+    db["delivery_notice_claims"].create_index(["message_id"])
+    db["delivery_notice_claims"].create_index(["learner_id"])
+
+
 POSTGRESQL_STEPS = [
     (
         "create_delivery_tables",
@@ -160,12 +179,28 @@ POSTGRESQL_STEPS = [
             ON delivery_confirmations (address_hash, sent_at)
         """,
     ),
+    (
+        "add_notice_mail",
+        """
+        ALTER TABLE delivery_subscriptions ADD COLUMN notices BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE delivery_subscriptions ADD COLUMN last_notice_at TEXT;
+        CREATE TABLE delivery_notice_claims (
+            notice_id TEXT PRIMARY KEY,
+            learner_id TEXT,
+            message_id TEXT,
+            claimed_at TEXT
+        );
+        CREATE INDEX idx_delivery_notice_claims_message_id ON delivery_notice_claims (message_id);
+        CREATE INDEX idx_delivery_notice_claims_learner_id ON delivery_notice_claims (learner_id)
+        """,
+    ),
 ]
 TABLES = (
     "delivery_subscriptions",
     "delivery_messages",
     "delivery_tokens",
     "delivery_confirmations",
+    "delivery_notice_claims",
 )
 DELIVERY_SCHEMA = StoreSchema(
     "bedside.delivery",
@@ -188,6 +223,7 @@ class Preferences:
     quiet_end: int = 7  # local hour at which it ends
     min_hours: int = 24  # the frequency cap: at most one message per this many hours
     digest: bool = False  # a weekly "what next" digest too
+    notices: bool = False  # replies, queue items and reported posts, batched (app notices)
 
 
 @dataclass(frozen=True)
@@ -201,6 +237,7 @@ class Subscription:
     nonce: str
     last_sent_at: str | None
     last_digest_at: str | None
+    last_notice_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +248,7 @@ class Claim:
     learner_id: str
     kind: str
     previous_sent_at: str | None
+    notice_ids: tuple[str, ...] = ()  # the notices a NOTICES message carries
 
 
 @dataclass(frozen=True)
@@ -235,20 +273,21 @@ class _NotClaimed(Exception):
 
 SUBSCRIPTION_COLUMNS = (
     "learner_id, address, status, language, time_zone, quiet_start, quiet_end, min_hours,"
-    " digest, nonce, last_sent_at, last_digest_at"
+    " digest, notices, nonce, last_sent_at, last_digest_at, last_notice_at"
 )
 SUBSCRIBE = text(
     "INSERT INTO delivery_subscriptions (learner_id, address, address_hash, status, language,"
-    " time_zone, quiet_start, quiet_end, min_hours, digest, nonce, created_at)"
+    " time_zone, quiet_start, quiet_end, min_hours, digest, notices, nonce, created_at)"
     " VALUES (:learner_id, :address, :address_hash, :status, :language, :time_zone,"
-    " :quiet_start, :quiet_end, :min_hours, :digest, :nonce, :created_at)"
+    " :quiet_start, :quiet_end, :min_hours, :digest, :notices, :nonce, :created_at)"
     " ON CONFLICT (learner_id) DO UPDATE SET address = excluded.address,"
     " address_hash = excluded.address_hash, status = CASE WHEN"
     " delivery_subscriptions.address_hash = excluded.address_hash"
     " AND delivery_subscriptions.status = 'active' THEN 'active' ELSE 'pending' END,"
     " language = excluded.language, time_zone = excluded.time_zone,"
     " quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end,"
-    " min_hours = excluded.min_hours, digest = excluded.digest, nonce = CASE WHEN"
+    " min_hours = excluded.min_hours, digest = excluded.digest, notices = excluded.notices,"
+    " nonce = CASE WHEN"
     " delivery_subscriptions.address_hash = excluded.address_hash"
     " THEN delivery_subscriptions.nonce ELSE excluded.nonce END"
     " RETURNING nonce"
@@ -355,6 +394,9 @@ class DeliveryStore:
         """Record a confirmation mail, unless the learner or the address is at its limit."""
         digest = self.address_hash(address)
         with self.database.write() as connection:
+            if self.database.dialect == POSTGRESQL:
+                lock = text("SELECT pg_advisory_xact_lock(:key)")
+                connection.execute(lock, {"key": CONFIRMATION_LOCK})
             by_learner = connection.execute(
                 text(
                     "SELECT COUNT(*) FROM delivery_confirmations"
@@ -411,7 +453,7 @@ class DeliveryStore:
 
         `cutoff` is the latest previous send that still allows one now (now minus the cap).
         """
-        slot = "last_digest_at" if kind == DIGEST else "last_sent_at"
+        slot = SLOTS[kind]
         message_id = secrets.token_hex(16)
         try:
             with self.database.write() as connection:
@@ -433,6 +475,48 @@ class DeliveryStore:
             return None
         return Claim(message_id, learner_id, kind, previous)
 
+    def mailed_notices(self, learner_id: str) -> set[str]:
+        """The ids of the notices already claimed for a learner's mail."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                text("SELECT notice_id FROM delivery_notice_claims WHERE learner_id = :l"),
+                {"l": learner_id},
+            ).scalars()
+            return set(rows.all())
+
+    def claim_notices(
+        self, learner_id: str, notice_ids: list[str], now: str, cutoff: str
+    ) -> Claim | None:
+        """Own a notice digest with those of these notices no run claimed yet; or None.
+
+        Like `claim`: the learner's notice slot moves only if the cap allows, and each notice is
+        claimed once (its id is the key), in one transaction, before anything is sent.
+        """
+        message_id = secrets.token_hex(16)
+        try:
+            with self.database.write() as connection:
+                previous = _take_slot(connection, learner_id, SLOTS[NOTICES], now, cutoff)
+                if previous is False:
+                    return None
+                connection.execute(
+                    text(
+                        "INSERT INTO delivery_messages (message_id, learner_id, kind, module_id,"
+                        " item_id, due, status, created_at) VALUES (:id, :l, :k, '', '', :at,"
+                        " 'claimed', :at)"
+                    ),
+                    {"id": message_id, "l": learner_id, "k": NOTICES, "at": now},
+                )
+                claimed = tuple(
+                    notice_id
+                    for notice_id in notice_ids
+                    if _claim_notice(connection, notice_id, learner_id, message_id, now)
+                )
+                if not claimed:
+                    raise _NotClaimed
+        except _NotClaimed:
+            return None
+        return Claim(message_id, learner_id, NOTICES, previous, claimed)
+
     def mark_sent(self, claim: Claim) -> None:
         """Record that the claimed message left."""
         with self.database.write() as connection:
@@ -443,12 +527,12 @@ class DeliveryStore:
 
     def release(self, claim: Claim) -> None:
         """Give a claim back after sending failed, so a later run tries again."""
-        slot = "last_digest_at" if claim.kind == DIGEST else "last_sent_at"
+        slot = SLOTS[claim.kind]
         with self.database.write() as connection:
-            connection.execute(
-                text("DELETE FROM delivery_messages WHERE message_id = :id"),
-                {"id": claim.message_id},
-            )
+            for table in ("delivery_notice_claims", "delivery_messages"):
+                connection.execute(
+                    text(f"DELETE FROM {table} WHERE message_id = :id"), {"id": claim.message_id}
+                )
             connection.execute(
                 text(f"UPDATE delivery_subscriptions SET {slot} = :p WHERE learner_id = :l"),
                 {"p": claim.previous_sent_at, "l": claim.learner_id},
@@ -532,10 +616,10 @@ class DeliveryStore:
 
     def _subscription(self, row) -> Subscription:
         """A Subscription from a row of SUBSCRIPTION_COLUMNS, its address opened."""
-        learner_id, sealed, status, language, zone, start, end, hours, digest, nonce = row[:10]
-        preferences = Preferences(language, zone, start, end, hours, bool(digest))
+        learner_id, sealed, status, language, zone, start, end, hours, digest, notices = row[:10]
+        preferences = Preferences(language, zone, start, end, hours, bool(digest), bool(notices))
         address = self.cipher.open(sealed, row=f"delivery:{learner_id}") or ""
-        return Subscription(learner_id, address, status, preferences, nonce, row[10], row[11])
+        return Subscription(learner_id, address, status, preferences, *row[10:])
 
 
 def preference_row(preferences: Preferences) -> dict:
@@ -547,6 +631,7 @@ def preference_row(preferences: Preferences) -> dict:
         "quiet_end": preferences.quiet_end,
         "min_hours": preferences.min_hours,
         "digest": int(preferences.digest),
+        "notices": int(preferences.notices),
     }
 
 
@@ -582,6 +667,20 @@ def _take_slot(
     if moved.rowcount != 1 or previous is None:
         return False
     return previous[0]
+
+
+def _claim_notice(
+    connection: Connection, notice_id: str, learner_id: str, message_id: str, now: str
+) -> bool:
+    """Claim one notice for this message; False when another message has it already."""
+    inserted = connection.execute(
+        text(
+            "INSERT INTO delivery_notice_claims (notice_id, learner_id, message_id, claimed_at)"
+            " VALUES (:n, :l, :m, :at) ON CONFLICT DO NOTHING"
+        ),
+        {"n": notice_id, "l": learner_id, "m": message_id, "at": now},
+    )
+    return inserted.rowcount == 1
 
 
 def _token_row(connection: Connection, token_id: str) -> AnswerToken | None:

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from app.collaboration import collaboration
-from app.collaboration.roles import MODERATE, permissions_of
+from app.collaboration.roles import EDIT_QUEUE, MODERATE, permissions_of
 from app.collaboration.store import CollaborationStore, NameTaken, NotFound, Post
 from app.i18n import ago
 from app.ledger.models import PatientDataRefused
@@ -83,7 +83,10 @@ def when(moment: str | None) -> str:
 
 def require(permission: str) -> None:
     """Refuse (403) unless the signed-in clinician's roles grant the permission."""
-    if not can(permission):
+    held = can(permission)
+    if permission in (EDIT_QUEUE, MODERATE) and current_smart_session() is not None:
+        store().note_role(learner_id(), permission, held=held)  # they get notices of their work
+    if not held:
         raise NotPermitted(permission)
 
 

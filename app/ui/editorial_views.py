@@ -13,11 +13,12 @@ from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from werkzeug.wrappers import Response
 
 from app.collaboration import collaboration, queue
-from app.collaboration.roles import EDIT_QUEUE
+from app.collaboration.roles import EDIT_QUEUE, MODERATE
 from app.collaboration.store import CDS_REPORTER, Item, NotFound
 from app.ledger.models import PatientDataRefused
 from app.ui.discussion_views import (
     BODY_MAX,
+    can,
     refused_text,
     rendered,
     require,
@@ -212,6 +213,8 @@ def editorial_reply(item_id: str) -> Response | tuple[str, int]:
 def notices() -> str:
     """The clinician's notices (editors' replies, triage, resolution) and the items they filed."""
     sync()
+    for permission in (EDIT_QUEUE, MODERATE):  # who gets notices of new items, reported posts
+        store().note_role(learner_id(), permission, held=can(permission))
     keys = my_keys()
     items = store().items_reported_by(keys)
     return page(

@@ -95,8 +95,8 @@ def opt_in_from_form(form, language: str) -> tuple[str, Preferences]:
         raise EmailFormError(gettext("Choose quiet hours and how often from the lists.")) from None
     if not (0 <= start <= 23 and 0 <= end <= 23) or min_hours not in CAP_CHOICES:
         raise EmailFormError(gettext("Choose quiet hours and how often from the lists."))
-    digest = form.get("digest") == "yes"
-    return address, Preferences(language, time_zone, start, end, min_hours, digest)
+    digest, notices = form.get("digest") == "yes", form.get("notices") == "yes"
+    return address, Preferences(language, time_zone, start, end, min_hours, digest, notices)
 
 
 def email_error(message: str, status: int) -> tuple[str, int]:

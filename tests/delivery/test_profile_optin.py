@@ -134,3 +134,18 @@ def test_outside_demo_mode_opt_in_needs_the_public_base_url(ui_app, browser, inb
     assert "public address is missing" in refused.text
     assert inbox.messages == []
     assert ui_app.extensions["delivery"].subscription(learner(ui_app)) is None
+
+
+def test_e_mailed_notices_are_a_choice_of_their_own_off_by_default(ui_app, browser, inbox):
+    page = get(browser, "/app/profile")
+    assert 'name="notices" value="yes" >' in page  # offered, not ticked
+    post(browser, "/app/profile/email", page, email=ADDRESS, **FORM)
+    store = ui_app.extensions["delivery"]
+    saved = store.subscription(learner(ui_app))
+    assert not saved.preferences.notices
+    store.confirm(saved.nonce)  # a confirmed address changes its settings without a new mail
+
+    page = get(browser, "/app/profile")
+    post(browser, "/app/profile/email", page, email=ADDRESS, notices="yes", **FORM)
+    assert store.subscription(learner(ui_app)).preferences.notices
+    assert 'name="notices" value="yes" checked>' in get(browser, "/app/profile")

@@ -66,7 +66,7 @@ def test_send_due_delivers_a_question_whose_link_records_the_answer_once(app, in
     result = run(app, "notify", "send-due")
 
     assert result.exit_code == 0, result.output
-    assert "1 questions and 0 digests sent" in result.output
+    assert "1 questions, 0 digests and 0 notice digests sent" in result.output
     assert ADDRESS not in result.output
     [message] = inbox.to(ADDRESS)
     assert inbox.logins == [SMTP_USER]

@@ -161,3 +161,80 @@ def test_confirmation_mails_are_limited_per_learner_and_per_address(store):
     assert not take("learner-2", "d@example.org", NOW, day_ago, hour_ago)  # 3 a day
     later = ("2026-12-08T10:00:01+00:00", "2026-12-08T09:00:01+00:00")
     assert take("learner-2", "a@example.org", LATER, *later)  # a day on, both limits reset
+
+
+@pytest.fixture
+def postgres_hosts(postgres_url):
+    """Eight hosts' delivery stores on one PostgreSQL database, closed afterwards."""
+    hosts = [DeliveryStore(Database(parse_database_url(postgres_url)), KEY) for _ in range(8)]
+    yield hosts
+    for host in hosts:
+        host.database.dispose()
+
+
+def at_once(hosts: list[DeliveryStore], call) -> list:
+    """Run `call(host, n)` on every host in its own thread, released together; the results."""
+    start = threading.Barrier(len(hosts))
+    results = []
+
+    def run(host: DeliveryStore, n: int) -> None:
+        start.wait()
+        results.append(call(host, n))
+
+    threads = [threading.Thread(target=run, args=(h, n)) for n, h in enumerate(hosts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_simultaneous_opt_ins_on_postgresql_keep_both_confirmation_limits(postgres_hosts):
+    day_ago, hour_ago = "2026-12-06T10:00:00+00:00", "2026-12-07T09:00:00+00:00"
+
+    def same_learner(host, n):
+        return host.take_confirmation_slot("learner-2", f"{n}@example.org", NOW, day_ago, hour_ago)
+
+    def same_address(host, n):
+        return host.take_confirmation_slot(f"other-{n}", "x@example.org", NOW, day_ago, hour_ago)
+
+    for _ in range(3):  # a few rounds, each from a clean table, so a lost race would show
+        assert sum(at_once(postgres_hosts, same_learner)) == 3
+        assert sum(at_once(postgres_hosts, same_address)) == 1
+        with postgres_hosts[0].database.write() as connection:
+            connection.execute(text("DELETE FROM delivery_confirmations"))
+
+
+def test_notices_are_claimed_once_and_the_notice_slot_has_its_own_cap(store):
+    assert store.claim("learner-1", REVIEW, CARD, NOW, CUTOFF) is not None  # a question today
+    first = store.claim_notices("learner-1", ["n1", "n2"], NOW, CUTOFF)
+    assert first is not None and first.notice_ids == ("n1", "n2")
+    assert store.claim_notices("learner-1", ["n3"], NOW, CUTOFF) is None  # one digest a day
+    assert store.claim_notices("learner-1", ["n1", "n2"], LATER, NOW) is None  # all mailed
+    assert store.claim_notices("learner-1", ["n2", "n3"], LATER, NOW).notice_ids == ("n3",)
+    assert store.mailed_notices("learner-1") == {"n1", "n2", "n3"}
+
+
+def test_a_released_notice_digest_gives_its_notices_and_its_slot_back(store):
+    claim = store.claim_notices("learner-1", ["n1"], NOW, CUTOFF)
+    store.release(claim)
+    assert store.mailed_notices("learner-1") == set()
+    assert store.subscription("learner-1").last_notice_at is None
+    assert store.claim_notices("learner-1", ["n1"], NOW, CUTOFF) is not None
+
+
+def test_notice_digests_through_four_hosts_at_once_go_out_once(database_url, store):
+    hosts = [DeliveryStore(Database(parse_database_url(database_url)), KEY) for _ in range(4)]
+    claims = at_once(hosts, lambda host, n: host.claim_notices("learner-1", ["n1"], NOW, CUTOFF))
+    for host in hosts:
+        host.database.dispose()
+    assert len([c for c in claims if c is not None]) == 1
+
+
+def test_the_notices_choice_is_kept_exported_and_deleted_with_the_claims(store):
+    store.subscribe("learner-1", ADDRESS, Preferences(notices=True), LATER)
+    assert store.subscription("learner-1").preferences.notices
+    store.claim_notices("learner-1", ["n1"], NOW, CUTOFF)
+    assert store.export("learner-1")["subscription"]["notices"] == 1
+    store.delete("learner-1")
+    assert store.mailed_notices("learner-1") == set()

@@ -1,0 +1,84 @@
+"""/app/notices over HTTP: a reply, a new queue item and a reported post, each with its link."""
+
+# ruff: noqa: F811 (the discussion pages' fixtures are imported, then named as arguments)
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.collaboration.conftest import EDITOR, MODERATOR
+from tests.collaboration.test_discussion_pages import (  # noqa: F401 (fixtures)
+    SEPSIS,
+    learner,
+    peer,
+    post_ids,
+    start_thread,
+)
+from tests.ui.helpers import get, launch_as, post
+
+
+@pytest.fixture
+def editor(collab_app, auth_server):
+    """A clinician the roles file makes an editor, who has opened their notices once."""
+    client = collab_app.test_client()
+    launch_as(client, auth_server, EDITOR)
+    get(client, "/app/notices")
+    return client
+
+
+@pytest.fixture
+def moderator(collab_app, auth_server):
+    """A clinician the roles file makes a moderator, who has opened their notices once."""
+    client = collab_app.test_client()
+    launch_as(client, auth_server, MODERATOR)
+    get(client, "/app/notices")
+    return client
+
+
+def notice_links(html: str) -> list[str]:
+    """The paths the notices of a notices page link to (without this browser's launch)."""
+    notices = html[html.index('<ol class="plain notices">') :].split("</ol>")[0]
+    return [urlsplit(link).path for link in re.findall(r'<a href="([^"]+)"', notices)]
+
+
+def test_a_reply_by_a_peer_shows_in_the_starters_notices_with_its_link(learner, peer):
+    url = start_thread(learner)
+    post(peer, url, get(peer, url), body="Agreed, and check the trend.")
+
+    html = get(learner, "/app/notices")
+    assert "A new reply in the discussion “Lactate before fluids?”" in html
+    assert notice_links(html) == [url]
+    assert "check the trend" not in html  # what happened and where, not the post
+    assert "No notices yet." in get(peer, "/app/notices")  # nobody is told of their own post
+
+
+def test_a_reply_a_moderator_hid_leaves_no_notice(learner, peer, moderator):
+    url = start_thread(learner)
+    post(peer, url, get(peer, url), body="Off topic entirely.")
+    reply_id = post_ids(get(learner, url))[-1]
+    thread_html = get(moderator, url)
+    post(moderator, f"/app/discuss/post/{reply_id}/hide", thread_html)
+    assert "No notices yet." in get(learner, "/app/notices")
+
+
+def test_an_editor_hears_of_a_learners_critique_with_a_link_to_the_item(editor, learner):
+    form = get(learner, f"/app/critique/{SEPSIS}")
+    post(learner, f"/app/critique/{SEPSIS}", form, kind="error", body="The lactate cut-off moved.")
+
+    html = get(editor, "/app/notices")
+    assert "A new comment on the content is in the editorial queue." in html
+    [link] = notice_links(html)
+    assert link.startswith("/app/editorial/")
+    assert "The lactate cut-off moved." in get(editor, link)
+
+
+def test_a_moderator_hears_of_a_reported_post(learner, peer, moderator):
+    url = start_thread(learner)
+    html = get(peer, url)
+    post(peer, f"/app/discuss/post/{post_ids(html)[0]}/report", html)
+    notices = get(moderator, "/app/notices")
+    assert "A learner reported a post in “Lactate before fluids?” for moderation." in notices
+    assert notice_links(notices) == ["/app/moderation"]

@@ -1,0 +1,139 @@
+"""In-app notices on SQLite and PostgreSQL: replies in a thread, new queue items, reported posts."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.collaboration.roles import EDIT_QUEUE, MODERATE
+from app.collaboration.store import CollaborationStore
+from app.database import Database, parse_database_url
+from cds_hooks.store import CdsStore
+from tests.collaboration.test_store import exposure, feedback
+
+MODULE = {"id": "sepsis-hour-1-bundle", "version": "2.0.0"}
+EARLY = "2000-01-01T00:00:00+00:00"
+
+
+@pytest.fixture
+def database(database_url):
+    """The shared database of one host."""
+    made = Database(parse_database_url(database_url))
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+def store(database) -> CollaborationStore:
+    """The collaboration store, beside the CDS store whose feedback it pulls."""
+    CdsStore(database)
+    return CollaborationStore(database)
+
+
+def thread_with_two_posters(store: CollaborationStore) -> str:
+    """A thread A started and B replied in; its id."""
+    thread_id = store.start_thread("module", MODULE["id"], "2.0.0", "Lactate", "A", "Repeat it?")
+    store.reply(thread_id, "B", "Within 2 h.")
+    return thread_id
+
+
+def kinds(store: CollaborationStore, learner: str) -> list[str]:
+    """The kinds of a learner's notices, oldest first."""
+    return [notice.kind for notice in reversed(store.notices({learner}))]
+
+
+def test_a_reply_tells_who_started_or_posted_in_the_thread_not_its_author(store):
+    thread_id = thread_with_two_posters(store)
+    post_id = store.reply(thread_id, "C", "And the trend.")
+
+    assert kinds(store, "A") == ["thread-reply", "thread-reply"]  # B's reply, then C's
+    assert kinds(store, "B") == ["thread-reply"]  # C's reply only, never their own
+    assert kinds(store, "C") == []
+    latest = store.notices({"A"})[0]
+    assert (latest.thread_id, latest.post_id, latest.scope_id) == (thread_id, post_id, MODULE["id"])
+    assert latest.thread_title == "Lactate" and latest.detail == ""  # never the post's text
+
+
+def test_a_hidden_reply_notifies_nobody_and_a_restored_one_does_again(store):
+    thread_id = thread_with_two_posters(store)
+    post_id = store.reply(thread_id, "C", "Off topic.")
+    store.set_hidden(post_id, "M", hidden=True)
+
+    assert [n.post_id for n in store.notices({"A"})] != [] and post_id not in {
+        n.post_id for n in store.notices({"A"})
+    }
+    assert post_id not in {n.post_id for n in store.unread_notices("B", EARLY)}
+    store.set_hidden(post_id, "M", hidden=False)
+    assert post_id in {n.post_id for n in store.unread_notices("B", EARLY)}
+
+
+def test_editors_seen_holding_the_role_hear_of_each_new_item_once(store):
+    store.note_role("E1", EDIT_QUEUE, held=True)
+    store.note_role("E2", EDIT_QUEUE, held=True)
+    store.note_role("M", MODERATE, held=True)
+    item_id = store.file_item(MODULE, "error", "The dose is out of date.", "L1", source_ref="p:1")
+    store.file_item(MODULE, "error", "The dose is out of date.", "L1", source_ref="p:1")  # again
+    store.file_item(MODULE, "update", "Add the 2026 update.", "E2")
+
+    assert [(n.kind, n.item_id) for n in store.notices({"E1"})][-1] == ("queue-item", item_id)
+    assert kinds(store, "E1") == ["queue-item", "queue-item"]  # the repeated source added none
+    assert kinds(store, "E2") == ["queue-item"]  # not told of the item they filed themselves
+    assert kinds(store, "M") == []
+
+
+def test_an_editor_who_lost_the_role_hears_of_no_new_item(store):
+    store.note_role("E1", EDIT_QUEUE, held=True)
+    store.note_role("E1", EDIT_QUEUE, held=False)
+    store.file_item(MODULE, "error", "The dose is out of date.", "L1")
+    assert kinds(store, "E1") == []
+
+
+def test_moderators_hear_of_a_reported_post_once_however_many_report_it(store):
+    store.note_role("M", MODERATE, held=True)
+    store.note_role("E1", EDIT_QUEUE, held=True)
+    thread_id = thread_with_two_posters(store)
+    post_id = store.posts(thread_id)[1].post_id
+    assert store.report_post(post_id, "A")
+    assert store.report_post(post_id, "C")
+
+    reported = store.notices({"M"})
+    assert [(n.kind, n.post_id, n.thread_title) for n in reported] == [
+        ("post-reported", post_id, "Lactate")
+    ]
+    assert kinds(store, "E1") == []
+
+
+def test_unread_notices_leave_out_read_and_older_ones(store):
+    thread_id = thread_with_two_posters(store)
+    first = store.unread_notices("A", EARLY)
+    store.mark_read({"A"})
+    store.reply(thread_id, "C", "Later.")
+    assert len(first) == 1
+    assert [n.kind for n in store.unread_notices("A", EARLY)] == ["thread-reply"]
+    assert store.unread_notices("A", "2999-01-01T00:00:00+00:00") == []
+
+
+def test_an_item_reporter_still_hears_of_triage_and_replies(store):
+    item_id = store.file_item(MODULE, "error", "The dose is out of date.", "L1")
+    store.triage(item_id, "accepted", "E1")
+    store.reply_to_reporter(item_id, "E1", "Thanks, we are on it.")
+    assert [(n.kind, n.detail) for n in reversed(store.notices({"L1"}))] == [
+        ("status", "accepted"),
+        ("reply", "Thanks, we are on it."),
+    ]
+
+
+def test_forgetting_a_learner_forgets_the_roles_seen(store):
+    store.note_role("E1", EDIT_QUEUE, held=True)
+    store.forget_display_name("E1")
+    store.file_item(MODULE, "error", "The dose is out of date.", "L1")
+    assert kinds(store, "E1") == []
+
+
+def test_editors_hear_of_an_item_filed_from_a_critiquing_cds_override(store, database):
+    store.note_role("E1", EDIT_QUEUE, held=True)
+    cds = CdsStore(database)
+    cds.record_call([exposure("c1")])
+    cds.record_feedback(feedback("c1", "recipient-disagrees-evidence"))
+    assert store.import_cds_feedback() == 1
+    [item] = store.items()
+    assert [(n.kind, n.item_id) for n in store.notices({"E1"})] == [("queue-item", item.item_id)]
