@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app, redirect, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from werkzeug.wrappers import Response
 
 from app.collaboration.roles import FACILITATE
@@ -22,27 +22,33 @@ from app.journal_clubs.store import Club, ClubClosed, ClubNotFound
 from app.ledger.models import PatientDataRefused
 from app.ledger.rules import journal_club_key
 from app.smart.sessions import LAUNCH_ARG
-from app.ui.discussion_views import can, refused_text, rendered, require, store, text_error
+from app.ui.discussion_views import (
+    answer_with_page,
+    can,
+    refused_text,
+    rendered,
+    require,
+    store,
+    text_error,
+)
 from app.ui.page_context import learner_id, ledger, runtime
 from app.ui.views import bp, error_page, page
 
 TITLE_MAX, TOPIC_MAX, TEXT_MAX = 120, 300, 3000
 
 
-@bp.errorhandler(ClubNotFound)
-def club_not_found(error: ClubNotFound) -> tuple[str, int]:
-    """An unknown club, or one this learner is not a member of."""
-    return error_page(404, gettext("Not found"), gettext("There is no such journal club."))
-
-
-@bp.errorhandler(InviteRefused)
-def invite_refused(error: InviteRefused) -> tuple[str, int]:
-    """A forged, damaged or expired invite link."""
-    return error_page(
-        400,
-        gettext("Invite link not valid"),
-        gettext("This invite link is not valid or has expired. Ask the facilitator for a new one."),
-    )
+# An unknown club, or one this learner is not a member of; a forged, damaged or expired invite.
+answer_with_page(
+    ClubNotFound, 404, lazy_gettext("Not found"), lazy_gettext("There is no such journal club.")
+)
+answer_with_page(
+    InviteRefused,
+    400,
+    lazy_gettext("Invite link not valid"),
+    lazy_gettext(
+        "This invite link is not valid or has expired. Ask the facilitator for a new one."
+    ),
+)
 
 
 @bp.route("/clubs", methods=["GET", "POST"])

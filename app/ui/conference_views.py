@@ -9,7 +9,7 @@ then discuss it in a collaboration thread shown on the case page.
 from __future__ import annotations
 
 from flask import redirect, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from werkzeug.wrappers import Response
 
 from app.case_conferences import case_conferences
@@ -25,7 +25,15 @@ from app.collaboration.roles import MODERATE
 from app.ledger.models import PatientDataRefused
 from app.ledger.privacy import NO_TERMS, IdentifyingTerms
 from app.smart import FhirRequestError, fhir_get
-from app.ui.discussion_views import can, refused_text, rendered, require, store, text_error
+from app.ui.discussion_views import (
+    answer_with_page,
+    can,
+    refused_text,
+    rendered,
+    require,
+    store,
+    text_error,
+)
 from app.ui.facts import read_record
 from app.ui.page_context import launched_patient_terms, learner_id, smart_session
 from app.ui.views import bp, error_page, page
@@ -34,43 +42,34 @@ CASE_SCOPE = "case"
 TITLE_MAX, VIGNETTE_MAX, BODY_MAX = 120, 8000, 5000
 
 
-@bp.errorhandler(CaseNotFound)
-def case_not_found(error: CaseNotFound) -> tuple[str, int]:
-    """An unknown case, or one not yet approved for this clinician to read."""
-    return error_page(404, gettext("Not found"), gettext("There is no such teaching case."))
-
-
-@bp.errorhandler(CaseStateError)
-def case_state(error: CaseStateError) -> tuple[str, int]:
-    """A step the case's review state does not allow; nothing was changed."""
-    return error_page(
-        409,
-        gettext("Not possible now"),
-        gettext("The case is not at a step that allows this, so nothing was changed."),
-    )
-
-
-@bp.errorhandler(CaseChanged)
-def case_changed(error: CaseChanged) -> tuple[str, int]:
-    """The case was edited or reviewed after the moderator opened it; nothing was changed."""
-    return error_page(
-        409,
-        gettext("The case changed"),
-        gettext(
-            "The case changed since you opened it, so nothing was changed. Open it again"
-            " to review what it says now."
-        ),
-    )
-
-
-@bp.errorhandler(OwnCaseReview)
-def own_case_review(error: OwnCaseReview) -> tuple[str, int]:
-    """A moderator's own case goes to another moderator."""
-    return error_page(
-        403,
-        gettext("Not your review"),
-        gettext("Another moderator reviews the cases you wrote, so nothing was changed."),
-    )
+# An unknown case, or one not yet approved for this clinician to read.
+answer_with_page(
+    CaseNotFound, 404, lazy_gettext("Not found"), lazy_gettext("There is no such teaching case.")
+)
+# A step the case's review state does not allow.
+answer_with_page(
+    CaseStateError,
+    409,
+    lazy_gettext("Not possible now"),
+    lazy_gettext("The case is not at a step that allows this, so nothing was changed."),
+)
+# The case was edited or reviewed after the moderator opened it.
+answer_with_page(
+    CaseChanged,
+    409,
+    lazy_gettext("The case changed"),
+    lazy_gettext(
+        "The case changed since you opened it, so nothing was changed. Open it again"
+        " to review what it says now."
+    ),
+)
+# A moderator's own case goes to another moderator.
+answer_with_page(
+    OwnCaseReview,
+    403,
+    lazy_gettext("Not your review"),
+    lazy_gettext("Another moderator reviews the cases you wrote, so nothing was changed."),
+)
 
 
 @bp.get("/cases")

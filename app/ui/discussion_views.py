@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 
 from flask import redirect, request, url_for
-from flask_babel import gettext
+from flask_babel import LazyString, gettext, lazy_gettext
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -40,20 +40,23 @@ class NotPermitted(Exception):
     """The signed-in clinician's roles do not allow this."""
 
 
-@bp.errorhandler(NotPermitted)
-def not_permitted(error: NotPermitted) -> tuple[str, int]:
-    """A page or action the user's roles do not allow: nothing was changed."""
-    return error_page(
-        403,
-        gettext("Not allowed"),
-        gettext("Your role does not allow this page or action, so nothing was changed."),
-    )
+def answer_with_page(
+    exception: type[Exception], status: int, title: LazyString, message: LazyString
+) -> None:
+    """Answer an exception of the collaborative pages with a translated page (lazy texts)."""
+    bp.register_error_handler(exception, lambda error: error_page(status, str(title), str(message)))
 
 
-@bp.errorhandler(NotFound)
-def collaboration_not_found(error: NotFound) -> tuple[str, int]:
-    """An unknown (or hidden) thread, post or item."""
-    return error_page(404, gettext("Not found"), gettext("There is no such page, post or item."))
+# A page or action the user's roles do not allow, and an unknown (or hidden) thread, post or item.
+answer_with_page(
+    NotPermitted,
+    403,
+    lazy_gettext("Not allowed"),
+    lazy_gettext("Your role does not allow this page or action, so nothing was changed."),
+)
+answer_with_page(
+    NotFound, 404, lazy_gettext("Not found"), lazy_gettext("There is no such page, post or item.")
+)
 
 
 @bp.context_processor
