@@ -246,6 +246,18 @@ POST_COLUMNS = "post_id, thread_id, author_id, body, created_at, edited_at, hidd
 
 
 @dataclass(frozen=True)
+class CdsOverride:
+    """An override of a card: the keyed user and the coded reason (no patient, no free text)."""
+
+    feedback_key: str
+    module_id: str
+    module_version: str
+    user_key: str
+    reason_code: str | None
+    reason_system: str | None
+
+
+@dataclass(frozen=True)
 class Thread:
     """A discussion thread on one scope (a module version, later a journal club)."""
 
@@ -606,29 +618,17 @@ class CollaborationStore:
                 source_ref=source_ref or f"{source}:{item_id}",
             )
 
+    def file_cds_override(self, override: CdsOverride) -> None:
+        """File an item for an override that critiques the content, once per feedback id."""
+        with self.database.write() as connection:
+            file_override(connection, override)
+
     def import_cds_feedback(self) -> int:
-        """File an item for each new CDS override that critiques the content; return how many."""
+        """File an item for each critiquing CDS override not yet filed; return how many."""
         reasons = sorted(queue.CRITIQUE_REASONS)
         with self.database.write() as connection:
             rows = connection.execute(NEW_OVERRIDES, {"reasons": reasons}).all()
-            filed = 0
-            for key, module_id, version, user_key, code, system in rows:
-                kind = queue.critique_kind(code, system)
-                if kind is None:
-                    continue
-                insert_item(
-                    connection,
-                    item_id=queue.new_item_id(),
-                    module={"id": module_id, "version": version},
-                    kind=kind,
-                    body="",
-                    reporter=CDS_REPORTER + user_key,
-                    field="card",
-                    source="cds",
-                    source_ref=f"cds:{key}",
-                )
-                filed += 1
-        return filed
+            return sum(file_override(connection, CdsOverride(*row)) for row in rows)
 
     def items(self, statuses: Collection[str] = queue.STATUSES) -> list[Item]:
         """Queue items in these statuses, oldest first."""
@@ -785,6 +785,25 @@ def insert_item(
         text("SELECT item_id FROM collab_items WHERE source_ref = :ref"),
         {"ref": values["source_ref"]},
     ).scalar_one()
+
+
+def file_override(connection: Connection, override: CdsOverride) -> bool:
+    """Insert the item a critiquing override files (once per feedback id); False for no critique."""
+    kind = queue.critique_kind(override.reason_code, override.reason_system)
+    if kind is None:
+        return False
+    insert_item(
+        connection,
+        item_id=queue.new_item_id(),
+        module={"id": override.module_id, "version": override.module_version},
+        kind=kind,
+        body="",
+        reporter=CDS_REPORTER + override.user_key,
+        field="card",
+        source="cds",
+        source_ref=f"cds:{override.feedback_key}",
+    )
+    return True
 
 
 def locked_item(connection: Connection, item_id: str) -> Item:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import text
 
+from app.collaboration.store import TABLES
 from app.devtools.demo_keys import DEMO_EHR_ISS
+from cds_hooks.models import FeedbackItem
 from cds_hooks.store import Exposure, FeedbackRecord
 from tests.collaboration.conftest import EDITOR
 from tests.ui.helpers import get, launch, launch_as, post
@@ -128,23 +132,59 @@ def test_a_learner_cannot_read_or_change_the_queue(learner, collab_store):
 def test_a_cds_override_files_an_item_and_its_clinician_is_told(collab_app, learner, editor):
     record_override(collab_app, "recipient-disagrees-evidence")
     record_override(collab_app, "cultures-already-drawn", system=None)  # not a critique
-    queue = get(editor, "/app/editorial")
-    [item] = collab_app.extensions["collaboration"].store.items()
-    assert item.source == "cds" and item.kind == "evidence" and item.item_id in queue
+    [item] = collab_app.extensions["collaboration"].store.items()  # filed by the feedback itself
+    assert item.source == "cds" and item.kind == "evidence"
+    assert item.item_id in get(editor, "/app/editorial")
     page_html = get(editor, f"/app/editorial/{item.item_id}")
     assert "CDS card override" in page_html
     post(editor, f"/app/editorial/{item.item_id}/reply", page_html, reply="Which evidence?")
     assert "Which evidence?" in get(learner, "/app/notices")  # the same clinician, in the app
 
 
-def record_override(app, code: str, system: str | None = NON_ADHERENCE) -> None:
-    """What the CDS feedback endpoint stores when dr-ed-okafor overrides a sepsis card."""
+def test_each_critiquing_feedback_files_one_item_even_when_delivered_again(collab_app):
+    for code in ("recipient-disagrees-evidence", "does-not-align-latest-evidence"):
+        record_override(collab_app, code)
+        record_override(collab_app, code)  # the EHR redelivers the same feedback
+    record_override(collab_app, "need-more-info")
+    items = collab_app.extensions["collaboration"].store.items()
+    assert sorted(item.kind for item in items) == ["evidence", "more-info", "update"]
+
+
+def test_viewing_the_queue_and_the_notices_writes_nothing(collab_app, learner, editor):
+    record_override(collab_app, "recipient-disagrees-evidence", through_feedback=False)
+    before = collab_tables(collab_app)
+    for client, path in ((editor, "/app/editorial"), (learner, "/app/notices")):
+        get(client, path)
+    assert collab_tables(collab_app) == before
+    assert collab_app.extensions["collaboration"].store.items() == []
+
+
+def collab_tables(app) -> dict[str, list]:
+    """Every row of the collaboration store's tables."""
+    database = app.extensions["collaboration"].store.database
+    with database.read() as connection:
+        return {
+            table: sorted(map(tuple, connection.execute(text(f"SELECT * FROM {table}")).all()))
+            for table in TABLES
+        }
+
+
+def record_override(
+    app, code: str, system: str | None = NON_ADHERENCE, *, through_feedback: bool = True
+) -> None:
+    """dr-ed-okafor overrides a sepsis card: through the CDS feedback path, or stored around it."""
     engine = app.extensions["cds"].engine
     user_key = engine.identity_key("user", DEMO_EHR_ISS, "Practitioner/dr-ed-okafor")
-    card = f"card-{code}"
+    card = str(uuid.uuid5(uuid.NAMESPACE_URL, code))
     engine.store.record_call(
         [Exposure(card, SEPSIS, "2.0.0", "bedside-order-select", user_key, "p", time.time(), "")]
     )
+    if through_feedback:
+        reason = {"code": code} | ({"system": system} if system else {})
+        feedback = {"card": card, "outcome": "overridden", "overrideReason": {"reason": reason}}
+        item = FeedbackItem.model_validate(feedback | {"outcomeTimestamp": "2026-12-07T03:00:00Z"})
+        engine.record_feedback([item], client="")
+        return
     engine.store.record_feedback(
         FeedbackRecord(f"fb-{code}", card, SEPSIS, user_key, "overridden", code, system, (), "t")
     )
