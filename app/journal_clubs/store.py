@@ -334,6 +334,17 @@ class JournalClubStore:
             rows = connection.execute(text(query + " ORDER BY created_at"), values).all()
         return [Reflection(*row) for row in rows]
 
+    def reflecting_members(self) -> list[tuple[str, str]]:
+        """Every (club, member) pair with at least one reflection."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT DISTINCT club_id, author_id FROM club_reflections"
+                    " ORDER BY club_id, author_id"
+                )
+            ).all()
+        return [(club_id, author_id) for club_id, author_id in rows]
+
     def close(self, club_id: str, facilitator_id: str, summary: str, now: datetime) -> None:
         """The facilitator closes the club with a summary (once)."""
         check_text(summary, "club summary")

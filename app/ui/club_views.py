@@ -8,7 +8,9 @@ claiming the member's club credit once. Non-members get 404 for everything of a 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from flask import current_app, redirect, request, url_for
 from flask_babel import gettext, lazy_gettext
@@ -17,7 +19,7 @@ from werkzeug.wrappers import Response
 from app.collaboration.roles import FACILITATE
 from app.journal_clubs import journal_clubs
 from app.journal_clubs.invites import InviteRefused, invite_token, invited_club
-from app.journal_clubs.participation import reflect_for_credit
+from app.journal_clubs.participation import club_topic_module, reflect_for_credit, settle_member
 from app.journal_clubs.store import Club, ClubClosed, ClubNotFound
 from app.ledger.models import PatientDataRefused
 from app.ledger.rules import journal_club_key
@@ -121,10 +123,17 @@ def club_join(token: str) -> Response | str:
 
 @bp.route("/clubs/<club_id>", methods=["GET", "POST"])
 def club_view(club_id: str) -> Response | tuple[str, int] | str:
-    """A club for its members: topic, window, reflections, the reflection form, credit."""
+    """A club for its members: topic, window, reflections, the reflection form, credit.
+
+    Opening it settles the member's credit claim if one failed after their reflection was saved.
+    """
     club = journal_clubs().club_for_member(club_id, learner_id())
     values = {"practice_change": "", "barriers": ""}
     errors: dict[str, str] = {}
+    if request.method == "GET":
+        settle_member(
+            journal_clubs(), ledger().store, ledger().policy, club, learner_id(), club_module(club)
+        )
     if request.method == "POST":
         values = {key: request.form.get(key, "").strip() for key in values}
         errors = reflection_errors(values)
@@ -151,10 +160,9 @@ def club_view(club_id: str) -> Response | tuple[str, int] | str:
     return (html, 400) if errors else html
 
 
-def club_module(club: Club) -> dict | None:
+def club_module(club: Club) -> Mapping[str, Any] | None:
     """The library's version of the club's module (None for a guideline or a version now gone)."""
-    module = runtime().library.modules.get(club.topic) if club.topic_kind == "module" else None
-    return module if module and str(module["version"]) == club.topic_version else None
+    return club_topic_module(club, runtime().library.modules)
 
 
 def reflection_errors(values: dict[str, str]) -> dict[str, str]:

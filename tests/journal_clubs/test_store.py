@@ -8,7 +8,7 @@ import pytest
 
 from app.database import Database, parse_database_url
 from app.journal_clubs.invites import InviteRefused, invite_token, invited_club
-from app.journal_clubs.participation import reflect_for_credit
+from app.journal_clubs.participation import reflect_for_credit, settle_clubs
 from app.journal_clubs.store import ClubClosed, ClubError, ClubNotFound, JournalClubStore
 from app.ledger.models import PatientDataRefused
 from app.ledger.rules import CreditPolicy
@@ -115,6 +115,27 @@ def test_a_reflection_earns_the_club_credit_once(clubs, club_id, database_url):
         [record] = ledger.credits_for(learner)
         assert (record.activity_type, record.module_id) == ("journal-club", "sepsis-hour-1-bundle")
         assert len(clubs.reflections(club_id, learner)) == 2
+    finally:
+        ledger.close()
+
+
+def test_settling_claims_the_credit_of_reflections_whose_claim_was_lost_once(
+    clubs, club_id, database_url
+):
+    ledger = SqlLedgerStore(ledger_database(parse_database_url(database_url)), KEY)
+    modules = {"sepsis-hour-1-bundle": {"id": "sepsis-hour-1-bundle", "version": "2.0.0"}}
+    try:
+        learners = [ledger.ensure_learner(ISSUER, f"Practitioner/{n}") for n in (8, 9)]
+        for learner in learners:
+            clubs.join(club_id, learner)
+            clubs.reflect(club_id, learner, "Repeat lactate", "Lab turnaround", NOW)  # no claim
+        clubs.reflect(club_id, learners[0], "Earlier antibiotics", "Staffing", NOW)
+        assert clubs.reflecting_members() == sorted((club_id, learner) for learner in learners)
+        assert settle_clubs(clubs, ledger, CreditPolicy(), modules) == 2
+        assert settle_clubs(clubs, ledger, CreditPolicy(), modules) == 0
+        for learner in learners:
+            [record] = ledger.credits_for(learner)
+            assert record.module_id == "sepsis-hour-1-bundle"
     finally:
         ledger.close()
 
