@@ -22,6 +22,7 @@ from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
 from app.collaboration import queue
+from app.collaboration.posting import PAGE_SIZE, check_posting_budget
 from app.database import Database, StoreSchema
 from app.ledger.privacy import check_text
 
@@ -122,6 +123,12 @@ def create_collaboration_tables(db: SqliteFile) -> None:
     db["collab_notices"].create_index(["recipient_key", "at"])
 
 
+@migrations()
+def index_posts_by_author(db: SqliteFile) -> None:
+    """Count a learner's recent posts by an index (the posting budget)."""
+    db["collab_posts"].create_index(["author_id", "created_at"])
+
+
 POSTGRESQL_STEPS = [
     (
         "create_collaboration_tables",
@@ -205,6 +212,11 @@ POSTGRESQL_STEPS = [
         );
         CREATE INDEX idx_collab_notices_recipient_key_at ON collab_notices (recipient_key, at)
         """,
+    ),
+    (
+        "index_posts_by_author",
+        "CREATE INDEX idx_collab_posts_author_id_created_at"
+        " ON collab_posts (author_id, created_at)",
     ),
 ]
 TABLES = (
@@ -428,11 +440,13 @@ class CollaborationStore:
     def start_thread(
         self, scope: str, scope_id: str, version: str, title: str, author_id: str, body: str
     ) -> str:
-        """Open a thread with its first post; return the thread id."""
+        """Open a thread with its first post (PostingTooFast over the budget); return its id."""
         check_text(title, "thread title")
         check_text(body, "post")
-        thread_id, now = new_id(), timestamp()
+        thread_id, moment = new_id(), datetime.now(UTC)
+        now = moment.isoformat(timespec="microseconds")
         with self.database.write() as connection:
+            check_posting_budget(connection, "collab_posts", author_id, moment)
             connection.execute(
                 text(
                     "INSERT INTO collab_threads (thread_id, scope, scope_id, scope_version, title,"
@@ -452,8 +466,21 @@ class CollaborationStore:
             insert_post(connection, thread_id, author_id, body, now)
         return thread_id
 
-    def threads(self, scope: str, scope_id: str) -> list[Thread]:
-        """The scope's threads, newest first, with their post counts."""
+    def thread_count(self, scope: str, scope_id: str) -> int:
+        """How many threads the scope has."""
+        with self.database.read() as connection:
+            return connection.execute(
+                text(
+                    "SELECT count(*) FROM collab_threads"
+                    " WHERE scope = :scope AND scope_id = :scope_id"
+                ),
+                {"scope": scope, "scope_id": scope_id},
+            ).scalar_one()
+
+    def threads(
+        self, scope: str, scope_id: str, *, limit: int = PAGE_SIZE, offset: int = 0
+    ) -> list[Thread]:
+        """A page of the scope's threads, newest first, with their post counts."""
         query = text(
             "SELECT thread.thread_id, thread.scope, thread.scope_id, thread.scope_version,"
             " thread.title, thread.author_id, thread.created_at, count(post.post_id)"
@@ -462,10 +489,11 @@ class CollaborationStore:
             " WHERE thread.scope = :scope AND thread.scope_id = :scope_id"
             " GROUP BY thread.thread_id, thread.scope, thread.scope_id, thread.scope_version,"
             " thread.title, thread.author_id, thread.created_at"
-            " ORDER BY thread.created_at DESC"
+            " ORDER BY thread.created_at DESC, thread.thread_id LIMIT :limit OFFSET :offset"
         )
+        values = {"scope": scope, "scope_id": scope_id, "limit": limit, "offset": offset}
         with self.database.read() as connection:
-            rows = connection.execute(query, {"scope": scope, "scope_id": scope_id}).all()
+            rows = connection.execute(query, values).all()
         return [Thread(*row) for row in rows]
 
     def thread(self, thread_id: str) -> Thread:
@@ -482,15 +510,27 @@ class CollaborationStore:
             raise NotFound(thread_id)
         return Thread(*row)
 
-    def posts(self, thread_id: str) -> list[Post]:
-        """A thread's posts in the order they were written (hidden ones included)."""
+    def post_count(self, thread_id: str, *, hidden: bool = True) -> int:
+        """How many posts the thread has (without the hidden ones when hidden=False)."""
+        shown = "" if hidden else " AND hidden_at IS NULL"
+        with self.database.read() as connection:
+            return connection.execute(
+                text(f"SELECT count(*) FROM collab_posts WHERE thread_id = :id{shown}"),
+                {"id": thread_id},
+            ).scalar_one()
+
+    def posts(
+        self, thread_id: str, *, limit: int = PAGE_SIZE, offset: int = 0, hidden: bool = True
+    ) -> list[Post]:
+        """A page of a thread's posts in the order they were written (hidden ones if asked)."""
+        shown = "" if hidden else " AND hidden_at IS NULL"
         with self.database.read() as connection:
             rows = connection.execute(
                 text(
-                    f"SELECT {POST_COLUMNS} FROM collab_posts WHERE thread_id = :id"
-                    " ORDER BY created_at, post_id"
+                    f"SELECT {POST_COLUMNS} FROM collab_posts WHERE thread_id = :id{shown}"
+                    " ORDER BY created_at, post_id LIMIT :limit OFFSET :offset"
                 ),
-                {"id": thread_id},
+                {"id": thread_id, "limit": limit, "offset": offset},
             ).all()
         return [Post(*row) for row in rows]
 
@@ -506,11 +546,15 @@ class CollaborationStore:
         return Post(*row)
 
     def reply(self, thread_id: str, author_id: str, body: str) -> str:
-        """Add a reply to a thread; return the post id."""
+        """Add a reply to a thread (PostingTooFast over the author's budget); return the post id."""
         check_text(body, "post")
         self.thread(thread_id)
+        moment = datetime.now(UTC)
         with self.database.write() as connection:
-            return insert_post(connection, thread_id, author_id, body, timestamp())
+            check_posting_budget(connection, "collab_posts", author_id, moment)
+            return insert_post(
+                connection, thread_id, author_id, body, moment.isoformat(timespec="microseconds")
+            )
 
     def edit_post(self, post_id: str, author_id: str, body: str) -> None:
         """Replace the author's own post, keeping the earlier text in its edit history."""

@@ -221,3 +221,25 @@ def test_no_fixture_patients_identifier_is_stored_or_shown(clubs_app, auth_serve
         assert identifier.casefold() not in stored, identifier
         assert identifier.casefold() not in pages, identifier
     assert pages.count("day 0") >= 3
+
+
+@pytest.mark.parametrize(
+    ("language", "opening", "anchor", "heading"),
+    [
+        ("es", r"Una mujer de \d+ años", "El día 0 es el día de la atención.", "**Hallazgos**"),
+        (
+            "fr",
+            r"Une femme de \d+ ans",
+            "Le jour 0 est le jour de la consultation.",
+            "**Résultats**",
+        ),
+    ],
+)
+def test_the_vignette_is_drafted_in_the_authors_language(
+    clubs_app, author, language, opening, anchor, heading
+):
+    get(author, "/app/cases", query_string={"lang": language})  # the author's chosen language
+    case_id = draft_case(author).rsplit("/", 1)[1]
+    vignette = clubs_app.extensions["case_conferences"].case(case_id).vignette
+    assert re.match(opening, vignette) and anchor in vignette and heading in vignette
+    assert "year-old" not in vignette and "(day " not in vignette

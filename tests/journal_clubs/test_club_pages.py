@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app.collaboration.posting import PAGE_SIZE, POSTS_PER_WINDOW
 from app.journal_clubs.club_commands import settle_command
 from tests.journal_clubs.conftest import FACILITATOR
 from tests.smart.helpers import ISS
@@ -287,3 +288,27 @@ def test_bedside_clubs_settle_claims_each_failed_credit_once(clubs_app, facilita
     assert first.exit_code == 0 and "Settled 1 journal club credit claim(s)." in first.output
     assert "Settled 0 " in runner.invoke(settle_command).output
     assert len(ledger_store(clubs_app).credits_for(learner(clubs_app))) == 1
+
+
+def test_over_the_budget_a_reflection_is_refused_with_429_and_kept_and_pages_are_numbered(
+    clubs_app, facilitator, member
+):
+    club = create_club(facilitator)
+    club_id = club.rsplit("/", 1)[1]
+    join = invite_path(get(facilitator, club))
+    post(member, join, get(member, join))
+    clubs = clubs_app.extensions["journal_clubs"]
+    now = datetime.now(UTC)
+    for number in range(POSTS_PER_WINDOW):
+        at = now + timedelta(milliseconds=number)
+        clubs.reflect(club_id, learner(clubs_app), f"Idea {number}", "Time", at)
+    html = get(member, club)
+    refused = post(member, club, html, 429, practice_change="Typed with care", barriers="None")
+    assert "Typed with care" in refused.get_data(as_text=True)
+    assert "Retry-After" in refused.headers
+    for number in range(PAGE_SIZE):
+        clubs.join(club_id, f"member-{number}")
+        at = now + timedelta(seconds=1, milliseconds=number)
+        clubs.reflect(club_id, f"member-{number}", f"Peer idea {number}", "Time", at)
+    assert f'href="{club}?page=2' in get(facilitator, club)
+    assert "Peer idea 49" in get(facilitator, club + "?page=2")

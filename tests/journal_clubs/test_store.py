@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.collaboration.posting import POSTING_WINDOW, POSTS_PER_WINDOW, PostingTooFast
 from app.database import Database, parse_database_url
 from app.journal_clubs.invites import InviteRefused, invite_token, invited_club
 from app.journal_clubs.participation import reflect_for_credit, settle_clubs
@@ -138,6 +139,19 @@ def test_settling_claims_the_credit_of_reflections_whose_claim_was_lost_once(
             assert record.module_id == "sepsis-hour-1-bundle"
     finally:
         ledger.close()
+
+
+def test_a_member_reflects_at_most_the_budget_in_the_window_and_reads_them_by_page(clubs, club_id):
+    clubs.join(club_id, "L1")
+    for number in range(POSTS_PER_WINDOW):
+        clubs.reflect(club_id, "L1", f"Change {number}", "Time", NOW + timedelta(seconds=number))
+    with pytest.raises(PostingTooFast):
+        clubs.reflect(club_id, "L1", "One too many", "Time", NOW)
+    later = NOW + POSTING_WINDOW + timedelta(seconds=1)  # the first ones left the window
+    clubs.reflect(club_id, "L1", "After the window", "Time", later)
+    assert clubs.reflection_count(club_id) == POSTS_PER_WINDOW + 1
+    page_two = clubs.reflections(club_id, limit=5, offset=5)
+    assert [r.practice_change for r in page_two] == [f"Change {n}" for n in range(5, 10)]
 
 
 def test_an_invite_names_its_club_and_cannot_be_forged_or_outlive_its_time():
