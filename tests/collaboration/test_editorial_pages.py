@@ -4,18 +4,23 @@ replies and notices, and every boundary a learner meets (403, nothing changed)."
 from __future__ import annotations
 
 import re
+import shutil
 import time
 import uuid
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from sqlalchemy import text
 
 from app.collaboration.store import TABLES
+from app.db import close_stores
 from app.devtools.demo_keys import DEMO_EHR_ISS
+from app.settings import REPO_ROOT
 from cds_hooks.models import FeedbackItem
 from cds_hooks.store import Exposure, FeedbackRecord
 from tests.collaboration.conftest import EDITOR
+from tests.smart.conftest import build_demo_app
 from tests.ui.helpers import get, launch, launch_as, post
 
 SEPSIS = "sepsis-hour-1-bundle"
@@ -194,3 +199,27 @@ def test_the_notices_page_lists_the_learners_own_comments(learner, collab_store)
     file_critique(learner)
     html = get(learner, urlsplit("/app/notices").path)
     assert "Your comments on the content" in html and "Report an error" in html
+
+
+def test_a_release_citing_an_item_resolves_it_when_bedside_starts_with_it(
+    collab_app, instance_path, monkeypatch, roles_file, tmp_path
+):
+    record_override(collab_app, "recipient-disagrees-evidence")
+    [item] = collab_app.extensions["collaboration"].store.items()
+    content = tmp_path / "released"
+    shutil.copytree(REPO_ROOT / "content", content)
+    path = content / "modules" / f"{SEPSIS}.yaml"
+    module = yaml.safe_load(path.read_text())
+    module["version"] = "2.1.0"
+    entry = {"version": "2.1.0", "date": "2026-12-07", "summary": "Re-checked."}
+    module["editorial"]["changelog"] = [entry | {"resolves": [item.item_id]}]
+    path.write_text(yaml.safe_dump(module, allow_unicode=True, sort_keys=False))
+
+    released = build_demo_app(
+        instance_path, monkeypatch, ROLES=str(roles_file), CONTENT_DIR=str(content)
+    )
+    try:
+        resolved = released.extensions["collaboration"].store.item(item.item_id)
+        assert (resolved.status, resolved.resolved_version) == ("resolved", "2.1.0")
+    finally:
+        close_stores(released)
