@@ -743,7 +743,11 @@ class CollaborationStore:
             record_event(connection, item, editor_id, "field", field, notify=False)
 
     def resolve_published(self, modules: Mapping[str, Mapping[str, Any]]) -> list[str]:
-        """Resolve every open item a loaded module version cites; return their ids."""
+        """Resolve every open item a loaded module version cites; return their ids.
+
+        Every worker does this as it starts, so the status moves by a conditional UPDATE: of
+        workers starting at once (on PostgreSQL too) one resolves the item and tells its reporter.
+        """
         resolved = []
         for item in self.items(queue.OPEN_STATUSES):
             module = modules.get(item.module_id)
@@ -751,11 +755,9 @@ class CollaborationStore:
             if not version:
                 continue
             with self.database.write() as connection:
-                current = locked_item(connection, item.item_id)
-                if current.status not in queue.OPEN_STATUSES:
+                if not mark_resolved(connection, item.item_id, version):
                     continue
-                update_item(connection, item.item_id, status="resolved", resolved_version=version)
-                record_event(connection, current, "", "resolved", version, notify=True)
+                record_event(connection, item, "", "resolved", version, notify=True)
             resolved.append(item.item_id)
         return resolved
 
@@ -858,6 +860,18 @@ def locked_item(connection: Connection, item_id: str) -> Item:
     if row is None:
         raise NotFound(item_id)
     return Item(*row)
+
+
+def mark_resolved(connection: Connection, item_id: str, version: str) -> bool:
+    """Move an open item to resolved by this version; False when it was no longer open."""
+    result = connection.execute(
+        text(
+            "UPDATE collab_items SET status = 'resolved', resolved_version = :version,"
+            " updated_at = :now WHERE item_id = :id AND status IN :open"
+        ).bindparams(bindparam("open", expanding=True)),
+        {"version": version, "now": timestamp(), "id": item_id, "open": list(queue.OPEN_STATUSES)},
+    )
+    return result.rowcount == 1
 
 
 def update_item(connection: Connection, item_id: str, **columns: str) -> None:
