@@ -13,6 +13,7 @@ from app.delivery.notify_commands import notify_group
 from app.deployment import deployment
 from app.devtools.demo_commands import demo_group
 from app.errors import ConfigError
+from app.journal_clubs.club_commands import clubs_group
 from app.ledger.ledger_commands import checkpoint_command as ledger_checkpoint
 from app.ledger.ledger_commands import export_command as export_ledger
 from app.ledger.ledger_commands import init as init_ledger
@@ -122,6 +123,7 @@ cli.add_command(hook_command)
 cli.add_command(demo_group)
 cli.add_command(db_group)
 cli.add_command(editorial_group)
+cli.add_command(clubs_group)
 cli.add_command(notify_group)
 
 

@@ -82,6 +82,9 @@ class Keys(NamedTuple):
 
 #: Topics (module ids) the user named by (fhirServer, userId) has mastered.
 MasteryLookup = Callable[[str | None, str], frozenset[str]]
+# Told of every feedback entry on a known card as it arrives (again on a redelivery, so a listener
+# must be idempotent): the way a higher layer acts on feedback without this package knowing it.
+FeedbackListener = Callable[[FeedbackRecord, Exposure], None]
 
 
 def no_mastery(_fhir_server: str | None, _user_id: str) -> frozenset[str]:
@@ -107,6 +110,7 @@ class CdsEngine:
         self.settings = settings
         self.cache = cache or FetchCache()
         self.mastered = mastered
+        self.feedback_listeners: list[FeedbackListener] = []
         self._card_templates: dict[tuple[str, str], CardTemplate] = {}
         self.frequency_rules: dict[str, FrequencyRule] = {
             module_id: frequency_rule(module, settings.repeat_seconds)
@@ -178,7 +182,7 @@ class CdsEngine:
         return {"cards": cards}
 
     def record_feedback(self, items: Sequence[FeedbackItem], client: str) -> dict[str, int]:
-        """Store each feedback entry once; overrides snooze the module for that user.
+        """Store each feedback entry once and tell the listeners; overrides snooze the module.
 
         Only the client a card was sent to may give feedback on it; to any other the card is
         unknown (so feedback can neither snooze another client's user nor probe for cards).
@@ -191,6 +195,8 @@ class CdsEngine:
                 continue
             record = feedback_record(item, exposure)
             counts["recorded" if self.store.record_feedback(record) else "alreadyRecorded"] += 1
+            for listener in self.feedback_listeners:
+                listener(record, exposure)
         return counts
 
     def patient_data(self, request: HookRequest) -> dict[str, object]:

@@ -5,29 +5,49 @@ relative to it. Only coded facts and their texts are read (age, sex, state, the 
 encounter, problems, observations, medications, allergies), and every text goes through the Safe
 Harbor scrubber with the record's own identifying values, so a name or number typed into a
 display text never comes out.
+
+The vignette is drafted in the author's UI language: its sentences are English templates looked
+up through a gettext-like `translate` the page passes in (this module has no Flask and Babel does
+not scan it; app/ui/conference_views.py marks every template for the catalogues, and a test checks
+the two lists agree). Texts from the record (problem names, units) stay as the record gives them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
 from app.case_conferences.deidentify import (
+    OLDEST_GROUP,
     Identifiers,
     age_group,
     as_date,
     record_identifiers,
-    relative_day,
     scrub_text,
     state_of,
 )
 from app.fhir_json import as_dict, as_str, dicts_in
 
-SEXES = {"female": "woman", "male": "man"}
+Translate = Callable[[str], str]
+ADULTS = {"female": "woman", "male": "man"}
 CHILDREN = {"female": "girl", "male": "boy"}
 ADULT_AGE = 18
-ENCOUNTER_DAY = "Day 0 is the day of the encounter."
-EARLIEST_DAY = "Day 0 is the earliest date in the record."
+SEX_WORDS = ("woman", "man", "person")  # adults; "aged 90 or older" and no age are adults too
+# Who the patient is, by age form and the word for their sex: one whole phrase each, so that a
+# language whose article and adjectives agree with the noun can translate it.
+OPENINGS = {
+    **{("years", sex): f"A {{age}}-year-old {sex}" for sex in (*SEX_WORDS, "girl", "boy", "child")},
+    **{("oldest", sex): f"A {sex} aged {OLDEST_GROUP}" for sex in SEX_WORDS},
+    **{("unknown", sex): f"A {sex}" for sex in SEX_WORDS},
+}
+SENTENCES = {
+    "from": "{who} from {state}.",
+    "encounter-day": "Day 0 is the day of the encounter.",
+    "earliest-day": "Day 0 is the earliest date in the record.",
+    "reason": "Reason for the encounter: {reason}",
+    "day": "day {number}",
+    "not-named": "(not named)",
+}
 SECTIONS = (
     ("Condition", "Problems", "onsetDateTime"),
     ("Observation", "Findings", "effectiveDateTime"),
@@ -36,7 +56,19 @@ SECTIONS = (
 )
 
 
-def draft_vignette(resources: Iterable[Mapping[str, object]]) -> str:
+def message_ids() -> set[str]:
+    """The English text of every template the vignette is written from."""
+    return {*OPENINGS.values(), *SENTENCES.values(), *(heading for _, heading, _ in SECTIONS)}
+
+
+def untranslated(text: str) -> str:
+    """No translation: the English template (the default)."""
+    return text
+
+
+def draft_vignette(
+    resources: Iterable[Mapping[str, object]], translate: Translate = untranslated
+) -> str:
     """A Markdown vignette of the encounter with the Safe Harbor identifiers removed."""
     resources = list(resources)
     identifiers = record_identifiers(resources)
@@ -44,61 +76,71 @@ def draft_vignette(resources: Iterable[Mapping[str, object]]) -> str:
     encounter = first_of(resources, "Encounter")
     encounter_day = as_date(as_dict(encounter.get("period")).get("start"))
     day0 = encounter_day or earliest_date(resources)
-    anchor = ENCOUNTER_DAY if encounter_day else EARLIEST_DAY
-    lines = [f"{opening(patient, day0)} {anchor}", ""]
+    anchor = translate(SENTENCES["encounter-day" if encounter_day else "earliest-day"])
+    lines = [f"{opening(patient, day0, translate)} {anchor}", ""]
     for reason in dicts_in(encounter.get("reasonCode")):
-        lines += [f"Reason for the encounter: {clean(concept_text(reason), identifiers, day0)}", ""]
+        text = clean(concept_text(reason, translate), identifiers, day0)
+        lines += [translate(SENTENCES["reason"]).format(reason=text), ""]
     for kind, heading, when_field in SECTIONS:
         entries = [
-            entry_line(resource, when_field, identifiers, day0)
+            entry_line(resource, when_field, identifiers, day0, translate)
             for resource in resources
             if resource.get("resourceType") == kind
         ]
         if entries:
-            lines += [f"**{heading}**", "", *entries, ""]
+            lines += [f"**{translate(heading)}**", "", *entries, ""]
     return "\n".join(lines).strip() + "\n"
 
 
-def opening(patient: Mapping[str, object], day0: date | None) -> str:
+def opening(
+    patient: Mapping[str, object], day0: date | None, translate: Translate = untranslated
+) -> str:
     """'A 67-year-old woman from Oregon.': age (grouped over 89), sex and state only."""
     born = as_date(patient.get("birthDate"))
     age = age_group(born, day0) if born and day0 else None
     young = age is not None and age.isdigit() and int(age) < ADULT_AGE
-    sexes = CHILDREN if young else SEXES
+    sexes = CHILDREN if young else ADULTS
     sex = sexes.get(as_str(patient.get("gender")) or "", "child" if young else "person")
+    form = "unknown" if age is None else "years" if age.isdigit() else "oldest"
+    who = translate(OPENINGS[(form, sex)]).format(age=age)
     state = state_of(patient)
-    who = f"A {sex}"
-    if age:
-        who = f"A {age}-year-old {sex}" if age.isdigit() else f"A {sex} aged {age}"
-    place = f" from {state}" if state else ""
-    return f"{who}{place}."
+    if state:
+        return translate(SENTENCES["from"]).format(who=who, state=state)
+    return f"{who}."
 
 
 def entry_line(
-    resource: Mapping[str, object], when_field: str, identifiers: Identifiers, day0: date | None
+    resource: Mapping[str, object],
+    when_field: str,
+    identifiers: Identifiers,
+    day0: date | None,
+    translate: Translate = untranslated,
 ) -> str:
     """One bullet: what it is, its value, and its relative day."""
     concept = resource.get("code") or resource.get("medicationCodeableConcept")
-    text = concept_text(as_dict(concept))
+    text = concept_text(as_dict(concept), translate)
     value = quantity_text(as_dict(resource.get("valueQuantity")))
     components = [
-        f"{concept_text(as_dict(c.get('code')))} {quantity_text(as_dict(c.get('valueQuantity')))}"
+        f"{concept_text(as_dict(c.get('code')), translate)}"
+        f" {quantity_text(as_dict(c.get('valueQuantity')))}"
         for c in dicts_in(resource.get("component"))
     ]
     detail = ", ".join(part for part in [value, *components] if part.strip())
     when = as_date(resource.get(when_field))
-    day = f" ({relative_day(when, day0)})" if when and day0 else ""
+    day = ""
+    if when and day0:
+        day = " (" + translate(SENTENCES["day"]).format(number=(when - day0).days) + ")"
     body = f"{text}: {detail}" if detail else text
     return f"- {clean(body, identifiers, day0)}{day}"
 
 
-def concept_text(concept: Mapping[str, object]) -> str:
+def concept_text(concept: Mapping[str, object], translate: Translate = untranslated) -> str:
     """A CodeableConcept's text, else its first coding's display."""
     for coding in dicts_in(concept.get("coding")):
         display = as_str(coding.get("display"))
         if display:
             return as_str(concept.get("text")) or display
-    return as_str(concept.get("text")) or "(not named)"
+    return as_str(concept.get("text")) or translate(SENTENCES["not-named"])
 
 
 def quantity_text(quantity: Mapping[str, object]) -> str:

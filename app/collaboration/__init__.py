@@ -1,8 +1,12 @@
 """Collaborative learning: discussions on module versions, the editorial queue, roles.
 
-Wire with `init_collaboration(app)` after the CDS services (the queue pulls their override
-feedback) and before the /app pages that use it. Above the CDS services and below the pages in
-the package layers: it reads what lower parts recorded and never the other way round.
+Wire with `init_collaboration(app)` after the CDS services and before the /app pages that use
+it. Above the CDS services and below the pages in the package layers: it listens to the CDS
+engine's feedback, and nothing below knows of it. Queue writes happen where their cause happens,
+never on a page view: a critiquing override files its item in the feedback request itself, and
+items a loaded module version cites are resolved when the app starts with that library (a
+release is a restart). `bedside editorial sync` does both again, for overrides stored while
+filing failed (the EHR's redelivery of that feedback files it too).
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from typing import Any
 from flask import Flask, current_app
 
 from app.collaboration.roles import NO_GRANTS, RoleMap, fhir_user_names, load_role_map
-from app.collaboration.store import CDS_REPORTER, CollaborationStore
+from app.collaboration.store import CDS_REPORTER, CdsOverride, CollaborationStore
 from app.database import app_database
+from cds_hooks.store import Exposure, FeedbackRecord
 
 EXTENSION = "collaboration"
 
@@ -41,13 +46,28 @@ class Collaboration:
                 keys.add(CDS_REPORTER + self.cds_user_key(caller, user))
         return keys
 
+    def file_override(self, record: FeedbackRecord, exposure: Exposure) -> None:
+        """File a queue item for feedback that overrides a card with a critique, as it arrives."""
+        if record.outcome != "overridden":
+            return
+        self.store.file_cds_override(
+            CdsOverride(
+                record.feedback_key,
+                exposure.module_id,
+                exposure.module_version,
+                record.user_key,
+                record.override_reason,
+                record.override_reason_system,
+            )
+        )
+
     def sync(self, modules: Mapping[str, Mapping[str, Any]]) -> tuple[int, list[str]]:
         """File items for new critiquing CDS overrides; resolve items the modules publish."""
         return self.store.import_cds_feedback(), self.store.resolve_published(modules)
 
 
 def init_collaboration(app: Flask) -> Collaboration:
-    """Open the store and read the roles file (BEDSIDE_ROLES) once."""
+    """Open the store, read the roles file, listen to CDS feedback and resolve released items."""
     if EXTENSION in app.extensions:
         return app.extensions[EXTENSION]
     path = app.config.get("ROLES")
@@ -64,6 +84,9 @@ def init_collaboration(app: Flask) -> Collaboration:
         else None,
     )
     app.extensions[EXTENSION] = runtime
+    if cds:
+        cds.engine.feedback_listeners.append(runtime.file_override)
+        runtime.store.resolve_published(cds.engine.library.modules)
     return runtime
 
 

@@ -22,6 +22,7 @@ from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
 from app.collaboration import queue
+from app.collaboration.posting import PAGE_SIZE, check_posting_budget
 from app.collaboration.roles import EDIT_QUEUE, MODERATE
 from app.database import Database, StoreSchema
 from app.ledger.privacy import check_text
@@ -138,6 +139,12 @@ def add_discussion_notices(db: SqliteFile) -> None:
     )
 
 
+@migrations()
+def index_posts_by_author(db: SqliteFile) -> None:
+    """Count a learner's recent posts by an index (the posting budget)."""
+    db["collab_posts"].create_index(["author_id", "created_at"])
+
+
 POSTGRESQL_STEPS = [
     (
         "create_collaboration_tables",
@@ -238,6 +245,11 @@ POSTGRESQL_STEPS = [
         )
         """,
     ),
+    (
+        "index_posts_by_author",
+        "CREATE INDEX idx_collab_posts_author_id_created_at"
+        " ON collab_posts (author_id, created_at)",
+    ),
 ]
 TABLES = (
     "collab_names",
@@ -284,6 +296,18 @@ NOTICE_QUERY = (
     " LEFT JOIN collab_threads AS thread ON thread.thread_id = notice.thread_id"
 )
 POST_COLUMNS = "post_id, thread_id, author_id, body, created_at, edited_at, hidden_at, hidden_by"
+
+
+@dataclass(frozen=True)
+class CdsOverride:
+    """An override of a card: the keyed user and the coded reason (no patient, no free text)."""
+
+    feedback_key: str
+    module_id: str
+    module_version: str
+    user_key: str
+    reason_code: str | None
+    reason_system: str | None
 
 
 @dataclass(frozen=True)
@@ -467,11 +491,13 @@ class CollaborationStore:
     def start_thread(
         self, scope: str, scope_id: str, version: str, title: str, author_id: str, body: str
     ) -> str:
-        """Open a thread with its first post; return the thread id."""
+        """Open a thread with its first post (PostingTooFast over the budget); return its id."""
         check_text(title, "thread title")
         check_text(body, "post")
-        thread_id, now = new_id(), timestamp()
+        thread_id, moment = new_id(), datetime.now(UTC)
+        now = moment.isoformat(timespec="microseconds")
         with self.database.write() as connection:
+            check_posting_budget(connection, "collab_posts", author_id, moment)
             connection.execute(
                 text(
                     "INSERT INTO collab_threads (thread_id, scope, scope_id, scope_version, title,"
@@ -491,8 +517,21 @@ class CollaborationStore:
             insert_post(connection, thread_id, author_id, body, now)
         return thread_id
 
-    def threads(self, scope: str, scope_id: str) -> list[Thread]:
-        """The scope's threads, newest first, with their post counts."""
+    def thread_count(self, scope: str, scope_id: str) -> int:
+        """How many threads the scope has."""
+        with self.database.read() as connection:
+            return connection.execute(
+                text(
+                    "SELECT count(*) FROM collab_threads"
+                    " WHERE scope = :scope AND scope_id = :scope_id"
+                ),
+                {"scope": scope, "scope_id": scope_id},
+            ).scalar_one()
+
+    def threads(
+        self, scope: str, scope_id: str, *, limit: int = PAGE_SIZE, offset: int = 0
+    ) -> list[Thread]:
+        """A page of the scope's threads, newest first, with their post counts."""
         query = text(
             "SELECT thread.thread_id, thread.scope, thread.scope_id, thread.scope_version,"
             " thread.title, thread.author_id, thread.created_at, count(post.post_id)"
@@ -501,10 +540,11 @@ class CollaborationStore:
             " WHERE thread.scope = :scope AND thread.scope_id = :scope_id"
             " GROUP BY thread.thread_id, thread.scope, thread.scope_id, thread.scope_version,"
             " thread.title, thread.author_id, thread.created_at"
-            " ORDER BY thread.created_at DESC"
+            " ORDER BY thread.created_at DESC, thread.thread_id LIMIT :limit OFFSET :offset"
         )
+        values = {"scope": scope, "scope_id": scope_id, "limit": limit, "offset": offset}
         with self.database.read() as connection:
-            rows = connection.execute(query, {"scope": scope, "scope_id": scope_id}).all()
+            rows = connection.execute(query, values).all()
         return [Thread(*row) for row in rows]
 
     def thread(self, thread_id: str) -> Thread:
@@ -521,15 +561,27 @@ class CollaborationStore:
             raise NotFound(thread_id)
         return Thread(*row)
 
-    def posts(self, thread_id: str) -> list[Post]:
-        """A thread's posts in the order they were written (hidden ones included)."""
+    def post_count(self, thread_id: str, *, hidden: bool = True) -> int:
+        """How many posts the thread has (without the hidden ones when hidden=False)."""
+        shown = "" if hidden else " AND hidden_at IS NULL"
+        with self.database.read() as connection:
+            return connection.execute(
+                text(f"SELECT count(*) FROM collab_posts WHERE thread_id = :id{shown}"),
+                {"id": thread_id},
+            ).scalar_one()
+
+    def posts(
+        self, thread_id: str, *, limit: int = PAGE_SIZE, offset: int = 0, hidden: bool = True
+    ) -> list[Post]:
+        """A page of a thread's posts in the order they were written (hidden ones if asked)."""
+        shown = "" if hidden else " AND hidden_at IS NULL"
         with self.database.read() as connection:
             rows = connection.execute(
                 text(
-                    f"SELECT {POST_COLUMNS} FROM collab_posts WHERE thread_id = :id"
-                    " ORDER BY created_at, post_id"
+                    f"SELECT {POST_COLUMNS} FROM collab_posts WHERE thread_id = :id{shown}"
+                    " ORDER BY created_at, post_id LIMIT :limit OFFSET :offset"
                 ),
-                {"id": thread_id},
+                {"id": thread_id, "limit": limit, "offset": offset},
             ).all()
         return [Post(*row) for row in rows]
 
@@ -545,11 +597,13 @@ class CollaborationStore:
         return Post(*row)
 
     def reply(self, thread_id: str, author_id: str, body: str) -> str:
-        """Add a reply to a thread; return the post id."""
+        """Add a reply to a thread (PostingTooFast over the author's budget); return the post id."""
         check_text(body, "post")
         self.thread(thread_id)
-        now = timestamp()
+        moment = datetime.now(UTC)
+        now = moment.isoformat(timespec="microseconds")
         with self.database.write() as connection:
+            check_posting_budget(connection, "collab_posts", author_id, moment)
             post_id = insert_post(connection, thread_id, author_id, body, now)
             notify_thread(connection, thread_id, post_id, author_id, now)
         return post_id
@@ -673,30 +727,17 @@ class CollaborationStore:
             notify_editors(connection, filed, reporter_key)
         return filed
 
+    def file_cds_override(self, override: CdsOverride) -> None:
+        """File an item for an override that critiques the content, once per feedback id."""
+        with self.database.write() as connection:
+            file_override(connection, override)
+
     def import_cds_feedback(self) -> int:
-        """File an item for each new CDS override that critiques the content; return how many."""
+        """File an item for each critiquing CDS override not yet filed; return how many."""
         reasons = sorted(queue.CRITIQUE_REASONS)
         with self.database.write() as connection:
             rows = connection.execute(NEW_OVERRIDES, {"reasons": reasons}).all()
-            filed = 0
-            for key, module_id, version, user_key, code, system in rows:
-                kind = queue.critique_kind(code, system)
-                if kind is None:
-                    continue
-                item_id = insert_item(
-                    connection,
-                    item_id=queue.new_item_id(),
-                    module={"id": module_id, "version": version},
-                    kind=kind,
-                    body="",
-                    reporter=CDS_REPORTER + user_key,
-                    field="card",
-                    source="cds",
-                    source_ref=f"cds:{key}",
-                )
-                notify_editors(connection, item_id, CDS_REPORTER + user_key)
-                filed += 1
-        return filed
+            return sum(file_override(connection, CdsOverride(*row)) for row in rows)
 
     def items(self, statuses: Collection[str] = queue.STATUSES) -> list[Item]:
         """Queue items in these statuses, oldest first."""
@@ -767,7 +808,11 @@ class CollaborationStore:
             record_event(connection, item, editor_id, "field", field, notify=False)
 
     def resolve_published(self, modules: Mapping[str, Mapping[str, Any]]) -> list[str]:
-        """Resolve every open item a loaded module version cites; return their ids."""
+        """Resolve every open item a loaded module version cites; return their ids.
+
+        Every worker does this as it starts, so the status moves by a conditional UPDATE: of
+        workers starting at once (on PostgreSQL too) one resolves the item and tells its reporter.
+        """
         resolved = []
         for item in self.items(queue.OPEN_STATUSES):
             module = modules.get(item.module_id)
@@ -775,11 +820,9 @@ class CollaborationStore:
             if not version:
                 continue
             with self.database.write() as connection:
-                current = locked_item(connection, item.item_id)
-                if current.status not in queue.OPEN_STATUSES:
+                if not mark_resolved(connection, item.item_id, version):
                     continue
-                update_item(connection, item.item_id, status="resolved", resolved_version=version)
-                record_event(connection, current, "", "resolved", version, notify=True)
+                record_event(connection, item, "", "resolved", version, notify=True)
             resolved.append(item.item_id)
         return resolved
 
@@ -901,6 +944,27 @@ def insert_item(
     ).scalar_one()
 
 
+def file_override(connection: Connection, override: CdsOverride) -> bool:
+    """Insert the item a critiquing override files (once per feedback id); False for no critique."""
+    kind = queue.critique_kind(override.reason_code, override.reason_system)
+    if kind is None:
+        return False
+    reporter = CDS_REPORTER + override.user_key
+    item_id = insert_item(
+        connection,
+        item_id=queue.new_item_id(),
+        module={"id": override.module_id, "version": override.module_version},
+        kind=kind,
+        body="",
+        reporter=reporter,
+        field="card",
+        source="cds",
+        source_ref=f"cds:{override.feedback_key}",
+    )
+    notify_editors(connection, item_id, reporter)
+    return True
+
+
 def locked_item(connection: Connection, item_id: str) -> Item:
     """Read an item inside a write transaction; NotFound if there is none."""
     row = connection.execute(
@@ -909,6 +973,18 @@ def locked_item(connection: Connection, item_id: str) -> Item:
     if row is None:
         raise NotFound(item_id)
     return Item(*row)
+
+
+def mark_resolved(connection: Connection, item_id: str, version: str) -> bool:
+    """Move an open item to resolved by this version; False when it was no longer open."""
+    result = connection.execute(
+        text(
+            "UPDATE collab_items SET status = 'resolved', resolved_version = :version,"
+            " updated_at = :now WHERE item_id = :id AND status IN :open"
+        ).bindparams(bindparam("open", expanding=True)),
+        {"version": version, "now": timestamp(), "id": item_id, "open": list(queue.OPEN_STATUSES)},
+    )
+    return result.rowcount == 1
 
 
 def update_item(connection: Connection, item_id: str, **columns: str) -> None:

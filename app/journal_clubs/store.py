@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
+from app.collaboration.posting import check_posting_budget
 from app.database import Database, StoreSchema
 from app.ledger.privacy import check_text
 
@@ -78,6 +79,12 @@ def create_journal_club_tables(db: SqliteFile) -> None:
     db["club_reflections"].create_index(["club_id", "created_at"])
 
 
+@migrations()
+def index_reflections_by_author(db: SqliteFile) -> None:
+    """Count a member's recent reflections by an index (the posting budget)."""
+    db["club_reflections"].create_index(["author_id", "created_at"])
+
+
 POSTGRESQL_STEPS = [
     (
         "create_journal_club_tables",
@@ -115,6 +122,11 @@ POSTGRESQL_STEPS = [
         CREATE INDEX idx_club_reflections_club_id_created_at
             ON club_reflections (club_id, created_at)
         """,
+    ),
+    (
+        "index_reflections_by_author",
+        "CREATE INDEX idx_club_reflections_author_id_created_at"
+        " ON club_reflections (author_id, created_at)",
     ),
 ]
 TABLES = ("club_clubs", "club_members", "club_reflections")
@@ -304,7 +316,7 @@ class JournalClubStore:
     def reflect(
         self, club_id: str, author_id: str, practice_change: str, barriers: str, now: datetime
     ) -> Reflection:
-        """Post a member's reflection while the window is open; return it."""
+        """Post a member's reflection while the window is open (PostingTooFast over the budget)."""
         check_text(practice_change, "reflection")
         check_text(barriers, "reflection")
         club = self.club_for_member(club_id, author_id)
@@ -314,6 +326,7 @@ class JournalClubStore:
             uuid.uuid4().hex, club_id, author_id, practice_change, barriers, stamp(now)
         )
         with self.database.write() as connection:
+            check_posting_budget(connection, "club_reflections", author_id, now)
             connection.execute(
                 text(
                     f"INSERT INTO club_reflections ({REFLECTION_COLUMNS}) VALUES (:reflection_id,"
@@ -323,16 +336,46 @@ class JournalClubStore:
             )
         return reflection
 
-    def reflections(self, club_id: str, author_id: str | None = None) -> list[Reflection]:
-        """The club's reflections (or one member's), oldest first."""
+    def reflection_count(self, club_id: str) -> int:
+        """How many reflections the club has."""
+        with self.database.read() as connection:
+            return connection.execute(
+                text("SELECT count(*) FROM club_reflections WHERE club_id = :club"),
+                {"club": club_id},
+            ).scalar_one()
+
+    def reflections(
+        self,
+        club_id: str,
+        author_id: str | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Reflection]:
+        """The club's reflections (or one member's), oldest first; a page of them with limit."""
         query = f"SELECT {REFLECTION_COLUMNS} FROM club_reflections WHERE club_id = :club"
-        values = {"club": club_id}
+        values: dict[str, object] = {"club": club_id}
         if author_id is not None:
             query += " AND author_id = :author"
             values["author"] = author_id
+        query += " ORDER BY created_at, reflection_id"
+        if limit is not None:
+            query += " LIMIT :limit OFFSET :offset"
+            values |= {"limit": limit, "offset": offset}
         with self.database.read() as connection:
-            rows = connection.execute(text(query + " ORDER BY created_at"), values).all()
+            rows = connection.execute(text(query), values).all()
         return [Reflection(*row) for row in rows]
+
+    def reflecting_members(self) -> list[tuple[str, str]]:
+        """Every (club, member) pair with at least one reflection."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT DISTINCT club_id, author_id FROM club_reflections"
+                    " ORDER BY club_id, author_id"
+                )
+            ).all()
+        return [(club_id, author_id) for club_id, author_id in rows]
 
     def close(self, club_id: str, facilitator_id: str, summary: str, now: datetime) -> None:
         """The facilitator closes the club with a summary (once)."""

@@ -40,7 +40,21 @@ PATIENT_PATTERNS = (
 )
 
 
-MIN_TERM_LENGTH = 3  # shorter names and codes would match ordinary words
+# A two-letter surname ("Li", "Ng") identifies a patient as well as a long one, so names count
+# from two letters (matched as written, so "NG tube" is not "Ng"); codes from three, and a single
+# letter (an initial) never. Two-letter names that are also ordinary capitalised words in the UI
+# languages ("He", "An", "Do", "Le") are left to the full name, which stays a term: matching them
+# alone would refuse every sentence that starts with them.
+MIN_NAME_LENGTH, MIN_CODE_LENGTH = 2, 3
+ORDINARY_SHORT_WORDS = frozenset(
+    word
+    for words in (
+        "am an as at be by do go he if in is it me my no of oh ok on or so to up us we",  # English
+        "al da de di el en es ha la le lo mi ni se si su te tu un va ya yo",  # Spanish
+        "ce ça du et il je la le ma ne on ou où sa se si ta te tu un",  # French
+    )
+    for word in words.split()
+)
 
 
 @dataclass(frozen=True)
@@ -73,7 +87,7 @@ def identifying_terms(patient: Mapping[str, object]) -> IdentifyingTerms:
     }
     codes |= birth_date_forms(as_str(patient.get("birthDate")) or "")
     codes |= {full for name in dicts_in(patient.get("name")) for full in full_names(name)}
-    return IdentifyingTerms(long_enough(names), long_enough(codes))
+    return IdentifyingTerms(telling_names(names), telling_codes(codes))
 
 
 def check_free_of_patient_data(
@@ -139,6 +153,15 @@ def birth_date_forms(birth_date: str) -> set[str]:
     return forms
 
 
-def long_enough(terms: Iterable[str | None]) -> frozenset[str]:
-    """Drop terms too short to tell apart from ordinary words."""
-    return frozenset(term for term in terms if term and len(term) >= MIN_TERM_LENGTH)
+def telling_names(names: Iterable[str | None]) -> frozenset[str]:
+    """Keep the name parts that tell this patient apart: two letters or more, no ordinary word."""
+    return frozenset(
+        name
+        for name in names
+        if name and len(name) >= MIN_NAME_LENGTH and name.casefold() not in ORDINARY_SHORT_WORDS
+    )
+
+
+def telling_codes(codes: Iterable[str | None]) -> frozenset[str]:
+    """Drop codes too short to tell apart from ordinary words (matched in any case)."""
+    return frozenset(code for code in codes if code and len(code) >= MIN_CODE_LENGTH)

@@ -8,41 +8,53 @@ claiming the member's club credit once. Non-members get 404 for everything of a 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from flask import current_app, redirect, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from werkzeug.wrappers import Response
 
+from app.collaboration.posting import PostingTooFast, last_page, page_span
 from app.collaboration.roles import FACILITATE
 from app.journal_clubs import journal_clubs
 from app.journal_clubs.invites import InviteRefused, invite_token, invited_club
-from app.journal_clubs.participation import reflect_for_credit
+from app.journal_clubs.participation import club_topic_module, reflect_for_credit, settle_member
 from app.journal_clubs.store import Club, ClubClosed, ClubNotFound
 from app.ledger.models import PatientDataRefused
 from app.ledger.rules import journal_club_key
 from app.smart.sessions import LAUNCH_ARG
-from app.ui.discussion_views import can, refused_text, rendered, require, store, text_error
+from app.ui.discussion_views import (
+    FormAnswer,
+    answer_with_page,
+    can,
+    form_answer,
+    refused_text,
+    rendered,
+    require,
+    store,
+    text_error,
+    too_fast_text,
+)
 from app.ui.page_context import learner_id, ledger, runtime
 from app.ui.views import bp, error_page, page
 
 TITLE_MAX, TOPIC_MAX, TEXT_MAX = 120, 300, 3000
 
 
-@bp.errorhandler(ClubNotFound)
-def club_not_found(error: ClubNotFound) -> tuple[str, int]:
-    """An unknown club, or one this learner is not a member of."""
-    return error_page(404, gettext("Not found"), gettext("There is no such journal club."))
-
-
-@bp.errorhandler(InviteRefused)
-def invite_refused(error: InviteRefused) -> tuple[str, int]:
-    """A forged, damaged or expired invite link."""
-    return error_page(
-        400,
-        gettext("Invite link not valid"),
-        gettext("This invite link is not valid or has expired. Ask the facilitator for a new one."),
-    )
+# An unknown club, or one this learner is not a member of; a forged, damaged or expired invite.
+answer_with_page(
+    ClubNotFound, 404, lazy_gettext("Not found"), lazy_gettext("There is no such journal club.")
+)
+answer_with_page(
+    InviteRefused,
+    400,
+    lazy_gettext("Invite link not valid"),
+    lazy_gettext(
+        "This invite link is not valid or has expired. Ask the facilitator for a new one."
+    ),
+)
 
 
 @bp.route("/clubs", methods=["GET", "POST"])
@@ -114,11 +126,19 @@ def club_join(token: str) -> Response | str:
 
 
 @bp.route("/clubs/<club_id>", methods=["GET", "POST"])
-def club_view(club_id: str) -> Response | tuple[str, int] | str:
-    """A club for its members: topic, window, reflections, the reflection form, credit."""
+def club_view(club_id: str) -> Response | FormAnswer:
+    """A club for its members: topic, window, reflections, the reflection form, credit.
+
+    Opening it settles the member's credit claim if one failed after their reflection was saved.
+    """
     club = journal_clubs().club_for_member(club_id, learner_id())
     values = {"practice_change": "", "barriers": ""}
     errors: dict[str, str] = {}
+    too_fast = None
+    if request.method == "GET":
+        settle_member(
+            journal_clubs(), ledger().store, ledger().policy, club, learner_id(), club_module(club)
+        )
     if request.method == "POST":
         values = {key: request.form.get(key, "").strip() for key in values}
         errors = reflection_errors(values)
@@ -136,19 +156,20 @@ def club_view(club_id: str) -> Response | tuple[str, int] | str:
                     now,
                     topic_module=club_module(club),
                 )
-                return redirect(url_for("ui.club_view", club_id=club_id), 303)
+                newest = last_page(journal_clubs().reflection_count(club_id))
+                return redirect(url_for("ui.club_view", club_id=club_id, page=newest), 303)
             except PatientDataRefused:
                 errors["practice_change"] = refused_text()
             except ClubClosed:
                 errors["practice_change"] = gettext("The club is not open for reflections.")
-    html = club_page(club, values, errors)
-    return (html, 400) if errors else html
+            except PostingTooFast as refused:
+                errors["practice_change"], too_fast = too_fast_text(refused), refused
+    return form_answer(club_page(club, values, errors), errors, too_fast)
 
 
-def club_module(club: Club) -> dict | None:
+def club_module(club: Club) -> Mapping[str, Any] | None:
     """The library's version of the club's module (None for a guideline or a version now gone)."""
-    module = runtime().library.modules.get(club.topic) if club.topic_kind == "module" else None
-    return module if module and str(module["version"]) == club.topic_version else None
+    return club_topic_module(club, runtime().library.modules)
 
 
 def reflection_errors(values: dict[str, str]) -> dict[str, str]:
@@ -162,7 +183,8 @@ def reflection_errors(values: dict[str, str]) -> dict[str, str]:
 
 def club_page(club: Club, values: dict, errors: dict) -> str:
     """Render a club for a member (the facilitator also sees the invite link and close form)."""
-    reflections = journal_clubs().reflections(club.club_id)
+    span = page_span(journal_clubs().reflection_count(club.club_id), request.args.get("page"))
+    reflections = journal_clubs().reflections(club.club_id, limit=span.size, offset=span.offset)
     me = learner_id()
     credited = [
         record
@@ -180,6 +202,7 @@ def club_page(club: Club, values: dict, errors: dict) -> str:
         club=club,
         module=runtime().library.modules.get(club.topic) if club.topic_kind == "module" else None,
         reflections=reflections,
+        span=span,
         names=store().display_names({r.author_id for r in reflections}),
         members=len(journal_clubs().members(club.club_id)),
         open_now=club.open_at(datetime.now(UTC)),

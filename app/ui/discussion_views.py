@@ -7,15 +7,23 @@ A moderator hides and restores posts; learners never read a hidden post (404), n
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 
 from flask import redirect, request, url_for
-from flask_babel import gettext
+from flask_babel import LazyString, gettext, lazy_gettext, ngettext
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from app.collaboration import collaboration
+from app.collaboration.posting import (
+    POSTING_WINDOW,
+    POSTS_PER_WINDOW,
+    PostingTooFast,
+    last_page,
+    page_span,
+)
 from app.collaboration.roles import EDIT_QUEUE, MODERATE, permissions_of
 from app.collaboration.store import CollaborationStore, NameTaken, NotFound, Post
 from app.i18n import ago
@@ -27,6 +35,7 @@ from app.ui.poc_forms import patient_data_error
 from app.ui.views import bp, error_page, page
 
 TITLE_MAX, BODY_MAX, NAME_MAX = 120, 5000, 40
+FormAnswer = str | tuple[str, int] | tuple[str, int, dict[str, str]]
 MODULE_SCOPE = "module"
 # Posts are read by peers, so a date of birth is refused for any patient, not only the launched
 # one the shared guard knows: a date written next to "DOB", "born", "date of birth" (or Spanish).
@@ -40,20 +49,23 @@ class NotPermitted(Exception):
     """The signed-in clinician's roles do not allow this."""
 
 
-@bp.errorhandler(NotPermitted)
-def not_permitted(error: NotPermitted) -> tuple[str, int]:
-    """A page or action the user's roles do not allow: nothing was changed."""
-    return error_page(
-        403,
-        gettext("Not allowed"),
-        gettext("Your role does not allow this page or action, so nothing was changed."),
-    )
+def answer_with_page(
+    exception: type[Exception], status: int, title: LazyString, message: LazyString
+) -> None:
+    """Answer an exception of the collaborative pages with a translated page (lazy texts)."""
+    bp.register_error_handler(exception, lambda error: error_page(status, str(title), str(message)))
 
 
-@bp.errorhandler(NotFound)
-def collaboration_not_found(error: NotFound) -> tuple[str, int]:
-    """An unknown (or hidden) thread, post or item."""
-    return error_page(404, gettext("Not found"), gettext("There is no such page, post or item."))
+# A page or action the user's roles do not allow, and an unknown (or hidden) thread, post or item.
+answer_with_page(
+    NotPermitted,
+    403,
+    lazy_gettext("Not allowed"),
+    lazy_gettext("Your role does not allow this page or action, so nothing was changed."),
+)
+answer_with_page(
+    NotFound, 404, lazy_gettext("Not found"), lazy_gettext("There is no such page, post or item.")
+)
 
 
 @bp.context_processor
@@ -112,6 +124,27 @@ def refused_text() -> str:
     )
 
 
+def too_fast_text(error: PostingTooFast) -> str:
+    """Why a post was not taken (the learner's posting budget), and when to send it again."""
+    minutes = max(1, math.ceil(error.wait_seconds / 60))
+    return ngettext(
+        "You have posted %(count)d times in the last %(window)d minutes. Wait %(num)d minute"
+        " and send it again: your text is kept here.",
+        "You have posted %(count)d times in the last %(window)d minutes. Wait %(num)d minutes"
+        " and send it again: your text is kept here.",
+        minutes,
+        count=POSTS_PER_WINDOW,
+        window=int(POSTING_WINDOW.total_seconds() // 60),
+    )
+
+
+def form_answer(html: str, errors: dict, too_fast: PostingTooFast | None = None) -> FormAnswer:
+    """A form page: as is, 400 with its errors, or 429 with Retry-After over the posting budget."""
+    if too_fast is not None:
+        return html, 429, {"Retry-After": str(too_fast.wait_seconds)}
+    return (html, 400) if errors else html
+
+
 def visible_post(post_id: str) -> Post:
     """A post the signed-in clinician may see: hidden ones only to moderators (else 404)."""
     post = store().post(post_id)
@@ -126,11 +159,12 @@ def rendered(body: str) -> Markup:
 
 
 @bp.route("/discuss/<module_id>", methods=["GET", "POST"])
-def discussion(module_id: str) -> Response | tuple[str, int] | str:
-    """A module's threads (every version), and a form to start one on the current version."""
+def discussion(module_id: str) -> Response | FormAnswer:
+    """A module's threads (every version, a page at a time), and a form to start one."""
     module = module_or_404(module_id)
     values = {"title": "", "body": ""}
     errors: dict[str, str] = {}
+    too_fast = None
     if request.method == "POST":
         values = {key: request.form.get(key, "").strip() for key in values}
         errors = thread_errors(values)
@@ -147,17 +181,21 @@ def discussion(module_id: str) -> Response | tuple[str, int] | str:
                 return redirect(url_for("ui.thread_view", thread_id=thread_id), 303)
             except PatientDataRefused:
                 errors["body"] = refused_text()
-    threads = store().threads(MODULE_SCOPE, module_id)
+            except PostingTooFast as refused:
+                errors["body"], too_fast = too_fast_text(refused), refused
+    span = page_span(store().thread_count(MODULE_SCOPE, module_id), request.args.get("page"))
+    threads = store().threads(MODULE_SCOPE, module_id, limit=span.size, offset=span.offset)
     html = page(
         "ui/discussion.html",
         module=module,
         threads=threads,
+        span=span,
         names=store().display_names({t.author_id for t in threads}),
         my_name=store().display_name(learner_id()),
         values=values,
         errors=errors,
     )
-    return (html, 400) if errors else html
+    return form_answer(html, errors, too_fast)
 
 
 def thread_errors(values: dict) -> dict[str, str]:
@@ -173,10 +211,11 @@ def thread_errors(values: dict) -> dict[str, str]:
 
 
 @bp.route("/discuss/thread/<thread_id>", methods=["GET", "POST"])
-def thread_view(thread_id: str) -> Response | tuple[str, int] | str:
-    """A thread's posts (hidden ones as a placeholder to learners) and a reply form."""
+def thread_view(thread_id: str) -> Response | FormAnswer:
+    """A page of a thread's posts (hidden ones as a placeholder to learners) and a reply form."""
     thread = store().thread(thread_id)
     values, errors = {"body": ""}, {}
+    too_fast = None
     if request.method == "POST":
         values["body"] = request.form.get("body", "").strip()
         if not store().display_name(learner_id()):
@@ -186,21 +225,25 @@ def thread_view(thread_id: str) -> Response | tuple[str, int] | str:
         else:
             try:
                 store().reply(thread_id, learner_id(), values["body"])
-                return redirect(url_for("ui.thread_view", thread_id=thread_id), 303)
+                newest = last_page(store().post_count(thread_id))
+                return redirect(url_for("ui.thread_view", thread_id=thread_id, page=newest), 303)
             except PatientDataRefused:
                 errors["body"] = refused_text()
-    html = thread_page(thread, values, errors)
-    return (html, 400) if errors else html
+            except PostingTooFast as refused_now:
+                errors["body"], too_fast = too_fast_text(refused_now), refused_now
+    return form_answer(thread_page(thread, values, errors), errors, too_fast)
 
 
 def thread_page(thread, values: dict, errors: dict) -> str:
-    """Render a thread with its posts and the reply form."""
-    posts = store().posts(thread.thread_id)
+    """Render a page of a thread's posts and the reply form."""
+    span = page_span(store().post_count(thread.thread_id), request.args.get("page"))
+    posts = store().posts(thread.thread_id, limit=span.size, offset=span.offset)
     return page(
         "ui/discussion_thread.html",
         thread=thread,
         module=module_or_404(thread.scope_id),
         posts=posts,
+        span=span,
         names=store().display_names({post.author_id for post in posts}),
         me=learner_id(),
         moderator=can(MODERATE),

@@ -1,8 +1,8 @@
 """Critique that changes content: report an error, disagree, suggest an update; the editors' queue.
 
 Learners file items from the case page and from a post; CDS override reasons that critique the
-content file items by themselves (pulled from the CDS feedback whenever the queue or the
-notices are read, or by `bedside editorial sync`). Editors triage, reply and link an item to a
+content file items by themselves, when the feedback arrives (app/collaboration). Pages only
+read: viewing the queue or the notices writes nothing. Editors triage, reply and link an item to a
 module field; an item is resolved only when a reviewed new module version cites it (queue.py).
 """
 
@@ -47,11 +47,6 @@ STATUS_LABELS = {
 def editorial_labels() -> dict:
     """The kind and status labels every editorial template shows."""
     return {"kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS}
-
-
-def sync() -> None:
-    """Pull new critiquing CDS overrides and resolve items the loaded library has published."""
-    collaboration().sync(runtime().library.modules)
 
 
 def my_keys() -> set[str]:
@@ -123,7 +118,6 @@ def file_critique(module: dict, values: dict, post_id: str | None) -> str:
 def editorial_queue() -> str:
     """The editors' queue: open items first, filterable by status."""
     require(EDIT_QUEUE)
-    sync()
     status = request.args.get("status", "open")
     statuses = queue.OPEN_STATUSES if status not in queue.STATUSES else (status,)
     return page(
@@ -212,7 +206,6 @@ def editorial_reply(item_id: str) -> Response | tuple[str, int]:
 @bp.get("/notices")
 def notices() -> str:
     """The clinician's notices (editors' replies, triage, resolution) and the items they filed."""
-    sync()
     for permission in (EDIT_QUEUE, MODERATE):  # who gets notices of new items, reported posts
         store().note_role(learner_id(), permission, held=can(permission))
     keys = my_keys()

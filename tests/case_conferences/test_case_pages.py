@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.case_conferences.deidentify import record_identifiers
+from app.collaboration.posting import PAGE_SIZE, POSTS_PER_WINDOW
 from app.settings import REPO_ROOT
 from tests.case_conferences.conftest import MODERATOR
 from tests.smart.helpers import ISS, new_launch
-from tests.ui.helpers import get, post
+from tests.ui.helpers import get, ledger_store, post
 
 PATIENTS = sorted((REPO_ROOT / "fhir_fixtures" / "patients").glob("*.json"))
 BANNER = re.compile(r'<section class="patient-banner".*?</section>', re.DOTALL)
@@ -221,3 +222,45 @@ def test_no_fixture_patients_identifier_is_stored_or_shown(clubs_app, auth_serve
         assert identifier.casefold() not in stored, identifier
         assert identifier.casefold() not in pages, identifier
     assert pages.count("day 0") >= 3
+
+
+@pytest.mark.parametrize(
+    ("language", "opening", "anchor", "heading"),
+    [
+        ("es", r"Una mujer de \d+ años", "El día 0 es el día de la atención.", "**Hallazgos**"),
+        (
+            "fr",
+            r"Une femme de \d+ ans",
+            "Le jour 0 est le jour de la consultation.",
+            "**Résultats**",
+        ),
+    ],
+)
+def test_the_vignette_is_drafted_in_the_authors_language(
+    clubs_app, author, language, opening, anchor, heading
+):
+    get(author, "/app/cases", query_string={"lang": language})  # the author's chosen language
+    case_id = draft_case(author).rsplit("/", 1)[1]
+    vignette = clubs_app.extensions["case_conferences"].case(case_id).vignette
+    assert re.match(opening, vignette) and anchor in vignette and heading in vignette
+    assert "year-old" not in vignette and "(day " not in vignette
+
+
+def test_a_case_discussion_is_paged_and_keeps_a_reply_over_the_posting_budget(
+    clubs_app, author, peer, moderator
+):
+    case = draft_case(author)
+    post(author, case + "/submit", get(author, case + "/edit"))
+    review(moderator, case, "approve")
+    collaboration = clubs_app.extensions["collaboration"].store
+    thread_id = clubs_app.extensions["case_conferences"].case(case.rsplit("/", 1)[1]).thread_id
+    for number in range(PAGE_SIZE + 1):
+        collaboration.reply(thread_id, f"peer-{number % 5}", f"Case reply {number}")
+    assert "Case reply 49" in get(peer, case) and "Case reply 50" not in get(peer, case)
+    assert "Case reply 50" in get(peer, case + "?page=2")
+    post(peer, "/app/discuss/name", get(peer, "/app/discuss/name"), name="Dr Peer")
+    peer_id = ledger_store(clubs_app).ensure_learner(ISS, f"{ISS}/Practitioner/dr-peer-patel")
+    for number in range(POSTS_PER_WINDOW):
+        collaboration.reply(thread_id, peer_id, f"Quick {number}")
+    refused = post(peer, case, get(peer, case), status=429, body="A considered reply")
+    assert "A considered reply" in refused.get_data(as_text=True)

@@ -18,8 +18,9 @@ from app.case_conferences.deidentify import (
     scrub_text,
     state_of,
 )
-from app.case_conferences.vignette import draft_vignette
+from app.case_conferences.vignette import draft_vignette, message_ids
 from app.settings import REPO_ROOT
+from app.ui.conference_views import VIGNETTE_TEXTS
 
 PATIENTS = sorted((REPO_ROOT / "fhir_fixtures" / "patients").glob("*.json"))
 DAY0 = date(2026, 3, 10)
@@ -253,3 +254,18 @@ def planted_resources(text: str, where: str) -> list[dict]:
 
 def test_every_fixture_patient_is_scanned():
     assert [path.stem for path in PATIENTS] == ["hfref-adult", "sepsis-adult-ed", "uri-child"]
+
+
+def test_every_vignette_template_is_marked_for_translation():
+    assert {marker._args[0] for marker in VIGNETTE_TEXTS} == message_ids()
+
+
+def test_the_vignette_is_written_through_the_translation_it_is_given():
+    encounter = {"resourceType": "Encounter", "period": {"start": "2026-03-10T08:00:00Z"}}
+    condition = {"resourceType": "Condition", "onsetDateTime": "2026-03-12", "code": {}}
+    vignette = draft_vignette([PATIENT, encounter, condition], lambda text: f"<{text}>")
+    assert vignette.startswith(
+        "<{who} from {state}.>".format(who="<A woman aged 90 or older>", state="Oregon")
+    )
+    assert "<Day 0 is the day of the encounter.>" in vignette and "**<Problems>**" in vignette
+    assert "- <(not named)> (<day 2>)" in vignette

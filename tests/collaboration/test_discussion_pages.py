@@ -7,8 +7,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app.collaboration.posting import PAGE_SIZE, POSTS_PER_WINDOW
 from tests.collaboration.conftest import MODERATOR
 from tests.ui.helpers import FHIR_USER, get, launch, launch_as, post
+from tests.ui.helpers import learner as demo_learner
 
 SEPSIS = "sepsis-hour-1-bundle"
 
@@ -201,3 +203,43 @@ def test_a_learners_export_holds_their_name_and_posts_and_delete_unnames_them(le
     html = get(peer, url)
     assert "Night owl" not in html and "A learner" in html
     assert "Do you repeat lactate within 2 h?" in html  # the thread keeps its post
+
+
+def test_over_the_posting_budget_a_reply_is_refused_with_429_and_the_text_is_kept(
+    collab_app, learner, collab_store
+):
+    url = start_thread(learner)
+    thread_id = url.rsplit("/", 1)[1]
+    for number in range(POSTS_PER_WINDOW - 1):
+        collab_store.reply(thread_id, demo_learner(collab_app), f"Quick note {number}")
+    html = get(learner, url)
+    response = post(learner, url, html, status=429, body="My carefully typed **answer**")
+    page_html = response.get_data(as_text=True)
+    assert "My carefully typed **answer**" in page_html  # in the form, nothing lost
+    assert f"You have posted {POSTS_PER_WINDOW} times in the last 10 minutes" in page_html
+    assert 1 <= int(response.headers["Retry-After"]) <= 600
+    assert collab_store.post_count(thread_id) == POSTS_PER_WINDOW
+    thread_form = get(learner, f"/app/discuss/{SEPSIS}")
+    refused = post(
+        learner, f"/app/discuss/{SEPSIS}", thread_form, status=429, title="New one", body="Kept"
+    )
+    assert 'value="New one"' in refused.get_data(as_text=True)
+
+
+def test_a_long_thread_is_shown_a_page_at_a_time_with_numbered_links(
+    collab_app, learner, peer, collab_store
+):
+    url = start_thread(learner)
+    thread_id = url.rsplit("/", 1)[1]
+    for number in range(PAGE_SIZE + 5):
+        collab_store.reply(thread_id, f"learner-{number % 5}", f"Reply number {number}")
+    first = get(peer, url)
+    assert len(post_ids(first)) == PAGE_SIZE
+    assert f'href="{url}?page=2' in first and "Reply number 48" in first
+    second = get(peer, url + "?page=2")
+    assert len(post_ids(second)) == 6 and "Reply number 54" in second
+    assert 'aria-current="page">2<' in second
+    for nonsense in ("abc", "-1", "99999999999999999999"):
+        assert len(post_ids(get(peer, f"{url}?page={nonsense}"))) in {PAGE_SIZE, 6}
+    replied = post(peer, url, second, body="The newest reply")
+    assert "page=2" in replied.headers["Location"]  # straight to the page that shows it

@@ -4,14 +4,23 @@ replies and notices, and every boundary a learner meets (403, nothing changed)."
 from __future__ import annotations
 
 import re
+import shutil
 import time
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
+from sqlalchemy import text
 
+from app.collaboration.store import TABLES
+from app.db import close_stores
 from app.devtools.demo_keys import DEMO_EHR_ISS
+from app.settings import REPO_ROOT
+from cds_hooks.models import FeedbackItem
 from cds_hooks.store import Exposure, FeedbackRecord
 from tests.collaboration.conftest import EDITOR
+from tests.smart.conftest import build_demo_app
 from tests.ui.helpers import get, launch, launch_as, post
 
 SEPSIS = "sepsis-hour-1-bundle"
@@ -128,23 +137,59 @@ def test_a_learner_cannot_read_or_change_the_queue(learner, collab_store):
 def test_a_cds_override_files_an_item_and_its_clinician_is_told(collab_app, learner, editor):
     record_override(collab_app, "recipient-disagrees-evidence")
     record_override(collab_app, "cultures-already-drawn", system=None)  # not a critique
-    queue = get(editor, "/app/editorial")
-    [item] = collab_app.extensions["collaboration"].store.items()
-    assert item.source == "cds" and item.kind == "evidence" and item.item_id in queue
+    [item] = collab_app.extensions["collaboration"].store.items()  # filed by the feedback itself
+    assert item.source == "cds" and item.kind == "evidence"
+    assert item.item_id in get(editor, "/app/editorial")
     page_html = get(editor, f"/app/editorial/{item.item_id}")
     assert "CDS card override" in page_html
     post(editor, f"/app/editorial/{item.item_id}/reply", page_html, reply="Which evidence?")
     assert "Which evidence?" in get(learner, "/app/notices")  # the same clinician, in the app
 
 
-def record_override(app, code: str, system: str | None = NON_ADHERENCE) -> None:
-    """What the CDS feedback endpoint stores when dr-ed-okafor overrides a sepsis card."""
+def test_each_critiquing_feedback_files_one_item_even_when_delivered_again(collab_app):
+    for code in ("recipient-disagrees-evidence", "does-not-align-latest-evidence"):
+        record_override(collab_app, code)
+        record_override(collab_app, code)  # the EHR redelivers the same feedback
+    record_override(collab_app, "need-more-info")
+    items = collab_app.extensions["collaboration"].store.items()
+    assert sorted(item.kind for item in items) == ["evidence", "more-info", "update"]
+
+
+def test_viewing_the_queue_and_the_notices_writes_nothing(collab_app, learner, editor):
+    record_override(collab_app, "recipient-disagrees-evidence", through_feedback=False)
+    before = collab_tables(collab_app)
+    for client, path in ((editor, "/app/editorial"), (learner, "/app/notices")):
+        get(client, path)
+    assert collab_tables(collab_app) == before
+    assert collab_app.extensions["collaboration"].store.items() == []
+
+
+def collab_tables(app) -> dict[str, list]:
+    """Every row of the collaboration store's tables."""
+    database = app.extensions["collaboration"].store.database
+    with database.read() as connection:
+        return {
+            table: sorted(map(tuple, connection.execute(text(f"SELECT * FROM {table}")).all()))
+            for table in TABLES
+        }
+
+
+def record_override(
+    app, code: str, system: str | None = NON_ADHERENCE, *, through_feedback: bool = True
+) -> None:
+    """dr-ed-okafor overrides a sepsis card: through the CDS feedback path, or stored around it."""
     engine = app.extensions["cds"].engine
     user_key = engine.identity_key("user", DEMO_EHR_ISS, "Practitioner/dr-ed-okafor")
-    card = f"card-{code}"
+    card = str(uuid.uuid5(uuid.NAMESPACE_URL, code))
     engine.store.record_call(
         [Exposure(card, SEPSIS, "2.0.0", "bedside-order-select", user_key, "p", time.time(), "")]
     )
+    if through_feedback:
+        reason = {"code": code} | ({"system": system} if system else {})
+        feedback = {"card": card, "outcome": "overridden", "overrideReason": {"reason": reason}}
+        item = FeedbackItem.model_validate(feedback | {"outcomeTimestamp": "2026-12-07T03:00:00Z"})
+        engine.record_feedback([item], client="")
+        return
     engine.store.record_feedback(
         FeedbackRecord(f"fb-{code}", card, SEPSIS, user_key, "overridden", code, system, (), "t")
     )
@@ -154,3 +199,27 @@ def test_the_notices_page_lists_the_learners_own_comments(learner, collab_store)
     file_critique(learner)
     html = get(learner, urlsplit("/app/notices").path)
     assert "Your comments on the content" in html and "Report an error" in html
+
+
+def test_a_release_citing_an_item_resolves_it_when_bedside_starts_with_it(
+    collab_app, instance_path, monkeypatch, roles_file, tmp_path
+):
+    record_override(collab_app, "recipient-disagrees-evidence")
+    [item] = collab_app.extensions["collaboration"].store.items()
+    content = tmp_path / "released"
+    shutil.copytree(REPO_ROOT / "content", content)
+    path = content / "modules" / f"{SEPSIS}.yaml"
+    module = yaml.safe_load(path.read_text())
+    module["version"] = "2.1.0"
+    entry = {"version": "2.1.0", "date": "2026-12-07", "summary": "Re-checked."}
+    module["editorial"]["changelog"] = [entry | {"resolves": [item.item_id]}]
+    path.write_text(yaml.safe_dump(module, allow_unicode=True, sort_keys=False))
+
+    released = build_demo_app(
+        instance_path, monkeypatch, ROLES=str(roles_file), CONTENT_DIR=str(content)
+    )
+    try:
+        resolved = released.extensions["collaboration"].store.item(item.item_id)
+        assert (resolved.status, resolved.resolved_version) == ("resolved", "2.1.0")
+    finally:
+        close_stores(released)

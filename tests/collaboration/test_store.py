@@ -7,6 +7,7 @@ import threading
 import pytest
 from sqlalchemy import text
 
+from app.collaboration.posting import POSTING_WINDOW, POSTS_PER_WINDOW, PostingTooFast
 from app.collaboration.store import CollaborationStore, NameTaken, NotFound
 from app.database import Database, parse_database_url
 from app.ledger.models import PatientDataRefused
@@ -187,3 +188,40 @@ def feedback(card: str, reason: str) -> FeedbackRecord:
         accepted_suggestions=(),
         outcome_at="2026-12-06T10:00:00Z",
     )
+
+
+def test_a_learner_posts_at_most_the_budget_in_the_window_and_others_are_not_held_up(store):
+    thread_id = store.start_thread("module", MODULE["id"], "2.0.0", "Fluids", "L1", "First")
+    for number in range(POSTS_PER_WINDOW - 1):
+        store.reply(thread_id, "L1", f"Reply {number}")
+    with pytest.raises(PostingTooFast) as refused:
+        store.reply(thread_id, "L1", "One too many")
+    assert 1 <= refused.value.wait_seconds <= POSTING_WINDOW.total_seconds()
+    with pytest.raises(PostingTooFast):
+        store.start_thread("module", MODULE["id"], "2.0.0", "Another", "L1", "Still too many")
+    store.reply(thread_id, "L2", "Another learner's budget is their own")
+    assert store.post_count(thread_id) == POSTS_PER_WINDOW + 1
+    assert "One too many" not in [post.body for post in store.posts(thread_id, limit=100)]
+
+
+def test_threads_and_posts_are_read_a_page_at_a_time(store):
+    thread_ids = [
+        store.start_thread("module", MODULE["id"], "2.0.0", f"Thread {n}", f"L{n}", "Hi")
+        for n in range(3)
+    ]
+    for number in range(4):
+        store.reply(thread_ids[0], f"L{number}", f"Reply {number}")
+    store.set_hidden(store.posts(thread_ids[0])[1].post_id, "M1", hidden=True)
+
+    assert store.thread_count("module", MODULE["id"]) == 3
+    newest_first = store.threads("module", MODULE["id"], limit=2)
+    assert [t.title for t in newest_first] == ["Thread 2", "Thread 1"]
+    assert [t.title for t in store.threads("module", MODULE["id"], limit=2, offset=2)] == [
+        "Thread 0"
+    ]
+    page_two = store.posts(thread_ids[0], limit=2, offset=2)
+    assert [post.body for post in page_two] == ["Reply 1", "Reply 2"]
+    assert store.post_count(thread_ids[0]) == 5
+    assert store.post_count(thread_ids[0], hidden=False) == 4
+    shown = store.posts(thread_ids[0], limit=10, hidden=False)
+    assert [post.body for post in shown] == ["Hi", "Reply 1", "Reply 2", "Reply 3"]

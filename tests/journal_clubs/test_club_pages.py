@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app.collaboration.posting import PAGE_SIZE, POSTS_PER_WINDOW
+from app.journal_clubs.club_commands import settle_command
 from tests.journal_clubs.conftest import FACILITATOR
 from tests.smart.helpers import ISS
 from tests.ui.helpers import get, launch, launch_as, learner, ledger_store, post
@@ -238,3 +241,74 @@ def test_the_club_page_is_in_spanish(facilitator):
     club = create_club(facilitator)
     html = get(facilitator, club, headers={"Accept-Language": "es"})
     assert "Club de revista" in html and "Barreras" in html
+
+
+@contextlib.contextmanager
+def ledger_refusing_credits(app):
+    """The ledger's database refuses every new credit record while the block runs."""
+    database = ledger_store(app).database
+    with database.write() as connection:
+        connection.exec_driver_sql(
+            "CREATE TRIGGER test_refuse_credits BEFORE INSERT ON ledger_credits"
+            " BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
+        )
+    try:
+        yield
+    finally:
+        with database.write() as connection:
+            connection.exec_driver_sql("DROP TRIGGER test_refuse_credits")
+
+
+def reflect_while_the_ledger_fails(app, facilitator, member) -> str:
+    """A member joins and reflects, and the credit claim after the saved reflection fails."""
+    club = create_club(facilitator)
+    join = invite_path(get(facilitator, club))
+    post(member, join, get(member, join))
+    html = get(member, club)
+    with ledger_refusing_credits(app):
+        post(member, club, html, 500, practice_change="Repeat lactate", barriers="Staffing")
+    assert len(app.extensions["journal_clubs"].reflections(club.rsplit("/", 1)[1])) == 1
+    assert ledger_store(app).credits_for(learner(app)) == []
+    return club
+
+
+def test_a_failed_claim_is_settled_when_the_member_opens_the_club_again(
+    clubs_app, facilitator, member
+):
+    club = reflect_while_the_ledger_fails(clubs_app, facilitator, member)
+    assert 'id="club-credit"' in get(member, club)
+    [record] = ledger_store(clubs_app).credits_for(learner(clubs_app))
+    assert record.activity_type == "journal-club"
+
+
+def test_bedside_clubs_settle_claims_each_failed_credit_once(clubs_app, facilitator, member):
+    reflect_while_the_ledger_fails(clubs_app, facilitator, member)
+    runner = clubs_app.test_cli_runner()
+    first = runner.invoke(settle_command)
+    assert first.exit_code == 0 and "Settled 1 journal club credit claim(s)." in first.output
+    assert "Settled 0 " in runner.invoke(settle_command).output
+    assert len(ledger_store(clubs_app).credits_for(learner(clubs_app))) == 1
+
+
+def test_over_the_budget_a_reflection_is_refused_with_429_and_kept_and_pages_are_numbered(
+    clubs_app, facilitator, member
+):
+    club = create_club(facilitator)
+    club_id = club.rsplit("/", 1)[1]
+    join = invite_path(get(facilitator, club))
+    post(member, join, get(member, join))
+    clubs = clubs_app.extensions["journal_clubs"]
+    now = datetime.now(UTC)
+    for number in range(POSTS_PER_WINDOW):
+        at = now + timedelta(milliseconds=number)
+        clubs.reflect(club_id, learner(clubs_app), f"Idea {number}", "Time", at)
+    html = get(member, club)
+    refused = post(member, club, html, 429, practice_change="Typed with care", barriers="None")
+    assert "Typed with care" in refused.get_data(as_text=True)
+    assert "Retry-After" in refused.headers
+    for number in range(PAGE_SIZE):
+        clubs.join(club_id, f"member-{number}")
+        at = now + timedelta(seconds=1, milliseconds=number)
+        clubs.reflect(club_id, f"member-{number}", f"Peer idea {number}", "Time", at)
+    assert f'href="{club}?page=2' in get(facilitator, club)
+    assert "Peer idea 49" in get(facilitator, club + "?page=2")

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.collaboration.posting import POSTING_WINDOW, POSTS_PER_WINDOW, PostingTooFast
 from app.database import Database, parse_database_url
 from app.journal_clubs.invites import InviteRefused, invite_token, invited_club
-from app.journal_clubs.participation import reflect_for_credit
+from app.journal_clubs.participation import reflect_for_credit, settle_clubs
 from app.journal_clubs.store import ClubClosed, ClubError, ClubNotFound, JournalClubStore
 from app.ledger.models import PatientDataRefused
 from app.ledger.rules import CreditPolicy
@@ -117,6 +118,40 @@ def test_a_reflection_earns_the_club_credit_once(clubs, club_id, database_url):
         assert len(clubs.reflections(club_id, learner)) == 2
     finally:
         ledger.close()
+
+
+def test_settling_claims_the_credit_of_reflections_whose_claim_was_lost_once(
+    clubs, club_id, database_url
+):
+    ledger = SqlLedgerStore(ledger_database(parse_database_url(database_url)), KEY)
+    modules = {"sepsis-hour-1-bundle": {"id": "sepsis-hour-1-bundle", "version": "2.0.0"}}
+    try:
+        learners = [ledger.ensure_learner(ISSUER, f"Practitioner/{n}") for n in (8, 9)]
+        for learner in learners:
+            clubs.join(club_id, learner)
+            clubs.reflect(club_id, learner, "Repeat lactate", "Lab turnaround", NOW)  # no claim
+        clubs.reflect(club_id, learners[0], "Earlier antibiotics", "Staffing", NOW)
+        assert clubs.reflecting_members() == sorted((club_id, learner) for learner in learners)
+        assert settle_clubs(clubs, ledger, CreditPolicy(), modules) == 2
+        assert settle_clubs(clubs, ledger, CreditPolicy(), modules) == 0
+        for learner in learners:
+            [record] = ledger.credits_for(learner)
+            assert record.module_id == "sepsis-hour-1-bundle"
+    finally:
+        ledger.close()
+
+
+def test_a_member_reflects_at_most_the_budget_in_the_window_and_reads_them_by_page(clubs, club_id):
+    clubs.join(club_id, "L1")
+    for number in range(POSTS_PER_WINDOW):
+        clubs.reflect(club_id, "L1", f"Change {number}", "Time", NOW + timedelta(seconds=number))
+    with pytest.raises(PostingTooFast):
+        clubs.reflect(club_id, "L1", "One too many", "Time", NOW)
+    later = NOW + POSTING_WINDOW + timedelta(seconds=1)  # the first ones left the window
+    clubs.reflect(club_id, "L1", "After the window", "Time", later)
+    assert clubs.reflection_count(club_id) == POSTS_PER_WINDOW + 1
+    page_two = clubs.reflections(club_id, limit=5, offset=5)
+    assert [r.practice_change for r in page_two] == [f"Change {n}" for n in range(5, 10)]
 
 
 def test_an_invite_names_its_club_and_cannot_be_forged_or_outlive_its_time():

@@ -60,7 +60,34 @@ def test_without_a_launched_patient_only_the_patterns_apply():
         check_free_of_patient_data({"question": "MRN 12345678"}, "question")
 
 
-def test_short_or_missing_parts_do_not_become_terms():
-    terms = identifying_terms({"id": "p1", "name": [{"given": ["Al"], "family": "Ng"}]})
-    assert terms.names == frozenset() and "p1" not in terms.codes
-    check_free_of_patient_data("Al and Ng with p1", "notes", terms)
+@pytest.mark.parametrize(
+    "text",
+    ["Should Li get a second bolus?", "Ng's lactate is 4", "repeat cultures for Wei Li"],
+)
+def test_a_two_letter_surname_or_given_name_is_refused(text):
+    names = [{"given": ["Wei"], "family": "Li"}, {"given": ["Al"], "family": "Ng"}]
+    terms = identifying_terms({"id": "p1", "name": names})
+    with pytest.raises(PatientDataRefused, match="names the patient"):
+        check_free_of_patient_data({"question": text}, "question", terms)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NG tube placed, lithium level 1.1",  # names match as written
+        "He has sepsis; An elderly man; Do we repeat lactate? Le patient est fébrile.",
+        "J. was seen by the ED team",  # a single letter is never a term
+        "check p1 and p2 waves",  # a two-character id is no code
+    ],
+)
+def test_short_ordinary_words_are_not_taken_for_names(text):
+    names = [{"given": ["J", "Ed"], "family": "He"}, {"given": ["An", "Do"], "family": "Le"}]
+    names += [{"given": ["Wei"], "family": "Li"}, {"family": "Ng"}]
+    terms = identifying_terms({"id": "p1", "name": names})
+    check_free_of_patient_data({"question": text}, "question", terms)
+
+
+def test_an_ordinary_word_name_is_still_refused_as_the_full_name():
+    terms = identifying_terms({"name": [{"given": ["An"], "family": "Le"}]})
+    with pytest.raises(PatientDataRefused, match="names the patient"):
+        check_free_of_patient_data("An Le needs a second bolus", "question", terms)

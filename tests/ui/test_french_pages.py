@@ -37,6 +37,7 @@ SAME_IN_FRENCH = {
     "AAFP Prescribed Credit",
     "AAPA Category 1 CME Credit",
     "AMA PRA Category 1 Credit™",
+    "Allergies",
     "Bedside",
     "Certain",
     "Code",
