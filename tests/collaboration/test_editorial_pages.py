@@ -157,20 +157,22 @@ def test_each_critiquing_feedback_files_one_item_even_when_delivered_again(colla
 
 def test_viewing_the_queue_and_the_notices_writes_nothing(collab_app, learner, editor):
     record_override(collab_app, "recipient-disagrees-evidence", through_feedback=False)
-    before = collab_tables(collab_app)
+    before = collab_tables(collab_app, but="collab_role_holders")
     for client, path in ((editor, "/app/editorial"), (learner, "/app/notices")):
         get(client, path)
-    assert collab_tables(collab_app) == before
+    # Only the bookkeeping of who holds a role (for notices to editors) may change on a first view.
+    assert collab_tables(collab_app, but="collab_role_holders") == before
     assert collab_app.extensions["collaboration"].store.items() == []
 
 
-def collab_tables(app) -> dict[str, list]:
-    """Every row of the collaboration store's tables."""
+def collab_tables(app, but: str = "") -> dict[str, list]:
+    """Every row of the collaboration store's tables (all but one, if named)."""
     database = app.extensions["collaboration"].store.database
     with database.read() as connection:
         return {
             table: sorted(map(tuple, connection.execute(text(f"SELECT * FROM {table}")).all()))
             for table in TABLES
+            if table != but
         }
 
 
