@@ -14,6 +14,7 @@ application role should hold no UPDATE or DELETE on them at all: `application_ro
 from __future__ import annotations
 
 import re
+import zlib
 
 from sqlalchemy import Connection
 from sqlite_utils import Database
@@ -22,6 +23,7 @@ from sqlite_utils.migrations import Migrations
 from app.database import StoreSchema, role_script
 
 migrations = Migrations("bedside.ledger")
+CHAIN_LOCK = zlib.crc32(b"bedside.ledger.chain")  # the advisory lock that holds the chain head
 
 CREDITS_TABLE = """
 CREATE TABLE ledger_credits (
@@ -383,6 +385,20 @@ BEGIN
 END
 $$
 """
+# The batch append as the ledger calls it since m007: it takes the chain lock itself, first, so a
+# batch of claims holds the chain for this one statement and the client sends no lock statement
+# (one round trip fewer per batch). Hosts still running the older code call ledger_append_claims
+# after taking the same lock themselves; taken twice by one transaction, it is simply held.
+PG_APPEND_CLAIMS_LOCKED = f"""
+CREATE FUNCTION ledger_append_claims_locked(p_claims JSONB)
+RETURNS TABLE (outcome TEXT, first_number BIGINT, head_before TEXT, new_hashes TEXT[])
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock({CHAIN_LOCK});
+    RETURN QUERY SELECT * FROM ledger_append_claims(p_claims);
+END
+$$
+"""
 APPEND_ONLY_TABLES = ("ledger_credits", "ledger_submissions")
 EVIDENCE_TABLES = (*APPEND_ONLY_TABLES, "ledger_badge_status")  # append-only, for the role too
 # What the application role may do: append evidence, keep working records, erase consent.
@@ -474,6 +490,11 @@ def pg_append_claims(connection: Connection) -> None:
     connection.exec_driver_sql(PG_APPEND_CLAIMS)
 
 
+def pg_append_claims_locked(connection: Connection) -> None:
+    """m007, PostgreSQL only: the batch append that takes the chain lock itself."""
+    connection.exec_driver_sql(PG_APPEND_CLAIMS_LOCKED)
+
+
 LEDGER_SCHEMA = StoreSchema(
     "bedside.ledger",
     migrations,
@@ -484,6 +505,7 @@ LEDGER_SCHEMA = StoreSchema(
         ("m004_append_claim_function", pg_append_claim),
         ("m005_append_claims_function", pg_append_claims),
         (m006_journal_club_activity.__name__, pg_journal_club_activity),
+        ("m007_append_claims_locked_function", pg_append_claims_locked),
     ],
     grants=APPLICATION_GRANTS,
 )
