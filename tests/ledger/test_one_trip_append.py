@@ -10,9 +10,11 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 
 from app.database import parse_database_url
 from app.ledger.models import ClaimRequest
@@ -288,3 +290,20 @@ def test_attempts_completed_together_are_read_by_one_statement_and_credited_once
     assert all(len(results[f"c{n}"].records) == 1 for n in range(1, 5))
     assert all(pg_ledger.attempt(a.attempt_id).completed_at is not None for a in started)
     assert verify_chain(pg_ledger).checked == 5
+
+
+def test_a_claim_the_database_refuses_fails_alone_and_the_rest_of_its_batch_chains_on(pg_ledger):
+    learners = [pg_ledger.ensure_learner(ISSUER, f"Practitioner/{n}") for n in range(4)]
+    bogus = replace(request(learners[2]), activity_type="bogus")  # the CHECK refuses it
+    claims = [
+        ("before", lambda: pg_ledger.submit(request(learners[1]), "before", lambda _: [award()])),
+        ("bogus", lambda: pg_ledger.submit(bogus, "bogus", lambda _: [award(), award("0.50")])),
+        ("after", lambda: pg_ledger.submit(request(learners[3]), "after", lambda _: [award()])),
+    ]
+    results = queue_behind_a_held_claim(pg_ledger, learners[0], claims)
+    assert isinstance(results["bogus"], IntegrityError)
+    assert pg_ledger.submission("bogus") is None  # none of its records or its key was kept
+    assert [len(results[key].records) for key in ("first", "before", "after")] == [1, 1, 1]
+    assert [r.sequence for r in results["after"].records] == [3]  # right after "before"
+    report = verify_chain(pg_ledger)
+    assert report.ok and report.checked == 3
