@@ -281,10 +281,11 @@ CREATE TABLE ledger_reporting_identities (
 );
 ALTER TABLE ledger_learners ADD COLUMN updated_at TEXT
 """
-# A claim decided before the chain lock, appended under it (app/ledger/store.py,
-# append_all_prepared hands a whole batch to ledger_append_claims, which calls this once per claim
-# in order, in one round trip): the key must still be unused and the learner's records as they were
-# read (else 'replay' or 'stale', and the caller runs the general path); then the attempt is
+# A claim decided before the chain lock, appended under it (m004/m005; since m007 the ledger calls
+# ledger_append_claims_locked below, and these stay for hosts still running older code:
+# ledger_append_claims calls this once per claim in order, in one round trip): the key must still
+# be unused and the learner's records as they were read (else 'replay' or 'stale', and the
+# caller runs the general path); then the attempt is
 # completed if asked, the entries numbered and hashed after the head exactly as chain.py does in
 # Python (the sequence is the last key of the canonical JSON), and the submission stored. An error
 # rolls back this claim's own writes and returns 'failed <SQLSTATE>'.

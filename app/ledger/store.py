@@ -18,10 +18,11 @@ PostgreSQL plan (issue #16, item 2), so the ledger keeps every promise it makes 
   as BEGIN IMMEDIATE serialises them on SQLite; the idempotency key's primary key stays the last
   line of defence;
 - on PostgreSQL a claim is read and decided before the lock and appended under it in one round
-  trip (the function `ledger_append_claim`, schema.py), which checks that the key is still unused
-  and the learner's records are as read; otherwise, or on any doubt, the claim runs the general
-  path under the lock. Hosts queue on the lock, so what it holds decides credits/s: nine round
-  trips a claim before, one now (figures in bench/README.md);
+  trip for the whole batch (the function `ledger_append_claims_locked`, schema.py, which takes
+  the lock itself), which checks that the key is still unused and the learner's records are as
+  read; otherwise, or on any doubt, the claim runs the general path under the lock. Hosts queue
+  on the lock, so what it holds decides credits/s: nine round trips a claim before, one a batch
+  now (figures in bench/README.md);
 - group commit serves both engines (one code path): a batch takes the chain lock once and
   commits (one WAL flush) once. Measured before the one-statement append, 2 host processes x 8
   threads, PostgreSQL 15 on the same shared 2-core machine, fsync and synchronous_commit on:
