@@ -105,22 +105,18 @@ def credit_writes(args: argparse.Namespace, workdir: Path, postgres: PostgresSer
             else:
                 where = workdir / f"{name}.db"
             server_cpu = database_cpu_of(engine, postgres)
-            before = server_cpu()
-            written = measure_writes(where, hosts, args.submitters, args.credits)
-            server_ms = (server_cpu() - before) * 1000 / (hosts * args.credits)
-            results[phase_name(engine, hosts)] = write_summary(written, hosts, args, server_ms)
+            written = measure_writes(where, hosts, args.submitters, args.credits, server_cpu)
+            results[phase_name(engine, hosts)] = write_summary(written, hosts, args)
     return results
 
 
-def write_summary(
-    written: WriteRun, hosts: int, args: argparse.Namespace, server_ms: float
-) -> dict:
+def write_summary(written: WriteRun, hosts: int, args: argparse.Namespace) -> dict:
     """What the JSON records about one write measurement."""
     return {
         "lock_ms_per_write": written.lock_ms_per_write,
         "writes_per_second_one_lock_allows": 1000 / written.lock_ms_per_write,
         "bedside_cpu_ms_per_write": written.cpu_ms_per_write,
-        "database_server_cpu_ms_per_write": server_ms,
+        "database_server_cpu_ms_per_write": written.server_cpu_ms_per_write,
         "hosts": hosts,
         "submitters_per_host": args.submitters,
         "writes": hosts * args.credits,

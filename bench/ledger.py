@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,13 +93,23 @@ class WriteRun:
     checked: int
     lock_ms_per_write: float  # the writer's lock held (chain lock on PostgreSQL), per write
     cpu_ms_per_write: float  # the submitting processes' CPU (Bedside's side), per write
+    server_cpu_ms_per_write: float = 0.0  # the database server's CPU over the writes alone
 
 
 def measure_writes(
-    where: Path | DatabaseUrl, processes: int, threads: int, per_process: int
+    where: Path | DatabaseUrl,
+    processes: int,
+    threads: int,
+    per_process: int,
+    server_cpu_seconds: Callable[[], float] = lambda: 0.0,
 ) -> WriteRun:
-    """Submit per_process credits from each of processes processes (threads each) at once."""
+    """Submit per_process credits from each of processes processes (threads each) at once.
+
+    server_cpu_seconds reads the database server's CPU clock: it is read after the setup
+    (migrations, learners) and before the chain's verification, so only the writes count.
+    """
     learners = prepare(where)
+    server_before = server_cpu_seconds()
     start_at = time.time() + (3.0 if processes > 1 else 0.0)  # after every process has started
     arguments = [
         (where, learners, threads, per_process, f"p{n}", start_at) for n in range(processes)
@@ -108,13 +119,16 @@ def measure_writes(
     else:
         with multiprocessing.get_context("spawn").Pool(processes) as pool:
             results = pool.starmap(write_many, arguments)
+    server_ms = (server_cpu_seconds() - server_before) * 1000 / (processes * per_process)
     elapsed = max(run.end for run in results) - min(run.start for run in results)
     batches = sum(run.batches for run in results)
     total = processes * per_process
     check = verify_file(where)
     locked = sum(run.locked_seconds for run in results) * 1000 / total
     cpu = sum(run.cpu_seconds for run in results) * 1000 / total
-    return WriteRun(total / elapsed, total / batches, check.ok, check.checked, locked, cpu)
+    return WriteRun(
+        total / elapsed, total / batches, check.ok, check.checked, locked, cpu, server_ms
+    )
 
 
 @dataclass(frozen=True)

@@ -92,9 +92,22 @@ def seal(prev_hash: str, **fields: object) -> CreditRecord:
     return CreditRecord(**fields, prev_hash=prev_hash, record_hash=compute_hash(prev_hash, fields))
 
 
+def seal_text(
+    prev_hash: str, before_sequence: str, sequence: int, **fields: object
+) -> CreditRecord:
+    """seal() for fields whose text up to the sequence is made (text_before_sequence): no JSON."""
+    record_hash = hash_text(prev_hash + before_sequence + str(sequence) + "}")
+    return CreditRecord(**fields, sequence=sequence, prev_hash=prev_hash, record_hash=record_hash)
+
+
 def compute_hash(prev_hash: str, fields: dict[str, object]) -> str:
     """Return sha256(prev_hash + canonical JSON of the fields) as hex."""
-    return hashlib.sha256((prev_hash + canonical_json(fields)).encode()).hexdigest()
+    return hash_text(prev_hash + canonical_json(fields))
+
+
+def hash_text(chained: str) -> str:
+    """SHA-256 of the UTF-8 text, as hex."""
+    return hashlib.sha256(chained.encode()).hexdigest()
 
 
 def text_before_sequence(fields: dict[str, object]) -> str:

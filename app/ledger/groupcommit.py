@@ -14,16 +14,17 @@ taken, and the WAL flushed, once per batch rather than once per claim (measured 
 app/ledger/store.py: about twice the credits per second of one transaction per claim).
 
 A write may come in up to three steps, so that what runs under the lock `begin` takes (once per
-batch, after every `prepare`; the ledger's chain lock) stays short:
+batch, after every `prepare` and `atomic`, before the first `work`; the ledger's chain lock)
+stays short:
 - `prepare`, a `BatchedRead(read_all, item)`: reads only, before the lock, for every write of
   the batch that names the same `read_all` in one call (one statement): `read_all(connection,
   items)` returns one result per item, in order, handed to `atomic`, or an exception, which is
   that write's outcome; what `read_all` raises (a database error) fails the batch;
 - `atomic(connection, prepared_list)`: under the lock, once per batch for every write that
   names the same `atomic`, given what their prepares returned, in order: one statement that
-  applies each completely or not at all, run without a savepoint, returning one outcome per
-  write (None: "not applicable here", that write then runs `work`); what it raises fails the
-  batch;
+  takes the lock `begin` takes itself (a round trip fewer) and applies each completely or not at
+  all, run without a savepoint, returning one outcome per write (None: "not applicable here",
+  that write then runs `work`); what it raises fails the batch;
 - `work(connection)`: the general case, in its own SAVEPOINT.
 """
 
@@ -59,12 +60,12 @@ class GroupCommit:
 
     def __init__(self, database: Database, begin: Callable[[Connection], None] | None = None):
         self._database = database
-        self._begin = begin  # runs once per batch, after the prepares, before any write
+        self._begin = begin  # once per batch, before the first `work` (atomic steps lock alone)
         self._lock = threading.Lock()
         self._queue: list[_Pending] = []
         self._busy = False
         self.batches = 0  # transactions committed or attempted, for tests and benchmarks
-        self.locked_seconds = 0.0  # time from `begin` to the end of the commit, for benchmarks
+        self.locked_seconds = 0.0  # from the first locking write to the commit, for benchmarks
 
     def run(
         self,
@@ -105,13 +106,13 @@ class GroupCommit:
         try:
             with self._database.write() as connection:  # BEGIN IMMEDIATE … COMMIT or ROLLBACK
                 run_prepares(connection, batch)
-                if self._begin is not None:
-                    self._begin(connection)
                 locked_at = time.perf_counter()
                 run_atomic(connection, batch)
-                for pending in batch:
-                    if pending.error is None and not pending.applied:
-                        run_in_savepoint(connection, pending)
+                general = [p for p in batch if p.error is None and not p.applied]
+                if general and self._begin is not None:
+                    self._begin(connection)
+                for pending in general:
+                    run_in_savepoint(connection, pending)
         except BaseException as error:
             for pending in batch:
                 pending.fail(error)

@@ -18,10 +18,11 @@ PostgreSQL plan (issue #16, item 2), so the ledger keeps every promise it makes 
   as BEGIN IMMEDIATE serialises them on SQLite; the idempotency key's primary key stays the last
   line of defence;
 - on PostgreSQL a claim is read and decided before the lock and appended under it in one round
-  trip (the function `ledger_append_claim`, schema.py), which checks that the key is still unused
-  and the learner's records are as read; otherwise, or on any doubt, the claim runs the general
-  path under the lock. Hosts queue on the lock, so what it holds decides credits/s: nine round
-  trips a claim before, one now (figures in bench/README.md);
+  trip for the whole batch (the function `ledger_append_claims_locked`, schema.py, which takes
+  the lock itself), which checks that the key is still unused and the learner's records are as
+  read; otherwise, or on any doubt, the claim runs the general path under the lock. Hosts queue
+  on the lock, so what it holds decides credits/s: nine round trips a claim before, one a batch
+  now (figures in bench/README.md);
 - group commit serves both engines (one code path): a batch takes the chain lock once and
   commits (one WAL flush) once. Measured before the one-statement append, 2 host processes x 8
   threads, PostgreSQL 15 on the same shared 2-core machine, fsync and synchronous_commit on:
@@ -35,8 +36,8 @@ PostgreSQL plan (issue #16, item 2), so the ledger keeps every promise it makes 
 
 from __future__ import annotations
 
+import functools
 import uuid
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -60,6 +61,7 @@ from app.ledger.chain import (
     from_hundredths,
     parse_timestamp,
     seal,
+    seal_text,
     text_before_sequence,
     timestamp,
     to_hundredths,
@@ -81,7 +83,7 @@ from app.ledger.models import (
 )
 from app.ledger.privacy import check_free_of_patient_data, check_text
 from app.ledger.rules import CreditAward, HeldCredit, Refusal, activity_key
-from app.ledger.schema import LEDGER_SCHEMA, migrations
+from app.ledger.schema import CHAIN_LOCK, LEDGER_SCHEMA, migrations
 
 Clock = Callable[[], datetime]
 # A finished attempt's claim: the request and the rule that decides it, or why there is none yet.
@@ -121,7 +123,6 @@ INSERT_SUBMISSION = (
     f"VALUES ({', '.join(':' + name for name in SUBMISSION_COLUMNS)})"
 )
 NO_SUCH_LEARNER = "No learner has that id; call ensure_learner first."
-CHAIN_LOCK = zlib.crc32(b"bedside.ledger.chain")  # the advisory lock that holds the chain head
 
 
 def claim_field(name: str) -> str:
@@ -148,7 +149,7 @@ ORDER BY claim.n
 )
 APPEND_CLAIMS = text(
     "SELECT outcome, first_number, head_before, new_hashes "
-    "FROM ledger_append_claims(CAST(:claims AS JSONB))"
+    "FROM ledger_append_claims_locked(CAST(:claims AS JSONB))"
 )
 
 
@@ -642,31 +643,41 @@ def append_all_prepared(connection: Connection, batch: list) -> list[Submission 
     ready = [(n, p) for n, p in enumerate(batch) if isinstance(p, PreparedClaim)]
     if not ready:
         return outcomes  # replays only: submissions never change once stored
-    claims = canonical_json([append_parameters(prepared) for _, prepared in ready])
+    texts = [[text_before_sequence(e) for e in prepared.entries] for _, prepared in ready]
+    claims = canonical_json(
+        [append_parameters(p, t) for (_, p), t in zip(ready, texts, strict=True)]
+    )
     rows = connection.execute(APPEND_CLAIMS, {"claims": claims}).all()
-    for (n, prepared), row in zip(ready, rows, strict=True):
-        outcomes[n] = appended_submission(prepared, *row)
+    for (n, prepared), before, row in zip(ready, texts, rows, strict=True):
+        outcomes[n] = appended_submission(prepared, before, *row)
     return outcomes
 
 
 def appended_submission(
-    prepared: PreparedClaim, outcome: str, first: int, prev_hash: str, made: list[str]
+    prepared: PreparedClaim,
+    texts: list[str],
+    outcome: str,
+    first: int,
+    prev_hash: str,
+    made: list[str],
 ) -> Submission | None:
     """The submission one appended claim made; None for a replay, stale read or database refusal."""
     if outcome != "appended":
         return None
     if prepared.refusal is not None:
         return Submission(created=True, refusal=prepared.refusal)
-    return Submission(
-        created=True, records=tuple(sealed_as_stored(prepared, first, prev_hash, made))
-    )
+    records = sealed_as_stored(prepared, texts, first, prev_hash, made)
+    return Submission(created=True, records=tuple(records))
 
 
-def append_parameters(prepared: PreparedClaim) -> dict:
+def append_parameters(prepared: PreparedClaim, texts: list[str]) -> dict:
     """One claim's arguments for ledger_append_claim, as an element of the batch's JSON array."""
     idempotency_hash, fingerprint = prepared.keys
     refusal = prepared.refusal
-    entries = [{**e, "text_before_sequence": text_before_sequence(e)} for e in prepared.entries]
+    entries = [
+        {**entry, "text_before_sequence": before}
+        for entry, before in zip(prepared.entries, texts, strict=True)
+    ]
     return {
         "key": idempotency_hash,
         "fingerprint": fingerprint,
@@ -680,11 +691,17 @@ def append_parameters(prepared: PreparedClaim) -> dict:
     }
 
 
-def sealed_as_stored(prepared: PreparedClaim, first: int, prev_hash: str, made: list[str]):
-    """The appended records, each hash recomputed here; a difference fails the whole batch."""
+def sealed_as_stored(
+    prepared: PreparedClaim, texts: list[str], first: int, prev_hash: str, made: list[str]
+):
+    """The appended records, each hash recomputed here; a difference fails the whole batch.
+
+    The hash is taken over the very text sent (each record's JSON up to its sequence number),
+    so Python and PostgreSQL agree only if the database kept that text's every character.
+    """
     records = []
-    for offset, entry in enumerate(prepared.entries):
-        record = seal(prev_hash, **entry, sequence=first + offset)
+    for offset, (entry, before) in enumerate(zip(prepared.entries, texts, strict=True)):
+        record = seal_text(prev_hash, before, first + offset, **entry)
         if record.record_hash != made[offset]:
             raise LedgerError(
                 f"PostgreSQL hashed record #{record.sequence} differently from Bedside; nothing "
@@ -793,13 +810,22 @@ def held_credits(connection: Connection, request: ClaimRequest) -> list[HeldCred
 
 def held_window(request: ClaimRequest) -> dict[str, str]:
     """The parameters of HELD_CREDITS: the learner, the activity and the claim's UTC year."""
-    year = request.earned_at.astimezone(UTC).year
+    start, end = year_bounds(request.earned_at.astimezone(UTC).year)
     return {
         "learner": request.learner_id,
         "activity": request.activity_key,
-        "start": timestamp(datetime(year, 1, 1, tzinfo=UTC)),
-        "end": timestamp(datetime(year, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        "start": start,
+        "end": end,
     }
+
+
+@functools.lru_cache(maxsize=8)
+def year_bounds(year: int) -> tuple[str, str]:
+    """The first and last ledger timestamps of a UTC year (claims mostly share one or two years)."""
+    return (
+        timestamp(datetime(year, 1, 1, tzinfo=UTC)),
+        timestamp(datetime(year, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+    )
 
 
 def held_from_rows(rows) -> list[HeldCredit]:

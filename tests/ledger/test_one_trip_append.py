@@ -10,21 +10,23 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 
 from app.database import parse_database_url
 from app.ledger.models import ClaimRequest
 from app.ledger.rules import Refusal
-from app.ledger.store import SqlLedgerStore, ledger_database
+from app.ledger.store import SqlLedgerStore, ledger_database, lock_chain_head
 from app.ledger.verify import verify_chain
 from tests.ledger.helpers import ISSUER, KEY, T0, award, request
 
 ALREADY_HELD = Refusal("held", "Already credited this year.")
 APPEND = (
     "SELECT outcome, first_number, head_before, new_hashes "
-    "FROM ledger_append_claims(CAST(%(claims)s AS JSONB))"
+    "FROM ledger_append_claims_locked(CAST(%(claims)s AS JSONB))"
 )
 
 
@@ -37,14 +39,17 @@ def pg_ledger(postgres_url):
 
 
 def statements_after_the_lock(store: SqlLedgerStore) -> list[list[str]]:
-    """Record, per transaction, the statements run after the chain lock was taken."""
+    """Record, per transaction, the statements from the one that takes the chain lock on.
+
+    The lock is taken by a statement of its own (the general path) or by the batch append.
+    """
     batches: list[list[str]] = []
 
     @event.listens_for(store.database.engine, "before_cursor_execute")
     def seen(_connection, _cursor, statement, *_args) -> None:
-        if "pg_advisory_xact_lock" in statement:
+        if "pg_advisory_xact_lock" in statement or "ledger_append_claims_locked" in statement:
             batches.append([])
-        elif batches:
+        if batches:
             batches[-1].append(statement)
 
     @event.listens_for(store.database.engine, "commit")
@@ -111,9 +116,29 @@ def test_a_claim_holds_the_chain_lock_for_one_statement(pg_ledger):
     batches = statements_after_the_lock(pg_ledger)
     submission = pg_ledger.append_credit(request(learner), [award("0.50")], "key-1")
     assert submission.created and len(submission.records) == 1
-    assert len(batches) == 1
-    assert len(batches[0]) == 2, batches  # ledger_append_claim, then COMMIT
-    assert "ledger_append_claim" in batches[0][0]
+    assert batches == [[APPEND, "COMMIT"]]  # the append takes the lock itself, then COMMIT
+
+
+def test_the_batch_append_waits_for_the_chain_lock_another_host_holds(pg_ledger, postgres_url):
+    learner = pg_ledger.ensure_learner(ISSUER, "Practitioner/1")
+    other = ledger_database(parse_database_url(postgres_url))
+    done = threading.Event()
+
+    def claim() -> None:
+        pg_ledger.append_credit(request(learner), [award("0.50")], "key-1")
+        done.set()
+
+    try:
+        with other.write() as holder:
+            lock_chain_head(holder)  # another host's batch holds the chain head
+            submitter = threading.Thread(target=claim)
+            submitter.start()
+            assert not done.wait(1.0)  # queued on the lock, not appended beside the holder
+        submitter.join(10)
+    finally:
+        other.dispose()
+    assert done.is_set()
+    assert verify_chain(pg_ledger).checked == 1
 
 
 def test_the_database_hashes_records_exactly_as_python_verifies_them(pg_ledger):
@@ -265,3 +290,20 @@ def test_attempts_completed_together_are_read_by_one_statement_and_credited_once
     assert all(len(results[f"c{n}"].records) == 1 for n in range(1, 5))
     assert all(pg_ledger.attempt(a.attempt_id).completed_at is not None for a in started)
     assert verify_chain(pg_ledger).checked == 5
+
+
+def test_a_claim_the_database_refuses_fails_alone_and_the_rest_of_its_batch_chains_on(pg_ledger):
+    learners = [pg_ledger.ensure_learner(ISSUER, f"Practitioner/{n}") for n in range(4)]
+    bogus = replace(request(learners[2]), activity_type="bogus")  # the CHECK refuses it
+    claims = [
+        ("before", lambda: pg_ledger.submit(request(learners[1]), "before", lambda _: [award()])),
+        ("bogus", lambda: pg_ledger.submit(bogus, "bogus", lambda _: [award(), award("0.50")])),
+        ("after", lambda: pg_ledger.submit(request(learners[3]), "after", lambda _: [award()])),
+    ]
+    results = queue_behind_a_held_claim(pg_ledger, learners[0], claims)
+    assert isinstance(results["bogus"], IntegrityError)
+    assert pg_ledger.submission("bogus") is None  # none of its records or its key was kept
+    assert [len(results[key].records) for key in ("first", "before", "after")] == [1, 1, 1]
+    assert [r.sequence for r in results["after"].records] == [3]  # right after "before"
+    report = verify_chain(pg_ledger)
+    assert report.ok and report.checked == 3

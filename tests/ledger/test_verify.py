@@ -7,7 +7,14 @@ from itertools import pairwise
 
 import pytest
 
-from app.ledger.chain import GENESIS, canonical_json, compute_hash
+from app.ledger.chain import (
+    GENESIS,
+    canonical_json,
+    compute_hash,
+    seal,
+    seal_text,
+    text_before_sequence,
+)
 from app.ledger.store import SqlLedgerStore, ledger_database
 from app.ledger.verify import verify_chain
 from tests.ledger.helpers import KEY, award, request
@@ -46,6 +53,21 @@ def verify(path):
 
 def test_canonical_json_is_sorted_compact_and_keeps_unicode():
     assert canonical_json({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
+
+
+def test_a_record_sealed_from_its_text_before_the_sequence_is_the_record_sealed_whole(chain):
+    store = SqlLedgerStore(ledger_database(chain), None, migrate=False)
+    try:
+        record = next(store.iter_chain())
+    finally:
+        store.close()
+    fields = record.hashed_fields()
+    fields.update(evidence=canonical_json({"nota": "Ñandú, 30 µg — «bien» ✓", "n": 10**12}))
+    fields.pop("sequence")
+    for sequence in (1, 9, 10, 12345678901):
+        whole = seal(record.prev_hash, **fields, sequence=sequence)
+        made = seal_text(record.prev_hash, text_before_sequence(fields), sequence, **fields)
+        assert made == whole
 
 
 def test_each_hash_covers_the_previous_hash_and_the_fields(chain):
