@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from app.library.measure_definitions import MeasureDefinition
-from app.outcomes.fhir_data import PatientRecord, age_in_months, attending, encounter_start
+from app.outcomes.fhir_data import PatientRecord, age_in_months, encounter_start
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def new_case(
         measure_id=definition.id,
         patient_key=record.key,
         encounter_id=str(encounter.get("id") or "unknown"),
-        clinician=attending(encounter),
+        clinician=record.clinician_of(encounter),
         period_start=period_start or encounter_start(encounter),
         in_denominator=False,
         reasons=tuple(reasons),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,6 +52,14 @@ class PatientRecord:
         default_factory=dict, repr=False, compare=False
     )
     encounters_by_resource: dict[int, tuple[dict, set[str]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    # what several measures ask of the same record, answered once: medication courses by value
+    # set (courses.courses) and each encounter's attributed clinician by id(encounter)
+    courses_by_codes: dict[frozenset[Code], list] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    clinicians_by_encounter: dict[int, tuple[dict, str | None]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -105,6 +114,13 @@ class PatientRecord:
             for condition in self.of_type("Condition")
             if not is_void(condition)
         ]
+
+    def clinician_of(self, encounter: dict) -> str | None:
+        """The encounter's attributed Practitioner reference (see `attending`), read once."""
+        known = self.clinicians_by_encounter.get(id(encounter))
+        if known is None:
+            known = self.clinicians_by_encounter[id(encounter)] = (encounter, attending(encounter))
+        return known[1]
 
     def encounter_ids_of(self, resource: dict) -> set[str]:
         """Return the encounters a resource is linked to (own reference or Encounter.diagnosis)."""
@@ -245,6 +261,7 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+@functools.cache  # the measures' few window lengths, asked for on every case
 def hours(value: float) -> timedelta:
     """A timedelta of `value` hours."""
     return timedelta(hours=value)
