@@ -34,10 +34,7 @@ def courses(record: PatientRecord, codes: frozenset[Code]) -> list[Course]:
     Worked out once per record and value set: a sepsis episode asks twice (its antibiotic
     element and its exclusion for antibiotics already running).
     """
-    known = record.courses_by_codes.get(codes)
-    if known is None:
-        known = record.courses_by_codes[codes] = _courses(record, codes)
-    return known
+    return record.answer(("courses", codes), lambda: _courses(record, codes))
 
 
 def _courses(record: PatientRecord, codes: frozenset[Code]) -> list[Course]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
+from typing import Any, TypeVar, cast
 
 from app.fhir_json import (
     REFUTED_VERIFICATION,
@@ -22,6 +23,7 @@ from app.fhir_json import (
 )
 
 Code = tuple[str, str]
+T = TypeVar("T")
 
 ORDER_INTENTS = {"order", "original-order", "reflex-order", "filler-order", "instance-order"}
 VOID_REQUEST_STATUS = {"cancelled", "entered-in-error", "draft", "revoked"}
@@ -54,11 +56,9 @@ class PatientRecord:
     encounters_by_resource: dict[int, tuple[dict, set[str]]] = field(
         default_factory=dict, repr=False, compare=False
     )
-    # what several measures ask of the same record, answered once: medication courses by value
-    # set (courses.courses) and each encounter's attributed clinician by id(encounter)
-    courses_by_codes: dict[frozenset[Code], list] = field(
-        default_factory=dict, repr=False, compare=False
-    )
+    # what several measures ask of the same record, answered once (see `answer`), and each
+    # encounter's attributed clinician by id(encounter)
+    answers: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
     clinicians_by_encounter: dict[int, tuple[dict, str | None]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -114,6 +114,18 @@ class PatientRecord:
             for condition in self.of_type("Condition")
             if not is_void(condition)
         ]
+
+    def answer(self, question: Hashable, work: Callable[[], T]) -> T:
+        """work()'s answer to a question about this record, worked out the first time it is asked.
+
+        The measures share value sets (hospice, comorbidities, antibiotics): the resources that
+        match one are found once per patient, not once per measure and encounter.
+        """
+        try:
+            return cast(T, self.answers[question])
+        except KeyError:
+            found = self.answers[question] = work()
+            return found
 
     def clinician_of(self, encounter: dict) -> str | None:
         """The encounter's attributed Practitioner reference (see `attending`), read once."""
@@ -326,12 +338,37 @@ def _conditions_at(record: PatientRecord, encounter: dict) -> list[dict]:
     return found
 
 
-def coded_conditions(record: PatientRecord, codes: frozenset[Code]):
-    """Yield (condition, coding) for every Condition that is not void and has a code in codes."""
+def coded_conditions(
+    record: PatientRecord, codes: frozenset[Code]
+) -> list[tuple[dict, tuple[str, str, str]]]:
+    """(condition, coding) of every Condition that is not void and has a code in codes."""
+    return record.answer(("coded_conditions", codes), lambda: _coded_conditions(record, codes))
+
+
+def _coded_conditions(
+    record: PatientRecord, codes: frozenset[Code]
+) -> list[tuple[dict, tuple[str, str, str]]]:
+    """coded_conditions, worked out."""
+    found = []
     for condition in record.of_type("Condition"):
         coding = None if is_void(condition) else matching_coding(condition.get("code"), codes)
         if coding is not None:
-            yield condition, coding
+            found.append((condition, coding))
+    return found
+
+
+def coded_records(
+    record: PatientRecord, resource_types: tuple[str, ...], codes: frozenset[Code]
+) -> list[tuple[dict, tuple[str, str, str]]]:
+    """(resource, coding) of the recorded resources of the types with a concept in codes."""
+    return record.answer(
+        ("coded_records", resource_types, codes),
+        lambda: [
+            (resource, coding)
+            for resource in record.of_type(*resource_types)
+            if is_recorded(resource) and (coding := coded_match(resource, codes))
+        ],
+    )
 
 
 def diagnoses_at(record: PatientRecord, encounter: dict, codes: frozenset[Code]):
