@@ -76,9 +76,11 @@ def first_coding_in(concept: object, codes: Container[tuple[str, str]]) -> Codin
         if not isinstance(coding, dict):
             continue
         system, code = coding.get("system"), coding.get("code")
-        if not (isinstance(system, str) and isinstance(code, str) and system and code):
+        try:  # looked up first: most codings are in no value set, and codes hold only strings
+            known = (system, code) in codes
+        except TypeError:  # a list or object where a string belongs
             continue
-        if (system, code) in codes:
+        if known and isinstance(system, str) and isinstance(code, str) and system and code:
             display = coding.get("display")
             return system, code, display if isinstance(display, str) else ""
     return None
