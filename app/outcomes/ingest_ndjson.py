@@ -37,7 +37,7 @@ from app.outcomes.ingest_fhir import MEASURE_TYPES
 from app.outcomes.medications import MedicationLookup, remember, with_medications
 
 BATCH = 5000  # lines read between two progress reports
-CHUNK_BYTES = 64 * 2**20  # raw NDJSON held in memory before a sorted run goes to disk
+CHUNK_BYTES = 32 * 2**20  # raw NDJSON held in memory before a sorted run goes to disk
 SPOOLED_TYPES = frozenset(MEASURE_TYPES) - {"Medication"}
 RECORD_HEADER = struct.Struct("<II")  # a run record: patient id length, line length
 Progress = Callable[[int], None]
