@@ -5,6 +5,7 @@ Shared by the CDS Hooks service and the practice measures; it knows nothing of e
 
 from __future__ import annotations
 
+from collections.abc import Container
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -53,10 +54,35 @@ def coding_triples(concept: object) -> list[tuple[str, str, str]]:
 
 def status_code(concept: object) -> str | None:
     """Return the first code of a status CodeableConcept."""
-    for coding in dicts_in(as_dict(concept).get("coding")):
-        code = as_str(coding.get("code"))
-        if code:
-            return code
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    if isinstance(codings, list):  # read in place: the measures ask this of every resource
+        for coding in codings:
+            code = coding.get("code") if isinstance(coding, dict) else None
+            if isinstance(code, str) and code:
+                return code
+    return None
+
+
+def first_coding_in(concept: object, codes: Container[tuple[str, str]]) -> Coding | None:
+    """The first (system, code, display) of a CodeableConcept whose (system, code) is in codes.
+
+    The same codings as `coding_triples`, read in place without building them: the measures
+    ask this of every resource for each of their value sets.
+    """
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    if not isinstance(codings, list):
+        return None
+    for coding in codings:
+        if not isinstance(coding, dict):
+            continue
+        system, code = coding.get("system"), coding.get("code")
+        try:  # looked up first: most codings are in no value set, and codes hold only strings
+            known = (system, code) in codes
+        except TypeError:  # a list or object where a string belongs
+            continue
+        if known and isinstance(system, str) and isinstance(code, str) and system and code:
+            display = coding.get("display")
+            return system, code, display if isinstance(display, str) else ""
     return None
 
 

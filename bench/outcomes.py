@@ -96,7 +96,7 @@ def main(argv: list[str]) -> int:
         return child(argv[1:])
     options = parse_arguments(argv)
     engines = available(options.engines)
-    root = Path(tempfile.mkdtemp(prefix="bench-outcomes-", dir=options.dir))
+    root = work_directory(options.dir)
     try:
         exports = {copies: replicated(root, copies) for copies in options.copies}
         rows = [
@@ -130,6 +130,13 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     options.engines = options.engines or list(ENGINES)
     options.workers = sorted(set(options.workers))
     return options
+
+
+def work_directory(parent: Path | None) -> Path:
+    """A fresh directory for the exports and spools, under parent (created if missing)."""
+    if parent is not None:
+        parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="bench-outcomes-", dir=parent))
 
 
 def int_list(text: str) -> list[int]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from app.library.measure_definitions import MeasureDefinition
-from app.outcomes.fhir_data import PatientRecord, age_in_months, attending, encounter_start
+from app.outcomes.fhir_data import PatientRecord, age_in_months, encounter_start
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def new_case(
         measure_id=definition.id,
         patient_key=record.key,
         encounter_id=str(encounter.get("id") or "unknown"),
-        clinician=attending(encounter),
+        clinician=record.clinician_of(encounter),
         period_start=period_start or encounter_start(encounter),
         in_denominator=False,
         reasons=tuple(reasons),
@@ -58,7 +58,19 @@ def new_case(
 
 def not_in_denominator(case: MeasureCase, reason: str) -> MeasureCase:
     """Close a case that does not qualify, saying why."""
-    return replace(case, in_denominator=False, reasons=(*case.reasons, reason))
+    return MeasureCase(  # built in full: dataclasses.replace was a visible share of the run
+        case.measure_id,
+        case.patient_key,
+        case.encounter_id,
+        case.clinician,
+        case.period_start,
+        in_denominator=False,
+        excluded=case.excluded,
+        exclusion_reason=case.exclusion_reason,
+        in_numerator=case.in_numerator,
+        reasons=(*case.reasons, reason),
+        elements=case.elements,
+    )
 
 
 def conclude(
@@ -69,8 +81,12 @@ def conclude(
     elements: Mapping[str, bool | None] | None = None,
 ) -> MeasureCase:
     """Finish a denominator case: excluded if any exclusion holds, else in the numerator if met."""
-    return replace(
-        case,
+    return MeasureCase(
+        case.measure_id,
+        case.patient_key,
+        case.encounter_id,
+        case.clinician,
+        case.period_start,
         in_denominator=True,
         excluded=bool(exclusions),
         exclusion_reason="; ".join(exclusions) or None,

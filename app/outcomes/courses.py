@@ -29,7 +29,16 @@ class Course:
 
 
 def courses(record: PatientRecord, codes: frozenset[Code]) -> list[Course]:
-    """Every course of a medicine in codes: orders with their administrations, then lone ones."""
+    """Every course of a medicine in codes: orders with their administrations, then lone ones.
+
+    Worked out once per record and value set: a sepsis episode asks twice (its antibiotic
+    element and its exclusion for antibiotics already running).
+    """
+    return record.answer(("courses", codes), lambda: _courses(record, codes))
+
+
+def _courses(record: PatientRecord, codes: frozenset[Code]) -> list[Course]:
+    """courses, worked out."""
     orders = [request for request in record.of_type("MedicationRequest") if is_order(request)]
     position = {as_str(o.get("id")): i for i, o in enumerate(orders) if as_str(o.get("id"))}
     given: dict[int | None, list[dict]] = {}

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
+from typing import Any, TypeVar, cast
 
 from app.fhir_json import (
     REFUTED_VERIFICATION,
     as_dict,
     as_str,
-    coding_triples,
     codings_of,
     dicts_in,
+    first_coding_in,
     parse_time,
     reference_id,
     status_code,
 )
 
 Code = tuple[str, str]
+T = TypeVar("T")
 
 ORDER_INTENTS = {"order", "original-order", "reflex-order", "filler-order", "instance-order"}
 VOID_REQUEST_STATUS = {"cancelled", "entered-in-error", "draft", "revoked"}
@@ -28,6 +31,11 @@ VOID_EVENT_STATUS = {"entered-in-error", "not-done", "cancelled"}
 VOID_ENCOUNTER_STATUS = {"planned", "cancelled", "entered-in-error"}
 ONGOING_CLINICAL_STATUS = {None, "active", "recurrence", "relapse"}
 ATTRIBUTION_ROLES = ("ATND", "PPRF")
+MAX_REMEMBERED_TIMES = 4096
+# parse_time's answers for the texts of the patient being evaluated: the measures read the same
+# encounter starts and order times many times per patient. Emptied for each new patient, so a
+# replicated export's repeated timestamps never count as hits across patients.
+_times_of_patient: dict[str, datetime | None] = {}
 
 
 @dataclass
@@ -41,10 +49,24 @@ class PatientRecord:
     conditions_by_encounter: dict[int, tuple[dict, list[dict]]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # of_type's answers by types, and encounter_ids_of's by id(resource) with its resource
+    resources_by_types: dict[tuple[str, ...], list[dict]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    encounters_by_resource: dict[int, tuple[dict, set[str]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    # what several measures ask of the same record, answered once (see `answer`), and each
+    # encounter's attributed clinician by id(encounter)
+    answers: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    clinicians_by_encounter: dict[int, tuple[dict, str | None]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_resources(cls, resources: Iterable[dict]) -> PatientRecord:
         """Index one patient's resources (anything that is not a JSON object is skipped)."""
+        _times_of_patient.clear()
         by_type: dict[str, list[dict]] = defaultdict(list)
         for resource in resources:
             if isinstance(resource, dict) and as_str(resource.get("resourceType")):
@@ -63,15 +85,22 @@ class PatientRecord:
         """The patient's logical id (pseudonymise before exporting it)."""
         return as_str(as_dict(self.patient).get("id")) or "unknown"
 
-    @property
+    @cached_property
     def birth_date(self) -> date | None:
         """The patient's birth date, if recorded."""
         born = parse_time(as_dict(self.patient).get("birthDate"))
         return born.date() if born else None
 
     def of_type(self, *resource_types: str) -> list[dict]:
-        """Return the patient's resources of the given types."""
-        return [r for kind in resource_types for r in self.by_type.get(kind, [])]
+        """Return the patient's resources of the given types (the record's own list: read only)."""
+        if len(resource_types) == 1:
+            return self.by_type.get(resource_types[0], [])
+        found = self.resources_by_types.get(resource_types)
+        if found is None:
+            found = self.resources_by_types[resource_types] = [
+                r for kind in resource_types for r in self.by_type.get(kind, [])
+            ]
+        return found
 
     @cached_property
     def placed_conditions(self) -> list[tuple[dict, set[str], list[date]]]:
@@ -86,8 +115,37 @@ class PatientRecord:
             if not is_void(condition)
         ]
 
+    def answer(self, question: Hashable, work: Callable[[], T]) -> T:
+        """work()'s answer to a question about this record, worked out the first time it is asked.
+
+        The measures share value sets (hospice, comorbidities, antibiotics): the resources that
+        match one are found once per patient, not once per measure and encounter.
+        """
+        try:
+            return cast(T, self.answers[question])
+        except KeyError:
+            found = self.answers[question] = work()
+            return found
+
+    def clinician_of(self, encounter: dict) -> str | None:
+        """The encounter's attributed Practitioner reference (see `attending`), read once."""
+        known = self.clinicians_by_encounter.get(id(encounter))
+        if known is None:
+            known = self.clinicians_by_encounter[id(encounter)] = (encounter, attending(encounter))
+        return known[1]
+
     def encounter_ids_of(self, resource: dict) -> set[str]:
         """Return the encounters a resource is linked to (own reference or Encounter.diagnosis)."""
+        known = self.encounters_by_resource.get(id(resource))
+        if known is None:
+            known = self.encounters_by_resource[id(resource)] = (
+                resource,
+                self._encounter_ids_of(resource),
+            )
+        return known[1]
+
+    def _encounter_ids_of(self, resource: dict) -> set[str]:
+        """encounter_ids_of, worked out."""
         linked = set(self.diagnosis_links.get(as_str(resource.get("id")) or "", set()))
         own = reference_id(resource.get("encounter") or resource.get("context"), "Encounter")
         return linked | ({own} if own else set())
@@ -95,21 +153,29 @@ class PatientRecord:
 
 def timed(text: object) -> datetime | None:
     """Parse a FHIR dateTime only when it has a time of day (date-only values are not times)."""
-    return parse_time(text) if isinstance(text, str) and "T" in text else None
+    return patient_time(text) if isinstance(text, str) and "T" in text else None
 
 
 def day_of(text: object) -> date | None:
     """Return the calendar date written in a FHIR date or dateTime."""
-    moment = parse_time(text)
+    moment = patient_time(text) if isinstance(text, str) else None
     return moment.date() if moment else None
+
+
+def patient_time(text: str) -> datetime | None:
+    """parse_time, remembered for the patient being evaluated (see _times_of_patient)."""
+    try:
+        return _times_of_patient[text]
+    except KeyError:
+        if len(_times_of_patient) >= MAX_REMEMBERED_TIMES:
+            _times_of_patient.clear()
+        moment = _times_of_patient[text] = parse_time(text)
+        return moment
 
 
 def matching_coding(concept: object, codes: frozenset[Code]) -> tuple[str, str, str] | None:
     """Return the first (system, code, display) of a CodeableConcept that is in codes."""
-    for system, code, display in coding_triples(concept):
-        if (system, code) in codes:
-            return system, code, display
-    return None
+    return first_coding_in(concept, codes)
 
 
 def label(coding: tuple[str, str, str]) -> str:
@@ -207,6 +273,7 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+@functools.cache  # the measures' few window lengths, asked for on every case
 def hours(value: float) -> timedelta:
     """A timedelta of `value` hours."""
     return timedelta(hours=value)
@@ -271,12 +338,37 @@ def _conditions_at(record: PatientRecord, encounter: dict) -> list[dict]:
     return found
 
 
-def coded_conditions(record: PatientRecord, codes: frozenset[Code]):
-    """Yield (condition, coding) for every Condition that is not void and has a code in codes."""
+def coded_conditions(
+    record: PatientRecord, codes: frozenset[Code]
+) -> list[tuple[dict, tuple[str, str, str]]]:
+    """(condition, coding) of every Condition that is not void and has a code in codes."""
+    return record.answer(("coded_conditions", codes), lambda: _coded_conditions(record, codes))
+
+
+def _coded_conditions(
+    record: PatientRecord, codes: frozenset[Code]
+) -> list[tuple[dict, tuple[str, str, str]]]:
+    """coded_conditions, worked out."""
+    found = []
     for condition in record.of_type("Condition"):
         coding = None if is_void(condition) else matching_coding(condition.get("code"), codes)
         if coding is not None:
-            yield condition, coding
+            found.append((condition, coding))
+    return found
+
+
+def coded_records(
+    record: PatientRecord, resource_types: tuple[str, ...], codes: frozenset[Code]
+) -> list[tuple[dict, tuple[str, str, str]]]:
+    """(resource, coding) of the recorded resources of the types with a concept in codes."""
+    return record.answer(
+        ("coded_records", resource_types, codes),
+        lambda: [
+            (resource, coding)
+            for resource in record.of_type(*resource_types)
+            if is_recorded(resource) and (coding := coded_match(resource, codes))
+        ],
+    )
 
 
 def diagnoses_at(record: PatientRecord, encounter: dict, codes: frozenset[Code]):

@@ -18,12 +18,11 @@ from app.outcomes.events import event_day, event_text, is_order, medication_codi
 from app.outcomes.fhir_data import (
     PatientRecord,
     coded_conditions,
-    coded_match,
+    coded_records,
     day_of,
     encounter_start,
     is_countable_encounter,
     is_ongoing,
-    is_recorded,
     is_void,
     label,
     matching_coding,
@@ -82,7 +81,7 @@ def hfref_conditions(
     definition: MeasureDefinition, record: PatientRecord
 ) -> list[tuple[dict, tuple[str, str, str]]]:
     """Return the patient's HFrEF Conditions (not refuted) with their matching coding."""
-    return list(coded_conditions(record, definition.codes("hfref_diagnosis")))
+    return coded_conditions(record, definition.codes("hfref_diagnosis"))
 
 
 def lvef_results(definition: MeasureDefinition, record: PatientRecord) -> list[tuple[date, float]]:
@@ -143,10 +142,9 @@ def transplant_or_lvad(
         return []
     codes = definition.codes("heart_transplant_or_lvad")
     found = []
-    for resource in record.of_type("Procedure", "Condition"):
-        coding = coded_match(resource, codes) if is_recorded(resource) else None
-        happened = event_day(resource) if coding else None
-        if coding and (happened is None or happened <= day):
+    for resource, coding in coded_records(record, ("Procedure", "Condition"), codes):
+        happened = event_day(resource)
+        if happened is None or happened <= day:
             when = f" on {happened}" if happened else " (undated)"
             found.append(f"heart transplant or LVAD: {label(coding)}{when}")
     return found

@@ -1,27 +1,34 @@
 """Stream FHIR Bulk Data NDJSON files into per-patient resource groups with bounded memory.
 
-Memory: files are read one line at a time and each line is spooled, with its patient id, into a
-temporary on-disk SQLite file (deleted afterwards); groups are then read back one patient at a
-time. So memory holds one patient's resources plus a small insert batch, never the whole export;
-disk needs roughly the export's size once more. Medication resources (no patient, and few) are
-kept in memory by id and added to each group that references them; other resources with no
-patient (Practitioner, Organization...) and types no measure reads are not spooled at all.
+Memory: files are read one line at a time; each line a measure reads is kept as raw bytes with its
+patient id (never as parsed JSON, which takes about five times the space and slows every garbage
+collection) in a chunk of at most `CHUNK_BYTES`. A full chunk is sorted by patient in memory and
+written as one sorted run per partition into a temporary directory (deleted afterwards); reading
+back merges the runs, so memory holds one chunk while spooling, then one line per run plus one
+patient's resources. An export that fits in one chunk (and one partition) never touches the disk.
+Medication resources (no patient, and few) are kept in memory by id and added to each group that
+references them; other resources with no patient (Practitioner, Organization...) and types no
+measure reads are not spooled at all.
 
 Speed: lines are parsed with orjson straight from bytes, once while spooling (to find the
-patient) and once when read back; the spool is a throwaway file, so SQLite skips its journal
-and fsyncs. Each spooled line carries a partition number (a stable hash of the patient id), so
-`--workers N` processes can each read back their own patients from the one spool.
+patient) and once when read back (parsing again costs less than keeping the parsed resources);
+sorting in memory and appending runs replaced an SQLite spool and its index, which cost as much
+as the parsing. Each spooled line carries a partition number (a stable hash of the patient id),
+so `--workers N` processes can each read back their own patients from their own runs.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sqlite3
+import heapq
+import struct
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -29,9 +36,12 @@ from app.outcomes.bulk import patient_id_of
 from app.outcomes.ingest_fhir import MEASURE_TYPES
 from app.outcomes.medications import MedicationLookup, remember, with_medications
 
-BATCH = 5000
+BATCH = 5000  # lines read between two progress reports
+CHUNK_BYTES = 32 * 2**20  # raw NDJSON held in memory before a sorted run goes to disk
 SPOOLED_TYPES = frozenset(MEASURE_TYPES) - {"Medication"}
+RECORD_HEADER = struct.Struct("<II")  # a run record: patient id length, line length
 Progress = Callable[[int], None]
+Spooled = tuple[int, str, bytes]  # (partition, patient id, raw line), in file order
 
 
 class NdjsonError(Exception):
@@ -40,11 +50,13 @@ class NdjsonError(Exception):
 
 @dataclass(frozen=True)
 class Spool:
-    """An export spooled to disk: the spool file, its partitions and the export's Medications."""
+    """An export spooled by patient: its sorted runs on disk (or the one chunk held in memory)."""
 
-    path: Path
+    directory: Path
     partitions: int
     medications: MedicationLookup
+    runs: int = 0
+    held: list[Spooled] = field(default_factory=list, repr=False, compare=False)
 
     def groups(self, partition: int = 0) -> Iterator[list[dict]]:
         """One partition's patients (all of them with one partition), by patient id."""
@@ -52,7 +64,13 @@ class Spool:
 
     def patients(self, partition: int = 0) -> Iterator[tuple[str, list[dict]]]:
         """(patient id, resources plus referenced Medications) of one partition, by patient id."""
-        return read_patients(self.path, self.medications, partition)
+        if self.held:
+            lines = ((patient, line) for part, patient, line in self.held if part == partition)
+        else:
+            lines = merged_runs(
+                [run_path(self.directory, run, partition) for run in range(self.runs)]
+            )
+        return read_patients(lines, self.medications)
 
 
 def ndjson_files(directory: Path) -> list[Path]:
@@ -122,17 +140,10 @@ def spooled(
     spool_dir: Path | None = None,
     progress: Progress | None = None,
 ) -> Iterator[Spool]:
-    """Spool an export to a temporary file, partitioned by patient; delete it afterwards."""
+    """Spool an export by patient and partition into a temporary directory; delete it afterwards."""
     files = ndjson_files(directory)
     with tempfile.TemporaryDirectory(prefix="bedside-ndjson-", dir=spool_dir) as tmp:
-        path = Path(tmp) / "spool.sqlite"
-        medications: MedicationLookup = {}
-        db = sqlite3.connect(path)
-        try:
-            _spool(db, files, partitions, progress, medications)
-        finally:
-            db.close()
-        yield Spool(path, partitions, medications)
+        yield _spool(Path(tmp), files, partitions, progress)
 
 
 def partition_of(patient: str, partitions: int) -> int:
@@ -141,63 +152,91 @@ def partition_of(patient: str, partitions: int) -> int:
 
 
 def read_patients(
-    path: Path, medications: MedicationLookup, partition: int = 0
+    lines: Iterable[tuple[str, bytes]], medications: MedicationLookup
 ) -> Iterator[tuple[str, list[dict]]]:
-    """Yield a partition's spooled rows grouped per patient (by patient id, then file order)."""
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        query = "SELECT patient, body FROM spool WHERE part = ? ORDER BY patient, seq"
-        current = ""
-        group: list[dict] = []
-        for patient, body in db.execute(query, (partition,)):
-            if patient != current and group:
-                yield current, with_medications(group, medications)
-                group = []
-            current = patient
-            group.append(orjson.loads(body))
-        if group:
+    """Group (patient id, raw line) pairs sorted by patient into each patient's parsed resources."""
+    current = ""
+    group: list[dict] = []
+    for patient, line in lines:
+        if patient != current and group:
             yield current, with_medications(group, medications)
-    finally:
-        db.close()
+            group = []
+        current = patient
+        group.append(orjson.loads(line))
+    if group:
+        yield current, with_medications(group, medications)
 
 
-def _spool(
-    db: sqlite3.Connection,
-    files: list[Path],
-    partitions: int,
-    progress: Progress | None,
-    lookup: MedicationLookup,
-) -> None:
-    """Write every patient-linked line a measure reads into the spool table; keep Medications."""
-    db.execute("PRAGMA journal_mode = OFF")
-    db.execute("PRAGMA synchronous = OFF")
-    db.execute(
-        "CREATE TABLE spool (part INTEGER NOT NULL, patient TEXT NOT NULL, seq INTEGER NOT NULL,"
-        " body BLOB NOT NULL)"
-    )
-    batch: list[tuple[int, str, int, bytes]] = []
-    seq = reported = 0
+def run_path(directory: Path, run: int, partition: int) -> Path:
+    """The file of one partition's share of one sorted run."""
+    return directory / f"run-{run:06d}-part-{partition:02d}.bin"
+
+
+def merged_runs(paths: list[Path]) -> Iterator[tuple[str, bytes]]:
+    """(patient id, line) of sorted runs merged by patient; equal ids keep run (so file) order."""
+    runs = [read_run(path) for path in paths]
+    if len(runs) == 1:
+        return runs[0]
+    return heapq.merge(*runs, key=itemgetter(0))  # stable: ties come from the earlier run first
+
+
+def read_run(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(patient id, line) of each record of one run file (none when the run had no such lines)."""
+    if not path.exists():
+        return
+    with path.open("rb") as run:
+        while header := run.read(RECORD_HEADER.size):
+            patient_length, line_length = RECORD_HEADER.unpack(header)
+            yield run.read(patient_length).decode("utf-8"), run.read(line_length)
+
+
+def _spool(directory: Path, files: list[Path], partitions: int, progress: Progress | None) -> Spool:
+    """Chunk every patient-linked line a measure reads into sorted runs; keep Medications."""
+    medications: MedicationLookup = {}
+    chunk: list[Spooled] = []
+    held_bytes = runs = seq = reported = 0
     for path in files:
         for line, resource in parsed_lines(path):
             seq += 1
             patient = patient_id_of(resource)
             if patient and resource["resourceType"] in SPOOLED_TYPES:
-                batch.append((partition_of(patient, partitions), patient, seq, line))
+                chunk.append((partition_of(patient, partitions), patient, line))
+                held_bytes += len(line)
             elif not patient:
-                remember(lookup, resource)
+                remember(medications, resource)
+            if held_bytes >= CHUNK_BYTES:
+                _write_run(directory, runs, chunk)
+                runs, held_bytes = runs + 1, 0
             if seq - reported >= BATCH:
-                _flush(db, batch, progress, seq - reported)
+                _report(progress, seq - reported)
                 reported = seq
-        _flush(db, batch, progress, seq - reported)
+        _report(progress, seq - reported)
         reported = seq
-    db.execute("CREATE INDEX spool_patient ON spool (part, patient, seq)")
-    db.commit()
+    if runs == 0 and partitions == 1:
+        chunk.sort(key=itemgetter(1))  # stable: each patient's lines stay in file order
+        return Spool(directory, partitions, medications, held=chunk)
+    _write_run(directory, runs, chunk)
+    return Spool(directory, partitions, medications, runs=runs + 1)
 
 
-def _flush(db: sqlite3.Connection, batch: list, progress: Progress | None, read: int) -> None:
-    """Insert and clear a batch of spooled lines, reporting how many lines were read."""
-    if batch:
-        db.executemany("INSERT INTO spool VALUES (?, ?, ?, ?)", batch)
-        batch.clear()
+def _report(progress: Progress | None, read: int) -> None:
+    """Tell the progress callback how many lines were read since its last call."""
     if progress is not None and read:
         progress(read)
+
+
+def _write_run(directory: Path, run: int, chunk: list[Spooled]) -> None:
+    """Sort a chunk by partition and patient, write one file per partition, and empty it."""
+    chunk.sort(key=itemgetter(0, 1))  # stable: each patient's lines stay in file order
+    files: dict[int, BinaryIO] = {}
+    try:
+        for partition, patient, line in chunk:
+            target = files.get(partition)
+            if target is None:
+                target = files[partition] = run_path(directory, run, partition).open("wb")
+            name = patient.encode("utf-8")
+            target.write(RECORD_HEADER.pack(len(name), len(line)) + name + line)
+    finally:
+        for target in files.values():
+            target.close()
+    chunk.clear()

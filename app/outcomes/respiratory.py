@@ -16,16 +16,16 @@ from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
 from app.outcomes.events import event_day, is_order, medication_coding, request_end
 from app.outcomes.fhir_data import (
+    Code,
     PatientRecord,
     coded_conditions,
-    coded_match,
+    coded_records,
     condition_dates,
     diagnoses_at,
     encounter_class,
     encounter_start,
     hours,
     is_countable_encounter,
-    is_recorded,
     label,
     prevalence,
     stamp,
@@ -114,13 +114,22 @@ def population_problem(
 
 def antibiotic_orders(
     definition: MeasureDefinition, record: PatientRecord
-) -> Iterator[tuple[dict, tuple[str, str, str]]]:
-    """Yield (MedicationRequest, matching coding) for every real antibiotic order."""
+) -> list[tuple[dict, tuple[str, str, str]]]:
+    """(MedicationRequest, matching coding) of every real antibiotic order (once per record)."""
     codes = definition.codes("antibiotic")
+    return record.answer(("antibiotic_orders", codes), lambda: _antibiotic_orders(record, codes))
+
+
+def _antibiotic_orders(
+    record: PatientRecord, codes: frozenset[Code]
+) -> list[tuple[dict, tuple[str, str, str]]]:
+    """antibiotic_orders, worked out."""
+    found = []
     for request in record.of_type("MedicationRequest"):
         coding = medication_coding(request, record, codes) if is_order(request) else None
         if coding:
-            yield request, coding
+            found.append((request, coding))
+    return found
 
 
 def antibiotics_in_window(
@@ -214,9 +223,8 @@ def hospice_evidence(
     first = start.date() - timedelta(days=section["days_before_start"])
     last = start.date() + timedelta(days=section["days_after_start"])
     found = []
-    for resource in record.of_type(*HOSPICE_TYPES):
-        coding = coded_match(resource, codes) if is_recorded(resource) else None
-        day = event_day(resource) if coding else None
-        if coding and day and first <= day <= last:
+    for resource, coding in coded_records(record, HOSPICE_TYPES, codes):
+        day = event_day(resource)
+        if day and first <= day <= last:
             found.append(f"hospice: {label(coding)} on {day}")
     return found

@@ -17,14 +17,13 @@ from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not
 from app.outcomes.events import event_time
 from app.outcomes.fhir_data import (
     PatientRecord,
-    coded_match,
+    coded_records,
     condition_times,
     diagnoses_at,
     encounter_class,
     encounter_start,
     hours,
     is_countable_encounter,
-    is_recorded,
     label,
     matching_coding,
     stamp,
@@ -140,10 +139,9 @@ def comfort_care(
         return []
     first, last = anchor - hours(section["hours_before"]), anchor + hours(section["hours_after"])
     found = []
-    for resource in record.of_type(*COMFORT_CARE_TYPES):
-        coding = coded_match(resource, codes) if is_recorded(resource) else None
-        moment = event_time(resource) if coding else None
-        if coding and moment and first <= moment <= last:
+    for resource, coding in coded_records(record, COMFORT_CARE_TYPES, codes):
+        moment = event_time(resource)
+        if moment and first <= moment <= last:
             found.append(f"comfort care: {label(coding)} at {stamp(moment)}")
     return found
 

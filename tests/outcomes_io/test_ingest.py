@@ -92,3 +92,21 @@ def test_ndjson_that_is_not_utf8_is_a_readable_error(tmp_path):
     (tmp_path / "Patient.ndjson").write_bytes(b'{"resourceType": "Patient", "id": "\xff"}\n')
     with pytest.raises(ingest_ndjson.NdjsonError, match=r"Patient\.ndjson line 1 is not valid"):
         list(ingest_ndjson.patient_groups(tmp_path))
+
+
+def test_an_export_larger_than_a_chunk_spills_sorted_runs_and_reads_back_the_same(
+    tmp_path, monkeypatch
+):
+    """Chunks written as sorted runs and merged give each patient's resources in file order."""
+    export = write_ndjson(tmp_path / "export")
+    with ingest_ndjson.spooled(export) as spool:
+        assert spool.runs == 0 and spool.held  # the synthetic export fits in one chunk
+        in_memory = list(spool.patients())
+    monkeypatch.setattr(ingest_ndjson, "CHUNK_BYTES", 50_000)
+    with ingest_ndjson.spooled(export, spool_dir=tmp_path) as spool:
+        assert spool.runs > 5 and not spool.held
+        assert list(spool.patients()) == in_memory
+    with ingest_ndjson.spooled(export, partitions=3) as spool:
+        shares = [list(spool.patients(part)) for part in range(3)]
+    assert sorted(patient for share in shares for patient in share) == in_memory
+    assert list(tmp_path.glob("bedside-ndjson-*")) == []
