@@ -3,35 +3,13 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 
 from app.collaboration.posting import PAGE_SIZE, POSTS_PER_WINDOW
-from tests.collaboration.conftest import MODERATOR
-from tests.ui.helpers import FHIR_USER, get, launch, launch_as, post
+from tests.collaboration.conftest import MODERATOR, SEPSIS, post_ids, start_thread
+from tests.ui.helpers import FHIR_USER, get, launch_as, post
 from tests.ui.helpers import learner as demo_learner
-
-SEPSIS = "sepsis-hour-1-bundle"
-
-
-@pytest.fixture
-def learner(collab_app, auth_server):
-    """The demo clinician, launched, with a display name chosen."""
-    client = collab_app.test_client()
-    launch(client, auth_server)
-    name_form = get(client, "/app/discuss/name")
-    post(client, "/app/discuss/name", name_form, name="Night owl", next="/app/")
-    return client
-
-
-@pytest.fixture
-def peer(collab_app, auth_server):
-    """Another clinician (no roles), launched, named."""
-    client = collab_app.test_client()
-    launch_as(client, auth_server, "dr-peer-patel")
-    post(client, "/app/discuss/name", get(client, "/app/discuss/name"), name="Day shift")
-    return client
 
 
 @pytest.fixture
@@ -40,18 +18,6 @@ def moderator(collab_app, auth_server):
     client = collab_app.test_client()
     launch_as(client, auth_server, MODERATOR)
     return client
-
-
-def start_thread(client, title="Lactate before fluids?", body="Do you **repeat** lactate?") -> str:
-    """Start a thread on the sepsis module; return its URL."""
-    page_html = get(client, f"/app/discuss/{SEPSIS}")
-    response = post(client, f"/app/discuss/{SEPSIS}", page_html, title=title, body=body)
-    return urlsplit(response.headers["Location"]).path  # without this browser's launch
-
-
-def post_ids(html: str) -> list[str]:
-    """The ids of the posts a thread page shows."""
-    return re.findall(r'id="post-([0-9a-f]{32})"', html)
 
 
 def test_peers_see_the_chosen_name_and_safe_markdown_never_the_ehr_identity(learner, peer):

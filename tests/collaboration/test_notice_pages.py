@@ -1,7 +1,5 @@
 """/app/notices over HTTP: a reply, a new queue item and a reported post, each with its link."""
 
-# ruff: noqa: F811 (the discussion pages' fixtures are imported, then named as arguments)
-
 from __future__ import annotations
 
 import re
@@ -9,14 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.collaboration.conftest import EDITOR, MODERATOR
-from tests.collaboration.test_discussion_pages import (  # noqa: F401 (fixtures)
-    SEPSIS,
-    learner,
-    peer,
-    post_ids,
-    start_thread,
-)
+from tests.collaboration.conftest import EDITOR, MODERATOR, SEPSIS, post_ids, start_thread
 from tests.ui.helpers import get, launch_as, post
 
 
