@@ -11,7 +11,7 @@ from hypothesis import settings
 
 from app import create_app
 from app.db import close_stores
-from tests.support.library_cache import libraries_loaded_once
+from tests.support.app_startup import startup_done_once
 from tests.support.postgres import PostgresServer, PostgresUnavailable
 
 # Property tests check correctness, not speed (speed targets are figures in bench/): no per-example
@@ -24,9 +24,9 @@ pytest_plugins = ["tests.support.chromium"]
 
 
 @pytest.fixture(scope="session", autouse=True)
-def library_loaded_once():
-    """Every app of the session loads a given content library once, then gets copies."""
-    with libraries_loaded_once() as cache:
+def startup_work_done_once():
+    """Apps share the start-up work on unchanging inputs (content library, demo keys)."""
+    with startup_done_once() as cache:
         yield cache
 
 
