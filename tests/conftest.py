@@ -11,6 +11,7 @@ from hypothesis import settings
 
 from app import create_app
 from app.db import close_stores
+from tests.support.app_startup import startup_done_once
 from tests.support.postgres import PostgresServer, PostgresUnavailable
 
 # Property tests check correctness, not speed (speed targets are figures in bench/): no per-example
@@ -20,6 +21,13 @@ settings.load_profile("bedside")
 
 # The one session-wide Chromium (browser tests and the CDS Hooks sandbox test share it).
 pytest_plugins = ["tests.support.chromium"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def startup_work_done_once():
+    """Apps share the start-up work on unchanging inputs (content library, demo keys)."""
+    with startup_done_once() as cache:
+        yield cache
 
 
 @pytest.fixture(autouse=True)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 
-from tests.support.serve import served_bedside
+from tests.support.serve import served_bedside, wait_for_log_text
 
 
-@pytest.fixture
-def demo_server(tmp_path):
-    """Start `bedside serve` in demo mode with two workers; stop it afterwards."""
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """Start `bedside serve` in demo mode with two workers for the module; stop it afterwards."""
+    tmp_path = tmp_path_factory.mktemp("serve")
     settings = {
         "BEDSIDE_DEMO": "1",
         "BEDSIDE_DATABASE": str(tmp_path / "bedside.db"),
@@ -39,7 +38,7 @@ def test_access_log_never_records_query_strings(demo_server):
     base_url, log_path = demo_server
     with requests.get(f"{base_url}/fhir/Patient?_id=x&code=oauth-code-123", timeout=5):
         pass
-    time.sleep(0.3)
+    wait_for_log_text(log_path, "/fhir/Patient")
     log = log_path.read_text()
     assert "/fhir/Patient" in log
     assert "oauth-code-123" not in log

@@ -16,6 +16,7 @@ from pathlib import Path
 import requests
 
 BEDSIDE = Path(sys.executable).with_name("bedside")
+POLL_SECONDS = 0.05  # between /healthz probes while the workers boot
 
 
 def free_port() -> int:
@@ -36,8 +37,17 @@ def wait_until_up(base_url: str, server: subprocess.Popen, seconds: float = 30) 
                 if response.status_code == 200:
                     return
         except (requests.ConnectionError, requests.Timeout):  # workers still booting
-            time.sleep(0.2)
+            time.sleep(POLL_SECONDS)
     raise AssertionError("server did not come up")
+
+
+def wait_for_log_text(log_path: Path, text: str, seconds: float = 10) -> None:
+    """Poll a server's log until it holds text (e.g. an access-log line written after a reply)."""
+    deadline = time.monotonic() + seconds
+    while text not in log_path.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} did not reach {log_path.name} in {seconds:.0f} s")
+        time.sleep(POLL_SECONDS)
 
 
 def environment_without(*prefixes: str) -> dict[str, str]:
