@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from cds_hooks.patient_context import context_from_hook, resource_count
 from cds_hooks.prefetch import PrefetchUnavailable, resolve_prefetch
 from cds_hooks.services import CdsService
 from cds_hooks.store import CdsStore, Exposure, FeedbackRecord, JtiClaim
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -195,9 +198,21 @@ class CdsEngine:
                 continue
             record = feedback_record(item, exposure)
             counts["recorded" if self.store.record_feedback(record) else "alreadyRecorded"] += 1
-            for listener in self.feedback_listeners:
-                listener(record, exposure)
+            self.tell_listeners(record, exposure)
         return counts
+
+    def tell_listeners(self, record: FeedbackRecord, exposure: Exposure) -> None:
+        """Tell each listener of a stored entry; one that fails is logged, the others still run.
+
+        The entry is stored already, so a listener's catch-up job (`bedside editorial sync` for
+        the editorial queue) finds what it missed; the log names no user, patient nor token.
+        """
+        for listener in self.feedback_listeners:
+            try:
+                listener(record, exposure)
+            except Exception as error:  # a listener's store failing must not fail the EHR's call
+                name = getattr(listener, "__qualname__", type(listener).__name__)
+                log.warning("CDS feedback listener %s failed: %s", name, type(error).__name__)
 
     def patient_data(self, request: HookRequest) -> dict[str, object]:
         """Resolve every prefetch key, fetching from the EHR's FHIR server when needed."""

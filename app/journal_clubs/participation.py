@@ -1,8 +1,8 @@
 """Posting a reflection and claiming its journal-club credit, in that order, exactly once.
 
 The reflection and the claim are two writes in two stores, so a claim can fail (the ledger busy)
-after its reflection was saved. Such a claim is settled later: when the member next opens the
-club, and by `bedside clubs settle`; the ledger's idempotency key keeps the credit exactly once.
+after its reflection was saved. Such a claim is settled later: on the member's next post in the
+club, and by `bedside clubs settle` (cron); the ledger's idempotency key keeps the credit once.
 """
 
 from __future__ import annotations

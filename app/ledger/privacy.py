@@ -43,8 +43,9 @@ PATIENT_PATTERNS = (
 # A two-letter surname ("Li", "Ng") identifies a patient as well as a long one, so names count
 # from two letters (matched as written, so "NG tube" is not "Ng"); codes from three, and a single
 # letter (an initial) never. Two-letter names that are also ordinary capitalised words in the UI
-# languages ("He", "An", "Do", "Le") are left to the full name, which stays a term: matching them
-# alone would refuse every sentence that starts with them.
+# languages ("He", "An", "Do", "Le" — common Vietnamese, Chinese and Korean surnames) count only
+# after a title ("Mr Le", "Mme Le") or as the full name, which stays a term: matching them alone
+# would refuse every sentence that starts with them.
 MIN_NAME_LENGTH, MIN_CODE_LENGTH = 2, 3
 ORDINARY_SHORT_WORDS = frozenset(
     word
@@ -55,6 +56,12 @@ ORDINARY_SHORT_WORDS = frozenset(
     )
     for word in words.split()
 )
+# Titles and honorifics that put a name after them, in the UI languages and a few more; "M." (the
+# French Monsieur) only with its full stop. Matched in any case, with a full stop or a space.
+TITLED = (
+    r"(?i:(?:mr|mrs|ms|mx|miss|dr|pr|prof|sr|sra|srta|don|doña|mme|mlle|herr|frau)(?:\.\s*|\s+)"
+    r"|m\.\s*)"
+)
 
 
 @dataclass(frozen=True)
@@ -63,11 +70,14 @@ class IdentifyingTerms:
 
     names: frozenset[str] = frozenset()
     codes: frozenset[str] = frozenset()
+    titled_names: frozenset[str] = frozenset()  # ordinary words as names: only after a title
 
     def found_in(self, text: str) -> bool:
         """Tell whether the text names this patient or carries one of their codes."""
-        return any(whole_word(name, text, ignore_case=False) for name in self.names) or any(
-            whole_word(code, text, ignore_case=True) for code in self.codes
+        return (
+            any(whole_word(name, text, ignore_case=False) for name in self.names)
+            or any(whole_word(code, text, ignore_case=True) for code in self.codes)
+            or any(after_title(name, text) for name in self.titled_names)
         )
 
 
@@ -87,7 +97,8 @@ def identifying_terms(patient: Mapping[str, object]) -> IdentifyingTerms:
     }
     codes |= birth_date_forms(as_str(patient.get("birthDate")) or "")
     codes |= {full for name in dicts_in(patient.get("name")) for full in full_names(name)}
-    return IdentifyingTerms(telling_names(names), telling_codes(codes))
+    kept = telling_names(names)
+    return IdentifyingTerms(kept, telling_codes(codes), titled_names(names) - kept)
 
 
 def check_free_of_patient_data(
@@ -126,6 +137,12 @@ def whole_word(term: str, text: str, *, ignore_case: bool) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text, flags) is not None
 
 
+def after_title(name: str, text: str) -> bool:
+    """Find the name, as written, right after a title ("Mr Le", "Mme. Le", "dr Do")."""
+    pattern = rf"(?<![\w-]){TITLED}{re.escape(name)}(?![\w-])"
+    return re.search(pattern, text) is not None
+
+
 def given_names(name: Mapping[str, object]) -> list[object]:
     """The given names of a HumanName (a list of strings)."""
     given = as_dict(name).get("given")
@@ -160,6 +177,11 @@ def telling_names(names: Iterable[str | None]) -> frozenset[str]:
         for name in names
         if name and len(name) >= MIN_NAME_LENGTH and name.casefold() not in ORDINARY_SHORT_WORDS
     )
+
+
+def titled_names(names: Iterable[str | None]) -> frozenset[str]:
+    """Every name part of two letters or more, ordinary words included (matched after titles)."""
+    return frozenset(name for name in names if name and len(name) >= MIN_NAME_LENGTH)
 
 
 def telling_codes(codes: Iterable[str | None]) -> frozenset[str]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import current_app, redirect, request, url_for
 from flask_babel import gettext, lazy_gettext
+from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from app.collaboration.posting import PostingTooFast, last_page, page_span
@@ -129,17 +130,15 @@ def club_join(token: str) -> Response | str:
 def club_view(club_id: str) -> Response | FormAnswer:
     """A club for its members: topic, window, reflections, the reflection form, credit.
 
-    Opening it settles the member's credit claim if one failed after their reflection was saved.
+    Viewing it writes nothing; a member's POST settles their credit claim if one failed after
+    their reflection was saved (as does `bedside clubs settle`).
     """
     club = journal_clubs().club_for_member(club_id, learner_id())
     values = {"practice_change": "", "barriers": ""}
     errors: dict[str, str] = {}
     too_fast = None
-    if request.method == "GET":
-        settle_member(
-            journal_clubs(), ledger().store, ledger().policy, club, learner_id(), club_module(club)
-        )
     if request.method == "POST":
+        settle_pending_claim(club)
         values = {key: request.form.get(key, "").strip() for key in values}
         errors = reflection_errors(values)
         if not errors:
@@ -165,6 +164,18 @@ def club_view(club_id: str) -> Response | FormAnswer:
             except PostingTooFast as refused:
                 errors["practice_change"], too_fast = too_fast_text(refused), refused
     return form_answer(club_page(club, values, errors), errors, too_fast)
+
+
+def settle_pending_claim(club: Club) -> None:
+    """Record the member's failed credit claim; a still-busy ledger leaves it for the CLI."""
+    try:
+        settle_member(
+            journal_clubs(), ledger().store, ledger().policy, club, learner_id(), club_module(club)
+        )
+    except DBAPIError as error:
+        current_app.logger.warning(
+            "club credit claim left for `bedside clubs settle`: %s", type(error).__name__
+        )
 
 
 def club_module(club: Club) -> Mapping[str, Any] | None:
@@ -219,6 +230,7 @@ def club_page(club: Club, values: dict, errors: dict) -> str:
 def club_close(club_id: str) -> Response | tuple[str, int] | str:
     """The facilitator closes the club with a summary."""
     club = journal_clubs().club_for_member(club_id, learner_id())
+    settle_pending_claim(club)
     if club.facilitator_id != learner_id():
         return error_page(
             403,

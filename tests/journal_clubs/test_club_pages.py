@@ -272,13 +272,28 @@ def reflect_while_the_ledger_fails(app, facilitator, member) -> str:
     return club
 
 
-def test_a_failed_claim_is_settled_when_the_member_opens_the_club_again(
+def test_opening_a_club_with_a_pending_claim_writes_nothing_to_the_ledger(
     clubs_app, facilitator, member
 ):
     club = reflect_while_the_ledger_fails(clubs_app, facilitator, member)
-    assert 'id="club-credit"' in get(member, club)
+    with ledger_refusing_credits(clubs_app):
+        get(member, club)  # a busy ledger never fails a page view
+    html = get(member, club)
+    assert 'id="club-credit"' not in html
+    assert list(ledger_store(clubs_app).iter_chain()) == []
+
+
+def test_the_members_next_post_in_the_club_settles_a_failed_claim_once(
+    clubs_app, facilitator, member
+):
+    club = reflect_while_the_ledger_fails(clubs_app, facilitator, member)
+    html = get(member, club)
+    post(member, club, html, 400, practice_change="", barriers="")  # refused, yet it settles
     [record] = ledger_store(clubs_app).credits_for(learner(clubs_app))
     assert record.activity_type == "journal-club"
+    post(member, club, get(member, club), practice_change="Repeat lactate", barriers="Time")
+    assert len(list(ledger_store(clubs_app).iter_chain())) == 1
+    assert 'id="club-credit"' in get(member, club)
 
 
 def test_bedside_clubs_settle_claims_each_failed_credit_once(clubs_app, facilitator, member):

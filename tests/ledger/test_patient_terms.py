@@ -91,3 +91,27 @@ def test_an_ordinary_word_name_is_still_refused_as_the_full_name():
     terms = identifying_terms({"name": [{"given": ["An"], "family": "Le"}]})
     with pytest.raises(PatientDataRefused, match="names the patient"):
         check_free_of_patient_data("An Le needs a second bolus", "question", terms)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Mr Le needs a second bolus", "Mme Le est fébrile", "Sra. Do tiene fiebre", "seen by dr An"],
+)
+def test_an_ordinary_word_name_after_a_title_is_refused(text):
+    terms = identifying_terms({"name": [{"given": ["An", "Do"], "family": "Le"}]})
+    with pytest.raises(PatientDataRefused, match="names the patient"):
+        check_free_of_patient_data({"question": text}, "question", terms)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le patient est fébrile",
+        "do not repeat the bolus",
+        "an ECG before the dose",
+        "Do we give an antibiotic? Ask Dr Leon",  # a longer word after a title is not the name
+    ],
+)
+def test_ordinary_words_without_a_title_still_pass(text):
+    terms = identifying_terms({"name": [{"given": ["An", "Do"], "family": "Le"}]})
+    check_free_of_patient_data({"question": text}, "question", terms)
