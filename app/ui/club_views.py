@@ -21,7 +21,7 @@ from app.collaboration.posting import PostingTooFast, last_page, page_span
 from app.collaboration.roles import FACILITATE
 from app.journal_clubs import journal_clubs
 from app.journal_clubs.invites import InviteRefused, invite_token, invited_club
-from app.journal_clubs.participation import club_topic_module, reflect_for_credit, settle_member
+from app.journal_clubs.participation import club_topic_module, settle_member
 from app.journal_clubs.store import Club, ClubClosed, ClubNotFound
 from app.ledger.models import PatientDataRefused
 from app.ledger.rules import journal_club_key
@@ -143,18 +143,14 @@ def club_view(club_id: str) -> Response | FormAnswer:
         errors = reflection_errors(values)
         if not errors:
             try:
-                answers = (values["practice_change"], values["barriers"])
-                policy, now = ledger().policy, datetime.now(UTC)
-                reflect_for_credit(
-                    journal_clubs(),
-                    ledger().store,
-                    policy,
+                journal_clubs().reflect(
                     club_id,
                     learner_id(),
-                    answers,
-                    now,
-                    topic_module=club_module(club),
+                    values["practice_change"],
+                    values["barriers"],
+                    datetime.now(UTC),
                 )
+                settle_pending_claim(club)  # a busy ledger leaves the saved reflection's claim
                 newest = last_page(journal_clubs().reflection_count(club_id))
                 return redirect(url_for("ui.club_view", club_id=club_id, page=newest), 303)
             except PatientDataRefused:
