@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -32,10 +34,11 @@ VOID_ENCOUNTER_STATUS = {"planned", "cancelled", "entered-in-error"}
 ONGOING_CLINICAL_STATUS = {None, "active", "recurrence", "relapse"}
 ATTRIBUTION_ROLES = ("ATND", "PPRF")
 MAX_REMEMBERED_TIMES = 4096
-# parse_time's answers for the texts of the patient being evaluated: the measures read the same
-# encounter starts and order times many times per patient. Emptied for each new patient, so a
-# replicated export's repeated timestamps never count as hits across patients.
-_times_of_patient: dict[str, datetime | None] = {}
+# The `times` of the record this thread (or task) is evaluating (see PatientRecord.evaluating):
+# each thread sees only its own, and none outside an evaluation, so no parse is shared.
+_evaluated_times: ContextVar[dict[str, datetime | None] | None] = ContextVar(
+    "_evaluated_times", default=None
+)
 
 
 @dataclass
@@ -62,11 +65,14 @@ class PatientRecord:
     clinicians_by_encounter: dict[int, tuple[dict, str | None]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # parse_time's answers for this patient's texts: the measures read the same encounter starts
+    # and order times many times per patient (kept per record, so a replicated export's repeated
+    # timestamps never count as hits across patients)
+    times: dict[str, datetime | None] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_resources(cls, resources: Iterable[dict]) -> PatientRecord:
         """Index one patient's resources (anything that is not a JSON object is skipped)."""
-        _times_of_patient.clear()
         by_type: dict[str, list[dict]] = defaultdict(list)
         for resource in resources:
             if isinstance(resource, dict) and as_str(resource.get("resourceType")):
@@ -79,6 +85,15 @@ class PatientRecord:
                 if condition_id and as_str(encounter.get("id")):
                     record.diagnosis_links.setdefault(condition_id, set()).add(encounter["id"])
         return record
+
+    @contextlib.contextmanager
+    def evaluating(self) -> Iterator[PatientRecord]:
+        """Within the block, this thread's timed and day_of remember their answers in `times`."""
+        token = _evaluated_times.set(self.times)
+        try:
+            yield self
+        finally:
+            _evaluated_times.reset(token)
 
     @property
     def key(self) -> str:
@@ -163,13 +178,16 @@ def day_of(text: object) -> date | None:
 
 
 def patient_time(text: str) -> datetime | None:
-    """parse_time, remembered for the patient being evaluated (see _times_of_patient)."""
+    """parse_time, remembered in the times of the record being evaluated (if any)."""
+    times = _evaluated_times.get()
+    if times is None:
+        return parse_time(text)
     try:
-        return _times_of_patient[text]
+        return times[text]
     except KeyError:
-        if len(_times_of_patient) >= MAX_REMEMBERED_TIMES:
-            _times_of_patient.clear()
-        moment = _times_of_patient[text] = parse_time(text)
+        if len(times) >= MAX_REMEMBERED_TIMES:
+            times.clear()
+        moment = times[text] = parse_time(text)
         return moment
 
 

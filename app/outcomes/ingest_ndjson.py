@@ -2,10 +2,14 @@
 
 Memory: files are read one line at a time; each line a measure reads is kept as raw bytes with its
 patient id (never as parsed JSON, which takes about five times the space and slows every garbage
-collection) in a chunk of at most `CHUNK_BYTES`. A full chunk is sorted by patient in memory and
-written as one sorted run per partition into a temporary directory (deleted afterwards); reading
-back merges the runs, so memory holds one chunk while spooling, then one line per run plus one
-patient's resources. An export that fits in one chunk (and one partition) never touches the disk.
+collection) in a chunk of at most `CHUNK_BYTES`, counting each line's Python objects (its bytes,
+patient id, tuple and list slot: about 150 bytes more than the raw line) as well as its text. A
+full chunk is sorted by patient in memory and written as one sorted run per partition into a
+temporary directory (deleted afterwards); reading back merges the runs, at most `MERGE_FAN_IN` at
+a time (more runs are first merged in passes into intermediate runs, so open files stay bounded
+whatever the export's size), so memory holds one chunk while spooling, then one line per open run
+plus one patient's resources. An export that fits in one chunk (and one partition) never touches
+the disk.
 Medication resources (no patient, and few) are kept in memory by id and added to each group that
 references them; other resources with no patient (Practitioner, Organization...) and types no
 measure reads are not spooled at all.
@@ -22,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import struct
+import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -37,11 +42,13 @@ from app.outcomes.ingest_fhir import MEASURE_TYPES
 from app.outcomes.medications import MedicationLookup, remember, with_medications
 
 BATCH = 5000  # lines read between two progress reports
-CHUNK_BYTES = 32 * 2**20  # raw NDJSON held in memory before a sorted run goes to disk
+CHUNK_BYTES = 32 * 2**20  # memory a chunk of lines may take before a sorted run goes to disk
+MERGE_FAN_IN = 64  # run files a merge reads at once (far below the usual 1,024 open-file limit)
 SPOOLED_TYPES = frozenset(MEASURE_TYPES) - {"Medication"}
 RECORD_HEADER = struct.Struct("<II")  # a run record: patient id length, line length
 Progress = Callable[[int], None]
 Spooled = tuple[int, str, bytes]  # (partition, patient id, raw line), in file order
+HELD_LINE_BYTES = sys.getsizeof((0, "", b"")) + 8  # a Spooled tuple and its chunk list slot
 
 
 class NdjsonError(Exception):
@@ -67,9 +74,8 @@ class Spool:
         if self.held:
             lines = ((patient, line) for part, patient, line in self.held if part == partition)
         else:
-            lines = merged_runs(
-                [run_path(self.directory, run, partition) for run in range(self.runs)]
-            )
+            paths = [run_path(self.directory, run, partition) for run in range(self.runs)]
+            lines = merged_runs(paths)
         return read_patients(lines, self.medications)
 
 
@@ -174,10 +180,56 @@ def run_path(directory: Path, run: int, partition: int) -> Path:
 
 def merged_runs(paths: list[Path]) -> Iterator[tuple[str, bytes]]:
     """(patient id, line) of sorted runs merged by patient; equal ids keep run (so file) order."""
+    return merged_at_once(fanned_in(paths))
+
+
+def merged_at_once(paths: list[Path]) -> Iterator[tuple[str, bytes]]:
+    """(patient id, line) of a few sorted runs, all open together, merged by patient."""
     runs = [read_run(path) for path in paths]
     if len(runs) == 1:
         return runs[0]
     return heapq.merge(*runs, key=itemgetter(0))  # stable: ties come from the earlier run first
+
+
+def fanned_in(paths: list[Path]) -> list[Path]:
+    """At most MERGE_FAN_IN runs holding the same lines in the same order (merging in passes).
+
+    Each pass merges consecutive groups of runs into one intermediate run each, so a patient's
+    lines keep their run order; a pass's intermediates are deleted once the next pass read them.
+    """
+    made: list[Path] = []
+    merge_pass = 0
+    while len(paths) > MERGE_FAN_IN:
+        merge_pass += 1
+        groups = [
+            paths[start : start + MERGE_FAN_IN] for start in range(0, len(paths), MERGE_FAN_IN)
+        ]
+        merged = [intermediate_path(paths[0], merge_pass, n) for n in range(len(groups))]
+        for group, target in zip(groups, merged, strict=True):
+            write_records(target, merged_at_once(group))
+        for path in made:
+            path.unlink()
+        paths = made = merged
+    return paths
+
+
+def intermediate_path(first: Path, merge_pass: int, group: int) -> Path:
+    """The file of one group's merge in one pass, named after the partition's first run."""
+    partition = first.name.rsplit("-part-", 1)[-1]
+    return first.with_name(f"merge-{merge_pass:02d}-{group:06d}-part-{partition}")
+
+
+def write_records(path: Path, records: Iterable[tuple[str, bytes]]) -> None:
+    """Write (patient id, line) records to one run file."""
+    with path.open("wb") as target:
+        for patient, line in records:
+            target.write(run_record(patient, line))
+
+
+def run_record(patient: str, line: bytes) -> bytes:
+    """One run record: its header, the patient id and the raw line."""
+    name = patient.encode("utf-8")
+    return RECORD_HEADER.pack(len(name), len(line)) + name + line
 
 
 def read_run(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -201,7 +253,7 @@ def _spool(directory: Path, files: list[Path], partitions: int, progress: Progre
             patient = patient_id_of(resource)
             if patient and resource["resourceType"] in SPOOLED_TYPES:
                 chunk.append((partition_of(patient, partitions), patient, line))
-                held_bytes += len(line)
+                held_bytes += sys.getsizeof(line) + sys.getsizeof(patient) + HELD_LINE_BYTES
             elif not patient:
                 remember(medications, resource)
             if held_bytes >= CHUNK_BYTES:
@@ -234,8 +286,7 @@ def _write_run(directory: Path, run: int, chunk: list[Spooled]) -> None:
             target = files.get(partition)
             if target is None:
                 target = files[partition] = run_path(directory, run, partition).open("wb")
-            name = patient.encode("utf-8")
-            target.write(RECORD_HEADER.pack(len(name), len(line)) + name + line)
+            target.write(run_record(patient, line))
     finally:
         for target in files.values():
             target.close()

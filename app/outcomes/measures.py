@@ -43,8 +43,9 @@ def evaluate_patient(
     """
     record = PatientRecord.from_resources(resources)
     cases: list[MeasureCase] = []
-    for definition in definitions:
-        cases.extend(evaluator_for(definition)(definition, record, as_of))
+    with record.evaluating():
+        for definition in definitions:
+            cases.extend(evaluator_for(definition)(definition, record, as_of))
     return cases
 
 

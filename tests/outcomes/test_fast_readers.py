@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 from hypothesis import example, given
@@ -47,11 +48,42 @@ def test_status_code_is_the_first_non_empty_string_code(value):
     assert status_code(value) == next((c for c in codes if isinstance(c, str) and c), None)
 
 
-def test_times_are_remembered_for_one_patient_only():
-    PatientRecord.from_resources([{"resourceType": "Patient", "id": "p1"}])
-    assert timed("2026-01-02T03:04:05Z") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    assert day_of("2026-01-02") == datetime(2026, 1, 2).date() and timed("2026-01-02") is None
-    assert set(fhir_data._times_of_patient) == {"2026-01-02T03:04:05Z", "2026-01-02"}
-    PatientRecord.from_resources([{"resourceType": "Patient", "id": "p2"}])
-    assert fhir_data._times_of_patient == {}
+def test_times_are_remembered_by_the_record_being_evaluated_only():
+    """Parsed times go to the evaluated record's own dict, and to none outside an evaluation."""
+    first = PatientRecord.from_resources([{"resourceType": "Patient", "id": "p1"}])
+    second = PatientRecord.from_resources([{"resourceType": "Patient", "id": "p2"}])
+    with first.evaluating():
+        assert timed("2026-01-02T03:04:05Z") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        assert day_of("2026-01-02") == datetime(2026, 1, 2).date() and timed("2026-01-02") is None
+    assert set(first.times) == {"2026-01-02T03:04:05Z", "2026-01-02"}
+    assert second.times == {}
+    assert timed("2026-03-04T05:06:07Z") and set(first.times) == {
+        "2026-01-02T03:04:05Z",
+        "2026-01-02",
+    }
     assert timed("not a time T") is None and day_of(7) is None
+    assert not hasattr(fhir_data, "_times_of_patient")
+
+
+def test_a_thread_evaluating_one_record_never_fills_another_threads_record():
+    """Two threads evaluating two records at once each remember only their own patient's times."""
+    first = PatientRecord.from_resources([{"resourceType": "Patient", "id": "p1"}])
+    second = PatientRecord.from_resources([{"resourceType": "Patient", "id": "p2"}])
+    both_inside = threading.Barrier(2)
+
+    def evaluate(record: PatientRecord, text: str) -> None:
+        with record.evaluating():
+            both_inside.wait(timeout=10)
+            timed(text)
+            both_inside.wait(timeout=10)
+
+    threads = [
+        threading.Thread(target=evaluate, args=(first, "2026-01-01T01:00:00Z")),
+        threading.Thread(target=evaluate, args=(second, "2026-02-02T02:00:00Z")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(first.times) == {"2026-01-01T01:00:00Z"}
+    assert set(second.times) == {"2026-02-02T02:00:00Z"}

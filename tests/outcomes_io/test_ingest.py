@@ -110,3 +110,44 @@ def test_an_export_larger_than_a_chunk_spills_sorted_runs_and_reads_back_the_sam
         shares = [list(spool.patients(part)) for part in range(3)]
     assert sorted(patient for share in shares for patient in share) == in_memory
     assert list(tmp_path.glob("bedside-ndjson-*")) == []
+
+
+def test_many_runs_merge_in_passes_with_few_files_open(tmp_path, monkeypatch):
+    """Runs beyond the fan-in merge in passes: same groups and order, never too many files open."""
+    export = write_ndjson(tmp_path / "export")
+    with ingest_ndjson.spooled(export) as spool:
+        in_memory = list(spool.patients())
+    monkeypatch.setattr(ingest_ndjson, "CHUNK_BYTES", 20_000)
+    monkeypatch.setattr(ingest_ndjson, "MERGE_FAN_IN", 3)
+    reading = [0]
+    most_reading = [0]
+    read_run = ingest_ndjson.read_run
+
+    def counted_read_run(path):
+        reading[0] += 1
+        most_reading[0] = max(most_reading[0], reading[0])
+        try:
+            yield from read_run(path)
+        finally:
+            reading[0] -= 1
+
+    monkeypatch.setattr(ingest_ndjson, "read_run", counted_read_run)
+    with ingest_ndjson.spooled(export, spool_dir=tmp_path) as spool:
+        assert spool.runs > 3 * 3  # at least two merge passes before the last merge
+        assert list(spool.patients()) == in_memory
+    assert most_reading[0] == 3
+    with ingest_ndjson.spooled(export, partitions=2) as spool:
+        shares = [list(spool.patients(part)) for part in range(2)]
+    assert sorted(patient for share in shares for patient in share) == in_memory
+    assert most_reading[0] == 3 and reading[0] == 0
+
+
+def test_a_chunk_counts_each_lines_objects_not_only_its_text(tmp_path, monkeypatch):
+    """Many tiny lines whose text alone fits in a chunk still fill it: their objects count too."""
+    line = '{"resourceType": "Condition", "subject": {"reference": "Patient/p%d"}}\n'
+    lines = [line % (n % 7) for n in range(300)]
+    (tmp_path / "Condition.ndjson").write_text("".join(lines))
+    monkeypatch.setattr(ingest_ndjson, "CHUNK_BYTES", 2 * sum(map(len, lines)))
+    with ingest_ndjson.spooled(tmp_path) as spool:
+        assert spool.runs >= 2 and not spool.held
+        assert sum(len(group) for group in spool.groups()) == 300
