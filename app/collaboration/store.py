@@ -13,10 +13,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, String, bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
@@ -29,10 +29,15 @@ from app.ledger.privacy import check_text
 
 migrations = Migrations("bedside.collaboration")
 CDS_REPORTER = "cds:"
+ERASED_AUTHOR = ""  # the author of the threads and posts of a learner who deleted their data
 # What a notice is about: an item's reporter hears of its triage, replies and resolution; the
 # people in a thread hear of a reply; editors of a new queue item; moderators of a reported post.
 ITEM_STATUS, ITEM_REPLY, ITEM_RESOLVED = "status", "reply", "resolved"
 THREAD_REPLY, QUEUE_ITEM, POST_REPORTED = "thread-reply", "queue-item", "post-reported"
+# Roles are learned when their holder uses them; one not seen used for this long gets no notices
+# (a revoked editor who never comes back stops hearing of the queue), until seen again.
+ROLE_HOLDER_DAYS = 30
+ROLE_SEEN_REFRESH = timedelta(days=1)  # how stale `seen_at` may get before a visit rewrites it
 
 
 class CollaborationError(Exception):
@@ -145,6 +150,13 @@ def index_posts_by_author(db: SqliteFile) -> None:
     db["collab_posts"].create_index(["author_id", "created_at"])
 
 
+@migrations()
+def add_role_seen_at(db: SqliteFile) -> None:
+    """When a role holder was last seen using the role (holders not seen for long are dropped)."""
+    db["collab_role_holders"].add_column("seen_at", str)
+    db.execute("UPDATE collab_role_holders SET seen_at = since")
+
+
 POSTGRESQL_STEPS = [
     (
         "create_collaboration_tables",
@@ -250,6 +262,13 @@ POSTGRESQL_STEPS = [
         "CREATE INDEX idx_collab_posts_author_id_created_at"
         " ON collab_posts (author_id, created_at)",
     ),
+    (
+        "add_role_seen_at",
+        """
+        ALTER TABLE collab_role_holders ADD COLUMN seen_at TEXT COLLATE "C";
+        UPDATE collab_role_holders SET seen_at = since
+        """,
+    ),
 ]
 TABLES = (
     "collab_names",
@@ -268,11 +287,12 @@ COLLABORATION_SCHEMA = StoreSchema(
     POSTGRESQL_STEPS,
     # Override feedback is pulled with SELECT on cds_feedback and cds_exposures, which the CDS
     # store's own grants already give (granting them here would revoke its other privileges).
-    # A learner deleting their data deletes their display name (their posts stay, unnamed) and
-    # the roles Bedside saw them hold; a role no longer held is deleted when it is noticed.
+    # A learner deleting their data deletes their display name, their notices and the roles
+    # Bedside saw them hold (their posts stay, unnamed); a role no longer held is deleted when it
+    # is noticed. One tuple a table: a later tuple's REVOKE ALL would wipe an earlier grant.
     grants=(
-        ("SELECT, INSERT, UPDATE", TABLES[1:-1]),
-        ("SELECT, INSERT, UPDATE, DELETE", (TABLES[0], TABLES[-1])),
+        ("SELECT, INSERT, UPDATE", TABLES[1:7]),
+        ("SELECT, INSERT, UPDATE, DELETE", (TABLES[0], *TABLES[7:])),
     ),
 )
 NEW_OVERRIDES = text(
@@ -481,11 +501,20 @@ class CollaborationStore:
         }
 
     def forget_display_name(self, learner_id: str) -> None:
-        """Delete a learner's display name and roles seen: their posts stay, shown unnamed."""
+        """Erase a learner from the discussions: their name, notices and roles seen go, and their
+        threads and posts stay, unnamed and no longer theirs (so replies notify nobody)."""
         with self.database.write() as connection:
             for table in ("collab_names", "collab_role_holders"):
                 connection.execute(
                     text(f"DELETE FROM {table} WHERE learner_id = :l"), {"l": learner_id}
+                )
+            connection.execute(
+                text("DELETE FROM collab_notices WHERE recipient_key = :l"), {"l": learner_id}
+            )
+            for table in ("collab_threads", "collab_posts"):
+                connection.execute(
+                    text(f"UPDATE {table} SET author_id = :erased WHERE author_id = :l"),
+                    {"erased": ERASED_AUTHOR, "l": learner_id},
                 )
 
     def start_thread(
@@ -828,30 +857,48 @@ class CollaborationStore:
 
     # Notices
 
-    def notices(self, recipient_keys: Collection[str]) -> list[Notice]:
-        """The notices to any of these keys (one person's learner id and CDS keys), newest first.
-
-        A notice about a post a moderator hid is left out (hidden posts notify nobody).
-        """
+    def notices(
+        self, recipient_keys: Collection[str], *, limit: int = PAGE_SIZE, offset: int = 0
+    ) -> list[Notice]:
+        """A page of the notices to any of these keys (one person's learner id and CDS keys),
+        newest first. A notice about a post a moderator hid is left out (hidden posts notify
+        nobody)."""
         query = text(
             f"{NOTICE_QUERY} WHERE notice.recipient_key IN :keys AND post.hidden_at IS NULL"
-            " ORDER BY notice.at DESC, notice.notice_id"
+            " ORDER BY notice.at DESC, notice.notice_id LIMIT :limit OFFSET :offset"
         ).bindparams(bindparam("keys", expanding=True))
+        values = {"keys": sorted(recipient_keys), "limit": limit, "offset": offset}
         with self.database.read() as connection:
-            rows = connection.execute(query, {"keys": sorted(recipient_keys)}).all()
+            rows = connection.execute(query, values).all()
         return [Notice(*row) for row in rows]
 
-    def unread_notices(self, learner_id: str, since: str, limit: int = 50) -> list[Notice]:
-        """A learner's unread notices after `since`, oldest first (none about a hidden post)."""
+    def notice_count(self, recipient_keys: Collection[str]) -> int:
+        """How many notices `notices` lists for these keys, over all its pages."""
+        query = text(
+            "SELECT count(*) FROM collab_notices AS notice"
+            " LEFT JOIN collab_posts AS post ON post.post_id = notice.post_id"
+            " WHERE notice.recipient_key IN :keys AND post.hidden_at IS NULL"
+        ).bindparams(bindparam("keys", expanding=True))
+        with self.database.read() as connection:
+            return connection.execute(query, {"keys": sorted(recipient_keys)}).scalar_one()
+
+    def unread_notices(
+        self, learner_id: str, since: str, mailed: Collection[str] = (), limit: int = 50
+    ) -> list[Notice]:
+        """A learner's first unread notices after `since` not in `mailed`, oldest first.
+
+        Mailed ones are left out before the limit, so a run always finds the next unmailed ones;
+        none about a hidden post.
+        """
         query = text(
             f"{NOTICE_QUERY} WHERE notice.recipient_key = :learner AND notice.read_at IS NULL"
             " AND notice.at > :since AND post.hidden_at IS NULL"
+            " AND notice.notice_id NOT IN :mailed"
             " ORDER BY notice.at, notice.notice_id LIMIT :limit"
-        )
+        ).bindparams(bindparam("mailed", expanding=True, type_=String))
+        values = {"learner": learner_id, "since": since, "mailed": sorted(mailed), "limit": limit}
         with self.database.read() as connection:
-            rows = connection.execute(
-                query, {"learner": learner_id, "since": since, "limit": limit}
-            ).all()
+            rows = connection.execute(query, values).all()
         return [Notice(*row) for row in rows]
 
     def mark_read(self, recipient_keys: Collection[str]) -> None:
@@ -867,23 +914,30 @@ class CollaborationStore:
         """Remember whether a learner holds a permission (editors and moderators get notices).
 
         Roles come from the configuration at sign-in, so Bedside learns who holds one when they
-        use it; it writes only when that changed.
+        use it; it writes only when that changed or the last sighting is a day old.
         """
+        now = datetime.now(UTC)
         with self.database.read() as connection:
-            known = connection.execute(
-                text("SELECT 1 FROM collab_role_holders WHERE learner_id = :l AND permission = :p"),
+            seen_at = connection.execute(
+                text(
+                    "SELECT seen_at FROM collab_role_holders"
+                    " WHERE learner_id = :l AND permission = :p"
+                ),
                 {"l": learner_id, "p": permission},
             ).first()
-        if (known is not None) == held:
+        if held and seen_at is not None and seen_at[0] > iso(now - ROLE_SEEN_REFRESH):
+            return
+        if not held and seen_at is None:
             return
         with self.database.write() as connection:
             if held:
                 connection.execute(
                     text(
-                        "INSERT INTO collab_role_holders (learner_id, permission, since)"
-                        " VALUES (:l, :p, :now) ON CONFLICT DO NOTHING"
+                        "INSERT INTO collab_role_holders (learner_id, permission, since, seen_at)"
+                        " VALUES (:l, :p, :now, :now) ON CONFLICT (learner_id, permission)"
+                        " DO UPDATE SET seen_at = excluded.seen_at"
                     ),
-                    {"l": learner_id, "p": permission, "now": timestamp()},
+                    {"l": learner_id, "p": permission, "now": iso(now)},
                 )
             else:
                 connection.execute(
@@ -1038,7 +1092,7 @@ def notify_thread(
         {"t": thread_id},
     ).all()
     for (recipient,) in rows:
-        if recipient != author_id:
+        if recipient not in {author_id, ERASED_AUTHOR}:
             insert_notice(
                 connection,
                 recipient,
@@ -1072,10 +1126,13 @@ def notify_role(
     now: str,
     skip: Collection[str],
 ) -> None:
-    """Give every learner seen holding the permission a notice of the event (once each)."""
+    """Give every learner seen holding the permission lately a notice of the event (once each)."""
+    recent = iso(datetime.fromisoformat(now) - timedelta(days=ROLE_HOLDER_DAYS))
     holders = connection.execute(
-        text("SELECT learner_id FROM collab_role_holders WHERE permission = :p"),
-        {"p": permission},
+        text(
+            "SELECT learner_id FROM collab_role_holders WHERE permission = :p AND seen_at > :recent"
+        ),
+        {"p": permission, "recent": recent},
     ).scalars()
     for recipient in holders.all():
         if recipient not in skip:
@@ -1119,4 +1176,9 @@ def new_id() -> str:
 
 def timestamp() -> str:
     """Now, in UTC, as sortable ISO 8601 text (microseconds keep the order of quick writes)."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    return iso(datetime.now(UTC))
+
+
+def iso(moment: datetime) -> str:
+    """A UTC moment as the sortable ISO 8601 text the store writes."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")

@@ -8,11 +8,13 @@ layer, never imported here). It names the few kinds of notice it can word in a m
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
 NOTICE_SOURCE = "delivery.notice_source"  # the app.extensions key the source is wired under
 NOTICE_DAYS = 7  # older unread notices are not mailed (they stay on the notices page)
+NOTICE_BATCH = 50  # the most notices one run reads for a learner (the rest go in later runs)
 THREAD_REPLY, ITEM_UPDATE = "thread-reply", "item-update"
 QUEUE_ITEM, POST_REPORTED = "queue-item", "post-reported"
 KINDS = (THREAD_REPLY, ITEM_UPDATE, QUEUE_ITEM, POST_REPORTED)
@@ -31,6 +33,8 @@ class MailNotice:
 class NoticeSource(Protocol):
     """Where a learner's unread notices come from."""
 
-    def unread(self, learner_id: str, since: str) -> list[MailNotice]:
-        """The learner's unread notices after `since`, oldest first."""
+    def unread(
+        self, learner_id: str, since: str, mailed: Collection[str], limit: int
+    ) -> list[MailNotice]:
+        """The first `limit` unread notices after `since` not in `mailed`, oldest first."""
         ...

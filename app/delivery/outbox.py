@@ -30,7 +30,7 @@ from app.delivery.messages import (
     review_message,
     sender_domain,
 )
-from app.delivery.notices import NOTICE_DAYS, NOTICE_SOURCE, NoticeSource
+from app.delivery.notices import NOTICE_BATCH, NOTICE_DAYS, NOTICE_SOURCE, NoticeSource
 from app.delivery.schedule import (
     DIGEST_DAYS,
     cap_cutoff,
@@ -55,6 +55,7 @@ from app.learning.recommend import Profile, recommend
 from app.learning.reviews import DueReview, due_reviews
 
 DIGEST_ITEMS = 3
+CLAIM_MARGIN_DAYS = 1  # notice claims are kept this long past the mailing window, then purged
 
 
 @dataclass
@@ -95,6 +96,7 @@ class Outbox:
     def send_due(self, now: datetime) -> SendReport:
         """Send every learner their due question (and digest) now, at most once."""
         self._require_smtp()
+        self.store.purge_notice_claims(stamp(now - timedelta(days=NOTICE_DAYS + CLAIM_MARGIN_DAYS)))
         report = SendReport()
         for subscription in self.store.active():
             self._serve(subscription, now, report)
@@ -214,8 +216,8 @@ class Outbox:
         """Claim the learner's unmailed notices, then send them in one digest (at most per cap)."""
         learner = subscription.learner_id
         since = stamp(now - timedelta(days=NOTICE_DAYS))
-        mailed = self.store.mailed_notices(learner)
-        pending = [n for n in source.unread(learner, since) if n.notice_id not in mailed]
+        mailed = self.store.mailed_notices(learner, since)
+        pending = source.unread(learner, since, mailed, NOTICE_BATCH)
         if not pending:
             return
         cutoff = cap_cutoff(now, subscription.preferences.min_hours)

@@ -206,8 +206,10 @@ DELIVERY_SCHEMA = StoreSchema(
     "bedside.delivery",
     migrations,
     POSTGRESQL_STEPS,
+    # Notice claims are only added, read, released and purged (never updated).
     grants=(
-        ("SELECT, INSERT, UPDATE, DELETE", TABLES),
+        ("SELECT, INSERT, UPDATE, DELETE", TABLES[:-1]),
+        ("SELECT, INSERT, DELETE", TABLES[-1:]),
         ("SELECT, INSERT", ("delivery_suppressions",)),
     ),
 )
@@ -475,14 +477,29 @@ class DeliveryStore:
             return None
         return Claim(message_id, learner_id, kind, previous)
 
-    def mailed_notices(self, learner_id: str) -> set[str]:
-        """The ids of the notices already claimed for a learner's mail."""
+    def mailed_notices(self, learner_id: str, since: str) -> set[str]:
+        """The ids of the notices claimed for a learner's mail after `since`.
+
+        A notice is claimed after it happened, so these cover every notice newer than `since`.
+        """
         with self.database.read() as connection:
             rows = connection.execute(
-                text("SELECT notice_id FROM delivery_notice_claims WHERE learner_id = :l"),
-                {"l": learner_id},
+                text(
+                    "SELECT notice_id FROM delivery_notice_claims"
+                    " WHERE learner_id = :l AND claimed_at > :since"
+                ),
+                {"l": learner_id, "since": since},
             ).scalars()
             return set(rows.all())
+
+    def purge_notice_claims(self, before: str) -> int:
+        """Delete the notice claims made before `before` (past the mailing window); their count."""
+        with self.database.write() as connection:
+            deleted = connection.execute(
+                text("DELETE FROM delivery_notice_claims WHERE claimed_at < :before"),
+                {"before": before},
+            )
+        return deleted.rowcount
 
     def claim_notices(
         self, learner_id: str, notice_ids: list[str], now: str, cutoff: str

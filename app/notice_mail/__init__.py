@@ -9,6 +9,8 @@ app factory wires it with `init_notice_mail(app)` after both.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from flask import Flask
 
 from app.collaboration import EXTENSION as COLLABORATION
@@ -46,13 +48,15 @@ class CollaborationNotices:
     def __init__(self, store: CollaborationStore):
         self.store = store
 
-    def unread(self, learner_id: str, since: str) -> list[mail.MailNotice]:
-        """The learner's unread notices after `since` (none about a hidden post), oldest first."""
+    def unread(
+        self, learner_id: str, since: str, mailed: Collection[str], limit: int
+    ) -> list[mail.MailNotice]:
+        """The learner's first unread notices after `since` not yet mailed, oldest first."""
         return [
             mail.MailNotice(
                 notice.notice_id, MAIL_KINDS[notice.kind], self._module(notice), page(notice)
             )
-            for notice in self.store.unread_notices(learner_id, since)
+            for notice in self.store.unread_notices(learner_id, since, mailed, limit)
             if notice.kind in MAIL_KINDS
         ]
 

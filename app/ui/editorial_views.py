@@ -13,6 +13,7 @@ from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from werkzeug.wrappers import Response
 
 from app.collaboration import collaboration, queue
+from app.collaboration.posting import page_span
 from app.collaboration.roles import EDIT_QUEUE, MODERATE
 from app.collaboration.store import CDS_REPORTER, Item, NotFound
 from app.ledger.models import PatientDataRefused
@@ -210,9 +211,11 @@ def notices() -> str:
         store().note_role(learner_id(), permission, held=can(permission))
     keys = my_keys()
     items = store().items_reported_by(keys)
+    span = page_span(store().notice_count(keys), request.args.get("page"))
     return page(
         "ui/notices.html",
-        notices=store().notices(keys),
+        notices=store().notices(keys, limit=span.size, offset=span.offset),
+        span=span,
         items=items,
         by_id={item.item_id: item for item in items},
         modules=runtime().library.modules,

@@ -155,7 +155,9 @@ def test_each_critiquing_feedback_files_one_item_even_when_delivered_again(colla
     assert sorted(item.kind for item in items) == ["evidence", "more-info", "update"]
 
 
-def test_viewing_the_queue_and_the_notices_writes_nothing(collab_app, learner, editor):
+def test_viewing_the_queue_and_the_notices_files_no_item_and_changes_no_notice_or_post(
+    collab_app, learner, editor
+):
     record_override(collab_app, "recipient-disagrees-evidence", through_feedback=False)
     before = collab_tables(collab_app, but="collab_role_holders")
     for client, path in ((editor, "/app/editorial"), (learner, "/app/notices")):

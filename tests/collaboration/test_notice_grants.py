@@ -33,6 +33,9 @@ def test_notices_need_no_more_than_the_printed_grants(postgres_url):
         assert [n.kind for n in store.unread_notices("L1", EARLY)] == ["thread-reply"]
         assert [n.kind for n in store.notices({"E1"})] == ["queue-item"]
         store.forget_display_name("E1")  # a learner deleting their data
+        store.forget_display_name("L1")  # their notices go; later replies notify them of none
+        store.reply(thread_id, "L2", "Another reply")
+        assert store.notices({"L1"}) == []
     finally:
         as_app.dispose()
         with owner.write() as connection:

@@ -73,3 +73,19 @@ def test_a_moderator_hears_of_a_reported_post(learner, peer, moderator):
     notices = get(moderator, "/app/notices")
     assert "A learner reported a post in “Lactate before fluids?” for moderation." in notices
     assert notice_links(notices) == ["/app/moderation"]
+
+
+def test_the_notices_are_paged_50_at_a_time_and_a_junk_page_lands_on_a_real_one(
+    collab_app, learner
+):
+    url = start_thread(learner)
+    store = collab_app.extensions["collaboration"].store
+    for n in range(55):
+        store.reply(url.rsplit("/", 1)[-1], f"replier-{n}", "Agreed.")
+
+    first = get(learner, "/app/notices")
+    assert first.count('<li class="panel notice') == 50
+    assert 'aria-label="Go to page 2"' in first
+    assert get(learner, "/app/notices?page=2").count('<li class="panel notice') == 5
+    assert get(learner, "/app/notices?page=x").count('<li class="panel notice') == 50
+    assert get(learner, "/app/notices?page=99").count('<li class="panel notice') == 5

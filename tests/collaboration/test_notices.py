@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from sqlalchemy import text
 
 from app.collaboration.roles import EDIT_QUEUE, MODERATE
-from app.collaboration.store import CollaborationStore
+from app.collaboration.store import ERASED_AUTHOR, ROLE_HOLDER_DAYS, CollaborationStore
 from app.database import Database, parse_database_url
 from cds_hooks.store import CdsStore
 from tests.collaboration.test_store import exposure, feedback
@@ -137,3 +140,52 @@ def test_editors_hear_of_an_item_filed_from_a_critiquing_cds_override(store, dat
     assert store.import_cds_feedback() == 1
     [item] = store.items()
     assert [(n.kind, n.item_id) for n in store.notices({"E1"})] == [("queue-item", item.item_id)]
+
+
+def test_mailed_notices_are_left_out_before_the_limit(store):
+    thread_id = store.start_thread("module", MODULE["id"], "2.0.0", "Lactate", "A", "Repeat it?")
+    for n in range(3):
+        store.reply(thread_id, f"R{n}", "Within 2 h.")
+    first = store.unread_notices("A", EARLY, limit=2)
+    rest = store.unread_notices("A", EARLY, {n.notice_id for n in first}, limit=2)
+    assert len(first) == 2 and len(rest) == 1
+    assert {n.notice_id for n in first}.isdisjoint(n.notice_id for n in rest)
+
+
+def seen_days_ago(store: CollaborationStore, learner: str, days: int) -> None:
+    """Pretend a role holder was last seen using their role that many days ago."""
+    moment = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="microseconds")
+    with store.database.write() as connection:
+        connection.execute(
+            text("UPDATE collab_role_holders SET seen_at = :at WHERE learner_id = :l"),
+            {"at": moment, "l": learner},
+        )
+
+
+def test_a_role_holder_not_seen_for_30_days_hears_of_nothing_until_seen_again(store):
+    store.note_role("E1", EDIT_QUEUE, held=True)
+    store.note_role("E2", EDIT_QUEUE, held=True)
+    seen_days_ago(store, "E1", ROLE_HOLDER_DAYS + 1)
+    seen_days_ago(store, "E2", ROLE_HOLDER_DAYS - 1)
+    store.file_item(MODULE, "error", "The dose is out of date.", "L1", source_ref="p:1")
+    assert kinds(store, "E1") == []
+    assert kinds(store, "E2") == ["queue-item"]
+
+    store.note_role("E1", EDIT_QUEUE, held=True)  # back, still an editor
+    store.file_item(MODULE, "error", "The interval is wrong.", "L1", source_ref="p:2")
+    assert kinds(store, "E1") == ["queue-item"]
+
+
+def test_a_learner_who_deleted_their_data_keeps_no_notice_and_gets_none(store):
+    store.note_role("A", MODERATE, held=True)
+    thread_id = thread_with_two_posters(store)
+    assert kinds(store, "A") == ["thread-reply"]
+    store.forget_display_name("A")
+    store.reply(thread_id, "C", "Later.")
+    post_id = store.posts(thread_id)[-1].post_id
+    store.report_post(post_id, "B")
+
+    assert kinds(store, "A") == []
+    assert {post.author_id for post in store.posts(thread_id)} == {"", "B", "C"}
+    assert kinds(store, "B") == ["thread-reply"]  # the others still hear of replies
+    assert kinds(store, ERASED_AUTHOR) == []  # nobody hears of replies for them

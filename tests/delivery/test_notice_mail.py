@@ -10,6 +10,7 @@ from flask import url_for
 
 from app.collaboration.store import Notice
 from app.db import close_stores
+from app.delivery.notices import NOTICE_DAYS
 from app.delivery.outbox import outbox
 from app.delivery.store import Preferences
 from app.notice_mail import page
@@ -240,3 +241,29 @@ def test_the_mailed_links_are_the_pages_the_app_serves(app):
 def collab_notice(kind: str = "thread-reply", **values) -> Notice:
     """A collaboration notice of this kind (only what a link is made of)."""
     return Notice("n1", values.pop("item_id", None), kind, "", "", None, **values)
+
+
+def test_more_notices_than_one_run_reads_go_out_over_two_runs_each_once(app, inbox):
+    opt_in(app, STARTER, ADDRESS)
+    thread_replied_to(app, *(f"replier-{n}" for n in range(60)))
+    now = datetime.now(UTC)
+    assert send_due(app, now).notices == 1
+    assert send_due(app, now + timedelta(days=1, minutes=1)).notices == 1
+    assert send_due(app, now + timedelta(days=2, minutes=2)).notices == 0
+
+    first, second = inbox.to(ADDRESS)
+    assert first["Subject"] == "Bedside: 50 new notices"
+    assert second["Subject"] == "Bedside: 10 new notices"
+
+
+def test_a_run_purges_the_notice_claims_older_than_the_mailing_window(app, inbox):
+    opt_in(app, STARTER, ADDRESS)
+    thread_replied_to(app, REPLIER)
+    now = datetime.now(UTC)
+    send_due(app, now)
+    delivery, early = app.extensions["delivery"], "2000-01-01T00:00:00+00:00"
+    assert len(delivery.mailed_notices(STARTER, early)) == 1
+    send_due(app, now + timedelta(days=NOTICE_DAYS, minutes=1))
+    assert len(delivery.mailed_notices(STARTER, early)) == 1  # kept a day past the window
+    send_due(app, now + timedelta(days=NOTICE_DAYS + 1, minutes=1))
+    assert delivery.mailed_notices(STARTER, early) == set()

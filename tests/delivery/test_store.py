@@ -212,13 +212,13 @@ def test_notices_are_claimed_once_and_the_notice_slot_has_its_own_cap(store):
     assert store.claim_notices("learner-1", ["n3"], NOW, CUTOFF) is None  # one digest a day
     assert store.claim_notices("learner-1", ["n1", "n2"], LATER, NOW) is None  # all mailed
     assert store.claim_notices("learner-1", ["n2", "n3"], LATER, NOW).notice_ids == ("n3",)
-    assert store.mailed_notices("learner-1") == {"n1", "n2", "n3"}
+    assert store.mailed_notices("learner-1", CUTOFF) == {"n1", "n2", "n3"}
 
 
 def test_a_released_notice_digest_gives_its_notices_and_its_slot_back(store):
     claim = store.claim_notices("learner-1", ["n1"], NOW, CUTOFF)
     store.release(claim)
-    assert store.mailed_notices("learner-1") == set()
+    assert store.mailed_notices("learner-1", CUTOFF) == set()
     assert store.subscription("learner-1").last_notice_at is None
     assert store.claim_notices("learner-1", ["n1"], NOW, CUTOFF) is not None
 
@@ -237,4 +237,12 @@ def test_the_notices_choice_is_kept_exported_and_deleted_with_the_claims(store):
     store.claim_notices("learner-1", ["n1"], NOW, CUTOFF)
     assert store.export("learner-1")["subscription"]["notices"] == 1
     store.delete("learner-1")
-    assert store.mailed_notices("learner-1") == set()
+    assert store.mailed_notices("learner-1", CUTOFF) == set()
+
+
+def test_old_notice_claims_are_purged_and_no_longer_read_as_mailed(store):
+    store.claim_notices("learner-1", ["n1"], NOW, CUTOFF)
+    store.claim_notices("learner-1", ["n2"], LATER, NOW)
+    assert store.mailed_notices("learner-1", LATER) == set()  # only claims after `since`
+    assert store.purge_notice_claims(LATER) == 1  # n1, claimed before LATER
+    assert store.mailed_notices("learner-1", CUTOFF) == {"n2"}

@@ -10,6 +10,7 @@ from app.delivery.store import DELIVERY_SCHEMA, DeliveryStore, Preferences
 KEY = "grants-test-key"
 NOW, CUTOFF = "2026-12-07T10:00:00+00:00", "2026-12-06T10:00:00+00:00"
 HOUR_AGO = "2026-12-07T09:00:00+00:00"
+LATER = "2026-12-08T10:00:00+00:00"
 
 
 def test_opt_in_limits_and_notice_claims_need_only_the_printed_grants(postgres_url):
@@ -26,8 +27,17 @@ def test_opt_in_limits_and_notice_claims_need_only_the_printed_grants(postgres_u
         claim = store.claim_notices("L1", ["n1"], NOW, CUTOFF)
         store.release(claim)
         store.mark_sent(store.claim_notices("L1", ["n1"], NOW, CUTOFF))
-        assert store.mailed_notices("L1") == {"n1"}
+        assert store.mailed_notices("L1", CUTOFF) == {"n1"}
+        assert store.purge_notice_claims(LATER) == 1
         store.delete("L1")
+        with as_app.write() as connection:
+            grants = connection.execute(
+                text(
+                    "SELECT privilege_type FROM information_schema.role_table_grants"
+                    " WHERE grantee = 'bedside_mail' AND table_name = 'delivery_notice_claims'"
+                )
+            ).scalars()
+            assert sorted(grants.all()) == ["DELETE", "INSERT", "SELECT"]  # never UPDATE
     finally:
         as_app.dispose()
         with owner.write() as connection:
