@@ -1,8 +1,9 @@
 """Critique that changes content: report an error, disagree, suggest an update; the editors' queue.
 
 Learners file items from the case page and from a post; CDS override reasons that critique the
-content file items by themselves, when the feedback arrives (app/collaboration). Pages only
-read: viewing the queue or the notices writes nothing. Editors triage, reply and link an item to a
+content file items by themselves, when the feedback arrives (app/collaboration). Viewing the
+queue or the notices files, changes and syncs nothing; it only notes, at most daily, that an editor
+or moderator holds their role (who hears of new items). Editors triage, reply and link an item to a
 module field; an item is resolved only when a reviewed new module version cites it (queue.py).
 """
 
