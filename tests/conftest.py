@@ -10,6 +10,7 @@ import pytest
 from hypothesis import settings
 
 from app import create_app
+from app.database import Database, parse_database_url
 from app.db import close_stores
 from tests.support.app_startup import startup_done_once
 from tests.support.postgres import PostgresServer, PostgresUnavailable
@@ -98,3 +99,11 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'bedside.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def database(database_url):
+    """The database behind a test's stores, on each engine (SQLite file, PostgreSQL server)."""
+    made = Database(parse_database_url(database_url))
+    yield made
+    made.dispose()

@@ -56,14 +56,6 @@ def test_urls_pick_the_engine_and_hide_the_password():
     assert "s3cret" not in server.shown
 
 
-@pytest.fixture
-def database(database_url):
-    """A fresh database on each engine (SQLite file, PostgreSQL server)."""
-    made = Database(parse_database_url(database_url))
-    yield made
-    made.dispose()
-
-
 def test_two_hosts_migrating_at_once_apply_each_step_once(database_url):
     hosts = [Database(parse_database_url(database_url)) for _ in range(4)]
     applied: list[list[str]] = []

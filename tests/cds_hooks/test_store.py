@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from app.database import Database, parse_database_url
+from app.database import Database
 from cds_hooks.frequency import Showing
 from cds_hooks.store import CdsStore, Exposure, FeedbackRecord, JtiClaim
 
@@ -15,14 +15,6 @@ NOW = time.time()
 HOUR = 3600.0
 ISS = "https://ehr.example"
 SELECT, SIGN, VIEW = "bedside-order-select", "bedside-order-sign", "bedside-patient-view"
-
-
-@pytest.fixture
-def database(database_url):
-    """The database behind a test's stores (SQLite file or PostgreSQL)."""
-    made = Database(parse_database_url(database_url))
-    yield made
-    made.dispose()
 
 
 @pytest.fixture

@@ -9,20 +9,11 @@ from sqlalchemy import text
 
 from app.collaboration.roles import EDIT_QUEUE, MODERATE
 from app.collaboration.store import ERASED_AUTHOR, ROLE_HOLDER_DAYS, CollaborationStore
-from app.database import Database, parse_database_url
 from cds_hooks.store import CdsStore
 from tests.collaboration.test_store import exposure, feedback
 
 MODULE = {"id": "sepsis-hour-1-bundle", "version": "2.0.0"}
 EARLY = "2000-01-01T00:00:00+00:00"
-
-
-@pytest.fixture
-def database(database_url):
-    """The shared database of one host."""
-    made = Database(parse_database_url(database_url))
-    yield made
-    made.dispose()
 
 
 @pytest.fixture

@@ -9,20 +9,11 @@ from sqlalchemy import text
 
 from app.collaboration.posting import POSTING_WINDOW, POSTS_PER_WINDOW, PostingTooFast
 from app.collaboration.store import CollaborationStore, NameTaken, NotFound
-from app.database import Database, parse_database_url
 from app.ledger.models import PatientDataRefused
 from cds_hooks.store import CdsStore, Exposure, FeedbackRecord
 
 MODULE = {"id": "sepsis-hour-1-bundle", "version": "2.0.0"}
 NON_ADHERENCE = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
-
-
-@pytest.fixture
-def database(database_url):
-    """The shared database of one host."""
-    made = Database(parse_database_url(database_url))
-    yield made
-    made.dispose()
 
 
 @pytest.fixture

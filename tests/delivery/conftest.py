@@ -13,6 +13,7 @@ from aiosmtpd.smtp import AuthResult
 
 from app import create_app
 from app.db import close_stores
+from app.delivery.outbox import outbox
 from app.delivery.store import Preferences
 from app.learning.profile_store import AnswerEvent
 from tests.support.serve import free_port
@@ -117,3 +118,24 @@ def subscribe(app, learner: str, address: str, preferences: Preferences = NO_QUI
     nonce = store.subscribe(learner, address, preferences, ANSWERED.isoformat())
     assert store.confirm(nonce) == learner
     return nonce
+
+
+def send_due_on_all_at_once(hosts: list) -> list:
+    """Run `send-due` on every host at the same instant (one thread each); their reports."""
+    start = threading.Barrier(len(hosts))
+    reports = []
+
+    def send(host) -> None:
+        with host.app_context():
+            mailer = outbox()
+            start.wait()
+            reports.append(mailer.send_due(datetime.now(UTC)))
+
+    threads = [threading.Thread(target=send, args=(host,)) for host in hosts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for host in hosts:
+        close_stores(host)
+    return reports

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from app.delivery.notices import NOTICE_DAYS
 from app.delivery.outbox import outbox
 from app.delivery.store import Preferences
 from app.notice_mail import page
-from tests.delivery.conftest import BASE_URL, mail_app
+from tests.delivery.conftest import BASE_URL, mail_app, send_due_on_all_at_once
 from tests.delivery.test_send_due import parts, run
 from tests.support.serve import free_port
 
@@ -96,22 +95,7 @@ def test_two_runs_at_once_mail_each_notice_once(instance_path, inbox, database_u
         opt_in(hosts[0], learner, f"{learner}@example.org")
         thread_id = collab(hosts[0]).start_thread("module", SEPSIS, "2.0.0", "T", learner, "Hi")
         collab(hosts[0]).reply(thread_id, REPLIER, REPLY)
-    start = threading.Barrier(len(hosts))
-    reports = []
-
-    def send(host) -> None:
-        with host.app_context():
-            mailer = outbox()
-            start.wait()
-            reports.append(mailer.send_due(datetime.now(UTC)))
-
-    threads = [threading.Thread(target=send, args=(host,)) for host in hosts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for host in hosts:
-        close_stores(host)
+    reports = send_due_on_all_at_once(hosts)
 
     assert sum(report.notices for report in reports) == len(learners)
     assert sorted(r[0] for r in inbox.recipients) == sorted(f"{n}@example.org" for n in learners)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -21,6 +20,7 @@ from tests.delivery.conftest import (
     QUESTION,
     SMTP_USER,
     mail_app,
+    send_due_on_all_at_once,
     subscribe,
 )
 from tests.support.serve import free_port
@@ -126,22 +126,7 @@ def test_two_runs_at_once_send_each_learner_one_message(instance_path, inbox, da
     learners = [f"learner-{n}" for n in range(6)]
     for learner in learners:
         subscribe(hosts[0], learner, f"{learner}@example.org")
-    start = threading.Barrier(len(hosts))
-    reports = []
-
-    def send(host) -> None:
-        with host.app_context():
-            mailer = outbox()
-            start.wait()
-            reports.append(mailer.send_due(datetime.now(UTC)))
-
-    threads = [threading.Thread(target=send, args=(host,)) for host in hosts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for host in hosts:
-        close_stores(host)
+    reports = send_due_on_all_at_once(hosts)
 
     assert sum(report.sent for report in reports) == len(learners)
     assert sorted(r[0] for r in inbox.recipients) == sorted(f"{n}@example.org" for n in learners)

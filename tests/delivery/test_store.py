@@ -18,14 +18,6 @@ ADDRESS = "Dr.Okafor@Example.org"
 
 
 @pytest.fixture
-def database(database_url):
-    """The shared database of one host."""
-    made = Database(parse_database_url(database_url))
-    yield made
-    made.dispose()
-
-
-@pytest.fixture
 def store(database):
     """A delivery store with one confirmed subscription (learner-1)."""
     made = DeliveryStore(database, KEY)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.collaboration.posting import POSTING_WINDOW, POSTS_PER_WINDOW, PostingTooFast
-from app.database import Database, parse_database_url
+from app.database import parse_database_url
 from app.journal_clubs.invites import InviteRefused, invite_token, invited_club
 from app.journal_clubs.participation import reflect_for_credit, settle_clubs
 from app.journal_clubs.store import ClubClosed, ClubError, ClubNotFound, JournalClubStore
@@ -18,14 +18,6 @@ from tests.ledger.helpers import ISSUER, KEY
 
 NOW = datetime.now(UTC)
 OPENS, CLOSES = NOW - timedelta(days=1), NOW + timedelta(days=6)
-
-
-@pytest.fixture
-def database(database_url):
-    """The shared database of one host."""
-    made = Database(parse_database_url(database_url))
-    yield made
-    made.dispose()
 
 
 @pytest.fixture

@@ -18,14 +18,6 @@ HOSTS = 2
 ANSWERS = 16
 
 
-@pytest.fixture
-def database(database_url):
-    """The shared database of one host."""
-    made = Database(parse_database_url(database_url))
-    yield made
-    made.dispose()
-
-
 def test_round_trip_export_and_delete(database):
     store = LearningStore(database)
     profile = Profile("L1", "family-medicine", "ehr", ("hfref-gdmt",), "es")
