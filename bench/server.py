@@ -145,13 +145,17 @@ def healthz(port: int) -> bool:
 def child_pids(parent: int) -> list[int]:
     """The pids whose parent is `parent` (Linux /proc; empty elsewhere)."""
     children = []
-    for entry in Path("/proc").glob("[0-9]*/stat"):
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return []
+    for pid in pids:  # a process may exit between the listing and the read: skip it
         try:
-            fields = entry.read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
         if int(fields[1]) == parent:
-            children.append(int(entry.parent.name))
+            children.append(pid)
     return children
 
 
