@@ -8,34 +8,13 @@ club, and by `bedside clubs settle` (cron); the ledger's idempotency key keeps t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-from app.journal_clubs.store import Club, JournalClubStore, Reflection, parse_stamp
+from app.journal_clubs.store import Club, JournalClubStore, parse_stamp
 from app.ledger.credit import claim_journal_club_credit, journal_club_idempotency_key
 from app.ledger.models import Submission
 from app.ledger.rules import ClubParticipation, CreditPolicy
 from app.ledger.store import LedgerStore
-
-
-def reflect_for_credit(
-    clubs: JournalClubStore,
-    ledger: LedgerStore,
-    policy: CreditPolicy,
-    club_id: str,
-    author_id: str,
-    answers: tuple[str, str],
-    now: datetime,
-    topic_module: Mapping[str, Any] | None = None,
-) -> tuple[Reflection, Submission]:
-    """Post a member's reflection, then claim the club's credit (a replay after the first).
-
-    `topic_module`: the library's version of the club's module (None for a guideline).
-    """
-    practice_change, barriers = answers
-    reflection = clubs.reflect(club_id, author_id, practice_change, barriers, now)
-    club = clubs.club(club_id)
-    return reflection, claim_club_credit(clubs, ledger, policy, club, author_id, topic_module)
 
 
 def settle_member(

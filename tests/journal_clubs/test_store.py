@@ -9,7 +9,7 @@ import pytest
 from app.collaboration.posting import POSTING_WINDOW, POSTS_PER_WINDOW, PostingTooFast
 from app.database import parse_database_url
 from app.journal_clubs.invites import InviteRefused, invite_token, invited_club
-from app.journal_clubs.participation import reflect_for_credit, settle_clubs
+from app.journal_clubs.participation import claim_club_credit, settle_clubs
 from app.journal_clubs.store import ClubClosed, ClubError, ClubNotFound, JournalClubStore
 from app.ledger.models import PatientDataRefused
 from app.ledger.rules import CreditPolicy
@@ -99,11 +99,10 @@ def test_a_reflection_earns_the_club_credit_once(clubs, club_id, database_url):
         learner = ledger.ensure_learner(ISSUER, "Practitioner/7")
         clubs.join(club_id, learner)
         answers = ("Repeat lactate within 2 h", "Lab turnaround")
-        _, first = reflect_for_credit(clubs, ledger, CreditPolicy(), club_id, learner, answers, NOW)
-        later = NOW + timedelta(hours=1)
-        _, again = reflect_for_credit(
-            clubs, ledger, CreditPolicy(), club_id, learner, answers, later
-        )
+        clubs.reflect(club_id, learner, *answers, NOW)
+        first = claim_club_credit(clubs, ledger, CreditPolicy(), clubs.club(club_id), learner)
+        clubs.reflect(club_id, learner, *answers, NOW + timedelta(hours=1))
+        again = claim_club_credit(clubs, ledger, CreditPolicy(), clubs.club(club_id), learner)
         assert first.created and not again.created
         [record] = ledger.credits_for(learner)
         assert (record.activity_type, record.module_id) == ("journal-club", "sepsis-hour-1-bundle")
