@@ -138,7 +138,6 @@ def club_view(club_id: str) -> Response | FormAnswer:
     errors: dict[str, str] = {}
     too_fast = None
     if request.method == "POST":
-        settle_pending_claim(club)
         values = {key: request.form.get(key, "").strip() for key in values}
         errors = reflection_errors(values)
         if not errors:
@@ -150,15 +149,16 @@ def club_view(club_id: str) -> Response | FormAnswer:
                     values["barriers"],
                     datetime.now(UTC),
                 )
-                settle_pending_claim(club)  # a busy ledger leaves the saved reflection's claim
-                newest = last_page(journal_clubs().reflection_count(club_id))
-                return redirect(url_for("ui.club_view", club_id=club_id, page=newest), 303)
             except PatientDataRefused:
                 errors["practice_change"] = refused_text()
             except ClubClosed:
                 errors["practice_change"] = gettext("The club is not open for reflections.")
             except PostingTooFast as refused:
                 errors["practice_change"], too_fast = too_fast_text(refused), refused
+        settle_pending_claim(club)  # this reflection's claim, or one an earlier post left
+        if not errors:
+            newest = last_page(journal_clubs().reflection_count(club_id))
+            return redirect(url_for("ui.club_view", club_id=club_id, page=newest), 303)
     return form_answer(club_page(club, values, errors), errors, too_fast)
 
 
