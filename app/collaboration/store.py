@@ -30,6 +30,15 @@ from app.ledger.privacy import check_text
 migrations = Migrations("bedside.collaboration")
 CDS_REPORTER = "cds:"
 ERASED_AUTHOR = ""  # the author of the threads and posts of a learner who deleted their data
+ERASED_REPORTER = (
+    "erased:"  # prefix of an unlinkable reporter id given to an erased learner's reports
+)
+# (table, learner column) set to ERASED_AUTHOR when a learner deletes their data
+ERASED_KEYS = (
+    ("collab_threads", "author_id"),
+    ("collab_posts", "author_id"),
+    ("collab_items", "reporter_key"),
+)
 # What a notice is about: an item's reporter hears of its triage, replies and resolution; the
 # people in a thread hear of a reply; editors of a new queue item; moderators of a reported post.
 ITEM_STATUS, ITEM_REPLY, ITEM_RESOLVED = "status", "reply", "resolved"
@@ -501,8 +510,7 @@ class CollaborationStore:
         }
 
     def forget_display_name(self, learner_id: str) -> None:
-        """Erase a learner from the discussions: their name, notices and roles seen go, and their
-        threads and posts stay, unnamed and no longer theirs (so replies notify nobody)."""
+        """Erase a learner: name, notices and roles go; what they wrote or filed stays, unowned."""
         with self.database.write() as connection:
             for table in ("collab_names", "collab_role_holders"):
                 connection.execute(
@@ -511,11 +519,12 @@ class CollaborationStore:
             connection.execute(
                 text("DELETE FROM collab_notices WHERE recipient_key = :l"), {"l": learner_id}
             )
-            for table in ("collab_threads", "collab_posts"):
+            for table, column in ERASED_KEYS:
                 connection.execute(
-                    text(f"UPDATE {table} SET author_id = :erased WHERE author_id = :l"),
+                    text(f"UPDATE {table} SET {column} = :erased WHERE {column} = :l"),
                     {"erased": ERASED_AUTHOR, "l": learner_id},
                 )
+            detach_reports(connection, learner_id)
 
     def start_thread(
         self, scope: str, scope_id: str, version: str, title: str, author_id: str, body: str
@@ -1150,7 +1159,12 @@ def insert_notice(
     values: Mapping[str, str],
     now: str,
 ) -> None:
-    """Insert a notice once per event and recipient (a repeated event adds nothing)."""
+    """Insert a notice once per event and recipient (a repeated event adds nothing).
+
+    Nothing is addressed to an erased learner (their threads, posts and items have no owner).
+    """
+    if recipient == ERASED_AUTHOR:
+        return
     row = {"item_id": None, "detail": "", "thread_id": None, "post_id": None, **values}
     connection.execute(
         text(
@@ -1167,6 +1181,21 @@ def insert_notice(
             **row,
         },
     )
+
+
+def detach_reports(connection: Connection, learner_id: str) -> None:
+    """Give each of a learner's reports its own unlinkable reporter (the posts' counts stay)."""
+    posts = connection.execute(
+        text("SELECT post_id FROM collab_reports WHERE reporter_id = :l"), {"l": learner_id}
+    ).scalars()
+    for post_id in list(posts):
+        connection.execute(
+            text(
+                "UPDATE collab_reports SET reporter_id = :erased"
+                " WHERE post_id = :p AND reporter_id = :l"
+            ),
+            {"erased": ERASED_REPORTER + new_id(), "p": post_id, "l": learner_id},
+        )
 
 
 def new_id() -> str:

@@ -180,3 +180,20 @@ def test_a_learner_who_deleted_their_data_keeps_no_notice_and_gets_none(store):
     assert {post.author_id for post in store.posts(thread_id)} == {"", "B", "C"}
     assert kinds(store, "B") == ["thread-reply"]  # the others still hear of replies
     assert kinds(store, ERASED_AUTHOR) == []  # nobody hears of replies for them
+
+
+def test_an_erased_learners_items_and_reports_stay_unowned_and_notify_nobody(store):
+    thread_id = thread_with_two_posters(store)
+    post_id = store.posts(thread_id)[0].post_id
+    store.report_post(post_id, "L1")
+    store.report_post(post_id, "L2")
+    item_id = store.file_item(MODULE, "error", "The dose is out of date.", "L1", source_ref="p:1")
+    store.forget_display_name("L1")
+    store.triage(item_id, "accepted", "E1")
+    store.reply_to_reporter(item_id, "E1", "Thank you, fixed in the next version.")
+
+    assert kinds(store, "L1") == [] and kinds(store, ERASED_AUTHOR) == []
+    assert store.export("L1")["items"] == [] and store.export("L1")["reports"] == []
+    assert store.item(item_id).status == "accepted"  # the item itself stays in the queue
+    assert store.reported_posts()[0][1] == 2  # both reports still count
+    assert store.report_post(post_id, "L1") is True  # a new report is a new one, not a duplicate
