@@ -2,14 +2,16 @@
 
 A learner posts at most POSTS_PER_WINDOW texts in any POSTING_WINDOW (threads, replies and case
 discussion posts count together; journal-club reflections have a budget of their own). The count
-is read from the database in the write's own transaction, so every worker and host shares it, on
-SQLite (writes are serialised: exact) and PostgreSQL (concurrent posts may pass by one or two).
+is read from the database in the write's own transaction, so every worker and host shares it and
+it is exact: SQLite serialises writes, and on PostgreSQL a learner's posts take a per-learner
+advisory lock before the count, so two posts at once are counted one after the other.
 Long lists are read a page at a time (LIMIT/OFFSET over an index), numbered from 1.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +20,8 @@ from sqlalchemy import Connection, text
 POSTS_PER_WINDOW = 20
 POSTING_WINDOW = timedelta(minutes=10)
 PAGE_SIZE = 50
+# First key of the advisory lock a learner's post takes on PostgreSQL (second: their id's hash).
+POSTING_LOCK = zlib.crc32(b"bedside.collaboration.posting") & 0x7FFFFFFF
 
 
 class PostingTooFast(Exception):
@@ -74,6 +78,9 @@ def check_posting_budget(connection: Connection, table: str, author_id: str, now
     `table` (a name from the calling store, never from input) has author_id and created_at
     columns holding ISO 8601 text in UTC with microseconds, as both stores write them.
     """
+    if connection.dialect.name == "postgresql":
+        lock = text("SELECT pg_advisory_xact_lock(:space, hashtext(:author))")
+        connection.execute(lock, {"space": POSTING_LOCK, "author": author_id})
     since = (now - POSTING_WINDOW).astimezone(UTC).isoformat(timespec="microseconds")
     recent = (
         connection.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import text
@@ -193,6 +194,28 @@ def test_a_learner_posts_at_most_the_budget_in_the_window_and_others_are_not_hel
     store.reply(thread_id, "L2", "Another learner's budget is their own")
     assert store.post_count(thread_id) == POSTS_PER_WINDOW + 1
     assert "One too many" not in [post.body for post in store.posts(thread_id, limit=100)]
+
+
+def test_posts_sent_at_once_by_one_learner_never_pass_the_budget(store):
+    thread_id = store.start_thread("module", MODULE["id"], "2.0.0", "Fluids", "L1", "First")
+    start = threading.Barrier(8)
+
+    def post_five(worker: int) -> int:
+        """Post five replies at once with the other workers; how many were accepted."""
+        accepted = 0
+        for number in range(5):
+            start.wait(timeout=30)
+            try:
+                store.reply(thread_id, "L1", f"Reply {worker}.{number}")
+                accepted += 1
+            except PostingTooFast:
+                pass
+        return accepted
+
+    with ThreadPoolExecutor(8) as pool:
+        accepted = sum(pool.map(post_five, range(8)))
+    assert accepted == POSTS_PER_WINDOW - 1  # 40 tried; the thread's first post counts too
+    assert store.post_count(thread_id) == POSTS_PER_WINDOW
 
 
 def test_threads_and_posts_are_read_a_page_at_a_time(store):
