@@ -705,19 +705,26 @@ class CollaborationStore:
                 )
         return result.rowcount == 1
 
-    def reported_posts(self) -> list[tuple[Post, int]]:
-        """Posts learners reported, with how many reported each, most reported first."""
+    def reported_posts(self, *, limit: int = PAGE_SIZE, offset: int = 0) -> list[tuple[Post, int]]:
+        """A page of the posts learners reported, with how many reported each, most first."""
+        columns = ", ".join("post." + column for column in POST_COLUMNS.split(", "))
         with self.database.read() as connection:
             rows = connection.execute(
                 text(
-                    f"SELECT {', '.join('post.' + c for c in POST_COLUMNS.split(', '))},"
-                    " count(*) FROM collab_reports AS report"
+                    f"SELECT {columns}, count(*) FROM collab_reports AS report"
                     " JOIN collab_posts AS post ON post.post_id = report.post_id"
-                    f" GROUP BY {', '.join('post.' + c for c in POST_COLUMNS.split(', '))}"
-                    " ORDER BY count(*) DESC, post.created_at"
-                )
+                    f" GROUP BY {columns} ORDER BY count(*) DESC, post.created_at, post.post_id"
+                    " LIMIT :limit OFFSET :offset"
+                ),
+                {"limit": limit, "offset": offset},
             ).all()
         return [(Post(*row[:-1]), row[-1]) for row in rows]
+
+    def reported_post_count(self) -> int:
+        """How many posts `reported_posts` lists, over all its pages."""
+        with self.database.read() as connection:
+            query = text("SELECT count(DISTINCT post_id) FROM collab_reports")
+            return connection.execute(query).scalar_one()
 
     def set_hidden(self, post_id: str, moderator_id: str, *, hidden: bool) -> None:
         """Hide a post from learners (or restore it); the text is kept either way."""
@@ -777,15 +784,31 @@ class CollaborationStore:
             rows = connection.execute(NEW_OVERRIDES, {"reasons": reasons}).all()
             return sum(file_override(connection, CdsOverride(*row)) for row in rows)
 
-    def items(self, statuses: Collection[str] = queue.STATUSES) -> list[Item]:
-        """Queue items in these statuses, oldest first."""
+    def items(
+        self,
+        statuses: Collection[str] = queue.STATUSES,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Item]:
+        """Queue items in these statuses, oldest first (a page of them with a limit)."""
+        page_clause = "" if limit is None else " LIMIT :limit OFFSET :offset"
         query = text(
             f"SELECT {ITEM_COLUMNS} FROM collab_items WHERE status IN :statuses"
-            " ORDER BY created_at, item_id"
+            f" ORDER BY created_at, item_id{page_clause}"
         ).bindparams(bindparam("statuses", expanding=True))
+        values = {"statuses": list(statuses), "limit": limit, "offset": offset}
         with self.database.read() as connection:
-            rows = connection.execute(query, {"statuses": list(statuses)}).all()
+            rows = connection.execute(query, values).all()
         return [Item(*row) for row in rows]
+
+    def item_count(self, statuses: Collection[str] = queue.STATUSES) -> int:
+        """How many queue items are in these statuses."""
+        query = text("SELECT count(*) FROM collab_items WHERE status IN :statuses").bindparams(
+            bindparam("statuses", expanding=True)
+        )
+        with self.database.read() as connection:
+            return connection.execute(query, {"statuses": list(statuses)}).scalar_one()
 
     def item(self, item_id: str) -> Item:
         """One item; NotFound if there is none."""
@@ -910,14 +933,16 @@ class CollaborationStore:
             rows = connection.execute(query, values).all()
         return [Notice(*row) for row in rows]
 
-    def mark_read(self, recipient_keys: Collection[str]) -> None:
-        """Mark every notice to these keys as read."""
+    def mark_read(self, recipient_keys: Collection[str], shown_at: str | None = None) -> None:
+        """Mark the notices to these keys read: all, or those already there at `shown_at`."""
+        now = timestamp()
+        up_to = now if shown_at is None else min(shown_at, now)
         query = text(
             "UPDATE collab_notices SET read_at = :now"
-            " WHERE recipient_key IN :keys AND read_at IS NULL"
+            " WHERE recipient_key IN :keys AND read_at IS NULL AND at <= :up_to"
         ).bindparams(bindparam("keys", expanding=True))
         with self.database.write() as connection:
-            connection.execute(query, {"keys": sorted(recipient_keys), "now": timestamp()})
+            connection.execute(query, {"keys": sorted(recipient_keys), "now": now, "up_to": up_to})
 
     def note_role(self, learner_id: str, permission: str, *, held: bool) -> None:
         """Remember whether a learner holds a permission (editors and moderators get notices).

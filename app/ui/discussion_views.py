@@ -322,10 +322,12 @@ def set_hidden(post_id: str, *, hidden: bool) -> Response:
 def moderation() -> str:
     """Reported posts for moderators, most reported first."""
     require(MODERATE)
-    reported = store().reported_posts()
+    span = page_span(store().reported_post_count(), request.args.get("page"))
+    reported = store().reported_posts(limit=span.size, offset=span.offset)
     return page(
         "ui/moderation.html",
         reported=reported,
+        span=span,
         names=store().display_names({post.author_id for post, _ in reported}),
         rendered=rendered,
     )

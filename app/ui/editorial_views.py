@@ -9,6 +9,8 @@ module field; an item is resolved only when a reviewed new module version cites 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import redirect, request, url_for
 from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from werkzeug.wrappers import Response
@@ -16,7 +18,7 @@ from werkzeug.wrappers import Response
 from app.collaboration import collaboration, queue
 from app.collaboration.posting import page_span
 from app.collaboration.roles import EDIT_QUEUE, MODERATE
-from app.collaboration.store import CDS_REPORTER, Item, NotFound
+from app.collaboration.store import CDS_REPORTER, Item, NotFound, iso, timestamp
 from app.ledger.models import PatientDataRefused
 from app.ui.discussion_views import (
     BODY_MAX,
@@ -121,10 +123,14 @@ def editorial_queue() -> str:
     """The editors' queue: open items first, filterable by status."""
     require(EDIT_QUEUE)
     status = request.args.get("status", "open")
-    statuses = queue.OPEN_STATUSES if status not in queue.STATUSES else (status,)
+    if status not in queue.STATUSES:
+        status = "open"
+    statuses = queue.OPEN_STATUSES if status == "open" else (status,)
+    span = page_span(store().item_count(statuses), request.args.get("page"))
     return page(
         "ui/editorial_queue.html",
-        items=store().items(statuses),
+        items=store().items(statuses, limit=span.size, offset=span.offset),
+        span=span,
         status=status,
         statuses=queue.STATUSES,
         modules=runtime().library.modules,
@@ -221,11 +227,21 @@ def notices() -> str:
         by_id={item.item_id: item for item in items},
         modules=runtime().library.modules,
         filed=request.args.get("filed") == "1",
+        shown_at=timestamp(),
     )
 
 
 @bp.post("/notices/read")
 def notices_read() -> Response:
-    """Mark every notice read."""
-    store().mark_read(my_keys())
+    """Mark read the notices there were when the page was shown (one arriving since stays new)."""
+    store().mark_read(my_keys(), shown_at(request.form.get("shown_at", "")))
     return redirect(url_for("ui.notices"), 303)
+
+
+def shown_at(value: str) -> str | None:
+    """The page's time from the form, as the store writes times; None if it is not one."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return iso(moment) if moment.tzinfo is not None else None

@@ -209,3 +209,21 @@ def test_a_long_thread_is_shown_a_page_at_a_time_with_numbered_links(
         assert len(post_ids(get(peer, f"{url}?page={nonsense}"))) in {PAGE_SIZE, 6}
     replied = post(peer, url, second, body="The newest reply")
     assert "page=2" in replied.headers["Location"]  # straight to the page that shows it
+
+
+def test_reported_posts_are_paged_50_at_a_time_most_reported_first(
+    learner, moderator, collab_store
+):
+    thread_id = start_thread(learner).rsplit("/", 1)[-1]
+    post_ids_made = [collab_store.reply(thread_id, f"L{n}", f"Reply {n}") for n in range(52)]
+    for post_id in post_ids_made:
+        collab_store.report_post(post_id, "R1")
+    collab_store.report_post(post_ids_made[-1], "R2")  # the most reported comes first
+
+    first = get(moderator, "/app/moderation")
+    assert first.count('<li class="panel post reported-post">') == 50
+    assert first.index("Reply 51") < first.index("Reply 0") and "2 reports" in first
+    assert 'href="/app/moderation?page=2&amp;launch=' in first
+    second = get(moderator, "/app/moderation?page=2")
+    assert second.count('<li class="panel post reported-post">') == 2
+    assert "Reply 49" in second and "Reply 50" in second

@@ -227,3 +227,21 @@ def test_a_release_citing_an_item_resolves_it_when_bedside_starts_with_it(
         assert (resolved.status, resolved.resolved_version) == ("resolved", "2.1.0")
     finally:
         close_stores(released)
+
+
+def test_the_queue_is_paged_50_at_a_time_and_its_links_keep_the_status_filter(collab_store, editor):
+    module = {"id": SEPSIS, "version": "2.0.0"}
+    item_ids = [
+        collab_store.file_item(module, "error", f"Typo number {n}.", f"L{n}") for n in range(53)
+    ]
+    collab_store.triage(item_ids[0], "rejected", "E1")
+
+    first = get(editor, "/app/editorial")
+    assert first.count('<tr class="queue-item">') == 50 and item_ids[1] in first
+    assert 'href="/app/editorial?page=2&amp;status=open&amp;launch=' in first
+    second = get(editor, "/app/editorial?page=2&status=open")
+    assert second.count('<tr class="queue-item">') == 2 and item_ids[52] in second
+    assert get(editor, "/app/editorial?page=junk").count('<tr class="queue-item">') == 50
+    rejected = get(editor, "/app/editorial?status=rejected&page=7")
+    assert rejected.count('<tr class="queue-item">') == 1 and item_ids[0] in rejected
+    assert 'aria-label="Page navigation"' not in rejected

@@ -89,3 +89,19 @@ def test_the_notices_are_paged_50_at_a_time_and_a_junk_page_lands_on_a_real_one(
     assert get(learner, "/app/notices?page=2").count('<li class="panel notice') == 5
     assert get(learner, "/app/notices?page=x").count('<li class="panel notice') == 50
     assert get(learner, "/app/notices?page=99").count('<li class="panel notice') == 5
+
+
+def test_mark_all_read_leaves_a_notice_that_came_after_the_page_was_shown_unread(
+    collab_app, learner
+):
+    thread_id = start_thread(learner).rsplit("/", 1)[-1]
+    store = collab_app.extensions["collaboration"].store
+    store.reply(thread_id, "replier-1", "Agreed.")
+    shown = get(learner, "/app/notices")
+    shown_at = re.search(r'name="shown_at" value="([^"]+)"', shown)[1]
+    store.reply(thread_id, "replier-2", "Me too.")  # arrives while the page is open
+
+    post(learner, "/app/notices/read", shown, shown_at=shown_at)
+    assert get(learner, "/app/notices").count('<li class="panel notice unread">') == 1
+    post(learner, "/app/notices/read", shown, shown_at="not a time")  # junk: all of them
+    assert get(learner, "/app/notices").count('<li class="panel notice unread">') == 0
