@@ -10,7 +10,16 @@ from flask.cli import with_appcontext
 
 from app.delivery.outbox import outbox
 from app.delivery.schedule import stamp
+from app.delivery.store import DIGEST, NOTICES, REVIEW
 from app.errors import ConfigError
+
+PREVIEW_KINDS = (REVIEW, DIGEST, NOTICES)
+NOTHING_TO_PREVIEW = {
+    REVIEW: "That learner has no subscription or no question due now.",
+    DIGEST: "That learner has no subscription or did not choose the digest.",
+    NOTICES: "That learner has no subscription, did not choose notices by e-mail, or has no "
+    "notice to mail.",
+}
 
 
 @click.group("notify")
@@ -49,20 +58,28 @@ def send_due_command() -> None:
 
 @notify_group.command("preview")
 @click.option("--learner", required=True, help="The learner's opaque id (as in their export).")
+@click.option(
+    "--kind",
+    type=click.Choice(PREVIEW_KINDS),
+    default=REVIEW,
+    show_default=True,
+    help="Which message: the next review question, the digest or the notices digest.",
+)
 @with_appcontext
-def preview_command(learner: str) -> None:
-    """Print the message a learner would get next, without sending or claiming it.
+def preview_command(learner: str, kind: str) -> None:
+    """Print the message of a kind a learner would get next, without sending or claiming it.
 
     \b
     Examples:
       bedside notify preview --learner 3f9c…
+      bedside notify preview --learner 3f9c… --kind notices
     """
     try:
-        message = outbox().preview(learner, datetime.now(UTC))
+        message = outbox().preview(learner, datetime.now(UTC), kind)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     if message is None:
-        raise click.ClickException("That learner has no subscription or nothing due now.")
+        raise click.ClickException(NOTHING_TO_PREVIEW[kind])
     for header in ("From", "Subject", "List-Unsubscribe", "List-Unsubscribe-Post"):
         click.echo(f"{header}: {message[header]}")
     click.echo("To: (the learner's confirmed address)\n")

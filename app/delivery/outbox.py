@@ -30,7 +30,13 @@ from app.delivery.messages import (
     review_message,
     sender_domain,
 )
-from app.delivery.notices import NOTICE_BATCH, NOTICE_DAYS, NOTICE_SOURCE, NoticeSource
+from app.delivery.notices import (
+    NOTICE_BATCH,
+    NOTICE_DAYS,
+    NOTICE_SOURCE,
+    MailNotice,
+    NoticeSource,
+)
 from app.delivery.schedule import (
     DIGEST_DAYS,
     cap_cutoff,
@@ -42,6 +48,7 @@ from app.delivery.schedule import (
 from app.delivery.store import (
     ACTIVE,
     DIGEST,
+    NOTICES,
     REVIEW,
     Claim,
     DeliveryStore,
@@ -102,15 +109,46 @@ class Outbox:
             self._serve(subscription, now, report)
         return report
 
-    def preview(self, learner_id: str, now: datetime) -> EmailMessage | None:
-        """The question message the learner would get next (nothing claimed, nothing sent)."""
+    def preview(self, learner_id: str, now: datetime, kind: str = REVIEW) -> EmailMessage | None:
+        """The message of this kind the learner would get next (nothing claimed, nothing sent).
+
+        None when they have no subscription, did not choose that kind, or have nothing for it.
+        """
         subscription = self.store.subscription(learner_id)
         if subscription is None:
             return None
+        if kind == DIGEST:
+            return self._digest_preview(subscription, now)
+        if kind == NOTICES:
+            return self._notices_preview(subscription, now)
         review = self._next_review(subscription, now)
         if review is None:
             return None
         return self._review_message(subscription, review, "preview-token-not-valid")
+
+    def _digest_preview(self, subscription: Subscription, now: datetime) -> EmailMessage | None:
+        """The "what next" digest as it would go now, if the learner chose digests."""
+        if not subscription.preferences.digest:
+            return None
+        recommendations = self._recommendations(subscription, now)
+        return digest_message(self._envelope(subscription), recommendations, self.modules)
+
+    def _notices_preview(self, subscription: Subscription, now: datetime) -> EmailMessage | None:
+        """The notices digest as it would go now (its unmailed notices), if the learner chose it."""
+        if not subscription.preferences.notices or self.notices is None:
+            return None
+        pending = self._pending_notices(subscription.learner_id, self.notices, now)
+        if not pending:
+            return None
+        return notices_message(self._envelope(subscription), pending, self.modules)
+
+    def _pending_notices(
+        self, learner: str, source: NoticeSource, now: datetime
+    ) -> list[MailNotice]:
+        """The learner's unread notices of the window that no run has mailed yet (a batch)."""
+        since = stamp(now - timedelta(days=NOTICE_DAYS))
+        mailed = self.store.mailed_notices(learner, since)
+        return source.unread(learner, since, mailed, NOTICE_BATCH)
 
     def opt_in(
         self, learner_id: str, address: str, preferences: Preferences, now: datetime
@@ -215,9 +253,7 @@ class Outbox:
     ) -> None:
         """Claim the learner's unmailed notices, then send them in one digest (at most per cap)."""
         learner = subscription.learner_id
-        since = stamp(now - timedelta(days=NOTICE_DAYS))
-        mailed = self.store.mailed_notices(learner, since)
-        pending = source.unread(learner, since, mailed, NOTICE_BATCH)
+        pending = self._pending_notices(learner, source, now)
         if not pending:
             return
         cutoff = cap_cutoff(now, subscription.preferences.min_hours)

@@ -251,3 +251,21 @@ def test_a_run_purges_the_notice_claims_older_than_the_mailing_window(app, inbox
     assert len(delivery.mailed_notices(STARTER, early)) == 1  # kept a day past the window
     send_due(app, now + timedelta(days=NOTICE_DAYS + 1, minutes=1))
     assert delivery.mailed_notices(STARTER, early) == set()
+
+
+def test_preview_prints_the_notices_digest_without_sending_or_claiming_it(app, inbox):
+    opt_in(app, STARTER, ADDRESS)
+    thread_id = thread_replied_to(app, REPLIER)
+
+    result = run(app, "notify", "preview", "--learner", STARTER, "--kind", "notices")
+
+    assert result.exit_code == 0, result.output
+    assert "Subject: Bedside: 1 new notice" in result.output
+    assert f"{BASE_URL}/app/discuss/thread/{thread_id}" in result.output
+    assert ADDRESS not in result.output and REPLY not in result.output
+    assert inbox.messages == []
+    assert "1 notice digests sent" in run(app, "notify", "send-due").output  # nothing was claimed
+    nothing = run(app, "notify", "preview", "--learner", STARTER, "--kind", "notices")
+    assert nothing.exit_code == 1 and "no notice to mail" in nothing.output
+    refused = run(app, "notify", "preview", "--learner", STARTER, "--kind", "letters")
+    assert refused.exit_code == 2 and "Traceback" not in refused.output

@@ -217,6 +217,22 @@ def test_preview_prints_the_next_question_without_sending_or_claiming_it(app, in
     assert "1 questions" in run(app, "notify", "send-due").output
 
 
+def test_preview_of_the_digest_needs_the_digest_choice_and_sends_nothing(app, inbox):
+    subscribe(app, "learner-1", ADDRESS)
+    subscribe(
+        app, "learner-2", "two@example.org", Preferences(quiet_start=0, quiet_end=0, digest=True)
+    )
+
+    without = run(app, "notify", "preview", "--learner", "learner-1", "--kind", "digest")
+    chosen = run(app, "notify", "preview", "--learner", "learner-2", "--kind", "digest")
+
+    assert without.exit_code == 1 and "did not choose the digest" in without.output
+    assert chosen.exit_code == 0, chosen.output
+    assert "Subject: Your week's learning: what to do next" in chosen.output
+    assert "two@example.org" not in chosen.output
+    assert inbox.messages == []
+
+
 def test_send_due_without_an_smtp_url_says_so_in_one_sentence(instance_path, inbox):
     app = mail_app(instance_path, inbox.port)
     app.config["SMTP_URL"] = None
