@@ -166,6 +166,15 @@ def add_role_seen_at(db: SqliteFile) -> None:
     db.execute("UPDATE collab_role_holders SET seen_at = since")
 
 
+@migrations()
+def add_key_links(db: SqliteFile) -> None:
+    """Which learner a CDS reporter key belongs to (seen when they open Bedside)."""
+    db["collab_key_links"].create(
+        {"reporter_key": str, "learner_id": str, "seen_at": str}, pk="reporter_key"
+    )
+    db["collab_key_links"].create_index(["learner_id"])
+
+
 POSTGRESQL_STEPS = [
     (
         "create_collaboration_tables",
@@ -278,6 +287,17 @@ POSTGRESQL_STEPS = [
         UPDATE collab_role_holders SET seen_at = since
         """,
     ),
+    (
+        "add_key_links",
+        """
+        CREATE TABLE collab_key_links (
+            reporter_key TEXT PRIMARY KEY,
+            learner_id TEXT,
+            seen_at TEXT COLLATE "C"
+        );
+        CREATE INDEX idx_collab_key_links_learner_id ON collab_key_links (learner_id)
+        """,
+    ),
 ]
 TABLES = (
     "collab_names",
@@ -289,6 +309,7 @@ TABLES = (
     "collab_item_events",
     "collab_notices",
     "collab_role_holders",
+    "collab_key_links",
 )
 COLLABORATION_SCHEMA = StoreSchema(
     "bedside.collaboration",
@@ -483,6 +504,7 @@ class CollaborationStore:
 
     def export(self, learner_id: str) -> dict:
         """A learner's own contributions as JSON values: name, posts, reports and filed items."""
+        keys = [learner_id, *self.linked_keys(learner_id)]
         with self.database.read() as connection:
             name = connection.execute(
                 text("SELECT display_name FROM collab_names WHERE learner_id = :l"),
@@ -506,24 +528,26 @@ class CollaborationStore:
             "display_name": name,
             "posts": [dict(row._mapping) for row in posts],
             "reports": [dict(row._mapping) for row in reports],
-            "items": [item_data(item) for item in self.items_reported_by([learner_id])],
+            "items": [item_data(item) for item in self.items_reported_by(keys)],
         }
 
     def forget_display_name(self, learner_id: str) -> None:
         """Erase a learner: name, notices and roles go; what they wrote or filed stays, unowned."""
+        keys = [learner_id, *self.linked_keys(learner_id)]
         with self.database.write() as connection:
-            for table in ("collab_names", "collab_role_holders"):
+            for table in ("collab_names", "collab_role_holders", "collab_key_links"):
                 connection.execute(
                     text(f"DELETE FROM {table} WHERE learner_id = :l"), {"l": learner_id}
                 )
-            connection.execute(
-                text("DELETE FROM collab_notices WHERE recipient_key = :l"), {"l": learner_id}
-            )
-            for table, column in ERASED_KEYS:
+            for key in keys:  # their learner id and the CDS keys seen to be theirs
                 connection.execute(
-                    text(f"UPDATE {table} SET {column} = :erased WHERE {column} = :l"),
-                    {"erased": ERASED_AUTHOR, "l": learner_id},
+                    text("DELETE FROM collab_notices WHERE recipient_key = :k"), {"k": key}
                 )
+                for table, column in ERASED_KEYS:
+                    connection.execute(
+                        text(f"UPDATE {table} SET {column} = :erased WHERE {column} = :k"),
+                        {"erased": ERASED_AUTHOR, "k": key},
+                    )
             detach_reports(connection, learner_id)
 
     def start_thread(
@@ -919,12 +943,14 @@ class CollaborationStore:
     ) -> list[Notice]:
         """A learner's first unread notices after `since` not in `mailed`, oldest first.
 
-        Mailed ones are left out before the limit, so a run always finds the next unmailed ones;
-        none about a hidden post.
+        Those to the CDS keys seen to be theirs count too (an editor's reply to an override they
+        made in the EHR). Mailed ones are left out before the limit, so a run always finds the
+        next unmailed ones; none about a hidden post.
         """
         query = text(
-            f"{NOTICE_QUERY} WHERE notice.recipient_key = :learner AND notice.read_at IS NULL"
-            " AND notice.at > :since AND post.hidden_at IS NULL"
+            f"{NOTICE_QUERY} WHERE (notice.recipient_key = :learner OR notice.recipient_key IN"
+            " (SELECT reporter_key FROM collab_key_links WHERE learner_id = :learner))"
+            " AND notice.read_at IS NULL AND notice.at > :since AND post.hidden_at IS NULL"
             " AND notice.notice_id NOT IN :mailed"
             " ORDER BY notice.at, notice.notice_id LIMIT :limit"
         ).bindparams(bindparam("mailed", expanding=True, type_=String))
@@ -980,6 +1006,44 @@ class CollaborationStore:
                     ),
                     {"l": learner_id, "p": permission},
                 )
+
+    def note_keys(self, learner_id: str, keys: Collection[str]) -> None:
+        """Remember which CDS reporter keys are this learner's (written at most once a day each).
+
+        A CDS override names its clinician by a keyed hash of the EHR user; when that clinician
+        opens Bedside the link is seen, so notices filed under the hash reach them by e-mail too,
+        and their export and erasure cover those items.
+        """
+        cds_keys = sorted(key for key in keys if key.startswith(CDS_REPORTER))
+        if not cds_keys:
+            return
+        now = datetime.now(UTC)
+        query = text(
+            "SELECT reporter_key FROM collab_key_links WHERE reporter_key IN :keys"
+            " AND learner_id = :l AND seen_at > :fresh"
+        ).bindparams(bindparam("keys", expanding=True))
+        values = {"keys": cds_keys, "l": learner_id, "fresh": iso(now - ROLE_SEEN_REFRESH)}
+        with self.database.read() as connection:
+            fresh = set(connection.execute(query, values).scalars())
+        stale = [key for key in cds_keys if key not in fresh]
+        if not stale:
+            return
+        with self.database.write() as connection:
+            for key in stale:
+                connection.execute(
+                    text(
+                        "INSERT INTO collab_key_links (reporter_key, learner_id, seen_at)"
+                        " VALUES (:k, :l, :now) ON CONFLICT (reporter_key) DO UPDATE"
+                        " SET learner_id = excluded.learner_id, seen_at = excluded.seen_at"
+                    ),
+                    {"k": key, "l": learner_id, "now": iso(now)},
+                )
+
+    def linked_keys(self, learner_id: str) -> list[str]:
+        """The CDS reporter keys seen to be this learner's."""
+        with self.database.read() as connection:
+            query = text("SELECT reporter_key FROM collab_key_links WHERE learner_id = :l")
+            return sorted(connection.execute(query, {"l": learner_id}).scalars())
 
 
 def item_data(item: Item) -> dict:

@@ -59,6 +59,13 @@ def my_keys() -> set[str]:
     return collaboration().reporter_keys(learner_id(), session.issuer, session.user)
 
 
+def noted_keys() -> set[str]:
+    """my_keys, with its CDS keys noted as this learner's (so their notices can be mailed)."""
+    keys = my_keys()
+    store().note_keys(learner_id(), keys)
+    return keys
+
+
 @bp.route("/critique/<module_id>", methods=["GET", "POST"])
 def critique(module_id: str) -> Response | tuple[str, int] | str:
     """Report an error, disagree with the evidence or suggest an update (optionally on a post)."""
@@ -216,7 +223,7 @@ def notices() -> str:
     """The clinician's notices (editors' replies, triage, resolution) and the items they filed."""
     for permission in (EDIT_QUEUE, MODERATE):  # who gets notices of new items, reported posts
         store().note_role(learner_id(), permission, held=can(permission))
-    keys = my_keys()
+    keys = noted_keys()
     items = store().items_reported_by(keys)
     span = page_span(store().notice_count(keys), request.args.get("page"))
     return page(

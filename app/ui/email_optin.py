@@ -20,6 +20,7 @@ from app.delivery.store import DeliveryStore, Preferences, Subscription
 from app.deployment import deployment
 from app.errors import ConfigError
 from app.public_url import public_base_url
+from app.ui.editorial_views import noted_keys
 from app.ui.learner_profile import current_profile, learner_view
 from app.ui.learner_views import profile_page
 from app.ui.page_context import learner_id
@@ -46,6 +47,8 @@ def email_opt_in() -> Response | tuple[str, int]:
         address, preferences = opt_in_from_form(request.form, current_profile().language)
         mailer = outbox(public_base_url())
         sent = mailer.opt_in(learner_id(), address, preferences, datetime.now(UTC))
+        if preferences.notices:
+            noted_keys()  # notices filed under their CDS keys are mailed to them too
     except EmailFormError as error:
         return email_error(str(error), 400)
     except AddressSuppressed:

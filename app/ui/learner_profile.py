@@ -259,6 +259,7 @@ EXPORTED_TABLES = {
     "delivery_notice_claims": "delivery.messages (the notices each digest carried: ids only)",
     "collab_names": "collaboration.display_name",
     "collab_role_holders": "collaboration (editor, moderator roles seen for notices: not exported)",
+    "collab_key_links": "collaboration.items (the items filed under the CDS keys seen as theirs)",
     "club_members": "journal_clubs.memberships",
     "club_reflections": "journal_clubs.reflections (keyed on author_id)",
     "club_clubs": "journal_clubs.facilitated (keyed on facilitator_id)",

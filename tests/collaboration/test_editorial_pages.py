@@ -16,14 +16,17 @@ from sqlalchemy import text
 from app.collaboration.store import TABLES
 from app.db import close_stores
 from app.devtools.demo_keys import DEMO_EHR_ISS
+from app.notice_mail import CollaborationNotices
 from app.settings import REPO_ROOT
 from cds_hooks.models import FeedbackItem
 from cds_hooks.store import Exposure, FeedbackRecord
 from tests.collaboration.conftest import EDITOR
 from tests.smart.conftest import build_demo_app
-from tests.ui.helpers import get, launch, launch_as, post
+from tests.ui.helpers import FHIR_USER, get, launch, launch_as, post
+from tests.ui.helpers import learner as demo_learner
 
 SEPSIS = "sepsis-hour-1-bundle"
+EARLY = "2000-01-01T00:00:00+00:00"
 NON_ADHERENCE = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
 
 
@@ -159,23 +162,56 @@ def test_viewing_the_queue_and_the_notices_files_no_item_and_changes_no_notice_o
     collab_app, learner, editor
 ):
     record_override(collab_app, "recipient-disagrees-evidence", through_feedback=False)
-    before = collab_tables(collab_app, but="collab_role_holders")
+    bookkeeping = ("collab_role_holders", "collab_key_links")
+    before = collab_tables(collab_app, but=bookkeeping)
     for client, path in ((editor, "/app/editorial"), (learner, "/app/notices")):
         get(client, path)
-    # Only the bookkeeping of who holds a role (for notices to editors) may change on a first view.
-    assert collab_tables(collab_app, but="collab_role_holders") == before
+    # Only the bookkeeping of who holds a role (for notices to editors) and which CDS keys are
+    # whose (for mailing their notices) may change on a first view.
+    assert collab_tables(collab_app, but=bookkeeping) == before
     assert collab_app.extensions["collaboration"].store.items() == []
 
 
-def collab_tables(app, but: str = "") -> dict[str, list]:
-    """Every row of the collaboration store's tables (all but one, if named)."""
+def collab_tables(app, but: tuple[str, ...] = ()) -> dict[str, list]:
+    """Every row of the collaboration store's tables (but those named)."""
     database = app.extensions["collaboration"].store.database
     with database.read() as connection:
         return {
             table: sorted(map(tuple, connection.execute(text(f"SELECT * FROM {table}")).all()))
             for table in TABLES
-            if table != but
+            if table not in but
         }
+
+
+def test_a_reply_to_an_ehr_override_joins_its_clinicians_notice_mail_once_they_open_bedside(
+    collab_app, learner, editor, collab_store
+):
+    record_override(collab_app, "recipient-disagrees-evidence")
+    [item] = collab_store.items()
+    post(
+        editor,
+        f"/app/editorial/{item.item_id}/reply",
+        get(editor, f"/app/editorial/{item.item_id}"),
+        reply="Which trial?",
+    )
+    learner_key = demo_learner(collab_app)
+    assert collab_store.unread_notices(learner_key, EARLY) == []  # filed under the CDS key only
+
+    get(learner, "/app/notices")  # the clinician opens Bedside: the key is seen to be theirs
+    [mailed] = CollaborationNotices(collab_store).unread(learner_key, EARLY, (), 50)
+    assert (mailed.kind, mailed.path) == ("item-update", "/app/notices")
+    assert [i["item_id"] for i in collab_store.export(learner_key)["items"]] == [item.item_id]
+
+    collab_store.forget_display_name(learner_key)  # erasure covers what was filed under the key
+    assert collab_store.item(item.item_id).reporter_key == ""
+    assert collab_store.notices(my_cds_keys(collab_app)) == []
+    assert collab_store.linked_keys(learner_key) == []
+
+
+def my_cds_keys(app) -> set[str]:
+    """The CDS reporter keys of the demo clinician."""
+    collaboration = app.extensions["collaboration"]
+    return collaboration.reporter_keys("", DEMO_EHR_ISS, FHIR_USER) - {""}
 
 
 def record_override(

@@ -30,12 +30,14 @@ def test_notices_need_no_more_than_the_printed_grants(postgres_url):
         post_id = store.reply(thread_id, "L2", "A reply")
         store.report_post(post_id, "L1")
         store.file_item(MODULE, "error", "A wrong threshold", "L1")
+        store.note_keys("L1", {"L1", "cds:k1"})  # a CDS key seen to be L1's
+        store.note_keys("L1", {"L1", "cds:k1"})  # seen again the same day: nothing written
         assert [n.kind for n in store.unread_notices("L1", EARLY)] == ["thread-reply"]
         assert [n.kind for n in store.notices({"E1"})] == ["queue-item"]
         store.forget_display_name("E1")  # a learner deleting their data
         store.forget_display_name("L1")  # their notices go; later replies notify them of none
         store.reply(thread_id, "L2", "Another reply")
-        assert store.notices({"L1"}) == []
+        assert store.notices({"L1"}) == [] and store.linked_keys("L1") == []
     finally:
         as_app.dispose()
         with owner.write() as connection:

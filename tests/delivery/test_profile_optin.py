@@ -149,3 +149,16 @@ def test_e_mailed_notices_are_a_choice_of_their_own_off_by_default(ui_app, brows
     post(browser, "/app/profile/email", page, email=ADDRESS, notices="yes", **FORM)
     assert store.subscription(learner(ui_app)).preferences.notices
     assert 'name="notices" value="yes" checked>' in get(browser, "/app/profile")
+
+
+def test_choosing_notices_by_mail_links_the_clinicians_cds_keys_and_not_choosing_does_not(
+    ui_app, browser, inbox
+):
+    collab = ui_app.extensions["collaboration"].store
+    post(browser, "/app/profile/email", get(browser, "/app/profile"), email=ADDRESS, **FORM)
+    assert collab.linked_keys(learner(ui_app)) == []
+
+    page = get(browser, "/app/profile")  # a corrected address, now with notices
+    post(browser, "/app/profile/email", page, email="c.okafor@example.org", notices="yes", **FORM)
+    linked = collab.linked_keys(learner(ui_app))
+    assert linked and all(key.startswith("cds:") for key in linked)
