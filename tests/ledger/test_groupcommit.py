@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 from sqlalchemy import text
 
-from app.ledger.groupcommit import GroupCommit
+from app.ledger.groupcommit import GroupCommit, Wake
 from app.ledger.models import LedgerUnavailable
 from app.ledger.store import ledger_database
 
@@ -105,3 +105,19 @@ def test_when_the_commit_fails_every_submission_in_the_batch_fails(committer):
     assert committer.values() == [0]
     committer.run(insert(3))  # the committer recovers
     assert committer.values() == [0, 3]
+
+
+def test_a_wake_set_before_its_wait_lets_the_wait_return_at_once():
+    wake = Wake()
+    wake.set()
+    finished = threading.Event()
+    threading.Thread(target=lambda: (wake.wait(), finished.set()), daemon=True).start()
+    assert finished.wait(5)
+
+
+def test_a_wake_holds_its_waiter_until_set():
+    wake, finished = Wake(), threading.Event()
+    threading.Thread(target=lambda: (wake.wait(), finished.set()), daemon=True).start()
+    assert not finished.wait(0.2)
+    wake.set()
+    assert finished.wait(5)
