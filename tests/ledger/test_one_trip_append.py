@@ -10,8 +10,10 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 
+import psycopg
 import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from app.database import parse_database_url
 from app.ledger.models import ClaimRequest
 from app.ledger.rules import Refusal
-from app.ledger.store import SqlLedgerStore, ledger_database, lock_chain_head
+from app.ledger.store import (
+    ClaimInput,
+    SqlLedgerStore,
+    ledger_database,
+    lock_chain_head,
+    prepare_claims,
+)
 from app.ledger.verify import verify_chain
 from tests.ledger.helpers import ISSUER, KEY, T0, award, request
 
@@ -38,6 +46,23 @@ def pg_ledger(postgres_url):
     ledger.close()
 
 
+def on_every_statement(store: SqlLedgerStore, seen: Callable[[str], None]) -> None:
+    """Call seen(statement) for each statement the store's connections run, as psycopg runs it.
+
+    Watched at the driver's cursor, not SQLAlchemy's events: the batch read and append run on
+    psycopg's own cursor.
+    """
+
+    class WatchedCursor(psycopg.Cursor):
+        def execute(self, query, params=None, **options):
+            seen(query if isinstance(query, str) else query.as_string(self))
+            return super().execute(query, params, **options)
+
+    @event.listens_for(store.database.engine, "checkout")
+    def watch(dbapi_connection, _record, _proxy) -> None:
+        dbapi_connection.cursor_factory = WatchedCursor
+
+
 def statements_after_the_lock(store: SqlLedgerStore) -> list[list[str]]:
     """Record, per transaction, the statements from the one that takes the chain lock on.
 
@@ -45,12 +70,13 @@ def statements_after_the_lock(store: SqlLedgerStore) -> list[list[str]]:
     """
     batches: list[list[str]] = []
 
-    @event.listens_for(store.database.engine, "before_cursor_execute")
-    def seen(_connection, _cursor, statement, *_args) -> None:
+    def seen(statement: str) -> None:
         if "pg_advisory_xact_lock" in statement or "ledger_append_claims_locked" in statement:
             batches.append([])
         if batches:
             batches[-1].append(statement)
+
+    on_every_statement(store, seen)
 
     @event.listens_for(store.database.engine, "commit")
     def committed(_connection) -> None:
@@ -64,14 +90,14 @@ def claim_state_reads(store: SqlLedgerStore) -> list[str]:
     """Record every statement that reads claims' state before the chain lock."""
     reads: list[str] = []
 
-    @event.listens_for(store.database.engine, "before_cursor_execute")
-    def seen(_connection, _cursor, statement, *_args) -> None:
+    def seen(statement: str) -> None:
         if (
             "jsonb_array_elements" in statement
             or "FROM ledger_attempts WHERE attempt_id IN" in statement
         ):
             reads.append(statement)
 
+    on_every_statement(store, seen)
     return reads
 
 
@@ -307,3 +333,28 @@ def test_a_claim_the_database_refuses_fails_alone_and_the_rest_of_its_batch_chai
     assert [r.sequence for r in results["after"].records] == [3]  # right after "before"
     report = verify_chain(pg_ledger)
     assert report.ok and report.checked == 3
+
+
+def test_held_credits_are_read_for_a_rule_and_skipped_for_a_decision_made_elsewhere(pg_ledger):
+    learner = pg_ledger.ensure_learner(ISSUER, "Practitioner/1")
+    pg_ledger.append_credit(request(learner, 1), [award()], "held")
+    seen: dict[str, list] = {}
+
+    def decide_as(name: str):
+        """A rule that grants 0.25, remembering the held credits it was given."""
+
+        def decide(held):
+            seen[name] = list(held)
+            return [award()]
+
+        return decide
+
+    claims = [
+        ClaimInput(request(learner, 2), ("k-rule", "f"), decide_as("rule"), T0),
+        ClaimInput(request(learner, 3), ("k-fixed", "f"), decide_as("fixed"), T0, reads_held=False),
+    ]
+    with pg_ledger.database.read() as connection:
+        prepared = prepare_claims(connection, claims)
+    assert [len(p.entries) for p in prepared] == [1, 1]
+    assert [credit.activity_key for credit in seen["rule"]] == [request(learner, 1).activity_key]
+    assert seen["fixed"] == []  # append_credit's awards need no held credits: none are read
