@@ -64,7 +64,7 @@ def on_every_statement(store: SqlLedgerStore, seen: Callable[[str], None]) -> No
 
 
 def statements_after_the_lock(store: SqlLedgerStore) -> list[list[str]]:
-    """Record, per transaction, the statements from the one that takes the chain lock on.
+    """Record, from each statement that takes the chain lock, it and the statements after it.
 
     The lock is taken by a statement of its own (the general path) or by the batch append.
     """
@@ -142,7 +142,8 @@ def test_a_claim_holds_the_chain_lock_for_one_statement(pg_ledger):
     batches = statements_after_the_lock(pg_ledger)
     submission = pg_ledger.append_credit(request(learner), [award("0.50")], "key-1")
     assert submission.created and len(submission.records) == 1
-    assert batches == [[APPEND, "COMMIT"]]  # the append takes the lock itself, then COMMIT
+    assert batches == [[APPEND]]  # takes the lock itself and commits with it: no COMMIT trip
+    assert [r.sequence for r in pg_ledger.iter_chain()] == [1]  # committed, not rolled back
 
 
 def test_the_batch_append_waits_for_the_chain_lock_another_host_holds(pg_ledger, postgres_url):
@@ -262,8 +263,8 @@ def test_claims_queued_together_are_appended_by_one_statement_in_arrival_order(p
     for thread in [first, *others]:
         thread.join(10)
     assert [len(results[k].records) for k in ("first", "k1", "k2", "k3", "k4", "k5")] == [1] * 6
-    locked = [batch[: batch.index("COMMIT") + 1] for batch in batches]  # lock → commit
-    assert locked == [[APPEND, "COMMIT"], [APPEND, "COMMIT"]], locked  # five claims, one trip
+    locking = [batch[0] for batch in batches]  # each statement that took the chain lock
+    assert locking == [APPEND, APPEND], batches  # the held claim, then five claims in one trip
     assert {r.learner_id for r in pg_ledger.iter_chain()} == set(learners)
     report = verify_chain(pg_ledger)
     assert report.ok and report.checked == 6
