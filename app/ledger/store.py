@@ -584,7 +584,7 @@ def claim_from_state(
         raise
     except Exception as error:
         return error
-    return replace(prepared, completion=item.completion)
+    return prepared if item.completion is None else replace(prepared, completion=item.completion)
 
 
 @dataclass(frozen=True)
