@@ -190,6 +190,18 @@ class Database:
             with self.read() as connection:
                 yield connection
             return
+        with self.autocommit() as connection:
+            yield connection
+
+    @contextlib.contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """PostgreSQL only: each statement its own transaction, committed when it returns.
+
+        No BEGIN and COMMIT round trips around it: for a read of one statement, or a write done
+        completely by one statement (the ledger's batch append).
+        """
+        if self.dialect != POSTGRESQL:
+            raise ValueError("Only PostgreSQL runs statements outside a transaction here.")
         with self.engine.connect() as connection:
             yield connection.execution_options(isolation_level="AUTOCOMMIT")
 

@@ -136,7 +136,8 @@ def timestamp(moment: datetime) -> str:
     """Format an aware datetime as UTC ISO 8601 with microseconds (naive ones are refused)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("Ledger times must be timezone-aware.")
-    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+    # isoformat writes TIMESTAMP_FORMAT's text ("+00:00" for the Z) in half strftime's time.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_timestamp(text: str) -> datetime:

@@ -40,6 +40,9 @@ PATIENT_PATTERNS = (
 )
 
 
+CHECKED = (str, Mapping, list, tuple)  # what check_free_of_patient_data looks into
+
+
 # A two-letter surname ("Li", "Ng") identifies a patient as well as a long one, so names count
 # from two letters (matched as written, so "NG tube" is not "Ng"); codes from three, and a single
 # letter (an initial) never. Two-letter names that are also ordinary capitalised words in the UI
@@ -111,10 +114,12 @@ def check_free_of_patient_data(
         for key, item in value.items():
             if str(key).lower() in PATIENT_KEYS:
                 raise PatientDataRefused(f"{where}: {key!r} would put patient data in the ledger.")
-            check_free_of_patient_data(item, f"{where}.{key}", known)
+            if isinstance(item, CHECKED):  # numbers, booleans and None carry no text to check
+                check_free_of_patient_data(item, f"{where}.{key}", known)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            check_free_of_patient_data(item, f"{where}[{index}]", known)
+            if isinstance(item, CHECKED):
+                check_free_of_patient_data(item, f"{where}[{index}]", known)
 
 
 def check_text(text: str, where: str, known: IdentifyingTerms = NO_TERMS) -> None:

@@ -163,6 +163,29 @@ def test_a_postgresql_lookup_opens_no_transaction_and_leaves_writes_atomic(postg
         database.dispose()
 
 
+def test_a_postgresql_autocommit_write_is_committed_when_its_statement_returns(postgres_url):
+    database, other = (Database(parse_database_url(postgres_url)) for _ in range(2))
+    try:
+        database.migrate(SCHEMA)
+        with database.autocommit() as connection:
+            connection.execute(text("INSERT INTO claims VALUES ('one statement', 1)"))
+            with other.lookup() as elsewhere:  # another host sees it before this use ends
+                count = elsewhere.execute(text("SELECT count(*) FROM claims")).scalar_one()
+            assert count == 1
+    finally:
+        database.dispose()
+        other.dispose()
+
+
+def test_sqlite_refuses_statements_outside_a_transaction(tmp_path):
+    database = Database(parse_database_url(f"sqlite:///{tmp_path / 'store.db'}"))
+    try:
+        with pytest.raises(ValueError, match="Only PostgreSQL"), database.autocommit():
+            pass
+    finally:
+        database.dispose()
+
+
 def test_on_postgresql_only_the_ledger_waits_for_the_wal_flush_at_commit(postgres_url):
     url = parse_database_url(postgres_url)
     stores, ledger = Database(url), Database(url, LEDGER_SETTINGS)

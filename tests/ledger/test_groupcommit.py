@@ -9,15 +9,26 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 from sqlalchemy import text
 
-from app.ledger.groupcommit import GroupCommit
+from app.database import parse_database_url
+from app.ledger.groupcommit import BatchedRead, GroupCommit, Wake
 from app.ledger.models import LedgerUnavailable
 from app.ledger.store import ledger_database
 
 
 @pytest.fixture
 def committer(tmp_path):
-    """A GroupCommit over a scratch database with a deferred foreign key (to fail a COMMIT)."""
-    database = ledger_database(tmp_path / "scratch.db")
+    """A GroupCommit over a scratch SQLite database with a deferred foreign key."""
+    yield from scratch_committer(ledger_database(tmp_path / "scratch.db"))
+
+
+@pytest.fixture
+def pg_committer(postgres_url):
+    """The same scratch committer on PostgreSQL (where writes may have an atomic statement)."""
+    yield from scratch_committer(ledger_database(parse_database_url(postgres_url)))
+
+
+def scratch_committer(database):
+    """A GroupCommit over tables with a deferred foreign key (to fail a COMMIT)."""
     with database.write() as setup:
         setup.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
         setup.execute(
@@ -43,7 +54,7 @@ def insert(value: int, parent: int | None = None):
     return lambda connection: (
         connection.execute(
             text("INSERT INTO item VALUES (:value, :parent)"), {"value": value, "parent": parent}
-        ).lastrowid
+        ).rowcount
     )
 
 
@@ -53,8 +64,12 @@ def fail_after_insert(connection):
     raise ValueError("refused")
 
 
-def one_batch_behind_a_slow_leader(committer, works) -> list[Future]:
-    """Hold a leader inside its transaction until every work is queued; return their futures."""
+def one_batch_behind_a_slow_leader(committer, works, submit=None) -> list[Future]:
+    """Hold a leader inside its transaction until every work is queued; return their futures.
+
+    submit(work) submits one (committer.run(work) unless given).
+    """
+    submit = submit or committer.run
     leader_inside, release = threading.Event(), threading.Event()
 
     def slow(connection):
@@ -65,7 +80,7 @@ def one_batch_behind_a_slow_leader(committer, works) -> list[Future]:
     with ThreadPoolExecutor(len(works) + 1) as pool:
         leader = pool.submit(committer.run, slow)
         leader_inside.wait(5)
-        futures = [pool.submit(committer.run, work) for work in works]
+        futures = [pool.submit(submit, work) for work in works]
         while len(committer._queue) < len(works):
             time.sleep(0.001)
         release.set()
@@ -105,3 +120,44 @@ def test_when_the_commit_fails_every_submission_in_the_batch_fails(committer):
     assert committer.values() == [0]
     committer.run(insert(3))  # the committer recovers
     assert committer.values() == [0, 3]
+
+
+def test_a_wake_set_before_its_wait_lets_the_wait_return_at_once():
+    wake = Wake()
+    wake.set()
+    finished = threading.Event()
+    threading.Thread(target=lambda: (wake.wait(), finished.set()), daemon=True).start()
+    assert finished.wait(5)
+
+
+def test_a_wake_holds_its_waiter_until_set():
+    wake, finished = Wake(), threading.Event()
+    threading.Thread(target=lambda: (wake.wait(), finished.set()), daemon=True).start()
+    assert not finished.wait(0.2)
+    wake.set()
+    assert finished.wait(5)
+
+
+def insert_all(connection, values: list[int]) -> list[str]:
+    """An atomic step: insert every value of the batch in one statement."""
+    statement = text("INSERT INTO item SELECT unnest(CAST(:values AS INTEGER[]))")
+    connection.execute(statement, {"values": values})
+    return ["inserted"] * len(values)
+
+
+def atomically(committer, value: int):
+    """A write that its batch's one atomic statement applies (its work is never run)."""
+    never = lambda _connection: pytest.fail("the atomic statement applied it")  # noqa: E731
+    prepare = BatchedRead(lambda _connection, items: items, value)
+    return lambda: committer.run(never, prepare=prepare, atomic=insert_all)
+
+
+def test_a_write_applied_by_its_atomic_statement_stands_when_the_rest_of_the_batch_fails(
+    pg_committer,
+):
+    works = [atomically(pg_committer, 5), lambda: pg_committer.run(insert(6, parent=42))]
+    futures = one_batch_behind_a_slow_leader(pg_committer, works, submit=lambda work: work())
+    assert futures[0].result() == "inserted"  # committed with its statement: acknowledged
+    with pytest.raises(LedgerUnavailable, match="submitting again is safe"):
+        futures[1].result()  # its transaction's COMMIT failed
+    assert pg_committer.values() == [0, 5]

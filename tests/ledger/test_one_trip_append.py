@@ -10,8 +10,10 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 
+import psycopg
 import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from app.database import parse_database_url
 from app.ledger.models import ClaimRequest
 from app.ledger.rules import Refusal
-from app.ledger.store import SqlLedgerStore, ledger_database, lock_chain_head
+from app.ledger.store import (
+    ClaimInput,
+    SqlLedgerStore,
+    ledger_database,
+    lock_chain_head,
+    prepare_claims,
+)
 from app.ledger.verify import verify_chain
 from tests.ledger.helpers import ISSUER, KEY, T0, award, request
 
@@ -38,19 +46,37 @@ def pg_ledger(postgres_url):
     ledger.close()
 
 
+def on_every_statement(store: SqlLedgerStore, seen: Callable[[str], None]) -> None:
+    """Call seen(statement) for each statement the store's connections run, as psycopg runs it.
+
+    Watched at the driver's cursor, not SQLAlchemy's events: the batch read and append run on
+    psycopg's own cursor.
+    """
+
+    class WatchedCursor(psycopg.Cursor):
+        def execute(self, query, params=None, **options):
+            seen(query if isinstance(query, str) else query.as_string(self))
+            return super().execute(query, params, **options)
+
+    @event.listens_for(store.database.engine, "checkout")
+    def watch(dbapi_connection, _record, _proxy) -> None:
+        dbapi_connection.cursor_factory = WatchedCursor
+
+
 def statements_after_the_lock(store: SqlLedgerStore) -> list[list[str]]:
-    """Record, per transaction, the statements from the one that takes the chain lock on.
+    """Record, from each statement that takes the chain lock, it and the statements after it.
 
     The lock is taken by a statement of its own (the general path) or by the batch append.
     """
     batches: list[list[str]] = []
 
-    @event.listens_for(store.database.engine, "before_cursor_execute")
-    def seen(_connection, _cursor, statement, *_args) -> None:
+    def seen(statement: str) -> None:
         if "pg_advisory_xact_lock" in statement or "ledger_append_claims_locked" in statement:
             batches.append([])
         if batches:
             batches[-1].append(statement)
+
+    on_every_statement(store, seen)
 
     @event.listens_for(store.database.engine, "commit")
     def committed(_connection) -> None:
@@ -64,14 +90,14 @@ def claim_state_reads(store: SqlLedgerStore) -> list[str]:
     """Record every statement that reads claims' state before the chain lock."""
     reads: list[str] = []
 
-    @event.listens_for(store.database.engine, "before_cursor_execute")
-    def seen(_connection, _cursor, statement, *_args) -> None:
+    def seen(statement: str) -> None:
         if (
             "jsonb_array_elements" in statement
             or "FROM ledger_attempts WHERE attempt_id IN" in statement
         ):
             reads.append(statement)
 
+    on_every_statement(store, seen)
     return reads
 
 
@@ -116,7 +142,8 @@ def test_a_claim_holds_the_chain_lock_for_one_statement(pg_ledger):
     batches = statements_after_the_lock(pg_ledger)
     submission = pg_ledger.append_credit(request(learner), [award("0.50")], "key-1")
     assert submission.created and len(submission.records) == 1
-    assert batches == [[APPEND, "COMMIT"]]  # the append takes the lock itself, then COMMIT
+    assert batches == [[APPEND]]  # takes the lock itself and commits with it: no COMMIT trip
+    assert [r.sequence for r in pg_ledger.iter_chain()] == [1]  # committed, not rolled back
 
 
 def test_the_batch_append_waits_for_the_chain_lock_another_host_holds(pg_ledger, postgres_url):
@@ -236,8 +263,8 @@ def test_claims_queued_together_are_appended_by_one_statement_in_arrival_order(p
     for thread in [first, *others]:
         thread.join(10)
     assert [len(results[k].records) for k in ("first", "k1", "k2", "k3", "k4", "k5")] == [1] * 6
-    locked = [batch[: batch.index("COMMIT") + 1] for batch in batches]  # lock → commit
-    assert locked == [[APPEND, "COMMIT"], [APPEND, "COMMIT"]], locked  # five claims, one trip
+    locking = [batch[0] for batch in batches]  # each statement that took the chain lock
+    assert locking == [APPEND, APPEND], batches  # the held claim, then five claims in one trip
     assert {r.learner_id for r in pg_ledger.iter_chain()} == set(learners)
     report = verify_chain(pg_ledger)
     assert report.ok and report.checked == 6
@@ -307,3 +334,28 @@ def test_a_claim_the_database_refuses_fails_alone_and_the_rest_of_its_batch_chai
     assert [r.sequence for r in results["after"].records] == [3]  # right after "before"
     report = verify_chain(pg_ledger)
     assert report.ok and report.checked == 3
+
+
+def test_held_credits_are_read_for_a_rule_and_skipped_for_a_decision_made_elsewhere(pg_ledger):
+    learner = pg_ledger.ensure_learner(ISSUER, "Practitioner/1")
+    pg_ledger.append_credit(request(learner, 1), [award()], "held")
+    seen: dict[str, list] = {}
+
+    def decide_as(name: str):
+        """A rule that grants 0.25, remembering the held credits it was given."""
+
+        def decide(held):
+            seen[name] = list(held)
+            return [award()]
+
+        return decide
+
+    claims = [
+        ClaimInput(request(learner, 2), ("k-rule", "f"), decide_as("rule"), T0),
+        ClaimInput(request(learner, 3), ("k-fixed", "f"), decide_as("fixed"), T0, reads_held=False),
+    ]
+    with pg_ledger.database.read() as connection:
+        prepared = prepare_claims(connection, claims)
+    assert [len(p.entries) for p in prepared] == [1, 1]
+    assert [credit.activity_key for credit in seen["rule"]] == [request(learner, 1).activity_key]
+    assert seen["fixed"] == []  # append_credit's awards need no held credits: none are read
