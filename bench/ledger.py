@@ -23,15 +23,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import text
 
 from app.database import DatabaseUrl
 from app.ledger.chain import GENESIS, RECORD_COLUMNS, canonical_json, seal, timestamp
-from app.ledger.models import ClaimRequest
-from app.ledger.rules import CreditAward
+from app.ledger.credit import finish_case
+from app.ledger.rules import CreditPolicy
 from app.ledger.store import INSERT_RECORD, SqlLedgerStore, ledger_database
 from app.ledger.verify import verify_chain
 
@@ -39,7 +38,7 @@ KEY = b"bench-identity-key"
 LEARNERS = 200
 WRITE_TARGET = 1_000  # writes/s, single writer
 VERIFY_TARGET = 5.0  # seconds for 100,000 records
-AWARD = [CreditAward("ama-pra-category-1", Decimal("0.25"), Decimal("0.25"))]
+POLICY = CreditPolicy()  # the default rules: a yearly cap, read from the held credits
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 
 
@@ -162,22 +161,23 @@ def write_many(
     tag: str,
     start_at: float,
 ) -> HostRun:
-    """Submit count credits from several threads; return what the process saw."""
+    """Finish count case attempts and claim their credit from several threads, as learners do.
+
+    Each write is `finish_case`, the app's path for a passed case: the attempt completed and its
+    credit decided by the credit rules (which read the learner's credits held that year) and
+    appended, in one exactly-once submission. The attempts are started before the clock runs.
+    """
     store = SqlLedgerStore(ledger_database(where), KEY, migrate=False)
+    attempts = [str(uuid.uuid4()) for _ in range(count)]
+    for number, attempt_id in enumerate(attempts):
+        activity = ("case", case_module(tag, number)["id"], "1.0.0")
+        store.record_attempt(learners[number % len(learners)], activity, attempt_id, T0)
     time.sleep(max(0.0, start_at - time.time()))
 
     def submit(number: int) -> None:
-        request = ClaimRequest(
-            learner_id=learners[number % len(learners)],
-            activity_type="case",
-            activity_key=f"case:module-{tag}-{number}@1.0.0",
-            earned_at=T0,
-            module_id=f"module-{tag}-{number}",
-            module_version="1.0.0",
-            attempt_id=str(uuid.uuid4()),
-            evidence={"correct": 4, "total": 4, "pass_mark_percent": 75},
-        )
-        assert store.append_credit(request, AWARD, f"{tag}-{number}").created
+        module = case_module(tag, number)
+        key = f"{tag}-{number}"
+        assert finish_case(store, POLICY, module, attempts[number], 4, 4, key).created
 
     try:
         start, cpu = time.time(), time.process_time()
@@ -188,6 +188,16 @@ def write_many(
         return HostRun(start, time.time(), writer.batches, writer.locked_seconds, cpu)
     finally:
         store.close()
+
+
+def case_module(tag: str, number: int) -> dict:
+    """A small case module of its own for each write (a case earns its credit once)."""
+    return {
+        "id": f"module-{tag}-{number}",
+        "version": "1.0.0",
+        "pass_mark_percent": 75,
+        "credit": [{"type": "ama-pra-category-1", "amount": "0.25"}],
+    }
 
 
 def report_verify(root: Path, count: int) -> None:

@@ -33,7 +33,6 @@ statements), and `work` then runs in a transaction of its own:
 
 from __future__ import annotations
 
-import _thread
 import threading
 import time
 from collections.abc import Callable
@@ -201,7 +200,7 @@ class Wake:
     __slots__ = ("_lock",)
 
     def __init__(self) -> None:
-        self._lock = _thread.allocate_lock()
+        self._lock = threading.Lock()
         self._lock.acquire()
 
     def wait(self) -> None:

@@ -132,17 +132,16 @@ def claim_field(name: str) -> str:
 
 # On PostgreSQL a batch's claims are read in one statement: per claim (in order) the key's earlier
 # fingerprint, whether the learner exists, the learner's newest record (for ledger_append_claim to
-# check) and the held credits, unless the claim's decision needs none (NULL then: append_credit).
+# check) and the held credits.
 CLAIMS_HELD = held_credits_sql(*map(claim_field, ("learner", "activity", "start", "end")))
 CLAIM_STATES = f"""
 SELECT (SELECT request_hash FROM ledger_submissions WHERE idempotency_hash = {claim_field("key")}),
        EXISTS (SELECT 1 FROM ledger_learners WHERE learner_id = {claim_field("learner")}),
        (SELECT coalesce(max(sequence), 0) FROM ledger_credits
         WHERE learner_id = {claim_field("learner")}),
-       CASE WHEN CAST({claim_field("reads_held")} AS BOOLEAN) THEN
        (SELECT coalesce(json_agg(json_build_array(
             activity_key, credit_type, amount_hundredths, earned_at, attempt_id)), '[]')
-        FROM ({CLAIMS_HELD}) AS held) END
+        FROM ({CLAIMS_HELD}) AS held)
 FROM jsonb_array_elements(CAST(%(claims)s AS JSONB)) WITH ORDINALITY AS claim(fields, n)
 ORDER BY claim.n
 """
@@ -348,10 +347,9 @@ class SqlLedgerStore:
         keys = self._keys(idempotency_key, fields)
         now = self._clock()
         decision = list(awards)
-        fixed = ClaimInput(request, keys, lambda _: decision, now, reads_held=False)
         return self._claim(
             lambda c: submit_claim(c, request, keys, lambda _: decision, now),
-            BatchedRead(prepare_claims, fixed),
+            BatchedRead(prepare_claims, ClaimInput(request, keys, lambda _: decision, now)),
         )
 
     def append_reversal(self, sequence: int, reason: str, idempotency_key: str) -> Submission:
@@ -540,17 +538,13 @@ class ClaimInput:
     decide: Decide
     now: datetime
     completion: dict | None = None  # the attempt to complete in the same statement
-    reads_held: bool = True  # False: decide ignores held credits, so they are not read
 
 
 def prepare_claims(
     connection: Connection, inputs: list[ClaimInput]
 ) -> list[Submission | PreparedClaim | Exception]:
     """Read and decide a batch's claims in one statement, without the chain lock."""
-    windows = [
-        {"key": item.keys[0], "reads_held": item.reads_held, **held_window(item.request)}
-        for item in inputs
-    ]
+    windows = [{"key": item.keys[0], **held_window(item.request)} for item in inputs]
     rows = driver_rows(connection, CLAIM_STATES, {"claims": canonical_json(windows)})
     return [claim_from_state(connection, item, row) for item, row in zip(inputs, rows, strict=True)]
 
@@ -578,7 +572,7 @@ def claim_from_state(
             return replay(connection, idempotency_hash, fingerprint)
         if not known:
             raise UnknownRecord(NO_SUCH_LEARNER)
-        decision = item.decide(held_from_rows(held or ()))
+        decision = item.decide(held_from_rows(held))
         prepared = decided_claim(item.request, item.keys, decision, item.now, seen)
     except DBAPIError:
         raise

@@ -336,7 +336,7 @@ def test_a_claim_the_database_refuses_fails_alone_and_the_rest_of_its_batch_chai
     assert report.ok and report.checked == 3
 
 
-def test_held_credits_are_read_for_a_rule_and_skipped_for_a_decision_made_elsewhere(pg_ledger):
+def test_the_batch_read_gives_each_rule_the_learners_held_credits(pg_ledger):
     learner = pg_ledger.ensure_learner(ISSUER, "Practitioner/1")
     pg_ledger.append_credit(request(learner, 1), [award()], "held")
     seen: dict[str, list] = {}
@@ -352,10 +352,11 @@ def test_held_credits_are_read_for_a_rule_and_skipped_for_a_decision_made_elsewh
 
     claims = [
         ClaimInput(request(learner, 2), ("k-rule", "f"), decide_as("rule"), T0),
-        ClaimInput(request(learner, 3), ("k-fixed", "f"), decide_as("fixed"), T0, reads_held=False),
+        ClaimInput(request(learner, 3), ("k-other", "f"), decide_as("other"), T0),
     ]
     with pg_ledger.database.read() as connection:
         prepared = prepare_claims(connection, claims)
     assert [len(p.entries) for p in prepared] == [1, 1]
-    assert [credit.activity_key for credit in seen["rule"]] == [request(learner, 1).activity_key]
-    assert seen["fixed"] == []  # append_credit's awards need no held credits: none are read
+    held = [request(learner, 1).activity_key]
+    assert [credit.activity_key for credit in seen["rule"]] == held
+    assert [credit.activity_key for credit in seen["other"]] == held
