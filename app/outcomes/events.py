@@ -16,6 +16,8 @@ from app.outcomes.fhir_data import (
     timed,
 )
 
+#: Where a request's medicine is coded: itself (inline or contained) or a Medication it references.
+MEDICATION_ORDER_TYPES = ("MedicationRequest", "Medication")
 OCCURRENCE_FIELDS = ("occurrenceDateTime", "occurrencePeriod.start")
 EVENT_TIME_FIELDS = {
     "Observation": ("effectiveDateTime", "effectiveInstant", "effectivePeriod.start"),

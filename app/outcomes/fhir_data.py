@@ -23,6 +23,7 @@ from app.fhir_json import (
     reference_id,
     status_code,
 )
+from app.outcomes.facts import CodedFacts
 
 Code = tuple[str, str]
 T = TypeVar("T")
@@ -116,6 +117,15 @@ class PatientRecord:
                 r for kind in resource_types for r in self.by_type.get(kind, [])
             ]
         return found
+
+    @cached_property
+    def facts(self) -> CodedFacts:
+        """What the patient's resources are coded with, by type (gathered as types are asked)."""
+        return CodedFacts(self.by_type)
+
+    def may_match(self, resource_types: tuple[str, ...], codes: frozenset[Code]) -> bool:
+        """False when no resource of the types can carry a coding in codes (a set intersection)."""
+        return self.facts.may_match(resource_types, codes)
 
     @cached_property
     def placed_conditions(self) -> list[tuple[dict, set[str], list[date]]]:
@@ -367,6 +377,8 @@ def _coded_conditions(
     record: PatientRecord, codes: frozenset[Code]
 ) -> list[tuple[dict, tuple[str, str, str]]]:
     """coded_conditions, worked out."""
+    if not record.may_match(("Condition",), codes):
+        return []
     found = []
     for condition in record.of_type("Condition"):
         coding = None if is_void(condition) else matching_coding(condition.get("code"), codes)
@@ -381,11 +393,15 @@ def coded_records(
     """(resource, coding) of the recorded resources of the types with a concept in codes."""
     return record.answer(
         ("coded_records", resource_types, codes),
-        lambda: [
-            (resource, coding)
-            for resource in record.of_type(*resource_types)
-            if is_recorded(resource) and (coding := coded_match(resource, codes))
-        ],
+        lambda: (
+            [
+                (resource, coding)
+                for resource in record.of_type(*resource_types)
+                if is_recorded(resource) and (coding := coded_match(resource, codes))
+            ]
+            if record.may_match(resource_types, codes)
+            else []
+        ),
     )
 
 

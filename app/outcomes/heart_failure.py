@@ -14,7 +14,14 @@ from datetime import date, datetime
 from app.fhir_json import USABLE_OBSERVATION_STATUS, as_dict, as_str
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
-from app.outcomes.events import event_day, event_text, is_order, medication_coding, request_end
+from app.outcomes.events import (
+    MEDICATION_ORDER_TYPES,
+    event_day,
+    event_text,
+    is_order,
+    medication_coding,
+    request_end,
+)
 from app.outcomes.fhir_data import (
     PatientRecord,
     coded_conditions,
@@ -87,6 +94,8 @@ def hfref_conditions(
 def lvef_results(definition: MeasureDefinition, record: PatientRecord) -> list[tuple[date, float]]:
     """Return (date, percent) of every usable, timed LVEF result."""
     codes = definition.codes("lvef")
+    if not record.may_match(("Observation",), codes):
+        return []
     found = []
     for observation in record.of_type("Observation"):
         if as_str(observation.get("status")) not in USABLE_OBSERVATION_STATUS:
@@ -123,6 +132,8 @@ def hfref_basis(
 def allergies(definition: MeasureDefinition, record: PatientRecord, day: date) -> list[str]:
     """Active beta-blocker allergies or intolerances recorded by the visit date (or undated)."""
     codes = definition.codes("allergy")
+    if not record.may_match(("AllergyIntolerance",), codes):
+        return []
     found = []
     for allergy in record.of_type("AllergyIntolerance"):
         if is_void(allergy) or not is_ongoing(allergy):
@@ -156,6 +167,8 @@ def therapy_in_place(
     """Return (orders that satisfy the numerator, notes on orders that cannot be placed)."""
     codes = definition.codes("therapy")
     found, notes = [], []
+    if not record.may_match(MEDICATION_ORDER_TYPES, codes):
+        return found, notes
     for request in record.of_type("MedicationRequest"):
         coding = medication_coding(request, record, codes) if is_order(request) else None
         if coding is None:

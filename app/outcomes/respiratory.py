@@ -14,7 +14,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
-from app.outcomes.events import event_day, is_order, medication_coding, request_end
+from app.outcomes.events import (
+    MEDICATION_ORDER_TYPES,
+    event_day,
+    is_order,
+    medication_coding,
+    request_end,
+)
 from app.outcomes.fhir_data import (
     Code,
     PatientRecord,
@@ -51,6 +57,8 @@ def diagnosed_encounters(
 ) -> Iterator[tuple[dict, tuple[str, str, str]]]:
     """Yield (encounter, its first coding in the diagnosis value sets) per diagnosed encounter."""
     codes = definition.codes("diagnosis")
+    if not record.may_match(("Condition",), codes):
+        return
     for encounter in record.of_type("Encounter"):
         first = next(diagnoses_at(record, encounter, codes), None)
         if first is not None:
@@ -124,6 +132,8 @@ def _antibiotic_orders(
     record: PatientRecord, codes: frozenset[Code]
 ) -> list[tuple[dict, tuple[str, str, str]]]:
     """antibiotic_orders, worked out."""
+    if not record.may_match(MEDICATION_ORDER_TYPES, codes):
+        return []
     found = []
     for request in record.of_type("MedicationRequest"):
         coding = medication_coding(request, record, codes) if is_order(request) else None
