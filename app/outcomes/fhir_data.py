@@ -49,10 +49,6 @@ class PatientRecord:
     patient: dict | None
     by_type: dict[str, list[dict]] = field(default_factory=dict)
     diagnosis_links: dict[str, set[str]] = field(default_factory=dict)
-    # conditions_at by id(encounter); the encounter is kept with its answer so its id stays its own
-    conditions_by_encounter: dict[int, tuple[dict, list[dict]]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
     # of_type's answers by types, and encounter_ids_of's by id(resource) with its resource
     resources_by_types: dict[tuple[str, ...], list[dict]] = field(
         default_factory=dict, repr=False, compare=False
@@ -126,19 +122,6 @@ class PatientRecord:
     def may_match(self, resource_types: tuple[str, ...], codes: frozenset[Code]) -> bool:
         """False when no resource of the types can carry a coding in codes (a set intersection)."""
         return self.facts.may_match(resource_types, codes)
-
-    @cached_property
-    def placed_conditions(self) -> list[tuple[dict, set[str], list[date]]]:
-        """Each Condition that is not void, with its linked encounters and its dates (made once).
-
-        Every encounter of the patient looks at every Condition (`conditions_at`); reading their
-        statuses, links and dates once per patient instead was a large share of evaluating.
-        """
-        return [
-            (condition, self.encounter_ids_of(condition), condition_dates(condition))
-            for condition in self.of_type("Condition")
-            if not is_void(condition)
-        ]
 
     def answer(self, question: Hashable, work: Callable[[], T]) -> T:
         """work()'s answer to a question about this record, worked out the first time it is asked.
@@ -337,35 +320,6 @@ def coded_match(resource: dict, codes: frozenset[Code]) -> tuple[str, str, str] 
     return None
 
 
-def conditions_at(record: PatientRecord, encounter: dict) -> list[dict]:
-    """Conditions linked to the encounter, or unlinked ones dated within the encounter's dates.
-
-    Several measures and criteria ask this of the same encounter: it is answered once per record.
-    """
-    known = record.conditions_by_encounter.get(id(encounter))
-    if known is None:
-        known = record.conditions_by_encounter[id(encounter)] = (
-            encounter,
-            _conditions_at(record, encounter),
-        )
-    return known[1]
-
-
-def _conditions_at(record: PatientRecord, encounter: dict) -> list[dict]:
-    """conditions_at, worked out."""
-    encounter_id = as_str(encounter.get("id"))
-    start = encounter_start(encounter)
-    end = encounter_end(encounter) or start
-    found = []
-    for condition, links, days in record.placed_conditions:
-        if links:
-            if encounter_id in links:
-                found.append(condition)
-        elif start and end and any(start.date() <= day <= end.date() for day in days):
-            found.append(condition)
-    return found
-
-
 def coded_conditions(
     record: PatientRecord, codes: frozenset[Code]
 ) -> list[tuple[dict, tuple[str, str, str]]]:
@@ -406,8 +360,34 @@ def coded_records(
 
 
 def diagnoses_at(record: PatientRecord, encounter: dict, codes: frozenset[Code]):
-    """Yield (condition, coding) for the encounter's conditions with a code in codes."""
-    for condition in conditions_at(record, encounter):
-        coding = matching_coding(condition.get("code"), codes)
-        if coding is not None:
+    """Yield (condition, coding) for the encounter's conditions with a code in codes.
+
+    The encounter's conditions are those linked to it, or unlinked ones dated within its dates.
+    Only the Conditions coded in the value set are placed (once per record), so an encounter
+    never reads the patient's other Conditions.
+    """
+    diagnoses = placed_diagnoses(record, codes)
+    if not diagnoses:
+        return
+    encounter_id = as_str(encounter.get("id"))
+    start = encounter_start(encounter)
+    end = encounter_end(encounter) or start
+    for condition, coding, links, days in diagnoses:
+        if links:
+            if encounter_id in links:
+                yield condition, coding
+        elif start and end and any(start.date() <= day <= end.date() for day in days):
             yield condition, coding
+
+
+def placed_diagnoses(
+    record: PatientRecord, codes: frozenset[Code]
+) -> list[tuple[dict, tuple[str, str, str], set[str], list[date]]]:
+    """(condition, coding, linked encounters, dates) of each placed Condition coded in codes."""
+    return record.answer(
+        ("placed_diagnoses", codes),
+        lambda: [
+            (condition, coding, record.encounter_ids_of(condition), condition_dates(condition))
+            for condition, coding in coded_conditions(record, codes)
+        ],
+    )
