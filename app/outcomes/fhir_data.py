@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from app.fhir_json import (
     REFUTED_VERIFICATION,
@@ -130,7 +130,8 @@ class PatientRecord:
         match one are found once per patient, not once per measure and encounter.
         """
         try:
-            return cast(T, self.answers[question])
+            known: T = self.answers[question]  # not typing.cast: a call, on every question
+            return known
         except KeyError:
             found = self.answers[question] = work()
             return found
@@ -291,8 +292,13 @@ def hours(value: float) -> timedelta:
 
 
 def stamp(moment: datetime | None) -> str:
-    """Format a time for a reason string."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ") if moment else "(no time)"
+    """Format a time for a reason string: "%Y-%m-%dT%H:%MZ" in UTC."""
+    if not moment:
+        return "(no time)"
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:  # strftime's %Y pads (or not) as the platform's C library does
+        return utc.strftime("%Y-%m-%dT%H:%MZ")
+    return f"{utc.year}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}Z"
 
 
 def is_recorded(resource: dict) -> bool:
