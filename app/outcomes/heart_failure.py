@@ -15,11 +15,9 @@ from app.fhir_json import USABLE_OBSERVATION_STATUS, as_dict, as_str
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
 from app.outcomes.events import (
-    MEDICATION_ORDER_TYPES,
     event_day,
     event_text,
-    is_order,
-    medication_coding,
+    medication_orders,
     request_end,
 )
 from app.outcomes.fhir_data import (
@@ -165,14 +163,8 @@ def therapy_in_place(
     definition: MeasureDefinition, record: PatientRecord, day: date
 ) -> tuple[list[str], list[str]]:
     """Return (orders that satisfy the numerator, notes on orders that cannot be placed)."""
-    codes = definition.codes("therapy")
     found, notes = [], []
-    if not record.may_match(MEDICATION_ORDER_TYPES, codes):
-        return found, notes
-    for request in record.of_type("MedicationRequest"):
-        coding = medication_coding(request, record, codes) if is_order(request) else None
-        if coding is None:
-            continue
+    for request, coding in medication_orders(record, definition.codes("therapy")):
         authored = day_of(request.get("authoredOn"))
         if authored is None:
             notes.append(f"{label(coding)} has no authoredOn: not counted")

@@ -15,14 +15,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
 from app.outcomes.events import (
-    MEDICATION_ORDER_TYPES,
     event_day,
-    is_order,
-    medication_coding,
+    medication_orders,
     request_end,
 )
 from app.outcomes.fhir_data import (
-    Code,
     PatientRecord,
     coded_conditions,
     coded_records,
@@ -124,22 +121,7 @@ def antibiotic_orders(
     definition: MeasureDefinition, record: PatientRecord
 ) -> list[tuple[dict, tuple[str, str, str]]]:
     """(MedicationRequest, matching coding) of every real antibiotic order (once per record)."""
-    codes = definition.codes("antibiotic")
-    return record.answer(("antibiotic_orders", codes), lambda: _antibiotic_orders(record, codes))
-
-
-def _antibiotic_orders(
-    record: PatientRecord, codes: frozenset[Code]
-) -> list[tuple[dict, tuple[str, str, str]]]:
-    """antibiotic_orders, worked out."""
-    if not record.may_match(MEDICATION_ORDER_TYPES, codes):
-        return []
-    found = []
-    for request in record.of_type("MedicationRequest"):
-        coding = medication_coding(request, record, codes) if is_order(request) else None
-        if coding:
-            found.append((request, coding))
-    return found
+    return medication_orders(record, definition.codes("antibiotic"))
 
 
 def antibiotics_in_window(
