@@ -37,44 +37,51 @@ class MeasureCase:
         return self.in_denominator and not self.excluded
 
 
+@dataclass(slots=True)
+class CaseStart:
+    """What a case knows before its verdict (a MeasureCase is built once, by its verdict)."""
+
+    measure_id: str
+    patient_key: str
+    encounter_id: str
+    clinician: str | None
+    period_start: datetime | None
+    reasons: list[str]
+
+
 def new_case(
     definition: MeasureDefinition,
     record: PatientRecord,
     encounter: dict,
     reasons: list[str],
     period_start: datetime | None = None,
-) -> MeasureCase:
-    """Start a case for an encounter: not yet in the denominator, attributed to its attending."""
-    return MeasureCase(
-        measure_id=definition.id,
-        patient_key=record.key,
-        encounter_id=str(encounter.get("id") or "unknown"),
-        clinician=record.clinician_of(encounter),
-        period_start=period_start or encounter_start(encounter),
-        in_denominator=False,
-        reasons=tuple(reasons),
+) -> CaseStart:
+    """Start a case for an encounter, attributed to its attending."""
+    return CaseStart(
+        definition.id,
+        record.key,
+        str(encounter.get("id") or "unknown"),
+        record.clinician_of(encounter),
+        period_start or encounter_start(encounter),
+        reasons,
     )
 
 
-def not_in_denominator(case: MeasureCase, reason: str) -> MeasureCase:
+def not_in_denominator(case: CaseStart, reason: str) -> MeasureCase:
     """Close a case that does not qualify, saying why."""
-    return MeasureCase(  # built in full: dataclasses.replace was a visible share of the run
+    return MeasureCase(
         case.measure_id,
         case.patient_key,
         case.encounter_id,
         case.clinician,
         case.period_start,
         in_denominator=False,
-        excluded=case.excluded,
-        exclusion_reason=case.exclusion_reason,
-        in_numerator=case.in_numerator,
         reasons=(*case.reasons, reason),
-        elements=case.elements,
     )
 
 
 def conclude(
-    case: MeasureCase,
+    case: CaseStart,
     exclusions: list[str],
     met: bool,
     reasons: list[str],

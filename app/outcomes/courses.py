@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.fhir_json import as_dict, as_str, codings_of, dicts_in, reference_id
-from app.outcomes.events import event_time, is_order, medication_coding
+from app.outcomes.events import MEDICATION_ORDER_TYPES, event_time, is_order, medication_coding
 from app.outcomes.fhir_data import VOID_EVENT_STATUS, Code, PatientRecord, label
+
+COURSE_TYPES = (*MEDICATION_ORDER_TYPES, "MedicationAdministration")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ def courses(record: PatientRecord, codes: frozenset[Code]) -> list[Course]:
 
 def _courses(record: PatientRecord, codes: frozenset[Code]) -> list[Course]:
     """courses, worked out."""
+    if not record.may_match(COURSE_TYPES, codes):
+        return []
     orders = [request for request in record.of_type("MedicationRequest") if is_order(request)]
     position = {as_str(o.get("id")): i for i, o in enumerate(orders) if as_str(o.get("id"))}
     given: dict[int | None, list[dict]] = {}

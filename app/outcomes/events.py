@@ -16,6 +16,8 @@ from app.outcomes.fhir_data import (
     timed,
 )
 
+#: Where a request's medicine is coded: itself (inline or contained) or a Medication it references.
+MEDICATION_ORDER_TYPES = ("MedicationRequest", "Medication")
 OCCURRENCE_FIELDS = ("occurrenceDateTime", "occurrencePeriod.start")
 EVENT_TIME_FIELDS = {
     "Observation": ("effectiveDateTime", "effectiveInstant", "effectivePeriod.start"),
@@ -36,6 +38,30 @@ def is_order(request: dict) -> bool:
         and as_str(request.get("status")) not in VOID_REQUEST_STATUS
         and request.get("doNotPerform") is not True
     )
+
+
+def medication_orders(
+    record: PatientRecord, codes: frozenset[Code]
+) -> list[tuple[dict, tuple[str, str, str]]]:
+    """(MedicationRequest, matching coding) of every real order of a medicine in codes.
+
+    Worked out once per record and value set: every encounter of a measure asks it again.
+    """
+    return record.answer(("medication_orders", codes), lambda: _medication_orders(record, codes))
+
+
+def _medication_orders(
+    record: PatientRecord, codes: frozenset[Code]
+) -> list[tuple[dict, tuple[str, str, str]]]:
+    """medication_orders, worked out."""
+    if not record.may_match(MEDICATION_ORDER_TYPES, codes):
+        return []
+    found = []
+    for request in record.of_type("MedicationRequest"):
+        coding = medication_coding(request, record, codes) if is_order(request) else None
+        if coding:
+            found.append((request, coding))
+    return found
 
 
 def medication_coding(

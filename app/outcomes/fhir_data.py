@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from app.fhir_json import (
     REFUTED_VERIFICATION,
@@ -23,6 +23,7 @@ from app.fhir_json import (
     reference_id,
     status_code,
 )
+from app.outcomes.facts import CodedFacts
 
 Code = tuple[str, str]
 T = TypeVar("T")
@@ -48,10 +49,6 @@ class PatientRecord:
     patient: dict | None
     by_type: dict[str, list[dict]] = field(default_factory=dict)
     diagnosis_links: dict[str, set[str]] = field(default_factory=dict)
-    # conditions_at by id(encounter); the encounter is kept with its answer so its id stays its own
-    conditions_by_encounter: dict[int, tuple[dict, list[dict]]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
     # of_type's answers by types, and encounter_ids_of's by id(resource) with its resource
     resources_by_types: dict[tuple[str, ...], list[dict]] = field(
         default_factory=dict, repr=False, compare=False
@@ -118,17 +115,13 @@ class PatientRecord:
         return found
 
     @cached_property
-    def placed_conditions(self) -> list[tuple[dict, set[str], list[date]]]:
-        """Each Condition that is not void, with its linked encounters and its dates (made once).
+    def facts(self) -> CodedFacts:
+        """What the patient's resources are coded with, by type (gathered as types are asked)."""
+        return CodedFacts(self.by_type)
 
-        Every encounter of the patient looks at every Condition (`conditions_at`); reading their
-        statuses, links and dates once per patient instead was a large share of evaluating.
-        """
-        return [
-            (condition, self.encounter_ids_of(condition), condition_dates(condition))
-            for condition in self.of_type("Condition")
-            if not is_void(condition)
-        ]
+    def may_match(self, resource_types: tuple[str, ...], codes: frozenset[Code]) -> bool:
+        """False when no resource of the types can carry a coding in codes (a set intersection)."""
+        return self.facts.may_match(resource_types, codes)
 
     def answer(self, question: Hashable, work: Callable[[], T]) -> T:
         """work()'s answer to a question about this record, worked out the first time it is asked.
@@ -137,7 +130,8 @@ class PatientRecord:
         match one are found once per patient, not once per measure and encounter.
         """
         try:
-            return cast(T, self.answers[question])
+            known: T = self.answers[question]  # not typing.cast: a call, on every question
+            return known
         except KeyError:
             found = self.answers[question] = work()
             return found
@@ -298,8 +292,13 @@ def hours(value: float) -> timedelta:
 
 
 def stamp(moment: datetime | None) -> str:
-    """Format a time for a reason string."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ") if moment else "(no time)"
+    """Format a time for a reason string: "%Y-%m-%dT%H:%MZ" in UTC."""
+    if not moment:
+        return "(no time)"
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:  # strftime's %Y pads (or not) as the platform's C library does
+        return utc.strftime("%Y-%m-%dT%H:%MZ")
+    return f"{utc.year}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}Z"
 
 
 def is_recorded(resource: dict) -> bool:
@@ -327,35 +326,6 @@ def coded_match(resource: dict, codes: frozenset[Code]) -> tuple[str, str, str] 
     return None
 
 
-def conditions_at(record: PatientRecord, encounter: dict) -> list[dict]:
-    """Conditions linked to the encounter, or unlinked ones dated within the encounter's dates.
-
-    Several measures and criteria ask this of the same encounter: it is answered once per record.
-    """
-    known = record.conditions_by_encounter.get(id(encounter))
-    if known is None:
-        known = record.conditions_by_encounter[id(encounter)] = (
-            encounter,
-            _conditions_at(record, encounter),
-        )
-    return known[1]
-
-
-def _conditions_at(record: PatientRecord, encounter: dict) -> list[dict]:
-    """conditions_at, worked out."""
-    encounter_id = as_str(encounter.get("id"))
-    start = encounter_start(encounter)
-    end = encounter_end(encounter) or start
-    found = []
-    for condition, links, days in record.placed_conditions:
-        if links:
-            if encounter_id in links:
-                found.append(condition)
-        elif start and end and any(start.date() <= day <= end.date() for day in days):
-            found.append(condition)
-    return found
-
-
 def coded_conditions(
     record: PatientRecord, codes: frozenset[Code]
 ) -> list[tuple[dict, tuple[str, str, str]]]:
@@ -367,6 +337,8 @@ def _coded_conditions(
     record: PatientRecord, codes: frozenset[Code]
 ) -> list[tuple[dict, tuple[str, str, str]]]:
     """coded_conditions, worked out."""
+    if not record.may_match(("Condition",), codes):
+        return []
     found = []
     for condition in record.of_type("Condition"):
         coding = None if is_void(condition) else matching_coding(condition.get("code"), codes)
@@ -381,17 +353,47 @@ def coded_records(
     """(resource, coding) of the recorded resources of the types with a concept in codes."""
     return record.answer(
         ("coded_records", resource_types, codes),
-        lambda: [
-            (resource, coding)
-            for resource in record.of_type(*resource_types)
-            if is_recorded(resource) and (coding := coded_match(resource, codes))
-        ],
+        lambda: (
+            [
+                (resource, coding)
+                for resource in record.of_type(*resource_types)
+                if is_recorded(resource) and (coding := coded_match(resource, codes))
+            ]
+            if record.may_match(resource_types, codes)
+            else []
+        ),
     )
 
 
 def diagnoses_at(record: PatientRecord, encounter: dict, codes: frozenset[Code]):
-    """Yield (condition, coding) for the encounter's conditions with a code in codes."""
-    for condition in conditions_at(record, encounter):
-        coding = matching_coding(condition.get("code"), codes)
-        if coding is not None:
+    """Yield (condition, coding) for the encounter's conditions with a code in codes.
+
+    The encounter's conditions are those linked to it, or unlinked ones dated within its dates.
+    Only the Conditions coded in the value set are placed (once per record), so an encounter
+    never reads the patient's other Conditions.
+    """
+    diagnoses = placed_diagnoses(record, codes)
+    if not diagnoses:
+        return
+    encounter_id = as_str(encounter.get("id"))
+    start = encounter_start(encounter)
+    end = encounter_end(encounter) or start
+    for condition, coding, links, days in diagnoses:
+        if links:
+            if encounter_id in links:
+                yield condition, coding
+        elif start and end and any(start.date() <= day <= end.date() for day in days):
             yield condition, coding
+
+
+def placed_diagnoses(
+    record: PatientRecord, codes: frozenset[Code]
+) -> list[tuple[dict, tuple[str, str, str], set[str], list[date]]]:
+    """(condition, coding, linked encounters, dates) of each placed Condition coded in codes."""
+    return record.answer(
+        ("placed_diagnoses", codes),
+        lambda: [
+            (condition, coding, record.encounter_ids_of(condition), condition_dates(condition))
+            for condition, coding in coded_conditions(record, codes)
+        ],
+    )

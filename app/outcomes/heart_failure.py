@@ -14,7 +14,12 @@ from datetime import date, datetime
 from app.fhir_json import USABLE_OBSERVATION_STATUS, as_dict, as_str
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
-from app.outcomes.events import event_day, event_text, is_order, medication_coding, request_end
+from app.outcomes.events import (
+    event_day,
+    event_text,
+    medication_orders,
+    request_end,
+)
 from app.outcomes.fhir_data import (
     PatientRecord,
     coded_conditions,
@@ -87,6 +92,8 @@ def hfref_conditions(
 def lvef_results(definition: MeasureDefinition, record: PatientRecord) -> list[tuple[date, float]]:
     """Return (date, percent) of every usable, timed LVEF result."""
     codes = definition.codes("lvef")
+    if not record.may_match(("Observation",), codes):
+        return []
     found = []
     for observation in record.of_type("Observation"):
         if as_str(observation.get("status")) not in USABLE_OBSERVATION_STATUS:
@@ -123,6 +130,8 @@ def hfref_basis(
 def allergies(definition: MeasureDefinition, record: PatientRecord, day: date) -> list[str]:
     """Active beta-blocker allergies or intolerances recorded by the visit date (or undated)."""
     codes = definition.codes("allergy")
+    if not record.may_match(("AllergyIntolerance",), codes):
+        return []
     found = []
     for allergy in record.of_type("AllergyIntolerance"):
         if is_void(allergy) or not is_ongoing(allergy):
@@ -154,12 +163,8 @@ def therapy_in_place(
     definition: MeasureDefinition, record: PatientRecord, day: date
 ) -> tuple[list[str], list[str]]:
     """Return (orders that satisfy the numerator, notes on orders that cannot be placed)."""
-    codes = definition.codes("therapy")
     found, notes = [], []
-    for request in record.of_type("MedicationRequest"):
-        coding = medication_coding(request, record, codes) if is_order(request) else None
-        if coding is None:
-            continue
+    for request, coding in medication_orders(record, definition.codes("therapy")):
         authored = day_of(request.get("authoredOn"))
         if authored is None:
             notes.append(f"{label(coding)} has no authoredOn: not counted")

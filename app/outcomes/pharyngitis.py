@@ -90,6 +90,8 @@ def strep_tests(
     first = start - hours(section["hours_before_start"])
     last = start + hours(section["hours_after_start"])
     found, notes = [], []
+    if not record.may_match(("Observation",), codes):
+        return found, notes
     for observation in record.of_type("Observation"):
         coding = matching_coding(observation.get("code"), codes)
         if coding is None or not has_result(observation):

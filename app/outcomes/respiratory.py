@@ -14,9 +14,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
-from app.outcomes.events import event_day, is_order, medication_coding, request_end
+from app.outcomes.events import (
+    event_day,
+    medication_orders,
+    request_end,
+)
 from app.outcomes.fhir_data import (
-    Code,
     PatientRecord,
     coded_conditions,
     coded_records,
@@ -51,6 +54,8 @@ def diagnosed_encounters(
 ) -> Iterator[tuple[dict, tuple[str, str, str]]]:
     """Yield (encounter, its first coding in the diagnosis value sets) per diagnosed encounter."""
     codes = definition.codes("diagnosis")
+    if not record.may_match(("Condition",), codes):
+        return
     for encounter in record.of_type("Encounter"):
         first = next(diagnoses_at(record, encounter, codes), None)
         if first is not None:
@@ -116,20 +121,7 @@ def antibiotic_orders(
     definition: MeasureDefinition, record: PatientRecord
 ) -> list[tuple[dict, tuple[str, str, str]]]:
     """(MedicationRequest, matching coding) of every real antibiotic order (once per record)."""
-    codes = definition.codes("antibiotic")
-    return record.answer(("antibiotic_orders", codes), lambda: _antibiotic_orders(record, codes))
-
-
-def _antibiotic_orders(
-    record: PatientRecord, codes: frozenset[Code]
-) -> list[tuple[dict, tuple[str, str, str]]]:
-    """antibiotic_orders, worked out."""
-    found = []
-    for request in record.of_type("MedicationRequest"):
-        coding = medication_coding(request, record, codes) if is_order(request) else None
-        if coding:
-            found.append((request, coding))
-    return found
+    return medication_orders(record, definition.codes("antibiotic"))
 
 
 def antibiotics_in_window(

@@ -48,6 +48,8 @@ def evaluate(
 ) -> list[MeasureCase]:
     """Return one case per encounter with a sepsis diagnosis."""
     codes = definition.codes("sepsis")
+    if not record.may_match(("Condition",), codes):
+        return []
     cases = []
     for encounter in record.of_type("Encounter"):
         diagnoses = [condition for condition, _ in diagnoses_at(record, encounter, codes)]

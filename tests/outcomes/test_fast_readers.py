@@ -87,3 +87,10 @@ def test_a_thread_evaluating_one_record_never_fills_another_threads_record():
         thread.join()
     assert set(first.times) == {"2026-01-01T01:00:00Z"}
     assert set(second.times) == {"2026-02-02T02:00:00Z"}
+
+
+@given(st.datetimes(timezones=st.timezones()))
+@example(datetime(999, 1, 1, tzinfo=UTC))
+def test_stamp_is_strftime_in_utc(moment):
+    expected = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+    assert fhir_data.stamp(moment) == expected
