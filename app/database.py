@@ -193,6 +193,21 @@ class Database:
         with self.engine.connect() as connection:
             yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
+    @contextlib.contextmanager
+    def write_statement(self) -> Iterator[Connection]:
+        """A write of ONE statement: on PostgreSQL its own transaction, as write() on SQLite.
+
+        A PostgreSQL statement outside a transaction commits on its own, atomically: the
+        BEGIN and COMMIT a write() sends would be two more round trips. A write of several
+        statements that must all happen, or none, uses write().
+        """
+        if self.dialect == SQLITE:
+            with self.write() as connection:
+                yield connection
+            return
+        with self.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
     def migrate(self, schema: StoreSchema) -> list[str]:
         """Apply the store's pending migrations race-free; return the names applied."""
         if self.dialect == SQLITE:

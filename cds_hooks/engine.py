@@ -260,13 +260,13 @@ class CdsEngine:
         hand); the module's frequency rule then counts only the showings at signing, so one
         card is not repeated at every further signing in the encounter.
         """
-        hidden = self.store.overridden_or_accepted(
+        hidden, showings = self.store.acted_on_and_shown(
             keys.user,
             keys.patient,
+            [match.module_id for match in matches],
             overridden_since=now - self.settings.snooze_seconds,
             accepted_since=now - self.settings.repeat_seconds,
         )
-        showings = self.store.showings(keys.user, keys.patient, [m.module_id for m in matches])
         at_signing = [showing for showing in showings if showing.service_id == service_id]
         hidden |= self.shown_too_often(at_signing, keys.encounter, now)
         return self.capped_without(matches, hidden)

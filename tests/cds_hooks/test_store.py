@@ -38,12 +38,19 @@ def snoozed(store: CdsStore, user: str, *, since: float) -> set[str]:
 def shown(store: CdsStore, user: str, patient: str, modules: list[str]) -> set[Showing]:
     """The latest showing of each of these modules to the user about the patient, per place.
 
-    Read both ways (alone, and with the snoozes): the two must agree.
+    Read both ways (with the snoozes, and with what was acted on at signing): the two agree.
     """
-    alone = store.showings(user, patient, modules)
     with_snoozes = store.snoozed_and_shown(user, patient, modules, overridden_since=NOW)[1]
-    assert sorted(alone) == sorted(with_snoozes)
-    return set(alone)
+    at_signing = acted_on_and_shown(store, user, patient, modules)[1]
+    assert sorted(with_snoozes) == sorted(at_signing)
+    return set(with_snoozes)
+
+
+def acted_on_and_shown(
+    store: CdsStore, user: str, patient: str, modules: list[str]
+) -> tuple[set[str], list[Showing]]:
+    """What hides modules at signing (any time), and the showings, read in one query."""
+    return store.acted_on_and_shown(user, patient, modules, overridden_since=0, accepted_since=0)
 
 
 def feedback(card: str, module: str, outcome: str, *, key=None, user="u1") -> FeedbackRecord:
@@ -163,9 +170,10 @@ def test_at_order_sign_only_acted_on_cards_stay_away(store):
     store.record_call([exposure("c1", "m1"), exposure("c2", "m2"), exposure("c3", "m3")])
     store.record_feedback(feedback("c1", "m1", "accepted"))
     store.record_feedback(feedback("c2", "m2", "overridden"))
-    acted = store.overridden_or_accepted("u1", "p1", overridden_since=0, accepted_since=0)
+    acted, showings = acted_on_and_shown(store, "u1", "p1", ["m1", "m2", "m3"])
     assert acted == {"m1", "m2"}  # m3 was only shown: it comes back at signing
-    elsewhere = store.overridden_or_accepted("u1", "p2", overridden_since=0, accepted_since=0)
+    assert {showing.module_id for showing in showings} == {"m1", "m2", "m3"}
+    elsewhere, _ = acted_on_and_shown(store, "u1", "p2", ["m1"])
     assert elsewhere == {"m2"}  # an acceptance holds for its patient only
 
 
