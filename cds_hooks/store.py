@@ -176,16 +176,26 @@ LATEST_SHOWINGS = (
     "AND module_id IN :modules GROUP BY module_id, service_id, encounter_key"
 )
 MODULES_PARAMETER = bindparam("modules", expanding=True, type_=String)
+# Rows of kind 'hidden' name a module to leave out: snoozed by an override (any patient), …
 OVERRIDDEN = (
-    "SELECT 'snoozed', module_id, '', '', received_at FROM cds_feedback "
+    "SELECT 'hidden', module_id, '', '', received_at FROM cds_feedback "
     "WHERE user_key = :user AND outcome = 'overridden' AND received_at >= :overridden"
 )
+# … or mastered and shown to this user lately (any patient): it stays quiet a while.
+MASTERED_SHOWN_LATELY = (
+    "SELECT 'hidden', module_id, '', '', MAX(shown_at) FROM cds_exposures "
+    "WHERE user_key = :user AND shown_at >= :lately AND module_id IN :mastered GROUP BY module_id"
+)
+MASTERED_PARAMETER = bindparam("mastered", expanding=True, type_=String)
 SNOOZED_AND_SHOWN = text(f"{LATEST_SHOWINGS} UNION ALL {OVERRIDDEN}").bindparams(MODULES_PARAMETER)
+SNOOZED_SHOWN_AND_MASTERED = text(
+    f"{LATEST_SHOWINGS} UNION ALL {OVERRIDDEN} UNION ALL {MASTERED_SHOWN_LATELY}"
+).bindparams(MODULES_PARAMETER, MASTERED_PARAMETER)
 # At signing: the modules this user overrode lately (any patient) or accepted lately for this
 # patient, and the latest showings; one statement, as SNOOZED_AND_SHOWN.
 ACTED_ON_AND_SHOWN = text(
     f"{LATEST_SHOWINGS} UNION ALL {OVERRIDDEN} "
-    "UNION ALL SELECT 'snoozed', feedback.module_id, '', '', feedback.received_at "
+    "UNION ALL SELECT 'hidden', feedback.module_id, '', '', feedback.received_at "
     "FROM cds_feedback AS feedback "
     "JOIN cds_exposures AS exposure ON exposure.card_uuid = feedback.card_uuid "
     "WHERE feedback.user_key = :user AND feedback.outcome = 'accepted' "
@@ -215,7 +225,7 @@ def insert_jti(connection: Connection, claim: JtiClaim) -> bool:
 
 def showings_apart(rows: list[Row]) -> tuple[set[str], list[Showing]]:
     """Split a fatigue query's rows: the modules it hides, and the showings."""
-    hidden = {row.module_id for row in rows if row.kind == "snoozed"}
+    hidden = {row.module_id for row in rows if row.kind == "hidden"}
     return hidden, [Showing(*row[1:]) for row in rows if row.kind == "shown"]
 
 
@@ -357,19 +367,34 @@ class CdsStore:
         return True
 
     def snoozed_and_shown(
-        self, user_key: str, patient_key: str, modules: Collection[str], *, overridden_since: float
+        self,
+        user_key: str,
+        patient_key: str,
+        modules: Collection[str],
+        *,
+        overridden_since: float,
+        mastered: Collection[str] = (),
+        mastered_shown_since: float = 0.0,
     ) -> tuple[set[str], list[Showing]]:
-        """Return the modules this user overrode lately, and these modules' latest showings.
+        """Return the modules to leave out, and these modules' latest showings (one query).
 
-        One query: the snoozes (any patient) and, for each of `modules`, the latest showing to
-        this user about this patient per service and encounter.
+        Left out: the modules this user overrode lately (any patient), and those of `mastered`
+        shown to this user (any patient) since mastered_shown_since. The showings: for each of
+        `modules`, the latest to this user about this patient per service and encounter.
         """
+        parameters = {
+            "user": user_key,
+            "patient": patient_key,
+            "modules": list(modules),
+            "overridden": overridden_since,
+        }
+        if not mastered:
+            return showings_apart(self._rows(SNOOZED_AND_SHOWN, **parameters))
         rows = self._rows(
-            SNOOZED_AND_SHOWN,
-            user=user_key,
-            patient=patient_key,
-            modules=list(modules),
-            overridden=overridden_since,
+            SNOOZED_SHOWN_AND_MASTERED,
+            **parameters,
+            mastered=list(mastered),
+            lately=mastered_shown_since,
         )
         return showings_apart(rows)
 
@@ -393,15 +418,6 @@ class CdsStore:
             accepted=accepted_since,
         )
         return showings_apart(rows)
-
-    def shown_to_user(self, user_key: str, since: float) -> set[str]:
-        """Return the modules shown to this user about any patient since a time."""
-        return self._modules(
-            "SELECT DISTINCT module_id FROM cds_exposures "
-            "WHERE user_key = :user AND shown_at >= :since",
-            user=user_key,
-            since=since,
-        )
 
     def exposure(self, card_uuid: str) -> Exposure | None:
         """Return the exposure behind a card uuid."""

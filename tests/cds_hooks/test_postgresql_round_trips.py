@@ -21,6 +21,7 @@ from sqlalchemy import event
 from app.database import app_database
 from tests.cds_hooks.hook_requests import draft_medication, hook_request, prefetch_for
 from tests.cds_hooks.test_frequency import AF, af_request, fixture_request
+from tests.cds_hooks.test_mastery_ranking import MASTERED, give_mastery
 
 PATH = "/cds-services/bedside-{hook}"
 FHIR_SERVER = "https://ehr.test.example/fhir"  # named, so the mastery signal is read
@@ -30,9 +31,12 @@ MESSAGE = re.compile(r"^F\t\d+\t(\w+)\s*(.*)$")
 
 @pytest.fixture
 def cds_config(cds_config, postgres_url, monkeypatch):
-    """The CDS test app on PostgreSQL; claims never purge (a purge is a round trip 2% of claims)."""
+    """The CDS test app on PostgreSQL; claims never purge (a purge is a round trip 2% of claims).
+
+    The repeat rule is off (its query still runs): only mastery hides a card shown before.
+    """
     monkeypatch.setattr("cds_hooks.store.JTI_PURGE_CHANCE", 0.0)
-    return {**cds_config, "DATABASE_URL": postgres_url}
+    return {**cds_config, "DATABASE_URL": postgres_url, "CDS_REPEAT_MINUTES": 0}
 
 
 @pytest.fixture
@@ -142,3 +146,16 @@ def test_a_replayed_call_costs_one_round_trip_and_records_nothing(cds, round_tri
     round_trips()
     assert call(cds, "order-select", body, token).status_code == 401
     assert round_trips() == 1  # the claim, refused
+
+
+def test_a_mastered_topic_stays_quiet_at_no_extra_round_trip(
+    cds, cds_app, round_trips, fixture_store
+):
+    give_mastery(cds_app, f"{FHIR_SERVER}/Practitioner/dr-master", MASTERED)
+    round_trips()
+    first = call(cds, "order-select", one_card_call("order-select", "dr-master", fixture_store))
+    assert len(first.json["cards"]) == 1
+    assert round_trips() == 4
+    again = call(cds, "order-select", one_card_call("order-select", "dr-master", fixture_store))
+    assert again.status_code == 200 and again.json["cards"] == []  # mastered, and shown lately
+    assert round_trips() == 3  # claim, mastery, what hides it (with the snoozes); none recorded

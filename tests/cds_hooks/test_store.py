@@ -162,8 +162,27 @@ def test_showings_are_the_latest_per_module_service_and_encounter_for_that_patie
     }
     assert shown(store, "u1", "p1", ["m2", "m3"]) == {Showing("m2", SELECT, "", NOW)}
     assert shown(store, "u2", "p1", ["m1", "m2"]) == set()
-    assert store.shown_to_user("u1", NOW - 60) == {"m1", "m2"}
-    assert store.shown_to_user("u1", NOW + 1) == set()
+
+
+def test_a_mastered_module_shown_lately_to_the_user_about_any_patient_is_left_out(store):
+    store.record_call(
+        [
+            exposure("c1", "m1", shown_at=NOW, patient="p2"),
+            exposure("c2", "m2", shown_at=NOW - 2 * HOUR),
+            exposure("c3", "m3", shown_at=NOW, user="u2"),
+        ]
+    )
+
+    def left_out(mastered: list[str], since: float) -> set[str]:
+        hidden, _ = store.snoozed_and_shown(
+            "u1", "p1", [], overridden_since=NOW, mastered=mastered, mastered_shown_since=since
+        )
+        return hidden
+
+    assert left_out(["m1", "m2", "m3"], NOW - HOUR) == {"m1"}  # m2 too long ago, m3 to u2
+    assert left_out(["m1", "m2", "m3"], NOW - 3 * HOUR) == {"m1", "m2"}
+    assert left_out(["m2", "m3"], NOW - HOUR) == set()  # only mastered modules are left out
+    assert left_out(["m1"], NOW + 1) == set()
 
 
 def test_at_order_sign_only_acted_on_cards_stay_away(store):
