@@ -3,6 +3,11 @@
 One implementation for SQLite and PostgreSQL: the SQL below is the subset both engines share.
 On PostgreSQL several hosts share these tables, so a JWT id claimed through one host is a replay
 on every other, and snoozes and repeat suppression hold across hosts.
+
+What a hook call costs PostgreSQL is counted in round trips (tests/cds_hooks/
+test_postgresql_round_trips.py): the claim, the fatigue query (snoozes, showings and mastered
+modules shown lately in one statement) and the cards recorded are one statement each, and none
+opens a transaction.
 """
 
 from __future__ import annotations
@@ -407,8 +412,11 @@ class CdsStore:
         overridden_since: float,
         accepted_since: float,
     ) -> tuple[set[str], list[Showing]]:
-        """Return the modules this user overrode lately, or accepted lately for this patient,
-        and these modules' latest showings to this user about this patient (one query)."""
+        """Return the modules acted on, and these modules' latest showings (one query).
+
+        Acted on: overridden by this user lately (any patient), or accepted lately for this
+        patient. The showings: as snoozed_and_shown's, to this user about this patient.
+        """
         rows = self._rows(
             ACTED_ON_AND_SHOWN,
             user=user_key,
@@ -468,8 +476,3 @@ class CdsStore:
         """Run one query; return its rows."""
         with self.database.lookup() as connection:
             return list(connection.execute(query, parameters).all())
-
-    def _modules(self, query: str, **parameters) -> set[str]:
-        """Run a query whose rows are module ids; return them as a set."""
-        with self.database.lookup() as connection:
-            return set(connection.execute(text(query), parameters).scalars())
