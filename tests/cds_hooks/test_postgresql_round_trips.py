@@ -70,6 +70,23 @@ def round_trips(cds_app, tmp_path):
     trace.close()
 
 
+@pytest.fixture
+def checkouts(cds_app):
+    """A function returning how many pooled connections were checked out since its last call."""
+    engine, count = app_database(cds_app).engine, [0]
+
+    @event.listens_for(engine, "checkout")
+    def counted(*_args) -> None:
+        count[0] += 1
+
+    def since_last_call() -> int:
+        counted_so_far, count[0] = count[0], 0
+        return counted_so_far
+
+    yield since_last_call
+    event.remove(engine, "checkout", counted)
+
+
 def awaited_messages(trace_lines: list[str]) -> int:
     """Count the client's Query and Sync messages, less the Syncs that end a preparation."""
     count, preparing = 0, False
@@ -117,16 +134,16 @@ def call(cds, hook: str, body: dict, token: str | None = None):
 
 @pytest.mark.parametrize("hook", ["patient-view", "order-select", "order-sign"])
 def test_a_call_showing_one_card_costs_four_round_trips_and_no_transaction(
-    cds, round_trips, fixture_store, hook
+    cds, round_trips, checkouts, fixture_store, hook
 ):
-    call(
-        cds, hook, one_card_call(hook, "warm-up", fixture_store)
-    )  # the pool's connections are open and warm
+    call(cds, hook, one_card_call(hook, "warm-up", fixture_store))  # the pool is open and warm
     round_trips()
+    checkouts()
     for user in ("dr-a", "dr-b", "dr-c"):  # each call its own: a card for each new clinician
         response = call(cds, hook, one_card_call(hook, user, fixture_store))
         assert response.status_code == 200 and len(response.json["cards"]) == 1
         assert round_trips() == 4  # claim, mastery, snoozes and showings, cards recorded
+        assert checkouts() == 1  # all four on one pooled connection
 
 
 def test_a_call_with_no_card_costs_one_round_trip(cds, round_trips):
