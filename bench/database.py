@@ -58,6 +58,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="threads per worker")
     parser.add_argument("--startup-timeout", type=float, default=300, help="seconds per host")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON result file")
+    parser.add_argument(
+        "--cds-only", action="store_true", help="measure the CDS phases only (no credit writes)"
+    )
     args = parser.parse_args(argv)
     sizes = (args.credits, args.submitters, args.requests, args.rounds, args.workers, args.threads)
     if min(sizes) < 1 or args.warmup < 0 or args.concurrency < max(HOST_COUNTS):
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict:
     """Start PostgreSQL, measure credit writes, then CDS throughput; return the result."""
     with PostgresServer() as postgres:
         print(f"PostgreSQL {postgres.bindir.parent.name} in {postgres.directory}", flush=True)
-        writes = credit_writes(args, workdir, postgres)
+        writes = {} if args.cds_only else credit_writes(args, workdir, postgres)
         phases, setup = cds_throughput(args, workdir, postgres)
     setup.update(
         {
@@ -144,6 +147,7 @@ class Cluster:
         database_cpu_seconds: Callable[[], float] = lambda: 0.0,
     ):
         self.database_cpu_seconds = database_cpu_seconds
+        self.database_cpu_in_sends = 0.0  # the database server's CPU while this cluster was sent
         share = concurrency // len(servers)
         self.targets = [Target(server, req.SERVICE_PATH, key, bodies, share) for server in servers]
         self.answered: Counter = Counter()  # 200 answers per host, warm-up included
@@ -160,10 +164,12 @@ class Cluster:
             threading.Thread(target=self._send_to, args=(target, share, batches))
             for target, share in zip(self.targets, prepared, strict=True)
         ]
+        database_before = self.database_cpu_seconds()
         for sender in senders:
             sender.start()
         for sender in senders:
             sender.join()
+        self.database_cpu_in_sends += self.database_cpu_seconds() - database_before
         latencies = [latency for batch in batches for latency in batch.latencies]
         statuses = sum((batch.statuses for batch in batches), Counter())
         return Batch(latencies, statuses, max(batch.wall_seconds for batch in batches))
@@ -205,6 +211,8 @@ def cds_throughput(
                 database_cpu = database_cpu_of(engine, postgres)
                 clusters[name] = Cluster(started, key, bodies, args.concurrency, database_cpu)
         cards = warm_up(clusters, args)
+        for cluster in clusters.values():
+            cluster.database_cpu_in_sends = 0.0  # the timed rounds only
         stats = drive(clusters, args)
     finally:
         for server in servers:
@@ -223,7 +231,17 @@ def cds_throughput(
             host: count for cluster in clusters.values() for host, count in cluster.answered.items()
         },
     }
-    return {name: phase.summary() for name, phase in stats.items()}, setup
+    phases = {name: phase_summary(phase, clusters[name]) for name, phase in stats.items()}
+    return phases, setup
+
+
+def phase_summary(phase, cluster: Cluster) -> dict:
+    """A phase's figures, with the server CPU per request split: Bedside, database server."""
+    summary = phase.summary()
+    database_ms = cluster.database_cpu_in_sends * 1000 / max(summary["requests"], 1)
+    summary["database_server_cpu_ms_per_request"] = database_ms
+    summary["bedside_cpu_ms_per_request"] = summary["server_cpu_ms_per_request"] - database_ms
+    return summary
 
 
 def cds_env(
@@ -279,14 +297,14 @@ def postgres_cpu_seconds(postgres: PostgresServer) -> float:
 
 def database_targets(writes: dict, phases: dict) -> dict[str, dict]:
     """The issue's targets: PostgreSQL writes/s (2 hosts), CDS PostgreSQL / SQLite (1, 2 hosts)."""
-    rate = writes[phase_name("postgresql", 2)]["writes_per_second"]
-    found = {
-        "postgresql_credit_writes_2_hosts": {
+    found = {}
+    if writes:
+        rate = writes[phase_name("postgresql", 2)]["writes_per_second"]
+        found["postgresql_credit_writes_2_hosts"] = {
             "value": rate,
             "target": f">= {WRITE_TARGET:,}",
             "pass": rate >= WRITE_TARGET,
         }
-    }
     for hosts in HOST_COUNTS:
         postgresql = phases[phase_name("postgresql", hosts)]
         sqlite = phases[phase_name("sqlite", hosts)]
@@ -308,27 +326,8 @@ def print_report(result: dict) -> None:
         f"Database benchmark: {setup['cpus']} CPUs, load average {setup['load_average'][0]:.2f} "
         f"at the end, {setup['filesystem']} (fsync {setup['fsync_ms']:.2f} ms)"
     )
-    print(
-        f"\nCredit writes: {setup['credits_per_host']:,} per host, "
-        f"{setup['submitters_per_host']} submitter threads per host (one process each)"
-    )
-    print(
-        f"{'':<28}{'writes/s':>10}{'per sync':>10}{'lock ms':>9}{'lock allows/s':>15}"
-        f"{'CPU ms: Bedside':>17}{'+ server':>10}{'chain':>8}"
-    )
-    for name, written in result["credit_writes"].items():
-        chain = "intact" if written["chain_intact"] else "BROKEN"
-        print(
-            f"{label(name):<28}{written['writes_per_second']:>10,.0f}"
-            f"{written['writes_per_sync']:>10.1f}{written['lock_ms_per_write']:>9.2f}"
-            f"{written['writes_per_second_one_lock_allows']:>15,.0f}"
-            f"{written['bedside_cpu_ms_per_write']:>17.2f}"
-            f"{written['database_server_cpu_ms_per_write']:>10.2f}{chain:>8}"
-        )
-    print(
-        "  (lock ms: how long each write holds the writer's lock, which every host queues on;"
-        "\n   CPU ms: per write, the submitting processes and the database server's processes)"
-    )
+    if result["credit_writes"]:
+        print_credit_writes(result)
     print(
         f"\nCDS order-select (real hook, RS384): {setup['concurrency']} clients split between "
         f"the hosts, {setup['requests_per_phase']:,} calls per phase in {setup['rounds']} "
@@ -339,6 +338,10 @@ def print_report(result: dict) -> None:
     for name, phase in result["phases"].items():
         row = "".join(f"{phase[column]:>15.1f}" for column in COLUMNS)
         print(f"{label(name):<28}{row}")
+        print(
+            f"{'':<28}CPU ms per call: Bedside {phase['bedside_cpu_ms_per_request']:.2f}, "
+            f"database server {phase['database_server_cpu_ms_per_request']:.2f}"
+        )
         if phase["errors"]:
             print(f"{'':<28}!! {phase['errors']} non-200 answers: {phase['statuses']}")
     print("  (server CPU: gunicorn, plus the PostgreSQL server's processes on PostgreSQL)")
@@ -364,24 +367,51 @@ def print_report(result: dict) -> None:
     print(f"\n  Full result: {result['output']}")
 
 
+def print_credit_writes(result: dict) -> None:
+    """The credit writes table."""
+    setup = result["setup"]
+    print(
+        f"\nCredit writes: {setup['credits_per_host']:,} per host, "
+        f"{setup['submitters_per_host']} submitter threads per host (one process each)"
+    )
+    print(
+        f"{'':<28}{'writes/s':>10}{'per sync':>10}{'lock ms':>9}{'lock allows/s':>15}"
+        f"{'CPU ms: Bedside':>17}{'+ server':>10}{'chain':>8}"
+    )
+    for name, written in result["credit_writes"].items():
+        chain = "intact" if written["chain_intact"] else "BROKEN"
+        print(
+            f"{label(name):<28}{written['writes_per_second']:>10,.0f}"
+            f"{written['writes_per_sync']:>10.1f}{written['lock_ms_per_write']:>9.2f}"
+            f"{written['writes_per_second_one_lock_allows']:>15,.0f}"
+            f"{written['bedside_cpu_ms_per_write']:>17.2f}"
+            f"{written['database_server_cpu_ms_per_write']:>10.2f}{chain:>8}"
+        )
+    print(
+        "  (lock ms: how long each write holds the writer's lock, which every host queues on;"
+        "\n   CPU ms: per write, the submitting processes and the database server's processes)"
+    )
+
+
 def print_changes(result: dict) -> None:
     """How each figure changes from 1 to 2 hosts, and PostgreSQL's share of SQLite's writes."""
     writes, phases = result["credit_writes"], result["phases"]
     print()
     for engine in ENGINES:
         one, two = phase_name(engine, 1), phase_name(engine, 2)
-        write_change = writes[two]["writes_per_second"] / writes[one]["writes_per_second"]
-        cds_change = phases[two]["throughput_rps"] / phases[one]["throughput_rps"]
-        print(
-            f"  {ENGINE_NAMES[engine]:<11} 2 hosts / 1 host: credit writes {write_change:.2f}x, "
-            f"CDS throughput {cds_change:.2f}x"
-        )
-    for hosts in HOST_COUNTS:
-        ratio = (
-            writes[phase_name("postgresql", hosts)]["writes_per_second"]
-            / writes[phase_name("sqlite", hosts)]["writes_per_second"]
-        )
-        print(f"  credit writes PostgreSQL / SQLite, {hosts} host(s): {ratio:.2f}")
+        changes = [f"CDS throughput {ratio(phases, two, one, 'throughput_rps'):.2f}x"]
+        if writes:
+            changes.insert(0, f"credit writes {ratio(writes, two, one, 'writes_per_second'):.2f}x")
+        print(f"  {ENGINE_NAMES[engine]:<11} 2 hosts / 1 host: {', '.join(changes)}")
+    for hosts in HOST_COUNTS if writes else ():
+        postgresql, sqlite = phase_name("postgresql", hosts), phase_name("sqlite", hosts)
+        shared = ratio(writes, postgresql, sqlite, "writes_per_second")
+        print(f"  credit writes PostgreSQL / SQLite, {hosts} host(s): {shared:.2f}")
+
+
+def ratio(figures: dict, over: str, under: str, key: str) -> float:
+    """One phase's figure over another's."""
+    return figures[over][key] / figures[under][key]
 
 
 def label(name: str) -> str:

@@ -61,17 +61,22 @@ def invoke(service_id: str) -> Response:
 
     The JWT id is checked unused now and claimed when the call is recorded, in the same
     transaction as its exposures; a call that fails in any way claims it on the way out.
+    Where the store claims ids as it checks them (PostgreSQL), it is claimed now.
     """
     limits = call_limits()  # the time budget counts from the start of the call
     service = known_service(service_id)
-    client = authenticate(claim=False)
-    claim = JtiClaim(client.iss, client.jti, client.expires_at) if client else None
-    try:
-        hook_request = parse_hook_request(service)
-        body = answer(service, hook_request, client, claim, limits)
-    except Exception:
-        burn(claim)  # a token is never good for a second try, whatever the first one did
-        raise
+    store = runtime().engine.store
+    with store.database.one_connection():  # PostgreSQL: one checkout for the call's statements
+        client = authenticate(claim=store.claims_as_checked)
+        claim = None  # what is left to claim with the cards, or on the way out
+        if client and not store.claims_as_checked:
+            claim = JtiClaim(client.iss, client.jti, client.expires_at)
+        try:
+            hook_request = parse_hook_request(service)
+            body = answer(service, hook_request, client, claim, limits)
+        except Exception:
+            burn(claim)  # a token is never good for a second try, whatever the first one did
+            raise
     return json_response(body)
 
 

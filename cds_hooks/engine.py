@@ -239,16 +239,17 @@ class CdsEngine:
         mastered: frozenset[str] = frozenset(),
     ) -> list[Match]:
         """Drop modules this user snoozed, saw too often for this patient, or mastered and saw."""
-        snoozed, showings = self.store.snoozed_and_shown(
+        modules = [match.module_id for match in matches]
+        quiet = self.settings.mastered_quiet_seconds
+        hidden, showings = self.store.snoozed_and_shown(
             keys.user,
             keys.patient,
-            [match.module_id for match in matches],
+            modules,
             overridden_since=now - self.settings.snooze_seconds,
+            mastered=sorted(mastered.intersection(modules)) if quiet > 0 else (),
+            mastered_shown_since=now - quiet,
         )
-        hidden = snoozed | self.shown_too_often(showings, keys.encounter, now)
-        if mastered and self.settings.mastered_quiet_seconds > 0:
-            since = now - self.settings.mastered_quiet_seconds
-            hidden |= mastered & self.store.shown_to_user(keys.user, since)
+        hidden |= self.shown_too_often(showings, keys.encounter, now)
         return self.capped_without(matches, hidden)
 
     def not_acted_on(
@@ -260,13 +261,13 @@ class CdsEngine:
         hand); the module's frequency rule then counts only the showings at signing, so one
         card is not repeated at every further signing in the encounter.
         """
-        hidden = self.store.overridden_or_accepted(
+        hidden, showings = self.store.acted_on_and_shown(
             keys.user,
             keys.patient,
+            [match.module_id for match in matches],
             overridden_since=now - self.settings.snooze_seconds,
             accepted_since=now - self.settings.repeat_seconds,
         )
-        showings = self.store.showings(keys.user, keys.patient, [m.module_id for m in matches])
         at_signing = [showing for showing in showings if showing.service_id == service_id]
         hidden |= self.shown_too_often(at_signing, keys.encounter, now)
         return self.capped_without(matches, hidden)

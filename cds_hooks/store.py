@@ -3,10 +3,16 @@
 One implementation for SQLite and PostgreSQL: the SQL below is the subset both engines share.
 On PostgreSQL several hosts share these tables, so a JWT id claimed through one host is a replay
 on every other, and snoozes and repeat suppression hold across hosts.
+
+What a hook call costs PostgreSQL is counted in round trips (tests/cds_hooks/
+test_postgresql_round_trips.py): the claim, the fatigue query (snoozes, showings and mastered
+modules shown lately in one statement) and the cards recorded are one statement each, and none
+opens a transaction.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import time
@@ -18,7 +24,7 @@ from sqlalchemy import Connection, Row, String, TextClause, bindparam, text
 from sqlite_utils import Database as SqliteUtilsDatabase
 from sqlite_utils.migrations import Migrations
 
-from app.database import Database, StoreSchema
+from app.database import POSTGRESQL, Database, StoreSchema
 from cds_hooks.frequency import Showing
 
 migrations = Migrations("bedside.cds")
@@ -175,11 +181,30 @@ LATEST_SHOWINGS = (
     "AND module_id IN :modules GROUP BY module_id, service_id, encounter_key"
 )
 MODULES_PARAMETER = bindparam("modules", expanding=True, type_=String)
-SHOWINGS = text(LATEST_SHOWINGS).bindparams(MODULES_PARAMETER)
-SNOOZED_AND_SHOWN = text(
-    f"{LATEST_SHOWINGS} UNION ALL SELECT 'snoozed', module_id, '', '', received_at "
-    "FROM cds_feedback WHERE user_key = :user AND outcome = 'overridden' "
-    "AND received_at >= :overridden"
+# Rows of kind 'hidden' name a module to leave out: snoozed by an override (any patient), …
+OVERRIDDEN = (
+    "SELECT 'hidden', module_id, '', '', received_at FROM cds_feedback "
+    "WHERE user_key = :user AND outcome = 'overridden' AND received_at >= :overridden"
+)
+# … or mastered and shown to this user lately (any patient): it stays quiet a while.
+MASTERED_SHOWN_LATELY = (
+    "SELECT 'hidden', module_id, '', '', MAX(shown_at) FROM cds_exposures "
+    "WHERE user_key = :user AND shown_at >= :lately AND module_id IN :mastered GROUP BY module_id"
+)
+MASTERED_PARAMETER = bindparam("mastered", expanding=True, type_=String)
+SNOOZED_AND_SHOWN = text(f"{LATEST_SHOWINGS} UNION ALL {OVERRIDDEN}").bindparams(MODULES_PARAMETER)
+SNOOZED_SHOWN_AND_MASTERED = text(
+    f"{LATEST_SHOWINGS} UNION ALL {OVERRIDDEN} UNION ALL {MASTERED_SHOWN_LATELY}"
+).bindparams(MODULES_PARAMETER, MASTERED_PARAMETER)
+# At signing: the modules this user overrode lately (any patient) or accepted lately for this
+# patient, and the latest showings; one statement, as SNOOZED_AND_SHOWN.
+ACTED_ON_AND_SHOWN = text(
+    f"{LATEST_SHOWINGS} UNION ALL {OVERRIDDEN} "
+    "UNION ALL SELECT 'hidden', feedback.module_id, '', '', feedback.received_at "
+    "FROM cds_feedback AS feedback "
+    "JOIN cds_exposures AS exposure ON exposure.card_uuid = feedback.card_uuid "
+    "WHERE feedback.user_key = :user AND feedback.outcome = 'accepted' "
+    "AND feedback.received_at >= :accepted AND exposure.patient_key = :patient"
 ).bindparams(MODULES_PARAMETER)
 
 
@@ -201,6 +226,12 @@ def insert_jti(connection: Connection, claim: JtiClaim) -> bool:
         claim._asdict(),
     )
     return inserted.rowcount == 1
+
+
+def showings_apart(rows: list[Row]) -> tuple[set[str], list[Showing]]:
+    """Split a fatigue query's rows: the modules it hides, and the showings."""
+    hidden = {row.module_id for row in rows if row.kind == "hidden"}
+    return hidden, [Showing(*row[1:]) for row in rows if row.kind == "shown"]
 
 
 def purge_expired_jti(connection: Connection, now: int, batch: int = JTI_PURGE_BATCH) -> int:
@@ -236,13 +267,31 @@ class Exposure:
 
 
 EXPOSURE_COLUMNS = [field.name for field in fields(Exposure)]
-INSERT_EXPOSURE = (
-    f"INSERT INTO cds_exposures ({', '.join(EXPOSURE_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + name for name in EXPOSURE_COLUMNS)}) ON CONFLICT DO NOTHING"
-)
 SELECT_EXPOSURE = (
     f"SELECT {', '.join(EXPOSURE_COLUMNS)} FROM cds_exposures WHERE card_uuid = :card_uuid"
 )
+
+
+def insert_exposures(connection: Connection, exposures: list[Exposure]) -> None:
+    """Insert the cards shown, in one statement (a card already recorded is left as it is)."""
+    values = {
+        f"{name}_{row}": value
+        for row, exposure in enumerate(exposures)
+        for name, value in vars(exposure).items()
+    }
+    connection.execute(insert_exposures_statement(len(exposures)), values)
+
+
+@functools.cache
+def insert_exposures_statement(rows: int) -> TextClause:
+    """INSERT of `rows` exposures, their parameters numbered (`card_uuid_0`, `card_uuid_1`, …)."""
+    values = ", ".join(
+        "(" + ", ".join(f":{name}_{row}" for name in EXPOSURE_COLUMNS) + ")" for row in range(rows)
+    )
+    return text(
+        f"INSERT INTO cds_exposures ({', '.join(EXPOSURE_COLUMNS)}) VALUES {values} "
+        "ON CONFLICT DO NOTHING"
+    )
 
 
 @dataclass(frozen=True)
@@ -269,9 +318,28 @@ class CdsStore:
         self.database = database
         database.migrate(SCHEMA)
 
+    @property
+    def claims_as_checked(self) -> bool:
+        """Whether a hook call's JWT id is claimed when checked, not with the call's cards.
+
+        On PostgreSQL the claim is one INSERT … ON CONFLICT outside a transaction: it costs the
+        round trip the check costs, two hosts racing for one id still have one winner, and the
+        cards are then recorded by one statement of their own, so a call opens no transaction
+        (BEGIN and COMMIT would be two more round trips). On SQLite every write takes the file's
+        one write lock, so the claim rides in the transaction that records the cards.
+        """
+        return self.database.dialect == POSTGRESQL
+
     def claim_jti(self, iss: str, jti: str, expires_at: int) -> bool:
         """Record a JWT id; False when the same issuer used it before (a replay)."""
-        return self.record_call([], JtiClaim(iss, jti, expires_at))
+        claim = JtiClaim(iss, jti, expires_at)
+        if not self.claims_as_checked:
+            return self.record_call([], claim)
+        if random.random() < JTI_PURGE_CHANCE:
+            with self.database.write_statement() as connection:
+                purge_expired_jti(connection, int(time.time()))
+        with self.database.write_statement() as connection:
+            return insert_jti(connection, claim)
 
     def jti_seen(self, iss: str, jti: str) -> bool:
         """Tell whether this issuer's JWT id was already claimed (a read; claims nothing)."""
@@ -287,65 +355,77 @@ class CdsStore:
 
         False on a replay (the jti was claimed first by another call): nothing is stored then.
         One transaction per call, not two: under concurrent calls from several workers the
-        write lock is the expensive part.
+        write lock is the expensive part. Without a claim the cards take one statement.
         """
+        if claim is None:
+            if exposures:
+                with self.database.write_statement() as connection:
+                    insert_exposures(connection, exposures)
+            return True
         with self.database.write() as connection:
-            if claim is not None and random.random() < JTI_PURGE_CHANCE:
+            if random.random() < JTI_PURGE_CHANCE:
                 purge_expired_jti(connection, int(time.time()))
-            if claim is not None and not insert_jti(connection, claim):
+            if not insert_jti(connection, claim):
                 return False
             if exposures:
-                connection.execute(text(INSERT_EXPOSURE), [vars(item) for item in exposures])
+                insert_exposures(connection, exposures)
         return True
 
     def snoozed_and_shown(
-        self, user_key: str, patient_key: str, modules: Collection[str], *, overridden_since: float
+        self,
+        user_key: str,
+        patient_key: str,
+        modules: Collection[str],
+        *,
+        overridden_since: float,
+        mastered: Collection[str] = (),
+        mastered_shown_since: float = 0.0,
     ) -> tuple[set[str], list[Showing]]:
-        """Return the modules this user overrode lately, and these modules' latest showings.
+        """Return the modules to leave out, and these modules' latest showings (one query).
 
-        One query: the snoozes (any patient) and, for each of `modules`, the latest showing to
-        this user about this patient per service and encounter.
+        Left out: the modules this user overrode lately (any patient), and those of `mastered`
+        shown to this user (any patient) since mastered_shown_since. The showings: for each of
+        `modules`, the latest to this user about this patient per service and encounter.
+        """
+        parameters = {
+            "user": user_key,
+            "patient": patient_key,
+            "modules": list(modules),
+            "overridden": overridden_since,
+        }
+        if not mastered:
+            return showings_apart(self._rows(SNOOZED_AND_SHOWN, **parameters))
+        rows = self._rows(
+            SNOOZED_SHOWN_AND_MASTERED,
+            **parameters,
+            mastered=list(mastered),
+            lately=mastered_shown_since,
+        )
+        return showings_apart(rows)
+
+    def acted_on_and_shown(
+        self,
+        user_key: str,
+        patient_key: str,
+        modules: Collection[str],
+        *,
+        overridden_since: float,
+        accepted_since: float,
+    ) -> tuple[set[str], list[Showing]]:
+        """Return the modules acted on, and these modules' latest showings (one query).
+
+        Acted on: overridden by this user lately (any patient), or accepted lately for this
+        patient. The showings: as snoozed_and_shown's, to this user about this patient.
         """
         rows = self._rows(
-            SNOOZED_AND_SHOWN,
+            ACTED_ON_AND_SHOWN,
             user=user_key,
             patient=patient_key,
             modules=list(modules),
             overridden=overridden_since,
-        )
-        snoozed = {row.module_id for row in rows if row.kind == "snoozed"}
-        return snoozed, [Showing(*row[1:]) for row in rows if row.kind == "shown"]
-
-    def showings(self, user_key: str, patient_key: str, modules: Collection[str]) -> list[Showing]:
-        """Return these modules' latest showings to this user about this patient."""
-        rows = self._rows(SHOWINGS, user=user_key, patient=patient_key, modules=list(modules))
-        return [Showing(*row[1:]) for row in rows]
-
-    def overridden_or_accepted(
-        self, user_key: str, patient_key: str, *, overridden_since: float, accepted_since: float
-    ) -> set[str]:
-        """Return the modules this user overrode lately, or accepted lately for this patient."""
-        return self._modules(
-            "SELECT module_id FROM cds_feedback "
-            "WHERE user_key = :user AND outcome = 'overridden' AND received_at >= :overridden "
-            "UNION SELECT feedback.module_id FROM cds_feedback AS feedback "
-            "JOIN cds_exposures AS exposure ON exposure.card_uuid = feedback.card_uuid "
-            "WHERE feedback.user_key = :user AND feedback.outcome = 'accepted' "
-            "AND feedback.received_at >= :accepted AND exposure.patient_key = :patient",
-            user=user_key,
-            patient=patient_key,
-            overridden=overridden_since,
             accepted=accepted_since,
         )
-
-    def shown_to_user(self, user_key: str, since: float) -> set[str]:
-        """Return the modules shown to this user about any patient since a time."""
-        return self._modules(
-            "SELECT DISTINCT module_id FROM cds_exposures "
-            "WHERE user_key = :user AND shown_at >= :since",
-            user=user_key,
-            since=since,
-        )
+        return showings_apart(rows)
 
     def exposure(self, card_uuid: str) -> Exposure | None:
         """Return the exposure behind a card uuid."""
@@ -396,8 +476,3 @@ class CdsStore:
         """Run one query; return its rows."""
         with self.database.lookup() as connection:
             return list(connection.execute(query, parameters).all())
-
-    def _modules(self, query: str, **parameters) -> set[str]:
-        """Run a query whose rows are module ids; return them as a set."""
-        with self.database.lookup() as connection:
-            return set(connection.execute(text(query), parameters).scalars())

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from app.settings import REPO_ROOT
+from bench.database import ENGINES, HOST_COUNTS, database_targets, parse_args, phase_name
 from tests.support.postgres import PostgresUnavailable, find_bindir, unprivileged_user
 
 
@@ -32,9 +33,14 @@ def test_database_benchmark_runs_end_to_end_on_both_engines(tmp_path):
         assert written["chain_intact"]
         assert written["records_verified"] == written["writes"] == written["hosts"] * 30
     assert set(result["phases"]) == expected
-    for phase in result["phases"].values():
+    for name, phase in result["phases"].items():
         assert phase["requests"] == 24
         assert phase["errors"] == 0, phase["statuses"]
+        database_cpu = phase["database_server_cpu_ms_per_request"]  # none of its own on SQLite
+        assert database_cpu > 0 if name.startswith("postgresql") else database_cpu == 0
+        assert phase["bedside_cpu_ms_per_request"] + database_cpu == pytest.approx(
+            phase["server_cpu_ms_per_request"]
+        )
     assert result["setup"]["cards_returned"] >= 1
     answered = result["setup"]["answered_per_host"]  # two hosts share their phase's calls
     assert answered["postgresql_2_hosts-1"] == answered["postgresql_2_hosts-2"] == 2 + 12
@@ -46,3 +52,16 @@ def test_database_benchmark_runs_end_to_end_on_both_engines(tmp_path):
     }
     assert "credit writes PostgreSQL / SQLite, 2 host(s)" in done.stdout
     assert "CDS throughput PostgreSQL / SQLite, 2 hosts" in done.stdout
+
+
+def test_a_cds_only_run_has_no_credit_writes_nor_their_target():
+    phases = {
+        phase_name(engine, hosts): {"throughput_rps": 100.0, "round_throughputs_rps": [100.0]}
+        for engine in ENGINES
+        for hosts in HOST_COUNTS
+    }
+    assert parse_args(["--cds-only"]).cds_only and not parse_args([]).cds_only
+    assert set(database_targets({}, phases)) == {
+        "cds_postgresql_over_sqlite_1_host",
+        "cds_postgresql_over_sqlite_2_hosts",
+    }

@@ -38,12 +38,19 @@ def snoozed(store: CdsStore, user: str, *, since: float) -> set[str]:
 def shown(store: CdsStore, user: str, patient: str, modules: list[str]) -> set[Showing]:
     """The latest showing of each of these modules to the user about the patient, per place.
 
-    Read both ways (alone, and with the snoozes): the two must agree.
+    Read both ways (with the snoozes, and with what was acted on at signing): the two agree.
     """
-    alone = store.showings(user, patient, modules)
     with_snoozes = store.snoozed_and_shown(user, patient, modules, overridden_since=NOW)[1]
-    assert sorted(alone) == sorted(with_snoozes)
-    return set(alone)
+    at_signing = acted_on_and_shown(store, user, patient, modules)[1]
+    assert sorted(with_snoozes) == sorted(at_signing)
+    return set(with_snoozes)
+
+
+def acted_on_and_shown(
+    store: CdsStore, user: str, patient: str, modules: list[str]
+) -> tuple[set[str], list[Showing]]:
+    """What hides modules at signing (any time), and the showings, read in one query."""
+    return store.acted_on_and_shown(user, patient, modules, overridden_since=0, accepted_since=0)
 
 
 def feedback(card: str, module: str, outcome: str, *, key=None, user="u1") -> FeedbackRecord:
@@ -155,17 +162,37 @@ def test_showings_are_the_latest_per_module_service_and_encounter_for_that_patie
     }
     assert shown(store, "u1", "p1", ["m2", "m3"]) == {Showing("m2", SELECT, "", NOW)}
     assert shown(store, "u2", "p1", ["m1", "m2"]) == set()
-    assert store.shown_to_user("u1", NOW - 60) == {"m1", "m2"}
-    assert store.shown_to_user("u1", NOW + 1) == set()
+
+
+def test_a_mastered_module_shown_lately_to_the_user_about_any_patient_is_left_out(store):
+    store.record_call(
+        [
+            exposure("c1", "m1", shown_at=NOW, patient="p2"),
+            exposure("c2", "m2", shown_at=NOW - 2 * HOUR),
+            exposure("c3", "m3", shown_at=NOW, user="u2"),
+        ]
+    )
+
+    def left_out(mastered: list[str], since: float) -> set[str]:
+        hidden, _ = store.snoozed_and_shown(
+            "u1", "p1", [], overridden_since=NOW, mastered=mastered, mastered_shown_since=since
+        )
+        return hidden
+
+    assert left_out(["m1", "m2", "m3"], NOW - HOUR) == {"m1"}  # m2 too long ago, m3 to u2
+    assert left_out(["m1", "m2", "m3"], NOW - 3 * HOUR) == {"m1", "m2"}
+    assert left_out(["m2", "m3"], NOW - HOUR) == set()  # only mastered modules are left out
+    assert left_out(["m1"], NOW + 1) == set()
 
 
 def test_at_order_sign_only_acted_on_cards_stay_away(store):
     store.record_call([exposure("c1", "m1"), exposure("c2", "m2"), exposure("c3", "m3")])
     store.record_feedback(feedback("c1", "m1", "accepted"))
     store.record_feedback(feedback("c2", "m2", "overridden"))
-    acted = store.overridden_or_accepted("u1", "p1", overridden_since=0, accepted_since=0)
+    acted, showings = acted_on_and_shown(store, "u1", "p1", ["m1", "m2", "m3"])
     assert acted == {"m1", "m2"}  # m3 was only shown: it comes back at signing
-    elsewhere = store.overridden_or_accepted("u1", "p2", overridden_since=0, accepted_since=0)
+    assert {showing.module_id for showing in showings} == {"m1", "m2", "m3"}
+    elsewhere, _ = acted_on_and_shown(store, "u1", "p2", ["m1"])
     assert elsewhere == {"m2"}  # an acceptance holds for its patient only
 
 

@@ -7,6 +7,7 @@ behind one public URL, as behind a load balancer, so a client JWT's `aud` is val
 
 from __future__ import annotations
 
+import threading
 import uuid
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -91,6 +92,29 @@ def test_a_jwt_used_on_one_host_is_refused_on_the_other(hosts, sepsis_call):
     replay = post(host_b, SELECT, sepsis_call("order-select"), token)
     assert replay.status_code == 401
     assert post(host_b, SELECT, sepsis_call("order-select")).status_code == 200  # a fresh one
+
+
+def test_one_jwt_sent_to_both_hosts_at_once_is_admitted_by_exactly_one(hosts, sepsis_call):
+    for _ in range(5):
+        token = demo_ehr_token(SELECT)
+        statuses = post_at_once(hosts, SELECT, [sepsis_call("order-select") for _ in hosts], token)
+        assert sorted(statuses) == [200, 401]
+
+
+def post_at_once(hosts: list[str], path: str, bodies: list[dict], token: str) -> list[int]:
+    """POST one call to each host at the same instant with the same token; the statuses."""
+    start, statuses = threading.Barrier(len(hosts)), []
+
+    def send(host: str, body: dict) -> None:
+        start.wait(10)
+        statuses.append(post(host, path, body, token).status_code)
+
+    senders = [threading.Thread(target=send, args=pair) for pair in zip(hosts, bodies, strict=True)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(30)
+    return statuses
 
 
 def test_a_card_shown_through_one_host_is_a_repeat_on_the_other(hosts, sepsis_call):
