@@ -105,14 +105,15 @@ def measure_writes(
     """Submit per_process credits from each of processes processes (threads each) at once.
 
     server_cpu_seconds reads the database server's CPU clock: it is read after the setup
-    (migrations, learners) and before the chain's verification, so only the writes count.
+    (migrations, learners, the attempts started) and before the chain's verification, so only
+    the writes count.
     """
     learners = prepare(where)
+    tags = [f"p{n}" for n in range(processes)]
+    attempts = start_attempts(where, learners, tags, per_process)
     server_before = server_cpu_seconds()
     start_at = time.time() + (3.0 if processes > 1 else 0.0)  # after every process has started
-    arguments = [
-        (where, learners, threads, per_process, f"p{n}", start_at) for n in range(processes)
-    ]
+    arguments = [(where, learners, attempts[tag], threads, tag, start_at) for tag in tags]
     if processes == 1:
         results = [write_many(*arguments[0])]
     else:
@@ -153,25 +154,38 @@ def prepare(where: Path | DatabaseUrl) -> list[str]:
         store.close()
 
 
+def start_attempts(
+    where: Path | DatabaseUrl, learners: list[str], tags: list[str], count: int
+) -> dict[str, list[str]]:
+    """Start count case attempts for each tag's writes (setup, before any clock runs)."""
+    store = SqlLedgerStore(ledger_database(where), KEY, migrate=False)
+    try:
+        started: dict[str, list[str]] = {}
+        for tag in tags:
+            started[tag] = [str(uuid.uuid4()) for _ in range(count)]
+            for number, attempt_id in enumerate(started[tag]):
+                activity = ("case", case_module(tag, number)["id"], "1.0.0")
+                store.record_attempt(learners[number % len(learners)], activity, attempt_id, T0)
+        return started
+    finally:
+        store.close()
+
+
 def write_many(
     where: Path | DatabaseUrl,
     learners: list[str],
+    attempts: list[str],
     threads: int,
-    count: int,
     tag: str,
     start_at: float,
 ) -> HostRun:
-    """Finish count case attempts and claim their credit from several threads, as learners do.
+    """Finish the started case attempts and claim their credit from several threads.
 
     Each write is `finish_case`, the app's path for a passed case: the attempt completed and its
     credit decided by the credit rules (which read the learner's credits held that year) and
-    appended, in one exactly-once submission. The attempts are started before the clock runs.
+    appended, in one exactly-once submission.
     """
     store = SqlLedgerStore(ledger_database(where), KEY, migrate=False)
-    attempts = [str(uuid.uuid4()) for _ in range(count)]
-    for number, attempt_id in enumerate(attempts):
-        activity = ("case", case_module(tag, number)["id"], "1.0.0")
-        store.record_attempt(learners[number % len(learners)], activity, attempt_id, T0)
     time.sleep(max(0.0, start_at - time.time()))
 
     def submit(number: int) -> None:
@@ -182,7 +196,7 @@ def write_many(
     try:
         start, cpu = time.time(), time.process_time()
         with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(submit, range(count)))
+            list(pool.map(submit, range(len(attempts))))
         writer = store._writer
         cpu = time.process_time() - cpu
         return HostRun(start, time.time(), writer.batches, writer.locked_seconds, cpu)

@@ -37,7 +37,8 @@ def test_database_benchmark_runs_end_to_end_on_both_engines(tmp_path):
         assert phase["requests"] == 24
         assert phase["errors"] == 0, phase["statuses"]
         database_cpu = phase["database_server_cpu_ms_per_request"]  # none of its own on SQLite
-        assert database_cpu > 0 if name.startswith("postgresql") else database_cpu == 0
+        # 24 calls cost PostgreSQL a few ms, under one clock tick at times: only its sign is sure
+        assert database_cpu >= 0 if name.startswith("postgresql") else database_cpu == 0
         assert phase["bedside_cpu_ms_per_request"] + database_cpu == pytest.approx(
             phase["server_cpu_ms_per_request"]
         )
