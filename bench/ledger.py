@@ -36,6 +36,7 @@ from app.ledger.verify import verify_chain
 
 KEY = b"bench-identity-key"
 LEARNERS = 200
+WRITES_PER_LEARNER = 40  # 40 writes of 0.25 credit = 10, half the default yearly cap of 20
 WRITE_TARGET = 1_000  # writes/s, single writer
 VERIFY_TARGET = 5.0  # seconds for 100,000 records
 POLICY = CreditPolicy()  # the default rules: a yearly cap, read from the held credits
@@ -108,7 +109,7 @@ def measure_writes(
     (migrations, learners, the attempts started) and before the chain's verification, so only
     the writes count.
     """
-    learners = prepare(where)
+    learners = prepare(where, learner_count(processes * per_process))
     tags = [f"p{n}" for n in range(processes)]
     attempts = start_attempts(where, learners, tags, per_process)
     server_before = server_cpu_seconds()
@@ -142,13 +143,18 @@ class HostRun:
     cpu_seconds: float
 
 
-def prepare(where: Path | DatabaseUrl) -> list[str]:
+def learner_count(writes: int) -> int:
+    """Enough learners that none reaches the yearly credit cap (each write is 0.25 of 20 a year)."""
+    return max(LEARNERS, -(-writes // WRITES_PER_LEARNER))
+
+
+def prepare(where: Path | DatabaseUrl, learners: int = LEARNERS) -> list[str]:
     """Create a ledger (a SQLite file or an empty PostgreSQL database) with some learners."""
     store = SqlLedgerStore(ledger_database(where), KEY)
     try:
         return [
             store.ensure_learner("https://ehr.example/fhir", f"Practitioner/{n}")
-            for n in range(LEARNERS)
+            for n in range(learners)
         ]
     finally:
         store.close()

@@ -22,6 +22,8 @@ class TrustedClient:
     iss: str
     jku: str | None = None
     jwks: dict | None = field(default=None, compare=False)
+    # the SMART issuers (FHIR base URLs) of the same EHR: its CDS users are their clinicians
+    smart_issuers: tuple[str, ...] = ()
 
 
 def load_trusted_clients(path: Path) -> list[TrustedClient]:
@@ -51,7 +53,12 @@ def client_from_entry(path: Path, number: int, entry: object) -> TrustedClient:
         raise config_error(path, f'{where} ({iss}) has a "jku" that is not an https URL')
     if jwks is not None:
         check_jwks(path, f"{where} ({iss})", jwks)
-    return TrustedClient(iss=iss, jku=jku, jwks=jwks)
+    smart_issuers = entry.get("smart_issuers", [])
+    if not isinstance(smart_issuers, list) or not all(
+        isinstance(url, str) and url.strip() for url in smart_issuers
+    ):
+        raise config_error(path, f'{where} ({iss}) has "smart_issuers" that is not a list of URLs')
+    return TrustedClient(iss=iss, jku=jku, jwks=jwks, smart_issuers=tuple(smart_issuers))
 
 
 def check_jwks(path: Path, where: str, jwks: object) -> None:

@@ -20,6 +20,7 @@ from flask import Flask, current_app
 from app.collaboration.roles import NO_GRANTS, RoleMap, fhir_user_names, load_role_map
 from app.collaboration.store import CDS_REPORTER, CdsOverride, CollaborationStore
 from app.database import app_database
+from app.identity import normalise_issuer
 from cds_hooks.store import Exposure, FeedbackRecord
 
 EXTENSION = "collaboration"
@@ -28,12 +29,20 @@ __all__ = ["Collaboration", "collaboration", "init_collaboration"]
 
 
 @dataclass(frozen=True)
+class CdsCaller:
+    """A CDS client as collaboration sees it: its issuer and the SMART issuers of its EHR."""
+
+    iss: str
+    smart_issuers: tuple[str, ...]  # normalised
+
+
+@dataclass(frozen=True)
 class Collaboration:
     """The app's discussions and queue store, its role grants and the CDS user keying."""
 
     store: CollaborationStore
     role_map: RoleMap
-    cds_callers: tuple[str, ...]  # the CDS clients' issuers ("" when CDS auth is off)
+    cds_callers: tuple[CdsCaller, ...]  # the CDS clients ("" when CDS auth is off)
     cds_user_key: Callable[[str, str], str] | None  # (caller, userId) → the CDS keyed user hash
 
     def reporter_keys(self, learner_id: str, issuer: str, fhir_user: str | None) -> set[str]:
@@ -41,10 +50,22 @@ class Collaboration:
         keys = {learner_id}
         if self.cds_user_key is None or not fhir_user:
             return keys
-        for caller in self.cds_callers:
+        for caller in self.callers_of(issuer):
             for user in fhir_user_names(issuer, fhir_user):
                 keys.add(CDS_REPORTER + self.cds_user_key(caller, user))
         return keys
+
+    def callers_of(self, issuer: str) -> list[str]:
+        """The CDS callers whose users are this SMART issuer's clinicians.
+
+        A hook's userId is relative (`Practitioner/123`), so the same id at two EHRs is two
+        people: a caller counts only when its entry names this issuer in `smart_issuers`, or
+        when it is the only caller (one EHR).
+        """
+        mapped = [c.iss for c in self.cds_callers if normalise_issuer(issuer) in c.smart_issuers]
+        if mapped or len(self.cds_callers) != 1:
+            return mapped
+        return [self.cds_callers[0].iss]
 
     def file_override(self, record: FeedbackRecord, exposure: Exposure) -> None:
         """File a queue item for feedback that overrides a card with a critique, as it arrives."""
@@ -72,9 +93,12 @@ def init_collaboration(app: Flask) -> Collaboration:
         return app.extensions[EXTENSION]
     path = app.config.get("ROLES")
     cds = app.extensions.get("cds")
-    callers = [client.iss for client in app.extensions.get("cds_clients", [])]
+    callers = [
+        CdsCaller(client.iss, tuple(map(normalise_issuer, client.smart_issuers)))
+        for client in app.extensions.get("cds_clients", [])
+    ]
     if app.config.get("CDS_AUTH") == "off":
-        callers.append("")
+        callers.append(CdsCaller("", ()))
     runtime = Collaboration(
         store=CollaborationStore(app_database(app)),
         role_map=load_role_map(path) if path else NO_GRANTS,

@@ -531,10 +531,14 @@ class CollaborationStore:
             "items": [item_data(item) for item in self.items_reported_by(keys)],
         }
 
-    def forget_display_name(self, learner_id: str) -> None:
-        """Erase a learner: name, notices and roles go; what they wrote or filed stays, unowned."""
-        keys = [learner_id, *self.linked_keys(learner_id)]
+    def forget_display_name(self, learner_id: str, cds_keys: Collection[str] = ()) -> None:
+        """Erase a learner: name, notices and roles go; what they wrote or filed stays, unowned.
+
+        Their CDS keys are those linked to them and `cds_keys` (their session's, perhaps never
+        noted), except a key linked to another learner.
+        """
         with self.database.write() as connection:
+            keys = [learner_id, *erasable_keys(connection, learner_id, cds_keys)]
             for table in ("collab_names", "collab_role_holders", "collab_key_links"):
                 connection.execute(
                     text(f"DELETE FROM {table} WHERE learner_id = :l"), {"l": learner_id}
@@ -1012,7 +1016,8 @@ class CollaborationStore:
 
         A CDS override names its clinician by a keyed hash of the EHR user; when that clinician
         opens Bedside the link is seen, so notices filed under the hash reach them by e-mail too,
-        and their export and erasure cover those items.
+        and their export and erasure cover those items. A key linked to another learner stays
+        theirs (it is never taken over).
         """
         cds_keys = sorted(key for key in keys if key.startswith(CDS_REPORTER))
         if not cds_keys:
@@ -1020,12 +1025,12 @@ class CollaborationStore:
         now = datetime.now(UTC)
         query = text(
             "SELECT reporter_key FROM collab_key_links WHERE reporter_key IN :keys"
-            " AND learner_id = :l AND seen_at > :fresh"
+            " AND (learner_id <> :l OR seen_at > :fresh)"
         ).bindparams(bindparam("keys", expanding=True))
         values = {"keys": cds_keys, "l": learner_id, "fresh": iso(now - ROLE_SEEN_REFRESH)}
         with self.database.read() as connection:
-            fresh = set(connection.execute(query, values).scalars())
-        stale = [key for key in cds_keys if key not in fresh]
+            settled = set(connection.execute(query, values).scalars())
+        stale = [key for key in cds_keys if key not in settled]
         if not stale:
             return
         with self.database.write() as connection:
@@ -1034,7 +1039,8 @@ class CollaborationStore:
                     text(
                         "INSERT INTO collab_key_links (reporter_key, learner_id, seen_at)"
                         " VALUES (:k, :l, :now) ON CONFLICT (reporter_key) DO UPDATE"
-                        " SET learner_id = excluded.learner_id, seen_at = excluded.seen_at"
+                        " SET seen_at = excluded.seen_at"
+                        " WHERE collab_key_links.learner_id = excluded.learner_id"
                     ),
                     {"k": key, "l": learner_id, "now": iso(now)},
                 )
@@ -1270,6 +1276,18 @@ def insert_notice(
             **row,
         },
     )
+
+
+def erasable_keys(connection: Connection, learner_id: str, cds_keys: Collection[str]) -> list[str]:
+    """The CDS keys linked to a learner, and those given that no other learner is linked to."""
+    given = sorted(key for key in cds_keys if key.startswith(CDS_REPORTER))
+    query = text(
+        "SELECT reporter_key, learner_id FROM collab_key_links"
+        " WHERE learner_id = :l OR reporter_key IN :keys"
+    ).bindparams(bindparam("keys", expanding=True, type_=String))
+    owners = dict(connection.execute(query, {"l": learner_id, "keys": given}).all())
+    mine = {key for key, owner in owners.items() if owner == learner_id}
+    return sorted(mine | {key for key in given if key not in owners})
 
 
 def detach_reports(connection: Connection, learner_id: str) -> None:

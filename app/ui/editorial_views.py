@@ -224,6 +224,7 @@ def notices() -> str:
     for permission in (EDIT_QUEUE, MODERATE):  # who gets notices of new items, reported posts
         store().note_role(learner_id(), permission, held=can(permission))
     keys = noted_keys()
+    shown = timestamp()  # before the notices are read: a notice written later stays unread
     items = store().items_reported_by(keys)
     span = page_span(store().notice_count(keys), request.args.get("page"))
     return page(
@@ -234,7 +235,7 @@ def notices() -> str:
         by_id={item.item_id: item for item in items},
         modules=runtime().library.modules,
         filed=request.args.get("filed") == "1",
-        shown_at=timestamp(),
+        shown_at=shown,
     )
 
 
@@ -249,6 +250,6 @@ def shown_at(value: str) -> str | None:
     """The page's time from the form, as the store writes times; None if it is not one."""
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        return iso(moment) if moment.tzinfo is not None else None
+    except (ValueError, OverflowError):  # not a time, or one beyond datetime's range in UTC
         return None
-    return iso(moment) if moment.tzinfo is not None else None

@@ -32,7 +32,7 @@ from app.ui.learner_profile import (
 from app.ui.learning_flow import learning_store
 from app.ui.next_flow import practice_data, recommendations
 from app.ui.offline import offline_readable
-from app.ui.page_context import learner_id, runtime
+from app.ui.page_context import learner_id, runtime, smart_session
 from app.ui.views import bp, error_page, page
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,9 @@ def profile_delete() -> Response:
     """Delete the learner's profile, mastery, reviews, unapproved cases (never ledger credits)."""
     learning_store().delete(learner_id())
     current_app.extensions["delivery"].delete(learner_id())  # the e-mail address goes too
-    collaboration().store.forget_display_name(learner_id())  # posts stay, without the name
+    session = smart_session()  # items filed under their CDS keys are detached too
+    keys = collaboration().reporter_keys(learner_id(), session.issuer, session.user)
+    collaboration().store.forget_display_name(learner_id(), keys)  # posts stay, without the name
     # club memberships and reflections stay in their clubs' record, like posts in threads
     case_conferences().delete_unapproved(learner_id())  # approved cases carry a discussion
     return redirect(url_for("ui.profile_view", done="deleted"), 303)

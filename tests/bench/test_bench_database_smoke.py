@@ -36,12 +36,9 @@ def test_database_benchmark_runs_end_to_end_on_both_engines(tmp_path):
     for name, phase in result["phases"].items():
         assert phase["requests"] == 24
         assert phase["errors"] == 0, phase["statuses"]
-        database_cpu = phase["database_server_cpu_ms_per_request"]  # none of its own on SQLite
-        # 24 calls cost PostgreSQL a few ms, under one clock tick at times: only its sign is sure
-        assert database_cpu >= 0 if name.startswith("postgresql") else database_cpu == 0
-        assert phase["bedside_cpu_ms_per_request"] + database_cpu == pytest.approx(
-            phase["server_cpu_ms_per_request"]
-        )
+        if name.startswith("sqlite"):  # no database server of its own: all the CPU is Bedside's
+            assert phase["database_server_cpu_ms_per_request"] == 0
+            assert phase["bedside_cpu_ms_per_request"] == phase["server_cpu_ms_per_request"] > 0
     assert result["setup"]["cards_returned"] >= 1
     answered = result["setup"]["answered_per_host"]  # two hosts share their phase's calls
     assert answered["postgresql_2_hosts-1"] == answered["postgresql_2_hosts-2"] == 2 + 12

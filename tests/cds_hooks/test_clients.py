@@ -81,3 +81,12 @@ def test_keys_need_a_kid(tmp_path):
 def test_plain_http_jku_is_allowed_on_loopback_only(tmp_path):
     path = write(tmp_path, [{"iss": "http://127.0.0.1:9", "jku": "http://127.0.0.1:9/jwks"}])
     assert load_trusted_clients(path)[0].jku == "http://127.0.0.1:9/jwks"
+
+
+def test_an_entry_names_the_smart_issuers_of_its_ehr_and_a_bad_list_is_refused(tmp_path):
+    entry = {"iss": "https://ehr-a.example", "jku": "https://ehr-a.example/jwks"}
+    named = write(tmp_path, [entry | {"smart_issuers": ["https://ehr-a.example/fhir/"]}])
+    assert load_trusted_clients(named)[0].smart_issuers == ("https://ehr-a.example/fhir/",)
+    for bad in ("https://ehr-a.example/fhir", [""], [3]):
+        with pytest.raises(ConfigError, match='"smart_issuers" that is not a list of URLs'):
+            load_trusted_clients(write(tmp_path, [entry | {"smart_issuers": bad}]))
