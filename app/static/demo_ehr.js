@@ -42,10 +42,14 @@
     document.getElementById("sign-orders").disabled = !drafts.length;
   }
 
+  var latestCall = 0;  // an answer to an earlier call that comes in late never replaces a newer one
+
   function callHook(hook) {
     setStatus("Calling Bedside (" + hook + ")…");
     var url = chart.dataset.hookUrl.replace("HOOK", hook);
+    var call = ++latestCall;
     return post(url, {drafts: drafts}).then(function (result) {
+      if (call !== latestCall) { return; }
       if (!result.ok) {
         setStatus("Bedside answered an error: " + (result.data.error ? result.data.error.message : "unknown"));
         return;

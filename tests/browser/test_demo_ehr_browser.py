@@ -10,7 +10,7 @@ def draft_ceftriaxone(page, base_url: str) -> None:
     page.goto(f"{base_url}/demo-ehr/")
     page.click("a[data-patient='sepsis-adult']")
     # The order entry is live once its script has run the chart-open hook (and bound its buttons).
-    page.wait_for_selector("#status:has-text('patient-view')")
+    page.wait_for_selector("#status:has-text('patient-view:')")  # answered, not only sent
     page.select_option("#order-choice", "ceftriaxone-1g")
     page.click("#add-order")
     page.wait_for_selector("article.card")
