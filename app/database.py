@@ -201,11 +201,7 @@ class Database:
         then ROLLBACK); a CDS call's replay check and fatigue rules skip them. A read of several
         statements that must agree uses read().
         """
-        if self.dialect == SQLITE:
-            with self.read() as connection:
-                yield connection
-            return
-        with self._autocommit() as connection:
+        with self._one_statement(self.read) as connection:
             yield connection
 
     @contextlib.contextmanager
@@ -228,11 +224,16 @@ class Database:
         BEGIN and COMMIT a write() sends would be two more round trips. A write of several
         statements that must all happen, or none, uses write().
         """
-        if self.dialect == SQLITE:
-            with self.write() as connection:
-                yield connection
-            return
-        with self._autocommit() as connection:
+        with self._one_statement(self.write) as connection:
+            yield connection
+
+    @contextlib.contextmanager
+    def _one_statement(
+        self, on_sqlite: Callable[[], contextlib.AbstractContextManager[Connection]]
+    ) -> Iterator[Connection]:
+        """One statement's connection: SQLite's read() or write(), PostgreSQL's autocommit one."""
+        opened = on_sqlite() if self.dialect == SQLITE else self._autocommit()
+        with opened as connection:
             yield connection
 
     @contextlib.contextmanager
