@@ -6,6 +6,10 @@ first time a type is asked about: a patient whose codes cannot meet a value set 
 resources read for it. The codes are a superset of what the measures match (every complete
 coding of every concept they read), so ruling out is exact: a match found the slow way is always
 among them.
+
+The same reading lets the ingest leave out, before spooling, resources of the types the measures
+read only through their value sets (`ValueSetGate`) when they carry none of those codes: the
+vital signs and routine labs that make up most of a real export.
 """
 
 from __future__ import annotations
@@ -48,6 +52,22 @@ class CodedFacts:
                 for code in codes_in(resource)
             )
         return known
+
+
+class ValueSetGate:
+    """Which resources can change a case: any of other types, gated ones with a code in codes."""
+
+    __slots__ = ("codes", "gated_types")
+
+    def __init__(self, gated_types: frozenset[str], codes: frozenset[Code]) -> None:
+        self.gated_types = gated_types
+        self.codes = codes
+
+    def admits(self, resource: JsonObject) -> bool:
+        """False only for a resource of a gated type with no coding in codes."""
+        if resource.get("resourceType") not in self.gated_types:
+            return True
+        return not self.codes.isdisjoint(codes_in(resource))
 
 
 def codes_in(resource: JsonObject) -> list[Code]:

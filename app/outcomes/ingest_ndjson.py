@@ -12,7 +12,8 @@ plus one patient's resources. An export that fits in one chunk (and one partitio
 the disk.
 Medication resources (no patient, and few) are kept in memory by id and added to each group that
 references them; other resources with no patient (Practitioner, Organization...) and types no
-measure reads are not spooled at all.
+measure reads are not spooled at all, nor are those an `admits` test turns away (the measures'
+value-set gate: vital signs and routine labs no measure reads), which are only counted.
 
 Speed: lines are parsed with orjson straight from bytes, once while spooling (to find the
 patient) and once when read back (parsing again costs less than keeping the parsed resources);
@@ -47,6 +48,7 @@ MERGE_FAN_IN = 64  # run files a merge reads at once (far below the usual 1,024 
 SPOOLED_TYPES = frozenset(MEASURE_TYPES) - {"Medication"}
 RECORD_HEADER = struct.Struct("<II")  # a run record: patient id length, line length
 Progress = Callable[[int], None]
+Admits = Callable[[dict], bool]  # whether a patient's resource can matter to the measures
 Spooled = tuple[int, str, bytes]  # (partition, patient id, raw line), in file order
 HELD_LINE_BYTES = sys.getsizeof((0, "", b"")) + 8  # a Spooled tuple and its chunk list slot
 
@@ -63,6 +65,7 @@ class Spool:
     partitions: int
     medications: MedicationLookup
     runs: int = 0
+    left_out: int = 0  # resources of measure types that `admits` turned away
     held: list[Spooled] = field(default_factory=list, repr=False, compare=False)
 
     def groups(self, partition: int = 0) -> Iterator[list[dict]]:
@@ -145,11 +148,15 @@ def spooled(
     partitions: int = 1,
     spool_dir: Path | None = None,
     progress: Progress | None = None,
+    admits: Admits | None = None,
 ) -> Iterator[Spool]:
-    """Spool an export by patient and partition into a temporary directory; delete it afterwards."""
+    """Spool an export by patient and partition into a temporary directory; delete it afterwards.
+
+    `admits(resource)` False leaves a patient's resource out (None: every measure type is kept).
+    """
     files = ndjson_files(directory)
     with tempfile.TemporaryDirectory(prefix="bedside-ndjson-", dir=spool_dir) as tmp:
-        yield _spool(Path(tmp), files, partitions, progress)
+        yield _spool(Path(tmp), files, partitions, progress, admits)
 
 
 def partition_of(patient: str, partitions: int) -> int:
@@ -244,18 +251,27 @@ def read_run(path: Path) -> Iterator[tuple[str, bytes]]:
             yield run.read(patient_length).decode("utf-8"), run.read(line_length)
 
 
-def _spool(directory: Path, files: list[Path], partitions: int, progress: Progress | None) -> Spool:
+def _spool(
+    directory: Path,
+    files: list[Path],
+    partitions: int,
+    progress: Progress | None,
+    admits: Admits | None,
+) -> Spool:
     """Chunk every patient-linked line a measure reads into sorted runs; keep Medications."""
     medications: MedicationLookup = {}
     chunk: list[Spooled] = []
-    held_bytes = runs = seq = reported = 0
+    held_bytes = runs = seq = reported = left_out = 0
     for path in files:
         for line, resource in parsed_lines(path):
             seq += 1
             patient = patient_id_of(resource)
             if patient and resource["resourceType"] in SPOOLED_TYPES:
-                chunk.append((partition_of(patient, partitions), patient, line))
-                held_bytes += sys.getsizeof(line) + sys.getsizeof(patient) + HELD_LINE_BYTES
+                if admits is None or admits(resource):
+                    chunk.append((partition_of(patient, partitions), patient, line))
+                    held_bytes += sys.getsizeof(line) + sys.getsizeof(patient) + HELD_LINE_BYTES
+                else:
+                    left_out += 1
             elif not patient:
                 remember(medications, resource)
             if held_bytes >= CHUNK_BYTES:
@@ -268,9 +284,9 @@ def _spool(directory: Path, files: list[Path], partitions: int, progress: Progre
         reported = seq
     if runs == 0 and partitions == 1:
         chunk.sort(key=itemgetter(1))  # stable: each patient's lines stay in file order
-        return Spool(directory, partitions, medications, held=chunk)
+        return Spool(directory, partitions, medications, left_out=left_out, held=chunk)
     _write_run(directory, runs, chunk)
-    return Spool(directory, partitions, medications, runs=runs + 1)
+    return Spool(directory, partitions, medications, runs=runs + 1, left_out=left_out)
 
 
 def _report(progress: Progress | None, read: int) -> None:

@@ -14,6 +14,7 @@ from app.fhir_json import JsonObject
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes import heart_failure, pharyngitis, respiratory, sepsis
 from app.outcomes.cases import MeasureCase
+from app.outcomes.facts import ValueSetGate
 from app.outcomes.fhir_data import PatientRecord
 
 Evaluator = Callable[[MeasureDefinition, PatientRecord, datetime | None], list[MeasureCase]]
@@ -24,6 +25,13 @@ EVALUATORS: dict[str, Evaluator] = {
     "hfref-therapy": heart_failure.evaluate,
     "pharyngitis-testing": pharyngitis.evaluate,
 }
+
+#: Types every evaluator reads only through a coding in one of its measure's value sets
+#: (`may_match`, `coded_conditions`, `coded_records`, and the Observation loops that match each
+#: code first): a resource of these types with none of those codings changes no case.
+VALUE_SET_GATED_TYPES = frozenset(
+    {"AllergyIntolerance", "Condition", "Observation", "Procedure", "ServiceRequest"}
+)
 
 
 class UnknownMeasureKind(Exception):
@@ -70,6 +78,14 @@ def evaluator_for(definition: MeasureDefinition) -> Evaluator:
     except KeyError:
         message = f"measure {definition.id}: no computation for {definition.kind!r}"
         raise UnknownMeasureKind(message) from None
+
+
+def value_set_gate(definitions: Iterable[MeasureDefinition]) -> ValueSetGate:
+    """What the measures can read: gated types only with a code of one of their value sets."""
+    codes = frozenset().union(
+        *(members for definition in definitions for members in definition.value_sets.values())
+    )
+    return ValueSetGate(VALUE_SET_GATED_TYPES, codes)
 
 
 def cases_by_measure(cases: Iterable[MeasureCase]) -> Mapping[str, list[MeasureCase]]:

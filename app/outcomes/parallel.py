@@ -1,7 +1,8 @@
 """Evaluate an NDJSON export's measures in several processes, with the same cases as one.
 
-The export is spooled once (`ingest_ndjson.spooled`), split into `workers` partitions by a stable
-hash of the patient id; each worker process reads its own partition back from the spool and runs
+The export is spooled once (`ingest_ndjson.spooled`), without the resources no measure can read
+(`measures.value_set_gate`), split into `workers` partitions by a stable hash of the patient id;
+each worker process reads its own partition back from the spool and runs
 `measures.evaluate_patient` on each patient. A patient's resources all sit in one partition, so
 no measure sees half a patient. The workers' cases are merged by patient id, the order one
 process yields them in, so every output (JSON, table, MeasureReport, --save) is identical.
@@ -22,7 +23,12 @@ from pathlib import Path
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase
 from app.outcomes.ingest_ndjson import Progress, Spool, spooled
-from app.outcomes.measures import evaluate_patient, evaluate_patients, evaluator_for
+from app.outcomes.measures import (
+    evaluate_patient,
+    evaluate_patients,
+    evaluator_for,
+    value_set_gate,
+)
 
 MAX_WORKERS = 64
 PatientCases = list[tuple[str, list[MeasureCase]]]
@@ -47,7 +53,14 @@ def evaluate_export(
     definitions = list(definitions)
     for definition in definitions:
         evaluator_for(definition)
-    with spooled(directory, partitions=workers, spool_dir=spool_dir, progress=progress) as spool:
+    gate = value_set_gate(definitions)
+    with spooled(
+        directory,
+        partitions=workers,
+        spool_dir=spool_dir,
+        progress=progress,
+        admits=gate.admits,
+    ) as spool:
         if workers == 1:
             return list(evaluate_patients(definitions, spool.groups(), as_of=as_of))
         return _in_processes(definitions, spool, as_of)

@@ -2,9 +2,11 @@
 
 The export is read as text; each line is keyed by its patient (`bulk.patient_id_of`) and by its
 place in the export (file name, block, row), so a patient's group is rebuilt in the local
-engine's order. The export's shared Medication resources (few, and with no patient) are
-collected once and broadcast: the join by id happens in the executors with
-`medications.with_medications`, as the local engine does. Each group is then evaluated in the
+engine's order. Resources no measure can read (`measures.value_set_gate`) are dropped in the
+executors before the shuffle, as the local engine leaves them out of its spool. The export's
+shared Medication resources (few, and with no patient) are collected once and broadcast: the
+join by id happens in the executors with `medications.with_medications`, as the local engine
+does. Each group is then evaluated in the
 executors with `measures.evaluate_patient`, and the cases come back to the driver sorted by
 patient id, which is the order the local engine yields them in: both engines hand the same
 list to the same aggregation, rendering and storage.
@@ -28,8 +30,9 @@ from typing import Any
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.bulk import patient_id_of
 from app.outcomes.cases import MeasureCase
+from app.outcomes.facts import ValueSetGate
 from app.outcomes.ingest_ndjson import NdjsonError, ndjson_files
-from app.outcomes.measures import evaluate_patient, evaluator_for
+from app.outcomes.measures import evaluate_patient, evaluator_for, value_set_gate
 from app.outcomes.medications import remember, with_medications
 
 INSTALL_HINT = "The Spark engine needs pyspark: pip install 'bedside[spark]'."
@@ -76,7 +79,7 @@ def cases_on(
 
     try:
         lines = _keyed_lines(spark, uri)
-        classified = lines.flatMap(_classify)
+        classified = lines.flatMap(partial(_classify, value_set_gate(definitions)))
         lookup = _medications_or_problem(lines, classified)
         shared = spark.sparkContext.broadcast((definitions, lookup, as_of))
         per_patient = (
@@ -146,7 +149,7 @@ def _keyed_lines(spark: Any, uri: str) -> Any:
     ).rdd.map(tuple)
 
 
-def _classify(row: tuple[str, int, int, str]) -> list[tuple]:
+def _classify(gate: ValueSetGate, row: tuple[str, int, int, str]) -> list[tuple]:
     """Tag one line: a patient's resource, a shared Medication, a problem, or nothing needed."""
     file_name, block_start, row_id, line = row
     key: LineKey = (file_name, block_start, row_id)
@@ -161,7 +164,7 @@ def _classify(row: tuple[str, int, int, str]) -> list[tuple]:
         return [(PROBLEM, NOT_A_RESOURCE, key, file_name)]
     patient = patient_id_of(resource)
     if patient:
-        return [(PATIENT, str(patient), key, text)]
+        return [(PATIENT, str(patient), key, text)] if gate.admits(resource) else []
     found: dict[str, dict] = {}
     if remember(found, resource):
         return [(MEDICATION, next(iter(found)), key, text)]

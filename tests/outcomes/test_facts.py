@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from app.devtools.synthetic import codes
 from app.devtools.synthetic.fhir import concept as concept_of
 from app.fhir_json import first_coding_in
-from app.outcomes.facts import CodedFacts
+from app.outcomes.facts import CodedFacts, ValueSetGate
 from app.outcomes.fhir_data import PatientRecord, coded_match
 from tests.outcomes.charts import AMOXICILLIN, URI, hours, only_case
 from tests.outcomes.test_fast_readers import CODES, MALFORMED, concept, json_value
@@ -53,6 +53,22 @@ def test_a_value_set_is_ruled_out_only_when_nothing_matches_it(resources):
     facts = PatientRecord.from_resources(resources).facts
     expected = any(slow_match(item) for item in resources)
     assert facts.may_match((TYPE,), CODES) is expected
+
+
+@given(resource)
+@example({"resourceType": TYPE, "code": MALFORMED})
+@example({"resourceType": TYPE, "type": [{"coding": [{"system": SNOMED[0], "code": "1"}]}]})
+def test_the_value_set_gate_turns_away_only_resources_no_measure_reader_matches(item):
+    """The ingest's gate is exact: it admits every resource the slow readers match, and no other."""
+    gate = ValueSetGate(frozenset({TYPE}), CODES)
+    assert gate.admits(item) is slow_match(item)
+
+
+def test_the_value_set_gate_admits_every_resource_of_a_type_it_does_not_gate():
+    """Patients, Encounters and orders are read whole, coded or not, so they always pass."""
+    gate = ValueSetGate(frozenset({"Observation"}), CODES)
+    assert gate.admits({"resourceType": "Encounter", "type": "not a list"}) is True
+    assert gate.admits({"resourceType": "Observation", "code": MALFORMED}) is False
 
 
 def test_each_type_answers_for_its_own_resources():

@@ -23,10 +23,11 @@ from click.testing import CliRunner
 from app.devtools.synthetic import codes, fhir
 from app.devtools.synthetic.dataset import expected_summary
 from app.devtools.synthetic.replicate import replicate_export
+from app.devtools.synthetic.routine import add_routine_data, routine_observation
 from app.outcomes import ingest_ndjson
-from app.outcomes.measures import evaluate_patients
+from app.outcomes.measures import evaluate_patients, value_set_gate
 from app.outcomes.outcomes_commands import compute, render
-from app.outcomes.spark_engine import INSTALL_HINT, spark_cases
+from app.outcomes.spark_engine import INSTALL_HINT, PATIENT, _classify, spark_cases
 from app.settings import REPO_ROOT
 from tests.outcomes.charts import URI, Chart, at, measures
 from tests.outcomes.test_synthetic import dataset
@@ -152,6 +153,27 @@ def test_spark_gives_the_local_cases_on_a_replicated_export_with_shared_medicati
         assert {key: overall[key] for key in expected["overall"]} == {
             key: COPIES * value for key, value in expected["overall"].items()
         }
+
+
+def test_spark_drops_routine_results_before_the_shuffle_and_keeps_every_case(
+    spark, synthetic, tmp_path
+):
+    """Vital signs and routine labs no measure reads: left out in the executors, no case changes."""
+    routine = tmp_path / "routine"
+    shutil.copytree(synthetic, routine)
+    assert add_routine_data(routine, 3) > 0
+    cases = spark_cases(routine, measures().values(), as_of=dataset().as_of)
+    assert cases == local_cases(synthetic)
+
+
+def test_an_executor_tags_a_routine_result_as_nothing_needed_and_a_lactate_as_the_patients():
+    """The gate the executors apply: the same one the local engine's spool applies."""
+    gate = value_set_gate(measures().values())
+    routine = json.dumps(routine_observation("p1", 0))
+    lactate = json.dumps(fhir.observation("o2", "p1", codes.LACTATE_PLASMA, effective=START))
+    assert _classify(gate, ("O.ndjson", 0, 1, routine)) == []
+    tagged = _classify(gate, ("O.ndjson", 0, 2, lactate))
+    assert [(kind, patient) for kind, patient, *_ in tagged] == [(PATIENT, "p1")]
 
 
 def test_a_patient_spread_over_files_keeps_the_export_order(spark, tmp_path):
