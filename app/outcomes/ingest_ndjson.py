@@ -19,13 +19,18 @@ Speed: lines are parsed with orjson straight from bytes, once while spooling (to
 patient) and once when read back (parsing again costs less than keeping the parsed resources);
 sorting in memory and appending runs replaced an SQLite spool and its index, which cost as much
 as the parsing. Each spooled line carries a partition number (a stable hash of the patient id),
-so `--workers N` processes can each read back their own patients from their own runs.
+so `--workers N` processes can each read back their own patients from their own runs. Those
+processes spool too: the export's bytes are cut into shares (`export_shares`; a line belongs to
+the share its first byte is in), each process spools its shares into runs of its own
+(`spool_share`), and `joined` lists every share's runs in export order, so the merge still
+yields each patient's lines in file order.
 """
 
 from __future__ import annotations
 
 import contextlib
 import heapq
+import itertools
 import struct
 import sys
 import tempfile
@@ -50,6 +55,7 @@ RECORD_HEADER = struct.Struct("<II")  # a run record: patient id length, line le
 Progress = Callable[[int], None]
 Admits = Callable[[dict], bool]  # whether a patient's resource can matter to the measures
 Spooled = tuple[int, str, bytes]  # (partition, patient id, raw line), in file order
+Share = tuple[Path, int, int | None]  # a file and the byte range [start, end) of lines to read
 HELD_LINE_BYTES = sys.getsizeof((0, "", b"")) + 8  # a Spooled tuple and its chunk list slot
 
 
@@ -64,9 +70,14 @@ class Spool:
     directory: Path
     partitions: int
     medications: MedicationLookup
-    runs: int = 0
+    run_names: tuple[str, ...] = ()  # in export order
     left_out: int = 0  # resources of measure types that `admits` turned away
     held: list[Spooled] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def runs(self) -> int:
+        """How many sorted runs are on disk."""
+        return len(self.run_names)
 
     def groups(self, partition: int = 0) -> Iterator[list[dict]]:
         """One partition's patients (all of them with one partition), by patient id."""
@@ -77,7 +88,7 @@ class Spool:
         if self.held:
             lines = ((patient, line) for part, patient, line in self.held if part == partition)
         else:
-            paths = [run_path(self.directory, run, partition) for run in range(self.runs)]
+            paths = [run_path(self.directory, run, partition) for run in self.run_names]
             lines = merged_runs(paths)
         return read_patients(lines, self.medications)
 
@@ -99,19 +110,46 @@ def iter_ndjson(path: Path) -> Iterator[tuple[str, dict]]:
         yield line.decode("utf-8").strip(), resource
 
 
-def parsed_lines(path: Path) -> Iterator[tuple[bytes, dict]]:
-    """Yield (raw line, resource) for each non-blank line, checked to be a FHIR resource."""
+def parsed_lines(
+    path: Path, start: int = 0, end: int | None = None
+) -> Iterator[tuple[bytes, dict]]:
+    """Yield (raw line, resource) for each non-blank line, checked to be a FHIR resource.
+
+    Only the lines whose first byte is in [start, end) are read (all of them by default).
+    """
     with Path(path).open("rb") as lines:
-        for number, line in enumerate(lines, start=1):
+        if start:
+            lines.seek(start - 1)
+            lines.readline()  # the line holding byte start - 1 is the previous share's
+        position = lines.tell()
+        for line in lines:
+            if end is not None and position >= end:
+                return
+            offset, position = position, position + len(line)
             if not line.strip():
                 continue
             try:
                 resource = orjson.loads(line)
             except orjson.JSONDecodeError:
-                raise NdjsonError(f"{path.name} line {number} is not valid JSON") from None
+                raise NdjsonError(
+                    f"{path.name} {line_at(path, offset)} is not valid JSON"
+                ) from None
             if not isinstance(resource, dict) or not resource.get("resourceType"):
-                raise NdjsonError(f"{path.name} line {number} is not a FHIR resource")
+                raise NdjsonError(f"{path.name} {line_at(path, offset)} is not a FHIR resource")
             yield line, resource
+
+
+def line_at(path: Path, offset: int) -> str:
+    """'line N' for the line starting at a byte offset (counted only when a line is refused)."""
+    newlines = 0
+    with path.open("rb") as lines:
+        while offset > 0:
+            block = lines.read(min(offset, 2**20))
+            if not block:
+                break
+            newlines += block.count(b"\n")
+            offset -= len(block)
+    return f"line {newlines + 1}"
 
 
 def count_lines(directory: Path) -> int:
@@ -154,9 +192,66 @@ def spooled(
 
     `admits(resource)` False leaves a patient's resource out (None: every measure type is kept).
     """
-    files = ndjson_files(directory)
+    shares = [(path, 0, None) for path in ndjson_files(directory)]
     with tempfile.TemporaryDirectory(prefix="bedside-ndjson-", dir=spool_dir) as tmp:
-        yield _spool(Path(tmp), files, partitions, progress, admits)
+        spool, chunk = _spool(Path(tmp), shares, partitions, progress, admits, keep_chunk=True)
+        yield joined(Path(tmp), partitions, [spool], held=chunk)
+
+
+def export_shares(files: list[Path], count: int) -> list[list[Share]]:
+    """The export's bytes cut into `count` shares of about equal size, in export order."""
+    sizes = [path.stat().st_size for path in files]
+    total = sum(sizes)
+    bounds = [total * number // count for number in range(count + 1)]
+    shares: list[list[Share]] = []
+    for low, high in itertools.pairwise(bounds):
+        share: list[Share] = []
+        file_start = 0
+        for path, size in zip(files, sizes, strict=True):
+            start, end = max(low, file_start), min(high, file_start + size)
+            if start < end:
+                share.append((path, start - file_start, end - file_start))
+            file_start += size
+        shares.append(share)
+    return shares
+
+
+@dataclass(frozen=True)
+class SpooledShare:
+    """What one pass over some shares of an export spooled: its runs, Medications and counts."""
+
+    run_names: tuple[str, ...]
+    medications: MedicationLookup
+    left_out: int
+    lines: int
+
+
+def spool_share(
+    directory: Path, label: str, share: list[Share], partitions: int, admits: Admits | None
+) -> SpooledShare:
+    """Spool one share into sorted runs named after `label` (in a worker process)."""
+    spooled_share, _ = _spool(directory, share, partitions, None, admits, label=label)
+    return spooled_share
+
+
+def joined(
+    directory: Path,
+    partitions: int,
+    shares: list[SpooledShare],
+    held: list[Spooled] | None = None,
+) -> Spool:
+    """One Spool of shares spooled apart, given in export order (later Medications win)."""
+    medications: MedicationLookup = {}
+    for share in shares:
+        medications.update(share.medications)
+    return Spool(
+        directory,
+        partitions,
+        medications,
+        run_names=tuple(name for share in shares for name in share.run_names),
+        left_out=sum(share.left_out for share in shares),
+        held=held or [],
+    )
 
 
 def partition_of(patient: str, partitions: int) -> int:
@@ -182,9 +277,9 @@ def read_patients(
         yield current, with_medications(group, medications)
 
 
-def run_path(directory: Path, run: int, partition: int) -> Path:
+def run_path(directory: Path, run: str, partition: int) -> Path:
     """The file of one partition's share of one sorted run."""
-    return directory / f"run-{run:06d}-part-{partition:02d}.bin"
+    return directory / f"run-{run}-part-{partition:02d}.bin"
 
 
 def merged_runs(paths: list[Path]) -> Iterator[tuple[str, bytes]]:
@@ -253,17 +348,25 @@ def read_run(path: Path) -> Iterator[tuple[str, bytes]]:
 
 def _spool(
     directory: Path,
-    files: list[Path],
+    shares: list[Share],
     partitions: int,
     progress: Progress | None,
     admits: Admits | None,
-) -> Spool:
-    """Chunk every patient-linked line a measure reads into sorted runs; keep Medications."""
+    *,
+    label: str = "",
+    keep_chunk: bool = False,
+) -> tuple[SpooledShare, list[Spooled]]:
+    """Chunk every patient-linked line a measure reads into sorted runs; keep Medications.
+
+    With `keep_chunk`, an export that fits in one chunk (and one partition) stays in memory: it
+    is returned sorted by patient, with no run.
+    """
     medications: MedicationLookup = {}
     chunk: list[Spooled] = []
-    held_bytes = runs = seq = reported = left_out = 0
-    for path in files:
-        for line, resource in parsed_lines(path):
+    names: list[str] = []
+    held_bytes = seq = reported = left_out = 0
+    for path, start, end in shares:
+        for line, resource in parsed_lines(path, start, end):
             seq += 1
             patient = patient_id_of(resource)
             if patient and resource["resourceType"] in SPOOLED_TYPES:
@@ -275,18 +378,18 @@ def _spool(
             elif not patient:
                 remember(medications, resource)
             if held_bytes >= CHUNK_BYTES:
-                _write_run(directory, runs, chunk)
-                runs, held_bytes = runs + 1, 0
+                names.append(_write_run(directory, f"{label}{len(names):06d}", chunk))
+                held_bytes = 0
             if seq - reported >= BATCH:
                 _report(progress, seq - reported)
                 reported = seq
         _report(progress, seq - reported)
         reported = seq
-    if runs == 0 and partitions == 1:
+    if keep_chunk and not names and partitions == 1:
         chunk.sort(key=itemgetter(1))  # stable: each patient's lines stay in file order
-        return Spool(directory, partitions, medications, left_out=left_out, held=chunk)
-    _write_run(directory, runs, chunk)
-    return Spool(directory, partitions, medications, runs=runs + 1, left_out=left_out)
+        return SpooledShare((), medications, left_out, seq), chunk
+    names.append(_write_run(directory, f"{label}{len(names):06d}", chunk))
+    return SpooledShare(tuple(names), medications, left_out, seq), []
 
 
 def _report(progress: Progress | None, read: int) -> None:
@@ -295,8 +398,8 @@ def _report(progress: Progress | None, read: int) -> None:
         progress(read)
 
 
-def _write_run(directory: Path, run: int, chunk: list[Spooled]) -> None:
-    """Sort a chunk by partition and patient, write one file per partition, and empty it."""
+def _write_run(directory: Path, run: str, chunk: list[Spooled]) -> str:
+    """Sort a chunk by partition and patient, write one file per partition, empty it; its name."""
     chunk.sort(key=itemgetter(0, 1))  # stable: each patient's lines stay in file order
     files: dict[int, BinaryIO] = {}
     try:
@@ -309,3 +412,4 @@ def _write_run(directory: Path, run: int, chunk: list[Spooled]) -> None:
         for target in files.values():
             target.close()
     chunk.clear()
+    return run

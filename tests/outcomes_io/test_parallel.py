@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.devtools.synthetic.replicate import replicate_export
 from app.outcomes import ingest_ndjson, parallel
@@ -19,6 +22,7 @@ from tests.outcomes.test_synthetic import dataset
 from tests.outcomes_io.helpers import expected_overall, overall_counts, write_ndjson
 
 COPIES = 3
+SHARES = parallel.SHARES_PER_WORKER
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +107,70 @@ def without_creation_time(output: str) -> str:
 def run(*args: str):
     """Invoke compute and return the result."""
     return CliRunner().invoke(compute, list(args), catch_exceptions=False)
+
+
+@given(
+    st.lists(st.sampled_from(["resource", "", "  "]), max_size=30),
+    st.integers(min_value=1, max_value=12),
+)
+def test_the_shares_of_a_file_read_every_line_once_in_order_however_it_is_cut(lines, count):
+    """Cut anywhere (mid-line, at a newline, past the end): the shares yield the file's lines."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "Basic.ndjson"
+        path.write_text("".join(f"{line}\n" for line in numbered(lines)))
+        whole = [line for line, _ in ingest_ndjson.parsed_lines(path)]
+        shares = ingest_ndjson.export_shares([path], count)
+        read = [
+            line
+            for share in shares
+            for file, start, end in share
+            for line, _ in ingest_ndjson.parsed_lines(file, start, end)
+        ]
+    assert len(shares) == count
+    assert read == whole
+    assert len(whole) == lines.count("resource")
+
+
+def numbered(lines: list[str]) -> list[str]:
+    """Each resource line made unique by its id; blank lines kept as they are."""
+    return [
+        f'{{"resourceType":"Basic","id":"r{number}"}}' if line == "resource" else line
+        for number, line in enumerate(lines)
+    ]
+
+
+def test_spooling_in_shares_gives_each_patient_the_lines_of_one_pass_in_file_order(tmp_path):
+    """Shares cut files mid-way; joined, each partition's patients match the one-pass spool."""
+    export = write_ndjson(tmp_path / "export")
+    shares = ingest_ndjson.export_shares(ingest_ndjson.ndjson_files(export), 7)
+    assert any(start > 0 for share in shares for _, start, _ in share)  # a file cut mid-way
+    with ingest_ndjson.spooled(export, partitions=3) as one_pass:
+        expected = [list(one_pass.patients(part)) for part in range(3)]
+        spooled = [
+            ingest_ndjson.spool_share(tmp_path, f"{number}-", share, 3, None)
+            for number, share in enumerate(shares)
+        ]
+        joined = ingest_ndjson.joined(tmp_path, 3, spooled)
+        assert [list(joined.patients(part)) for part in range(3)] == expected
+        assert joined.medications == one_pass.medications
+    assert sum(share.lines for share in spooled) == ingest_ndjson.count_lines(export)
+
+
+def test_a_bad_line_deep_in_a_file_is_named_by_its_line_number_with_workers(tmp_path):
+    """The share that meets it, cut mid-file, counts the lines before it: one process's sentence."""
+    export = write_ndjson(tmp_path / "export")
+    conditions = export / "Condition.ndjson"
+    lines = conditions.read_text().splitlines(keepends=True)
+    bad = len(lines) - 3  # 0-based
+    lines.insert(bad, "{not json\n")
+    conditions.write_text("".join(lines))
+    offset = sum(len(line.encode()) for line in lines[:bad])
+    shares = ingest_ndjson.export_shares(ingest_ndjson.ndjson_files(export), 2 * SHARES)
+    (start,) = [s for share in shares for f, s, e in share if f == conditions and s <= offset < e]
+    assert start > 0  # the line is read by a share that starts inside the file
+    messages = []
+    for workers in (1, 2):
+        with pytest.raises(ingest_ndjson.NdjsonError) as refused:
+            parallel.evaluate_export(measures().values(), export, workers=workers)
+        messages.append(str(refused.value))
+    assert messages == [f"Condition.ndjson line {bad + 1} is not valid JSON"] * 2
