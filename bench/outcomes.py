@@ -134,7 +134,10 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         "--engine", dest="engines", action="append", choices=sorted(ENGINES), help="default: all"
     )
     parser.add_argument(
-        "--routine", type=int, default=0, help="routine vital signs and labs added per patient"
+        "--routine",
+        type=count_at_least_zero,
+        default=0,
+        help="routine vital signs and labs added per patient",
     )
     parser.add_argument("--dir", type=Path, help="where the exports and spools go")
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -157,6 +160,17 @@ def int_list(text: str) -> list[int]:
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError("give positive whole numbers, e.g. 1,10,50")
     return values
+
+
+def count_at_least_zero(text: str) -> int:
+    """A whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError("give a whole number, 0 or more")
+    return value
 
 
 def available(engines: list[str]) -> list[str]:
@@ -388,7 +402,7 @@ def summarize(
 def table(rows: list[Row]) -> str:
     """The rows as a plain-text table, with a warning if two engines' cases differ at a size."""
     header = (
-        f"{'engine':<7} {'size':>5} {'workers':>7} {'resources':>10} {'MB':>6}  "
+        f"{'engine':<7} {'size':>8} {'workers':>7} {'resources':>10} {'MB':>6}  "
         f"{'resources/s (worst-median-best)':<28} {'per CPU s (worst-median-best)':<28} "
         f"{'start s':>7} {'tree MB':>8} {'own MB':>7} {'cases':>8}"
     )
@@ -408,7 +422,7 @@ def row_text(row: Row) -> str:
     """One table line."""
     size = f"{row.copies}x" + (f"+{row.routine}r" if row.routine else "")
     return (
-        f"{row.engine:<7} {size:>5} {row.workers:>7} {row.resources:>10,} "
+        f"{row.engine:<7} {size:>8} {row.workers:>7} {row.resources:>10,} "
         f"{row.megabytes:>6.1f}  {span(row.resources_per_s):<28} "
         f"{span(row.resources_per_cpu_s):<28} {row.startup_seconds:>7.1f} "
         f"{row.tree_peak_mb:>8.0f} {row.peak_mb:>7.0f} {row.cases:>8,}"

@@ -7,7 +7,8 @@ patient id, tuple and list slot: about 150 bytes more than the raw line) as well
 full chunk is sorted by patient in memory and written as one sorted run per partition into a
 temporary directory (deleted afterwards); reading back merges the runs, at most `MERGE_FAN_IN` at
 a time (more runs are first merged in passes into intermediate runs, so open files stay bounded
-whatever the export's size), so memory holds one chunk while spooling, then one line per open run
+whatever the export's size), so memory holds one chunk while spooling (one per process spooling
+in parallel), then one line per open run
 plus one patient's resources. An export that fits in one chunk (and one partition) never touches
 the disk.
 Medication resources (no patient, and few) are kept in memory by id and added to each group that
@@ -55,7 +56,8 @@ RECORD_HEADER = struct.Struct("<II")  # a run record: patient id length, line le
 Progress = Callable[[int], None]
 Admits = Callable[[dict], bool]  # whether a patient's resource can matter to the measures
 Spooled = tuple[int, str, bytes]  # (partition, patient id, raw line), in file order
-Share = tuple[Path, int, int | None]  # a file and the byte range [start, end) of lines to read
+FileRange = tuple[Path, int, int | None]  # a file and the byte range [start, end) of lines to read
+Share = list[FileRange]  # one process's part of an export: ranges of its files, in export order
 HELD_LINE_BYTES = sys.getsizeof((0, "", b"")) + 8  # a Spooled tuple and its chunk list slot
 
 
@@ -134,9 +136,17 @@ def parsed_lines(
                 raise NdjsonError(
                     f"{path.name} {line_at(path, offset)} is not valid JSON"
                 ) from None
-            if not isinstance(resource, dict) or not resource.get("resourceType"):
+            if not is_resource(resource):
                 raise NdjsonError(f"{path.name} {line_at(path, offset)} is not a FHIR resource")
             yield line, resource
+
+
+def is_resource(value: object) -> bool:
+    """A JSON object whose resourceType is a non-empty string."""
+    if not isinstance(value, dict):
+        return False
+    kind = value.get("resourceType")
+    return isinstance(kind, str) and bool(kind)
 
 
 def line_at(path: Path, offset: int) -> str:
@@ -192,20 +202,27 @@ def spooled(
 
     `admits(resource)` False leaves a patient's resource out (None: every measure type is kept).
     """
-    shares = [(path, 0, None) for path in ndjson_files(directory)]
-    with tempfile.TemporaryDirectory(prefix="bedside-ndjson-", dir=spool_dir) as tmp:
-        spool, chunk = _spool(Path(tmp), shares, partitions, progress, admits, keep_chunk=True)
-        yield joined(Path(tmp), partitions, [spool], held=chunk)
+    whole: Share = [(path, 0, None) for path in ndjson_files(directory)]
+    with spool_directory(spool_dir) as tmp:
+        spool, chunk = _spool(tmp, whole, partitions, progress, admits, keep_chunk=True)
+        yield joined(tmp, partitions, [spool], held=chunk)
 
 
-def export_shares(files: list[Path], count: int) -> list[list[Share]]:
+@contextlib.contextmanager
+def spool_directory(parent: Path | None) -> Iterator[Path]:
+    """A temporary directory for the sorted runs (under parent, if given), deleted afterwards."""
+    with tempfile.TemporaryDirectory(prefix="bedside-ndjson-", dir=parent) as tmp:
+        yield Path(tmp)
+
+
+def export_shares(files: list[Path], count: int) -> list[Share]:
     """The export's bytes cut into `count` shares of about equal size, in export order."""
     sizes = [path.stat().st_size for path in files]
     total = sum(sizes)
     bounds = [total * number // count for number in range(count + 1)]
-    shares: list[list[Share]] = []
+    shares: list[Share] = []
     for low, high in itertools.pairwise(bounds):
-        share: list[Share] = []
+        share: Share = []
         file_start = 0
         for path, size in zip(files, sizes, strict=True):
             start, end = max(low, file_start), min(high, file_start + size)
@@ -218,7 +235,7 @@ def export_shares(files: list[Path], count: int) -> list[list[Share]]:
 
 @dataclass(frozen=True)
 class SpooledShare:
-    """What one pass over some shares of an export spooled: its runs, Medications and counts."""
+    """What spooling one share (or the whole export) gave: its runs, Medications and counts."""
 
     run_names: tuple[str, ...]
     medications: MedicationLookup
@@ -227,10 +244,15 @@ class SpooledShare:
 
 
 def spool_share(
-    directory: Path, label: str, share: list[Share], partitions: int, admits: Admits | None
+    directory: Path,
+    label: str,
+    share: Share,
+    partitions: int,
+    admits: Admits | None,
+    progress: Progress | None = None,
 ) -> SpooledShare:
     """Spool one share into sorted runs named after `label` (in a worker process)."""
-    spooled_share, _ = _spool(directory, share, partitions, None, admits, label=label)
+    spooled_share, _ = _spool(directory, share, partitions, progress, admits, label=label)
     return spooled_share
 
 
@@ -348,7 +370,7 @@ def read_run(path: Path) -> Iterator[tuple[str, bytes]]:
 
 def _spool(
     directory: Path,
-    shares: list[Share],
+    share: Share,
     partitions: int,
     progress: Progress | None,
     admits: Admits | None,
@@ -365,7 +387,7 @@ def _spool(
     chunk: list[Spooled] = []
     names: list[str] = []
     held_bytes = seq = reported = left_out = 0
-    for path, start, end in shares:
+    for path, start, end in share:
         for line, resource in parsed_lines(path, start, end):
             seq += 1
             patient = patient_id_of(resource)
@@ -378,7 +400,7 @@ def _spool(
             elif not patient:
                 remember(medications, resource)
             if held_bytes >= CHUNK_BYTES:
-                names.append(_write_run(directory, f"{label}{len(names):06d}", chunk))
+                names.append(_write_run(directory, label, len(names), chunk))
                 held_bytes = 0
             if seq - reported >= BATCH:
                 _report(progress, seq - reported)
@@ -388,7 +410,8 @@ def _spool(
     if keep_chunk and not names and partitions == 1:
         chunk.sort(key=itemgetter(1))  # stable: each patient's lines stay in file order
         return SpooledShare((), medications, left_out, seq), chunk
-    names.append(_write_run(directory, f"{label}{len(names):06d}", chunk))
+    if chunk:
+        names.append(_write_run(directory, label, len(names), chunk))
     return SpooledShare(tuple(names), medications, left_out, seq), []
 
 
@@ -398,8 +421,9 @@ def _report(progress: Progress | None, read: int) -> None:
         progress(read)
 
 
-def _write_run(directory: Path, run: str, chunk: list[Spooled]) -> str:
+def _write_run(directory: Path, label: str, number: int, chunk: list[Spooled]) -> str:
     """Sort a chunk by partition and patient, write one file per partition, empty it; its name."""
+    run = f"{label}{number:06d}"
     chunk.sort(key=itemgetter(0, 1))  # stable: each patient's lines stay in file order
     files: dict[int, BinaryIO] = {}
     try:

@@ -4,7 +4,8 @@ The export is spooled once, without the resources no measure can read
 (`measures.value_set_gate`), split into `workers` partitions by a stable hash of the patient id.
 The worker processes spool it: each takes shares of the export's bytes
 (`ingest_ndjson.export_shares`) and writes sorted runs of its own. Then each worker reads its own
-partition back from every run and runs `measures.evaluate_patient` on each patient. A patient's
+partition back from every run and runs `measures.evaluate_patient` on each patient. The workers
+add the lines they read to one shared counter, which the parent reports as progress. A patient's
 resources all sit in one partition, so no measure sees half a patient. The workers' cases are
 merged by patient id, the order one process yields them in, so every output (JSON, table,
 MeasureReport, --save) is identical.
@@ -14,12 +15,12 @@ from __future__ import annotations
 
 import heapq
 import multiprocessing
-import tempfile
 import threading
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
+from multiprocessing.sharedctypes import Synchronized
 from operator import itemgetter
 from pathlib import Path
 
@@ -28,10 +29,13 @@ from app.outcomes.cases import MeasureCase
 from app.outcomes.ingest_ndjson import (
     Admits,
     Progress,
+    Share,
     Spool,
+    SpooledShare,
     export_shares,
     joined,
     ndjson_files,
+    spool_directory,
     spool_share,
     spooled,
 )
@@ -44,7 +48,12 @@ from app.outcomes.measures import (
 
 MAX_WORKERS = 64
 SHARES_PER_WORKER = 2  # spooling shares per worker: a slow share leaves the others less idle
+PROGRESS_SECONDS = 0.25  # how often the parent reports the lines the workers have read
 PatientCases = list[tuple[str, list[MeasureCase]]]
+LineCounter = Synchronized  # a multiprocessing.Value("q") the workers add their lines to
+
+# In a worker process: the pool's line counter (set by `_count_into` when the worker starts).
+_lines_read: LineCounter | None = None
 
 
 class WorkerError(Exception):
@@ -71,12 +80,18 @@ def evaluate_export(
         with spooled(directory, spool_dir=spool_dir, progress=progress, admits=admits) as spool:
             return list(evaluate_patients(definitions, spool.groups(), as_of=as_of))
     files = ndjson_files(directory)
+    context = _process_context()
+    lines_read = context.Value("q", 0)
     with (
-        tempfile.TemporaryDirectory(prefix="bedside-ndjson-", dir=spool_dir) as tmp,
-        ProcessPoolExecutor(workers, mp_context=_process_context()) as pool,
+        spool_directory(spool_dir) as tmp,
+        ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_count_into, initargs=(lines_read,)
+        ) as pool,
     ):
         try:
-            spool = _spooled_in_processes(pool, files, Path(tmp), workers, progress, admits)
+            shares = _spool_in_processes(pool, files, tmp, workers, admits)
+            _wait_reporting(shares, lines_read, progress)
+            spool = joined(tmp, workers, [share.result() for share in shares])
             return _evaluated_in_processes(pool, definitions, spool, as_of)
         except BrokenProcessPool:
             raise WorkerError(
@@ -95,24 +110,35 @@ def evaluate_partition(
     ]
 
 
-def _spooled_in_processes(
-    pool: ProcessPoolExecutor,
-    files: list[Path],
-    directory: Path,
-    workers: int,
-    progress: Progress | None,
-    admits: Admits,
-) -> Spool:
-    """Spool the export's shares in the pool's processes, into one partition per worker."""
-    shares = export_shares(files, workers * SHARES_PER_WORKER)
-    spooling = [
-        pool.submit(spool_share, directory, f"{number:04d}-", share, workers, admits)
-        for number, share in enumerate(shares)
+def _spool_in_processes(
+    pool: ProcessPoolExecutor, files: list[Path], directory: Path, workers: int, admits: Admits
+) -> list[Future[SpooledShare]]:
+    """Start spooling the export's shares in the pool, into one partition per worker."""
+    return [
+        pool.submit(_spool_counted, directory, f"{number:04d}-", share, workers, admits)
+        for number, share in enumerate(export_shares(files, workers * SHARES_PER_WORKER))
     ]
-    if progress is not None:
-        for done in as_completed(spooling):
-            progress(done.result().lines)
-    return joined(directory, workers, [share.result() for share in spooling])
+
+
+def _wait_reporting(
+    shares: list[Future[SpooledShare]], lines_read: LineCounter, progress: Progress | None
+) -> None:
+    """Wait for the shares, reporting the lines read; a share's failure cancels those after it.
+
+    The shares before a failed one still finish, so the error raised is the export's first.
+    """
+    reported = 0
+    pending = set(shares)
+    while pending:
+        done, pending = wait(pending, timeout=PROGRESS_SECONDS, return_when=FIRST_EXCEPTION)
+        if progress is not None and lines_read.value > reported:
+            progress(lines_read.value - reported)
+            reported = lines_read.value
+        failed = [shares.index(share) for share in done if share.exception() is not None]
+        if failed:
+            for later in shares[min(failed) + 1 :]:
+                later.cancel()
+            return
 
 
 def _evaluated_in_processes(
@@ -122,12 +148,32 @@ def _evaluated_in_processes(
     as_of: datetime | None,
 ) -> list[MeasureCase]:
     """Evaluate each partition in the pool's processes; the cases merged in patient-id order."""
-    shares = [
+    evaluating = [
         pool.submit(evaluate_partition, definitions, spool, partition, as_of)
         for partition in range(spool.partitions)
     ]
-    merged = heapq.merge(*(share.result() for share in shares), key=itemgetter(0))
+    merged = heapq.merge(*(part.result() for part in evaluating), key=itemgetter(0))
     return [case for _, cases in merged for case in cases]
+
+
+def _count_into(counter: LineCounter) -> None:
+    """In a starting worker: keep the pool's line counter for `_spool_counted`."""
+    global _lines_read
+    _lines_read = counter
+
+
+def _spool_counted(
+    directory: Path, label: str, share: Share, partitions: int, admits: Admits
+) -> SpooledShare:
+    """In a worker: spool one share, adding the lines read to the pool's counter as it goes."""
+    return spool_share(directory, label, share, partitions, admits, progress=_add_lines_read)
+
+
+def _add_lines_read(count: int) -> None:
+    """In a worker: add lines read to the pool's counter."""
+    if _lines_read is not None:
+        with _lines_read.get_lock():
+            _lines_read.value += count
 
 
 def _process_context() -> multiprocessing.context.BaseContext:

@@ -31,7 +31,7 @@ from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.bulk import patient_id_of
 from app.outcomes.cases import MeasureCase
 from app.outcomes.facts import ValueSetGate
-from app.outcomes.ingest_ndjson import NdjsonError, ndjson_files
+from app.outcomes.ingest_ndjson import NdjsonError, is_resource, ndjson_files
 from app.outcomes.measures import evaluate_patient, evaluator_for, value_set_gate
 from app.outcomes.medications import remember, with_medications
 
@@ -160,7 +160,7 @@ def _classify(gate: ValueSetGate, row: tuple[str, int, int, str]) -> list[tuple]
         resource = json.loads(text)
     except ValueError:
         return [(PROBLEM, NOT_JSON, key, file_name)]
-    if not isinstance(resource, dict) or not resource.get("resourceType"):
+    if not is_resource(resource):
         return [(PROBLEM, NOT_A_RESOURCE, key, file_name)]
     patient = patient_id_of(resource)
     if patient:

@@ -155,10 +155,10 @@ def test_spark_gives_the_local_cases_on_a_replicated_export_with_shared_medicati
         }
 
 
-def test_spark_drops_routine_results_before_the_shuffle_and_keeps_every_case(
+def test_spark_on_an_export_with_routine_results_gives_the_plain_exports_cases(
     spark, synthetic, tmp_path
 ):
-    """Vital signs and routine labs no measure reads: left out in the executors, no case changes."""
+    """Vital signs and routine labs no measure reads change no case (none shuffled: next test)."""
     routine = tmp_path / "routine"
     shutil.copytree(synthetic, routine)
     assert add_routine_data(routine, 3) > 0
@@ -218,21 +218,32 @@ def test_the_command_on_spark_prints_and_saves_what_the_local_engine_does(
     assert "Saved " in runs["spark"].stderr
 
 
-def test_an_unreadable_line_gets_the_local_engines_one_sentence_error(spark, tmp_path):
-    """A broken line is named by file and line number, as the local engine names it."""
+@pytest.mark.parametrize(
+    ("broken", "problem"),
+    [
+        ('{"resourceType": "Encounter", \n', "is not valid JSON"),
+        (
+            '{"resourceType": ["Observation"], "subject": {"reference": "Patient/p1"}}\n',
+            "is not a FHIR resource",
+        ),
+    ],
+)
+def test_an_unreadable_line_gets_the_local_engines_one_sentence_error(
+    spark, tmp_path, broken, problem
+):
+    """A broken line is named by file and line number, as the local engine (1 or 2 workers) does."""
     export = write_ndjson(tmp_path / "export")
     lines = (export / "Encounter.ndjson").read_text().splitlines(keepends=True)
-    lines[2:3] = ["\n", '{"resourceType": "Encounter", \n']
+    lines[2:3] = ["\n", broken]
     (export / "Encounter.ndjson").write_text("".join(lines))
     outputs = {}
-    for engine in ("local", "spark"):
+    for engine, workers in (("local", "1"), ("local", "2"), ("spark", "1")):
         args = ["--ndjson", str(export), *AS_OF, "--engine", engine]
+        args += ["--workers", workers] if engine == "local" else []
         result = CliRunner().invoke(compute, args)
         assert result.exit_code == 1, result.output
-        outputs[engine] = result.output
-    assert (
-        outputs["spark"] == outputs["local"] == "Error: Encounter.ndjson line 4 is not valid JSON\n"
-    )
+        outputs[engine, workers] = result.output
+    assert set(outputs.values()) == {f"Error: Encounter.ndjson line 4 {problem}\n"}
 
 
 def test_a_missing_export_is_reported_before_spark_starts(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import os
@@ -109,17 +110,29 @@ def run(*args: str):
     return CliRunner().invoke(compute, list(args), catch_exceptions=False)
 
 
+file_lines = st.lists(st.sampled_from(["resource", "", "  "]), max_size=12)
+
+
 @given(
-    st.lists(st.sampled_from(["resource", "", "  "]), max_size=30),
+    st.lists(file_lines, min_size=1, max_size=3),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
     st.integers(min_value=1, max_value=12),
 )
-def test_the_shares_of_a_file_read_every_line_once_in_order_however_it_is_cut(lines, count):
-    """Cut anywhere (mid-line, at a newline, past the end): the shares yield the file's lines."""
+def test_the_shares_of_an_export_read_every_line_once_in_order_however_it_is_cut(
+    files, ending, final_newline, count
+):
+    """Cut anywhere (mid-line, at a newline, past the end, across files, CRLF or not, with or
+    without a last newline): the shares yield the export's lines, each once, in order."""
     with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "Basic.ndjson"
-        path.write_text("".join(f"{line}\n" for line in numbered(lines)))
-        whole = [line for line, _ in ingest_ndjson.parsed_lines(path)]
-        shares = ingest_ndjson.export_shares([path], count)
+        paths = []
+        for number, lines in enumerate(files):
+            path = Path(directory) / f"Basic{number}.ndjson"
+            text = ending.join(numbered(lines, prefix=f"f{number}-"))
+            path.write_bytes((text + (ending if final_newline and lines else "")).encode())
+            paths.append(path)
+        whole = [line for path in paths for line, _ in ingest_ndjson.parsed_lines(path)]
+        shares = ingest_ndjson.export_shares(paths, count)
         read = [
             line
             for share in shares
@@ -128,15 +141,31 @@ def test_the_shares_of_a_file_read_every_line_once_in_order_however_it_is_cut(li
         ]
     assert len(shares) == count
     assert read == whole
-    assert len(whole) == lines.count("resource")
+    assert len(whole) == sum(lines.count("resource") for lines in files)
 
 
-def numbered(lines: list[str]) -> list[str]:
+def numbered(lines: list[str], prefix: str = "") -> list[str]:
     """Each resource line made unique by its id; blank lines kept as they are."""
     return [
-        f'{{"resourceType":"Basic","id":"r{number}"}}' if line == "resource" else line
+        f'{{"resourceType":"Basic","id":"{prefix}r{number}"}}' if line == "resource" else line
         for number, line in enumerate(lines)
     ]
+
+
+def test_the_last_medication_of_an_id_in_export_order_wins_across_shares(tmp_path):
+    """A Medication given twice keeps its later version, whichever share read which."""
+    versions = [
+        {"resourceType": "Medication", "id": "m1", "code": {"text": f"version {n}"}}
+        for n in range(40)
+    ]
+    (tmp_path / "Medication.ndjson").write_text("".join(json.dumps(v) + "\n" for v in versions))
+    files = ingest_ndjson.ndjson_files(tmp_path)
+    for count in (1, 2, 7):
+        spooled = [
+            ingest_ndjson.spool_share(tmp_path, f"{number}-", share, 2, None)
+            for number, share in enumerate(ingest_ndjson.export_shares(files, count))
+        ]
+        assert ingest_ndjson.joined(tmp_path, 2, spooled).medications == {"m1": versions[-1]}
 
 
 def test_spooling_in_shares_gives_each_patient_the_lines_of_one_pass_in_file_order(tmp_path):
@@ -152,7 +181,6 @@ def test_spooling_in_shares_gives_each_patient_the_lines_of_one_pass_in_file_ord
         ]
         joined = ingest_ndjson.joined(tmp_path, 3, spooled)
         assert [list(joined.patients(part)) for part in range(3)] == expected
-        assert joined.medications == one_pass.medications
     assert sum(share.lines for share in spooled) == ingest_ndjson.count_lines(export)
 
 
@@ -174,3 +202,28 @@ def test_a_bad_line_deep_in_a_file_is_named_by_its_line_number_with_workers(tmp_
             parallel.evaluate_export(measures().values(), export, workers=workers)
         messages.append(str(refused.value))
     assert messages == [f"Condition.ndjson line {bad + 1} is not valid JSON"] * 2
+
+
+def test_workers_report_every_line_they_read_as_progress(replicated):
+    """The bar's total: the workers' shared counter adds up to every line of the export."""
+    seen: list[int] = []
+    parallel.evaluate_export(measures().values(), replicated, workers=2, progress=seen.append)
+    assert sum(seen) == ingest_ndjson.count_lines(replicated)
+    assert all(step > 0 for step in seen)
+
+
+def test_with_progress_the_first_bad_line_of_the_export_is_named_not_the_first_found(tmp_path):
+    """A bad line late in share 0 and one at the start of share 1 (found first): share 0's wins."""
+    path = tmp_path / "Basic.ndjson"
+    path.write_text("".join(f"{line}\n" for line in numbered(["resource"] * 20_000)))
+    [(_, _, cut)] = ingest_ndjson.export_shares([path], 2 * SHARES)[0]  # where share 1 starts
+    lines = path.read_bytes().splitlines(keepends=True)
+    starts = list(itertools.accumulate((len(line) for line in lines), initial=0))
+    late_in_first = max(n for n, start in enumerate(starts[:-1]) if start < cut)
+    for number in (late_in_first, late_in_first + 1):  # the same length: the cut stays put
+        lines[number] = b"{" + b" " * (len(lines[number]) - 2) + b"\n"
+    path.write_bytes(b"".join(lines))
+    for progress in (None, [].append):
+        with pytest.raises(ingest_ndjson.NdjsonError) as refused:
+            parallel.evaluate_export(measures().values(), tmp_path, workers=2, progress=progress)
+        assert str(refused.value) == f"Basic.ndjson line {late_in_first + 1} is not valid JSON"

@@ -43,12 +43,15 @@ def test_routine_codes_are_in_no_value_set_of_any_measure():
 
 
 def test_exactly_the_routine_results_are_left_out_of_the_spool(exports):
-    """Each added Observation is counted out; every resource a measure reads is still spooled."""
+    """Each added Observation is counted out, and the spool keeps what it kept without them."""
     plain, routine, added = exports
     gate = value_set_gate(measures().values())
+    with ingest_ndjson.spooled(plain) as spool:
+        ungated_plain = sum(len(group) for group in spool.groups())
     with ingest_ndjson.spooled(plain, admits=gate.admits) as spool:
         kept_plain = sum(len(group) for group in spool.groups())
         left_out_plain = spool.left_out  # the dataset's own few conditions no measure reads
+    assert kept_plain + left_out_plain == ungated_plain
     with ingest_ndjson.spooled(routine, admits=gate.admits) as spool:
         kept_routine = sum(len(group) for group in spool.groups())
         left_out_routine = spool.left_out

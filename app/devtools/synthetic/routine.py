@@ -4,7 +4,7 @@ A real Bulk Data export is mostly Observations no Bedside measure reads (vital s
 chemistry); the synthetic dataset holds almost only what its scenarios need. `add_routine_data`
 gives each Patient of an export `per_patient` such Observations, in their own NDJSON file, so the
 tests can check the measures ignore them and the benchmark can show what leaving them out saves.
-The LOINC codes are real and in no Bedside value set (a test checks the second).
+The LOINC codes are real and in no measure's value set (a test checks the second).
 """
 
 from __future__ import annotations
