@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from app.fhir_json import reference_id
+from app.fhir_json import as_str, reference_id
 
 PATIENT_FIELDS = ("subject", "patient")
 
@@ -27,7 +27,7 @@ def read_bulk_ndjson(directory: Path) -> Iterator[dict]:
 def patient_id_of(resource: dict) -> str | None:
     """The id of the patient a resource belongs to (its own id for a Patient)."""
     if resource.get("resourceType") == "Patient":
-        return resource.get("id")
+        return as_str(resource.get("id"))
     for name in PATIENT_FIELDS:
         found = reference_id(resource.get(name), "Patient")
         if found:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from app.library.measure_definitions import MeasureDefinition
-from app.outcomes.fhir_data import PatientRecord, age_in_months, encounter_start
+from app.outcomes.fhir_data import PatientRecord, age_in_months, encounter_start, resource_id
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def new_case(
     return CaseStart(
         definition.id,
         record.key,
-        str(encounter.get("id") or "unknown"),
+        resource_id(encounter) or "unknown",
         record.clinician_of(encounter),
         period_start or encounter_start(encounter),
         reasons,

@@ -233,6 +233,11 @@ def prevalence(condition: dict) -> tuple[date, date | None] | None:
     return start, end
 
 
+def resource_id(resource: dict) -> str | None:
+    """A resource's id when it is a non-empty string (any other value links nothing)."""
+    return as_str(resource.get("id"))
+
+
 def encounter_start(encounter: dict) -> datetime | None:
     """Return Encounter.period.start with its time, or None."""
     return timed(as_dict(encounter.get("period")).get("start"))

@@ -22,6 +22,7 @@ from app.outcomes.fhir_data import (
     hours,
     label,
     matching_coding,
+    resource_id,
     stamp,
 )
 
@@ -97,7 +98,7 @@ def strep_tests(
         if coding is None or not has_result(observation):
             continue
         when = event_time(observation)
-        if when is None and encounter.get("id") in record.encounter_ids_of(observation):
+        if when is None and resource_id(encounter) in record.encounter_ids_of(observation):
             found.append(f"strep test {label(coding)} resulted at this encounter, no time")
         elif when is None:
             notes.append(f"strep test {label(coding)} has no effective time and no encounter")

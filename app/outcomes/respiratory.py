@@ -31,6 +31,7 @@ from app.outcomes.fhir_data import (
     is_countable_encounter,
     label,
     prevalence,
+    resource_id,
     stamp,
     timed,
     years_before,
@@ -132,7 +133,7 @@ def antibiotics_in_window(
     prescribed, notes = [], []
     for request, coding in antibiotic_orders(definition, record):
         authored = timed(request.get("authoredOn"))
-        if authored is None and encounter.get("id") in record.encounter_ids_of(request):
+        if authored is None and resource_id(encounter) in record.encounter_ids_of(request):
             prescribed.append(
                 f"antibiotic {label(coding)} ordered at this encounter, no authoredOn"
             )
@@ -157,7 +158,7 @@ def competing_diagnoses(
     found = []
     for condition, coding in coded_conditions(record, codes):
         dated = [d for d in condition_dates(condition) if first <= d <= last]
-        if encounter.get("id") in record.encounter_ids_of(condition):
+        if resource_id(encounter) in record.encounter_ids_of(condition):
             found.append(f"competing diagnosis {label(coding)} at this encounter")
         elif dated:
             day = (dated[0] - first).days
@@ -176,7 +177,7 @@ def comorbid_conditions(
     found = []
     for condition, coding in coded_conditions(record, codes):
         span = prevalence(condition)
-        if span is None and encounter.get("id") in record.encounter_ids_of(condition):
+        if span is None and resource_id(encounter) in record.encounter_ids_of(condition):
             span = (day, None)
         if span and span[0] <= day and (span[1] is None or span[1] >= first):
             found.append(f"comorbid condition {label(coding)} (since {span[0]})")

@@ -9,7 +9,14 @@ from app.fhir_json import USABLE_OBSERVATION_STATUS, as_str
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.courses import Course, courses
 from app.outcomes.events import event_time, performed_time, quantity_value
-from app.outcomes.fhir_data import PatientRecord, hours, is_recorded, matching_coding, stamp
+from app.outcomes.fhir_data import (
+    PatientRecord,
+    hours,
+    is_recorded,
+    matching_coding,
+    resource_id,
+    stamp,
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,7 @@ def antibiotic_courses(
     allowed_routes = definition.codes("antibiotic", "route") if "route" in spec else None
     found = []
     for course in courses(record, definition.codes("antibiotic")):
-        if course.encounters and encounter.get("id") not in course.encounters:
+        if course.encounters and resource_id(encounter) not in course.encounters:
             continue
         if allowed_routes is not None and course.routes and not course.routes & allowed_routes:
             continue  # a route is recorded and none is an allowed one (e.g. oral, not IV)
