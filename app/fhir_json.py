@@ -36,6 +36,13 @@ def dicts_in(value: object) -> list[JsonObject]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
+def strings_in(value: object) -> list[str]:
+    """Return the non-empty strings in a list (nothing when value is not a list)."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, str) and item]
+
+
 def coding_triples(concept: object) -> list[tuple[str, str, str]]:
     """(system, code, display) of each coding that has a system and a code (display may be '')."""
     codings = concept.get("coding") if isinstance(concept, dict) else None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from app.fhir_json import as_dict, as_str, dicts_in
+
 UCUM_DISPLAY = {
     "Cel": "°C",
     "[degF]": "°F",
@@ -44,10 +46,15 @@ DIASTOLIC = "8462-4"
 LOINC = "http://loinc.org"
 
 
+def is_number(value: object) -> bool:
+    """A JSON number (not a boolean)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def unit_text(quantity: Mapping) -> str:
     """A quantity's unit for display: the table's text for its UCUM code, else its own text."""
-    code = str(quantity.get("code") or "")
-    unit = str(quantity.get("unit") or "")
+    code = as_str(quantity.get("code")) or ""
+    unit = as_str(quantity.get("unit")) or ""
     return UCUM_DISPLAY.get(code) or UCUM_DISPLAY.get(unit) or unit or code
 
 
@@ -62,13 +69,14 @@ def with_unit(number: str, quantity: Mapping) -> str:
 def blood_pressure_parts(observation: Mapping) -> tuple[Mapping, Mapping] | None:
     """The systolic and diastolic quantities of a blood-pressure panel, when both are there."""
     found: dict[str, Mapping] = {}
-    for component in observation.get("component") or []:
-        quantity = component.get("valueQuantity") if isinstance(component, Mapping) else None
-        if not isinstance(quantity, Mapping) or quantity.get("value") is None:
+    for component in dicts_in(observation.get("component")):
+        quantity = component.get("valueQuantity")
+        if not isinstance(quantity, Mapping) or not is_number(quantity.get("value")):
             continue
-        for coding in (component.get("code") or {}).get("coding") or []:
-            if coding.get("system") == LOINC and coding.get("code") in (SYSTOLIC, DIASTOLIC):
-                found[coding["code"]] = quantity
+        for coding in dicts_in(as_dict(component.get("code")).get("coding")):
+            code = coding.get("code")
+            if coding.get("system") == LOINC and code in (SYSTOLIC, DIASTOLIC):
+                found[code] = quantity
     if SYSTOLIC in found and DIASTOLIC in found:
         return found[SYSTOLIC], found[DIASTOLIC]
     return None

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import HTTPError as TransportError
 
+from app.fhir_json import as_str, dicts_in
+
 FHIR_JSON = "application/fhir+json"
 MAX_PAGES = 5
 MAX_ENTRIES = 500
@@ -156,13 +158,13 @@ class FhirFetcher:
         first = self.get_json(url, deadline)
         if first.get("resourceType") != "Bundle":
             return first
-        entries = list(first.get("entry") or [])
+        entries = dicts_in(first.get("entry"))
         page, pages = first, 1
         while (next_url := next_url_of(page)) and pages < MAX_PAGES and len(entries) < MAX_ENTRIES:
             if urlsplit(next_url).netloc != urlsplit(self.base_url).netloc:
                 break
             page = self.get_json(next_url, deadline)
-            entries.extend(page.get("entry") or [])
+            entries.extend(dicts_in(page.get("entry")))
             pages += 1
         merged = {key: value for key, value in first.items() if key not in {"entry", "link"}}
         merged["entry"] = entries[:MAX_ENTRIES]
@@ -264,7 +266,7 @@ def seconds_left(deadline: float) -> float:
 
 def next_url_of(bundle: dict) -> str | None:
     """Return the `next` link of a Bundle page."""
-    for link in bundle.get("link") or []:
-        if isinstance(link, dict) and link.get("relation") == "next" and link.get("url"):
-            return str(link["url"])
+    for link in dicts_in(bundle.get("link")):
+        if link.get("relation") == "next" and as_str(link.get("url")):
+            return link["url"]
     return None

@@ -11,6 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
+from app.fhir_json import dicts_in
 from cds_hooks.fhir_fetch import FetchFailed, FhirFetcher, next_url_of, seconds_left
 from cds_hooks.scopes import query_refusal
 from cds_hooks.services import PREFETCH, REQUIRED_PREFETCH
@@ -126,8 +127,9 @@ def merge_pages(first: object, rest: object) -> object:
     if not isinstance(first, dict) or not isinstance(rest, dict):
         return first
     merged = dict(first)
-    merged["entry"] = [*(first.get("entry") or []), *(rest.get("entry") or [])]
-    merged["link"] = [link for link in first.get("link") or [] if link.get("relation") != "next"]
+    merged["entry"] = [*dicts_in(first.get("entry")), *dicts_in(rest.get("entry"))]
+    links = dicts_in(first.get("link"))
+    merged["link"] = [link for link in links if link.get("relation") != "next"]
     return merged
 
 

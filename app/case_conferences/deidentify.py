@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from app.fhir_json import as_str, dicts_in
+from app.fhir_json import as_str, dicts_in, strings_in
 
 REMOVED = "[removed]"
 AGE_CEILING = 89  # Safe Harbor: ages over 89 are aggregated into one group
@@ -155,13 +155,13 @@ def person_terms(person: Mapping[str, object]) -> set[str]:
     """A person's names, contacts, address below the state and birth date forms."""
     terms: set[str] = set()
     for name in [*dicts_in(person.get("name")), *dicts_in([person.get("name")])]:
-        given = [as_str(g) or "" for g in name.get("given") or [] if isinstance(g, str)]
+        given = strings_in(name.get("given"))
         family = as_str(name.get("family")) or ""
         terms |= {family, as_str(name.get("text")) or "", *given}
         terms |= {f"{g} {family}" for g in given if g and family}
     terms |= {as_str(t.get("value")) or "" for t in dicts_in(person.get("telecom"))}
     for address in [*dicts_in(person.get("address")), *dicts_in([person.get("address")])]:
-        lines = [as_str(line) or "" for line in address.get("line") or [] if isinstance(line, str)]
+        lines = strings_in(address.get("line"))
         terms |= {*lines, *(as_str(address.get(k)) or "" for k in ("city", "district", "text"))}
         postal = as_str(address.get("postalCode")) or ""
         terms |= {postal, postal[:5]}

@@ -41,7 +41,8 @@ def specialty_from_roles(roles: Iterable[Mapping]) -> str | None:
 def roles_in_bundle(bundle: Mapping) -> list[Mapping]:
     """The resources of a searchset Bundle's entries (non-dict noise is skipped)."""
     entries = bundle.get("entry") if isinstance(bundle, Mapping) else None
-    resources = [e.get("resource") for e in entries or [] if isinstance(e, Mapping)]
+    listed = entries if isinstance(entries, list) else []
+    resources = [e.get("resource") for e in listed if isinstance(e, Mapping)]
     return [r for r in resources if isinstance(r, Mapping)]
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlencode, urljoin
 
 import requests
 
+from app.fhir_json import as_dict, dicts_in
 from app.http_bodies import BodyTooLarge, bounded_json
 from app.outcomes.ingest_fhir import Credential, bearer_header, same_origin
 from app.outcomes.ingest_ndjson import NdjsonError, iter_ndjson
@@ -414,12 +415,11 @@ def refusal(what: str, response: requests.Response) -> str:
 
 def issue_text(outcome: dict) -> str:
     """The first issue's diagnostics (or details text) of an OperationOutcome, shortened."""
-    for issue in outcome.get("issue") or []:
-        if isinstance(issue, dict):
-            details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
-            text = issue.get("diagnostics") or details.get("text") or issue.get("code")
-            if text:
-                return str(text)[:300].rstrip(".")
+    for issue in dicts_in(outcome.get("issue")):
+        details = as_dict(issue.get("details"))
+        text = issue.get("diagnostics") or details.get("text") or issue.get("code")
+        if text:
+            return str(text)[:300].rstrip(".")
     return "an error without diagnostics"
 
 

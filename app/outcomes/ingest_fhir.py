@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
+from app.fhir_json import as_str, dicts_in
 from app.http_bodies import BodyTooLarge, bounded_json
 from app.outcomes.bulk import patient_id_of
 from app.outcomes.medications import MedicationLookup, referenced_ids, remember, with_medications
@@ -118,9 +119,9 @@ class FhirSource:
             page = self.get_json(url)
             if page.get("resourceType") != "Bundle":
                 raise FhirIngestError(f"{resource_type} search did not answer with a Bundle")
-            total = page.get("total")
-            for entry in page.get("entry") or []:
-                resource = entry.get("resource") if isinstance(entry, dict) else None
+            total = bundle_total(page)
+            for entry in dicts_in(page.get("entry")):
+                resource = entry.get("resource")
                 if isinstance(resource, dict) and resource.get("resourceType") == resource_type:
                     yield resource, total
             url = next_link(page)
@@ -161,7 +162,7 @@ class FhirSource:
     def _patients(self) -> Iterator[tuple[dict, int | None]]:
         """Yield (Patient, total) page by page."""
         for patient, total in self.search("Patient", {"_count": PAGE_SIZE}):
-            if patient.get("id"):
+            if as_str(patient.get("id")):
                 yield patient, total
 
     def _read_medications(self, wanted: set[str]) -> None:
@@ -193,10 +194,16 @@ def bearer_header(credential: Credential) -> dict[str, str]:
 
 def next_link(bundle: dict) -> str | None:
     """The `next` link of a searchset page, or None."""
-    for link in bundle.get("link") or []:
-        if isinstance(link, dict) and link.get("relation") == "next" and link.get("url"):
-            return str(link["url"])
+    for link in dicts_in(bundle.get("link")):
+        if link.get("relation") == "next" and as_str(link.get("url")):
+            return link["url"]
     return None
+
+
+def bundle_total(bundle: dict) -> int | None:
+    """Bundle.total when it is a count (a server may send anything)."""
+    total = bundle.get("total")
+    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
 
 
 def same_origin(url: str, base_url: str) -> bool:

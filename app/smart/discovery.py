@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from app.fhir_json import as_dict, dicts_in
 from app.smart.smart_errors import SmartLaunchError
 
 log = logging.getLogger(__name__)
@@ -120,16 +121,14 @@ def from_metadata(http: requests.Session, iss: str) -> SmartConfiguration | None
 
 def oauth_uris(capability_statement: dict) -> dict[str, str]:
     """Collect the oauth-uris sub-extensions of rest[0].security (authorize, token, …)."""
-    try:
-        security = capability_statement["rest"][0].get("security") or {}
-    except (KeyError, IndexError, TypeError, AttributeError):
-        return {}
-    for extension in security.get("extension") or []:
-        if isinstance(extension, dict) and extension.get("url") == OAUTH_URIS:
+    rests = dicts_in(capability_statement.get("rest"))
+    security = as_dict(rests[0].get("security")) if rests else {}
+    for extension in dicts_in(security.get("extension")):
+        if extension.get("url") == OAUTH_URIS:
             return {
                 item["url"]: item["valueUri"]
-                for item in extension.get("extension") or []
-                if isinstance(item, dict) and isinstance(item.get("valueUri"), str)
+                for item in dicts_in(extension.get("extension"))
+                if isinstance(item.get("url"), str) and isinstance(item.get("valueUri"), str)
             }
     return {}
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from flask_babel import format_decimal, gettext, lazy_gettext
 
 from app import units
+from app.fhir_json import as_dict, as_str, dicts_in
 from app.library.loader import Library, ValueSet
 from app.smart import FhirRequestError, SmartSession, fhir_get
 
@@ -81,8 +82,8 @@ def read_record(session: SmartSession) -> tuple[dict[str, list[dict]], bool]:
 
 def entries(bundle: dict, resource_type: str) -> Iterator[dict]:
     """Yield a search Bundle's resources of one type (skipping OperationOutcomes)."""
-    for entry in bundle.get("entry") or []:
-        resource = entry.get("resource") if isinstance(entry, dict) else None
+    for entry in dicts_in(bundle.get("entry")):
+        resource = entry.get("resource")
         if isinstance(resource, dict) and resource.get("resourceType") == resource_type:
             yield resource
 
@@ -99,7 +100,7 @@ def fact_for(value_set: ValueSet, resources: dict[str, list[dict]]) -> Fact:
     items += [
         medication_item(m)
         for m in resources["MedicationRequest"]
-        if m.get("status") in MEDICATION_STATUSES and matches(value_set, m)
+        if as_str(m.get("status")) in MEDICATION_STATUSES and matches(value_set, m)
     ]
     items += [
         allergy_item(a)
@@ -163,10 +164,10 @@ def latest_observation(value_set: ValueSet, observations: list[dict]) -> FactIte
     """The most recent observation (or panel component) coded in the value set."""
     found = []
     for observation in observations:
-        if observation.get("status") not in OBSERVATION_STATUSES:
+        if as_str(observation.get("status")) not in OBSERVATION_STATUSES:
             continue
         when = observed_at(observation)
-        for part in [observation, *observation.get("component", [])]:
+        for part in [observation, *dicts_in(observation.get("component"))]:
             if in_value_set(value_set, part.get("code")):
                 found.append((when or datetime.min.replace(tzinfo=UTC), part, when))
                 break
@@ -188,17 +189,18 @@ def medication_item(request: dict) -> FactItem:
     name = (
         concept_text(concept)
         if concept
-        else request.get("medicationReference", {}).get("display", "")
+        else as_str(as_dict(request.get("medicationReference")).get("display")) or ""
     )
-    dosage = (request.get("dosageInstruction") or [{}])[0].get("text")
+    dosages = dicts_in(request.get("dosageInstruction"))
+    dosage = as_str(dosages[0].get("text")) if dosages else None
     return FactItem("medication", name, dosage, parse_time(request.get("authoredOn")))
 
 
 def allergy_item(allergy: dict) -> FactItem:
     """An active allergy or intolerance, with its reaction."""
-    reactions = allergy.get("reaction") or [{}]
-    manifestations = reactions[0].get("manifestation") or []
-    reaction = ", ".join(concept_text(m) for m in manifestations) or None
+    reactions = dicts_in(allergy.get("reaction"))
+    manifestations = dicts_in(reactions[0].get("manifestation")) if reactions else []
+    reaction = ", ".join(text for m in manifestations if (text := concept_text(m))) or None
     return FactItem("allergy", concept_text(allergy.get("code")), reaction)
 
 
@@ -220,8 +222,9 @@ def matches(value_set: ValueSet, resource: dict) -> bool:
 def in_value_set(value_set: ValueSet, concept: object) -> bool:
     """Tell whether any coding of a CodeableConcept is in the value set."""
     return any(
-        (coding.get("system"), str(coding.get("code"))) in value_set.codes
+        (coding.get("system"), coding.get("code")) in value_set.codes
         for coding in codings(concept)
+        if isinstance(coding.get("system"), str) and isinstance(coding.get("code"), str)
     )
 
 
@@ -229,23 +232,24 @@ def codings(concept: object) -> Iterable[dict]:
     """The codings of a CodeableConcept (nothing for anything else)."""
     if not isinstance(concept, dict):
         return []
-    return [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+    return dicts_in(concept.get("coding"))
 
 
 def codes_of(concept: object) -> set[str]:
     """The bare codes of a CodeableConcept."""
-    return {str(coding.get("code")) for coding in codings(concept)}
+    return {code for coding in codings(concept) if (code := as_str(coding.get("code")))}
 
 
 def concept_text(concept: object) -> str:
     """A CodeableConcept's text, else its first display, else its first code."""
     if not isinstance(concept, dict):
         return ""
-    if concept.get("text"):
-        return str(concept["text"])
+    if as_str(concept.get("text")):
+        return concept["text"]
     for coding in codings(concept):
-        if coding.get("display") or coding.get("code"):
-            return str(coding.get("display") or coding.get("code"))
+        shown = as_str(coding.get("display")) or as_str(coding.get("code"))
+        if shown:
+            return shown
     return ""
 
 
@@ -256,23 +260,21 @@ def observation_value(part: dict) -> str | None:
     from its systolic (8480-6) and diastolic (8462-4) components.
     """
     quantity = part.get("valueQuantity")
-    if isinstance(quantity, dict) and quantity.get("value") is not None:
+    if isinstance(quantity, dict) and units.is_number(quantity.get("value")):
         return units.with_unit(format_decimal(quantity["value"]), quantity)
     pressure = units.blood_pressure_parts(part)
     if pressure:
         systolic, diastolic = pressure
         reading = f"{format_decimal(systolic['value'])}/{format_decimal(diastolic['value'])}"
         return units.with_unit(reading, systolic)
-    if part.get("valueString"):
-        return str(part["valueString"])
-    if part.get("valueCodeableConcept"):
-        return concept_text(part["valueCodeableConcept"])
-    return None
+    if as_str(part.get("valueString")):
+        return part["valueString"]
+    return concept_text(part.get("valueCodeableConcept")) or None
 
 
 def observed_at(observation: dict) -> datetime | None:
     """When an observation was made (effective time, else issued)."""
-    period = observation.get("effectivePeriod") or {}
+    period = as_dict(observation.get("effectivePeriod"))
     for value in (
         observation.get("effectiveDateTime"),
         observation.get("effectiveInstant"),

@@ -21,6 +21,7 @@ from flask import current_app, g
 from app import i18n
 from app.case_conferences import case_conferences
 from app.collaboration import collaboration
+from app.fhir_json import as_dict, as_str, dicts_in, strings_in
 from app.journal_clubs import journal_clubs
 from app.learning.mastery import TopicMastery
 from app.learning.recommend import Profile
@@ -148,21 +149,21 @@ def name_from_practitioner(resource: dict) -> CertificateName | None:
     """Read a FHIR Practitioner's official name, qualification codes and a valid NPI."""
     if not isinstance(resource, dict) or resource.get("resourceType") != "Practitioner":
         return None
-    names = [n for n in resource.get("name") or [] if isinstance(n, dict)]
+    names = dicts_in(resource.get("name"))
     name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
-    given = " ".join(str(part) for part in name.get("given") or [])
+    given = " ".join(strings_in(name.get("given")))
     credentials = ", ".join(qualification_codes(resource))
     npi = next(
         (
-            str(i.get("value"))
-            for i in resource.get("identifier") or []
-            if isinstance(i, dict) and i.get("system") == NPI_SYSTEM
+            as_str(i.get("value")) or ""
+            for i in dicts_in(resource.get("identifier"))
+            if i.get("system") == NPI_SYSTEM
         ),
         "",
     )
     return CertificateName(
         first_name=given,
-        last_name=str(name.get("family") or ""),
+        last_name=as_str(name.get("family")) or "",
         credentials=credentials,
         npi=npi if valid_npi(npi) else "",
         from_ehr=True,
@@ -175,15 +176,13 @@ NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 def qualification_codes(resource: dict) -> list[str]:
     """A Practitioner's qualifications as printed after a name (code such as MD, else the text)."""
     found = []
-    for qualification in resource.get("qualification") or []:
-        concept = qualification.get("code") if isinstance(qualification, dict) else None
-        if not isinstance(concept, dict):
-            continue
-        codings = [c for c in concept.get("coding") or [] if isinstance(c, dict)]
-        short = next((str(c["code"]) for c in codings if c.get("code")), "")
-        text = short if short and len(short) <= 8 else concept.get("text") or short
+    for qualification in dicts_in(resource.get("qualification")):
+        concept = as_dict(qualification.get("code"))
+        codings = dicts_in(concept.get("coding"))
+        short = next((code for c in codings if (code := as_str(c.get("code")))), "")
+        text = short if short and len(short) <= 8 else as_str(concept.get("text")) or short
         if text and text not in found:
-            found.append(str(text))
+            found.append(text)
     return found
 
 

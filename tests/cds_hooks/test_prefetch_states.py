@@ -141,3 +141,25 @@ def test_the_access_token_never_reaches_the_log(cds, fhir_server, caplog):
     body = order_select(None, fhir_server=fhir_server.base_url, access_token="wrong-secret-token")
     cds.hook(SERVICE, body)
     assert "wrong-secret-token" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "oddity",
+    [
+        {"entry": 5},
+        {"entry": [5, {"resource": 5}]},
+        {"link": 5},
+        {"link": [5, {"relation": "next", "url": 5}]},
+        {"link": [{"relation": "next", "url": "/Condition?page=2"}], "entry": 5},
+    ],
+    ids=["entry-number", "odd-entries", "link-number", "odd-links", "next-with-entry-number"],
+)
+def test_a_prefetched_bundle_of_odd_shape_is_answered_without_a_server_error(
+    cds, fixture_store, fhir_server, oddity
+):
+    """Odd entries and links in a prefetched Bundle are skipped: the call is still answered."""
+    prefetch = prefetch_for(fixture_store, SEPSIS)
+    prefetch["conditions"] = {"resourceType": "Bundle", "type": "searchset", **oddity}
+    body = order_select(prefetch, fhir_server=fhir_server.base_url, access_token=TOKEN)
+    response = cds.hook(SERVICE, body)
+    assert response.status_code == 200, response.json

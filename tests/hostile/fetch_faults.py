@@ -3,7 +3,8 @@
 `http://127.0.0.1:<port>/<fault>` answers every FHIR query under it with that fault: `ok` (a
 small valid Bundle), `slow` (nothing for a long time), `drip` (headers, then one byte at a time),
 `huge` (a valid 50 MB Bundle), `redirect` (302 to `redirect_to`), `reset` (connection dropped),
-`garbage` (200 with bytes that are not JSON), `paging` (next links without end). The server
+`garbage` (200 with bytes that are not JSON), `paging` (next links without end), `odd-bundle`
+(a searchset whose entry is a number, its links a number and a link without a URL). The server
 counts the body bytes it managed to send, the requests it saw and when dripping stopped.
 """
 
@@ -186,6 +187,14 @@ def answer_paging(handler: BaseHTTPRequestHandler, faults: FaultServer, fault: s
     send_json(handler, faults, fault, bundle)
 
 
+def answer_odd_bundle(handler: BaseHTTPRequestHandler, faults: FaultServer, fault: str) -> None:
+    """A searchset of odd shape (a Patient for a read)."""
+    bundle = resource_for(handler.path)
+    if bundle["resourceType"] == "Bundle":
+        bundle |= {"entry": 5, "link": [5, {"relation": "next", "url": 5}]}
+    send_json(handler, faults, fault, bundle)
+
+
 def resource_for(path: str) -> dict:
     """A Patient for a read, an empty searchset for a search."""
     if "/Patient/" in path:
@@ -225,4 +234,5 @@ ANSWERS = {
     "reset": answer_reset,
     "garbage": answer_garbage,
     "paging": answer_paging,
+    "odd-bundle": answer_odd_bundle,
 }

@@ -107,3 +107,10 @@ def test_endless_paging_stops_after_five_pages_per_query(hostile_app, faults):
     searches = [path for path in faults.seen("paging") if "?" in path]
     queries = {path.split("&page=")[0] for path in searches}
     assert len(searches) <= 5 * len(queries)
+
+
+def test_a_searchset_of_odd_shape_is_read_as_empty_not_a_server_error(hostile_app, faults):
+    """A number for entry and links without a URL: no data found, the call still answered."""
+    response, _ = timed_call(hostile_app, faults.url("odd-bundle"))
+    assert response.status_code == 200, response.json
+    assert len(faults.seen("odd-bundle")) >= 1

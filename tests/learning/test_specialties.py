@@ -38,6 +38,7 @@ def test_roles_are_read_from_a_searchset_bundle_tolerantly():
     bundle = {"entry": [{"resource": role("394579002")}, {"search": {}}, "junk"]}
     assert specialty_from_roles(roles_in_bundle(bundle)) == "cardiology"
     assert roles_in_bundle({}) == [] and roles_in_bundle([]) == []
+    assert roles_in_bundle({"entry": 5}) == [] and roles_in_bundle({"entry": {"a": 1}}) == []
 
 
 def test_practitioner_id_from_fhir_user():

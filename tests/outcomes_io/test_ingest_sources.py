@@ -148,6 +148,29 @@ def test_next_link_on_the_base_origin_is_followed():
     assert [r["id"] for r, _ in source.search("Patient", {"_count": 100})] == ["a", "b"]
 
 
+@pytest.mark.parametrize(
+    "oddity",
+    [
+        {"entry": 5},
+        {"entry": [5, {"resource": 5}, {"resource": {"resourceType": "Patient", "id": 7}}]},
+        {"link": 5},
+        {"link": [5, {"relation": "next", "url": 5}]},
+        {"total": "many"},
+        {"total": True},
+    ],
+    ids=["entry-number", "odd-entries", "link-number", "odd-links", "total-text", "total-true"],
+)
+def test_a_search_page_of_odd_shape_yields_what_is_usable_and_raises_nothing(oddity):
+    """Odd entries and links are skipped, and an odd total is no total: one patient, no error."""
+    first = page("a") | oddity
+    if "entry" in oddity and oddity["entry"] != 5:
+        first["entry"] = [*oddity["entry"], *page("a")["entry"]]
+    source = PagedSource(BASE, {FIRST: first})
+    patients = list(source._patients())
+    expected = [] if oddity.get("entry") == 5 else [({"resourceType": "Patient", "id": "a"}, None)]
+    assert patients == expected
+
+
 class LaterPageRefused(FhirSource):
     """A FhirSource whose server refuses the second page of per-patient Observation searches."""
 

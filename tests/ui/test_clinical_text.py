@@ -7,7 +7,7 @@ import json
 import pytest
 
 from app.settings import REPO_ROOT
-from app.ui.facts import observation_value
+from app.ui.facts import entries, observation_value
 from app.units import unit_text
 from tests.ui.helpers import get
 
@@ -70,3 +70,11 @@ def test_the_demo_chart_shows_the_blood_pressure_and_human_units(browser):
     assert "38.9 °C" in chart and "17.4 \N{MULTIPLICATION SIGN}10³/µL" in chart
     for code in UCUM_CODES:
         assert code not in chart
+
+
+def test_a_searchset_of_odd_shape_gives_only_its_resources_of_the_type():
+    """The EHR's Bundle may hold a number for entry, or junk entries: those give nothing."""
+    observation = {"resourceType": "Observation", "id": "o1"}
+    assert list(entries({"entry": 5}, "Observation")) == []
+    odd = {"entry": [5, {"resource": 5}, {"resource": observation}, {"search": {}}]}
+    assert list(entries(odd, "Observation")) == [observation]

@@ -36,6 +36,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
+from app.fhir_json import dicts_in
 from app.ledger.chain import CreditRecord, canonical_json, from_hundredths, parse_timestamp
 from app.ledger.outputs import records as shared
 from app.ledger.outputs.xapi import activity_id
@@ -310,7 +311,7 @@ def check_header(token: str, algorithms: tuple[str, ...]) -> dict:
 
 def check_signature(token: str, header: dict, jwks: dict) -> dict:
     """Find the header's key in the JWKS, verify the signature and return the claims."""
-    keys = [key for key in jwks.get("keys", []) if key.get("kid") == header.get("kid")]
+    keys = [key for key in dicts_in(jwks.get("keys")) if key.get("kid") == header.get("kid")]
     if not keys:
         raise Invalid(f"no key with kid {header.get('kid')!r} in the issuer's JWKS")
     try:
