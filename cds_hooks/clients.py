@@ -66,7 +66,8 @@ def check_jwks(path: Path, where: str, jwks: object) -> None:
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
         raise config_error(path, f'{where} has a "jwks" without a "keys" list')
     for key in jwks["keys"]:
-        if not isinstance(key, dict) or key.get("kty") not in ASYMMETRIC_KEY_TYPES:
+        kty = key.get("kty") if isinstance(key, dict) else None
+        if not isinstance(kty, str) or kty not in ASYMMETRIC_KEY_TYPES:
             raise config_error(path, f"{where} has a key that is not an RSA or EC public key")
         if "d" in key:
             raise config_error(path, f"{where} holds private key material; list public keys only")

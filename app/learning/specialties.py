@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from app.fhir_json import reference_id
+from app.fhir_json import as_str, dicts_in, reference_id
 
 SNOMED = "http://snomed.info/sct"
 SPECIALTY_BY_SNOMED: Mapping[str, str] = {
@@ -31,10 +31,11 @@ def specialty_from_roles(roles: Iterable[Mapping]) -> str | None:
     for role in roles:
         if role.get("resourceType") != "PractitionerRole" or role.get("active") is False:
             continue
-        for concept in role.get("specialty") or []:
-            for coding in concept.get("coding") or []:
-                if coding.get("system") == SNOMED and coding.get("code") in SPECIALTY_BY_SNOMED:
-                    return SPECIALTY_BY_SNOMED[coding["code"]]
+        for concept in dicts_in(role.get("specialty")):
+            for coding in dicts_in(concept.get("coding")):
+                code = as_str(coding.get("code"))
+                if coding.get("system") == SNOMED and code in SPECIALTY_BY_SNOMED:
+                    return SPECIALTY_BY_SNOMED[code]
     return None
 
 

@@ -118,7 +118,8 @@ def client_from_entry(path: Path, number: int, entry: object) -> SmartClient:
 
 def check_private_key(path: Path, where: str, key: object, setting: str = "SMART_CLIENTS") -> None:
     """Require a private RSA or EC P-384 JWK with a kid (for RS384 / ES384 assertions)."""
-    if not isinstance(key, dict) or key.get("kty") not in KEY_ALGORITHMS:
+    kty = key.get("kty") if isinstance(key, dict) else None
+    if not isinstance(kty, str) or kty not in KEY_ALGORITHMS:
         raise config_error(
             path, f'{where} has a "private_key" that is not an RSA or EC JWK', setting
         )

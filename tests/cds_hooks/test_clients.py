@@ -52,6 +52,10 @@ def test_inline_jwks_and_jku_clients_load(tmp_path, public_jwks):
             [{"iss": "https://e.example", "jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}}],
             "not an RSA or EC public key",
         ),
+        (
+            [{"iss": "https://e.example", "jwks": {"keys": [{"kty": ["EC"], "kid": "k"}]}}],
+            "not an RSA or EC public key",
+        ),
     ],
 )
 def test_malformed_files_are_rejected_with_a_clear_sentence(tmp_path, content, problem):

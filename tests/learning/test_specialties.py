@@ -41,6 +41,13 @@ def test_roles_are_read_from_a_searchset_bundle_tolerantly():
     assert roles_in_bundle({"entry": 5}) == [] and roles_in_bundle({"entry": {"a": 1}}) == []
 
 
+def test_odd_specialties_and_codings_are_skipped():
+    """A specialty or coding of the wrong JSON type names no specialty, and raises nothing."""
+    odd = {"resourceType": "PractitionerRole", "specialty": [5, {"coding": [7, {"code": ["x"]}]}]}
+    assert specialty_from_roles([odd, {**odd, "specialty": 5}]) is None
+    assert specialty_from_roles([odd, role("394579002")]) == "cardiology"
+
+
 def test_practitioner_id_from_fhir_user():
     assert practitioner_id("http://localhost/fhir/Practitioner/dr-ed-okafor") == "dr-ed-okafor"
     assert practitioner_id("Practitioner/abc/") == "abc"

@@ -115,6 +115,16 @@ def test_several_issuers_each_with_their_own_client(tmp_path):
         ),
         (
             [
+                {
+                    "iss": "https://e.example/fhir",
+                    "client_id": "a",
+                    "private_key": {"kty": ["RSA"], "kid": "x"},
+                }
+            ],
+            "not an RSA or EC JWK",
+        ),
+        (
+            [
                 {"iss": "https://e.example/fhir", "client_id": "a"},
                 {"iss": "https://e.example/fhir/", "client_id": "b"},
             ],
