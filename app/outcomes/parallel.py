@@ -27,6 +27,7 @@ from pathlib import Path
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase
 from app.outcomes.ingest_ndjson import (
+    MERGE_FAN_IN,
     Admits,
     Progress,
     Share,
@@ -116,8 +117,13 @@ def _spool_in_processes(
     """Start spooling the export's shares in the pool, into one partition per worker."""
     return [
         pool.submit(_spool_counted, directory, f"{number:04d}-", share, workers, admits)
-        for number, share in enumerate(export_shares(files, workers * SHARES_PER_WORKER))
+        for number, share in enumerate(export_shares(files, share_count(workers)))
     ]
+
+
+def share_count(workers: int) -> int:
+    """How many shares to spool: two a worker, at most as many runs as one merge reads at once."""
+    return min(workers * SHARES_PER_WORKER, MERGE_FAN_IN)
 
 
 def _wait_reporting(

@@ -16,7 +16,6 @@ pyspark is optional (`pip install 'bedside[spark]'`) and is imported only when t
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -26,6 +25,8 @@ from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.bulk import patient_id_of
@@ -157,7 +158,7 @@ def _classify(gate: ValueSetGate, row: tuple[str, int, int, str]) -> list[tuple]
     if not text:
         return []
     try:
-        resource = json.loads(text)
+        resource = orjson.loads(text)
     except ValueError:
         return [(PROBLEM, NOT_JSON, key, file_name)]
     if not is_resource(resource):
@@ -189,7 +190,7 @@ def _medications_or_problem(lines: Any, classified: Any) -> dict[str, dict]:
         _, what, key, file_name = problem
         number = _line_number(lines, key)
         raise NdjsonError(f"{file_name} line {number} {what}")
-    return {medication_id: json.loads(text) for medication_id, (_, text) in latest.items()}
+    return {medication_id: orjson.loads(text) for medication_id, (_, text) in latest.items()}
 
 
 def _side_summary(items: Iterable[tuple]) -> Iterator[tuple[dict, tuple | None]]:
@@ -214,7 +215,7 @@ def _evaluate_group(shared: Any, keyed: tuple[str, Iterable[tuple[LineKey, str]]
     """In an executor: rebuild one patient's group in file order, add Medications, evaluate it."""
     definitions, lookup, as_of = shared.value
     patient, lines = keyed
-    group = [json.loads(text) for _, text in sorted(lines, key=itemgetter(0))]
+    group = [orjson.loads(text) for _, text in sorted(lines, key=itemgetter(0))]
     return patient, evaluate_patient(definitions, with_medications(group, lookup), as_of=as_of)
 
 

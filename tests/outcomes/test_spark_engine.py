@@ -222,6 +222,7 @@ def test_the_command_on_spark_prints_and_saves_what_the_local_engine_does(
     ("broken", "problem"),
     [
         ('{"resourceType": "Encounter", \n', "is not valid JSON"),
+        ('{"resourceType": "Encounter", "length": NaN}\n', "is not valid JSON"),
         (
             '{"resourceType": ["Observation"], "subject": {"reference": "Patient/p1"}}\n',
             "is not a FHIR resource",

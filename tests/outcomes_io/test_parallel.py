@@ -23,7 +23,6 @@ from tests.outcomes.test_synthetic import dataset
 from tests.outcomes_io.helpers import expected_overall, overall_counts, write_ndjson
 
 COPIES = 3
-SHARES = parallel.SHARES_PER_WORKER
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +192,8 @@ def test_a_bad_line_deep_in_a_file_is_named_by_its_line_number_with_workers(tmp_
     lines.insert(bad, "{not json\n")
     conditions.write_text("".join(lines))
     offset = sum(len(line.encode()) for line in lines[:bad])
-    shares = ingest_ndjson.export_shares(ingest_ndjson.ndjson_files(export), 2 * SHARES)
+    files = ingest_ndjson.ndjson_files(export)
+    shares = ingest_ndjson.export_shares(files, parallel.share_count(2))
     (start,) = [s for share in shares for f, s, e in share if f == conditions and s <= offset < e]
     assert start > 0  # the line is read by a share that starts inside the file
     messages = []
@@ -216,7 +216,8 @@ def test_with_progress_the_first_bad_line_of_the_export_is_named_not_the_first_f
     """A bad line late in share 0 and one at the start of share 1 (found first): share 0's wins."""
     path = tmp_path / "Basic.ndjson"
     path.write_text("".join(f"{line}\n" for line in numbered(["resource"] * 20_000)))
-    [(_, _, cut)] = ingest_ndjson.export_shares([path], 2 * SHARES)[0]  # where share 1 starts
+    first_share = ingest_ndjson.export_shares([path], parallel.share_count(2))[0]
+    [(_, _, cut)] = first_share  # where the second share starts
     lines = path.read_bytes().splitlines(keepends=True)
     starts = list(itertools.accumulate((len(line) for line in lines), initial=0))
     late_in_first = max(n for n, start in enumerate(starts[:-1]) if start < cut)
@@ -227,3 +228,10 @@ def test_with_progress_the_first_bad_line_of_the_export_is_named_not_the_first_f
         with pytest.raises(ingest_ndjson.NdjsonError) as refused:
             parallel.evaluate_export(measures().values(), tmp_path, workers=2, progress=progress)
         assert str(refused.value) == f"Basic.ndjson line {late_in_first + 1} is not valid JSON"
+
+
+def test_no_worker_count_spools_more_runs_than_one_merge_reads_at_once():
+    """Two shares a worker, but never more shares (each one run or more) than the merge fan-in."""
+    assert parallel.share_count(2) == 2 * parallel.SHARES_PER_WORKER
+    counts = [parallel.share_count(workers) for workers in range(1, parallel.MAX_WORKERS + 1)]
+    assert max(counts) == ingest_ndjson.MERGE_FAN_IN
