@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from pydantic import ValidationError
 
+from app.fhir_json import as_str
 from app.security import is_https_or_loopback
 from cds_hooks.engine import CdsEngine
 from cds_hooks.hook_table import render
@@ -150,9 +151,10 @@ def orders_in(path: Path) -> list[dict]:
     resource = read_json(path)
     found = [resource]
     if resource["resourceType"] == "Bundle":
-        entries = resource.get("entry") or []
-        found = [entry.get("resource") if isinstance(entry, dict) else None for entry in entries]
-    kinds = {item.get("resourceType") if isinstance(item, dict) else None for item in found}
+        entries = resource.get("entry")
+        listed = entries if isinstance(entries, list) else []
+        found = [entry.get("resource") if isinstance(entry, dict) else None for entry in listed]
+    kinds = {as_str(item.get("resourceType")) if isinstance(item, dict) else None for item in found}
     if not found or not kinds <= set(ORDER_TYPES):
         raise click.ClickException(
             f"Draft order file {path} holds {resource['resourceType']}, not draft orders: "

@@ -11,7 +11,7 @@ import requests
 from authlib.integrations.base_client import OAuthError
 from flask import g
 
-from app.smart.oauth import check_bearer, expiry_of, oauth_session
+from app.smart.oauth import check_bearer, expiry_of, oauth_session, text
 from app.smart.runtime import SmartRuntime, runtime
 from app.smart.sessions import REFRESH_LOCK_SECONDS, SmartSession
 from app.smart.smart_errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
@@ -102,14 +102,14 @@ def refresh_session(rt: SmartRuntime, session: SmartSession) -> SmartSession:
         rt.sessions.release_refresh(session.session_key)
         log.warning("Token refresh failed to reach the EHR: %s", type(error).__name__)
         raise FhirRequestError(503, "The EHR could not be reached to renew access.") from None
-    except (OAuthError, SmartLaunchError, ValueError, KeyError) as error:
+    except (OAuthError, SmartLaunchError, ValueError, KeyError, TypeError, OverflowError) as error:
         end_session(rt, session, f"the EHR refused the refresh ({type(error).__name__})")
     refreshed = dataclasses.replace(
         session,
         access_token=token["access_token"],
-        refresh_token=token.get("refresh_token") or session.refresh_token,
+        refresh_token=text(token.get("refresh_token")) or session.refresh_token,
         access_expires_at=expiry_of(token),
-        scope=str(token.get("scope") or session.scope),
+        scope=text(token.get("scope")) or session.scope,
     )
     rt.sessions.save_tokens(refreshed)
     remember(refreshed)

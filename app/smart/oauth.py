@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import secrets
 import time
 
@@ -131,7 +132,15 @@ def fetch_token(oauth: OAuth2Session, pending: PendingAuthorization, code: str) 
             "The EHR refused the sign-in",
             f"The EHR would not issue a token ({error.error}). Start Bedside again from your EHR.",
         ) from None
-    except (requests.RequestException, ValueError) as error:
+    except (ValueError, TypeError, OverflowError) as error:  # not JSON, or expires_in a list
+        log.warning("Token from %s cannot be read: %s", pending.issuer, type(error).__name__)
+        raise SmartLaunchError(
+            "The EHR's answer could not be read",
+            "The EHR answered the sign-in with a token Bedside cannot read. Start Bedside again "
+            "from your EHR; if this repeats, tell your EHR team.",
+            502,
+        ) from None
+    except requests.RequestException as error:
         log.warning("Token exchange with %s failed: %s", pending.issuer, type(error).__name__)
         raise SmartLaunchError(
             "EHR unreachable", "Bedside could not finish signing you in with the EHR.", 502
@@ -181,9 +190,9 @@ def session_from_token(pending: PendingAuthorization, token: dict, claims: dict)
         issuer=pending.issuer,
         client_id=pending.client_id,
         token_endpoint=pending.token_endpoint,
-        scope=str(token.get("scope") or pending.scope),
+        scope=text(token.get("scope")) or pending.scope,
         access_token=token["access_token"],
-        refresh_token=token.get("refresh_token"),
+        refresh_token=text(token.get("refresh_token")),
         access_expires_at=expiry_of(token),
         patient=text(token.get("patient")),
         encounter=text(token.get("encounter")),
@@ -198,11 +207,17 @@ def session_from_token(pending: PendingAuthorization, token: dict, claims: dict)
 
 def expiry_of(token: dict) -> float | None:
     """When the access token expires (from expires_at or expires_in), or None if unknown."""
-    if isinstance(token.get("expires_at"), int | float):
-        return float(token["expires_at"])
-    if isinstance(token.get("expires_in"), int | float):
-        return time.time() + float(token["expires_in"])
+    expires_at, expires_in = token.get("expires_at"), token.get("expires_in")
+    if is_finite_number(expires_at):
+        return float(expires_at)
+    if is_finite_number(expires_in):
+        return time.time() + float(expires_in)
     return None
+
+
+def is_finite_number(value: object) -> bool:
+    """A JSON number that is not a boolean, an infinity or NaN."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def text(value: object) -> str | None:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 from flask import abort, current_app, g
 
+from app.fhir_json import as_str, dicts_in, strings_in
 from app.ledger.privacy import NO_TERMS, IdentifyingTerms, identifying_terms
 from app.ledger.wiring import Ledger
 from app.library.loader import Library
@@ -152,31 +153,39 @@ def read_banner(session: SmartSession) -> Banner:
     patient = launched_patient(session)
     if patient is None:
         return Banner(None, None, None, None, available=False)
-    birth = patient.get("birthDate")
-    return Banner(patient_name(patient), patient.get("gender"), birth, age_in_years(birth))
+    birth = as_str(patient.get("birthDate"))
+    gender = as_str(patient.get("gender"))
+    return Banner(patient_name(patient), gender, birth, age_in_years(birth))
 
 
 def patient_name(patient: dict) -> str | None:
     """A Patient's (or Practitioner's) name: the official (else first), given names then family."""
-    names = patient.get("name") or []
+    names = dicts_in(patient.get("name"))
     official = [name for name in names if name.get("use") == "official"]
-    name = (official or names or [None])[0]
-    if not name:
-        return None
-    if name.get("text"):
+    name = (official or names or [{}])[0]
+    if as_str(name.get("text")):
         return name["text"]
-    parts = [*name.get("given", []), name.get("family", "")]
+    parts = [*strings_in(name.get("given")), as_str(name.get("family")) or ""]
     return " ".join(part for part in parts if part) or None
 
 
 def age_in_years(birth_date: str | None, today: date | None = None) -> int | None:
     """Whole years since a FHIR birthDate (YYYY, YYYY-MM or YYYY-MM-DD); None if unknown."""
+    born = birth_day(birth_date)
+    if born is None:
+        return None
+    today = today or datetime.now(UTC).date()
+    if born > today:  # a birthDate in the future tells no age
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def birth_day(birth_date: str | None) -> date | None:
+    """The day a FHIR birthDate names (the 1st for a year or month alone); None if it is none."""
     if not birth_date:
         return None
     try:
         parts = [int(part) for part in birth_date.split("-")[:3]]
-    except ValueError:
+        return date(*[*parts, 1, 1][:3])
+    except (ValueError, TypeError, OverflowError):
         return None
-    year, month, day = [*parts, 1, 1][:3]
-    today = today or datetime.now(UTC).date()
-    return today.year - year - ((today.month, today.day) < (month, day))

@@ -6,18 +6,22 @@ words; each reader is given any JSON in the fields it reads.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from flask import Flask
 from flask_babel import Babel
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.case_conferences.deidentify import record_identifiers
-from app.ledger.outputs.badges import Invalid, check_signature
+from app.ledger.outputs.badges import Invalid, check_signature, claim_problems, time_problems
+from app.ledger.outputs.status_list import list_problem
 from app.library.loader import ValueSet
 from app.outcomes.bulk_client import issue_text
 from app.smart.discovery import oauth_uris
 from app.ui.facts import fact_for, observation_value
 from app.ui.learner_profile import CertificateName, name_from_practitioner
+from app.ui.page_context import age_in_years, patient_name
 
 SYSTEM = "http://loinc.org"
 text = st.sampled_from(["", "x", "final", "active", "2524-7", SYSTEM, "2026-01-02T03:04:05Z"])
@@ -137,3 +141,45 @@ def test_a_jwks_whose_keys_are_not_a_list_of_objects_is_a_refusal_not_an_error()
             assert "no key with kid 'k1'" in str(refusal)
         else:
             raise AssertionError(f"keys {keys!r} were accepted")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["name", "x"]), json_value))
+@example({"name": "Smith"})
+@example({"name": [{"given": 5}]})
+@example({"name": [{"given": [1], "family": {"a": 1}}]})
+def test_the_banner_name_of_a_patient_of_any_shape_is_text_or_nothing(patient):
+    name = patient_name(patient)
+    assert name is None or isinstance(name, str)
+
+
+def test_the_banner_age_is_whole_years_or_nothing_whatever_the_birth_date():
+    today = date(2026, 12, 7)
+    assert age_in_years("1980-12-08", today) == 45 and age_in_years("1980", today) == 46
+    for odd in ("99999999999999999999-01-01", "1980-13-01", "x", "2030-01-01", "", None):
+        assert age_in_years(odd, today) is None
+
+
+@given(json_value, json_value, json_value)
+@example({"a": 1}, ["VerifiableCredential", {"a": 1}], "tomorrow")
+@example(5, "VerifiableCredential", None)
+def test_badge_claims_of_any_shape_get_problems_in_words(context, kinds, expires):
+    """@context, type and exp of any JSON: a list of problems, never an exception."""
+    claims = {"@context": context, "type": kinds, "exp": expires, "validFrom": "2026-01-01T00:00Z"}
+    problems = claim_problems(claims, datetime.now(UTC), None)
+    assert problems and all(isinstance(problem, str) for problem in problems)
+
+
+def test_a_badge_whose_exp_is_not_a_number_says_so():
+    claims = {"validFrom": "2026-01-01T00:00:00Z", "nbf": 1767225600, "exp": "tomorrow"}
+    assert time_problems(claims, datetime(2026, 6, 1, tzinfo=UTC)) == [
+        "exp 'tomorrow' is not a number of seconds"
+    ]
+
+
+@given(st.dictionaries(st.sampled_from(["issuer", "type", "id", "credentialSubject"]), json_value))
+@example({"type": ["BitstringStatusListCredential"], "id": "https://b.example/s/1"})
+@example({"type": "BitstringStatusListCredential", "id": "u", "issuer": {"name": "x"}})
+def test_a_status_list_of_any_shape_is_refused_in_words(claims):
+    problem = list_problem(claims, "https://b.example/s/1", "https://b.example", datetime.now(UTC))
+    assert isinstance(problem, str)

@@ -208,6 +208,11 @@ def test_order_hooks_need_a_draft_order(run, fhir_server, hook):
         ('{"resourceType": "Patient", "id": "x"}', "holds Patient, not draft orders"),
         ('{"resourceType": "Bundle", "entry": []}', "holds Bundle, not draft orders"),
         ('{"resourceType": "Bundle", "entry": ["x"]}', "holds Bundle, not draft orders"),
+        ('{"resourceType": "Bundle", "entry": 5}', "holds Bundle, not draft orders"),
+        (
+            '{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": ["x"]}}]}',
+            "holds Bundle, not draft orders",
+        ),
     ],
 )
 def test_bad_draft_order_file_is_one_readable_line(run, fhir_server, tmp_path, content, message):

@@ -142,3 +142,34 @@ def test_a_missing_id_token_is_refused(browser, auth_server, demo_app, transport
 
     transport.rewrites.append(drop)
     assert_refused(browser.get(start_launch(browser, auth_server)), demo_app, "identity token")
+
+
+def change_token_answer(transport, **fields) -> None:
+    """Make the token endpoint's JSON answer carry other values for some fields."""
+
+    def rewrite(request, response):
+        if request.path_url.startswith(TOKEN_PATH) and response.status_code == 200:
+            response._content = json.dumps({**response.json(), **fields}).encode()
+
+    transport.rewrites.append(rewrite)
+
+
+@pytest.mark.parametrize("expires_in", [[3600], {"s": 1}, "1e400"], ids=["list", "object", "text"])
+def test_a_token_answer_with_an_odd_lifetime_is_a_page_not_a_server_error(
+    browser, auth_server, demo_app, transport, expires_in
+):
+    """expires_in must be a number: a list, an object or text is a page saying so, no session."""
+    change_token_answer(transport, expires_in=expires_in)
+    response = browser.get(start_launch(browser, auth_server))
+    assert response.status_code == 502
+    assert "could not be read" in response.get_data(as_text=True)
+    assert sessions_rows(demo_app) == []
+
+
+def test_a_refresh_token_that_is_not_text_is_not_kept(browser, auth_server, demo_app, transport):
+    """An object as refresh_token signs the clinician in, with no refresh token to seal."""
+    change_token_answer(transport, refresh_token={"x": 1}, scope=["launch"])
+    response = browser.get(start_launch(browser, auth_server))
+    assert response.status_code == 302
+    [row] = sessions_rows(demo_app)
+    assert row["refresh_token"] is None

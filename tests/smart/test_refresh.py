@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app.smart import SmartSessionEnded, current_smart_session, fhir_get
@@ -125,3 +127,44 @@ def test_fhir_get_never_sends_the_token_to_another_server(browser, auth_server, 
             fhir_get(session, "https://attacker.example/fhir/Patient/x")
         with pytest.raises(ValueError):
             fhir_get(session, "http://localhost/fhirevil/Patient/x")
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [{"expires_in": [60]}, {"expires_in": "1e400"}],
+    ids=["lifetime-list", "lifetime-text"],
+)
+def test_a_refresh_answer_that_cannot_be_read_ends_the_session(
+    browser, auth_server, demo_app, transport, probe, odd
+):
+    """A token answer authlib cannot read is a refused refresh: relaunch, never a 500."""
+    ehr_launch(browser, auth_server)
+
+    def rewrite(request, response):
+        if "grant_type=refresh_token" in (request.body or "") and response.status_code == 200:
+            response._content = json.dumps({**response.json(), **odd}).encode()
+
+    transport.rewrites.append(rewrite)
+    expire_access_token(demo_app)
+    response = browser.get(probe)
+    assert response.status_code == 401
+    assert sessions_rows(demo_app) == []
+
+
+def test_a_refresh_token_answer_that_is_not_text_keeps_the_one_held(
+    browser, auth_server, demo_app, transport, probe
+):
+    """An object as the new refresh_token (or scope) is not stored: the old ones stay."""
+    ehr_launch(browser, auth_server)
+    [before] = stored_sessions(demo_app)
+
+    def rewrite(request, response):
+        if "grant_type=refresh_token" in (request.body or "") and response.status_code == 200:
+            body = {**response.json(), "refresh_token": {"x": 1}, "scope": ["launch"]}
+            response._content = json.dumps(body).encode()
+
+    transport.rewrites.append(rewrite)
+    expire_access_token(demo_app)
+    assert browser.get(probe).status_code == 200
+    [after] = stored_sessions(demo_app)
+    assert after.refresh_token == before.refresh_token and after.scope == before.scope

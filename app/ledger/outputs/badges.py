@@ -163,9 +163,11 @@ def jwt_claims(credential_: dict, issued_at: datetime) -> dict:
 
 
 def issuer_id(credential_: dict) -> str:
-    """Return a credential's issuer id (the issuer is a Profile object or a bare URL)."""
-    issuer = credential_["issuer"]
-    return issuer["id"] if isinstance(issuer, dict) else issuer
+    """Return a credential's issuer id (a Profile object's id or a bare URL; '' when neither)."""
+    issuer = credential_.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else ""
 
 
 def sign(credential_: dict, key: ECKey, kid: str, issued_at: datetime | None = None) -> str:
@@ -359,7 +361,10 @@ def time_problems(claims: dict, now: datetime) -> list[str]:
         problems.append(f"nbf {claims.get('nbf')!r} does not match validFrom")
     if valid_from.timestamp() > now.timestamp() + CLOCK_SKEW_SECONDS:
         problems.append(f"not valid before {claims['validFrom']}")
-    if "exp" in claims and claims["exp"] < now.timestamp() - CLOCK_SKEW_SECONDS:
+    expires = claims.get("exp")
+    if "exp" in claims and (not isinstance(expires, int | float) or isinstance(expires, bool)):
+        problems.append(f"exp {expires!r} is not a number of seconds")
+    elif "exp" in claims and expires < now.timestamp() - CLOCK_SKEW_SECONDS:
         problems.append("the badge has expired")
     return problems
 
@@ -367,12 +372,12 @@ def time_problems(claims: dict, now: datetime) -> list[str]:
 def field_problems(claims: dict) -> list[str]:
     """Check the OB 3.0 fields an OpenBadgeCredential must carry."""
     problems = []
-    contexts = claims.get("@context") or []
+    contexts = as_list(claims.get("@context"))
     if list(contexts[:1]) != [CONTEXTS[0]] or not any(
         str(c).startswith("https://purl.imsglobal.org/spec/ob/v3p0/context") for c in contexts
     ):
         problems.append("@context must start with the VC 2.0 context and include the OB 3.0 one")
-    types = as_list(claims.get("type"))
+    types = [kind for kind in as_list(claims.get("type")) if isinstance(kind, str)]
     if "VerifiableCredential" not in types or not {
         "OpenBadgeCredential",
         "AchievementCredential",

@@ -203,7 +203,7 @@ def check_status(
     if problem:
         raise StatusUnavailable(f"the status list {url} fails: {problem}")
     try:
-        bits = decode_bits(claims["credentialSubject"]["encodedList"])
+        bits = decode_bits(claims["credentialSubject"].get("encodedList"))
     except ValueError as error:
         raise StatusUnavailable(f"the status list {url} fails: {error}") from None
     if len(bits) * 8 < LIST_SIZE:
