@@ -216,8 +216,13 @@ def expiry_of(token: dict) -> float | None:
 
 
 def is_finite_number(value: object) -> bool:
-    """A JSON number that is not a boolean, an infinity or NaN."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number that is not a boolean, an infinity, NaN or beyond a float's range."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return False
 
 
 def text(value: object) -> str | None:

@@ -173,3 +173,19 @@ def test_a_refresh_token_that_is_not_text_is_not_kept(browser, auth_server, demo
     assert response.status_code == 302
     [row] = sessions_rows(demo_app)
     assert row["refresh_token"] is None
+
+
+def test_a_lifetime_of_four_hundred_digits_signs_in_with_no_known_expiry(
+    browser, auth_server, demo_app, transport
+):
+    """A number too large for a float is no lifetime: the session knows no expiry, no 500."""
+
+    def rewrite(request, response):
+        if request.path_url.startswith(TOKEN_PATH) and response.status_code == 200:
+            body = response.content.decode().rstrip("}") + ', "expires_in": ' + "9" * 400 + "}"
+            response._content = body.replace('"expires_in": 3600,', "").encode()
+
+    transport.rewrites.append(rewrite)
+    assert browser.get(start_launch(browser, auth_server)).status_code == 302
+    [row] = sessions_rows(demo_app)
+    assert row["access_expires_at"] is None
