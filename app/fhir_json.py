@@ -36,6 +36,11 @@ def dicts_in(value: object) -> list[JsonObject]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
+def is_number(value: object) -> bool:
+    """A JSON number: an int or float, not a boolean."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def strings_in(value: object) -> list[str]:
     """Return the non-empty strings in a list (nothing when value is not a list)."""
     if not isinstance(value, list):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from app.fhir_json import as_dict, as_str, dicts_in
+from app.fhir_json import as_dict, as_str, dicts_in, is_number
 
 UCUM_DISPLAY = {
     "Cel": "°C",
@@ -44,11 +44,6 @@ NO_SPACE_BEFORE = frozenset({"%"})
 SYSTOLIC = "8480-6"
 DIASTOLIC = "8462-4"
 LOINC = "http://loinc.org"
-
-
-def is_number(value: object) -> bool:
-    """A JSON number (not a boolean)."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def unit_text(quantity: Mapping) -> str:

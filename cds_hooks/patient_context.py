@@ -19,6 +19,7 @@ from app.fhir_json import (
     coding_triples,
     codings_of,
     dicts_in,
+    is_number,
     parse_time,
     status_code,
 )
@@ -290,12 +291,11 @@ def observation_item(
     """Build an ObservationItem (or a component's) with its numeric value at the given time."""
     quantity = as_dict(observation.get("valueQuantity"))
     value = quantity.get("value")
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
     codings = codings_of(observation.get("code"))
     return ObservationItem(
         codings=codings,
         display=concept_display(observation.get("code"), codings),
-        value=float(value) if is_number and math.isfinite(value) else None,
+        value=float(value) if is_number(value) and math.isfinite(value) else None,
         unit=as_str(quantity.get("code")) or as_str(quantity.get("unit")),
         when=when,
         usable=usable,

@@ -42,8 +42,7 @@ def specialty_from_roles(roles: Iterable[Mapping]) -> str | None:
 def roles_in_bundle(bundle: Mapping) -> list[Mapping]:
     """The resources of a searchset Bundle's entries (non-dict noise is skipped)."""
     entries = bundle.get("entry") if isinstance(bundle, Mapping) else None
-    listed = entries if isinstance(entries, list) else []
-    resources = [e.get("resource") for e in listed if isinstance(e, Mapping)]
+    resources = [entry.get("resource") for entry in dicts_in(entries)]
     return [r for r in resources if isinstance(r, Mapping)]
 
 

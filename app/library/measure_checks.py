@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonschema
 
+from app.fhir_json import is_number
 from app.library.findings import (
     FieldPath,
     Finding,
@@ -186,11 +187,6 @@ def sections(node: Any, prefix: FieldPath) -> Iterator[tuple[FieldPath, dict]]:
         yield prefix, node
         for key, value in node.items():
             yield from sections(value, (*prefix, key))
-
-
-def is_number(value: Any) -> bool:
-    """An int or float, not a bool."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def number(value: Any) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from app.fhir_json import as_dict, as_str, dicts_in, reference_id
+from app.fhir_json import as_dict, as_str, dicts_in, is_number, reference_id
 from app.outcomes.fhir_data import (
     ORDER_INTENTS,
     VOID_REQUEST_STATUS,
@@ -132,7 +132,7 @@ def quantity_value(quantity: object, unit: str, also_units: dict[str, float]) ->
     """Return a Quantity's value converted to `unit`, or None if absent or in an unknown unit."""
     quantity = as_dict(quantity)
     value = quantity.get("value")
-    if not isinstance(value, int | float) or isinstance(value, bool):
+    if not is_number(value):
         return None
     written = as_str(quantity.get("code")) or as_str(quantity.get("unit"))
     if written == unit:

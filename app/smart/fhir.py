@@ -11,7 +11,8 @@ import requests
 from authlib.integrations.base_client import OAuthError
 from flask import g
 
-from app.smart.oauth import check_bearer, expiry_of, oauth_session, text
+from app.fhir_json import as_str
+from app.smart.oauth import check_bearer, expiry_of, oauth_session
 from app.smart.runtime import SmartRuntime, runtime
 from app.smart.sessions import REFRESH_LOCK_SECONDS, SmartSession
 from app.smart.smart_errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
@@ -107,9 +108,9 @@ def refresh_session(rt: SmartRuntime, session: SmartSession) -> SmartSession:
     refreshed = dataclasses.replace(
         session,
         access_token=token["access_token"],
-        refresh_token=text(token.get("refresh_token")) or session.refresh_token,
+        refresh_token=as_str(token.get("refresh_token")) or session.refresh_token,
         access_expires_at=expiry_of(token),
-        scope=text(token.get("scope")) or session.scope,
+        scope=as_str(token.get("scope")) or session.scope,
     )
     rt.sessions.save_tokens(refreshed)
     remember(refreshed)

@@ -15,6 +15,7 @@ from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
+from app.fhir_json import as_str, is_number
 from app.smart.clients import SmartClient
 from app.smart.discovery import SmartConfiguration
 from app.smart.id_tokens import validate_id_token
@@ -190,17 +191,17 @@ def session_from_token(pending: PendingAuthorization, token: dict, claims: dict)
         issuer=pending.issuer,
         client_id=pending.client_id,
         token_endpoint=pending.token_endpoint,
-        scope=text(token.get("scope")) or pending.scope,
+        scope=as_str(token.get("scope")) or pending.scope,
         access_token=token["access_token"],
-        refresh_token=text(token.get("refresh_token")),
+        refresh_token=as_str(token.get("refresh_token")),
         access_expires_at=expiry_of(token),
-        patient=text(token.get("patient")),
-        encounter=text(token.get("encounter")),
-        fhir_user=text(claims.get("fhirUser")),
+        patient=as_str(token.get("patient")),
+        encounter=as_str(token.get("encounter")),
+        fhir_user=as_str(claims.get("fhirUser")),
         need_patient_banner=True if banner is None else bool(banner),
         app_context=app_context,
         fhir_context=fhir_context if isinstance(fhir_context, list) else [],
-        smart_style_url=text(token.get("smart_style_url")),
+        smart_style_url=as_str(token.get("smart_style_url")),
         id_claims=claims,
     )
 
@@ -216,18 +217,13 @@ def expiry_of(token: dict) -> float | None:
 
 
 def is_finite_number(value: object) -> bool:
-    """A JSON number that is not a boolean, an infinity, NaN or beyond a float's range."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
+    """A JSON number that is not an infinity, NaN or beyond a float's range."""
+    if not is_number(value):
         return False
     try:
         return math.isfinite(value)
     except OverflowError:  # an integer of hundreds of digits
         return False
-
-
-def text(value: object) -> str | None:
-    """A non-empty string, or None."""
-    return value if isinstance(value, str) and value else None
 
 
 def oauth_session(

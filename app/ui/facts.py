@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from flask_babel import format_decimal, gettext, lazy_gettext
 
 from app import units
-from app.fhir_json import as_dict, as_str, dicts_in
+from app.fhir_json import as_dict, as_str, coding_triples, dicts_in, is_number
 from app.library.loader import Library, ValueSet
 from app.smart import FhirRequestError, SmartSession, fhir_get
 
@@ -221,11 +221,7 @@ def matches(value_set: ValueSet, resource: dict) -> bool:
 
 def in_value_set(value_set: ValueSet, concept: object) -> bool:
     """Tell whether any coding of a CodeableConcept is in the value set."""
-    return any(
-        (coding.get("system"), coding.get("code")) in value_set.codes
-        for coding in codings(concept)
-        if isinstance(coding.get("system"), str) and isinstance(coding.get("code"), str)
-    )
+    return any((system, code) in value_set.codes for system, code, _ in coding_triples(concept))
 
 
 def codings(concept: object) -> Iterable[dict]:
@@ -260,7 +256,7 @@ def observation_value(part: dict) -> str | None:
     from its systolic (8480-6) and diastolic (8462-4) components.
     """
     quantity = part.get("valueQuantity")
-    if isinstance(quantity, dict) and units.is_number(quantity.get("value")):
+    if isinstance(quantity, dict) and is_number(quantity.get("value")):
         return units.with_unit(format_decimal(quantity["value"]), quantity)
     pressure = units.blood_pressure_parts(part)
     if pressure:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from flask import abort, current_app, g
 
+from app.fhir_json import age_in_years as years_since_birth
 from app.fhir_json import as_str, dicts_in, strings_in
 from app.ledger.privacy import NO_TERMS, IdentifyingTerms, identifying_terms
 from app.ledger.wiring import Ledger
@@ -171,21 +172,6 @@ def patient_name(patient: dict) -> str | None:
 
 def age_in_years(birth_date: str | None, today: date | None = None) -> int | None:
     """Whole years since a FHIR birthDate (YYYY, YYYY-MM or YYYY-MM-DD); None if unknown."""
-    born = birth_day(birth_date)
-    if born is None:
-        return None
-    today = today or datetime.now(UTC).date()
-    if born > today:  # a birthDate in the future tells no age
-        return None
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
-def birth_day(birth_date: str | None) -> date | None:
-    """The day a FHIR birthDate names (the 1st for a year or month alone); None if it is none."""
-    if not birth_date:
-        return None
-    try:
-        parts = [int(part) for part in birth_date.split("-")[:3]]
-        return date(*[*parts, 1, 1][:3])
-    except (ValueError, TypeError, OverflowError):
-        return None
+    on = datetime.combine(today, time(), UTC) if today else datetime.now(UTC)
+    years = years_since_birth(birth_date, on)
+    return int(years) if years is not None and years >= 0 else None  # none for a future date

@@ -36,7 +36,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
-from app.fhir_json import dicts_in
+from app.fhir_json import dicts_in, is_number
 from app.ledger.chain import CreditRecord, canonical_json, from_hundredths, parse_timestamp
 from app.ledger.outputs import records as shared
 from app.ledger.outputs.xapi import activity_id
@@ -362,7 +362,7 @@ def time_problems(claims: dict, now: datetime) -> list[str]:
     if valid_from.timestamp() > now.timestamp() + CLOCK_SKEW_SECONDS:
         problems.append(f"not valid before {claims['validFrom']}")
     expires = claims.get("exp")
-    if "exp" in claims and (not isinstance(expires, int | float) or isinstance(expires, bool)):
+    if "exp" in claims and not is_number(expires):
         problems.append(f"exp {expires!r} is not a number of seconds")
     elif "exp" in claims and expires < now.timestamp() - CLOCK_SKEW_SECONDS:
         problems.append("the badge has expired")
