@@ -5,9 +5,10 @@ Shared by the CDS Hooks service and the practice measures; it knows nothing of e
 
 from __future__ import annotations
 
+import math
 from collections.abc import Container
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 JsonObject = dict[str, Any]  # a FHIR resource or element, as parsed from JSON
 
@@ -36,9 +37,20 @@ def dicts_in(value: object) -> list[JsonObject]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     """A JSON number: an int or float, not a boolean."""
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def finite_float(value: object) -> float | None:
+    """A JSON number as a finite float; None for a boolean, NaN, infinity or too large an int."""
+    if not is_number(value):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def strings_in(value: object) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +18,7 @@ from app.fhir_json import (
     coding_triples,
     codings_of,
     dicts_in,
-    is_number,
+    finite_float,
     parse_time,
     status_code,
 )
@@ -295,7 +294,7 @@ def observation_item(
     return ObservationItem(
         codings=codings,
         display=concept_display(observation.get("code"), codings),
-        value=float(value) if is_number(value) and math.isfinite(value) else None,
+        value=finite_float(value),
         unit=as_str(quantity.get("code")) or as_str(quantity.get("unit")),
         when=when,
         usable=usable,

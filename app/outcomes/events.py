@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from app.fhir_json import as_dict, as_str, dicts_in, is_number, reference_id
+from app.fhir_json import as_dict, as_str, dicts_in, finite_float, reference_id
 from app.outcomes.fhir_data import (
     ORDER_INTENTS,
     VOID_REQUEST_STATUS,
@@ -131,11 +131,11 @@ def event_day(resource: dict) -> date | None:
 def quantity_value(quantity: object, unit: str, also_units: dict[str, float]) -> float | None:
     """Return a Quantity's value converted to `unit`, or None if absent or in an unknown unit."""
     quantity = as_dict(quantity)
-    value = quantity.get("value")
-    if not is_number(value):
+    value = finite_float(quantity.get("value"))
+    if value is None:
         return None
     written = as_str(quantity.get("code")) or as_str(quantity.get("unit"))
     if written == unit:
-        return float(value)
+        return value
     factor = also_units.get(written or "")
-    return float(value) * factor if factor else None
+    return value * factor if factor else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from app.fhir_json import USABLE_OBSERVATION_STATUS, as_dict, as_str
+from app.fhir_json import USABLE_OBSERVATION_STATUS, as_dict, as_str, finite_float
 from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.cases import MeasureCase, age_problem, conclude, new_case, not_in_denominator
 from app.outcomes.events import (
@@ -101,11 +101,11 @@ def lvef_results(definition: MeasureDefinition, record: PatientRecord) -> list[t
         if not matching_coding(observation.get("code"), codes):
             continue
         quantity = as_dict(observation.get("valueQuantity"))
-        value = quantity.get("value")
+        value = finite_float(quantity.get("value"))
         unit = as_str(quantity.get("code")) or as_str(quantity.get("unit"))
         day = day_of(event_text(observation, LVEF_TIME_FIELDS))
-        if day and unit in PERCENT_UNITS and isinstance(value, int | float):
-            found.append((day, float(value)))
+        if day and unit in PERCENT_UNITS and value is not None:
+            found.append((day, value))
     return found
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import secrets
 import time
 
@@ -15,7 +14,7 @@ from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from app.fhir_json import as_str, is_number
+from app.fhir_json import as_str, finite_float
 from app.smart.clients import SmartClient
 from app.smart.discovery import SmartConfiguration
 from app.smart.id_tokens import validate_id_token
@@ -208,22 +207,11 @@ def session_from_token(pending: PendingAuthorization, token: dict, claims: dict)
 
 def expiry_of(token: dict) -> float | None:
     """When the access token expires (from expires_at or expires_in), or None if unknown."""
-    expires_at, expires_in = token.get("expires_at"), token.get("expires_in")
-    if is_finite_number(expires_at):
-        return float(expires_at)
-    if is_finite_number(expires_in):
-        return time.time() + float(expires_in)
-    return None
-
-
-def is_finite_number(value: object) -> bool:
-    """A JSON number that is not an infinity, NaN or beyond a float's range."""
-    if not is_number(value):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer of hundreds of digits
-        return False
+    expires_at = finite_float(token.get("expires_at"))
+    if expires_at is not None:
+        return expires_at
+    expires_in = finite_float(token.get("expires_in"))
+    return time.time() + expires_in if expires_in is not None else None
 
 
 def oauth_session(

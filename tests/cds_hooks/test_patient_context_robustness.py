@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cds_hooks.patient_context import build_context
@@ -65,6 +65,13 @@ PATIENT = st.fixed_dictionaries(
     conditions=st.lists(CONDITION, max_size=3),
     medications=st.lists(MEDICATION, max_size=3),
 )
+@example(  # an integer too large for a float: Python's json reads it, float() refuses it
+    patient=None,
+    observations=[{"resourceType": "Observation", "status": "final",
+                   "valueQuantity": {"value": 10**400}}],
+    conditions=[],
+    medications=[],
+)  # fmt: skip
 def test_context_building_survives_malformed_resources(
     patient, observations, conditions, medications
 ):

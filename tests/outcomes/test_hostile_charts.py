@@ -18,8 +18,9 @@ from tests.outcomes_io.helpers import write_ndjson
 
 #: What EHR data holds where it should not: wrong types, empty, out of range, half a reference.
 ODD_VALUES = (
-    None, True, 0, 7, -1, 1.5, 10**30, "", "x", "2026-13-45", "2026-01-01T25:00:00Z", "1e999",
-    [], {}, [1], ["x"], {"a": 1}, {"coding": 5}, {"reference": 5}, {"start": 5}, "Patient/", "#",
+    None, True, 0, 7, -1, 1.5, 10**30, 10**400, "", "x", "2026-13-45", "2026-01-01T25:00:00Z",
+    "1e999", [], {}, [1], ["x"], {"a": 1}, {"coding": 5}, {"reference": 5}, {"start": 5},
+    "Patient/", "#",
 )  # fmt: skip
 
 
@@ -63,6 +64,20 @@ def test_an_encounter_whose_id_is_a_list_is_judged_without_its_id():
             resource.pop("encounter", None)  # placed at the visit by its dates instead
     sepsis = [case for case in evaluated(chart) if case.measure_id.startswith("sepsis")]
     assert sepsis and {case.encounter_id for case in sepsis} == {"unknown"}
+
+
+def test_a_quantity_too_large_for_a_float_is_no_value_and_raises_nothing():
+    """Python's json reads a 400-digit number (a FHIR server's page); float() refuses it."""
+    chart = next(
+        copy.deepcopy(patient)
+        for patient in dataset().patients
+        if any(c.measure_id.startswith("sepsis") for c in evaluated(patient))
+    )
+    quantities = [r["valueQuantity"] for r in chart if "valueQuantity" in r]
+    assert quantities  # the sepsis chart's lactates
+    for quantity in quantities:
+        quantity["value"] = 10**400
+    assert any(case.measure_id.startswith("sepsis") for case in evaluated(chart))
 
 
 @pytest.mark.parametrize("workers", [1, 2])
