@@ -46,11 +46,10 @@ class CodedFacts:
         """Every complete (system, code) in the concepts of the patient's resources of a type."""
         known = self._codes.get(resource_type)
         if known is None:
-            known = self._codes[resource_type] = frozenset(
-                code
-                for resource in self._by_type.get(resource_type, ())
-                for code in codes_in(resource)
-            )
+            found: set[Code] = set()
+            for resource in self._by_type.get(resource_type, ()):
+                found.update(codes_in(resource))
+            known = self._codes[resource_type] = frozenset(found)
         return known
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cached_property
 from typing import Any, TypeVar
 
 from app.fhir_json import (
@@ -35,6 +33,7 @@ VOID_ENCOUNTER_STATUS = {"planned", "cancelled", "entered-in-error"}
 ONGOING_CLINICAL_STATUS = {None, "active", "recurrence", "relapse"}
 ATTRIBUTION_ROLES = ("ATND", "PPRF")
 MAX_REMEMBERED_TIMES = 4096
+UNANSWERED = object()  # PatientRecord.answer's mark for a question not asked yet
 # The `times` of the record this thread (or task) is evaluating (see PatientRecord.evaluating):
 # each thread sees only its own, and none outside an evaluation, so no parse is shared.
 _evaluated_times: ContextVar[dict[str, datetime | None] | None] = ContextVar(
@@ -66,6 +65,16 @@ class PatientRecord:
     # and order times many times per patient (kept per record, so a replicated export's repeated
     # timestamps never count as hits across patients)
     times: dict[str, datetime | None] = field(default_factory=dict, repr=False, compare=False)
+    # what the patient's resources are coded with, by type (gathered as types are asked), and
+    # the birth date: plain attributes, since a cached_property takes a lock on each first read
+    facts: CodedFacts = field(init=False, repr=False, compare=False)
+    birth_date: date | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Set up the coded facts and read the birth date."""
+        self.facts = CodedFacts(self.by_type)
+        born = parse_time(as_dict(self.patient).get("birthDate"))
+        self.birth_date = born.date() if born else None
 
     @classmethod
     def from_resources(cls, resources: Iterable[dict]) -> PatientRecord:
@@ -83,25 +92,14 @@ class PatientRecord:
                     record.diagnosis_links.setdefault(condition_id, set()).add(encounter["id"])
         return record
 
-    @contextlib.contextmanager
-    def evaluating(self) -> Iterator[PatientRecord]:
+    def evaluating(self) -> Evaluating:
         """Within the block, this thread's timed and day_of remember their answers in `times`."""
-        token = _evaluated_times.set(self.times)
-        try:
-            yield self
-        finally:
-            _evaluated_times.reset(token)
+        return Evaluating(self)
 
     @property
     def key(self) -> str:
         """The patient's logical id (pseudonymise before exporting it)."""
         return as_str(as_dict(self.patient).get("id")) or "unknown"
-
-    @cached_property
-    def birth_date(self) -> date | None:
-        """The patient's birth date, if recorded."""
-        born = parse_time(as_dict(self.patient).get("birthDate"))
-        return born.date() if born else None
 
     def of_type(self, *resource_types: str) -> list[dict]:
         """Return the patient's resources of the given types (the record's own list: read only)."""
@@ -114,11 +112,6 @@ class PatientRecord:
             ]
         return found
 
-    @cached_property
-    def facts(self) -> CodedFacts:
-        """What the patient's resources are coded with, by type (gathered as types are asked)."""
-        return CodedFacts(self.by_type)
-
     def may_match(self, resource_types: tuple[str, ...], codes: frozenset[Code]) -> bool:
         """False when no resource of the types can carry a coding in codes (a set intersection)."""
         return self.facts.may_match(resource_types, codes)
@@ -129,12 +122,10 @@ class PatientRecord:
         The measures share value sets (hospice, comorbidities, antibiotics): the resources that
         match one are found once per patient, not once per measure and encounter.
         """
-        try:
-            known: T = self.answers[question]  # not typing.cast: a call, on every question
-            return known
-        except KeyError:
-            found = self.answers[question] = work()
-            return found
+        known = self.answers.get(question, UNANSWERED)
+        if known is UNANSWERED:  # most questions are asked once: no KeyError raised for them
+            known = self.answers[question] = work()
+        return known  # type: ignore[no-any-return]
 
     def clinician_of(self, encounter: dict) -> str | None:
         """The encounter's attributed Practitioner reference (see `attending`), read once."""
@@ -158,6 +149,22 @@ class PatientRecord:
         linked = set(self.diagnosis_links.get(as_str(resource.get("id")) or "", set()))
         own = reference_id(resource.get("encounter") or resource.get("context"), "Encounter")
         return linked | ({own} if own else set())
+
+
+class Evaluating:
+    """The context of PatientRecord.evaluating (a class: cheaper than a generator per patient)."""
+
+    __slots__ = ("record", "token")
+
+    def __init__(self, record: PatientRecord) -> None:
+        self.record = record
+
+    def __enter__(self) -> PatientRecord:
+        self.token = _evaluated_times.set(self.record.times)
+        return self.record
+
+    def __exit__(self, *_exception: object) -> None:
+        _evaluated_times.reset(self.token)
 
 
 def timed(text: object) -> datetime | None:

@@ -40,7 +40,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import BinaryIO
 
 import orjson
 
@@ -365,7 +364,8 @@ def read_run(path: Path) -> Iterator[tuple[str, bytes]]:
     with path.open("rb") as run:
         while header := run.read(RECORD_HEADER.size):
             patient_length, line_length = RECORD_HEADER.unpack(header)
-            yield run.read(patient_length).decode("utf-8"), run.read(line_length)
+            body = run.read(patient_length + line_length)
+            yield body[:patient_length].decode("utf-8"), body[patient_length:]
 
 
 def _spool(
@@ -425,15 +425,8 @@ def _write_run(directory: Path, label: str, number: int, chunk: list[Spooled]) -
     """Sort a chunk by partition and patient, write one file per partition, empty it; its name."""
     run = f"{label}{number:06d}"
     chunk.sort(key=itemgetter(0, 1))  # stable: each patient's lines stay in file order
-    files: dict[int, BinaryIO] = {}
-    try:
-        for partition, patient, line in chunk:
-            target = files.get(partition)
-            if target is None:
-                target = files[partition] = run_path(directory, run, partition).open("wb")
-            target.write(run_record(patient, line))
-    finally:
-        for target in files.values():
-            target.close()
+    for partition, lines in itertools.groupby(chunk, itemgetter(0)):
+        with run_path(directory, run, partition).open("wb") as target:
+            target.writelines(run_record(patient, line) for _, patient, line in lines)
     chunk.clear()
     return run

@@ -76,11 +76,17 @@ def cases_on(
 ) -> list[MeasureCase]:
     """Run the pipeline on a SparkSession: key lines, join Medications, evaluate per patient."""
     from py4j.protocol import Py4JJavaError
+    from pyspark import StorageLevel
     from pyspark.errors import PySparkException
 
+    classified = None
     try:
         lines = _keyed_lines(spark, uri)
-        classified = lines.flatMap(partial(_classify, value_set_gate(definitions)))
+        # Kept after the first pass (memory, else the executors' disks): the export is read and
+        # parsed once, not once for the Medications and again for the patients.
+        classified = lines.flatMap(partial(_classify, value_set_gate(definitions))).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
         lookup = _medications_or_problem(lines, classified)
         shared = spark.sparkContext.broadcast((definitions, lookup, as_of))
         per_patient = (
@@ -94,6 +100,9 @@ def cases_on(
         raise SparkEngineError(
             f"Spark could not compute the measures: {_first_line(error)}"
         ) from None
+    finally:
+        if classified is not None:
+            classified.unpersist()
     return [case for _, cases in sorted(per_patient, key=itemgetter(0)) for case in cases]
 
 
