@@ -176,6 +176,23 @@ def test_an_executor_tags_a_routine_result_as_nothing_needed_and_a_lactate_as_th
     assert [(kind, patient) for kind, patient, *_ in tagged] == [(PATIENT, "p1")]
 
 
+def test_each_line_of_the_export_is_read_and_tagged_once(spark, synthetic, monkeypatch):
+    """The Medications pass and the patients' pass share one reading (kept between them)."""
+    from app.outcomes import spark_engine
+
+    tagged = spark.sparkContext.accumulator(0)
+    classify = spark_engine._classify
+
+    def counted(gate, row):  # a closure: the executors get it by value, with the accumulator
+        tagged.add(1)
+        return classify(gate, row)
+
+    monkeypatch.setattr(spark_engine, "_classify", counted)
+    cases = spark_cases(synthetic, measures().values(), as_of=dataset().as_of)
+    assert cases == local_cases(synthetic)
+    assert tagged.value == ingest_ndjson.count_lines(synthetic)
+
+
 def test_a_patient_spread_over_files_keeps_the_export_order(spark, tmp_path):
     """Spark reads bigger files first; each group is still put back in file-name and line order."""
     chart = Chart(patient_id="p1")
