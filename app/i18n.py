@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import quote, urlencode
 
 from flask import Response, current_app, has_request_context, request, url_for
 from flask_babel import format_decimal, format_timedelta, get_locale
@@ -94,8 +95,10 @@ def language_url(code: str, fallback: str = "ui.home") -> str:
     """This page's URL in another language (GET pages keep their query; else the fallback page)."""
     if request.method != "GET" or request.endpoint is None:
         return url_for(fallback, lang=code)
-    arguments = {**request.args.to_dict(), "lang": code}
-    return url_for(request.endpoint, **(request.view_args or {}), **arguments)
+    # The page's own path and query, not url_for: a query key such as `endpoint`, `_method` or a
+    # path value's name would collide with url_for's own arguments.
+    query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return f"{quote(request.script_root + request.path)}?{urlencode([*query, ('lang', code)])}"
 
 
 def amount(value: Decimal | float | str) -> str:

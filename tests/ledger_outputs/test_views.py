@@ -75,3 +75,18 @@ def test_without_fhir_user_the_transcript_uses_sub_like_the_app(client, outputs_
         key = str(outputs_app.config["LEDGER_IDENTITY_KEY"]).encode()
         assert views.current_learner_id() == learner_id(key, issuer, "user-42")
     assert client.get("/ledger/transcript").status_code == 200
+
+
+def test_until_the_calendars_last_day_is_a_period_with_no_end(client, as_alice):
+    """9999-12-31 has no next day: the period runs on instead of failing with a 500."""
+    for path in ("/ledger/transcript", "/ledger/transcript.csv", "/ledger/certificates/period"):
+        endless = client.get(f"{path}?since=2026-03-01&until=9999-12-31")
+        assert endless.status_code == 200, path
+        assert endless.text == client.get(f"{path}?since=2026-03-01").text
+
+
+@pytest.mark.parametrize("number", [2**63 - 1, 2**63, 2**63 + 1, 10**40])
+def test_a_record_number_beyond_the_ledgers_integers_is_not_found(client, as_alice, number):
+    """The numbers SQLite and PostgreSQL cannot hold are 404s, not an OverflowError's 500."""
+    assert client.get(f"/ledger/badges/credits/{number}-{'ab' * 32}.jwt").status_code == 404
+    assert client.get(f"/ledger/certificates/{number}").status_code == 404

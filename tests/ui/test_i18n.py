@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -180,3 +181,18 @@ def test_every_dashboard_string_is_translated_and_no_english_is_left_on_the_page
     assert "Mi panel" in pages["own programme"]
     assert "no tienen identificadores de pacientes" in pages["own page"]
     assert "Este panel es solo para su profesional" in pages["forbidden"]
+
+
+def test_the_language_links_keep_the_query_even_with_url_for_s_own_names(browser, auth_server):
+    """`endpoint`, `_method` or a path value's name in the query once made the switcher a 500."""
+    launch(browser, auth_server)
+    paths = {
+        "es": "/app/?endpoint=x&_method=POST&q=a+b",
+        "fr": f"/app/discuss/{SEPSIS}?module_id=x",
+    }
+    for code, path in paths.items():
+        page = get(browser, path)
+        [link] = re.findall(rf'href="([^"]*)" lang="{code}"', page)
+        switched = html.unescape(link)
+        assert switched == f"{path}&lang={code}"
+        assert f'<html lang="{code}">' in get(browser, switched)

@@ -26,6 +26,7 @@ from app.ledger.wiring import ledger_for
 from app.public_url import public_base_url, public_url_for
 
 bp = Blueprint("ledger_outputs", __name__, url_prefix="/ledger")
+LARGEST_SEQUENCE = 2**63 - 1  # the ledger numbers records in a signed 64-bit integer column
 
 
 @bp.get("/transcript")
@@ -71,7 +72,8 @@ def credit_badge(sequence: int, record_hash: str):
     badge names the learner by the opaque ledger id only.
     """
     store = ledger_for(current_app).store
-    record = next(store.iter_chain(after=sequence - 1), None) if sequence > 0 else None
+    numbered = 0 < sequence <= LARGEST_SEQUENCE
+    record = next(store.iter_chain(after=sequence - 1), None) if numbered else None
     if (
         record is None
         or record.sequence != sequence
@@ -173,7 +175,7 @@ def learner_transcript():
         ledger_for(current_app).store,
         current_learner_id(),
         start=shared.day_start(since) if since else None,
-        end=shared.day_start(until) + timedelta(days=1) if until else None,
+        end=shared.day_start(until + timedelta(days=1)) if until and until < date.max else None,
         library=modules(),
         language=page_language(),
     )
