@@ -22,7 +22,7 @@ def create_app(
     test_config: Mapping[str, object] | None = None, *, instance_path: str | Path | None = None
 ) -> Flask:
     """Build the Bedside application from layered configuration."""
-    from app import config, errors, pages, rate_limits, redaction, security
+    from app import config, errors, pages, rate_limits, redaction, request_text, security
 
     app = Flask(
         __name__,
@@ -36,6 +36,7 @@ def create_app(
     errors.register_error_handlers(app)
     pages.init_app(app)
     security.init_app(app)
+    request_text.init_app(app)
     install_deployment(app)
     wire_parts(app)
     rate_limits.init_app(app)

@@ -13,6 +13,8 @@ Indicator = Literal["info", "warning", "critical"]
 # A required string with something in it: incoming strings are stripped, so a blank one is refused
 # (the pattern says so in the OpenAPI document too).
 NonBlank = Annotated[str, Field(min_length=1, pattern=r"\S")]
+# A code or system as stored from feedback: no control characters (PostgreSQL stores no NUL)
+PlainText = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
 class Incoming(BaseModel):
@@ -102,8 +104,8 @@ class Coding(BaseModel):
     """A FHIR Coding as used in cards (display required where the spec needs it)."""
 
     model_config = ConfigDict(extra="forbid")
-    system: str | None = None
-    code: str
+    system: PlainText | None = None
+    code: PlainText
     display: str | None = None
 
 

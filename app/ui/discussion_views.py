@@ -37,6 +37,7 @@ from app.ui.views import bp, error_page, page
 TITLE_MAX, BODY_MAX, NAME_MAX = 120, 5000, 40
 FormAnswer = str | tuple[str, int] | tuple[str, int, dict[str, str]]
 MODULE_SCOPE = "module"
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 # Posts are read by peers, so a date of birth is refused for any patient, not only the launched
 # one the shared guard knows: a date written next to "DOB", "born", "date of birth" (or Spanish).
 BIRTH_DATE_MENTION = re.compile(
@@ -357,6 +358,6 @@ def display_name() -> Response | tuple[str, int] | str:
 
 def safe_next(target: str | None) -> str:
     """Where to go after choosing a name: a path inside /app, else the start page."""
-    if target and target.startswith("/app/") and not target.startswith("//"):
-        return target
+    if target and target.startswith("/app/") and not CONTROL_CHARACTER.search(target):
+        return target  # (a control character cannot go in a Location header)
     return url_for("ui.home")

@@ -105,6 +105,26 @@ def test_feedback_stores_the_reason_code_and_its_system(
     assert stored_reasons(cds_config) == {stored}
 
 
+@pytest.mark.parametrize(
+    "reason",
+    [
+        {"system": NON_ADHERENCE, "code": "need-more-info\u0000"},
+        {"system": f"{NON_ADHERENCE}\u0000", "code": "need-more-info"},
+        {"code": "need\nmore-info"},
+    ],
+)
+def test_a_reason_with_a_control_character_is_a_400_and_nothing_is_stored(
+    cds, cds_config, fixture_store, reason
+):
+    """PostgreSQL stores no NUL: such a code was a 500 there (SQLite kept it)."""
+    card = sepsis_card(cds, fixture_store)
+    body = overridden(card["uuid"], reason)
+    response = cds.post(f"/cds-services/{SERVICE}/feedback", body)
+    assert response.status_code == 400
+    assert response.json["error"]["field"].startswith("feedback.0.overrideReason.reason.")
+    assert stored_reasons(cds_config) == set()
+
+
 def test_the_migration_splits_reasons_stored_as_system_bar_code(tmp_path):
     path = tmp_path / "old.db"
     old = Database(sqlite3.connect(path))

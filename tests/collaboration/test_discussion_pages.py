@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
 from app.collaboration.posting import PAGE_SIZE, POSTS_PER_WINDOW
 from tests.collaboration.conftest import MODERATOR, SEPSIS, post_ids, start_thread
-from tests.ui.helpers import FHIR_USER, get, launch_as, post
+from tests.ui.helpers import FHIR_USER, get, launch, launch_as, post
 from tests.ui.helpers import learner as demo_learner
 
 
@@ -227,3 +228,17 @@ def test_reported_posts_are_paged_50_at_a_time_most_reported_first(
     second = get(moderator, "/app/moderation?page=2")
     assert second.count('<li class="panel post reported-post">') == 2
     assert "Reply 49" in second and "Reply 50" in second
+
+
+@pytest.mark.parametrize(
+    "target", ["/app/\n", "/app/\r\nSet-Cookie: x=1", "/app/\t", "//evil.example/"]
+)
+def test_a_next_page_with_a_control_character_goes_to_the_start_page(
+    collab_app, auth_server, target
+):
+    """A newline in `next` cannot go in a Location header: it was a 500 after the name was saved."""
+    client = collab_app.test_client()
+    launch(client, auth_server)
+    form = get(client, "/app/discuss/name")
+    response = post(client, "/app/discuss/name", form, name="Night owl", next=target)
+    assert urlsplit(response.headers["Location"]).path == "/app/"  # the start page

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import html
 import io
 import re
+from html import unescape
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -193,6 +193,6 @@ def test_the_language_links_keep_the_query_even_with_url_for_s_own_names(browser
     for code, path in paths.items():
         page = get(browser, path)
         [link] = re.findall(rf'href="([^"]*)" lang="{code}"', page)
-        switched = html.unescape(link)
+        switched = unescape(link)
         assert switched == f"{path}&lang={code}"
         assert f'<html lang="{code}">' in get(browser, switched)
