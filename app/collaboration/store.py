@@ -555,15 +555,28 @@ class CollaborationStore:
             detach_reports(connection, learner_id)
 
     def start_thread(
-        self, scope: str, scope_id: str, version: str, title: str, author_id: str, body: str
+        self,
+        scope: str,
+        scope_id: str,
+        version: str,
+        title: str,
+        author_id: str,
+        body: str,
+        *,
+        budgeted: bool = True,
     ) -> str:
-        """Open a thread with its first post (PostingTooFast over the budget); return its id."""
+        """Open a thread with its first post (PostingTooFast over the budget); return its id.
+
+        `budgeted=False` for a thread Bedside opens in an author's name (an approved case's
+        discussion): the author did not post just now, so their posting budget does not apply.
+        """
         check_text(title, "thread title")
         check_text(body, "post")
         thread_id, moment = new_id(), datetime.now(UTC)
         now = moment.isoformat(timespec="microseconds")
         with self.database.write() as connection:
-            check_posting_budget(connection, "collab_posts", author_id, moment)
+            if budgeted:
+                check_posting_budget(connection, "collab_posts", author_id, moment)
             connection.execute(
                 text(
                     "INSERT INTO collab_threads (thread_id, scope, scope_id, scope_version, title,"

@@ -227,7 +227,13 @@ def case_review(case_id: str) -> Response | tuple[str, int]:
     case_conferences().review(case_id, learner_id(), approve=approve, seen=seen)
     if approve:
         thread_id = store().start_thread(
-            CASE_SCOPE, case_id, "", case.title, case.author_id, gettext("Discussion of this case.")
+            CASE_SCOPE,
+            case_id,
+            "",
+            case.title,
+            case.author_id,
+            gettext("Discussion of this case."),
+            budgeted=False,  # the moderator opens it: the author's recent posts do not count
         )
         case_conferences().open_discussion(case_id, thread_id)
     return redirect(url_for("ui.teaching_cases"), 303)

@@ -264,3 +264,20 @@ def test_a_case_discussion_is_paged_and_keeps_a_reply_over_the_posting_budget(
         collaboration.reply(thread_id, peer_id, f"Quick {number}")
     refused = post(peer, case, get(peer, case), status=429, body="A considered reply")
     assert "A considered reply" in refused.get_data(as_text=True)
+
+
+def test_approving_opens_the_discussion_even_when_the_author_just_used_their_posting_budget(
+    clubs_app, author, moderator
+):
+    """The moderator opens the thread in the author's name: it was a 500, leaving no thread."""
+    case = draft_case(author)
+    post(author, case + "/submit", get(author, case + "/edit"))
+    case_id = case.rsplit("/", 1)[1]
+    author_id = clubs_app.extensions["case_conferences"].case(case_id).author_id
+    collaboration = clubs_app.extensions["collaboration"].store
+    busy = collaboration.start_thread("module", "sepsis-hour-1-bundle", "", "Busy", author_id, "1")
+    for number in range(POSTS_PER_WINDOW - 1):
+        collaboration.reply(busy, author_id, f"Quick {number}")
+    review(moderator, case, "approve")
+    approved = clubs_app.extensions["case_conferences"].case(case_id)
+    assert approved.status == "approved" and approved.thread_id
