@@ -26,7 +26,7 @@ from app.case_conferences.deidentify import (
     scrub_text,
     state_of,
 )
-from app.fhir_json import as_dict, as_str, dicts_in
+from app.fhir_json import as_dict, as_str, dicts_in, finite_float
 
 Translate = Callable[[str], str]
 ADULTS = {"female": "woman", "male": "man"}
@@ -145,8 +145,8 @@ def concept_text(concept: Mapping[str, object], translate: Translate = untransla
 
 def quantity_text(quantity: Mapping[str, object]) -> str:
     """'38.9 Cel' from a Quantity (empty when it has no number)."""
-    value = quantity.get("value")
-    if not isinstance(value, int | float):
+    value = finite_float(quantity.get("value"))
+    if value is None:  # no number: text, a boolean, NaN, or an integer past a float's range
         return ""
     unit = as_str(quantity.get("unit")) or as_str(quantity.get("code")) or ""
     return f"{value:g} {unit}".strip()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from flask_babel import format_decimal, gettext, lazy_gettext
 
 from app import units
-from app.fhir_json import as_dict, as_str, coding_triples, dicts_in, is_number
+from app.fhir_json import as_dict, as_str, coding_triples, dicts_in, finite_float
 from app.library.loader import Library, ValueSet
 from app.smart import FhirRequestError, SmartSession, fhir_get
 
@@ -26,6 +26,7 @@ OBSERVATION_STATUSES = {"final", "amended", "corrected", "preliminary"}
 MEDICATION_STATUSES = {"active", "on-hold"}
 ACTIVE_CLINICAL = {"active", "recurrence", "relapse"}
 EXCLUDED_VERIFICATION = {"entered-in-error", "refuted"}
+LARGEST_FORMATTED = 1e15  # Babel formats numbers below this with grouping; larger ones overflow it
 
 
 @dataclass(frozen=True)
@@ -256,16 +257,28 @@ def observation_value(part: dict) -> str | None:
     from its systolic (8480-6) and diastolic (8462-4) components.
     """
     quantity = part.get("valueQuantity")
-    if isinstance(quantity, dict) and is_number(quantity.get("value")):
-        return units.with_unit(format_decimal(quantity["value"]), quantity)
+    value = number_text(quantity.get("value")) if isinstance(quantity, dict) else None
+    if value is not None:
+        return units.with_unit(value, quantity)
     pressure = units.blood_pressure_parts(part)
     if pressure:
         systolic, diastolic = pressure
-        reading = f"{format_decimal(systolic['value'])}/{format_decimal(diastolic['value'])}"
-        return units.with_unit(reading, systolic)
+        high, low = number_text(systolic["value"]), number_text(diastolic["value"])
+        if high is not None and low is not None:
+            return units.with_unit(f"{high}/{low}", systolic)
     if as_str(part.get("valueString")):
         return part["valueString"]
     return concept_text(part.get("valueCodeableConcept")) or None
+
+
+def number_text(value: object) -> str | None:
+    """A JSON number in the UI's format (None when it is no finite number, or a boolean)."""
+    number = finite_float(value)
+    if number is None:
+        return None
+    if abs(number) >= LARGEST_FORMATTED:  # past Babel's decimal precision: plain notation
+        return f"{number:g}"
+    return str(format_decimal(value))
 
 
 def observed_at(observation: dict) -> datetime | None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from flask import Flask
 from flask_babel import Babel
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.case_conferences.deidentify import record_identifiers
+from app.case_conferences.vignette import quantity_text
 from app.ledger.outputs.badges import Invalid, check_signature, claim_problems, time_problems
 from app.ledger.outputs.status_list import list_problem
 from app.library.loader import ValueSet
@@ -77,10 +79,32 @@ def test_the_patient_facts_panel_reads_any_json_without_an_error(resources):
 @given(resource)
 @example({"component": True})
 @example({"component": [{"valueQuantity": {"value": "92"}, "code": {"coding": 5}}]})
+@example({"valueQuantity": {"value": 1e25}})
+@example({"valueQuantity": {"value": 10**400}})
 def test_an_observation_value_is_text_or_nothing_whatever_its_fields(observation):
     with app_context():
         value = observation_value(observation)
     assert value is None or isinstance(value, str)
+
+
+@pytest.mark.parametrize(
+    ("value", "on_the_page", "in_a_vignette"),
+    [
+        (5.2, "5.2", "5.2 Cel"),
+        (1200, "1,200", "1200 Cel"),
+        (1e25, "1e+25", "1e+25 Cel"),
+        (-1e300, "-1e+300", "-1e+300 Cel"),
+        (10**400, None, ""),
+        (True, None, ""),
+    ],
+)
+def test_a_quantity_too_large_for_babel_is_shown_plainly_and_one_past_a_float_not_at_all(
+    value, on_the_page, in_a_vignette
+):
+    """Babel raised InvalidOperation from 1e25 up, a case page's 500; a vignette overflowed."""
+    with app_context():
+        assert observation_value({"valueQuantity": {"value": value}}) == on_the_page
+    assert quantity_text({"value": value, "unit": "Cel"}) == in_a_vignette
 
 
 @settings(max_examples=300, deadline=None)
