@@ -34,7 +34,13 @@ PATIENT_KEYS = frozenset(
 PATIENT_PATTERNS = (
     ("a FHIR patient or encounter reference", re.compile(r"\b(Patient|Encounter)/[A-Za-z0-9\-.]+")),
     ("a social security number", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),
-    ("an e-mail address", re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")),
+    # Tried only where a run of address characters starts (the lookbehind), so a long run with
+    # no @ costs its length once, not once per position in it; it needs a letter or digit
+    # before the @, as the word boundary of `\b[\w.+-]+@` did.
+    (
+        "an e-mail address",
+        re.compile(r"(?<![\w.+-])[.+-]*\w[\w.+-]*@[\w-]+\.[\w.-]+\b"),
+    ),
     ("a phone number", re.compile(r"\(?\b\d{3}\)?[-. ]\d{3}[-. ]\d{4}\b")),
     ("a record number (7 or more digits)", re.compile(r"\b\d{7,}\b")),
 )
