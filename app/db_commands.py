@@ -481,10 +481,15 @@ def source_snapshot(connection: Connection) -> Connection:
 
 
 def ordered_tables(database: Database, names: list[str]) -> list[str]:
-    """The tables in an order that satisfies their foreign keys (parents first)."""
+    """The tables in an order that satisfies their foreign keys (parents first).
+
+    Reflecting a table also reflects the tables its foreign keys name (another store's, such as
+    the ledger's learners for the badge status list): only the tables asked for are returned.
+    """
     metadata = MetaData()
     metadata.reflect(bind=database.engine, only=names)
-    return [reflected.name for reflected in metadata.sorted_tables]
+    wanted = set(names)
+    return [reflected.name for reflected in metadata.sorted_tables if reflected.name in wanted]
 
 
 def copy_table(source: Connection, target: Database, name: str, batch_rows: int) -> CopiedTable:

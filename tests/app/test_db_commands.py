@@ -417,6 +417,19 @@ def test_a_copied_ledger_is_verified_on_the_target(tmp_path, postgres_url):
     assert "ledger: Verified 6 records; chain intact." in output
 
 
+def test_an_installation_with_every_store_and_credits_copies_each_table_once(
+    tmp_path, postgres_url
+):
+    """The badge status list's foreign keys name the ledger's tables: they were copied twice."""
+    assert run("db", "migrate", "--database-url", sqlite_url(tmp_path))[0] == 0
+    fill_the_ledger(sqlite_url(tmp_path), credits=3)
+    code, output = run("db", "copy", "--from", sqlite_url(tmp_path), "--to", postgres_url)
+    assert code == 0, output
+    assert output.count("ledger_credits: 4 rows") == 1
+    assert output.count("ledger_learners: 1 rows") == 1
+    assert "ledger: Verified 4 records; chain intact." in output
+
+
 def test_a_ledger_whose_chain_breaks_in_the_copy_is_refused(tmp_path, postgres_url):
     fill_the_ledger(sqlite_url(tmp_path), credits=3)
     with sqlite3.connect(tmp_path / "bedside.db") as connection:  # tamper with the evidence
