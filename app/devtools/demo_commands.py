@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli_output import writing
 from app.devtools.demo_keys import DEMO_BACKEND_CLIENT, demo_backend_key
 
 DEFAULT_DEMO_FHIR = "http://127.0.0.1:8000/fhir"
@@ -81,8 +82,10 @@ def backend_client(out: Path, fhir_server: str | None) -> None:
     )
     key = demo_backend_key(Path(current_app.instance_path)).as_dict(private=True)
     entry = {"iss": base.rstrip("/"), "client_id": DEMO_BACKEND_CLIENT, "private_key": key}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump([entry], handle, indent=2)
+    with writing(out):
+        if not out.parent.exists():  # a file in its place is "Not a directory" when opening
+            out.parent.mkdir(parents=True)
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump([entry], handle, indent=2)
     click.echo(f"Wrote the demo backend-services registration for {entry['iss']} to {out}.")

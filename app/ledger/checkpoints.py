@@ -12,7 +12,7 @@ issuer's key; its public JWKS is what auditors need.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +28,7 @@ KEY_FILE = "ledger_checkpoint_key.json"
 PUBLIC_KEY_FILE = "checkpoint-key.json"
 ALGORITHM = "ES256"
 TYPE = "bedside-ledger-checkpoint+jws"
+MAX_SEQUENCE = 2**63 - 1  # SQLite's largest integer: a record's sequence number cannot be larger
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class Checkpoint:
 
 class CheckpointError(Exception):
     """A checkpoint cannot be trusted (unreadable, wrong kind or a bad signature)."""
+
+
+FIELDS = {field.name for field in fields(Checkpoint)}
 
 
 def checkpoint_key(instance_path: Path | str) -> ECKey:
@@ -73,9 +77,22 @@ def read_checkpoint(token: str, jwks: dict) -> Checkpoint:
     if verified.headers().get("typ") != TYPE:
         raise CheckpointError("it is not a Bedside ledger checkpoint")
     try:
-        return Checkpoint(**json.loads(verified.payload))
-    except (ValueError, TypeError):
+        statement = json.loads(verified.payload)
+    except (ValueError, RecursionError):
         raise CheckpointError("its signed statement is not a checkpoint") from None
+    return checkpoint_from(statement)
+
+
+def checkpoint_from(statement: object) -> Checkpoint:
+    """Build the checkpoint a signed statement holds, checking each field's type and range."""
+    if not isinstance(statement, dict) or set(statement) != FIELDS:
+        raise CheckpointError("its signed statement is not a checkpoint")
+    sequence = statement["sequence"]
+    if type(sequence) is not int or not 0 <= sequence <= MAX_SEQUENCE:
+        raise CheckpointError(f"its sequence is not a whole number from 0 to {MAX_SEQUENCE}")
+    if not isinstance(statement["head_hash"], str) or not isinstance(statement["time"], str):
+        raise CheckpointError("its head hash and time are not both text")
+    return Checkpoint(**statement)
 
 
 def checkpoint_problem(checkpoint: Checkpoint, store: LedgerStore) -> str | None:

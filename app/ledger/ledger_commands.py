@@ -24,8 +24,9 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask
@@ -33,6 +34,7 @@ from flask.cli import ScriptInfo
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app import config
+from app.cli_output import writing
 from app.database import (
     Database,
     DatabaseUrl,
@@ -217,7 +219,9 @@ def checkpoint_command(database: Path | None, output: Path, public_key: bool) ->
     key = signing_key()
     write_output(output, sign_checkpoint((report.checked, report.head_hash), key, now()) + "\n")
     if str(output) != "-":
-        target = write_jwks(output.parent / PUBLIC_KEY_FILE, public_keys(key))
+        target = output.parent / PUBLIC_KEY_FILE
+        with writing(target):
+            write_jwks(target, public_keys(key))
         click.echo(f"Checkpoint public key (JWKS): {target}", err=True)
 
 
@@ -415,7 +419,12 @@ class UsageProblem(click.ClickException):
     show_default=True,
     help="pars: sum point-of-care cycles into one activity per learner and period.",
 )
-@click.option("--base-url", default=None, help="Public URL (default: BEDSIDE_PUBLIC_BASE_URL).")
+@click.option(
+    "--base-url",
+    default=None,
+    callback=lambda _context, _param, value: base_url(value),
+    help="Public http(s) URL (default: BEDSIDE_PUBLIC_BASE_URL).",
+)
 @click.option("--language", type=click.Choice(shared.LANGUAGES), default="en", show_default=True)
 @DATABASE_OPTION
 def export_command(**options) -> None:
@@ -467,7 +476,8 @@ def run_export(format_: str, output: Path, database: Path | None, **options) -> 
     write_output(output, result.text)
     if result.jwks is not None:
         target = jwks_path(output, app)
-        write_jwks(target, result.jwks)
+        with writing(target):
+            write_jwks(target, result.jwks)
         click.echo(f"Issuer public keys (JWKS): {target}", err=True)
     if result.note:
         click.echo(result.note, err=True)
@@ -479,6 +489,20 @@ def xapi_version(value: str) -> str:
         return xapi.check_version(value)
     except ValueError as error:
         raise UsageProblem(str(error)) from None
+
+
+def base_url(value: str | None) -> str | None:
+    """Accept an absolute http(s) URL before anything is signed or written (exit 2 otherwise)."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value.strip())
+        _ = parts.port  # reading it checks the port is a number from 0 to 65535
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise UsageProblem(f"--base-url must be an absolute http(s) URL, not {value!r}.")
+    return value.strip()
 
 
 def load_app() -> Flask | None:
@@ -495,7 +519,8 @@ def load_app() -> Flask | None:
 def window_from(since: datetime | None, until: datetime | None) -> shared.Window:
     """Turn inclusive --since/--until days into a UTC [start, end) window."""
     start = shared.day_start(since.date()) if since else None
-    end = shared.day_start(until.date()) + timedelta(days=1) if until else None
+    last = until.date() if until else date.max  # --until 9999-12-31 means no end, as no --until
+    end = shared.day_start(last + timedelta(days=1)) if last < date.max else None
     if start and end and end <= start:
         raise ValueError("--until is before --since.")
     return shared.Window(start, end)
@@ -541,7 +566,8 @@ def write_output(output: Path, text: str) -> None:
     if str(output) == "-":
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        with writing(output):
+            output.write_text(text, encoding="utf-8")
         click.echo(f"Wrote {output}", err=True)
 
 

@@ -42,6 +42,7 @@ from app.library.findings import (
 from app.library.loader import (
     SCHEMA_PATH,
     LibraryError,
+    json_problem,
     load_module,
     load_value_set,
     module_validator,
@@ -129,8 +130,8 @@ def schema_validator(content_dir: Path) -> jsonschema.Validator:
         )
     try:
         return module_validator(content_dir)
-    except (OSError, ValueError, jsonschema.SchemaError) as error:
-        raise ContentDirError(f"{schema_path}: not a usable JSON Schema ({error}).") from None
+    except LibraryError as error:
+        raise ContentDirError(str(error)) from None
 
 
 def display_path(content_dir: Path, path: Path) -> str:
@@ -165,8 +166,9 @@ def load_value_set_file(
     try:
         entry.resource = json.loads(path.read_text(encoding="utf-8"))
         entry.value_set = load_value_set(path)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        return [Finding("error", entry.file, "(file)", f"cannot be read as JSON ({error}).")]
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        message = f"cannot be read as JSON ({json_problem(error)})."
+        return [Finding("error", entry.file, "(file)", message)]
     except (LibraryError, KeyError, TypeError, AttributeError) as error:
         message = problem_text(error, path) if isinstance(error, LibraryError) else repr(error)
         return [Finding("error", entry.file, "(file)", f"cannot be loaded: {message}")]

@@ -5,6 +5,7 @@ Measure-only value sets (content/measures/valuesets) get the same value set chec
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 from app.library import editorial
 from app.library.codes import KNOWN_SYSTEMS, coding_problems
@@ -85,7 +86,9 @@ def check_value_set_codes(entry: ValueSetFile) -> list[Finding]:
     seen: Counter = Counter()
     for i, include in items(get(entry.resource, "compose", "include")):
         system = get(include, "system")
-        if isinstance(system, str) and system not in KNOWN_SYSTEMS:
+        if not isinstance(system, str):
+            continue  # the FHIR shape check reports it (a system is a string)
+        if system not in KNOWN_SYSTEMS:
             problems = coding_problems(system, "", clinical=True)
             findings.extend(
                 Finding(severity, entry.file, f"compose.include[{i}].system", message)
@@ -150,16 +153,22 @@ def check_unique_ids(library: LibraryContext) -> list[Finding]:
 
 def check_unused_value_sets(library: LibraryContext) -> list[Finding]:
     """Value sets no module or measure uses (info: they may be for content still being written)."""
-    used = {body.get("value_set") for m in library.modules for _, _, body in criteria(m.data)}
-    used |= {
-        url for m in library.modules for _, url in items(get(m.module, "case", "patient_facts"))
-    }
-    used |= {url for m in library.measures for _, url in m.value_set_references()}
+    used = set(used_value_sets(library))
     return [
         Finding("info", entry.file, "url", "no module or measure uses this value set yet.")
         for entry in library.all_value_set_files
         if entry.value_set is not None and entry.value_set.url not in used
     ]
+
+
+def used_value_sets(library: LibraryContext) -> Iterator[str]:
+    """The value set URLs modules and measures name (not-a-string ones are schema errors)."""
+    named = [body.get("value_set") for m in library.modules for _, _, body in criteria(m.data)]
+    named += [
+        url for m in library.modules for _, url in items(get(m.module, "case", "patient_facts"))
+    ]
+    named += [url for m in library.measures for _, url in m.value_set_references()]
+    return (url for url in named if isinstance(url, str))
 
 
 def check_drafts(library: LibraryContext) -> list[Finding]:

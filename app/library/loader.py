@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,10 @@ CANONICAL_BASE = "https://fhir.bedside.example"
 
 class LibraryError(Exception):
     """A content file that cannot be loaded; the message names the file and the problem."""
+
+
+class SchemaFileError(LibraryError, ValueError):
+    """A JSON Schema file that is missing, not JSON, or not a usable schema."""
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,8 @@ def load_value_set(path: Path) -> ValueSet:
     """Read one FHIR ValueSet JSON file and flatten its compose.include concepts."""
     try:
         resource = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise LibraryError(f"{path}: cannot be read as JSON ({error}).") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise LibraryError(f"{path}: cannot be read as JSON ({json_problem(error)}).") from None
     if not isinstance(resource, dict) or resource.get("resourceType") != "ValueSet":
         raise LibraryError(f"{path}: is not a FHIR ValueSet.")
     if not isinstance(resource.get("url"), str):
@@ -95,26 +100,62 @@ def load_value_set(path: Path) -> ValueSet:
     )
 
 
+def json_problem(error: BaseException) -> str:
+    """Why a JSON (Schema) file cannot be used, in a few words, without a traceback's detail."""
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    if isinstance(error, jsonschema.SchemaError):
+        return error.message
+    if isinstance(error, OSError):
+        return error.strerror or type(error).__name__
+    if type(error) is ValueError:  # the only bare ValueError json.loads raises: a huge integer
+        return f"a number has more than {sys.get_int_max_str_digits():,} digits"
+    return str(error)
+
+
 def iter_concepts(path: Path, resource: dict):
     """Yield ((system, code), display) for every concept in compose.include."""
-    for include in resource.get("compose", {}).get("include", []):
-        system = include.get("system")
-        if not system or not include.get("concept"):
-            raise LibraryError(f"{path}: every compose.include needs a system and listed concepts.")
-        for concept in include["concept"]:
-            yield (system, str(concept["code"])), concept.get("display", "")
+    compose = resource.get("compose")
+    includes = compose.get("include") if isinstance(compose, dict) else None
+    for include in includes if isinstance(includes, list) else []:
+        system, concepts = listed_concepts(path, include)
+        for concept in concepts:
+            code = concept.get("code") if isinstance(concept, dict) else None
+            if not isinstance(code, str | int) or not str(code).strip():
+                raise LibraryError(f"{path}: a concept of {system} has no code.")
+            yield (system, str(code)), concept.get("display", "")
+
+
+def listed_concepts(path: Path, include: object) -> tuple[str, list]:
+    """An include's system and its concept list, or LibraryError when either is missing."""
+    system = include.get("system") if isinstance(include, dict) else None
+    concepts = include.get("concept") if isinstance(include, dict) else None
+    if not isinstance(system, str) or not system or not isinstance(concepts, list) or not concepts:
+        raise LibraryError(f"{path}: every compose.include needs a system and listed concepts.")
+    return system, concepts
 
 
 @cache
 def read_schema(schema_path: Path) -> dict:
-    """Read the module JSON Schema once."""
+    """Read a JSON Schema file once."""
     return json.loads(schema_path.read_text(encoding="utf-8"))
+
+
+def schema_file_validator(schema_path: Path) -> jsonschema.Validator:
+    """A Draft 2020-12 validator for a schema file; SchemaFileError naming the file if unusable."""
+    try:
+        schema = read_schema(schema_path)
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except (OSError, ValueError, RecursionError, jsonschema.SchemaError) as error:
+        raise SchemaFileError(
+            f"{schema_path}: not a usable JSON Schema ({json_problem(error)})."
+        ) from None
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
 def module_validator(content_dir: Path) -> jsonschema.Validator:
     """Build a validator for the module schema shipped with the content."""
-    schema = read_schema(content_dir.joinpath(*SCHEMA_PATH))
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return schema_file_validator(content_dir.joinpath(*SCHEMA_PATH))
 
 
 def describe_schema_error(error: jsonschema.ValidationError) -> str:

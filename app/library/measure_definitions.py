@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-from app.library.loader import LibraryError, ValueSet, describe_schema_error, load_value_set
+from app.library.loader import (
+    LibraryError,
+    ValueSet,
+    describe_schema_error,
+    load_value_set,
+    schema_file_validator,
+)
 
 MEASURES_FOLDER = "measures"
 SCHEMA_FILE = "measure.schema.json"
@@ -66,7 +71,10 @@ def load_measures(content_dir: Path) -> dict[str, MeasureDefinition]:
     """Load and validate every measure under content_dir/measures, keyed by id."""
     content_dir = Path(content_dir)
     value_sets = load_measure_value_sets(content_dir)
-    validator = measure_validator(content_dir)
+    try:
+        validator = measure_validator(content_dir)
+    except LibraryError as error:
+        raise MeasureError(str(error)) from None
     measures: dict[str, MeasureDefinition] = {}
     for path in sorted((content_dir / MEASURES_FOLDER).glob("*.yaml")):
         measure = load_measure(path, value_sets, validator)
@@ -159,12 +167,5 @@ def read_yaml(path: Path) -> dict:
 
 
 def measure_validator(content_dir: Path) -> jsonschema.Validator:
-    """Build a validator for the measure schema shipped with the content."""
-    schema = read_schema(content_dir / MEASURES_FOLDER / SCHEMA_FILE)
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-
-
-@cache
-def read_schema(path: Path) -> dict:
-    """Read the measure JSON Schema once."""
-    return json.loads(path.read_text(encoding="utf-8"))
+    """Build a validator for the measure schema shipped with the content (else SchemaFileError)."""
+    return schema_file_validator(content_dir / MEASURES_FOLDER / SCHEMA_FILE)

@@ -166,7 +166,10 @@ class BulkExportClient:
                 "The FHIR server URL must be https (plain http only on loopback)."
             )
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise BulkExportError(f"Cannot write {directory}: {error.strerror or error}.") from None
         state = ExportState.open(directory, request)
         result = ExportResult(transaction_time="", files={})
         if not state.data.get("status_url"):
@@ -392,7 +395,7 @@ def retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # '²'.isdigit() too, but float() cannot read it
         return min(float(value), MAX_RETRY_AFTER)
     try:
         moment = parsedate_to_datetime(value)

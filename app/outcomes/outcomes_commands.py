@@ -17,6 +17,7 @@ from flask.cli import ScriptInfo
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import stats
+from app.cli_output import writing
 from app.database import Database, DatabaseUrl, database_url, parse_database_url, sqlite_path_url
 from app.errors import ConfigError
 from app.library.measure_definitions import MeasureError, load_measures
@@ -178,7 +179,8 @@ def compute(
     start = since.moment if since and not since.incremental else _earliest(cases, end)
     text = render(cases, fmt, start, end, directions)
     if output:
-        output.write_text(text, encoding="utf-8")
+        with writing(output):
+            output.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
     if save:

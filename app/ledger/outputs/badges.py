@@ -299,6 +299,8 @@ def check_header(token: str, algorithms: tuple[str, ...]) -> dict:
         header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
     except (binascii.Error, ValueError) as error:
         raise Invalid(f"the JOSE header cannot be read ({error})") from None
+    except RecursionError:
+        raise Invalid("the JOSE header cannot be read (nested too deeply)") from None
     if not isinstance(header, dict):
         raise Invalid("the JOSE header is not a JSON object")
     if header.get("alg") not in algorithms:
@@ -325,7 +327,7 @@ def check_signature(token: str, header: dict, jwks: dict) -> dict:
         raise Invalid(f"the signature cannot be checked ({error})") from None
     try:
         claims = json.loads(verified.payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise Invalid("the payload is not JSON") from None
     if not isinstance(claims, dict):
         raise Invalid("the payload is not a JSON object")

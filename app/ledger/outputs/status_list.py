@@ -38,6 +38,7 @@ LIST_CREDENTIAL_TYPE = "BitstringStatusListCredential"
 PURPOSE = "revocation"
 MULTIBASE_BASE64URL = "u"
 MAX_LIST_BYTES = 16 * 1024 * 1024  # 128 M entries: far beyond any list Bedside serves
+MAX_INDEX_DIGITS = len(str(MAX_LIST_BYTES * 8))  # a longer index is beyond any list Bedside reads
 FETCH_TIMEOUT_SECONDS = 10.0
 MAX_RESPONSE_BYTES = 1024 * 1024
 DEFAULT_MAX_AGE = 300  # seconds a served list may be cached (its `ttl`, and Cache-Control)
@@ -222,6 +223,8 @@ def entry_fields(entry_: Mapping[str, object]) -> tuple[str, int]:
         raise StatusUnavailable(f"credentialStatus is not a {ENTRY_TYPE} with a list URL")
     if not isinstance(index, str) or not index.isdigit() or not index.isascii():
         raise StatusUnavailable("statusListIndex is not a base-10 integer string")
+    if len(index.lstrip("0")) > MAX_INDEX_DIGITS:
+        raise StatusUnavailable(f"statusListIndex has {len(index)} digits, beyond any status list")
     return url, int(index)
 
 
