@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import time
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from flask import Flask
 
@@ -151,12 +152,43 @@ def to_choice(setting: Setting, value: object) -> str:
 def to_url(setting: Setting, value: object) -> str:
     """Accept an absolute http(s) URL, without a trailing slash."""
     url = str(value).strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
+    parts = split_url(url)
+    if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ConfigError(
             f"{ENV_PREFIX}{setting.name} must be an absolute http(s) URL, not {url!r}."
         )
     return url
+
+
+def split_url(url: str) -> SplitResult | None:
+    """Split a URL; None when its host or port cannot be read (http://[::1, a port of 99999)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # reading it checks the port is a number from 0 to 65535
+    except ValueError:
+        return None
+    return parts
+
+
+class JsonFileProblem(Exception):
+    """A JSON file that cannot be used; the message is a clause such as 'is not valid JSON (…)'."""
+
+
+def read_json_file(path: Path) -> object:
+    """Parse a JSON file; JsonFileProblem saying why it cannot be read or is not JSON."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise JsonFileProblem(f"cannot be read ({error.strerror})") from None
+    except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError too
+        raise JsonFileProblem(f"is not valid JSON ({json_fault(error)})") from None
+
+
+def json_fault(error: ValueError | RecursionError) -> str:
+    """Why a text is not JSON Bedside reads, in the parser's words without Python advice."""
+    if isinstance(error, RecursionError):
+        return "arrays or objects nested too deeply"
+    return str(error).split(";", 1)[0]  # a too-long number: its limit, not sys.set_int_…
 
 
 def to_path(setting: Setting, value: object) -> Path:

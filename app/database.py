@@ -36,6 +36,7 @@ from sqlalchemy.pool import NullPool
 from sqlite_utils.migrations import Migrations
 
 from app import db as sqlite_files
+from app.config import split_url
 from app.db import STORE_SETTINGS, ConnectionSettings, register_store
 from app.errors import ConfigError
 from app.settings import REPO_ROOT
@@ -86,7 +87,12 @@ def parse_database_url(text_url: str) -> DatabaseUrl:
     if scheme == "sqlite":
         return sqlite_url(url)
     if scheme in {"postgresql", "postgres", "postgresql+psycopg"}:
-        parts = urlsplit(url)
+        parts = split_url(url)
+        if parts is None:
+            raise ConfigError(
+                "BEDSIDE_DATABASE_URL has a host or port that cannot be read "
+                "(write postgresql://user:password@host:5432/bedside)."
+            )
         if not parts.hostname and "host=" not in parts.query:
             raise ConfigError("BEDSIDE_DATABASE_URL names no PostgreSQL host.")
         if not parts.path.strip("/"):
@@ -470,5 +476,8 @@ def database_url(config: dict) -> DatabaseUrl:
 def app_database(app: Flask) -> Database:
     """The database the app's shared stores use (opened once, disposed with the stores)."""
     if EXTENSION not in app.extensions:
-        app.extensions[EXTENSION] = register_store(app, Database(database_url(app.config)))
+        database = Database(database_url(app.config))
+        if database.url.sqlite_path is not None:  # a folder or a text file stops the start here
+            sqlite_files.check_database_file(database.url.sqlite_path)
+        app.extensions[EXTENSION] = register_store(app, database)
     return app.extensions[EXTENSION]

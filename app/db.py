@@ -23,6 +23,8 @@ import os
 import sqlite3
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -31,7 +33,11 @@ from flask import Flask
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from app.errors import ConfigError
+
 STORES_EXTENSION = "bedside_stores"
+# What SQLite says of a path that is a folder, or a file that is not a database.
+NOT_A_DATABASE_FILE = {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOTADB}
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,8 @@ class SqliteStore:
         self.path = Path(path)
         self._connections = ThreadConnections(self.path, settings)
         if migrate:
-            apply_migrations(self.path, migrations, settings)
+            with opening(self.path):
+                apply_migrations(self.path, migrations, settings)
 
     def close(self) -> None:
         """Close every connection this store opened (no work may be in flight)."""
@@ -166,6 +173,26 @@ def apply_migrations(
         finally:
             connection.close()
     return pending
+
+
+@contextmanager
+def opening(path: Path) -> Iterator[None]:
+    """Turn a path SQLite cannot open as a database (a folder, a text file) into ConfigError."""
+    try:
+        yield
+    except sqlite3.DatabaseError as error:
+        if error.sqlite_errorcode & 0xFF not in NOT_A_DATABASE_FILE:  # the primary code
+            raise
+        raise ConfigError(
+            f"The database file {path} cannot be opened ({error}): name a SQLite database, "
+            "or a new file in a folder Bedside may write to."
+        ) from None
+
+
+def check_database_file(path: Path) -> None:
+    """Open the file once; ConfigError in one sentence when SQLite cannot use it as a database."""
+    with opening(path):
+        connect(path).close()
 
 
 def applied_migrations(

@@ -17,6 +17,7 @@ import json
 from flask import Flask, request
 from flask_limiter import Limiter
 from limits import parse_many
+from limits.errors import ConfigurationError
 
 from app.errors import ConfigError
 from app.smart.sessions import COOKIE_NAME as SMART_COOKIE
@@ -29,13 +30,7 @@ def init_app(app: Flask) -> Limiter:
     """Attach the limiter and the CDS and app-page limits to their blueprints."""
     for name in ("CDS_RATE_LIMIT", "APP_RATE_LIMIT"):
         check_limit(name, str(app.config[name]))
-    limiter = Limiter(
-        key_func=client_address,
-        app=app,
-        storage_uri=str(app.config["RATE_LIMIT_STORAGE"]),
-        headers_enabled=True,
-        strategy="moving-window",
-    )
+    limiter = make_limiter(app)
     limiter.limit(str(app.config["CDS_RATE_LIMIT"]), key_func=cds_client_key)(
         app.blueprints["cds_hooks"]
     )
@@ -43,6 +38,24 @@ def init_app(app: Flask) -> Limiter:
         app.blueprints["ui"]
     )
     return limiter
+
+
+def make_limiter(app: Flask) -> Limiter:
+    """The limiter on the configured counter store; ConfigError when it cannot be opened."""
+    try:
+        return Limiter(
+            key_func=client_address,
+            app=app,
+            storage_uri=str(app.config["RATE_LIMIT_STORAGE"]),
+            headers_enabled=True,
+            strategy="moving-window",
+        )
+    except (ConfigurationError, ValueError):  # the URL is not shown: it may hold a password
+        raise ConfigError(
+            "BEDSIDE_RATE_LIMIT_STORAGE names a counter store Flask-Limiter cannot open (an "
+            "unknown scheme, an unreadable host or port, or a client library such as redis not "
+            "installed): give memory:// or a URL such as redis://host:6379."
+        ) from None
 
 
 def check_limit(name: str, value: str) -> None:

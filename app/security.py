@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import split_url
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 HSTS = "max-age=31536000"  # one year; not includeSubDomains: sibling hosts are not ours to pin
@@ -58,8 +58,8 @@ def is_https_or_loopback(url: object) -> bool:
     """Accept https URLs, and plain http only on loopback (local testing)."""
     if not isinstance(url, str) or not url:
         return False
-    parts = urlsplit(url)
-    if not parts.netloc:
+    parts = split_url(url)
+    if parts is None or not parts.netloc:
         return False
     return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from app.config import JsonFileProblem, read_json_file
 from app.errors import ConfigError
 from app.security import is_https_or_loopback
 
@@ -29,11 +29,9 @@ class TrustedClient:
 def load_trusted_clients(path: Path) -> list[TrustedClient]:
     """Read and check the trusted-clients file; raise ConfigError naming file and problem."""
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise config_error(path, f"cannot be read ({error.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise config_error(path, f"is not valid JSON ({error})") from None
+        entries = read_json_file(path)
+    except JsonFileProblem as problem:
+        raise config_error(path, str(problem)) from None
     if not isinstance(entries, list):
         raise config_error(path, "must hold a JSON list of client objects")
     return [client_from_entry(path, number, entry) for number, entry in enumerate(entries, 1)]

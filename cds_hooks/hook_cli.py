@@ -9,13 +9,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from pydantic import ValidationError
 
+from app.config import JsonFileProblem, read_json_file, split_url
 from app.fhir_json import as_str
 from app.security import is_https_or_loopback
 from cds_hooks.engine import CdsEngine
@@ -36,8 +36,8 @@ DRAFT_FILE = click.Path(dir_okay=False, path_type=Path)
 
 def check_server(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """Require an http(s) FHIR base URL; plain http only on loopback."""
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    parts = split_url(value)
+    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
         raise click.BadParameter("give the FHIR base URL, e.g. https://fhir.example.org/r4")
     if not is_https_or_loopback(value):
         raise click.BadParameter("must be https (plain http only on 127.0.0.1 or localhost)")
@@ -166,11 +166,9 @@ def orders_in(path: Path) -> list[dict]:
 def read_json(path: Path) -> dict:
     """Read a JSON file holding a FHIR resource, or fail with one readable line."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise click.ClickException(f"Cannot read draft order {path}: {error.strerror}.") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise click.ClickException(f"Draft order file {path} is not JSON ({error}).") from None
+        data = read_json_file(path)
+    except JsonFileProblem as problem:
+        raise click.ClickException(f"Draft order file {path} {problem}.") from None
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         raise click.ClickException(f"Draft order file {path} is not a FHIR resource.")
     return data

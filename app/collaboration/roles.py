@@ -14,11 +14,11 @@ issuer the file names. Every signed-in clinician is a learner; `admin` holds eve
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.config import JsonFileProblem, read_json_file
 from app.errors import ConfigError
 from app.identity import fhir_user_forms, normalise_issuer
 
@@ -67,11 +67,9 @@ def permissions_of(roles: Iterable[str]) -> frozenset[str]:
 def load_role_map(path: Path) -> RoleMap:
     """Read and check the roles file; ConfigError naming the file and the problem."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise roles_error(path, f"cannot be read ({error.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise roles_error(path, f"is not valid JSON ({error})") from None
+        data = read_json_file(path)
+    except JsonFileProblem as problem:
+        raise roles_error(path, str(problem)) from None
     if not isinstance(data, dict):
         raise roles_error(path, "must hold a JSON object")
     unknown = set(data) - {"fhir_users", "ehr_roles", "role_claim"}

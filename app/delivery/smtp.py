@@ -11,8 +11,9 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
+from app.config import split_url
 from app.errors import ConfigError
 
 TIMEOUT_SECONDS = 30
@@ -44,13 +45,10 @@ class SendFailed(Exception):
 
 def parse_smtp_url(text: str) -> SmtpUrl:
     """Read an smtp:// or smtps:// URL; ConfigError in one sentence when it is not one."""
-    parts = urlsplit(text.strip())
-    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+    parts = split_url(text.strip())
+    if parts is None or parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         raise ConfigError("BEDSIDE_SMTP_URL must look like smtp://user:pass@host:587?starttls=1.")
-    try:
-        port = parts.port or DEFAULT_PORTS[parts.scheme]
-    except ValueError:
-        raise ConfigError("BEDSIDE_SMTP_URL has a port that is not a number.") from None
+    port = parts.port or DEFAULT_PORTS[parts.scheme]
     starttls = parse_qs(parts.query).get("starttls", ["0"])[0].lower() in {"1", "true", "yes"}
     return SmtpUrl(
         host=parts.hostname,

@@ -26,7 +26,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 from flask import Flask
@@ -35,6 +34,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app import config
 from app.cli_output import writing
+from app.config import split_url
 from app.database import (
     Database,
     DatabaseUrl,
@@ -104,7 +104,8 @@ def init(database: Path | None) -> None:
         finally:
             ledger.dispose()
     else:
-        applied = apply_migrations(path)
+        with reading(sqlite_path_url(path)):  # a file that is not a database
+            applied = apply_migrations(path)
     if applied:
         click.echo(f"Ledger at {path}: applied {', '.join(applied)}.")
     else:
@@ -495,11 +496,7 @@ def base_url(value: str | None) -> str | None:
     """Accept an absolute http(s) URL before anything is signed or written (exit 2 otherwise)."""
     if value is None:
         return None
-    try:
-        parts = urlsplit(value.strip())
-        _ = parts.port  # reading it checks the port is a number from 0 to 65535
-    except ValueError:
-        parts = None
+    parts = split_url(value.strip())
     if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
         raise UsageProblem(f"--base-url must be an absolute http(s) URL, not {value!r}.")
     return value.strip()

@@ -90,12 +90,20 @@ def parse_amount(name: str, text: str) -> Decimal:
         amount = Decimal(text)
     except InvalidOperation:
         amount = Decimal("NaN")
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+    if not amount.is_finite() or amount <= 0 or not in_cents(amount):
         raise ConfigError(
             f"BEDSIDE_{name}: {text!r} is not a positive amount with at most two decimals "
             "(write type:amount, e.g. ama-pra-category-1:0.5)."
         )
     return amount
+
+
+def in_cents(amount: Decimal) -> bool:
+    """Tell whether a finite amount has at most two decimals (one too large to round has not)."""
+    try:
+        return amount == amount.quantize(Decimal("0.01"))
+    except InvalidOperation:  # 1e400: rounding to cents would need more digits than Decimal keeps
+        return False
 
 
 def parse_types(name: str, value: object) -> frozenset[str]:

@@ -9,7 +9,6 @@ token until shortly before it expires. Errors are one sentence and never carry a
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ import requests
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
+from app.config import JsonFileProblem, read_json_file
 from app.http_bodies import bounded_json
 from app.security import is_https_or_loopback
 from app.smart.clients import KEY_ALGORITHMS, check_private_key, config_error, normalise_iss
@@ -57,11 +57,9 @@ class BackendClient:
 def load_backend_clients(path: Path) -> dict[str, BackendClient]:
     """Read and check the registration file; the registrations by normalised FHIR base URL."""
     try:
-        entries = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise config_error(path, f"cannot be read ({error.strerror})", SETTING) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise config_error(path, f"is not valid JSON ({error})", SETTING) from None
+        entries = read_json_file(path)
+    except JsonFileProblem as problem:
+        raise config_error(path, str(problem), SETTING) from None
     if not isinstance(entries, list):
         raise config_error(path, "must hold a JSON list of client objects", SETTING)
     clients: dict[str, BackendClient] = {}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
+from app.config import JsonFileProblem, read_json_file
 from app.deployment import Deployment
 from app.errors import ConfigError
 from app.public_url import public_base_url
@@ -73,11 +73,9 @@ class ClientRegistry:
 def load_smart_clients(path: Path) -> list[SmartClient]:
     """Read and check the SMART clients file; raise ConfigError naming file and problem."""
     try:
-        entries = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise config_error(path, f"cannot be read ({error.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise config_error(path, f"is not valid JSON ({error})") from None
+        entries = read_json_file(path)
+    except JsonFileProblem as problem:
+        raise config_error(path, str(problem)) from None
     if not isinstance(entries, list):
         raise config_error(path, "must hold a JSON list of client objects")
     clients = [client_from_entry(path, number, entry) for number, entry in enumerate(entries, 1)]

@@ -201,8 +201,8 @@ def test_order_hooks_need_a_draft_order(run, fhir_server, hook):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "Cannot read draft order"),
-        ("{not json", "is not JSON"),
+        (None, "cannot be read (No such file or directory)"),
+        ("{not json", "is not valid JSON"),
         ("[1, 2]", "is not a FHIR resource"),
         ('{"code": "1665021"}', "is not a FHIR resource"),
         ('{"resourceType": "Patient", "id": "x"}', "holds Patient, not draft orders"),
@@ -222,6 +222,26 @@ def test_bad_draft_order_file_is_one_readable_line(run, fhir_server, tmp_path, c
     result = run(*sepsis_args(fhir_server, path))
     assert result.exit_code == 1
     assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("[" + "1" * 5_000 + "]", "(Exceeds the limit (4300 digits) for integer string conversion"),
+        ("[" * 100_000 + "]" * 100_000, "(arrays or objects nested too deeply)"),
+    ],
+    ids=["a-5000-digit-number", "arrays-nested-100000-deep"],
+)
+def test_a_draft_order_python_cannot_parse_is_not_valid_json_in_one_line(
+    run, fhir_server, tmp_path, content, reason
+):
+    path = tmp_path / "big.json"
+    path.write_text(content)
+    result = run(*sepsis_args(fhir_server, path))
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: Draft order file {path} is not valid JSON {reason}")
     assert len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output
 

@@ -12,7 +12,7 @@ from flask.cli import ScriptInfo
 from joserfc import jws
 
 from app.ledger.checkpoints import ALGORITHM, TYPE, checkpoint_key
-from app.ledger.ledger_commands import checkpoint_command, export_command, verify
+from app.ledger.ledger_commands import checkpoint_command, export_command, init, verify
 from tests.ledger.test_command_failures import assert_one_sentence
 from tests.ledger.test_commands import fill
 
@@ -110,3 +110,10 @@ def test_a_signed_checkpoint_with_a_hash_that_is_not_text_fails_in_words(
     result = cli_app(verify, "--database", str(ledger), "--checkpoint", str(kept))
     assert result.exit_code == 1
     assert result.output == f"Checkpoint {kept} fails: its head hash and time are not both text.\n"
+
+
+def test_init_on_a_file_that_is_not_a_database_is_one_sentence(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("not a database\n")
+    result = CliRunner().invoke(init, ["--database", str(path)])
+    assert_one_sentence(result, 1, f"The ledger at {path} cannot be read (file is not a database)")
