@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
 
 from app.database import DatabaseUrl, parse_database_url
 from app.ledger.store import SqlLedgerStore, ledger_database
 from tests.ledger.helpers import ISSUER, KEY, Clock
+from tests.ledger.test_commands import fill
 
 
 @pytest.fixture
@@ -41,3 +44,21 @@ def store(ledger_url, clock):
 def learner(store):
     """A learner id for Practitioner/123 at the test EHR."""
     return store.ensure_learner(ISSUER, "Practitioner/123")
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    """A ledger of ten records (nine credits, one reversal)."""
+    path = tmp_path / "ledger.db"
+    fill(path, count=9)
+    return path
+
+
+@pytest.fixture
+def cli_app(app):
+    """Run ledger commands inside a Bedside app (its instance folder holds the signing key)."""
+
+    def invoke(command, *args: str):
+        return CliRunner().invoke(command, list(args), obj=ScriptInfo(create_app=lambda: app))
+
+    return invoke

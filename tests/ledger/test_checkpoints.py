@@ -12,8 +12,6 @@ import sqlite3
 import stat
 
 import pytest
-from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from joserfc.jwk import ECKey
 
 from app.ledger.chain import GENESIS, CreditRecord, compute_hash
@@ -21,25 +19,6 @@ from app.ledger.checkpoints import KEY_FILE, PUBLIC_KEY_FILE
 from app.ledger.ledger_commands import checkpoint_command, verify
 from app.ledger.store import COLUMNS, SqlLedgerStore, ledger_database
 from tests.ledger.helpers import ISSUER, KEY, award, request
-from tests.ledger.test_commands import fill
-
-
-@pytest.fixture
-def ledger(tmp_path):
-    """A ledger of ten records (nine credits, one reversal)."""
-    path = tmp_path / "ledger.db"
-    fill(path, count=9)
-    return path
-
-
-@pytest.fixture
-def cli_app(app):
-    """Run ledger commands inside a Bedside app (its instance folder holds the signing key)."""
-
-    def invoke(command, *args: str):
-        return CliRunner().invoke(command, list(args), obj=ScriptInfo(create_app=lambda: app))
-
-    return invoke
 
 
 @pytest.fixture

@@ -8,31 +8,11 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from joserfc import jws
 
 from app.ledger.checkpoints import ALGORITHM, TYPE, checkpoint_key
 from app.ledger.ledger_commands import checkpoint_command, export_command, init, verify
 from tests.ledger.test_command_failures import assert_one_sentence
-from tests.ledger.test_commands import fill
-
-
-@pytest.fixture
-def ledger(tmp_path):
-    """A ledger of ten records (nine credits, one reversal)."""
-    path = tmp_path / "ledger.db"
-    fill(path, count=9)
-    return path
-
-
-@pytest.fixture
-def cli_app(app):
-    """Run ledger commands inside a Bedside app (its instance folder holds the signing key)."""
-
-    def invoke(command, *args: str):
-        return CliRunner().invoke(command, list(args), obj=ScriptInfo(create_app=lambda: app))
-
-    return invoke
 
 
 @pytest.fixture

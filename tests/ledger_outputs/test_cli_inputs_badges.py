@@ -26,16 +26,7 @@ def test_a_base_url_that_is_not_a_url_is_refused_before_anything_is_written(
     outputs_app, world, tmp_path
 ):
     target = tmp_path / "badges.jwt"
-    result = invoke(
-        export_command,
-        "--format",
-        "badge",
-        "--base-url",
-        "notaurl",
-        "-o",
-        str(target),
-        app=outputs_app,
-    )
+    result = export_badges(outputs_app, "notaurl", target)
     assert result.exit_code == 2
     assert result.output == "Error: --base-url must be an absolute http(s) URL, not 'notaurl'.\n"
     assert not target.exists() and not (tmp_path / badges.JWKS_FILE).exists()
@@ -44,16 +35,7 @@ def test_a_base_url_that_is_not_a_url_is_refused_before_anything_is_written(
 
 def test_an_http_base_url_is_still_accepted(outputs_app, world, tmp_path):
     target = tmp_path / "badges.jwt"
-    result = invoke(
-        export_command,
-        "--format",
-        "badge",
-        "--base-url",
-        "http://localhost:8000/",
-        "-o",
-        str(target),
-        app=outputs_app,
-    )
+    result = export_badges(outputs_app, "http://localhost:8000/", target)
     assert result.exit_code == 0, result.output
     issuer = claims_of(target.read_text().split()[0])["issuer"]["id"]
     assert issuer.startswith("http://localhost:8000/ledger/badges/")
@@ -98,3 +80,9 @@ def test_a_status_index_of_five_thousand_digits_is_unchecked_in_words(outputs_ap
         f"Unchecked badge {claims['name']!r}: statusListIndex has 5000 digits, beyond any "
         "status list.\n"
     )
+
+
+def export_badges(app, base_url: str, target):
+    """Run `ledger export --format badge --base-url BASE_URL -o TARGET` in the app."""
+    args = ["--format", "badge", "--base-url", base_url, "-o", str(target)]
+    return invoke(export_command, *args, app=app)
