@@ -36,10 +36,10 @@ def create_app(
     errors.register_error_handlers(app)
     pages.init_app(app)
     security.init_app(app)
-    request_text.init_app(app)
     install_deployment(app)
     wire_parts(app)
     rate_limits.init_app(app)
+    request_text.init_app(app)  # after the limits: a refused request still counts
     return app
 
 

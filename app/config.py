@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time
@@ -168,27 +167,6 @@ def split_url(url: str) -> SplitResult | None:
     except ValueError:
         return None
     return parts
-
-
-class JsonFileProblem(Exception):
-    """A JSON file that cannot be used; the message is a clause such as 'is not valid JSON (…)'."""
-
-
-def read_json_file(path: Path) -> object:
-    """Parse a JSON file; JsonFileProblem saying why it cannot be read or is not JSON."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise JsonFileProblem(f"cannot be read ({error.strerror})") from None
-    except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError too
-        raise JsonFileProblem(f"is not valid JSON ({json_fault(error)})") from None
-
-
-def json_fault(error: ValueError | RecursionError) -> str:
-    """Why a text is not JSON Bedside reads, in the parser's words without Python advice."""
-    if isinstance(error, RecursionError):
-        return "arrays or objects nested too deeply"
-    return str(error).split(";", 1)[0]  # a too-long number: its limit, not sys.set_int_…
 
 
 def to_path(setting: Setting, value: object) -> Path:

@@ -181,7 +181,8 @@ def opening(path: Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.DatabaseError as error:
-        if error.sqlite_errorcode & 0xFF not in NOT_A_DATABASE_FILE:  # the primary code
+        code = getattr(error, "sqlite_errorcode", 0)  # none when Python itself raised it
+        if code & 0xFF not in NOT_A_DATABASE_FILE:  # the primary code
             raise
         raise ConfigError(
             f"The database file {path} cannot be opened ({error}): name a SQLite database, "

@@ -8,8 +8,8 @@ from pathlib import Path
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from app.config import JsonFileProblem, read_json_file
 from app.errors import ConfigError
+from app.json_files import JsonFileProblem, read_json_file
 from app.security import is_https_or_loopback
 
 ASYMMETRIC_KEY_TYPES = {"RSA", "EC", "OKP"}

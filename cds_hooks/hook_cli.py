@@ -15,8 +15,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from pydantic import ValidationError
 
-from app.config import JsonFileProblem, read_json_file, split_url
+from app.config import split_url
 from app.fhir_json import as_str
+from app.json_files import JsonFileProblem, read_json_file
 from app.security import is_https_or_loopback
 from cds_hooks.engine import CdsEngine
 from cds_hooks.hook_table import render

@@ -13,7 +13,8 @@ Indicator = Literal["info", "warning", "critical"]
 # A required string with something in it: incoming strings are stripped, so a blank one is refused
 # (the pattern says so in the OpenAPI document too).
 NonBlank = Annotated[str, Field(min_length=1, pattern=r"\S")]
-# A code or system as stored from feedback: no control characters (PostgreSQL stores no NUL)
+# Text stored from feedback (a code, a system, a time): no control characters (PostgreSQL
+# stores no NUL)
 PlainText = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
@@ -132,7 +133,7 @@ class FeedbackItem(BaseModel):
     outcome: Literal["accepted", "overridden"]
     acceptedSuggestions: list[AcceptedSuggestion] | None = None
     overrideReason: OverrideReason | None = None
-    outcomeTimestamp: str = Field(min_length=1, json_schema_extra={"format": "date-time"})
+    outcomeTimestamp: PlainText = Field(min_length=1, json_schema_extra={"format": "date-time"})
 
     @field_validator("outcomeTimestamp")
     @classmethod

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.config import JsonFileProblem, read_json_file
 from app.errors import ConfigError
 from app.identity import fhir_user_forms, normalise_issuer
+from app.json_files import JsonFileProblem, read_json_file
 
 ROLES = ("learner", "moderator", "editor", "facilitator", "admin")
 MODERATE, EDIT_QUEUE, FACILITATE = "moderate", "edit-queue", "facilitate"

@@ -49,6 +49,9 @@ if max(HASHED_COLUMNS) != "sequence":
     raise RuntimeError("The record hash relies on 'sequence' being the last hashed key.")
 
 
+MAX_SEQUENCE = 2**63 - 1  # records are numbered in a signed 64-bit integer column
+
+
 @dataclass(frozen=True, slots=True)
 class CreditRecord:
     """One row of the append-only credit ledger, exactly as stored."""

@@ -20,7 +20,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
-from app.ledger.chain import canonical_json, timestamp
+from app.ledger.chain import MAX_SEQUENCE, canonical_json, timestamp
 from app.ledger.outputs.badges import public_jwks, signing_key_file
 from app.ledger.store import LedgerStore
 
@@ -28,7 +28,6 @@ KEY_FILE = "ledger_checkpoint_key.json"
 PUBLIC_KEY_FILE = "checkpoint-key.json"
 ALGORITHM = "ES256"
 TYPE = "bedside-ledger-checkpoint+jws"
-MAX_SEQUENCE = 2**63 - 1  # SQLite's largest integer: a record's sequence number cannot be larger
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -42,7 +42,7 @@ from app.database import (
     parse_database_url,
     sqlite_path_url,
 )
-from app.db import LEDGER_SETTINGS
+from app.db import LEDGER_SETTINGS, opening
 from app.db import applied_migrations as applied_migration_names
 from app.errors import ConfigError
 from app.ledger.chain import CreditRecord, from_hundredths
@@ -104,8 +104,11 @@ def init(database: Path | None) -> None:
         finally:
             ledger.dispose()
     else:
-        with reading(sqlite_path_url(path)):  # a file that is not a database
-            applied = apply_migrations(path)
+        try:
+            with opening(path):  # a file that is not a database: one sentence
+                applied = apply_migrations(path)
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from None
     if applied:
         click.echo(f"Ledger at {path}: applied {', '.join(applied)}.")
     else:
@@ -516,8 +519,7 @@ def load_app() -> Flask | None:
 def window_from(since: datetime | None, until: datetime | None) -> shared.Window:
     """Turn inclusive --since/--until days into a UTC [start, end) window."""
     start = shared.day_start(since.date()) if since else None
-    last = until.date() if until else date.max  # --until 9999-12-31 means no end, as no --until
-    end = shared.day_start(last + timedelta(days=1)) if last < date.max else None
+    end = shared.day_end(until.date()) if until else None  # 9999-12-31: no end, as no --until
     if start and end and end <= start:
         raise ValueError("--until is before --since.")
     return shared.Window(start, end)

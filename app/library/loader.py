@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import jsonschema
 import yaml
+
+from app.json_files import json_fault
 
 SCHEMA_PATH = ("schema", "module.schema.json")
 # libyaml's safe loader when available: same safe subset, about six times faster to parse.
@@ -102,14 +103,12 @@ def load_value_set(path: Path) -> ValueSet:
 
 def json_problem(error: BaseException) -> str:
     """Why a JSON (Schema) file cannot be used, in a few words, without a traceback's detail."""
-    if isinstance(error, RecursionError):
-        return "nested too deeply"
     if isinstance(error, jsonschema.SchemaError):
         return error.message
     if isinstance(error, OSError):
         return error.strerror or type(error).__name__
-    if type(error) is ValueError:  # the only bare ValueError json.loads raises: a huge integer
-        return f"a number has more than {sys.get_int_max_str_digits():,} digits"
+    if isinstance(error, ValueError | RecursionError):
+        return json_fault(error)
     return str(error)
 
 
@@ -121,7 +120,7 @@ def iter_concepts(path: Path, resource: dict):
         system, concepts = listed_concepts(path, include)
         for concept in concepts:
             code = concept.get("code") if isinstance(concept, dict) else None
-            if not isinstance(code, str | int) or not str(code).strip():
+            if not isinstance(code, str | int) or isinstance(code, bool) or not str(code).strip():
                 raise LibraryError(f"{path}: a concept of {system} has no code.")
             yield (system, str(code)), concept.get("display", "")
 

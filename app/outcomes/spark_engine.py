@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from functools import partial
 from operator import itemgetter
@@ -102,7 +102,8 @@ def cases_on(
         ) from None
     finally:
         if classified is not None:
-            classified.unpersist()
+            with suppress(Exception):  # a dead context: the error above is the one to report
+                classified.unpersist()
     return [case for _, cases in sorted(per_patient, key=itemgetter(0)) for case in cases]
 
 

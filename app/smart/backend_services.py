@@ -19,8 +19,8 @@ import requests
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
-from app.config import JsonFileProblem, read_json_file
 from app.http_bodies import bounded_json
+from app.json_files import JsonFileProblem, read_json_file
 from app.security import is_https_or_loopback
 from app.smart.clients import KEY_ALGORITHMS, check_private_key, config_error, normalise_iss
 from app.smart.oauth import client_assertion

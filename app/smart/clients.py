@@ -8,9 +8,9 @@ from pathlib import Path
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
-from app.config import JsonFileProblem, read_json_file
 from app.deployment import Deployment
 from app.errors import ConfigError
+from app.json_files import JsonFileProblem, read_json_file
 from app.public_url import public_base_url
 from app.security import is_https_or_loopback
 

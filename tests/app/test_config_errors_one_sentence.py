@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +12,7 @@ from sqlite_utils.migrations import Migrations
 from app import create_app
 from app.cli import cli
 from app.collaboration.roles import load_role_map
-from app.db import SqliteStore
+from app.db import SqliteStore, opening
 from app.errors import ConfigError
 from app.ledger.wiring import policy_from_config
 from app.outcomes.outcomes_commands import compute
@@ -156,7 +157,7 @@ LOADERS = {
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        (TOO_LONG_NUMBER, "(Exceeds the limit (4300 digits) for integer string conversion"),
+        (TOO_LONG_NUMBER, "(a number has more than 4,300 digits)"),
         (TOO_DEEP, "(arrays or objects nested too deeply)"),
     ],
     ids=["a-5000-digit-number", "arrays-nested-100000-deep"],
@@ -180,3 +181,10 @@ def test_invalid_json_keeps_the_parsers_own_words(tmp_path):
     path.write_text(json.dumps([{"iss": "x"}]) + ",")
     with pytest.raises(ConfigError, match=r"is not valid JSON \(Extra data: line 1 column 15"):
         load_trusted_clients(path)
+
+
+def test_an_sqlite_error_python_raises_itself_passes_through_opening_unchanged(tmp_path):
+    """A ProgrammingError has no sqlite_errorcode: it was an AttributeError, hiding the error."""
+    connection = sqlite3.connect(":memory:")
+    with pytest.raises(sqlite3.ProgrammingError), opening(tmp_path / "x.db"):
+        connection.execute("SELECT ?", (1, 2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -123,6 +124,32 @@ def test_a_reason_with_a_control_character_is_a_400_and_nothing_is_stored(
     assert response.status_code == 400
     assert response.json["error"]["field"].startswith("feedback.0.overrideReason.reason.")
     assert stored_reasons(cds_config) == set()
+
+
+def test_a_timestamp_with_a_nul_is_a_400_and_nothing_is_stored(cds, cds_config, fixture_store):
+    """The time is stored as sent: a NUL in it was a 500 on PostgreSQL."""
+    card = sepsis_card(cds, fixture_store)
+    body = overridden(card["uuid"], {"system": NON_ADHERENCE, "code": "need-more-info"})
+    body["feedback"][0]["outcomeTimestamp"] += "\u0000"
+    response = cds.post(f"/cds-services/{SERVICE}/feedback", body)
+    assert response.status_code == 400
+    assert response.json["error"]["field"] == "feedback.0.outcomeTimestamp"
+    assert stored_reasons(cds_config) == set()
+
+
+def test_feedback_sent_as_a_form_content_type_is_still_read_as_json(cds, cds_config, fixture_store):
+    """`curl -d @feedback.json` says form-urlencoded: the NUL check must not consume the body."""
+    card = sepsis_card(cds, fixture_store)
+    path = f"/cds-services/{SERVICE}/feedback"
+    body = overridden(card["uuid"], {"system": NON_ADHERENCE, "code": "need-more-info"})
+    response = cds.client.post(
+        path,
+        data=json.dumps(body),
+        content_type="application/x-www-form-urlencoded",
+        headers={"Authorization": f"Bearer {cds.token(path)}"},
+    )
+    assert response.json == {"recorded": 1, "alreadyRecorded": 0, "unknownCards": 0}
+    assert stored_reasons(cds_config) == {("need-more-info", NON_ADHERENCE)}
 
 
 def test_the_migration_splits_reasons_stored_as_system_bar_code(tmp_path):

@@ -233,7 +233,7 @@ def test_reported_posts_are_paged_50_at_a_time_most_reported_first(
 @pytest.mark.parametrize(
     "target", ["/app/\n", "/app/\r\nSet-Cookie: x=1", "/app/\t", "//evil.example/"]
 )
-def test_a_next_page_with_a_control_character_goes_to_the_start_page(
+def test_a_next_page_with_a_control_character_or_off_site_goes_to_the_start_page(
     collab_app, auth_server, target
 ):
     """A newline in `next` cannot go in a Location header: it was a 500 after the name was saved."""

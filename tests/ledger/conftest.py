@@ -8,8 +8,7 @@ from flask.cli import ScriptInfo
 
 from app.database import DatabaseUrl, parse_database_url
 from app.ledger.store import SqlLedgerStore, ledger_database
-from tests.ledger.helpers import ISSUER, KEY, Clock
-from tests.ledger.test_commands import fill
+from tests.ledger.helpers import ISSUER, KEY, Clock, fill
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from app.ledger.models import ClaimRequest
 from app.ledger.rules import CreditAward
+from app.ledger.store import SqlLedgerStore, ledger_database
 
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 KEY = b"test-identity-key"
@@ -67,3 +68,15 @@ def request(learner_id: str, number: int = 1, earned_at: datetime = T0) -> Claim
 def award(amount: str = "0.25", credit_type: str = "ama-pra-category-1") -> CreditAward:
     """A credit award of an exact amount."""
     return CreditAward(credit_type, Decimal(amount), Decimal(amount))
+
+
+def fill(path, count: int = 3) -> None:
+    """Write a few credit records (one learner, one reversal)."""
+    store = SqlLedgerStore(ledger_database(path), KEY)
+    try:
+        learner = store.ensure_learner(ISSUER, "Practitioner/1")
+        for number in range(1, count + 1):
+            store.append_credit(request(learner, number), [award("0.50")], f"key-{number}")
+        store.append_reversal(1, "recorded in error", "undo-1")
+    finally:
+        store.close()

@@ -96,4 +96,4 @@ def test_init_on_a_file_that_is_not_a_database_is_one_sentence(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("not a database\n")
     result = CliRunner().invoke(init, ["--database", str(path)])
-    assert_one_sentence(result, 1, f"The ledger at {path} cannot be read (file is not a database)")
+    assert_one_sentence(result, 1, f"The database file {path} cannot be opened (file is not a")

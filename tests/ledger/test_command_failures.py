@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from app.cli import cli
 from app.ledger.ledger_commands import READ_BUSY_SECONDS
-from tests.ledger.test_commands import fill
+from tests.ledger.helpers import fill
 
 READ_COMMANDS = {
     "verify": ["ledger", "verify"],

@@ -8,26 +8,13 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
 from app.ledger.ledger_commands import init, stats, verify
-from app.ledger.store import SqlLedgerStore, ledger_database
-from tests.ledger.helpers import ISSUER, KEY, award, request
+from tests.ledger.helpers import fill
 
 
 def invoke(command, *args: str, app=None):
     """Run a ledger command, inside a Bedside app's ScriptInfo when one is given."""
     obj = ScriptInfo(create_app=lambda: app) if app is not None else None
     return CliRunner().invoke(command, list(args), obj=obj)
-
-
-def fill(path, count: int = 3) -> None:
-    """Write a few credit records (one learner, one reversal)."""
-    store = SqlLedgerStore(ledger_database(path), KEY)
-    try:
-        learner = store.ensure_learner(ISSUER, "Practitioner/1")
-        for number in range(1, count + 1):
-            store.append_credit(request(learner, number), [award("0.50")], f"key-{number}")
-        store.append_reversal(1, "recorded in error", "undo-1")
-    finally:
-        store.close()
 
 
 def test_init_creates_the_tables_then_reports_up_to_date(db_path):

@@ -79,7 +79,7 @@ def test_a_measure_value_set_that_is_a_list_is_a_schema_finding(tmp_path):
 BROKEN_SCHEMAS = {
     "a list": ("[]", "[] is not of type 'object', 'boolean'"),
     "a bad pattern": ('{"properties": {"id": {"pattern": "("}}}', "'(' is not a 'regex'"),
-    "deep nesting": ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    "deep nesting": ("[" * 100_000 + "]" * 100_000, "arrays or objects nested too deeply"),
 }
 
 
@@ -110,7 +110,7 @@ def test_a_broken_measure_schema_is_a_finding(tmp_path, schema, reason):
 
 UNREADABLE_JSON = {
     "a 5,000-digit number": ('{"id": ' + "1" * 5000 + "}", "a number has more than 4,300 digits"),
-    "deep nesting": ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    "deep nesting": ("[" * 100_000 + "]" * 100_000, "arrays or objects nested too deeply"),
 }
 
 

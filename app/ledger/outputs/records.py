@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from app.ledger.chain import CreditRecord, from_hundredths, parse_timestamp, timestamp
@@ -49,6 +49,11 @@ class Window:
 def day_start(day: date) -> datetime:
     """Return midnight UTC at the start of a calendar day."""
     return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def day_end(day: date) -> datetime | None:
+    """Midnight UTC after an inclusive last day; None (no end) for the calendar's last day."""
+    return day_start(day + timedelta(days=1)) if day < date.max else None
 
 
 def select(

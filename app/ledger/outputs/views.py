@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from app import i18n
 from app.identity import learner_id
+from app.ledger.chain import MAX_SEQUENCE
 from app.ledger.models import LedgerError
 from app.ledger.outputs import badges, status_list
 from app.ledger.outputs import certificates as certs
@@ -26,7 +27,6 @@ from app.ledger.wiring import ledger_for
 from app.public_url import public_base_url, public_url_for
 
 bp = Blueprint("ledger_outputs", __name__, url_prefix="/ledger")
-LARGEST_SEQUENCE = 2**63 - 1  # the ledger numbers records in a signed 64-bit integer column
 
 
 @bp.get("/transcript")
@@ -72,7 +72,7 @@ def credit_badge(sequence: int, record_hash: str):
     badge names the learner by the opaque ledger id only.
     """
     store = ledger_for(current_app).store
-    numbered = 0 < sequence <= LARGEST_SEQUENCE
+    numbered = 0 < sequence <= MAX_SEQUENCE
     record = next(store.iter_chain(after=sequence - 1), None) if numbered else None
     if (
         record is None
@@ -175,7 +175,7 @@ def learner_transcript():
         ledger_for(current_app).store,
         current_learner_id(),
         start=shared.day_start(since) if since else None,
-        end=shared.day_start(until + timedelta(days=1)) if until and until < date.max else None,
+        end=shared.day_end(until) if until else None,
         library=modules(),
         language=page_language(),
     )
