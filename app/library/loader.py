@@ -25,6 +25,10 @@ class LibraryError(Exception):
 class SchemaFileError(LibraryError, ValueError):
     """A JSON Schema file that is missing, not JSON, or not a usable schema."""
 
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: not a usable JSON Schema ({reason}).")
+        self.reason = reason
+
 
 @dataclass(frozen=True)
 class ValueSet:
@@ -146,9 +150,7 @@ def schema_file_validator(schema_path: Path) -> jsonschema.Validator:
         schema = read_schema(schema_path)
         jsonschema.Draft202012Validator.check_schema(schema)
     except (OSError, ValueError, RecursionError, jsonschema.SchemaError) as error:
-        raise SchemaFileError(
-            f"{schema_path}: not a usable JSON Schema ({json_problem(error)})."
-        ) from None
+        raise SchemaFileError(schema_path, json_problem(error)) from None
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 

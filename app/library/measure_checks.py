@@ -26,6 +26,7 @@ from app.library.findings import (
     items,
     schema_findings,
 )
+from app.library.loader import SchemaFileError
 from app.library.measure_definitions import (
     MEASURES_FOLDER,
     SCHEMA_FILE,
@@ -69,8 +70,10 @@ def measure_schema(content_dir: Path, file: str) -> tuple[jsonschema.Validator |
     """The validator load_measures uses, or None and a finding when the schema cannot be read."""
     try:
         return measure_validator(content_dir), []
-    except (OSError, ValueError) as error:
-        message = f"the measure schema cannot be read ({error}); measures are checked without it."
+    except SchemaFileError as error:  # the finding names the file: the reason alone here
+        message = (
+            f"the measure schema cannot be read ({error.reason}); measures are checked without it."
+        )
         return None, [Finding("error", file, "(file)", message)]
 
 

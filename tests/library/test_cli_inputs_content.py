@@ -102,10 +102,9 @@ def test_a_broken_measure_schema_is_a_finding(tmp_path, schema, reason):
     (content / "measures" / "measure.schema.json").write_text(schema)
     result = content_check(content)
     assert result.exit_code == 1
-    assert f"ERROR {MEASURE_SCHEMA_FILE}: (file): the measure schema cannot be read (" in (
-        result.output
-    )
-    assert f"not a usable JSON Schema ({reason})" in result.output
+    finding = f"ERROR {MEASURE_SCHEMA_FILE}: (file): the measure schema cannot be read ({reason}); "
+    assert finding + "measures are checked without it." in result.output
+    assert result.output.count("measure.schema.json") == 1  # named once, by the finding
 
 
 UNREADABLE_JSON = {
