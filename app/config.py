@@ -159,6 +159,12 @@ def to_url(setting: Setting, value: object) -> str:
     return url
 
 
+def is_http_url(url: str) -> bool:
+    """An absolute http(s) URL whose host (and port, if any) urllib can read."""
+    parts = split_url(url)
+    return parts is not None and parts.scheme in {"http", "https"} and bool(parts.hostname)
+
+
 def split_url(url: str) -> SplitResult | None:
     """Split a URL; None when its host or port cannot be read (http://[::1, a port of 99999)."""
     try:

@@ -15,7 +15,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from pydantic import ValidationError
 
-from app.config import split_url
+from app.config import is_http_url
 from app.fhir_json import as_str
 from app.json_files import JsonFileProblem, read_json_file
 from app.security import is_https_or_loopback
@@ -37,8 +37,7 @@ DRAFT_FILE = click.Path(dir_okay=False, path_type=Path)
 
 def check_server(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """Require an http(s) FHIR base URL; plain http only on loopback."""
-    parts = split_url(value)
-    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+    if not is_http_url(value):
         raise click.BadParameter("give the FHIR base URL, e.g. https://fhir.example.org/r4")
     if not is_https_or_loopback(value):
         raise click.BadParameter("must be https (plain http only on 127.0.0.1 or localhost)")

@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app import config
 from app.cli_output import writing
-from app.config import split_url
+from app.config import is_http_url
 from app.database import (
     Database,
     DatabaseUrl,
@@ -499,8 +499,7 @@ def base_url(value: str | None) -> str | None:
     """Accept an absolute http(s) URL before anything is signed or written (exit 2 otherwise)."""
     if value is None:
         return None
-    parts = split_url(value.strip())
-    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+    if not is_http_url(value.strip()):
         raise UsageProblem(f"--base-url must be an absolute http(s) URL, not {value!r}.")
     return value.strip()
 
