@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -13,7 +14,12 @@ from flask import current_app
 from app.library.measure_definitions import MeasureDefinition, load_measures
 from app.outcomes.cases import MeasureCase
 from app.outcomes.measures import cases_by_measure
-from app.outcomes.practice_store import PracticeStore, StoredPractice, day_start
+from app.outcomes.practice_store import (
+    PracticeStore,
+    PracticeVersion,
+    StoredPractice,
+    day_start,
+)
 
 PRACTITIONER = "Practitioner/"
 SOURCE = "bedside_practice_source"
@@ -117,7 +123,13 @@ def short_id(clinician: str) -> str:
 
 
 class PracticeSource:
-    """The cases `bedside outcomes compute --save` stored: each clinician sees their own."""
+    """The cases `bedside outcomes compute --save` stored: each clinician sees their own.
+
+    Every dashboard page and the learner's "next" page ask for them, so they are read once per
+    process and kept until a save or merge changes the store's version (one cheap query per ask):
+    a request then costs that query, not a read of every stored case. Requests arriving while the
+    cases are being read wait for that read rather than starting their own.
+    """
 
     open_to_all = False  # every clinician's page is open to any visitor (synthetic data only)
     played_clinician: str | None = None  # whom a visitor without a fhirUser plays (synthetic only)
@@ -125,11 +137,23 @@ class PracticeSource:
     def __init__(self, store: PracticeStore, content_dir: str):
         self.store = store
         self.content_dir = content_dir
+        self._reading = threading.Lock()
+        self._kept: tuple[PracticeVersion, PracticeDataset | None] | None = None
 
     def dataset(self) -> PracticeDataset | None:
         """The stored cases over the content's measures (None when none were stored)."""
+        with self._reading:
+            version = self.store.version()
+            if self._kept is None or self._kept[0] != version:
+                self._kept = self._read(version)
+            return self._kept[1]
+
+    def _read(self, version: PracticeVersion) -> tuple[PracticeVersion, PracticeDataset | None]:
+        """The stored cases over the content's measures, with the version they were read at."""
         stored = self.store.load()
-        return None if stored is None else stored_data(measures_in(self.content_dir), stored)
+        if stored is None:
+            return version, None
+        return stored.version, stored_data(measures_in(self.content_dir), stored)
 
 
 def practice_source() -> PracticeSource:

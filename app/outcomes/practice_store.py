@@ -7,7 +7,9 @@ finer time) and the excluded / numerator flags of each denominator case. No pati
 no encounter id. An import covers a period of days [start, end); saving one replaces every case
 stored before for any day of that period, so re-running a month never double counts it.
 A save is one transaction and saves never interleave, on SQLite and on PostgreSQL alike, so a
-dashboard reads the cases from before a save or after it, never half of one.
+dashboard reads the cases from before a save or after it, never half of one. Its rows and keyed
+hashes are made before that transaction begins, so it holds the write lock only to delete and
+insert (on SQLite that lock is the whole file's: every other writer waits for it).
 
 Incremental loads (a Bulk `_since` export: only what changed) are merged per encounter instead:
 each case carries an encounter key, an HMAC-SHA256 of the patient and encounter ids under a
@@ -24,6 +26,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 
 from sqlalchemy import Connection, bindparam, text
 from sqlite_utils import Database as SqliteFile
@@ -166,14 +169,27 @@ class ImportSummary:
     without_patient: int = 0  # merges only: cases whose Patient resource was not in the export
 
 
+#: What changes with every save or merge: the latest import id and how many cases are stored (a
+#: merge that only deletes adds no import but lowers the count; anything that adds cases adds an
+#: import with a higher id).
+PracticeVersion = tuple[int, int]
+#: A practice_cases row without its import id: measure, clinician, day, two flags, encounter key.
+CaseRow = tuple[str, str | None, str, int, int, str]
+VERSION_QUERY = (
+    "SELECT (SELECT coalesce(max(import_id), 0) FROM practice_imports),"
+    " (SELECT count(*) FROM practice_cases)"
+)
+
+
 @dataclass(frozen=True)
 class StoredPractice:
-    """Every stored case, the days they span and when the latest import ran."""
+    """Every stored case, the days they span, when the latest import ran, and their version."""
 
     cases: list[StoredCase]
     start: date
     end: date
     imported_at: str
+    version: PracticeVersion = (0, 0)
 
 
 def encounter_key(key: bytes, case: MeasureCase) -> str:
@@ -209,6 +225,7 @@ class PracticeStore:
         first, last = period_days(start, end)
         kept, undated = _dated(cases)
         kept = [(case, stored) for case, stored in kept if first <= stored.day < last]
+        rows = _case_rows(self._encounter_hash_key(), kept)
         span = {"first": first.isoformat(), "last": last.isoformat()}
         with self.database.write() as connection:
             self._wait_for_other_saves(connection)
@@ -223,7 +240,7 @@ class PracticeStore:
                 ),
                 span,
             )
-            self._insert(connection, kept, first, last, source)
+            self._insert(connection, rows, first, last, source)
         return ImportSummary(first, last, len(kept), replaced, undated)
 
     def merge_import(self, cases: Iterable[MeasureCase], source: str) -> ImportSummary:
@@ -240,30 +257,26 @@ class PracticeStore:
         kept, undated = _dated(cases)
         days = [stored.day for _, stored in kept] or [datetime.now(UTC).date()]
         first, last = min(days), max(days) + timedelta(days=1)
+        key = self._encounter_hash_key()
+        seen: dict[str, set[str]] = {}
+        for case in cases:
+            seen.setdefault(case.measure_id, set()).add(encounter_key(key, case))
+        rows = _case_rows(key, kept)
         with self.database.write() as connection:
             self._wait_for_other_saves(connection)
-            key = self._hash_key(connection)
-            seen: dict[str, set[str]] = {}
-            for case in cases:
-                seen.setdefault(case.measure_id, set()).add(encounter_key(key, case))
             replaced = sum(
                 _delete_encounters(connection, measure_id, sorted(keys))
                 for measure_id, keys in seen.items()
             )
             connection.execute(text(f"DELETE FROM practice_imports WHERE {ORPHAN_IMPORT}"))
-            if kept:
-                self._insert(connection, kept, first, last, source)
+            if rows:
+                self._insert(connection, rows, first, last, source)
         return ImportSummary(first, last, len(kept), replaced, undated, len(given) - len(cases))
 
     def _insert(
-        self,
-        connection: Connection,
-        kept: list[tuple[MeasureCase, StoredCase]],
-        first: date,
-        last: date,
-        source: str,
+        self, connection: Connection, rows: list[CaseRow], first: date, last: date, source: str
     ) -> None:
-        """Record an import of [first, last) and its cases, each with its encounter key."""
+        """Record an import of [first, last) and its cases (rows made before the write began)."""
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         import_id = connection.execute(
             text(
@@ -275,28 +288,30 @@ class PracticeStore:
                 "last": last.isoformat(),
                 "now": now,
                 "source": source,
-                "cases": len(kept),
+                "cases": len(rows),
             },
         ).scalar_one()
-        if kept:
-            key = self._hash_key(connection)
-            connection.execute(
-                text(
-                    "INSERT INTO practice_cases (import_id, measure_id, clinician, day,"
-                    " excluded, in_numerator, encounter_key) VALUES (:import_id, :measure_id,"
-                    " :clinician, :day, :excluded, :in_numerator, :encounter_key)"
-                ),
-                [
-                    _row(import_id, stored) | {"encounter_key": encounter_key(key, case)}
-                    for case, stored in kept
-                ],
+        if rows:
+            marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+            connection.exec_driver_sql(
+                "INSERT INTO practice_cases (import_id, measure_id, clinician, day, excluded,"
+                f" in_numerator, encounter_key) VALUES ({', '.join([marker] * 7)})",
+                [(import_id, *row) for row in rows],
             )
+
+    def _encounter_hash_key(self) -> bytes:
+        """The database's encounter-key secret, read (or made, once) before a save's write."""
+        with self.database.read() as connection:
+            secret = _stored_secret(connection)
+        if secret is not None:
+            return bytes.fromhex(secret)
+        with self.database.write() as connection:
+            self._wait_for_other_saves(connection)
+            return self._hash_key(connection)
 
     def _hash_key(self, connection: Connection) -> bytes:
         """The database's encounter-key secret, made on first use (saves take turns: once)."""
-        secret = connection.execute(
-            text("SELECT secret FROM practice_key WHERE key_id = 1")
-        ).scalar_one_or_none()
+        secret = _stored_secret(connection)
         if secret is None:
             secret = secrets.token_hex(32)
             connection.execute(
@@ -305,9 +320,15 @@ class PracticeStore:
             )
         return bytes.fromhex(secret)
 
+    def version(self) -> PracticeVersion:
+        """The stored cases' version: a cheap read that changes whenever a save or merge does."""
+        with self._snapshot() as connection:
+            return _version(connection)
+
     def load(self) -> StoredPractice | None:
         """Every stored case and the span of the imports, or None when nothing was imported."""
         with self._snapshot() as connection:
+            version = _version(connection)
             span = connection.execute(
                 text(
                     "SELECT min(period_start), max(period_end), max(imported_at)"
@@ -327,7 +348,7 @@ class PracticeStore:
             for measure, who, day, excluded, met in rows
         ]
         return StoredPractice(
-            cases, date.fromisoformat(span[0]), date.fromisoformat(span[1]), span[2]
+            cases, date.fromisoformat(span[0]), date.fromisoformat(span[1]), span[2], version
         )
 
     def _wait_for_other_saves(self, connection: Connection) -> None:
@@ -346,6 +367,40 @@ class PracticeStore:
             if self.database.dialect == POSTGRESQL:
                 connection = connection.execution_options(isolation_level="REPEATABLE READ")
             yield connection
+
+
+def _stored_secret(connection: Connection) -> str | None:
+    """The encounter-key secret, if one was made."""
+    return connection.execute(
+        text("SELECT secret FROM practice_key WHERE key_id = 1")
+    ).scalar_one_or_none()
+
+
+def _case_rows(key: bytes, kept: list[tuple[MeasureCase, StoredCase]]) -> list[CaseRow]:
+    """The practice_cases values of each kept case but its import id, encounter key included.
+
+    Sorted by measure and encounter key, so the index on them is written in order: a large save
+    holds the database's write lock for less time (SQLite's lock is the whole file's).
+    """
+    rows = [
+        (
+            stored.measure_id,
+            stored.clinician,
+            stored.day.isoformat(),
+            int(stored.excluded),
+            int(stored.in_numerator),
+            encounter_key(key, case),
+        )
+        for case, stored in kept
+    ]
+    rows.sort(key=itemgetter(0, 5))
+    return rows
+
+
+def _version(connection: Connection) -> PracticeVersion:
+    """The version of the stored cases, as this connection sees them."""
+    latest, count = connection.execute(text(VERSION_QUERY)).one()
+    return int(latest), int(count)
 
 
 def _dated(cases: Iterable[MeasureCase]) -> tuple[list[tuple[MeasureCase, StoredCase]], int]:
@@ -380,15 +435,3 @@ def _check_source(source: str) -> None:
     """Refuse a source name the imports table does not know."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
-
-
-def _row(import_id: int, case: StoredCase) -> dict:
-    """The parameters of a practice_cases row."""
-    return {
-        "import_id": import_id,
-        "measure_id": case.measure_id,
-        "clinician": case.clinician,
-        "day": case.day.isoformat(),
-        "excluded": int(case.excluded),
-        "in_numerator": int(case.in_numerator),
-    }
