@@ -327,13 +327,17 @@ class JournalClubStore:
         )
         with self.database.write() as connection:
             check_posting_budget(connection, "club_reflections", author_id, now)
-            connection.execute(
+            inserted = connection.execute(
                 text(
-                    f"INSERT INTO club_reflections ({REFLECTION_COLUMNS}) VALUES (:reflection_id,"
-                    " :club_id, :author_id, :practice_change, :barriers, :created_at)"
+                    f"INSERT INTO club_reflections ({REFLECTION_COLUMNS}) SELECT :reflection_id,"
+                    " :club_id, :author_id, :practice_change, :barriers, :created_at"
+                    " WHERE EXISTS (SELECT 1 FROM club_clubs WHERE club_id = :club_id"
+                    " AND closed_at IS NULL)"
                 ),
                 reflection.__dict__,
-            )
+            ).rowcount
+        if inserted != 1:  # the facilitator closed the club since it was read
+            raise ClubClosed(club_id)
         return reflection
 
     def reflection_count(self, club_id: str) -> int:
@@ -386,13 +390,15 @@ class JournalClubStore:
         if club.closed_at is not None:
             raise ClubClosed(club_id)
         with self.database.write() as connection:
-            connection.execute(
+            closed = connection.execute(
                 text(
                     "UPDATE club_clubs SET closed_at = :now, summary = :summary"
                     " WHERE club_id = :club AND closed_at IS NULL"
                 ),
                 {"now": stamp(now), "summary": summary, "club": club_id},
-            )
+            ).rowcount
+        if closed != 1:  # closed at the same time elsewhere: that summary stands, not this one
+            raise ClubClosed(club_id)
 
 
 def add_member(connection, club_id: str, learner_id: str, now: str) -> bool:

@@ -154,3 +154,34 @@ def test_an_invite_names_its_club_and_cannot_be_forged_or_outlive_its_time():
         invited_club("secret", token[:-2] + "xx")
     with pytest.raises(InviteRefused, match="expired"):
         invited_club("secret", token, max_age=-1)
+
+
+def test_a_reflection_racing_the_close_is_refused_and_not_kept(clubs, club_id, monkeypatch):
+    clubs.join(club_id, "L1")
+    read_club = clubs.club_for_member
+
+    def read_then_closed_elsewhere(club, member):
+        found = read_club(club, member)
+        JournalClubStore(clubs.database).close(club_id, "F1", "Closed on another host.", NOW)
+        return found
+
+    monkeypatch.setattr(clubs, "club_for_member", read_then_closed_elsewhere)
+    with pytest.raises(ClubClosed):
+        clubs.reflect(club_id, "L1", "Posted as it closed", "None", NOW)
+    assert clubs.reflections(club_id) == []
+
+
+def test_of_two_closes_at_once_the_second_is_told_and_the_first_summary_stands(
+    clubs, club_id, monkeypatch
+):
+    read_club = clubs.club
+
+    def read_then_closed_elsewhere(club):
+        found = read_club(club)
+        JournalClubStore(clubs.database).close(club_id, "F1", "The first summary.", NOW)
+        return found
+
+    monkeypatch.setattr(clubs, "club", read_then_closed_elsewhere)
+    with pytest.raises(ClubClosed):
+        clubs.close(club_id, "F1", "The second summary.", NOW)
+    assert read_club(club_id).summary == "The first summary."
