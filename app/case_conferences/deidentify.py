@@ -4,7 +4,8 @@
 employers and household members) that must be removed. Here: names; geography below the state
 (street, city, county, ZIP code); every element of a date but the year, which becomes a day
 relative to the case's day 0 ("day 2"), or is removed with its month ("March 2024", "03/2023");
-ages over 89 ("90 or older"); phone and fax numbers (a local "555-1234" too); e-mail addresses;
+ages over 89 ("90 or older", in coded data and in free text: "94-year-old", "aged 94"); phone
+and fax numbers (a local "555-1234" too); e-mail addresses;
 social security, medical record, health plan, account, certificate or licence numbers; vehicle
 and device identifiers and serial numbers; URLs; IP addresses; and any other unique identifying
 number or code. Biometric identifiers and photographs never enter the text:
@@ -52,6 +53,18 @@ MONTH_YEAR = re.compile(
     r"|\b(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b",
     re.IGNORECASE,
 )
+# a word of a name written as text ("Maeve J. Harlow", "O'Neil", "Smith-Jones"); a title is not
+NAME_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
+TITLES = frozenset(
+    {"mr", "mrs", "ms", "miss", "mx", "dr", "sr", "jr", "sra", "srta", "don", "doña"}
+)
+# an age in free text: "94-year-old", "94 years", "94 yo", "94 y/o", "94 años"; "aged 94", "age 94"
+AGE_WITH_UNIT = re.compile(
+    r"(?<![\w.])(\d{2,3})(?:\s*-\s*|\s*)(?:years?|yrs?|años|ans)(?:\s*-?\s*old)?\b"
+    r"|(?<![\w.])(\d{2,3})\s*(?:y/o|y\.o\.|yo\b)",
+    re.IGNORECASE,
+)
+AGE_AFTER_WORD = re.compile(r"\b(aged?|edad(?:\s+de)?|âgée?)\s+(\d{2,3})\b", re.IGNORECASE)
 PATTERNS = (
     ("[url]", re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+|\burn:\S+", re.IGNORECASE)),
     ("[e-mail]", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
@@ -114,9 +127,23 @@ def scrub_text(text: str, identifiers: Identifiers, day0: date | None) -> str:
     text = US_DATE.sub(lambda m: relative_or_removed(us_date(m), day0), text)
     text = NAMED_DATE.sub("[date]", text)
     text = MONTH_YEAR.sub("[date]", text)
+    text = AGE_AFTER_WORD.sub(grouped_age_after_word, text)
+    text = AGE_WITH_UNIT.sub(grouped_age_with_unit, text)
     for marker, pattern in PATTERNS:
         text = pattern.sub(marker, text)
     return text
+
+
+def grouped_age_with_unit(match: re.Match[str]) -> str:
+    """'94-year-old' or '94 y/o' as '90 or older' (Safe Harbor); a younger age as written."""
+    years = int(match.group(1) or match.group(2))
+    return OLDEST_GROUP if years > AGE_CEILING else match.group(0)
+
+
+def grouped_age_after_word(match: re.Match[str]) -> str:
+    """'aged 94' as 'aged 90 or older' (Safe Harbor); a younger age as written."""
+    word, years = match.groups()
+    return f"{word} {OLDEST_GROUP}" if int(years) > AGE_CEILING else match.group(0)
 
 
 def relative_day(when: date, day0: date) -> str:
@@ -157,7 +184,7 @@ def person_terms(person: Mapping[str, object]) -> set[str]:
     for name in [*dicts_in(person.get("name")), *dicts_in([person.get("name")])]:
         given = strings_in(name.get("given"))
         family = as_str(name.get("family")) or ""
-        terms |= {family, as_str(name.get("text")) or "", *given}
+        terms |= {family, as_str(name.get("text")) or "", *given, *name_words(name.get("text"))}
         terms |= {f"{g} {family}" for g in given if g and family}
     terms |= {as_str(t.get("value")) or "" for t in dicts_in(person.get("telecom"))}
     for address in [*dicts_in(person.get("address")), *dicts_in([person.get("address")])]:
@@ -167,6 +194,12 @@ def person_terms(person: Mapping[str, object]) -> set[str]:
         terms |= {postal, postal[:5]}
     terms |= birth_date_forms(as_str(person.get("birthDate")) or "")
     return terms
+
+
+def name_words(text: object) -> set[str]:
+    """The words of a name written as text, but titles (a name given only as text has parts too)."""
+    words = NAME_WORD.findall(as_str(text) or "")
+    return {word for word in words if word.lower().rstrip(".") not in TITLES}
 
 
 def device_terms(device: Mapping[str, object]) -> set[str]:

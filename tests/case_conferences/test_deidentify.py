@@ -269,3 +269,30 @@ def test_the_vignette_is_written_through_the_translation_it_is_given():
     )
     assert "<Day 0 is the day of the encounter.>" in vignette and "**<Problems>**" in vignette
     assert "- <(not named)> (<day 2>)" in vignette
+
+
+@pytest.mark.parametrize(
+    ("written", "grouped"),
+    [
+        ("A 94-year-old woman", "A 90 or older woman"),
+        ("94 years old", "90 or older"),
+        ("aged 94, lactate 4", "aged 90 or older, lactate 4"),
+        ("94 y/o F", "90 or older F"),
+        ("92yo", "90 or older"),
+        ("Edad de 95 años", "Edad de 90 or older años"),
+        ("a 45-year-old man", "a 45-year-old man"),
+        ("age 89", "age 89"),
+        ("10 years of diabetes", "10 years of diabetes"),
+        ("HbA1c 9.94 years ago", "HbA1c 9.94 years ago"),
+    ],
+)
+def test_ages_over_89_written_in_the_text_are_grouped(written, grouped):
+    assert scrubbed(written) == grouped
+
+
+def test_a_name_given_only_as_text_is_removed_word_by_word_but_not_its_title():
+    known = record_identifiers(
+        [{"resourceType": "Patient", "id": "pt-7", "name": [{"text": "Mrs. Maeve J. Harlow"}]}]
+    )
+    out = scrub_text("Harlow found by daughter; Maeve confused. Mrs Smith visited.", known, DAY0)
+    assert out == "[removed] found by daughter; [removed] confused. Mrs Smith visited."
