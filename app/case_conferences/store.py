@@ -11,8 +11,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NoReturn
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
@@ -21,6 +22,7 @@ from app.ledger.privacy import NO_TERMS, IdentifyingTerms, check_text
 
 migrations = Migrations("bedside.case_conferences")
 STATUSES = ("draft", "submitted", "approved", "rejected")
+EDITABLE = ("draft", "submitted", "rejected")  # an approved case is no longer edited
 CASE_COLUMNS = (
     "case_id, author_id, title, vignette, status, created_at, updated_at, reviewed_by,"
     " reviewed_at, thread_id"
@@ -172,16 +174,16 @@ class CaseConferenceStore:
     ) -> None:
         """The author changes a case not yet approved; it goes back to draft."""
         check_case_text(title, vignette, known)
-        found = self.authors_case(case_id, author_id)
-        if found.status == "approved":
-            raise CaseStateError("An approved case is no longer edited.")
-        self.update(case_id, title=title, vignette=vignette, status="draft")
+        changed = self.change(
+            case_id, author_id, EDITABLE, title=title, vignette=vignette, status="draft"
+        )
+        if not changed:
+            self.refuse(case_id, author_id, "An approved case is no longer edited.")
 
     def submit(self, case_id: str, author_id: str) -> None:
         """The author asks a moderator to approve the case."""
-        if self.authors_case(case_id, author_id).status != "draft":
-            raise CaseStateError("Only a draft is submitted for review.")
-        self.update(case_id, status="submitted")
+        if not self.change(case_id, author_id, ("draft",), status="submitted"):
+            self.refuse(case_id, author_id, "Only a draft is submitted for review.")
 
     def review(self, case_id: str, moderator_id: str, *, approve: bool, seen: str) -> None:
         """A moderator approves or rejects the submitted case as it was when they opened it."""
@@ -209,9 +211,24 @@ class CaseConferenceStore:
         if changed != 1:
             raise CaseChanged(case_id)
 
-    def open_discussion(self, case_id: str, thread_id: str) -> None:
-        """Attach the discussion thread the approving moderator opened."""
-        self.update(case_id, thread_id=thread_id)
+    def open_discussion(self, case_id: str, thread_id: str) -> str:
+        """Attach a thread to an approved case that has none; return the case's thread.
+
+        Of two threads opened at once for one case, the first attached is the discussion; the
+        other stays unattached, and a case's thread is shown only through its case.
+        """
+        with self.database.write() as connection:
+            connection.execute(
+                text(
+                    "UPDATE conf_cases SET thread_id = :thread WHERE case_id = :id"
+                    " AND status = 'approved' AND thread_id IS NULL"
+                ),
+                {"thread": thread_id, "id": case_id},
+            )
+        found = self.case(case_id)
+        if found.status != "approved" or found.thread_id is None:
+            raise CaseStateError("Only an approved case is discussed.")
+        return found.thread_id
 
     def cases(self, status: str) -> list[TeachingCase]:
         """Cases in a status, newest first."""
@@ -252,14 +269,25 @@ class CaseConferenceStore:
             ).all()
         return [TeachingCase(*row) for row in rows]
 
-    def update(self, case_id: str, **columns: str | None) -> None:
-        """Set some columns of a case (names from this module only) and its update time."""
+    def change(self, case_id: str, author_id: str, states: tuple[str, ...], **columns: str) -> bool:
+        """Set columns of the author's case if it is in one of the states; whether it was.
+
+        One conditional statement, so a review on another host between a check and the write
+        cannot be overwritten (column names from this module only).
+        """
         assignments = ", ".join(f"{name} = :{name}" for name in columns)
+        statement = text(
+            f"UPDATE conf_cases SET {assignments}, updated_at = :now WHERE case_id = :id"
+            " AND author_id = :author AND status IN :states"
+        ).bindparams(bindparam("states", expanding=True))
+        values = {"now": timestamp(), "id": case_id, "author": author_id, "states": states}
         with self.database.write() as connection:
-            connection.execute(
-                text(f"UPDATE conf_cases SET {assignments}, updated_at = :now WHERE case_id = :id"),
-                {**columns, "now": timestamp(), "id": case_id},
-            )
+            return connection.execute(statement, {**columns, **values}).rowcount == 1
+
+    def refuse(self, case_id: str, author_id: str, reason: str) -> NoReturn:
+        """Why a change matched no case: CaseNotFound if not the author's, else CaseStateError."""
+        self.authors_case(case_id, author_id)
+        raise CaseStateError(reason)
 
 
 def check_case_text(title: str, vignette: str, known: IdentifyingTerms) -> None:

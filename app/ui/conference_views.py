@@ -8,6 +8,8 @@ then discuss it in a collaboration thread shown on the case page.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import redirect, request, url_for
 from flask_babel import gettext, lazy_gettext
 from werkzeug.wrappers import Response
@@ -226,27 +228,41 @@ def case_review(case_id: str) -> Response | tuple[str, int]:
     seen = request.form.get("seen", "")
     case_conferences().review(case_id, learner_id(), approve=approve, seen=seen)
     if approve:
-        thread_id = store().start_thread(
-            CASE_SCOPE,
-            case_id,
-            "",
-            case.title,
-            case.author_id,
-            gettext("Discussion of this case."),
-            budgeted=False,  # the moderator opens it: the author's recent posts do not count
-        )
-        case_conferences().open_discussion(case_id, thread_id)
+        discussion_of(case)
     return redirect(url_for("ui.teaching_cases"), 303)
+
+
+def discussion_of(case: TeachingCase) -> str:
+    """The case's discussion thread: the one it has, else one opened now (approval's or a view's).
+
+    Opened before it is attached (a thread of a case is shown only through its case), so a
+    worker dying in between leaves no case pointing at a missing thread; of two opened at once,
+    the first attached is the case's.
+    """
+    if case.thread_id:
+        return case.thread_id
+    thread_id = store().start_thread(
+        CASE_SCOPE,
+        case.case_id,
+        "",
+        case.title,
+        case.author_id,
+        gettext("Discussion of this case."),
+        budgeted=False,  # Bedside opens it in the author's name: their recent posts do not count
+    )
+    return case_conferences().open_discussion(case.case_id, thread_id)
 
 
 @bp.route("/cases/<case_id>", methods=["GET", "POST"])
 def case_view(case_id: str) -> Response | FormAnswer:
     """A case for whoever may read it, and once approved its discussion with a reply form."""
     case = case_conferences().visible_case(case_id, learner_id(), can(MODERATE))
+    if case.status == "approved":  # an approval whose discussion was not opened gets it now
+        case = replace(case, thread_id=discussion_of(case))
     values, errors = {"body": ""}, {}
     too_fast = None
     if request.method == "POST":
-        if case.status != "approved" or not case.thread_id:
+        if case.status != "approved":
             raise CaseStateError(case_id)
         values["body"] = request.form.get("body", "").strip()
         if not store().display_name(learner_id()):

@@ -1,0 +1,78 @@
+"""An approved case always gets one discussion: opened when needed, and kept across re-approval."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.case_conferences.conftest import MODERATOR
+from tests.case_conferences.test_case_pages import draft_case, launched, review
+from tests.ui.helpers import get, post
+
+
+@pytest.fixture
+def clients(clubs_app, auth_server) -> tuple:
+    """The author, a peer with no role and a moderator, each launched from the EHR."""
+    clinicians = ("dr-ed-okafor", "dr-peer-patel", MODERATOR)
+    return tuple(launched(clubs_app, auth_server, clinician) for clinician in clinicians)
+
+
+def case_id_of(case_path: str) -> str:
+    """The case id at the end of a case's path."""
+    return case_path.rsplit("/", 1)[1]
+
+
+def set_case_columns(app, case_path: str, **columns: str | None) -> None:
+    """Change a stored case directly, as an earlier worker or release left it."""
+    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    with app.extensions["case_conferences"].database.write() as connection:
+        connection.exec_driver_sql(
+            f"UPDATE conf_cases SET {assignments} WHERE case_id = :id",
+            {**columns, "id": case_id_of(case_path)},
+        )
+
+
+def case_threads(app, case_path: str) -> list:
+    """The collaboration threads opened for a case."""
+    return app.extensions["collaboration"].store.threads("case", case_id_of(case_path))
+
+
+def reply_as(client, case_path: str, name: str, body: str) -> None:
+    """Choose a display name, then reply on the case's page."""
+    post(client, "/app/discuss/name", get(client, "/app/discuss/name"), name=name)
+    post(client, case_path, get(client, case_path), body=body)
+
+
+def approved_case(author, moderator) -> str:
+    """A case drafted, submitted and approved through the pages."""
+    case = draft_case(author)
+    post(author, case + "/submit", get(author, case + "/edit"))
+    review(moderator, case, "approve")
+    return case
+
+
+def test_an_approved_case_left_without_a_thread_is_discussed_from_its_page(clubs_app, clients):
+    author, peer, moderator = clients
+    case = draft_case(author)
+    post(author, case + "/submit", get(author, case + "/edit"))
+    cases = clubs_app.extensions["case_conferences"]
+    seen = cases.case(case_id_of(case)).updated_at
+    cases.review(case_id_of(case), "moderator-elsewhere", approve=True, seen=seen)  # then died
+    assert cases.case(case_id_of(case)).thread_id is None
+    get(moderator, case)
+    opened = cases.case(case_id_of(case)).thread_id
+    reply_as(peer, case, "Dr Peer", "Would you give **fluids** first?")
+    assert "<strong>fluids</strong>" in get(author, case)
+    assert [thread.thread_id for thread in case_threads(clubs_app, case)] == [opened]
+
+
+def test_reapproving_a_case_an_edit_took_back_keeps_its_discussion(clubs_app, clients):
+    author, peer, moderator = clients
+    case = approved_case(author, moderator)
+    reply_as(peer, case, "Dr Peer", "Would you give **fluids** first?")
+    first = clubs_app.extensions["case_conferences"].case(case_id_of(case)).thread_id
+    set_case_columns(clubs_app, case, status="draft")  # as an edit racing the approval left it
+    post(author, case + "/submit", get(author, case + "/edit"))
+    review(moderator, case, "approve")
+    assert clubs_app.extensions["case_conferences"].case(case_id_of(case)).thread_id == first
+    assert [thread.thread_id for thread in case_threads(clubs_app, case)] == [first]
+    assert "<strong>fluids</strong>" in get(peer, case)
