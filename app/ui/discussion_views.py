@@ -213,8 +213,14 @@ def thread_errors(values: dict) -> dict[str, str]:
 
 @bp.route("/discuss/thread/<thread_id>", methods=["GET", "POST"])
 def thread_view(thread_id: str) -> Response | FormAnswer:
-    """A page of a thread's posts (hidden ones as a placeholder to learners) and a reply form."""
+    """A page of a thread's posts (hidden ones as a placeholder to learners) and a reply form.
+
+    Only a module's threads: a teaching case's thread is read and answered on its case's page,
+    which checks who may see the case.
+    """
     thread = store().thread(thread_id)
+    if thread.scope != MODULE_SCOPE:
+        raise NotFound(thread_id)
     values, errors = {"body": ""}, {}
     too_fast = None
     if request.method == "POST":

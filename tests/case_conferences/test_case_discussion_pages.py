@@ -76,3 +76,14 @@ def test_reapproving_a_case_an_edit_took_back_keeps_its_discussion(clubs_app, cl
     assert clubs_app.extensions["case_conferences"].case(case_id_of(case)).thread_id == first
     assert [thread.thread_id for thread in case_threads(clubs_app, case)] == [first]
     assert "<strong>fluids</strong>" in get(peer, case)
+
+
+def test_a_cases_thread_is_not_answered_through_the_module_thread_page(clubs_app, clients):
+    author, peer, moderator = clients
+    case = approved_case(author, moderator)
+    thread_id = clubs_app.extensions["case_conferences"].case(case_id_of(case)).thread_id
+    post(peer, "/app/discuss/name", get(peer, "/app/discuss/name"), name="Dr Peer")
+    page = get(peer, case)
+    post(peer, f"/app/discuss/thread/{thread_id}", page, status=404, body="Sideways")
+    get(peer, f"/app/discuss/thread/{thread_id}", status=404)
+    assert clubs_app.extensions["collaboration"].store.post_count(thread_id) == 1
