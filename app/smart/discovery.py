@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -12,11 +13,14 @@ from urllib.parse import urlsplit
 import requests
 
 from app.fhir_json import as_dict, dicts_in
+from app.smart.bounded_reads import open_stream, read_within
 from app.smart.smart_errors import SmartLaunchError
 
 log = logging.getLogger(__name__)
 
 TIMEOUT = (3.05, 8)
+DEADLINE_SECONDS = 10  # one discovery document, headers and body, however slowly it is sent
+MAX_DOCUMENT_BYTES = 1024 * 1024
 CACHE_SECONDS = 300
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
@@ -61,6 +65,9 @@ class Discovery:
         except requests.RequestException as error:
             log.warning("SMART discovery at %s failed: %s", iss, type(error).__name__)
             raise unreachable(iss) from None
+        except ValueError as error:
+            log.warning("SMART discovery at %s failed: %s", iss, error)
+            raise unreachable(iss) from None
         if config is None:
             raise SmartLaunchError(
                 "EHR not ready for SMART",
@@ -74,12 +81,7 @@ class Discovery:
 
 def from_well_known(http: requests.Session, iss: str) -> SmartConfiguration | None:
     """Read {iss}/.well-known/smart-configuration; None when it is absent or unusable."""
-    response = http.get(
-        f"{iss}/.well-known/smart-configuration",
-        headers={"Accept": "application/json"},
-        timeout=TIMEOUT,
-    )
-    document = json_object(response)
+    document = get_document(http, f"{iss}/.well-known/smart-configuration", "application/json")
     if document is None:
         return None
     authorize, token = document.get("authorization_endpoint"), document.get("token_endpoint")
@@ -105,10 +107,7 @@ def from_well_known(http: requests.Session, iss: str) -> SmartConfiguration | No
 
 def from_metadata(http: requests.Session, iss: str) -> SmartConfiguration | None:
     """Read the oauth-uris extension of {iss}/metadata (older servers); None when absent."""
-    response = http.get(
-        f"{iss}/metadata", headers={"Accept": "application/fhir+json"}, timeout=TIMEOUT
-    )
-    document = json_object(response)
+    document = get_document(http, f"{iss}/metadata", "application/fhir+json")
     if document is None:
         return None
     uris = oauth_uris(document)
@@ -145,13 +144,24 @@ def check_endpoints(iss: str, config: SmartConfiguration) -> None:
             raise invalid_endpoint(iss, url)
 
 
-def json_object(response: requests.Response) -> dict | None:
-    """The response body as a JSON object, or None for errors and non-JSON answers."""
-    if response.status_code != 200:
-        return None
+def get_document(http: requests.Session, url: str, accept: str) -> dict | None:
+    """GET a JSON object within the deadline and size cap; None for errors and non-JSON answers.
+
+    An answer too slow or too large raises ValueError: the EHR cannot be used as it is.
+    """
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    with open_stream(http, url, headers={"Accept": accept}, timeout=TIMEOUT) as response:
+        if response.status_code != 200:
+            return None
+        body = read_within(response, deadline, MAX_DOCUMENT_BYTES)
+    return json_object(body)
+
+
+def json_object(body: bytes) -> dict | None:
+    """A body as a JSON object, or None when it is not one."""
     try:
-        document = response.json()
-    except ValueError:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
         return None
     return document if isinstance(document, dict) else None
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import NoReturn
 
 import requests
@@ -12,6 +14,7 @@ from authlib.integrations.base_client import OAuthError
 from flask import g
 
 from app.fhir_json import as_str
+from app.smart.bounded_reads import open_stream, read_within
 from app.smart.oauth import check_bearer, expiry_of, oauth_session
 from app.smart.runtime import SmartRuntime, runtime
 from app.smart.sessions import REFRESH_LOCK_SECONDS, SmartSession
@@ -20,6 +23,17 @@ from app.smart.smart_errors import FhirRequestError, SmartLaunchError, SmartSess
 log = logging.getLogger(__name__)
 
 TIMEOUT = (3.05, 15)
+DEADLINE_SECONDS = 20  # one FHIR read, headers and body, however slowly the server sends
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FhirAnswer:
+    """What the FHIR server answered: its status, whether it redirected, a success's body."""
+
+    status: int
+    redirect: bool = False
+    body: bytes = b""
 
 
 def fhir_get(session: SmartSession, path: str) -> dict:
@@ -31,13 +45,13 @@ def fhir_get(session: SmartSession, path: str) -> dict:
     url = fhir_url(current.issuer, path)
     if needs_refresh(current):
         current = refresh_session(rt, current)
-    response = get(rt, url, current.access_token)
-    if response.status_code == 401:
+    answer = get(rt, url, current.access_token)
+    if answer.status == 401:
         current = refresh_session(rt, current)
-        response = get(rt, url, current.access_token)
-        if response.status_code == 401:
+        answer = get(rt, url, current.access_token)
+        if answer.status == 401:
             end_session(rt, current, "the EHR refused a freshly refreshed token")
-    return fhir_json(response)
+    return fhir_json(answer)
 
 
 def needs_refresh(session: SmartSession) -> bool:
@@ -56,28 +70,46 @@ def fhir_url(issuer: str, path: str) -> str:
     return f"{issuer.rstrip('/')}/{path.lstrip('/')}"
 
 
-def get(rt: SmartRuntime, url: str, access_token: str) -> requests.Response:
-    """One authorised GET with short timeouts; a redirect is not followed with the token."""
+def get(rt: SmartRuntime, url: str, access_token: str) -> FhirAnswer:
+    """One authorised GET, bounded in time and bytes; a redirect is not followed with the token."""
     headers = {"Accept": "application/fhir+json", "Authorization": f"Bearer {access_token}"}
+    deadline = time.monotonic() + DEADLINE_SECONDS
     try:
-        with rt.http_session() as http:
-            return http.get(url, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+        with (
+            rt.http_session() as http,
+            open_stream(
+                http, url, headers=headers, timeout=TIMEOUT, allow_redirects=False
+            ) as response,
+        ):
+            return answer_of(response, deadline)
     except requests.RequestException as error:
         log.warning("FHIR request failed: %s", type(error).__name__)
         raise FhirRequestError(503, "The EHR's FHIR server could not be reached.") from None
-
-
-def fhir_json(response: requests.Response) -> dict:
-    """The JSON body of a successful answer; a FhirRequestError otherwise."""
-    if response.is_redirect:
-        raise FhirRequestError(502, "The EHR's FHIR server answered with a redirect.")
-    if response.status_code >= 400:
+    except ValueError as error:
+        log.warning("FHIR response not read: %s", error)
         raise FhirRequestError(
-            response.status_code, f"The EHR's FHIR server answered {response.status_code}."
-        )
+            502, f"The EHR's FHIR server's answer could not be read: {error}."
+        ) from None
+
+
+def answer_of(response: requests.Response, deadline: float) -> FhirAnswer:
+    """The answer's status, and its body when it is a success (an error's body is left unread)."""
+    if response.is_redirect or response.status_code >= 400:
+        return FhirAnswer(response.status_code, redirect=response.is_redirect)
+    return FhirAnswer(
+        response.status_code, body=read_within(response, deadline, MAX_RESPONSE_BYTES)
+    )
+
+
+def fhir_json(answer: FhirAnswer) -> dict:
+    """The JSON body of a successful answer; a FhirRequestError otherwise."""
+    if answer.redirect:
+        raise FhirRequestError(502, "The EHR's FHIR server answered with a redirect.")
+    if answer.status >= 400:
+        raise FhirRequestError(answer.status, f"The EHR's FHIR server answered {answer.status}.")
     try:
-        body = response.json()
-    except ValueError:
+        body = json.loads(answer.body)
+    except (ValueError, RecursionError):
         raise FhirRequestError(502, "The EHR's FHIR server did not answer with JSON.") from None
     if not isinstance(body, dict):
         raise FhirRequestError(502, "The EHR's FHIR server did not answer with a resource.")
@@ -90,6 +122,18 @@ def refresh_session(rt: SmartRuntime, session: SmartSession) -> SmartSession:
         end_session(rt, session, "the access token expired and there is no refresh token")
     if not rt.sessions.claim_refresh(session.session_key):
         return wait_for_refresh(rt, session)
+    latest = rt.sessions.load_key(session.session_key)
+    if latest is None:
+        raise SmartSessionEnded()
+    if latest.access_token != session.access_token:
+        rt.sessions.release_refresh(session.session_key)
+        remember(latest)
+        return latest
+    return refresh_claimed(rt, latest)
+
+
+def refresh_claimed(rt: SmartRuntime, session: SmartSession) -> SmartSession:
+    """Refresh a session whose refresh lock this worker holds; end the session on refusal."""
     client = rt.clients.for_issuer(session.issuer)
     if client is None or client.client_id != session.client_id:
         end_session(rt, session, "the EHR is no longer configured")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 
 import requests
 from authlib.oidc.core import CodeIDToken
@@ -10,6 +12,7 @@ from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
 
+from app.smart.bounded_reads import open_stream, read_within
 from app.smart.smart_errors import SmartLaunchError
 
 log = logging.getLogger(__name__)
@@ -17,6 +20,8 @@ log = logging.getLogger(__name__)
 ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "ES256", "ES384"]
 LEEWAY_SECONDS = 60
 TIMEOUT = (3.05, 8)
+DEADLINE_SECONDS = 10  # the key set, headers and body, however slowly it is sent
+MAX_JWKS_BYTES = 256 * 1024
 
 
 def validate_id_token(
@@ -56,15 +61,18 @@ def validate_id_token(
 
 
 def fetch_key_set(http: requests.Session, jwks_uri: str) -> KeySet:
-    """Fetch and import the issuer's public keys."""
+    """Fetch and import the issuer's public keys, within the deadline and size cap."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    headers = {"Accept": "application/json"}
     try:
-        response = http.get(jwks_uri, headers={"Accept": "application/json"}, timeout=TIMEOUT)
-        response.raise_for_status()
-        return KeySet.import_key_set(response.json())
+        with open_stream(http, jwks_uri, headers=headers, timeout=TIMEOUT) as response:
+            response.raise_for_status()
+            body = read_within(response, deadline, MAX_JWKS_BYTES)
+        return KeySet.import_key_set(json.loads(body))
     except requests.RequestException as error:
         log.warning("Fetching the EHR's JWKS failed: %s", type(error).__name__)
-    except (JoseError, ValueError, TypeError, KeyError):
-        log.warning("The EHR's JWKS at %s could not be read", jwks_uri)
+    except (JoseError, ValueError, TypeError, KeyError, RecursionError) as error:
+        log.warning("The EHR's JWKS at %s could not be read: %s", jwks_uri, type(error).__name__)
     raise SmartLaunchError(
         "EHR keys unavailable",
         "Bedside could not read the EHR's signing keys to check who you are; try again shortly.",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3 import HTTPResponse
 from werkzeug.test import Client
 
 Rewrite = Callable[[requests.PreparedRequest, requests.Response], None]
@@ -46,6 +48,8 @@ class WsgiAdapter(BaseAdapter):
         result.close()
         for rewrite in self.rewrites:
             rewrite(request, response)
+        # a raw stream too, as a socket's adapter gives, for callers that read with stream=True
+        response.raw = HTTPResponse(io.BytesIO(response.content), preload_content=False)
         self.received.append(response)
         return response
 

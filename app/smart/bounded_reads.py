@@ -1,0 +1,49 @@
+"""Reading an EHR's answer as it arrives, within a deadline and a size cap.
+
+Requests' read timeout starts again with every byte, so an EHR that drips its answer, or sends
+far more than any FHIR read, discovery document or key set needs, would hold a request thread
+and its memory; the SMART client reads every body through `read_within` instead (the CDS
+fetcher's `read_before` sets the socket's timeout to the time left before each read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from urllib3.exceptions import HTTPError as TransportError
+
+from app.http_bodies import BodyTooLarge
+from cds_hooks.fhir_fetch import FetchFailed, read_before, seconds_left
+
+
+@contextmanager
+def open_stream(http: requests.Session, url: str, **options: Any) -> Iterator[requests.Response]:
+    """GET a URL, leaving its body for read_within; the connection is closed afterwards."""
+    response = http.get(url, stream=True, **options)
+    with response:
+        yield response
+
+
+def read_within(response: requests.Response, deadline: float, limit: int) -> bytes:
+    """A streamed response's body; ValueError past the (monotonic) deadline or `limit` bytes.
+
+    The body is read as it arrives, so neither an EHR that drips its answer nor one that sends
+    too much holds a request thread or its memory.
+    """
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"the response is larger than {limit} bytes")
+    body = bytearray()
+    try:
+        while chunk := read_before(response, deadline):
+            body += chunk
+            if len(body) > limit:
+                raise BodyTooLarge(f"the response is larger than {limit} bytes")
+    except (FetchFailed, requests.RequestException, TransportError, OSError) as error:
+        if seconds_left(deadline) <= 0:
+            raise ValueError("the response did not arrive in time") from None
+        raise ValueError("the response was cut off") from error
+    return bytes(body)
