@@ -102,7 +102,7 @@ CONTEXT_MODELS: dict[str, type[PatientViewContext]] = {
 
 
 class Coding(BaseModel):
-    """A FHIR Coding as used in cards (display required where the spec needs it)."""
+    """A FHIR Coding as Bedside sends it in cards: strict, so nothing unexpected goes out."""
 
     model_config = ConfigDict(extra="forbid")
     system: PlainText | None = None
@@ -110,11 +110,17 @@ class Coding(BaseModel):
     display: str | None = None
 
 
+class ReceivedCoding(Coding):
+    """A Coding a client sends: other members (`extension`, FHIR's `userSelected`) are tolerated."""
+
+    model_config = ConfigDict(extra="allow")
+
+
 class OverrideReason(BaseModel):
     """An override reason in feedback."""
 
     model_config = ConfigDict(extra="allow")
-    reason: Coding | None = None
+    reason: ReceivedCoding | None = None
     userComment: str | None = Field(default=None, max_length=2000)
 
 

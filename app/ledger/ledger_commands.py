@@ -438,7 +438,8 @@ def export_command(**options) -> None:
     csv    every record (credits and reversals), one row each, with sequence and hash
     xapi   xAPI statements (JSON array), actors as opaque accounts; 1.0.3 unless
            --xapi-version 2.0.0
-    pars   tab-delimited PARS learner completions, consenting learners only
+    pars   tab-delimited PARS learner completions of consenting learners with a board or
+           licence ID and a month/day of birth (the others are counted as skipped)
     badge  one signed OB 3.0 VC-JWT per standing credit, one per line; the issuer's
            public JWKS goes next to --output as issuer-jwks.json
     A progress bar shows on a terminal when more than 1,000 records are read.

@@ -2,12 +2,14 @@
 
 Kick-off (`Prefer: respond-async`) answers 202 with the status URL in Content-Location; the
 status URL is polled (honouring Retry-After, else backing off) until it answers 200 with the
-manifest; each output file is streamed to `<Type>-<n>.ndjson` in the export directory (the names
-`outcomes compute --ndjson` reads), size-bounded and checked to be NDJSON of its type. Error files
-(OperationOutcome NDJSON) go to `errors/`. A small state file in the directory remembers the
-status URL, the manifest and which files are complete, so running again continues where the last
-run stopped instead of kicking off a new export. `manifest.json` keeps the transactionTime for the
-next `_since`. The token is sent only to the FHIR server's own origin and never printed.
+manifest, also through a 4xx/5xx whose OperationOutcome marks the failure transient (Bulk Data
+2.0, "Response - Error Status"), and never longer than max_wait. Each output file is streamed to
+`<Type>-<n>.ndjson` in the export directory (the names `outcomes compute --ndjson` reads),
+size-bounded and checked to be NDJSON of its type. Error files (OperationOutcome NDJSON) go to
+`errors/`. A small state file in the directory remembers the status URL, the manifest and which
+files are complete, so running again continues where the last run stopped instead of kicking off
+a new export. `manifest.json` keeps the transactionTime for the next `_since`. The token is sent
+only to the FHIR server's own origin and never printed.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from urllib.parse import urlencode, urljoin
 
 import requests
 
-from app.fhir_json import as_dict, dicts_in
+from app.fhir_json import as_dict, as_str, dicts_in
 from app.http_bodies import BodyTooLarge, bounded_json
 from app.outcomes.ingest_fhir import Credential, bearer_header, same_origin
 from app.outcomes.ingest_ndjson import NdjsonError, iter_ndjson
@@ -45,6 +47,11 @@ CHUNK = 64 * 1024
 PROGRESS_BYTES = 16 * 1024 * 1024  # a progress line per 16 MiB of a file being downloaded
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
+IN_PROGRESS = frozenset({202, 429, 503})
+# FHIR R4 IssueType `transient` and its child codes: the request may succeed if tried again.
+TRANSIENT_CODES = frozenset(
+    {"transient", "lock-error", "no-store", "exception", "timeout", "incomplete", "throttled"}
+)
 Report = Callable[[str], None]
 
 
@@ -216,23 +223,18 @@ class BulkExportClient:
                 status = response.status_code
                 if status == 200:
                     return manifest_of(response)
-                if status not in {202, 429, 503}:
-                    if status in {404, 410}:
-                        raise BulkExportError(
-                            "The server no longer knows this export (expired or cancelled); "
-                            f"delete {STATE_FILE} in the export directory to start again."
-                        )
-                    raise BulkExportError(refusal("The export", response))
+                if status in IN_PROGRESS:
+                    note = in_progress(response.headers.get("X-Progress", ""))
+                else:
+                    note = transient_failure(response)
                 wait = retry_after(response.headers.get("Retry-After")) or delay
-                progress = response.headers.get("X-Progress", "").strip()[:100]
             delay = min(delay * 2, MAX_DELAY)
             if self.clock() + wait > deadline:
                 raise BulkExportError(
                     f"The export was not ready within {self.max_wait:g} s; "
                     "run the same command again to keep waiting."
                 )
-            shown = f" ({progress})" if progress else ""
-            self.report(f"Export in progress{shown}; next check in {wait:g} s.")
+            self.report(f"{note}; next check in {wait:g} s.")
             self.sleep(wait)
 
     def download_outputs(
@@ -404,16 +406,53 @@ def retry_after(value: str | None) -> float | None:
     return min(max(moment.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
 
 
+def in_progress(progress: str) -> str:
+    """Say that the export is still being prepared, with the server's X-Progress if any."""
+    progress = progress.strip()[:100]
+    return f"Export in progress ({progress})" if progress else "Export in progress"
+
+
+def transient_failure(response: requests.Response) -> str:
+    """Say why a failed status check is retried; raise when the failure is not transient."""
+    outcome = operation_outcome_of(response)
+    if response.status_code >= 400 and outcome is not None and is_transient(outcome):
+        return f"The status check failed for now ({issue_text(outcome)})"
+    if response.status_code in {404, 410}:
+        raise BulkExportError(
+            "The server no longer knows this export (expired or cancelled); "
+            f"delete {STATE_FILE} in the export directory to start again."
+        )
+    raise BulkExportError(failure("The export", response.status_code, outcome))
+
+
+def is_transient(outcome: dict) -> bool:
+    """Whether an OperationOutcome has an issue coded `transient` or one of its child codes."""
+    codes = {as_str(issue.get("code")) for issue in dicts_in(outcome.get("issue"))}
+    return not TRANSIENT_CODES.isdisjoint(codes)
+
+
 def refusal(what: str, response: requests.Response) -> str:
     """'<what> failed (status): <OperationOutcome diagnostics>.' in one sentence."""
-    text = f"{what} failed ({response.status_code})"
+    return failure(what, response.status_code, operation_outcome_of(response))
+
+
+def failure(what: str, status: int, outcome: dict | None) -> str:
+    """'<what> failed (status)', with the OperationOutcome's diagnostics if any, as a sentence."""
+    text = f"{what} failed ({status})"
+    if outcome is not None:
+        text += f": {issue_text(outcome)}"
+    return text.rstrip(".") + "."
+
+
+def operation_outcome_of(response: requests.Response) -> dict | None:
+    """The response's OperationOutcome (read bounded), or None when the body is not one."""
     try:
         body = bounded_json(response, MAX_STATUS_BYTES)
     except ValueError:
-        body = None
+        return None
     if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":
-        text += f": {issue_text(body)}"
-    return text.rstrip(".") + "."
+        return body
+    return None
 
 
 def issue_text(outcome: dict) -> str:

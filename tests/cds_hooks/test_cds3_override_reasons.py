@@ -7,12 +7,14 @@ import sqlite3
 
 import pytest
 import requests
+from pydantic import ValidationError
 from sqlite_utils import Database
 
 from app import create_app
 from app.database import Database as AppDatabase
 from app.database import sqlite_path_url
 from cds_hooks import store as cds_store
+from cds_hooks.models import Source
 from cds_hooks.store import CdsStore
 from tests.cds_hooks.hook_requests import draft_medication, hook_request, prefetch_for
 from tests.library.helpers import MODULE_FILE, assert_fails, good_module, listing, run_check
@@ -104,6 +106,32 @@ def test_feedback_stores_the_reason_code_and_its_system(
     response = cds.post(f"/cds-services/{SERVICE}/feedback", overridden(card["uuid"], reason))
     assert response.json == {"recorded": 1, "alreadyRecorded": 0, "unknownCards": 0}
     assert stored_reasons(cds_config) == {stored}
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        {"extension": {"https://ehr.example/fhir/StructureDefinition/picked-by": "nurse"}},
+        {"userSelected": True},
+    ],
+    ids=["extension", "userSelected"],
+)
+def test_a_reason_coding_with_extension_or_user_selected_is_recorded(
+    cds, cds_config, fixture_store, member
+):
+    """CDS Hooks reserves `extension`, and its Coding trims FHIR's: such members are tolerated."""
+    card = sepsis_card(cds, fixture_store)
+    reason = {"system": NON_ADHERENCE, "code": "need-more-info", **member}
+    response = cds.post(f"/cds-services/{SERVICE}/feedback", overridden(card["uuid"], reason))
+    assert response.status_code == 200, response.json
+    assert response.json == {"recorded": 1, "alreadyRecorded": 0, "unknownCards": 0}
+    assert stored_reasons(cds_config) == {("need-more-info", NON_ADHERENCE)}
+
+
+def test_codings_in_bedside_responses_stay_strict():
+    topic = {"code": "sepsis", "userSelected": True}
+    with pytest.raises(ValidationError, match="userSelected"):
+        Source(label="Bedside", topic=topic)
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from flask.cli import ScriptInfo
 
 from app.ledger import ledger_commands
 from app.ledger.ledger_commands import export_command, verify_badge_command
+from app.ledger.models import ReportingIdentity
 from app.ledger.outputs.pars import COLUMNS
 from app.ledger.outputs.records import Window
 from app.ledger.outputs.transcript import CSV_COLUMNS
@@ -69,14 +70,15 @@ def test_xapi_export_writes_a_file_and_ndjson(outputs_app, world, tmp_path):
     assert len(ndjson.stdout.splitlines()) == len(statements)
 
 
-def test_xapi_2_export_names_its_version_header_and_sets_no_version(outputs_app, world):
+def test_xapi_exports_name_their_version_header_and_set_no_version(outputs_app, world):
     result = invoke(export_command, "--format", "xapi", "--xapi-version", "2.0.0", app=outputs_app)
     assert result.exit_code == 0, result.output
     assert "X-Experience-API-Version: 2.0.0" in result.stderr
     statements = json.loads(result.stdout)
     assert statements and all("version" not in statement for statement in statements)
     default = invoke(export_command, "--format", "xapi", app=outputs_app)
-    assert all(statement["version"] == "1.0.3" for statement in json.loads(default.stdout))
+    assert "X-Experience-API-Version: 1.0.3" in default.stderr
+    assert json.loads(default.stdout) == statements
 
 
 def test_an_unknown_xapi_version_is_one_sentence_and_exit_2(outputs_app, world):
@@ -90,8 +92,17 @@ def test_pars_export_reports_whom_it_skipped(outputs_app, world):
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == "\t".join(COLUMNS)
     assert "1 learner skipped: no consent to share" in result.stderr
+    assert "skipped: no month/day of birth" not in result.stderr
     separate = invoke(export_command, "--format", "pars", "--separate-poc", app=outputs_app)
     assert "bedside-internet-poc" not in separate.stdout
+
+
+def test_pars_export_says_who_was_skipped_for_no_month_day_of_birth(outputs_app, store, world):
+    identity = ReportingIdentity("Carol", "Li", board_id="ABP-7")
+    store.set_reporting_identity(world.learners["carol"], identity)
+    result = invoke(export_command, "--format", "pars", app=outputs_app)
+    assert result.exit_code == 0 and "Carol" not in result.stdout
+    assert "1 learner skipped: no month/day of birth (PARS requires it)." in result.stderr
 
 
 def test_badge_export_then_verify_badge(outputs_app, world, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.ledger.models import ReportingIdentity
 from app.ledger.outputs.pars import COLUMNS, pars_batch
 
 HEADER = (
@@ -42,7 +43,19 @@ def test_only_consenting_learners_with_an_identifier_are_written(store, world):
     names = {line.split("\t")[3] for line in lines_of(batch)[1:]}
     assert names == {"Alice", "Bob"}
     bob = [line for line in lines_of(batch) if "\tBob\t" in line]
-    assert all(line.startswith("\tMD-98765\tOR\tBob\tOkoro\t\t") for line in bob)
+    assert all(line.startswith("\tMD-98765\tOR\tBob\tOkoro\t09/02\t") for line in bob)
+
+
+def test_a_learner_without_a_month_day_of_birth_is_skipped_and_counted(store, world):
+    without_birth_day = ReportingIdentity("Carol", "Li", licence_state="WA", licence_id="MD-1")
+    store.set_reporting_identity(world.learners["carol"], without_birth_day)
+    batch = pars_batch(store, store.iter_chain())
+    assert "Carol" not in batch.text
+    assert (batch.learners, batch.skipped_no_consent, batch.skipped_no_birth_day) == (2, 0, 1)
+    assert batch.summary() == (
+        "6 PARS lines for 2 learners; 1 learner skipped: no board or licence ID; "
+        "1 learner skipped: no month/day of birth (PARS requires it)."
+    )
 
 
 def test_withdrawn_consent_removes_the_learner(store, world):
@@ -80,10 +93,9 @@ def test_cycles_can_be_listed_separately_and_activity_ids_mapped(store, world):
 
 
 def test_tabs_and_newlines_in_names_cannot_break_the_file(store, world):
-    from app.ledger.models import ReportingIdentity
-
     store.set_reporting_identity(
-        world.learners["carol"], ReportingIdentity("Ca\trol", "Li\nu", board_id="B1")
+        world.learners["carol"],
+        ReportingIdentity("Ca\trol", "Li\nu", board_id="B1", birth_month_day="01/31"),
     )
     batch = pars_batch(store, store.iter_chain())
     assert all(len(line.split("\t")) == len(COLUMNS) for line in lines_of(batch))

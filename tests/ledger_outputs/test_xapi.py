@@ -121,7 +121,7 @@ def test_json_array_and_ndjson(store, world):
 # xAPI 2.0.0 (IEEE 9274.1.1-2023) beside 1.0.3
 MILLISECOND_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 DURATION = re.compile(r"^PT\d+H\d+M\d+(\.\d{1,2})?S$")
-# A hand-made record and the 1.0.3 statement Bedside made of it before xAPI 2.0 was added.
+# A hand-made record and the 1.0.3 statement Bedside makes of it (the same values in 2.0.0).
 RECORD = CreditRecord(
     7, "credit", "learner-7", "case:af-anticoagulation:1.2.0", "case", "af-anticoagulation",
     "1.2.0", "0b7e5a4e-5d8e-4c1e-9a51-3f7b2d7c9a10", "ama-pra-category-1", 25, 25,
@@ -162,7 +162,6 @@ STATEMENT_1_0_3 = {
         },
     },
     "timestamp": "2026-03-10T14:12:00.123Z",
-    "version": "1.0.3",
 }
 
 
@@ -223,10 +222,14 @@ def test_2_0_statements_add_no_property_and_no_empty_object(store, world):
     assert not validator_2().is_valid(extra)
 
 
-def test_2_0_is_1_0_3_without_the_version_and_1_0_3_is_unchanged(store, world):
-    old = all_statements(store)
-    assert [{k: v for k, v in s.items() if k != "version"} for s in old] == statements_2(store)
-    assert all(s["version"] == "1.0.3" for s in old)
+def test_1_0_3_statements_leave_version_to_the_lrs(store, world):
+    made = all_statements(store)
+    assert made and all("version" not in statement for statement in made)
+    assert xapi.version_header() == ("X-Experience-API-Version", "1.0.3")
+
+
+def test_2_0_and_1_0_3_statements_are_the_same_and_1_0_3_is_unchanged(store, world):
+    assert all_statements(store) == statements_2(store)
     (made,) = xapi.statements([RECORD], base_url=BASE_URL)
     assert xapi.to_json([made]) == xapi.to_json([STATEMENT_1_0_3])  # same values, same order
 

@@ -17,7 +17,9 @@ from tests.ledger.helpers import ISSUER, Clock
 POLICY = CreditPolicy()
 BASE_URL = "https://bedside.test"
 ALICE = ReportingIdentity("Alice", "Ng", board_id="ABIM-123456", birth_month_day="04/17")
-BOB = ReportingIdentity("Bob", "Okoro", licence_state="OR", licence_id="MD-98765")
+BOB = ReportingIdentity(
+    "Bob", "Okoro", licence_state="OR", licence_id="MD-98765", birth_month_day="09/02"
+)
 DAVE = ReportingIdentity("Dave", "Silva")  # consented, but gave no board or licence ID
 
 

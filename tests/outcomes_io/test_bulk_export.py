@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import Response
 from joserfc.jwk import ECKey
 
+from app.devtools.fhir_documents import operation_outcome
 from app.devtools.fhir_server import FixtureFhirServer
 from app.outcomes import bulk_client
 from app.outcomes.backend_token import MEASURE_SCOPE
@@ -210,3 +215,90 @@ def test_a_long_download_reports_how_far_it_has_come(tmp_path, monkeypatch):
     assert received == sorted(set(received))  # further along each time
     summary = next(i for i, line in enumerate(lines) if line.startswith("[1/1]"))
     assert lines.index(progress[-1]) < summary
+
+
+class HandClock:
+    """A clock that moves only when the client sleeps; remembers each wait."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        """Wait by moving the clock."""
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        """The clock's time."""
+        return self.now
+
+
+def answer_status_polls(
+    server: FixtureFhirServer, monkeypatch, answer: Callable[[int], Response | None]
+) -> None:
+    """Let `answer(poll number)` reply to the server's status polls; None lets the server reply."""
+    real_status = server.exports.status
+    polls = itertools.count(1)
+
+    def status(job_id: str) -> Response:
+        reply = answer(next(polls))
+        return real_status(job_id) if reply is None else reply
+
+    monkeypatch.setattr(server.exports, "status", status)
+
+
+def outcome_reply(status: int, code: str, retry_after: str | None = None) -> Response:
+    """An OperationOutcome error reply with one issue of `code`."""
+    body = json.dumps(operation_outcome(code, f"The job store answered {code}."))
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    return Response(body, status=status, headers=headers, mimetype="application/fhir+json")
+
+
+@pytest.mark.parametrize("code", ["transient", "throttled", "exception"])
+def test_a_status_poll_error_marked_transient_is_polled_again(tmp_path, monkeypatch, code):
+    """A 5xx whose issue is `transient` (or a child code) is waited out, Retry-After first."""
+    clock, lines = HandClock(), []
+    fixtures = write_bundles(tmp_path / "fixtures")
+    with FixtureFhirServer(fixtures, pending_polls=0) as server:
+        replies = {1: outcome_reply(500, code, retry_after="5"), 2: outcome_reply(502, "timeout")}
+        answer_status_polls(server, monkeypatch, replies.get)
+        client = BulkExportClient(sleep=clock.sleep, clock=clock.monotonic, report=lines.append)
+        result = client.run(ExportRequest(server.base_url, types=("Patient",)), tmp_path / "out")
+    assert clock.waits == [5, 2 * bulk_client.FIRST_DELAY]  # Retry-After, then the back-off
+    assert result.polls == 3 and list(result.files) == ["Patient-1.ndjson"]
+    assert f"The status check failed for now (The job store answered {code}); " in "".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (outcome_reply(500, "processing"), "failed (500): The job store answered processing."),
+        (Response("<h1>Oops</h1>", status=500, mimetype="text/html"), "failed (500)."),
+    ],
+    ids=["a non-transient issue", "no OperationOutcome"],
+)
+def test_a_status_poll_error_not_marked_transient_stops_the_export(
+    tmp_path, monkeypatch, reply, message
+):
+    """A non-transient issue, or a body that is no OperationOutcome, still ends the run."""
+    fixtures = write_bundles(tmp_path / "fixtures")
+    with FixtureFhirServer(fixtures) as server:
+        answer_status_polls(server, monkeypatch, lambda poll: reply)
+        client = BulkExportClient(sleep=lambda seconds: None)
+        with pytest.raises(BulkExportError, match=f"^The export {re.escape(message)}$"):
+            client.run(ExportRequest(server.base_url, types=("Patient",)), tmp_path / "out")
+
+
+def test_a_server_that_stays_transient_is_given_up_on_after_max_wait(tmp_path, monkeypatch):
+    """Transient errors forever end with the usual 'not ready' sentence once max_wait is used."""
+    clock = HandClock()
+    fixtures = write_bundles(tmp_path / "fixtures")
+    with FixtureFhirServer(fixtures) as server:
+        answer_status_polls(
+            server, monkeypatch, lambda poll: outcome_reply(500, "transient", retry_after="4")
+        )
+        client = BulkExportClient(max_wait=10, sleep=clock.sleep, clock=clock.monotonic)
+        with pytest.raises(BulkExportError, match="not ready within 10 s; run the same command"):
+            client.run(ExportRequest(server.base_url, types=("Patient",)), tmp_path / "out")
+    assert clock.waits == [4, 4]

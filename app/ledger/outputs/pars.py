@@ -8,7 +8,8 @@ Columns, in this order (header line first, one line per learner, activity and cr
 - Only learners who entered a reporting identity *and* consented appear (the identity is erased
   when consent is withdrawn); others are skipped and counted, never guessed.
 - A learner needs a board ID or a state licence ID; without either they are skipped and counted.
-- Birth is month/day only (MM/DD), never the year. Dates are MM/DD/YYYY (UTC).
+- A learner needs a month/day of birth, which PARS requires; without it they are skipped and
+  counted. Birth is month/day only (MM/DD), never the year. Dates are MM/DD/YYYY (UTC).
 - Amounts are net: reversed credit is left out. Consent to Share is always `Y` on a written line.
 - Point-of-care cycles (0.5 each) are summed into one "internet searching and learning" activity
   per learner, credit type and reporting period (the export's --since/--until), because some
@@ -73,6 +74,7 @@ class ParsBatch:
     learners: int
     skipped_no_consent: int
     skipped_no_identifier: int
+    skipped_no_birth_day: int
 
     def summary(self) -> str:
         """Say in one line what the batch holds and whom it skipped."""
@@ -82,6 +84,9 @@ class ParsBatch:
         if self.skipped_no_identifier:
             count = self.skipped_no_identifier
             parts.append(f"{learners(count)} skipped: no board or licence ID")
+        if self.skipped_no_birth_day:
+            count = self.skipped_no_birth_day
+            parts.append(f"{learners(count)} skipped: no month/day of birth (PARS requires it)")
         return "; ".join(parts) + "."
 
 
@@ -97,7 +102,7 @@ def pars_batch(
     by_learner: dict[str, list[CreditRecord]] = defaultdict(list)
     for record in records:
         by_learner[record.learner_id].append(record)
-    lines, written, no_consent, no_identifier = ["\t".join(COLUMNS)], 0, 0, 0
+    lines, written, no_consent, no_identifier, no_birth_day = ["\t".join(COLUMNS)], 0, 0, 0, 0
     for learner_id, own in by_learner.items():
         found = completions(own, aggregate_poc, poc_activity_id, activity_ids or {})
         if not found:
@@ -107,11 +112,13 @@ def pars_batch(
             no_consent += 1
         elif not (identity.board_id or identity.licence_id):
             no_identifier += 1
+        elif not identity.birth_month_day:
+            no_birth_day += 1
         else:
             lines.extend(line(identity, completion) for completion in found)
             written += 1
     text = "\n".join(lines) + "\n"
-    return ParsBatch(text, len(lines) - 1, written, no_consent, no_identifier)
+    return ParsBatch(text, len(lines) - 1, written, no_consent, no_identifier, no_birth_day)
 
 
 def completions(

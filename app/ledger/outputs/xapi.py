@@ -10,9 +10,10 @@
   attempt); count completions by registration, credit by the `credit` extension.
 - Statement ids are UUID v5 of the record hash, so re-exporting gives the same ids (LRSs dedupe).
 - Send with the header `X-Experience-API-Version` naming the version (version_header).
+- `version` is left out in both versions: a Learning Record Provider SHOULD NOT set it (if set it
+  MUST be "1.0.0" in 1.0.3, "2.0.0" in 2.0.0); the LRS fills it. Only the header names the patch.
 
 1.0.3 stays the default for older LRSs. What 2.0.0 changes in the statements Bedside makes:
-- `version` is left out: an LRP SHOULD NOT set it (if set it MUST be "2.0.0"); the LRS fills it.
 - Timestamps are RFC 3339 in UTC ("Z") with exactly millisecond precision (so in 1.0.3 too), never
   later than the export. Durations keep at most 0.01 s.
 - No property outside the specification's and no empty object (SHOULD*s that became SHALLs);
@@ -56,16 +57,12 @@ def statements(
     version: str = XAPI_VERSION,
 ) -> Iterator[dict]:
     """Yield one xAPI statement per ledger record, in chain order, for an xAPI version."""
-    if version not in VERSIONS:
-        raise ValueError(
-            f"xAPI version {version!r} is not supported: choose {' or '.join(VERSIONS)}."
-        )
+    check_version(version)
     for record in records:
         if record.kind == "reversal":
-            statement = voiding_statement(record, base_url)
+            yield voiding_statement(record, base_url)
         else:
-            statement = credit_statement(record, base_url, library or {}, language)
-        yield for_version(statement, version)
+            yield credit_statement(record, base_url, library or {}, language)
 
 
 def check_version(version: str) -> str:
@@ -74,11 +71,6 @@ def check_version(version: str) -> str:
         choices = " or ".join(VERSIONS)
         raise ValueError(f"xAPI version {version!r} is not supported: choose {choices}.")
     return version
-
-
-def for_version(statement: dict, version: str) -> dict:
-    """Mark a 1.0.3 statement with its version; a 2.0.0 one carries none (the LRS sets it)."""
-    return {**statement, "version": XAPI_VERSION} if version == XAPI_VERSION else statement
 
 
 def version_header(version: str = XAPI_VERSION) -> tuple[str, str]:
