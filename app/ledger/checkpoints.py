@@ -5,8 +5,9 @@ hash after an edit, or cut the chain's tail together with the submissions that r
 checkpoint pins the head at a moment with a signature made by a key that is not in the database;
 auditors keep the checkpoint and the public key elsewhere. Verifying against it fails when the
 chain no longer reaches the checkpoint's sequence (truncation) or the record there has another
-hash (re-sealing). The private key is made once in the instance folder, mode 0600, like the badge
-issuer's key; its public JWKS is what auditors need.
+hash (re-sealing). The private key (P-256) is made once in the instance folder, mode 0600, like
+the badge issuer's key; its public JWKS is what auditors need. Checkpoints are not Open Badges, so
+they stay ES256 with their own key.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
 from app.ledger.chain import MAX_SEQUENCE, canonical_json, timestamp
-from app.ledger.outputs.badges import public_jwks, signing_key_file
+from app.ledger.outputs.badges import p256_key_file, public_jwks
 from app.ledger.store import LedgerStore
 
 KEY_FILE = "ledger_checkpoint_key.json"
@@ -48,7 +49,7 @@ FIELDS = {field.name for field in fields(Checkpoint)}
 
 def checkpoint_key(instance_path: Path | str) -> ECKey:
     """Load the checkpoint signing key, creating it on first use (mode 0600, never overwritten)."""
-    return signing_key_file(Path(instance_path) / KEY_FILE)
+    return p256_key_file(Path(instance_path) / KEY_FILE)
 
 
 def public_keys(key: ECKey) -> dict:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from joserfc import jws
-from joserfc.jwk import ECKey, OctKey
+from joserfc.jwk import OctKey, RSAKey
 
 from app.ledger.chain import canonical_json
 from app.ledger.outputs import badges
@@ -80,7 +80,7 @@ def test_every_standing_credit_gets_a_badge_that_verifies(store, world, key, kid
 
 def test_header_and_payload_follow_the_ob3_jwt_convention(store, world, key, kid):
     header, payload = parts(issue(store, key, kid)[0])
-    assert header == {"alg": "ES256", "kid": kid, "typ": "JWT"}
+    assert header == {"alg": "RS256", "kid": kid, "typ": "JWT"}
     assert payload["@context"] == list(badges.CONTEXTS)
     assert payload["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert payload["iss"] == payload["issuer"]["id"] == f"{BASE_URL}/ledger/badges/issuer"
@@ -112,7 +112,7 @@ def test_a_tampered_payload_fails(store, world, key, kid, jwks):
 
 def test_a_wrong_key_fails(store, world, key, kid):
     token = issue(store, key, kid)[0]
-    other = ECKey.generate_key("P-256", private=True)
+    other = RSAKey.generate_key(2048, private=True)
     report = verify_badge(token, badges.public_jwks(other, kid), now=NOW)
     assert not report.ok and "signature does not verify" in report.summary()
     unknown = verify_badge(token, badges.public_jwks(other, "https://x.test/k"), now=NOW)
@@ -131,7 +131,7 @@ def test_a_wrong_key_fails(store, world, key, kid):
 def test_the_header_is_checked_before_the_signature(store, world, key, kid, jwks, header, problem):
     token = issue(store, key, kid)[0]
     _, payload, signature = token.split(".")
-    forged = b64({"alg": "ES256", "kid": kid, "typ": "JWT", **header})
+    forged = b64({"alg": "RS256", "kid": kid, "typ": "JWT", **header})
     report = verify_badge(f"{forged}.{payload}.{signature}", jwks, now=NOW)
     assert not report.ok and problem in report.problems[0]
 
@@ -146,8 +146,8 @@ def test_an_hmac_token_signed_with_the_public_key_is_refused(store, world, key, 
 
 def sign_claims(claims: dict, key, kid) -> str:
     """Sign arbitrary claims with the issuer key (to test claim checks past the signature)."""
-    header = {"alg": "ES256", "kid": kid, "typ": "JWT"}
-    return jws.serialize_compact(header, canonical_json(claims), key, algorithms=["ES256"])
+    header = {"alg": "RS256", "kid": kid, "typ": "JWT"}
+    return jws.serialize_compact(header, canonical_json(claims), key, algorithms=["RS256"])
 
 
 def test_registered_claims_must_mirror_the_credential(store, world, key, kid, jwks):
@@ -197,5 +197,5 @@ def test_the_key_is_made_once_with_mode_0600_and_never_exported_private(tmp_path
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert badges.issuer_key(tmp_path / "instance").thumbprint() == key.thumbprint()
     (public,) = jwks["keys"]
-    assert "d" not in public and public["alg"] == "ES256" and public["use"] == "sig"
+    assert "d" not in public and public["alg"] == "RS256" and public["use"] == "sig"
     assert public["kid"].endswith("/ledger/badges/keys/" + key.thumbprint())

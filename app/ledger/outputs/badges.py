@@ -1,20 +1,28 @@
-"""Open Badges 3.0 for earned credit: signing VC-JWTs, the issuer's key, and verifying badges.
+"""Open Badges 3.0 for earned credit: signing VC-JWTs, the issuer's keys, and verifying badges.
 
 Convention (OB 3.0 §8.2, "JSON Web Token Proof Format", with VC Data Model 2.0):
-- JOSE header: only `alg` (ES256), `kid` (a URL dereferencing to the public JWK) and `typ` "JWT"
+- JOSE header: only `alg` (RS256), `kid` (a URL dereferencing to the public JWK) and `typ` "JWT"
   (OB 3.0 says `typ`, if present, MUST be "JWT"; VC-JOSE-COSE's "vc+jwt" is not used).
 - JWT payload: the OpenBadgeCredential itself (no `vc` wrapper) plus `iss` = issuer.id,
   `jti` = id, `sub` = credentialSubject.id, `nbf` = validFrom, and `iat` (when it was signed).
 - One badge per standing (unreversed) credit record; the learner is `urn:bedside:learner:<id>`,
   the opaque ledger id, never a name or e-mail.
 
-The issuer's signing key is ES256 (P-256), made once per instance, file mode 0600. The public
-half is published as a JWKS: written next to each badge export (`issuer-jwks.json`) and served at
-/ledger/badges/jwks.json. Each key's `kid` is a URL that dereferences to the public JWK
-(/ledger/badges/keys/<RFC 7638 thumbprint>), as Open Badges 3.0 asks of a `kid`.
+Badges (and their status lists) are signed RS256 with an RSA issuer key of RSA_KEY_BITS bits,
+made once per instance (badge_issuer_rsa_key.json, mode 0600, never overwritten). OB 3.0 §8.2
+says "alg: The signing algorithm MUST be "RS256" as a minimum", and RS256 is the JWT proof the
+1EdTech conformance suite checks. 3072 bits gives about 128-bit security (NIST SP 800-57), as the
+P-256 key it replaces did, and stays acceptable past 2030 for badges verified years later.
+
+Badges issued before the move were signed ES256 with a P-256 key (badge_issuer_key.json). That
+file is read, never made or changed: while it exists its public key stays published next to the
+RSA key, so those badges keep verifying. The public keys are published as a JWKS: written next
+to each badge export (`issuer-jwks.json`) and served at /ledger/badges/jwks.json. Each key's
+`kid` is a URL that dereferences to the public JWK (/ledger/badges/keys/<RFC 7638 thumbprint>),
+as Open Badges 3.0 asks of a `kid`, and each JWK names its own `alg` (RS256 or ES256).
 
 Verifying checks, in order (the first failing group stops the rest, so an unverified payload is
-never trusted): the compact form and JOSE header (alg on the allow-list, typ "JWT" or absent, no
+never trusted): the compact form and JOSE header (alg RS256 or ES256, typ "JWT" or absent, no
 other parameters than alg/kid/typ); the key (the header's kid in the given JWKS); the signature;
 then iss = issuer.id, jti = id, sub = credentialSubject.id, nbf = validFrom and not in the
 future, exp/validUntil not passed, and the OB 3.0 fields the spec requires.
@@ -27,14 +35,15 @@ import binascii
 import json
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, KeySet
+from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from app.fhir_json import dicts_in, is_number
 from app.ledger.chain import CreditRecord, canonical_json, from_hundredths, parse_timestamp
@@ -57,14 +66,19 @@ CRITERIA = {
     "change in your practice, and the barriers) while its discussion window is open.",
 }
 
-KEY_FILE = "badge_issuer_key.json"
+KEY_FILE = "badge_issuer_rsa_key.json"
+LEGACY_KEY_FILE = "badge_issuer_key.json"  # the P-256 key of badges signed before RS256
 JWKS_FILE = "issuer-jwks.json"
 KEYS_PATH = "/ledger/badges/keys/"
-ALGORITHM = "ES256"
+RSA_KEY_BITS = 3072
+KEY_ALGORITHMS = {"RSA": "RS256", "EC": "ES256"}
 
-ALLOWED_ALGORITHMS = ("ES256", "RS256")
+ALLOWED_ALGORITHMS = tuple(KEY_ALGORITHMS.values())
 HEADER_PARAMETERS = frozenset({"alg", "kid", "typ"})
 CLOCK_SKEW_SECONDS = 60
+
+SigningKey = RSAKey | ECKey
+KeyType = TypeVar("KeyType", RSAKey, ECKey)
 
 
 @dataclass(frozen=True)
@@ -170,17 +184,23 @@ def issuer_id(credential_: dict) -> str:
     return issuer if isinstance(issuer, str) else ""
 
 
-def sign(credential_: dict, key: ECKey, kid: str, issued_at: datetime | None = None) -> str:
-    """Sign a credential as a compact JWS (ES256)."""
-    header = {"alg": ALGORITHM, "kid": kid, "typ": "JWT"}
+def sign(credential_: dict, key: SigningKey, kid: str, issued_at: datetime | None = None) -> str:
+    """Sign a credential as a compact JWS with the key's algorithm (RS256 for the issuer key)."""
+    algorithm = algorithm_for(key)
+    header = {"alg": algorithm, "kid": kid, "typ": "JWT"}
     payload = canonical_json(jwt_claims(credential_, issued_at or datetime.now(UTC)))
-    return jws.serialize_compact(header, payload.encode(), key, algorithms=[ALGORITHM])
+    return jws.serialize_compact(header, payload.encode(), key, algorithms=[algorithm])
+
+
+def algorithm_for(key: SigningKey) -> str:
+    """Return the JWS algorithm a key signs with: RS256 for RSA, ES256 for P-256."""
+    return KEY_ALGORITHMS[key.key_type]
 
 
 def issue_badges(
     records: Iterable[CreditRecord],
     *,
-    key: ECKey,
+    key: SigningKey,
     kid: str,
     issuer: Issuer,
     base_url: str,
@@ -205,39 +225,86 @@ def issue_badges(
         yield sign(made, key, kid, issued_at)
 
 
-def issuer_key(instance_path: Path | str) -> ECKey:
-    """Load the issuer's private key, creating it on first use (mode 0600, never overwritten)."""
-    return signing_key_file(Path(instance_path) / KEY_FILE)
+def issuer_key(instance_path: Path | str) -> RSAKey:
+    """Load the issuer's RSA signing key, made on first use (mode 0600, never overwritten)."""
+    return rsa_key_file(Path(instance_path) / KEY_FILE)
 
 
-def signing_key_file(path: Path) -> ECKey:
-    """Load a P-256 private key from a JSON file, creating it on first use (mode 0600, kept)."""
+def legacy_issuer_key(instance_path: Path | str) -> ECKey | None:
+    """Load the P-256 key of badges signed ES256 before RS256, if the instance has one."""
+    path = Path(instance_path) / LEGACY_KEY_FILE
+    return read_key(path, ECKey) if path.exists() else None
+
+
+def issuer_keys(instance_path: Path | str) -> list[SigningKey]:
+    """Return every key the issuer publishes: the RSA signing key, then the legacy P-256 key."""
+    legacy = legacy_issuer_key(instance_path)
+    return [issuer_key(instance_path), *([legacy] if legacy is not None else [])]
+
+
+def issuer_jwks(instance_path: Path | str, base_url: str) -> dict:
+    """Return the issuer's published JWKS: every key a badge of this instance may be signed with."""
+    return {"keys": [public_jwk(key, key_id(base_url, key)) for key in issuer_keys(instance_path)]}
+
+
+def published_key(instance_path: Path | str, thumbprint: str) -> SigningKey | None:
+    """Return the published issuer key with this RFC 7638 thumbprint (None when there is none)."""
+    return next((key for key in issuer_keys(instance_path) if key.thumbprint() == thumbprint), None)
+
+
+def rsa_key_file(path: Path) -> RSAKey:
+    """Load an RSA private key (RSA_KEY_BITS) from a JSON file, creating it on first use."""
+    return key_file(path, RSAKey, lambda: RSAKey.generate_key(RSA_KEY_BITS, private=True))
+
+
+def p256_key_file(path: Path) -> ECKey:
+    """Load a P-256 private key from a JSON file, creating it on first use."""
+    return key_file(path, ECKey, lambda: ECKey.generate_key("P-256", private=True))
+
+
+def key_file(path: Path, key_class: type[KeyType], generate: Callable[[], KeyType]) -> KeyType:
+    """Load a private JWK from a file, creating it on first use (mode 0600, never overwritten)."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = ECKey.generate_key("P-256", private=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first; use theirs
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                json.dump(key.as_dict(private=True), handle)
-    return ECKey.import_key(json.loads(path.read_text(encoding="utf-8")))
+        create_once(path, generate().as_dict(private=True))
+    return read_key(path, key_class)
 
 
-def key_id(base_url: str, key: ECKey) -> str:
+def create_once(path: Path, jwk: dict) -> None:
+    """Write a private JWK to a new file (mode 0600), whole, unless another process made it first.
+
+    The JWK goes to a fresh draft (O_EXCL), then is linked into place: linking fails when the
+    file exists, so racing processes keep the first key and no one reads a half-written file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(jwk, handle)
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process made it first; use theirs
+    finally:
+        draft.unlink()
+
+
+def read_key(path: Path, key_class: type[KeyType]) -> KeyType:
+    """Load a private JWK from its file."""
+    return key_class.import_key(json.loads(path.read_text(encoding="utf-8")))
+
+
+def key_id(base_url: str, key: SigningKey) -> str:
     """Return the key's `kid`: the URL of its public JWK."""
     return f"{base_url.rstrip('/')}{KEYS_PATH}{key.thumbprint()}"
 
 
-def public_jwk(key: ECKey, kid: str) -> dict:
-    """Return the public JWK (never `d`) with its kid, algorithm and use."""
-    public = {k: v for k, v in key.as_dict(private=False).items() if k != "d"}
-    return {**public, "kid": kid, "alg": ALGORITHM, "use": "sig"}
+def public_jwk(key: SigningKey, kid: str) -> dict:
+    """Return the public JWK (no private members) with its kid, its own algorithm and use."""
+    return {**key.as_dict(private=False), "kid": kid, "alg": algorithm_for(key), "use": "sig"}
 
 
-def public_jwks(key: ECKey, kid: str) -> dict:
-    """Return the JWKS verifiers use to check this issuer's badges."""
+def public_jwks(key: SigningKey, kid: str) -> dict:
+    """Return a JWKS of one key (the checkpoints' key, or one issuer key under its kid)."""
     return {"keys": [public_jwk(key, kid)]}
 
 

@@ -110,7 +110,7 @@ def badge_export(
     )
     text = "".join(token + "\n" for token in tokens)
     note = f"Signed {len(tokens)} Open Badges 3.0 credentials as {issuer.id}."
-    return ExportResult(text, note, badges.public_jwks(key, kid))
+    return ExportResult(text, note, badges.issuer_jwks(context.instance_path, base_url))
 
 
 def status_entries(

@@ -4,7 +4,7 @@
   "revocation", statusListIndex (a base-10 string), statusListCredential (the list's URL)}; the
   slot comes from app/ledger/badge_status.py (allocated once per credit record, at random).
 - Bedside serves each list at {base}/ledger/badges/status/<n> as a BitstringStatusListCredential,
-  a VC-JWT signed with the badges' issuer key. Its `encodedList` is "u" (multibase base64url)
+  a VC-JWT signed RS256 with the badges' issuer key. Its `encodedList` is "u" (multibase base64url)
   + base64url without padding of the GZIP-compressed bitstring, 131,072 bits (16 KB), index 0 the
   left-most (most significant) bit of the first byte. A set bit means the credit was reversed.
 - Checking a badge's status (the spec's validate algorithm): the list's signature with the
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import requests
-from joserfc.jwk import ECKey
+from joserfc.jwk import RSAKey
 
 from app.database import Database
 from app.http_bodies import BodyTooLarge, bounded_body
@@ -125,13 +125,13 @@ def status_list_credential(
 def signed_status_list(
     base_url: str,
     issuer: badges.Issuer,
-    key: ECKey,
+    key: badges.SigningKey,
     status_list: int,
     revoked: Iterable[int],
     now: datetime | None = None,
     max_age: int = DEFAULT_MAX_AGE,
 ) -> str:
-    """Sign a list's credential with the badge issuer's key (a VC-JWT, as the badges are)."""
+    """Sign a list's credential with an issuer key (a VC-JWT, RS256 as the badges are)."""
     moment = now or datetime.now(UTC)
     made = status_list_credential(base_url, issuer, status_list, revoked, moment, max_age)
     return badges.sign(made, key, badges.key_id(base_url, key), moment)
@@ -141,7 +141,7 @@ def current_status_list(
     database: Database,
     base_url: str,
     issuer: badges.Issuer,
-    key: ECKey,
+    key: RSAKey,
     number: int,
     max_age: int = DEFAULT_MAX_AGE,
 ) -> str | None:

@@ -122,16 +122,15 @@ def issuer_profile():
 
 @bp.get("/badges/jwks.json")
 def issuer_jwks():
-    """Serve the issuer's public keys."""
-    key = badges.issuer_key(current_app.instance_path)
-    return jsonify(badges.public_jwks(key, badges.key_id(public_base_url(), key)))
+    """Serve the issuer's public keys (the RSA signing key, and any earlier P-256 key)."""
+    return jsonify(badges.issuer_jwks(current_app.instance_path, public_base_url()))
 
 
 @bp.get("/badges/keys/<thumbprint>")
 def issuer_key(thumbprint: str):
     """Serve one public key (what a badge's `kid` dereferences to)."""
-    key = badges.issuer_key(current_app.instance_path)
-    if thumbprint != key.thumbprint():
+    key = badges.published_key(current_app.instance_path, thumbprint)
+    if key is None:
         abort(404, "No issuer key has that id.")
     return jsonify(badges.public_jwk(key, badges.key_id(public_base_url(), key)))
 
