@@ -142,7 +142,7 @@ SCHEMA = StoreSchema(
 
 @dataclass(frozen=True)
 class SmartSession:
-    """A launched session: who, which patient, which EHR, and the tokens (never shown)."""
+    """A launched session: who, which patient, which EHR, and the tokens (neither ever shown)."""
 
     issuer: str
     client_id: str
@@ -151,12 +151,13 @@ class SmartSession:
     access_token: str = field(repr=False)
     refresh_token: str | None = field(repr=False)
     access_expires_at: float | None
-    patient: str | None = None
-    encounter: str | None = None
+    # the launch's patient context is not shown either: a logged session names no patient
+    patient: str | None = field(default=None, repr=False)
+    encounter: str | None = field(default=None, repr=False)
     fhir_user: str | None = None
     need_patient_banner: bool = False
-    app_context: str | None = None
-    fhir_context: list = field(default_factory=list)
+    app_context: str | None = field(default=None, repr=False)
+    fhir_context: list = field(default_factory=list, repr=False)
     smart_style_url: str | None = None
     id_claims: dict = field(default_factory=dict, repr=False)
     expires_at: float = 0.0

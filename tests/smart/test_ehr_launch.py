@@ -104,12 +104,16 @@ def test_the_demo_fhir_server_refuses_requests_without_a_valid_token(browser, au
     assert browser.get("/fhir/metadata").status_code == 200
 
 
-def test_session_repr_never_shows_tokens(browser, auth_server, demo_app):
+def test_session_repr_never_shows_tokens_or_the_patient(browser, auth_server, demo_app):
     ehr_launch(browser, auth_server)
     with demo_app.test_request_context(headers={"Cookie": cookie_header(browser)}):
         session = current_smart_session()
-    assert session.access_token not in repr(session)
-    assert session.refresh_token not in repr(session)
+    shown = repr(session)
+    assert session.access_token not in shown
+    assert session.refresh_token not in shown
+    assert session.patient == "sepsis-adult"
+    assert "sepsis-adult" not in shown
+    assert session.encounter is None or session.encounter not in shown
 
 
 def test_logout_deletes_the_session(browser, auth_server, demo_app):
