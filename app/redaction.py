@@ -20,6 +20,10 @@ SECRET_PATTERNS = (
     # PostgreSQL error details quote the row: "DETAIL:  Key (learner_id)=(…) already exists."
     re.compile(r"(?m)^(DETAIL:\s*).*$"),
 )
+# Loggers whose DEBUG records carry what no log may hold, kept at INFO or above whatever LOG_LEVEL
+# says: Authlib logs token responses; urllib3 (under requests) logs each request line, whose FHIR
+# path and query name the patient ("GET /fhir/Observation?patient=…").
+QUIET_LOGGERS = ("authlib", "urllib3", "requests")
 
 
 def redact(text: str) -> str:
@@ -46,7 +50,7 @@ class RedactingFilter(logging.Filter):
 
 
 def install_redaction(level: str) -> None:
-    """Attach the redacting filter to the root handlers (once) and set the level."""
+    """Attach the redacting filter to the root handlers (once) and set the levels."""
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler()
@@ -56,3 +60,5 @@ def install_redaction(level: str) -> None:
         if not any(isinstance(existing, RedactingFilter) for existing in handler.filters):
             handler.addFilter(RedactingFilter())
     root.setLevel(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))

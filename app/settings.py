@@ -331,7 +331,9 @@ SETTINGS: tuple[Setting, ...] = (
         "LOG_LEVEL",
         "INFO",
         "choice",
-        "Log level (tokens and Authorization headers are always redacted).",
+        "Log level. DEBUG adds diagnostic records but never outbound request lines (FHIR paths "
+        "and queries name the patient) or token exchanges: urllib3, requests and Authlib stay "
+        "at INFO. Tokens and Authorization headers are always redacted.",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
     ),
 )

@@ -5,6 +5,24 @@ into free text, answers or evidence (FHIR Patient/Encounter references, MRN-like
 social security numbers, e-mail addresses, phone numbers) and patient-shaped keys. Where a page
 knows the launched patient, it also passes that patient's own identifying terms (names, FHIR id,
 identifiers, birth date as clinicians write it), which no pattern can guess.
+
+Names come from each HumanName's given and family parts and its text ("Maeve J. Harlow"), split
+into words; a single letter (an initial) never counts. How a name word counts depends on whether
+prose could use it as an ordinary word:
+- a word of three letters or more that is no ordinary word counts as a whole word in any case,
+  as clinicians write names: "Mrs HARLOW", "HARLOW, MAEVE" (the banner), "harlow's lactate";
+- a name that is also an ordinary word (ORDINARY_WORDS: "Will", "May", "Rose", "Bill", "Brown")
+  counts only as names are written, in Title Case or ALL CAPS: "Mr BROWN", "Brown, Will" are
+  refused, "sputum turned brown, will repeat cultures" is not (a sentence that starts with the
+  word is refused: Title Case cannot tell the name from the word there);
+- a two-letter name ("Li", "Ng") counts in Title Case only, since two capitals are an
+  abbreviation ("NG tube", "ED"), and after a title ("Mrs NG") in ALL CAPS too; one that is
+  an ordinary short word of the UI languages ("He", "Le") counts only after a title;
+- a full name made only of such weak words ("An Le", "Le, An") counts in Title Case or ALL CAPS.
+The word lists err short: a name missing from them counts in any case, refusing more text, never
+less. A birth date counts in the numeric forms clinicians write (ISO, month or day first, padded
+or not, four- or two-digit year) and with the month named (English, Spanish or French, in full
+or short, day-month-year or month-day-year): "22 Jul 1958", "July 22nd, 1958", "22-JUL-58".
 """
 
 from __future__ import annotations
@@ -50,11 +68,10 @@ CHECKED = (str, Mapping, list, tuple)  # what check_free_of_patient_data looks i
 
 
 # A two-letter surname ("Li", "Ng") identifies a patient as well as a long one, so names count
-# from two letters (matched as written, so "NG tube" is not "Ng"); codes from three, and a single
-# letter (an initial) never. Two-letter names that are also ordinary capitalised words in the UI
-# languages ("He", "An", "Do", "Le" — common Vietnamese, Chinese and Korean surnames) count only
-# after a title ("Mr Le", "Mme Le") or as the full name, which stays a term: matching them alone
-# would refuse every sentence that starts with them.
+# from two letters; codes from three, and a single letter (an initial) never. Two-letter names
+# that are also ordinary capitalised words in the UI languages ("He", "An", "Do", "Le" — common
+# Vietnamese, Chinese and Korean surnames) count only after a title ("Mr Le", "Mme Le") or in the
+# full name: matching them alone would refuse every sentence that starts with them.
 MIN_NAME_LENGTH, MIN_CODE_LENGTH = 2, 3
 ORDINARY_SHORT_WORDS = frozenset(
     word
@@ -65,28 +82,86 @@ ORDINARY_SHORT_WORDS = frozenset(
     )
     for word in words.split()
 )
+# Words of the UI languages that are also given names or surnames, so prose uses them in lower
+# case ("will", "may", "brown", "rosa"): as names they count only in Title Case or ALL CAPS.
+ORDINARY_WORDS = frozenset(
+    " ".join(
+        (
+            # English given names
+            "amber angel april art august autumn bill bob buck bud candy carol chance charity "
+            "chase cliff crystal daisy dawn dean destiny don dot drew dusty earl eve faith fern "
+            "frank gene grace grant guy harmony hazel heather holly honey honor hope iris ivy "
+            "jack jade jewel joy june lance lily mark max may melody mercy miles misty olive "
+            "pat patience pearl penny poppy prudence rain ray reed river robin rock rod rose "
+            "ruby rusty sage sandy sky sonny star sterling storm summer sunny sue violet wade "
+            "will willow winter",
+            # English surnames
+            "archer ash baker ball banks bell berry best birch bird bishop black bliss blood "
+            "bond bone bones booth bright brook brooks brown bull burns bush butler cannon "
+            "carpenter case cash castle cherry church coffin cook cotton crane cross crow day "
+            "drake driver duke early east elm english fair field fields finch fisher ford forest "
+            "fox free french frost fry gates glass gold good gray green grey gross hale hall "
+            "hand hardy hart hawk hay head heart heath hill hills house hull hunt hunter judge "
+            "king kind knight lake lamb lane little long lord love luck lung major marsh mason "
+            "mill miller mills monk moon moss money night noble north oak page pain park parks "
+            "peach pine plum pool pope porter post potter power price prior rice rich rider "
+            "rush salt savage shepherd sharp short silver small snow south steel stone street "
+            "strong sugar swan sweet swift tanner temple tower turner usher walker wall ward "
+            "water waters weaver wells west white wild wing wise wolf wood woods wren young",
+            # Spanish and French words that are names
+            "amparo blanca blanco blanche blanc bravo calvo campo campos clément constant "
+            "consuelo cruz delgado dolores esperanza fleur flores franco fuentes grand "
+            "luz mar milagros montes mora moreno nieves olivier paz perle petit pierre pilar "
+            "prado remedios rey reyes rosa rubio santos socorro sol vega",
+        )
+    ).split()
+)
 # Titles and honorifics that put a name after them, in the UI languages and a few more; "M." (the
 # French Monsieur) only with its full stop. Matched in any case, with a full stop or a space.
 TITLED = (
     r"(?i:(?:mr|mrs|ms|mx|miss|dr|pr|prof|sr|sra|srta|don|doña|mme|mlle|herr|frau)(?:\.\s*|\s+)"
     r"|m\.\s*)"
 )
+# A name's words: letters, joined by an apostrophe or hyphen ("O'Brien", "Smith-Jones").
+NAME_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
+FULL_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# Month names, January first: English in full and short, then Spanish and French in full.
+MONTH_NAMES = (
+    "january jan enero janvier",
+    "february feb febrero février fevrier",
+    "march mar marzo mars",
+    "april apr abril avril",
+    "may mayo mai",
+    "june jun junio juin",
+    "july jul julio juillet",
+    "august aug agosto août aout",
+    "september sept sep septiembre setiembre septembre",
+    "october oct octubre octobre",
+    "november nov noviembre novembre",
+    "december dec diciembre décembre decembre",
+)
+# Between a written date's parts: up to three spaces or punctuation marks, or "of" / "de".
+DATE_GAP = r"(?:[\s,./-]{0,3}|\s{1,3}(?:of|de)\s{1,3})"
 
 
 @dataclass(frozen=True)
 class IdentifyingTerms:
-    """One patient's own identifying words: names match as written, codes in any case."""
+    """One patient's own identifying words, each matched in the cases it is written in."""
 
-    names: frozenset[str] = frozenset()
-    codes: frozenset[str] = frozenset()
-    titled_names: frozenset[str] = frozenset()  # ordinary words as names: only after a title
+    names: frozenset[str] = frozenset()  # distinctive name words: any case
+    codes: frozenset[str] = frozenset()  # id, identifiers, numeric birth dates: any case
+    titled_names: frozenset[str] = frozenset()  # two-letter names: after a title, as spelled
+    spelled: frozenset[str] = frozenset()  # names that are ordinary words: exactly as spelled
+    birth_date: re.Pattern[str] | None = None  # the birth date with its month named
 
     def found_in(self, text: str) -> bool:
         """Tell whether the text names this patient or carries one of their codes."""
         return (
-            any(whole_word(name, text, ignore_case=False) for name in self.names)
+            any(whole_word(name, text, ignore_case=True) for name in self.names)
             or any(whole_word(code, text, ignore_case=True) for code in self.codes)
+            or any(whole_word(name, text, ignore_case=False) for name in self.spelled)
             or any(after_title(name, text) for name in self.titled_names)
+            or (self.birth_date is not None and self.birth_date.search(text) is not None)
         )
 
 
@@ -95,19 +170,19 @@ NO_TERMS = IdentifyingTerms()
 
 def identifying_terms(patient: Mapping[str, object]) -> IdentifyingTerms:
     """A FHIR Patient's names, id, identifier values and birth date in the forms people write."""
-    names = {
-        part
-        for name in dicts_in(patient.get("name"))
-        for part in [as_str(name.get("family")), *(as_str(g) for g in given_names(name))]
-        if part
-    }
+    names = dicts_in(patient.get("name"))
+    words = {word for name in names for word in name_words(name)}
     codes = {as_str(patient.get("id"))} | {
         as_str(identifier.get("value")) for identifier in dicts_in(patient.get("identifier"))
     }
-    codes |= birth_date_forms(as_str(patient.get("birthDate")) or "")
-    codes |= {full for name in dicts_in(patient.get("name")) for full in full_names(name)}
-    kept = telling_names(names)
-    return IdentifyingTerms(kept, telling_codes(codes), titled_names(names) - kept)
+    birth_date = as_str(patient.get("birthDate")) or ""
+    return IdentifyingTerms(
+        names=telling_names(words),
+        codes=telling_codes(codes | birth_date_forms(birth_date)),
+        titled_names=titled_names(words),
+        spelled=spelled_names(words) | weak_full_names(names),
+        birth_date=named_month_date(birth_date),
+    )
 
 
 def check_free_of_patient_data(
@@ -149,7 +224,7 @@ def whole_word(term: str, text: str, *, ignore_case: bool) -> bool:
 
 
 def after_title(name: str, text: str) -> bool:
-    """Find the name, as written, right after a title ("Mr Le", "Mme. Le", "dr Do")."""
+    """Find the name, as spelled, right after a title ("Mr Le", "MME. LE", "dr Do")."""
     pattern = rf"(?<![\w-]){TITLED}{re.escape(name)}(?![\w-])"
     return re.search(pattern, text) is not None
 
@@ -160,39 +235,100 @@ def given_names(name: Mapping[str, object]) -> list[object]:
     return list(given) if isinstance(given, list) else []
 
 
-def full_names(name: Mapping[str, object]) -> set[str]:
-    """'Given Family' for each given name, matched in any case (names alone match as written)."""
-    family = as_str(name.get("family"))
-    given = [as_str(part) for part in given_names(name)]
-    return {f"{part} {family}" for part in given if part and family}
+def words_in(text: str | None) -> list[str]:
+    """The words of a name string of two letters or more ("Maeve J. Harlow" → Maeve, Harlow)."""
+    return [word for word in NAME_WORD.findall(text or "") if len(word) >= MIN_NAME_LENGTH]
+
+
+def name_words(name: Mapping[str, object]) -> set[str]:
+    """Every word of a HumanName: given, family and text, and each half of a hyphenated one."""
+    parts = [as_str(name.get("family")), as_str(name.get("text"))]
+    words = [word for part in [*parts, *map(as_str, given_names(name))] for word in words_in(part)]
+    return {half for word in words for half in [word, *words_in(word.replace("-", " "))]}
+
+
+def is_telling(word: str) -> bool:
+    """Tell whether a name word is no ordinary word, so it names the patient in any case."""
+    return len(word) > MIN_NAME_LENGTH and word.casefold() not in ORDINARY_WORDS
+
+
+def title_case(words: str) -> str:
+    """Each word with a capital first letter and the rest in lower case ("Le, An")."""
+    return " ".join(word[:1].upper() + word[1:].lower() for word in words.split(" "))
+
+
+def as_names_are_written(words: str) -> set[str]:
+    """Title Case and ALL CAPS of a name ("Rose", "ROSE"; "Le, An", "LE, AN")."""
+    return {title_case(words), words.upper()}
+
+
+def telling_names(words: Iterable[str]) -> frozenset[str]:
+    """The name words matched in any case: three letters or more, no ordinary word."""
+    return frozenset(word for word in words if is_telling(word))
+
+
+def spelled_names(words: Iterable[str]) -> frozenset[str]:
+    """Ordinary-word names in Title Case or ALL CAPS; two-letter ones in Title Case only."""
+    spelled: set[str] = set()
+    for word in words:
+        if len(word) == MIN_NAME_LENGTH and word.casefold() not in ORDINARY_SHORT_WORDS:
+            spelled.add(title_case(word))
+        elif len(word) > MIN_NAME_LENGTH and not is_telling(word):
+            spelled |= as_names_are_written(word)
+    return frozenset(spelled)
+
+
+def titled_names(words: Iterable[str]) -> frozenset[str]:
+    """Two-letter names, ordinary words included, as written after a title."""
+    short = (word for word in words if len(word) == MIN_NAME_LENGTH)
+    return frozenset(spelling for word in short for spelling in as_names_are_written(word))
+
+
+def full_names(name: Mapping[str, object]) -> list[str]:
+    """A HumanName in full: 'Given Family' and 'Family, Given' for each given word, and its text."""
+    family = words_in(as_str(name.get("family")))
+    given = [word for part in given_names(name) for word in words_in(as_str(part))]
+    pairs = [(first, last) for first in given for last in family]
+    in_order = [f"{first} {last}" for first, last in pairs]
+    banner_order = [f"{last}, {first}" for first, last in pairs]
+    return [*in_order, *banner_order, " ".join(words_in(as_str(name.get("text"))))]
+
+
+def weak_full_names(names: Iterable[Mapping[str, object]]) -> frozenset[str]:
+    """The full names none of whose words tells alone ("An Le"), as names are written."""
+    forms = {form for name in names for form in full_names(name) if " " in form}
+    weak = (form for form in forms if not any(map(is_telling, words_in(form))))
+    return frozenset(spelling for form in weak for spelling in as_names_are_written(form))
 
 
 def birth_date_forms(birth_date: str) -> set[str]:
-    """A full FHIR birthDate as clinicians write it: ISO, US and day-first, padded or not."""
-    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", birth_date)
+    """A full FHIR birthDate in numbers: ISO, month or day first, padded or not, yyyy or yy."""
+    match = FULL_DATE.fullmatch(birth_date)
     if not match:
         return set()
     year, month, day = match.groups()
-    short_month, short_day = str(int(month)), str(int(day))
     forms = {birth_date}
-    for m, d in ((month, day), (short_month, short_day)):
-        forms |= {f"{m}/{d}/{year}", f"{d}/{m}/{year}", f"{d}.{m}.{year}"}
-        forms |= {f"{m}-{d}-{year}", f"{d}-{m}-{year}"}
+    for m in {month, str(int(month))}:
+        for d in {day, str(int(day))}:
+            for y in (year, year[2:]):
+                forms |= {f"{m}/{d}/{y}", f"{d}/{m}/{y}", f"{d}.{m}.{y}"}
+                forms |= {f"{m}-{d}-{y}", f"{d}-{m}-{y}"}
     return forms
 
 
-def telling_names(names: Iterable[str | None]) -> frozenset[str]:
-    """Keep the name parts that tell this patient apart: two letters or more, no ordinary word."""
-    return frozenset(
-        name
-        for name in names
-        if name and len(name) >= MIN_NAME_LENGTH and name.casefold() not in ORDINARY_SHORT_WORDS
-    )
-
-
-def titled_names(names: Iterable[str | None]) -> frozenset[str]:
-    """Every name part of two letters or more, ordinary words included (matched after titles)."""
-    return frozenset(name for name in names if name and len(name) >= MIN_NAME_LENGTH)
+def named_month_date(birth_date: str) -> re.Pattern[str] | None:
+    """The birth date with its month named, day or month first: "22 Jul 1958", "July 22nd, 58"."""
+    match = FULL_DATE.fullmatch(birth_date)
+    if not match or not 1 <= int(match.group(2)) <= len(MONTH_NAMES):
+        return None
+    year, month, day = match.groups()
+    names = sorted(MONTH_NAMES[int(month) - 1].split(), key=len, reverse=True)
+    month_ = "(?:" + "|".join(map(re.escape, names)) + r")\.?"
+    day_ = rf"0?{int(day)}(?:st|nd|rd|th)?"
+    year_ = rf"(?:{year}|'?{year[2:]})"
+    day_first = f"{day_}{DATE_GAP}{month_}{DATE_GAP}{year_}"
+    month_first = rf"{month_}{DATE_GAP}{day_}[\s,./-]{{1,3}}{year_}"
+    return re.compile(rf"(?<!\w)(?:{day_first}|{month_first})(?!\w)", re.IGNORECASE)
 
 
 def telling_codes(codes: Iterable[str | None]) -> frozenset[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from app.smart.fhir import fhir_get
@@ -30,9 +28,6 @@ def init_smart(app: Flask) -> SmartRuntime:
 
     smart = SmartRuntime.from_app(app)
     app.extensions["smart"] = smart
-    # Authlib logs token responses at DEBUG; keep it at INFO whatever LOG_LEVEL says.
-    authlib_log = logging.getLogger("authlib")
-    authlib_log.setLevel(max(authlib_log.level, logging.INFO))
     app.register_blueprint(routes.bp)
     app.register_error_handler(SmartSessionEnded, routes.session_ended)
     app.register_error_handler(FhirRequestError, routes.fhir_failed)

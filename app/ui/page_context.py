@@ -136,16 +136,20 @@ def launched_patient_terms() -> IdentifyingTerms:
     session = smart_session()
     if not session.patient:
         return NO_TERMS
-    return identifying_terms({**(launched_patient(session) or {}), "id": session.patient})
+    patient = launched_patient(session)
+    if patient is None:  # no name or birth date can be checked: fail closed, "try again" page
+        raise FhirRequestError(502, "The launched patient could not be read to check free text.")
+    return identifying_terms({**patient, "id": session.patient})
 
 
 def launched_patient(session: SmartSession) -> dict | None:
     """The launched patient's Patient resource, read once per request (None if the EHR fails)."""
     if "ui_patient" not in g:
         try:
-            g.ui_patient = fhir_get(session, f"Patient/{session.patient}")
+            resource = fhir_get(session, f"Patient/{session.patient}")
         except FhirRequestError:
-            g.ui_patient = None
+            resource = None
+        g.ui_patient = resource if resource and resource.get("resourceType") == "Patient" else None
     return g.ui_patient
 
 

@@ -1,0 +1,82 @@
+"""At LOG_LEVEL=DEBUG the logs still never name the launched patient (FHIR paths carry its id)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+
+from app import create_app
+from app.db import close_stores
+from app.smart.sessions import COOKIE_NAME
+from tests.support.smart_sessions import smart_session
+
+PATIENT_ID = "sepsis-adult"
+PATIENT = {
+    "resourceType": "Patient",
+    "id": PATIENT_ID,
+    "name": [{"family": "Harlow", "given": ["Maeve"]}],
+    "birthDate": "1958-07-22",
+}
+
+
+class FhirServer(BaseHTTPRequestHandler):
+    """A FHIR server on loopback: the patient for Patient/<id>, 404 for anything else."""
+
+    paths: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.paths.append(self.path)
+        found = self.path == f"/fhir/Patient/{PATIENT_ID}"
+        body = json.dumps(PATIENT if found else {"resourceType": "OperationOutcome"}).encode()
+        self.send_response(200 if found else 404)
+        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        """Stay quiet."""
+
+
+@pytest.fixture
+def fhir_server():
+    """The EHR's FHIR server, on a real loopback port."""
+    FhirServer.paths = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FhirServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def debug_app(instance_path):
+    """The app at LOG_LEVEL=DEBUG; the root logger's level is put back afterwards."""
+    root_level = logging.getLogger().level
+    config = {"TESTING": True, "DATABASE": str(instance_path / "b.db"), "LOG_LEVEL": "DEBUG"}
+    app = create_app(config, instance_path=instance_path)
+    yield app
+    close_stores(app)
+    logging.getLogger().setLevel(root_level)
+
+
+def test_a_fhir_read_at_debug_level_logs_no_patient_id(debug_app, fhir_server, caplog):
+    issuer = f"http://127.0.0.1:{fhir_server.server_port}/fhir"
+    signed_in = smart_session(issuer, fhir_user=f"{issuer}/Practitioner/dr-ed-okafor")
+    launched = dataclasses.replace(signed_in, patient=PATIENT_ID, need_patient_banner=True)
+    session_id, _ = debug_app.extensions["smart"].sessions.create(launched)
+    browser = debug_app.test_client()
+    browser.set_cookie(COOKIE_NAME, session_id)
+    home = browser.get("/app/")
+    assert home.status_code == 200
+    assert "Harlow" in home.get_data(as_text=True)  # the banner: read over HTTP
+    assert f"/fhir/Patient/{PATIENT_ID}" in FhirServer.paths
+    assert logging.getLogger().isEnabledFor(logging.DEBUG)
+    assert not [record for record in caplog.records if PATIENT_ID in record.getMessage()]
