@@ -126,9 +126,9 @@ class PracticeSource:
     """The cases `bedside outcomes compute --save` stored: each clinician sees their own.
 
     Every dashboard page and the learner's "next" page ask for them, so they are read once per
-    process and kept until a save or merge changes the store's version (one cheap query per ask):
-    a request then costs that query, not a read of every stored case. Requests arriving while the
-    cases are being read wait for that read rather than starting their own.
+    process and kept until a save or merge changes the store's version (one indexed lookup per
+    ask): a request then costs that lookup, not a read of every stored case. Requests that find
+    the kept cases out of date wait for one read rather than each starting their own.
     """
 
     open_to_all = False  # every clinician's page is open to any visitor (synthetic data only)
@@ -142,11 +142,15 @@ class PracticeSource:
 
     def dataset(self) -> PracticeDataset | None:
         """The stored cases over the content's measures (None when none were stored)."""
+        version = self.store.version()
+        kept = self._kept
+        if kept is not None and kept[0] >= version:
+            return kept[1]
         with self._reading:
-            version = self.store.version()
-            if self._kept is None or self._kept[0] != version:
-                self._kept = self._read(version)
-            return self._kept[1]
+            kept = self._kept
+            if kept is None or kept[0] < version:
+                self._kept = kept = self._read(version)
+            return kept[1]
 
     def _read(self, version: PracticeVersion) -> tuple[PracticeVersion, PracticeDataset | None]:
         """The stored cases over the content's measures, with the version they were read at."""

@@ -84,6 +84,12 @@ def add_encounter_keys(db: SqliteFile) -> None:
     db["practice_key"].create({"key_id": int, "secret": str}, pk="key_id", strict=True)
 
 
+@migrations()
+def add_change_counter(db: SqliteFile) -> None:
+    """A counter every save and merge adds one to: the version readers cache the cases by."""
+    db["practice_changes"].create({"key_id": int, "changes": int}, pk="key_id", strict=True)
+
+
 # The same tables on PostgreSQL. Ordered text columns collate "C": byte order, as SQLite sorts.
 POSTGRESQL_STEPS = [
     (
@@ -119,6 +125,10 @@ POSTGRESQL_STEPS = [
         CREATE TABLE practice_key (key_id BIGINT PRIMARY KEY, secret TEXT NOT NULL)
         """,
     ),
+    (
+        "add_change_counter",
+        "CREATE TABLE practice_changes (key_id BIGINT PRIMARY KEY, changes BIGINT NOT NULL)",
+    ),
 ]
 PRACTICE_SCHEMA = StoreSchema(
     "bedside.practice",
@@ -128,6 +138,7 @@ PRACTICE_SCHEMA = StoreSchema(
         # a save replaces its period: DELETE, then INSERT under LOCK TABLE … SHARE ROW EXCLUSIVE
         ("SELECT, INSERT, DELETE", ("practice_imports", "practice_cases")),
         ("SELECT, INSERT", ("practice_key",)),
+        ("SELECT, INSERT, UPDATE", ("practice_changes",)),
         ("USAGE", ("SEQUENCE practice_imports_import_id_seq",)),
     ),
 )
@@ -169,16 +180,11 @@ class ImportSummary:
     without_patient: int = 0  # merges only: cases whose Patient resource was not in the export
 
 
-#: What changes with every save or merge: the latest import id and how many cases are stored (a
-#: merge that only deletes adds no import but lowers the count; anything that adds cases adds an
-#: import with a higher id).
-PracticeVersion = tuple[int, int]
+#: How many saves and merges the stored cases have seen (0 before the first since the counter
+#: came): one row, added to inside each save's transaction, read in one indexed lookup.
+PracticeVersion = int
 #: A practice_cases row without its import id: measure, clinician, day, two flags, encounter key.
 CaseRow = tuple[str, str | None, str, int, int, str]
-VERSION_QUERY = (
-    "SELECT (SELECT coalesce(max(import_id), 0) FROM practice_imports),"
-    " (SELECT count(*) FROM practice_cases)"
-)
 
 
 @dataclass(frozen=True)
@@ -189,7 +195,7 @@ class StoredPractice:
     start: date
     end: date
     imported_at: str
-    version: PracticeVersion = (0, 0)
+    version: PracticeVersion = 0
 
 
 def encounter_key(key: bytes, case: MeasureCase) -> str:
@@ -241,6 +247,7 @@ class PracticeStore:
                 span,
             )
             self._insert(connection, rows, first, last, source)
+            _count_change(connection)
         return ImportSummary(first, last, len(kept), replaced, undated)
 
     def merge_import(self, cases: Iterable[MeasureCase], source: str) -> ImportSummary:
@@ -271,6 +278,7 @@ class PracticeStore:
             connection.execute(text(f"DELETE FROM practice_imports WHERE {ORPHAN_IMPORT}"))
             if rows:
                 self._insert(connection, rows, first, last, source)
+            _count_change(connection)
         return ImportSummary(first, last, len(kept), replaced, undated, len(given) - len(cases))
 
     def _insert(
@@ -399,8 +407,19 @@ def _case_rows(key: bytes, kept: list[tuple[MeasureCase, StoredCase]]) -> list[C
 
 def _version(connection: Connection) -> PracticeVersion:
     """The version of the stored cases, as this connection sees them."""
-    latest, count = connection.execute(text(VERSION_QUERY)).one()
-    return int(latest), int(count)
+    changes = connection.execute(
+        text("SELECT changes FROM practice_changes WHERE key_id = 1")
+    ).scalar_one_or_none()
+    return int(changes or 0)
+
+
+def _count_change(connection: Connection) -> None:
+    """Add one to the change counter, inside a save's transaction (saves take turns)."""
+    counted = connection.execute(
+        text("UPDATE practice_changes SET changes = changes + 1 WHERE key_id = 1")
+    ).rowcount
+    if not counted:
+        connection.execute(text("INSERT INTO practice_changes (key_id, changes) VALUES (1, 1)"))
 
 
 def _dated(cases: Iterable[MeasureCase]) -> tuple[list[tuple[MeasureCase, StoredCase]], int]:

@@ -88,3 +88,19 @@ def test_a_save_makes_its_keyed_hashes_before_taking_the_write_lock(database, mo
     getattr(store, saving)(cases(5, MEASURE), *arguments)
     assert hashed_while_writing and not any(hashed_while_writing)
     assert denominator(PracticeSource(store, CONTENT)) == 5
+
+
+@pytest.mark.parametrize("saving", ["save_import", "merge_import"])
+def test_a_resave_with_the_same_number_of_cases_and_new_verdicts_is_seen(two_hosts, saving):
+    source, other_host = two_hosts
+    arguments = (START, END, "ndjson") if saving == "save_import" else ("ndjson",)
+    getattr(other_host, saving)(cases(6, MEASURE), *arguments)
+    assert met(source) == 2
+    corrected = [replace(case, in_numerator=not case.in_numerator) for case in cases(6, MEASURE)]
+    getattr(other_host, saving)(corrected, *arguments)
+    assert met(source) == 4
+
+
+def met(source: PracticeSource) -> int:
+    """How many of the measure's stored cases the source gives as met."""
+    return sum(case.in_numerator for case in source.dataset().cases[MEASURE])
