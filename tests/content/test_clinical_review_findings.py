@@ -46,6 +46,9 @@ def test_a_ppsv23_only_adult_completes_the_series_with_one_pcv_and_pcv15_needs_n
         (module["guideline"]["summary"]["es"], "Solo PPSV23:", "VNC15, VNC20 o VNC21"),
     ):
         assert [options in line for line in lines_about(text, topic)] == [True], text
+    lymphoma = question("pneumococcal-vaccination-adults", "q4")["stem"]
+    assert "never had a pneumococcal vaccine" in lymphoma["en"]  # q3's PPSV23 is not his history
+    assert "nunca había recibido una vacuna antineumocócica" in lymphoma["es"]
 
 
 @pytest.mark.parametrize(
@@ -68,7 +71,7 @@ def test_the_spanish_penicillin_summary_says_most_labels_are_not_allergy_as_the_
     assert "most labels are not true allergy" in summary["en"]
     assert "casi nunca" not in summary["es"]
     assert (
-        "la mayoría no son alergia real. Estratifique el riesgo y retire la etiqueta."
+        "la mayoría de etiquetas no son alergia real. Estratifique el riesgo y retire la etiqueta."
         in (summary["es"])
     )
 
