@@ -231,7 +231,7 @@ class BulkExportClient:
             delay = min(delay * 2, MAX_DELAY)
             if self.clock() + wait > deadline:
                 raise BulkExportError(
-                    f"The export was not ready within {self.max_wait:g} s; "
+                    f"The export was not ready within {self.max_wait:g} s (last: {note}); "
                     "run the same command again to keep waiting."
                 )
             self.report(f"{note}; next check in {wait:g} s.")
@@ -413,7 +413,7 @@ def in_progress(progress: str) -> str:
 
 
 def transient_failure(response: requests.Response) -> str:
-    """Say why a failed status check is retried; raise when the failure is not transient."""
+    """Say why a failed status check is retried; raise BulkExportError when it is not transient."""
     outcome = operation_outcome_of(response)
     if response.status_code >= 400 and outcome is not None and is_transient(outcome):
         return f"The status check failed for now ({issue_text(outcome)})"

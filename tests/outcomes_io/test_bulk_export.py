@@ -141,7 +141,7 @@ def test_waiting_is_bounded_and_the_rerun_keeps_waiting(tmp_path):
     with FixtureFhirServer(fixtures, pending_polls=2, retry_after=30) as server:
         request = ExportRequest(server.base_url, types=("Patient",))
         stopped = BulkExportClient(max_wait=10, sleep=lambda s: None)
-        with pytest.raises(BulkExportError, match="not ready within 10 s; run the same command"):
+        with pytest.raises(BulkExportError, match=r"not ready within 10 s \(last: .*\); run the"):
             stopped.run(request, out)
         saved = json.loads((out / STATE_FILE).read_text())["status_url"]
         BulkExportClient(sleep=lambda s: None).run(request, out)
@@ -290,8 +290,10 @@ def test_a_status_poll_error_not_marked_transient_stops_the_export(
             client.run(ExportRequest(server.base_url, types=("Patient",)), tmp_path / "out")
 
 
-def test_a_server_that_stays_transient_is_given_up_on_after_max_wait(tmp_path, monkeypatch):
-    """Transient errors forever end with the usual 'not ready' sentence once max_wait is used."""
+def test_a_server_that_stays_transient_is_given_up_on_after_max_wait_naming_its_error(
+    tmp_path, monkeypatch
+):
+    """Transient errors forever end with the 'not ready' sentence and the last error's words."""
     clock = HandClock()
     fixtures = write_bundles(tmp_path / "fixtures")
     with FixtureFhirServer(fixtures) as server:
@@ -299,6 +301,9 @@ def test_a_server_that_stays_transient_is_given_up_on_after_max_wait(tmp_path, m
             server, monkeypatch, lambda poll: outcome_reply(500, "transient", retry_after="4")
         )
         client = BulkExportClient(max_wait=10, sleep=clock.sleep, clock=clock.monotonic)
-        with pytest.raises(BulkExportError, match="not ready within 10 s; run the same command"):
+        with pytest.raises(
+            BulkExportError,
+            match=r"not ready within 10 s \(last: .*The job store answered transient.*\); run",
+        ):
             client.run(ExportRequest(server.base_url, types=("Patient",)), tmp_path / "out")
     assert clock.waits == [4, 4]
