@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -107,6 +108,7 @@ class CertificateName:
     npi: str = ""
     licence_state: str = ""
     licence_id: str = ""
+    birth_month_day: str = ""
     consented: bool = False
     from_ehr: bool = False
 
@@ -127,8 +129,18 @@ def certificate_name() -> CertificateName:
     return suggested if suggested is not None else CertificateName()
 
 
-NAME_FIELDS = ("first_name", "last_name", "credentials", "npi", "licence_state", "licence_id")
+NAME_FIELDS = (
+    "first_name",
+    "last_name",
+    "credentials",
+    "npi",
+    "licence_state",
+    "licence_id",
+    "birth_month_day",
+)
 NAME_LIMIT = 100
+MONTH_SLASH_DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})")
+LEAP_YEAR = 2000  # any leap year: 02/29 is a birthday
 
 
 def ehr_practitioner() -> CertificateName | None:
@@ -197,6 +209,7 @@ def save_certificate_name(form) -> None:
         raise ProfileFormError("name")
     if values["npi"] and not valid_npi(values["npi"]):
         raise ProfileFormError("npi")
+    birth_month_day = month_day(values["birth_month_day"])
     store = ledger().store
     kept = store.reporting_identity(learner_id())
     identity = ReportingIdentity(
@@ -205,7 +218,7 @@ def save_certificate_name(form) -> None:
         board_id=kept.board_id if kept else None,
         licence_state=values["licence_state"].upper() or None,
         licence_id=values["licence_id"] or None,
-        birth_month_day=kept.birth_month_day if kept else None,
+        birth_month_day=birth_month_day,
         credentials=values["credentials"] or None,
         npi=values["npi"] or None,
     )
@@ -213,6 +226,21 @@ def save_certificate_name(form) -> None:
         store.set_reporting_identity(learner_id(), identity)
     except ValueError as error:
         raise ProfileFormError("name") from error
+
+
+def month_day(typed: str) -> str | None:
+    """A month and day of birth as MM/DD ("7/22" gives "07/22"), never a year; None if empty."""
+    if not typed:
+        return None
+    match = MONTH_SLASH_DAY.fullmatch(typed)
+    if match is None:
+        raise ProfileFormError("birth_month_day")
+    month, day = (int(part) for part in match.groups())
+    try:
+        date(LEAP_YEAR, month, day)
+    except ValueError as error:
+        raise ProfileFormError("birth_month_day") from error
+    return f"{month:02d}/{day:02d}"
 
 
 def remove_certificate_name() -> None:
