@@ -60,5 +60,6 @@ def install_redaction(level: str) -> None:
         if not any(isinstance(existing, RedactingFilter) for existing in handler.filters):
             handler.addFilter(RedactingFilter())
     root.setLevel(level)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+    for name in QUIET_LOGGERS:  # never below INFO, nor below what the operator set for it
+        quiet = logging.getLogger(name)
+        quiet.setLevel(max(logging.INFO, root.level, quiet.level))

@@ -7,22 +7,24 @@ knows the launched patient, it also passes that patient's own identifying terms 
 identifiers, birth date as clinicians write it), which no pattern can guess.
 
 Names come from each HumanName's given and family parts and its text ("Maeve J. Harlow"), split
-into words; a single letter (an initial) never counts. How a name word counts depends on whether
-prose could use it as an ordinary word:
-- a word of three letters or more that is no ordinary word counts as a whole word in any case,
-  as clinicians write names: "Mrs HARLOW", "HARLOW, MAEVE" (the banner), "harlow's lactate";
-- a name that is also an ordinary word (ORDINARY_WORDS: "Will", "May", "Rose", "Bill", "Brown")
-  counts only as names are written, in Title Case or ALL CAPS: "Mr BROWN", "Brown, Will" are
-  refused, "sputum turned brown, will repeat cultures" is not (a sentence that starts with the
-  word is refused: Title Case cannot tell the name from the word there);
+into words (the text's titles and suffixes, "Mr", "Jr", "III", left out); a single letter (an
+initial) never counts. How a name word counts depends on how prose could use it:
+- a word of five letters or more that is no ordinary word counts as a whole word in any case, as
+  clinicians write names: "Mrs HARLOW", "HARLOW, MAEVE" (the banner), "harlow's lactate";
+- a shorter name, or one that is also an ordinary word (ORDINARY_WORDS: "Will", "May", "Brown",
+  "Still"), counts in Title Case, and in ALL CAPS when it has five letters or more: a short
+  capitalised word is as often an abbreviation ("AKI", "ANA", "TIA", "URI", "COX-2") and a
+  lower-case one a word ("theo level", "still febrile"); after a title it counts as written
+  ("Mrs AKI", "Mr Still");
 - a two-letter name ("Li", "Ng") counts in Title Case only, since two capitals are an
-  abbreviation ("NG tube", "ED"), and after a title ("Mrs NG") in ALL CAPS too; one that is
-  an ordinary short word of the UI languages ("He", "Le") counts only after a title;
-- a full name made only of such weak words ("An Le", "Le, An") counts in Title Case or ALL CAPS.
-The word lists err short: a name missing from them counts in any case, refusing more text, never
-less. A birth date counts in the numeric forms clinicians write (ISO, month or day first, padded
-or not, four- or two-digit year) and with the month named (English, Spanish or French, in full
-or short, day-month-year or month-day-year): "22 Jul 1958", "July 22nd, 1958", "22-JUL-58".
+  abbreviation ("NG tube", "ED"); one that is an ordinary short word of the UI languages ("He",
+  "Le"), and a surname particle ("de", "los", "van", "der"), counts only after a title;
+- a full name counts in Title Case or ALL CAPS ("Theo Marsh", "MARSH, THEO", "de los Santos").
+The word lists err short: a name missing from them counts in more cases, refusing more text,
+never less. A birth date counts in the numeric forms clinicians write (ISO, month or day first,
+padded or not, four- or two-digit year) and with the month named (English, Spanish or French, in
+full or short, day-month-year or month-day-year): "22 Jul 1958", "July 22nd, '58", "22-JUL-58";
+a two-digit year after a space or comma does not ("July 22, 58 mL/kg" is a count).
 """
 
 from __future__ import annotations
@@ -73,6 +75,26 @@ CHECKED = (str, Mapping, list, tuple)  # what check_free_of_patient_data looks i
 # Vietnamese, Chinese and Korean surnames) count only after a title ("Mr Le", "Mme Le") or in the
 # full name: matching them alone would refuse every sentence that starts with them.
 MIN_NAME_LENGTH, MIN_CODE_LENGTH = 2, 3
+# A name word shorter than this is as often a clinical abbreviation (AKI, ANA, TIA, GERD, URI,
+# COX-2) or a short word (theo for theophylline, tan sputum): it counts in Title Case only.
+MIN_TELLING_LENGTH = 5
+# Words of a name's text that are not the person's name: titles and suffixes ("Mr. Gordon A.
+# Pryce Jr.": Gordon, Pryce). Only the text is read for them: a given name may be "Don".
+NOT_NAMES = frozenset(
+    word
+    for words in ("mr mrs ms miss mx dr prof sr sra srta don doña", "mme mlle jr ii iii iv md phd")
+    for word in words.split()
+)
+# The particles of compound surnames ("de los Santos", "van der Berg"), words prose uses in
+# every sentence: alone they count only after a title; the full name counts as written.
+PARTICLES = frozenset(
+    word
+    for words in (
+        "al bin da das de del della den der di do dos du el ibn",
+        "la las le les los ten ter van von",
+    )
+    for word in words.split()
+)
 ORDINARY_SHORT_WORDS = frozenset(
     word
     for words in (
@@ -102,6 +124,7 @@ ORDINARY_WORDS = frozenset(
             "drake driver duke early east elm english fair field fields finch fisher ford forest "
             "fox free french frost fry gates glass gold good gray green grey gross hale hall "
             "hand hardy hart hawk hay head heart heath hill hills house hull hunt hunter judge "
+            "bland graves mild nurse pace still stroke "
             "king kind knight lake lamb lane little long lord love luck lung major marsh mason "
             "mill miller mills monk moon moss money night noble north oak page pain park parks "
             "peach pine plum pool pope porter post potter power price prior rice rich rider "
@@ -150,8 +173,8 @@ class IdentifyingTerms:
 
     names: frozenset[str] = frozenset()  # distinctive name words: any case
     codes: frozenset[str] = frozenset()  # id, identifiers, numeric birth dates: any case
-    titled_names: frozenset[str] = frozenset()  # two-letter names: after a title, as spelled
-    spelled: frozenset[str] = frozenset()  # names that are ordinary words: exactly as spelled
+    titled_names: frozenset[str] = frozenset()  # names not telling alone: after a title
+    spelled: frozenset[str] = frozenset()  # names not telling alone: exactly as spelled
     birth_date: re.Pattern[str] | None = None  # the birth date with its month named
 
     def found_in(self, text: str) -> bool:
@@ -240,16 +263,28 @@ def words_in(text: str | None) -> list[str]:
     return [word for word in NAME_WORD.findall(text or "") if len(word) >= MIN_NAME_LENGTH]
 
 
+def text_words(text: str | None) -> list[str]:
+    """The words of a name's text but its titles and suffixes ("Mr. Gordon Pryce Jr." → 2)."""
+    return [word for word in words_in(text) if word.casefold() not in NOT_NAMES]
+
+
 def name_words(name: Mapping[str, object]) -> set[str]:
     """Every word of a HumanName: given, family and text, and each half of a hyphenated one."""
-    parts = [as_str(name.get("family")), as_str(name.get("text"))]
-    words = [word for part in [*parts, *map(as_str, given_names(name))] for word in words_in(part)]
+    parts = [as_str(name.get("family")), *map(as_str, given_names(name))]
+    words = [word for part in parts for word in words_in(part)]
+    words += text_words(as_str(name.get("text")))
     return {half for word in words for half in [word, *words_in(word.replace("-", " "))]}
 
 
 def is_telling(word: str) -> bool:
-    """Tell whether a name word is no ordinary word, so it names the patient in any case."""
-    return len(word) > MIN_NAME_LENGTH and word.casefold() not in ORDINARY_WORDS
+    """Tell whether a name word is long and no ordinary word: it names the patient in any case."""
+    return len(word) >= MIN_TELLING_LENGTH and word.casefold() not in ORDINARY_WORDS | PARTICLES
+
+
+def is_weak(word: str) -> bool:
+    """A particle or ordinary two-letter word: alone it names no one but after a title."""
+    folded = word.casefold()
+    return folded in PARTICLES or (len(word) == MIN_NAME_LENGTH and folded in ORDINARY_SHORT_WORDS)
 
 
 def title_case(words: str) -> str:
@@ -263,25 +298,26 @@ def as_names_are_written(words: str) -> set[str]:
 
 
 def telling_names(words: Iterable[str]) -> frozenset[str]:
-    """The name words matched in any case: three letters or more, no ordinary word."""
+    """The name words matched in any case: five letters or more, no ordinary word."""
     return frozenset(word for word in words if is_telling(word))
 
 
 def spelled_names(words: Iterable[str]) -> frozenset[str]:
-    """Ordinary-word names in Title Case or ALL CAPS; two-letter ones in Title Case only."""
+    """Names not telling alone: in Title Case, and long ones in ALL CAPS too (not AKI, ANA)."""
     spelled: set[str] = set()
     for word in words:
-        if len(word) == MIN_NAME_LENGTH and word.casefold() not in ORDINARY_SHORT_WORDS:
-            spelled.add(title_case(word))
-        elif len(word) > MIN_NAME_LENGTH and not is_telling(word):
-            spelled |= as_names_are_written(word)
+        if is_telling(word) or is_weak(word):
+            continue
+        spelled.add(title_case(word))
+        if len(word) >= MIN_TELLING_LENGTH:
+            spelled.add(word.upper())
     return frozenset(spelled)
 
 
 def titled_names(words: Iterable[str]) -> frozenset[str]:
-    """Two-letter names, ordinary words included, as written after a title."""
-    short = (word for word in words if len(word) == MIN_NAME_LENGTH)
-    return frozenset(spelling for word in short for spelling in as_names_are_written(word))
+    """Names not telling alone, particles and short words included, as written after a title."""
+    weak = (word for word in words if not is_telling(word))
+    return frozenset(spelling for word in weak for spelling in as_names_are_written(word))
 
 
 def full_names(name: Mapping[str, object]) -> list[str]:
@@ -291,7 +327,7 @@ def full_names(name: Mapping[str, object]) -> list[str]:
     pairs = [(first, last) for first in given for last in family]
     in_order = [f"{first} {last}" for first, last in pairs]
     banner_order = [f"{last}, {first}" for first, last in pairs]
-    return [*in_order, *banner_order, " ".join(words_in(as_str(name.get("text"))))]
+    return [*in_order, *banner_order, " ".join(text_words(as_str(name.get("text"))))]
 
 
 def weak_full_names(names: Iterable[Mapping[str, object]]) -> frozenset[str]:
@@ -317,7 +353,11 @@ def birth_date_forms(birth_date: str) -> set[str]:
 
 
 def named_month_date(birth_date: str) -> re.Pattern[str] | None:
-    """The birth date with its month named, day or month first: "22 Jul 1958", "July 22nd, 58"."""
+    """The birth date with its month named, day or month first: "22 Jul 1958", "July 22nd, '58".
+
+    A two-digit year counts after an apostrophe or joined by a hyphen, slash or dot ("22-JUL-58"),
+    not after a space or comma: "July 22, 58 mL/kg" and "Dec 2, 21 puffs" are counts.
+    """
     match = FULL_DATE.fullmatch(birth_date)
     if not match or not 1 <= int(match.group(2)) <= len(MONTH_NAMES):
         return None
@@ -325,9 +365,9 @@ def named_month_date(birth_date: str) -> re.Pattern[str] | None:
     names = sorted(MONTH_NAMES[int(month) - 1].split(), key=len, reverse=True)
     month_ = "(?:" + "|".join(map(re.escape, names)) + r")\.?"
     day_ = rf"0?{int(day)}(?:st|nd|rd|th)?"
-    year_ = rf"(?:{year}|'?{year[2:]})"
-    day_first = f"{day_}{DATE_GAP}{month_}{DATE_GAP}{year_}"
-    month_first = rf"{month_}{DATE_GAP}{day_}[\s,./-]{{1,3}}{year_}"
+    year_ = rf"(?:{DATE_GAP}(?:{year}|'{year[2:]})|[-/.]{year[2:]})"
+    day_first = f"{day_}{DATE_GAP}{month_}{year_}"
+    month_first = rf"{month_}{DATE_GAP}{day_}{year_}"
     return re.compile(rf"(?<!\w)(?:{day_first}|{month_first})(?!\w)", re.IGNORECASE)
 
 

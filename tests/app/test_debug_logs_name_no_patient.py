@@ -13,6 +13,7 @@ import pytest
 
 from app import create_app
 from app.db import close_stores
+from app.redaction import QUIET_LOGGERS, install_redaction
 from app.smart.sessions import COOKIE_NAME
 from tests.support.smart_sessions import smart_session
 
@@ -58,13 +59,15 @@ def fhir_server():
 
 @pytest.fixture
 def debug_app(instance_path):
-    """The app at LOG_LEVEL=DEBUG; the root logger's level is put back afterwards."""
-    root_level = logging.getLogger().level
+    """The app at LOG_LEVEL=DEBUG; the loggers' levels are put back afterwards."""
+    loggers = [logging.getLogger(), *map(logging.getLogger, QUIET_LOGGERS)]
+    levels = [logger.level for logger in loggers]
     config = {"TESTING": True, "DATABASE": str(instance_path / "b.db"), "LOG_LEVEL": "DEBUG"}
     app = create_app(config, instance_path=instance_path)
     yield app
     close_stores(app)
-    logging.getLogger().setLevel(root_level)
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
 
 
 def test_a_fhir_read_at_debug_level_logs_no_patient_id(debug_app, fhir_server, caplog):
@@ -80,3 +83,15 @@ def test_a_fhir_read_at_debug_level_logs_no_patient_id(debug_app, fhir_server, c
     assert f"/fhir/Patient/{PATIENT_ID}" in FhirServer.paths
     assert logging.getLogger().isEnabledFor(logging.DEBUG)
     assert not [record for record in caplog.records if PATIENT_ID in record.getMessage()]
+
+
+def test_a_level_the_operator_set_higher_on_a_quiet_logger_is_kept():
+    root, quiet = logging.getLogger(), logging.getLogger("urllib3")
+    kept = root.level, quiet.level
+    try:
+        quiet.setLevel(logging.ERROR)
+        install_redaction("DEBUG")
+        assert quiet.level == logging.ERROR
+    finally:
+        root.setLevel(kept[0])
+        quiet.setLevel(kept[1])

@@ -133,3 +133,41 @@ def test_a_long_text_of_near_dates_is_checked_in_one_pass(harlow):
     started = time.perf_counter()
     assert not refused("22 July 19 22-Jul-195 " * 14_000, harlow)
     assert time.perf_counter() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    ("name", "prose"),
+    [
+        ({"given": ["Theo"], "family": "Marsh"}, "Is a theo level still worth checking in asthma?"),
+        ({"given": ["Aki"], "family": "Tanaka"}, "AKI after contrast: hold metformin?"),
+        ({"given": ["Ana"], "family": "Ruiz"}, "ANA 1:160, speckled"),
+        ({"given": ["Uri"], "family": "Levi"}, "Viral URI: no antibiotic"),
+        ({"given": ["José"], "family": "de los Santos"}, "¿Cultivos en los pacientes con sepsis?"),
+        ({"given": ["Wim"], "family": "van der Berg"}, "Switch from IV to oral van day 3"),
+        ({"text": "Mr. Gordon A. Pryce Jr."}, "Mr Jones in bed 2 has the same question"),
+        ({"text": "Mr. Gordon A. Pryce III"}, "NYHA class III on a beta blocker"),
+        ({"given": ["Will"], "family": "Still"}, "still febrile, will repeat cultures"),
+    ],
+)
+def test_clinical_prose_that_shares_a_word_with_a_short_or_compound_name_is_accepted(name, prose):
+    assert not refused(prose, identifying_terms({"name": [name]}))
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ({"given": ["Theo"], "family": "Marsh"}, "Theo Marsh has wheeze"),
+        ({"given": ["Theo"], "family": "Marsh"}, "MARSH, THEO"),
+        ({"given": ["Aki"], "family": "Tanaka"}, "Mrs AKI: creatinine up"),
+        ({"given": ["José"], "family": "de los Santos"}, "Sr. de los Santos tiene fiebre"),
+        ({"text": "Mr. Gordon A. Pryce Jr."}, "pryce: lactate 4"),
+    ],
+)
+def test_the_same_names_written_as_names_are_refused(name, written):
+    assert refused(written, identifying_terms({"name": [name]}))
+
+
+@pytest.mark.parametrize("count", ["July 22, 58 mL/kg given?", "Jul 22, 58 patients seen"])
+def test_a_count_after_the_birth_day_and_month_is_not_a_two_digit_year(harlow, count):
+    assert not refused(count, harlow)
+    assert refused("Born July 22, '58", harlow)
