@@ -62,7 +62,7 @@ from app.ledger.outputs.badges import (
     JWKS_FILE,
     issuer_for,
     issuer_id,
-    issuer_key,
+    issuer_jwks,
     verify_badge,
     write_jwks,
 )
@@ -601,8 +601,9 @@ def verify_badge_command(file: Path, jwks: Path | None, status_list_file: Path |
     `credentialStatus` is checked against its signed Bitstring Status List: the one in
     --status-list FILE when given (offline), else this instance's own list read from its ledger
     when the URL is this instance's, else the list fetched from its URL. The list must be signed
-    by the same issuer (keys from the JWKS). Badges issued before revocation lists say "no
-    revocation status" and stay valid. Prints one line per badge. Exit status: 0 every badge
+    by the same issuer (keys from the JWKS; this instance's own lists also with the keys it
+    publishes now, which an older JWKS file may lack). Badges issued before revocation lists
+    say "no revocation status" and stay valid. Prints one line per badge. Exit status: 0 every badge
     valid and not revoked, 1 a badge is invalid, revoked or its status cannot be checked, 2 a
     file cannot be read.
 
@@ -614,7 +615,8 @@ def verify_badge_command(file: Path, jwks: Path | None, status_list_file: Path |
     """
     tokens = read_tokens(file, "badge")
     keys = read_jwks(jwks or file.parent / JWKS_FILE, "--jwks")
-    lists = StatusLists(read_tokens(status_list_file, "status list") if status_list_file else None)
+    offline = read_tokens(status_list_file, "status list") if status_list_file else None
+    lists = StatusLists(offline, keys)
     verdicts = [badge_verdict(token, keys, lists) for token in tokens]
     for number, (_, line) in enumerate(verdicts, 1):
         prefix = f"Badge {number}: " if len(verdicts) > 1 else ""
@@ -631,9 +633,8 @@ def badge_verdict(token: str, keys: dict, lists: StatusLists) -> tuple[bool, str
     if entry is None:
         return True, f"{report.summary()} No revocation status (issued without one)."
     try:
-        check = status_list.check_status(
-            entry, lists.token_for(entry), keys, issuer_id(report.credential)
-        )
+        list_token, list_keys = lists.list_for(entry)
+        check = status_list.check_status(entry, list_token, list_keys, issuer_id(report.credential))
     except status_list.StatusUnavailable as error:
         return False, f"Unchecked badge {report.credential.get('name')!r}: {error}."
     if check.revoked:
@@ -642,25 +643,33 @@ def badge_verdict(token: str, keys: dict, lists: StatusLists) -> tuple[bool, str
 
 
 class StatusLists:
-    """Where status lists come from: the --status-list file, this instance's ledger, or HTTP."""
+    """Where status lists come from: the --status-list file, this instance's ledger, or HTTP.
 
-    def __init__(self, offline: list[str] | None):
+    Each list comes with the JWKS to check it with: the given one, and for a list this instance
+    signs from its own ledger, also the keys it publishes now (it signs with its current key).
+    """
+
+    def __init__(self, offline: list[str] | None, keys: dict):
         self.offline = offline
-        self._seen: dict[str, str] = {}
+        self.keys = keys
+        self._seen: dict[str, tuple[str, dict]] = {}
 
-    def token_for(self, entry: dict) -> str:
-        """Return the signed list a badge's entry names (each URL read once per run)."""
+    def list_for(self, entry: dict) -> tuple[str, dict]:
+        """Return the signed list a badge's entry names and its JWKS (each URL read once)."""
         url, _ = status_list.entry_fields(entry)
         if url not in self._seen:
             self._seen[url] = self._read(url)
         return self._seen[url]
 
-    def _read(self, url: str) -> str:
+    def _read(self, url: str) -> tuple[str, dict]:
         """Take the list from the offline file, else the local ledger, else fetch it."""
         if self.offline is not None:
-            return offline_list(self.offline, url)
+            return offline_list(self.offline, url), self.keys
         local = local_list(url)
-        return local if local is not None else status_list.fetch(url)
+        if local is None:
+            return status_list.fetch(url), self.keys
+        token, own_keys = local
+        return token, {"keys": [*self.keys["keys"], *own_keys["keys"]]}
 
 
 def offline_list(tokens: list[str], url: str) -> str:
@@ -683,8 +692,8 @@ def unverified_claims(token: str) -> dict:
     return claims if isinstance(claims, dict) else {}
 
 
-def local_list(url: str) -> str | None:
-    """Sign this instance's list from its own ledger when the URL is this instance's."""
+def local_list(url: str) -> tuple[str, dict] | None:
+    """Sign this instance's list from its ledger when the URL is its own; with its JWKS now."""
     app = load_app()
     base = app.config.get("PUBLIC_BASE_URL") if app is not None else None
     number = status_list.list_number(url, str(base)) if base else None
@@ -697,12 +706,12 @@ def local_list(url: str) -> str | None:
             database,
             settings.public_url(),
             issuer_for(settings.public_url(), settings.accreditation.provider),
-            issuer_key(app.instance_path),
+            app.instance_path,
             number,
         )
     if token is None:
         raise status_list.StatusUnavailable(f"this instance has no status list {url}")
-    return token
+    return token, issuer_jwks(app.instance_path, settings.public_url())
 
 
 def read_tokens(file: Path, kind: str) -> list[str]:

@@ -9,9 +9,10 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from joserfc.jwk import RSAKey
+from joserfc.jwk import ECKey, RSAKey
 
 from app.ledger import badge_status, checkpoints
+from app.ledger.badge_status import StatusSlot
 from app.ledger.ledger_commands import verify_badge_command
 from app.ledger.outputs import badges, status_list
 from app.ledger.outputs.badges import verify_badge
@@ -71,15 +72,12 @@ def test_the_served_status_list_is_rs256_under_the_issuer_rsa_key(outputs_app, w
     assert status_list.check_status(entry, served, jwks, ISSUER.id).revoked is False
 
 
-def test_an_instance_with_the_old_p256_key_keeps_its_es256_badges_verifying(
-    outputs_app, world, tmp_path
-):
-    instance = Path(outputs_app.instance_path)
-    old_key = badges.p256_key_file(instance / "badge_issuer_key.json")  # as ES256 Bedside made it
-    kept = (instance / "badge_issuer_key.json").read_bytes()
+def old_es256_badge(app, world) -> tuple[ECKey, str, StatusSlot]:
+    """Make the P-256 key as ES256 Bedside did, and sign Alice's first credit's badge with it."""
+    old_key = badges.p256_key_file(Path(app.instance_path) / "badge_issuer_key.json")
     afib = world.sequences["alice-af"][0]
-    record = next(record for record in world_records(outputs_app) if record.sequence == afib)
-    database = outputs_app.extensions["ledger"].store.database
+    record = next(record for record in world_records(app) if record.sequence == afib)
+    database = app.extensions["ledger"].store.database
     (slot,) = badge_status.allocate(database, [record.sequence]).values()
     old_badge = next(
         badges.issue_badges(
@@ -91,6 +89,21 @@ def test_an_instance_with_the_old_p256_key_keeps_its_es256_badges_verifying(
             statuses={record.sequence: status_list.entry(BASE_URL, slot)},
         )
     )
+    return old_key, old_badge, slot
+
+
+def old_jwks_beside(folder: Path, old_key: ECKey) -> None:
+    """Write the issuer-jwks.json an ES256 export wrote: the P-256 key only."""
+    old_jwks = badges.public_jwks(old_key, badges.key_id(BASE_URL, old_key))
+    (folder / badges.JWKS_FILE).write_text(json.dumps(old_jwks))
+
+
+def test_an_instance_with_the_old_p256_key_keeps_its_es256_badges_verifying(
+    outputs_app, world, tmp_path
+):
+    instance = Path(outputs_app.instance_path)
+    old_key, old_badge, slot = old_es256_badge(outputs_app, world)
+    kept = (instance / "badge_issuer_key.json").read_bytes()
     old_list = status_list.signed_status_list(BASE_URL, ISSUER, old_key, slot.status_list, [])
     assert header_of(old_badge)["alg"] == header_of(old_list)["alg"] == "ES256"
 
@@ -111,6 +124,35 @@ def test_an_instance_with_the_old_p256_key_keeps_its_es256_badges_verifying(
     result = invoke(verify_badge_command, str(badge), app=outputs_app)  # issuer-jwks.json beside
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Valid Open Badge ") and "Status: not revoked" in result.output
+
+
+def test_an_old_badge_checked_with_its_old_jwks_reads_this_instances_rs256_status_list(
+    outputs_app, world, tmp_path
+):
+    old_key, old_badge, _ = old_es256_badge(outputs_app, world)
+    (tmp_path / "old.jwt").write_text(old_badge + "\n")
+    old_jwks_beside(tmp_path, old_key)
+    result = invoke(verify_badge_command, str(tmp_path / "old.jwt"), app=outputs_app)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Valid Open Badge ") and "Status: not revoked" in result.output
+
+
+def test_a_status_list_file_signed_by_a_key_the_old_jwks_lacks_says_where_the_current_one_is(
+    outputs_app, world, tmp_path
+):
+    old_key, old_badge, _ = old_es256_badge(outputs_app, world)
+    (tmp_path / "old.jwt").write_text(old_badge + "\n")
+    old_jwks_beside(tmp_path, old_key)
+    served = outputs_app.test_client().get("/ledger/badges/status/1").get_data(as_text=True)
+    (tmp_path / "list.jwt").write_text(served + "\n")
+    result = invoke(
+        verify_badge_command, str(tmp_path / "old.jwt"), "--status-list", str(tmp_path / "list.jwt")
+    )
+    assert result.exit_code == 1 and result.output.startswith("Unchecked badge ")
+    assert "no key with kid" in result.output
+    assert f"fetch the issuer's current JWKS from {BASE_URL}/ledger/badges/jwks.json" in (
+        result.output
+    )
 
 
 def test_racing_creators_of_a_key_file_keep_one_key(tmp_path):

@@ -32,8 +32,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
+import logging
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -70,6 +73,7 @@ KEY_FILE = "badge_issuer_rsa_key.json"
 LEGACY_KEY_FILE = "badge_issuer_key.json"  # the P-256 key of badges signed before RS256
 JWKS_FILE = "issuer-jwks.json"
 KEYS_PATH = "/ledger/badges/keys/"
+JWKS_PATH = "/ledger/badges/jwks.json"
 RSA_KEY_BITS = 3072
 KEY_ALGORITHMS = {"RSA": "RS256", "EC": "ES256"}
 
@@ -77,8 +81,17 @@ ALLOWED_ALGORITHMS = tuple(KEY_ALGORITHMS.values())
 HEADER_PARAMETERS = frozenset({"alg", "kid", "typ"})
 CLOCK_SKEW_SECONDS = 60
 
+READ_ATTEMPTS = 5  # a key file met half-written (no hard links) is read again this many times
+READ_RETRY_SECONDS = 0.1
+
 SigningKey = RSAKey | ECKey
 KeyType = TypeVar("KeyType", RSAKey, ECKey)
+
+log = logging.getLogger(__name__)
+
+# Each key file's key, imported once per process and per version of the file: importing a private
+# RSA key validates it (~150 ms), far too slow for every request to the public badge endpoints.
+LOADED_KEYS: dict[tuple[Path, type], tuple[tuple[int, int, int], SigningKey]] = {}
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,12 @@ class Issuer:
     def profile(self) -> dict:
         """Return the issuer as an OB 3.0 Profile."""
         return {"id": self.id, "type": ["Profile"], "name": self.name}
+
+
+def jwks_url(issuer: str) -> str:
+    """Return where a Bedside issuer (by its id) serves its current JWKS (just the path, if not)."""
+    base = issuer.removesuffix(ISSUER_PATH)
+    return base + JWKS_PATH if base != issuer else JWKS_PATH
 
 
 def issuer_for(base_url: str, name: str) -> Issuer:
@@ -265,32 +284,111 @@ def p256_key_file(path: Path) -> ECKey:
 def key_file(path: Path, key_class: type[KeyType], generate: Callable[[], KeyType]) -> KeyType:
     """Load a private JWK from a file, creating it on first use (mode 0600, never overwritten)."""
     if not path.exists():
-        create_once(path, generate().as_dict(private=True))
+        key = generate()
+        if create_once(path, key.as_dict(private=True)):
+            log.warning(
+                "Made a new %s signing key at %s (thumbprint %s). Every host serving this "
+                "instance needs this same key file: see the key steps in docs/deploy.md.",
+                key.key_type,
+                path,
+                key.thumbprint(),
+            )
     return read_key(path, key_class)
 
 
-def create_once(path: Path, jwk: dict) -> None:
+def create_once(path: Path, jwk: dict) -> bool:
     """Write a private JWK to a new file (mode 0600), whole, unless another process made it first.
 
-    The JWK goes to a fresh draft (O_EXCL), then is linked into place: linking fails when the
-    file exists, so racing processes keep the first key and no one reads a half-written file.
+    The JWK goes to a fresh draft (O_EXCL, synced), then is linked into place: linking fails when
+    the file exists, so racing processes keep the first key and no one reads a half-written file.
+    Where the file system has no hard links, the file itself is written (O_EXCL); a reader that
+    meets it half-written retries (read_key). Returns whether this call made the file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(jwk)
     draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    write_new(draft, text)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(jwk, handle)
-        os.link(draft, path)
-    except FileExistsError:
-        pass  # another process made it first; use theirs
+        made = link_new(draft, path)
+    except OSError:  # no hard links here (vfat, some CIFS/FUSE mounts)
+        made = write_new(path, text)
     finally:
         draft.unlink()
+    if made:
+        sync_folder(path.parent)
+    return made
+
+
+def link_new(source: Path, target: Path) -> bool:
+    """Hard-link a file to a new name; False when the name is taken already."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        return False
+    return True
+
+
+def write_new(path: Path, text: str) -> bool:
+    """Write and sync a new file (mode 0600); False when it exists already."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return True
+
+
+def sync_folder(folder: Path) -> None:
+    """Sync a folder so a file just made in it survives a crash (best effort)."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+class UnreadableKey(ValueError):
+    """A key file holds no usable key; the message says which file and what to do."""
 
 
 def read_key(path: Path, key_class: type[KeyType]) -> KeyType:
-    """Load a private JWK from its file."""
-    return key_class.import_key(json.loads(path.read_text(encoding="utf-8")))
+    """Load a private JWK from its file, waiting briefly while another process still writes it."""
+    for _ in range(READ_ATTEMPTS - 1):
+        try:
+            return loaded_key(path, key_class)
+        except UnreadableKey:
+            time.sleep(READ_RETRY_SECONDS)
+    return loaded_key(path, key_class)
+
+
+def loaded_key(path: Path, key_class: type[KeyType]) -> KeyType:
+    """Return a key file's key, imported once per version of the file (inode, mtime, size)."""
+    with path.open("rb") as handle:
+        status = os.fstat(handle.fileno())
+        version = (status.st_ino, status.st_mtime_ns, status.st_size)
+        cached = LOADED_KEYS.get((path, key_class))
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        data = handle.read()
+    key = parse_key(path, data, key_class)
+    LOADED_KEYS[(path, key_class)] = (version, key)
+    return key
+
+
+def parse_key(path: Path, data: bytes, key_class: type[KeyType]) -> KeyType:
+    """Import a private JWK from a key file's bytes; UnreadableKey when they hold none."""
+    try:
+        return key_class.import_key(json.loads(data))
+    except (ValueError, TypeError, KeyError, JoseError) as error:
+        raise UnreadableKey(
+            f"The key file {path} holds no usable {key_class.key_type} key "
+            f"({type(error).__name__}). If it is empty or cut short (a crash while it was first "
+            "written), delete it and a new key is made; else restore it from your secret store."
+        ) from None
 
 
 def key_id(base_url: str, key: SigningKey) -> str:
@@ -339,6 +437,10 @@ class Invalid(Exception):
     """A check failed; the message says which."""
 
 
+class UnknownKey(Invalid):
+    """The token's kid names no key in the JWKS it was checked against."""
+
+
 def verify_badge(
     token: str,
     jwks: dict,
@@ -384,7 +486,7 @@ def check_signature(token: str, header: dict, jwks: dict) -> dict:
     """Find the header's key in the JWKS, verify the signature and return the claims."""
     keys = [key for key in dicts_in(jwks.get("keys")) if key.get("kid") == header.get("kid")]
     if not keys:
-        raise Invalid(f"no key with kid {header.get('kid')!r} in the issuer's JWKS")
+        raise UnknownKey(f"no key with kid {header.get('kid')!r} in the issuer's JWKS")
     try:
         key_set = KeySet.import_key_set({"keys": keys})
         verified = jws.deserialize_compact(token, key_set, algorithms=[header["alg"]])

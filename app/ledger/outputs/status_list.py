@@ -22,9 +22,9 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import requests
-from joserfc.jwk import RSAKey
 
 from app.database import Database
 from app.http_bodies import BodyTooLarge, bounded_body
@@ -141,14 +141,18 @@ def current_status_list(
     database: Database,
     base_url: str,
     issuer: badges.Issuer,
-    key: RSAKey,
+    instance_path: Path | str,
     number: int,
     max_age: int = DEFAULT_MAX_AGE,
 ) -> str | None:
-    """Sign list `number` as the ledger's reversals have it now (None when there is none)."""
+    """Sign list `number` as the ledger's reversals have it now (None when there is none).
+
+    The issuer key is loaded only for a list that exists, so asking for others costs no key.
+    """
     if number < 1 or number > badge_status.list_count(database):
         return None
     revoked = badge_status.revoked_indexes(database, number)
+    key = badges.issuer_key(instance_path)
     return signed_status_list(base_url, issuer, key, number, revoked, max_age=max_age)
 
 
@@ -198,6 +202,11 @@ def check_status(
     try:
         header = badges.check_header(status_token.strip(), badges.ALLOWED_ALGORITHMS)
         claims = badges.check_signature(status_token.strip(), header, jwks)
+    except badges.UnknownKey as error:
+        raise StatusUnavailable(
+            f"the status list {url} fails: {error} (the list may be signed with a newer issuer "
+            f"key: fetch the issuer's current JWKS from {badges.jwks_url(issuer)})"
+        ) from None
     except badges.Invalid as error:
         raise StatusUnavailable(f"the status list {url} fails: {error}") from None
     problem = list_problem(claims, url, issuer, now or datetime.now(UTC))

@@ -143,7 +143,7 @@ def badge_status_list(number: int):
         ledger_for(current_app).store.database,
         public_base_url(),
         badges.issuer_for(public_base_url(), settings().accreditation.provider),
-        badges.issuer_key(current_app.instance_path),
+        current_app.instance_path,
         number,
         max_age,
     )
