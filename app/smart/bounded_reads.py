@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
 from urllib3.exceptions import HTTPError as TransportError
@@ -18,11 +19,26 @@ from urllib3.exceptions import HTTPError as TransportError
 from app.http_bodies import BodyTooLarge
 from cds_hooks.fhir_fetch import FetchFailed, read_before, seconds_left
 
+MAX_REDIRECTS = 3  # a discovery document or key set moved once or twice is followed; no more
+
 
 @contextmanager
-def open_stream(http: requests.Session, url: str, **options: Any) -> Iterator[requests.Response]:
-    """GET a URL, leaving its body for read_within; the connection is closed afterwards."""
-    response = http.get(url, stream=True, **options)
+def open_stream(
+    http: requests.Session, url: str, *, redirects: int = MAX_REDIRECTS, **options: Any
+) -> Iterator[requests.Response]:
+    """GET a URL, leaving its body for read_within; the connection is closed afterwards.
+
+    At most `redirects` redirects are followed, and their bodies are never read (requests would
+    read each in full, with no deadline or cap, for up to 30 hops); past them the last redirect
+    is the answer, which the callers treat as no document.
+    """
+    response = http.get(url, stream=True, allow_redirects=False, **options)
+    for _ in range(redirects):
+        if not response.is_redirect:
+            break
+        response.close()
+        url = urljoin(url, response.headers["Location"])
+        response = http.get(url, stream=True, allow_redirects=False, **options)
     with response:
         yield response
 

@@ -77,9 +77,7 @@ def get(rt: SmartRuntime, url: str, access_token: str) -> FhirAnswer:
     try:
         with (
             rt.http_session() as http,
-            open_stream(
-                http, url, headers=headers, timeout=TIMEOUT, allow_redirects=False
-            ) as response,
+            open_stream(http, url, redirects=0, headers=headers, timeout=TIMEOUT) as response,
         ):
             return answer_of(response, deadline)
     except requests.RequestException as error:

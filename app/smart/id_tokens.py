@@ -67,6 +67,8 @@ def fetch_key_set(http: requests.Session, jwks_uri: str) -> KeySet:
     try:
         with open_stream(http, jwks_uri, headers=headers, timeout=TIMEOUT) as response:
             response.raise_for_status()
+            if response.is_redirect:  # still moving after the redirects followed
+                raise requests.TooManyRedirects(jwks_uri)
             body = read_within(response, deadline, MAX_JWKS_BYTES)
         return KeySet.import_key_set(json.loads(body))
     except requests.RequestException as error:

@@ -19,6 +19,7 @@ import app.smart.fhir as fhir
 import app.smart.id_tokens as id_tokens
 from app import create_app
 from app.db import close_stores
+from app.smart.bounded_reads import MAX_REDIRECTS
 from app.smart.discovery import Discovery
 from app.smart.id_tokens import fetch_key_set
 from app.smart.smart_errors import FhirRequestError, SmartLaunchError
@@ -138,3 +139,18 @@ def test_a_huge_launch_document_is_refused_without_reading_it_all(faults, read, 
     assert error.title in {"EHR unreachable", "EHR keys unavailable"}
     time.sleep(0.5)  # let the server notice the closed connection
     assert faults.sent(fault) - before < HUGE_BYTES
+
+
+@pytest.fixture
+def endless_redirects():
+    """A server whose every answer is a redirect to itself, forever."""
+    with FaultServer() as server:
+        server.redirect_to = server.url("redirect") + "/"
+        yield server
+
+
+@pytest.mark.parametrize("read", [discover, fetch_keys])
+def test_a_redirect_loop_is_followed_three_times_then_refused(endless_redirects, read):
+    error = failure_of(lambda: read(endless_redirects.url("redirect")))
+    assert isinstance(error, SmartLaunchError)
+    assert len(endless_redirects.seen("redirect")) <= 2 * (MAX_REDIRECTS + 1)
