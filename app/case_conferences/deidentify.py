@@ -59,12 +59,17 @@ TITLES = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "sr", "jr", "sra", "srta", "don", "doña"}
 )
 # an age in free text: "94-year-old", "94 years", "94 yo", "94 y/o", "94 años"; "aged 94", "age 94"
+# (a number of years alone is not an age: "100 years ago", "hace 95 años")
 AGE_WITH_UNIT = re.compile(
-    r"(?<![\w.])(\d{2,3})(?:\s*-\s*|\s*)(?:years?|yrs?|años|ans)(?:\s*-?\s*old)?\b"
-    r"|(?<![\w.])(\d{2,3})\s*(?:y/o|y\.o\.|yo\b)",
+    r"(?<![\w.])(\d{2,3})(?:\s*-\s*|\s+)(?:years?|yrs?)\s*-?\s*old\b"
+    r"|(?<![\w.])(?<!hace )(\d{2,3})\s+(?:años|ans)\b"
+    r"|(?<![\w.])(\d{2,3})\s*(?:y/o|y\.o\.?|yo\b)",
     re.IGNORECASE,
 )
-AGE_AFTER_WORD = re.compile(r"\b(aged?|edad(?:\s+de)?|âgée?)\s+(\d{2,3})\b", re.IGNORECASE)
+AGE_AFTER_WORD = re.compile(
+    r"\b(aged?|edad(?:\s+de)?|âgée?)\s+(\d{2,3})(?:\s+(?:years?|yrs?|años|ans)(?:\s+old)?)?\b",
+    re.IGNORECASE,
+)
 PATTERNS = (
     ("[url]", re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+|\burn:\S+", re.IGNORECASE)),
     ("[e-mail]", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
@@ -136,12 +141,12 @@ def scrub_text(text: str, identifiers: Identifiers, day0: date | None) -> str:
 
 def grouped_age_with_unit(match: re.Match[str]) -> str:
     """'94-year-old' or '94 y/o' as '90 or older' (Safe Harbor); a younger age as written."""
-    years = int(match.group(1) or match.group(2))
+    years = int(next(number for number in match.groups() if number))
     return OLDEST_GROUP if years > AGE_CEILING else match.group(0)
 
 
 def grouped_age_after_word(match: re.Match[str]) -> str:
-    """'aged 94' as 'aged 90 or older' (Safe Harbor); a younger age as written."""
+    """'aged 94 (years)' as 'aged 90 or older' (Safe Harbor); a younger age as written."""
     word, years = match.groups()
     return f"{word} {OLDEST_GROUP}" if int(years) > AGE_CEILING else match.group(0)
 
