@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import pytest
@@ -15,6 +14,7 @@ from app import create_app
 from app.db import close_stores
 from app.redaction import QUIET_LOGGERS, install_redaction
 from app.smart.sessions import COOKIE_NAME
+from tests.support.loopback import serving
 from tests.support.smart_sessions import smart_session
 
 PATIENT_ID = "sepsis-adult"
@@ -49,12 +49,8 @@ class FhirServer(BaseHTTPRequestHandler):
 def fhir_server():
     """The EHR's FHIR server, on a real loopback port."""
     FhirServer.paths = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FhirServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(FhirServer) as server:
+        yield server
 
 
 @pytest.fixture

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import pytest
@@ -12,6 +11,7 @@ from app import create_app
 from app.db import close_stores
 from app.smart.fhir import fhir_get
 from app.smart.smart_errors import FhirRequestError
+from tests.support.loopback import serving
 from tests.support.smart_sessions import smart_session
 
 
@@ -43,12 +43,8 @@ class Handler(BaseHTTPRequestHandler):
 def redirecting_ehr():
     """The FHIR base URL of a server whose every FHIR read redirects elsewhere on its host."""
     Handler.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/fhir"
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as server:
+        yield f"http://127.0.0.1:{server.server_port}/fhir"
 
 
 def test_a_redirect_is_a_failed_read_and_the_token_is_not_sent_on(instance_path, redirecting_ehr):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import pytest
@@ -14,6 +13,7 @@ from app import create_app
 from app.db import close_stores
 from app.devtools.demo_origin import names_this_loopback_server
 from tests.support.live_server import LiveServer
+from tests.support.loopback import serving
 
 HOOK = "/demo-ehr/api/patients/sepsis-adult/hooks/order-select"
 DRAFT = {"drafts": ["ceftriaxone-1g"]}
@@ -42,12 +42,8 @@ class Recorder(BaseHTTPRequestHandler):
 def attacker():
     """A recording server on another loopback port."""
     Recorder.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Recorder) as server:
+        yield server
 
 
 def demo_server(instance_path, **config):
