@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import pytest
@@ -14,7 +13,7 @@ from app import create_app
 from app.db import close_stores
 from app.redaction import QUIET_LOGGERS, install_redaction
 from app.smart.sessions import COOKIE_NAME
-from tests.support.loopback import serving
+from tests.support.loopback import FhirHandler, serving
 from tests.support.smart_sessions import smart_session
 
 PATIENT_ID = "sepsis-adult"
@@ -26,7 +25,7 @@ PATIENT = {
 }
 
 
-class FhirServer(BaseHTTPRequestHandler):
+class FhirServer(FhirHandler):
     """A FHIR server on loopback: the patient for Patient/<id>, 404 for anything else."""
 
     paths: ClassVar[list[str]] = []
@@ -35,14 +34,7 @@ class FhirServer(BaseHTTPRequestHandler):
         self.paths.append(self.path)
         found = self.path == f"/fhir/Patient/{PATIENT_ID}"
         body = json.dumps(PATIENT if found else {"resourceType": "OperationOutcome"}).encode()
-        self.send_response(200 if found else 404)
-        self.send_header("Content-Type", "application/fhir+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        """Stay quiet."""
+        self.send_fhir(200 if found else 404, body)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import pytest
@@ -11,11 +10,11 @@ from app import create_app
 from app.db import close_stores
 from app.smart.fhir import fhir_get
 from app.smart.smart_errors import FhirRequestError
-from tests.support.loopback import serving
+from tests.support.loopback import FhirHandler, serving
 from tests.support.smart_sessions import smart_session
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(FhirHandler):
     """One loopback server playing both the EHR (which redirects) and the redirect's target."""
 
     seen: ClassVar[list[tuple[str, str | None]]] = []
@@ -28,15 +27,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        body = b'{"resourceType": "Patient", "id": "p1"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/fhir+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        """Stay quiet."""
+        self.send_fhir(200, b'{"resourceType": "Patient", "id": "p1"}')
 
 
 @pytest.fixture

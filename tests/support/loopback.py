@@ -19,3 +19,18 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServ
     finally:
         server.shutdown()
         server.server_close()
+
+
+class FhirHandler(BaseHTTPRequestHandler):
+    """A quiet handler with a helper to answer FHIR JSON (subclasses write do_GET)."""
+
+    def send_fhir(self, status: int, body: bytes) -> None:
+        """Answer with a FHIR JSON body."""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        """Stay quiet."""
