@@ -29,6 +29,7 @@ from app.ledger.models import PatientDataRefused
 from app.ledger.privacy import NO_TERMS, IdentifyingTerms
 from app.smart import FhirRequestError, fhir_get
 from app.ui.discussion_views import (
+    CASE_SCOPE,
     FormAnswer,
     answer_with_page,
     can,
@@ -44,7 +45,6 @@ from app.ui.facts import read_record
 from app.ui.page_context import launched_patient_terms, learner_id, smart_session
 from app.ui.views import bp, error_page, page
 
-CASE_SCOPE = "case"
 TITLE_MAX, VIGNETTE_MAX, BODY_MAX = 120, 8000, 5000
 # Catalogue markers for the templates the pure vignette drafter writes in (it is not scanned by
 # Babel); tests/case_conferences/test_deidentify.py checks this list matches vignette.message_ids.

@@ -37,6 +37,7 @@ from app.ui.views import bp, error_page, page
 TITLE_MAX, BODY_MAX, NAME_MAX = 120, 5000, 40
 FormAnswer = str | tuple[str, int] | tuple[str, int, dict[str, str]]
 MODULE_SCOPE = "module"
+CASE_SCOPE = "case"  # a teaching case's thread: read and answered on its case's page
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 # Posts are read by peers, so a date of birth is refused for any patient, not only the launched
 # one the shared guard knows: a date written next to "DOB", "born", "date of birth" (or Spanish).
@@ -300,7 +301,7 @@ def post_report(post_id: str) -> Response:
     """Flag a post for the moderators (once per learner)."""
     post = visible_post(post_id)
     store().report_post(post_id, learner_id())
-    return redirect(url_for("ui.thread_view", thread_id=post.thread_id, reported=post_id), 303)
+    return redirect(thread_url(post.thread_id, reported=post_id), 303)
 
 
 @bp.post("/discuss/post/<post_id>/hide")
@@ -322,7 +323,15 @@ def set_hidden(post_id: str, *, hidden: bool) -> Response:
     store().set_hidden(post_id, learner_id(), hidden=hidden)
     if request.form.get("next") == "moderation":
         return redirect(url_for("ui.moderation"), 303)
-    return redirect(url_for("ui.thread_view", thread_id=post.thread_id), 303)
+    return redirect(thread_url(post.thread_id), 303)
+
+
+def thread_url(thread_id: str, **args: str) -> str:
+    """Where a thread is read: a teaching case's on its case's page, a module's on its own page."""
+    thread = store().thread(thread_id)
+    if thread.scope == CASE_SCOPE:
+        return url_for("ui.case_view", case_id=thread.scope_id)
+    return url_for("ui.thread_view", thread_id=thread_id, **args)
 
 
 @bp.get("/moderation")
@@ -337,6 +346,7 @@ def moderation() -> str:
         span=span,
         names=store().display_names({post.author_id for post, _ in reported}),
         rendered=rendered,
+        thread_url=thread_url,
     )
 
 

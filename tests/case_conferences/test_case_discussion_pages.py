@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from tests.case_conferences.conftest import MODERATOR
@@ -87,3 +89,17 @@ def test_a_cases_thread_is_not_answered_through_the_module_thread_page(clubs_app
     post(peer, f"/app/discuss/thread/{thread_id}", page, status=404, body="Sideways")
     get(peer, f"/app/discuss/thread/{thread_id}", status=404)
     assert clubs_app.extensions["collaboration"].store.post_count(thread_id) == 1
+
+
+def test_reporting_and_moderating_a_case_post_lead_back_to_its_case_page(clubs_app, clients):
+    author, peer, moderator = clients
+    case = approved_case(author, moderator)
+    reply_as(peer, case, "Dr Peer", "Would you give **fluids** first?")
+    thread_id = clubs_app.extensions["case_conferences"].case(case_id_of(case)).thread_id
+    reply = clubs_app.extensions["collaboration"].store.posts(thread_id)[-1]
+    reported = post(author, f"/app/discuss/post/{reply.post_id}/report", get(author, case))
+    assert urlsplit(reported.headers["Location"]).path == case
+    queue = get(moderator, "/app/moderation")
+    assert f'href="{case}' in queue and "/app/discuss/thread/" not in queue
+    hidden = post(moderator, f"/app/discuss/post/{reply.post_id}/hide", get(moderator, case))
+    assert urlsplit(hidden.headers["Location"]).path == case
