@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ import requests
 from urllib3.exceptions import HTTPError as TransportError
 
 from app.fhir_json import as_str, dicts_in
+from app.http_bodies import BodyTooLarge
 
 FHIR_JSON = "application/fhir+json"
 MAX_PAGES = 5
@@ -208,21 +210,14 @@ class FhirFetcher:
     def _read_body(self, response: requests.Response, deadline: float) -> bytes:
         """Read the body as it arrives, stopping at the deadline or a byte cap."""
         cap = self.policy.max_response_bytes
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > cap:
-            raise FetchFailed(f"FHIR response larger than {cap} bytes")
-        body = bytearray()
         try:
-            while chunk := read_before(response, deadline):
-                body += chunk
-                self._count(len(chunk))
-                if len(body) > cap:
-                    raise FetchFailed(f"FHIR response larger than {cap} bytes")
-        except (requests.RequestException, TransportError, OSError, ValueError) as error:
-            if seconds_left(deadline) <= 0:
+            return read_capped(response, deadline, cap, counted=self._count)
+        except BodyTooLarge:
+            raise FetchFailed(f"FHIR response larger than {cap} bytes") from None
+        except BodyCut as cut:
+            if cut.timed_out:
                 raise FetchFailed("the FHIR server did not answer in time") from None
-            raise FetchFailed(f"FHIR server broke off ({type(error).__name__})") from None
-        return bytes(body)
+            raise FetchFailed(f"FHIR server broke off ({cut.cause})") from None
 
     def _count(self, size: int) -> None:
         """Add to the call's bytes; fail once the call has read its budget."""
@@ -231,6 +226,47 @@ class FhirFetcher:
             over = self._bytes_read > self.policy.max_call_bytes
         if over:
             raise FetchFailed(f"FHIR responses larger than {self.policy.max_call_bytes} bytes")
+
+
+class BodyCut(Exception):
+    """A body not read whole: the deadline passed, or the connection broke off."""
+
+    def __init__(self, timed_out: bool, cause: str):
+        super().__init__(cause)
+        self.timed_out = timed_out
+        self.cause = cause
+
+
+def read_capped(
+    response: requests.Response,
+    deadline: float,
+    limit: int,
+    counted: Callable[[int], None] | None = None,
+) -> bytes:
+    """A streamed body, read as it arrives until the deadline and no further than `limit` bytes.
+
+    BodyTooLarge past the limit (declared or read); BodyCut when a read fails; FetchFailed
+    when the deadline has passed before a read. `counted` is told each chunk's size.
+    """
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"the response is larger than {limit} bytes")
+    body = bytearray()
+    while chunk := next_chunk(response, deadline):
+        body += chunk
+        if counted is not None:
+            counted(len(chunk))
+        if len(body) > limit:
+            raise BodyTooLarge(f"the response is larger than {limit} bytes")
+    return bytes(body)
+
+
+def next_chunk(response: requests.Response, deadline: float) -> bytes:
+    """read_before, with a failed read as BodyCut (timed out or broken off)."""
+    try:
+        return read_before(response, deadline)
+    except (requests.RequestException, TransportError, OSError, ValueError) as error:
+        raise BodyCut(seconds_left(deadline) <= 0, type(error).__name__) from None
 
 
 def read_before(response: requests.Response, deadline: float) -> bytes:

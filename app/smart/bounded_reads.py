@@ -14,10 +14,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
-from urllib3.exceptions import HTTPError as TransportError
 
-from app.http_bodies import BodyTooLarge
-from cds_hooks.fhir_fetch import FetchFailed, read_before, seconds_left
+from cds_hooks.fhir_fetch import BodyCut, FetchFailed, read_capped
 
 MAX_REDIRECTS = 3  # a discovery document or key set moved once or twice is followed; no more
 
@@ -49,17 +47,11 @@ def read_within(response: requests.Response, deadline: float, limit: int) -> byt
     The body is read as it arrives, so neither an EHR that drips its answer nor one that sends
     too much holds a request thread or its memory.
     """
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(f"the response is larger than {limit} bytes")
-    body = bytearray()
     try:
-        while chunk := read_before(response, deadline):
-            body += chunk
-            if len(body) > limit:
-                raise BodyTooLarge(f"the response is larger than {limit} bytes")
-    except (FetchFailed, requests.RequestException, TransportError, OSError) as error:
-        if seconds_left(deadline) <= 0:
+        return read_capped(response, deadline, limit)
+    except FetchFailed:  # the deadline passed between two reads
+        raise ValueError("the response did not arrive in time") from None
+    except BodyCut as cut:
+        if cut.timed_out:
             raise ValueError("the response did not arrive in time") from None
-        raise ValueError("the response was cut off") from error
-    return bytes(body)
+        raise ValueError("the response was cut off") from None
