@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from app.fhir_json import as_str, dicts_in, strings_in
+from app.ledger.privacy import NAME_WORD
 
 REMOVED = "[removed]"
 AGE_CEILING = 89  # Safe Harbor: ages over 89 are aggregated into one group
@@ -53,8 +54,7 @@ MONTH_YEAR = re.compile(
     r"|\b(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b",
     re.IGNORECASE,
 )
-# a word of a name written as text ("Maeve J. Harlow", "O'Neil", "Smith-Jones"); a title is not
-NAME_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
+# titles are not words of a name written as text ("Mrs. Maeve J. Harlow")
 TITLES = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "sr", "jr", "sra", "srta", "don", "doña"}
 )
