@@ -564,24 +564,26 @@ class CollaborationStore:
         body: str,
         *,
         budgeted: bool = True,
+        thread_id: str | None = None,
     ) -> str:
         """Open a thread with its first post (PostingTooFast over the budget); return its id.
 
         `budgeted=False` for a thread Bedside opens in an author's name (an approved case's
         discussion): the author did not post just now, so their posting budget does not apply.
+        Given a `thread_id`, opening is done once: a thread of that id is left as it is.
         """
         check_text(title, "thread title")
         check_text(body, "post")
-        thread_id, moment = new_id(), datetime.now(UTC)
+        thread_id, moment = thread_id or new_id(), datetime.now(UTC)
         now = moment.isoformat(timespec="microseconds")
         with self.database.write() as connection:
             if budgeted:
                 check_posting_budget(connection, "collab_posts", author_id, moment)
-            connection.execute(
+            opened = connection.execute(
                 text(
                     "INSERT INTO collab_threads (thread_id, scope, scope_id, scope_version, title,"
                     " author_id, created_at) VALUES (:thread_id, :scope, :scope_id, :version,"
-                    " :title, :author, :now)"
+                    " :title, :author, :now) ON CONFLICT (thread_id) DO NOTHING"
                 ),
                 {
                     "thread_id": thread_id,
@@ -592,8 +594,9 @@ class CollaborationStore:
                     "author": author_id,
                     "now": now,
                 },
-            )
-            insert_post(connection, thread_id, author_id, body, now)
+            ).rowcount
+            if opened:
+                insert_post(connection, thread_id, author_id, body, now)
         return thread_id
 
     def thread_count(self, scope: str, scope_id: str) -> int:

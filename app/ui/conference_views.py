@@ -236,8 +236,8 @@ def discussion_of(case: TeachingCase) -> str:
     """The case's discussion thread: the one it has, else one opened now (approval's or a view's).
 
     Opened before it is attached (a thread of a case is shown only through its case), so a
-    worker dying in between leaves no case pointing at a missing thread; of two opened at once,
-    the first attached is the case's.
+    worker dying in between leaves no case pointing at a missing thread. Its id is the case's,
+    so workers opening it at once open one thread between them.
     """
     if case.thread_id:
         return case.thread_id
@@ -249,6 +249,7 @@ def discussion_of(case: TeachingCase) -> str:
         case.author_id,
         gettext("Discussion of this case."),
         budgeted=False,  # Bedside opens it in the author's name: their recent posts do not count
+        thread_id=f"case-{case.case_id}",
     )
     return case_conferences().open_discussion(case.case_id, thread_id)
 
@@ -282,15 +283,15 @@ def case_view(case_id: str) -> Response | FormAnswer:
 
 
 def replies_in(thread_id: str) -> int:
-    """How many replies a case's discussion shows (the opening post and hidden ones left out)."""
-    return max(0, store().post_count(thread_id, hidden=False) - 1)
+    """How many replies a case's discussion has (the opening post left out)."""
+    return max(0, store().post_count(thread_id) - 1)
 
 
 def case_page(case: TeachingCase, values: dict, errors: dict) -> str:
-    """Render a case with a page of its discussion (posts hidden by a moderator left out)."""
+    """Render a case with a page of its discussion (hidden posts as a note, but to moderators)."""
     span = page_span(replies_in(case.thread_id) if case.thread_id else 0, request.args.get("page"))
     posts = (
-        store().posts(case.thread_id, limit=span.size, offset=span.offset + 1, hidden=False)
+        store().posts(case.thread_id, limit=span.size, offset=span.offset + 1)
         if case.thread_id
         else []
     )
@@ -301,6 +302,7 @@ def case_page(case: TeachingCase, values: dict, errors: dict) -> str:
         span=span,
         names=store().display_names({post.author_id for post in posts}),
         mine=case.author_id == learner_id(),
+        me=learner_id(),
         moderator=can(MODERATE),
         rendered=rendered,
         values=values,

@@ -275,10 +275,16 @@ def post_edit(post_id: str) -> Response | tuple[str, int] | str:
         else:
             try:
                 store().edit_post(post_id, learner_id(), values["body"])
-                return redirect(url_for("ui.thread_view", thread_id=post.thread_id), 303)
+                return redirect(thread_url(post.thread_id), 303)
             except PatientDataRefused:
                 errors["body"] = refused_text()
-    html = page("ui/discussion_edit.html", post=post, values=values, errors=errors)
+    html = page(
+        "ui/discussion_edit.html",
+        post=post,
+        back=thread_url(post.thread_id),
+        values=values,
+        errors=errors,
+    )
     return (html, 400) if errors else html
 
 
@@ -291,6 +297,7 @@ def post_history(post_id: str) -> str:
     return page(
         "ui/discussion_history.html",
         post=post,
+        back=thread_url(post.thread_id),
         edits=store().edits(post_id),
         rendered=rendered,
     )
@@ -330,7 +337,7 @@ def thread_url(thread_id: str, **args: str) -> str:
     """Where a thread is read: a teaching case's on its case's page, a module's on its own page."""
     thread = store().thread(thread_id)
     if thread.scope == CASE_SCOPE:
-        return url_for("ui.case_view", case_id=thread.scope_id)
+        return url_for("ui.case_view", case_id=thread.scope_id, **args)
     return url_for("ui.thread_view", thread_id=thread_id, **args)
 
 
