@@ -15,7 +15,7 @@ from flask import g
 
 from app.fhir_json import as_str
 from app.smart.bounded_reads import open_stream, read_within
-from app.smart.oauth import check_bearer, expiry_of, oauth_session
+from app.smart.oauth import TOKEN_TIMEOUT, check_bearer, expiry_of, oauth_session
 from app.smart.runtime import SmartRuntime, runtime
 from app.smart.sessions import REFRESH_LOCK_SECONDS, SmartSession
 from app.smart.smart_errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
@@ -138,7 +138,7 @@ def refresh_claimed(rt: SmartRuntime, session: SmartSession) -> SmartSession:
     try:
         with oauth_session(rt, client, session.token_endpoint) as oauth:
             token = oauth.refresh_token(
-                session.token_endpoint, refresh_token=session.refresh_token, timeout=TIMEOUT
+                session.token_endpoint, refresh_token=session.refresh_token, timeout=TOKEN_TIMEOUT
             )
         check_bearer(token)
     except requests.RequestException as error:

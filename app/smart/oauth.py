@@ -15,6 +15,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from app.fhir_json import as_str, finite_float
+from app.smart.bounded_reads import bound_answers
 from app.smart.clients import SmartClient
 from app.smart.discovery import SmartConfiguration
 from app.smart.id_tokens import validate_id_token
@@ -25,7 +26,11 @@ from app.smart.smart_errors import SmartLaunchError
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = (3.05, 10)
+TOKEN_TIMEOUT = (3.05, 10)
+# A code exchange or refresh is read whole this long after sending: under the 15 s refresh lock
+# (sessions.REFRESH_LOCK_SECONDS), so no other worker takes over a refresh still under way.
+TOKEN_SECONDS = 12
+TOKEN_BYTES = 256 * 1024  # a token answer with an id_token and launch context is a few KB
 ASSERTION_SECONDS = 240  # SMART: exp no more than 5 minutes ahead
 
 
@@ -124,7 +129,7 @@ def fetch_token(oauth: OAuth2Session, pending: PendingAuthorization, code: str) 
             grant_type="authorization_code",
             code=code,
             code_verifier=pending.code_verifier,
-            timeout=TIMEOUT,
+            timeout=TOKEN_TIMEOUT,
         )
     except OAuthError as error:
         log.info("Token exchange refused by %s: %s", pending.issuer, error.error)
@@ -239,6 +244,7 @@ def oauth_session(
     else:
         session = OAuth2Session(client.client_id, token_endpoint_auth_method="none", **options)
     rt.mount(session)
+    bound_answers(session, TOKEN_SECONDS, TOKEN_BYTES)
     return session
 
 

@@ -92,6 +92,11 @@ def handler_for(faults: FaultServer) -> type[BaseHTTPRequestHandler]:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 answer(self, faults, fault)
 
+        def do_POST(self) -> None:
+            """Read the form (a token request), then answer as for a GET."""
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.do_GET()
+
     return FaultHandler
 
 

@@ -17,6 +17,7 @@ import requests
 import app.smart.discovery as discovery
 import app.smart.fhir as fhir
 import app.smart.id_tokens as id_tokens
+import app.smart.oauth as oauth
 from app import create_app
 from app.db import close_stores
 from app.smart.bounded_reads import MAX_REDIRECTS
@@ -24,6 +25,7 @@ from app.smart.discovery import Discovery
 from app.smart.id_tokens import fetch_key_set
 from app.smart.smart_errors import FhirRequestError, SmartLaunchError
 from tests.hostile.fetch_faults import HUGE_BYTES, FaultServer
+from tests.smart.helpers import ehr_launch, execute, stored_sessions
 from tests.support.smart_sessions import smart_session
 
 SHORT_DEADLINE = 0.5
@@ -154,3 +156,40 @@ def test_a_redirect_loop_is_followed_three_times_then_refused(endless_redirects,
     error = failure_of(lambda: read(endless_redirects.url("redirect")))
     assert isinstance(error, SmartLaunchError)
     assert len(endless_redirects.seen("redirect")) <= 2 * (MAX_REDIRECTS + 1)
+
+
+def refresh_at(demo_app, token_endpoint: str) -> Callable[[], object]:
+    """A refresh of the launched session, its token endpoint moved to `token_endpoint`."""
+    execute(demo_app, f"UPDATE smart_sessions SET token_endpoint = '{token_endpoint}'")
+
+    def refresh() -> object:
+        with demo_app.test_request_context("/app/"):
+            [session] = stored_sessions(demo_app)
+            return fhir.refresh_session(demo_app.extensions["smart"], session)
+
+    return refresh
+
+
+def test_a_dripping_token_endpoint_is_let_go_well_within_the_refresh_lock(
+    browser, auth_server, demo_app, faults, monkeypatch
+):
+    monkeypatch.setattr(oauth, "TOKEN_SECONDS", SHORT_DEADLINE)
+    ehr_launch(browser, auth_server)
+    ended_before = len(faults.drip_ended_at)
+    error = failure_of(refresh_at(demo_app, faults.url("drip") + "/token"))
+    assert isinstance(error, FhirRequestError) and error.status == 503
+    assert drip_ended_soon(faults, ended_before, time.monotonic())
+    [session] = stored_sessions(demo_app)  # kept, and its refresh lock let go for the next try
+    assert demo_app.extensions["smart"].sessions.claim_refresh(session.session_key)
+
+
+@pytest.mark.parametrize("fault", ["huge", "huge-undeclared"])
+def test_a_huge_token_answer_is_refused_without_reading_it_all(
+    browser, auth_server, demo_app, faults, fault
+):
+    ehr_launch(browser, auth_server)
+    before = faults.sent(fault)
+    error = failure_of(refresh_at(demo_app, faults.url(fault) + "/token"))
+    assert isinstance(error, FhirRequestError) and error.status == 503
+    time.sleep(0.5)  # let the server notice the closed connection
+    assert faults.sent(fault) - before < HUGE_BYTES
