@@ -30,8 +30,13 @@ class Progress:
 
     @property
     def correct(self) -> int:
-        """How many answers were correct."""
-        return sum(1 for answer in self.answers.values() if answer.correct)
+        """How many of the case's questions were answered correctly."""
+        return sum(1 for question in self.questions if self.answered_correctly(question))
+
+    def answered_correctly(self, question: dict) -> bool:
+        """Tell whether this question's recorded answer is correct."""
+        answer = self.answers.get(question["id"])
+        return answer is not None and answer.correct
 
     @property
     def finished(self) -> bool:
@@ -58,8 +63,8 @@ def start_attempt(ledger: Ledger, learner: str, module: dict) -> Attempt:
     return ledger.store.record_attempt(learner, case_activity(module), attempt_id, now)
 
 
-def learners_case_attempt(ledger: Ledger, learner: str, module: dict, attempt_id: str) -> Attempt:
-    """The learner's attempt at this module's current version, or 404."""
+def learners_attempt(ledger: Ledger, learner: str, module: dict, attempt_id: str) -> Attempt:
+    """The learner's attempt at this module's current version (a case's or a scenario's), or 404."""
     try:
         attempt = ledger.store.attempt(str(uuid.UUID(attempt_id)))
     except ValueError:
@@ -68,6 +73,16 @@ def learners_case_attempt(ledger: Ledger, learner: str, module: dict, attempt_id
         abort(404)
     if attempt.activity_key != activity_key(*case_activity(module)):
         abort(404)
+    return attempt
+
+
+def learners_case_attempt(ledger: Ledger, learner: str, module: dict, attempt_id: str) -> Attempt:
+    """The learner's attempt at this module version that holds only the case's answers, or 404."""
+    attempt = learners_attempt(ledger, learner, module, attempt_id)
+    question_ids = {question["id"] for question in module["case"]["questions"]}
+    answers = ledger.store.answers(attempt.attempt_id)
+    if any(answer.item_id not in question_ids for answer in answers):
+        abort(404)  # a scenario's decisions, not a question-by-question case attempt
     return attempt
 
 
@@ -91,15 +106,20 @@ def option_ids(question: dict) -> list[str]:
 
 
 def shuffled_options(question: dict, attempt_id: str) -> list[dict]:
-    """A question's options in this attempt's order: a permutation seeded by attempt and question.
+    """A question's options in this attempt's order (see `in_attempt_order`)."""
+    return in_attempt_order(question["options"], attempt_id, question["id"])
+
+
+def in_attempt_order(choices: list[dict], attempt_id: str, item_id: str) -> list[dict]:
+    """An item's choices in this attempt's order: a permutation seeded by attempt and item.
 
     The same attempt always shows the same order (reloads, feedback); another attempt another one.
-    Answers are stored by option id, so the order never changes what counts as correct.
+    Answers are stored by choice id, so the order never changes what counts as correct.
     """
-    seed = hashlib.sha256(f"{attempt_id}:{question['id']}".encode()).digest()
-    options = list(question["options"])
-    random.Random(seed).shuffle(options)
-    return options
+    seed = hashlib.sha256(f"{attempt_id}:{item_id}".encode()).digest()
+    ordered = list(choices)
+    random.Random(seed).shuffle(ordered)
+    return ordered
 
 
 def record_choice(

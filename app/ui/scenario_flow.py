@@ -40,7 +40,7 @@ def learners_scenario_attempt(
     ledger: Ledger, learner: str, module: dict, attempt_id: str
 ) -> Attempt:
     """The learner's attempt at this module version that holds no case answers, or 404."""
-    attempt = case_flow.learners_case_attempt(ledger, learner, module, attempt_id)
+    attempt = case_flow.learners_attempt(ledger, learner, module, attempt_id)
     answers = ledger.store.answers(attempt.attempt_id)
     if any(not answer.item_id.startswith(ITEM_PREFIX) for answer in answers):
         abort(404)  # a question-by-question case attempt, not a scenario
@@ -55,6 +55,11 @@ def path(ledger: Ledger, module: dict, attempt: Attempt) -> Walk:
         if answer.item_id.startswith(ITEM_PREFIX)
     }
     return walk(scenario_of(module), chosen)
+
+
+def shuffled_choices(step: dict, attempt: Attempt) -> list[dict]:
+    """A step's choices in this attempt's order, shuffled as the case player shuffles options."""
+    return case_flow.in_attempt_order(step["choices"], attempt.attempt_id, ITEM_PREFIX + step["id"])
 
 
 def record_decision(ledger: Ledger, attempt: Attempt, step: dict, choice_id: str) -> bool:

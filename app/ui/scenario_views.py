@@ -93,12 +93,14 @@ def scenario_debrief(module_id: str, attempt_id: str) -> Response | str:
 def step_page(module: dict, attempt, done: Walk, error: str | None = None) -> str:
     """Render the state panel, the last consequence and the waiting decision or the outcome."""
     scenario = scenario_flow.scenario_of(module)
+    step = done.current_step
     return page(
         "ui/scenario_step.html",
         module=module,
         scenario=scenario,
         attempt=attempt,
         done=done,
+        choices=scenario_flow.shuffled_choices(step, attempt) if step else [],
         error=error,
         **view_helpers(scenario),
     )

@@ -138,8 +138,7 @@ def walk_scenario(page, base: str, visit: Visit) -> None:
     page.click(".scenario-offer button")
     visit("scenario first step")
     for number, decision in enumerate(guideline_walk(HF_SCENARIO).decisions):
-        index = decision.step["choices"].index(decision.choice)
-        page.check(f"input[name='choice'] >> nth={index}")
+        page.check(f"input[name='choice'][value='{decision.choice['id']}']")
         page.click("form button.primary")
         page.wait_for_selector(".scenario-consequence")
         if number == 0:

@@ -22,6 +22,11 @@ def tab_to(page, selector: str) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
+def shown_choices(page) -> list[str]:
+    """The choice ids the step page offers, in the order it shows them (shuffled per attempt)."""
+    return page.eval_on_selector_all("input[name='choice']", "inputs => inputs.map(i => i.value)")
+
+
 def choose_by_keyboard(page, choice_index: int) -> None:
     """Tab into the choices, pick the one at choice_index with the arrow keys, press Decide."""
     tab_to(page, "input[name='choice']")
@@ -42,7 +47,7 @@ def test_a_scenario_on_a_phone_by_keyboard_only(phone, demo_server):
     assert "84 /min" in phone.inner_text(".scenario-state")
     path = guideline_walk(SCENARIO)
     for decision in path.decisions:
-        choose_by_keyboard(phone, decision.step["choices"].index(decision.choice))
+        choose_by_keyboard(phone, shown_choices(phone).index(decision.choice["id"]))
         state = phone.inner_text(".scenario-state")
         for name, value in decision.choice.get("changes", {}).items():
             assert f"{value:g}" in state and "(was " in state, (name, state)
