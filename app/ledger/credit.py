@@ -5,7 +5,8 @@ Finishing an attempt (its score, or a cycle's last step) and claiming its credit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.ledger.chain import timestamp
@@ -15,12 +16,14 @@ from app.ledger.models import (
     AttemptNotFinished,
     ClaimRequest,
     Decide,
+    Decision,
     Submission,
     UnknownRecord,
 )
 from app.ledger.rules import (
     ClubParticipation,
     CreditPolicy,
+    HeldCredit,
     PocCycle,
     Refusal,
     activity_key,
@@ -102,11 +105,11 @@ def finish_poc_cycle(
 
     `source_approved`: the module the cycle consulted is approved (production credits no other).
     """
-    repeats = same_question_cycles(store, application.attempt_id)
+    asked = credited_questions(store, application.attempt_id)
     return store.answer_and_submit(
         application,
         lambda attempt, steps: poc_claim(
-            attempt, steps, policy, application.answered_at, repeats, source_approved
+            attempt, steps, policy, application.answered_at, asked, source_approved
         ),
         idempotency_key,
     )
@@ -124,8 +127,8 @@ def claim_poc_credit(
 ) -> Submission:
     """Claim a point-of-care cycle's credit; an unfinished cycle is refused, keeping the key."""
     attempt = learners_attempt(store, learner_id, attempt_id)
-    repeats = same_question_cycles(store, attempt_id)
-    claim = poc_claim(attempt, store.answers(attempt_id), policy, now, repeats, source_approved)
+    asked = credited_questions(store, attempt_id)
+    claim = poc_claim(attempt, store.answers(attempt_id), policy, now, asked, source_approved)
     if isinstance(claim, Refusal):
         return Submission(created=False, refusal=claim)
     request, decide = claim
@@ -148,10 +151,14 @@ def poc_claim(
     steps: list[Answer],
     policy: CreditPolicy,
     now: datetime,
-    same_question: frozenset[str] = frozenset(),
+    asked: AskedQuestions | None = None,
     source_approved: bool = False,
 ) -> tuple[ClaimRequest, Decide] | Refusal:
-    """The credit request of a finished cycle and the rule that decides it, or why it has none."""
+    """The credit request of a finished cycle and the rule that decides it, or why it has none.
+
+    `asked`: the questions of the learner's credited cycles; the rule, deciding under the chain
+    lock, refuses the cycle when a credit held then comes from a cycle that asked its question.
+    """
     cycle = poc_cycle(attempt, steps, source_approved)
     if any(at is None for at in cycle.step_times().values()):
         return unfinished_cycle(cycle, policy, now)
@@ -168,7 +175,14 @@ def poc_claim(
         attempt_id=attempt.attempt_id,
         evidence={"started_at": timestamp(cycle.started_at), **times},
     )
-    return request, lambda held: poc_cycle_credit(cycle, held, policy, completed_at, same_question)
+    question = cycle_question(steps)
+
+    def decide(held: list[HeldCredit]) -> Decision:
+        """Grant the cycle's credit unless a cycle holding credit now asked the same question."""
+        repeats = asked.repeated_by(attempt.attempt_id, question, held) if asked else frozenset()
+        return poc_cycle_credit(cycle, held, policy, completed_at, repeats)
+
+    return request, decide
 
 
 def claim_journal_club_credit(
@@ -214,24 +228,56 @@ def journal_club_idempotency_key(club_id: str, learner_id: str) -> str:
     return f"journal-club:{club_id}:{learner_id}"
 
 
-def same_question_cycles(store: LedgerStore, attempt_id: str) -> frozenset[str]:
-    """The learner's other credited cycles that asked the same clinical question as this one.
+@dataclass(frozen=True)
+class AskedQuestions:
+    """The questions of a learner's credited cycles (fingerprints by attempt id), read early.
 
-    Read before the claim; the rule then refuses under the chain lock if one of them holds credit,
-    so two cycles with one question finishing at once still earn once.
+    Read before the chain lock; a cycle credited since (asked in a tab that finished first) is
+    read when the rule decides under the lock, so the decision covers every credit held then.
     """
+
+    store: LedgerStore
+    fingerprints: Mapping[str, str]
+
+    def repeated_by(
+        self, attempt_id: str, question: str, held: Sequence[HeldCredit]
+    ) -> frozenset[str]:
+        """The other point-of-care cycles behind these held credits that asked this question."""
+        if not question:
+            return frozenset()
+        cycles = {c.attempt_id for c in held if c.activity_key.startswith("poc:")}
+        cycles -= {None, attempt_id}
+        return frozenset(cycle for cycle in cycles if self.fingerprint(cycle) == question)
+
+    def fingerprint(self, attempt_id: str) -> str:
+        """A cycle's question as a fingerprint: known already, or read now."""
+        known = self.fingerprints.get(attempt_id)
+        return known if known is not None else cycle_question(self.store.answers(attempt_id))
+
+
+def credited_questions(store: LedgerStore, attempt_id: str) -> AskedQuestions | None:
+    """The questions of the learner's cycles that have credit records (None: no such attempt)."""
     attempt = store.attempt(attempt_id)
-    asked = cycle_question(store.answers(attempt_id))
-    if attempt is None or not asked:
-        return frozenset()
+    if attempt is None:
+        return None
     credited = {
         record.attempt_id
         for record in store.credits_for(attempt.learner_id)
         if record.activity_key.startswith("poc:") and record.attempt_id not in (None, attempt_id)
     }
-    return frozenset(
-        other for other in credited if other and cycle_question(store.answers(other)) == asked
-    )
+    fingerprints = {cycle: cycle_question(store.answers(cycle)) for cycle in credited if cycle}
+    return AskedQuestions(store, fingerprints)
+
+
+def same_question_cycles(store: LedgerStore, attempt_id: str) -> frozenset[str]:
+    """The learner's other credited cycles that asked the same clinical question as this one."""
+    asked = credited_questions(store, attempt_id)
+    if asked is None:
+        return frozenset()
+    question = cycle_question(store.answers(attempt_id))
+    if not question:
+        return frozenset()
+    return frozenset(cycle for cycle, found in asked.fingerprints.items() if found == question)
 
 
 def cycle_question(steps: list[Answer]) -> str:

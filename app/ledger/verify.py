@@ -9,12 +9,13 @@ with `initdb --data-checksums`), so there the chain walk is the check.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
 
 from app.database import SQLITE, Database
-from app.ledger.chain import GENESIS, compute_hash
+from app.ledger.chain import GENESIS, CreditRecord, compute_hash
 from app.ledger.store import LedgerStore
 
 
@@ -82,8 +83,13 @@ def walk(store: LedgerStore, referenced: int) -> VerifyReport:
     return VerifyReport(True, checked, prev_hash)
 
 
-def record_problem(record, expected: int, prev_hash: str) -> str | None:
+def record_problem(record: CreditRecord, expected: int, prev_hash: str) -> str | None:
     """Return why a record breaks the chain, or None when it is sound."""
+    return link_problem(record, expected, prev_hash) or hash_problem(record)
+
+
+def link_problem(record: CreditRecord, expected: int, prev_hash: str) -> str | None:
+    """Return why a record does not follow the one before it (number, link), or None."""
     if record.sequence != expected:
         return f"sequence gap (found #{record.sequence} where #{expected} belongs)"
     if record.prev_hash != prev_hash:
@@ -91,9 +97,47 @@ def record_problem(record, expected: int, prev_hash: str) -> str | None:
             f"link mismatch (points to {short(record.prev_hash)}, "
             f"previous record is {short(prev_hash)})"
         )
-    computed = compute_hash(prev_hash, record.hashed_fields())
+    return None
+
+
+def hash_problem(record: CreditRecord) -> str | None:
+    """Return why a record's stored hash is not the hash of its fields and link, or None."""
+    computed = compute_hash(record.prev_hash, record.hashed_fields())
     if computed != record.record_hash:
         return f"hash mismatch (stored {short(record.record_hash)}, computed {short(computed)})"
+    return None
+
+
+def first_failure(store: LedgerStore, wanted: set[int]) -> tuple[int, str] | None:
+    """The first failure touching these records: a record's hash, its link, the next one's link.
+
+    Named as `verify` names it. One walk, from the record before the first to the one after the
+    last (linear); a failure elsewhere in the chain leaves these records' own checks alone.
+    """
+    if not wanted:
+        return None
+    first, last = min(wanted), max(wanted)
+    before: CreditRecord | None = None
+    with closing(store.iter_chain(after=max(first - 2, 0))) as chain:
+        for record in chain:
+            if before is None and record.sequence == first - 1:
+                before = record  # the anchor: its hash is what the first record links to
+                continue
+            expected, prev_hash = (
+                (before.sequence + 1, before.record_hash)
+                if before
+                else (max(first - 1, 1), GENESIS)
+            )
+            touched = {record.sequence, expected - 1} & wanted
+            broken = link_problem(record, expected, prev_hash)
+            if broken and touched:
+                return expected, broken
+            damaged = hash_problem(record) if record.sequence in wanted else None
+            if damaged:
+                return record.sequence, damaged
+            if record.sequence > last:
+                return None
+            before = record
     return None
 
 

@@ -95,7 +95,8 @@ def test_header_and_payload_follow_the_ob3_jwt_convention(store, world, key, kid
     assert subject["type"] == ["AchievementSubject"] and subject["creditsEarned"] == 0.25
     achievement = subject["achievement"]
     assert achievement["type"] == ["Achievement"]
-    assert achievement["id"] == f"{BASE_URL}/activities/af-anticoagulation/1.2.0#ama-pra-category-1"
+    activity = f"{BASE_URL}/activities/case/af-anticoagulation/1.2.0"
+    assert achievement["id"] == f"{activity}#ama-pra-category-1"
     assert achievement["name"].startswith("Atrial fibrillation")
     assert "0.25 AMA PRA Category 1 Credit™" in achievement["description"]
     assert "75%" in achievement["criteria"]["narrative"]

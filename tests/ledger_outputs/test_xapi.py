@@ -61,7 +61,7 @@ def test_a_case_is_passed_with_its_score(store, world):
     record = next(r for r in store.credits_for(alice) if r.sequence == sepsis)
     (statement,) = xapi.statements([record], base_url=BASE_URL, library=modules())
     assert statement["verb"]["id"] == "http://adlnet.gov/expapi/verbs/passed"
-    assert statement["object"]["id"] == f"{BASE_URL}/activities/sepsis-hour-1-bundle/2.0.0"
+    assert statement["object"]["id"] == f"{BASE_URL}/activities/case/sepsis-hour-1-bundle/2.0.0"
     assert statement["object"]["definition"]["name"]["es"]
     assert statement["result"]["score"] == {"scaled": 0.75, "raw": 3, "min": 0, "max": 4}
     assert statement["context"]["registration"] == record.attempt_id
@@ -134,7 +134,7 @@ STATEMENT_1_0_3 = {
     "verb": {"id": "http://adlnet.gov/expapi/verbs/passed", "display": {"en-US": "passed"}},
     "object": {
         "objectType": "Activity",
-        "id": f"{BASE_URL}/activities/af-anticoagulation/1.2.0",
+        "id": f"{BASE_URL}/activities/case/af-anticoagulation/1.2.0",
         "definition": {
             "name": {"en": "case:af-anticoagulation:1.2.0"},
             "type": "http://adlnet.gov/expapi/activities/assessment",

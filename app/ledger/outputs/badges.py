@@ -7,6 +7,8 @@ Convention (OB 3.0 §8.2, "JSON Web Token Proof Format", with VC Data Model 2.0)
   `jti` = id, `sub` = credentialSubject.id, `nbf` = validFrom, and `iat` (when it was signed).
 - One badge per standing (unreversed) credit record; the learner is `urn:bedside:learner:<id>`,
   the opaque ledger id, never a name or e-mail.
+- The Achievement id is the xAPI activity IRI (it names the activity type: a case and a
+  point-of-care cycle on one module version are two achievements) and `#<credit type>`.
 
 Badges (and their status lists) are signed RS256 with an RSA issuer key of RSA_KEY_BITS bits,
 made once per instance (badge_issuer_rsa_key.json, mode 0600, never overwritten). OB 3.0 §8.2

@@ -10,13 +10,19 @@ from pathlib import Path
 from app.database import Database
 from app.ledger import badge_status
 from app.ledger.chain import CreditRecord
+from app.ledger.models import LedgerError
 from app.ledger.outputs import badges, pars, status_list, xapi
 from app.ledger.outputs.records import standing_credits
 from app.ledger.outputs.settings import OutputSettings
 from app.ledger.outputs.transcript import ledger_csv
 from app.ledger.store import LedgerStore
+from app.ledger.verify import first_failure
 
 FORMATS = ("csv", "xapi", "pars", "badge")
+
+
+class UnsoundRecord(LedgerError):
+    """A record to export fails its hash or a link of the chain around it."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,14 @@ def export(
     issued_at: datetime | None = None,
     xapi_version: str = xapi.XAPI_VERSION,
 ) -> ExportResult:
-    """Build the export of one format from records already limited to learner and period."""
+    """Build the export of one format from records already limited to learner and period.
+
+    Refused (UnsoundRecord) when a record fails its hash or chain link: an export vouches for
+    every record in it, each by its hash.
+    """
+    if format_ not in FORMATS:
+        raise ValueError(f"Unknown export format {format_!r}; choose one of {', '.join(FORMATS)}.")
+    check_sound(records, context.store)
     if format_ == "csv":
         return ExportResult(ledger_csv(records, context.modules, context.language))
     if format_ == "xapi":
@@ -61,11 +74,18 @@ def export(
             records,
             aggregate_poc=aggregate_poc,
             poc_activity_id=context.settings.pars_poc_activity_id,
+            activity_ids=context.settings.pars_activity_ids,
         )
         return ExportResult(batch.text, batch.summary())
-    if format_ == "badge":
-        return badge_export(records, context, issued_at)
-    raise ValueError(f"Unknown export format {format_!r}; choose one of {', '.join(FORMATS)}.")
+    return badge_export(records, context, issued_at)
+
+
+def check_sound(records: list[CreditRecord], store: LedgerStore) -> None:
+    """Refuse records that fail their hash or chain links, naming the record `verify` names."""
+    failure = first_failure(store, {record.sequence for record in records})
+    if failure is not None:
+        sequence, problem = failure
+        raise UnsoundRecord(f"Nothing was exported because record #{sequence} fails: {problem}.")
 
 
 def xapi_export(

@@ -15,14 +15,15 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from app import i18n
 from app.identity import learner_id
-from app.ledger.chain import MAX_SEQUENCE
+from app.ledger.chain import MAX_SEQUENCE, CreditRecord
 from app.ledger.models import LedgerError
 from app.ledger.outputs import badges, status_list
 from app.ledger.outputs import certificates as certs
 from app.ledger.outputs import records as shared
-from app.ledger.outputs.exporting import ExportContext, badge_export
+from app.ledger.outputs.exporting import ExportContext, UnsoundRecord, export
 from app.ledger.outputs.settings import output_settings
 from app.ledger.outputs.transcript import transcript, transcript_csv
+from app.ledger.store import LedgerStore
 from app.ledger.wiring import ledger_for
 from app.public_url import public_base_url, public_url_for
 
@@ -72,6 +73,27 @@ def credit_badge(sequence: int, record_hash: str):
     badge names the learner by the opaque ledger id only.
     """
     store = ledger_for(current_app).store
+    record = standing_credit(store, sequence, record_hash)
+    context = ExportContext(
+        store,
+        settings(),
+        modules(),
+        current_app.instance_path,
+        page_language(),
+        store.database,
+    )
+    try:
+        token = export("badge", [record], context).text.strip()
+    except UnsoundRecord:
+        abort(409, "This credit record fails the ledger's verification; no badge is issued for it.")
+    response = Response(token, mimetype="application/jwt")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Disposition"] = f'inline; filename="bedside-credit-{sequence}.jwt"'
+    return response
+
+
+def standing_credit(store: LedgerStore, sequence: int, record_hash: str) -> CreditRecord:
+    """The credit record a badge URL names: 404 when there is none, 410 once it was reversed."""
     numbered = 0 < sequence <= MAX_SEQUENCE
     record = next(store.iter_chain(after=sequence - 1), None) if numbered else None
     if (
@@ -81,19 +103,9 @@ def credit_badge(sequence: int, record_hash: str):
         or not hmac.compare_digest(record.record_hash, record_hash)
     ):
         abort(404, "No credit record has that number and hash.")
-    context = ExportContext(
-        store,
-        settings(),
-        modules(),
-        current_app.instance_path,
-        page_language(),
-        store.database,
-    )
-    token = badge_export([record], context, None).text.strip()
-    response = Response(token, mimetype="application/jwt")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Disposition"] = f'inline; filename="bedside-credit-{sequence}.jwt"'
-    return response
+    if sequence in shared.reversed_sequences(store.credits_for(record.learner_id)):
+        abort(410, "This credit was reversed; it has no badge.")
+    return record
 
 
 def badge_url(sequence: int, record_hash: str) -> str:

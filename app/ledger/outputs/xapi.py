@@ -2,6 +2,9 @@
 
 - actor: an Agent identified only by `account {homePage: <base URL>, name: <opaque learner id>}`
   (never an e-mail, name or mbox).
+- object: the activity `<base URL>/activities/<case|poc>/<module>/<version>` (a journal club:
+  `<base URL>/activities/journal-club%3A<club>`), one id per activity type, as an Activity id
+  must always name the same activity; Open Badges achievements use it too (activity_id).
 - A case credit is `passed` (ADL) with `result.score` from the credit's evidence; a
   point-of-care credit is `completed` with the cycle's duration. A reversal is a `voided`
   statement whose object is a StatementRef to the statement of the record it cancels (xAPI's own
@@ -94,9 +97,14 @@ def verb(name: str) -> dict:
 
 
 def activity_id(record: CreditRecord, base_url: str) -> str:
-    """Return the activity IRI: {base}/activities/{module}/{version}."""
+    """Return the activity IRI: {base}/activities/{case|poc}/{module}/{version}.
+
+    The activity type is part of it: a case and a point-of-care cycle on one module version are
+    two activities. Records without a module version (journal clubs) use their activity key.
+    """
     if record.module_id and record.module_version:
-        return f"{base_url}/activities/{quote(record.module_id)}/{quote(record.module_version)}"
+        module, version = quote(record.module_id), quote(record.module_version)
+        return f"{base_url}/activities/{quote(record.activity_type)}/{module}/{version}"
     return f"{base_url}/activities/{quote(record.activity_key, safe='')}"
 
 
