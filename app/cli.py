@@ -17,6 +17,7 @@ from app.journal_clubs.club_commands import clubs_group
 from app.ledger.ledger_commands import checkpoint_command as ledger_checkpoint
 from app.ledger.ledger_commands import export_command as export_ledger
 from app.ledger.ledger_commands import init as init_ledger
+from app.ledger.ledger_commands import reverse as reverse_ledger
 from app.ledger.ledger_commands import stats as ledger_stats
 from app.ledger.ledger_commands import verify as verify_ledger
 from app.ledger.ledger_commands import verify_badge_command as verify_badge
@@ -160,6 +161,7 @@ for ledger_command in (
     ledger_checkpoint,
     ledger_stats,
     export_ledger,
+    reverse_ledger,
     verify_badge,
 ):
     ledger_group.add_command(ledger_command)

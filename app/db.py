@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
+from urllib.parse import quote
 
 from flask import Flask
 from sqlite_utils import Database
@@ -48,10 +49,12 @@ class ConnectionSettings:
     isolation_level: str | None = ""  # sqlite3's default: implicit deferred transactions
     fullfsync: bool = False
     busy_timeout: float = 10.0
+    read_only: bool = False  # a reader's: creates no file, keeps the journal mode (read_only_uri)
 
     def pragmas(self) -> list[str]:
         """Return the PRAGMAs run on every new connection."""
-        pragmas = ["PRAGMA journal_mode=WAL", f"PRAGMA synchronous={self.synchronous}"]
+        journal = [] if self.read_only else ["PRAGMA journal_mode=WAL"]
+        pragmas = [*journal, f"PRAGMA synchronous={self.synchronous}"]
         if self.fullfsync:
             pragmas.append("PRAGMA fullfsync=ON")
         return [*pragmas, "PRAGMA foreign_keys=ON"]
@@ -132,9 +135,12 @@ class ThreadConnections:
 
 def connect(path: Path, settings: ConnectionSettings = STORE_SETTINGS) -> sqlite3.Connection:
     """Open a connection with these settings, usable from any thread."""
-    create_private_file(path)
+    uri = read_only_uri(path) if settings.read_only else None
+    if not settings.read_only:
+        create_private_file(path)
     connection = sqlite3.connect(
-        path,
+        uri or path,
+        uri=uri is not None,
         timeout=settings.busy_timeout,
         isolation_level=settings.isolation_level,
         check_same_thread=False,
@@ -159,11 +165,30 @@ def create_private_file(path: Path | str) -> None:
         return  # no such folder, no permission: sqlite3 reports it as before
 
 
+def read_only_uri(path: Path) -> str | None:
+    """Return the URI a reader opens a file by in a folder Bedside cannot write (None: it can).
+
+    In a writable folder a reader opens the file as every store does (SQLite then removes the
+    -wal and -shm files it made). In one it cannot write, SQLite cannot make the -shm file a
+    reader of a WAL database needs: the file opens read-only when its -shm is there or its -wal
+    holds records (an immutable open would skip them), else immutable, as the read-only copy
+    it is.
+    """
+    if os.access(path.parent, os.W_OK):
+        return None
+    wal, shm = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
+    pending = shm.exists() or (wal.exists() and wal.stat().st_size > 0)
+    return f"file:{quote(str(path))}?mode=ro" + ("" if pending else "&immutable=1")
+
+
 def apply_migrations(
     path: Path, migrations: Migrations, settings: ConnectionSettings = STORE_SETTINGS
 ) -> list[str]:
     """Apply pending migrations under the migration lock (workers never race); return the names."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise cannot_create("the database's folder", path.parent, error) from None
     with migration_lock(path):
         connection = connect(path, settings)
         try:
@@ -223,7 +248,11 @@ class FileLock:
         self._handle = None
 
     def __enter__(self) -> FileLock:
-        self._handle = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600), "a")
+        try:
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise cannot_create("the lock file", self.path, error) from None
+        self._handle = os.fdopen(descriptor, "a")
         fcntl.flock(self._handle, fcntl.LOCK_EX)
         return self
 
@@ -232,6 +261,14 @@ class FileLock:
             fcntl.flock(self._handle, fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None
+
+
+def cannot_create(what: str, path: Path, error: OSError) -> ConfigError:
+    """Say in one sentence that a file or folder beside the database cannot be made."""
+    return ConfigError(
+        f"Bedside cannot create {what} {path} ({error.strerror or error}): it must be in a "
+        "folder Bedside may write to, and nothing else may have its name."
+    )
 
 
 class Closable(Protocol):

@@ -1,15 +1,19 @@
-"""`bedside ledger init | verify | checkpoint | stats | export | verify-badge`: the ledger commands.
+"""`bedside ledger init | verify | checkpoint | stats | export | verify-badge | reverse`.
 
 The database is `--database PATH`, else the app's DATABASE setting (so `verify` still works on a
 copied file, or when the app's configuration is broken). For `export`, titles, the base URL, the
-accreditation wording and the badge key come from the app when it loads; with --database and a
-broken app, csv and pars still work (titles fall back to activity keys).
+accreditation wording and the badge key come from the app when its database exists (building it
+then creates nothing); otherwise from the configuration layers, the content library and the
+instance folder, read without building the app. With --database and a broken configuration, csv
+and pars still work (titles fall back to activity keys).
 
 Read commands (verify, stats, export) never create or migrate a database: they read the DATABASE
 setting from the configuration layers without building the app (whose stores would create the
 file), wait at most READ_BUSY_SECONDS for a lock, and say in one sentence when the file is
-missing, busy or damaged (exit 2, 3 and 1). One exception: `export --format badge` writes each
-new badge's revocation slot (app/ledger/badge_status.py) into the ledger, once per credit record.
+missing, busy or damaged (exit 2, 3 and 1). A file in a folder they cannot write opens read-only
+(app/db.py: read_only_uri), so an archived read-only copy verifies. One exception:
+`export --format badge` writes each new badge's revocation slot (app/ledger/badge_status.py) into
+the ledger, once per credit record. `reverse` appends one reversal to an existing ledger.
 """
 
 from __future__ import annotations
@@ -19,13 +23,16 @@ import binascii
 import dataclasses
 import json
 import os
+import secrets
 import sqlite3
 import sys
+import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import click
 from flask import Flask
@@ -42,7 +49,7 @@ from app.database import (
     parse_database_url,
     sqlite_path_url,
 )
-from app.db import LEDGER_SETTINGS, opening
+from app.db import LEDGER_SETTINGS, ConnectionSettings, opening, read_only_uri
 from app.db import applied_migrations as applied_migration_names
 from app.errors import ConfigError
 from app.ledger.chain import CreditRecord, from_hundredths
@@ -55,11 +62,12 @@ from app.ledger.checkpoints import (
     read_checkpoint,
     sign_checkpoint,
 )
-from app.ledger.models import LedgerError
+from app.ledger.models import AlreadyReversed, LedgerError
 from app.ledger.outputs import records as shared
 from app.ledger.outputs import status_list, xapi
 from app.ledger.outputs.badges import (
     JWKS_FILE,
+    KEY_FILE,
     issuer_for,
     issuer_id,
     issuer_jwks,
@@ -68,9 +76,11 @@ from app.ledger.outputs.badges import (
 )
 from app.ledger.outputs.exporting import FORMATS, ExportContext, export
 from app.ledger.outputs.settings import output_settings
+from app.ledger.privacy import check_text
 from app.ledger.schema import LEDGER_SCHEMA, m001_core_tables, migrations
 from app.ledger.store import SqlLedgerStore, apply_migrations, ledger_database
 from app.ledger.verify import VerifyReport, database_problem, is_busy, reason, verify_chain
+from app.library.loader import LibraryError, load_library
 from app.settings import ENV_PREFIX, REPO_ROOT, SETTINGS_BY_NAME
 
 DATABASE_OPTION = click.option(
@@ -80,10 +90,14 @@ DATABASE_OPTION = click.option(
     help="SQLite ledger file (default: the app's BEDSIDE_DATABASE).",
 )
 PROGRESS_THRESHOLD = 1_000
-# A read waits this long for another process's lock, then says the ledger is busy (WAL readers
+# A command waits this long for another process's lock, then says the ledger is busy (WAL readers
 # wait only while a process holds the file exclusively, e.g. during a restore).
 READ_BUSY_SECONDS = 2.0
-READ_SETTINGS = dataclasses.replace(LEDGER_SETTINGS, busy_timeout=READ_BUSY_SECONDS)
+WRITE_SETTINGS = dataclasses.replace(LEDGER_SETTINGS, busy_timeout=READ_BUSY_SECONDS)
+READ_SETTINGS = dataclasses.replace(WRITE_SETTINGS, read_only=True)
+# What SQLite says when it may not make the -wal or -shm file, or write the database.
+CANNOT_WRITE = {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY}
+INSTANCE_FOLDER = REPO_ROOT / "instance"  # the app's (create_app's default), read without it
 
 
 @click.command("init")
@@ -232,7 +246,7 @@ def checkpoint_command(database: Path | None, output: Path, public_key: bool) ->
 def signing_key():
     """Return the checkpoint key of the app's instance folder (the repo's when no app loads)."""
     app = load_app()
-    return checkpoint_key(app.instance_path if app is not None else REPO_ROOT / "instance")
+    return checkpoint_key(app.instance_path if app is not None else INSTANCE_FOLDER)
 
 
 def now() -> datetime:
@@ -281,6 +295,83 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+@click.command("reverse")
+@DATABASE_OPTION
+@click.option(
+    "--record",
+    "sequence",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Sequence number of the credit record to cancel (as `export --format csv` lists it).",
+)
+@click.option(
+    "--reason", required=True, help="Why it is cancelled; kept in the ledger (no patient data)."
+)
+def reverse(database: Path | None, sequence: int, reason: str) -> None:
+    """Cancel wrongly granted credit: append a reversal of one credit record (nothing is edited).
+
+    The reversal carries the record's amounts negated and the reason; from then on the learner's
+    transcript no longer counts the credit and its badge, if exported, shows as revoked. A record
+    that does not exist, is itself a reversal or was already reversed is refused (exit 1).
+
+    \b
+    Examples:
+      bedside ledger reverse --record 42 --reason "granted for the wrong module version"
+      bedside ledger reverse --database instance/bedside.db --record 7 --reason "duplicate"
+    """
+    reason = checked_reason(reason)
+    path = ledger_path(database)
+    # A reversal makes no learner id: its idempotency key, used once, is hashed with a key used
+    # once, so the command needs no identity key of the instance.
+    store = existing_ledger(path, WRITE_SETTINGS, identity_key=secrets.token_bytes(32))
+    try:
+        with reading(path):
+            appended = append_reversal(store, sequence, reason)
+    finally:
+        store.close()
+    click.echo(
+        f"Appended record #{appended.sequence}: the reversal of record #{sequence} "
+        f"({from_hundredths(appended.amount_hundredths)} {appended.credit_type}), "
+        f"reason: {reason}"
+    )
+
+
+def checked_reason(reason: str) -> str:
+    """Return the reason trimmed; one sentence when it is empty or holds patient data."""
+    reason = reason.strip()
+    if not reason:
+        raise UsageProblem("Give a --reason: it is kept in the ledger with the reversal.")
+    try:
+        check_text(reason, "--reason")
+    except LedgerError as error:
+        raise UsageProblem(str(error)) from None
+    return reason
+
+
+def append_reversal(store: SqlLedgerStore, sequence: int, reason: str) -> CreditRecord:
+    """Append the reversal of one credit record; one sentence when it cannot be reversed."""
+    record = record_at(store, sequence)
+    if record is None:
+        raise click.ClickException(f"There is no record #{sequence} in the ledger.")
+    if record.kind == "reversal":
+        raise click.ClickException(
+            f"Record #{sequence} is itself a reversal (of record #{record.reverses}); "
+            "only a credit record can be reversed."
+        )
+    try:
+        submission = store.append_reversal(sequence, reason, str(uuid.uuid4()))
+    except AlreadyReversed:
+        raise click.ClickException(f"Record #{sequence} was already reversed.") from None
+    return submission.records[0]
+
+
+def record_at(store: SqlLedgerStore, sequence: int) -> CreditRecord | None:
+    """Return the record with this sequence number (None when the chain has none)."""
+    with closing(store.iter_chain(after=sequence - 1)) as chain:
+        record = next(chain, None)
+    return record if record is not None and record.sequence == sequence else None
+
+
 class NoLedger(click.ClickException):
     """There is no ledger at the given path (exit status 2)."""
 
@@ -322,16 +413,24 @@ def configured_setting(name: str) -> object:
     variable = ENV_PREFIX + setting.name
     if variable in os.environ:
         return config.coerce(setting, os.environ[variable])
-    instance = config.read_instance_file(REPO_ROOT / "instance" / config.INSTANCE_FILE)
+    instance = config.read_instance_file(INSTANCE_FOLDER / config.INSTANCE_FILE)
     return config.coerce(setting, instance.get(setting.name))
 
 
-def existing_ledger(where: DatabaseUrl) -> SqlLedgerStore:
-    """Open an existing, migrated ledger for reading without changing it; exit 2 when none."""
+def existing_ledger(
+    where: DatabaseUrl,
+    settings: ConnectionSettings = READ_SETTINGS,
+    identity_key: bytes | None = None,
+) -> SqlLedgerStore:
+    """Open an existing, migrated ledger without migrating it; exit 2 when there is none.
+
+    With READ_SETTINGS it is opened to read (read-only in a folder Bedside may not write), with
+    WRITE_SETTINGS to append.
+    """
     path = where.sqlite_path
     if path is not None and not path.is_file():
         raise NoLedger(f"No ledger database at {path}.")
-    database = Database(where, READ_SETTINGS)
+    database = Database(opened_url(where, settings), settings)
     try:
         with reading(where):
             applied = ledger_migrations_applied(database)
@@ -341,13 +440,22 @@ def existing_ledger(where: DatabaseUrl) -> SqlLedgerStore:
     if m001_core_tables.__name__ not in applied:
         database.dispose()
         raise NoLedger(f"{place(where)} has no ledger tables; run `bedside ledger init`.")
-    return SqlLedgerStore(database, identity_key=None, migrate=False)
+    return SqlLedgerStore(database, identity_key=identity_key, migrate=False)
+
+
+def opened_url(where: DatabaseUrl, settings: ConnectionSettings) -> DatabaseUrl:
+    """Return the URL to open: a reader's SQLite file in a folder it cannot write, read-only."""
+    uri = read_only_uri(where.sqlite_path) if settings.read_only and where.sqlite_path else None
+    if uri is None:
+        return where
+    # SQLAlchemy unquotes the database part once: quoted again, the URI reaches SQLite whole.
+    return dataclasses.replace(where, sqlalchemy_url=f"sqlite+pysqlite:///{quote(uri)}?uri=true")
 
 
 def ledger_migrations_applied(database: Database) -> list[str]:
     """Return the ledger migrations applied (a SQLite file is read as before, without writing)."""
     if database.url.sqlite_path is not None:
-        return applied_migration_names(database.url.sqlite_path, migrations, READ_SETTINGS)
+        return applied_migration_names(database.url.sqlite_path, migrations, database.settings)
     try:
         return database.applied(LEDGER_SCHEMA)
     except OperationalError as error:
@@ -373,7 +481,7 @@ class DamagedLedger(click.ClickException):
 
 @contextmanager
 def reading(where: DatabaseUrl) -> Iterator[None]:
-    """Turn database errors met while reading the ledger into one-sentence CLI errors."""
+    """Turn database errors met while using the ledger into one-sentence CLI errors."""
     path, kind = place(where), "file" if where.sqlite_path is not None else "database"
     try:
         yield
@@ -383,10 +491,32 @@ def reading(where: DatabaseUrl) -> Iterator[None]:
                 f"The ledger at {path} is busy: another process has held it locked for "
                 f"{READ_BUSY_SECONDS:g} s; try again when that process is done."
             ) from None
+        if sqlite_code(error) in CANNOT_WRITE and in_unwritable_folder(where):
+            raise click.ClickException(
+                f"The ledger at {path} cannot be used where it is ({reason(error)}): its folder "
+                "is not writable; make it writable, or copy the ledger (with its -wal file, if "
+                "any) to a folder that is."
+            ) from None
+        if sqlite_code(error) == sqlite3.SQLITE_READONLY:
+            raise click.ClickException(
+                f"The ledger at {path} is read-only here ({reason(error)}): this command writes "
+                "to it, so run it where the file and its folder may be written."
+            ) from None
         raise DamagedLedger(
             f"The ledger at {path} cannot be read ({reason(error)}): the {kind} is damaged or is "
             "not a Bedside database."
         ) from None
+
+
+def in_unwritable_folder(where: DatabaseUrl) -> bool:
+    """Tell whether the ledger is a SQLite file in a folder Bedside may not write."""
+    return where.sqlite_path is not None and read_only_uri(where.sqlite_path) is not None
+
+
+def sqlite_code(error: Exception) -> int | None:
+    """Return SQLite's primary result code for a database error (None when it gave none)."""
+    code = getattr(getattr(error, "orig", None) or error, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
 
 
 class UsageProblem(click.ClickException):
@@ -454,7 +584,7 @@ def export_command(**options) -> None:
     """
     try:
         run_export(**options)
-    except (LedgerError, ValueError, OSError) as error:
+    except (LedgerError, ConfigError, ValueError, OSError) as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -462,12 +592,18 @@ def run_export(format_: str, output: Path, database: Path | None, **options) -> 
     """Select the records, build the export and write it (and the JWKS for badges)."""
     path = ledger_path(database)
     store = existing_ledger(path)  # before the app loads: its stores would create the file
-    app = load_app()
+    source = export_source()
+    if format_ == "badge" and source.instance_path is None:
+        raise click.ClickException(
+            f"Badges are signed with the instance's issuer key and there is none at "
+            f"{INSTANCE_FOLDER / KEY_FILE}: export badges where Bedside runs (this command "
+            "makes no key)."
+        )
     try:
         with reading(path):
             window = window_from(options["since"], options["until"])
             records = select_records(store, window, options["learner"])
-            context = export_context(store, app, options["base_url"], options["language"])
+            context = export_context(store, source, options["base_url"], options["language"])
             result = export(
                 format_,
                 records,
@@ -480,7 +616,7 @@ def run_export(format_: str, output: Path, database: Path | None, **options) -> 
         store.close()
     write_output(output, result.text)
     if result.jwks is not None:
-        target = jwks_path(output, app)
+        target = jwks_path(output, source.instance_path)
         with writing(target):
             write_jwks(target, result.jwks)
         click.echo(f"Issuer public keys (JWKS): {target}", err=True)
@@ -516,6 +652,65 @@ def load_app() -> Flask | None:
         return None
 
 
+@dataclasses.dataclass(frozen=True)
+class ExportSource:
+    """What an export reads from the instance: settings, library modules, folder (for keys)."""
+
+    config: Mapping[str, object]
+    modules: dict[str, dict]
+    instance_path: Path | None
+
+
+def export_source() -> ExportSource:
+    """Read the app's settings, titles and folder; without building it when it has no database.
+
+    Building the app creates its database, key files and instance folder: an export from a
+    --database copy on a machine with no instance leaves none of them behind, and signs badges
+    only with an issuer key already in the instance folder.
+    """
+    if click.get_current_context().find_object(ScriptInfo) is None:
+        return ExportSource({}, {}, None)  # not run by `bedside`: no instance to read
+    app = load_app() if app_database_exists() else None
+    if app is not None:
+        return ExportSource(app.config, library_modules(app), Path(app.instance_path))
+    settings = configured_settings()
+    has_key = (INSTANCE_FOLDER / KEY_FILE).is_file()
+    folder = INSTANCE_FOLDER if has_key else None
+    return ExportSource(settings, library_in(settings.get("CONTENT_DIR")), folder)
+
+
+def app_database_exists() -> bool:
+    """Tell whether the app's database is there: a PostgreSQL URL, or an existing SQLite file."""
+    try:
+        return (
+            bool(configured_setting("DATABASE_URL"))
+            or Path(str(configured_setting("DATABASE"))).is_file()
+        )
+    except ConfigError:
+        return False
+
+
+def configured_settings() -> dict[str, object]:
+    """Read every setting from the configuration layers, leaving out those that cannot be read."""
+    found = {}
+    for name in SETTINGS_BY_NAME:
+        try:
+            found[name] = configured_setting(name)
+        except ConfigError:
+            continue
+    return found
+
+
+def library_in(content_dir: object) -> dict[str, dict]:
+    """Return the content library's modules by id (none when it cannot be loaded)."""
+    if content_dir is None:
+        return {}
+    try:
+        return dict(load_library(Path(str(content_dir))).modules)
+    except (LibraryError, OSError):
+        return {}
+
+
 def window_from(since: datetime | None, until: datetime | None) -> shared.Window:
     """Turn inclusive --since/--until days into a UTC [start, end) window."""
     start = shared.day_start(since.date()) if since else None
@@ -540,15 +735,14 @@ def select_records(
 
 
 def export_context(
-    store: SqlLedgerStore, app: Flask | None, base_url: str | None, language: str
+    store: SqlLedgerStore, source: ExportSource, base_url: str | None, language: str
 ) -> ExportContext:
-    """Gather settings, library titles and the instance folder from the app (if loaded)."""
-    config = app.config if app is not None else {}
+    """Gather settings, library titles and the instance folder the export reads."""
     return ExportContext(
         store=store,
-        settings=output_settings(config, base_url),
-        modules=library_modules(app),
-        instance_path=Path(app.instance_path) if app is not None else None,
+        settings=output_settings(source.config, base_url),
+        modules=source.modules,
+        instance_path=source.instance_path,
         language=language,
         database=store.database,
     )
@@ -570,12 +764,12 @@ def write_output(output: Path, text: str) -> None:
         click.echo(f"Wrote {output}", err=True)
 
 
-def jwks_path(output: Path, app: Flask | None) -> Path:
+def jwks_path(output: Path, instance_path: Path | None) -> Path:
     """Return where the issuer JWKS goes: next to the output, else in the instance folder."""
     if str(output) != "-":
         return output.parent / JWKS_FILE
-    if app is not None:
-        return Path(app.instance_path) / JWKS_FILE
+    if instance_path is not None:
+        return instance_path / JWKS_FILE
     return Path(JWKS_FILE)
 
 
