@@ -264,6 +264,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Accreditation statement printed on certificates (the wording your accreditor approved).",
     ),
     Setting(
+        "ACCREDITATION_DESIGNATIONS",
+        None,
+        "file",
+        "JSON file of each credit type's designation statement as its accreditor words it, e.g. "
+        '`{"aafp-prescribed": "… {amount} …"}` (placeholders {provider}, {format}, {amount}, '
+        "{credit}); only the AMA's is built in, and other types print none without one.",
+    ),
+    Setting(
         "BADGE_STATUS_MAX_AGE",
         300,
         "int",
@@ -275,6 +283,14 @@ SETTINGS: tuple[Setting, ...] = (
         "bedside-internet-poc",
         "str",
         "PARS activity ID of the aggregated internet point-of-care activity.",
+    ),
+    Setting(
+        "PARS_ACTIVITY_IDS",
+        None,
+        "file",
+        "JSON file of the activity IDs registered in PARS, e.g. "
+        '`{"sepsis-hour-1-bundle": "202612345", "poc:sepsis-hour-1-bundle": "…"}` (a module id '
+        "for its case, `case:`/`poc:` and a module id, or an activity key).",
     ),
     Setting(
         "DEMO_PRACTICE_CLINICIAN",

@@ -108,6 +108,7 @@ class CertificateName:
     npi: str = ""
     licence_state: str = ""
     licence_id: str = ""
+    board_id: str = ""
     birth_month_day: str = ""
     consented: bool = False
     from_ehr: bool = False
@@ -136,9 +137,13 @@ NAME_FIELDS = (
     "npi",
     "licence_state",
     "licence_id",
+    "board_id",
     "birth_month_day",
 )
 NAME_LIMIT = 100
+# A certifying board's learner ID as PARS carries it (ABIM and ABP IDs are digits; some are
+# written with the board's letters): one short word, so it cannot break the tab-delimited line.
+BOARD_ID = re.compile(r"[A-Za-z0-9-]{1,20}")
 MONTH_SLASH_DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})")
 LEAP_YEAR = 2000  # any leap year: 02/29 is a birthday
 
@@ -209,13 +214,14 @@ def save_certificate_name(form) -> None:
         raise ProfileFormError("name")
     if values["npi"] and not valid_npi(values["npi"]):
         raise ProfileFormError("npi")
+    if values["board_id"] and not BOARD_ID.fullmatch(values["board_id"]):
+        raise ProfileFormError("board_id")
     birth_month_day = month_day(values["birth_month_day"])
     store = ledger().store
-    kept = store.reporting_identity(learner_id())
     identity = ReportingIdentity(
         first_name=values["first_name"],
         last_name=values["last_name"],
-        board_id=kept.board_id if kept else None,
+        board_id=values["board_id"] or None,
         licence_state=values["licence_state"].upper() or None,
         licence_id=values["licence_id"] or None,
         birth_month_day=birth_month_day,

@@ -182,6 +182,10 @@ def form_error(field: str) -> str:
         "consent": gettext("Tick the box to agree that Bedside prints your name on certificates."),
         "name": gettext("Enter your first and last name (up to 100 characters each)."),
         "npi": gettext("An NPI is 10 digits with a valid check digit; leave it empty if unsure."),
+        "board_id": gettext(
+            "A board ID is letters, digits and hyphens, up to 20 characters; leave it empty if "
+            "unsure."
+        ),
         "birth_month_day": gettext(
             "Enter your month and day of birth as MM/DD, for example 07/22, without the year; "
             "or leave it empty."

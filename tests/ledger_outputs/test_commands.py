@@ -102,7 +102,8 @@ def test_pars_export_says_who_was_skipped_for_no_month_day_of_birth(outputs_app,
     store.set_reporting_identity(world.learners["carol"], identity)
     result = invoke(export_command, "--format", "pars", app=outputs_app)
     assert result.exit_code == 0 and "Carol" not in result.stdout
-    assert "1 learner skipped: no month/day of birth (PARS requires it)." in result.stderr
+    assert "1 learner skipped: no month/day of birth (PARS requires it)" in result.stderr
+    assert "no registered PARS activity ID for bedside-internet-poc" in result.stderr
 
 
 def test_badge_export_then_verify_badge(outputs_app, world, tmp_path):

@@ -39,7 +39,7 @@ class CertifiedCredit:
     credit_type: str
     label: str
     amount: Decimal
-    designation: str
+    designation: str | None  # None: no statement is configured for this credit type
     sequence: int
     record_hash: str
     activity_type: str = "case"
@@ -54,7 +54,7 @@ class Certificate:
     learner_name: PrintedName | None  # None: the learner has not agreed to print a name
     title: str
     activity_label: str
-    completed_on: str  # YYYY-MM-DD
+    completed_on: str  # YYYY-MM-DD, the UTC day (certificates label it so)
     credits: tuple[CertifiedCredit, ...]
     accreditation: Accreditation
     language: str
@@ -241,8 +241,8 @@ def long_date(day: str | None) -> str:
     return format_date(date.fromisoformat(day[:10]), format="long")
 
 
-def designation(accreditation: Accreditation, credit: CertifiedCredit) -> str:
-    """The designation statement of one credit, in the current language."""
+def designation(accreditation: Accreditation, credit: CertifiedCredit) -> str | None:
+    """The designation statement of one credit (the AMA's in the current language), if any."""
     return accreditation.designation(
         credit.activity_type, credit.credit_type, credit.designated, gettext, local_amount
     )

@@ -9,13 +9,20 @@ Columns, in this order (header line first, one line per learner, activity and cr
   when consent is withdrawn); others are skipped and counted, never guessed.
 - A learner needs a board ID or a state licence ID; without either they are skipped and counted.
 - A learner needs a month/day of birth, which PARS requires; without it they are skipped and
-  counted. Birth is month/day only (MM/DD), never the year. Dates are MM/DD/YYYY (UTC).
+  counted. Birth is month/day only (MM/DD), never the year.
+- Completion Date is MM/DD/YYYY, as PARS takes it: a date without a time or zone. Bedside writes
+  the UTC day the credit was earned (a completion at 22:00 in New York on 31 March is dated
+  04/01), the same day certificates and transcripts print, labelled UTC there.
 - Amounts are net: reversed credit is left out. Consent to Share is always `Y` on a written line.
 - Point-of-care cycles (0.5 each) are summed into one "internet searching and learning" activity
   per learner, credit type and reporting period (the export's --since/--until), because some
   boards (e.g. ABP) take neither partial nor repeating credit; `aggregate_poc=False` lists each.
-- Activity ID: the PARS activity ID the provider registered, from `activity_ids` (keyed by module
-  id or activity key), else Bedside's activity key (`case:sepsis-hour-1-bundle@1.0.0`).
+- Activity ID: the PARS activity ID the provider registered, from `activity_ids` (the setting
+  BEDSIDE_PARS_ACTIVITY_IDS), keyed by activity key (`case:sepsis-hour-1-bundle@1.0.0`), by kind
+  and module (`case:sepsis-hour-1-bundle`, `poc:sepsis-hour-1-bundle`) or, for a case, by module
+  id alone; else Bedside's activity key. Given `activity_ids`, the summary names the activities
+  written without a registered ID (the aggregated point-of-care activity too while it keeps
+  Bedside's default ID).
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ class Completion:
     completed_at: str  # ledger timestamp
     credit_type: str
     amount: Decimal
+    registered: bool  # False: Bedside's own key stands in for a PARS activity ID
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,7 @@ class ParsBatch:
     skipped_no_consent: int
     skipped_no_identifier: int
     skipped_no_birth_day: int
+    unregistered: tuple[str, ...] = ()  # activity IDs written that the provider did not register
 
     def summary(self) -> str:
         """Say in one line what the batch holds and whom it skipped."""
@@ -87,6 +96,9 @@ class ParsBatch:
         if self.skipped_no_birth_day:
             count = self.skipped_no_birth_day
             parts.append(f"{learners(count)} skipped: no month/day of birth (PARS requires it)")
+        if self.unregistered:
+            listed = ", ".join(self.unregistered)
+            parts.append(f"no registered PARS activity ID for {listed} (Bedside's ID written)")
         return "; ".join(parts) + "."
 
 
@@ -98,11 +110,16 @@ def pars_batch(
     poc_activity_id: str = POC_ACTIVITY_ID,
     activity_ids: Mapping[str, str] | None = None,
 ) -> ParsBatch:
-    """Build the batch from ledger records (already limited to the reporting period)."""
+    """Build the batch from ledger records (already limited to the reporting period).
+
+    Given `activity_ids` (the provider's registrations, even none), the batch names the
+    activities it wrote without a registered ID.
+    """
     by_learner: dict[str, list[CreditRecord]] = defaultdict(list)
     for record in records:
         by_learner[record.learner_id].append(record)
     lines, written, no_consent, no_identifier, no_birth_day = ["\t".join(COLUMNS)], 0, 0, 0, 0
+    unregistered: set[str] = set()
     for learner_id, own in by_learner.items():
         found = completions(own, aggregate_poc, poc_activity_id, activity_ids or {})
         if not found:
@@ -116,9 +133,11 @@ def pars_batch(
             no_birth_day += 1
         else:
             lines.extend(line(identity, completion) for completion in found)
+            unregistered.update(c.activity_id for c in found if not c.registered)
             written += 1
     text = "\n".join(lines) + "\n"
-    return ParsBatch(text, len(lines) - 1, written, no_consent, no_identifier, no_birth_day)
+    named = tuple(sorted(unregistered)) if activity_ids is not None else ()
+    return ParsBatch(text, len(lines) - 1, written, no_consent, no_identifier, no_birth_day, named)
 
 
 def completions(
@@ -127,13 +146,25 @@ def completions(
     """Return net completions: one per case or club credit, point-of-care summed or not."""
     standing = shared.standing_credits(records)
     found = [
-        Completion(pars_activity_id(r, activity_ids), r.earned_at, r.credit_type, amount(r))
+        completion(r, activity_ids)
         for r in standing
         if r.activity_type != "poc" or not aggregate_poc
     ]
     if aggregate_poc:
         found.extend(aggregated([r for r in standing if r.activity_type == "poc"], poc_id))
     return [c for c in found if c.amount > 0]
+
+
+def completion(record: CreditRecord, activity_ids: Mapping[str, str]) -> Completion:
+    """Describe one credit record as a completion of its registered activity, else its key."""
+    registered = registered_id(record, activity_ids)
+    return Completion(
+        registered or record.activity_key,
+        record.earned_at,
+        record.credit_type,
+        amount(record),
+        registered is not None,
+    )
 
 
 def aggregated(records: Iterable[CreditRecord], poc_id: str) -> list[Completion]:
@@ -144,16 +175,24 @@ def aggregated(records: Iterable[CreditRecord], poc_id: str) -> list[Completion]
         kind = record.credit_type
         totals[kind] = totals.get(kind, Decimal(0)) + amount(record)
         latest[kind] = max(latest.get(kind, ""), record.earned_at)
-    return [Completion(poc_id, latest[kind], kind, totals[kind]) for kind in sorted(totals)]
+    registered = poc_id != POC_ACTIVITY_ID
+    return [
+        Completion(poc_id, latest[kind], kind, totals[kind], registered) for kind in sorted(totals)
+    ]
 
 
-def pars_activity_id(record: CreditRecord, activity_ids: Mapping[str, str]) -> str:
-    """Return the registered PARS activity ID of a record's activity, else its Bedside key.
+def registered_id(record: CreditRecord, activity_ids: Mapping[str, str]) -> str | None:
+    """Return the PARS activity ID the provider registered for a record's activity, if any.
 
-    A journal club is its own activity: the module it discussed does not lend it its ID.
+    Looked up by activity key, then by kind and module; a case also by its module id alone. A
+    journal club is its own activity: the module it discussed does not lend it its ID.
     """
-    by_module = record.activity_type != "journal-club" and activity_ids.get(record.module_id or "")
-    return activity_ids.get(record.activity_key) or by_module or record.activity_key
+    names = [record.activity_key]
+    if record.module_id and record.activity_type != "journal-club":
+        names.append(f"{record.activity_type}:{record.module_id}")
+        if record.activity_type == "case":
+            names.append(record.module_id)
+    return next((activity_ids[name] for name in names if name in activity_ids), None)
 
 
 def amount(record: CreditRecord) -> Decimal:

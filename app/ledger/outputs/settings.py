@@ -1,27 +1,38 @@
-"""Output configuration: the accreditation statement, the provider's name and the public base URL.
+"""Output configuration: the accreditation statements, the provider's name, the PARS activity IDs
+and the public base URL.
 
 The defaults are deliberately labelled placeholders, so nobody mistakes the demo for an accredited
 provider. An accredited provider sets BEDSIDE_ACCREDITATION_PROVIDER and
-BEDSIDE_ACCREDITATION_STATEMENT to the wording its accreditor approved.
+BEDSIDE_ACCREDITATION_STATEMENT to the wording its accreditor approved, and
+BEDSIDE_ACCREDITATION_DESIGNATIONS to a JSON file of its designation statement per credit type
+(`{"aafp-prescribed": "…{amount}…"}`): only the AMA's is built in, and a credit type with no
+statement gets none printed rather than the AMA's. BEDSIDE_PARS_ACTIVITY_IDS names a JSON file of
+the activity IDs the provider registered in PARS (`{"sepsis-hour-1-bundle": "202612345"}`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
+from app.errors import ConfigError
+from app.json_files import JsonFileProblem, read_json_file
 from app.ledger.outputs.records import amount_text, credit_label
+from app.ledger.rules import CREDIT_TYPES
 
 DEMO_PROVIDER = "Bedside demo provider (not accredited)"
 DEMO_STATEMENT = (
     "DEMONSTRATION ONLY: Bedside demo provider is not accredited by the ACCME or any other "
     "accreditor. This document is not evidence of AMA PRA Category 1 Credit™ or any other credit."
 )
+AMA_CREDIT = "ama-pra-category-1"
 DESIGNATION = (
     "{provider} designates this {format} for a maximum of {amount} {credit}. Physicians should "
     "claim only the credit commensurate with the extent of their participation in the activity."
 )
+PLACEHOLDERS = ("provider", "format", "amount", "credit")
 FORMATS = {
     "case": "enduring material",
     "poc": "internet point-of-care activity",
@@ -32,6 +43,11 @@ DEFAULTS = {
     "ACCREDITATION_STATEMENT": DEMO_STATEMENT,
     "PARS_POC_ACTIVITY_ID": "bedside-internet-poc",
 }
+PARS_ID_LIMIT = 100
+
+
+class OutputSettingsError(ConfigError, ValueError):
+    """An output setting Bedside cannot use; the message is one sentence naming it."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +56,7 @@ class Accreditation:
 
     provider: str = DEMO_PROVIDER
     statement: str = DEMO_STATEMENT
-    designation_template: str = DESIGNATION
+    designations: Mapping[str, str] = field(default_factory=dict)  # the provider's, by credit type
 
     @property
     def is_demo(self) -> bool:
@@ -54,17 +70,22 @@ class Accreditation:
         amount: Decimal,
         translate: Callable[[str], str] = str,
         number: Callable[[Decimal], str] = amount_text,
-    ) -> str:
-        """Return the designation statement for an activity's credit of one type.
+    ) -> str | None:
+        """Return the designation statement for an activity's credit of one type, or None.
 
-        `translate` (a gettext) puts the wording in the certificate's language; the provider's
-        own name stays as configured; `number` writes the amount the local way.
+        The provider's own statement prints as configured; without one, AMA PRA Category 1 credit
+        gets the AMA's statement, translated by `translate` (a gettext), and any other credit type
+        none. The provider's own name stays as configured; `number` writes the amount the local way.
         """
-        return translate(self.designation_template).format(
+        own = self.designations.get(credit_type)
+        if own is None and credit_type != AMA_CREDIT:
+            return None
+        words = str if own else translate
+        return words(own or DESIGNATION).format(
             provider=translate(self.provider) if self.is_demo else self.provider,
-            format=translate(FORMATS.get(activity_type, "activity")),
+            format=words(FORMATS.get(activity_type, "activity")),
             amount=number(amount),
-            credit=translate(credit_label(credit_type)),
+            credit=words(credit_label(credit_type)),
         )
 
 
@@ -75,6 +96,7 @@ class OutputSettings:
     base_url: str | None
     accreditation: Accreditation
     pars_poc_activity_id: str = DEFAULTS["PARS_POC_ACTIVITY_ID"]
+    pars_activity_ids: Mapping[str, str] = field(default_factory=dict)
 
     def public_url(self) -> str:
         """Return the base URL activities and the badge issuer are named by; refuse without one."""
@@ -95,6 +117,57 @@ def output_settings(config: Mapping[str, object], base_url: str | None = None) -
         accreditation=Accreditation(
             provider=str(setting["ACCREDITATION_PROVIDER"]),
             statement=str(setting["ACCREDITATION_STATEMENT"]),
+            designations=designations(config.get("ACCREDITATION_DESIGNATIONS")),
         ),
         pars_poc_activity_id=str(setting["PARS_POC_ACTIVITY_ID"]),
+        pars_activity_ids=pars_activity_ids(config.get("PARS_ACTIVITY_IDS")),
     )
+
+
+def designations(path: object) -> dict[str, str]:
+    """Read the designation statement per credit type; each fills with the known placeholders."""
+    name = "ACCREDITATION_DESIGNATIONS"
+    statements = texts_file(name, path)
+    for credit_type, statement in statements.items():
+        if credit_type not in CREDIT_TYPES:
+            raise problem(name, path, f"names unknown credit type {credit_type!r}")
+        try:
+            statement.format(**dict.fromkeys(PLACEHOLDERS, ""))
+        except (KeyError, IndexError, ValueError) as error:
+            allowed = ", ".join("{" + word + "}" for word in PLACEHOLDERS)
+            fault = f"unknown placeholder {error}" if isinstance(error, LookupError) else error
+            raise problem(
+                name, path, f"has a {credit_type} statement with {fault}; it may use {allowed}"
+            ) from None
+    return statements
+
+
+def pars_activity_ids(path: object) -> dict[str, str]:
+    """Read the registered PARS activity IDs: one line's field each, so no tabs or newlines."""
+    name = "PARS_ACTIVITY_IDS"
+    ids = texts_file(name, path)
+    for key, activity_id in ids.items():
+        if len(activity_id) > PARS_ID_LIMIT or any(c in activity_id for c in "\t\r\n"):
+            fault = f"longer than {PARS_ID_LIMIT} characters or with a tab or line break"
+            raise problem(name, path, f"gives {key} an activity ID {fault}")
+    return ids
+
+
+def texts_file(name: str, path: object) -> dict[str, str]:
+    """Read a setting's JSON file of non-empty texts by name ({} when the setting is unset)."""
+    if not path:
+        return {}
+    try:
+        data = read_json_file(Path(str(path)))
+    except JsonFileProblem as error:
+        raise problem(name, path, str(error)) from None
+    if not isinstance(data, dict) or not all(
+        isinstance(text, str) and text.strip() for text in data.values()
+    ):
+        raise problem(name, path, "is not a JSON object whose values are non-empty texts")
+    return {str(key): text.strip() for key, text in data.items()}
+
+
+def problem(name: str, path: object, fault: str) -> OutputSettingsError:
+    """Say in one sentence which setting's file is wrong and why."""
+    return OutputSettingsError(f"BEDSIDE_{name} ({path}) {fault}.")
