@@ -8,6 +8,7 @@ list message names its one-click unsubscribe (RFC 8058) in `List-Unsubscribe` an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -30,6 +31,22 @@ class Envelope:
     language: str
     links: Links
     unsubscribe_nonce: str
+
+
+@dataclass(frozen=True)
+class ReasonWording:
+    """How the digest words a recommendation's reasons: as /app/next does, lent by the pages.
+
+    Delivery sits below the pages (app.ui) and never imports them; the pages wire their wording
+    under REASON_WORDING in app.extensions. Both are called inside the recipient's locale.
+    """
+
+    specialty: Callable[[str], str]  # a specialty code's name
+    sentences: Callable[[Recommendation], list[str]]  # the reasons as the learner reads them
+
+
+REASON_WORDING = "delivery.reason_wording"  # the app.extensions key the pages' wording is under
+PLAIN_WORDING = ReasonWording(str, lambda item: item.reasons)  # when no pages are wired
 
 
 def review_message(envelope: Envelope, module: dict, question: dict, token_id: str) -> EmailMessage:
@@ -63,12 +80,17 @@ def digest_message(
         items = [
             {
                 "title": i18n.localized(modules[item.module_id]["title"]),
-                "reasons": item.reasons,
+                "reasons": [sentence(reason) for reason in item.reasons],
             }
             for item in recommendations
         ]
         subject = gettext("Your week's learning: what to do next")
         return _list_message(envelope, subject, "delivery/digest", {"items": items})
+
+
+def sentence(reason: str) -> str:
+    """A reason ended with a full stop, so reasons read apart when put on one line."""
+    return reason if reason.endswith((".", "!", "?")) else f"{reason}."
 
 
 NOTICE_TEXTS = {

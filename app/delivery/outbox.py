@@ -13,17 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 
 from app.delivery import smtp
 from app.delivery.links import ANSWER_DAYS, Links
 from app.delivery.messages import (
+    PLAIN_WORDING,
+    REASON_WORDING,
     Envelope,
+    ReasonWording,
     confirmation_message,
     digest_message,
     notices_message,
@@ -54,11 +57,13 @@ from app.delivery.store import (
     DeliveryStore,
     Preferences,
     Subscription,
+    address_key,
+    new_nonce,
 )
 from app.errors import ConfigError
 from app.identity import keyed_hash
 from app.learning.profile_store import LearningStore
-from app.learning.recommend import Profile, recommend
+from app.learning.recommend import Profile, Recommendation, recommend
 from app.learning.reviews import DueReview, due_reviews
 
 DIGEST_ITEMS = 3
@@ -99,6 +104,7 @@ class Outbox:
     sender: str
     smtp_url: smtp.SmtpUrl | None
     notices: NoticeSource | None = None  # in-app notices to mail (wired by the app factory)
+    wording: ReasonWording = PLAIN_WORDING  # the digest's reason sentences (lent by the pages)
 
     def send_due(self, now: datetime) -> SendReport:
         """Send every learner their due question (and digest) now, at most once."""
@@ -155,35 +161,43 @@ class Outbox:
     ) -> bool:
         """Keep the address and preferences; mail a new address the double opt-in link.
 
-        True when a confirmation went out, False when a confirmed address only changed settings.
+        True when a confirmation went out, now or already within the hour (a repeat or a double
+        submit), False when a confirmed address only changed settings. The subscription changes
+        only once the mail has left: one that could not be sent leaves it as it was and counts
+        for no limit.
         """
         if self.store.is_suppressed(address):
             raise AddressSuppressed
-        if self._needs_confirmation(learner_id, address) and not self.store.take_confirmation_slot(
-            learner_id,
-            address,
-            stamp(now),
-            stamp(now - timedelta(days=1)),
-            stamp(now - timedelta(hours=1)),
-        ):
-            raise ConfirmationThrottled
-        nonce = self.store.subscribe(learner_id, address, preferences, stamp(now))
-        if self.store.subscription(learner_id).status == ACTIVE:
+        current = self.store.subscription(learner_id)
+        same = current is not None and address_key(current.address) == address_key(address)
+        if same and current.status == ACTIVE:
+            self.store.subscribe(learner_id, address, preferences, stamp(now))
             return False
-        envelope = Envelope(self.sender, address.strip(), preferences.language, self.links, nonce)
-        report = SendReport()
-        if not self._deliver(confirmation_message(envelope), report):
-            raise smtp.SendFailed(report.failures[0])
+        day_ago, hour_ago = stamp(now - timedelta(days=1)), stamp(now - timedelta(hours=1))
+        taken = self.store.take_confirmation_slot(
+            learner_id, address, stamp(now), day_ago, hour_ago
+        )
+        if not taken:
+            if not self.store.confirmation_awaited(learner_id, address, hour_ago):
+                raise ConfirmationThrottled
+            if same:  # the mail sent lately carries this subscription's nonce
+                self.store.subscribe(learner_id, address, preferences, stamp(now))
+            return True
+        nonce = current.nonce if same else new_nonce()
+        self._send_confirmation(learner_id, address, preferences.language, nonce, now)
+        self.store.subscribe(learner_id, address, preferences, stamp(now), nonce)
         return True
 
-    def _needs_confirmation(self, learner_id: str, address: str) -> bool:
-        """Whether saving this address mails a confirmation (not when it is confirmed already)."""
-        current = self.store.subscription(learner_id)
-        return not (
-            current
-            and current.status == ACTIVE
-            and current.address.strip().lower() == address.strip().lower()
-        )
+    def _send_confirmation(
+        self, learner_id: str, address: str, language: str, nonce: str, now: datetime
+    ) -> None:
+        """Mail the opt-in link; if anything fails, give the limit slot taken `now` back."""
+        envelope = Envelope(self.sender, address.strip(), language, self.links, nonce)
+        try:
+            smtp.send(self._require_smtp(), confirmation_message(envelope))
+        except BaseException:
+            self.store.release_confirmation_slot(learner_id, address, stamp(now))
+            raise
 
     def _serve(self, subscription: Subscription, now: datetime, report: SendReport) -> None:
         """Send one learner what is due for them, or count why not."""
@@ -213,7 +227,9 @@ class Outbox:
     ) -> None:
         """Claim, then send one review question."""
         card = (review.key.module_id, review.key.item_id, stamp(review.due))
-        cutoff = cap_cutoff(now, subscription.preferences.min_hours)
+        cutoff = cap_cutoff(
+            now, subscription.preferences.min_hours, subscription.preferences.time_zone
+        )
         claim = self.store.claim(subscription.learner_id, REVIEW, card, stamp(now), stamp(cutoff))
         if claim is None:
             report.capped += 1
@@ -256,7 +272,9 @@ class Outbox:
         pending = self._pending_notices(learner, source, now)
         if not pending:
             return
-        cutoff = cap_cutoff(now, subscription.preferences.min_hours)
+        cutoff = cap_cutoff(
+            now, subscription.preferences.min_hours, subscription.preferences.time_zone
+        )
         claim = self.store.claim_notices(
             learner, [n.notice_id for n in pending], stamp(now), stamp(cutoff)
         )
@@ -311,16 +329,24 @@ class Outbox:
         question = find_question(module, review.key.item_id)
         return review_message(self._envelope(subscription), module, question, token)
 
-    def _recommendations(self, subscription: Subscription, now: datetime) -> list:
-        """The learner's top "what next" modules (practice data is not read by the digest)."""
+    def _recommendations(self, subscription: Subscription, now: datetime) -> list[Recommendation]:
+        """The learner's top "what next" modules, reasons worded as /app/next words them.
+
+        In the learner's language; practice data is not read by the digest.
+        """
         learner = subscription.learner_id
         stored = self.learning.profile(learner)
         profile = stored[0] if stored else Profile(learner)
         due = due_reviews(self.learning.cards(learner), now)
-        ranked = recommend(
-            profile, self.learning.mastery(learner), due, [], self.modules, now, gettext
-        )
-        return ranked[:DIGEST_ITEMS]
+        mastery = self.learning.mastery(learner)
+        with force_locale(subscription.preferences.language):
+            ranked = recommend(
+                profile, mastery, due, [], self.modules, now, gettext, self.wording.specialty
+            )
+            return [
+                replace(item, reasons=self.wording.sentences(item))
+                for item in ranked[:DIGEST_ITEMS]
+            ]
 
     def _envelope(self, subscription: Subscription) -> Envelope:
         """Sender, recipient, language and links of a learner's messages."""
@@ -380,4 +406,5 @@ def outbox(base_url: str | None = None) -> Outbox:
         sender=str(config["MAIL_FROM"]),
         smtp_url=smtp.parse_smtp_url(smtp_text) if smtp_text else None,
         notices=current_app.extensions.get(NOTICE_SOURCE),
+        wording=current_app.extensions.get(REASON_WORDING, PLAIN_WORDING),
     )

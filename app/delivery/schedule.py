@@ -1,14 +1,15 @@
 """When a learner may get mail, and which due review question goes next (pure: no I/O).
 
 A message goes out only outside the learner's quiet hours (in their own time zone) and only when
-the frequency cap allows it (at most one per `min_hours`); each message carries the most overdue
-review question (FSRS, app/learning/reviews.py) not already mailed for that due time.
+the frequency cap allows it (at most one per `min_hours` less one run interval, and never two on
+one of the learner's calendar days); each message carries the most overdue review question (FSRS,
+app/learning/reviews.py) not already mailed for that due time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from fsrs import Card
@@ -17,6 +18,7 @@ from app.learning.reviews import DueReview, ReviewKey, due_reviews
 
 DIGEST_DAYS = 7
 CAP_CHOICES = (24, 48, 168)  # hours: daily, every other day, weekly
+RUN_INTERVAL = timedelta(minutes=15)  # how often `notify send-due` runs (docs/email.md)
 
 
 def in_quiet_hours(now: datetime, time_zone: str, quiet_start: int, quiet_end: int) -> bool:
@@ -29,9 +31,19 @@ def in_quiet_hours(now: datetime, time_zone: str, quiet_start: int, quiet_end: i
     return hour >= quiet_start or hour < quiet_end
 
 
-def cap_cutoff(now: datetime, min_hours: int) -> datetime:
-    """The latest previous send that still allows one now."""
-    return now - timedelta(hours=min_hours)
+def cap_cutoff(now: datetime, min_hours: int, time_zone: str) -> datetime:
+    """The latest previous send that still allows one now: the earlier of two bounds.
+
+    The cap less one run interval, so a run that starts a few seconds later than yesterday's (a
+    timer's jitter) still finds the cap passed and the hour never creeps later until a day is
+    skipped; and the learner's calendar days, so a daily cap never allows two on one local day
+    (a two-day cap, two days apart) however the grace falls.
+    """
+    local = now.astimezone(zone(time_zone))
+    first_day = local.date() - timedelta(days=max(1, min_hours // 24) - 1)
+    day_start = datetime.combine(first_day, time(0), tzinfo=local.tzinfo)
+    grace = now - timedelta(hours=min_hours) + RUN_INTERVAL
+    return min(grace, day_start - timedelta(seconds=1))  # sends are stamped to the second
 
 
 def next_question(

@@ -1,7 +1,12 @@
 """E-mail delivery's store: subscriptions, claimed messages, answer tokens and the suppression list.
 
 Addresses are the clinician's personal data: each is sealed at rest with the SMART token cipher
-(AES-GCM, bound to its learner's row) and looked up only by a keyed hash, never logged.
+(AES-GCM, bound to its learner's row) and looked up only by a keyed hash, never logged. The form
+accepts only one bare addr-spec (`bare_address`); the hash keys on the addr-spec with the display
+name and brackets dropped and the whole of it lower-cased (`address_key`): local parts are compared
+case-insensitively, as nearly every mail provider treats them, so `Victim@` and `victim@` share one
+suppression entry and one hourly limit, while the address is kept and mailed as typed (its domain
+lower-cased). A bare address has the key the first release hashed, so stored hashes stay valid.
 
 Sending at most once, even from several hosts at once: a run first claims the learner's sending
 slot (an UPDATE that only succeeds when the frequency cap allows it, so a second host waits on the
@@ -14,9 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import zlib
 from dataclasses import dataclass
+from email.utils import getaddresses
 
 from sqlalchemy import Connection, text
 from sqlite_utils import Database as SqliteFile
@@ -36,6 +43,8 @@ CONFIRMATIONS_PER_ADDRESS_HOUR = 1  # nobody's inbox is flooded through the opt-
 # Count-then-insert holds only if confirmations are taken one at a time: SQLite's BEGIN IMMEDIATE
 # does that; on PostgreSQL this advisory lock does (confirmations are rare, one lock is enough).
 CONFIRMATION_LOCK = zlib.crc32(b"bedside.delivery.confirmations")
+ADDRESS_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ADDRESS_LIMIT = 254  # RFC 5321's longest path
 
 
 @migrations()
@@ -296,6 +305,33 @@ SUBSCRIBE = text(
 )
 
 
+def bare_address(text: str) -> str | None:
+    """The text as one bare addr-spec (trimmed, domain lower-cased); None if it is anything else.
+
+    No display name, no angle brackets or comments, no list: exactly what a mail goes to.
+    """
+    candidate = text.strip()
+    found = getaddresses([candidate])
+    if len(found) != 1 or found[0] != ("", candidate) or len(candidate) > ADDRESS_LIMIT:
+        return None
+    if not ADDRESS_SHAPE.match(candidate):
+        return None
+    local, domain = candidate.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"
+
+
+def address_key(address: str) -> str:
+    """What an address is hashed by: its one addr-spec (name and brackets dropped), lower-cased."""
+    found = getaddresses([address])
+    single = found[0][1] if len(found) == 1 else ""
+    return (single or address).strip().lower()
+
+
+def new_nonce() -> str:
+    """A fresh subscription nonce (confirm and unsubscribe links carry it)."""
+    return secrets.token_urlsafe(24)
+
+
 class DeliveryStore:
     """Reads and writes e-mail delivery's rows (opaque learner ids, sealed addresses)."""
 
@@ -306,24 +342,30 @@ class DeliveryStore:
         database.migrate(DELIVERY_SCHEMA)
 
     def address_hash(self, address: str) -> str:
-        """The keyed hash an address is looked up by (case-insensitive, trimmed)."""
-        normalised = address.strip().lower().encode()
-        return hmac.new(self._hash_key, normalised, hashlib.sha256).hexdigest()
+        """The keyed hash an address is looked up by (its `address_key`)."""
+        return hmac.new(self._hash_key, address_key(address).encode(), hashlib.sha256).hexdigest()
 
-    def subscribe(self, learner_id: str, address: str, preferences: Preferences, now: str) -> str:
+    def subscribe(
+        self,
+        learner_id: str,
+        address: str,
+        preferences: Preferences,
+        now: str,
+        nonce: str | None = None,
+    ) -> str:
         """Start a subscription awaiting confirmation, or change one; return its nonce.
 
         The same address keeps its nonce (links in earlier mail, unsubscribe above all, keep
-        working) and, if confirmed, stays confirmed; a new address must be confirmed anew.
+        working) and, if confirmed, stays confirmed; a new address must be confirmed anew, under
+        `nonce` if given (the one its confirmation mail carries).
         """
-        nonce = secrets.token_urlsafe(24)
         row = {
             "learner_id": learner_id,
             "address": self.cipher.seal(address.strip(), row=f"delivery:{learner_id}"),
             "address_hash": self.address_hash(address),
             "status": PENDING,
             **preference_row(preferences),
-            "nonce": nonce,
+            "nonce": nonce or new_nonce(),
             "created_at": now,
         }
         with self.database.write() as connection:
@@ -358,7 +400,12 @@ class DeliveryStore:
         return self._subscription(row) if row else None
 
     def active(self) -> list[Subscription]:
-        """Confirmed subscriptions whose address is not suppressed, by learner id."""
+        """Confirmed subscriptions whose address is not suppressed, by learner id.
+
+        A row saved before the form took only bare addresses is left out unless its address is
+        one: a list may reach someone who never confirmed, and a bracketed or named address was
+        hashed as typed, so the suppression list cannot be checked for it.
+        """
         with self.database.read() as connection:
             rows = connection.execute(
                 text(
@@ -368,7 +415,8 @@ class DeliveryStore:
                 ),
                 {"active": ACTIVE},
             ).fetchall()
-        return [self._subscription(row) for row in rows]
+        subscriptions = [self._subscription(row) for row in rows]
+        return [s for s in subscriptions if bare_address(s.address) is not None]
 
     def suppress(self, address: str, reason: str, now: str) -> int:
         """Never mail this address again (bounce, complaint); return the subscriptions stopped."""
@@ -426,6 +474,29 @@ class DeliveryStore:
                 {"l": learner_id, "h": digest, "at": now},
             )
         return True
+
+    def release_confirmation_slot(self, learner_id: str, address: str, taken_at: str) -> None:
+        """Give back a slot taken at `taken_at` whose mail never left (it counts for no limit)."""
+        with self.database.write() as connection:
+            connection.execute(
+                text(
+                    "DELETE FROM delivery_confirmations"
+                    " WHERE learner_id = :l AND address_hash = :h AND sent_at = :at"
+                ),
+                {"l": learner_id, "h": self.address_hash(address), "at": taken_at},
+            )
+
+    def confirmation_awaited(self, learner_id: str, address: str, since: str) -> bool:
+        """True when the learner's latest confirmation mail since then went to this address."""
+        with self.database.read() as connection:
+            latest = connection.execute(
+                text(
+                    "SELECT address_hash FROM delivery_confirmations"
+                    " WHERE learner_id = :l AND sent_at > :since ORDER BY sent_at DESC LIMIT 1"
+                ),
+                {"l": learner_id, "since": since},
+            ).scalar()
+        return latest == self.address_hash(address)
 
     def is_suppressed(self, address: str) -> bool:
         """True when the address bounced or complained."""

@@ -7,27 +7,27 @@ link in every message.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from flask import Response, current_app, redirect, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext
 
+from app.delivery.messages import REASON_WORDING, ReasonWording
 from app.delivery.outbox import AddressSuppressed, ConfirmationThrottled, outbox
 from app.delivery.schedule import CAP_CHOICES, valid_time_zone
 from app.delivery.smtp import SendFailed
-from app.delivery.store import DeliveryStore, Preferences, Subscription
+from app.delivery.store import DeliveryStore, Preferences, Subscription, bare_address
 from app.deployment import deployment
 from app.errors import ConfigError
+from app.learning.recommend import Recommendation
 from app.public_url import public_base_url
+from app.ui import labels, next_flow
 from app.ui.editorial_views import noted_keys
 from app.ui.learner_profile import current_profile, learner_view
 from app.ui.learner_views import profile_page
 from app.ui.page_context import learner_id
 from app.ui.views import bp
-
-ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-ADDRESS_LIMIT = 254  # RFC 5321's longest path
 
 
 class EmailFormError(ValueError):
@@ -72,6 +72,17 @@ def email_stop() -> Response:
     return redirect(url_for("ui.profile_view", done="email-stopped") + "#email", 303)
 
 
+@bp.record_once
+def lend_reason_wording(state: BlueprintSetupState) -> None:
+    """Let the weekly digest word its reasons as /app/next does (delivery cannot import pages)."""
+    state.app.extensions[REASON_WORDING] = ReasonWording(labels.specialty, digest_reasons)
+
+
+def digest_reasons(item: Recommendation) -> list[str]:
+    """A recommendation's reasons in the sentences /app/next shows (real plurals included)."""
+    return next_flow.explained(item).reasons
+
+
 @bp.context_processor
 def email_helpers() -> dict:
     """The profile's e-mail section reads the subscription and the choices through these."""
@@ -85,8 +96,8 @@ def email_subscription() -> Subscription | None:
 
 def opt_in_from_form(form, language: str) -> tuple[str, Preferences]:
     """The address and preferences typed; EmailFormError with the message if one is wrong."""
-    address = form.get("email", "").strip()
-    if len(address) > ADDRESS_LIMIT or not ADDRESS.match(address):
+    address = bare_address(form.get("email", ""))
+    if address is None:
         raise EmailFormError(gettext("Enter an e-mail address such as name@example.org."))
     time_zone = form.get("time_zone", "").strip() or "UTC"
     if not valid_time_zone(time_zone):

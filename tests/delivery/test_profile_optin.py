@@ -115,8 +115,8 @@ def test_changing_settings_of_a_confirmed_address_sends_no_new_confirmation(ui_a
 def test_confirmation_mails_are_limited_per_learner_a_day_and_per_address_an_hour(browser, inbox):
     page = get(browser, "/app/profile")
     post(browser, "/app/profile/email", page, email=ADDRESS, **FORM)
-    again = post(browser, "/app/profile/email", page, status=429, email=ADDRESS, **FORM)
-    assert "Too many confirmation e-mails" in again.text
+    post(browser, "/app/profile/email", page, email=ADDRESS, **FORM)  # "sent", not sent again
+    assert len(inbox.messages) == 1
     for n in (2, 3):
         post(browser, "/app/profile/email", page, email=f"typo{n}@example.org", **FORM)
     fourth = post(browser, "/app/profile/email", page, status=429, email="x4@example.org", **FORM)
