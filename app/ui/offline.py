@@ -9,6 +9,12 @@ and drops it when a page names another key, or when /app answers without a sign-
 Cache Storage ignores `no-store`, so the worker keeps only pages marked `X-Bedside-Offline: keep`:
 views that show no patient data opt in (`@offline_readable`), and even they are not marked while a
 patient is in the launch's context (banner, facts). Every other page is network-only.
+
+Answers given offline wait on the device (app/static/offline.js) until the server accepts or
+refuses them for good. An answer refused because the learner must sign in again stays there and
+is sent after the next launch, which starts a new cache: the queue is therefore kept per clinician
+(an opaque learner key), and a POST refused only for its CSRF token says so in a header, as that
+400 is a sign-in problem, unlike a 400 for the answer itself.
 """
 
 from __future__ import annotations
@@ -28,11 +34,13 @@ WORKER_FILE = "sw.js"
 CACHE_HEADER = "X-Bedside-Offline-Cache"
 KEEP_HEADER = "X-Bedside-Offline"
 KEEP = "keep"
+TOKEN_REFUSED_HEADER = "X-Bedside-Token-Refused"  # set by views.csrf_failed
 
 
 def init_offline(app: Flask) -> None:
-    """Let the worker served from /static/ control /app/, and keep it fresh."""
+    """Let the worker served from /static/ control /app/, keep it fresh, and guide the queue."""
     app.after_request(allow_app_scope)
+    app.add_template_global(offline_learner_key)
 
 
 def allow_app_scope(response: Response) -> Response:
@@ -80,6 +88,19 @@ def offline_cache_key() -> str | None:
     session = current_smart_session()
     if session is None or not session.browser_key:
         return None
+    return keyed_digest(f"bedside-offline-cache:{session.browser_key}")
+
+
+def offline_learner_key() -> str | None:
+    """An opaque key for the signed-in clinician: the same after a relaunch, unlike the cache's."""
+    session = current_smart_session()
+    if session is None or not session.user:
+        return None
+    issuer = session.issuer.rstrip("/")
+    return keyed_digest(f"bedside-offline-learner:{issuer}\n{session.user}")
+
+
+def keyed_digest(message: str) -> str:
+    """A short HMAC of a message under the app's secret key (no one can derive it elsewhere)."""
     secret = str(current_app.config["SECRET_KEY"]).encode()
-    message = f"bedside-offline-cache:{session.browser_key}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()[:32]

@@ -13,7 +13,13 @@ from app.library import editorial
 from app.smart import FhirRequestError, SmartSessionEnded, current_smart_session
 from app.smart.sessions import LAUNCH_ARG, bind_launch, forget_ended_session
 from app.ui import labels
-from app.ui.offline import mark_kept_page, name_offline_cache, offline_cache_key, offline_readable
+from app.ui.offline import (
+    TOKEN_REFUSED_HEADER,
+    mark_kept_page,
+    name_offline_cache,
+    offline_cache_key,
+    offline_readable,
+)
 from app.ui.page_context import (
     context_module_id,
     learner_id,
@@ -97,9 +103,9 @@ def error_page(status: int, title: str, message: str) -> tuple[str, int]:
 
 
 @bp.errorhandler(CSRFError)
-def csrf_failed(error: CSRFError) -> tuple[str, int]:
-    """A form without a valid token: nothing was recorded."""
-    return error_page(
+def csrf_failed(error: CSRFError) -> tuple[str, int, dict[str, str]]:
+    """A form without a valid token: nothing was recorded (offline.js keeps a queued answer)."""
+    html, status = error_page(
         400,
         gettext("This form could not be accepted"),
         gettext(
@@ -107,6 +113,7 @@ def csrf_failed(error: CSRFError) -> tuple[str, int]:
             "recorded. Go back, reload the page and try again."
         ),
     )
+    return html, status, {TOKEN_REFUSED_HEADER: "1"}
 
 
 @bp.errorhandler(404)
