@@ -42,6 +42,7 @@ SAME_IN_FRENCH = {
     "Certain",
     "Code",
     "Date",
+    "Date (UTC)",
     "Discrimination",
     "Discussion",
     "Grade A",
