@@ -17,8 +17,8 @@ from joserfc.jwk import ECKey, Key, RSAKey
 from joserfc.jws import CompactSignature, JWSRegistry, extract_compact, validate_compact
 from joserfc.jwt import JWTClaimsRegistry
 
-from app.http_bodies import bounded_body
 from cds_hooks.clients import TrustedClient
+from cds_hooks.fhir_fetch import read_capped
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ PRIVATE_KEY_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 MAX_LIFETIME_SECONDS = 3600
 MAX_TOKEN_LENGTH = 8192
 MAX_JWKS_BYTES = 256 * 1024
+JWKS_FETCH_SECONDS = 4.0  # a whole JWKS fetch, however slowly its server sends
+FETCH_WAIT_SECONDS = 1.0  # how long a call waits for another call's fetch of the same JWKS
 ESSENTIAL = {"essential": True}
 #: One signature registry per algorithm, each allowing only that algorithm (built once).
 SIGNATURE_REGISTRIES = {alg: JWSRegistry(algorithms=[alg]) for alg in ALGORITHM_KEY_TYPES}
@@ -68,11 +70,12 @@ class CachedJwks:
 
 
 def fetch_jwks_over_http(url: str) -> dict:
-    """GET a JWKS: short timeouts, no redirects, bounded size; return its JSON."""
+    """GET a JWKS: no redirects, bounded size, read whole within JWKS_FETCH_SECONDS; its JSON."""
+    deadline = time.monotonic() + JWKS_FETCH_SECONDS
     with requests.get(url, timeout=(2, 3), allow_redirects=False, stream=True) as response:
         if response.status_code != 200:
             raise ValueError(f"HTTP status {response.status_code}")
-        return json.loads(bounded_body(response, MAX_JWKS_BYTES))  # BodyTooLarge past the cap
+        return json.loads(read_capped(response, deadline, MAX_JWKS_BYTES))
 
 
 def public_keys_by_kid(jwks: object) -> KeysByKid:
@@ -241,8 +244,9 @@ class ClientAuthenticator:
             entry = self._cache.get(url)
             fetch_lock = self._fetch_locks.setdefault(url, threading.Lock())
         now = self._clock()
-        if self._should_fetch(entry, kid, now):
-            with fetch_lock:  # one fetch per URL at a time; waiting threads reuse its result
+        # one fetch per URL at a time; a call waits briefly for it, then uses what is cached
+        if self._should_fetch(entry, kid, now) and fetch_lock.acquire(timeout=FETCH_WAIT_SECONDS):
+            try:
                 with self._lock:
                     entry = self._cache.get(url)
                 now = self._clock()
@@ -250,6 +254,8 @@ class ClientAuthenticator:
                     entry = self._fetch(url, entry, now)
                     with self._lock:
                         self._cache[url] = entry
+            finally:
+                fetch_lock.release()
         if entry is None or entry.keys is None or now - entry.fetched_at >= self._ttl:
             raise AuthError("the client's JWKS is unavailable")
         return entry.keys

@@ -29,6 +29,7 @@ CONNECT_TIMEOUT = 1.0
 READ_TIMEOUT = 2.0  # longest silence between two packets, within the call's deadline
 CHUNK_BYTES = 64 * 1024
 CACHE_BYTES = 16 * 1024 * 1024
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class FetchFailed(Exception):
@@ -163,8 +164,6 @@ class FhirFetcher:
         entries = dicts_in(first.get("entry"))
         page, pages = first, 1
         while (next_url := next_url_of(page)) and pages < MAX_PAGES and len(entries) < MAX_ENTRIES:
-            if urlsplit(next_url).netloc != urlsplit(self.base_url).netloc:
-                break
             page = self.get_json(next_url, deadline)
             entries.extend(dicts_in(page.get("entry")))
             pages += 1
@@ -174,8 +173,8 @@ class FhirFetcher:
 
     def get_json(self, url: str, deadline: float) -> dict:
         """GET one URL as FHIR JSON before the deadline (monotonic time), through the cache."""
-        if self.refusal:
-            raise FetchFailed(self.refusal)
+        if refusal := self.url_refusal(url):
+            raise FetchFailed(refusal)
         cache_key = FetchCache.key(self._token, url)
         if self._cache is not None and (cached := self._cache.get(cache_key)) is not None:
             return cached
@@ -184,6 +183,14 @@ class FhirFetcher:
         if self._cache is not None:
             self._cache.put(cache_key, body, len(raw))
         return body
+
+    def url_refusal(self, url: str) -> str | None:
+        """Say why the token may not go to url (another origin, or plain http), or None."""
+        if self.refusal:
+            return self.refusal
+        if not same_origin(url, self.base_url):
+            return "the link points outside the FHIR server"
+        return self.policy.refusal(url)
 
     def _request(self, url: str, deadline: float) -> bytes:
         """Perform the GET; turn every failure into FetchFailed without the token in it."""
@@ -298,6 +305,21 @@ def fhir_resource(raw: bytes) -> dict:
 def seconds_left(deadline: float) -> float:
     """Seconds until a monotonic deadline (negative once it has passed)."""
     return deadline - time.monotonic()
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    """Whether url has base_url's scheme, host and port (default ports made explicit)."""
+    try:
+        return origin(url) == origin(base_url)
+    except ValueError:  # a malformed port
+        return False
+
+
+def origin(url: str) -> tuple[str, str | None, int | None]:
+    """(scheme, host, port) of a URL, lower-cased, with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, parts.port or DEFAULT_PORTS.get(scheme)
 
 
 def next_url_of(bundle: dict) -> str | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
 from app.fhir_json import dicts_in
-from cds_hooks.fhir_fetch import FetchFailed, FhirFetcher, next_url_of, seconds_left
+from cds_hooks.fhir_fetch import FetchFailed, FhirFetcher, next_url_of, same_origin, seconds_left
 from cds_hooks.scopes import query_refusal
 from cds_hooks.services import PREFETCH, REQUIRED_PREFETCH
 
@@ -236,12 +236,6 @@ def origin_of(url: str) -> str:
     """Scheme, host and port of a URL: the unit servers are isolated by."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def same_origin(url: str, base_url: str) -> bool:
-    """Tell whether url is on the same scheme, host and port as base_url."""
-    left, right = urlsplit(url), urlsplit(base_url)
-    return (left.scheme, left.netloc) == (right.scheme, right.netloc)
 
 
 def executor() -> ThreadPoolExecutor:

@@ -29,9 +29,10 @@ import requests
 
 from app.fhir_json import as_dict, as_str, dicts_in
 from app.http_bodies import BodyTooLarge, bounded_json
-from app.outcomes.ingest_fhir import Credential, bearer_header, same_origin
+from app.outcomes.ingest_fhir import Credential, bearer_header
 from app.outcomes.ingest_ndjson import NdjsonError, iter_ndjson
 from app.security import is_https_or_loopback
+from cds_hooks.fhir_fetch import same_origin
 
 STATE_FILE = ".bedside-export.json"
 MANIFEST_FILE = "manifest.json"

@@ -23,12 +23,12 @@ from app.http_bodies import BodyTooLarge, bounded_json
 from app.outcomes.bulk import patient_id_of
 from app.outcomes.medications import MedicationLookup, referenced_ids, remember, with_medications
 from app.security import is_https_or_loopback
+from cds_hooks.fhir_fetch import same_origin
 
 FHIR_JSON = "application/fhir+json"
 PAGE_SIZE = 100
 MAX_PAGE_BYTES = 64 * 1024 * 1024  # one search page; servers may ignore _count
 ID_BATCH = 50
-DEFAULT_PORTS = {"http": 80, "https": 443}
 TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 PATIENT_TYPES = (
     "Encounter",
@@ -204,18 +204,3 @@ def bundle_total(bundle: dict) -> int | None:
     """Bundle.total when it is a count (a server may send anything)."""
     total = bundle.get("total")
     return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
-
-
-def same_origin(url: str, base_url: str) -> bool:
-    """Whether url has the base URL's scheme, host and port (default ports made explicit)."""
-    try:
-        return origin(url) == origin(base_url)
-    except ValueError:  # a malformed port
-        return False
-
-
-def origin(url: str) -> tuple[str, str | None, int | None]:
-    """(scheme, host, port) of a URL, lower-cased, with the scheme's default port filled in."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, parts.hostname, parts.port or DEFAULT_PORTS.get(scheme)
