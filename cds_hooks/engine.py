@@ -17,7 +17,7 @@ from cds_hooks.cards import CardSettings, CardTemplate, card_template, render_ca
 from cds_hooks.fhir_fetch import FetchCache, FetchFailed, FhirFetcher
 from cds_hooks.frequency import FrequencyRule, Showing, frequency_rule, shown_too_often
 from cds_hooks.index import LibraryIndex
-from cds_hooks.matching import Match, match_modules
+from cds_hooks.matching import Match, TimeBudgetExceeded, match_modules
 from cds_hooks.models import FeedbackItem, HookRequest
 from cds_hooks.patient_context import context_from_hook, resource_count
 from cds_hooks.prefetch import PrefetchUnavailable, resolve_prefetch
@@ -45,10 +45,6 @@ class TooManyResources(Exception):
         super().__init__(f"{count} resources, limit {limit}")
         self.count = count
         self.limit = limit
-
-
-class TimeBudgetExceeded(Exception):
-    """A hook call's computation ran past its time budget and was stopped (no cards)."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +134,8 @@ class CdsEngine:
 
         remember=False (the `bedside hook` tool) skips fatigue rules and stores no exposure.
         A claim (the caller's JWT id) is committed with the exposures; AuthError on a replay.
-        Limits raise TooManyResources before any work, TimeBudgetExceeded between phases.
+        Limits raise TooManyResources before any work, TimeBudgetExceeded between phases and
+        while matching.
         """
         limits.check_size(request)
         data = self.patient_data(request)
@@ -146,8 +143,9 @@ class CdsEngine:
         context = context_from_hook(
             request.hook, request.context, data, now, self.index.criterion_codes
         )
-        limits.check_time("matching")
-        matches = match_modules(self.index, context)
+        matches = match_modules(
+            self.index, context, lambda: limits.check_time("finishing matching")
+        )
         limits.check_time("choosing cards")
         keys = self.call_keys(caller, request.context)
         if remember and matches:  # no match: nothing to rank or filter, no lookups

@@ -34,6 +34,18 @@ INDICATOR_WEIGHT = {"critical": 3, "warning": 2, "info": 1}
 DRAFT_ORDER_BONUS = 3  # the order being written now is the most relevant moment to teach
 
 
+class TimeBudgetExceeded(Exception):
+    """A hook call's computation ran past its time budget and was stopped (no cards)."""
+
+
+#: Raises TimeBudgetExceeded once the call's deadline has passed; run often while matching.
+TimeCheck = Callable[[], None]
+
+
+def no_time_limit() -> None:
+    """The time check of a call without a deadline: never stops it."""
+
+
 @dataclass(frozen=True)
 class Criterion:
     """One compiled trigger criterion: what to look at, which codes, and any threshold."""
@@ -94,16 +106,22 @@ class CompiledModule:
     max_years: float | None
     sex: str | None
     indicator_weight: int
-    fhirpath: Callable[[PatientContext], bool] | None = None
+    fhirpath: Callable[[PatientContext, TimeCheck], bool] | None = None
 
 
-def match_modules(index: LibraryIndexLike, context: PatientContext) -> list[Match]:
-    """Return every module whose triggers hold for this context, most relevant first."""
+def match_modules(
+    index: LibraryIndexLike, context: PatientContext, check_time: TimeCheck = no_time_limit
+) -> list[Match]:
+    """Return every module whose triggers hold for this context, most relevant first.
+
+    check_time runs before each module and, in FHIRPath conditions, at each resource read.
+    """
     candidate_ids = index.candidates(context.codes())
     matches = []
     for module_id in sorted(candidate_ids):
+        check_time()
         module = index.modules[module_id]
-        found = evaluate(module, context)
+        found = evaluate(module, context, check_time)
         if found is not None:
             matches.append(found)
     matches.sort(key=lambda found: (-found.score, found.module_id))
@@ -120,7 +138,9 @@ class LibraryIndexLike:
         raise NotImplementedError
 
 
-def evaluate(module: CompiledModule, context: PatientContext) -> Match | None:
+def evaluate(
+    module: CompiledModule, context: PatientContext, check_time: TimeCheck = no_time_limit
+) -> Match | None:
     """Return a Match when every trigger of the module holds, else None."""
     if context.hook not in module.hooks or not demographics_fit(module, context):
         return None
@@ -132,7 +152,7 @@ def evaluate(module: CompiledModule, context: PatientContext) -> Match | None:
         return None
     if any(satisfy(criterion, context) is not None for criterion in module.none_of):
         return None
-    if module.fhirpath is not None and not module.fhirpath(context):
+    if module.fhirpath is not None and not module.fhirpath(context, check_time):
         return None
     evidence = tuple(item for item in (*required, *optional) if item is not None)
     return Match(module.module_id, relevance(module, evidence), evidence)
