@@ -146,9 +146,9 @@ def _message(envelope: Envelope, subject: str, template: str, context: dict) -> 
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender_domain(envelope.sender))
-    message["Content-Language"] = envelope.language
     message.set_content(render_template(f"{template}.txt", **context))
     message.add_alternative(render_template(f"{template}.html", **context), subtype="html")
+    message["Content-Language"] = envelope.language  # after set_content, which drops it
     return message
 
 

@@ -71,6 +71,7 @@ def test_send_due_delivers_a_question_whose_link_records_the_answer_once(app, in
     [message] = inbox.to(ADDRESS)
     assert inbox.logins == [SMTP_USER]
     assert message["To"] == ADDRESS
+    assert message["Content-Language"] == "en"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert re.fullmatch(
         r"<http://bedside\.test/mail/unsubscribe\?t=\S+>", message["List-Unsubscribe"]
