@@ -37,7 +37,10 @@ MAX_LIFETIME_SECONDS = 3600
 MAX_TOKEN_LENGTH = 8192
 MAX_JWKS_BYTES = 256 * 1024
 JWKS_FETCH_SECONDS = 4.0  # a whole JWKS fetch, however slowly its server sends
-FETCH_WAIT_SECONDS = 1.0  # how long a call waits for another call's fetch of the same JWKS
+# How long a call waits for another call's fetch of the same JWKS: the whole fetch when nothing
+# usable is cached (a cold start, the hourly refresh), briefly when cached keys can answer it.
+WHOLE_FETCH_WAIT_SECONDS = JWKS_FETCH_SECONDS + 3.0  # connecting (2 s) and some slack
+FETCH_WAIT_SECONDS = 1.0
 ESSENTIAL = {"essential": True}
 #: One signature registry per algorithm, each allowing only that algorithm (built once).
 SIGNATURE_REGISTRIES = {alg: JWSRegistry(algorithms=[alg]) for alg in ALGORITHM_KEY_TYPES}
@@ -244,8 +247,9 @@ class ClientAuthenticator:
             entry = self._cache.get(url)
             fetch_lock = self._fetch_locks.setdefault(url, threading.Lock())
         now = self._clock()
-        # one fetch per URL at a time; a call waits briefly for it, then uses what is cached
-        if self._should_fetch(entry, kid, now) and fetch_lock.acquire(timeout=FETCH_WAIT_SECONDS):
+        # one fetch per URL at a time; a call waits for it (briefly if the cache can answer)
+        wait = FETCH_WAIT_SECONDS if self._usable(entry, now) else WHOLE_FETCH_WAIT_SECONDS
+        if self._should_fetch(entry, kid, now) and fetch_lock.acquire(timeout=wait):
             try:
                 with self._lock:
                     entry = self._cache.get(url)
@@ -256,9 +260,13 @@ class ClientAuthenticator:
                         self._cache[url] = entry
             finally:
                 fetch_lock.release()
-        if entry is None or entry.keys is None or now - entry.fetched_at >= self._ttl:
+        if entry is None or not self._usable(entry, now):
             raise AuthError("the client's JWKS is unavailable")
         return entry.keys
+
+    def _usable(self, entry: CachedJwks | None, now: float) -> bool:
+        """Keys cached and not past their time to live."""
+        return entry is not None and entry.keys is not None and now - entry.fetched_at < self._ttl
 
     def _should_fetch(self, entry: CachedJwks | None, kid: str, now: float) -> bool:
         """Fetch if nothing is cached, or (once per interval at most) if stale or kid unknown."""

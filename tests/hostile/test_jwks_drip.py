@@ -111,3 +111,48 @@ def test_forged_tokens_naming_a_dripping_jku_end_quickly_and_hold_no_other_clien
         status, body, seconds = results[name]
         assert (status, body) == (401, UNAUTHORIZED)
         assert seconds < BOUND_SECONDS
+
+
+SLOW_ISS = "https://slow-jku.test.example"
+SLOW_SECONDS = 1.5  # slower than a call's short wait, well inside the fetch's deadline
+
+
+class SlowJwks(BaseHTTPRequestHandler):
+    """Answers with the healthy client's JWKS after a pause."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        """Wait, then send the key set."""
+        time.sleep(SLOW_SECONDS)
+        body = json.dumps(public_jwks(HEALTHY_KEY)).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        """Stay quiet."""
+
+
+def test_calls_arriving_while_a_cold_jwks_is_fetched_wait_for_it_and_are_answered(instance_path):
+    with serving(SlowJwks) as slow:
+        clients = instance_path / "slow-clients.json"
+        jku = f"http://127.0.0.1:{slow.server_port}/jwks.json"
+        clients.write_text(json.dumps([{"iss": SLOW_ISS, "jku": jku}]))
+        with cds_app_with(instance_path, CDS_CLIENTS=str(clients)) as app:
+            results: dict[str, tuple] = {}
+            calls = [
+                threading.Thread(
+                    target=timed_discovery,
+                    args=(app, lambda c: JkuCaller(c, HEALTHY_KEY, SLOW_ISS), results, f"c{i}"),
+                    daemon=True,
+                )
+                for i in range(5)
+            ]
+            for thread in calls:
+                thread.start()
+            for thread in calls:
+                thread.join(timeout=BOUND_SECONDS)
+    assert sorted(status for status, _, _ in results.values()) == [200] * 5
