@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from app import create_app
+from app.errors import ConfigError
 from app.ledger.outputs import views
 from app.ledger.outputs.certificates import activity_certificate, render_certificate
 from app.ledger.outputs.settings import Accreditation, output_settings
@@ -83,6 +85,7 @@ def test_a_certificate_page_prints_the_configured_statement(
     outputs_app.config["ACCREDITATION_DESIGNATIONS"] = designations_file(
         tmp_path, {"aafp-prescribed": AAFP_STATEMENT}
     )
+    outputs_app.extensions[views.SETTINGS] = output_settings(outputs_app.config)  # as at start
     monkeypatch.setattr(views, "current_learner_id", lambda: world.learners["alice"])
     page = outputs_app.test_client().get(f"/ledger/certificates/{world.sequences['alice-af'][0]}")
     assert page.status_code == 200
@@ -119,3 +122,11 @@ def test_a_designations_file_bedside_cannot_use_is_refused_in_one_sentence(
 def test_a_missing_designations_file_is_refused(tmp_path):
     with pytest.raises(ValueError, match="cannot be read"):
         output_settings({"ACCREDITATION_DESIGNATIONS": str(tmp_path / "missing.json")})
+
+
+def test_an_app_with_a_designations_file_it_cannot_use_does_not_start(instance_path, tmp_path):
+    path = designations_file(tmp_path, {"aafp-prescibed": "Reviewed."})
+    with pytest.raises(ConfigError, match="unknown credit type 'aafp-prescibed'"):
+        create_app(
+            {"TESTING": True, "ACCREDITATION_DESIGNATIONS": path}, instance_path=instance_path
+        )

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask.blueprints import BlueprintSetupState
 
 from app import i18n
 from app.identity import learner_id
@@ -28,6 +29,13 @@ from app.ledger.wiring import ledger_for
 from app.public_url import public_base_url, public_url_for
 
 bp = Blueprint("ledger_outputs", __name__, url_prefix="/ledger")
+SETTINGS = "ledger_output_settings"
+
+
+@bp.record_once
+def read_settings(state: BlueprintSetupState) -> None:
+    """Read the output settings and their files once, at start (a bad file: ConfigError)."""
+    state.app.extensions[SETTINGS] = output_settings(state.app.config)
 
 
 @bp.get("/transcript")
@@ -210,8 +218,10 @@ def modules() -> dict[str, dict]:
 
 
 def settings():
-    """Return the output settings with this request's public URL."""
-    return output_settings(current_app.config, public_base_url())
+    """Return the output settings read at start, with this request's public URL."""
+    base = public_base_url() or current_app.config.get("PUBLIC_BASE_URL")
+    read = current_app.extensions[SETTINGS]
+    return replace(read, base_url=str(base).rstrip("/") if base else None)
 
 
 def private(body: str, mimetype: str) -> Response:
