@@ -58,6 +58,7 @@ from app.delivery.store import (
     Preferences,
     Subscription,
     address_key,
+    bare_address,
     new_nonce,
 )
 from app.errors import ConfigError
@@ -169,7 +170,11 @@ class Outbox:
         if self.store.is_suppressed(address):
             raise AddressSuppressed
         current = self.store.subscription(learner_id)
-        same = current is not None and address_key(current.address) == address_key(address)
+        same = (  # an address kept before addresses were checked is confirmed anew
+            current is not None
+            and bare_address(current.address) is not None
+            and address_key(current.address) == address_key(address)
+        )
         if same and current.status == ACTIVE:
             self.store.subscribe(learner_id, address, preferences, stamp(now))
             return False

@@ -19,6 +19,9 @@ from app.learning.reviews import DueReview, ReviewKey, due_reviews
 DIGEST_DAYS = 7
 CAP_CHOICES = (24, 48, 168)  # hours: daily, every other day, weekly
 RUN_INTERVAL = timedelta(minutes=15)  # how often `notify send-due` runs (docs/email.md)
+# A run may start this much earlier than the one a day before (a timer's jitter) and still send:
+# less than a run interval, so the send time moves neither later nor a run earlier.
+GRACE = RUN_INTERVAL / 2
 
 
 def in_quiet_hours(now: datetime, time_zone: str, quiet_start: int, quiet_end: int) -> bool:
@@ -34,15 +37,15 @@ def in_quiet_hours(now: datetime, time_zone: str, quiet_start: int, quiet_end: i
 def cap_cutoff(now: datetime, min_hours: int, time_zone: str) -> datetime:
     """The latest previous send that still allows one now: the earlier of two bounds.
 
-    The cap less one run interval, so a run that starts a few seconds later than yesterday's (a
-    timer's jitter) still finds the cap passed and the hour never creeps later until a day is
-    skipped; and the learner's calendar days, so a daily cap never allows two on one local day
-    (a two-day cap, two days apart) however the grace falls.
+    The cap less half a run interval, so a run that starts a few seconds later than yesterday's
+    (a timer's jitter) still finds the cap passed, and the hour creeps neither later until a day
+    is skipped nor a run earlier; and the learner's calendar days, so a daily cap never allows
+    two on one local day (a two-day cap, two days apart) however the grace falls.
     """
     local = now.astimezone(zone(time_zone))
     first_day = local.date() - timedelta(days=max(1, min_hours // 24) - 1)
     day_start = datetime.combine(first_day, time(0), tzinfo=local.tzinfo)
-    grace = now - timedelta(hours=min_hours) + RUN_INTERVAL
+    grace = now - timedelta(hours=min_hours) + GRACE
     return min(grace, day_start - timedelta(seconds=1))  # sends are stamped to the second
 
 

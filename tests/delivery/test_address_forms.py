@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
 from app.delivery.outbox import outbox
 from app.delivery.store import DeliveryStore, Preferences, bare_address
 from app.ui.email_optin import EmailFormError, opt_in_from_form
-from tests.delivery.conftest import subscribe
+from tests.delivery.conftest import NO_QUIET, subscribe
 
 VICTIM = "victim@example.org"
 NOW, HOUR_AGO, DAY_AGO = (
@@ -70,3 +73,22 @@ def test_a_list_saved_before_addresses_were_checked_is_no_longer_mailed(app, inb
 
     assert inbox.to(VICTIM) == [] and inbox.to("me@example.org") == []
     assert len(inbox.to("ok@example.org")) == 1
+
+
+def test_a_learner_whose_named_address_was_saved_earlier_is_sent_a_confirmation_again(app, inbox):
+    store = app.extensions["delivery"]
+    subscribe(app, "learner-1", "Dr A <a@example.org>")  # as the old form kept it, confirmed
+    with store.database.write() as connection:  # hashed as it was then: the whole text
+        connection.execute(
+            text("UPDATE delivery_subscriptions SET address_hash = :h"),
+            {"h": store_hash(store, "dr a <a@example.org>")},
+        )
+    with app.app_context():
+        sent = outbox().opt_in("learner-1", "a@example.org", NO_QUIET, datetime.now(UTC))
+    assert sent and len(inbox.to("a@example.org")) == 1
+    assert store.subscription("learner-1").address == "a@example.org"
+
+
+def store_hash(store: DeliveryStore, key: str) -> str:
+    """The keyed hash of an address key, as the store made it before addresses were checked."""
+    return hmac.new(store._hash_key, key.encode(), hashlib.sha256).hexdigest()
