@@ -107,6 +107,10 @@
   }
 
   function send(entry) {
+    const target = new URL(entry.url, location.href);
+    if (target.origin !== location.origin || !target.pathname.startsWith("/app/")) {
+      return Promise.resolve(new Response(null, { status: 400 })); // never Bedside's to send
+    }
     return fetch(underThisLaunch(entry.url), {
       method: "POST",
       body: withThisToken(entry.body),
@@ -116,13 +120,13 @@
   }
 
   // What the server's reply means for a kept answer. Accepted (2xx, after redirects): forgotten.
-  // Sign in again (401, 403, a 400 for the CSRF token alone): kept, sent after the next launch.
-  // Try later (408, 429, 5xx; no reply at all): kept. Any other refusal (400, 404, 409, 410,
+  // Sign in again (401, a 400 for the CSRF token alone): kept, sent after the next launch.
+  // Try later (408, 429, 5xx; no reply at all): kept. Any other refusal (400, 403, 404, 409, 410,
   // 422...) can never be accepted: forgotten, and the learner told which answer it was.
   function outcome(response) {
     const code = response.status;
     if (response.ok) return ACCEPTED;
-    if (code === 401 || code === 403 || response.headers.has(TOKEN_REFUSED)) return SIGN_IN;
+    if (code === 401 || response.headers.has(TOKEN_REFUSED)) return SIGN_IN;
     if (code === 408 || code === 429 || code >= 500) return LATER;
     return REFUSED;
   }
