@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import socket
 import ssl
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from cds_hooks.fhir_fetch import FetchFailed, FetchPolicy, FhirFetcher
 from tests.hostile.fetch_app import call_order_select, cds_app_with
 from tests.hostile.fetch_faults import resource_for
+from tests.support.certificates import loopback_certificate, server_context
 
 TOKEN = "ehr-token-next-link"
 TLS_HANDSHAKE = b"\x16"
@@ -101,37 +96,9 @@ class EitherSchemeHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def tls_context(tmp_path, monkeypatch) -> ssl.SSLContext:
     """A server context with a throwaway certificate for 127.0.0.1, trusted by requests."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_file, key_file = loopback_certificate(tmp_path)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
-    return context
+    return server_context(cert_file, key_file)
 
 
 @pytest.mark.parametrize("insecure_hosts", ["", "127.0.0.1"])
