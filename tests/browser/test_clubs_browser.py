@@ -128,7 +128,7 @@ def test_a_real_case_conference_from_draft_to_approved_with_no_identifier(
         moderator.fill("#body", "Fluids and antibiotics **together**.")
         moderator.click("button:text-is('Reply')")
         author.goto(case_url)
-        assert "together" in author.inner_text("article.post .post-body strong")
+        assert "together" in author.inner_text(".posts .post-body strong")
         shown += [shown_text(author), shown_text(moderator)]
         moderator.goto(f"{url}/app/cases")
         shown.append(shown_text(moderator))
