@@ -87,19 +87,23 @@ def timed_discovery(app, caller_for, results: dict, name: str) -> None:
     results[name] = (response.status_code, response.json, time.monotonic() - started)
 
 
+def discoveries_started(app, caller_for, results: dict, names: list[str]) -> list:
+    """Start one timed discovery call per name, each in its own thread; the threads."""
+    threads = [
+        threading.Thread(target=timed_discovery, args=(app, caller_for, results, name), daemon=True)
+        for name in names
+    ]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
 def test_forged_tokens_naming_a_dripping_jku_end_quickly_and_hold_no_other_client(dripping_app):
     forger = make_ec_key("forger")
     results: dict[str, tuple] = {}
-    forged = [
-        threading.Thread(
-            target=timed_discovery,
-            args=(dripping_app, lambda c: JkuCaller(c, forger, DRIPPING_ISS), results, f"f{i}"),
-            daemon=True,
-        )
-        for i in range(2)
-    ]
-    for thread in forged:
-        thread.start()
+    forged = discoveries_started(
+        dripping_app, lambda c: JkuCaller(c, forger, DRIPPING_ISS), results, ["f0", "f1"]
+    )
     time.sleep(0.5)  # both forged calls are now fetching or waiting for the fetch
     timed_discovery(dripping_app, lambda c: JkuCaller(c, HEALTHY_KEY, HEALTHY_ISS), results, "ok")
     for thread in forged:
@@ -143,16 +147,10 @@ def test_calls_arriving_while_a_cold_jwks_is_fetched_wait_for_it_and_are_answere
         clients.write_text(json.dumps([{"iss": SLOW_ISS, "jku": jku}]))
         with cds_app_with(instance_path, CDS_CLIENTS=str(clients)) as app:
             results: dict[str, tuple] = {}
-            calls = [
-                threading.Thread(
-                    target=timed_discovery,
-                    args=(app, lambda c: JkuCaller(c, HEALTHY_KEY, SLOW_ISS), results, f"c{i}"),
-                    daemon=True,
-                )
-                for i in range(5)
-            ]
-            for thread in calls:
-                thread.start()
+            names = [f"c{i}" for i in range(5)]
+            calls = discoveries_started(
+                app, lambda c: JkuCaller(c, HEALTHY_KEY, SLOW_ISS), results, names
+            )
             for thread in calls:
                 thread.join(timeout=BOUND_SECONDS)
     assert sorted(status for status, _, _ in results.values()) == [200] * 5
