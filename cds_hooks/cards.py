@@ -235,7 +235,8 @@ def draft_footer(module: dict, language: str) -> str:
 
 
 def markdown_escape(text: str) -> str:
-    """Escape patient-derived text so it cannot inject Markdown or HTML into the card."""
+    """Escape patient-derived text so it stays one line of literal text in the card's Markdown."""
+    text = " ".join(text.split())  # a line break could start a heading, list or code block
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
