@@ -96,18 +96,23 @@ INSERT_RECORD = (
 )
 
 
-def held_credits_sql(learner: str, activity: str, start: str, end: str) -> str:
-    """The learner's unreversed credits for an activity or in a window, its values as SQL."""
+def held_credits_sql(learner: str, activity: str, start: str, end: str, history: str) -> str:
+    """The learner's unreversed credits for an activity, in a window or of a kind, as SQL.
+
+    `history` is a LIKE pattern of activity keys held whenever they were earned (point-of-care
+    cycles: a question earns credit once, in any year); '' matches no key.
+    """
     return f"""
 SELECT activity_key, credit_type, amount_hundredths, earned_at, attempt_id
 FROM ledger_credits AS c
 WHERE learner_id = {learner} AND kind = 'credit'
-AND (activity_key = {activity} OR earned_at BETWEEN {start} AND {end})
+AND (activity_key = {activity} OR earned_at BETWEEN {start} AND {end}
+     OR activity_key LIKE {history})
 AND NOT EXISTS (SELECT 1 FROM ledger_credits AS r WHERE r.reverses = c.sequence)
 """
 
 
-HELD_CREDITS = held_credits_sql(":learner", ":activity", ":start", ":end")
+HELD_CREDITS = held_credits_sql(":learner", ":activity", ":start", ":end", ":history")
 SUBMISSION_COLUMNS = (
     "idempotency_hash",
     "request_hash",
@@ -123,6 +128,8 @@ INSERT_SUBMISSION = (
     f"VALUES ({', '.join(':' + name for name in SUBMISSION_COLUMNS)})"
 )
 NO_SUCH_LEARNER = "No learner has that id; call ensure_learner first."
+#: Activity types whose rule reads the learner's credits of that kind from every year (LIKE).
+WHOLE_HISTORY = {"poc": "poc:%"}
 
 
 def claim_field(name: str) -> str:
@@ -133,7 +140,9 @@ def claim_field(name: str) -> str:
 # On PostgreSQL a batch's claims are read in one statement: per claim (in order) the key's earlier
 # fingerprint, whether the learner exists, the learner's newest record (for ledger_append_claim to
 # check) and the held credits.
-CLAIMS_HELD = held_credits_sql(*map(claim_field, ("learner", "activity", "start", "end")))
+CLAIMS_HELD = held_credits_sql(
+    *map(claim_field, ("learner", "activity", "start", "end", "history"))
+)
 CLAIM_STATES = f"""
 SELECT (SELECT request_hash FROM ledger_submissions WHERE idempotency_hash = {claim_field("key")}),
        EXISTS (SELECT 1 FROM ledger_learners WHERE learner_id = {claim_field("learner")}),
@@ -814,18 +823,19 @@ def stored_submission(connection: Connection, idempotency_hash: str) -> Submissi
 
 
 def held_credits(connection: Connection, request: ClaimRequest) -> list[HeldCredit]:
-    """Return the learner's unreversed credits for this activity or in the same UTC year."""
+    """Return the learner's unreversed credits for this activity, in its UTC year or its history."""
     return held_from_rows(connection.execute(text(HELD_CREDITS), held_window(request)))
 
 
 def held_window(request: ClaimRequest) -> dict[str, str]:
-    """The parameters of HELD_CREDITS: the learner, the activity and the claim's UTC year."""
+    """The parameters of HELD_CREDITS: the learner, the activity, its UTC year and history."""
     start, end = year_bounds(request.earned_at.astimezone(UTC).year)
     return {
         "learner": request.learner_id,
         "activity": request.activity_key,
         "start": start,
         "end": end,
+        "history": WHOLE_HISTORY.get(request.activity_type, ""),
     }
 
 

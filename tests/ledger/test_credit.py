@@ -156,6 +156,27 @@ def test_a_second_cycle_asking_the_same_question_is_refused_and_a_new_question_e
     assert verify_chain(store).ok
 
 
+def test_a_question_credited_in_an_earlier_year_on_another_module_is_refused(store, learner, clock):
+    first = asked(store, learner, clock, "Cultures before antibiotics in sepsis?")
+    assert claim_poc_credit(store, POLICY, learner, first, "k1", clock()).records
+    clock.advance(days=400)
+    repeat = poc_attempt(store, learner, clock, ("sources", "application"), module_id="pneumonia")
+    question = {"text": "Cultures before antibiotics in sepsis", "reason": "other"}
+    store.record_answer(Answer(repeat, "question", question, clock()))
+    refused = claim_poc_credit(store, POLICY, learner, repeat, "k2", clock())
+    assert refused.refusal is not None and refused.refusal.reason == "same-question"
+    assert [r.attempt_id for r in store.credits_for(learner)] == [first]
+
+
+def test_a_reversed_credit_frees_its_question_in_a_later_year(store, learner, clock):
+    first = asked(store, learner, clock, "Cultures before antibiotics in sepsis?")
+    (credit,) = claim_poc_credit(store, POLICY, learner, first, "k1", clock()).records
+    store.append_reversal(credit.sequence, "claimed in error", "reverse-k1")
+    clock.advance(days=400)
+    again = asked(store, learner, clock, "Cultures before antibiotics in sepsis?")
+    assert claim_poc_credit(store, POLICY, learner, again, "k2", clock()).records
+
+
 def test_an_unfinished_cycle_is_refused_without_using_up_the_key(store, learner, clock):
     attempt = poc_attempt(store, learner, clock, ("question", "sources"))
     early = claim_poc_credit(store, POLICY, learner, attempt, "k1", clock())
