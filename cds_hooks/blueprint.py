@@ -16,7 +16,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.errors import ApiError
 from app.public_url import public_base_url
 from cds_hooks.auth import AuthError, ClientAuthenticator, VerifiedClient
-from cds_hooks.engine import CallLimits, CdsEngine, TimeBudgetExceeded, TooManyResources
+from cds_hooks.engine import (
+    CallLimits,
+    CdsEngine,
+    Namespace,
+    TimeBudgetExceeded,
+    TooManyResources,
+    namespace_of,
+)
 from cds_hooks.models import CONTEXT_MODELS, FeedbackRequest, HookRequest
 from cds_hooks.openapi import openapi_document
 from cds_hooks.operation_outcome import register as answer_errors_as_operation_outcome
@@ -88,12 +95,11 @@ def answer(
     limits: CallLimits,
 ) -> dict:
     """The engine's answer; its failures as API errors (401, 412, 413, 503)."""
-    caller = client.iss if client else str(hook_request.fhirServer or "unauthenticated")
     try:
         return runtime().engine.answer(
             service,
             hook_request,
-            caller=caller,
+            namespace=call_namespace(client, hook_request),
             client=client_of(client),
             languages=preferred_languages(),
             now=datetime.now(UTC),
@@ -126,6 +132,14 @@ def answer(
             f"Required data {missing.key!r} could not be prefetched or fetched: {missing.reason}.",
             f"prefetch.{missing.key}",
         ) from None
+
+
+def call_namespace(client: VerifiedClient | None, hook_request: HookRequest) -> Namespace:
+    """Where the call's ids are unique: the issuer and the FHIR server (else tenant) it names."""
+    if client is None:  # authentication off: keyed by the FHIR server alone, as always
+        return Namespace(str(hook_request.fhirServer or "unauthenticated"))
+    server = str(hook_request.fhirServer) if hook_request.fhirServer is not None else None
+    return namespace_of(client.iss, server, client.tenant)
 
 
 def call_limits() -> CallLimits:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from app.identity import keyed_hash
 from app.library.loader import Library
 from cds_hooks.auth import AuthError
 from cds_hooks.cards import CardSettings, CardTemplate, card_template, render_card
@@ -71,12 +72,44 @@ class CallLimits:
 NO_LIMITS = CallLimits()
 
 
+class Namespace(NamedTuple):
+    """Where a call's user, patient and encounter ids name one person: caller and data origin."""
+
+    caller: str  # the JWT issuer (with authentication off, the FHIR server or "unauthenticated")
+    origin: tuple[str, ...] = ()  # ("fhirServer", base URL) or ("tenant", claim); () if neither
+
+    @property
+    def legacy(self) -> Namespace:
+        """The namespace ids had before the data's origin counted: the caller alone."""
+        return Namespace(self.caller)
+
+
+def namespace_of(caller: str, fhir_server: str | None, tenant: str | None) -> Namespace:
+    """The caller's namespace for a call naming this FHIR server (else tenant), if any."""
+    if fhir_server:
+        return Namespace(caller, ("fhirServer", fhir_server.rstrip("/")))
+    if tenant:
+        return Namespace(caller, ("tenant", tenant))
+    return Namespace(caller)
+
+
 class Keys(NamedTuple):
     """Keyed hashes of the call's user, patient and encounter ('' when it names none)."""
 
     user: str
     patient: str
     encounter: str
+
+
+class CallKeys(NamedTuple):
+    """Current keys, and legacy keys read until all state older than the upgrade has expired."""
+
+    current: Keys
+    legacy: Keys | None  # keyed before the data's origin counted; None when the call names none
+
+    def legacy_user_and_patient(self) -> tuple[str, str] | None:
+        """The legacy user and patient keys the fatigue queries read too (None: no others)."""
+        return (self.legacy.user, self.legacy.patient) if self.legacy else None
 
 
 #: Topics (module ids) the user named by (fhirServer, userId) has mastered.
@@ -121,7 +154,7 @@ class CdsEngine:
         service: CdsService,
         request: HookRequest,
         *,
-        caller: str,
+        namespace: Namespace,
         languages: Sequence[str],
         now: datetime,
         launch_url: str,
@@ -147,7 +180,7 @@ class CdsEngine:
             self.index, context, lambda: limits.check_time("finishing matching")
         )
         limits.check_time("choosing cards")
-        keys = self.call_keys(caller, request.context)
+        keys = self.call_keys(namespace, request.context)
         if remember and matches:  # no match: nothing to rank or filter, no lookups
             mastered = self.mastered_topics(request)
             ranked = ranked_by_mastery(matches, mastered)
@@ -172,7 +205,7 @@ class CdsEngine:
         ]
         exposures = (
             [
-                self.exposure(match, card["uuid"], service, keys, now, client)
+                self.exposure(match, card["uuid"], service, keys.current, now, client)
                 for match, card in zip(chosen, cards, strict=True)
             ]
             if remember
@@ -232,7 +265,7 @@ class CdsEngine:
     def without_fatigue(
         self,
         matches: list[Match],
-        keys: Keys,
+        keys: CallKeys,
         now: float,
         mastered: frozenset[str] = frozenset(),
     ) -> list[Match]:
@@ -240,18 +273,21 @@ class CdsEngine:
         modules = [match.module_id for match in matches]
         quiet = self.settings.mastered_quiet_seconds
         hidden, showings = self.store.snoozed_and_shown(
-            keys.user,
-            keys.patient,
+            keys.current.user,
+            keys.current.patient,
             modules,
             overridden_since=now - self.settings.snooze_seconds,
             mastered=sorted(mastered.intersection(modules)) if quiet > 0 else (),
             mastered_shown_since=now - quiet,
+            legacy=keys.legacy_user_and_patient(),
         )
-        hidden |= self.shown_too_often(showings, keys.encounter, now)
+        hidden |= self.shown_too_often(
+            in_current_encounters(showings, keys), keys.current.encounter, now
+        )
         return self.capped_without(matches, hidden)
 
     def not_acted_on(
-        self, matches: list[Match], keys: Keys, now: float, service_id: str
+        self, matches: list[Match], keys: CallKeys, now: float, service_id: str
     ) -> list[Match]:
         """At signing, drop the modules the user acted on, or already saw at a signing.
 
@@ -260,14 +296,19 @@ class CdsEngine:
         card is not repeated at every further signing in the encounter.
         """
         hidden, showings = self.store.acted_on_and_shown(
-            keys.user,
-            keys.patient,
+            keys.current.user,
+            keys.current.patient,
             [match.module_id for match in matches],
             overridden_since=now - self.settings.snooze_seconds,
             accepted_since=now - self.settings.repeat_seconds,
+            legacy=keys.legacy_user_and_patient(),
         )
-        at_signing = [showing for showing in showings if showing.service_id == service_id]
-        hidden |= self.shown_too_often(at_signing, keys.encounter, now)
+        at_signing = [
+            showing
+            for showing in in_current_encounters(showings, keys)
+            if showing.service_id == service_id
+        ]
+        hidden |= self.shown_too_often(at_signing, keys.current.encounter, now)
         return self.capped_without(matches, hidden)
 
     def shown_too_often(self, showings: list[Showing], encounter_key: str, now: float) -> set[str]:
@@ -296,19 +337,31 @@ class CdsEngine:
         server = str(request.fhirServer) if request.fhirServer is not None else None
         return self.mastered(server, str(request.context["userId"]))
 
-    def call_keys(self, caller: str, context: dict) -> Keys:
+    def call_keys(self, namespace: Namespace, context: dict) -> CallKeys:
+        """The call's keys in its namespace, and in its legacy one when that differs."""
+        legacy = self.keys_in(namespace.legacy, context) if namespace.origin else None
+        return CallKeys(self.keys_in(namespace, context), legacy)
+
+    def keys_in(self, namespace: Namespace, context: dict) -> Keys:
         """The keyed hashes of the call's user, patient and encounter (if it names one)."""
         encounter_id = context.get("encounterId")
         return Keys(
-            user=self.identity_key("user", caller, str(context["userId"])),
-            patient=self.identity_key("patient", caller, str(context["patientId"])),
-            encounter=self.identity_key("encounter", caller, str(encounter_id))
+            user=self.identity_key("user", namespace, str(context["userId"])),
+            patient=self.identity_key("patient", namespace, str(context["patientId"])),
+            encounter=self.identity_key("encounter", namespace, str(encounter_id))
             if encounter_id
             else "",
         )
 
-    def identity_key(self, kind: str, caller: str, identifier: str) -> str:
-        """Return a keyed hash for a user or patient: linkable for fatigue rules, not reversible."""
+    def identity_key(self, kind: str, namespace: Namespace | str, identifier: str) -> str:
+        """Return a keyed hash for a user or patient: linkable for fatigue rules, not reversible.
+
+        Without an origin (a bare string is a caller alone) the key is the one made before
+        origins counted, so deployments whose callers name none keep their state as it is.
+        """
+        caller, origin = Namespace(namespace) if isinstance(namespace, str) else namespace
+        if origin:
+            return keyed_hash(self.settings.identity_key, kind, caller, *origin, identifier)
         message = f"{kind}|{caller}|{identifier}".encode()
         return hmac.new(self.settings.identity_key, message, hashlib.sha256).hexdigest()
 
@@ -348,6 +401,17 @@ class CdsEngine:
             client=client,
             encounter_key=keys.encounter,
         )
+
+
+def in_current_encounters(showings: list[Showing], keys: CallKeys) -> list[Showing]:
+    """The showings, those in this call's encounter under its legacy key renamed to its current."""
+    legacy = keys.legacy.encounter if keys.legacy else ""
+    return [
+        showing._replace(encounter_key=keys.current.encounter)
+        if legacy and showing.encounter_key == legacy
+        else showing
+        for showing in showings
+    ]
 
 
 def ranked_by_mastery(matches: list[Match], mastered: frozenset[str]) -> list[Match]:

@@ -19,7 +19,7 @@ from app.config import is_http_url
 from app.fhir_json import as_str
 from app.json_files import JsonFileProblem, read_json_file
 from app.security import is_https_or_loopback
-from cds_hooks.engine import CdsEngine
+from cds_hooks.engine import CdsEngine, Namespace
 from cds_hooks.hook_table import render
 from cds_hooks.models import CONTEXT_MODELS, HookRequest
 from cds_hooks.prefetch import PrefetchUnavailable
@@ -213,7 +213,7 @@ def run_engine(request: HookRequest, lang: str, max_cards: int | None) -> tuple[
     body = one_run.answer(
         SERVICES_BY_HOOK[request.hook],
         request,
-        caller="bedside-cli",
+        namespace=Namespace("bedside-cli"),
         languages=[lang],
         now=datetime.now(UTC),
         launch_url=launch_url(),

@@ -174,22 +174,27 @@ SCHEMA = StoreSchema(
 
 
 # The latest showing of each asked-for module to one user about one patient, per service and
-# encounter: few rows, from which the frequency rules decide (cds_hooks/frequency.py).
+# encounter: few rows, from which the frequency rules decide (cds_hooks/frequency.py). Each
+# query reads the user and patient under their current keys and their legacy keys (keyed before
+# the data's origin counted; the same keys when the call names no origin).
 LATEST_SHOWINGS = (
     "SELECT 'shown' AS kind, module_id, service_id, encounter_key, MAX(shown_at) AS shown_at "
-    "FROM cds_exposures WHERE user_key = :user AND patient_key = :patient "
+    "FROM cds_exposures WHERE user_key IN (:user, :legacy_user) "
+    "AND patient_key IN (:patient, :legacy_patient) "
     "AND module_id IN :modules GROUP BY module_id, service_id, encounter_key"
 )
 MODULES_PARAMETER = bindparam("modules", expanding=True, type_=String)
 # Rows of kind 'hidden' name a module to leave out: snoozed by an override (any patient), …
 OVERRIDDEN = (
     "SELECT 'hidden', module_id, '', '', received_at FROM cds_feedback "
-    "WHERE user_key = :user AND outcome = 'overridden' AND received_at >= :overridden"
+    "WHERE user_key IN (:user, :legacy_user) AND outcome = 'overridden' "
+    "AND received_at >= :overridden"
 )
 # … or mastered and shown to this user lately (any patient): it stays quiet a while.
 MASTERED_SHOWN_LATELY = (
     "SELECT 'hidden', module_id, '', '', MAX(shown_at) FROM cds_exposures "
-    "WHERE user_key = :user AND shown_at >= :lately AND module_id IN :mastered GROUP BY module_id"
+    "WHERE user_key IN (:user, :legacy_user) AND shown_at >= :lately AND module_id IN :mastered "
+    "GROUP BY module_id"
 )
 MASTERED_PARAMETER = bindparam("mastered", expanding=True, type_=String)
 SNOOZED_AND_SHOWN = text(f"{LATEST_SHOWINGS} UNION ALL {OVERRIDDEN}").bindparams(MODULES_PARAMETER)
@@ -203,8 +208,8 @@ ACTED_ON_AND_SHOWN = text(
     "UNION ALL SELECT 'hidden', feedback.module_id, '', '', feedback.received_at "
     "FROM cds_feedback AS feedback "
     "JOIN cds_exposures AS exposure ON exposure.card_uuid = feedback.card_uuid "
-    "WHERE feedback.user_key = :user AND feedback.outcome = 'accepted' "
-    "AND feedback.received_at >= :accepted AND exposure.patient_key = :patient"
+    "WHERE feedback.user_key IN (:user, :legacy_user) AND feedback.outcome = 'accepted' "
+    "AND feedback.received_at >= :accepted AND exposure.patient_key IN (:patient, :legacy_patient)"
 ).bindparams(MODULES_PARAMETER)
 
 
@@ -226,6 +231,17 @@ def insert_jti(connection: Connection, claim: JtiClaim) -> bool:
         claim._asdict(),
     )
     return inserted.rowcount == 1
+
+
+def key_parameters(user: str, patient: str, legacy: tuple[str, str] | None) -> dict[str, str]:
+    """The fatigue queries' key parameters: without legacy keys, the current ones stand in."""
+    legacy_user, legacy_patient = legacy or (user, patient)
+    return {
+        "user": user,
+        "patient": patient,
+        "legacy_user": legacy_user,
+        "legacy_patient": legacy_patient,
+    }
 
 
 def showings_apart(rows: list[Row]) -> tuple[set[str], list[Showing]]:
@@ -380,16 +396,17 @@ class CdsStore:
         overridden_since: float,
         mastered: Collection[str] = (),
         mastered_shown_since: float = 0.0,
+        legacy: tuple[str, str] | None = None,
     ) -> tuple[set[str], list[Showing]]:
         """Return the modules to leave out, and these modules' latest showings (one query).
 
         Left out: the modules this user overrode lately (any patient), and those of `mastered`
         shown to this user (any patient) since mastered_shown_since. The showings: for each of
-        `modules`, the latest to this user about this patient per service and encounter.
+        `modules`, the latest to this user about this patient per service and encounter. The
+        user and patient count under their legacy keys (user, patient) too, when given.
         """
         parameters = {
-            "user": user_key,
-            "patient": patient_key,
+            **key_parameters(user_key, patient_key, legacy),
             "modules": list(modules),
             "overridden": overridden_since,
         }
@@ -411,16 +428,17 @@ class CdsStore:
         *,
         overridden_since: float,
         accepted_since: float,
+        legacy: tuple[str, str] | None = None,
     ) -> tuple[set[str], list[Showing]]:
         """Return the modules acted on, and these modules' latest showings (one query).
 
         Acted on: overridden by this user lately (any patient), or accepted lately for this
-        patient. The showings: as snoozed_and_shown's, to this user about this patient.
+        patient. The showings: as snoozed_and_shown's, to this user about this patient. The
+        user and patient count under their legacy keys too, when given.
         """
         rows = self._rows(
             ACTED_ON_AND_SHOWN,
-            user=user_key,
-            patient=patient_key,
+            **key_parameters(user_key, patient_key, legacy),
             modules=list(modules),
             overridden=overridden_since,
             accepted=accepted_since,

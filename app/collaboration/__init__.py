@@ -21,6 +21,7 @@ from app.collaboration.roles import NO_GRANTS, RoleMap, fhir_user_names, load_ro
 from app.collaboration.store import CDS_REPORTER, CdsOverride, CollaborationStore
 from app.database import app_database
 from app.identity import normalise_issuer
+from cds_hooks.engine import namespace_of
 from cds_hooks.store import Exposure, FeedbackRecord
 
 EXTENSION = "collaboration"
@@ -43,7 +44,8 @@ class Collaboration:
     store: CollaborationStore
     role_map: RoleMap
     cds_callers: tuple[CdsCaller, ...]  # the CDS clients ("" when CDS auth is off)
-    cds_user_key: Callable[[str, str], str] | None  # (caller, userId) → the CDS keyed user hash
+    # (caller, FHIR server or None, userId) → the CDS keyed user hash
+    cds_user_key: Callable[[str, str | None, str], str] | None
 
     def reporter_keys(self, learner_id: str, issuer: str, fhir_user: str | None) -> set[str]:
         """Every key items and notices may name this clinician by: learner id and CDS keys."""
@@ -52,7 +54,8 @@ class Collaboration:
             return keys
         for caller in self.callers_of(issuer):
             for user in fhir_user_names(issuer, fhir_user):
-                keys.add(CDS_REPORTER + self.cds_user_key(caller, user))
+                for server in (normalise_issuer(issuer), None):  # None: keys from before origins
+                    keys.add(CDS_REPORTER + self.cds_user_key(caller, server, user))
         return keys
 
     def callers_of(self, issuer: str) -> list[str]:
@@ -103,7 +106,11 @@ def init_collaboration(app: Flask) -> Collaboration:
         store=CollaborationStore(app_database(app)),
         role_map=load_role_map(path) if path else NO_GRANTS,
         cds_callers=tuple(callers),
-        cds_user_key=(lambda caller, user: cds.engine.identity_key("user", caller, user))
+        cds_user_key=(
+            lambda caller, server, user: cds.engine.identity_key(
+                "user", namespace_of(caller, server, None), user
+            )
+        )
         if cds
         else None,
     )

@@ -21,6 +21,7 @@ from app.fhir_json import age_in_years, parse_time
 from app.library.markdown import render_markdown
 from app.ui.facts import observation_value
 from cds_hooks.cards import OVERRIDE_REASON_SYSTEM
+from cds_hooks.engine import namespace_of
 
 bp = Blueprint("demo_ehr", __name__, url_prefix="/demo-ehr")
 SERVICES = {
@@ -126,10 +127,10 @@ def reset(patient_id: str):
     """Forget which cards this demo clinician saw or dismissed, so the demo can run again."""
     record = patient_record(patient_id)
     engine = current_app.extensions["cds"].engine
-    user_key = engine.identity_key(
-        "user", DEMO_EHR_ISS, f"Practitioner/{record['practitioner_id']}"
-    )
-    engine.store.forget_user(user_key)
+    user = f"Practitioner/{record['practitioner_id']}"
+    namespace = namespace_of(DEMO_EHR_ISS, f"{public_base()}/fhir", None)
+    for keyed_in in (namespace, namespace.legacy):  # the legacy key: cards shown before it counted
+        engine.store.forget_user(engine.identity_key("user", keyed_in, user))
     return jsonify({"reset": True})
 
 

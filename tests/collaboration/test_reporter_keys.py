@@ -12,7 +12,7 @@ SMART_A = "https://ehr-a.example/fhir"
 
 def collaboration(store: CollaborationStore, *callers: CdsCaller) -> Collaboration:
     """Collaboration with these CDS callers; a CDS key spells out its caller and user."""
-    return Collaboration(store, NO_GRANTS, callers, lambda caller, user: f"{caller}|{user}")
+    return Collaboration(store, NO_GRANTS, callers, lambda caller, _, user: f"{caller}|{user}")
 
 
 def test_the_same_relative_user_at_two_ehrs_gets_only_its_own_ehrs_key(database):
