@@ -150,7 +150,8 @@ def evaluate(
     optional = [satisfy(criterion, context) for criterion in module.any_of]
     if module.any_of and all(evidence is None for evidence in optional):
         return None
-    if any(satisfy(criterion, context) is not None for criterion in module.none_of):
+    exclusions = (satisfy(criterion, context, as_trigger=False) for criterion in module.none_of)
+    if any(evidence is not None for evidence in exclusions):
         return None
     if module.fhirpath is not None and not module.fhirpath(context, check_time):
         return None
@@ -176,31 +177,46 @@ def relevance(module: CompiledModule, evidence: tuple[Evidence, ...]) -> int:
     return len(evidence) + draft_bonus + module.indicator_weight
 
 
-def satisfy(criterion: Criterion, context: PatientContext) -> Evidence | None:
-    """Return the evidence satisfying one criterion, or None (also when an `unless` holds)."""
-    evidence = satisfy_own(criterion, context)
-    if evidence is None or any(satisfy(other, context) for other in criterion.unless):
+def satisfy(
+    criterion: Criterion, context: PatientContext, *, as_trigger: bool = True
+) -> Evidence | None:
+    """Return the evidence satisfying one criterion, or None (also when an `unless` holds).
+
+    A trigger (all_of, any_of) fires on the draft orders acted on now; an exclusion (none_of,
+    unless) also sees the other drafts: what is ordered alongside is not asked for again.
+    """
+    evidence = satisfy_own(criterion, context, as_trigger)
+    if evidence is None:
+        return None
+    if any(satisfy(other, context, as_trigger=False) for other in criterion.unless):
         return None
     return evidence
 
 
-def satisfy_own(criterion: Criterion, context: PatientContext) -> Evidence | None:
+def satisfy_own(
+    criterion: Criterion, context: PatientContext, as_trigger: bool = True
+) -> Evidence | None:
     """Return the evidence satisfying the criterion itself, ignoring `unless`."""
     if criterion.kind == "observation":
         return satisfy_observation(criterion, context)
-    items: list[CodedItem] = {
-        "condition": context.conditions,
-        "medication": context.medications,
-        "draft_order": context.draft_orders,
-        "allergy": context.allergies,
-        "service_request": context.service_requests,
-    }[criterion.kind]
-    for item in items:
+    for item in coded_items(criterion.kind, context, as_trigger):
         coding = first_coding_in(item.codings, criterion.codes)
         if coding is not None and within_window(item, criterion, context):
             text = f"{KIND_LABELS[criterion.kind]}: {coding[2] or item.display}"
             return Evidence(criterion.kind, text, coding[2] or item.display, coding, criterion.name)
     return None
+
+
+def coded_items(kind: str, context: PatientContext, as_trigger: bool) -> list[CodedItem]:
+    """The items a criterion of this kind reads: as a trigger, only the drafts acted on now."""
+    if kind == "draft_order":
+        return context.selected_orders if as_trigger else context.draft_orders
+    return {
+        "condition": context.conditions,
+        "medication": context.medications,
+        "allergy": context.allergies,
+        "service_request": context.service_requests,
+    }[kind]
 
 
 def satisfy_observation(criterion: Criterion, context: PatientContext) -> Evidence | None:

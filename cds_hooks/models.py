@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    field_validator,
+    model_validator,
+    with_config,
+)
+from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from Python 3.12
 
 from app.fhir_json import parse_time
+from cds_hooks.services import PREFETCH
 
 Indicator = Literal["info", "warning", "critical"]
 # A required string with something in it: incoming strings are stripped, so a blank one is refused
@@ -16,6 +28,59 @@ NonBlank = Annotated[str, Field(min_length=1, pattern=r"\S")]
 # Text stored from feedback (a code, a system, a time): no control characters (PostgreSQL
 # stores no NUL)
 PlainText = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]*$")]
+# A search for requests may also return the Medications they reference (`_include`): matching
+# reads a MedicationRequest's medicationReference from them.
+RETURNED_ALONGSIDE = {"MedicationRequest": ("Medication",)}
+
+
+def json_object(name: str, members: dict[str, Any]) -> type:
+    """A JSON object with these typed members; any other member is accepted unchecked."""
+    return with_config(ConfigDict(extra="allow"))(TypedDict(name, members))
+
+
+def resource_of(name: str, resource_types: tuple[str, ...], **members: Any) -> type:
+    """A FHIR resource whose resourceType is one of these."""
+    return json_object(name, {"resourceType": Literal[resource_types], **members})
+
+
+def prefetch_result(template: str) -> Any:
+    """What a prefetch key may hold: its template's result, an OperationOutcome, or null (no data).
+
+    Only the shape is checked (resource types, Bundle entries): the rest is read leniently.
+    """
+    query, _, search = template.partition("?")
+    resource_type = query.split("/")[0]
+    if not search:
+        shape = resource_of(f"Prefetched{resource_type}", (resource_type, "OperationOutcome"))
+        return nullable(shape, f"a {resource_type}, an OperationOutcome or null")
+    returned = (resource_type, *RETURNED_ALONGSIDE.get(resource_type, ()), "OperationOutcome")
+    match = resource_of(f"{resource_type}SearchMatch", returned)
+    entry = json_object(f"{resource_type}SearchEntry", {"resource": NotRequired[match]})
+    bundle = resource_of(
+        f"{resource_type}SearchResult",
+        ("Bundle", "OperationOutcome"),
+        entry=NotRequired[list[entry]],
+    )
+    return nullable(bundle, f"a Bundle of {resource_type}, an OperationOutcome or null")
+
+
+def nullable(shape: type, expected: str) -> Any:
+    """The shape or null, refusing any other JSON value with a sentence saying what was expected."""
+
+    def must_be_an_object(value: object) -> object:
+        if value is not None and not isinstance(value, dict):
+            raise PydanticCustomError(
+                "prefetch_type", "Input should be {expected}", {"expected": expected}
+            )
+        return value
+
+    return Annotated[shape | None, BeforeValidator(must_be_an_object)]
+
+
+# The prefetch keys Bedside asks for, each checked against its template; other keys pass unread.
+Prefetch = json_object(
+    "Prefetch", {key: NotRequired[prefetch_result(template)] for key, template in PREFETCH.items()}
+)
 
 
 class Incoming(BaseModel):
@@ -50,7 +115,7 @@ class HookRequest(Incoming):
     fhirServer: HttpUrl | None = None
     fhirAuthorization: FhirAuthorization | None = None
     context: dict[str, Any]
-    prefetch: dict[str, Any] | None = None
+    prefetch: Prefetch | None = None
 
     @model_validator(mode="after")
     def server_comes_with_authorization(self) -> HookRequest:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +21,7 @@ from app.fhir_json import (
     finite_float,
     parse_time,
     status_code,
+    strings_in,
 )
 
 INACTIVE_CLINICAL_STATUS = {"inactive", "remission", "resolved"}
@@ -59,7 +60,8 @@ class PatientContext:
     sex: str | None = None
     conditions: list[CodedItem] = field(default_factory=list)
     medications: list[CodedItem] = field(default_factory=list)
-    draft_orders: list[CodedItem] = field(default_factory=list)
+    draft_orders: list[CodedItem] = field(default_factory=list)  # every unsigned order: context
+    selected_orders: list[CodedItem] = field(default_factory=list)  # the drafts acted on now
     allergies: list[CodedItem] = field(default_factory=list)
     service_requests: list[CodedItem] = field(default_factory=list)
     observations: list[ObservationItem] = field(default_factory=list)
@@ -96,21 +98,40 @@ def context_from_hook(
         allergies=resources_in(data.get("allergies")),
         service_requests=resources_in(data.get("service_requests")),
         draft_orders=resources_in(hook_context.get("draftOrders")),
+        selections=selections_of(hook, hook_context),
         relevant_codes=relevant_codes,
     )
 
 
+def selections_of(hook: str, hook_context: Mapping[str, object]) -> frozenset[str] | None:
+    """The orders order-select names as just selected ("MedicationRequest/103"); None: all drafts.
+
+    On order-sign every draft order is being signed.
+    """
+    if hook != "order-select":
+        return None
+    return frozenset(strings_in(hook_context.get("selections")))
+
+
 def resources_in(value: object) -> list[dict]:
-    """Return the resources in a Bundle, a single resource, a list, or nothing."""
+    """Return the resources in a Bundle, a single resource, a list, or nothing.
+
+    An OperationOutcome (the EHR's FHIR server reporting an error or a note) is never patient data.
+    """
     if isinstance(value, list):
-        return dicts_in(value)
-    if not isinstance(value, dict):
+        found = dicts_in(value)
+    elif not isinstance(value, dict):
         return []
-    if value.get("resourceType") == "Bundle":
-        return dicts_in([entry.get("resource") for entry in dicts_in(value.get("entry"))])
-    if value.get("resourceType") == "OperationOutcome":
-        return []
-    return [value]
+    elif value.get("resourceType") == "Bundle":
+        found = entry_resources(value)
+    else:
+        found = [value]
+    return [resource for resource in found if resource.get("resourceType") != "OperationOutcome"]
+
+
+def entry_resources(bundle: dict) -> list[dict]:
+    """The resources of a Bundle's entries (entries without one, or not objects, skipped)."""
+    return dicts_in([entry.get("resource") for entry in dicts_in(bundle.get("entry"))])
 
 
 def build_context(
@@ -124,10 +145,12 @@ def build_context(
     allergies: Iterable[dict] = (),
     draft_orders: Iterable[dict] = (),
     service_requests: Iterable[dict] = (),
+    selections: Collection[str] | None = None,
     relevant_codes: frozenset[tuple[str, str]] | None = None,
 ) -> PatientContext:
     """Build a PatientContext from FHIR resources (already fetched or prefetched).
 
+    selections name the draft orders acted on now ("MedicationRequest/103"); None: all of them.
     With relevant_codes, observations (and components) whose codes no criterion uses are skipped
     early: they can neither select nor satisfy a module, and most of a chart's vitals are such.
     """
@@ -146,6 +169,9 @@ def build_context(
     ]
     beside_orders = medication_codes_by_reference(draft_orders)
     context.draft_orders = [order_item(order, beside_orders) for order in draft_orders]
+    context.selected_orders = [
+        item for item in context.draft_orders if selections is None or item.reference in selections
+    ]
     context.allergies = [coded_item(a, a.get("code")) for a in allergies if is_active_allergy(a)]
     context.service_requests = [
         placed_order_item(order) for order in service_requests if is_placed(order)

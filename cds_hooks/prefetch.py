@@ -11,8 +11,9 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
-from app.fhir_json import dicts_in
+from app.fhir_json import as_str, dicts_in
 from cds_hooks.fhir_fetch import FetchFailed, FhirFetcher, next_url_of, same_origin, seconds_left
+from cds_hooks.patient_context import entry_resources
 from cds_hooks.scopes import query_refusal
 from cds_hooks.services import PREFETCH, REQUIRED_PREFETCH
 
@@ -23,6 +24,7 @@ USER_TOKENS = {
     "userPatientId": "Patient",
     "userRelatedPersonId": "RelatedPerson",
 }
+FAILURE_SEVERITIES = frozenset({"error", "fatal"})
 POOL_THREADS = 32
 FETCHES_PER_SERVER = 4  # one slow server holds at most this many of the pool's threads
 _executor: ThreadPoolExecutor | None = None
@@ -89,7 +91,7 @@ def plan_prefetch(prefetch: Mapping[str, object], context: Mapping[str, object])
             ready[key] = None  # the EHR says there is no such data: do not re-query
             continue
         value = prefetch.get(key)
-        if not isinstance(value, dict) or value.get("resourceType") == "OperationOutcome":
+        if not isinstance(value, dict) or reports_an_error(value):
             to_fetch[key] = render_template(template, context)  # absent, or the EHR hit an error
             continue
         ready[key] = value
@@ -97,6 +99,29 @@ def plan_prefetch(prefetch: Mapping[str, object], context: Mapping[str, object])
         if next_url:
             next_pages[key] = next_url
     return PrefetchPlan(ready, to_fetch, next_pages)
+
+
+def reports_an_error(value: dict) -> bool:
+    """An OperationOutcome instead of the data, or a Bundle with an error or fatal outcome in it.
+
+    CDS Hooks 2.0 lets the EHR pass on its FHIR server's failure so; an outcome of warnings or
+    information only (a search's notes) leaves the Bundle's data usable.
+    """
+    if value.get("resourceType") == "OperationOutcome":
+        return True
+    if value.get("resourceType") != "Bundle":
+        return False
+    return any(is_failure(resource) for resource in entry_resources(value))
+
+
+def is_failure(resource: dict) -> bool:
+    """An OperationOutcome with an issue of severity error or fatal."""
+    if resource.get("resourceType") != "OperationOutcome":
+        return False
+    return any(
+        as_str(issue.get("severity")) in FAILURE_SEVERITIES
+        for issue in dicts_in(resource.get("issue"))
+    )
 
 
 def render_template(template: str, context: Mapping[str, object]) -> str:

@@ -179,8 +179,6 @@ def test_malformed_values_in_a_sepsis_order_never_get_a_server_error(cds, fixtur
     [
         (("observations", "entry", 1, "resource", "valueQuantity", "value"), "38.5"),
         (("observations", "entry", 1, "resource", "effectiveDateTime"), 20261207),
-        (("patient", "resourceType"), 7),
-        (("conditions", "resourceType"), 7),
     ],
 )
 def test_a_malformed_value_means_the_condition_is_not_met(cds, caplog, path, value):
@@ -188,3 +186,11 @@ def test_a_malformed_value_means_the_condition_is_not_met(cds, caplog, path, val
     response = cds.hook(SELECT, body)
     assert response.status_code == 200, response.json
     assert "infant-1" not in caplog.text and "38.5" not in caplog.text
+
+
+@pytest.mark.parametrize("key", ["patient", "conditions"])
+def test_a_prefetched_resource_type_that_is_not_a_string_is_a_400_naming_the_key(cds, key):
+    body = with_value_at(febrile_infant(2), ("prefetch", key, "resourceType"), 7)
+    response = cds.hook(SELECT, body)
+    assert response.status_code == 400, response.json
+    assert response.json["error"]["field"] == f"prefetch.{key}.resourceType"

@@ -146,20 +146,38 @@ def test_the_access_token_never_reaches_the_log(cds, fhir_server, caplog):
 @pytest.mark.parametrize(
     "oddity",
     [
-        {"entry": 5},
-        {"entry": [5, {"resource": 5}]},
         {"link": 5},
         {"link": [5, {"relation": "next", "url": 5}]},
-        {"link": [{"relation": "next", "url": "/Condition?page=2"}], "entry": 5},
     ],
-    ids=["entry-number", "odd-entries", "link-number", "odd-links", "next-with-entry-number"],
+    ids=["link-number", "odd-links"],
 )
-def test_a_prefetched_bundle_of_odd_shape_is_answered_without_a_server_error(
+def test_a_prefetched_bundle_with_odd_links_is_answered_without_a_server_error(
     cds, fixture_store, fhir_server, oddity
 ):
-    """Odd entries and links in a prefetched Bundle are skipped: the call is still answered."""
+    """Odd links in a prefetched Bundle are not followed: the call is still answered."""
     prefetch = prefetch_for(fixture_store, SEPSIS)
     prefetch["conditions"] = {"resourceType": "Bundle", "type": "searchset", **oddity}
     body = order_select(prefetch, fhir_server=fhir_server.base_url, access_token=TOKEN)
     response = cds.hook(SERVICE, body)
     assert response.status_code == 200, response.json
+
+
+@pytest.mark.parametrize(
+    "oddity",
+    [
+        {"entry": 5},
+        {"entry": [5, {"resource": 5}]},
+        {"link": [{"relation": "next", "url": "/Condition?page=2"}], "entry": 5},
+    ],
+    ids=["entry-number", "odd-entries", "next-with-entry-number"],
+)
+def test_a_prefetched_bundle_whose_entries_are_not_objects_is_a_400_naming_the_key(
+    cds, fixture_store, fhir_server, oddity
+):
+    """Entries that are not objects cannot be read as Conditions: the client is told so."""
+    prefetch = prefetch_for(fixture_store, SEPSIS)
+    prefetch["conditions"] = {"resourceType": "Bundle", "type": "searchset", **oddity}
+    body = order_select(prefetch, fhir_server=fhir_server.base_url, access_token=TOKEN)
+    response = cds.hook(SERVICE, body)
+    assert response.status_code == 400, response.json
+    assert response.json["error"]["field"].startswith("prefetch.conditions.entry")
