@@ -293,6 +293,13 @@ SETTINGS: tuple[Setting, ...] = (
         "for its case, `case:`/`poc:` and a module id, or an activity key).",
     ),
     Setting(
+        "PRACTICE_ISSUER",
+        None,
+        "url",
+        "The EHR (its SMART `iss`) whose Practitioner ids the saved practice data use; needed "
+        "only when several EHRs are trusted (with one, it is that one).",
+    ),
+    Setting(
         "DEMO_PRACTICE_CLINICIAN",
         "C03",
         "str",

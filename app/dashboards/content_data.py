@@ -4,6 +4,8 @@ them, alert burden, time to action, case pass rates and item analysis. No Flask,
 Clinicians and learners appear only as opaque keys (the stores' keyed hashes), are counted and
 never listed. Small cells follow the one rule of `app.stats` (fewer than 5): a figure resting on
 fewer than 5 cards, actions, clinicians or answers is marked suppressed here and never shown.
+What clinicians did with a version's cards rests on the clinicians shown them, and a pass rate
+on the learners who attempted the case: fewer than 5 of them suppress it (`suppressed`).
 """
 
 from __future__ import annotations
@@ -120,8 +122,13 @@ class CardFigures:
 
     @property
     def small_cell(self) -> bool:
-        """Fewer than 5 cards shown: not even their number is shown."""
-        return stats.small_count(self.shown)
+        """Fewer than 5 cards shown, or shown to fewer than 5 clinicians: not even their number
+        is shown."""
+        return suppressed(self.shown, self.clinicians)
+
+    def share_suppressed(self, share: stats.Rate) -> bool:
+        """A share of these cards (accepted, overridden) is not shown."""
+        return suppressed(share.eligible, self.clinicians)
 
 
 @dataclass(frozen=True)
@@ -144,8 +151,14 @@ class CaseFigures:
     """A version's case: pass rate over completed attempts, and its items' statistics."""
 
     attempts: stats.Rate  # passed of completed
+    attempted_by: int  # learners behind the completed attempts
     learners: int  # first attempts analysed as items
     items: list[ItemFigures]
+
+    @property
+    def pass_rate_suppressed(self) -> bool:
+        """Fewer than 5 completed attempts or fewer than 5 learners behind them."""
+        return suppressed(self.attempts.eligible, self.attempted_by)
 
     @property
     def few_learners(self) -> bool:
@@ -188,6 +201,7 @@ def all_cards(records: ContentRecords) -> CardFigures | None:
 def card_figures(shown: Sequence[CardShown], actions: dict[str, list[CardAction]]) -> CardFigures:
     """Shown, accepted and overridden cards, override reasons, burden and time to action."""
     count = len(shown)
+    clinicians = len({card.clinician for card in shown})
     taken = {card.card_uuid: actions.get(card.card_uuid, []) for card in shown}
     accepted = sum(any(a.outcome == ACCEPTED for a in done) for done in taken.values())
     overrides = [first(done, OVERRIDDEN) for done in taken.values()]
@@ -201,12 +215,12 @@ def card_figures(shown: Sequence[CardShown], actions: dict[str, list[CardAction]
     ]
     return CardFigures(
         shown=count,
-        clinicians=len({card.clinician for card in shown}),
+        clinicians=clinicians,
         accepted=stats.Rate(accepted, count),
         overridden=stats.Rate(len(overrides), count),
-        reasons=reason_counts(overrides),
+        reasons=reason_counts(overrides, clinicians),
         burden=alert_burden(shown),
-        time_to_action=spread(delays),
+        time_to_action=spread(delays, clinicians),
     )
 
 
@@ -216,17 +230,19 @@ def first(actions: Iterable[CardAction], outcome: str) -> CardAction | None:
     return matching[0] if matching else None
 
 
-def reason_counts(overrides: Sequence[CardAction]) -> list[ReasonCount]:
+def reason_counts(overrides: Sequence[CardAction], clinicians: int) -> list[ReasonCount]:
     """Overridden cards per reason, commonest first; small cells (and what would reveal them)
-    suppressed by `stats.suppressed_groups`."""
+    suppressed by `stats.suppressed_groups`, every one when fewer than 5 clinicians were shown
+    the cards."""
     by_reason = group(overrides, lambda action: (action.reason_code, action.reason_system))
     rates = {key: stats.Rate(len(found), len(overrides)) for key, found in by_reason.items()}
     # Each reason is a group whose size is its count (as clinicians are for a measure's rates).
     sizes = {key: stats.Rate(rate.numerator, rate.numerator) for key, rate in rates.items()}
     hidden = stats.suppressed_groups(sizes)
+    few = suppressed(len(overrides), clinicians)
     ordered = sorted(rates, key=lambda key: (-rates[key].numerator, str(key)))
     return [
-        ReasonCount(code, system, rates[(code, system)], (code, system) in hidden)
+        ReasonCount(code, system, rates[(code, system)], few or (code, system) in hidden)
         for code, system in ordered
     ]
 
@@ -236,19 +252,23 @@ def alert_burden(shown: Sequence[CardShown]) -> Spread:
     suppressed when fewer than 5 clinicians are behind it."""
     weeks = group(shown, lambda card: (card.clinician, card.shown_at.isocalendar()[:2]))
     counts = [float(len(cards)) for cards in weeks.values()]
-    found = spread(counts)
-    clinicians = len({card.clinician for card in shown})
-    return Spread(found.count, found.median, found.p90, stats.small_count(clinicians))
+    return spread(counts, len({card.clinician for card in shown}))
 
 
-def spread(values: Sequence[float]) -> Spread:
-    """Median and 90th percentile, suppressed below 5 values."""
+def spread(values: Sequence[float], people: int) -> Spread:
+    """Median and 90th percentile, suppressed below 5 values or 5 people behind them."""
     return Spread(
         len(values),
         stats.median(values),
         stats.quantile(values, 0.9) if values else None,
-        stats.small_count(len(values)),
+        suppressed(len(values), people),
     )
+
+
+def suppressed(count: int, people: int) -> bool:
+    """A figure over `count` values from `people` clinicians or learners is not shown when
+    either is fewer than 5."""
+    return stats.small_count(count) or stats.small_count(people)
 
 
 def case_figures(attempts: Sequence[CaseAttempt]) -> CaseFigures:
@@ -258,6 +278,7 @@ def case_figures(attempts: Sequence[CaseAttempt]) -> CaseFigures:
     item_ids = sorted({item for attempt in firsts for item in attempt.answers})
     return CaseFigures(
         attempts=stats.Rate(sum(a.passed for a in attempts), len(attempts)),
+        attempted_by=len({attempt.learner for attempt in attempts}),
         learners=len(firsts),
         items=[item_figures(item, firsts) for item in item_ids],
     )

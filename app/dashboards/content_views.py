@@ -2,8 +2,9 @@
 
 Per module version: cards shown, accepted, overridden and why, alert burden, time to action,
 case pass rate, and each question's difficulty and discrimination with the flags they raise.
-Aggregates only; every figure resting on fewer than 5 cards, actions, clinicians or answers is
-shown as suppressed (content_data marks them, by the one rule of app.stats). Outside demo mode
+Aggregates only; every figure resting on fewer than 5 cards, actions, clinicians, learners or
+answers is shown as suppressed (content_data marks them, by the one rule of app.stats), on the
+page and in the CSV alike. Outside demo mode
 only the editor and admin roles of BEDSIDE_ROLES may read them (a 403 page for anyone else).
 """
 
@@ -129,8 +130,8 @@ def card_rows(module: str, version: str, cards: CardFigures) -> list[list]:
     where = [module, version]
     rows = [
         [*where, "cards_shown", "", "", SUPPRESSED if cards.small_cell else cards.shown, "", ""],
-        [*where, "accepted_share", "", "", *rate_cells(cards.accepted)],
-        [*where, "overridden_share", "", "", *rate_cells(cards.overridden)],
+        [*where, "accepted_share", "", "", *share_cells(cards, cards.accepted)],
+        [*where, "overridden_share", "", "", *share_cells(cards, cards.overridden)],
     ]
     for reason in cards.reasons if module else ():  # reason codes are each module's own
         label = labels.override_reason_text(module, reason.code)
@@ -151,7 +152,9 @@ def case_rows(figures: VersionFigures) -> list[list]:
     """Pass rate, then each item's difficulty, discrimination and flags."""
     where = [figures.module_id, figures.module_version]
     case = figures.case
-    rows = [[*where, "case_pass_rate", "", "", *rate_cells(case.attempts)]]
+    rows = [
+        [*where, "case_pass_rate", "", "", *rate_cells(case.attempts, case.pass_rate_suppressed)]
+    ]
     for item in case.items:
         stem = labels.question_text(*where, item.item_id)
         rows.append([*where, "item_difficulty", item.item_id, stem, *rate_cells(item.difficulty)])
@@ -165,6 +168,11 @@ def case_rows(figures: VersionFigures) -> list[list]:
             for flag in item.flags
         )
     return rows
+
+
+def share_cells(cards: CardFigures, share: stats.Rate) -> list:
+    """value, numerator, denominator of a share of cards, by the cards' suppression rule."""
+    return rate_cells(share, cards.share_suppressed(share))
 
 
 def rate_cells(rate: stats.Rate, suppressed: bool | None = None) -> list:

@@ -32,6 +32,11 @@ class PooledBeforeAfter:
     before: stats.Rate
     after: stats.Rate
 
+    @property
+    def suppressed(self) -> bool:
+        """Fewer than 5 clinicians behind it: each one's rates could be read off."""
+        return stats.small_count(self.clinicians)
+
 
 @dataclass(frozen=True)
 class MonthCompletions:
@@ -40,6 +45,11 @@ class MonthCompletions:
     module_id: str
     month: str
     clinicians: int
+
+    @property
+    def suppressed(self) -> bool:
+        """Fewer than 5 clinicians: their number is not shown."""
+        return stats.small_count(self.clinicians)
 
     @property
     def first_day(self) -> date:

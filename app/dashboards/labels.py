@@ -78,7 +78,13 @@ def completed_on(event: LearningEvent) -> str:
 
 
 def completed_in(completions: d.MonthCompletions) -> str:
-    """'2 clinicians completed URI in adults in May 2026'."""
+    """'7 clinicians completed URI in adults in May 2026' (fewer than 5: not their number)."""
+    if completions.suppressed:
+        return _(
+            "Fewer than 5 clinicians completed %(module)s in %(month)s (suppressed)",
+            module=module_title(completions.module_id),
+            month=month_name(completions.month),
+        )
     return ngettext(
         "%(num)d clinician completed %(module)s in %(month)s",
         "%(num)d clinicians completed %(module)s in %(month)s",

@@ -48,7 +48,10 @@ def clinician_rows(cases: list) -> list[tuple[str, stats.Rate, bool]]:
 
 
 def pooled_chart(pooled: d.PooledBeforeAfter):
-    """The pooled before/after dots, leaving out a side with fewer than 5 eligible cases."""
+    """The pooled before/after dots, leaving out a side with fewer than 5 eligible cases (and
+    both when fewer than 5 clinicians are behind them)."""
+    if pooled.suppressed:
+        return None
     rows = [(_("Before"), pooled.before), (_("After"), pooled.after)]
     shown = [(label, rate) for label, rate in rows if not rate.small_cell]
     title = _("Before and after a linked module, pooled")

@@ -1,12 +1,14 @@
 """Which data a dashboard request sees, whose completions, and who may see patient-level cases.
 
 Demo mode: the synthetic dataset, every page open. Otherwise: the cases `bedside outcomes compute
---save` stored without patient identifiers, with module completions read from the CME ledger for
-the viewer's EHR; a clinician's page is for that clinician only (the SMART session's fhirUser).
+--save` stored without patient identifiers, with module completions read from the CME ledger at
+the EHR whose Practitioner ids the data use (completions.practice_issuer); a clinician's page is
+for that clinician only: a SMART session at that EHR whose fhirUser is the clinician.
 
 Patient-level cases are computed in memory for one request and never stored. They are shown only
 on a clinician's own page: when the SMART session's fhirUser is that clinician; in demo mode,
-without a signed-in fhirUser, the visitor plays the synthetic clinician whose page they opened.
+without a signed-in fhirUser, the visitor plays the synthetic clinician whose page they opened,
+and a signed-in one at any EHR is the synthetic clinician of the same id (they are fictional).
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from flask import current_app
 
 from app.dashboards import data as d
 from app.outcomes.cases import MeasureCase
-from app.outcomes.completions import is_clinician, ledger_completions
+from app.outcomes.completions import is_practice_clinician, ledger_completions, practice_issuer
 from app.outcomes.practice_data import PracticeDataset, practice_source, with_events
-from app.smart import current_smart_session
+from app.smart import SmartSession, current_smart_session
 
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 
@@ -51,16 +53,16 @@ def with_all_completions(data: PracticeDataset) -> PracticeDataset:
 
 
 def with_ledger_completions(data: PracticeDataset, clinicians: list[str]) -> PracticeDataset:
-    """Stored data plus these clinicians' ledger completions at the viewer's EHR."""
-    session = current_smart_session()
-    if data.synthetic or session is None:
+    """Stored data plus these clinicians' ledger completions at the EHR the data's ids are of."""
+    issuer = practice_issuer()
+    if data.synthetic or issuer is None:
         return data
     key = str(current_app.config["LEDGER_IDENTITY_KEY"]).encode()
     store = current_app.extensions["ledger"].store
     events = [
         event
         for clinician in clinicians
-        for event in ledger_completions(store, key, session.issuer, clinician)
+        for event in ledger_completions(store, key, issuer, clinician)
     ]
     return with_events(data, events)
 
@@ -70,27 +72,40 @@ def viewer_clinician(data: PracticeDataset) -> str | None:
     session = current_smart_session()
     if session is None or not session.fhir_user:
         return None
-    found = (c for c in data.clinicians() if is_clinician(session.issuer, session.fhir_user, c))
+    issuer = clinicians_issuer(session)
+    found = (
+        clinician
+        for clinician in data.clinicians()
+        if is_practice_clinician(session.issuer, session.fhir_user, clinician, issuer)
+    )
     return next(found, None)
 
 
 def may_open(clinician: str) -> bool:
     """A clinician's page: open for synthetic data, else only for that clinician themself."""
-    return practice_source().open_to_all or _session_is(clinician)
+    return practice_source().open_to_all or session_is(current_smart_session(), clinician)
 
 
 def may_see_cases(clinician: str) -> bool:
     """The viewer is this clinician (demo without a signed-in fhirUser: plays them)."""
     session = current_smart_session()
     if session is not None and session.fhir_user:
-        return _session_is(clinician)
+        return session_is(session, clinician)
     return practice_source().open_to_all
 
 
-def _session_is(clinician: str) -> bool:
-    """The SMART session's fhirUser is this clinician at this EHR."""
-    session = current_smart_session()
-    return session is not None and is_clinician(session.issuer, session.fhir_user, clinician)
+def session_is(session: SmartSession | None, clinician: str) -> bool:
+    """The SMART session is this clinician of the data: at the EHR whose ids the data use."""
+    if session is None:
+        return False
+    issuer = clinicians_issuer(session)
+    return is_practice_clinician(session.issuer, session.fhir_user, clinician, issuer)
+
+
+def clinicians_issuer(session: SmartSession) -> str | None:
+    """The EHR whose Practitioner ids the data use: for the fictional synthetic clinicians the
+    session's own, else completions.practice_issuer()."""
+    return session.issuer if practice_source().open_to_all else practice_issuer()
 
 
 def own_cases(data: PracticeDataset, clinician: str) -> list[OwnCase]:

@@ -3,6 +3,12 @@ practice reference ('Practitioner/C03') and their SMART identity (issuer + fhirU
 
 The ledger keys learners by HMAC(issuer, fhirUser); a fhirUser is the Practitioner's URL at the
 EHR (`{issuer}/Practitioner/C03`) or, at some EHRs, the relative reference. Both are tried.
+
+Stored practice data name clinicians relatively (`Practitioner/C03`) and do not record which EHR
+they came from, and a relative id names a different clinician at every EHR. So they are taken to
+be the ids of the EHR `BEDSIDE_PRACTICE_ISSUER` names, else of the one EHR this deployment
+trusts for SMART launches (`practice_issuer`); with several trusted EHRs and no such setting no
+session is any of their clinicians, as the roles file refuses relative fhirUser keys.
 """
 
 from __future__ import annotations
@@ -10,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from app.identity import fhir_user_forms, learner_id
+from flask import current_app
+
+from app.identity import fhir_user_forms, learner_id, normalise_issuer
 from app.ledger.chain import CreditRecord
 from app.ledger.outputs.records import standing_credits
 from app.ledger.store import LedgerStore
@@ -20,6 +28,26 @@ from app.outcomes.practice_data import LearningEvent
 def is_clinician(issuer: str, fhir_user: str | None, clinician: str) -> bool:
     """Tell whether a session's fhirUser is this clinician at this EHR."""
     return bool(fhir_user) and fhir_user.strip() in fhir_user_forms(issuer, clinician)
+
+
+def practice_issuer() -> str | None:
+    """The EHR whose Practitioner ids the practice data use: as set, else the one trusted EHR."""
+    if configured := current_app.config.get("PRACTICE_ISSUER"):
+        return str(configured)
+    smart = current_app.extensions.get("smart")
+    trusted = set(smart.clients.clients) if smart is not None else set()
+    return trusted.pop() if len(trusted) == 1 else None
+
+
+def is_practice_clinician(
+    issuer: str, fhir_user: str | None, clinician: str, practice: str | None
+) -> bool:
+    """Tell whether a session is this clinician of practice data keyed at EHR `practice`."""
+    return (
+        practice is not None
+        and normalise_issuer(issuer) == normalise_issuer(practice)
+        and is_clinician(practice, fhir_user, clinician)
+    )
 
 
 def first_completions(records: Iterable[CreditRecord], clinician: str) -> list[LearningEvent]:

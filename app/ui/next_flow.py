@@ -19,7 +19,7 @@ from app import stats
 from app.learning.practice import SHORT_LABELS, PracticeGap, practice_gaps_from
 from app.learning.recommend import Recommendation, recommend
 from app.outcomes import case_rates
-from app.outcomes.completions import is_clinician
+from app.outcomes.completions import is_practice_clinician, practice_issuer
 from app.outcomes.practice_data import PracticeDataset, month_range, practice_source, short_id
 from app.smart import current_smart_session
 from app.ui import labels, reason_texts
@@ -62,7 +62,12 @@ def own_practice_data(data: PracticeDataset) -> PracticeData:
     session = current_smart_session()
     if session is None or not session.fhir_user:
         return PracticeData()
-    mine = [c for c in data.clinicians() if is_clinician(session.issuer, session.fhir_user, c)]
+    practice = practice_issuer()
+    mine = [
+        clinician
+        for clinician in data.clinicians()
+        if is_practice_clinician(session.issuer, session.fhir_user, clinician, practice)
+    ]
     if not mine:
         return PracticeData()
     period = period_words(data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app import create_app
@@ -10,15 +12,28 @@ from app.db import close_stores
 from tests.support.smart_sessions import sign_in as stored_session
 
 
-def build_app(instance_path, demo: bool):
-    """A test app (demo or not) with the dashboards mounted if the lead has not wired them yet."""
-    app = create_app(
-        {"TESTING": True, "DEMO": demo, "DATABASE": str(instance_path / "bedside.db")},
-        instance_path=instance_path,
-    )
+def build_app(instance_path, demo: bool, trusted: tuple[str, ...] | None = None, **settings):
+    """A test app, demo or not (then trusting `trusted` EHRs, default ISSUER), with dashboards."""
+    config = {
+        "TESTING": True,
+        "DEMO": demo,
+        "DATABASE": str(instance_path / "bedside.db"),
+        **settings,
+    }
+    if not demo:
+        config["SMART_CLIENTS"] = str(smart_clients_file(instance_path, trusted or (ISSUER,)))
+    app = create_app(config, instance_path=instance_path)
     if "dashboards" not in app.blueprints:
         init_dashboards(app)
     return app
+
+
+def smart_clients_file(instance_path, issuers: tuple[str, ...]):
+    """A SMART_CLIENTS file registering Bedside at these EHRs."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path = instance_path / "smart_clients.json"
+    path.write_text(json.dumps([{"iss": iss, "client_id": "bedside"} for iss in issuers]))
+    return path
 
 
 @pytest.fixture

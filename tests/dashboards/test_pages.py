@@ -140,23 +140,25 @@ def test_programme_chart_hides_small_months(demo_client):
     assert all(re.fullmatch(r"[A-Z][a-z]{2}( \d{4})?", tick) for tick in ticks), ticks
 
 
-def test_programme_marks_completions_and_pools_before_after(demo_client):
-    """URI: 2 clinicians completed the module in 2026-05; pooled 15/29 before, 33/37 after."""
+def test_programme_marks_completions_and_suppresses_pooled_before_after_of_few_clinicians(
+    demo_client,
+):
+    """URI: 2 clinicians completed the module in 2026-05: a marker, but neither their number nor
+    their pooled before/after (fewer than 5 clinicians)."""
     html = page(demo_client, "/dashboards/")
     uri = section_of(html, "uri-appropriate-treatment")
-    assert f"2 clinicians completed {URI_TITLE} in May 2026" in uri
+    assert f"Fewer than 5 clinicians completed {URI_TITLE} in May 2026 (suppressed)" in uri
     assert uri.count('class="dash-marker"') == 1
     bronchitis = section_of(html, "bronchitis-antibiotic-avoidance")
-    assert f"1 clinician completed {BRONCHITIS_TITLE} in Feb 2026" in bronchitis
+    assert (
+        f"Fewer than 5 clinicians completed {BRONCHITIS_TITLE} in Feb 2026 (suppressed)"
+        in bronchitis
+    )
     pooled = uri.split('id="pooled-uri-appropriate-treatment"')[1].split("</div>")[0]
-    assert 'data-numerator="15" data-eligible="29"' in pooled
-    assert 'data-numerator="33" data-eligible="37"' in pooled
-    before, after = Rate(15, 29).interval, Rate(33, 37).interval
-    assert f"95% CI {before[0] * 100:.0f} % to {before[1] * 100:.0f} %" in pooled
-    assert f"95% CI {after[0] * 100:.0f} % to {after[1] * 100:.0f} %" in pooled
+    assert "Fewer than 5 clinicians completed a linked module" in pooled
+    assert "data-numerator" not in pooled and "95% CI" not in pooled and "<svg" not in pooled
     assert "Moore level 5: performance in practice" in pooled
     assert "An association, not proof" in pooled
-    assert "2 clinicians who completed a linked module" in pooled
 
 
 def test_peers_are_not_named_in_the_peer_chart(demo_client):

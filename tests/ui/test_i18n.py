@@ -172,8 +172,8 @@ def test_every_dashboard_string_is_translated_and_no_english_is_left_on_the_page
     assert "Mis casos" in pages["clinician"] and "cumplido" in pages["clinician"]
     assert "Todavía no se han cargado datos de la práctica" in pages["no data"]
     assert (
-        "2 profesionales completaron Resfriado común y bronquitis aguda en adultos: sin "
-        "antibiótico en may 2026"
+        "Menos de 5 profesionales completaron Resfriado común y bronquitis aguda en adultos: sin "
+        "antibiótico en may 2026 (oculto)"
     ) in pages["programme"]
     assert "menos de 5 casos (oculto)" in pages["programme"]
     assert "Antes y después de un módulo vinculado, en conjunto" in pages["programme"]
