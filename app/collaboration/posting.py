@@ -1,10 +1,11 @@
 """What a learner may write and read at once: a posting budget and bounded pages.
 
 A learner posts at most POSTS_PER_WINDOW texts in any POSTING_WINDOW (threads, replies and case
-discussion posts count together; journal-club reflections have a budget of their own). The count
-is read from the database in the write's own transaction, so every worker and host shares it and
-it is exact: SQLite serialises writes, and on PostgreSQL a learner's posts take a per-learner
-advisory lock before the count, so two posts at once are counted one after the other.
+discussion posts count together; journal-club reflections and critiques sent to the editors each
+have a budget of their own). The count is read from the database in the write's own transaction,
+so every worker and host shares it and it is exact: SQLite serialises writes, and on PostgreSQL a
+learner's posts take a per-learner advisory lock before the count, so two posts at once are
+counted one after the other.
 Long lists are read a page at a time (LIMIT/OFFSET over an index), numbered from 1.
 """
 
@@ -72,11 +73,19 @@ def last_page(total: int, size: int = PAGE_SIZE) -> int:
     return max(1, math.ceil(total / size))
 
 
-def check_posting_budget(connection: Connection, table: str, author_id: str, now: datetime) -> None:
+def check_posting_budget(
+    connection: Connection,
+    table: str,
+    author_id: str,
+    now: datetime,
+    *,
+    author_column: str = "author_id",
+) -> None:
     """Raise PostingTooFast if the author wrote the budget into `table` within the window.
 
-    `table` (a name from the calling store, never from input) has author_id and created_at
-    columns holding ISO 8601 text in UTC with microseconds, as both stores write them.
+    `table` and `author_column` (names from the calling store, never from input): the table has
+    the author's column and created_at, ISO 8601 text in UTC with microseconds, as the stores
+    write it.
     """
     if connection.dialect.name == "postgresql":
         lock = text("SELECT pg_advisory_xact_lock(:space, hashtext(:author))")
@@ -85,7 +94,7 @@ def check_posting_budget(connection: Connection, table: str, author_id: str, now
     recent = (
         connection.execute(
             text(
-                f"SELECT created_at FROM {table} WHERE author_id = :author"
+                f"SELECT created_at FROM {table} WHERE {author_column} = :author"
                 " AND created_at > :since ORDER BY created_at LIMIT :budget"
             ),
             {"author": author_id, "since": since, "budget": POSTS_PER_WINDOW},

@@ -22,6 +22,7 @@ from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
 from app.collaboration import queue
+from app.collaboration.names import mixes_scripts, name_key
 from app.collaboration.posting import PAGE_SIZE, check_posting_budget
 from app.collaboration.roles import EDIT_QUEUE, MODERATE
 from app.database import Database, StoreSchema
@@ -55,6 +56,10 @@ class CollaborationError(Exception):
 
 class NameTaken(CollaborationError):
     """Another learner already shows under this display name."""
+
+
+class NameMixesScripts(CollaborationError):
+    """A new display name mixes letters of scripts that could pass for another learner's name."""
 
 
 class NotFound(CollaborationError):
@@ -173,6 +178,18 @@ def add_key_links(db: SqliteFile) -> None:
         {"reporter_key": str, "learner_id": str, "seen_at": str}, pk="reporter_key"
     )
     db["collab_key_links"].create_index(["learner_id"])
+
+
+@migrations()
+def index_items_by_reporter(db: SqliteFile) -> None:
+    """Count a learner's recent critiques by an index (their posting budget)."""
+    db["collab_items"].create_index(["reporter_key", "created_at"])
+
+
+@migrations()
+def index_notices_by_post(db: SqliteFile) -> None:
+    """Find the notices about a post by an index (who has not yet read of its reports)."""
+    db["collab_notices"].create_index(["post_id"])
 
 
 POSTGRESQL_STEPS = [
@@ -297,6 +314,15 @@ POSTGRESQL_STEPS = [
         );
         CREATE INDEX idx_collab_key_links_learner_id ON collab_key_links (learner_id)
         """,
+    ),
+    (
+        "index_items_by_reporter",
+        "CREATE INDEX idx_collab_items_reporter_key_created_at"
+        " ON collab_items (reporter_key, created_at)",
+    ),
+    (
+        "index_notices_by_post",
+        "CREATE INDEX idx_collab_notices_post_id ON collab_notices (post_id)",
     ),
 ]
 TABLES = (
@@ -476,11 +502,21 @@ class CollaborationStore:
         return dict(rows)
 
     def set_display_name(self, learner_id: str, name: str) -> None:
-        """Choose (or change) the learner's display name; NameTaken if another learner has it."""
+        """Choose (or change) the learner's display name.
+
+        NameTaken if another learner's name reads the same (names.py), NameMixesScripts for a
+        new name that mixes scripts (a name the learner already has is kept as it is).
+        """
         check_text(name, "display name")
-        key = " ".join(name.split()).casefold()
+        key = name_key(name)
         try:
             with self.database.write() as connection:
+                current = connection.execute(
+                    text("SELECT display_name FROM collab_names WHERE learner_id = :learner"),
+                    {"learner": learner_id},
+                ).scalar()
+                if name != current and mixes_scripts(name):
+                    raise NameMixesScripts(name)
                 owner = connection.execute(
                     text("SELECT learner_id FROM collab_names WHERE name_key = :key"),
                     {"key": key},
@@ -643,6 +679,17 @@ class CollaborationStore:
             raise NotFound(thread_id)
         return Thread(*row)
 
+    def retitle_thread(self, thread_id: str, title: str) -> None:
+        """A moderator replaces a thread's title (one naming a patient); the old one is not kept."""
+        check_text(title, "thread title")
+        with self.database.write() as connection:
+            retitled = connection.execute(
+                text("UPDATE collab_threads SET title = :title WHERE thread_id = :id"),
+                {"title": title, "id": thread_id},
+            ).rowcount
+        if not retitled:
+            raise NotFound(thread_id)
+
     def post_count(self, thread_id: str, *, hidden: bool = True) -> int:
         """How many posts the thread has (without the hidden ones when hidden=False)."""
         shown = "" if hidden else " AND hidden_at IS NULL"
@@ -693,14 +740,17 @@ class CollaborationStore:
     def edit_post(self, post_id: str, author_id: str, body: str) -> None:
         """Replace the author's own post, keeping the earlier text in its edit history."""
         check_text(body, "post")
-        now = timestamp()
         with self.database.write() as connection:
             row = connection.execute(
-                text("SELECT body FROM collab_posts WHERE post_id = :id AND author_id = :author"),
+                text(
+                    "SELECT body FROM collab_posts WHERE post_id = :id AND author_id = :author"
+                    + row_lock(connection)
+                ),
                 {"id": post_id, "author": author_id},
             ).first()
             if row is None:
                 raise NotFound(post_id)
+            now = timestamp()  # after the lock: edits are timed in the order they replace texts
             connection.execute(
                 text(
                     "INSERT INTO collab_post_edits (edit_id, post_id, body, replaced_at)"
@@ -726,7 +776,12 @@ class CollaborationStore:
         return [Edit(*row) for row in rows]
 
     def report_post(self, post_id: str, reporter_id: str) -> bool:
-        """Flag a post for the moderators; False when this learner already had."""
+        """Flag a post for the moderators; False when this learner already had.
+
+        A moderator is told of a report unless a notice of an earlier one of this post is still
+        unread for them: a post reported again after they read of it reaches them again. Notices
+        are keyed by the report's time, never by its reporter.
+        """
         post = self.post(post_id)
         now = timestamp()
         with self.database.write() as connection:
@@ -742,10 +797,10 @@ class CollaborationStore:
                     connection,
                     MODERATE,
                     kind=POST_REPORTED,
-                    event_key=f"report:{post_id}",
+                    event_key=f"report:{post_id}:{now}",
                     values={"thread_id": post.thread_id, "post_id": post_id},
                     now=now,
-                    skip={reporter_id},
+                    skip={reporter_id, *unread_report_notices(connection, post_id)},
                 )
         return result.rowcount == 1
 
@@ -796,12 +851,22 @@ class CollaborationStore:
         source: str = "learner",
         source_ref: str | None = None,
     ) -> str:
-        """Add a critique to the queue; return its id (an existing one for a repeated source)."""
+        """Add a learner's critique to the queue; return its id (an existing one for a repeat).
+
+        PostingTooFast over the learner's budget of critiques (each one tells every editor).
+        """
         if kind not in queue.KINDS:
             raise CollaborationError(f"Unknown kind of item {kind!r}.")
         check_text(body, "critique")
         item_id = queue.new_item_id()
         with self.database.write() as connection:
+            check_posting_budget(
+                connection,
+                "collab_items",
+                reporter_key,
+                datetime.now(UTC),
+                author_column="reporter_key",
+            )
             filed = insert_item(
                 connection,
                 item_id=item_id,
@@ -1140,13 +1205,22 @@ def file_override(connection: Connection, override: CdsOverride) -> bool:
 
 
 def locked_item(connection: Connection, item_id: str) -> Item:
-    """Read an item inside a write transaction; NotFound if there is none."""
+    """Read and lock an item inside a write transaction; NotFound if there is none."""
     row = connection.execute(
-        text(f"SELECT {ITEM_COLUMNS} FROM collab_items WHERE item_id = :id"), {"id": item_id}
+        text(f"SELECT {ITEM_COLUMNS} FROM collab_items WHERE item_id = :id{row_lock(connection)}"),
+        {"id": item_id},
     ).first()
     if row is None:
         raise NotFound(item_id)
     return Item(*row)
+
+
+def row_lock(connection: Connection) -> str:
+    """The clause that locks the rows a write reads until it commits (on PostgreSQL).
+
+    SQLite needs none: a write() holds the database's write lock from its first statement.
+    """
+    return " FOR UPDATE" if connection.dialect.name == "postgresql" else ""
 
 
 def mark_resolved(connection: Connection, item_id: str, version: str) -> bool:
@@ -1234,6 +1308,18 @@ def notify_editors(connection: Connection, item_id: str, reporter_key: str) -> N
         now=timestamp(),
         skip={reporter_key},
     )
+
+
+def unread_report_notices(connection: Connection, post_id: str) -> set[str]:
+    """Who has a notice of a report of this post not yet read."""
+    rows = connection.execute(
+        text(
+            "SELECT recipient_key FROM collab_notices"
+            " WHERE post_id = :p AND kind = :kind AND read_at IS NULL"
+        ),
+        {"p": post_id, "kind": POST_REPORTED},
+    )
+    return set(rows.scalars())
 
 
 def notify_role(

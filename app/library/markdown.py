@@ -2,7 +2,10 @@
 
 Rendering: markdown-it-py's CommonMark preset with raw HTML off, plus GFM tables and strikethrough,
 then nh3 (ammonia) with a small allow-list as a second line of defence. Links keep only https (and
-in-page `#` anchors) and get `rel="noopener noreferrer"`.
+in-page `#` anchors) and get `rel="noopener noreferrer"`. No style attribute is kept (the pages'
+CSP allows no inline style, so a table column's alignment is dropped). What users write (posts,
+reflections, critiques) has no headings of its own: a heading shows as a bold paragraph, so the
+page's heading outline stays the page's.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-ALLOWED_TAGS = frozenset(
+POST_TAGS = frozenset(
     {"a", "blockquote", "br", "code", "del", "em", "hr", "li", "ol", "p", "pre", "s", "strong"}
     | {"ul"}  # without it, bullet lists lose their <ul> and leave orphan <li> (WCAG 1.3.1)
     | {"table", "thead", "tbody", "tr", "th", "td"}
-    | {f"h{level}" for level in range(1, 7)}
 )
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"style"}, "td": {"style"}}
+ALLOWED_TAGS = POST_TAGS | {f"h{level}" for level in range(1, 7)}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 ALLOWED_URL_SCHEMES = frozenset({"https"})
 LINK_REL = "noopener noreferrer"
 
@@ -35,7 +38,31 @@ BARE_URL_PATTERN = re.compile(
 @cache
 def renderer() -> MarkdownIt:
     """The display parser: CommonMark, no raw HTML, GFM tables and strikethrough."""
+    return renderer_preset()
+
+
+def renderer_preset() -> MarkdownIt:
+    """A new display parser: CommonMark, no raw HTML, GFM tables and strikethrough."""
     return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+
+@cache
+def post_renderer() -> MarkdownIt:
+    """The display parser for what users write: as renderer(), headings as bold paragraphs."""
+    parser = renderer_preset()
+    parser.add_render_rule("heading_open", bold_paragraph_open)
+    parser.add_render_rule("heading_close", bold_paragraph_close)
+    return parser
+
+
+def bold_paragraph_open(_renderer, _tokens, _index, _options, _env) -> str:
+    """Open a heading as a paragraph in bold."""
+    return "<p><strong>"
+
+
+def bold_paragraph_close(_renderer, _tokens, _index, _options, _env) -> str:
+    """Close a heading shown as a paragraph in bold."""
+    return "</strong></p>\n"
 
 
 @cache
@@ -45,15 +72,23 @@ def inspector() -> MarkdownIt:
 
 
 def render_markdown(text: str) -> str:
-    """Render Markdown to sanitised HTML (raw HTML in the source is shown as text, never run)."""
-    html = renderer().render(text)
+    """Render content Markdown to sanitised HTML (raw HTML in the source is shown as text)."""
+    return sanitised(renderer().render(text), ALLOWED_TAGS)
+
+
+def render_post_markdown(text: str) -> str:
+    """Render what a user wrote to sanitised HTML, without headings of its own."""
+    return sanitised(post_renderer().render(text), POST_TAGS)
+
+
+def sanitised(html: str, tags: frozenset[str]) -> str:
+    """The rendered HTML with only these tags, the allowed attributes and https links."""
     return nh3.clean(
         html,
-        tags=set(ALLOWED_TAGS),
+        tags=set(tags),
         attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
         url_schemes=set(ALLOWED_URL_SCHEMES),
         link_rel=LINK_REL,
-        filter_style_properties={"text-align"},
         strip_comments=True,
     )
 

@@ -234,16 +234,17 @@ def club_close(club_id: str) -> Response | tuple[str, int] | str:
             gettext("Only the club's facilitator closes it, so nothing was changed."),
         )
     summary = request.form.get("summary", "").strip()
-    if refused := text_error(summary, minimum=5, maximum=TEXT_MAX):
-        return club_page(club, {"practice_change": "", "barriers": ""}, {"summary": refused}), 400
-    try:
-        journal_clubs().close(club_id, learner_id(), summary, datetime.now(UTC))
-    except PatientDataRefused:
-        return club_page(
-            club, {"practice_change": "", "barriers": ""}, {"summary": refused_text()}
-        ), 400
-    except ClubClosed:
-        pass  # closed already: the summary stays as first written
+    refused = text_error(summary, minimum=5, maximum=TEXT_MAX)
+    if not refused:
+        try:
+            journal_clubs().close(club_id, learner_id(), summary, datetime.now(UTC))
+        except PatientDataRefused:
+            refused = refused_text()
+        except ClubClosed:
+            pass  # closed already: the summary stays as first written
+    if refused:  # the summary comes back in its form, to be rewritten
+        values = {"practice_change": "", "barriers": "", "summary": summary}
+        return club_page(club, values, {"summary": refused}), 400
     return redirect(url_for("ui.club_view", club_id=club_id), 303)
 
 

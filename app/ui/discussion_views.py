@@ -25,10 +25,16 @@ from app.collaboration.posting import (
     page_span,
 )
 from app.collaboration.roles import EDIT_QUEUE, MODERATE, permissions_of
-from app.collaboration.store import CollaborationStore, NameTaken, NotFound, Post
+from app.collaboration.store import (
+    CollaborationStore,
+    NameMixesScripts,
+    NameTaken,
+    NotFound,
+    Post,
+)
 from app.i18n import ago
 from app.ledger.models import PatientDataRefused
-from app.library.markdown import render_markdown
+from app.library.markdown import render_post_markdown
 from app.smart import current_smart_session
 from app.ui.page_context import launched_patient_terms, learner_id, module_or_404
 from app.ui.poc_forms import patient_data_error
@@ -156,8 +162,8 @@ def visible_post(post_id: str) -> Post:
 
 
 def rendered(body: str) -> Markup:
-    """A post's Markdown as safe HTML (as cards are rendered)."""
-    return Markup(render_markdown(body))
+    """What a user wrote, as safe HTML: Markdown without headings of its own."""
+    return Markup(render_post_markdown(body))
 
 
 @bp.route("/discuss/<module_id>", methods=["GET", "POST"])
@@ -240,6 +246,24 @@ def thread_view(thread_id: str) -> Response | FormAnswer:
             except PostingTooFast as refused_now:
                 errors["body"], too_fast = too_fast_text(refused_now), refused_now
     return form_answer(thread_page(thread, values, errors), errors, too_fast)
+
+
+@bp.post("/discuss/thread/<thread_id>/title")
+def thread_title(thread_id: str) -> Response | tuple[str, int]:
+    """A moderator replaces a module thread's title (one that identifies a patient, say)."""
+    require(MODERATE)
+    thread = store().thread(thread_id)
+    if thread.scope != MODULE_SCOPE:
+        raise NotFound(thread_id)
+    title = request.form.get("title", "").strip()
+    refused = text_error(title, minimum=5, maximum=TITLE_MAX)
+    if not refused:
+        try:
+            store().retitle_thread(thread_id, title)
+            return redirect(url_for("ui.thread_view", thread_id=thread_id), 303)
+        except PatientDataRefused:
+            refused = refused_text()
+    return thread_page(thread, {"body": "", "title": title}, {"title": refused}), 400
 
 
 def thread_page(thread, values: dict, errors: dict) -> str:
@@ -372,6 +396,11 @@ def display_name() -> Response | tuple[str, int] | str:
                 return redirect(safe_next(request.form.get("next")), 303)
             except NameTaken:
                 errors["name"] = gettext("Another learner already uses this name.")
+            except NameMixesScripts:
+                errors["name"] = gettext(
+                    "Write your name in one alphabet: letters that look alike from different "
+                    "alphabets could pass for another learner's name."
+                )
             except PatientDataRefused:
                 errors["name"] = refused_text()
     next_url = safe_next(request.values.get("next"))

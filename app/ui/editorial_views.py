@@ -16,18 +16,28 @@ from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from werkzeug.wrappers import Response
 
 from app.collaboration import collaboration, queue
-from app.collaboration.posting import page_span
+from app.collaboration.posting import PostingTooFast, page_span
 from app.collaboration.roles import EDIT_QUEUE, MODERATE
-from app.collaboration.store import CDS_REPORTER, Item, NotFound, iso, timestamp
+from app.collaboration.store import (
+    CDS_REPORTER,
+    CollaborationError,
+    Item,
+    NotFound,
+    iso,
+    timestamp,
+)
 from app.ledger.models import PatientDataRefused
 from app.ui.discussion_views import (
     BODY_MAX,
+    FormAnswer,
     can,
+    form_answer,
     refused_text,
     rendered,
     require,
     store,
     text_error,
+    too_fast_text,
     visible_post,
 )
 from app.ui.page_context import learner_id, module_or_404, runtime, smart_session
@@ -67,7 +77,7 @@ def noted_keys() -> set[str]:
 
 
 @bp.route("/critique/<module_id>", methods=["GET", "POST"])
-def critique(module_id: str) -> Response | tuple[str, int] | str:
+def critique(module_id: str) -> Response | FormAnswer:
     """Report an error, disagree with the evidence or suggest an update (optionally on a post)."""
     module = module_or_404(module_id)
     post_id = request.values.get("post") or None
@@ -76,6 +86,7 @@ def critique(module_id: str) -> Response | tuple[str, int] | str:
         raise NotFound(post_id)  # a post is sent to the editors of its own module
     values = {"kind": "", "field": "", "body": ""}
     errors: dict[str, str] = {}
+    too_fast = None
     if request.method == "POST":
         values = {key: request.form.get(key, "").strip() for key in values}
         errors = critique_errors(module, values)
@@ -85,6 +96,8 @@ def critique(module_id: str) -> Response | tuple[str, int] | str:
                 return redirect(url_for("ui.notices", filed=1), 303)
             except PatientDataRefused:
                 errors["body"] = refused_text()
+            except PostingTooFast as refused:
+                errors["body"], too_fast = too_fast_text(refused), refused
     html = page(
         "ui/critique.html",
         module=module,
@@ -95,7 +108,7 @@ def critique(module_id: str) -> Response | tuple[str, int] | str:
         values=values,
         errors=errors,
     )
-    return (html, 400) if errors else html
+    return form_answer(html, errors, too_fast)
 
 
 def critique_errors(module: dict, values: dict) -> dict[str, str]:
@@ -182,12 +195,13 @@ def reporter_label(item: Item) -> str:
 def editorial_status(item_id: str) -> Response | tuple[str, int]:
     """Triage an item: new, accepted or rejected (resolved comes only from a release)."""
     require(EDIT_QUEUE)
-    item = store().item(item_id)
-    status = request.form.get("status", "")
-    if status not in queue.TRIAGE_STATUSES or item.status == "resolved":
+    try:
+        store().triage(item_id, request.form.get("status", ""), learner_id())
+    except NotFound:
+        raise
+    except CollaborationError:  # not a triage status, or resolved (by a release, perhaps just now)
         message = gettext("Choose new, accepted or rejected; a resolved item stays resolved.")
-        return item_page(item, {"status": message}), 400
-    store().triage(item_id, status, learner_id())
+        return item_page(store().item(item_id), {"status": message}), 400
     return redirect(url_for("ui.editorial_item", item_id=item_id), 303)
 
 

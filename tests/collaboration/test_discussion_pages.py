@@ -61,6 +61,13 @@ def test_any_date_of_birth_is_refused_but_clinical_numbers_pass(learner, collab_
     assert len(collab_store.threads("module", SEPSIS)) == 1
 
 
+def test_a_post_keeps_the_pages_one_h1_and_no_inline_style(learner):
+    body = "# My own title\n\n| dose | time |\n|--:|:-:|\n| 30 mL/kg | 3 h |\n"
+    html = get(learner, start_thread(learner, body=body))  # get() refuses style attributes
+    assert html.count("<h1") == 1
+    assert "<p><strong>My own title</strong></p>" in html
+
+
 def test_a_post_needs_a_display_name_first(collab_app, auth_server, collab_store):
     client = collab_app.test_client()
     launch_as(client, auth_server, "dr-new-nguyen")
@@ -242,3 +249,39 @@ def test_a_next_page_with_a_control_character_or_off_site_goes_to_the_start_page
     form = get(client, "/app/discuss/name")
     response = post(client, "/app/discuss/name", form, name="Night owl", next=target)
     assert urlsplit(response.headers["Location"]).path == "/app/"  # the start page
+
+
+@pytest.mark.parametrize(
+    ("look_alike", "message"),
+    [
+        ("Night \u200bowl", "Another learner already uses this name."),
+        ("N\u0456ght owl", "Write your name in one alphabet"),
+    ],
+)
+def test_a_name_that_could_pass_for_a_taken_one_comes_back_with_a_sentence(
+    learner, peer, look_alike, message
+):
+    response = post(
+        peer, "/app/discuss/name", get(peer, "/app/discuss/name"), status=400, name=look_alike
+    )
+    assert message in response.get_data(as_text=True)
+    assert 'value="Day shift"' in get(peer, "/app/discuss/name")  # the peer's name is unchanged
+
+
+def test_a_moderator_replaces_a_thread_title_that_names_a_patient(
+    learner, peer, moderator, collab_store
+):
+    url = start_thread(learner, title="Case of Mr Tobias Jones bed 12")
+    title_url = url + "/title"
+    post(peer, title_url, get(peer, url), status=403, title="Hijacked title")
+    refused = post(moderator, title_url, get(moderator, url), status=400, title="Born 03/04/1950")
+    assert 'value="Born 03/04/1950"' in refused.get_data(as_text=True)  # kept in its form
+    post(moderator, title_url, get(moderator, url), title="Lactate in a septic patient")
+
+    assert "Tobias Jones" not in get(learner, f"/app/discuss/{SEPSIS}")
+    thread_html = get(learner, url)
+    assert "Tobias Jones" not in thread_html and "Lactate in a septic patient" in thread_html
+    assert title_url not in thread_html  # the form is for moderators only
+    assert [thread.title for thread in collab_store.threads("module", SEPSIS)] == [
+        "Lactate in a septic patient"
+    ]

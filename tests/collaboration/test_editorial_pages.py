@@ -13,6 +13,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
+from app.collaboration.posting import POSTS_PER_WINDOW
 from app.collaboration.store import TABLES
 from app.db import close_stores
 from app.devtools.demo_keys import DEMO_EHR_ISS
@@ -104,6 +105,26 @@ def test_a_critique_with_patient_data_is_refused_and_kept_in_the_form(learner, c
     response = post(learner, f"/app/critique/{SEPSIS}", form, status=400, kind="error", body=text)
     assert text in response.get_data(as_text=True)
     assert collab_store.items() == []
+
+
+def test_over_the_posting_budget_a_critique_is_refused_with_429_and_the_text_is_kept(
+    learner, editor, collab_store
+):
+    get(editor, "/app/notices")  # the editor is seen holding the role: new items notify them
+    for number in range(POSTS_PER_WINDOW):
+        file_critique(learner, f"Critique number {number} about the lactate threshold.")
+    form = get(learner, f"/app/critique/{SEPSIS}")
+    kept = "My carefully typed critique of the card."
+    response = post(learner, f"/app/critique/{SEPSIS}", form, status=429, kind="error", body=kept)
+    page_html = response.get_data(as_text=True)
+    assert kept in page_html
+    assert f"You have posted {POSTS_PER_WINDOW} times in the last 10 minutes" in page_html
+    assert 1 <= int(response.headers["Retry-After"]) <= 600
+    assert collab_store.item_count() == POSTS_PER_WINDOW
+    with collab_store.database.read() as connection:
+        told = "SELECT count(*) FROM collab_notices WHERE kind = 'queue-item'"
+        assert connection.execute(text(told)).scalar_one() == POSTS_PER_WINDOW  # the editor's
+    file_critique(editor, "Another learner's critiques have a budget of their own.")
 
 
 def test_a_post_sent_to_the_editors_files_one_item_per_learner(learner, collab_store):

@@ -96,6 +96,20 @@ def test_moderators_hear_of_a_reported_post_once_however_many_report_it(store):
     assert kinds(store, "E1") == []
 
 
+def test_a_post_reported_again_after_the_moderator_read_of_it_reaches_them_again(store):
+    store.note_role("M", MODERATE, held=True)
+    thread_id = thread_with_two_posters(store)
+    post_id = store.posts(thread_id)[1].post_id
+    store.report_post(post_id, "A")
+    store.mark_read({"M"})
+    store.report_post(post_id, "C")
+    store.report_post(post_id, "D")  # while the second notice is unread: no third one
+
+    reported = store.notices({"M"})
+    assert [(n.kind, n.post_id) for n in reported] == [("post-reported", post_id)] * 2
+    assert [n.read_at is None for n in reported] == [True, False]  # newest first
+
+
 def test_unread_notices_leave_out_read_and_older_ones(store):
     thread_id = thread_with_two_posters(store)
     first = store.unread_notices("A", EARLY)

@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import text
 
 from app.collaboration.posting import POSTING_WINDOW, POSTS_PER_WINDOW, PostingTooFast
-from app.collaboration.store import CollaborationStore, NameTaken, NotFound
+from app.collaboration.store import (
+    CollaborationError,
+    CollaborationStore,
+    NameMixesScripts,
+    NameTaken,
+    NotFound,
+    mark_resolved,
+)
 from app.ledger.models import PatientDataRefused
 from cds_hooks.store import CdsStore, Exposure, FeedbackRecord
 
@@ -73,6 +80,43 @@ def test_a_display_name_belongs_to_one_learner(store):
     assert store.display_name("L1") == "Night Owl"
 
 
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "Night \u200bowl",  # a zero-width space
+        "Night owl\u2060",  # a word joiner
+        "Night o\u034fwl",  # a combining grapheme joiner
+        "Night ow\u217c",  # small roman numeral fifty
+        "\uff2eight owl",  # full-width N
+    ],
+)
+def test_a_name_that_reads_the_same_as_a_taken_one_is_taken(store, look_alike):
+    store.set_display_name("L1", "Night owl")
+    with pytest.raises(NameTaken):
+        store.set_display_name("L2", look_alike)
+    assert store.display_names({"L1", "L2"}) == {"L1": "Night owl"}
+
+
+def test_a_new_name_mixing_scripts_is_refused_and_a_kept_one_still_saves(store, database):
+    with pytest.raises(NameMixesScripts):
+        store.set_display_name("L2", "N\u0456ght owl")  # a Cyrillic i
+    store.set_display_name("L3", "\u5c71\u7530 Taro")  # Han with Latin
+    store.set_display_name("L4", "\u0418\u0432\u0430\u043d")  # all Cyrillic
+    with database.write() as connection:  # saved before names were checked
+        connection.execute(
+            text(
+                "INSERT INTO collab_names (learner_id, display_name, name_key)"
+                " VALUES ('L5', 'Dr \u0418\u0432\u0430\u043d', 'dr \u0438\u0432\u0430\u043d')"
+            )
+        )
+    store.set_display_name("L5", "Dr \u0418\u0432\u0430\u043d")
+    assert store.display_names({"L2", "L3", "L4", "L5"}) == {
+        "L3": "\u5c71\u7530 Taro",
+        "L4": "\u0418\u0432\u0430\u043d",
+        "L5": "Dr \u0418\u0432\u0430\u043d",
+    }
+
+
 def test_an_edit_keeps_the_earlier_text_and_only_the_author_may_edit(store):
     thread_id = store.start_thread("module", MODULE["id"], "2.0.0", "Title here", "L1", "First")
     post = store.posts(thread_id)[0]
@@ -83,6 +127,63 @@ def test_an_edit_keeps_the_earlier_text_and_only_the_author_may_edit(store):
     assert store.post(post.post_id).body == "Second"
     assert store.post(post.post_id).edited_at is not None
     assert [edit.body for edit in store.edits(post.post_id)] == ["First"]
+
+
+def test_two_edits_at_once_keep_both_earlier_texts_in_the_history(store, database):
+    thread_id = store.start_thread("module", MODULE["id"], "2.0.0", "Title here", "L1", "v0 text")
+    post_id = store.posts(thread_id)[0].post_id
+    editors = [
+        threading.Thread(target=store.edit_post, args=(post_id, "L1", body))
+        for body in ("v1 from one tab", "v2 from another tab")
+    ]
+    with database.write() as holder:  # another write holds the post while both edits start
+        holder.execute(
+            text("UPDATE collab_posts SET edited_at = edited_at WHERE post_id = :id"),
+            {"id": post_id},
+        )
+        for editor in editors:
+            editor.start()
+            editor.join(timeout=1)  # the edit has read the post (unlocked) or waits to
+    for editor in editors:
+        editor.join(timeout=30)
+
+    history = [edit.body for edit in store.edits(post_id)]
+    current = store.post(post_id).body
+    assert history[0] == "v0 text"
+    assert sorted([*history[1:], current]) == ["v1 from one tab", "v2 from another tab"]
+
+
+def test_a_triage_racing_the_release_that_resolves_the_item_leaves_it_resolved(store, database):
+    item_id = store.file_item(MODULE, "error", "The lactate threshold is wrong here", "L1")
+    refused = []
+
+    def triage():
+        try:
+            store.triage(item_id, "accepted", "E1")
+        except CollaborationError as error:
+            refused.append(str(error))
+
+    editor = threading.Thread(target=triage)
+    with database.write() as release:  # a starting worker resolving the item, not yet committed
+        assert mark_resolved(release, item_id, "2.1.0")
+        editor.start()
+        editor.join(timeout=1)  # the triage has read the item (unlocked) or waits to
+    editor.join(timeout=30)
+
+    item = store.item(item_id)
+    assert (item.status, item.resolved_version) == ("resolved", "2.1.0")
+    assert refused == ["A resolved item stays resolved."]
+    assert [event.kind for event in store.events(item_id)] == []
+
+
+def test_a_moderator_replaces_a_thread_title_with_a_checked_one(store):
+    thread_id = store.start_thread("module", MODULE["id"], "2.0.0", "Mr Jones, bed 4", "L1", "Hi")
+    with pytest.raises(PatientDataRefused):
+        store.retitle_thread(thread_id, "MRN 12345678 here")
+    store.retitle_thread(thread_id, "Lactate timing")
+    with pytest.raises(NotFound):
+        store.retitle_thread("no-such-thread", "Lactate timing")
+    assert store.thread(thread_id).title == "Lactate timing"
 
 
 def test_hiding_keeps_the_text_and_restoring_shows_it_again(store):
@@ -194,6 +295,16 @@ def test_a_learner_posts_at_most_the_budget_in_the_window_and_others_are_not_hel
     store.reply(thread_id, "L2", "Another learner's budget is their own")
     assert store.post_count(thread_id) == POSTS_PER_WINDOW + 1
     assert "One too many" not in [post.body for post in store.posts(thread_id, limit=100)]
+
+
+def test_a_learner_files_at_most_the_budget_of_critiques_in_the_window(store):
+    for number in range(POSTS_PER_WINDOW):
+        store.file_item(MODULE, "error", f"Critique {number} of the card", "L1")
+    with pytest.raises(PostingTooFast) as refused:
+        store.file_item(MODULE, "error", "One too many", "L1")
+    assert 1 <= refused.value.wait_seconds <= POSTING_WINDOW.total_seconds()
+    store.file_item(MODULE, "error", "Another learner's budget is their own", "L2")
+    assert store.item_count() == POSTS_PER_WINDOW + 1
 
 
 def test_posts_sent_at_once_by_one_learner_never_pass_the_budget(store):

@@ -237,6 +237,27 @@ def test_a_reflection_with_patient_data_is_refused_and_kept_in_the_form(clubs_ap
     assert clubs_app.extensions["journal_clubs"].reflections(club.rsplit("/", 1)[1]) == []
 
 
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "We agreed on early lactate. The patient discussed, DOB 03/04/1950, did well.",
+        "We agreed on early lactate, as Patient/abc-1 showed us.",
+    ],
+)
+def test_a_summary_with_patient_data_is_refused_and_kept_in_the_form(
+    clubs_app, facilitator, summary
+):
+    club = create_club(facilitator)
+    response = post(
+        facilitator, club + "/close", get(facilitator, club), status=400, summary=summary
+    )
+    form = re.search(
+        r'<textarea id="summary"[^>]*>(.*?)</textarea>', response.get_data(as_text=True)
+    )
+    assert form and form.group(1) == summary
+    assert clubs_app.extensions["journal_clubs"].club(club.rsplit("/", 1)[1]).closed_at is None
+
+
 def test_the_club_page_is_in_spanish(facilitator):
     club = create_club(facilitator)
     html = get(facilitator, club, headers={"Accept-Language": "es"})

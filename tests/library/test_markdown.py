@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from app.library.markdown import links_in, raw_html_in, render_markdown, structure_of
+from app.library.markdown import (
+    links_in,
+    raw_html_in,
+    render_markdown,
+    render_post_markdown,
+    structure_of,
+)
 
 
 def test_renders_commonmark_with_tables_and_strikethrough():
     html = render_markdown("# Title\n\n- **bold** ~~old~~\n\n| a | b |\n|--:|---|\n| 1 | 2 |\n")
     assert "<h1>Title</h1>" in html
     assert "<strong>bold</strong> <s>old</s>" in html
-    assert '<td style="text-align:right">1</td>' in html
+    assert "<td>1</td>" in html  # no style attribute: the pages' CSP allows no inline style
+    assert "style=" not in html
+
+
+def test_what_users_write_has_no_headings_and_no_style():
+    source = "# Title\n\n###### Small *one*\n\nSetext\n---\n\n| a | b |\n|:-:|--:|\n| 1 | 2 |\n"
+    html = render_post_markdown(source)
+    assert "<h" not in html.replace("<hr", "")
+    assert "<p><strong>Title</strong></p>" in html
+    assert "<p><strong>Small <em>one</em></strong></p>" in html
+    assert "<p><strong>Setext</strong></p>" in html
+    assert "<td>1</td>" in html and "style=" not in html
+    assert render_markdown("# Title") == "<h1>Title</h1>\n"  # content keeps its headings
 
 
 def test_raw_html_is_shown_as_text_never_run():
