@@ -1,11 +1,12 @@
 """Rate limits (Flask-Limiter): each CDS client and each learner session has its own budget.
 
 A CDS call is counted against the issuer its JWT names *and* the address it came from, so a caller
-who forges another EHR's issuer spends only its own budget. App pages are counted per SMART
-session (per address before a launch). A breach is a 429 with `Retry-After`, in the one JSON error
-shape on the CDS endpoints. Counters live in `RATE_LIMIT_STORAGE` (default: each worker's memory,
-so N workers allow up to N times the limit; a shared store such as `redis://…` counts across
-workers and hosts).
+who forges another EHR's issuer spends only its own budget. App pages are counted per live SMART
+session (per address before a launch, or when the cookie names no live session); the launch
+endpoints (/smart/*) per address, at the app pages' rate but on a counter of their own. A breach
+is a 429 with `Retry-After`, in the one JSON error shape on the CDS endpoints. Counters live in
+`RATE_LIMIT_STORAGE` (default: each worker's memory, so N workers allow up to N times the limit;
+a shared store such as `redis://…` counts across workers and hosts).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from limits.errors import ConfigurationError
 
 from app.errors import ConfigError
 from app.smart.sessions import COOKIE_NAME as SMART_COOKIE
+from app.smart.sessions import current_smart_session
 
 MAX_TOKEN_CHARS = 16_384  # a longer Authorization header is not parsed for its issuer
 MAX_ISSUER_CHARS = 200
 
 
 def init_app(app: Flask) -> Limiter:
-    """Attach the limiter and the CDS and app-page limits to their blueprints."""
+    """Attach the limiter and the CDS, app-page and launch limits to their blueprints."""
     for name in ("CDS_RATE_LIMIT", "APP_RATE_LIMIT"):
         check_limit(name, str(app.config[name]))
     limiter = make_limiter(app)
@@ -36,6 +38,9 @@ def init_app(app: Flask) -> Limiter:
     )
     limiter.limit(str(app.config["APP_RATE_LIMIT"]), key_func=learner_session_key)(
         app.blueprints["ui"]
+    )
+    limiter.limit(str(app.config["APP_RATE_LIMIT"]), key_func=launch_address_key)(
+        app.blueprints["smart"]
     )
     return limiter
 
@@ -80,11 +85,20 @@ def cds_client_key() -> str:
 
 
 def learner_session_key() -> str:
-    """The SMART session cookie (hashed), else the address."""
+    """The SMART session cookie (hashed) when it names a live session, else the address.
+
+    A cookie naming no session (made up, or ended) is counted per address: a new value on every
+    request would otherwise be a new budget every time.
+    """
     cookie = request.cookies.get(SMART_COOKIE)
-    if cookie:
+    if cookie and current_smart_session() is not None:
         return "session:" + hashlib.sha256(cookie.encode()).hexdigest()[:32]
     return f"address:{client_address()}"
+
+
+def launch_address_key() -> str:
+    """The address a launch or sign-in answer comes from."""
+    return f"launch:{client_address()}"
 
 
 def claimed_issuer(authorization: str) -> str:

@@ -330,8 +330,8 @@ SETTINGS: tuple[Setting, ...] = (
         "APP_RATE_LIMIT",
         "300 per minute",
         "str",
-        "Requests one learner session (or, before a launch, one address) may make to the app "
-        "pages; beyond it a 429 with `Retry-After`.",
+        "Requests one live learner session (else one address) may make to the app pages; beyond "
+        "it a 429 with `Retry-After`. The launch endpoints allow each address as many.",
     ),
     Setting(
         "RATE_LIMIT_STORAGE",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
@@ -15,8 +16,8 @@ from app.public_url import public_base_url
 from app.security import is_https_or_loopback
 
 # SMART v2 granular scopes for exactly the FHIR reads the app makes (app/ui: the patient banner,
-# the record facts panel, the signed-in user's name and PractitionerRole); offline_access only when
-# configured.
+# the record facts panel, the signed-in user's name and PractitionerRole). The launch adds
+# online_access, or offline_access when configured (oauth.requested_scope).
 FHIR_READ_SCOPES = (
     "patient/Patient.rs",
     "patient/Observation.rs",
@@ -63,11 +64,15 @@ class ClientRegistry:
 
     def for_issuer(self, iss: str) -> SmartClient | None:
         """Return the registration for iss, or None when Bedside does not know that EHR."""
-        key = normalise_iss(iss)
-        if key in self.clients:
-            return self.clients[key]
-        client_id = self.deployment.built_in_client_id(key)
-        return SmartClient(iss=key, client_id=client_id) if client_id else None
+        key = issuer_key(iss)
+        for client in self.clients.values():
+            if issuer_key(client.iss) == key:
+                return client
+        home = self.deployment.home_issuer()
+        if home is None or issuer_key(home) != key:
+            return None
+        client_id = self.deployment.built_in_client_id(home)
+        return SmartClient(iss=home, client_id=client_id) if client_id else None
 
 
 def load_smart_clients(path: Path) -> list[SmartClient]:
@@ -81,9 +86,9 @@ def load_smart_clients(path: Path) -> list[SmartClient]:
     clients = [client_from_entry(path, number, entry) for number, entry in enumerate(entries, 1)]
     seen: set[str] = set()
     for client in clients:
-        if normalise_iss(client.iss) in seen:
+        if issuer_key(client.iss) in seen:
             raise config_error(path, f"lists the issuer {client.iss} more than once")
-        seen.add(normalise_iss(client.iss))
+        seen.add(issuer_key(client.iss))
     return clients
 
 
@@ -147,6 +152,17 @@ def check_private_key(path: Path, where: str, key: object, setting: str = "SMART
 def normalise_iss(iss: str) -> str:
     """Compare issuers without a trailing slash."""
     return iss.strip().rstrip("/")
+
+
+def issuer_key(iss: str) -> str:
+    """How a launch's iss is matched to a registration: scheme and host in any case (RFC 3986)."""
+    try:
+        parts = urlsplit(normalise_iss(iss))
+    except ValueError:  # e.g. an unclosed IPv6 bracket: no registered EHR's issuer
+        return normalise_iss(iss)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    netloc = f"{userinfo}{at}{host.lower()}"
+    return urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=netloc))
 
 
 def callback_url() -> str:

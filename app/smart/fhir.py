@@ -15,7 +15,14 @@ from flask import g
 
 from app.fhir_json import as_str
 from app.smart.bounded_reads import open_stream, read_within
-from app.smart.oauth import TOKEN_TIMEOUT, check_bearer, expiry_of, oauth_session
+from app.smart.oauth import (
+    TOKEN_TIMEOUT,
+    UNREADABLE_ANSWER,
+    check_bearer,
+    check_storable,
+    expiry_of,
+    oauth_session,
+)
 from app.smart.runtime import SmartRuntime, runtime
 from app.smart.sessions import REFRESH_LOCK_SECONDS, SmartSession
 from app.smart.smart_errors import FhirRequestError, SmartLaunchError, SmartSessionEnded
@@ -141,11 +148,12 @@ def refresh_claimed(rt: SmartRuntime, session: SmartSession) -> SmartSession:
                 session.token_endpoint, refresh_token=session.refresh_token, timeout=TOKEN_TIMEOUT
             )
         check_bearer(token)
+        check_storable(token, {})
     except requests.RequestException as error:
         rt.sessions.release_refresh(session.session_key)
         log.warning("Token refresh failed to reach the EHR: %s", type(error).__name__)
         raise FhirRequestError(503, "The EHR could not be reached to renew access.") from None
-    except (OAuthError, SmartLaunchError, ValueError, KeyError, TypeError, OverflowError) as error:
+    except (OAuthError, SmartLaunchError, KeyError, *UNREADABLE_ANSWER) as error:
         end_session(rt, session, f"the EHR refused the refresh ({type(error).__name__})")
     refreshed = dataclasses.replace(
         session,

@@ -32,6 +32,12 @@ TOKEN_TIMEOUT = (3.05, 10)
 TOKEN_SECONDS = 12
 TOKEN_BYTES = 256 * 1024  # a token answer with an id_token and launch context is a few KB
 ASSERTION_SECONDS = 240  # SMART: exp no more than 5 minutes ahead
+REFRESH_SCOPES = frozenset({"online_access", "offline_access"})
+# What reading a token answer raises when it is not JSON, nested too deep, or holds odd types.
+UNREADABLE_ANSWER = (ValueError, TypeError, OverflowError, RecursionError)
+# Token answer and id_token fields stored as text: no database column holds a NUL character.
+STORED_TOKEN_TEXT = ("scope", "patient", "encounter", "smart_style_url", "appContext")
+STORED_CLAIM_TEXT = ("fhirUser", "sub")
 
 
 def begin_authorization(
@@ -40,10 +46,14 @@ def begin_authorization(
     config: SmartConfiguration,
     *,
     launch: str | None,
+    aud: str,
     browser_id: str,
     redirect_uri: str,
 ) -> str:
-    """Remember a new authorization request server-side and return the EHR's authorize URL."""
+    """Remember a new authorization request server-side and return the EHR's authorize URL.
+
+    `aud` is the FHIR base as the launch named it: SMART wants the launch's `iss` unchanged.
+    """
     scope = requested_scope(
         client.scope,
         standalone=launch is None,
@@ -52,7 +62,7 @@ def begin_authorization(
     )
     state, verifier = new_secret(), secrets.token_urlsafe(64)
     nonce = new_secret() if "openid" in scope.split() else None
-    extra = {"aud": config.fhir_base}
+    extra = {"aud": aud}
     if launch:
         extra["launch"] = launch
     if nonce:
@@ -82,12 +92,16 @@ def requested_scope(scope: str, *, standalone: bool, openid: bool, offline: bool
     """The scope to request: launch or launch/patient; openid only when it can be checked.
 
     offline_access (a refresh token that outlives the EHR session) is added only when
-    SMART_OFFLINE_ACCESS is on; a client's own `scope` may still name it.
+    SMART_OFFLINE_ACCESS is on; a client's own `scope` may still name it. Otherwise
+    online_access asks for a refresh token usable while the user is online, so the session
+    outlives the first access token (an EHR may grant neither: the session then ends with it).
     """
     items = [item for item in scope.split() if item not in {"launch", "launch/patient"}]
     items.insert(0, "launch/patient" if standalone else "launch")
     if offline:
         items.append("offline_access")
+    if not REFRESH_SCOPES & set(items):
+        items.append("online_access")
     if not openid:
         # Without the issuer's keys an id_token cannot be validated, so do not ask for one.
         items = [item for item in items if item not in {"openid", "fhirUser", "profile"}]
@@ -104,6 +118,7 @@ def complete_authorization(
     # token (sending it to the jwks_uri) and refuse to send anything once that token is "expired".
     with rt.http_session() as http:
         claims = identity_claims(http, token, pending)
+    check_storable(token, claims)
     return session_from_token(pending, dict(token), claims), launch_locales(dict(token), claims)
 
 
@@ -137,14 +152,9 @@ def fetch_token(oauth: OAuth2Session, pending: PendingAuthorization, code: str) 
             "The EHR refused the sign-in",
             f"The EHR would not issue a token ({error.error}). Start Bedside again from your EHR.",
         ) from None
-    except (ValueError, TypeError, OverflowError) as error:  # not JSON, or expires_in a list
+    except UNREADABLE_ANSWER as error:  # not JSON, nested too deep, or expires_in a list
         log.warning("Token from %s cannot be read: %s", pending.issuer, type(error).__name__)
-        raise SmartLaunchError(
-            "The EHR's answer could not be read",
-            "The EHR answered the sign-in with a token Bedside cannot read. Start Bedside again "
-            "from your EHR; if this repeats, tell your EHR team.",
-            502,
-        ) from None
+        raise unreadable_answer() from None
     except requests.RequestException as error:
         log.warning("Token exchange with %s failed: %s", pending.issuer, type(error).__name__)
         raise SmartLaunchError(
@@ -152,6 +162,16 @@ def fetch_token(oauth: OAuth2Session, pending: PendingAuthorization, code: str) 
         ) from None
     check_bearer(token)
     return token
+
+
+def unreadable_answer() -> SmartLaunchError:
+    """The page for a token answer Bedside cannot read or store."""
+    return SmartLaunchError(
+        "The EHR's answer could not be read",
+        "The EHR answered the sign-in with a token Bedside cannot read. Start Bedside again "
+        "from your EHR; if this repeats, tell your EHR team.",
+        502,
+    )
 
 
 def identity_claims(http: requests.Session, token: dict, pending: PendingAuthorization) -> dict:
@@ -182,6 +202,15 @@ def check_bearer(token: dict) -> None:
         raise SmartLaunchError(
             "The EHR refused the sign-in", "The EHR sent a token Bedside cannot use (not Bearer)."
         )
+
+
+def check_storable(token: dict, claims: dict) -> None:
+    """Refuse an answer whose text Bedside would store holds a NUL (PostgreSQL cannot keep it)."""
+    values = [token.get(name) for name in STORED_TOKEN_TEXT]
+    values += [claims.get(name) for name in STORED_CLAIM_TEXT]
+    if any(isinstance(value, str) and "\x00" in value for value in values):
+        log.warning("Token answer refused: a text field holds a NUL character")
+        raise unreadable_answer()
 
 
 def session_from_token(pending: PendingAuthorization, token: dict, claims: dict) -> SmartSession:

@@ -1,4 +1,8 @@
-"""Authorization requests in flight: state → sealed PKCE verifier, nonce, issuer; per browser."""
+"""Authorization requests in flight: state → sealed PKCE verifier, nonce, issuer; per browser.
+
+Each request is bound to the browser that started it by a random cookie of its own, which a
+completed sign-in never replaces: two launches in flight in one browser both finish.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,19 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from flask import Response, request
 from sqlalchemy import text
 from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
 from app.database import Database, StoreSchema
+from app.security import cookie_policy
 from app.smart.sessions import insert_statement
 from app.smart.token_cipher import TokenCipher, UnreadableToken
 
 migrations = Migrations("bedside.smart_pending")
 PENDING_SECONDS = 600
+SIGNIN_COOKIE = "bedside_signin"
 
 
 @migrations()
@@ -97,6 +104,23 @@ class PendingAuthorization:
 def new_secret() -> str:
     """A URL-safe random value with 256 bits of entropy (state, nonce)."""
     return secrets.token_urlsafe(32)
+
+
+def signin_binding() -> str | None:
+    """The random id that binds this browser's sign-ins in progress, if it has one."""
+    return request.cookies.get(SIGNIN_COOKIE) or None
+
+
+def set_signin_cookie(response: Response, binding: str) -> None:
+    """Keep the binding while the latest sign-in may last; sent to /smart/* only, HttpOnly."""
+    response.set_cookie(
+        SIGNIN_COOKIE,
+        binding,
+        max_age=PENDING_SECONDS,
+        path=f"{request.script_root}/smart",
+        httponly=True,
+        **cookie_policy(),
+    )
 
 
 def digest(value: str) -> str:

@@ -22,7 +22,7 @@ from app.deployment import deployment
 from app.errors import error_body, wants_json
 from app.smart.clients import callback_url
 from app.smart.oauth import begin_authorization, complete_authorization
-from app.smart.pending import PENDING_SECONDS, new_secret
+from app.smart.pending import new_secret, set_signin_cookie, signin_binding
 from app.smart.runtime import runtime
 from app.smart.sessions import (
     LAUNCH_ARG,
@@ -67,7 +67,7 @@ def callback() -> Response:
     """The EHR's answer: check state, exchange the code, store the session, go to the app."""
     rt = runtime()
     state = request.args.get("state", "")
-    pending = rt.pending.take(state, browser_session_id()) if state else None
+    pending = rt.pending.take(state, signin_binding()) if state else None
     if pending is None:
         raise SmartLaunchError(
             "Sign-in link not valid",
@@ -82,10 +82,10 @@ def callback() -> Response:
     if not code or client is None:
         raise SmartLaunchError("Sign-in incomplete", "The EHR sent no authorization code.")
     smart_session, locales = complete_authorization(rt, client, pending, code)
-    session_id, stored = rt.sessions.create(smart_session, browser_group(smart_session))
+    browser_id, stored = rt.sessions.create(smart_session, browser_group(smart_session))
     language = i18n.best_language(locales)
     response = redirect(destination(stored.app_context, stored.launch_id, language))
-    set_session_cookie(response, session_id, int(rt.sessions.lifetime))
+    set_session_cookie(response, browser_id, int(rt.sessions.lifetime))
     return response
 
 
@@ -101,9 +101,9 @@ def logout_form() -> Response | str:
 def logout() -> Response:
     """End the SMART session and forget the cookie (a form POST with the CSRF token)."""
     current_app.extensions["csrf"].protect()  # Flask-WTF: CSRFError without a valid token
-    session_id = browser_session_id()
-    if session_id:
-        runtime().sessions.end_browser(session_id)
+    browser_id = browser_session_id()
+    if browser_id:
+        runtime().sessions.end_browser(browser_id)
     response = redirect("/")
     clear_session_cookie(response)
     return response
@@ -150,28 +150,34 @@ def start(iss: str, launch_id: str | None) -> Response:
             "Ask your administrator to add it to BEDSIDE_SMART_CLIENTS.",
         )
     config = rt.discovery.configuration(client.iss)
-    browser_id = browser_session_id() or new_secret()
+    binding = signin_binding() or new_secret()
     url = begin_authorization(
-        rt, client, config, launch=launch_id, browser_id=browser_id, redirect_uri=callback_url()
+        rt,
+        client,
+        config,
+        launch=launch_id,
+        aud=iss,
+        browser_id=binding,
+        redirect_uri=callback_url(),
     )
     response = redirect(url)
-    if browser_id != browser_session_id():
-        set_session_cookie(response, browser_id, PENDING_SECONDS)
+    set_signin_cookie(response, binding)
     return response
 
 
 def browser_group(launched: SmartSession) -> str | None:
-    """The browser group a new launch joins: the browser's, when the same clinician holds it.
+    """The browser group a new launch joins: the cookie's, when the same clinician holds it.
 
-    Another clinician's launches in this browser end (a shared ward PC changes hands).
+    None starts a new group (a cookie naming no live launch is never adopted). Another
+    clinician's launches in this browser end (a shared ward PC changes hands).
     """
-    previous_id = browser_session_id()
-    previous = runtime().sessions.load(previous_id) if previous_id else None
+    browser_id = browser_session_id()
+    previous = runtime().sessions.load(browser_id) if browser_id else None
     if previous is None:
         return None
     if same_clinician(previous, launched):
-        return previous.browser_key
-    runtime().sessions.end_browser(previous_id)
+        return browser_id
+    runtime().sessions.end_browser(browser_id)
     return None
 
 

@@ -4,9 +4,11 @@ Every host behind the load balancer reads the same table, so a launch completed 
 is valid on the others, provided they share the SMART token key that seals the tokens at rest.
 
 One row per launch. A browser may hold several launches (two patients in two tabs): the cookie
-holds the latest launch's id, and every launch of the same clinician in that browser shares its
-`browser_key`. A page bound to a launch names its `launch_id` (not a secret: the cookie is), and
-it is found only through a live cookie of the same browser group.
+holds a random id of the browser's group of launches, and every launch of the same clinician in
+that browser is stored under its hash, `browser_key`. A page bound to a launch names its
+`launch_id` (not a secret: the cookie is), and it is found only through the cookie of its browser
+group, whichever of the group's other launches have ended. A sign-in in progress is bound to the
+browser by a cookie of its own (pending.SIGNIN_COOKIE), so finishing one never breaks another.
 """
 
 from __future__ import annotations
@@ -177,7 +179,7 @@ class SmartSession:
 
 
 def hash_session_id(session_id: str) -> str:
-    """The stored key of a session id: its SHA-256, so a database leak yields no cookie."""
+    """The stored key of a cookie's id: its SHA-256, so a database leak yields no cookie."""
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
@@ -197,20 +199,20 @@ class SmartSessionStore:
         database.migrate(SCHEMA)
 
     def create(
-        self, session: SmartSession, browser_key: str | None = None
+        self, session: SmartSession, browser_id: str | None = None
     ) -> tuple[str, SmartSession]:
-        """Store a new launch under a fresh random id; return (id for the cookie, session).
+        """Store a new launch in a browser group; return (the group's id for the cookie, session).
 
-        `browser_key` joins the launch to a browser's earlier ones; None starts a new group.
+        `browser_id` (a cookie's) joins the launch to that browser's earlier ones; None starts
+        a new group under a fresh random id.
         """
-        session_id = secrets.token_urlsafe(32)
-        session_key = hash_session_id(session_id)
+        browser_id = browser_id or secrets.token_urlsafe(32)
         stored = dataclasses.replace(
             session,
-            session_key=session_key,
+            session_key=secrets.token_hex(32),
             expires_at=time.time() + self.lifetime,
             launch_id=secrets.token_urlsafe(12),
-            browser_key=browser_key or session_key,
+            browser_key=hash_session_id(browser_id),
         )
         row = {
             name: value
@@ -226,42 +228,40 @@ class SmartSessionStore:
         }
         with self.database.write() as connection:
             connection.execute(insert_statement("smart_sessions", row), row)
-        return session_id, stored
+        return browser_id, stored
 
-    def load(self, session_id: str) -> SmartSession | None:
-        """Return the unexpired session for a cookie's id, or None."""
-        return self.load_key(hash_session_id(session_id))
+    def load(self, browser_id: str) -> SmartSession | None:
+        """Return the latest unexpired launch of a cookie's browser group, or None."""
+        return self.select("browser_key = :browser", {"browser": hash_session_id(browser_id)})
 
     def load_key(self, key: str) -> SmartSession | None:
         """Return the unexpired session stored under a key, or None."""
         return self.select("session_key = :key", {"key": key})
 
-    def load_launch(self, session_id: str, launch_id: str) -> SmartSession | None:
-        """Return the unexpired launch of the cookie's browser group with this id, or None."""
+    def load_launch(self, browser_id: str, launch_id: str) -> SmartSession | None:
+        """Return the unexpired launch with this id of the cookie's browser group, or None."""
         return self.select(
-            "launch_id = :launch AND browser_key = (SELECT browser_key FROM smart_sessions "
-            "WHERE session_key = :key AND expires_at > :now)",
-            {"launch": launch_id, "key": hash_session_id(session_id)},
+            "launch_id = :launch AND browser_key = :browser",
+            {"launch": launch_id, "browser": hash_session_id(browser_id)},
         )
 
-    def end_browser(self, session_id: str) -> None:
+    def end_browser(self, browser_id: str) -> None:
         """Sign a browser out: end every launch of the cookie's group (and expired ones)."""
         with self.database.write() as connection:
             connection.execute(
                 text(
-                    "DELETE FROM smart_sessions WHERE browser_key = (SELECT browser_key "
-                    "FROM smart_sessions WHERE session_key = :key) OR expires_at < :now"
+                    "DELETE FROM smart_sessions WHERE browser_key = :browser OR expires_at < :now"
                 ),
-                {"key": hash_session_id(session_id), "now": time.time()},
+                {"browser": hash_session_id(browser_id), "now": time.time()},
             )
 
     def select(self, condition: str, parameters: dict) -> SmartSession | None:
-        """The unexpired session matching a condition, tokens opened; None if none."""
+        """The latest unexpired session matching a condition, tokens opened; None if none."""
         with self.database.read() as connection:
             row = connection.execute(
                 text(
                     f"SELECT {SESSION_COLUMNS} FROM smart_sessions "
-                    f"WHERE {condition} AND expires_at > :now"
+                    f"WHERE {condition} AND expires_at > :now ORDER BY expires_at DESC LIMIT 1"
                 ),
                 {**parameters, "now": time.time()},
             ).fetchone()
@@ -343,9 +343,9 @@ def insert_statement(table: str, row: dict) -> TextClause:
 def current_smart_session() -> SmartSession | None:
     """This request's SMART session: the bound launch, else the browser's latest; None if none."""
     if "smart_session" not in g:
-        session_id = request.cookies.get(COOKIE_NAME)
+        browser_id = browser_session_id()
         store = current_app.extensions["smart"].sessions
-        g.smart_session = store.load(session_id) if session_id else None
+        g.smart_session = store.load(browser_id) if browser_id else None
     return g.smart_session
 
 
@@ -354,9 +354,9 @@ def bind_launch(launch_id: str) -> SmartSession | None:
 
     Afterwards current_smart_session() answers with that launch for the rest of the request.
     """
-    session_id = browser_session_id()
+    browser_id = browser_session_id()
     store = current_app.extensions["smart"].sessions
-    g.smart_session = store.load_launch(session_id, launch_id) if session_id else None
+    g.smart_session = store.load_launch(browser_id, launch_id) if browser_id else None
     return g.smart_session
 
 
@@ -366,21 +366,21 @@ def same_clinician(one: SmartSession, other: SmartSession) -> bool:
 
 
 def browser_session_id() -> str | None:
-    """The opaque id in the browser's session cookie, if any."""
+    """The opaque id of the browser's group of launches in its session cookie, if any."""
     return request.cookies.get(COOKIE_NAME) or None
 
 
-def set_session_cookie(response: Response, session_id: str, max_age: int) -> None:
+def set_session_cookie(response: Response, browser_id: str, max_age: int) -> None:
     """Set the cookie: opaque id only, HttpOnly, Path=/, with the deployment's cookie policy."""
     response.set_cookie(
-        COOKIE_NAME, session_id, max_age=max_age, path="/", httponly=True, **cookie_policy()
+        COOKIE_NAME, browser_id, max_age=max_age, path="/", httponly=True, **cookie_policy()
     )
 
 
 def forget_ended_session(response: Response) -> None:
-    """Drop the browser's cookie once its own launch is gone (an ended tab may not be it)."""
-    session_id = browser_session_id()
-    if session_id is None or current_app.extensions["smart"].sessions.load(session_id) is None:
+    """Drop the browser's cookie once none of its launches is left (an ended tab may be one)."""
+    browser_id = browser_session_id()
+    if browser_id is None or current_app.extensions["smart"].sessions.load(browser_id) is None:
         clear_session_cookie(response)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from app.db import close_stores
+from app.smart.pending import SIGNIN_COOKIE
 from app.smart.sessions import COOKIE_NAME
 from tests.smart.conftest import build_demo_app
 from tests.smart.helpers import ISS, ehr_launch, new_launch, sessions_rows
@@ -68,7 +69,8 @@ def test_a_callback_arriving_at_host_b_completes_the_launch_host_a_began(
     host_b = start_host_b(instance_path, monkeypatch, database_url)
     try:
         client = host_b.test_client()
-        client.set_cookie(COOKIE_NAME, browser.get_cookie(COOKIE_NAME).value)
+        binding = browser.get_cookie(SIGNIN_COOKIE, path="/smart").value
+        client.set_cookie(SIGNIN_COOKIE, binding, path="/smart")
         assert client.get(authorize.headers["Location"]).status_code == 302
         assert client.get("/app/").status_code == 200
     finally:

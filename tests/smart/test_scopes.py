@@ -43,14 +43,18 @@ def test_the_demo_ehr_grants_the_granular_scopes(browser, auth_server, demo_app)
 
 
 @pytest.mark.parametrize("offline", [None, False, True])
-def test_offline_access_only_when_configured(instance_path, monkeypatch, offline):
+def test_offline_access_only_when_configured_else_online_access(
+    instance_path, monkeypatch, offline
+):
     config = {} if offline is None else {"SMART_OFFLINE_ACCESS": offline}
     app = build_demo_app(instance_path, monkeypatch, **config)
     try:
         flow = ehr_launch(app.test_client(), app.extensions["demo_auth"])
-        assert ("offline_access" in flow.authorize_query["scope"].split()) is bool(offline)
+        asked = flow.authorize_query["scope"].split()
+        assert ("offline_access" in asked) is bool(offline)
+        assert ("online_access" in asked) is not bool(offline)
         [session] = sessions_rows(app)
-        assert bool(session["refresh_token"]) is bool(offline)
+        assert session["refresh_token"]
     finally:
         close_stores(app)
 
