@@ -97,9 +97,21 @@ def earns_credit(module: dict) -> bool:
     return not (ledger().policy.approved_modules_only and is_draft(module))
 
 
-def error_page(status: int, title: str, message: str) -> tuple[str, int]:
-    """Render a translated error page."""
-    return render_template("ui/error.html", status=status, title=title, message=message), status
+def error_page(
+    status: int, title: str, message: str, resend: list[tuple[str, str]] | None = None
+) -> tuple[str, int]:
+    """Render a translated error page (with `resend`: a form posting those fields again)."""
+    html = render_template(
+        "ui/error.html", status=status, title=title, message=message, resend=resend
+    )
+    return html, status
+
+
+def posted_fields() -> list[tuple[str, str]] | None:
+    """A refused form's fields, to send again from the error page (None: not a form post)."""
+    if request.method != "POST" or not request.form:
+        return None
+    return list(request.form.items(multi=True))
 
 
 @bp.errorhandler(CSRFError)
@@ -152,6 +164,7 @@ def fhir_failed(error: FhirRequestError) -> tuple[str, int]:
         502,
         gettext("EHR data unavailable"),
         gettext("The EHR's FHIR server could not be read just now. Try again in a moment."),
+        posted_fields(),
     )
 
 
@@ -165,6 +178,7 @@ def ledger_unavailable(error: LedgerUnavailable) -> tuple[str, int]:
             "The credit ledger could not confirm this just now. Try again: a credit is never "
             "recorded twice."
         ),
+        posted_fields(),
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from html import unescape
 
 import pytest
 
@@ -79,3 +81,31 @@ def test_a_discussion_post_is_refused_while_the_patient_cannot_be_read(
     assert refused.status_code == 502
     assert "Try again" in refused.get_data(as_text=True)
     assert rows_naming_harlow(ui_app) == []
+
+
+def resent_fields(html: str) -> tuple[str, dict[str, str]]:
+    """The error page's send-again form: where it posts and the fields it carries."""
+    pattern = r'<form method="post" action="([^"]+)" class="send-again">(.*?)</form>'
+    form = re.search(pattern, html, re.S)
+    assert form, "no send-again form on the error page"
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(2))
+    return unescape(form.group(1)), {unescape(name): unescape(value) for name, value in fields}
+
+
+def test_a_refused_post_keeps_what_was_typed_and_sends_it_again_once_the_patient_is_readable(
+    ui_app, browser, auth_server, transport
+):
+    launch(browser, auth_server)
+    post(browser, "/app/discuss/name", get(browser, "/app/discuss/name"), name="Dr Okafor ED")
+    page = get(browser, f"/app/discuss/{SEPSIS}")
+    transport.rewrites.append(patient_read_fails_with(503))
+    body = 'Lactate 4.1 & "cultures" <after> antibiotics: thoughts?'
+    data = {"csrf_token": token(page), "title": "Lactate timing", "body": body}
+    refused = browser.post(f"/app/discuss/{SEPSIS}", data=data)
+    assert refused.status_code == 502
+    action, fields = resent_fields(refused.get_data(as_text=True))
+    assert fields == data and action.startswith(f"/app/discuss/{SEPSIS}")
+    transport.rewrites.clear()
+    sent = browser.post(action, data=fields)
+    assert sent.status_code == 303
+    assert "Lactate timing" in get(browser, f"/app/discuss/{SEPSIS}")
