@@ -6,10 +6,12 @@ session cookie names the browser's group of launches, not the latest one.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from app.smart.pending import SIGNIN_COOKIE
-from app.smart.sessions import COOKIE_NAME
+from app.smart.sessions import COOKIE_NAME, SmartSession, same_clinician
 from tests.smart.helpers import ISS, ehr_launch, execute, new_launch, query_of, set_cookies
 
 
@@ -85,3 +87,25 @@ def test_a_session_cookie_naming_no_launch_is_never_adopted(browser, auth_server
     ehr_launch(browser, auth_server)
     assert browser.get_cookie(COOKIE_NAME).value != "planted-by-someone-else"
     assert browser.get("/app/").status_code == 200
+
+
+def test_a_session_cookie_copied_before_a_sign_in_opens_nothing_after_it(
+    browser, auth_server, demo_app
+):
+    ehr_launch(browser, auth_server)
+    copied = browser.get_cookie(COOKIE_NAME).value
+    first_tab = finish(browser, start(browser, auth_server, patient="hfref-adult"))
+    assert browser.get_cookie(COOKIE_NAME).value != copied
+    assert browser.get(first_tab).status_code == 200  # the browser's own tabs follow its cookie
+    elsewhere = demo_app.test_client()
+    elsewhere.set_cookie(COOKIE_NAME, copied)
+    assert elsewhere.get(first_tab).status_code == 401
+    assert elsewhere.get("/app/").status_code == 401
+
+
+def test_launches_naming_no_user_are_never_the_same_clinician():
+    nobody = SmartSession(ISS, "bedside", f"{ISS}/token", "launch", "a", None, None, patient="p")
+    named = dataclasses.replace(nobody, fhir_user=f"{ISS}/Practitioner/1")
+    assert not same_clinician(nobody, dataclasses.replace(nobody, patient="q"))
+    assert not same_clinician(nobody, named)
+    assert same_clinician(named, dataclasses.replace(named, patient="q"))
