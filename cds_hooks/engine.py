@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from app.identity import keyed_hash
 from app.library.loader import Library
@@ -87,10 +88,27 @@ class Namespace(NamedTuple):
 def namespace_of(caller: str, fhir_server: str | None, tenant: str | None) -> Namespace:
     """The caller's namespace for a call naming this FHIR server (else tenant), if any."""
     if fhir_server:
-        return Namespace(caller, ("fhirServer", fhir_server.rstrip("/")))
+        return Namespace(caller, ("fhirServer", server_origin(fhir_server)))
     if tenant:
         return Namespace(caller, ("tenant", tenant))
     return Namespace(caller)
+
+
+DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def server_origin(url: str) -> str:
+    """A FHIR base URL spelled one way: scheme and host in lower case, no default port or end /."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    return parts._replace(scheme=scheme, netloc=netloc).geturl().rstrip("/")
 
 
 class Keys(NamedTuple):

@@ -18,11 +18,12 @@ from datetime import date
 
 from flask import current_app
 
-from app.identity import fhir_user_forms, learner_id, normalise_issuer
+from app.identity import fhir_user_forms, learner_id
 from app.ledger.chain import CreditRecord
 from app.ledger.outputs.records import standing_credits
 from app.ledger.store import LedgerStore
 from app.outcomes.practice_data import LearningEvent
+from app.smart.clients import issuer_key
 
 
 def is_clinician(issuer: str, fhir_user: str | None, clinician: str) -> bool:
@@ -31,11 +32,16 @@ def is_clinician(issuer: str, fhir_user: str | None, clinician: str) -> bool:
 
 
 def practice_issuer() -> str | None:
-    """The EHR whose Practitioner ids the practice data use: as set, else the one trusted EHR."""
-    if configured := current_app.config.get("PRACTICE_ISSUER"):
-        return str(configured)
+    """The EHR whose Practitioner ids the practice data use: as set, else the one trusted EHR.
+
+    A setting naming a trusted EHR in another spelling gives that EHR's registered issuer, the
+    one its sessions and ledger learner ids carry.
+    """
     smart = current_app.extensions.get("smart")
     trusted = set(smart.clients.clients) if smart is not None else set()
+    if configured := current_app.config.get("PRACTICE_ISSUER"):
+        wanted = issuer_key(str(configured))
+        return next((iss for iss in trusted if issuer_key(iss) == wanted), str(configured))
     return trusted.pop() if len(trusted) == 1 else None
 
 
@@ -45,8 +51,8 @@ def is_practice_clinician(
     """Tell whether a session is this clinician of practice data keyed at EHR `practice`."""
     return (
         practice is not None
-        and normalise_issuer(issuer) == normalise_issuer(practice)
-        and is_clinician(practice, fhir_user, clinician)
+        and issuer_key(issuer) == issuer_key(practice)
+        and is_clinician(issuer, fhir_user, clinician)
     )
 
 

@@ -14,7 +14,9 @@ import time
 import uuid
 
 import pytest
+from pydantic import HttpUrl
 
+from cds_hooks.engine import namespace_of
 from cds_hooks.store import Exposure
 from tests.cds_hooks.conftest import EHR_ISS
 from tests.cds_hooks.hook_requests import PRACTITIONER, draft_medication, hook_request
@@ -136,3 +138,18 @@ def test_feedback_on_a_card_shown_before_the_upgrade_still_keeps_it_away(
         }
     assert cds.post(FEEDBACK, feedback).json["recorded"] == 1
     assert sepsis_card(cds, fixture_store, hook=hook, fhir_server=HOSPITAL_A) is None
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "https://EHR.example.org/fhir",
+        "https://ehr.example.org:443/fhir/",
+        "HTTPS://ehr.example.org/fhir",
+    ],
+)
+def test_one_fhir_server_spelled_differently_is_one_namespace(spelling):
+    """A SMART issuer and a hook's fhirServer (pydantic-normalised) name one origin: same keys."""
+    called = namespace_of("https://ehr.example.org", str(HttpUrl(spelling)), None)
+    assert namespace_of("https://ehr.example.org", spelling, None) == called
+    assert called.origin == ("fhirServer", "https://ehr.example.org/fhir")

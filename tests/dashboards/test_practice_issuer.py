@@ -88,3 +88,17 @@ def test_with_two_trusted_ehrs_the_practice_issuer_setting_names_whose_ids_they_
         assert all(owner.get(url).status_code == 200 for url in OWN_PAGES)
     finally:
         close_stores(app)
+
+
+def test_the_practice_issuer_setting_matches_a_session_whatever_the_case_of_its_host(
+    instance_path,
+):
+    """BEDSIDE_PRACTICE_ISSUER spelled with another host case still names the same EHR."""
+    shouted = OTHER.replace("other-ehr.example", "OTHER-EHR.Example")
+    app = build_app(instance_path, demo=False, trusted=(ISSUER, OTHER), PRACTICE_ISSUER=shouted)
+    try:
+        save_synthetic(app)
+        owner = client_at(app, OTHER, f"{OTHER}/Practitioner/C03")
+        assert all(owner.get(url).status_code == 200 for url in OWN_PAGES)
+    finally:
+        close_stores(app)
