@@ -68,6 +68,7 @@ def nullable(shape: type, expected: str) -> Any:
     """The shape or null, refusing any other JSON value with a sentence saying what was expected."""
 
     def must_be_an_object(value: object) -> object:
+        """Pass an object or null on to the shape; refuse any other JSON value."""
         if value is not None and not isinstance(value, dict):
             raise PydanticCustomError(
                 "prefetch_type", "Input should be {expected}", {"expected": expected}

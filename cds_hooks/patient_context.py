@@ -113,6 +113,20 @@ def selections_of(hook: str, hook_context: Mapping[str, object]) -> frozenset[st
     return frozenset(strings_in(hook_context.get("selections")))
 
 
+def selected_names(selections: Iterable[str]) -> frozenset[str]:
+    """Each selection as given and, from a URL, its "Type/id" (selections name drafts loosely)."""
+    names = set()
+    for chosen in selections:
+        names.add(chosen)
+        names.add("/".join(chosen.rstrip("/").split("/")[-2:]))
+    return frozenset(names)
+
+
+def is_selected(reference: str | None, names: frozenset[str]) -> bool:
+    """Tell whether a draft ("Type/id") is selected: by "Type/id", a URL ending so, or a bare id."""
+    return bool(reference) and (reference in names or reference.rpartition("/")[2] in names)
+
+
 def resources_in(value: object) -> list[dict]:
     """Return the resources in a Bundle, a single resource, a list, or nothing.
 
@@ -169,8 +183,11 @@ def build_context(
     ]
     beside_orders = medication_codes_by_reference(draft_orders)
     context.draft_orders = [order_item(order, beside_orders) for order in draft_orders]
+    chosen = selected_names(selections) if selections is not None else None
     context.selected_orders = [
-        item for item in context.draft_orders if selections is None or item.reference in selections
+        order
+        for order in context.draft_orders
+        if chosen is None or is_selected(order.reference, chosen)
     ]
     context.allergies = [coded_item(a, a.get("code")) for a in allergies if is_active_allergy(a)]
     context.service_requests = [

@@ -88,9 +88,20 @@ def test_on_order_sign_every_draft_order_is_being_signed(cds, fixture_store):
 
 @pytest.mark.parametrize(
     "selections",
-    [["MedicationRequest/not-drafted"], ["draft-1"], ["medicationrequest/draft-1"], ["x" * 500]],
-    ids=["unknown-id", "bare-id", "wrong-case-type", "long"],
+    [["MedicationRequest/not-drafted"], ["medicationrequest/draft-1"], ["x" * 500]],
+    ids=["unknown-id", "wrong-case-type", "long"],
 )
 def test_a_selection_naming_no_draft_order_selects_nothing(cds, fixture_store, selections):
     body = sepsis_call(fixture_store, "order-select", [draft_medication(SEPSIS)], selections)
     assert sepsis_cards(cds, body) == []
+
+
+@pytest.mark.parametrize(
+    "selection",
+    ["draft-1", "https://ehr.example.org/fhir/MedicationRequest/draft-1"],
+    ids=["bare-id", "absolute-url"],
+)
+def test_a_selection_naming_the_draft_by_its_id_or_url_selects_it(cds, fixture_store, selection):
+    """The hook calls selections "the FHIR id" of the orders: a bare id or a URL names one too."""
+    body = sepsis_call(fixture_store, "order-select", [draft_medication(SEPSIS)], [selection])
+    assert len(sepsis_cards(cds, body)) == 1
