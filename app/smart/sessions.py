@@ -7,10 +7,10 @@ One row per launch. A browser may hold several launches (two patients in two tab
 holds a random id of the browser's group of launches, and every launch of the same clinician in
 that browser is stored under its hash, `browser_key`. A page bound to a launch names its
 `launch_id` (not a secret: the cookie is), and it is found only through the cookie of its browser
-group, whichever of the group's other launches have ended. Every finished sign-in moves the group
-to a fresh id (a cookie copied or planted earlier opens nothing afterwards), and only a launch by
-the same named user joins a group. A sign-in in progress is bound to the browser by a cookie of
-its own (pending.SIGNIN_COOKIE), so finishing one never breaks another.
+group, whichever of the group's other launches have ended. Only a launch by the same named user
+joins a group (a cookie planted by someone else is ended, never adopted), and the group's key
+stays the offline cache's for its life. A sign-in in progress is bound to the browser by a cookie
+of its own (pending.SIGNIN_COOKIE), so finishing one never breaks another.
 """
 
 from __future__ import annotations
@@ -203,18 +203,18 @@ class SmartSessionStore:
     def create(
         self, session: SmartSession, browser_id: str | None = None
     ) -> tuple[str, SmartSession]:
-        """Store a new launch under a fresh group id; return (that id for the cookie, session).
+        """Store a new launch in a browser group; return (the group's id for the cookie, session).
 
-        `browser_id` (a cookie's) brings that group's launches along under the fresh id, so a
-        cookie copied or planted before a sign-in opens nothing after it; None starts a group.
+        `browser_id` (a cookie's) joins the launch to that browser's earlier ones; None starts
+        a new group under a fresh random id.
         """
-        fresh_id = secrets.token_urlsafe(32)
+        browser_id = browser_id or secrets.token_urlsafe(32)
         stored = dataclasses.replace(
             session,
             session_key=secrets.token_hex(32),
             expires_at=time.time() + self.lifetime,
             launch_id=secrets.token_urlsafe(12),
-            browser_key=hash_session_id(fresh_id),
+            browser_key=hash_session_id(browser_id),
         )
         row = {
             name: value
@@ -229,13 +229,8 @@ class SmartSessionStore:
             "need_patient_banner": int(stored.need_patient_banner),
         }
         with self.database.write() as connection:
-            if browser_id:
-                connection.execute(
-                    text("UPDATE smart_sessions SET browser_key = :fresh WHERE browser_key = :old"),
-                    {"fresh": stored.browser_key, "old": hash_session_id(browser_id)},
-                )
             connection.execute(insert_statement("smart_sessions", row), row)
-        return fresh_id, stored
+        return browser_id, stored
 
     def load(self, browser_id: str) -> SmartSession | None:
         """Return the latest unexpired launch of a cookie's browser group, or None."""

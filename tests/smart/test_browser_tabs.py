@@ -89,20 +89,6 @@ def test_a_session_cookie_naming_no_launch_is_never_adopted(browser, auth_server
     assert browser.get("/app/").status_code == 200
 
 
-def test_a_session_cookie_copied_before_a_sign_in_opens_nothing_after_it(
-    browser, auth_server, demo_app
-):
-    ehr_launch(browser, auth_server)
-    copied = browser.get_cookie(COOKIE_NAME).value
-    first_tab = finish(browser, start(browser, auth_server, patient="hfref-adult"))
-    assert browser.get_cookie(COOKIE_NAME).value != copied
-    assert browser.get(first_tab).status_code == 200  # the browser's own tabs follow its cookie
-    elsewhere = demo_app.test_client()
-    elsewhere.set_cookie(COOKIE_NAME, copied)
-    assert elsewhere.get(first_tab).status_code == 401
-    assert elsewhere.get("/app/").status_code == 401
-
-
 def test_launches_naming_no_user_are_never_the_same_clinician():
     nobody = SmartSession(ISS, "bedside", f"{ISS}/token", "launch", "a", None, None, patient="p")
     named = dataclasses.replace(nobody, fhir_user=f"{ISS}/Practitioner/1")
