@@ -84,13 +84,18 @@ def suppressed_groups(
     rows would give it away). `unshown` groups are never listed (e.g. unattributed cases)."""
     unshown = set(unshown)
     hidden = {key for key, rate in rates.items() if rate.small_cell}
-    unknown = {key for key in hidden | unshown if key in rates and rates[key].eligible}
-    if len(unknown) != 1:
+    if not lone_unknown(rates[key].eligible for key in hidden | unshown if key in rates):
         return hidden
     shown = [key for key in rates if key not in hidden and key not in unshown]
     if shown:
         hidden.add(min(shown, key=lambda key: (rates[key].eligible, str(key))))
     return hidden
+
+
+def lone_unknown(unknown_sizes: Iterable[int]) -> bool:
+    """Exactly one part of a shown total is unknown and not empty: the total minus the shown
+    parts gives it away, so a complement (another part, or the total) must be suppressed too."""
+    return sum(1 for size in unknown_sizes if size) == 1
 
 
 def quantile(values: Sequence[float], fraction: float) -> float | None:

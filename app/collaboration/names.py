@@ -5,9 +5,10 @@ numeral fifty, is `l`; a full-width letter is its ASCII one), invisible characte
 characters such as zero-width spaces and joiners, and the other default-ignorable code points),
 case and runs of spaces. Letters of different scripts that look alike (Cyrillic U+0456 and Latin
 `i`) are kept apart by refusing a name that mixes scripts, as UTS #39's "highly restrictive" level
-does: one script, or Latin with the scripts written together in Chinese, Japanese or Korean. The
-key of the earlier rule (case and spaces only) is the same for every name without such
-characters, so stored names keep their owners.
+does: one script, or Latin with the scripts written together in Chinese, Japanese or Korean.
+Names stored under the earlier rule (case and spaces only) were keyed again by this one when the
+store migrated (store.rekey_display_names): of names that then read alike, the first saved kept
+its owner and the others were cleared, so those learners choose another before they next post.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ filed from override feedback, which carries no free text and no patient key into
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -192,6 +192,59 @@ def index_notices_by_post(db: SqliteFile) -> None:
     db["collab_notices"].create_index(["post_id"])
 
 
+SET_NAME_KEY = "UPDATE collab_names SET name_key = :key WHERE learner_id = :learner"
+
+
+@migrations()
+def rekey_display_names(db: SqliteFile) -> None:
+    """Key the names stored before look-alikes were folded by the rule of names.py."""
+    rekey_names(db.execute, "rowid")
+
+
+def pg_rekey_display_names(connection: Connection) -> None:
+    """rekey_display_names on PostgreSQL."""
+    rekey_names(lambda sql, values: connection.execute(text(sql), values), "ctid")
+
+
+def rekey_names(run: Callable[[str, Mapping[str, str | None]], Any], row_order: str) -> None:
+    """Give every stored name its key by names.py; of names now read alike, the first saved stays.
+
+    The table keeps no time, so "first saved" is row order: SQLite's rowid (a later change of
+    name keeps it), PostgreSQL's physical order (where a change of name may move a row). The
+    other names are deleted: their learners choose a name again before they next post, as a
+    learner who never chose one does; what they wrote stays theirs. A key already right is left
+    as it is, so a second run changes nothing.
+    """
+    stored = run(
+        f"SELECT learner_id, display_name, name_key FROM collab_names ORDER BY {row_order}", {}
+    ).fetchall()
+    cleared, rekeyed = keys_to_change(stored)
+    for learner_id in cleared:
+        run("DELETE FROM collab_names WHERE learner_id = :learner", {"learner": learner_id})
+    for learner_id, _ in rekeyed:  # no two rows share a key halfway: NULLs never clash
+        run(SET_NAME_KEY, {"learner": learner_id, "key": None})
+    for learner_id, key in rekeyed:
+        run(SET_NAME_KEY, {"learner": learner_id, "key": key})
+
+
+def keys_to_change(
+    stored: Iterable[tuple[str, str, str]],
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Of (learner, name, key) rows in the order saved: whose name to clear, whose key to change."""
+    taken: set[str] = set()
+    cleared: list[str] = []
+    rekeyed: list[tuple[str, str]] = []
+    for learner_id, name, stored_key in stored:
+        key = name_key(name)
+        if key in taken:
+            cleared.append(learner_id)
+            continue
+        taken.add(key)
+        if key != stored_key:
+            rekeyed.append((learner_id, key))
+    return cleared, rekeyed
+
+
 POSTGRESQL_STEPS = [
     (
         "create_collaboration_tables",
@@ -324,6 +377,7 @@ POSTGRESQL_STEPS = [
         "index_notices_by_post",
         "CREATE INDEX idx_collab_notices_post_id ON collab_notices (post_id)",
     ),
+    ("rekey_display_names", pg_rekey_display_names),
 ]
 TABLES = (
     "collab_names",

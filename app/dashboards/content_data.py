@@ -5,13 +5,15 @@ Clinicians and learners appear only as opaque keys (the stores' keyed hashes), a
 never listed. Small cells follow the one rule of `app.stats` (fewer than 5): a figure resting on
 fewer than 5 cards, actions, clinicians or answers is marked suppressed here and never shown.
 What clinicians did with a version's cards rests on the clinicians shown them, and a pass rate
-on the learners who attempted the case: fewer than 5 of them suppress it (`suppressed`).
+on the learners who attempted the case: fewer than 5 of them suppress it (`suppressed`). The
+all-modules counts add up the versions' and are withheld where they would give a lone suppressed
+version's away by subtraction (`complemented`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from app import stats
@@ -91,6 +93,7 @@ class Spread:
     median: float | None
     p90: float | None
     suppressed: bool
+    count_withheld: bool = False  # the count would give a lone suppressed part's away
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ class CardFigures:
     reasons: list[ReasonCount]
     burden: Spread  # cards per clinician-week
     time_to_action: Spread  # seconds from card to action
+    withheld: bool = False  # the counts would give a lone suppressed part's away
 
     @property
     def small_cell(self) -> bool:
@@ -126,9 +130,14 @@ class CardFigures:
         is shown."""
         return suppressed(self.shown, self.clinicians)
 
+    @property
+    def count_suppressed(self) -> bool:
+        """The number of cards shown is not shown: a small cell, or withheld."""
+        return self.small_cell or self.withheld
+
     def share_suppressed(self, share: stats.Rate) -> bool:
         """A share of these cards (accepted, overridden) is not shown."""
-        return suppressed(share.eligible, self.clinicians)
+        return suppressed(share.eligible, self.clinicians) or self.withheld
 
 
 @dataclass(frozen=True)
@@ -178,8 +187,8 @@ class VersionFigures:
 
 def version_figures(records: ContentRecords) -> list[VersionFigures]:
     """Figures for every module version with cards or completed case attempts, in id order."""
-    shown = group(records.shown, lambda card: (card.module_id, card.module_version))
-    attempts = group(records.attempts, lambda a: (a.module_id, a.module_version))
+    shown = group(records.shown, version_of)
+    attempts = group(records.attempts, version_of)
     actions = group(records.actions, lambda action: action.card_uuid)
     return [
         VersionFigures(
@@ -192,10 +201,42 @@ def version_figures(records: ContentRecords) -> list[VersionFigures]:
 
 
 def all_cards(records: ContentRecords) -> CardFigures | None:
-    """The same card figures over every module: the whole alert burden a clinician carries."""
+    """The same card figures over every module: the whole alert burden a clinician carries, its
+    counts withheld where they would give a lone suppressed version's away."""
     if not records.shown:
         return None
-    return card_figures(records.shown, group(records.actions, lambda action: action.card_uuid))
+    actions = group(records.actions, lambda action: action.card_uuid)
+    versions = group(records.shown, version_of).values()
+    parts = [card_figures(shown, actions) for shown in versions]
+    return complemented(card_figures(records.shown, actions), parts)
+
+
+def version_of(record: CardShown | CaseAttempt) -> tuple[str, str]:
+    """(module id, module version) of a card or attempt."""
+    return record.module_id, record.module_version
+
+
+def complemented(total: CardFigures, parts: Sequence[CardFigures]) -> CardFigures:
+    """Complementary suppression: the total's counts are withheld wherever exactly one part's
+    are suppressed, as the total minus the shown parts would give that part's away. Withholding
+    the total costs fewer figures than hiding a second part would (its counts, shares and every
+    override reason resting on them); medians and 90th percentiles do not add up, so they stay.
+    """
+    lone = stats.lone_unknown(part.shown for part in parts if part.small_cell)
+    return replace(
+        total,
+        withheld=lone and not total.small_cell,
+        burden=complemented_spread(total.burden, [part.burden for part in parts]),
+        time_to_action=complemented_spread(
+            total.time_to_action, [part.time_to_action for part in parts]
+        ),
+    )
+
+
+def complemented_spread(total: Spread, parts: Sequence[Spread]) -> Spread:
+    """A total's spread, its count withheld when it would give a lone suppressed part's away."""
+    lone = stats.lone_unknown(part.count for part in parts if part.suppressed)
+    return replace(total, count_withheld=lone and not total.suppressed)
 
 
 def card_figures(shown: Sequence[CardShown], actions: dict[str, list[CardAction]]) -> CardFigures:

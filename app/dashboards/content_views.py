@@ -4,7 +4,8 @@ Per module version: cards shown, accepted, overridden and why, alert burden, tim
 case pass rate, and each question's difficulty and discrimination with the flags they raise.
 Aggregates only; every figure resting on fewer than 5 cards, actions, clinicians, learners or
 answers is shown as suppressed (content_data marks them, by the one rule of app.stats), on the
-page and in the CSV alike. Outside demo mode
+page and in the CSV alike, and so is an all-modules count that would give a lone suppressed
+version's away by subtraction. Outside demo mode
 only the editor and admin roles of BEDSIDE_ROLES may read them (a 403 page for anyone else).
 """
 
@@ -128,8 +129,9 @@ def csv_rows(records: ContentRecords) -> list[list[str]]:
 def card_rows(module: str, version: str, cards: CardFigures) -> list[list]:
     """Cards shown, accepted, overridden, reasons (of one module), burden, time to action."""
     where = [module, version]
+    shown = SUPPRESSED if cards.count_suppressed else cards.shown
     rows = [
-        [*where, "cards_shown", "", "", SUPPRESSED if cards.small_cell else cards.shown, "", ""],
+        [*where, "cards_shown", "", "", shown, "", ""],
         [*where, "accepted_share", "", "", *share_cells(cards, cards.accepted)],
         [*where, "overridden_share", "", "", *share_cells(cards, cards.overridden)],
     ]
@@ -144,7 +146,8 @@ def card_rows(module: str, version: str, cards: CardFigures) -> list[list]:
                 rows.append([*where, f"{name}_{statistic}", "", "", SUPPRESSED, "", ""])
             else:
                 value = number(getattr(spread, statistic))
-                rows.append([*where, f"{name}_{statistic}", "", "", value, "", spread.count])
+                count = SUPPRESSED if spread.count_withheld else spread.count
+                rows.append([*where, f"{name}_{statistic}", "", "", value, "", count])
     return rows
 
 

@@ -31,6 +31,7 @@ class PooledBeforeAfter:
     clinicians: int
     before: stats.Rate
     after: stats.Rate
+    clinicians_withheld: bool = False  # their number would give a suppressed marker away
 
     @property
     def suppressed(self) -> bool:
@@ -96,7 +97,8 @@ def first_linked(data: PracticeDataset, measure_id: str) -> dict[str, date]:
 
 
 def pooled_before_after(data: PracticeDataset, measure_id: str) -> PooledBeforeAfter | None:
-    """Pooled before/after over the clinicians who completed a linked module (None if none did)."""
+    """Pooled before/after over the clinicians who completed a linked module (None if none did);
+    their number is withheld when any of the measure's completion markers is suppressed."""
     first = first_linked(data, measure_id)
     if not first:
         return None
@@ -106,7 +108,8 @@ def pooled_before_after(data: PracticeDataset, measure_id: str) -> PooledBeforeA
     ]
     before = add_rates(pair[0] for pair in pairs)
     after = add_rates(pair[1] for pair in pairs)
-    return PooledBeforeAfter(measure_id, len(first), before, after)
+    withheld = any(marker.suppressed for marker in completions_by_month(data, measure_id))
+    return PooledBeforeAfter(measure_id, len(first), before, after, withheld)
 
 
 def add_rates(rates: Iterable[stats.Rate]) -> stats.Rate:
