@@ -162,17 +162,6 @@ def test_an_informational_operation_outcome_entry_is_not_data(cds, fixture_store
     assert sepsis_card_in(response)
 
 
-def test_a_bundle_reporting_an_error_outcome_is_fetched_again(cds, fixture_store, fhir_server):
-    partial = searchset(OUTCOME)  # the EHR's search failed: no Condition came with the error
-    prefetch = with_key(fixture_store, "conditions", partial)
-    seen_before = len(fhir_server.requests_seen)
-    body = order_select(prefetch, fhir_server=fhir_server.base_url, access_token=TOKEN)
-    response = cds.hook(SERVICE, body)
-    assert sepsis_card_in(response)  # the sepsis Condition came from the fetch
-    fetched = [path for _, path, _ in fhir_server.requests_seen[seen_before:]]
-    assert len(fetched) == 1 and "/Condition?" in fetched[0]
-
-
 def test_a_bundle_reporting_an_error_outcome_without_a_fhir_server_is_412(cds, fixture_store):
     response = cds.hook(
         SERVICE, order_select(with_key(fixture_store, "conditions", searchset(OUTCOME)))

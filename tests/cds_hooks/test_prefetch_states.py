@@ -70,12 +70,25 @@ def test_null_means_no_data_and_is_not_refetched(cds, fixture_store, fhir_server
     assert len(fhir_server.requests_seen) == seen_before
 
 
-def test_operation_outcome_is_treated_as_missing_and_fetched(cds, fixture_store, fhir_server):
+ERROR_OUTCOME = {
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "error", "code": "timeout"}],
+}
+
+
+@pytest.mark.parametrize(
+    "reported",
+    [
+        ERROR_OUTCOME,
+        {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": ERROR_OUTCOME}]},
+    ],
+    ids=["outcome", "bundle-of-an-error-outcome"],
+)
+def test_operation_outcome_is_treated_as_missing_and_fetched(
+    cds, fixture_store, fhir_server, reported
+):
     prefetch = prefetch_for(fixture_store, SEPSIS)
-    prefetch["conditions"] = {
-        "resourceType": "OperationOutcome",
-        "issue": [{"severity": "error", "code": "timeout"}],
-    }
+    prefetch["conditions"] = reported
     seen_before = len(fhir_server.requests_seen)
     body = order_select(prefetch, fhir_server=fhir_server.base_url, access_token=TOKEN)
     response = cds.hook(SERVICE, body)

@@ -11,11 +11,12 @@ import pytest
 
 from app.dashboards import content_data as cd
 from app.db import close_stores
-from cds_hooks.store import Exposure, FeedbackRecord
+from cds_hooks.store import Exposure
 from tests.dashboards.conftest import ISSUER
 from tests.dashboards.test_content_data import action, card
 from tests.dashboards.test_content_pages import (
     MODULE,
+    act_on,
     build,
     csv_table,
     last_monday_noon,
@@ -151,20 +152,7 @@ def seed_versions(app, versions: dict[str, tuple[int, int, int]]) -> None:
             outcome, reason, seconds = (
                 ("accepted", None, 30) if i < accepted else ("overridden", "low-stroke-risk", 90)
             )
-            acted = (shown_at + timedelta(seconds=seconds)).isoformat()
-            store.record_feedback(
-                FeedbackRecord(
-                    uuid.uuid4().hex,
-                    exposure.card_uuid,
-                    MODULE,
-                    exposure.user_key,
-                    outcome,
-                    reason,
-                    None,
-                    (),
-                    acted,
-                )
-            )
+            act_on(store, exposure, outcome, reason, shown_at + timedelta(seconds=seconds))
 
 
 @pytest.fixture

@@ -13,11 +13,12 @@ from app.dashboards import content_data as cd
 from app.db import close_stores
 from app.ledger.models import Answer
 from app.stats import Rate
-from cds_hooks.store import Exposure, FeedbackRecord
+from cds_hooks.store import Exposure
 from tests.dashboards.conftest import ISSUER
 from tests.dashboards.test_content_data import action, attempt, card
 from tests.dashboards.test_content_pages import (
     MODULE,
+    act_on,
     build,
     csv_table,
     last_monday_noon,
@@ -97,20 +98,7 @@ def seed_one_clinician_and_one_learner(app, version: str) -> None:
     ]
     store.record_call(cards)
     for exposure in cards[:8]:
-        acted = (shown_at + timedelta(seconds=90)).isoformat()
-        store.record_feedback(
-            FeedbackRecord(
-                uuid.uuid4().hex,
-                exposure.card_uuid,
-                MODULE,
-                exposure.user_key,
-                "overridden",
-                "low-stroke-risk",
-                None,
-                (),
-                acted,
-            )
-        )
+        act_on(store, exposure, "overridden", "low-stroke-risk", shown_at + timedelta(seconds=90))
     ledger = app.extensions["ledger"].store
     learner = ledger.ensure_learner(ISSUER, "Practitioner/L01")
     for day in range(5):

@@ -90,20 +90,23 @@ def seed_cards(app, version: str, clinicians: int, feedback: bool) -> None:
         return
     outcomes = [("overridden", reason, 90) for reason in REASONS] + [("accepted", None, 30)] * 4
     for exposure, (outcome, reason, seconds) in zip(cards, outcomes, strict=False):
-        acted = (shown_at + timedelta(seconds=seconds)).isoformat()
-        store.record_feedback(
-            FeedbackRecord(
-                uuid.uuid4().hex,
-                exposure.card_uuid,
-                MODULE,
-                exposure.user_key,
-                outcome,
-                reason,
-                None,
-                (),
-                acted,
-            )
-        )
+        act_on(store, exposure, outcome, reason, shown_at + timedelta(seconds=seconds))
+
+
+def act_on(store, exposure: Exposure, outcome: str, reason: str | None, at: datetime) -> None:
+    """Record the clinician's feedback on one shown card (accepted, or overridden for a reason)."""
+    record = FeedbackRecord(
+        uuid.uuid4().hex,
+        exposure.card_uuid,
+        MODULE,
+        exposure.user_key,
+        outcome,
+        reason,
+        None,
+        (),
+        at.isoformat(),
+    )
+    store.record_feedback(record)
 
 
 def seed_attempts(app, version: str, learners: int) -> None:
