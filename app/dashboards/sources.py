@@ -59,12 +59,7 @@ def with_ledger_completions(data: PracticeDataset, clinicians: list[str]) -> Pra
         return data
     key = str(current_app.config["LEDGER_IDENTITY_KEY"]).encode()
     store = current_app.extensions["ledger"].store
-    events = [
-        event
-        for clinician in clinicians
-        for event in ledger_completions(store, key, issuer, clinician)
-    ]
-    return with_events(data, events)
+    return with_events(data, ledger_completions(store, key, issuer, clinicians))
 
 
 def viewer_clinician(data: PracticeDataset) -> str | None:

@@ -38,13 +38,13 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, String, bindparam, text
 from sqlalchemy.exc import DBAPIError
 
 from app import db
@@ -90,6 +90,9 @@ Clock = Callable[[], datetime]
 Claim = tuple[ClaimRequest, Decide] | Refusal
 
 COLUMNS = ", ".join(RECORD_COLUMNS)
+CREDITS_OF = text(
+    f"SELECT {COLUMNS} FROM ledger_credits WHERE learner_id IN :learners ORDER BY sequence"
+).bindparams(bindparam("learners", expanding=True, type_=String))
 INSERT_RECORD = (
     f"INSERT INTO ledger_credits ({COLUMNS}) "
     f"VALUES ({', '.join(':' + name for name in RECORD_COLUMNS)})"
@@ -128,6 +131,7 @@ INSERT_SUBMISSION = (
     f"VALUES ({', '.join(':' + name for name in SUBMISSION_COLUMNS)})"
 )
 NO_SUCH_LEARNER = "No learner has that id; call ensure_learner first."
+LEARNERS_PER_READ = 500  # learner ids bound in one statement (SQLite allows 32,766 variables)
 #: Activity types whose rule reads the learner's credits of that kind from every year (LIKE).
 WHOLE_HISTORY = {"poc": "poc:%"}
 
@@ -198,6 +202,7 @@ class LedgerStore(Protocol):
     def credits_for(
         self, learner_id: str, start: datetime | None = None, end: datetime | None = None
     ) -> list[CreditRecord]: ...
+    def credits_of(self, learner_ids: Collection[str]) -> dict[str, list[CreditRecord]]: ...
     def iter_chain(self, after: int = 0) -> Iterator[CreditRecord]: ...
     def referenced_head(self) -> int: ...
     def set_reporting_identity(self, learner_id: str, identity: ReportingIdentity) -> None: ...
@@ -389,6 +394,20 @@ class SqlLedgerStore:
         with self.database.read() as connection:
             rows = connection.execute(text(query + "ORDER BY sequence"), window)
             return [CreditRecord(*row) for row in rows]
+
+    def credits_of(self, learner_ids: Collection[str]) -> dict[str, list[CreditRecord]]:
+        """Every record (credits and reversals) of these learners, by learner, in chain order."""
+        wanted = sorted(set(learner_ids))
+        found: dict[str, list[CreditRecord]] = {learner: [] for learner in wanted}
+        with self.database.read() as connection:
+            for start in range(0, len(wanted), LEARNERS_PER_READ):
+                rows = connection.execute(
+                    CREDITS_OF, {"learners": wanted[start : start + LEARNERS_PER_READ]}
+                )
+                for row in rows:
+                    record = CreditRecord(*row)
+                    found[record.learner_id].append(record)
+        return found
 
     def iter_chain(self, after: int = 0) -> Iterator[CreditRecord]:
         """Yield every credit record after a sequence number, in chain order (one snapshot)."""

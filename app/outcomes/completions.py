@@ -69,9 +69,18 @@ def first_completions(records: Iterable[CreditRecord], clinician: str) -> list[L
 
 
 def ledger_completions(
-    store: LedgerStore, key: bytes, issuer: str, clinician: str
+    store: LedgerStore, key: bytes, issuer: str, clinicians: Iterable[str]
 ) -> list[LearningEvent]:
-    """A clinician's module completions recorded in the ledger for this EHR."""
-    candidates = {learner_id(key, issuer, form) for form in fhir_user_forms(issuer, clinician)}
-    records = [record for found in sorted(candidates) for record in store.credits_for(found)]
-    return first_completions(records, clinician)
+    """These clinicians' module completions recorded in the ledger for this EHR (one read)."""
+    candidates = {
+        clinician: sorted(
+            {learner_id(key, issuer, form) for form in fhir_user_forms(issuer, clinician)}
+        )
+        for clinician in clinicians
+    }
+    held = store.credits_of([learner for found in candidates.values() for learner in found])
+    return [
+        event
+        for clinician, learners in candidates.items()
+        for event in first_completions([r for found in learners for r in held[found]], clinician)
+    ]

@@ -213,3 +213,20 @@ def test_the_annual_cap_applies_across_activities(store, learner, clock):
     other_module = poc_attempt(store, learner, clock, module_id="hfref-gdmt")
     refused = claim_poc_credit(store, POLICY, learner, other_module, "k3", clock())
     assert refused.refusal.reason == "annual-cap-reached"
+
+
+def test_credits_of_several_learners_come_back_by_learner_in_chain_order(
+    store, learner, clock, monkeypatch
+):
+    other = store.ensure_learner(ISSUER, "Practitioner/456")
+    mine = [poc_attempt(store, learner, clock) for _ in range(2)]
+    theirs = poc_attempt(store, other, clock)
+    for number, (who, attempt) in enumerate(
+        [(learner, mine[0]), (other, theirs), (learner, mine[1])]
+    ):
+        assert claim_poc_credit(store, POLICY, who, attempt, f"k{number}", clock()).records
+    monkeypatch.setattr("app.ledger.store.LEARNERS_PER_READ", 1)  # one statement per learner
+    found = store.credits_of([other, learner, "nobody", learner])
+    assert found["nobody"] == []
+    assert found[learner] == store.credits_for(learner) and len(found[learner]) == 2
+    assert found[other] == store.credits_for(other) and len(found[other]) == 1
