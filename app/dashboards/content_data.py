@@ -200,14 +200,14 @@ def version_figures(records: ContentRecords) -> list[VersionFigures]:
     ]
 
 
-def all_cards(records: ContentRecords) -> CardFigures | None:
-    """The same card figures over every module: the whole alert burden a clinician carries, its
-    counts withheld where they would give a lone suppressed version's away."""
+def all_cards(records: ContentRecords, versions: Sequence[VersionFigures]) -> CardFigures | None:
+    """The same card figures over every module (`versions`: version_figures of the records): the
+    whole alert burden a clinician carries, its counts withheld where they would give a lone
+    suppressed version's away."""
     if not records.shown:
         return None
     actions = group(records.actions, lambda action: action.card_uuid)
-    versions = group(records.shown, version_of).values()
-    parts = [card_figures(shown, actions) for shown in versions]
+    parts = [figures.cards for figures in versions if figures.cards is not None]
     return complemented(card_figures(records.shown, actions), parts)
 
 

@@ -51,11 +51,12 @@ def content():
     if not may_read_content():
         return content_forbidden()
     records = content_sources.content_records()
+    versions = version_figures(records)
     return render_template(
         "dashboards/content.html",
         records=records,
-        overall=all_cards(records),
-        versions=[version_view(figures) for figures in version_figures(records)],
+        overall=all_cards(records, versions),
+        versions=[version_view(figures) for figures in versions],
         data=None,
     )
 
@@ -115,10 +116,11 @@ def version_view(figures: VersionFigures) -> dict:
 def csv_rows(records: ContentRecords) -> list[list[str]]:
     """Long-format rows: one figure per row, the first rows for all modules together."""
     rows = []
-    overall = all_cards(records)
+    versions = version_figures(records)
+    overall = all_cards(records, versions)
     if overall is not None:
         rows.extend(card_rows("", "", overall))
-    for figures in version_figures(records):
+    for figures in versions:
         if figures.cards is not None:
             rows.extend(card_rows(figures.module_id, figures.module_version, figures.cards))
         if figures.case is not None:

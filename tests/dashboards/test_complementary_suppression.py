@@ -91,8 +91,8 @@ def test_the_all_modules_counts_are_withheld_when_one_version_alone_is_suppresse
     """1.0.0: 20 cards to 5 clinicians (shown); 2.0.0: 10 cards to 2 (suppressed): all modules
     30 cards, 11 accepted and 19 overridden would give 2.0.0's 10, 1 and 9 away."""
     records = version_records(("1.0.0", 20, 5, 10), ("2.0.0", 10, 2, 1))
-    overall = cd.all_cards(records)
     parts = [figures.cards for figures in cd.version_figures(records)]
+    overall = cd.all_cards(records, cd.version_figures(records))
     assert [part.small_cell for part in parts] == [False, True]
     assert not overall.small_cell and overall.withheld
     assert overall.count_suppressed
@@ -107,7 +107,7 @@ def test_the_all_modules_counts_are_withheld_when_one_version_alone_is_suppresse
 def test_two_suppressed_versions_leave_the_all_modules_counts_shown():
     """Two small versions: the total less 1.0.0 gives only their sum, so nothing is withheld."""
     records = version_records(("1.0.0", 20, 5, 10), ("2.0.0", 10, 2, 1), ("3.0.0", 6, 3, 2))
-    overall = cd.all_cards(records)
+    overall = cd.all_cards(records, cd.version_figures(records))
     assert not overall.withheld and not overall.count_suppressed
     assert not overall.time_to_action.count_withheld
 
@@ -120,8 +120,8 @@ def test_a_version_whose_time_to_action_alone_is_suppressed_withholds_the_total_
     records = cd.ContentRecords(
         records.shown, [a for a in records.actions if a.card_uuid not in idle]
     )
-    overall = cd.all_cards(records)
     parts = [figures.cards for figures in cd.version_figures(records)]
+    overall = cd.all_cards(records, cd.version_figures(records))
     assert parts[0].time_to_action.suppressed and not parts[0].small_cell
     assert overall.time_to_action.count_withheld and not overall.time_to_action.suppressed
     assert not overall.withheld
