@@ -355,7 +355,11 @@ def bind_launch(launch_id: str) -> SmartSession | None:
     """Bind this request to one launch of this browser (None: unknown, ended, another browser's).
 
     Afterwards current_smart_session() answers with that launch for the rest of the request.
+    The browser's latest launch, when already read this request (the rate limit's key), is it.
     """
+    latest = g.get("smart_session")
+    if latest is not None and latest.launch_id == launch_id:
+        return latest
     browser_id = browser_session_id()
     store = current_app.extensions["smart"].sessions
     g.smart_session = store.load_launch(browser_id, launch_id) if browser_id else None
