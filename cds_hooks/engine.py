@@ -371,13 +371,13 @@ class CdsEngine:
             else "",
         )
 
-    def identity_key(self, kind: str, namespace: Namespace | str, identifier: str) -> str:
+    def identity_key(self, kind: str, namespace: Namespace, identifier: str) -> str:
         """Return a keyed hash for a user or patient: linkable for fatigue rules, not reversible.
 
-        Without an origin (a bare string is a caller alone) the key is the one made before
-        origins counted, so deployments whose callers name none keep their state as it is.
+        Without an origin the key is the one made before origins counted, so deployments whose
+        callers name none keep their state as it is.
         """
-        caller, origin = Namespace(namespace) if isinstance(namespace, str) else namespace
+        caller, origin = namespace
         if origin:
             return keyed_hash(self.settings.identity_key, kind, caller, *origin, identifier)
         message = f"{kind}|{caller}|{identifier}".encode()

@@ -19,6 +19,7 @@ from app.db import close_stores
 from app.devtools.demo_keys import DEMO_EHR_ISS
 from app.notice_mail import CollaborationNotices
 from app.settings import REPO_ROOT
+from cds_hooks.engine import Namespace
 from cds_hooks.models import FeedbackItem
 from cds_hooks.store import Exposure, FeedbackRecord
 from tests.collaboration.conftest import EDITOR
@@ -240,7 +241,7 @@ def record_override(
 ) -> None:
     """dr-ed-okafor overrides a sepsis card: through the CDS feedback path, or stored around it."""
     engine = app.extensions["cds"].engine
-    user_key = engine.identity_key("user", DEMO_EHR_ISS, "Practitioner/dr-ed-okafor")
+    user_key = engine.identity_key("user", Namespace(DEMO_EHR_ISS), "Practitioner/dr-ed-okafor")
     card = str(uuid.uuid5(uuid.NAMESPACE_URL, code))
     engine.store.record_call(
         [Exposure(card, SEPSIS, "2.0.0", "bedside-order-select", user_key, "p", time.time(), "")]
