@@ -20,9 +20,10 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
 from app.http_bodies import bounded_json
+from app.identity import normalise_issuer
 from app.json_files import JsonFileProblem, read_json_file
 from app.security import is_https_or_loopback
-from app.smart.clients import KEY_ALGORITHMS, check_private_key, config_error, normalise_iss
+from app.smart.clients import KEY_ALGORITHMS, check_private_key, config_error
 from app.smart.oauth import client_assertion
 
 SETTING = "BACKEND_CLIENTS"
@@ -65,9 +66,9 @@ def load_backend_clients(path: Path) -> dict[str, BackendClient]:
     clients: dict[str, BackendClient] = {}
     for number, entry in enumerate(entries, 1):
         client = backend_client_from_entry(path, number, entry)
-        if normalise_iss(client.iss) in clients:
+        if normalise_issuer(client.iss) in clients:
             raise config_error(path, f"lists the server {client.iss} more than once", SETTING)
-        clients[normalise_iss(client.iss)] = client
+        clients[normalise_issuer(client.iss)] = client
     return clients
 
 
@@ -97,12 +98,12 @@ def backend_client_from_entry(path: Path, number: int, entry: object) -> Backend
     if token_url is not None and not is_https_or_loopback(token_url):
         raise config_error(path, f'{where} has a "token_url" that is not an https URL', SETTING)
     scope = " ".join(scope.split()) if scope else None
-    return BackendClient(normalise_iss(iss), client_id.strip(), key, scope, token_url)
+    return BackendClient(normalise_issuer(iss), client_id.strip(), key, scope, token_url)
 
 
 def registration_for(clients: dict[str, BackendClient], fhir_base: str) -> BackendClient | None:
     """The registration for a FHIR base URL (trailing slashes ignored), or None."""
-    return clients.get(normalise_iss(fhir_base))
+    return clients.get(normalise_issuer(fhir_base))
 
 
 class BackendToken:

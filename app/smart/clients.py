@@ -11,6 +11,7 @@ from joserfc.jwk import ECKey, RSAKey
 
 from app.deployment import Deployment
 from app.errors import ConfigError
+from app.identity import normalise_issuer
 from app.json_files import JsonFileProblem, read_json_file
 from app.public_url import public_base_url
 from app.security import is_https_or_loopback
@@ -59,7 +60,7 @@ class ClientRegistry:
     """Find the registration for an issuer: the configured EHRs and the deployment's own EHR."""
 
     def __init__(self, clients: list[SmartClient], deployment: Deployment):
-        self.clients = {normalise_iss(client.iss): client for client in clients}
+        self.clients = {normalise_issuer(client.iss): client for client in clients}
         self.deployment = deployment
 
     def for_issuer(self, iss: str) -> SmartClient | None:
@@ -149,17 +150,12 @@ def check_private_key(path: Path, where: str, key: object, setting: str = "SMART
         ) from None
 
 
-def normalise_iss(iss: str) -> str:
-    """Compare issuers without a trailing slash."""
-    return iss.strip().rstrip("/")
-
-
 def issuer_key(iss: str) -> str:
     """How a launch's iss is matched to a registration: scheme and host in any case (RFC 3986)."""
     try:
-        parts = urlsplit(normalise_iss(iss))
+        parts = urlsplit(normalise_issuer(iss))
     except ValueError:  # e.g. an unclosed IPv6 bracket: no registered EHR's issuer
-        return normalise_iss(iss)
+        return normalise_issuer(iss)
     userinfo, at, host = parts.netloc.rpartition("@")
     netloc = f"{userinfo}{at}{host.lower()}"
     return urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=netloc))
