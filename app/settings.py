@@ -268,8 +268,10 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "file",
         "JSON file of each credit type's designation statement as its accreditor words it, e.g. "
-        '`{"aafp-prescribed": "… {amount} …"}` (placeholders {provider}, {format}, {amount}, '
-        "{credit}); only the AMA's is built in, and other types print none without one.",
+        '`{"aafp-prescribed": "… {amount} …"}`, or one per language, `{"aafp-prescribed": '
+        '{"en": "…", "es": "…"}}` (placeholders {provider}, {format}, {amount}, {credit}, '
+        "filled in the statement's language); only the AMA's is built in, and other types "
+        "print none without one.",
     ),
     Setting(
         "BADGE_STATUS_MAX_AGE",

@@ -78,6 +78,44 @@ def test_a_configured_aafp_statement_prints_as_written_with_amount_and_provider(
     assert "designa esta actividad" in spanish  # the built-in AMA statement, translated
 
 
+AAFP_SPANISH = (
+    "Este {format} ha sido revisado y es aceptable por hasta {amount} {credit} de la American "
+    "Academy of Family Physicians."
+)
+AAFP_FRENCH = "Ce {format} est reconnu pour {amount} {credit} par l'American Academy."
+
+
+def test_a_statement_given_per_language_prints_in_the_certificates_language_with_its_words(
+    outputs_app, store, world, tmp_path
+):
+    statements = {"aafp-prescribed": {"en": AAFP_STATEMENT, "es": AAFP_SPANISH}}
+    config = {"ACCREDITATION_PROVIDER": PROVIDER, "ACCREDITATION_STATEMENT": STATEMENT}
+    config["ACCREDITATION_DESIGNATIONS"] = designations_file(tmp_path, statements)
+    accreditation = output_settings(config).accreditation
+    spanish = af_certificate(outputs_app, store, world, accreditation, language="es")
+    assert (
+        "Este material duradero ha sido revisado y es aceptable por hasta 0,25 AAFP Prescribed "
+        "Credit de la American Academy of Family Physicians."
+    ) in spanish
+    assert "enduring material" not in spanish
+    english = af_certificate(outputs_app, store, world, accreditation)
+    assert AAFP_PRINTED in english and "material duradero" not in english
+    french = af_certificate(outputs_app, store, world, accreditation, language="fr")
+    assert AAFP_PRINTED in french  # no French statement: the English one, with English words
+
+
+def test_a_statement_given_in_one_other_language_fills_in_that_languages_words(
+    outputs_app, store, world, tmp_path
+):
+    statements = {"aafp-prescribed": {"fr": AAFP_FRENCH}}
+    config = {"ACCREDITATION_PROVIDER": PROVIDER, "ACCREDITATION_STATEMENT": STATEMENT}
+    config["ACCREDITATION_DESIGNATIONS"] = designations_file(tmp_path, statements)
+    accreditation = output_settings(config).accreditation
+    english = af_certificate(outputs_app, store, world, accreditation)
+    assert "Ce support durable est reconnu pour 0,25 AAFP Prescribed Credit" in english
+    assert AMA_PRINTED in english  # the built-in statement stays in the certificate's language
+
+
 def test_a_certificate_page_prints_the_configured_statement(
     outputs_app, world, monkeypatch, tmp_path
 ):
@@ -96,7 +134,9 @@ def test_a_certificate_page_prints_the_configured_statement(
 def test_contact_hours_get_no_physician_designation_unless_configured(credit_type):
     amount = Decimal("1.00")
     assert Accreditation(PROVIDER).designation("case", credit_type, amount) is None
-    own = Accreditation(PROVIDER, designations={credit_type: "{provider}: {amount} {credit}."})
+    own = Accreditation(
+        PROVIDER, designations={credit_type: {"": "{provider}: {amount} {credit}."}}
+    )
     assert own.designation("case", credit_type, amount).startswith(f"{PROVIDER}: 1.00 ")
 
 
@@ -106,7 +146,11 @@ def test_contact_hours_get_no_physician_designation_unless_configured(credit_typ
         ({"aafp-prescibed": "Reviewed."}, "unknown credit type 'aafp-prescibed'"),
         ({"aafp-prescribed": "Up to {hours} credits."}, "unknown placeholder 'hours'"),
         ({"aafp-prescribed": "Up to {amount credits."}, "aafp-prescribed statement"),
-        ({"aafp-prescribed": ""}, "non-empty texts"),
+        ({"aafp-prescribed": ""}, "gives aafp-prescribed an empty statement"),
+        ({"aafp-prescribed": {}}, "neither a text nor texts by language"),
+        ({"aafp-prescribed": {"Spanish": "Hasta {amount}."}}, "'Spanish', which is not a language"),
+        ({"aafp-prescribed": {"es": " "}}, "gives aafp-prescribed an empty es statement"),
+        ({"aafp-prescribed": {"es": "Hasta {horas}."}}, "unknown placeholder 'horas'"),
         (["aafp-prescribed"], "is not a JSON object"),
     ],
 )

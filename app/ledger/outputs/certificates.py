@@ -15,13 +15,20 @@ from decimal import Decimal
 
 import segno
 from flask import current_app, has_request_context, render_template, url_for
-from flask_babel import force_locale, format_date, format_decimal, gettext, lazy_gettext
+from flask_babel import (
+    force_locale,
+    format_date,
+    format_decimal,
+    get_locale,
+    gettext,
+    lazy_gettext,
+)
 from markupsafe import Markup
 
 from app.ledger.chain import CreditRecord, from_hundredths
 from app.ledger.models import LedgerError, UnknownRecord
 from app.ledger.outputs import records as shared
-from app.ledger.outputs.settings import Accreditation
+from app.ledger.outputs.settings import Accreditation, Wording
 from app.ledger.outputs.transcript import PrintedName, Transcript, TranscriptRow, printed_name
 from app.ledger.store import LedgerStore
 
@@ -242,10 +249,24 @@ def long_date(day: str | None) -> str:
 
 
 def designation(accreditation: Accreditation, credit: CertifiedCredit) -> str | None:
-    """The designation statement of one credit (the AMA's in the current language), if any."""
+    """The designation statement of one credit in the current language (the provider's own in
+    the language it gives nearest to it), if any."""
+    wording = Wording(str(get_locale() or "en"), translated, amount_in)
     return accreditation.designation(
-        credit.activity_type, credit.credit_type, credit.designated, gettext, local_amount
+        credit.activity_type, credit.credit_type, credit.designated, wording
     )
+
+
+def translated(language: str, text: str) -> str:
+    """An English text of the catalogue in another language."""
+    with force_locale(language):
+        return gettext(text)
+
+
+def amount_in(language: str, amount: Decimal) -> str:
+    """An amount written the way of another language."""
+    with force_locale(language):
+        return local_amount(amount)
 
 
 def statement(accreditation: Accreditation) -> str:

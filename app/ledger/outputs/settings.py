@@ -5,13 +5,15 @@ The defaults are deliberately labelled placeholders, so nobody mistakes the demo
 provider. An accredited provider sets BEDSIDE_ACCREDITATION_PROVIDER and
 BEDSIDE_ACCREDITATION_STATEMENT to the wording its accreditor approved, and
 BEDSIDE_ACCREDITATION_DESIGNATIONS to a JSON file of its designation statement per credit type
-(`{"aafp-prescribed": "…{amount}…"}`): only the AMA's is built in, and a credit type with no
-statement gets none printed rather than the AMA's. BEDSIDE_PARS_ACTIVITY_IDS names a JSON file of
+(`{"aafp-prescribed": "…{amount}…"}`, or one statement per language,
+`{"aafp-prescribed": {"en": "…", "es": "…"}}`): only the AMA's is built in, and a credit type with
+no statement gets none printed rather than the AMA's. BEDSIDE_PARS_ACTIVITY_IDS names a JSON file of
 the activity IDs the provider registered in PARS (`{"sepsis-hour-1-bundle": "202612345"}`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -44,6 +46,10 @@ DEFAULTS = {
     "PARS_POC_ACTIVITY_ID": "bedside-internet-poc",
 }
 PARS_ID_LIMIT = 100
+AS_WRITTEN = ""  # a statement given as one text: printed as written, its filled-in words English
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+# A statement's text in each language it is given in (AS_WRITTEN for a single text).
+Statements = Mapping[str, str]
 
 
 class OutputSettingsError(ConfigError, ValueError):
@@ -56,7 +62,7 @@ class Accreditation:
 
     provider: str = DEMO_PROVIDER
     statement: str = DEMO_STATEMENT
-    designations: Mapping[str, str] = field(default_factory=dict)  # the provider's, by credit type
+    designations: Mapping[str, Statements] = field(default_factory=dict)  # by credit type
 
     @property
     def is_demo(self) -> bool:
@@ -64,29 +70,64 @@ class Accreditation:
         return self.provider == DEMO_PROVIDER
 
     def designation(
-        self,
-        activity_type: str,
-        credit_type: str,
-        amount: Decimal,
-        translate: Callable[[str], str] = str,
-        number: Callable[[Decimal], str] = amount_text,
+        self, activity_type: str, credit_type: str, amount: Decimal, wording: Wording | None = None
     ) -> str | None:
         """Return the designation statement for an activity's credit of one type, or None.
 
-        The provider's own statement prints as configured; without one, AMA PRA Category 1 credit
-        gets the AMA's statement, translated by `translate` (a gettext), and any other credit type
-        none. The provider's own name stays as configured; `number` writes the amount the local way.
+        The provider's own statement prints as configured, in the certificate's language when it
+        is given in it (else in English, else in the first language given); without one, AMA PRA
+        Category 1 credit gets the AMA's statement in the certificate's language, and any other
+        credit type none. The words filled in (activity format, credit name, a demo provider's
+        name) and the amount are written in the statement's language.
         """
+        wording = wording or Wording()
         own = self.designations.get(credit_type)
         if own is None and credit_type != AMA_CREDIT:
             return None
-        words = str if own else translate
-        return words(own or DESIGNATION).format(
-            provider=translate(self.provider) if self.is_demo else self.provider,
+        language, text = chosen_statement(own, wording.language)
+        words = wording.words_in(language)
+        return (text if own else words(DESIGNATION)).format(
+            provider=words(self.provider) if self.is_demo else self.provider,
             format=words(FORMATS.get(activity_type, "activity")),
-            amount=number(amount),
+            amount=wording.number(language or wording.language, amount),
             credit=words(credit_label(credit_type)),
         )
+
+
+def chosen_statement(statements: Statements | None, language: str) -> tuple[str, str]:
+    """(language, text) of the statement a certificate in `language` prints; for the built-in
+    one (None), the certificate's language and no text."""
+    if not statements:
+        return language, ""
+    for choice in (language, language.split("-")[0], "en"):
+        if choice in statements:
+            return choice, statements[choice]
+    return next(iter(statements.items()))
+
+
+def plain_words(language: str, text: str) -> str:
+    """Words as written (outside a Flask app, or for a statement given as one text)."""
+    return text
+
+
+def plain_number(language: str, amount: Decimal) -> str:
+    """An amount with two decimals, whatever the language (0.50)."""
+    return amount_text(amount)
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a certificate writes words and amounts in a language; plain English by default."""
+
+    language: str = "en"
+    translate: Callable[[str, str], str] = plain_words  # (language, English text) -> text
+    number: Callable[[str, Decimal], str] = plain_number  # (language, amount) -> text
+
+    def words_in(self, language: str) -> Callable[[str], str]:
+        """A translator into one language; a statement given as one text fills in English."""
+        if language == AS_WRITTEN:
+            return str
+        return lambda text: self.translate(language, text)
 
 
 @dataclass(frozen=True)
@@ -124,22 +165,54 @@ def output_settings(config: Mapping[str, object], base_url: str | None = None) -
     )
 
 
-def designations(path: object) -> dict[str, str]:
-    """Read the designation statement per credit type; each fills with the known placeholders."""
+def designations(path: object) -> dict[str, dict[str, str]]:
+    """Read the designation statements per credit type (one text, or one per language); each
+    fills with the known placeholders."""
     name = "ACCREDITATION_DESIGNATIONS"
-    statements = texts_file(name, path)
-    for credit_type, statement in statements.items():
+    found: dict[str, dict[str, str]] = {}
+    for credit_type, given in json_object_file(name, path).items():
         if credit_type not in CREDIT_TYPES:
             raise problem(name, path, f"names unknown credit type {credit_type!r}")
-        try:
-            statement.format(**dict.fromkeys(PLACEHOLDERS, ""))
-        except (KeyError, IndexError, ValueError) as error:
-            allowed = ", ".join("{" + word + "}" for word in PLACEHOLDERS)
-            fault = f"unknown placeholder {error}" if isinstance(error, LookupError) else error
+        statements = statements_by_language(name, path, credit_type, given)
+        for statement in statements.values():
+            check_placeholders(name, path, credit_type, statement)
+        found[credit_type] = statements
+    return found
+
+
+def statements_by_language(name: str, path: object, credit_type: str, given: object) -> dict:
+    """One credit type's statements by language tag ({AS_WRITTEN: text} for a single text)."""
+    if isinstance(given, str):
+        if not given.strip():
+            raise problem(name, path, f"gives {credit_type} an empty statement")
+        return {AS_WRITTEN: given.strip()}
+    if not isinstance(given, dict) or not given:
+        raise problem(name, path, f"gives {credit_type} neither a text nor texts by language")
+    statements = {}
+    for language, text in given.items():
+        if not LANGUAGE_TAG.fullmatch(str(language)):
             raise problem(
-                name, path, f"has a {credit_type} statement with {fault}; it may use {allowed}"
-            ) from None
+                name,
+                path,
+                f"gives {credit_type} a statement in {language!r}, which "
+                "is not a language tag such as en or es",
+            )
+        if not isinstance(text, str) or not text.strip():
+            raise problem(name, path, f"gives {credit_type} an empty {language} statement")
+        statements[str(language)] = text.strip()
     return statements
+
+
+def check_placeholders(name: str, path: object, credit_type: str, statement: str) -> None:
+    """Refuse a statement with a placeholder other than the known ones."""
+    try:
+        statement.format(**dict.fromkeys(PLACEHOLDERS, ""))
+    except (KeyError, IndexError, ValueError) as error:
+        allowed = ", ".join("{" + word + "}" for word in PLACEHOLDERS)
+        fault = f"unknown placeholder {error}" if isinstance(error, LookupError) else error
+        raise problem(
+            name, path, f"has a {credit_type} statement with {fault}; it may use {allowed}"
+        ) from None
 
 
 def pars_activity_ids(path: object) -> dict[str, str]:
@@ -155,17 +228,23 @@ def pars_activity_ids(path: object) -> dict[str, str]:
 
 def texts_file(name: str, path: object) -> dict[str, str]:
     """Read a setting's JSON file of non-empty texts by name ({} when the setting is unset)."""
+    data = json_object_file(name, path)
+    if not all(isinstance(text, str) and text.strip() for text in data.values()):
+        raise problem(name, path, "is not a JSON object whose values are non-empty texts")
+    return {key: text.strip() for key, text in data.items()}
+
+
+def json_object_file(name: str, path: object) -> dict[str, object]:
+    """Read a setting's JSON file holding one object ({} when the setting is unset)."""
     if not path:
         return {}
     try:
         data = read_json_file(Path(str(path)))
     except JsonFileProblem as error:
         raise problem(name, path, str(error)) from None
-    if not isinstance(data, dict) or not all(
-        isinstance(text, str) and text.strip() for text in data.values()
-    ):
-        raise problem(name, path, "is not a JSON object whose values are non-empty texts")
-    return {str(key): text.strip() for key, text in data.items()}
+    if not isinstance(data, dict):
+        raise problem(name, path, "is not a JSON object")
+    return {str(key): value for key, value in data.items()}
 
 
 def problem(name: str, path: object, fault: str) -> OutputSettingsError:
