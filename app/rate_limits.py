@@ -85,14 +85,15 @@ def cds_client_key() -> str:
 
 
 def learner_session_key() -> str:
-    """The SMART session cookie (hashed) when it names a live session, else the address.
+    """The browser's group of launches when its cookie names a live session, else the address.
 
-    A cookie naming no session (made up, or ended) is counted per address: a new value on every
-    request would otherwise be a new budget every time.
+    The group outlives the cookie's value, which changes at every sign-in, so signing in again
+    does not start a new budget. A cookie naming no session (made up, or ended) is counted per
+    address: a new value on every request would otherwise be a new budget every time.
     """
-    cookie = request.cookies.get(SMART_COOKIE)
-    if cookie and current_smart_session() is not None:
-        return "session:" + hashlib.sha256(cookie.encode()).hexdigest()[:32]
+    session = current_smart_session() if request.cookies.get(SMART_COOKIE) else None
+    if session is not None:
+        return "session:" + hashlib.sha256(session.browser_group.encode()).hexdigest()[:32]
     return f"address:{client_address()}"
 
 

@@ -3,14 +3,23 @@
 Every host behind the load balancer reads the same table, so a launch completed through one host
 is valid on the others, provided they share the SMART token key that seals the tokens at rest.
 
-One row per launch. A browser may hold several launches (two patients in two tabs): the cookie
-holds a random id of the browser's group of launches, and every launch of the same clinician in
-that browser is stored under its hash, `browser_key`. A page bound to a launch names its
-`launch_id` (not a secret: the cookie is), and it is found only through the cookie of its browser
+One row per launch. A browser may hold several launches (two patients in two tabs): they form the
+browser's group, named server-side by a random `group_id` that never leaves the server (the
+offline cache's key derives from it, so it lasts the group's life). The cookie holds a random
+value whose hash, a `browser_key` in smart_browser_keys, names the group. Each completed sign-in
+that joins the group gets a fresh value and retires the one it came with, which keeps working for
+ROTATED_COOKIE_GRACE_SECONDS (a request already in flight from another tab), then opens nothing: a
+copied cookie never opens the browser's later launches. Only that value is retired, so of two
+sign-ins finishing at once the browser may keep either answer's cookie. A page bound to a launch
+names its `launch_id` (not a secret: the cookie is), and it is found only through a cookie of its
 group, whichever of the group's other launches have ended. Only a launch by the same named user
-joins a group (a cookie planted by someone else is ended, never adopted), and the group's key
-stays the offline cache's for its life. A sign-in in progress is bound to the browser by a cookie
-of its own (pending.SIGNIN_COOKIE), so finishing one never breaks another.
+joins a group (a cookie planted by someone else is ended, never adopted). A sign-in in progress
+is bound to the browser by a cookie of its own (pending.SIGNIN_COOKIE), so finishing one never
+breaks another.
+
+Launches stored before groups had ids (group_id NULL) are found by their row's `browser_key`, and
+their group's id is that key, stored at the group's next sign-in. Each row's `browser_key` is kept
+at the group's newest cookie for hosts still running the release before this one.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Response, current_app, g, request
@@ -38,6 +48,7 @@ COOKIE_NAME = "bedside_session"
 LAUNCH_ARG = "launch"  # the query argument that binds an app page to one launch
 SESSION_SECONDS = 8 * 3600
 REFRESH_LOCK_SECONDS = 15
+ROTATED_COOKIE_GRACE_SECONDS = 30  # a retired cookie value still opens its group this long
 
 
 @migrations()
@@ -101,10 +112,42 @@ CREATE INDEX idx_smart_sessions_browser_key ON smart_sessions (browser_key)
 """
 
 
-def pg_add_launch_ids(connection: Connection) -> None:
-    """add_launch_ids on PostgreSQL."""
-    for statement in PG_ADD_LAUNCH_IDS.strip().split(";\n"):
-        connection.exec_driver_sql(statement)
+@migrations()
+def add_browser_groups(db: SqliteFile) -> None:
+    """Cookie values rotate: each group gets a server-side id, and a table of its cookies' hashes.
+
+    Additive: launches stored before keep working (see the module's docstring).
+    """
+    db["smart_sessions"].add_column("group_id", str)
+    db["smart_sessions"].create_index(["group_id"])
+    db["smart_browser_keys"].create(
+        {"browser_key": str, "group_id": str, "usable_until": float},
+        pk="browser_key",
+        not_null={"group_id"},
+    )
+    db["smart_browser_keys"].create_index(["group_id"])
+
+
+PG_ADD_BROWSER_GROUPS = """
+ALTER TABLE smart_sessions ADD COLUMN group_id TEXT;
+CREATE INDEX idx_smart_sessions_group_id ON smart_sessions (group_id);
+CREATE TABLE smart_browser_keys (
+    browser_key TEXT PRIMARY KEY,
+    group_id TEXT NOT NULL,
+    usable_until DOUBLE PRECISION
+);
+CREATE INDEX idx_smart_browser_keys_group_id ON smart_browser_keys (group_id)
+"""
+
+
+def postgresql_script(script: str) -> Callable[[Connection], None]:
+    """A PostgreSQL step running statements separated by semicolons at line ends."""
+
+    def run(connection: Connection) -> None:
+        for statement in script.strip().split(";\n"):
+            connection.exec_driver_sql(statement)
+
+    return run
 
 
 # A PostgreSQL database never held plaintext tokens, so it needs no step that drops them.
@@ -134,13 +177,14 @@ POSTGRESQL_STEPS = [
         )
         """,
     ),
-    ("add_launch_ids", pg_add_launch_ids),
+    ("add_launch_ids", postgresql_script(PG_ADD_LAUNCH_IDS)),
+    ("add_browser_groups", postgresql_script(PG_ADD_BROWSER_GROUPS)),
 ]
 SCHEMA = StoreSchema(
     "bedside.smart_sessions",
     migrations,
     POSTGRESQL_STEPS,
-    grants=(("SELECT, INSERT, UPDATE, DELETE", ("smart_sessions",)),),
+    grants=(("SELECT, INSERT, UPDATE, DELETE", ("smart_sessions", "smart_browser_keys")),),
 )
 
 
@@ -168,6 +212,12 @@ class SmartSession:
     session_key: str = field(default="", repr=False)
     launch_id: str = ""
     browser_key: str = field(default="", repr=False)
+    group_id: str | None = field(default=None, repr=False)
+
+    @property
+    def browser_group(self) -> str:
+        """The server-side id of the launch's browser group (stored before ids: its row's key)."""
+        return self.group_id or self.browser_key
 
     @property
     def user(self) -> str | None:
@@ -189,52 +239,110 @@ def hash_session_id(session_id: str) -> str:
 SESSION_COLUMNS = ", ".join(column.name for column in dataclasses.fields(SmartSession))
 
 
+# The launches of the group a cookie's hash (:browser) names: through one of the group's usable
+# keys, or, stored before groups had ids, under that hash itself.
+IN_BROWSER_GROUP = (
+    "(group_id = (SELECT group_id FROM smart_browser_keys WHERE browser_key = :browser"
+    " AND (usable_until IS NULL OR usable_until > :now))"
+    " OR (group_id IS NULL AND browser_key = :browser))"
+)
+# A cookie's key retired at a sign-in: its grace starts then, and a later sign-in never extends it.
+RETIRE_KEY = (
+    "INSERT INTO smart_browser_keys (browser_key, group_id, usable_until)"
+    " VALUES (:browser, :group, :until) ON CONFLICT (browser_key)"
+    " DO UPDATE SET usable_until = excluded.usable_until"
+    " WHERE smart_browser_keys.usable_until IS NULL"
+)
+
+
 class SmartSessionStore:
     """SMART sessions shared by every worker and host through one database; tokens sealed."""
 
     def __init__(
-        self, database: Database, cipher: TokenCipher, *, lifetime: float = SESSION_SECONDS
+        self,
+        database: Database,
+        cipher: TokenCipher,
+        *,
+        lifetime: float = SESSION_SECONDS,
+        clock: Callable[[], float] = time.time,
     ):
         self.database = database
         self.cipher = cipher
         self.lifetime = lifetime
+        self.clock = clock
         database.migrate(SCHEMA)
 
     def create(
         self, session: SmartSession, browser_id: str | None = None
     ) -> tuple[str, SmartSession]:
-        """Store a new launch in a browser group; return (the group's id for the cookie, session).
+        """Store a new launch; return (a fresh cookie value naming its browser group, session).
 
-        `browser_id` (a cookie's) joins the launch to that browser's earlier ones; None starts
-        a new group under a fresh random id.
+        `browser_id` (a cookie's) joins the launch to that browser's group and retires that
+        value; None, or a value naming no live launch, starts a new group.
         """
-        browser_id = browser_id or secrets.token_urlsafe(32)
-        stored = dataclasses.replace(
-            session,
-            session_key=secrets.token_hex(32),
-            expires_at=time.time() + self.lifetime,
-            launch_id=secrets.token_urlsafe(12),
-            browser_key=hash_session_id(browser_id),
+        now = self.clock()
+        cookie = secrets.token_urlsafe(32)
+        key = hash_session_id(cookie)
+        with self.database.write() as connection:
+            group = self.rotate(connection, browser_id, key, now) if browser_id else None
+            stored = dataclasses.replace(
+                session,
+                session_key=secrets.token_hex(32),
+                expires_at=now + self.lifetime,
+                launch_id=secrets.token_urlsafe(12),
+                browser_key=key,
+                group_id=group or secrets.token_urlsafe(32),
+            )
+            key_row = {"browser_key": key, "group_id": stored.group_id}
+            connection.execute(insert_statement("smart_browser_keys", key_row), key_row)
+            row = self.sealed_row(stored)
+            connection.execute(insert_statement("smart_sessions", row), row)
+            forget_unused_keys(connection, now)
+        return cookie, stored
+
+    def rotate(
+        self, connection: Connection, browser_id: str, new_key: str, now: float
+    ) -> str | None:
+        """Move a cookie's group to a new key, retiring the cookie's; the group's id, or None."""
+        found = {"browser": hash_session_id(browser_id), "now": now}
+        group = connection.execute(
+            text(
+                "SELECT COALESCE(group_id, browser_key) FROM smart_sessions "
+                f"WHERE {IN_BROWSER_GROUP} AND expires_at > :now LIMIT 1"
+            ),
+            found,
+        ).scalar()
+        if group is None:
+            return None
+        until = now + ROTATED_COOKIE_GRACE_SECONDS
+        connection.execute(text(RETIRE_KEY), {**found, "group": group, "until": until})
+        connection.execute(
+            text(
+                "UPDATE smart_sessions SET group_id = :group, browser_key = :new WHERE "
+                "group_id = :group OR (group_id IS NULL AND browser_key = :browser)"
+            ),
+            {**found, "group": group, "new": new_key},
         )
+        return group
+
+    def sealed_row(self, stored: SmartSession) -> dict:
+        """A launch's smart_sessions row: tokens sealed, context and claims as JSON."""
         row = {
             name: value
             for name, value in dataclasses.asdict(stored).items()
             if name not in {"fhir_context", "id_claims"}
         }
-        row |= {
+        return row | {
             "access_token": self.cipher.seal(stored.access_token, row=stored.session_key),
             "refresh_token": self.cipher.seal(stored.refresh_token, row=stored.session_key),
             "fhir_context": json.dumps(stored.fhir_context),
             "id_claims": json.dumps(stored.id_claims),
             "need_patient_banner": int(stored.need_patient_banner),
         }
-        with self.database.write() as connection:
-            connection.execute(insert_statement("smart_sessions", row), row)
-        return browser_id, stored
 
     def load(self, browser_id: str) -> SmartSession | None:
         """Return the latest unexpired launch of a cookie's browser group, or None."""
-        return self.select("browser_key = :browser", {"browser": hash_session_id(browser_id)})
+        return self.select(IN_BROWSER_GROUP, {"browser": hash_session_id(browser_id)})
 
     def load_key(self, key: str) -> SmartSession | None:
         """Return the unexpired session stored under a key, or None."""
@@ -243,19 +351,19 @@ class SmartSessionStore:
     def load_launch(self, browser_id: str, launch_id: str) -> SmartSession | None:
         """Return the unexpired launch with this id of the cookie's browser group, or None."""
         return self.select(
-            "launch_id = :launch AND browser_key = :browser",
+            f"launch_id = :launch AND {IN_BROWSER_GROUP}",
             {"launch": launch_id, "browser": hash_session_id(browser_id)},
         )
 
     def end_browser(self, browser_id: str) -> None:
         """Sign a browser out: end every launch of the cookie's group (and expired ones)."""
+        now = self.clock()
         with self.database.write() as connection:
             connection.execute(
-                text(
-                    "DELETE FROM smart_sessions WHERE browser_key = :browser OR expires_at < :now"
-                ),
-                {"browser": hash_session_id(browser_id), "now": time.time()},
+                text(f"DELETE FROM smart_sessions WHERE {IN_BROWSER_GROUP} OR expires_at < :now"),
+                {"browser": hash_session_id(browser_id), "now": now},
             )
+            forget_unused_keys(connection, now)
 
     def select(self, condition: str, parameters: dict) -> SmartSession | None:
         """The latest unexpired session matching a condition, tokens opened; None if none."""
@@ -265,7 +373,7 @@ class SmartSessionStore:
                     f"SELECT {SESSION_COLUMNS} FROM smart_sessions "
                     f"WHERE {condition} AND expires_at > :now ORDER BY expires_at DESC LIMIT 1"
                 ),
-                {**parameters, "now": time.time()},
+                {**parameters, "now": self.clock()},
             ).fetchone()
         if row is None:
             return None
@@ -289,13 +397,15 @@ class SmartSessionStore:
             connection.execute(
                 text("DELETE FROM smart_sessions WHERE session_key = :key"), {"key": key}
             )
+            now = self.clock()
             connection.execute(
-                text("DELETE FROM smart_sessions WHERE expires_at < :now"), {"now": time.time()}
+                text("DELETE FROM smart_sessions WHERE expires_at < :now"), {"now": now}
             )
+            forget_unused_keys(connection, now)
 
     def claim_refresh(self, key: str) -> bool:
         """Take the session's refresh lock: one worker of one host refreshes, the others wait."""
-        now = time.time()
+        now = self.clock()
         with self.database.write() as connection:
             claimed = connection.execute(
                 text(
@@ -333,6 +443,17 @@ class SmartSessionStore:
                 text("UPDATE smart_sessions SET refreshing_until = NULL WHERE session_key = :key"),
                 {"key": key},
             )
+
+
+def forget_unused_keys(connection: Connection, now: float) -> None:
+    """Drop retired cookie keys past their grace, and the keys of groups with no launch left."""
+    connection.execute(
+        text(
+            "DELETE FROM smart_browser_keys WHERE usable_until <= :now OR NOT EXISTS (SELECT 1 "
+            "FROM smart_sessions WHERE smart_sessions.group_id = smart_browser_keys.group_id)"
+        ),
+        {"now": now},
+    )
 
 
 def insert_statement(table: str, row: dict) -> TextClause:

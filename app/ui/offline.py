@@ -2,9 +2,10 @@
 
 The service worker (app/static/sw.js) keeps copies of /app pages so a learner can read them, and
 answer, without a connection. Pages are per learner and carry launch ids and CSRF tokens, so every
-app page names its cache in a response header: an opaque key derived from the browser's sign-in
-(never the cookie itself, which stays HttpOnly). The worker keeps one learner's cache at a time
-and drops it when a page names another key, or when /app answers without a sign-in.
+app page names its cache in a response header: an opaque key derived from the browser's group of
+launches (never from the cookie, which stays HttpOnly and changes at every sign-in). The worker
+keeps one learner's cache at a time and drops it when a page names another key, or when /app
+answers without a sign-in.
 
 Cache Storage ignores `no-store`, so the worker keeps only pages marked `X-Bedside-Offline: keep`:
 views that show no patient data opt in (`@offline_readable`), and even they are not marked while a
@@ -84,11 +85,15 @@ def patient_in_context() -> bool:
 
 
 def offline_cache_key() -> str | None:
-    """An opaque key for this browser's sign-in: new after a sign-out or another clinician."""
+    """An opaque key for the browser's group of launches: new after a sign-out or another clinician.
+
+    It derives from the group's server-side id, which outlives the cookie values rotated at each
+    sign-in, so a second tab's launch keeps the cache.
+    """
     session = current_smart_session()
-    if session is None or not session.browser_key:
+    if session is None or not session.browser_group:
         return None
-    return keyed_digest(f"bedside-offline-cache:{session.browser_key}")
+    return keyed_digest(f"bedside-offline-cache:{session.browser_group}")
 
 
 def offline_learner_key() -> str | None:

@@ -20,7 +20,7 @@ TABLES = {
     },
     "badge status": {"ledger_badge_status"},
     "cds": {"cds_exposures", "cds_feedback", "cds_jti"},
-    "smart sessions": {"smart_sessions"},
+    "smart sessions": {"smart_sessions", "smart_browser_keys"},
     "smart pending": {"smart_pending"},
     "learning": {"learning_applied", "learning_cards", "learning_mastery", "learning_profiles"},
     "practice": {"practice_cases", "practice_imports"},
