@@ -3,9 +3,9 @@
 // Pages come from the network first; a copy is kept only when the server marks the page as free of
 // patient data (X-Bedside-Offline: keep; anything else is network-only, as Cache Storage ignores
 // no-store) and names its learner's cache (X-Bedside-Offline-Cache), so one learner's pages never
-// sit beside another's: a page that names another key replaces the cache, and /app answering 401
-// (signed out) drops it. Without a
-// connection the kept copy is shown, else the kept "not saved offline" page. Posts are never
+// sit beside another's: any page that names another key, kept or not (a launch with a patient),
+// drops the cache, and /app answering 401 (signed out) drops it. Without a connection the kept
+// copy is shown, else the kept "not saved offline" page. Posts are never
 // answered here: offline answers are queued by offline.js and re-sent with their own keys.
 "use strict";
 
@@ -48,9 +48,10 @@ async function appPage(request) {
 async function keep(request, response) {
   const key = response.headers.get(CACHE_HEADER);
   if (response.status === 401) return dropPages();
-  if (!key || !keepable(response)) return;
+  if (!key) return;
   const name = PAGES_PREFIX + key;
   await dropCaches((other) => other.startsWith(PAGES_PREFIX) && other !== name);
+  if (!keepable(response)) return;
   const cache = await caches.open(name);
   await cache.put(request, response.clone());
   const url = new URL(request.url);

@@ -105,8 +105,9 @@ def profile_delete_confirm() -> str:
 
 @bp.post("/profile/delete")
 def profile_delete() -> Response:
-    """Delete the learner's profile, mastery, reviews, unapproved cases (never ledger credits)."""
+    """Delete learning data and the reporting identity (never ledger credits or attempts)."""
     learning_store().delete(learner_id())
+    remove_certificate_name()  # name, board and licence ids, birth day: board reporting stops
     current_app.extensions["delivery"].delete(learner_id())  # the e-mail address goes too
     session = smart_session()  # items filed under their CDS keys are detached too
     keys = collaboration().reporter_keys(learner_id(), session.issuer, session.user)
