@@ -6,6 +6,8 @@ and hiding unchanged. Learners are the ledger's opaque ids and show as the displ
 chose; no EHR id, fhirUser or patient data is stored (every text passes the patient-data guard).
 An item's reporter is a learner id, or `cds:` and the CDS service's keyed user hash for items
 filed from override feedback, which carries no free text and no patient key into the item.
+A report stays open until a moderator handles it: marks it handled or hides what it reports
+(`Reportable`: journal-club reflections are reported and handled the same way).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ ERASED_KEYS = (
 # people in a thread hear of a reply; editors of a new queue item; moderators of a reported post.
 ITEM_STATUS, ITEM_REPLY, ITEM_RESOLVED = "status", "reply", "resolved"
 THREAD_REPLY, QUEUE_ITEM, POST_REPORTED = "thread-reply", "queue-item", "post-reported"
+REFLECTION_REPORTED = "reflection-reported"  # a journal club's; `detail` names the reflection
 # Roles are learned when their holder uses them; one not seen used for this long gets no notices
 # (a revoked editor who never comes back stops hearing of the queue), until seen again.
 ROLE_HOLDER_DAYS = 30
@@ -245,6 +248,35 @@ def keys_to_change(
     return cleared, rekeyed
 
 
+# A post hidden before reports could be marked handled: its hiding handled the reports it had.
+HANDLE_REPORTS_OF_HIDDEN_POSTS = (
+    "INSERT INTO collab_report_handlings (handling_id, post_id, handled_by, handled_at, action)"
+    " SELECT 'hidden:' || post_id, post_id, hidden_by, hidden_at, 'hidden' FROM collab_posts"
+    " WHERE hidden_at IS NOT NULL AND post_id IN (SELECT post_id FROM collab_reports)",
+    "UPDATE collab_reports SET handling_id = 'hidden:' || post_id"
+    " WHERE post_id IN (SELECT post_id FROM collab_posts WHERE hidden_at IS NOT NULL)",
+)
+
+
+@migrations()
+def add_report_handlings(db: SqliteFile) -> None:
+    """Moderators mark reports handled: who handled which reports, when, and how."""
+    db["collab_reports"].add_column("handling_id", str)
+    db["collab_report_handlings"].create(
+        {
+            "handling_id": str,
+            "post_id": str,
+            "handled_by": str,
+            "handled_at": str,
+            "action": str,
+        },
+        pk="handling_id",
+    )
+    db["collab_report_handlings"].create_index(["post_id", "handled_at"])
+    for statement in HANDLE_REPORTS_OF_HIDDEN_POSTS:
+        db.execute(statement)
+
+
 POSTGRESQL_STEPS = [
     (
         "create_collaboration_tables",
@@ -378,6 +410,22 @@ POSTGRESQL_STEPS = [
         "CREATE INDEX idx_collab_notices_post_id ON collab_notices (post_id)",
     ),
     ("rekey_display_names", pg_rekey_display_names),
+    (
+        "add_report_handlings",
+        """
+        ALTER TABLE collab_reports ADD COLUMN handling_id TEXT;
+        CREATE TABLE collab_report_handlings (
+            handling_id TEXT PRIMARY KEY,
+            post_id TEXT,
+            handled_by TEXT,
+            handled_at TEXT COLLATE "C",
+            action TEXT
+        );
+        CREATE INDEX idx_collab_report_handlings_post_id_handled_at
+            ON collab_report_handlings (post_id, handled_at);
+        """
+        + ";\n".join(HANDLE_REPORTS_OF_HIDDEN_POSTS),
+    ),
 ]
 TABLES = (
     "collab_names",
@@ -390,6 +438,7 @@ TABLES = (
     "collab_notices",
     "collab_role_holders",
     "collab_key_links",
+    "collab_report_handlings",
 )
 COLLABORATION_SCHEMA = StoreSchema(
     "bedside.collaboration",
@@ -399,10 +448,12 @@ COLLABORATION_SCHEMA = StoreSchema(
     # store's own grants already give (granting them here would revoke its other privileges).
     # A learner deleting their data deletes their display name, their notices and the roles
     # Bedside saw them hold (their posts stay, unnamed); a role no longer held is deleted when it
-    # is noticed. One tuple a table: a later tuple's REVOKE ALL would wipe an earlier grant.
+    # is noticed; a handling of reports is only ever added. One tuple a table: a later tuple's
+    # REVOKE ALL would wipe an earlier grant.
     grants=(
         ("SELECT, INSERT, UPDATE", TABLES[1:7]),
-        ("SELECT, INSERT, UPDATE, DELETE", (TABLES[0], *TABLES[7:])),
+        ("SELECT, INSERT, UPDATE, DELETE", (TABLES[0], *TABLES[7:10])),
+        ("SELECT, INSERT", TABLES[10:]),
     ),
 )
 NEW_OVERRIDES = text(
@@ -426,6 +477,29 @@ NOTICE_QUERY = (
     " LEFT JOIN collab_threads AS thread ON thread.thread_id = notice.thread_id"
 )
 POST_COLUMNS = "post_id, thread_id, author_id, body, created_at, edited_at, hidden_at, hidden_by"
+DISMISSED, HIDDEN = "dismissed", "hidden"  # how a moderator handled a row's reports
+
+
+@dataclass(frozen=True)
+class Reportable:
+    """Rows learners report to the moderators, who hide them or mark their reports handled.
+
+    Names from the stores' code, never from input. `table` has `key`, `columns`, created_at,
+    hidden_at and hidden_by; `reports` has (key, reporter_id, reported_at, handling_id), one row
+    a reporter, open while handling_id is NULL; `handlings` logs (handling_id, key, handled_by,
+    handled_at, action) for every time a moderator handled the row's reports.
+    """
+
+    table: str
+    key: str
+    columns: str
+    reports: str
+    handlings: str
+
+
+POSTS = Reportable(
+    "collab_posts", "post_id", POST_COLUMNS, "collab_reports", "collab_report_handlings"
+)
 
 
 @dataclass(frozen=True)
@@ -830,67 +904,70 @@ class CollaborationStore:
         return [Edit(*row) for row in rows]
 
     def report_post(self, post_id: str, reporter_id: str) -> bool:
-        """Flag a post for the moderators; False when this learner already had.
+        """Flag a post for the moderators; False when this learner's report is already open.
 
         A moderator is told of a report unless a notice of an earlier one of this post is still
         unread for them: a post reported again after they read of it reaches them again. Notices
         are keyed by the report's time, never by its reporter.
         """
         post = self.post(post_id)
-        now = timestamp()
         with self.database.write() as connection:
-            result = connection.execute(
-                text(
-                    "INSERT INTO collab_reports (post_id, reporter_id, reported_at)"
-                    " VALUES (:post_id, :reporter, :now) ON CONFLICT DO NOTHING"
-                ),
-                {"post_id": post_id, "reporter": reporter_id, "now": now},
-            )
-            if result.rowcount == 1:
+            reported_at = add_report(connection, POSTS, post_id, reporter_id)
+            if reported_at is not None:
                 notify_role(
                     connection,
                     MODERATE,
                     kind=POST_REPORTED,
-                    event_key=f"report:{post_id}:{now}",
+                    event_key=f"report:{post_id}:{reported_at}",
                     values={"thread_id": post.thread_id, "post_id": post_id},
-                    now=now,
+                    now=reported_at,
                     skip={reporter_id, *unread_report_notices(connection, post_id)},
                 )
-        return result.rowcount == 1
+        return reported_at is not None
+
+    def notify_reflection_reported(self, reflection_id: str, reporter_id: str) -> None:
+        """Tell the moderators a journal-club reflection was reported (as `report_post` does)."""
+        now = timestamp()
+        with self.database.write() as connection:
+            unread = connection.execute(
+                text(
+                    "SELECT recipient_key FROM collab_notices WHERE kind = :kind"
+                    " AND detail = :reflection AND read_at IS NULL"
+                ),
+                {"kind": REFLECTION_REPORTED, "reflection": reflection_id},
+            ).scalars()
+            notify_role(
+                connection,
+                MODERATE,
+                kind=REFLECTION_REPORTED,
+                event_key=f"reflection-report:{reflection_id}:{now}",
+                values={"detail": reflection_id},
+                now=now,
+                skip={reporter_id, *unread},
+            )
 
     def reported_posts(self, *, limit: int = PAGE_SIZE, offset: int = 0) -> list[tuple[Post, int]]:
-        """A page of the posts learners reported, with how many reported each, most first."""
-        columns = ", ".join("post." + column for column in POST_COLUMNS.split(", "))
+        """A page of the posts with reports not yet handled, with how many each has, most first."""
         with self.database.read() as connection:
-            rows = connection.execute(
-                text(
-                    f"SELECT {columns}, count(*) FROM collab_reports AS report"
-                    " JOIN collab_posts AS post ON post.post_id = report.post_id"
-                    f" GROUP BY {columns} ORDER BY count(*) DESC, post.created_at, post.post_id"
-                    " LIMIT :limit OFFSET :offset"
-                ),
-                {"limit": limit, "offset": offset},
-            ).all()
-        return [(Post(*row[:-1]), row[-1]) for row in rows]
+            rows = reported_rows(connection, POSTS, limit=limit, offset=offset)
+        return [(Post(*row), count) for row, count in rows]
 
     def reported_post_count(self) -> int:
         """How many posts `reported_posts` lists, over all its pages."""
         with self.database.read() as connection:
-            query = text("SELECT count(DISTINCT post_id) FROM collab_reports")
-            return connection.execute(query).scalar_one()
+            return reported_row_count(connection, POSTS)
+
+    def dismiss_reports(self, post_id: str, moderator_id: str) -> None:
+        """A moderator marks a post's reports handled, leaving it shown (the handling is kept)."""
+        self.post(post_id)
+        with self.database.write() as connection:
+            handle_reports(connection, POSTS, post_id, moderator_id, DISMISSED)
 
     def set_hidden(self, post_id: str, moderator_id: str, *, hidden: bool) -> None:
-        """Hide a post from learners (or restore it); the text is kept either way."""
+        """Hide a post from learners (handling its reports) or restore it; the text is kept."""
         self.post(post_id)
-        values = {"id": post_id, "at": timestamp() if hidden else None}
-        values["by"] = moderator_id if hidden else None
         with self.database.write() as connection:
-            connection.execute(
-                text(
-                    "UPDATE collab_posts SET hidden_at = :at, hidden_by = :by WHERE post_id = :id"
-                ),
-                values,
-            )
+            set_row_hidden(connection, POSTS, post_id, moderator_id, hidden=hidden)
 
     # The editorial queue
 
@@ -1275,6 +1352,111 @@ def row_lock(connection: Connection) -> str:
     SQLite needs none: a write() holds the database's write lock from its first statement.
     """
     return " FOR UPDATE" if connection.dialect.name == "postgresql" else ""
+
+
+def lock_row(connection: Connection, what: Reportable, row_id: str) -> None:
+    """Lock a reported row until the write commits, so its reports and handlings queue up.
+
+    Each takes its time after the lock: a report made while a moderator handles the row is
+    either handled with the others or stays open, never lost (on PostgreSQL too).
+    """
+    connection.execute(
+        text(f"SELECT {what.key} FROM {what.table} WHERE {what.key} = :id{row_lock(connection)}"),
+        {"id": row_id},
+    )
+
+
+def add_report(
+    connection: Connection, what: Reportable, row_id: str, reporter_id: str
+) -> str | None:
+    """Report a row for this learner; when the report is new, its time, else None.
+
+    A learner's report counts once until a moderator handles it; reporting again after that
+    opens it again (what they report may have changed since).
+    """
+    lock_row(connection, what, row_id)
+    now = timestamp()
+    result = connection.execute(
+        text(
+            f"INSERT INTO {what.reports} ({what.key}, reporter_id, reported_at)"
+            f" VALUES (:id, :reporter, :now) ON CONFLICT ({what.key}, reporter_id) DO UPDATE"
+            " SET reported_at = excluded.reported_at, handling_id = NULL"
+            f" WHERE {what.reports}.handling_id IS NOT NULL"
+        ),
+        {"id": row_id, "reporter": reporter_id, "now": now},
+    )
+    return now if result.rowcount == 1 else None
+
+
+def handle_reports(
+    connection: Connection, what: Reportable, row_id: str, moderator_id: str, action: str
+) -> int:
+    """Record that a moderator handled a row (DISMISSED or HIDDEN); close its open reports.
+
+    Returns how many reports it closed. The handling is logged even when none was open.
+    """
+    lock_row(connection, what, row_id)
+    handling_id, now = new_id(), timestamp()
+    connection.execute(
+        text(
+            f"INSERT INTO {what.handlings} (handling_id, {what.key}, handled_by, handled_at,"
+            " action) VALUES (:handling, :id, :moderator, :now, :action)"
+        ),
+        {
+            "handling": handling_id,
+            "id": row_id,
+            "moderator": moderator_id,
+            "now": now,
+            "action": action,
+        },
+    )
+    return connection.execute(
+        text(
+            f"UPDATE {what.reports} SET handling_id = :handling"
+            f" WHERE {what.key} = :id AND handling_id IS NULL"
+        ),
+        {"handling": handling_id, "id": row_id},
+    ).rowcount
+
+
+def set_row_hidden(
+    connection: Connection, what: Reportable, row_id: str, moderator_id: str, *, hidden: bool
+) -> None:
+    """Hide a row from learners, which handles its reports, or show it again."""
+    lock_row(connection, what, row_id)
+    values = {"id": row_id, "at": timestamp() if hidden else None}
+    values["by"] = moderator_id if hidden else None
+    connection.execute(
+        text(f"UPDATE {what.table} SET hidden_at = :at, hidden_by = :by WHERE {what.key} = :id"),
+        values,
+    )
+    if hidden:
+        handle_reports(connection, what, row_id, moderator_id, HIDDEN)
+
+
+def reported_rows(
+    connection: Connection, what: Reportable, *, limit: int, offset: int
+) -> list[tuple[tuple, int]]:
+    """A page of the rows with open reports, with how many each has, most reported first."""
+    columns = ", ".join("subject." + column for column in what.columns.split(", "))
+    rows = connection.execute(
+        text(
+            f"SELECT {columns}, count(*) FROM {what.reports} AS report"
+            f" JOIN {what.table} AS subject ON subject.{what.key} = report.{what.key}"
+            f" WHERE report.handling_id IS NULL GROUP BY {columns}"
+            f" ORDER BY count(*) DESC, subject.created_at, subject.{what.key}"
+            " LIMIT :limit OFFSET :offset"
+        ),
+        {"limit": limit, "offset": offset},
+    ).all()
+    return [(tuple(row[:-1]), row[-1]) for row in rows]
+
+
+def reported_row_count(connection: Connection, what: Reportable) -> int:
+    """How many rows `reported_rows` lists, over all its pages."""
+    return connection.execute(
+        text(f"SELECT count(DISTINCT {what.key}) FROM {what.reports} WHERE handling_id IS NULL")
+    ).scalar_one()
 
 
 def mark_resolved(connection: Connection, item_id: str, version: str) -> bool:

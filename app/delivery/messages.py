@@ -18,7 +18,14 @@ from flask_babel import force_locale, gettext, lazy_gettext, ngettext
 
 from app import i18n
 from app.delivery.links import ANSWER, CONFIRM, UNSUBSCRIBE, Links
-from app.delivery.notices import ITEM_UPDATE, POST_REPORTED, QUEUE_ITEM, THREAD_REPLY, MailNotice
+from app.delivery.notices import (
+    ITEM_UPDATE,
+    POST_REPORTED,
+    QUEUE_ITEM,
+    REFLECTION_REPORTED,
+    THREAD_REPLY,
+    MailNotice,
+)
 from app.learning.recommend import Recommendation
 
 
@@ -98,6 +105,9 @@ NOTICE_TEXTS = {
     ITEM_UPDATE: lazy_gettext("News about a comment you sent on the content."),
     QUEUE_ITEM: lazy_gettext("A new comment on the content is in the editorial queue."),
     POST_REPORTED: lazy_gettext("A learner reported a post for moderation."),
+    REFLECTION_REPORTED: lazy_gettext(
+        "A learner reported a journal-club reflection for moderation."
+    ),
 }
 
 

@@ -17,7 +17,8 @@ NOTICE_DAYS = 7  # older unread notices are not mailed (they stay on the notices
 NOTICE_BATCH = 50  # the most notices one run reads for a learner (the rest go in later runs)
 THREAD_REPLY, ITEM_UPDATE = "thread-reply", "item-update"
 QUEUE_ITEM, POST_REPORTED = "queue-item", "post-reported"
-KINDS = (THREAD_REPLY, ITEM_UPDATE, QUEUE_ITEM, POST_REPORTED)
+REFLECTION_REPORTED = "reflection-reported"
+KINDS = (THREAD_REPLY, ITEM_UPDATE, QUEUE_ITEM, POST_REPORTED, REFLECTION_REPORTED)
 
 
 @dataclass(frozen=True)

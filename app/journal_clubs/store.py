@@ -4,19 +4,31 @@ A club discusses one topic (a module, or a guideline citation) in an asynchronou
 members are the ledger's opaque learner ids; they post structured reflections (what would change
 in my practice; barriers) that pass the patient-data guard. Only members and the facilitator read
 them. The facilitator closes the club with a summary; nothing is posted after that.
+Members report a reflection to the moderators, who hide it or mark its reports handled, as they
+do discussion posts (collaboration's `Reportable`); a hidden one is shown to its author alone.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
-from app.collaboration.posting import check_posting_budget
+from app.collaboration.posting import PAGE_SIZE, check_posting_budget
+from app.collaboration.store import (
+    DISMISSED,
+    Reportable,
+    add_report,
+    handle_reports,
+    reported_row_count,
+    reported_rows,
+    set_row_hidden,
+)
 from app.database import Database, StoreSchema
 from app.ledger.privacy import check_text
 
@@ -26,7 +38,16 @@ CLUB_COLUMNS = (
     "club_id, title, facilitator_id, topic_kind, topic, topic_version, opens_at, closes_at,"
     " created_at, closed_at, summary"
 )
-REFLECTION_COLUMNS = "reflection_id, club_id, author_id, practice_change, barriers, created_at"
+REFLECTION_COLUMNS = (
+    "reflection_id, club_id, author_id, practice_change, barriers, created_at, hidden_at, hidden_by"
+)
+REFLECTIONS = Reportable(
+    "club_reflections",
+    "reflection_id",
+    REFLECTION_COLUMNS,
+    "club_reflection_reports",
+    "club_reflection_handlings",
+)
 
 
 class ClubError(Exception):
@@ -85,6 +106,28 @@ def index_reflections_by_author(db: SqliteFile) -> None:
     db["club_reflections"].create_index(["author_id", "created_at"])
 
 
+@migrations()
+def add_reflection_reports(db: SqliteFile) -> None:
+    """Members report reflections; moderators hide them or mark the reports handled."""
+    db["club_reflections"].add_column("hidden_at", str)
+    db["club_reflections"].add_column("hidden_by", str)
+    db["club_reflection_reports"].create(
+        {"reflection_id": str, "reporter_id": str, "reported_at": str, "handling_id": str},
+        pk=("reflection_id", "reporter_id"),
+    )
+    db["club_reflection_handlings"].create(
+        {
+            "handling_id": str,
+            "reflection_id": str,
+            "handled_by": str,
+            "handled_at": str,
+            "action": str,
+        },
+        pk="handling_id",
+    )
+    db["club_reflection_handlings"].create_index(["reflection_id", "handled_at"])
+
+
 POSTGRESQL_STEPS = [
     (
         "create_journal_club_tables",
@@ -128,13 +171,43 @@ POSTGRESQL_STEPS = [
         "CREATE INDEX idx_club_reflections_author_id_created_at"
         " ON club_reflections (author_id, created_at)",
     ),
+    (
+        "add_reflection_reports",
+        """
+        ALTER TABLE club_reflections ADD COLUMN hidden_at TEXT;
+        ALTER TABLE club_reflections ADD COLUMN hidden_by TEXT;
+        CREATE TABLE club_reflection_reports (
+            reflection_id TEXT,
+            reporter_id TEXT,
+            reported_at TEXT,
+            handling_id TEXT,
+            PRIMARY KEY (reflection_id, reporter_id)
+        );
+        CREATE TABLE club_reflection_handlings (
+            handling_id TEXT PRIMARY KEY,
+            reflection_id TEXT,
+            handled_by TEXT,
+            handled_at TEXT COLLATE "C",
+            action TEXT
+        );
+        CREATE INDEX idx_club_reflection_handlings_reflection_id_handled_at
+            ON club_reflection_handlings (reflection_id, handled_at)
+        """,
+    ),
 ]
-TABLES = ("club_clubs", "club_members", "club_reflections")
+TABLES = (
+    "club_clubs",
+    "club_members",
+    "club_reflections",
+    "club_reflection_reports",
+    "club_reflection_handlings",
+)
 JOURNAL_CLUB_SCHEMA = StoreSchema(
     "bedside.journal_clubs",
     migrations,
     POSTGRESQL_STEPS,
-    grants=(("SELECT, INSERT, UPDATE", TABLES),),
+    # A handling of reports is only ever added. One tuple a table (see role_script).
+    grants=(("SELECT, INSERT, UPDATE", TABLES[:4]), ("SELECT, INSERT", TABLES[4:])),
 )
 
 
@@ -161,7 +234,7 @@ class Club:
 
 @dataclass(frozen=True)
 class Reflection:
-    """A member's structured reflection."""
+    """A member's structured reflection (hidden by a moderator, or not)."""
 
     reflection_id: str
     club_id: str
@@ -169,6 +242,13 @@ class Reflection:
     practice_change: str
     barriers: str
     created_at: str
+    hidden_at: str | None = None
+    hidden_by: str | None = None
+
+    @property
+    def hidden(self) -> bool:
+        """Tell whether a moderator hid the reflection."""
+        return self.hidden_at is not None
 
 
 class JournalClubStore:
@@ -307,10 +387,18 @@ class JournalClubStore:
                 ),
                 {"learner": learner_id},
             ).all()
+            reports = connection.execute(
+                text(
+                    "SELECT reflection_id, reported_at FROM club_reflection_reports"
+                    " WHERE reporter_id = :learner ORDER BY reported_at, reflection_id"
+                ),
+                {"learner": learner_id},
+            ).all()
         return {
             "memberships": [dict(row._mapping) for row in memberships],
-            "reflections": [Reflection(*row).__dict__ for row in reflections],
+            "reflections": [reflection_data(Reflection(*row)) for row in reflections],
             "facilitated": [Club(*row).__dict__ for row in facilitated],
+            "reports": [dict(row._mapping) for row in reports],
         }
 
     def reflect(
@@ -330,7 +418,7 @@ class JournalClubStore:
             inserted = connection.execute(
                 text(
                     f"INSERT INTO club_reflections ({REFLECTION_COLUMNS}) SELECT :reflection_id,"
-                    " :club_id, :author_id, :practice_change, :barriers, :created_at"
+                    " :club_id, :author_id, :practice_change, :barriers, :created_at, NULL, NULL"
                     " WHERE EXISTS (SELECT 1 FROM club_clubs WHERE club_id = :club_id"
                     " AND closed_at IS NULL)"
                 ),
@@ -340,12 +428,13 @@ class JournalClubStore:
             raise ClubClosed(club_id)
         return reflection
 
-    def reflection_count(self, club_id: str) -> int:
-        """How many reflections the club has."""
+    def reflection_count(self, club_id: str, *, shown_to: str | None = None) -> int:
+        """How many reflections the club has (those `shown_to` this member sees, if given)."""
+        query = "SELECT count(*) FROM club_reflections WHERE club_id = :club"
+        clause, values = shown_clause(shown_to)
         with self.database.read() as connection:
             return connection.execute(
-                text("SELECT count(*) FROM club_reflections WHERE club_id = :club"),
-                {"club": club_id},
+                text(query + clause), {"club": club_id, **values}
             ).scalar_one()
 
     def reflections(
@@ -355,10 +444,15 @@ class JournalClubStore:
         *,
         limit: int | None = None,
         offset: int = 0,
+        shown_to: str | None = None,
     ) -> list[Reflection]:
-        """The club's reflections (or one member's), oldest first; a page of them with limit."""
-        query = f"SELECT {REFLECTION_COLUMNS} FROM club_reflections WHERE club_id = :club"
-        values: dict[str, object] = {"club": club_id}
+        """The club's reflections (or one member's), oldest first; a page of them with limit.
+
+        Hidden ones too, unless `shown_to` names the member reading: then only their own.
+        """
+        clause, shown = shown_clause(shown_to)
+        query = f"SELECT {REFLECTION_COLUMNS} FROM club_reflections WHERE club_id = :club{clause}"
+        values: dict[str, object] = {"club": club_id, **shown}
         if author_id is not None:
             query += " AND author_id = :author"
             values["author"] = author_id
@@ -369,6 +463,61 @@ class JournalClubStore:
         with self.database.read() as connection:
             rows = connection.execute(text(query), values).all()
         return [Reflection(*row) for row in rows]
+
+    def reflection(self, reflection_id: str) -> Reflection:
+        """One reflection; ClubNotFound if there is none."""
+        with self.database.read() as connection:
+            row = connection.execute(
+                text(
+                    f"SELECT {REFLECTION_COLUMNS} FROM club_reflections WHERE reflection_id = :id"
+                ),
+                {"id": reflection_id},
+            ).first()
+        if row is None:
+            raise ClubNotFound(reflection_id)
+        return Reflection(*row)
+
+    def report_reflection(self, reflection_id: str, reporter_id: str) -> bool:
+        """A member flags a reflection for the moderators; False when their report is open."""
+        reflection = self.reflection(reflection_id)
+        self.club_for_member(reflection.club_id, reporter_id)
+        with self.database.write() as connection:
+            return add_report(connection, REFLECTIONS, reflection_id, reporter_id) is not None
+
+    def reported_reflections(
+        self, *, limit: int = PAGE_SIZE, offset: int = 0
+    ) -> list[tuple[Reflection, int]]:
+        """A page of the reflections with reports not yet handled, with how many, most first."""
+        with self.database.read() as connection:
+            rows = reported_rows(connection, REFLECTIONS, limit=limit, offset=offset)
+        return [(Reflection(*row), count) for row, count in rows]
+
+    def reported_reflection_count(self) -> int:
+        """How many reflections `reported_reflections` lists, over all its pages."""
+        with self.database.read() as connection:
+            return reported_row_count(connection, REFLECTIONS)
+
+    def dismiss_reports(self, reflection_id: str, moderator_id: str) -> None:
+        """A moderator marks a reflection's reports handled, leaving it shown."""
+        self.reflection(reflection_id)
+        with self.database.write() as connection:
+            handle_reports(connection, REFLECTIONS, reflection_id, moderator_id, DISMISSED)
+
+    def set_hidden(self, reflection_id: str, moderator_id: str, *, hidden: bool) -> None:
+        """Hide a reflection from the other members (handling its reports) or show it again."""
+        self.reflection(reflection_id)
+        with self.database.write() as connection:
+            set_row_hidden(connection, REFLECTIONS, reflection_id, moderator_id, hidden=hidden)
+
+    def club_titles(self, club_ids: Collection[str]) -> dict[str, str]:
+        """The titles of these clubs, by id."""
+        if not club_ids:
+            return {}
+        query = text("SELECT club_id, title FROM club_clubs WHERE club_id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        )
+        with self.database.read() as connection:
+            return dict(connection.execute(query, {"ids": sorted(set(club_ids))}).all())
 
     def reflecting_members(self) -> list[tuple[str, str]]:
         """Every (club, member) pair with at least one reflection."""
@@ -399,6 +548,20 @@ class JournalClubStore:
             ).rowcount
         if closed != 1:  # closed at the same time elsewhere: that summary stands, not this one
             raise ClubClosed(club_id)
+
+
+def shown_clause(reader: str | None) -> tuple[str, dict[str, str]]:
+    """The condition and values that keep to what a member reads (all when reader is None)."""
+    if reader is None:
+        return "", {}
+    return " AND (hidden_at IS NULL OR author_id = :reader)", {"reader": reader}
+
+
+def reflection_data(reflection: Reflection) -> dict:
+    """A reflection its author wrote, as JSON values for their data export (not who hid it)."""
+    data = dict(reflection.__dict__)
+    del data["hidden_by"]
+    return data
 
 
 def add_member(connection, club_id: str, learner_id: str, now: str) -> bool:

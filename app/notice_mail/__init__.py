@@ -20,6 +20,7 @@ from app.collaboration.store import (
     ITEM_STATUS,
     POST_REPORTED,
     QUEUE_ITEM,
+    REFLECTION_REPORTED,
     THREAD_REPLY,
     CollaborationStore,
     NotFound,
@@ -39,6 +40,7 @@ MAIL_KINDS = {
     ITEM_RESOLVED: mail.ITEM_UPDATE,
     QUEUE_ITEM: mail.QUEUE_ITEM,
     POST_REPORTED: mail.POST_REPORTED,
+    REFLECTION_REPORTED: mail.REFLECTION_REPORTED,
 }
 
 
@@ -82,6 +84,8 @@ def page(notice: Notice) -> str:
         return f"/app/editorial/{notice.item_id}"
     if notice.kind == POST_REPORTED:
         return "/app/moderation"
+    if notice.kind == REFLECTION_REPORTED:
+        return "/app/moderation?show=reflections"
     return NOTICES_PAGE
 
 

@@ -3,7 +3,9 @@
 A facilitator (role from the roles file) creates a club on a module or a guideline citation with
 a discussion window, and shares its signed invite link; a signed-in learner who follows it joins.
 Members post structured reflections (patient-data guard, Markdown as in discussions), each
-claiming the member's club credit once. Non-members get 404 for everything of a club.
+claiming the member's club credit once, and report one to the moderators as they do a post.
+Moderators hide a reflection (then only its author sees that it was hidden) or mark its reports
+handled, from the moderation page. Non-members get 404 for everything of a club.
 """
 
 from __future__ import annotations
@@ -18,17 +20,19 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from app.collaboration.posting import PostingTooFast, last_page, page_span
-from app.collaboration.roles import FACILITATE
+from app.collaboration.roles import FACILITATE, MODERATE
 from app.journal_clubs import journal_clubs
 from app.journal_clubs.invites import InviteRefused, invite_token, invited_club
 from app.journal_clubs.participation import club_topic_module, settle_member
-from app.journal_clubs.store import Club, ClubClosed, ClubNotFound
+from app.journal_clubs.store import Club, ClubClosed, ClubNotFound, Reflection
 from app.ledger.models import PatientDataRefused
 from app.ledger.rules import journal_club_key
 from app.smart.sessions import LAUNCH_ARG
 from app.ui.discussion_views import (
+    REFLECTIONS_LIST,
     FormAnswer,
     answer_with_page,
+    back_from_moderation,
     can,
     form_answer,
     refused_text,
@@ -157,7 +161,7 @@ def club_view(club_id: str) -> Response | FormAnswer:
                 errors["practice_change"], too_fast = too_fast_text(refused), refused
         settle_pending_claim(club)  # this reflection's claim, or one an earlier post left
         if not errors:
-            newest = last_page(journal_clubs().reflection_count(club_id))
+            newest = last_page(journal_clubs().reflection_count(club_id, shown_to=reader()))
             return redirect(url_for("ui.club_view", club_id=club_id, page=newest), 303)
     return form_answer(club_page(club, values, errors), errors, too_fast)
 
@@ -188,10 +192,18 @@ def reflection_errors(values: dict[str, str]) -> dict[str, str]:
     return errors
 
 
+def reader() -> str | None:
+    """Whose view of a club's reflections to show: the member's own, or all for a moderator."""
+    return None if can(MODERATE) else learner_id()
+
+
 def club_page(club: Club, values: dict, errors: dict) -> str:
     """Render a club for a member (the facilitator also sees the invite link and close form)."""
-    span = page_span(journal_clubs().reflection_count(club.club_id), request.args.get("page"))
-    reflections = journal_clubs().reflections(club.club_id, limit=span.size, offset=span.offset)
+    count = journal_clubs().reflection_count(club.club_id, shown_to=reader())
+    span = page_span(count, request.args.get("page"))
+    reflections = journal_clubs().reflections(
+        club.club_id, limit=span.size, offset=span.offset, shown_to=reader()
+    )
     me = learner_id()
     credited = [
         record
@@ -216,6 +228,7 @@ def club_page(club: Club, values: dict, errors: dict) -> str:
         credited=credited,
         facilitating=facilitating,
         invite=invite,
+        moderator=can(MODERATE),
         rendered=rendered,
         values=values,
         errors=errors,
@@ -246,6 +259,53 @@ def club_close(club_id: str) -> Response | tuple[str, int] | str:
         values = {"practice_change": "", "barriers": "", "summary": summary}
         return club_page(club, values, {"summary": refused}), 400
     return redirect(url_for("ui.club_view", club_id=club_id), 303)
+
+
+@bp.post("/clubs/<club_id>/reflections/<reflection_id>/report")
+def reflection_report(club_id: str, reflection_id: str) -> Response:
+    """A member flags a reflection for the moderators (once per member until it is handled)."""
+    journal_clubs().club_for_member(club_id, learner_id())
+    reflection = journal_clubs().reflection(reflection_id)
+    if reflection.club_id != club_id or (reflection.hidden and not can(MODERATE)):
+        raise ClubNotFound(reflection_id)
+    if journal_clubs().report_reflection(reflection_id, learner_id()):
+        store().notify_reflection_reported(reflection_id, learner_id())
+    return redirect(url_for("ui.club_view", club_id=club_id, reported=reflection_id), 303)
+
+
+@bp.post("/clubs/reflection/<reflection_id>/hide")
+def reflection_hide(reflection_id: str) -> Response:
+    """A moderator hides a reflection from the other members (its text is kept)."""
+    return set_reflection_hidden(reflection_id, hidden=True)
+
+
+@bp.post("/clubs/reflection/<reflection_id>/restore")
+def reflection_restore(reflection_id: str) -> Response:
+    """A moderator shows a hidden reflection again."""
+    return set_reflection_hidden(reflection_id, hidden=False)
+
+
+@bp.post("/clubs/reflection/<reflection_id>/handled")
+def reflection_handled(reflection_id: str) -> Response:
+    """A moderator marks a reflection's reports handled: it leaves the list until reported again."""
+    require(MODERATE)
+    reflection = journal_clubs().reflection(reflection_id)
+    journal_clubs().dismiss_reports(reflection_id, learner_id())
+    return back_to(reflection)
+
+
+def set_reflection_hidden(reflection_id: str, *, hidden: bool) -> Response:
+    """Hide or restore a reflection (moderators only), then go back where the moderator was."""
+    require(MODERATE)
+    reflection = journal_clubs().reflection(reflection_id)
+    journal_clubs().set_hidden(reflection_id, learner_id(), hidden=hidden)
+    return back_to(reflection)
+
+
+def back_to(reflection: Reflection) -> Response:
+    """The moderation list of reflections, or the club page the moderator acted on."""
+    club_page_url = url_for("ui.club_view", club_id=reflection.club_id)
+    return back_from_moderation(club_page_url, show=REFLECTIONS_LIST)
 
 
 def form_day(value: str) -> date | None:

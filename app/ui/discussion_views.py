@@ -2,7 +2,9 @@
 
 Peers appear under the display names they chose (never EHR ids); every text passes the
 patient-data guard used for point-of-care questions, and a refused text comes back in its form.
-A moderator hides and restores posts; learners never read a hidden post (404), nor moderate (403).
+A moderator hides and restores posts, or marks their reports handled; learners never read a hidden
+post (404), nor moderate (403). The moderation page lists reported posts and, in a second list,
+reported journal-club reflections (handled on the club pages' routes).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from app.collaboration.store import (
     Post,
 )
 from app.i18n import ago
+from app.journal_clubs import journal_clubs
 from app.ledger.models import PatientDataRefused
 from app.library.markdown import render_post_markdown
 from app.smart import current_smart_session
@@ -43,6 +46,7 @@ from app.ui.views import bp, error_page, page
 TITLE_MAX, BODY_MAX, NAME_MAX = 120, 5000, 40
 FormAnswer = str | tuple[str, int] | tuple[str, int, dict[str, str]]
 MODULE_SCOPE = "module"
+REFLECTIONS_LIST = "reflections"  # the moderation page's second list (`show`); posts by default
 CASE_SCOPE = "case"  # a teaching case's thread: read and answered on its case's page
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 # Posts are read by peers, so a date of birth is refused for any patient, not only the launched
@@ -347,14 +351,28 @@ def post_restore(post_id: str) -> Response:
     return set_hidden(post_id, hidden=False)
 
 
+@bp.post("/discuss/post/<post_id>/handled")
+def post_handled(post_id: str) -> Response:
+    """A moderator marks a post's reports handled: it leaves the list until reported again."""
+    require(MODERATE)
+    post = store().post(post_id)
+    store().dismiss_reports(post_id, learner_id())
+    return back_from_moderation(thread_url(post.thread_id))
+
+
 def set_hidden(post_id: str, *, hidden: bool) -> Response:
     """Hide or restore a post (moderators only), then go back where the moderator came from."""
     require(MODERATE)
     post = store().post(post_id)
     store().set_hidden(post_id, learner_id(), hidden=hidden)
+    return back_from_moderation(thread_url(post.thread_id))
+
+
+def back_from_moderation(elsewhere: str, **listing: str) -> Response:
+    """After a moderator's action: back to the moderation list it came from, else `elsewhere`."""
     if request.form.get("next") == "moderation":
-        return redirect(url_for("ui.moderation"), 303)
-    return redirect(thread_url(post.thread_id), 303)
+        return redirect(url_for("ui.moderation", **listing), 303)
+    return redirect(elsewhere, 303)
 
 
 def thread_url(thread_id: str, **args: str) -> str:
@@ -367,15 +385,25 @@ def thread_url(thread_id: str, **args: str) -> str:
 
 @bp.get("/moderation")
 def moderation() -> str:
-    """Reported posts for moderators, most reported first."""
+    """Reported posts, or reported club reflections, not yet handled; most reported first."""
     require(MODERATE)
-    span = page_span(store().reported_post_count(), request.args.get("page"))
-    reported = store().reported_posts(limit=span.size, offset=span.offset)
+    totals = {"posts": store().reported_post_count()}
+    totals[REFLECTIONS_LIST] = journal_clubs().reported_reflection_count()
+    listing = REFLECTIONS_LIST if request.args.get("show") == REFLECTIONS_LIST else "posts"
+    span = page_span(totals[listing], request.args.get("page"))
+    if listing == REFLECTIONS_LIST:
+        reported = journal_clubs().reported_reflections(limit=span.size, offset=span.offset)
+        clubs = journal_clubs().club_titles({reflection.club_id for reflection, _ in reported})
+    else:
+        reported, clubs = store().reported_posts(limit=span.size, offset=span.offset), {}
     return page(
         "ui/moderation.html",
+        listing=listing,
+        totals=totals,
         reported=reported,
+        clubs=clubs,
         span=span,
-        names=store().display_names({post.author_id for post, _ in reported}),
+        names=store().display_names({row.author_id for row, _ in reported}),
         rendered=rendered,
         thread_url=thread_url,
     )

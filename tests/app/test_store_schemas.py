@@ -30,6 +30,7 @@ TABLES = {
         "collab_posts",
         "collab_post_edits",
         "collab_reports",
+        "collab_report_handlings",
         "collab_items",
         "collab_item_events",
         "collab_notices",
@@ -41,7 +42,13 @@ TABLES = {
         "delivery_suppressions",
         "delivery_tokens",
     },
-    "journal clubs": {"club_clubs", "club_members", "club_reflections"},
+    "journal clubs": {
+        "club_clubs",
+        "club_members",
+        "club_reflections",
+        "club_reflection_reports",
+        "club_reflection_handlings",
+    },
     "case conferences": {"conf_cases"},
 }
 
