@@ -483,7 +483,8 @@ class CdsStore:
         return bool(held)
 
     def forget_user(self, user_key: str) -> None:
-        """Drop a user's exposures and feedback (demo resets; never the CME ledger)."""
+        """Drop a user's exposures and feedback (demo resets, a learner's erasure; never the
+        CME ledger)."""
         with self.database.write() as connection:
             for table in ("cds_exposures", "cds_feedback"):
                 connection.execute(

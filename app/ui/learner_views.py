@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError as DatabaseBusy
 from app import i18n
 from app.case_conferences import case_conferences
 from app.collaboration import collaboration
+from app.collaboration.store import CDS_REPORTER
 from app.ui import labels
 from app.ui.learner_profile import (
     NAME_FIELDS,
@@ -112,9 +113,20 @@ def profile_delete() -> Response:
     session = smart_session()  # items filed under their CDS keys are detached too
     keys = collaboration().reporter_keys(learner_id(), session.issuer, session.user)
     collaboration().store.forget_display_name(learner_id(), keys)  # posts stay, without the name
+    forget_cds_use(keys)
     # club memberships and reflections stay in their clubs' record, like posts in threads
     case_conferences().delete_unapproved(learner_id())  # approved cases carry a discussion
     return redirect(url_for("ui.profile_view", done="deleted"), 303)
+
+
+def forget_cds_use(reporter_keys: set[str]) -> None:
+    """Delete the cards the clinician was shown and what they did with them (their CDS keys')."""
+    cds = current_app.extensions.get("cds")
+    if cds is None:
+        return
+    for key in sorted(reporter_keys):
+        if key.startswith(CDS_REPORTER):
+            cds.engine.store.forget_user(key.removeprefix(CDS_REPORTER))
 
 
 @bp.errorhandler(DatabaseBusy)
