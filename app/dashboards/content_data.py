@@ -1,6 +1,8 @@
-"""Content analytics per module version, from plain records: cards and what clinicians did with
-them, alert burden, time to action, case pass rates and item analysis. No Flask, HTTP or SQL.
+"""Content analytics per module version, from tallies: cards per clinician-week and what
+clinicians did with them, time to action, case pass rates and item analysis. No Flask, HTTP or SQL.
 
+The reads (content_sources) add their rows up into a tally per module version, so a figure costs
+memory per clinician-week, per learner and per card acted on (one float), never per row read.
 Clinicians and learners appear only as opaque keys (the stores' keyed hashes), are counted and
 never listed. Small cells follow the one rule of `app.stats` (fewer than 5): a figure resting on
 fewer than 5 cards, actions, clinicians or answers is marked suppressed here and never shown.
@@ -12,9 +14,11 @@ version's away by subtraction (`complemented`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from app import stats
 from app.ledger.rules import passed
@@ -28,61 +32,114 @@ TOO_HARD = 0.2
 LOW_DISCRIMINATION = 0.1
 ACCEPTED, OVERRIDDEN = "accepted", "overridden"
 
+Version = tuple[str, str]  # (module id, module version)
+Reason = tuple[str | None, str | None]  # (code, system) of an override reason; None: not given
+ClinicianWeek = tuple[str, tuple[int, int]]  # (clinician, ISO (year, week))
+Action = tuple[str, Reason, datetime]  # a clinician's feedback: outcome, reason, when acted
+
+
+@dataclass
+class CardTally:
+    """A module version's cards added up: cards per clinician-week (UTC), cards accepted, each
+    overridden card's first reason, and the seconds from each acted-on card to its first action."""
+
+    weeks: Counter[ClinicianWeek] = field(default_factory=Counter)
+    accepted: int = 0
+    overrides: Counter[Reason] = field(default_factory=Counter)
+    delays: array[float] = field(default_factory=lambda: array("d"))
+
+    def add_shown(self, clinician: str, day: date, cards: int = 1) -> None:
+        """Count cards shown to a clinician on a (UTC) day."""
+        self.weeks[clinician, day.isocalendar()[:2]] += cards
+
+    def add_actions(self, shown_at: datetime, actions: Iterable[Action]) -> None:
+        """Count what was done with one card shown at `shown_at`: accepted if any action accepted
+        it, overridden for the reason of its earliest override (of equal times, the first given),
+        acted on after its earliest action."""
+        accepted, override, earliest = False, None, None
+        for outcome, reason, acted_at in actions:
+            accepted = accepted or outcome == ACCEPTED
+            if outcome == OVERRIDDEN and (override is None or acted_at < override[0]):
+                override = (acted_at, reason)
+            if earliest is None or acted_at < earliest:
+                earliest = acted_at
+        if earliest is None:
+            return
+        self.accepted += accepted
+        if override is not None:
+            self.overrides[override[1]] += 1
+        # The action's time is the EHR's clock, the showing Bedside's: a small skew may put the
+        # action first, which counts as immediate rather than being dropped.
+        self.delays.append(max(0.0, (earliest - shown_at).total_seconds()))
+
+    def add_tally(self, other: CardTally) -> None:
+        """Add another tally's cards to these."""
+        self.weeks.update(other.weeks)
+        self.accepted += other.accepted
+        self.overrides.update(other.overrides)
+        self.delays.extend(other.delays)
+
+
+@dataclass
+class CaseTally:
+    """A module version's completed case attempts added up: attempts per learner, how many
+    passed, and each learner's first question-set attempt (when started, each item right or
+    wrong)."""
+
+    completed: Counter[str] = field(default_factory=Counter)
+    passes: int = 0
+    firsts: dict[str, tuple[datetime, dict[str, bool]]] = field(default_factory=dict)
+
+    def add_completed(
+        self, learner: str, correct: int, total: int, pass_mark_percent: int, attempts: int = 1
+    ) -> None:
+        """Count a learner's completed attempts with this score (the ledger's pass rule)."""
+        self.completed[learner] += attempts
+        self.passes += attempts if passed(correct, total, pass_mark_percent) else 0
+
+    def offer_first(self, learner: str, started_at: datetime, answers: dict[str, bool]) -> None:
+        """Keep an attempt's answers as the learner's first, if it is a question set (not a
+        scenario walk) started before any kept so far: a retake has seen the questions and
+        their rationales, so it would flatter every item."""
+        if not is_question_set(answers):
+            return
+        kept = self.firsts.get(learner)
+        if kept is None or started_at < kept[0]:
+            self.firsts[learner] = (started_at, answers)
+
+    def add_tally(self, other: CaseTally) -> None:
+        """Add another tally's attempts to these."""
+        self.completed.update(other.completed)
+        self.passes += other.passes
+        for learner, (started_at, answers) in other.firsts.items():
+            self.offer_first(learner, started_at, answers)
+
+
+def is_question_set(answers: Mapping[str, bool]) -> bool:
+    """Answered question by question (not a scenario walk), so items can be compared."""
+    return bool(answers) and not any(item.startswith(SCENARIO_STEP) for item in answers)
+
 
 @dataclass(frozen=True)
-class CardShown:
-    """A card of a module version shown to a clinician (an opaque key)."""
+class ContentTallies:
+    """Everything the analytics read, per module version; `synthetic` when (some of) it is
+    generated demo data."""
 
-    card_uuid: str
-    module_id: str
-    module_version: str
-    clinician: str
-    shown_at: datetime
-
-
-@dataclass(frozen=True)
-class CardAction:
-    """What a clinician did with a card: accepted or overridden (with a reason code, if given)."""
-
-    card_uuid: str
-    outcome: str
-    reason_code: str | None
-    reason_system: str | None
-    acted_at: datetime
-
-
-@dataclass(frozen=True)
-class CaseAttempt:
-    """A completed case attempt: its score and each item's right or wrong."""
-
-    learner: str
-    module_id: str
-    module_version: str
-    started_at: datetime
-    correct: int
-    total: int
-    pass_mark_percent: int
-    answers: dict[str, bool] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> bool:
-        """The score reaches the pass mark (the ledger's exact rule)."""
-        return passed(self.correct, self.total, self.pass_mark_percent)
-
-    @property
-    def is_question_set(self) -> bool:
-        """Answered question by question (not a scenario walk), so items can be compared."""
-        return bool(self.answers) and not any(i.startswith(SCENARIO_STEP) for i in self.answers)
-
-
-@dataclass(frozen=True)
-class ContentRecords:
-    """Everything the analytics read; `synthetic` when (some of) it is generated demo data."""
-
-    shown: Sequence[CardShown] = ()
-    actions: Sequence[CardAction] = ()
-    attempts: Sequence[CaseAttempt] = ()
+    cards: Mapping[Version, CardTally] = field(default_factory=dict)
+    cases: Mapping[Version, CaseTally] = field(default_factory=dict)
     synthetic: bool = False
+
+
+def combined(*parts: ContentTallies) -> ContentTallies:
+    """The tallies of several sources added up, version by version (the parts are unchanged)."""
+    cards: dict[Version, CardTally] = {}
+    cases: dict[Version, CaseTally] = {}
+    for part in parts:
+        for version, card_tally in part.cards.items():
+            cards.setdefault(version, CardTally()).add_tally(card_tally)
+        for version, case_tally in part.cases.items():
+            cases.setdefault(version, CaseTally()).add_tally(case_tally)
+    return ContentTallies(cards, cases, any(part.synthetic for part in parts))
 
 
 @dataclass(frozen=True)
@@ -185,35 +242,29 @@ class VersionFigures:
     case: CaseFigures | None
 
 
-def version_figures(records: ContentRecords) -> list[VersionFigures]:
+def version_figures(tallies: ContentTallies) -> list[VersionFigures]:
     """Figures for every module version with cards or completed case attempts, in id order."""
-    shown = group(records.shown, version_of)
-    attempts = group(records.attempts, version_of)
-    actions = group(records.actions, lambda action: action.card_uuid)
     return [
         VersionFigures(
-            *key,
-            card_figures(shown[key], actions) if key in shown else None,
-            case_figures(attempts[key]) if key in attempts else None,
+            *version,
+            card_figures(tallies.cards[version]) if version in tallies.cards else None,
+            case_figures(tallies.cases[version]) if version in tallies.cases else None,
         )
-        for key in sorted(set(shown) | set(attempts))
+        for version in sorted(set(tallies.cards) | set(tallies.cases))
     ]
 
 
-def all_cards(records: ContentRecords, versions: Sequence[VersionFigures]) -> CardFigures | None:
-    """The same card figures over every module (`versions`: version_figures of the records): the
+def all_cards(tallies: ContentTallies, versions: Sequence[VersionFigures]) -> CardFigures | None:
+    """The same card figures over every module (`versions`: version_figures of the tallies): the
     whole alert burden a clinician carries, its counts withheld where they would give a lone
     suppressed version's away."""
-    if not records.shown:
+    if not tallies.cards:
         return None
-    actions = group(records.actions, lambda action: action.card_uuid)
+    total = CardTally()
+    for tally in tallies.cards.values():
+        total.add_tally(tally)
     parts = [figures.cards for figures in versions if figures.cards is not None]
-    return complemented(card_figures(records.shown, actions), parts)
-
-
-def version_of(record: CardShown | CaseAttempt) -> tuple[str, str]:
-    """(module id, module version) of a card or attempt."""
-    return record.module_id, record.module_version
+    return complemented(card_figures(total), parts)
 
 
 def complemented(total: CardFigures, parts: Sequence[CardFigures]) -> CardFigures:
@@ -239,48 +290,31 @@ def complemented_spread(total: Spread, parts: Sequence[Spread]) -> Spread:
     return replace(total, count_withheld=lone and not total.suppressed)
 
 
-def card_figures(shown: Sequence[CardShown], actions: dict[str, list[CardAction]]) -> CardFigures:
+def card_figures(tally: CardTally) -> CardFigures:
     """Shown, accepted and overridden cards, override reasons, burden and time to action."""
-    count = len(shown)
-    clinicians = len({card.clinician for card in shown})
-    taken = {card.card_uuid: actions.get(card.card_uuid, []) for card in shown}
-    accepted = sum(any(a.outcome == ACCEPTED for a in done) for done in taken.values())
-    overrides = [first(done, OVERRIDDEN) for done in taken.values()]
-    overrides = [action for action in overrides if action is not None]
-    # The action's time is the EHR's clock, the showing Bedside's: a small skew may put the
-    # action first, which counts as immediate rather than being dropped.
-    delays = [
-        max(0.0, (min(a.acted_at for a in done) - card.shown_at).total_seconds())
-        for card in shown
-        if (done := taken[card.card_uuid])
-    ]
+    shown = sum(tally.weeks.values())
+    clinicians = len({clinician for clinician, _ in tally.weeks})
     return CardFigures(
-        shown=count,
+        shown=shown,
         clinicians=clinicians,
-        accepted=stats.Rate(accepted, count),
-        overridden=stats.Rate(len(overrides), count),
-        reasons=reason_counts(overrides, clinicians),
-        burden=alert_burden(shown),
-        time_to_action=spread(delays, clinicians),
+        accepted=stats.Rate(tally.accepted, shown),
+        overridden=stats.Rate(tally.overrides.total(), shown),
+        reasons=reason_counts(tally.overrides, clinicians),
+        burden=alert_burden(tally.weeks),
+        time_to_action=spread(tally.delays, clinicians),
     )
 
 
-def first(actions: Iterable[CardAction], outcome: str) -> CardAction | None:
-    """The earliest action with this outcome."""
-    matching = sorted((a for a in actions if a.outcome == outcome), key=lambda a: a.acted_at)
-    return matching[0] if matching else None
-
-
-def reason_counts(overrides: Sequence[CardAction], clinicians: int) -> list[ReasonCount]:
+def reason_counts(overrides: Mapping[Reason, int], clinicians: int) -> list[ReasonCount]:
     """Overridden cards per reason, commonest first; small cells (and what would reveal them)
     suppressed by `stats.suppressed_groups`, every one when fewer than 5 clinicians were shown
     the cards."""
-    by_reason = group(overrides, lambda action: (action.reason_code, action.reason_system))
-    rates = {key: stats.Rate(len(found), len(overrides)) for key, found in by_reason.items()}
+    total = sum(overrides.values())
+    rates = {reason: stats.Rate(count, total) for reason, count in overrides.items()}
     # Each reason is a group whose size is its count (as clinicians are for a measure's rates).
     sizes = {key: stats.Rate(rate.numerator, rate.numerator) for key, rate in rates.items()}
     hidden = stats.suppressed_groups(sizes)
-    few = suppressed(len(overrides), clinicians)
+    few = suppressed(total, clinicians)
     ordered = sorted(rates, key=lambda key: (-rates[key].numerator, str(key)))
     return [
         ReasonCount(code, system, rates[(code, system)], few or (code, system) in hidden)
@@ -288,12 +322,11 @@ def reason_counts(overrides: Sequence[CardAction], clinicians: int) -> list[Reas
     ]
 
 
-def alert_burden(shown: Sequence[CardShown]) -> Spread:
+def alert_burden(weeks: Mapping[ClinicianWeek, int]) -> Spread:
     """Cards per clinician per ISO week (UTC) over the clinician-weeks with any card;
     suppressed when fewer than 5 clinicians are behind it."""
-    weeks = group(shown, lambda card: (card.clinician, card.shown_at.isocalendar()[:2]))
-    counts = [float(len(cards)) for cards in weeks.values()]
-    return spread(counts, len({card.clinician for card in shown}))
+    counts = [float(cards) for cards in weeks.values()]
+    return spread(counts, len({clinician for clinician, _ in weeks}))
 
 
 def spread(values: Sequence[float], people: int) -> Spread:
@@ -312,32 +345,23 @@ def suppressed(count: int, people: int) -> bool:
     return stats.small_count(count) or stats.small_count(people)
 
 
-def case_figures(attempts: Sequence[CaseAttempt]) -> CaseFigures:
-    """Pass rate over every completed attempt; item analysis over each learner's first one
-    (a retake has seen the questions and their rationales, so it would flatter every item)."""
-    firsts = first_attempts(a for a in attempts if a.is_question_set)
-    item_ids = sorted({item for attempt in firsts for item in attempt.answers})
+def case_figures(tally: CaseTally) -> CaseFigures:
+    """Pass rate over every completed attempt; item analysis over each learner's first one."""
+    firsts = [answers for _, answers in tally.firsts.values()]
+    item_ids = sorted({item for answers in firsts for item in answers})
     return CaseFigures(
-        attempts=stats.Rate(sum(a.passed for a in attempts), len(attempts)),
-        attempted_by=len({attempt.learner for attempt in attempts}),
+        attempts=stats.Rate(tally.passes, tally.completed.total()),
+        attempted_by=len(tally.completed),
         learners=len(firsts),
         items=[item_figures(item, firsts) for item in item_ids],
     )
 
 
-def first_attempts(attempts: Iterable[CaseAttempt]) -> list[CaseAttempt]:
-    """Each learner's earliest attempt."""
-    earliest: dict[str, CaseAttempt] = {}
-    for attempt in sorted(attempts, key=lambda a: (a.started_at, a.learner)):
-        earliest.setdefault(attempt.learner, attempt)
-    return list(earliest.values())
-
-
-def item_figures(item_id: str, attempts: Sequence[CaseAttempt]) -> ItemFigures:
-    """Difficulty and corrected item-total discrimination over the attempts that answered it."""
-    answered = [a for a in attempts if item_id in a.answers]
-    scores = [int(a.answers[item_id]) for a in answered]
-    totals = [sum(a.answers.values()) for a in answered]
+def item_figures(item_id: str, firsts: Sequence[Mapping[str, bool]]) -> ItemFigures:
+    """Difficulty and corrected item-total discrimination over the first attempts answering it."""
+    answered = [answers for answers in firsts if item_id in answers]
+    scores = [int(answers[item_id]) for answers in answered]
+    totals = [sum(answers.values()) for answers in answered]
     difficulty = stats.Rate(sum(scores), len(scores))
     discrimination = None if difficulty.small_cell else stats.corrected_item_total(scores, totals)
     return ItemFigures(item_id, difficulty, discrimination, item_flags(difficulty, discrimination))
@@ -356,11 +380,3 @@ def item_flags(difficulty: stats.Rate, discrimination: float | None) -> tuple[st
     if discrimination is not None and discrimination < LOW_DISCRIMINATION:
         flags.append("low-discrimination")
     return tuple(flags)
-
-
-def group(items: Iterable, key) -> dict:
-    """Items listed under their key, keys in first-seen order."""
-    groups: dict = {}
-    for item in items:
-        groups.setdefault(key(item), []).append(item)
-    return groups

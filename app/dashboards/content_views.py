@@ -21,7 +21,7 @@ from app.collaboration import collaboration
 from app.dashboards import content_sources, labels
 from app.dashboards.content_data import (
     CardFigures,
-    ContentRecords,
+    ContentTallies,
     VersionFigures,
     all_cards,
     version_figures,
@@ -50,12 +50,12 @@ def content():
     """Per module version: card figures, alert burden, time to action, cases and items."""
     if not may_read_content():
         return content_forbidden()
-    records = content_sources.content_records()
-    versions = version_figures(records)
+    tallies = content_sources.content_tallies()
+    versions = version_figures(tallies)
     return render_template(
         "dashboards/content.html",
-        records=records,
-        overall=all_cards(records, versions),
+        records=tallies,
+        overall=all_cards(tallies, versions),
         versions=[version_view(figures) for figures in versions],
         data=None,
     )
@@ -66,11 +66,11 @@ def content_csv():
     """The same figures as CSV rows (suppressed cells say so, with no count)."""
     if not may_read_content():
         return content_forbidden()
-    records = content_sources.content_records()
+    tallies = content_sources.content_tallies()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_rows(records))
+    writer.writerows(csv_rows(tallies))
     response = Response(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="bedside-content.csv"'
     return response
@@ -113,11 +113,11 @@ def version_view(figures: VersionFigures) -> dict:
     }
 
 
-def csv_rows(records: ContentRecords) -> list[list[str]]:
+def csv_rows(tallies: ContentTallies) -> list[list[str]]:
     """Long-format rows: one figure per row, the first rows for all modules together."""
     rows = []
-    versions = version_figures(records)
-    overall = all_cards(records, versions)
+    versions = version_figures(tallies)
+    overall = all_cards(tallies, versions)
     if overall is not None:
         rows.extend(card_rows("", "", overall))
     for figures in versions:

@@ -1,4 +1,4 @@
-"""Synthetic content-analytics records for demo mode: cards with feedback and case attempts.
+"""Synthetic content-analytics tallies for demo mode: cards with feedback and case attempts.
 
 Clearly synthetic: made-up opaque keys ("synthetic-clinician-07", "synthetic-learner-42"), no
 patient at all, a fixed seed so every demo shows the same figures. Item responses follow a
@@ -14,7 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
-from app.dashboards.content_data import CardAction, CardShown, CaseAttempt, ContentRecords
+from app.dashboards.content_data import (
+    ACCEPTED,
+    OVERRIDDEN,
+    Action,
+    CardTally,
+    CaseTally,
+    ContentTallies,
+)
 from cds_hooks.cards import OVERRIDE_REASON_SYSTEM
 
 SEED = 20261206
@@ -30,77 +37,76 @@ ANCHOR = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday: the synthetic weeks end 
 
 
 class SyntheticContent:
-    """A callable giving the same synthetic ContentRecords every time (made on first use)."""
+    """A callable giving the same synthetic ContentTallies every time (made on first use)."""
 
     def __init__(self, seed: int = SEED):
         self.seed = seed
-        self._records: ContentRecords | None = None
+        self._tallies: ContentTallies | None = None
 
-    def __call__(self) -> ContentRecords:
-        """The records, generated once from the app's content library."""
-        if self._records is None:
+    def __call__(self) -> ContentTallies:
+        """The tallies, generated once from the app's content library."""
+        if self._tallies is None:
             runtime = current_app.extensions.get("cds")
             library = runtime.engine.library.modules if runtime is not None else {}
             modules = [library[module_id] for module_id in MODULES if module_id in library]
-            self._records = synthetic_records(modules, random.Random(self.seed))
-        return self._records
+            self._tallies = synthetic_tallies(modules, random.Random(self.seed))
+        return self._tallies
 
 
-def synthetic_records(modules: list[dict], rng: random.Random) -> ContentRecords:
+def synthetic_tallies(modules: list[dict], rng: random.Random) -> ContentTallies:
     """Cards and case attempts for these modules."""
-    shown: list[CardShown] = []
-    actions: list[CardAction] = []
-    attempts: list[CaseAttempt] = []
+    cards, cases = {}, {}
     for offset, module in enumerate(modules):
-        cards = synthetic_cards(module, rng)
-        shown.extend(cards)
-        actions.extend(synthetic_actions(module, cards, rng))
-        attempts.extend(synthetic_attempts(module, offset, rng))
-    return ContentRecords(shown, actions, attempts, synthetic=True)
+        version = (module["id"], str(module["version"]))
+        cards[version] = synthetic_cards(module, rng)
+        cases[version] = synthetic_case(module, offset, rng)
+    return ContentTallies(cards, cases, synthetic=True)
 
 
-def synthetic_cards(module: dict, rng: random.Random) -> list[CardShown]:
-    """Each synthetic clinician sees 0 to 6 of the module's cards in each of the weeks."""
-    cards = []
+def synthetic_cards(module: dict, rng: random.Random) -> CardTally:
+    """The module's cards shown to the synthetic clinicians, and what they did with them."""
+    tally = CardTally()
+    showings = synthetic_showings(rng)
+    for clinician, shown_at in showings:
+        tally.add_shown(clinician, shown_at.date())
+    for _, shown_at in showings:
+        tally.add_actions(shown_at, synthetic_actions(module, shown_at, rng))
+    return tally
+
+
+def synthetic_showings(rng: random.Random) -> list[tuple[str, datetime]]:
+    """Each synthetic clinician sees 0 to 6 cards in each of the weeks: to whom, and when."""
+    showings = []
     for clinician in range(1, CLINICIANS + 1):
         for week in range(WEEKS):
             monday = ANCHOR - timedelta(weeks=WEEKS - week)
             for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4, 6))):
-                cards.append(
-                    CardShown(
-                        f"synthetic-card-{rng.getrandbits(64):016x}",
-                        module["id"],
-                        str(module["version"]),
-                        f"synthetic-clinician-{clinician:02d}",
-                        monday + timedelta(seconds=rng.uniform(0, 5 * 24 * 3600)),
-                    )
-                )
-    return cards
+                rng.getrandbits(64)  # the card's id once: the demo keeps its figures
+                shown_at = monday + timedelta(seconds=rng.uniform(0, 5 * 24 * 3600))
+                showings.append((f"synthetic-clinician-{clinician:02d}", shown_at))
+    return showings
 
 
-def synthetic_actions(module: dict, cards: list[CardShown], rng: random.Random) -> list[CardAction]:
-    """About a third accepted, two fifths overridden with one of the module's own reasons."""
+def synthetic_actions(module: dict, shown_at: datetime, rng: random.Random) -> list[Action]:
+    """About a third accepted, two fifths overridden with one of the module's own reasons, the
+    rest ignored (no feedback)."""
+    draw = rng.random()
+    if draw >= ACCEPTED_SHARE + OVERRIDDEN_SHARE:
+        return []
+    acted_at = shown_at + timedelta(seconds=rng.lognormvariate(math.log(40), 0.9))
+    if draw < ACCEPTED_SHARE:
+        return [(ACCEPTED, (None, None), acted_at)]
     reasons = module["card"]["override_reasons"]
     weights = [len(reasons) - index for index in range(len(reasons))]
-    actions = []
-    for card in cards:
-        draw = rng.random()
-        if draw >= ACCEPTED_SHARE + OVERRIDDEN_SHARE:
-            continue  # no feedback: the card was ignored
-        acted_at = card.shown_at + timedelta(seconds=rng.lognormvariate(math.log(40), 0.9))
-        if draw < ACCEPTED_SHARE:
-            actions.append(CardAction(card.card_uuid, "accepted", None, None, acted_at))
-            continue
-        reason = rng.choices(reasons, weights)[0]
-        system = reason.get("system", OVERRIDE_REASON_SYSTEM)
-        actions.append(CardAction(card.card_uuid, "overridden", reason["code"], system, acted_at))
-    return actions
+    reason = rng.choices(reasons, weights)[0]
+    system = reason.get("system", OVERRIDE_REASON_SYSTEM)
+    return [(OVERRIDDEN, (reason["code"], system), acted_at)]
 
 
-def synthetic_attempts(module: dict, offset: int, rng: random.Random) -> list[CaseAttempt]:
+def synthetic_case(module: dict, offset: int, rng: random.Random) -> CaseTally:
     """One attempt per synthetic learner, a retake for some; answers from the 2PL model."""
     questions = [question["id"] for question in module["case"]["questions"]]
-    attempts = []
+    tally = CaseTally()
     for learner in range(1, LEARNERS + 1):
         ability = rng.gauss(0, 1)
         started = ANCHOR - timedelta(days=rng.uniform(7, 7 * WEEKS))
@@ -110,19 +116,11 @@ def synthetic_attempts(module: dict, offset: int, rng: random.Random) -> list[Ca
                 item: rng.random() < correct_chance(ability + gain, index + offset)
                 for index, item in enumerate(questions)
             }
-            attempts.append(
-                CaseAttempt(
-                    f"synthetic-learner-{learner:02d}",
-                    module["id"],
-                    str(module["version"]),
-                    started + timedelta(days=retake),
-                    sum(answers.values()),
-                    len(answers),
-                    int(module["pass_mark_percent"]),
-                    answers,
-                )
-            )
-    return attempts
+            name = f"synthetic-learner-{learner:02d}"
+            correct, total = sum(answers.values()), len(answers)
+            tally.add_completed(name, correct, total, int(module["pass_mark_percent"]))
+            tally.offer_first(name, started + timedelta(days=retake), answers)
+    return tally
 
 
 def correct_chance(ability: float, item: int) -> float:

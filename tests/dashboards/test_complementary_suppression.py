@@ -13,7 +13,7 @@ from app.dashboards import content_data as cd
 from app.db import close_stores
 from cds_hooks.store import Exposure
 from tests.dashboards.conftest import ISSUER
-from tests.dashboards.test_content_data import action, card
+from tests.dashboards.test_content_data import action, card, tallies
 from tests.dashboards.test_content_pages import (
     MODULE,
     act_on,
@@ -48,7 +48,7 @@ ADDITIVE_CSV = [
 PAGE_SHARES = ("accepted", "overridden")
 
 
-def version_records(*versions: tuple[str, int, int, int]) -> cd.ContentRecords:
+def version_cards(*versions: tuple[str, int, int, int]) -> tuple[list, list]:
     """Per (version, cards, clinicians, accepted): cards of module m round-robin to the
     clinicians, the first `accepted` accepted and the rest overridden (reason r1)."""
     shown, actions, number = [], [], 0
@@ -58,7 +58,12 @@ def version_records(*versions: tuple[str, int, int, int]) -> cd.ContentRecords:
             outcome = "accepted" if i < accepted else "overridden"
             actions.append(action(number, outcome, None if i < accepted else "r1"))
             number += 1
-    return cd.ContentRecords(shown, actions)
+    return shown, actions
+
+
+def version_records(*versions: tuple[str, int, int, int]) -> cd.ContentTallies:
+    """The tallies of version_cards."""
+    return tallies(*version_cards(*versions))
 
 
 def additive_figures(cards: cd.CardFigures) -> dict[str, tuple[int, bool]]:
@@ -115,11 +120,9 @@ def test_two_suppressed_versions_leave_the_all_modules_counts_shown():
 def test_a_version_whose_time_to_action_alone_is_suppressed_withholds_the_total_count():
     """Both versions' cards are shown, but only 3 of 1.0.0's were acted on: the total's count of
     cards acted on is withheld, its median and every card count stay."""
-    records = version_records(("1.0.0", 20, 5, 10), ("2.0.0", 20, 5, 10))
+    shown, actions = version_cards(("1.0.0", 20, 5, 10), ("2.0.0", 20, 5, 10))
     idle = {f"card-{n}" for n in range(3, 20)}
-    records = cd.ContentRecords(
-        records.shown, [a for a in records.actions if a.card_uuid not in idle]
-    )
+    records = tallies(shown, [a for a in actions if a.card_uuid not in idle])
     parts = [figures.cards for figures in cd.version_figures(records)]
     overall = cd.all_cards(records, cd.version_figures(records))
     assert parts[0].time_to_action.suppressed and not parts[0].small_cell

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from app.dashboards import content_data as cd
 from app.stats import Rate
@@ -11,22 +12,87 @@ from app.stats import Rate
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
+class Card(NamedTuple):
+    """A card of a module version shown to a clinician (an opaque key)."""
+
+    card_uuid: str
+    module_id: str
+    module_version: str
+    clinician: str
+    shown_at: datetime
+
+
+class Action(NamedTuple):
+    """What a clinician did with a card, and when."""
+
+    card_uuid: str
+    outcome: str
+    reason_code: str | None
+    reason_system: str | None
+    acted_at: datetime
+
+
+class Attempt(NamedTuple):
+    """A completed case attempt: its score and each item's right or wrong."""
+
+    learner: str
+    module_id: str
+    module_version: str
+    started_at: datetime
+    correct: int
+    total: int
+    pass_mark_percent: int
+    answers: dict[str, bool]
+
+
 def card(number: int, clinician: str, when: datetime = MONDAY, version: str = "1.0.0"):
     """A card of module m shown to a clinician."""
-    return cd.CardShown(f"card-{number}", "m", version, clinician, when)
+    return Card(f"card-{number}", "m", version, clinician, when)
 
 
 def action(number: int, outcome: str, reason: str | None = None, seconds: float = 30):
     """Feedback on card `number`, `seconds` after MONDAY."""
     acted = MONDAY + timedelta(seconds=seconds)
-    return cd.CardAction(f"card-{number}", outcome, reason, None, acted)
+    return Action(f"card-{number}", outcome, reason, None, acted)
 
 
 def attempt(learner: str, answers: dict[str, bool], day: int = 1, version: str = "1.0.0"):
     """A completed attempt at m's case with these answers (pass mark 75 %)."""
     started = MONDAY + timedelta(days=day)
     correct = sum(answers.values())
-    return cd.CaseAttempt(learner, "m", version, started, correct, len(answers), 75, answers)
+    return Attempt(learner, "m", version, started, correct, len(answers), 75, answers)
+
+
+def card_tally(shown, actions=()) -> cd.CardTally:
+    """These cards and the feedback on them added up, as the reads add up their rows."""
+    taken: dict[str, list] = {}
+    for done in actions:
+        reason = (done.reason_code, done.reason_system)
+        taken.setdefault(done.card_uuid, []).append((done.outcome, reason, done.acted_at))
+    tally = cd.CardTally()
+    for shown_card in shown:
+        tally.add_shown(shown_card.clinician, shown_card.shown_at.date())
+        tally.add_actions(shown_card.shown_at, taken.get(shown_card.card_uuid, []))
+    return tally
+
+
+def case_tally(attempts) -> cd.CaseTally:
+    """These completed attempts added up, as the reads add up their rows."""
+    tally = cd.CaseTally()
+    for done in attempts:
+        tally.add_completed(done.learner, done.correct, done.total, done.pass_mark_percent)
+        tally.offer_first(done.learner, done.started_at, done.answers)
+    return tally
+
+
+def tallies(shown=(), actions=(), attempts=()) -> cd.ContentTallies:
+    """Cards, feedback and attempts added up per module version."""
+    versions = {(c.module_id, c.module_version) for c in shown}
+    cases = {(a.module_id, a.module_version) for a in attempts}
+    return cd.ContentTallies(
+        {v: card_tally([c for c in shown if c[1:3] == v], actions) for v in versions},
+        {v: case_tally([a for a in attempts if a[1:3] == v]) for v in cases},
+    )
 
 
 def test_cards_shown_accepted_overridden_and_time_to_action():
@@ -35,7 +101,7 @@ def test_cards_shown_accepted_overridden_and_time_to_action():
     actions = [action(n, "accepted", seconds=20) for n in range(3)]
     actions += [action(n, "overridden", "r1", seconds=60) for n in range(3, 8)]
     actions.append(action(3, "accepted", seconds=90))
-    [figures] = cd.version_figures(cd.ContentRecords(shown, actions))
+    [figures] = cd.version_figures(tallies(shown, actions))
     cards = figures.cards
     assert (cards.shown, cards.clinicians) == (10, 5)
     assert cards.accepted == Rate(4, 10)
@@ -55,7 +121,7 @@ def test_alert_burden_is_cards_per_clinician_week():
         for _ in range(size):
             number += 1
             shown.append(card(number, clinician, MONDAY + timedelta(days=6, hours=10)))
-    burden = cd.alert_burden(shown)
+    burden = cd.alert_burden(card_tally(shown).weeks)
     # counts 2, 4, 1, 2, 3, 4: median 2.5; p90 at position 4.5 of 1,2,2,3,4,4 is 4
     assert burden.count == 6
     assert burden.median == 2.5 and burden.p90 == 4
@@ -69,8 +135,8 @@ def test_burden_from_fewer_than_5_clinicians_is_suppressed():
         for week in range(10)
         for who in range(4)
     ]
-    assert cd.alert_burden(shown).count == 40
-    assert cd.alert_burden(shown).suppressed
+    assert cd.alert_burden(card_tally(shown).weeks).count == 40
+    assert cd.alert_burden(card_tally(shown).weeks).suppressed
 
 
 def test_override_reasons_suppress_small_cells_and_the_cell_that_reveals_them():
@@ -78,9 +144,7 @@ def test_override_reasons_suppress_small_cells_and_the_cell_that_reveals_them():
     shown = [card(n, f"c{n % 5}") for n in range(20)]
     reasons = ["r1"] * 6 + ["r2"] * 5 + ["r3"] * 2
     actions = [action(n, "overridden", reason) for n, reason in enumerate(reasons)]
-    found = {
-        r.code: r for r in cd.card_figures(shown, cd.group(actions, lambda a: a.card_uuid)).reasons
-    }
+    found = {r.code: r for r in cd.card_figures(card_tally(shown, actions)).reasons}
     assert [code for code in found] == ["r1", "r2", "r3"]  # commonest first
     assert found["r1"].rate == Rate(6, 13) and not found["r1"].suppressed
     assert found["r2"].suppressed and not found["r2"].small_cell
@@ -91,13 +155,13 @@ def test_a_reason_missing_is_its_own_group():
     """Overrides without a reason are counted under None ('no reason given')."""
     shown = [card(n, "c1") for n in range(6)]
     actions = [action(n, "overridden") for n in range(6)]
-    [reason] = cd.card_figures(shown, cd.group(actions, lambda a: a.card_uuid)).reasons
+    [reason] = cd.card_figures(card_tally(shown, actions)).reasons
     assert reason.code is None and reason.rate == Rate(6, 6)
 
 
 def test_versions_are_kept_apart():
     """Cards and attempts of 1.0.0 and 1.1.0 are separate rows, in version order."""
-    records = cd.ContentRecords(
+    records = tallies(
         [card(1, "c1"), card(2, "c1", version="1.1.0")],
         [],
         [attempt("l1", {"q1": True}, version="1.1.0")],
@@ -112,7 +176,7 @@ def q3_right(n: int) -> bool:
     return n < 4 or n in (9, 13, 17)
 
 
-def responses() -> list[cd.CaseAttempt]:
+def responses() -> list[Attempt]:
     """20 learners by ability n: q1 and q4 follow it, q2 everyone gets, q3 runs against it."""
     return [
         attempt(f"l{n:02d}", {"q1": n >= 8, "q2": True, "q3": q3_right(n), "q4": n >= 5})
@@ -122,7 +186,7 @@ def responses() -> list[cd.CaseAttempt]:
 
 def test_item_difficulty_discrimination_and_flags():
     """Proportions correct, corrected item-total correlations, and the flags they raise."""
-    case = cd.case_figures(responses())
+    case = cd.case_figures(case_tally(responses()))
     items = {item.item_id: item for item in case.items}
     assert case.learners == 20
     assert items["q1"].difficulty == Rate(12, 20)
@@ -139,14 +203,14 @@ def test_item_difficulty_discrimination_and_flags():
 
 def test_no_flags_below_20_learners():
     """The same pattern from 19 learners flags nothing: too few to call an item flawed."""
-    case = cd.case_figures(responses()[:19])
+    case = cd.case_figures(case_tally(responses()[:19]))
     assert all(item.flags == () for item in case.items)
 
 
 def test_too_hard_is_flagged():
     """3 of 20 correct (15 %) is below 20 %."""
     attempts = [attempt(f"l{n}", {"q1": n < 3, "q2": n % 2 == 0}) for n in range(20)]
-    items = {i.item_id: i for i in cd.case_figures(attempts).items}
+    items = {i.item_id: i for i in cd.case_figures(case_tally(attempts)).items}
     assert "too-hard" in items["q1"].flags
 
 
@@ -155,7 +219,7 @@ def test_items_come_from_first_attempts_and_pass_rate_from_all():
     first = attempt("l1", {"q1": False, "q2": False}, day=1)
     retake = attempt("l1", {"q1": True, "q2": True}, day=2)
     scenario = attempt("l2", {"scenario:start": True, "scenario:next": True}, day=1)
-    case = cd.case_figures([retake, first, scenario])
+    case = cd.case_figures(case_tally([retake, first, scenario]))
     assert case.attempts == Rate(2, 3)  # the retake and the scenario walk passed
     assert case.learners == 1
     assert [(i.item_id, i.difficulty) for i in case.items] == [

@@ -15,7 +15,7 @@ from app.ledger.models import Answer
 from app.stats import Rate
 from cds_hooks.store import Exposure
 from tests.dashboards.conftest import ISSUER
-from tests.dashboards.test_content_data import action, attempt, card
+from tests.dashboards.test_content_data import action, attempt, card, card_tally, case_tally
 from tests.dashboards.test_content_pages import (
     MODULE,
     act_on,
@@ -55,7 +55,7 @@ def cards_of(clinicians: int, per_clinician: int = 4) -> tuple[list, list]:
 
 def figures(shown, actions) -> cd.CardFigures:
     """The card figures of these cards and actions."""
-    return cd.card_figures(shown, cd.group(actions, lambda a: a.card_uuid))
+    return cd.card_figures(card_tally(shown, actions))
 
 
 def test_card_figures_of_4_clinicians_are_all_suppressed():
@@ -81,9 +81,10 @@ def test_card_figures_of_5_clinicians_are_shown():
 def test_pass_rate_of_4_learners_is_suppressed_and_of_5_shown():
     """8 completed attempts by 4 learners: suppressed; one more learner: shown."""
     attempts = [attempt(f"l{n % 4}", {"q1": n % 2 == 0}, day=n) for n in range(8)]
-    assert cd.case_figures(attempts).attempts == Rate(4, 8)
-    assert cd.case_figures(attempts).pass_rate_suppressed
-    assert not cd.case_figures([*attempts, attempt("l4", {"q1": True})]).pass_rate_suppressed
+    assert cd.case_figures(case_tally(attempts)).attempts == Rate(4, 8)
+    assert cd.case_figures(case_tally(attempts)).pass_rate_suppressed
+    more = case_tally([*attempts, attempt("l4", {"q1": True})])
+    assert not cd.case_figures(more).pass_rate_suppressed
 
 
 def seed_one_clinician_and_one_learner(app, version: str) -> None:
