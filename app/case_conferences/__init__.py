@@ -17,9 +17,10 @@ __all__ = ["case_conferences", "init_case_conferences"]
 
 
 def init_case_conferences(app: Flask) -> CaseConferenceStore:
-    """Open the teaching case store once."""
+    """Open the teaching case store once, hashing patient terms with the identity key."""
     if EXTENSION not in app.extensions:
-        app.extensions[EXTENSION] = CaseConferenceStore(app_database(app))
+        key = str(app.config["LEDGER_IDENTITY_KEY"]).encode()
+        app.extensions[EXTENSION] = CaseConferenceStore(app_database(app), identity_key=key)
     return app.extensions[EXTENSION]
 
 

@@ -4,8 +4,9 @@
 employers and household members) that must be removed. Here: names; geography below the state
 (street, city, county, ZIP code); every element of a date but the year, which becomes a day
 relative to the case's day 0 ("day 2"), or is removed with its month ("March 2024", "03/2023");
-ages over 89 ("90 or older", in coded data and in free text: "94-year-old", "aged 94"); phone
-and fax numbers (a local "555-1234" too); e-mail addresses;
+ages over 89 ("90 or older", in coded data and in free text: "94-year-old", "aged 94") and a
+birth year that could make someone over 89 ("born 1931"); phone and fax numbers (a local
+"555-1234" too); e-mail addresses; street addresses and ZIP codes written as such;
 social security, medical record, health plan, account, certificate or licence numbers; vehicle
 and device identifiers and serial numbers; URLs; IP addresses; and any other unique identifying
 number or code. Biometric identifiers and photographs never enter the text:
@@ -16,14 +17,18 @@ telecom, address parts, ids, device numbers, the birth date in the forms people 
 wherever they appear; and patterns for identifiers of people the record does not name (an e-mail
 address, a phone number, a URL, a date). Removal errs on the side of removing: a teaching case
 loses a word, never a patient's privacy.
+
+The same steps, run without removing anything (`identifier_kinds`), say which kinds of identifier
+a text still holds: a teaching case's every save is checked with them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 from app.fhir_json import as_str, dicts_in, strings_in
 from app.ledger.privacy import NAME_WORD
@@ -70,6 +75,25 @@ AGE_AFTER_WORD = re.compile(
     r"\b(aged?|edad(?:\s+de)?|âgée?)\s+(\d{2,3})(?:\s+(?:years?|yrs?|años|ans)(?:\s+old)?)?\b",
     re.IGNORECASE,
 )
+# a birth year next to what says it is one: "born 1931", "DOB: 1931", "nacida en 1931", "née 1931"
+BIRTH_YEAR = re.compile(
+    r"\b(born|née?|nacid[oa]|d\.?o\.?b\.?|(?:year|date) of birth|birth year"
+    r"|año de nacimiento|année de naissance)(\W{1,3}(?:(?:in|en)\s+)?)((?:18|19|20)\d{2})\b",
+    re.IGNORECASE,
+)
+# the age group itself, as the vignette writes it in each UI language ("aged 90 or older")
+OLDEST_GROUP_WRITTEN = re.compile(
+    r"\b90\s+(?:or\s+older|años\s+o\s+más|ans\s+ou\s+plus)\b", re.IGNORECASE
+)
+# as written after a street's name (not "Dr", "Ct" or "Pl": a doctor, a PCR's cycle threshold)
+STREET_TYPES = (
+    "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Court|Way|Place|Terrace|"
+    "Highway|Hwy|Parkway|Pkwy|Circle"
+)
+STATE_CODES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|"
+    "NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR|GU|VI|AS|MP"
+)
 PATTERNS = (
     ("[url]", re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+|\burn:\S+", re.IGNORECASE)),
     ("[e-mail]", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
@@ -82,17 +106,43 @@ PATTERNS = (
     # a local number (555-1234), not a part of a longer number or a decimal
     ("[phone]", re.compile(r"(?<![\w-])(?<!\d\.)\d{3}-\d{4}(?![\w-])(?!\.\d)")),
     ("[zip]", re.compile(r"\b\d{5}-\d{4}\b")),
-    # record, account, plan, licence, device or vehicle numbers: letters with 3+ digits, or
-    # 7+ digits in a row (a lab value has fewer)
+    # a ZIP code said to be one, or after a state's code ("ZIP 97201", "código postal 28001",
+    # "OR 97201"); a bare five-digit number is as often a count
+    (
+        "[zip]",
+        re.compile(
+            r"(?i:\b(?:zip(?:\s*code)?|post(?:al)?\s*code|c[oó]digo\s+postal|code\s+postal)\s*:?\s*)"
+            r"\d{5}\b"
+            rf"|\b(?:{STATE_CODES})\s+\d{{5}}\b"
+        ),
+    ),
+    # a street address: "14 Elm Street", "221B Baker St.", "12 rue de la Paix", "Calle Mayor 5",
+    # "PO Box 12"
+    (
+        "[address]",
+        re.compile(
+            rf"\b\d{{1,6}}[A-Za-z]?\s+(?:[A-Z][\w'.-]*\s+){{1,3}}(?:{STREET_TYPES})\b\.?"
+            r"|\b\d{1,5}(?:\s+(?:bis|ter))?,?\s+(?i:rue|avenue|boulevard|bd|allée|chemin|impasse"
+            r"|place|quai)\s+(?:(?:de|du|des|la|le|l'|d')\s*){0,3}[A-ZÀ-Ý]\w*"
+            r"|\b(?i:calle|avenida|avda\.?|paseo|plaza|camino|carrera)\s+"
+            r"(?:(?:de|del|la|las|los)\s+){0,3}[A-ZÁÉÍÓÚÑ]\w*(?:\s+[A-ZÁÉÍÓÚÑ]\w*)*,?\s+"
+            r"(?:n[º°o]\.?\s*)?\d{1,5}\b"
+            r"|\b(?i:p\.?\s?o\.?\s+box)\s+\d+\b"
+        ),
+    ),
+    # record, account, plan, licence, device or vehicle numbers: letters with 3+ digits (not a
+    # decade: "1950s"), or 7+ digits in a row (a lab value has fewer)
     (
         "[id]",
         re.compile(
-            r"\b(?=[A-Za-z0-9-]*[A-Za-z])(?=(?:[A-Za-z0-9-]*\d){3})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\b"
+            r"\b(?!(?:1[89]|20)\d0s\b)(?=[A-Za-z0-9-]*[A-Za-z])(?=(?:[A-Za-z0-9-]*\d){3})"
+            r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\b"
         ),
     ),
     ("[id]", re.compile(r"\b\d{7,}\b")),
 )
 IDENTIFYING_RESOURCES = {"Patient", "RelatedPerson", "Practitioner", "Person"}
+Step = tuple[str, Callable[[str], str]]  # the kind of identifier a step removes, and the step
 
 
 @dataclass(frozen=True)
@@ -123,20 +173,55 @@ def record_identifiers(resources: Iterable[Mapping[str, object]]) -> Identifiers
     return Identifiers(frozenset(t.strip() for t in terms if long_enough(t.strip())))
 
 
+NO_IDENTIFIERS = Identifiers(frozenset())
+
+
 def scrub_text(text: str, identifiers: Identifiers, day0: date | None) -> str:
     """Free text with every identifier removed and every date made relative to day 0."""
-    known = identifiers.pattern()
-    if known is not None:
-        text = known.sub(REMOVED, text)
-    text = ISO_DATE.sub(lambda m: relative_or_removed(iso_date(m), day0), text)
-    text = US_DATE.sub(lambda m: relative_or_removed(us_date(m), day0), text)
-    text = NAMED_DATE.sub("[date]", text)
-    text = MONTH_YEAR.sub("[date]", text)
-    text = AGE_AFTER_WORD.sub(grouped_age_after_word, text)
-    text = AGE_WITH_UNIT.sub(grouped_age_with_unit, text)
-    for marker, pattern in PATTERNS:
-        text = pattern.sub(marker, text)
+    for _, step in scrub_steps(identifiers, day0):
+        text = step(text)
     return text
+
+
+def identifier_kinds(
+    text: str, identifiers: Identifiers = NO_IDENTIFIERS, day0: date | None = None
+) -> list[str]:
+    """The kinds of identifier the scrubber would remove from a text, in its order (none: clean).
+
+    Without day 0 every date finer than the year counts, and a birth year counts from today.
+    """
+    text = OLDEST_GROUP_WRITTEN.sub(" ", text)
+    kinds = (kind for kind, step in scrub_steps(identifiers, day0) if step(text) != text)
+    return list(dict.fromkeys(kinds))
+
+
+def scrub_steps(identifiers: Identifiers, day0: date | None) -> list[Step]:
+    """The scrubber's steps in the order they run, each with the kind of identifier it removes."""
+    known = identifiers.pattern()
+    on = day0 or date.today()
+    record: list[Step] = [] if known is None else [("record", partial(known.sub, REMOVED))]
+    return [
+        *record,
+        ("date", partial(ISO_DATE.sub, lambda m: relative_or_removed(iso_date(m), day0))),
+        ("date", partial(US_DATE.sub, lambda m: relative_or_removed(us_date(m), day0))),
+        ("date", partial(NAMED_DATE.sub, "[date]")),
+        ("date", partial(MONTH_YEAR.sub, "[date]")),
+        ("age", partial(AGE_AFTER_WORD.sub, grouped_age_after_word)),
+        ("age", partial(AGE_WITH_UNIT.sub, grouped_age_with_unit)),
+        ("birth year", partial(BIRTH_YEAR.sub, lambda m: birth_year_or_removed(m, on))),
+        *((marker.strip("[]"), partial(pattern.sub, marker)) for marker, pattern in PATTERNS),
+    ]
+
+
+def birth_year_or_removed(match: re.Match[str], on: date) -> str:
+    """'born 1931' as 'born [year]' when it could make someone over 89 on a day; else as written."""
+    word, gap, year = match.groups()
+    return f"{word}{gap}[year]" if could_be_over_89(int(year), on) else match.group(0)
+
+
+def could_be_over_89(birth_year: int, on: date) -> bool:
+    """Tell whether someone born in a year could be over 89 on a day (their birthday unknown)."""
+    return on.year - birth_year > AGE_CEILING
 
 
 def grouped_age_with_unit(match: re.Match[str]) -> str:

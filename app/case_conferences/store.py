@@ -1,14 +1,18 @@
 """Teaching cases drafted from real encounters, in the shared database (SQLite or PostgreSQL).
 
 A case holds only the de-identified vignette its author drafted and edited (never the patient's
-FHIR id, the launch, or anything read from the EHR); every text passes the patient-data guard,
-given the launched patient's own identifying terms when the author writes it. A case is the
-author's alone until a moderator approves it; peers then discuss it in a collaboration thread.
+FHIR id, the launch, or anything read from the EHR in clear); every text passes the patient-data
+guard, given the launched patient's own identifying terms when the author writes it, and the
+Safe Harbor check: the scrubber's patterns, and the source patient's terms kept as keyed hashes
+from the draft until approval (`source_terms`), whichever patient the author launched since. A
+case is the author's alone until a moderator approves it; peers then discuss it in a
+collaboration thread.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NoReturn
@@ -17,7 +21,10 @@ from sqlalchemy import bindparam, text
 from sqlite_utils import Database as SqliteFile
 from sqlite_utils.migrations import Migrations
 
+from app.case_conferences.deidentify import identifier_kinds
+from app.case_conferences.source_terms import SourceTerms, source_terms
 from app.database import Database, StoreSchema
+from app.ledger.models import PatientDataRefused
 from app.ledger.privacy import NO_TERMS, IdentifyingTerms, check_text
 
 migrations = Migrations("bedside.case_conferences")
@@ -45,6 +52,14 @@ class OwnCaseReview(Exception):
     """A moderator may not review a case they wrote."""
 
 
+class IdentifierFound(PatientDataRefused):
+    """A case's title or vignette holds a Safe Harbor identifier: its kind, never the text."""
+
+    def __init__(self, field: str, kind: str):
+        super().__init__(f"The case {field} holds an identifier ({kind}); nothing was kept.")
+        self.field, self.kind = field, kind
+
+
 @migrations()
 def create_case_conference_tables(db: SqliteFile) -> None:
     """Teaching cases and their review."""
@@ -67,6 +82,12 @@ def create_case_conference_tables(db: SqliteFile) -> None:
     db["conf_cases"].create_index(["author_id", "created_at"])
 
 
+@migrations()
+def add_case_source_terms(db: SqliteFile) -> None:
+    """The source patient's terms as keyed hashes, to check a case's edits until approval."""
+    db["conf_cases"].add_column("source_terms", str)
+
+
 POSTGRESQL_STEPS = [
     (
         "create_case_conference_tables",
@@ -87,6 +108,7 @@ POSTGRESQL_STEPS = [
         CREATE INDEX idx_conf_cases_author_id_created_at ON conf_cases (author_id, created_at)
         """,
     ),
+    ("add_case_source_terms", "ALTER TABLE conf_cases ADD COLUMN source_terms TEXT"),
 ]
 CASE_CONFERENCE_SCHEMA = StoreSchema(
     "bedside.case_conferences",
@@ -121,21 +143,31 @@ class TeachingCase:
 class CaseConferenceStore:
     """Teaching cases for every worker and host."""
 
-    def __init__(self, database: Database):
+    def __init__(self, database: Database, identity_key: bytes | None = None):
         self.database = database
+        self.identity_key = identity_key  # hashes the source patient's terms
         database.migrate(CASE_CONFERENCE_SCHEMA)
 
     def draft(
-        self, author_id: str, title: str, vignette: str, known: IdentifyingTerms = NO_TERMS
+        self,
+        author_id: str,
+        title: str,
+        vignette: str,
+        known: IdentifyingTerms = NO_TERMS,
+        source: Iterable[Mapping[str, object]] = (),
     ) -> str:
-        """Keep the author's draft (checked for patient data); return the case id."""
-        check_case_text(title, vignette, known)
+        """Keep the author's draft (checked for patient data); return the case id.
+
+        `source` is the record the vignette was drafted from: only its terms' hashes are kept.
+        """
+        terms = self.source_terms(list(source))
+        check_case_text(title, vignette, known, terms)
         case_id, now = uuid.uuid4().hex, timestamp()
         with self.database.write() as connection:
             connection.execute(
                 text(
-                    f"INSERT INTO conf_cases ({CASE_COLUMNS}) VALUES (:case_id, :author, :title,"
-                    " :vignette, 'draft', :now, :now, NULL, NULL, NULL)"
+                    f"INSERT INTO conf_cases ({CASE_COLUMNS}, source_terms) VALUES (:case_id,"
+                    " :author, :title, :vignette, 'draft', :now, :now, NULL, NULL, NULL, :terms)"
                 ),
                 {
                     "case_id": case_id,
@@ -143,9 +175,32 @@ class CaseConferenceStore:
                     "title": title,
                     "vignette": vignette,
                     "now": now,
+                    "terms": terms.as_json(),
                 },
             )
         return case_id
+
+    def source_terms(self, source: list[Mapping[str, object]]) -> SourceTerms:
+        """The hashed terms of the record a draft comes from (none without a record)."""
+        if not source:
+            return SourceTerms()
+        if not self.identity_key:
+            raise ValueError("This case store was opened without a key to hash patient terms.")
+        return source_terms(self.identity_key, source)
+
+    def kept_terms(self, case_id: str, author_id: str) -> SourceTerms:
+        """The hashed source terms the author's case keeps; CaseNotFound for anyone else."""
+        with self.database.read() as connection:
+            row = connection.execute(
+                text(
+                    "SELECT source_terms FROM conf_cases"
+                    " WHERE case_id = :id AND author_id = :author"
+                ),
+                {"id": case_id, "author": author_id},
+            ).first()
+        if row is None:
+            raise CaseNotFound(case_id)
+        return SourceTerms.from_json(self.identity_key or b"", row[0])
 
     def case(self, case_id: str) -> TeachingCase:
         """One case; CaseNotFound if there is none."""
@@ -173,7 +228,7 @@ class CaseConferenceStore:
         known: IdentifyingTerms = NO_TERMS,
     ) -> None:
         """The author changes a case not yet approved; it goes back to draft."""
-        check_case_text(title, vignette, known)
+        check_case_text(title, vignette, known, self.kept_terms(case_id, author_id))
         changed = self.change(
             case_id, author_id, EDITABLE, title=title, vignette=vignette, status="draft"
         )
@@ -197,7 +252,8 @@ class CaseConferenceStore:
             changed = connection.execute(
                 text(
                     "UPDATE conf_cases SET status = :status, reviewed_by = :moderator,"
-                    " reviewed_at = :now, updated_at = :now WHERE case_id = :id"
+                    " reviewed_at = :now, updated_at = :now, source_terms = CASE WHEN :status"
+                    " = 'approved' THEN NULL ELSE source_terms END WHERE case_id = :id"
                     " AND status = 'submitted' AND updated_at = :seen"
                 ),
                 {
@@ -290,10 +346,22 @@ class CaseConferenceStore:
         raise CaseStateError(reason)
 
 
-def check_case_text(title: str, vignette: str, known: IdentifyingTerms) -> None:
-    """The patient-data guard over a case's title and vignette."""
-    check_text(title, "case title", known)
-    check_text(vignette, "case vignette", known)
+def check_case_text(
+    title: str, vignette: str, known: IdentifyingTerms, source: SourceTerms
+) -> None:
+    """The patient-data guard and the Safe Harbor check over a case's title and vignette."""
+    for field, written in (("title", title), ("vignette", vignette)):
+        check_text(written, f"case {field}", known)
+        kind = safe_harbor_kind(written, source)
+        if kind is not None:
+            raise IdentifierFound(field, kind)
+
+
+def safe_harbor_kind(written: str, source: SourceTerms) -> str | None:
+    """The first kind of Safe Harbor identifier in a text: the source patient's, then any."""
+    if source.found_in(written):
+        return "record"
+    return next(iter(identifier_kinds(written)), None)
 
 
 def timestamp() -> str:

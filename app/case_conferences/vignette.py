@@ -4,7 +4,10 @@ Day 0 is the encounter's start (else the record's earliest date); every date bec
 relative to it. Only coded facts and their texts are read (age, sex, state, the reason for the
 encounter, problems, observations, medications, allergies), and every text goes through the Safe
 Harbor scrubber with the record's own identifying values, so a name or number typed into a
-display text never comes out.
+display text never comes out. What the record withdrew is left out, by the filters the measures
+use: a cancelled or entered-in-error observation or order, a refuted or entered-in-error problem
+or allergy, and one no longer current (inactive, resolved). A vignette longer than a case holds
+(VIGNETTE_MAX) keeps its first whole lines and says that entries were left out.
 
 The vignette is drafted in the author's UI language: its sentences are English templates looked
 up through a gettext-like `translate` the page passes in (this module has no Flask and Babel does
@@ -26,9 +29,11 @@ from app.case_conferences.deidentify import (
     scrub_text,
     state_of,
 )
-from app.fhir_json import as_dict, as_str, dicts_in, finite_float
+from app.fhir_json import VOID_OBSERVATION_STATUS, as_dict, as_str, dicts_in, finite_float
+from app.outcomes.fhir_data import VOID_REQUEST_STATUS, is_ongoing, is_void
 
 Translate = Callable[[str], str]
+VIGNETTE_MAX = 8000  # the longest vignette a teaching case holds, in characters
 ADULTS = {"female": "woman", "male": "man"}
 CHILDREN = {"female": "girl", "male": "boy"}
 ADULT_AGE = 18
@@ -47,6 +52,7 @@ SENTENCES = {
     "reason": "Reason for the encounter: {reason}",
     "day": "day {number}",
     "not-named": "(not named)",
+    "trimmed": "Some entries were left out: the record is longer than a teaching case can hold.",
 }
 SECTIONS = (
     ("Condition", "Problems", "onsetDateTime"),
@@ -72,11 +78,11 @@ def draft_vignette(
     """A Markdown vignette of the encounter with the Safe Harbor identifiers removed."""
     resources = list(resources)
     identifiers = record_identifiers(resources)
+    resources = current(resources)
     patient = first_of(resources, "Patient")
     encounter = first_of(resources, "Encounter")
-    encounter_day = as_date(as_dict(encounter.get("period")).get("start"))
-    day0 = encounter_day or earliest_date(resources)
-    anchor = translate(SENTENCES["encounter-day" if encounter_day else "earliest-day"])
+    day0 = case_day0(resources)
+    anchor = translate(SENTENCES["encounter-day" if encounter_start(resources) else "earliest-day"])
     lines = [f"{opening(patient, day0, translate)} {anchor}", ""]
     for reason in dicts_in(encounter.get("reasonCode")):
         text = clean(concept_text(reason, translate), identifiers, day0)
@@ -89,7 +95,57 @@ def draft_vignette(
         ]
         if entries:
             lines += [f"**{translate(heading)}**", "", *entries, ""]
+    return as_text(within_limit(lines, translate(SENTENCES["trimmed"])))
+
+
+def as_text(lines: list[str]) -> str:
+    """The vignette's lines as one Markdown text."""
     return "\n".join(lines).strip() + "\n"
+
+
+def within_limit(lines: list[str], note: str) -> list[str]:
+    """The lines, or as many whole ones as fit in VIGNETTE_MAX with the note after them."""
+    if len(as_text(lines)) <= VIGNETTE_MAX:
+        return lines
+    budget = VIGNETTE_MAX - len(note) - 2  # the blank line before the note, its line end
+    kept: list[str] = []
+    for line in lines:
+        budget -= len(line) + 1
+        if budget < 0:
+            break
+        kept.append(line)
+    while kept and (not kept[-1] or kept[-1].startswith("**")):  # a heading left with no entry
+        kept.pop()
+    return [*kept, "", note]
+
+
+def current(resources: Iterable[Mapping[str, object]]) -> list[Mapping[str, object]]:
+    """The resources but those the record withdrew or that are no longer current."""
+    return [resource for resource in resources if not withdrawn(resource)]
+
+
+def withdrawn(resource: Mapping[str, object]) -> bool:
+    """A void observation or order; a refuted, entered-in-error or past problem or allergy."""
+    kind = resource.get("resourceType")
+    if kind == "Observation":
+        return as_str(resource.get("status")) in VOID_OBSERVATION_STATUS
+    if kind == "MedicationRequest":
+        return as_str(resource.get("status")) in VOID_REQUEST_STATUS
+    if kind in ("Condition", "AllergyIntolerance"):
+        return is_void(dict(resource)) or not is_ongoing(dict(resource))
+    return False
+
+
+def case_day0(resources: Iterable[Mapping[str, object]]) -> date | None:
+    """The vignette's day 0: the encounter's start, else the earliest date of what is current."""
+    kept = current(resources)
+    return encounter_start(kept) or earliest_date(kept)
+
+
+def encounter_start(resources: list[Mapping[str, object]]) -> date | None:
+    """The day the resources' encounter started (None without an encounter or a start)."""
+    encounter = first_of(resources, "Encounter")
+    return as_date(as_dict(encounter.get("period")).get("start"))
 
 
 def opening(

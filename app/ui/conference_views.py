@@ -1,7 +1,8 @@
 """Case conferences (/app/cases): a launched encounter turned into a de-identified teaching case.
 
 The author drafts a vignette from the launched patient's FHIR data (Safe Harbor identifiers
-removed), edits it (the patient-data guard runs again, with the launched patient's own terms),
+removed), edits it (every save is checked for Safe Harbor identifiers as the draft was, and for
+the source patient's own terms whichever patient is launched now; a refusal names the kind found),
 and submits it; a moderator approves it before anyone else sees it (others get 404), and peers
 then discuss it in a collaboration thread shown on the case page.
 """
@@ -19,10 +20,11 @@ from app.case_conferences.store import (
     CaseChanged,
     CaseNotFound,
     CaseStateError,
+    IdentifierFound,
     OwnCaseReview,
     TeachingCase,
 )
-from app.case_conferences.vignette import draft_vignette
+from app.case_conferences.vignette import VIGNETTE_MAX, draft_vignette
 from app.collaboration.posting import PostingTooFast, last_page, page_span
 from app.collaboration.roles import MODERATE
 from app.ledger.models import PatientDataRefused
@@ -45,7 +47,7 @@ from app.ui.facts import read_record
 from app.ui.page_context import launched_patient_terms, learner_id, smart_session
 from app.ui.views import bp, error_page, page
 
-TITLE_MAX, VIGNETTE_MAX, BODY_MAX = 120, 8000, 5000
+TITLE_MAX, BODY_MAX = 120, 5000
 # Catalogue markers for the templates the pure vignette drafter writes in (it is not scanned by
 # Babel); tests/case_conferences/test_deidentify.py checks this list matches vignette.message_ids.
 VIGNETTE_TEXTS = (
@@ -71,7 +73,22 @@ VIGNETTE_TEXTS = (
     lazy_gettext("Findings"),
     lazy_gettext("Medications"),
     lazy_gettext("Allergies"),
+    lazy_gettext("Some entries were left out: the record is longer than a teaching case can hold."),
 )
+# What the Safe Harbor check found in a case's text, by the kind the store names.
+IDENTIFIER_KINDS = {
+    "record": lazy_gettext("a name, number or place from the patient's record"),
+    "date": lazy_gettext("a date more precise than the year"),
+    "age": lazy_gettext("an age over 89"),
+    "birth year": lazy_gettext("a birth year that tells an age over 89"),
+    "url": lazy_gettext("a web address"),
+    "e-mail": lazy_gettext("an e-mail address"),
+    "ip address": lazy_gettext("an IP address"),
+    "id": lazy_gettext("a record, account or device number"),
+    "phone": lazy_gettext("a phone number"),
+    "zip": lazy_gettext("a ZIP code"),
+    "address": lazy_gettext("a street address"),
+}
 
 
 # An unknown case, or one not yet approved for this clinician to read.
@@ -136,8 +153,9 @@ def case_draft() -> Response | tuple[str, int]:
         )
     title = gettext("Teaching case")
     try:
+        vignette = draft_vignette(resources, gettext)
         case_id = case_conferences().draft(
-            learner_id(), title, draft_vignette(resources, gettext), launched_patient_terms()
+            learner_id(), title, vignette, launched_patient_terms(), source=resources
         )
     except PatientDataRefused:
         return error_page(
@@ -171,7 +189,7 @@ def case_edit(case_id: str) -> Response | tuple[str, int] | str:
     values = {"title": case.title, "vignette": case.vignette}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        values = {key: request.form.get(key, "").strip() for key in values}
+        values = {key: as_typed(request.form.get(key, "")) for key in values}
         errors = case_errors(values)
         if not errors:
             try:
@@ -179,6 +197,8 @@ def case_edit(case_id: str) -> Response | tuple[str, int] | str:
                     case_id, learner_id(), values["title"], values["vignette"], guard_terms()
                 )
                 return redirect(url_for("ui.case_edit", case_id=case_id, saved=1), 303)
+            except IdentifierFound as found:
+                errors[found.field] = identifier_text(found.kind)
             except PatientDataRefused:
                 errors["vignette"] = refused_text()
     html = page(
@@ -190,6 +210,21 @@ def case_edit(case_id: str) -> Response | tuple[str, int] | str:
         rendered=rendered,
     )
     return (html, 400) if errors else html
+
+
+def as_typed(value: str) -> str:
+    """A form text as typed, with a browser's CRLF line ends as the draft's LF (its length)."""
+    return value.replace("\r\n", "\n").strip()
+
+
+def identifier_text(kind: str) -> str:
+    """Why a case's text was refused, naming the kind of identifier found (never the text)."""
+    return gettext(
+        "This text looks like it contains a patient identifier (%(kind)s). Bedside never "
+        "records patient data: please rewrite it without names, numbers or references "
+        "that identify the patient.",
+        kind=str(IDENTIFIER_KINDS.get(kind, kind)),
+    )
 
 
 def case_errors(values: dict[str, str]) -> dict[str, str]:
