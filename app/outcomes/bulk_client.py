@@ -6,20 +6,26 @@ manifest, also through a 4xx/5xx whose OperationOutcome marks the failure transi
 2.0, "Response - Error Status"), and never longer than max_wait. Each output file is streamed to
 `<Type>-<n>.ndjson` in the export directory (the names `outcomes compute --ndjson` reads),
 size-bounded and checked to be NDJSON of its type. Error files (OperationOutcome NDJSON) go to
-`errors/`. A small state file in the directory remembers the status URL, the manifest and which
-files are complete, so running again continues where the last run stopped instead of kicking off
-a new export. `manifest.json` keeps the transactionTime for the next `_since`. The token is sent
-only to the FHIR server's own origin and never printed.
+`errors/`, the `deleted` files (Bundles naming resources deleted since `_since`) to
+`deleted/Bundle-<n>.ndjson`. A small state file in the directory remembers the status URL, the
+manifest and which files are complete, so running again continues where the last run stopped
+instead of kicking off a new export; when the server has let the export expire, the state is
+discarded so the next run starts afresh. Once every file is in, the files of this naming left by
+an earlier export and not in the manifest are removed. `manifest.json` keeps the transactionTime
+for the next `_since`. A lock file keeps a second run out of a directory in use. The token is
+sent only to the FHIR server's own origin and never printed; the server's words are printed
+without control characters.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -35,8 +41,10 @@ from app.security import is_https_or_loopback
 from cds_hooks.fhir_fetch import same_origin
 
 STATE_FILE = ".bedside-export.json"
+LOCK_FILE = ".bedside-export.lock"
 MANIFEST_FILE = "manifest.json"
 ERRORS_DIR = "errors"
+DELETED_DIR = "deleted"
 FHIR_JSON = "application/fhir+json"
 NDJSON = "application/fhir+ndjson"
 TIMEOUT = (5.0, 60.0)
@@ -48,7 +56,13 @@ CHUNK = 64 * 1024
 PROGRESS_BYTES = 16 * 1024 * 1024  # a progress line per 16 MiB of a file being downloaded
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
+OWN_FILE = re.compile(r"^[A-Z][A-Za-z]{1,63}-[1-9][0-9]*\.ndjson(\.part)?$")  # what we name
 IN_PROGRESS = frozenset({202, 429, 503})
+GONE = frozenset({404, 410})
+# C0 and C1 control characters (and DEL): whitespace ones become spaces, the others go.
+TERMINAL_SAFE = {code: " " for code in b"\t\n\v\f\r"} | {
+    code: None for code in [*range(0x20), *range(0x7F, 0xA0)] if code not in b"\t\n\v\f\r"
+}
 # FHIR R4 IssueType `transient` and its child codes: the request may succeed if tried again.
 TRANSIENT_CODES = frozenset(
     {"transient", "lock-error", "no-store", "exception", "timeout", "incomplete", "throttled"}
@@ -58,6 +72,13 @@ Report = Callable[[str], None]
 
 class BulkExportError(Exception):
     """The export could not go on; the message is one readable sentence without secrets."""
+
+
+class ExportExpired(BulkExportError):
+    """The server no longer has the export or its files; the saved state is of no further use."""
+
+
+EXPIRED = "Bedside discarded the saved export, so running the same command again starts a new one."
 
 
 @dataclass(frozen=True)
@@ -103,6 +124,8 @@ class ExportResult:
     transaction_time: str
     files: dict[str, int]  # file name -> resources
     errors: list[str] = field(default_factory=list)  # OperationOutcome diagnostics
+    deleted: dict[str, int] = field(default_factory=dict)  # deleted/ file name -> Bundles
+    stale_removed: int = 0  # files an earlier export left that this manifest does not list
     polls: int = 0
 
 
@@ -178,7 +201,18 @@ class BulkExportClient:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise BulkExportError(f"Cannot write {directory}: {error.strerror or error}.") from None
-        state = ExportState.open(directory, request)
+        with export_lock(directory):
+            state = ExportState.open(directory, request)
+            try:
+                return self.export_into(request, directory, state)
+            except ExportExpired:
+                state.finish()
+                raise
+
+    def export_into(
+        self, request: ExportRequest, directory: Path, state: ExportState
+    ) -> ExportResult:
+        """Kick off or resume, download everything, clear what an earlier export left."""
         result = ExportResult(transaction_time="", files={})
         if not state.data.get("status_url"):
             state.data["status_url"] = self.kick_off(request)
@@ -189,10 +223,13 @@ class BulkExportClient:
             state.data["manifest"] = self.wait_for_manifest(state.data["status_url"], result)
             state.save()
         manifest = state.data["manifest"]
-        self.download_outputs(request, manifest, state, directory)
-        result.files = dict(state.data["complete"])
+        self.download_files(request, manifest, state, directory)
+        complete = state.data["complete"]
+        result.files = {name: complete[name] for name, _ in output_files(manifest)}
+        result.deleted = {name: complete[name] for name, _ in deleted_files(manifest)}
         result.errors = self.download_errors(request, manifest, directory)
-        result.transaction_time = str(manifest.get("transactionTime", ""))
+        result.transaction_time = printable(str(manifest.get("transactionTime", "")))
+        result.stale_removed = remove_stale_files(directory, manifest)
         write_json(directory / MANIFEST_FILE, manifest)
         self.delete_quietly(state.data["status_url"])
         state.finish()
@@ -228,40 +265,37 @@ class BulkExportClient:
                     note = in_progress(response.headers.get("X-Progress", ""))
                 else:
                     note = transient_failure(response)
-                wait = retry_after(response.headers.get("Retry-After")) or delay
+                asked = retry_after(response.headers.get("Retry-After"))
+            wait = asked or delay
             delay = min(delay * 2, MAX_DELAY)
-            if self.clock() + wait > deadline:
-                raise BulkExportError(
-                    f"The export was not ready within {self.max_wait:g} s (last: {note}); "
-                    "run the same command again to keep waiting."
-                )
+            left = deadline - self.clock()
+            if left <= 0:
+                raise BulkExportError(not_ready(self.max_wait, note, asked))
+            wait = min(wait, left)
             self.report(f"{note}; next check in {wait:g} s.")
             self.sleep(wait)
 
-    def download_outputs(
+    def download_files(
         self, request: ExportRequest, manifest: dict, state: ExportState, directory: Path
     ) -> None:
-        """Download each output file not yet complete, recording each one as it finishes."""
-        outputs = named_entries(manifest.get("output"))
-        for number, (name, entry) in enumerate(outputs, start=1):
+        """Download each output and deleted file not yet complete, recording each as it finishes."""
+        files = output_files(manifest) + deleted_files(manifest)
+        for number, (name, entry) in enumerate(files, start=1):
             if name in state.data["complete"]:
                 continue
             resources = self.download(request, manifest, entry, directory / name)
             state.data["complete"][name] = resources
             state.save()
             self.report(
-                f"[{number}/{len(outputs)}] {name}: {resources} resources, "
+                f"[{number}/{len(files)}] {name}: {resources} resources, "
                 f"{(directory / name).stat().st_size / 1024:.0f} KB"
             )
 
     def download_errors(self, request: ExportRequest, manifest: dict, directory: Path) -> list[str]:
         """Download the error files into errors/ and return their OperationOutcome diagnostics."""
-        entries = named_entries(manifest.get("error"))
         messages: list[str] = []
-        if entries:
-            (directory / ERRORS_DIR).mkdir(exist_ok=True)
-        for name, entry in entries:
-            path = directory / ERRORS_DIR / name
+        for name, entry in error_files(manifest):
+            path = directory / name
             self.download(request, manifest, entry, path)
             messages += [issue_text(outcome) for _, outcome in iter_ndjson(path)]
         return messages
@@ -272,9 +306,16 @@ class BulkExportClient:
         needs_token = manifest.get("requiresAccessToken") is True
         self.check_destination(request, url, "file URL", with_token=needs_token)
         partial = path.with_name(path.name + ".part")
+        path.parent.mkdir(exist_ok=True)
         headers = {"Accept": NDJSON}
         response = self.request("GET", url, headers, with_token=needs_token)
         with response:
+            if response.status_code in GONE:
+                raise ExportExpired(
+                    refusal(f"Downloading {path.name}", response)
+                    + " The export's files have expired on the server; "
+                    + EXPIRED
+                )
             if response.status_code != 200:
                 raise BulkExportError(
                     refusal(f"Downloading {path.name}", response)
@@ -355,15 +396,78 @@ class BulkExportClient:
             ) from None
 
 
-def named_entries(entries: object) -> list[tuple[str, dict]]:
-    """Manifest entries with the local file name each is saved as: `<Type>-<n>.ndjson`."""
+@contextlib.contextmanager
+def export_lock(directory: Path) -> Iterator[None]:
+    """Hold the directory's lock file (with our pid) for the run; refuse if another run holds it.
+
+    An flock lock ends with its process, so a crashed run leaves no lock to clear by hand.
+    """
+    path = directory / LOCK_FILE
+    try:
+        handle = path.open("a+", encoding="utf-8")
+    except OSError as error:
+        raise BulkExportError(f"Cannot write {path}: {error.strerror or error}.") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read(20).strip()
+            raise BulkExportError(
+                f"Another `bedside outcomes export` (process {holder or 'unknown'}) is writing "
+                f"to {directory}; wait for it to finish or use another --out directory."
+            ) from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+
+
+def output_files(manifest: dict) -> list[tuple[str, dict]]:
+    """The manifest's output files, each with the name it is saved as: `<Type>-<n>.ndjson`."""
+    return named_entries(manifest.get("output"))
+
+
+def error_files(manifest: dict) -> list[tuple[str, dict]]:
+    """The manifest's error files, saved as `errors/<Type>-<n>.ndjson`."""
+    return [(f"{ERRORS_DIR}/{name}", entry) for name, entry in named_entries(manifest.get("error"))]
+
+
+def deleted_files(manifest: dict) -> list[tuple[str, dict]]:
+    """The manifest's `deleted` files (Bundles), saved as `deleted/Bundle-<n>.ndjson`."""
+    entries = file_entries(manifest.get("deleted"))
+    return [
+        (f"{DELETED_DIR}/Bundle-{number}.ndjson", entry | {"type": "Bundle"})
+        for number, entry in enumerate(entries, start=1)
+    ]
+
+
+def remove_stale_files(directory: Path, manifest: dict) -> int:
+    """Delete files of our naming an earlier export left that the manifest does not list; count."""
+    files = output_files(manifest) + error_files(manifest) + deleted_files(manifest)
+    listed = {name for name, _ in files}
+    removed = 0
+    for folder in (directory, directory / ERRORS_DIR, directory / DELETED_DIR):
+        for path in folder.glob("*.ndjson*"):
+            name = path.relative_to(directory).as_posix()
+            if OWN_FILE.match(path.name) and name not in listed and path.is_file():
+                path.unlink()
+                removed += 1
+    return removed
+
+
+def file_entries(entries: object) -> list[dict]:
+    """The entries of a manifest file list that have a url."""
     if not isinstance(entries, list):
         return []
+    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("url"), str)]
+
+
+def named_entries(entries: object) -> list[tuple[str, dict]]:
+    """Manifest entries with the local file name each is saved as: `<Type>-<n>.ndjson`."""
     seen: dict[str, int] = {}
     named = []
-    for entry in entries:
-        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
-            continue
+    for entry in file_entries(entries):
         kind = str(entry.get("type", "Resource"))
         if not RESOURCE_TYPE.match(kind):
             raise BulkExportError(f"The manifest names an output of type {kind[:40]!r}.")
@@ -407,9 +511,20 @@ def retry_after(value: str | None) -> float | None:
     return min(max(moment.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
 
 
+def not_ready(max_wait: float, note: str, asked: float | None) -> str:
+    """Say the wait is over, whether the server asked for more, and how to keep waiting."""
+    text = f"The export was not ready within {max_wait:g} s (last: {note})"
+    if asked:
+        text += f"; the server asked to wait {asked:g} s more, beyond what is left of --max-wait"
+    return text + (
+        ". Run the same command again to keep waiting: "
+        "it resumes this export instead of starting a new one."
+    )
+
+
 def in_progress(progress: str) -> str:
     """Say that the export is still being prepared, with the server's X-Progress if any."""
-    progress = progress.strip()[:100]
+    progress = printable(progress).strip()[:100]
     return f"Export in progress ({progress})" if progress else "Export in progress"
 
 
@@ -418,10 +533,9 @@ def transient_failure(response: requests.Response) -> str:
     outcome = operation_outcome_of(response)
     if response.status_code >= 400 and outcome is not None and is_transient(outcome):
         return f"The status check failed for now ({issue_text(outcome)})"
-    if response.status_code in {404, 410}:
-        raise BulkExportError(
-            "The server no longer knows this export (expired or cancelled); "
-            f"delete {STATE_FILE} in the export directory to start again."
+    if response.status_code in GONE:
+        raise ExportExpired(
+            f"The server no longer knows this export (expired or cancelled). {EXPIRED}"
         )
     raise BulkExportError(failure("The export", response.status_code, outcome))
 
@@ -462,8 +576,13 @@ def issue_text(outcome: dict) -> str:
         details = as_dict(issue.get("details"))
         text = issue.get("diagnostics") or details.get("text") or issue.get("code")
         if text:
-            return str(text)[:300].rstrip(".")
+            return printable(str(text))[:300].rstrip(".")
     return "an error without diagnostics"
+
+
+def printable(text: str) -> str:
+    """Server-supplied text safe to print: tabs and newlines become spaces, other controls go."""
+    return text.translate(TERMINAL_SAFE)
 
 
 def write_json(path: Path, document: dict) -> None:

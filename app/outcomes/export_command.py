@@ -11,7 +11,14 @@ import click
 
 from app.errors import ConfigError
 from app.outcomes.backend_token import credential_for
-from app.outcomes.bulk_client import BulkExportClient, BulkExportError, ExportRequest, ExportResult
+from app.outcomes.bulk_client import (
+    DELETED_DIR,
+    BulkExportClient,
+    BulkExportError,
+    ExportRequest,
+    ExportResult,
+    printable,
+)
 from app.outcomes.ingest_fhir import MEASURE_TYPES
 from app.smart.backend_services import BackendServicesError
 
@@ -59,7 +66,9 @@ def export(fhir_server, out, group, since, types, token, max_wait, max_file_mb):
     Without --token (or $BEDSIDE_HOOK_TOKEN), Bedside gets its own SMART Backend Services token
     when BEDSIDE_BACKEND_CLIENTS registers the server. Interrupted? Run the same command again:
     it resumes the export recorded in DIR instead of starting a new one. The manifest (with its
-    transactionTime, the next --since) is kept as DIR/manifest.json.
+    transactionTime, the next --since) is kept as DIR/manifest.json; the Bundles naming resources
+    deleted since --since go to DIR/deleted/. Files an earlier export left in DIR that the new
+    manifest does not list are removed.
 
     \b
     Examples:
@@ -84,7 +93,7 @@ def export(fhir_server, out, group, since, types, token, max_wait, max_file_mb):
         )
         result = client.run(request, out)
     except (BulkExportError, BackendServicesError, ConfigError) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(printable(str(error))) from None
     click.echo(summary(result, out), file=sys.stdout)
 
 
@@ -110,9 +119,17 @@ def checked_since(since: str | None) -> str | None:
 
 
 def summary(result: ExportResult, out: Path) -> str:
-    """What was downloaded, the error entries, and the next --since."""
+    """What was downloaded, the deletions, stale files removed, error entries, the next --since."""
     resources = sum(result.files.values())
     lines = [f"Exported {resources} resources in {len(result.files)} files to {out}."]
+    if result.deleted:
+        bundles, folder = sum(result.deleted.values()), out / DELETED_DIR
+        lines.append(
+            f"Saved {bundles} Bundles of deleted resources in {len(result.deleted)} files "
+            f"to {folder}."
+        )
+    if result.stale_removed:
+        lines.append(f"Removed {result.stale_removed} files an earlier export left in {out}.")
     lines += [f"Server error entry: {message}." for message in result.errors]
     if result.transaction_time:
         lines.append(f"Next time, --since {result.transaction_time} fetches only what changed.")

@@ -140,8 +140,9 @@ def test_waiting_is_bounded_and_the_rerun_keeps_waiting(tmp_path):
     fixtures = write_bundles(tmp_path / "fixtures")
     with FixtureFhirServer(fixtures, pending_polls=2, retry_after=30) as server:
         request = ExportRequest(server.base_url, types=("Patient",))
-        stopped = BulkExportClient(max_wait=10, sleep=lambda s: None)
-        with pytest.raises(BulkExportError, match=r"not ready within 10 s \(last: .*\); run the"):
+        clock = HandClock()
+        stopped = BulkExportClient(max_wait=10, sleep=clock.sleep, clock=clock.monotonic)
+        with pytest.raises(BulkExportError, match=r"not ready within 10 s \(last: .*\. Run the"):
             stopped.run(request, out)
         saved = json.loads((out / STATE_FILE).read_text())["status_url"]
         BulkExportClient(sleep=lambda s: None).run(request, out)
@@ -303,7 +304,7 @@ def test_a_server_that_stays_transient_is_given_up_on_after_max_wait_naming_its_
         client = BulkExportClient(max_wait=10, sleep=clock.sleep, clock=clock.monotonic)
         with pytest.raises(
             BulkExportError,
-            match=r"not ready within 10 s \(last: .*The job store answered transient.*\); run",
+            match=r"not ready within 10 s \(last: .*The job store answered transient.*\); the",
         ):
             client.run(ExportRequest(server.base_url, types=("Patient",)), tmp_path / "out")
-    assert clock.waits == [4, 4]
+    assert clock.waits == [4, 4, 2]  # the last wait ends at --max-wait, then one more check
