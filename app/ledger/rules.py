@@ -24,6 +24,10 @@ Decisions (documented because accreditors will ask):
   when the module it consulted is; a draft, in-review or retired version can still be learned
   from, but its credit is refused ("module-not-approved"). Demo mode credits drafts, which it
   labels as such.
+- A walk through a module's branching scenario earns the module's case credit by the same rules;
+  in production only once a named clinician reviewer also reviewed the scenario
+  (`scenario.review.status: reviewed`): a draft scenario of an approved version, e.g. one drafted
+  by software, can still be walked, but its credit is refused ("scenario-not-reviewed").
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ CREDIT_TYPES = (
 CREDIT_INCREMENT = Decimal("0.25")
 POC_STEPS = ("question", "sources", "application")
 ACTIVITY_TYPES = ("case", "poc", "journal-club")
+SCENARIO_REVIEWED = "reviewed"  # a scenario's review.status once a clinician reviewed it
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,42 @@ def case_credit(
     designated = [(entry["type"], as_amount(entry["amount"])) for entry in module.get("credit", [])]
     key = activity_key("case", module["id"], str(module["version"]))
     return grant(key, designated, held, policy, when)
+
+
+def scenario_credit(
+    module: Mapping[str, Any],
+    correct: int,
+    total: int,
+    held: Sequence[HeldCredit],
+    policy: CreditPolicy,
+    when: datetime,
+) -> list[CreditAward] | Refusal:
+    """Grant a walk its module's case credit (in production, once the scenario is reviewed)."""
+    refusal = scenario_refusal(module, policy)
+    if refusal is not None:
+        return refusal
+    return case_credit(module, correct, total, held, policy, when)
+
+
+def scenario_refusal(module: Mapping[str, Any], policy: CreditPolicy) -> Refusal | None:
+    """Why no walk of the module's scenario can earn credit under this policy (None: it can)."""
+    if policy.approved_modules_only and not editorial.is_approved(module):
+        return unapproved_module(module)
+    if policy.approved_modules_only and not scenario_reviewed(module):
+        return Refusal(
+            "scenario-not-reviewed",
+            f"The scenario of {module['id']} {module['version']} is not reviewed by a named "
+            "clinician reviewer, so a walk through it earns no credit here; the module's case "
+            "does, and you can still learn from the scenario.",
+        )
+    return None
+
+
+def scenario_reviewed(module: Mapping[str, Any]) -> bool:
+    """Tell whether a named clinician reviewer reviewed the module's scenario."""
+    scenario = module.get("scenario")
+    review = scenario.get("review") if isinstance(scenario, Mapping) else None
+    return isinstance(review, Mapping) and review.get("status") == SCENARIO_REVIEWED
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@
   reviewer checked it when AI-assisted, and its `reviewed_by` names a listed reviewer; no review is
   dated in the future; every author and reviewer is in `disclosures.people`; a
   relationship other than `none` states its mitigation; a scenario marked reviewed names one of
-  the module's listed reviewers.
+  the module's listed reviewers, and an approved version's scenario is reviewed (a walk through it
+  earns the module's credit, so it is content like any other).
 - Currency (warnings): `review_by` has passed; the guideline is older than
   GUIDELINE_REVIEW_YEARS and no search for its successor was recorded (guideline_watch.last_checked)
   in the last GUIDELINE_WATCH_DAYS; a superseding publication is recorded but the version is not
@@ -41,6 +42,7 @@ def check_editorial(entry: ModuleFile) -> list[Finding]:
         *check_translation_provenance(entry, record),
         *check_disclosed(entry),
         *check_scenario_review(entry),
+        *check_approved_scenario(entry),
     ]
 
 
@@ -245,3 +247,18 @@ def check_scenario_review(entry: ModuleFile) -> list[Finding]:
         "list the reviewer there (with credentials and date) or set the scenario back to draft."
     )
     return [entry.error(["scenario", "review", "reviewer"], message)]
+
+
+def check_approved_scenario(entry: ModuleFile) -> list[Finding]:
+    """An approved version's scenario is reviewed: a walk through it earns the module's credit."""
+    if not isinstance(entry.data.get("scenario"), Mapping):
+        return []
+    status = get(entry.data, "scenario", "review", "status")
+    if status == "reviewed" or editorial.status(entry.data) != editorial.APPROVED:
+        return []
+    message = (
+        f"{entry.data.get('id')} is approved, but its scenario is {status or 'not reviewed'}; "
+        "a listed reviewer reviews the scenario and records it (review: {status: reviewed, "
+        "reviewer, date}), or the version goes back to in-review until then."
+    )
+    return [entry.error(["scenario", "review", "status"], message)]

@@ -51,6 +51,20 @@ class Progress:
         return None
 
 
+class ModuleUpdated(Exception):
+    """The learner's attempt began on another version of the module than the library now holds."""
+
+    def __init__(self, module: dict, attempt: Attempt):
+        super().__init__(f"Attempt {attempt.attempt_id} is at another version of {module['id']}.")
+        self.module = module
+        self.attempt = attempt
+
+    @property
+    def started_on(self) -> str:
+        """The module version the attempt began on."""
+        return self.attempt.activity_key.rpartition("@")[2]
+
+
 def case_activity(module: dict) -> tuple[str, str, str]:
     """The ledger activity of a module's case: ("case", id, version)."""
     return ("case", module["id"], str(module["version"]))
@@ -64,16 +78,21 @@ def start_attempt(ledger: Ledger, learner: str, module: dict) -> Attempt:
 
 
 def learners_attempt(ledger: Ledger, learner: str, module: dict, attempt_id: str) -> Attempt:
-    """The learner's attempt at this module's current version (a case's or a scenario's), or 404."""
+    """The learner's attempt at this module's current version (a case's or a scenario's), or 404.
+
+    ModuleUpdated when it is the learner's attempt at another version of this module.
+    """
     try:
         attempt = ledger.store.attempt(str(uuid.UUID(attempt_id)))
     except ValueError:
         attempt = None
     if attempt is None or attempt.learner_id != learner:
         abort(404)
-    if attempt.activity_key != activity_key(*case_activity(module)):
-        abort(404)
-    return attempt
+    if attempt.activity_key == activity_key(*case_activity(module)):
+        return attempt
+    if attempt.activity_key.startswith(activity_key("case", module["id"], "")):
+        raise ModuleUpdated(module, attempt)
+    abort(404)
 
 
 def learners_case_attempt(ledger: Ledger, learner: str, module: dict, attempt_id: str) -> Attempt:

@@ -208,6 +208,10 @@ def refusal(reason: str) -> str:
             "No clinician reviewer has approved this module yet, so it earns no credit here. "
             "You can still learn from it."
         ),
+        "scenario-not-reviewed": gettext(
+            "No clinician reviewer has reviewed this scenario yet, so it earns no credit here; "
+            "the module's case does. You can still learn from the scenario."
+        ),
     }
     return messages.get(reason, gettext("No credit was recorded."))
 

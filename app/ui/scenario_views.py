@@ -13,10 +13,19 @@ from werkzeug.wrappers import Response
 
 from app.i18n import localized
 from app.ledger.credit import replayed_credit
+from app.ledger.rules import scenario_refusal
 from app.library.scenarios import Decision, Walk, guideline_choice, guideline_walk
-from app.ui import scenario_flow
+from app.ui import case_flow, labels, learning_flow, scenario_flow
 from app.ui.page_context import learner_id, ledger, module_or_404
-from app.ui.views import bp, page
+from app.ui.views import bp, error_page, page
+
+UPDATED = 409  # the attempt's module version is no longer the library's
+
+
+@bp.context_processor
+def offer_helpers() -> dict:
+    """What the case intro's scenario offer needs beyond the app's helpers."""
+    return {"scenario_no_credit": no_credit_sentence}
 
 
 @bp.post("/scenario/<module_id>/start")
@@ -48,9 +57,11 @@ def scenario_decide(module_id: str, attempt_id: str, step_id: str) -> Response |
     if attempt.completed_at is None and waiting is not None and waiting["id"] == step_id:
         choice = request.form.get("choice", "")
         try:
-            scenario_flow.record_decision(ledger(), attempt, waiting, choice)
+            answer = scenario_flow.record_decision(ledger(), attempt, waiting, choice)
         except ValueError:
             return step_page(module, attempt, done, gettext("Choose one decision.")), 400
+        if answer is not None:
+            learning_flow.learn_from_answer(attempt.learner_id, module["id"], answer)
     return redirect(step_url(module, attempt.attempt_id), 303)
 
 
@@ -90,6 +101,36 @@ def scenario_debrief(module_id: str, attempt_id: str) -> Response | str:
     )
 
 
+@bp.errorhandler(case_flow.ModuleUpdated)
+def module_updated(updated: case_flow.ModuleUpdated) -> tuple[str, int]:
+    """An attempt begun on another version: say so, keep its record, offer the current version."""
+    module = updated.module
+    if isinstance(updated, scenario_flow.ScenarioModuleUpdated) and module.get("scenario"):
+        html = page(
+            "ui/scenario_step.html",
+            module=module,
+            scenario=module["scenario"],
+            updated=updated_sentence(updated),
+        )
+        return html, UPDATED
+    restart = gettext(
+        "Open the module again from the start to begin on version %(new)s.", new=module["version"]
+    )
+    message = f"{updated_sentence(updated)} {restart}"
+    return error_page(UPDATED, gettext("This module was updated"), message)
+
+
+def updated_sentence(updated: case_flow.ModuleUpdated) -> str:
+    """That the attempt began on another version, and that its record is kept."""
+    return gettext(
+        "This attempt began on version %(old)s of the module, which has since been updated to "
+        "version %(new)s, so it cannot go on or be shown here. Its record, and any credit it "
+        "earned, is kept as it was.",
+        old=updated.started_on,
+        new=updated.module["version"],
+    )
+
+
 def step_page(module: dict, attempt, done: Walk, error: str | None = None) -> str:
     """Render the state panel, the last consequence and the waiting decision or the outcome."""
     scenario = scenario_flow.scenario_of(module)
@@ -108,16 +149,23 @@ def step_page(module: dict, attempt, done: Walk, error: str | None = None) -> st
 
 def view_helpers(scenario: dict) -> dict:
     """Functions the scenario templates use to show state, time and the guideline's choice."""
-    labels = {variable["id"]: variable for variable in scenario["variables"]}
+    variables = {variable["id"]: variable for variable in scenario["variables"]}
     unit = scenario["time"]["unit"]
     return {
         "variables": scenario["variables"],
-        "variable_label": lambda name: localized(labels[name]["label"]),
-        "quantity": lambda name, value: quantity(value, labels[name]["unit"]),
+        "variable_label": lambda name: localized(variables[name]["label"]),
+        "quantity": lambda name, value: quantity(value, variables[name]["unit"]),
         "clock": lambda moment: clock(unit, moment),
         "guideline_choice": guideline_choice,
         "changed_by": changed_names,
+        "refusal": labels.refusal,
     }
+
+
+def no_credit_sentence(module: dict) -> str | None:
+    """Why a walk of the module's scenario earns no credit here (None when it can)."""
+    refused = scenario_refusal(module, ledger().policy)
+    return labels.refusal(refused.reason) if refused else None
 
 
 def quantity(value: float, unit: str) -> str:
