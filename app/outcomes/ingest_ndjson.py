@@ -25,6 +25,20 @@ processes spool too: the export's bytes are cut into shares (`export_shares`; a 
 the share its first byte is in), each process spools its shares into runs of its own
 (`spool_share`), and `joined` lists every share's runs in export order, so the merge still
 yields each patient's lines in file order.
+
+Duplicates: a resource given more than once (the same resourceType and id, e.g. in a stale file
+an earlier export left) is read once: the last copy in export order (files by name, then lines
+in order) is kept, at its place, and the others are counted (`Duplicates`). Patients' resources
+are compared within each patient's group when it is read back (so memory stays one patient's),
+the shared Medications by id in their lookup. Copies of one resource filed under two patients
+stay in both groups.
+
+Lines: a line longer than `MAX_LINE_BYTES` is refused (it is read in bounded pieces, never held
+whole); a file that cannot be opened or read (a directory, a broken link, no permission) is an
+`NdjsonError` naming it, as is a line that is not JSON.
+
+Incremental exports: `export_since` reads `manifest.json` (the kick-off request's `_since`), and
+`deleted_references` the Encounters and Patients named by the Bundles under `deleted/`.
 """
 
 from __future__ import annotations
@@ -32,17 +46,22 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import re
 import struct
 import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
+from app.fhir_json import as_str, dicts_in
 from app.outcomes.bulk import patient_id_of
 from app.outcomes.ingest_fhir import MEASURE_TYPES
 from app.outcomes.medications import MedicationLookup, remember, with_medications
@@ -50,6 +69,13 @@ from app.outcomes.medications import MedicationLookup, remember, with_medication
 BATCH = 5000  # lines read between two progress reports
 CHUNK_BYTES = 32 * 2**20  # memory a chunk of lines may take before a sorted run goes to disk
 MERGE_FAN_IN = 64  # run files a merge reads at once (far below the usual 1,024 open-file limit)
+MAX_LINE_BYTES = 64 * 2**20  # the longest line (without its newline) an export may hold
+TOO_LONG = f"is longer than {MAX_LINE_BYTES // 2**20} MiB"
+DELETED_DIR = "deleted"  # the Bulk `deleted` Bundles of an incremental export
+DELETED_TYPES = frozenset({"Encounter", "Patient"})  # deletions that remove saved cases
+MANIFEST = "manifest.json"
+REFERENCE_PART = re.compile(r"[A-Z][A-Za-z]+")  # a resource type in a reference's path
+ID_PART = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # a FHIR logical id
 SPOOLED_TYPES = frozenset(MEASURE_TYPES) - {"Medication"}
 RECORD_HEADER = struct.Struct("<II")  # a run record: patient id length, line length
 Progress = Callable[[int], None]
@@ -64,6 +90,13 @@ class NdjsonError(Exception):
     """An NDJSON export that cannot be read; the message names the file and line."""
 
 
+@dataclass
+class Duplicates:
+    """How many copies of resources reading an export left out (a later copy replaced each)."""
+
+    dropped: int = 0
+
+
 @dataclass(frozen=True)
 class Spool:
     """An export spooled by patient: its sorted runs on disk (or the one chunk held in memory)."""
@@ -74,35 +107,79 @@ class Spool:
     run_names: tuple[str, ...] = ()  # in export order
     left_out: int = 0  # resources of measure types that `admits` turned away
     held: list[Spooled] = field(default_factory=list, repr=False, compare=False)
+    dropped_medications: int = 0  # Medications a later one of the same id replaced
 
     @property
     def runs(self) -> int:
         """How many sorted runs are on disk."""
         return len(self.run_names)
 
-    def groups(self, partition: int = 0) -> Iterator[list[dict]]:
+    def groups(
+        self, partition: int = 0, duplicates: Duplicates | None = None
+    ) -> Iterator[list[dict]]:
         """One partition's patients (all of them with one partition), by patient id."""
-        return (group for _, group in self.patients(partition))
+        return (group for _, group in self.patients(partition, duplicates))
 
-    def patients(self, partition: int = 0) -> Iterator[tuple[str, list[dict]]]:
-        """(patient id, resources plus referenced Medications) of one partition, by patient id."""
+    def patients(
+        self, partition: int = 0, duplicates: Duplicates | None = None
+    ) -> Iterator[tuple[str, list[dict]]]:
+        """(patient id, resources plus referenced Medications) of one partition, by patient id.
+
+        Each resource is given once (its last copy); `duplicates` counts the copies left out.
+        """
         if self.held:
             lines = ((patient, line) for part, patient, line in self.held if part == partition)
         else:
             paths = [run_path(self.directory, run, partition) for run in self.run_names]
             lines = merged_runs(paths)
-        return read_patients(lines, self.medications)
+        return read_patients(lines, self.medications, duplicates)
 
 
 def ndjson_files(directory: Path) -> list[Path]:
-    """The `*.ndjson` files of an export directory, sorted by name (error if there are none)."""
+    """The `*.ndjson` files of an export directory, sorted by name, each checked to open.
+
+    An error if there are none, or if one cannot be read (a directory, a broken link...).
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise NdjsonError(f"NDJSON directory {directory} does not exist")
     files = sorted(directory.glob("*.ndjson"))
     if not files:
         raise NdjsonError(f"NDJSON directory {directory} has no *.ndjson files")
+    for path in files:
+        with opened(path):
+            pass
     return files
+
+
+@contextlib.contextmanager
+def opened(path: Path) -> Iterator[BinaryIO]:
+    """A file open for reading; an OSError opening or reading it is an NdjsonError naming it."""
+    try:
+        with Path(path).open("rb") as file:
+            yield file
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise NdjsonError(f"{Path(path).name} cannot be read ({reason})") from None
+
+
+def bounded_lines(path: Path, file: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """(byte offset, line) of each line from the file's position, a line read in bounded pieces.
+
+    A line longer than MAX_LINE_BYTES (not counting its newline) is refused, never held whole.
+    """
+    position = file.tell()
+    for line in iter(partial(file.readline, MAX_LINE_BYTES + 1), b""):
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            raise NdjsonError(f"{path.name} {line_at(path, position)} {TOO_LONG}")
+        yield position, line
+        position += len(line)
+
+
+def skip_line(file: BinaryIO) -> None:
+    """Read past the rest of the current line, in bounded pieces."""
+    while (piece := file.readline(MAX_LINE_BYTES)) and not piece.endswith(b"\n"):
+        pass
 
 
 def iter_ndjson(path: Path) -> Iterator[tuple[str, dict]]:
@@ -118,15 +195,14 @@ def parsed_lines(
 
     Only the lines whose first byte is in [start, end) are read (all of them by default).
     """
-    with Path(path).open("rb") as lines:
+    path = Path(path)
+    with opened(path) as lines:
         if start:
             lines.seek(start - 1)
-            lines.readline()  # the line holding byte start - 1 is the previous share's
-        position = lines.tell()
-        for line in lines:
-            if end is not None and position >= end:
+            skip_line(lines)  # the line holding byte start - 1 is the previous share's
+        for offset, line in bounded_lines(path, lines):
+            if end is not None and offset >= end:
                 return
-            offset, position = position, position + len(line)
             if not line.strip():
                 continue
             try:
@@ -151,7 +227,7 @@ def is_resource(value: object) -> bool:
 def line_at(path: Path, offset: int) -> str:
     """'line N' for the line starting at a byte offset (counted only when a line is refused)."""
     newlines = 0
-    with path.open("rb") as lines:
+    with opened(path) as lines:
         while offset > 0:
             block = lines.read(min(offset, 2**20))
             if not block:
@@ -165,9 +241,72 @@ def count_lines(directory: Path) -> int:
     """How many non-blank lines the export's NDJSON files hold (for a progress bar)."""
     total = 0
     for path in ndjson_files(directory):
-        with path.open("rb") as lines:
-            total += sum(1 for line in lines if line.strip())
+        with opened(path) as lines:
+            total += sum(1 for _, line in bounded_lines(path, lines) if line.strip())
     return total
+
+
+def export_since(directory: Path) -> str | None:
+    """The `_since` of the kick-off request in the export's manifest (None: a full export).
+
+    None too when there is no manifest (an export from elsewhere); one that is not JSON is an
+    NdjsonError naming it.
+    """
+    path = Path(directory) / MANIFEST
+    if not path.exists():
+        return None
+    with opened(path) as file:
+        text = file.read()
+    try:
+        manifest = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise NdjsonError(f"{MANIFEST} of {directory} is not valid JSON") from None
+    request = as_str(manifest.get("request")) if isinstance(manifest, dict) else None
+    values = parse_qs(urlsplit(request).query).get("_since") if request else None
+    return values[0] if values else None
+
+
+def deleted_references(directory: Path) -> frozenset[str] | None:
+    """`Encounter/<id>` and `Patient/<id>` of what the export's `deleted/*.ndjson` Bundles delete.
+
+    None when the export has no `deleted` folder. Each entry whose request is a DELETE names a
+    resource by its URL: the last `Type/id` pair of it counts (relative or absolute, with or
+    without a `_history` suffix).
+    """
+    folder = Path(directory) / DELETED_DIR
+    if not folder.is_dir():
+        return None
+    return frozenset(
+        f"{kind}/{resource_id}"
+        for path in sorted(folder.glob("*.ndjson"))
+        for _, bundle in parsed_lines(path)
+        for kind, resource_id in deleted_in(bundle)
+        if kind in DELETED_TYPES
+    )
+
+
+def deleted_in(bundle: dict) -> Iterator[tuple[str, str]]:
+    """(resource type, id) of each DELETE request of a Bundle (none from other resources)."""
+    if bundle["resourceType"] != "Bundle":
+        return
+    for entry in dicts_in(bundle.get("entry")):
+        request = entry.get("request")
+        if not isinstance(request, dict) or as_str(request.get("method")) != "DELETE":
+            continue
+        named = last_type_and_id(as_str(request.get("url")) or "")
+        if named is not None:
+            yield named
+
+
+def last_type_and_id(url: str) -> tuple[str, str] | None:
+    """The last `Type/id` pair of a resource URL's path, if it has one."""
+    parts = urlsplit(url).path.split("/")
+    pairs = [
+        (kind, resource_id)
+        for kind, resource_id in itertools.pairwise(parts)
+        if REFERENCE_PART.fullmatch(kind) and ID_PART.fullmatch(resource_id)
+    ]
+    return pairs[-1] if pairs else None
 
 
 def patient_groups(
@@ -216,7 +355,7 @@ def spool_directory(parent: Path | None) -> Iterator[Path]:
 
 def export_shares(files: list[Path], count: int) -> list[Share]:
     """The export's bytes cut into `count` shares of about equal size, in export order."""
-    sizes = [path.stat().st_size for path in files]
+    sizes = [file_size(path) for path in files]
     total = sum(sizes)
     bounds = [total * number // count for number in range(count + 1)]
     shares: list[Share] = []
@@ -232,6 +371,12 @@ def export_shares(files: list[Path], count: int) -> list[Share]:
     return shares
 
 
+def file_size(path: Path) -> int:
+    """A file's size in bytes; an OSError is an NdjsonError naming the file."""
+    with opened(path) as file:
+        return file.seek(0, 2)
+
+
 @dataclass(frozen=True)
 class SpooledShare:
     """What spooling one share (or the whole export) gave: its runs, Medications and counts."""
@@ -240,6 +385,7 @@ class SpooledShare:
     medications: MedicationLookup
     left_out: int
     lines: int
+    medication_lines: int = 0  # Medications read, copies of one id included
 
 
 def spool_share(
@@ -272,6 +418,7 @@ def joined(
         run_names=tuple(name for share in shares for name in share.run_names),
         left_out=sum(share.left_out for share in shares),
         held=held or [],
+        dropped_medications=sum(share.medication_lines for share in shares) - len(medications),
     )
 
 
@@ -283,19 +430,38 @@ def partition_of(patient: str, partitions: int) -> int:
 
 
 def read_patients(
-    lines: Iterable[tuple[str, bytes]], medications: MedicationLookup
+    lines: Iterable[tuple[str, bytes]],
+    medications: MedicationLookup,
+    duplicates: Duplicates | None = None,
 ) -> Iterator[tuple[str, list[dict]]]:
-    """Group (patient id, raw line) pairs sorted by patient into each patient's parsed resources."""
-    current = ""
-    group: list[dict] = []
-    for patient, line in lines:
-        if patient != current and group:
-            yield current, with_medications(group, medications)
-            group = []
-        current = patient
-        group.append(orjson.loads(line))
-    if group:
-        yield current, with_medications(group, medications)
+    """Group (patient id, raw line) pairs sorted by patient into each patient's parsed resources.
+
+    A resource given more than once keeps its last copy; `duplicates` counts the others.
+    """
+    for patient, patient_lines in itertools.groupby(lines, itemgetter(0)):
+        group, dropped = latest_copies([orjson.loads(line) for _, line in patient_lines])
+        if duplicates is not None:
+            duplicates.dropped += dropped
+        yield patient, with_medications(group, medications)
+
+
+def latest_copies(group: list[dict]) -> tuple[list[dict], int]:
+    """The group with each (resourceType, id) once, its last copy at its place; how many left out.
+
+    Resources without an id are all kept.
+    """
+    seen: set[tuple[str, str]] = set()
+    kept: list[dict] = []
+    for resource in reversed(group):
+        resource_id = as_str(resource.get("id"))
+        if resource_id is not None:
+            identity = (resource["resourceType"], resource_id)
+            if identity in seen:
+                continue
+            seen.add(identity)
+        kept.append(resource)
+    kept.reverse()
+    return kept, len(group) - len(kept)
 
 
 def run_path(directory: Path, run: str, partition: int) -> Path:
@@ -386,7 +552,7 @@ def _spool(
     medications: MedicationLookup = {}
     chunk: list[Spooled] = []
     names: list[str] = []
-    held_bytes = seq = reported = left_out = 0
+    held_bytes = seq = reported = left_out = medication_lines = 0
     for path, start, end in share:
         for line, resource in parsed_lines(path, start, end):
             seq += 1
@@ -397,8 +563,8 @@ def _spool(
                     held_bytes += sys.getsizeof(line) + sys.getsizeof(patient) + HELD_LINE_BYTES
                 else:
                     left_out += 1
-            elif not patient:
-                remember(medications, resource)
+            elif not patient and remember(medications, resource):
+                medication_lines += 1
             if held_bytes >= CHUNK_BYTES:
                 names.append(_write_run(directory, label, len(names), chunk))
                 held_bytes = 0
@@ -409,10 +575,10 @@ def _spool(
         reported = seq
     if keep_chunk and not names and partitions == 1:
         chunk.sort(key=itemgetter(1))  # stable: each patient's lines stay in file order
-        return SpooledShare((), medications, left_out, seq), chunk
+        return SpooledShare((), medications, left_out, seq, medication_lines), chunk
     if chunk:
         names.append(_write_run(directory, label, len(names), chunk))
-    return SpooledShare(tuple(names), medications, left_out, seq), []
+    return SpooledShare(tuple(names), medications, left_out, seq, medication_lines), []
 
 
 def _report(progress: Progress | None, read: int) -> None:

@@ -63,8 +63,9 @@ SUPPRESSED = "<5 suppressed"
     "--since",
     metavar="DATE|INSTANT",
     callback=lambda context, param, value: parse_since(value),
-    help="A date: only cases from that day. An instant (a Bulk _since export's, with a time): "
-    "the export holds what changed since then, and --save merges it per encounter.",
+    help="A date: only cases from that day (--save replaces the period from it; not for an "
+    "incremental export). An instant (a Bulk _since export's, with a time): the export holds "
+    "what changed since then, and --save merges it per encounter.",
 )
 @click.option(
     "--workers",
@@ -93,7 +94,8 @@ SUPPRESSED = "<5 suppressed"
 @click.option(
     "--save",
     is_flag=True,
-    help="Also store the cases (no patient identifiers) for the dashboards; replaces the period.",
+    help="Also store the cases (no patient identifiers) for the dashboards; replaces the period "
+    "(merges an incremental export per encounter).",
 )
 @click.option(
     "--database",
@@ -130,8 +132,12 @@ def compute(
     (BEDSIDE_DATABASE_URL, else BEDSIDE_DATABASE) unless --database-url names another.
 
     An incremental export (`outcomes export --since INSTANT`, Bulk `_since`) holds only what
-    changed: compute it with --since INSTANT and --save merges it per encounter instead, each
-    encounter in it replacing its earlier cases (a re-run changes nothing).
+    changed: --save merges it per encounter instead, each encounter in it replacing its earlier
+    cases (a re-run changes nothing), and the encounters and patients its `deleted/` Bundles name
+    losing theirs. An export whose manifest.json asks for `_since` is always merged (a --since
+    DATE, which would replace the period, is refused); give --since INSTANT to merge another.
+    A resource given more than once (same type and id) is read once: its last copy by file name
+    and line.
 
     With --fhir-server and no --token (or $BEDSIDE_HOOK_TOKEN), Bedside gets its own SMART
     Backend Services token when BEDSIDE_BACKEND_CLIENTS registers the server.
@@ -150,15 +156,19 @@ def compute(
         raise click.UsageError("--workers applies to the local engine on an --ndjson export only")
     check_engine(engine, master, fhir_server)
     end = case_rates.as_instant(as_of) if as_of else datetime.now(UTC)
+    merge, deleted = save_mode(since, ndjson) if save else (False, None)
     store = open_store(save_target(database, database_url_text)) if save else None
+    duplicates = ingest_ndjson.Duplicates()
     try:
         definitions = load_measures(content).values()
         pasted = token or os.environ.get(TOKEN_ENV)
         credential = credential_for(fhir_server, pasted) if fhir_server else None
         if engine == "spark":
-            cases = spark_cases(ndjson, definitions, as_of=end, master=master)
+            cases = spark_cases(
+                ndjson, definitions, as_of=end, master=master, duplicates=duplicates
+            )
         elif ndjson:
-            cases = _ndjson_cases(definitions, Path(ndjson), end, workers)
+            cases = _ndjson_cases(definitions, Path(ndjson), end, workers, duplicates)
         else:
             groups = _fhir_groups(fhir_server, credential)
             cases = list(evaluate_patients(definitions, groups, as_of=end))
@@ -183,11 +193,12 @@ def compute(
             output.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+    if duplicates.dropped:
+        click.echo(duplicates_text(duplicates.dropped), err=True)
     if save:
         try:
-            merge = bool(since and since.incremental)
             source = "ndjson" if ndjson else "fhir"
-            summary = save_cases(store, cases, start, end, source, merge=merge)
+            summary = save_cases(store, cases, start, end, source, merge=merge, deleted=deleted)
         finally:
             store.database.dispose()
         click.echo(merged_text(summary) if merge else saved_text(summary), err=True)
@@ -213,6 +224,28 @@ def parse_since(text: str | None) -> Since | None:
         raise click.BadParameter(
             "use a date (2026-10-01) or an instant (2026-11-01T00:00:00Z)", param_hint="--since"
         ) from None
+
+
+def save_mode(since: Since | None, ndjson: str | None) -> tuple[bool, frozenset[str] | None]:
+    """How --save stores: merged per encounter or not; the references the export deletes.
+
+    An export whose manifest asks for `_since` holds only what changed: it is merged, and a
+    --since DATE (replace that period with it, losing the saved cases it leaves out) is refused.
+    """
+    export = Path(ndjson) if ndjson and "://" not in ndjson else None
+    try:
+        export_since = ingest_ndjson.export_since(export) if export else None
+        if export_since and since and not since.incremental:
+            raise click.UsageError(
+                f"{export} holds only what changed since {export_since} (an incremental export),"
+                f" so --save cannot replace the period from --since {since.moment.date()} with"
+                " it: leave out --since to merge it per encounter."
+            )
+        merge = bool(since and since.incremental) or export_since is not None
+        deleted = ingest_ndjson.deleted_references(export) if merge and export else None
+    except ingest_ndjson.NdjsonError as error:
+        raise click.ClickException(str(error)) from None
+    return merge, deleted
 
 
 def check_engine(engine: str, master: str | None, fhir_server: str | None) -> None:
@@ -268,11 +301,15 @@ def save_cases(
     source: str,
     *,
     merge: bool = False,
+    deleted: frozenset[str] | None = None,
 ) -> ImportSummary:
-    """Store the cases without patient identifiers: replace the period's, or merge per encounter."""
+    """Store the cases without patient identifiers: replace the period's, or merge per encounter.
+
+    A merge first removes the saved cases of the `deleted` encounters and patients.
+    """
     try:
         if merge:
-            return store.merge_import(cases, source)
+            return store.merge_import(cases, source, deleted)
         return store.save_import(cases, start, end, source)
     except (SQLAlchemyError, sqlite3.Error, OSError) as error:
         where = shown(store.database.url)
@@ -309,6 +346,11 @@ def merged_text(summary: ImportSummary) -> str:
         f"Merged {summary.saved} measure cases (no patient identifiers) of the encounters in "
         f"this export (replacing {summary.replaced} earlier cases of the same encounters)."
     )
+    if summary.deleted is not None:
+        text += (
+            f" Removed {summary.deleted} saved cases of the encounters and patients the export"
+            " lists as deleted."
+        )
     if summary.without_patient:
         text += (
             f" {summary.without_patient} cases of patients whose Patient resource is not in the"
@@ -317,19 +359,38 @@ def merged_text(summary: ImportSummary) -> str:
     return text + undated_note(summary)
 
 
+def duplicates_text(dropped: int) -> str:
+    """One line saying how many copies of repeated resources reading the export left out."""
+    return (
+        f"Left out {dropped} earlier copies of resources the export gives more than once (the"
+        " same type and id): the last copy, by file name and line, counts."
+    )
+
+
 def undated_note(summary: ImportSummary) -> str:
     """' N cases without a date were not saved.' when there were any."""
     return f" {summary.undated} cases without a date were not saved." if summary.undated else ""
 
 
-def _ndjson_cases(definitions, ndjson: Path, end: datetime, workers: int) -> list[MeasureCase]:
+def _ndjson_cases(
+    definitions,
+    ndjson: Path,
+    end: datetime,
+    workers: int,
+    duplicates: ingest_ndjson.Duplicates,
+) -> list[MeasureCase]:
     """The export's cases from `workers` processes, with a progress bar on an interactive stderr."""
     show = sys.stderr.isatty()
     total = ingest_ndjson.count_lines(ndjson) if show else 0
     with _bar(show, total, "Reading NDJSON") as bar:
         progress = bar and bar.update
         return parallel.evaluate_export(
-            definitions, ndjson, as_of=end, workers=workers, progress=progress
+            definitions,
+            ndjson,
+            as_of=end,
+            workers=workers,
+            progress=progress,
+            duplicates=duplicates,
         )
 
 

@@ -8,7 +8,7 @@ partition back from every run and runs `measures.evaluate_patient` on each patie
 add the lines they read to one shared counter, which the parent reports as progress. A patient's
 resources all sit in one partition, so no measure sees half a patient. The workers' cases are
 merged by patient id, the order one process yields them in, so every output (JSON, table,
-MeasureReport, --save) is identical.
+MeasureReport, --save) is identical, and so is the count of duplicate resources left out.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from app.outcomes.cases import MeasureCase
 from app.outcomes.ingest_ndjson import (
     MERGE_FAN_IN,
     Admits,
+    Duplicates,
     Progress,
     Share,
     Spool,
@@ -51,6 +52,7 @@ MAX_WORKERS = 64
 SHARES_PER_WORKER = 2  # spooling shares per worker: a slow share leaves the others less idle
 PROGRESS_SECONDS = 0.25  # how often the parent reports the lines the workers have read
 PatientCases = list[tuple[str, list[MeasureCase]]]
+PartitionCases = tuple[PatientCases, int]  # a partition's cases and its duplicates left out
 LineCounter = Synchronized  # a multiprocessing.Value("q") the workers add their lines to
 
 # In a worker process: the pool's line counter (set by `_count_into` when the worker starts).
@@ -69,8 +71,13 @@ def evaluate_export(
     workers: int = 1,
     spool_dir: Path | None = None,
     progress: Progress | None = None,
+    duplicates: Duplicates | None = None,
 ) -> list[MeasureCase]:
-    """Every measure case of an NDJSON export, by patient id, computed by `workers` processes."""
+    """Every measure case of an NDJSON export, by patient id, computed by `workers` processes.
+
+    `duplicates` counts the copies of resources left out (each resource is read once).
+    """
+    duplicates = Duplicates() if duplicates is None else duplicates
     if not 1 <= workers <= MAX_WORKERS:
         raise ValueError(f"workers must be 1 to {MAX_WORKERS}")
     definitions = list(definitions)
@@ -79,7 +86,9 @@ def evaluate_export(
     admits = value_set_gate(definitions).admits
     if workers == 1:
         with spooled(directory, spool_dir=spool_dir, progress=progress, admits=admits) as spool:
-            return list(evaluate_patients(definitions, spool.groups(), as_of=as_of))
+            duplicates.dropped += spool.dropped_medications
+            groups = spool.groups(duplicates=duplicates)
+            return list(evaluate_patients(definitions, groups, as_of=as_of))
     files = ndjson_files(directory)
     context = _process_context()
     lines_read = context.Value("q", 0)
@@ -93,7 +102,8 @@ def evaluate_export(
             shares = _spool_in_processes(pool, files, tmp, workers, admits)
             _wait_reporting(shares, lines_read, progress)
             spool = joined(tmp, workers, [share.result() for share in shares])
-            return _evaluated_in_processes(pool, definitions, spool, as_of)
+            duplicates.dropped += spool.dropped_medications
+            return _evaluated_in_processes(pool, definitions, spool, as_of, duplicates)
         except BrokenProcessPool:
             raise WorkerError(
                 "A worker process stopped before finishing (killed or out of memory); "
@@ -103,12 +113,17 @@ def evaluate_export(
 
 def evaluate_partition(
     definitions: list[MeasureDefinition], spool: Spool, partition: int, as_of: datetime | None
-) -> PatientCases:
-    """One worker's share: (patient id, cases) for each patient of its partition, by patient id."""
-    return [
+) -> PartitionCases:
+    """One worker's share: (patient id, cases) for each patient of its partition, by patient id.
+
+    Also how many duplicate resources its patients' groups left out.
+    """
+    duplicates = Duplicates()
+    cases = [
         (patient, evaluate_patient(definitions, resources, as_of=as_of))
-        for patient, resources in spool.patients(partition)
+        for patient, resources in spool.patients(partition, duplicates)
     ]
+    return cases, duplicates.dropped
 
 
 def _spool_in_processes(
@@ -152,13 +167,16 @@ def _evaluated_in_processes(
     definitions: list[MeasureDefinition],
     spool: Spool,
     as_of: datetime | None,
+    duplicates: Duplicates,
 ) -> list[MeasureCase]:
     """Evaluate each partition in the pool's processes; the cases merged in patient-id order."""
     evaluating = [
         pool.submit(evaluate_partition, definitions, spool, partition, as_of)
         for partition in range(spool.partitions)
     ]
-    merged = heapq.merge(*(part.result() for part in evaluating), key=itemgetter(0))
+    parts = [part.result() for part in evaluating]
+    duplicates.dropped += sum(dropped for _, dropped in parts)
+    merged = heapq.merge(*(cases for cases, _ in parts), key=itemgetter(0))
     return [case for _, cases in merged for case in cases]
 
 

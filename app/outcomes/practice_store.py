@@ -17,6 +17,12 @@ random key made once per database (table practice_key), and a merge replaces the
 every encounter it saw, so a re-run changes nothing and an updated encounter is counted once.
 The key is not an id: without the database's key it links to nothing; with it, someone holding
 candidate ids could confirm them, so the database stays as closely held as before.
+
+Deleted resources (the Bulk `deleted` Bundles of a `_since` export) are found the same way:
+table practice_encounters holds, per stored encounter key, keyed hashes of its `Encounter/<id>`
+and `Patient/<id>` references, so a merge naming a deleted encounter or patient removes its
+cases (and those rows). That table links the cases of one patient to each other (still no id);
+cases saved before it existed are found by merges per encounter but not by deletions.
 """
 
 from __future__ import annotations
@@ -90,6 +96,19 @@ def add_change_counter(db: SqliteFile) -> None:
     db["practice_changes"].create({"key_id": int, "changes": int}, pk="key_id", strict=True)
 
 
+@migrations()
+def add_encounter_references(db: SqliteFile) -> None:
+    """Each stored encounter's keyed Encounter and Patient references, which deletions name."""
+    db["practice_encounters"].create(
+        {"encounter_key": str, "encounter_ref": str, "patient_ref": str},
+        pk="encounter_key",
+        not_null={"encounter_ref", "patient_ref"},
+        strict=True,
+    )
+    db["practice_encounters"].create_index(["encounter_ref"])
+    db["practice_encounters"].create_index(["patient_ref"])
+
+
 # The same tables on PostgreSQL. Ordered text columns collate "C": byte order, as SQLite sorts.
 POSTGRESQL_STEPS = [
     (
@@ -129,6 +148,18 @@ POSTGRESQL_STEPS = [
         "add_change_counter",
         "CREATE TABLE practice_changes (key_id BIGINT PRIMARY KEY, changes BIGINT NOT NULL)",
     ),
+    (
+        "add_encounter_references",
+        """
+        CREATE TABLE practice_encounters (
+            encounter_key TEXT PRIMARY KEY,
+            encounter_ref TEXT NOT NULL,
+            patient_ref TEXT NOT NULL
+        );
+        CREATE INDEX idx_practice_encounters_encounter_ref ON practice_encounters (encounter_ref);
+        CREATE INDEX idx_practice_encounters_patient_ref ON practice_encounters (patient_ref)
+        """,
+    ),
 ]
 PRACTICE_SCHEMA = StoreSchema(
     "bedside.practice",
@@ -136,7 +167,7 @@ PRACTICE_SCHEMA = StoreSchema(
     POSTGRESQL_STEPS,
     grants=(
         # a save replaces its period: DELETE, then INSERT under LOCK TABLE … SHARE ROW EXCLUSIVE
-        ("SELECT, INSERT, DELETE", ("practice_imports", "practice_cases")),
+        ("SELECT, INSERT, DELETE", ("practice_imports", "practice_cases", "practice_encounters")),
         ("SELECT, INSERT", ("practice_key",)),
         ("SELECT, INSERT, UPDATE", ("practice_changes",)),
         ("USAGE", ("SEQUENCE practice_imports_import_id_seq",)),
@@ -178,6 +209,7 @@ class ImportSummary:
     replaced: int
     undated: int
     without_patient: int = 0  # merges only: cases whose Patient resource was not in the export
+    deleted: int | None = None  # merges only: cases of deleted encounters and patients removed
 
 
 #: How many saves and merges the stored cases have seen (0 before the first since the counter
@@ -185,6 +217,8 @@ class ImportSummary:
 PracticeVersion = int
 #: A practice_cases row without its import id: measure, clinician, day, two flags, encounter key.
 CaseRow = tuple[str, str | None, str, int, int, str]
+#: A practice_encounters row: encounter key, keyed Encounter reference, keyed Patient reference.
+ReferenceRow = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -201,6 +235,11 @@ class StoredPractice:
 def encounter_key(key: bytes, case: MeasureCase) -> str:
     """The keyed hash that finds an encounter's case again (not the patient or encounter id)."""
     return keyed_hash(key, "practice-encounter", case.patient_key, case.encounter_id)
+
+
+def reference_key(key: bytes, reference: str) -> str:
+    """The keyed hash of a resource reference (`Encounter/<id>`, `Patient/<id>`), not the id."""
+    return keyed_hash(key, "practice-reference", reference)
 
 
 def day_start(day: date) -> datetime:
@@ -231,7 +270,8 @@ class PracticeStore:
         first, last = period_days(start, end)
         kept, undated = _dated(cases)
         kept = [(case, stored) for case, stored in kept if first <= stored.day < last]
-        rows = _case_rows(self._encounter_hash_key(), kept)
+        key = self._encounter_hash_key()
+        rows, references = _case_rows(key, kept), _reference_rows(key, kept)
         span = {"first": first.isoformat(), "last": last.isoformat()}
         with self.database.write() as connection:
             self._wait_for_other_saves(connection)
@@ -247,16 +287,20 @@ class PracticeStore:
                 span,
             )
             self._insert(connection, rows, first, last, source)
+            _insert_references(connection, references)
             _count_change(connection)
         return ImportSummary(first, last, len(kept), replaced, undated)
 
-    def merge_import(self, cases: Iterable[MeasureCase], source: str) -> ImportSummary:
+    def merge_import(
+        self, cases: Iterable[MeasureCase], source: str, deleted: Iterable[str] | None = None
+    ) -> ImportSummary:
         """Replace the stored cases of every encounter these cases come from, in one transaction.
 
         For incremental (`_since`) exports: each encounter seen (in or out of a denominator)
         loses its earlier cases and gets these; encounters not seen keep theirs. Cases of a
         patient whose Patient resource is missing are left out: their verdicts (no birth date)
-        and keys (no patient id) would be wrong.
+        and keys (no patient id) would be wrong. `deleted` references (`Encounter/<id>`,
+        `Patient/<id>`: the export's deleted resources) lose every stored case first.
         """
         _check_source(source)
         given = list(cases)
@@ -268,9 +312,11 @@ class PracticeStore:
         seen: dict[str, set[str]] = {}
         for case in cases:
             seen.setdefault(case.measure_id, set()).add(encounter_key(key, case))
-        rows = _case_rows(key, kept)
+        rows, references = _case_rows(key, kept), _reference_rows(key, kept)
+        named = sorted({reference_key(key, reference) for reference in deleted or ()})
         with self.database.write() as connection:
             self._wait_for_other_saves(connection)
+            removed = _delete_named(connection, named)
             replaced = sum(
                 _delete_encounters(connection, measure_id, sorted(keys))
                 for measure_id, keys in seen.items()
@@ -278,8 +324,13 @@ class PracticeStore:
             connection.execute(text(f"DELETE FROM practice_imports WHERE {ORPHAN_IMPORT}"))
             if rows:
                 self._insert(connection, rows, first, last, source)
+            _insert_references(connection, references)
             _count_change(connection)
-        return ImportSummary(first, last, len(kept), replaced, undated, len(given) - len(cases))
+        without_patient = len(given) - len(cases)
+        removed_count = removed if deleted is not None else None
+        return ImportSummary(
+            first, last, len(kept), replaced, undated, without_patient, removed_count
+        )
 
     def _insert(
         self, connection: Connection, rows: list[CaseRow], first: date, last: date, source: str
@@ -403,6 +454,65 @@ def _case_rows(key: bytes, kept: list[tuple[MeasureCase, StoredCase]]) -> list[C
     ]
     rows.sort(key=itemgetter(0, 5))
     return rows
+
+
+def _reference_rows(key: bytes, kept: list[tuple[MeasureCase, StoredCase]]) -> list[ReferenceRow]:
+    """The practice_encounters rows of the kept cases' encounters (none for unknown patients)."""
+    rows = {
+        (
+            encounter_key(key, case),
+            reference_key(key, f"Encounter/{case.encounter_id}"),
+            reference_key(key, f"Patient/{case.patient_key}"),
+        )
+        for case, _ in kept
+        if case.patient_key not in UNKNOWN_PATIENT
+    }
+    return sorted(rows)
+
+
+def _insert_references(connection: Connection, rows: list[ReferenceRow]) -> None:
+    """Record the encounters' keyed references (those already recorded stay as they are)."""
+    if not rows:
+        return
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        "INSERT INTO practice_encounters (encounter_key, encounter_ref, patient_ref)"
+        f" VALUES ({marker}, {marker}, {marker}) ON CONFLICT (encounter_key) DO NOTHING",
+        rows,
+    )
+
+
+def _delete_named(connection: Connection, references: list[str]) -> int:
+    """Delete the stored cases of the encounters and patients these keyed references name.
+
+    Their practice_encounters rows go too; returns how many cases were deleted.
+    """
+    keys = sorted(_named_encounter_keys(connection, references))
+    if not keys:
+        return 0
+    measure_ids = (
+        connection.execute(text("SELECT DISTINCT measure_id FROM practice_cases")).scalars().all()
+    )
+    deleted = sum(_delete_encounters(connection, measure_id, keys) for measure_id in measure_ids)
+    statement = text("DELETE FROM practice_encounters WHERE encounter_key IN :keys").bindparams(
+        bindparam("keys", expanding=True)
+    )
+    for at in range(0, len(keys), DELETE_CHUNK):
+        connection.execute(statement, {"keys": keys[at : at + DELETE_CHUNK]})
+    return deleted
+
+
+def _named_encounter_keys(connection: Connection, references: list[str]) -> set[str]:
+    """The stored encounter keys whose Encounter or Patient reference is one of these."""
+    found: set[str] = set()
+    for column in ("encounter_ref", "patient_ref"):
+        statement = text(
+            f"SELECT encounter_key FROM practice_encounters WHERE {column} IN :refs"
+        ).bindparams(bindparam("refs", expanding=True))
+        for at in range(0, len(references), DELETE_CHUNK):
+            chunk = references[at : at + DELETE_CHUNK]
+            found.update(connection.execute(statement, {"refs": chunk}).scalars())
+    return found
 
 
 def _version(connection: Connection) -> PracticeVersion:

@@ -8,6 +8,9 @@ carry the patient only when the data have one (synthetic data; stored practice d
 Populations use http://terminology.hl7.org/CodeSystem/measure-population: initial-population and
 denominator are the cases in the denominator, denominator-exclusion the excluded ones, numerator
 the met ones; `measureScore` is numerator / (denominator - exclusions) (absent when 0/0).
+The functions take a period as [start, end), end exclusive (midnight after the last day); a
+report's `period.end` is inclusive, as FHIR's Period is: the last second before that end.
+A Bundle with no report has no `entry` (FHIR has no empty arrays).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from app.outcomes.measures import cases_by_measure
 POPULATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/measure-population"
 IMPROVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/measure-improvement-notation"
 IMPROVEMENT = {"higher-is-better": "increase", "lower-is-better": "decrease"}
+LAST_SECOND = timedelta(seconds=1)  # an exclusive end's inclusive FHIR Period.end is 1 s before
 POPULATIONS = (
     ("initial-population", "Initial Population"),
     ("denominator", "Denominator"),
@@ -100,7 +104,7 @@ def _report(
         "type": kind,
         "measure": measure_url(measure_id),
         "date": _instant(created or datetime.now(UTC)),
-        "period": {"start": _instant(start), "end": _instant(end)},
+        "period": period(start, end),
     }
     notation = improvement_notation(direction)
     if notation:
@@ -178,7 +182,7 @@ def individual_report(
         raise ValueError("an individual report needs a case with a period start")
     day = case_rates.as_instant(case.period_start.date())
     rate = case_rates.summarize([case])
-    end = day + timedelta(days=1, seconds=-1)
+    end = day + timedelta(days=1)
     report = _report("individual", case.measure_id, rate, day, end, created, direction)
     if case.patient_key:
         report["subject"] = {"reference": f"Patient/{case.patient_key}"}
@@ -209,13 +213,21 @@ def individual_reports(
 
 
 def collection(reports: list[dict], created: datetime | None = None) -> dict:
-    """A FHIR collection Bundle of these reports."""
-    return {
+    """A FHIR collection Bundle of these reports (no `entry` when there are none)."""
+    bundle: dict = {
         "resourceType": "Bundle",
         "type": "collection",
         "timestamp": _instant(created or datetime.now(UTC)),
-        "entry": [{"resource": report} for report in reports],
     }
+    if reports:
+        bundle["entry"] = [{"resource": report} for report in reports]
+    return bundle
+
+
+def period(start: datetime, end: datetime) -> dict:
+    """The FHIR Period of [start, end): its end inclusive, the last second before `end`."""
+    last = max(case_rates.as_instant(start), case_rates.as_instant(end) - LAST_SECOND)
+    return {"start": _instant(start), "end": _instant(last)}
 
 
 def _instant(moment: datetime) -> str:

@@ -1,12 +1,15 @@
 """Apache Spark as a source of measure cases: the local engine's pure measure code, distributed.
 
-The export is read as text; each line is keyed by its patient (`bulk.patient_id_of`) and by its
+The export is read as lines of bytes (split at newlines only, and parsed from their bytes as
+the local engine does: a line that is not UTF-8, or longer than `ingest_ndjson.MAX_LINE_BYTES`,
+is refused with its sentence); each line is keyed by its patient (`bulk.patient_id_of`) and by its
 place in the export (file name, block, row), so a patient's group is rebuilt in the local
-engine's order. Resources no measure can read (`measures.value_set_gate`) are dropped in the
-executors before the shuffle, as the local engine leaves them out of its spool. The export's
-shared Medication resources (few, and with no patient) are collected once and broadcast: the
-join by id happens in the executors with `medications.with_medications`, as the local engine
-does. Each group is then evaluated in the
+engine's order, and a resource given more than once keeps its last copy
+(`ingest_ndjson.latest_copies`, counted in `Duplicates`). Resources no measure can read
+(`measures.value_set_gate`) are dropped in the executors before the shuffle, as the local engine
+leaves them out of its spool. The export's shared Medication resources (few, and with no
+patient) are collected once and broadcast: the join by id happens in the executors with
+`medications.with_medications`, as the local engine does. Each group is then evaluated in the
 executors with `measures.evaluate_patient`, and the cases come back to the driver sorted by
 patient id, which is the order the local engine yields them in: both engines hand the same
 list to the same aggregation, rendering and storage.
@@ -32,7 +35,15 @@ from app.library.measure_definitions import MeasureDefinition
 from app.outcomes.bulk import patient_id_of
 from app.outcomes.cases import MeasureCase
 from app.outcomes.facts import ValueSetGate
-from app.outcomes.ingest_ndjson import NdjsonError, is_resource, ndjson_files
+from app.outcomes.ingest_ndjson import (
+    MAX_LINE_BYTES,
+    TOO_LONG,
+    Duplicates,
+    NdjsonError,
+    is_resource,
+    latest_copies,
+    ndjson_files,
+)
 from app.outcomes.measures import evaluate_patient, evaluator_for, value_set_gate
 from app.outcomes.medications import remember, with_medications
 
@@ -57,22 +68,29 @@ def spark_cases(
     *,
     as_of: datetime | None = None,
     master: str | None = None,
+    duplicates: Duplicates | None = None,
 ) -> list[MeasureCase]:
     """Evaluate every patient of an NDJSON export on Spark; the cases in the local engine's order.
 
     An active SparkSession (spark-submit, a notebook, a test) is used as it is; otherwise one is
     started on `master` (default: Spark's own, e.g. from spark-defaults.conf, else local[*]).
+    `duplicates` counts the copies of resources left out, as the local engine counts them.
     """
     definitions = list(definitions)
     for definition in definitions:
         evaluator_for(definition)
     ndjson_paths(str(uri))  # a missing local export fails before a JVM starts
     with spark_session(master) as spark:
-        return cases_on(spark, str(uri), definitions, as_of=as_of)
+        return cases_on(spark, str(uri), definitions, as_of=as_of, duplicates=duplicates)
 
 
 def cases_on(
-    spark: Any, uri: str, definitions: list[MeasureDefinition], *, as_of: datetime | None
+    spark: Any,
+    uri: str,
+    definitions: list[MeasureDefinition],
+    *,
+    as_of: datetime | None,
+    duplicates: Duplicates | None = None,
 ) -> list[MeasureCase]:
     """Run the pipeline on a SparkSession: key lines, join Medications, evaluate per patient."""
     from py4j.protocol import Py4JJavaError
@@ -87,7 +105,7 @@ def cases_on(
         classified = lines.flatMap(partial(_classify, value_set_gate(definitions))).persist(
             StorageLevel.MEMORY_AND_DISK
         )
-        lookup = _medications_or_problem(lines, classified)
+        lookup, dropped_medications = _medications_or_problem(lines, classified)
         shared = spark.sparkContext.broadcast((definitions, lookup, as_of))
         per_patient = (
             classified.filter(lambda item: item[0] == PATIENT)
@@ -104,7 +122,9 @@ def cases_on(
         if classified is not None:
             with suppress(Exception):  # a dead context: the error above is the one to report
                 classified.unpersist()
-    return [case for _, cases in sorted(per_patient, key=itemgetter(0)) for case in cases]
+    if duplicates is not None:
+        duplicates.dropped += dropped_medications + sum(dropped for *_, dropped in per_patient)
+    return [case for _, cases, _ in sorted(per_patient, key=itemgetter(0)) for case in cases]
 
 
 @contextmanager
@@ -144,26 +164,32 @@ def ndjson_paths(uri: str) -> list[str]:
 
 
 def _keyed_lines(spark: Any, uri: str) -> Any:
-    """An RDD of (file name, block start, row id, line) for every line of the export's files."""
+    """An RDD of (file name, block start, row id, line bytes) for every line of the export's files.
+
+    Lines end at newlines only, and come as their bytes (Spark's text would replace bytes that
+    are not UTF-8 with U+FFFD, and accept what the local engine refuses).
+    """
     from pyspark.errors import AnalysisException
     from pyspark.sql import functions as F
 
     try:
-        frame = spark.read.text(ndjson_paths(uri))
+        frame = spark.read.option("lineSep", "\n").text(ndjson_paths(uri))
     except AnalysisException:
         raise NdjsonError(f"NDJSON export {uri} has no *.ndjson files") from None
     return frame.select(
         F.col("_metadata.file_name"),
         F.col("_metadata.file_block_start"),
         F.monotonically_increasing_id(),
-        F.col("value"),
+        F.col("value").cast("binary"),
     ).rdd.map(tuple)
 
 
-def _classify(gate: ValueSetGate, row: tuple[str, int, int, str]) -> list[tuple]:
+def _classify(gate: ValueSetGate, row: tuple[str, int, int, bytes]) -> list[tuple]:
     """Tag one line: a patient's resource, a shared Medication, a problem, or nothing needed."""
     file_name, block_start, row_id, line = row
     key: LineKey = (file_name, block_start, row_id)
+    if len(line) > MAX_LINE_BYTES:
+        return [(PROBLEM, TOO_LONG, key, file_name)]
     text = line.strip()
     if not text:
         return []
@@ -182,15 +208,17 @@ def _classify(gate: ValueSetGate, row: tuple[str, int, int, str]) -> list[tuple]
     return []
 
 
-def _medications_or_problem(lines: Any, classified: Any) -> dict[str, dict]:
-    """The export's Medications by id (the last one in file order wins, as locally).
+def _medications_or_problem(lines: Any, classified: Any) -> tuple[dict[str, dict], int]:
+    """The export's Medications by id (the last one in file order wins, as locally); the others.
 
     Raises NdjsonError naming the file and line of the first unreadable line, like the local engine.
     """
     summaries = classified.filter(lambda item: item[0] != PATIENT).mapPartitions(_side_summary)
-    latest: dict[str, tuple[LineKey, str]] = {}
+    latest: dict[str, tuple[LineKey, bytes]] = {}
     problem: tuple | None = None
-    for medications, first_problem in summaries.collect():
+    medication_lines = 0
+    for medications, first_problem, read in summaries.collect():
+        medication_lines += read
         for medication_id, (key, text) in medications.items():
             if medication_id not in latest or key > latest[medication_id][0]:
                 latest[medication_id] = (key, text)
@@ -200,20 +228,23 @@ def _medications_or_problem(lines: Any, classified: Any) -> dict[str, dict]:
         _, what, key, file_name = problem
         number = _line_number(lines, key)
         raise NdjsonError(f"{file_name} line {number} {what}")
-    return {medication_id: orjson.loads(text) for medication_id, (_, text) in latest.items()}
+    lookup = {medication_id: orjson.loads(text) for medication_id, (_, text) in latest.items()}
+    return lookup, medication_lines - len(lookup)
 
 
-def _side_summary(items: Iterable[tuple]) -> Iterator[tuple[dict, tuple | None]]:
-    """One partition's Medications (latest by place) and its first problem line."""
-    medications: dict[str, tuple[LineKey, str]] = {}
+def _side_summary(items: Iterable[tuple]) -> Iterator[tuple[dict, tuple | None, int]]:
+    """One partition's Medications (latest by place), its first problem line, Medications read."""
+    medications: dict[str, tuple[LineKey, bytes]] = {}
     problem: tuple | None = None
+    read = 0
     for item in items:
         kind, name, key, payload = item
+        read += kind == MEDICATION
         if kind == MEDICATION and (name not in medications or key > medications[name][0]):
             medications[name] = (key, payload)
         elif kind == PROBLEM and (problem is None or key < problem[2]):
             problem = item
-    yield medications, problem
+    yield medications, problem, read
 
 
 def _line_number(lines: Any, key: LineKey) -> int:
@@ -221,12 +252,18 @@ def _line_number(lines: Any, key: LineKey) -> int:
     return lines.filter(lambda row: row[0] == key[0] and tuple(row[:3]) < key).count() + 1
 
 
-def _evaluate_group(shared: Any, keyed: tuple[str, Iterable[tuple[LineKey, str]]]) -> tuple:
-    """In an executor: rebuild one patient's group in file order, add Medications, evaluate it."""
+def _evaluate_group(shared: Any, keyed: tuple[str, Iterable[tuple[LineKey, bytes]]]) -> tuple:
+    """In an executor: one patient's group in file order, each resource once, evaluated.
+
+    Returns the patient, the cases and how many copies of resources were left out.
+    """
     definitions, lookup, as_of = shared.value
     patient, lines = keyed
-    group = [orjson.loads(text) for _, text in sorted(lines, key=itemgetter(0))]
-    return patient, evaluate_patient(definitions, with_medications(group, lookup), as_of=as_of)
+    group, dropped = latest_copies(
+        [orjson.loads(text) for _, text in sorted(lines, key=itemgetter(0))]
+    )
+    cases = evaluate_patient(definitions, with_medications(group, lookup), as_of=as_of)
+    return patient, cases, dropped
 
 
 def _first_line(error: BaseException) -> str:

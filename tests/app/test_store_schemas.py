@@ -23,7 +23,7 @@ TABLES = {
     "smart sessions": {"smart_sessions", "smart_browser_keys"},
     "smart pending": {"smart_pending"},
     "learning": {"learning_applied", "learning_cards", "learning_mastery", "learning_profiles"},
-    "practice": {"practice_cases", "practice_imports"},
+    "practice": {"practice_cases", "practice_imports", "practice_encounters"},
     "collaboration": {
         "collab_names",
         "collab_threads",

@@ -24,10 +24,10 @@ from app.devtools.synthetic import codes, fhir
 from app.devtools.synthetic.dataset import expected_summary
 from app.devtools.synthetic.replicate import replicate_export
 from app.devtools.synthetic.routine import add_routine_data, routine_observation
-from app.outcomes import ingest_ndjson
+from app.outcomes import ingest_ndjson, parallel
 from app.outcomes.measures import evaluate_patients, value_set_gate
 from app.outcomes.outcomes_commands import compute, render
-from app.outcomes.spark_engine import INSTALL_HINT, PATIENT, _classify, spark_cases
+from app.outcomes.spark_engine import INSTALL_HINT, PATIENT, PROBLEM, _classify, spark_cases
 from app.settings import REPO_ROOT
 from tests.outcomes.charts import URI, Chart, at, measures
 from tests.outcomes.test_synthetic import dataset
@@ -262,6 +262,89 @@ def test_an_unreadable_line_gets_the_local_engines_one_sentence_error(
         assert result.exit_code == 1, result.output
         outputs[engine, workers] = result.output
     assert set(outputs.values()) == {f"Error: Encounter.ndjson line 4 {problem}\n"}
+
+
+def not_utf8(export: Path) -> None:
+    """Put a line that is not UTF-8 (a lone 0xFF byte in a string) fourth in Encounter.ndjson."""
+    lines = (export / "Encounter.ndjson").read_bytes().splitlines(keepends=True)
+    lines[3:4] = [b'{"resourceType": "Encounter", "id": "\xff"}\n']
+    (export / "Encounter.ndjson").write_bytes(b"".join(lines))
+
+
+def too_long(export: Path) -> None:
+    """Put a line one byte longer than allowed fourth in Encounter.ndjson."""
+    lines = (export / "Encounter.ndjson").read_bytes().splitlines(keepends=True)
+    lines[3:4] = [b"x" * (ingest_ndjson.MAX_LINE_BYTES + 1) + b"\n"]
+    (export / "Encounter.ndjson").write_bytes(b"".join(lines))
+
+
+def test_a_line_spark_could_decode_is_refused_as_the_local_engine_refuses_it(spark, tmp_path):
+    """Bytes that are not UTF-8: every engine gives the one sentence (Spark would decode them)."""
+    export = write_ndjson(tmp_path / "export")
+    not_utf8(export)
+    outputs = set()
+    for engine, workers in (("local", "1"), ("local", "2"), ("spark", "1")):
+        args = ["--ndjson", str(export), *AS_OF, "--engine", engine]
+        args += ["--workers", workers] if engine == "local" else []
+        result = CliRunner().invoke(compute, args)
+        assert result.exit_code == 1, result.output
+        outputs.add(result.output)
+    assert outputs == {"Error: Encounter.ndjson line 4 is not valid JSON\n"}
+
+
+def test_a_line_over_the_limit_is_refused_by_both_local_worker_counts_and_by_sparks_tagging(
+    tmp_path,
+):
+    """One sentence locally; Spark's executors tag such a line as the same problem. (A real
+    Spark run over a 64 MiB line needs a JVM heap larger than a test machine's default.)"""
+    export = write_ndjson(tmp_path / "export")
+    too_long(export)
+    for workers in ("1", "2"):
+        result = CliRunner().invoke(
+            compute, ["--ndjson", str(export), *AS_OF, "--workers", workers]
+        )
+        assert result.output == "Error: Encounter.ndjson line 4 is longer than 64 MiB\n"
+    line = b"x" * (ingest_ndjson.MAX_LINE_BYTES + 1)
+    tagged = _classify(value_set_gate(measures().values()), ("Encounter.ndjson", 0, 3, line))
+    assert tagged == [
+        (PROBLEM, ingest_ndjson.TOO_LONG, ("Encounter.ndjson", 0, 3), "Encounter.ndjson")
+    ]
+
+
+def test_spark_reads_a_resource_given_twice_once_as_the_local_engine_does(
+    spark, replicated, tmp_path
+):
+    """Copies in an earlier and a later file: the same last copies kept and the same count."""
+    export = tmp_path / "copies"
+    shutil.copytree(replicated, export)
+    encounters = (replicated / "Encounter.ndjson").read_text().splitlines(keepends=True)
+    (export / "Encounter-0.ndjson").write_text("".join(encounters))
+    medications = (replicated / "Medication.ndjson").read_text()
+    (export / "Medication-0.ndjson").write_text(medications)
+    later = [json.loads(line) | {"participant": []} for line in encounters[::5]]
+    write_lines(export / "zz-later.ndjson", later)
+    counted = {}
+    for engine, workers in (("spark", 0), ("local", 1), ("local", 3)):
+        duplicates = ingest_ndjson.Duplicates()
+        if engine == "spark":
+            cases = spark_cases(
+                export, measures().values(), as_of=dataset().as_of, duplicates=duplicates
+            )
+        else:
+            cases = parallel.evaluate_export(
+                measures().values(),
+                export,
+                as_of=dataset().as_of,
+                workers=workers,
+                duplicates=duplicates,
+            )
+        counted[engine, workers] = (cases, duplicates.dropped)
+    (spark_result, *local_results) = counted.values()
+    assert all(result == spark_result for result in local_results)
+    cases, dropped = spark_result
+    assert dropped == len(encounters) + len(later) + medications.count("\n")
+    unattributed = {c.encounter_id for c in cases if c.clinician is None}
+    assert unattributed == {resource["id"] for resource in later} & {c.encounter_id for c in cases}
 
 
 def test_a_missing_export_is_reported_before_spark_starts(tmp_path):
