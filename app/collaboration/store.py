@@ -695,14 +695,15 @@ class CollaborationStore:
             "items": [item_data(item) for item in self.items_reported_by(keys)],
         }
 
-    def forget_display_name(self, learner_id: str, cds_keys: Collection[str] = ()) -> None:
+    def forget_display_name(self, learner_id: str, cds_keys: Collection[str] = ()) -> list[str]:
         """Erase a learner: name, notices and roles go; what they wrote or filed stays, unowned.
 
         Their CDS keys are those linked to them and `cds_keys` (their session's, perhaps never
-        noted), except a key linked to another learner.
+        noted), except a key linked to another learner; they are returned, for the CDS store.
         """
         with self.database.write() as connection:
-            keys = [learner_id, *erasable_keys(connection, learner_id, cds_keys)]
+            erasable = erasable_keys(connection, learner_id, cds_keys)
+            keys = [learner_id, *erasable]
             for table in ("collab_names", "collab_role_holders", "collab_key_links"):
                 connection.execute(
                     text(f"DELETE FROM {table} WHERE learner_id = :l"), {"l": learner_id}
@@ -717,6 +718,7 @@ class CollaborationStore:
                         {"erased": ERASED_AUTHOR, "k": key},
                     )
             detach_reports(connection, learner_id)
+        return erasable
 
     def start_thread(
         self,
@@ -1628,18 +1630,19 @@ def erasable_keys(connection: Connection, learner_id: str, cds_keys: Collection[
     return sorted(mine | {key for key in given if key not in owners})
 
 
-def detach_reports(connection: Connection, learner_id: str) -> None:
-    """Give each of a learner's reports its own unlinkable reporter (the posts' counts stay)."""
-    posts = connection.execute(
-        text("SELECT post_id FROM collab_reports WHERE reporter_id = :l"), {"l": learner_id}
+def detach_reports(connection: Connection, learner_id: str, reported: Reportable = POSTS) -> None:
+    """Give each of a learner's reports its own unlinkable reporter (the rows' counts stay)."""
+    rows = connection.execute(
+        text(f"SELECT {reported.key} FROM {reported.reports} WHERE reporter_id = :l"),
+        {"l": learner_id},
     ).scalars()
-    for post_id in list(posts):
+    for row_id in list(rows):
         connection.execute(
             text(
-                "UPDATE collab_reports SET reporter_id = :erased"
-                " WHERE post_id = :p AND reporter_id = :l"
+                f"UPDATE {reported.reports} SET reporter_id = :erased"
+                f" WHERE {reported.key} = :row AND reporter_id = :l"
             ),
-            {"erased": ERASED_REPORTER + new_id(), "p": post_id, "l": learner_id},
+            {"erased": ERASED_REPORTER + new_id(), "row": row_id, "l": learner_id},
         )
 
 

@@ -24,6 +24,7 @@ from app.collaboration.store import (
     DISMISSED,
     Reportable,
     add_report,
+    detach_reports,
     handle_reports,
     reported_row_count,
     reported_rows,
@@ -361,6 +362,11 @@ class JournalClubStore:
                 {"learner": learner_id},
             ).all()
         return [Club(*row) for row in rows]
+
+    def detach_reports(self, learner_id: str) -> None:
+        """A learner's erasure: their reflection reports stay counted, each without a reporter."""
+        with self.database.write() as connection:
+            detach_reports(connection, learner_id, REFLECTIONS)
 
     def export(self, learner_id: str) -> dict:
         """A learner's clubs as JSON values: memberships, reflections and clubs facilitated."""

@@ -14,6 +14,7 @@ from app import i18n
 from app.case_conferences import case_conferences
 from app.collaboration import collaboration
 from app.collaboration.store import CDS_REPORTER
+from app.journal_clubs import journal_clubs
 from app.ui import labels
 from app.ui.learner_profile import (
     NAME_FIELDS,
@@ -112,15 +113,16 @@ def profile_delete() -> Response:
     current_app.extensions["delivery"].delete(learner_id())  # the e-mail address goes too
     session = smart_session()  # items filed under their CDS keys are detached too
     keys = collaboration().reporter_keys(learner_id(), session.issuer, session.user)
-    collaboration().store.forget_display_name(learner_id(), keys)  # posts stay, without the name
-    forget_cds_use(keys)
+    erasable = collaboration().store.forget_display_name(learner_id(), keys)  # posts stay
+    forget_cds_use(erasable)
     # club memberships and reflections stay in their clubs' record, like posts in threads
+    journal_clubs().detach_reports(learner_id())
     case_conferences().delete_unapproved(learner_id())  # approved cases carry a discussion
     return redirect(url_for("ui.profile_view", done="deleted"), 303)
 
 
-def forget_cds_use(reporter_keys: set[str]) -> None:
-    """Delete the cards the clinician was shown and what they did with them (their CDS keys')."""
+def forget_cds_use(reporter_keys: list[str]) -> None:
+    """Delete what the CDS store holds under the keys only this learner was linked to."""
     cds = current_app.extensions.get("cds")
     if cds is None:
         return

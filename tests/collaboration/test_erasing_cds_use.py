@@ -36,3 +36,10 @@ def test_deleting_learning_data_deletes_the_clinicians_cds_exposures_and_feedbac
     assert cds_rows(collab_app, keys) == 0
     assert collab_store.item(item.item_id).source_ref.startswith("cds:")  # the item stays, unowned
     assert "guideline cards your EHR showed you" in get(learner, "/app/profile/delete")
+
+
+def test_erasure_names_the_cds_keys_linked_to_the_learner_and_to_nobody_else(collab_store):
+    collab_store.note_keys("B", {"B", "cds:theirs"})
+    collab_store.note_keys("A", {"A", "cds:earlier"})
+    erasable = collab_store.forget_display_name("A", {"A", "cds:mine", "cds:theirs"})
+    assert sorted(erasable) == ["cds:earlier", "cds:mine"]

@@ -173,3 +173,18 @@ def test_reporting_and_moderating_run_with_only_the_printed_grants(postgres_url)
             connection.execute(text(f"DROP OWNED BY {ROLE}"))
             connection.execute(text(f"DROP ROLE {ROLE}"))
         owner.dispose()
+
+
+def test_an_erased_reporters_reports_stay_counted_but_lead_back_to_nobody(
+    clubs, reflection_id, database
+):
+    clubs.report_reflection(reflection_id, "L2")
+    clubs.report_reflection(reflection_id, "L3")
+    clubs.detach_reports("L2")
+    with database.read() as connection:
+        reporters = connection.execute(
+            text("SELECT reporter_id FROM club_reflection_reports ORDER BY reporter_id")
+        ).scalars()
+        assert "L2" not in list(reporters)
+    assert listed(clubs) == [(reflection_id, 2)]
+    assert not clubs.export("L2")["reports"] and clubs.export("L3")["reports"]
