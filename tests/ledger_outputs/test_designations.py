@@ -116,6 +116,18 @@ def test_a_statement_given_in_one_other_language_fills_in_that_languages_words(
     assert AMA_PRINTED in english  # the built-in statement stays in the certificate's language
 
 
+def test_a_regional_statement_prints_on_a_certificate_in_its_language(
+    outputs_app, store, world, tmp_path
+):
+    statements = {"aafp-prescribed": {"es-MX": AAFP_SPANISH}}
+    config = {"ACCREDITATION_PROVIDER": PROVIDER, "ACCREDITATION_STATEMENT": STATEMENT}
+    config["ACCREDITATION_DESIGNATIONS"] = designations_file(tmp_path, statements)
+    accreditation = output_settings(config).accreditation
+    for language in ("es", "en"):  # English has none: the first given prints
+        html = af_certificate(outputs_app, store, world, accreditation, language=language)
+        assert "Este material duradero ha sido revisado y es aceptable por hasta 0" in html
+
+
 def test_a_certificate_page_prints_the_configured_statement(
     outputs_app, world, monkeypatch, tmp_path
 ):
@@ -149,6 +161,7 @@ def test_contact_hours_get_no_physician_designation_unless_configured(credit_typ
         ({"aafp-prescribed": ""}, "gives aafp-prescribed an empty statement"),
         ({"aafp-prescribed": {}}, "neither a text nor texts by language"),
         ({"aafp-prescribed": {"Spanish": "Hasta {amount}."}}, "'Spanish', which is not a language"),
+        ({"aafp-prescribed": {"xx": "Hasta {amount}."}}, "'xx', which is not a language"),
         ({"aafp-prescribed": {"es": " "}}, "gives aafp-prescribed an empty es statement"),
         ({"aafp-prescribed": {"es": "Hasta {horas}."}}, "unknown placeholder 'horas'"),
         (["aafp-prescribed"], "is not a JSON object"),

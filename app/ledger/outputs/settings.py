@@ -13,11 +13,12 @@ the activity IDs the provider registered in PARS (`{"sepsis-hour-1-bundle": "202
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
 
 from app.errors import ConfigError
 from app.json_files import JsonFileProblem, read_json_file
@@ -47,7 +48,6 @@ DEFAULTS = {
 }
 PARS_ID_LIMIT = 100
 AS_WRITTEN = ""  # a statement given as one text: printed as written, its filled-in words English
-LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 # A statement's text in each language it is given in (AS_WRITTEN for a single text).
 Statements = Mapping[str, str]
 
@@ -95,14 +95,27 @@ class Accreditation:
 
 
 def chosen_statement(statements: Statements | None, language: str) -> tuple[str, str]:
-    """(language, text) of the statement a certificate in `language` prints; for the built-in
-    one (None), the certificate's language and no text."""
+    """(language, text) of the statement a certificate prints (built-in: its language, no text)."""
     if not statements:
         return language, ""
-    for choice in (language, language.split("-")[0], "en"):
-        if choice in statements:
-            return choice, statements[choice]
+    for wanted in (language, "en"):
+        for given, text in statements.items():
+            if given == wanted or base_language(given) == base_language(wanted):
+                return given, text
     return next(iter(statements.items()))
+
+
+def base_language(tag: str) -> str:
+    """The language of a locale, without its region or script (es_MX: es)."""
+    return tag.replace("-", "_").split("_")[0]
+
+
+def locale_name(tag: str) -> str | None:
+    """A language tag (es, es-MX, pt_BR) as the locale name Babel formats in, or None."""
+    try:
+        return str(Locale.parse(tag.replace("-", "_")))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
 
 
 def plain_words(language: str, text: str) -> str:
@@ -190,16 +203,17 @@ def statements_by_language(name: str, path: object, credit_type: str, given: obj
         raise problem(name, path, f"gives {credit_type} neither a text nor texts by language")
     statements = {}
     for language, text in given.items():
-        if not LANGUAGE_TAG.fullmatch(str(language)):
+        locale = locale_name(str(language))
+        if locale is None:
             raise problem(
                 name,
                 path,
                 f"gives {credit_type} a statement in {language!r}, which "
-                "is not a language tag such as en or es",
+                "is not a language tag such as en, es or es-MX",
             )
         if not isinstance(text, str) or not text.strip():
             raise problem(name, path, f"gives {credit_type} an empty {language} statement")
-        statements[str(language)] = text.strip()
+        statements[locale] = text.strip()
     return statements
 
 
