@@ -44,7 +44,9 @@ MONTHS = (
     "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?")
-US_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b")
+DOSE_UNITS = "mcg|ug|mg|g|kg|ml|l|dl|mmol|mol|meq|iu|u|units|mmhg|mosm|ng|pg|h|hr|min"
+# month/day/year; not a part of a longer run of numbers (a blood gas: 7.30/55/60)
+US_DATE = re.compile(r"(?<![\d.])\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b(?![/.]\d)")
 NAMED_DATE = re.compile(
     rf"\b(?:(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTHS})\.?(?:,?\s+\d{{4}})?)\b",
@@ -131,11 +133,13 @@ PATTERNS = (
         ),
     ),
     # record, account, plan, licence, device or vehicle numbers: letters with 3+ digits (not a
-    # decade: "1950s"), or 7+ digits in a row (a lab value has fewer)
+    # decade, "1950s", nor an amount with its unit, "2000mg"), or 7+ digits in a row (a lab
+    # value has fewer)
     (
         "[id]",
         re.compile(
-            r"\b(?!(?:1[89]|20)\d0s\b)(?=[A-Za-z0-9-]*[A-Za-z])(?=(?:[A-Za-z0-9-]*\d){3})"
+            rf"\b(?!(?:1[89]|20)\d0s\b)(?!\d+(?:\.\d+)?(?i:{DOSE_UNITS})\b)"
+            r"(?=[A-Za-z0-9-]*[A-Za-z])(?=(?:[A-Za-z0-9-]*\d){3})"
             r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\b"
         ),
     ),

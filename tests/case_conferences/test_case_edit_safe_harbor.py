@@ -128,7 +128,8 @@ def test_an_unedited_draft_and_clinical_prose_are_saved(clubs_app, author):
     refused_edit(author, case, status=303, vignette=drafted)
     prose = (
         "A woman in her sixties with urosepsis: lactate 3.1 mmol/L and WBC 17.4 on day 0, "
-        "2 L of crystalloid by day 1, aged 67 years. Born in the 1950s."
+        "2 L of crystalloid by day 1, aged 67 years. Born in the 1950s. Ceftriaxone 2000mg IV, "
+        "a 500mL bolus, 10000 units of heparin, ABG 7.30/55/60."
     )
     refused_edit(author, case, status=303, vignette=prose)
     assert stored(clubs_app, case).vignette == prose
