@@ -483,6 +483,25 @@ class JournalClubStore:
             raise ClubNotFound(reflection_id)
         return Reflection(*row)
 
+    def hidden_reflections(self, *, limit: int = PAGE_SIZE, offset: int = 0) -> list[Reflection]:
+        """A page of the hidden reflections, the latest hidden first (to restore from moderation)."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                text(
+                    f"SELECT {REFLECTION_COLUMNS} FROM club_reflections WHERE hidden_at IS NOT NULL"
+                    " ORDER BY hidden_at DESC, reflection_id LIMIT :limit OFFSET :offset"
+                ),
+                {"limit": limit, "offset": offset},
+            ).all()
+        return [Reflection(*row) for row in rows]
+
+    def hidden_reflection_count(self) -> int:
+        """How many reflections `hidden_reflections` lists, over all its pages."""
+        with self.database.read() as connection:
+            return connection.execute(
+                text("SELECT COUNT(*) FROM club_reflections WHERE hidden_at IS NOT NULL")
+            ).scalar_one()
+
     def report_reflection(self, reflection_id: str, reporter_id: str) -> bool:
         """A member flags a reflection for the moderators; False when their report is open."""
         reflection = self.reflection(reflection_id)

@@ -9,7 +9,7 @@ offline cache's key derives from it, so it lasts the group's life). The cookie h
 value whose hash, a `browser_key` in smart_browser_keys, names the group. Each completed sign-in
 that joins the group gets a fresh value and retires the one it came with, which keeps working for
 ROTATED_COOKIE_GRACE_SECONDS (a request already in flight from another tab), then opens nothing: a
-copied cookie never opens the browser's later launches. Only that value is retired, so of two
+copied cookie stops working that long after the browser's next sign-in. Only that value is retired, so of two
 sign-ins finishing at once the browser may keep either answer's cookie. A page bound to a launch
 names its `launch_id` (not a secret: the cookie is), and it is found only through a cookie of its
 group, whichever of the group's other launches have ended. Only a launch by the same named user

@@ -47,6 +47,7 @@ TITLE_MAX, BODY_MAX, NAME_MAX = 120, 5000, 40
 FormAnswer = str | tuple[str, int] | tuple[str, int, dict[str, str]]
 MODULE_SCOPE = "module"
 REFLECTIONS_LIST = "reflections"  # the moderation page's second list (`show`); posts by default
+HIDDEN_LIST = "hidden-reflections"  # its third: hidden reflections, restored from here
 CASE_SCOPE = "case"  # a teaching case's thread: read and answered on its case's page
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 # Posts are read by peers, so a date of birth is refused for any patient, not only the launched
@@ -385,17 +386,22 @@ def thread_url(thread_id: str, **args: str) -> str:
 
 @bp.get("/moderation")
 def moderation() -> str:
-    """Reported posts, or reported club reflections, not yet handled; most reported first."""
+    """Reported posts or club reflections not yet handled (most reported first), or the hidden
+    reflections, which only this page can restore (a club's page is its members')."""
     require(MODERATE)
     totals = {"posts": store().reported_post_count()}
     totals[REFLECTIONS_LIST] = journal_clubs().reported_reflection_count()
-    listing = REFLECTIONS_LIST if request.args.get("show") == REFLECTIONS_LIST else "posts"
+    totals[HIDDEN_LIST] = journal_clubs().hidden_reflection_count()
+    listing = request.args.get("show") if request.args.get("show") in totals else "posts"
     span = page_span(totals[listing], request.args.get("page"))
     if listing == REFLECTIONS_LIST:
         reported = journal_clubs().reported_reflections(limit=span.size, offset=span.offset)
-        clubs = journal_clubs().club_titles({reflection.club_id for reflection, _ in reported})
+    elif listing == HIDDEN_LIST:
+        hidden = journal_clubs().hidden_reflections(limit=span.size, offset=span.offset)
+        reported = [(reflection, None) for reflection in hidden]
     else:
-        reported, clubs = store().reported_posts(limit=span.size, offset=span.offset), {}
+        reported = store().reported_posts(limit=span.size, offset=span.offset)
+    clubs = journal_clubs().club_titles({row.club_id for row, _ in reported if listing != "posts"})
     return page(
         "ui/moderation.html",
         listing=listing,

@@ -88,9 +88,15 @@ def test_a_hidden_reflection_is_gone_for_members_and_its_author_is_told(clubs_ap
     hidden_report = f"{club['path']}/reflections/{club['reflection']}/report"
     post(club["peer"], hidden_report, seen_by_peer, status=404)
 
+    hidden = get(club["moderator"], "/app/moderation?show=hidden-reflections")
+    assert "Hidden reflections (1)" in hidden and "Name the nurse who erred" in hidden
     restore = f"/app/clubs/reflection/{club['reflection']}/restore"
-    post(club["moderator"], restore, listing, next="moderation")
+    assert f'action="{restore}?' in hidden and "Mark handled" not in hidden
+    post(club["moderator"], restore, hidden, next="moderation")
     assert "Name the nurse who erred" in get(club["peer"], club["path"])
+    assert "No reflection is hidden." in get(
+        club["moderator"], "/app/moderation?show=hidden-reflections"
+    )
 
 
 def test_marked_handled_a_reflection_leaves_the_list_and_stays_shown(clubs_app, club):
