@@ -59,9 +59,13 @@ RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
 OWN_FILE = re.compile(r"^[A-Z][A-Za-z]{1,63}-[1-9][0-9]*\.ndjson(\.part)?$")  # what we name
 IN_PROGRESS = frozenset({202, 429, 503})
 GONE = frozenset({404, 410})
-# C0 and C1 control characters (and DEL): whitespace ones become spaces, the others go.
+# C0 and C1 control characters (and DEL): whitespace ones become spaces, the others go, as do
+# the bidirectional overrides and isolates that reorder what a terminal shows (Trojan Source).
+BIDI_CONTROLS = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 TERMINAL_SAFE = {code: " " for code in b"\t\n\v\f\r"} | {
-    code: None for code in [*range(0x20), *range(0x7F, 0xA0)] if code not in b"\t\n\v\f\r"
+    code: None
+    for code in [*range(0x20), *range(0x7F, 0xA0), *BIDI_CONTROLS]
+    if chr(code) not in "\t\n\v\f\r"
 }
 # FHIR R4 IssueType `transient` and its child codes: the request may succeed if tried again.
 TRANSIENT_CODES = frozenset(

@@ -11,7 +11,13 @@ from flask import Response
 from app.devtools.fhir_bulk_export import ExportRefused
 from app.devtools.fhir_documents import operation_outcome
 from app.devtools.fhir_server import FixtureFhirServer
-from app.outcomes.bulk_client import STATE_FILE, BulkExportClient, BulkExportError, ExportRequest
+from app.outcomes.bulk_client import (
+    STATE_FILE,
+    BulkExportClient,
+    BulkExportError,
+    ExportRequest,
+    printable,
+)
 from app.outcomes.export_command import export
 from tests.outcomes_io.helpers import write_bundles
 from tests.outcomes_io.test_bulk_export import HandClock, answer_status_polls, invoke
@@ -95,3 +101,8 @@ def test_control_characters_in_a_refusal_do_not_reach_the_terminal(tmp_path, mon
         result = invoke(export, *args, "--token", "unused", env={})
     assert result.exit_code == 1
     assert result.output == f"Error: The export kick-off failed (400): {CLEANED}.\n"
+
+
+def test_bidirectional_overrides_in_server_text_are_not_printed():
+    """A right-to-left override cannot reorder what the terminal shows of the server's text."""
+    assert printable("ok\u202egnp.exe\u2066 done\u2069") == "okgnp.exe done"
