@@ -484,7 +484,7 @@ class JournalClubStore:
         return Reflection(*row)
 
     def hidden_reflections(self, *, limit: int = PAGE_SIZE, offset: int = 0) -> list[Reflection]:
-        """A page of the hidden reflections, the latest hidden first (to restore from moderation)."""
+        """A page of the hidden reflections, latest first (moderators restore them from there)."""
         with self.database.read() as connection:
             rows = connection.execute(
                 text(

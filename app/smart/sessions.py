@@ -9,13 +9,13 @@ offline cache's key derives from it, so it lasts the group's life). The cookie h
 value whose hash, a `browser_key` in smart_browser_keys, names the group. Each completed sign-in
 that joins the group gets a fresh value and retires the one it came with, which keeps working for
 ROTATED_COOKIE_GRACE_SECONDS (a request already in flight from another tab), then opens nothing: a
-copied cookie stops working that long after the browser's next sign-in. Only that value is retired, so of two
-sign-ins finishing at once the browser may keep either answer's cookie. A page bound to a launch
-names its `launch_id` (not a secret: the cookie is), and it is found only through a cookie of its
-group, whichever of the group's other launches have ended. Only a launch by the same named user
-joins a group (a cookie planted by someone else is ended, never adopted). A sign-in in progress
-is bound to the browser by a cookie of its own (pending.SIGNIN_COOKIE), so finishing one never
-breaks another.
+copied cookie stops working that long after the browser's next sign-in. Only that value is
+retired, so of two sign-ins finishing at once the browser may keep either answer's cookie. A
+page bound to a launch names its `launch_id` (not a secret: the cookie is), and it is found only
+through a cookie of its group, whichever of the group's other launches have ended. Only a
+launch by the same named user joins a group (a cookie planted by someone else is ended, never
+adopted). A sign-in in progress is bound to the browser by a cookie of its own
+(pending.SIGNIN_COOKIE), so finishing one never breaks another.
 
 Launches stored before groups had ids (group_id NULL) are found by their row's `browser_key`, and
 their group's id is that key, stored at the group's next sign-in. Each row's `browser_key` is kept
