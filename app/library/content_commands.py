@@ -33,7 +33,9 @@ def progress_bar(paths: Sequence[Path]) -> AbstractContextManager[Iterable[Path]
     "--content-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=REPO_ROOT / "content",
-    help="Content folder with modules/, valuesets/, schema/, measures/ (default: content/).",
+    envvar="BEDSIDE_CONTENT_DIR",
+    help="Content folder with modules/, valuesets/, schema/, measures/ (default: "
+    "BEDSIDE_CONTENT_DIR, the folder the app serves, else content/).",
 )
 @click.option(
     "--today",

@@ -120,3 +120,10 @@ def test_unreadable_value_set_json_is_a_finding(tmp_path, text, reason):
     result = content_check(content)
     assert result.exit_code == 1
     assert f"ERROR {SEPSIS_FILE}: (file): cannot be read as JSON ({reason})." in result.output
+
+
+def test_the_check_reads_the_content_folder_the_app_is_configured_to_serve(tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    result = CliRunner().invoke(check, [], env={"BEDSIDE_CONTENT_DIR": str(served)})
+    assert result.exit_code != 0 and str(served) in result.output
